@@ -1,0 +1,82 @@
+// The server's configuration: typed values, the embedded default, and the loader that validates
+// YAML against the schema. Every key the YAML may hold is a field here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace sfu::config {
+
+enum class LogLevel { Trace, Debug, Info, Warn, Error };
+
+struct HttpConfig {
+  std::string host;  // from http.listen "host:port"
+  uint16_t port = 0;
+};
+
+struct RtcConfig {
+  uint16_t udp_port = 0;       // worker i listens on udp_port + i
+  std::string announced_ip;    // put in ICE candidates
+  uint32_t consent_timeout_s = 0;
+  uint32_t dtls_handshake_timeout_s = 0;
+  uint32_t udp_recv_buffer_bytes = 0;
+  uint32_t udp_send_buffer_bytes = 0;
+};
+
+struct DtlsConfig {
+  std::string certificate_file;  // PEM; empty = generate an ECDSA P-256 certificate at start-up
+  std::string private_key_file;
+};
+
+struct LimitsConfig {
+  uint32_t rooms = 0;
+  uint32_t participants_per_room = 0;
+  uint32_t tracks_per_participant = 0;
+  uint32_t message_bytes = 0;         // largest signaling WebSocket message / REST body
+  uint32_t worker_queue_messages = 0; // bound of each control<->worker message queue
+};
+
+struct AuthConfig {
+  bool enabled = false;
+  std::string secret;
+  bool allow_public_without_auth = false;  // bind a non-loopback address with auth off anyway
+};
+
+struct Config {
+  HttpConfig http;
+  uint32_t workers = 0;  // 0 = auto: one per core
+  RtcConfig rtc;
+  DtlsConfig dtls;
+  LimitsConfig limits;
+  LogLevel log_level = LogLevel::Info;
+  AuthConfig auth;
+
+  // Worker threads to start: `workers`, or the number of cores when it is auto.
+  uint32_t resolved_workers() const;
+};
+
+struct ConfigError {
+  std::string source;   // file name, or "<default>"
+  std::string key;      // dotted path, e.g. "rtc.udp_port"
+  int line = 0;         // 1-based; 0 when unknown (e.g. the file could not be read)
+  std::string message;  // what was expected
+  std::string to_string() const;
+};
+
+using ConfigResult = std::variant<Config, ConfigError>;
+
+// The embedded default configuration, as YAML with comments (`sfu --print-default-config`).
+std::string_view default_config_yaml();
+
+// Parses YAML text on top of the embedded default: keys present override, others keep defaults.
+ConfigResult load_config_text(std::string_view yaml_text, std::string_view source_name);
+// Reads and parses a file; an unreadable file is a ConfigError too.
+ConfigResult load_config_file(const std::string& path);
+// The embedded default alone.
+Config default_config();
+
+const char* log_level_name(LogLevel level);
+
+}  // namespace sfu::config

@@ -1,0 +1,259 @@
+// Validates YAML against the schema below and fills a Config. Any unknown key, wrong type or
+// out-of-range value is an error naming the key, its line and what was expected.
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "base/socket_address.h"
+#include "config/config.h"
+
+namespace sfu::config {
+namespace {
+
+// A value check: returns an empty string when the node was applied, else what was expected.
+using Apply = std::function<std::string(const YAML::Node&, Config&)>;
+
+std::string scalar_text(const YAML::Node& node) { return node.IsScalar() ? node.Scalar() : std::string(); }
+
+
+template <typename Member>
+Apply uint_in(Member member, uint64_t min, uint64_t max) {
+  return [member, min, max](const YAML::Node& node, Config& config) -> std::string {
+    std::string expected = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    if (!node.IsScalar()) return expected;
+    const std::string& text = node.Scalar();
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return expected;
+    if (text.size() > 12) return expected;
+    uint64_t value = std::stoull(text);
+    if (value < min || value > max) return expected;
+    member(config) = static_cast<std::remove_reference_t<decltype(member(config))>>(value);
+    return {};
+  };
+}
+
+template <typename Member>
+Apply string_field(Member member) {
+  return [member](const YAML::Node& node, Config& config) -> std::string {
+    if (!node.IsScalar()) return "a string";
+    member(config) = node.Scalar();
+    return {};
+  };
+}
+
+template <typename Member>
+Apply bool_field(Member member) {
+  return [member](const YAML::Node& node, Config& config) -> std::string {
+    std::string text = scalar_text(node);
+    if (text == "true") member(config) = true;
+    else if (text == "false") member(config) = false;
+    else return "true or false";
+    return {};
+  };
+}
+
+Apply listen_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    const char* expected = "host:port with an IP address and a port from 1 to 65535 (e.g. 127.0.0.1:8080)";
+    std::string text = scalar_text(node);
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return expected;
+    std::string host = text.substr(0, colon);
+    std::string port = text.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+      return expected;
+    unsigned long value = std::stoul(port);
+    if (value < 1 || value > 65535 || !SocketAddress::from_ip(host, 0)) return expected;
+    config.http.host = host;
+    config.http.port = static_cast<uint16_t>(value);
+    return {};
+  };
+}
+
+Apply ip_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    std::string text = scalar_text(node);
+    if (!SocketAddress::from_ip(text, 0)) return "an IPv4 or IPv6 address";
+    config.rtc.announced_ip = text;
+    return {};
+  };
+}
+
+Apply workers_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    if (scalar_text(node) == "auto") {
+      config.workers = 0;
+      return {};
+    }
+    return uint_in([](Config& c) -> uint32_t& { return c.workers; }, 1, 256)(node, config).empty()
+               ? std::string()
+               : std::string("auto or an integer from 1 to 256");
+  };
+}
+
+Apply log_level_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    static const std::map<std::string, LogLevel> levels = {{"trace", LogLevel::Trace},
+                                                           {"debug", LogLevel::Debug},
+                                                           {"info", LogLevel::Info},
+                                                           {"warn", LogLevel::Warn},
+                                                           {"error", LogLevel::Error}};
+    auto it = levels.find(scalar_text(node));
+    if (it == levels.end()) return "one of trace, debug, info, warn, error";
+    config.log_level = it->second;
+    return {};
+  };
+}
+
+#define FIELD(expr) [](Config& c) -> auto& { return c.expr; }
+
+// The schema: every leaf key with its check. Sections are the prefixes before the dot.
+const std::map<std::string, Apply>& schema() {
+  static const std::map<std::string, Apply> fields = {
+      {"http.listen", listen_field()},
+      {"workers", workers_field()},
+      {"rtc.udp_port", uint_in(FIELD(rtc.udp_port), 1, 65535)},
+      {"rtc.announced_ip", ip_field()},
+      {"rtc.consent_timeout_s", uint_in(FIELD(rtc.consent_timeout_s), 5, 3600)},
+      {"rtc.dtls_handshake_timeout_s", uint_in(FIELD(rtc.dtls_handshake_timeout_s), 1, 600)},
+      {"rtc.udp_recv_buffer_bytes", uint_in(FIELD(rtc.udp_recv_buffer_bytes), 65536, 1u << 30)},
+      {"rtc.udp_send_buffer_bytes", uint_in(FIELD(rtc.udp_send_buffer_bytes), 65536, 1u << 30)},
+      {"dtls.certificate_file", string_field(FIELD(dtls.certificate_file))},
+      {"dtls.private_key_file", string_field(FIELD(dtls.private_key_file))},
+      {"limits.rooms", uint_in(FIELD(limits.rooms), 1, 1000000)},
+      {"limits.participants_per_room", uint_in(FIELD(limits.participants_per_room), 1, 10000)},
+      {"limits.tracks_per_participant", uint_in(FIELD(limits.tracks_per_participant), 1, 64)},
+      {"limits.message_bytes", uint_in(FIELD(limits.message_bytes), 1024, 16u << 20)},
+      {"limits.worker_queue_messages", uint_in(FIELD(limits.worker_queue_messages), 16, 1u << 20)},
+      {"log.level", log_level_field()},
+      {"auth.enabled", bool_field(FIELD(auth.enabled))},
+      {"auth.secret", string_field(FIELD(auth.secret))},
+      {"auth.allow_public_without_auth", bool_field(FIELD(auth.allow_public_without_auth))},
+  };
+  return fields;
+}
+
+#undef FIELD
+
+bool is_section(const std::string& prefix) {
+  auto it = schema().lower_bound(prefix + ".");
+  return it != schema().end() && it->first.rfind(prefix + ".", 0) == 0;
+}
+
+std::string keys_under(const std::string& prefix) {
+  std::string out;
+  for (const auto& [key, apply] : schema()) {
+    std::string_view k = key;
+    if (!prefix.empty()) {
+      if (k.rfind(prefix + ".", 0) != 0) continue;
+      k.remove_prefix(prefix.size() + 1);
+    }
+    k = k.substr(0, k.find('.'));
+    if (out.find(std::string(k)) != std::string::npos) continue;
+    out += out.empty() ? "" : ", ";
+    out += k;
+  }
+  return out;
+}
+
+int line_of(const YAML::Node& node) { return node.Mark().is_null() ? 0 : node.Mark().line + 1; }
+
+// Walks one mapping level; returns an error or nothing.
+std::optional<ConfigError> apply_map(const YAML::Node& map, const std::string& prefix, Config& config,
+                                     std::string_view source) {
+  for (const auto& entry : map) {
+    std::string name = entry.first.IsScalar() ? entry.first.Scalar() : std::string("?");
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    int line = line_of(entry.first);
+    if (is_section(key)) {
+      if (!entry.second.IsMap())
+        return ConfigError{std::string(source), key, line, "a mapping with keys " + keys_under(key)};
+      if (auto error = apply_map(entry.second, key, config, source)) return error;
+      continue;
+    }
+    auto field = schema().find(key);
+    if (field == schema().end())
+      return ConfigError{std::string(source), key, line,
+                         "unknown key; known keys here: " + keys_under(prefix)};
+    std::string expected = field->second(entry.second, config);
+    if (!expected.empty()) {
+      std::string got = entry.second.IsScalar() ? "'" + entry.second.Scalar() + "'" : "a non-scalar value";
+      return ConfigError{std::string(source), key, line_of(entry.second), "expected " + expected + ", got " + got};
+    }
+  }
+  return std::nullopt;
+}
+
+ConfigResult apply_text(Config config, std::string_view text, std::string_view source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return ConfigError{std::string(source), "", e.mark.is_null() ? 0 : e.mark.line + 1,
+                       "not valid YAML: " + e.msg};
+  }
+  if (root.IsNull()) return config;  // an empty file keeps every default
+  if (!root.IsMap()) return ConfigError{std::string(source), "", line_of(root), "expected a mapping at the top"};
+  try {
+    if (auto error = apply_map(root, "", config, source)) return *error;
+  } catch (const YAML::Exception& e) {
+    return ConfigError{std::string(source), "", e.mark.is_null() ? 0 : e.mark.line + 1, e.msg};
+  }
+  return config;
+}
+
+}  // namespace
+
+uint32_t Config::resolved_workers() const {
+  if (workers > 0) return workers;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores > 0 ? cores : 1;
+}
+
+std::string ConfigError::to_string() const {
+  std::ostringstream out;
+  out << source;
+  if (line > 0) out << ":" << line;
+  out << ": ";
+  if (!key.empty()) out << "'" << key << "': ";
+  out << message;
+  return out.str();
+}
+
+Config default_config() {
+  // The embedded default is checked by the same schema; a failure here is a build-time bug that
+  // the unit tests catch.
+  auto result = apply_text(Config{}, default_config_yaml(), "<default>");
+  return std::get<Config>(result);
+}
+
+ConfigResult load_config_text(std::string_view yaml_text, std::string_view source_name) {
+  return apply_text(default_config(), yaml_text, source_name);
+}
+
+ConfigResult load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ConfigError{path, "", 0, "cannot read the file"};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return load_config_text(buffer.str(), path);
+}
+
+const char* log_level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::Trace: return "trace";
+    case LogLevel::Debug: return "debug";
+    case LogLevel::Info: return "info";
+    case LogLevel::Warn: return "warn";
+    case LogLevel::Error: return "error";
+  }
+  return "?";
+}
+
+}  // namespace sfu::config

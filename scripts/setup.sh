@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs, from Debian packages, whatever the build and the tests need and this machine lacks.
+# Usage: scripts/setup.sh [--browser]   (--browser adds Chromium, nftables and Node.js for the browser tests)
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config git
+  libuv1-dev libsrtp2-dev libssl-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-uv
+  libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev)
+if [[ "${1:-}" == "--browser" ]]; then
+  packages+=(chromium nftables iproute2 nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# Node.js may come from outside Debian (nvm, a tarball); a working `node` and `npm` is enough.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq || true
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

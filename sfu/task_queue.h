@@ -1,0 +1,40 @@
+// A bounded multi-producer queue of closures drained on one libuv loop, woken by uv_async_send.
+// This is how threads talk: the control thread posts work to a worker and the worker posts
+// results back, so no object is ever touched by two threads and the packet path takes no lock.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace sfu {
+
+class TaskQueue {
+ public:
+  using Task = std::function<void()>;
+
+  TaskQueue(uv_loop_t* loop, size_t capacity);
+  ~TaskQueue();
+  TaskQueue(const TaskQueue&) = delete;
+  TaskQueue& operator=(const TaskQueue&) = delete;
+
+  // Thread-safe. False when the queue holds `capacity` tasks already (the caller reports overload).
+  bool post(Task task);
+  // Closes the async handle; call on the loop thread before the loop ends. Pending tasks are dropped.
+  void close();
+
+ private:
+  static void on_async(uv_async_t* handle);
+  void drain();
+
+  uv_async_t* async_;
+  size_t capacity_;
+  std::mutex mutex_;
+  std::vector<Task> pending_;
+  std::vector<Task> running_;  // swapped with pending_ so tasks run without holding the lock
+  bool closed_ = false;
+};
+
+}  // namespace sfu

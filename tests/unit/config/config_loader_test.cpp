@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "config/config.h"
+
+using namespace sfu::config;
+
+namespace {
+
+Config expect_ok(std::string_view yaml) {
+  auto result = load_config_text(yaml, "test.yaml");
+  if (auto* error = std::get_if<ConfigError>(&result)) {
+    ADD_FAILURE() << error->to_string();
+    return Config{};
+  }
+  return std::get<Config>(result);
+}
+
+ConfigError expect_error(std::string_view yaml) {
+  auto result = load_config_text(yaml, "test.yaml");
+  EXPECT_TRUE(std::holds_alternative<ConfigError>(result)) << "accepted: " << yaml;
+  if (auto* error = std::get_if<ConfigError>(&result)) return *error;
+  return {};
+}
+
+}  // namespace
+
+TEST(ConfigLoader, EmbeddedDefaultHasThePublicValues) {
+  Config c = default_config();
+  EXPECT_EQ(c.http.host, "127.0.0.1");
+  EXPECT_EQ(c.http.port, 8080);
+  EXPECT_EQ(c.workers, 0u);  // auto
+  EXPECT_GE(c.resolved_workers(), 1u);
+  EXPECT_EQ(c.rtc.udp_port, 40000);
+  EXPECT_EQ(c.rtc.announced_ip, "127.0.0.1");
+  EXPECT_EQ(c.log_level, LogLevel::Info);
+  EXPECT_FALSE(c.auth.enabled);
+  EXPECT_EQ(c.auth.secret, "");
+  EXPECT_EQ(c.limits.message_bytes, 65536u);
+  EXPECT_EQ(c.rtc.consent_timeout_s, 30u);
+}
+
+TEST(ConfigLoader, EmptyFileKeepsDefaults) {
+  Config c = expect_ok("");
+  EXPECT_EQ(c.http.port, 8080);
+}
+
+TEST(ConfigLoader, OverridesOnlyTheKeysGiven) {
+  Config c = expect_ok("workers: 3\nrtc:\n  udp_port: 50000\nlog:\n  level: debug\n");
+  EXPECT_EQ(c.workers, 3u);
+  EXPECT_EQ(c.resolved_workers(), 3u);
+  EXPECT_EQ(c.rtc.udp_port, 50000);
+  EXPECT_EQ(c.rtc.announced_ip, "127.0.0.1");
+  EXPECT_EQ(c.log_level, LogLevel::Debug);
+}
+
+TEST(ConfigLoader, ParsesListenWithIpv6) {
+  Config c = expect_ok("http:\n  listen: \"[::1]:9000\"\n");
+  EXPECT_EQ(c.http.host, "::1");
+  EXPECT_EQ(c.http.port, 9000);
+}
+
+TEST(ConfigLoader, UnknownKeyNamesKeyAndLine) {
+  ConfigError e = expect_error("workers: 2\nrtc:\n  udp_port: 40000\n  udp_prot: 1\n");
+  EXPECT_EQ(e.key, "rtc.udp_prot");
+  EXPECT_EQ(e.line, 4);
+  EXPECT_NE(e.message.find("unknown key"), std::string::npos);
+  EXPECT_NE(e.message.find("udp_port"), std::string::npos);  // lists what is known
+  EXPECT_NE(e.to_string().find("test.yaml:4"), std::string::npos);
+}
+
+TEST(ConfigLoader, UnknownTopLevelSection) {
+  ConfigError e = expect_error("htpp:\n  listen: 1.2.3.4:1\n");
+  EXPECT_EQ(e.key, "htpp");
+  EXPECT_EQ(e.line, 1);
+}
+
+TEST(ConfigLoader, WrongTypeNamesWhatWasExpected) {
+  ConfigError e = expect_error("rtc:\n  udp_port: forty\n");
+  EXPECT_EQ(e.key, "rtc.udp_port");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_NE(e.message.find("integer from 1 to 65535"), std::string::npos);
+  EXPECT_NE(e.message.find("forty"), std::string::npos);
+}
+
+TEST(ConfigLoader, OutOfRangeValues) {
+  EXPECT_EQ(expect_error("rtc:\n  udp_port: 70000\n").key, "rtc.udp_port");
+  EXPECT_EQ(expect_error("rtc:\n  udp_port: -1\n").key, "rtc.udp_port");
+  EXPECT_EQ(expect_error("workers: 0\n").key, "workers");
+  EXPECT_EQ(expect_error("workers: many\n").key, "workers");
+  EXPECT_EQ(expect_error("limits:\n  tracks_per_participant: 1000\n").key, "limits.tracks_per_participant");
+  EXPECT_EQ(expect_error("log:\n  level: loud\n").key, "log.level");
+  EXPECT_EQ(expect_error("auth:\n  enabled: yes please\n").key, "auth.enabled");
+  EXPECT_EQ(expect_error("http:\n  listen: localhost:8080\n").key, "http.listen");
+  EXPECT_EQ(expect_error("http:\n  listen: 127.0.0.1:0\n").key, "http.listen");
+  EXPECT_EQ(expect_error("rtc:\n  announced_ip: example.com\n").key, "rtc.announced_ip");
+}
+
+TEST(ConfigLoader, SectionMustBeMapping) {
+  ConfigError e = expect_error("rtc: 5\n");
+  EXPECT_EQ(e.key, "rtc");
+  EXPECT_NE(e.message.find("udp_port"), std::string::npos);
+}
+
+TEST(ConfigLoader, InvalidYamlHasLine) {
+  ConfigError e = expect_error("http:\n  listen: [1, 2\n");
+  EXPECT_GT(e.line, 0);
+  EXPECT_NE(e.message.find("not valid YAML"), std::string::npos);
+}
+
+TEST(ConfigLoader, TopLevelMustBeMapping) { expect_error("- a\n- b\n"); }
+
+TEST(ConfigLoader, MissingFileIsAnError) {
+  auto result = load_config_file("/nonexistent/sfu.yaml");
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(result));
+  EXPECT_NE(std::get<ConfigError>(result).message.find("cannot read"), std::string::npos);
+}
+
+TEST(ConfigLoader, LoadsFile) {
+  std::string path = ::testing::TempDir() + "sfu_config_test.yaml";
+  {
+    std::ofstream out(path);
+    out << "auth:\n  enabled: true\n  secret: s3cret\n";
+  }
+  auto result = load_config_file(path);
+  std::remove(path.c_str());
+  ASSERT_TRUE(std::holds_alternative<Config>(result));
+  EXPECT_TRUE(std::get<Config>(result).auth.enabled);
+  EXPECT_EQ(std::get<Config>(result).auth.secret, "s3cret");
+}
