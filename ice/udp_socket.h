@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "base/counter.h"
 #include "base/socket_address.h"
 
 namespace sfu::ice {
@@ -27,10 +28,6 @@ struct UdpSocketCounters {
   std::atomic<uint64_t> tx_packets{0}, tx_bytes{0}, tx_dropped_ring_full{0}, tx_dropped_would_block{0},
       tx_errors{0};
 };
-
-inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
-  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-}
 
 class UdpSocket {
  public:

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/counter.h"
+
 namespace sfu {
 
 enum class DropReason : uint8_t {
@@ -39,10 +41,7 @@ constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDrop
 // Written by one worker thread, read by the control thread for /metrics.
 class DropCounters {
  public:
-  void count(DropReason reason) {
-    auto& c = counts_[static_cast<size_t>(reason)];
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  void count(DropReason reason) { bump(counts_[static_cast<size_t>(reason)]); }
   uint64_t get(DropReason reason) const { return counts_[static_cast<size_t>(reason)].load(std::memory_order_relaxed); }
 
  private:

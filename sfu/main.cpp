@@ -1,17 +1,37 @@
-// sfu: first stage — command line and configuration only; the server follows.
+// sfu: a WebRTC selective forwarding unit. See README.md.
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <variant>
 
 #include "config/config.h"
 #include "sfu/logger.h"
+#include "sfu/server.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: sfu [--config FILE] [--print-default-config] [--help]
+
+A WebRTC selective forwarding unit: browsers join rooms over the signaling WebSocket and
+the server forwards their RTP to the other participants without decoding it.
+
+Options:
+  --config FILE             read the YAML configuration FILE on top of the embedded default
+  --print-default-config    print the embedded default configuration and exit
+  --help                    print this help and exit
+
+Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when start-up fails (e.g. a port is taken),
+2 for a bad command line or configuration.
+)";
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--help") {
-      std::puts("Usage: sfu [--config FILE] [--print-default-config] [--help]");
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
       return 0;
     }
     if (arg == "--print-default-config") {
@@ -23,15 +43,24 @@ int main(int argc, char** argv) {
       config_path = argv[++i];
       continue;
     }
-    std::fprintf(stderr, "sfu: unknown argument '%s'\n", arg.c_str());
+    if (arg.rfind("--config=", 0) == 0) {
+      config_path = arg.substr(std::strlen("--config="));
+      continue;
+    }
+    std::fprintf(stderr, "sfu: unknown or incomplete argument '%s'\n\n%s", arg.c_str(), kUsage);
     return 2;
   }
+
   auto loaded = config_path.empty() ? sfu::config::ConfigResult(sfu::config::default_config())
                                     : sfu::config::load_config_file(config_path);
   if (auto* error = std::get_if<sfu::config::ConfigError>(&loaded)) {
     std::fprintf(stderr, "sfu: configuration error: %s\n", error->to_string().c_str());
     return 2;
   }
-  sfu::log_info("main", "configuration valid; media server not built yet");
-  return 0;
+  const auto& config = std::get<sfu::config::Config>(loaded);
+  sfu::set_log_level(config.log_level);
+  sfu::log_info("main", "configuration loaded",
+                {{"source", config_path.empty() ? "embedded default" : config_path}});
+  sfu::Server server(config);
+  return server.run();
 }

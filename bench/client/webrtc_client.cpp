@@ -1,0 +1,180 @@
+#include "bench/client/webrtc_client.h"
+
+#include <openssl/rand.h>
+
+#include <cstring>
+
+#include "ice/packet_demux.h"
+
+namespace sfu::client {
+namespace {
+
+constexpr uint64_t kTimerMs = 10;
+
+std::string random_token(size_t length) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out(length, 'a');
+  std::vector<uint8_t> random(length);
+  RAND_bytes(random.data(), static_cast<int>(length));
+  for (size_t i = 0; i < length; ++i) out[i] = kAlphabet[random[i] & 63];
+  return out;
+}
+
+uint64_t random_u64() {
+  uint64_t value = 0;
+  RAND_bytes(reinterpret_cast<uint8_t*>(&value), sizeof(value));
+  return value;
+}
+
+}  // namespace
+
+WebRtcClient::WebRtcClient(uv_loop_t* loop, std::shared_ptr<dtls::DtlsCertificate> certificate,
+                           dtls::DtlsRole dtls_role, bool ice_controlling)
+    : loop_(loop),
+      certificate_(std::move(certificate)),
+      dtls_role_(dtls_role),
+      ice_controlling_(ice_controlling),
+      ice_ufrag_(random_token(8)),
+      ice_pwd_(random_token(24)),
+      socket_(loop, [this](auto batch) { on_datagrams(batch); }),
+      timer_(new uv_timer_t) {
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+}
+
+WebRtcClient::~WebRtcClient() {
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  socket_.close();
+}
+
+bool WebRtcClient::open(const SocketAddress& bind_address, std::string* error) {
+  return socket_.bind(bind_address, 1 << 22, 1 << 22, error);
+}
+
+void WebRtcClient::connect(const RemoteParameters& remote) {
+  remote_ = remote;
+  ice_ = std::make_unique<ice::IceClient>(ice_ufrag_, ice_pwd_, remote.ice_ufrag, remote.ice_pwd, random_u64(),
+                                          ice_controlling_);
+  state_ = State::Checking;
+  uv_timer_start(
+      timer_,
+      [](uv_timer_t* t) {
+        if (auto* self = static_cast<WebRtcClient*>(t->data)) self->on_timer();
+      },
+      0, kTimerMs);
+}
+
+void WebRtcClient::on_timer() {
+  uint64_t now = uv_now(loop_);
+  if (state_ == State::Failed) {
+    uv_timer_stop(timer_);
+    return;
+  }
+  if (ice_ && ice_->needs_check(now)) {
+    // Regular nomination by the controlling side: every check carries USE-CANDIDATE, as an
+    // aggressive browser would; the server (lite) selects the first valid one.
+    size_t size = ice_->build_check(now, ice_controlling_, MutableByteSpan(stun_buffer_));
+    if (size > 0) socket_.send(ByteSpan(stun_buffer_.data(), size), remote_.address);
+  }
+  if (dtls_) {
+    auto deadline = dtls_->next_timeout_ms();
+    if (deadline && *deadline <= now) dtls_->handle_timeout(now);
+  }
+  if (ice_ && ice_->consent_expired(now) && state_ != State::New) fail("ice consent expired");
+  socket_.flush();
+}
+
+void WebRtcClient::start_dtls() {
+  dtls::DtlsCallbacks callbacks;
+  callbacks.send = [this](ByteSpan record) { socket_.send(record, remote_.address); };
+  callbacks.on_connected = [this](const dtls::SrtpKeys& keys) {
+    std::string error;
+    srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt, rtp::SrtpSession::Direction::Inbound,
+                                        &error);
+    srtp_out_ = rtp::SrtpSession::create(keys.profile, keys.local_key_salt,
+                                         rtp::SrtpSession::Direction::Outbound, &error);
+    if (!srtp_in_ || !srtp_out_) return fail("srtp: " + error);
+    state_ = State::Connected;
+  };
+  callbacks.on_failed = [this](std::string_view reason) { fail("dtls: " + std::string(reason)); };
+  callbacks.on_application_data = [](ByteSpan) {};
+  dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, dtls_role_, std::move(callbacks));
+  dtls_->set_remote_fingerprint("sha-256", remote_.fingerprint);
+  dtls_->start(uv_now(loop_));
+}
+
+void WebRtcClient::on_datagrams(std::span<ice::UdpSocket::Datagram> batch) {
+  uint64_t now = uv_now(loop_);
+  for (const auto& datagram : batch) {
+    ByteSpan bytes(datagram.data, datagram.size);
+    switch (ice::classify_packet(bytes)) {
+      case ice::PacketKind::Stun: {
+        if (!ice_) break;
+        size_t response_size = 0;
+        auto outcome = ice_->handle_stun(bytes, datagram.from, now, MutableByteSpan(stun_buffer_), response_size);
+        if (response_size > 0) socket_.send(ByteSpan(stun_buffer_.data(), response_size), datagram.from);
+        if (outcome == ice::IceClient::Outcome::ErrorResponse) ++counters_.ice_error_responses;
+        if (outcome == ice::IceClient::Outcome::BadIntegrity || outcome == ice::IceClient::Outcome::MalformedStun)
+          ++counters_.stun_errors;
+        if (ice_->connected() && state_ == State::Checking) {
+          state_ = State::IceConnected;
+          start_dtls();
+        }
+        break;
+      }
+      case ice::PacketKind::Dtls:
+        if (dtls_) dtls_->handle_packet(bytes, now);
+        break;
+      case ice::PacketKind::Rtp:
+      case ice::PacketKind::Rtcp: {
+        bool rtcp = ice::classify_packet(bytes) == ice::PacketKind::Rtcp;
+        if (!srtp_in_) {
+          ++counters_.srtp_errors;
+          break;
+        }
+        size_t size = datagram.size;
+        auto error = rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size) : srtp_in_->unprotect_rtp(datagram.data, size);
+        if (error != rtp::SrtpError::Ok) {
+          ++counters_.srtp_errors;
+          break;
+        }
+        if (rtcp) {
+          ++counters_.rtcp_received;
+          if (on_rtcp) on_rtcp(datagram.data, size);
+        } else {
+          ++counters_.rtp_received;
+          if (on_rtp) on_rtp(datagram.data, size);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+bool WebRtcClient::send_protected(ByteSpan packet, bool rtcp) {
+  if (state_ != State::Connected || !srtp_out_) return false;
+  MutableByteSpan slot = socket_.acquire_send();
+  if (packet.size() + rtp::SrtpSession::kMaxRtcpTrailer > slot.size()) return false;
+  std::memcpy(slot.data(), packet.data(), packet.size());
+  size_t size = packet.size();
+  auto error = rtcp ? srtp_out_->protect_rtcp(slot.data(), size, slot.size())
+                    : srtp_out_->protect_rtp(slot.data(), size, slot.size());
+  if (error != rtp::SrtpError::Ok) return false;
+  socket_.commit_send(size, remote_.address);
+  ++(rtcp ? counters_.rtcp_sent : counters_.rtp_sent);
+  return true;
+}
+
+bool WebRtcClient::send_rtp(ByteSpan packet) { return send_protected(packet, false); }
+bool WebRtcClient::send_rtcp(ByteSpan packet) { return send_protected(packet, true); }
+
+void WebRtcClient::fail(std::string reason) {
+  if (state_ == State::Failed) return;
+  state_ = State::Failed;
+  failure_reason_ = std::move(reason);
+}
+
+}  // namespace sfu::client

@@ -1,0 +1,96 @@
+// The client side of one WebRTC connection, built from the project's own layers: a UDP socket,
+// an ICE agent (controlling by default), a DTLS client (or server) and SRTP. The integration tests
+// and the load generator use it the way a browser would use a peer connection's transport.
+// It lives on one libuv loop and is used only from that loop's thread.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/socket_address.h"
+#include "dtls/dtls_certificate.h"
+#include "dtls/dtls_transport.h"
+#include "ice/ice_client.h"
+#include "ice/udp_socket.h"
+#include "rtp/srtp_session.h"
+
+namespace sfu::client {
+
+struct ClientCounters {
+  uint64_t rtp_received = 0, rtcp_received = 0, rtp_sent = 0, rtcp_sent = 0;
+  uint64_t srtp_errors = 0, stun_errors = 0, ice_error_responses = 0;
+};
+
+class WebRtcClient {
+ public:
+  // What the server's SDP says about its side of the connection.
+  struct RemoteParameters {
+    SocketAddress address;
+    std::string ice_ufrag;
+    std::string ice_pwd;
+    std::string fingerprint;  // sha-256, colon hex
+  };
+  enum class State { New, Checking, IceConnected, Connected, Failed };
+
+  WebRtcClient(uv_loop_t* loop, std::shared_ptr<dtls::DtlsCertificate> certificate,
+               dtls::DtlsRole dtls_role = dtls::DtlsRole::Client, bool ice_controlling = true);
+  ~WebRtcClient();
+
+  bool open(const SocketAddress& bind_address, std::string* error);
+  const SocketAddress& local_address() const { return socket_.local_address(); }
+  const std::string& ice_ufrag() const { return ice_ufrag_; }
+  const std::string& ice_pwd() const { return ice_pwd_; }
+  const std::string& fingerprint() const { return certificate_->fingerprint_sha256(); }
+
+  // Starts ICE checks toward the server; DTLS starts when ICE has connected.
+  void connect(const RemoteParameters& remote);
+  State state() const { return state_; }
+  bool connected() const { return state_ == State::Connected; }
+  const std::string& failure_reason() const { return failure_reason_; }
+
+  // Encrypts a copy of a plain RTP/RTCP packet and sends it (queued; flushed when the loop turns
+  // or by flush()). False when not connected or protection failed.
+  bool send_rtp(ByteSpan packet);
+  bool send_rtcp(ByteSpan packet);
+  void flush() { socket_.flush(); }
+
+  // Decrypted media, valid during the call.
+  std::function<void(uint8_t* data, size_t size)> on_rtp;
+  std::function<void(uint8_t* data, size_t size)> on_rtcp;
+
+  const ClientCounters& counters() const { return counters_; }
+  const ice::UdpSocketCounters& socket_counters() const { return socket_.counters(); }
+  std::optional<int> last_ice_error() const { return ice_ ? ice_->last_error_code() : std::nullopt; }
+
+ private:
+  void on_datagrams(std::span<ice::UdpSocket::Datagram> batch);
+  void on_timer();
+  void start_dtls();
+  void fail(std::string reason);
+  bool send_protected(ByteSpan packet, bool rtcp);
+
+  uv_loop_t* loop_;
+  std::shared_ptr<dtls::DtlsCertificate> certificate_;
+  dtls::DtlsRole dtls_role_;
+  bool ice_controlling_;
+  std::string ice_ufrag_;
+  std::string ice_pwd_;
+  ice::UdpSocket socket_;
+  uv_timer_t* timer_;
+  RemoteParameters remote_;
+  std::unique_ptr<ice::IceClient> ice_;
+  std::unique_ptr<dtls::DtlsTransport> dtls_;
+  std::unique_ptr<rtp::SrtpSession> srtp_in_;
+  std::unique_ptr<rtp::SrtpSession> srtp_out_;
+  State state_ = State::New;
+  std::string failure_reason_;
+  ClientCounters counters_;
+  std::array<uint8_t, 1024> stun_buffer_{};
+};
+
+}  // namespace sfu::client

@@ -1,0 +1,116 @@
+// The server side of ICE (RFC 8445 lite implementation): answers connectivity checks with
+// short-term credentials, follows the peer's nomination (USE-CANDIDATE), and tracks consent
+// freshness (RFC 7675) from the peer's checks. A lite agent never sends checks of its own and is
+// always in the controlled role. No event loop: the owner passes packets and the clock in.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/socket_address.h"
+#include "ice/stun_message.h"
+
+namespace sfu::ice {
+
+class IceLiteAgent {
+ public:
+  static constexpr uint64_t kDefaultConsentTimeoutMs = 30'000;  // RFC 7675 §5.1
+  // Every response this agent writes fits in this many bytes.
+  static constexpr size_t kMaxResponseSize = 128;
+
+  enum class State : uint8_t {
+    New,        // no valid check yet
+    Checking,   // valid checks seen, nothing nominated
+    Connected,  // a nominated address is selected
+    Failed,     // consent expired; terminal (the peer must restart ICE)
+  };
+
+  // What happened to one packet, for counters. Only BindingSuccess and Nominated are valid checks.
+  enum class Outcome : uint8_t {
+    BindingSuccess,       // valid check answered with a success response
+    Nominated,            // valid check carrying USE-CANDIDATE, answered with a success response
+    BadRequest400,        // USERNAME, MESSAGE-INTEGRITY or FINGERPRINT missing
+    Unauthorized401,      // wrong ufrag, or MESSAGE-INTEGRITY does not verify with our password
+    UnknownAttribute420,  // authenticated, but carries comprehension-required attributes we lack
+    RoleConflict487,      // the peer claims the controlled role too
+    MalformedStun,        // parse_stun failed; see Result::parse_error; dropped
+    BadFingerprint,       // FINGERPRINT present and wrong; dropped silently (RFC 8489 §7.3)
+    NotBindingRequest,    // a request of another method; dropped
+    IgnoredIndication,    // e.g. a Binding indication keepalive; no answer, no consent
+    IgnoredResponse,      // a lite agent sends no requests, so responses are stray
+    AgentFailed,          // consent already expired; the agent answers nothing any more
+  };
+
+  struct Result {
+    size_t response_length = 0;  // bytes written to response_out; 0 = send nothing
+    Outcome outcome = Outcome::MalformedStun;
+    StunParseError parse_error = StunParseError::None;
+    bool selected_changed = false;  // the selected (nominated) address changed with this packet
+  };
+
+  IceLiteAgent(std::string local_ufrag, std::string local_pwd,
+               uint64_t consent_timeout_ms = kDefaultConsentTimeoutMs);
+
+  // Optional: checks are accepted before the remote ufrag is known, and the remote part of the
+  // first authenticated USERNAME is then remembered. Once known (set or learned), checks must
+  // carry it. The remote password is kept for completeness; a lite agent never uses it.
+  void set_remote_credentials(std::string remote_ufrag, std::string remote_pwd);
+  void set_consent_timeout_ms(uint64_t timeout_ms) { consent_timeout_ms_ = timeout_ms; }
+
+  // Handles one STUN packet from `from`. The response, if any, goes to `from` and is written into
+  // `response_out` (kMaxResponseSize bytes always suffice). A response length of 0 with a success outcome
+  // means the buffer was too small; the check still counted.
+  Result handle_stun(ByteSpan packet, const SocketAddress& from, uint64_t now_ms,
+                     MutableByteSpan response_out);
+
+  // Moves the agent to Failed once consent has expired.
+  void on_tick(uint64_t now_ms);
+
+  // True when checks were seen once but none within the consent timeout. Before the first valid
+  // check this is false: the owner applies its own connection-setup timeout.
+  bool consent_expired(uint64_t now_ms) const;
+
+  State state() const { return state_; }
+  // The nominated address, or nullopt before any nomination.
+  std::optional<SocketAddress> selected_address() const { return selected_; }
+  // The first address from which a valid check arrived (the default path before nomination).
+  std::optional<SocketAddress> first_valid_address() const { return first_valid_; }
+  std::optional<uint64_t> last_valid_check_ms() const { return last_valid_check_ms_; }
+
+  const std::string& local_ufrag() const { return local_ufrag_; }
+  const std::string& local_pwd() const { return local_pwd_; }
+  // Set by set_remote_credentials or learned from the first authenticated check; empty if neither.
+  const std::string& remote_ufrag() const { return remote_ufrag_; }
+  const std::string& remote_pwd() const { return remote_pwd_; }
+
+  // For demultiplexing a new address by ufrag: the part of USERNAME before ':' (the receiver's
+  // ufrag, RFC 8445 §7.2.2). nullopt without USERNAME or without ':'.
+  static std::optional<std::string_view> local_ufrag_of_request(const StunMessage& message);
+
+ private:
+  size_t build_success(const StunMessage& request, const SocketAddress& from, MutableByteSpan out) const;
+  size_t build_error(const StunMessage& request, int code, std::string_view reason, bool authenticated,
+                     MutableByteSpan out) const;
+  Result handle_binding_request(ByteSpan packet, const StunMessage& request, const SocketAddress& from,
+                                uint64_t now_ms, MutableByteSpan response_out);
+
+  std::string local_ufrag_;
+  std::string local_pwd_;
+  std::string remote_ufrag_;
+  std::string remote_pwd_;
+  uint64_t consent_timeout_ms_;
+
+  State state_ = State::New;
+  std::optional<SocketAddress> selected_;
+  std::optional<SocketAddress> first_valid_;
+  std::optional<uint64_t> last_valid_check_ms_;
+};
+
+const char* to_string(IceLiteAgent::Outcome outcome);
+const char* to_string(IceLiteAgent::State state);
+
+}  // namespace sfu::ice

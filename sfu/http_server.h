@@ -1,0 +1,135 @@
+// A generic HTTP/1.1 + WebSocket server on libwebsockets, running on a libuv loop that the caller
+// owns ("foreign loop"). It knows nothing of rooms: requests go to `on_http`, WebSocket upgrades on
+// one path become WebSocketSessions whose complete text messages go to `on_ws_message`.
+//
+// Threading: everything (handlers, send_text, close, stop, find_session) runs on the loop's thread.
+// Handlers may call send_text()/close() on any session and find_session(), but must not call
+// stop() or destroy the server; defer that to a later loop callback.
+//
+// Shutdown: stop() reports on_ws_close for every open session, then starts libwebsockets' teardown,
+// which finishes asynchronously on the loop (uv handle closes). After stop() no handler is called
+// again. The server object may be destroyed right after stop(); keep running the loop until it
+// ends (or a few iterations) so the teardown completes and every handle and allocation is freed.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct lws;
+
+namespace sfu {
+
+namespace detail {
+class HttpServerCore;
+}
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"
+  std::string path;    // percent-decoded by libwebsockets, without the query
+  std::string query;   // the part after '?', arguments joined by '&' (libwebsockets decodes %xx)
+  std::map<std::string, std::string> headers;  // lowercased names; headers libwebsockets knows
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. {"Allow", "GET"}
+};
+
+// One accepted WebSocket. Owned by the server; valid from on_ws_open until on_ws_close returns.
+// Other code should keep the id and look the session up with HttpServer::find_session().
+class WebSocketSession {
+ public:
+  WebSocketSession(const WebSocketSession&) = delete;
+  WebSocketSession& operator=(const WebSocketSession&) = delete;
+
+  uint64_t id() const { return id_; }
+  const std::string& remote_address() const { return remote_address_; }  // "ip:port"
+  bool closing() const { return close_requested_ || closed_; }
+
+  // Queues one text message. Returns false (and drops it) when the session is closing. When the
+  // queued bytes would exceed Options::max_ws_queue_bytes the queue is discarded and the session
+  // is closed with 1008, so a slow reader never grows the server's memory without bound.
+  bool send_text(std::string message);
+
+  // Sends what is already queued, then a close frame with this code and reason (reason cut to 123
+  // bytes, invalid codes become 1000). The socket is dropped when the peer answers, or after
+  // Options::ws_close_grace_seconds. on_ws_close follows either way.
+  void close(uint16_t code, std::string reason);
+
+ private:
+  friend class detail::HttpServerCore;
+  WebSocketSession(detail::HttpServerCore& core, struct lws* wsi, uint64_t id, std::string remote_address);
+  void close_now(uint16_t code, std::string reason);
+
+  detail::HttpServerCore& core_;
+  struct lws* wsi_;
+  uint64_t id_;
+  std::string remote_address_;
+  std::deque<std::string> send_queue_;  // each entry starts with LWS_PRE bytes of headroom
+  size_t queued_bytes_ = 0;
+  bool close_requested_ = false;
+  bool close_started_ = false;
+  bool closed_ = false;
+  uint16_t close_code_ = 1000;
+  std::string close_reason_;
+  std::string rx_message_;  // fragments of the message being received
+  bool rx_in_message_ = false;
+  bool rx_discarding_ = false;
+};
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";  // IP literal or name; "" / "0.0.0.0" / "::" = all interfaces
+    uint16_t port = 8080;            // 0 = any free port, see port()
+    size_t max_body_bytes = 65536;
+    size_t max_ws_message_bytes = 65536;
+    size_t max_ws_queue_bytes = 1 << 20;
+    int ws_close_grace_seconds = 5;  // after close(): time for the queue, close frame and peer's answer
+  };
+  struct Handlers {
+    // Every HTTP request except WebSocket upgrades on ws_path. Exceptions become a 500.
+    std::function<HttpResponse(const HttpRequest&)> on_http;
+    std::function<void(WebSocketSession&)> on_ws_open;
+    // A complete text message (fragments reassembled).
+    std::function<void(WebSocketSession&, std::string_view message)> on_ws_message;
+    // Exactly once per opened session, whoever closed it (peer, error, close(), stop()).
+    std::function<void(WebSocketSession&)> on_ws_close;
+    // An oversized message (then discarded) or a binary message. The server sends nothing itself
+    // and the session stays open; the owner decides what to answer.
+    std::function<void(WebSocketSession&, std::string_view reason)> on_ws_protocol_error;
+  };
+
+  HttpServer(uv_loop_t* loop, Options options, std::string ws_path, Handlers handlers);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts listening. False with a readable error when the address is taken or invalid.
+  bool start(std::string* error);
+  // Closes every session (on_ws_close for each) and the listener. Idempotent.
+  void stop();
+  // The bound port (useful with Options::port = 0); 0 before start().
+  uint16_t port() const;
+  WebSocketSession* find_session(uint64_t id);
+  size_t session_count() const;
+
+ private:
+  // Heap-allocated and possibly outliving this object: libwebsockets calls back into it until
+  // its asynchronous teardown has finished.
+  detail::HttpServerCore* core_;
+};
+
+}  // namespace sfu

@@ -1,0 +1,127 @@
+#include "sfu/server.h"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "base/socket_address.h"
+#include "dtls/dtls_certificate.h"
+#include "sfu/control_plane.h"
+#include "sfu/logger.h"
+#include "sfu/worker.h"
+
+namespace sfu {
+namespace {
+
+std::shared_ptr<dtls::DtlsCertificate> load_certificate(const config::Config& config, std::string* error) {
+  if (config.dtls.certificate_file.empty()) return dtls::DtlsCertificate::generate(error);
+  auto read = [](const std::string& path, std::string* out) {
+    std::ifstream in(path);
+    if (!in) return false;
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    *out = buffer.str();
+    return true;
+  };
+  std::string cert_pem, key_pem;
+  if (!read(config.dtls.certificate_file, &cert_pem)) {
+    *error = "cannot read dtls.certificate_file " + config.dtls.certificate_file;
+    return nullptr;
+  }
+  if (!read(config.dtls.private_key_file, &key_pem)) {
+    *error = "cannot read dtls.private_key_file " + config.dtls.private_key_file;
+    return nullptr;
+  }
+  return dtls::DtlsCertificate::load_pem(cert_pem, key_pem, error);
+}
+
+}  // namespace
+
+Server::Server(config::Config config) : config_(std::move(config)) { uv_loop_init(&loop_); }
+
+Server::~Server() {
+  for (auto& worker : workers_) worker->stop();
+  workers_.clear();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_loop_close(&loop_);
+}
+
+int Server::run() {
+  auto listen = SocketAddress::from_ip(config_.http.host, config_.http.port);
+  if (!listen->is_loopback() && !config_.auth.enabled && !config_.auth.allow_public_without_auth) {
+    log_error("main", "refusing to listen on a non-loopback address with auth off",
+              {{"http.listen", listen->to_string()},
+               {"hint", "set auth.enabled: true with a secret, or auth.allow_public_without_auth: true"}});
+    return 2;
+  }
+  if (config_.auth.enabled && config_.auth.secret.empty()) {
+    log_error("main", "auth.enabled is true but auth.secret is empty");
+    return 2;
+  }
+
+  std::string error;
+  auto certificate = load_certificate(config_, &error);
+  if (!certificate) {
+    log_error("main", "DTLS certificate unavailable", {{"error", error}});
+    return 1;
+  }
+  log_info("main", "DTLS certificate ready",
+           {{"fingerprint", "sha-256 " + certificate->fingerprint_sha256()},
+            {"source", config_.dtls.certificate_file.empty() ? "generated" : config_.dtls.certificate_file}});
+
+  uint32_t count = config_.resolved_workers();
+  for (uint32_t i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>(i, config_, certificate);
+    if (!worker->start(&error)) {
+      log_error("main", "worker failed to start", {{"worker", std::to_string(i)}, {"error", error}});
+      return 1;
+    }
+    log_info("main", "worker listening", {{"worker", std::to_string(i)},
+                                          {"udp", worker->udp_address().to_string()},
+                                          {"announced_ip", config_.rtc.announced_ip}});
+    workers_.push_back(std::move(worker));
+  }
+
+  std::vector<Worker*> worker_pointers;
+  for (auto& worker : workers_) worker_pointers.push_back(worker.get());
+  auto control = std::make_unique<ControlPlane>(&loop_, config_, worker_pointers);
+  if (!control->start(&error)) {
+    log_error("main", "HTTP server failed to start", {{"listen", listen->to_string()}, {"error", error}});
+    control.reset();
+    for (auto& worker : workers_) worker->stop();
+    return 1;
+  }
+  std::string base = "http://" + (listen->is_v6() ? "[" + listen->ip_string() + "]" : listen->ip_string()) + ":" +
+                     std::to_string(control->port());
+  log_info("main", "http listening", {{"demo", base + "/"}, {"signaling", base + "/v1/rtc"},
+                                      {"rest", base + "/v1/rooms"}, {"metrics", base + "/metrics"}});
+
+  uv_signal_t sigint, sigterm;
+  uv_signal_init(&loop_, &sigint);
+  uv_signal_init(&loop_, &sigterm);
+  auto on_signal = [](uv_signal_t* handle, int signum) {
+    log_info("main", "stop signal received", {{"signal", signum == SIGINT ? "SIGINT" : "SIGTERM"}});
+    uv_stop(handle->loop);
+  };
+  uv_signal_start(&sigint, on_signal, SIGINT);
+  uv_signal_start(&sigterm, on_signal, SIGTERM);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  log_info("main", "sfu ready", {{"workers", std::to_string(count)}});
+  uv_run(&loop_, UV_RUN_DEFAULT);
+
+  // Signaling first (sessions close), then the workers (rooms and transports), then the loop's
+  // remaining handles.
+  control->stop();
+  for (auto& worker : workers_) worker->stop();
+  control.reset();
+  workers_.clear();
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
+  for (int i = 0; i < 10 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i) {
+  }
+  log_info("main", "stopped cleanly");
+  return 0;
+}
+
+}  // namespace sfu
