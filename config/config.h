@@ -19,10 +19,17 @@ struct HttpConfig {
 struct RtcConfig {
   uint16_t udp_port = 0;       // worker i listens on udp_port + i
   std::string announced_ip;    // put in ICE candidates
+  std::string bind_ip;         // empty = see resolved_bind_ip()
   uint32_t consent_timeout_s = 0;
   uint32_t dtls_handshake_timeout_s = 0;
   uint32_t udp_recv_buffer_bytes = 0;
   uint32_t udp_send_buffer_bytes = 0;
+
+  // The address worker sockets bind. A reply must leave from the address the peer sent to: a
+  // wildcard socket answers a browser's check to 127.0.0.1 (sent from the host's own address,
+  // as Chromium does) from that host address, and the browser drops it. So with a loopback
+  // announced address the sockets bind it; otherwise all interfaces.
+  std::string resolved_bind_ip() const;
 };
 
 struct DtlsConfig {

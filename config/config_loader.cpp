@@ -76,11 +76,16 @@ Apply listen_field() {
   };
 }
 
-Apply ip_field() {
-  return [](const YAML::Node& node, Config& config) -> std::string {
+template <typename Member>
+Apply ip_field(Member member, bool allow_empty) {
+  return [member, allow_empty](const YAML::Node& node, Config& config) -> std::string {
     std::string text = scalar_text(node);
-    if (!SocketAddress::from_ip(text, 0)) return "an IPv4 or IPv6 address";
-    config.rtc.announced_ip = text;
+    if (allow_empty && node.IsScalar() && text.empty()) {
+      member(config).clear();
+      return {};
+    }
+    if (!SocketAddress::from_ip(text, 0)) return allow_empty ? "an IPv4 or IPv6 address, or \"\"" : "an IPv4 or IPv6 address";
+    member(config) = text;
     return {};
   };
 }
@@ -119,7 +124,8 @@ const std::map<std::string, Apply>& schema() {
       {"http.listen", listen_field()},
       {"workers", workers_field()},
       {"rtc.udp_port", uint_in(FIELD(rtc.udp_port), 1, 65535)},
-      {"rtc.announced_ip", ip_field()},
+      {"rtc.announced_ip", ip_field(FIELD(rtc.announced_ip), false)},
+      {"rtc.bind_ip", ip_field(FIELD(rtc.bind_ip), true)},
       {"rtc.consent_timeout_s", uint_in(FIELD(rtc.consent_timeout_s), 5, 3600)},
       {"rtc.dtls_handshake_timeout_s", uint_in(FIELD(rtc.dtls_handshake_timeout_s), 1, 600)},
       {"rtc.udp_recv_buffer_bytes", uint_in(FIELD(rtc.udp_recv_buffer_bytes), 65536, 1u << 30)},
@@ -209,6 +215,13 @@ ConfigResult apply_text(Config config, std::string_view text, std::string_view s
 }
 
 }  // namespace
+
+std::string RtcConfig::resolved_bind_ip() const {
+  if (!bind_ip.empty()) return bind_ip;
+  auto announced = SocketAddress::from_ip(announced_ip, 0);
+  if (announced && announced->is_loopback()) return announced_ip;
+  return announced && announced->is_v6() ? "::" : "0.0.0.0";
+}
 
 uint32_t Config::resolved_workers() const {
   if (workers > 0) return workers;

@@ -11,6 +11,7 @@ workers: auto                # worker threads; auto = one per core
 rtc:
   udp_port: 40000            # worker i listens on udp_port + i
   announced_ip: 127.0.0.1    # the address put in ICE candidates
+  bind_ip: ""                # "" = announced_ip when it is loopback, else all interfaces
   consent_timeout_s: 30      # no valid ICE check for this long closes a connection (RFC 7675)
   dtls_handshake_timeout_s: 30
   udp_recv_buffer_bytes: 4194304

@@ -53,7 +53,8 @@ std::string H264ProfileLevelId::to_string() const {
 bool H264ProfileLevelId::same_profile(const H264ProfileLevelId& other) const {
   // Level 1b is signalled in Baseline, Main and Extended as level_idc 11 plus constraint_set3.
   auto profile_flags = [](const H264ProfileLevelId& p) -> uint8_t {
-    bool level_1b = p.level_idc == 11 && (p.profile_idc == 0x42 || p.profile_idc == 0x4d || p.profile_idc == 0x58);
+    bool level_1b =
+        p.level_idc == 11 && (p.profile_idc == 0x42 || p.profile_idc == 0x4d || p.profile_idc == 0x58);
     return level_1b ? static_cast<uint8_t>(p.profile_iop & ~0x10) : p.profile_iop;
   };
   return profile_idc == other.profile_idc && profile_flags(*this) == profile_flags(other);
@@ -65,7 +66,8 @@ std::optional<Codec> CodecCatalog::answer_codec(MediaKind kind, const Codec& off
   answer.name = offered.name;
   answer.rtcp_fb = filter_feedback(kind, offered.rtcp_fb);
   if (kind == MediaKind::kAudio) {
-    if (!offered.is_named("opus") || offered.clock_rate != 48000 || offered.channels != 2) return std::nullopt;
+    if (!offered.is_named("opus") || offered.clock_rate != 48000 || offered.channels != 2)
+      return std::nullopt;
     answer.clock_rate = 48000;
     answer.channels = 2;
     // 10 ms packets at the least and in-band FEC: what Chromium offers and answers itself.
@@ -95,9 +97,10 @@ std::optional<Codec> CodecCatalog::answer_h264(const Codec& offered) const {
   // receives mode 1, and mode 0 (one NAL unit per packet, no FU-A) would cap frame sizes.
   if (fmtp_or(offered, "packetization-mode", "0") != "1") return std::nullopt;
   H264ProfileLevelId profile = h264_profile_of(offered);
-  bool known = std::any_of(options_.h264_profiles.begin(), options_.h264_profiles.end(), [&](const H264Profile& p) {
-    return profile.same_profile(H264ProfileLevelId{p.profile_idc, p.profile_iop, profile.level_idc});
-  });
+  bool known =
+      std::any_of(options_.h264_profiles.begin(), options_.h264_profiles.end(), [&](const H264Profile& p) {
+        return profile.same_profile(H264ProfileLevelId{p.profile_idc, p.profile_iop, profile.level_idc});
+      });
   if (!known) return std::nullopt;
   // The answer's level is the highest level the server accepts to receive: the offerer's, unless
   // that is above the server's maximum (RFC 6184 section 8.2.2 lets the answerer lower it).
@@ -107,7 +110,8 @@ std::optional<Codec> CodecCatalog::answer_h264(const Codec& offered) const {
   answer.name = offered.name;
   answer.clock_rate = 90000;
   answer.rtcp_fb = filter_feedback(MediaKind::kVideo, offered.rtcp_fb);
-  if (fmtp_or(offered, "level-asymmetry-allowed", "0") == "1") answer.fmtp.push_back({"level-asymmetry-allowed", "1"});
+  if (fmtp_or(offered, "level-asymmetry-allowed", "0") == "1")
+    answer.fmtp.push_back({"level-asymmetry-allowed", "1"});
   answer.fmtp.push_back({"packetization-mode", "1"});
   answer.fmtp.push_back({"profile-level-id", profile.to_string()});
   return answer;
@@ -124,14 +128,15 @@ Codec CodecCatalog::answer_rtx(const Codec& offered_rtx, const Codec& primary) c
 
 std::vector<RtcpFeedback> CodecCatalog::filter_feedback(MediaKind kind,
                                                         const std::vector<RtcpFeedback>& offered) const {
-  static const std::array<RtcpFeedback, 5> kVideo = {{
-      {"goog-remb", ""}, {"transport-cc", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}};
+  static const std::array<RtcpFeedback, 5> kVideo = {
+      {{"goog-remb", ""}, {"transport-cc", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}};
   static const std::array<RtcpFeedback, 1> kAudio = {{{"transport-cc", ""}}};
   std::vector<RtcpFeedback> kept;  // in the offer's order, without duplicates
   for (const auto& feedback : offered) {
-    bool known = kind == MediaKind::kVideo   ? std::find(kVideo.begin(), kVideo.end(), feedback) != kVideo.end()
-                 : kind == MediaKind::kAudio ? std::find(kAudio.begin(), kAudio.end(), feedback) != kAudio.end()
-                                             : false;
+    bool known = kind == MediaKind::kVideo ? std::find(kVideo.begin(), kVideo.end(), feedback) != kVideo.end()
+                 : kind == MediaKind::kAudio
+                     ? std::find(kAudio.begin(), kAudio.end(), feedback) != kAudio.end()
+                     : false;
     if (known && std::find(kept.begin(), kept.end(), feedback) == kept.end()) kept.push_back(feedback);
   }
   return kept;

@@ -21,7 +21,8 @@ namespace sfu::sdp {
 
 // RTP header extension URIs the server understands.
 inline constexpr std::string_view kExtMid = "urn:ietf:params:rtp-hdrext:sdes:mid";
-inline constexpr std::string_view kExtAbsSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+inline constexpr std::string_view kExtAbsSendTime =
+    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 inline constexpr std::string_view kExtTransportCc =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 inline constexpr std::string_view kExtAudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";

@@ -46,8 +46,9 @@ bool ControlPlane::start(std::string* error) { return http_->start(error); }
 
 void ControlPlane::stop() {
   if (http_) http_->stop();
+  // Closed, not freed: workers may still call send_to_session() until they are stopped, and a
+  // closed queue refuses their tasks safely (the object goes with the ControlPlane).
   if (inbox_) inbox_->close();
-  inbox_.reset();
 }
 
 bool ControlPlane::post_to_worker(uint32_t worker, std::function<void(Worker&)> task) {

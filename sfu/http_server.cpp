@@ -54,7 +54,8 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -89,8 +90,8 @@ struct MethodToken {
   const char* name;
 };
 constexpr MethodToken kMethods[] = {
-    {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},       {WSI_TOKEN_PUT_URI, "PUT"},
-    {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_PATCH_URI, "PATCH"},     {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+    {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},   {WSI_TOKEN_PUT_URI, "PUT"},
+    {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
@@ -140,7 +141,8 @@ std::optional<BindTarget> resolve_bind_target(const std::string& host, std::stri
   if (host.empty() || host == "0.0.0.0" || host == "*") return BindTarget{std::nullopt, false};
   if (host == "::" || host == "[::]") return BindTarget{std::nullopt, true};
   std::string literal = host;
-  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') literal = literal.substr(1, literal.size() - 2);
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
+    literal = literal.substr(1, literal.size() - 2);
   if (auto address = SocketAddress::from_ip(literal, 0)) return BindTarget{literal, address->is_v6()};
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -169,8 +171,10 @@ std::optional<BindTarget> resolve_bind_target(const std::string& host, std::stri
 // lws only says "failed"; bind a probe socket the same way to tell the operator why.
 std::string bind_failure_reason(const BindTarget& target, uint16_t port) {
   SocketAddress address;
-  if (target.iface) address = *SocketAddress::from_ip(*target.iface, port);
-  else address = *SocketAddress::from_ip(target.ipv6 ? "::" : "0.0.0.0", port);
+  if (target.iface)
+    address = *SocketAddress::from_ip(*target.iface, port);
+  else
+    address = *SocketAddress::from_ip(target.ipv6 ? "::" : "0.0.0.0", port);
   int fd = socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::strerror(errno);
   int one = 1;
@@ -204,8 +208,12 @@ struct Connection {
 
 class HttpServerCore {
  public:
-  HttpServerCore(uv_loop_t* loop, HttpServer::Options options, std::string ws_path, HttpServer::Handlers handlers)
-      : loop_(loop), options_(std::move(options)), ws_path_(std::move(ws_path)), handlers_(std::move(handlers)) {
+  HttpServerCore(uv_loop_t* loop, HttpServer::Options options, std::string ws_path,
+                 HttpServer::Handlers handlers)
+      : loop_(loop),
+        options_(std::move(options)),
+        ws_path_(std::move(ws_path)),
+        handlers_(std::move(handlers)) {
     std::memset(protocols_, 0, sizeof(protocols_));
     protocols_[0].name = "sfu-http";
     protocols_[0].callback = &HttpServerCore::lws_callback;
@@ -302,12 +310,16 @@ bool HttpServerCore::start(std::string* error) {
   // Handles present before lws_create_context are not lws's; the new idle/timer ones are the
   // static handles whose closing marks the end of lws's teardown (see lws_handles_remain).
   std::vector<const uv_handle_t*> before;
-  uv_walk(loop_, [](uv_handle_t* h, void* arg) { static_cast<std::vector<const uv_handle_t*>*>(arg)->push_back(h); }, &before);
+  uv_walk(
+      loop_,
+      [](uv_handle_t* h, void* arg) { static_cast<std::vector<const uv_handle_t*>*>(arg)->push_back(h); },
+      &before);
 
   void* foreign_loops[1] = {loop_};
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof(info));
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                 LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
   info.foreign_loops = foreign_loops;
   info.pcontext = &context_;
   info.user = this;
@@ -319,7 +331,10 @@ bool HttpServerCore::start(std::string* error) {
   }
   state_ = State::Running;
   std::vector<const uv_handle_t*> after;
-  uv_walk(loop_, [](uv_handle_t* h, void* arg) { static_cast<std::vector<const uv_handle_t*>*>(arg)->push_back(h); }, &after);
+  uv_walk(
+      loop_,
+      [](uv_handle_t* h, void* arg) { static_cast<std::vector<const uv_handle_t*>*>(arg)->push_back(h); },
+      &after);
   for (const uv_handle_t* h : after)
     if (std::find(before.begin(), before.end(), h) == before.end() &&
         (h->type == UV_IDLE || h->type == UV_TIMER))
@@ -340,7 +355,9 @@ bool HttpServerCore::start(std::string* error) {
   lws_vhost* vhost = lws_create_vhost(context_, &vhost_info);
   if (vhost == nullptr) {
     std::string reason = bind_failure_reason(*target, options_.port);
-    if (error) *error = "cannot listen on " + where + (reason.empty() ? std::string(" (libwebsockets refused the vhost)") : ": " + reason);
+    if (error)
+      *error = "cannot listen on " + where +
+               (reason.empty() ? std::string(" (libwebsockets refused the vhost)") : ": " + reason);
     begin_teardown();
     return false;
   }
@@ -380,16 +397,19 @@ void HttpServerCore::begin_teardown() {
 bool HttpServerCore::lws_handles_remain() {
   struct Search {
     const std::vector<const uv_handle_t*>* wanted;
-    bool found;
-  } search{&lws_static_handles_, false};
+    bool found_wanted;
+    bool found_closing;
+  } search{&lws_static_handles_, false, false};
   uv_walk(
       loop_,
       [](uv_handle_t* h, void* arg) {
         auto* s = static_cast<Search*>(arg);
-        if (std::find(s->wanted->begin(), s->wanted->end(), h) != s->wanted->end()) s->found = true;
+        if (std::find(s->wanted->begin(), s->wanted->end(), h) != s->wanted->end()) s->found_wanted = true;
+        if (uv_is_closing(h)) s->found_closing = true;
       },
       &search);
-  return search.found;
+  // Without identified handles (another lws build), fall back to "nothing is closing any more".
+  return lws_static_handles_.empty() ? search.found_closing : search.found_wanted;
 }
 
 // With a foreign libuv loop, lws 4.1 closes its connections' poll handles and then its own idle
@@ -406,11 +426,14 @@ void HttpServerCore::on_teardown_timer(uv_timer_t* timer) {
   bool gave_up = uv_now(timer->loop) - self->teardown_started_ms_ > kTeardownGiveUpMs;
   if (self->context_ != nullptr && self->lws_handles_remain() && !gave_up) return;
   if (self->context_ != nullptr) {
-    if (gave_up) log_error("http", "libwebsockets teardown did not finish; leaking its context");
-    else lws_context_destroy(self->context_);  // frees the vhost and the context, nulls context_
+    if (gave_up)
+      log_error("http", "libwebsockets teardown did not finish; leaking its context");
+    else
+      lws_context_destroy(self->context_);  // frees the vhost and the context, nulls context_
   }
   uv_timer_stop(timer);
-  uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(timer),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   self->teardown_timer_ = nullptr;
   self->state_ = State::Done;
   if (self->owner_released_) delete self;
@@ -444,7 +467,8 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
       Connection* conn = connection(wsi, false);
       if (!running || conn == nullptr || !conn->awaiting_body) return -1;
       if (conn->discarding_body) return 0;
-      if (conn->request.body.size() + len > options_.max_body_bytes) {  // lws enforces content-length; belt and braces
+      if (conn->request.body.size() + len >
+          options_.max_body_bytes) {  // lws enforces content-length; belt and braces
         conn->discarding_body = true;
         std::string().swap(conn->request.body);
         return 0;
@@ -463,7 +487,8 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
       }
       HttpResponse response;
       try {
-        response = handlers_.on_http ? handlers_.on_http(conn->request) : error_response(404, "not_found", "no such resource");
+        response = handlers_.on_http ? handlers_.on_http(conn->request)
+                                     : error_response(404, "not_found", "no such resource");
       } catch (const std::exception&) {
         response = error_response(500, "internal_error", "internal server error");
       }
@@ -562,7 +587,8 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
 
   HttpResponse response;
   try {
-    response = handlers_.on_http ? handlers_.on_http(request) : error_response(404, "not_found", "no such resource");
+    response =
+        handlers_.on_http ? handlers_.on_http(request) : error_response(404, "not_found", "no such resource");
   } catch (const std::exception&) {
     response = error_response(500, "internal_error", "internal server error");
   }
@@ -590,11 +616,13 @@ int HttpServerCore::write_http(lws* wsi, Connection& conn) {
   if (!conn.headers_sent) {
     size_t extra = 0;
     for (const auto& [name, value] : response.headers) extra += name.size() + value.size() + 4;
-    std::vector<unsigned char> buffer(LWS_PRE + kHttpHeaderBufferBytes + extra + response.content_type.size());
+    std::vector<unsigned char> buffer(LWS_PRE + kHttpHeaderBufferBytes + extra +
+                                      response.content_type.size());
     unsigned char* start = buffer.data() + LWS_PRE;
     unsigned char* p = start;
     unsigned char* end = buffer.data() + buffer.size() - 1;
-    if (lws_add_http_header_status(wsi, static_cast<unsigned int>(response.status) | LWSAHH_FLAG_NO_SERVER_NAME, &p, end))
+    if (lws_add_http_header_status(
+            wsi, static_cast<unsigned int>(response.status) | LWSAHH_FLAG_NO_SERVER_NAME, &p, end))
       return -1;
     if (!response.content_type.empty() &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
@@ -607,12 +635,13 @@ int HttpServerCore::write_http(lws* wsi, Connection& conn) {
     for (const auto& [name, value] : response.headers) {
       std::string header_name = lowercase(name) + ":";
       if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(header_name.c_str()),
-                                      reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()),
-                                      &p, end))
+                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                      static_cast<int>(value.size()), &p, end))
         return -1;
     }
     if (conn.close_after_response &&
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>("close"), 5, &p, end))
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                     reinterpret_cast<const unsigned char*>("close"), 5, &p, end))
       return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
     conn.headers_sent = true;
@@ -673,7 +702,8 @@ void HttpServerCore::receive_ws(WebSocketSession& session, lws* wsi, const char*
       session.rx_discarding_ = true;
       std::string().swap(session.rx_message_);
       if (!session.closing() && handlers_.on_ws_protocol_error)
-        handlers_.on_ws_protocol_error(session, "message larger than " + std::to_string(options_.max_ws_message_bytes) + " bytes");
+        handlers_.on_ws_protocol_error(
+            session, "message larger than " + std::to_string(options_.max_ws_message_bytes) + " bytes");
     } else {
       session.rx_message_.append(data, len);
     }
@@ -682,7 +712,8 @@ void HttpServerCore::receive_ws(WebSocketSession& session, lws* wsi, const char*
   session.rx_in_message_ = false;
   std::string message = std::move(session.rx_message_);
   session.rx_message_.clear();
-  if (!session.rx_discarding_ && !session.closing() && handlers_.on_ws_message) handlers_.on_ws_message(session, message);
+  if (!session.rx_discarding_ && !session.closing() && handlers_.on_ws_message)
+    handlers_.on_ws_message(session, message);
   session.rx_discarding_ = false;
 }
 
@@ -691,7 +722,8 @@ int HttpServerCore::write_ws(WebSocketSession& session) {
   if (!session.send_queue_.empty()) {
     std::string& framed = session.send_queue_.front();
     size_t payload = framed.size() - LWS_PRE;
-    int written = lws_write(session.wsi_, reinterpret_cast<unsigned char*>(framed.data()) + LWS_PRE, payload, LWS_WRITE_TEXT);
+    int written = lws_write(session.wsi_, reinterpret_cast<unsigned char*>(framed.data()) + LWS_PRE, payload,
+                            LWS_WRITE_TEXT);
     session.queued_bytes_ -= payload;
     session.send_queue_.pop_front();
     if (written < 0 || static_cast<size_t>(written) < payload) return -1;  // lws closes; CLOSED follows
@@ -704,7 +736,8 @@ int HttpServerCore::write_ws(WebSocketSession& session) {
     // it sends the close frame with this reason and waits for the peer (or the grace timeout).
     session.close_started_ = true;
     lws_close_reason(session.wsi_, static_cast<lws_close_status>(session.close_code_),
-                     reinterpret_cast<unsigned char*>(session.close_reason_.data()), session.close_reason_.size());
+                     reinterpret_cast<unsigned char*>(session.close_reason_.data()),
+                     session.close_reason_.size());
     lws_set_timer_usecs(session.wsi_, 1);
   }
   return 0;
@@ -716,14 +749,16 @@ void HttpServerCore::finish_session(WebSocketSession& session) {
   session.send_queue_.clear();
   session.queued_bytes_ = 0;
   sessions_.erase(session.id_);
-  if (state_ == State::Running && !handlers_silenced_ && handlers_.on_ws_close) handlers_.on_ws_close(session);
+  if (state_ == State::Running && !handlers_silenced_ && handlers_.on_ws_close)
+    handlers_.on_ws_close(session);
 }
 
 }  // namespace detail
 
 // ---- WebSocketSession ----
 
-WebSocketSession::WebSocketSession(detail::HttpServerCore& core, struct lws* wsi, uint64_t id, std::string remote_address)
+WebSocketSession::WebSocketSession(detail::HttpServerCore& core, struct lws* wsi, uint64_t id,
+                                   std::string remote_address)
     : core_(core), wsi_(wsi), id_(id), remote_address_(std::move(remote_address)) {}
 
 bool WebSocketSession::send_text(std::string message) {
@@ -747,7 +782,8 @@ void WebSocketSession::close(uint16_t code, std::string reason) {
   // Codes that must never appear on the wire (RFC 6455 7.4) become a normal close.
   if (code < 1000 || code == 1004 || code == 1005 || code == 1006 || code == 1015 || code > 4999) code = 1000;
   size_t cut = std::min(reason.size(), kMaxCloseReasonBytes);
-  while (cut > 0 && cut < reason.size() && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+  while (cut > 0 && cut < reason.size() && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80)
+    --cut;  // keep UTF-8 whole
   reason.resize(cut);
   close_requested_ = true;
   close_code_ = code;

@@ -2,14 +2,16 @@
 // owns ("foreign loop"). It knows nothing of rooms: requests go to `on_http`, WebSocket upgrades on
 // one path become WebSocketSessions whose complete text messages go to `on_ws_message`.
 //
-// Threading: everything (handlers, send_text, close, stop, find_session) runs on the loop's thread.
-// Handlers may call send_text()/close() on any session and find_session(), but must not call
-// stop() or destroy the server; defer that to a later loop callback.
+// Threading: everything (handlers, send_text, close, stop, find_session, the destructor) runs on
+// the loop's thread. Handlers may call send_text()/close() on any session, find_session(), and
+// even stop() or destroy the server (the libwebsockets part of it is then torn down on the next
+// loop iteration, never under lws's feet).
 //
 // Shutdown: stop() reports on_ws_close for every open session, then starts libwebsockets' teardown,
 // which finishes asynchronously on the loop (uv handle closes). After stop() no handler is called
-// again. The server object may be destroyed right after stop(); keep running the loop until it
-// ends (or a few iterations) so the teardown completes and every handle and allocation is freed.
+// again. Destroying the server without stop() does the same but calls no handler at all. Either
+// way, keep running the loop afterwards (uv_run until it returns) so the teardown completes and
+// every handle and allocation is freed; it takes a few milliseconds.
 #pragma once
 
 #include <uv.h>

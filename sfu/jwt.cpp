@@ -23,14 +23,16 @@ int decode_char(char c) {
   return -1;
 }
 
-std::optional<std::array<unsigned char, kSha256Bytes>> hmac_sha256(std::string_view key, std::string_view data) {
+std::optional<std::array<unsigned char, kSha256Bytes>> hmac_sha256(std::string_view key,
+                                                                   std::string_view data) {
   std::array<unsigned char, kSha256Bytes> mac{};
   unsigned int length = 0;
   // A zero-length key still needs a valid pointer.
   static const unsigned char kEmpty = 0;
   const void* key_ptr = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-           data.size(), mac.data(), &length) == nullptr ||
+  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(),
+           &length) == nullptr ||
       length != kSha256Bytes)
     return std::nullopt;
   return mac;
@@ -120,7 +122,8 @@ std::variant<nlohmann::json, std::string> verify_jwt_hs256(std::string_view toke
   if (!signature || signature->size() != kSha256Bytes) return std::string("bad signature");
   auto expected = hmac_sha256(secret, token.substr(0, second_dot));
   if (!expected) return std::string("HMAC failed");
-  if (CRYPTO_memcmp(expected->data(), signature->data(), kSha256Bytes) != 0) return std::string("bad signature");
+  if (CRYPTO_memcmp(expected->data(), signature->data(), kSha256Bytes) != 0)
+    return std::string("bad signature");
 
   std::optional<std::string> payload_text = base64url_decode(payload_b64);
   if (!payload_text) return std::string("payload is not base64url");
@@ -140,7 +143,8 @@ std::variant<nlohmann::json, std::string> verify_jwt_hs256(std::string_view toke
 }
 
 std::string sign_jwt_hs256(const nlohmann::json& claims, std::string_view secret) {
-  std::string signing_input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(claims.dump());
+  std::string signing_input =
+      base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(claims.dump());
   auto mac = hmac_sha256(secret, signing_input);
   if (!mac) return {};
   return signing_input + "." +

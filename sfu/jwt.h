@@ -3,9 +3,8 @@
 // other algorithm are refused, so a token can never pick a weaker check than the server's.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

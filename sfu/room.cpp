@@ -369,7 +369,10 @@ void Room::leave(const std::string& participant_id, const std::string& reason) {
   remove_participant(participant_id, reason, false);
 }
 
-void Room::remove_participant(const std::string& participant_id, const std::string& reason, bool tell_control) {
+void Room::remove_participant(const std::string& id_ref, const std::string& reason_ref, bool tell_control) {
+  // Copies: callers pass strings owned by the participant, which is freed below.
+  const std::string participant_id = id_ref;
+  const std::string reason = reason_ref;
   auto it = participants_.find(participant_id);
   if (it == participants_.end()) return;
   Participant& p = *it->second;

@@ -81,7 +81,9 @@ void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64
   bool keyframe_checked = false;
   for (DownTrack* down : downs) {
     WebRtcTransport* transport = down->subscriber().subscribe_transport;
-    if (!transport || !down->active()) continue;
+    // Only once the subscriber can decrypt: a keyframe rewritten for a transport still in its DTLS
+    // handshake would start the down-track and then be dropped by commit_rtp.
+    if (!transport || transport->state() != WebRtcTransport::State::DtlsConnected || !down->active()) continue;
     if (!down->started() && !keyframe_checked) {
       is_keyframe_start = rtp::is_keyframe_start(track.video_codec_for(packet.payload_type()), packet.payload());
       keyframe_checked = true;

@@ -27,44 +27,62 @@ std::string SdpError::to_string() const {
 
 std::string_view to_string(MediaKind kind) {
   switch (kind) {
-    case MediaKind::kAudio: return "audio";
-    case MediaKind::kVideo: return "video";
-    case MediaKind::kApplication: return "application";
-    case MediaKind::kOther: break;
+    case MediaKind::kAudio:
+      return "audio";
+    case MediaKind::kVideo:
+      return "video";
+    case MediaKind::kApplication:
+      return "application";
+    case MediaKind::kOther:
+      break;
   }
   return "other";
 }
 
 std::string_view to_string(Direction direction) {
   switch (direction) {
-    case Direction::kSendRecv: return "sendrecv";
-    case Direction::kSendOnly: return "sendonly";
-    case Direction::kRecvOnly: return "recvonly";
-    case Direction::kInactive: break;
+    case Direction::kSendRecv:
+      return "sendrecv";
+    case Direction::kSendOnly:
+      return "sendonly";
+    case Direction::kRecvOnly:
+      return "recvonly";
+    case Direction::kInactive:
+      break;
   }
   return "inactive";
 }
 
 std::string_view to_string(SetupRole role) {
   switch (role) {
-    case SetupRole::kActpass: return "actpass";
-    case SetupRole::kActive: return "active";
-    case SetupRole::kPassive: return "passive";
-    case SetupRole::kHoldconn: return "holdconn";
-    case SetupRole::kNone: break;
+    case SetupRole::kActpass:
+      return "actpass";
+    case SetupRole::kActive:
+      return "active";
+    case SetupRole::kPassive:
+      return "passive";
+    case SetupRole::kHoldconn:
+      return "holdconn";
+    case SetupRole::kNone:
+      break;
   }
   return "";
 }
 
 Direction reversed(Direction direction) {
   switch (direction) {
-    case Direction::kSendOnly: return Direction::kRecvOnly;
-    case Direction::kRecvOnly: return Direction::kSendOnly;
-    default: return direction;
+    case Direction::kSendOnly:
+      return Direction::kRecvOnly;
+    case Direction::kRecvOnly:
+      return Direction::kSendOnly;
+    default:
+      return direction;
   }
 }
 
-bool sends(Direction direction) { return direction == Direction::kSendRecv || direction == Direction::kSendOnly; }
+bool sends(Direction direction) {
+  return direction == Direction::kSendRecv || direction == Direction::kSendOnly;
+}
 bool receives(Direction direction) {
   return direction == Direction::kSendRecv || direction == Direction::kRecvOnly;
 }

@@ -120,7 +120,7 @@ struct SsrcGroup {
 struct Rid {
   std::string id;
   RidDirection direction = RidDirection::kSend;
-  std::vector<uint8_t> payload_types;  // from pt=, empty if unrestricted
+  std::vector<uint8_t> payload_types;   // from pt=, empty if unrestricted
   std::vector<FmtpParam> restrictions;  // everything but pt=, in order
 };
 
@@ -219,6 +219,10 @@ struct ParseOptions {
   size_t max_media_sections = 64;
   size_t max_line_length = 4096;
   size_t max_input_bytes = 256 * 1024;
+  // Per m-section caps on lists that are searched for duplicates while parsing; real offers carry
+  // at most a handful (3 simulcast layers with RTX = 6 SSRCs).
+  size_t max_ssrcs_per_media_section = 64;
+  size_t max_rids_per_media_section = 16;
 };
 
 // Parses an SDP text with "\r\n" or "\n" line ends. Never throws; returns the first problem found.

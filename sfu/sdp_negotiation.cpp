@@ -1,10 +1,10 @@
 // Publish negotiation and the helpers both directions share (sfu/sdp_negotiation.h).
 // The subscribe direction is in sdp_negotiation_subscribe.cpp.
 
+#include "sfu/sdp_negotiation.h"
+
 #include <algorithm>
 #include <set>
-
-#include "sfu/sdp_negotiation.h"
 
 namespace sfu::sdp {
 namespace {
@@ -59,7 +59,8 @@ std::vector<NegotiatedCodec> choose_codecs(const MediaSection& offered, const Co
   std::vector<NegotiatedCodec> chosen;
   for (const auto& codec : offered.codecs) {
     if (codec.is_rtx()) continue;
-    if (auto answered = catalog.answer_codec(offered.kind, codec)) chosen.push_back({std::move(*answered), {}});
+    if (auto answered = catalog.answer_codec(offered.kind, codec))
+      chosen.push_back({std::move(*answered), {}});
   }
   for (const auto& codec : offered.codecs) {
     if (!codec.is_rtx() || !catalog.supports_rtx(offered.kind)) continue;
@@ -110,7 +111,8 @@ std::vector<std::string> send_rids(const MediaSection& m) {
 }
 
 // The answer's mirror of the offer's send rids and simulcast: "recv" for each accepted rid.
-void answer_rids(const MediaSection& offered, const std::vector<NegotiatedCodec>& codecs, MediaSection& answer) {
+void answer_rids(const MediaSection& offered, const std::vector<NegotiatedCodec>& codecs,
+                 MediaSection& answer) {
   std::set<std::string> dropped;
   for (const auto& rid : offered.rids) {
     if (rid.direction != RidDirection::kSend) continue;
@@ -145,7 +147,8 @@ void answer_rids(const MediaSection& offered, const std::vector<NegotiatedCodec>
   if (!simulcast.recv.empty()) answer.simulcast = std::move(simulcast);
 }
 
-PublishedTrackSpec track_of(const MediaSection& m, std::vector<NegotiatedCodec> codecs, std::vector<Extmap> extensions) {
+PublishedTrackSpec track_of(const MediaSection& m, std::vector<NegotiatedCodec> codecs,
+                            std::vector<Extmap> extensions) {
   PublishedTrackSpec track;
   track.mid = m.mid;
   track.kind = m.kind;
@@ -158,7 +161,8 @@ PublishedTrackSpec track_of(const MediaSection& m, std::vector<NegotiatedCodec> 
   track.rids = send_rids(m);
   auto fid_partner = [&m](uint32_t primary) -> uint32_t {
     for (const auto& group : m.ssrc_groups) {
-      if (group.semantics == "FID" && group.ssrcs.size() == 2 && group.ssrcs[0] == primary) return group.ssrcs[1];
+      if (group.semantics == "FID" && group.ssrcs.size() == 2 && group.ssrcs[0] == primary)
+        return group.ssrcs[1];
     }
     return 0;
   };
@@ -197,7 +201,8 @@ const Fingerprint* preferred_fingerprint(const std::vector<Fingerprint>& fingerp
 
 }  // namespace
 
-Candidate make_host_candidate(std::string address, uint16_t port, std::string transport, uint16_t local_preference) {
+Candidate make_host_candidate(std::string address, uint16_t port, std::string transport,
+                              uint16_t local_preference) {
   Candidate candidate;
   bool tcp = transport == "tcp" || transport == "TCP";
   candidate.foundation = tcp ? "2" : "1";  // one per transport: same type, base and protocol share it
@@ -231,7 +236,8 @@ std::variant<RemoteTransport, SdpError> remote_transport_of(const SessionDescrip
   return remote;
 }
 
-std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer, const LocalTransport& local,
+std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer,
+                                                        const LocalTransport& local,
                                                         const NegotiationOptions& options) {
   const Group* bundle = offer.find_group("BUNDLE");
   bool any_accepted = false;
@@ -241,7 +247,8 @@ std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription
     if (m.rejected()) continue;
     any_accepted = true;
     if (!bundle) return SdpError{0, "offer has no BUNDLE group"};
-    if (!contains(bundle->mids, m.mid)) return SdpError{0, section_name(i, m) + " is not in the BUNDLE group"};
+    if (!contains(bundle->mids, m.mid))
+      return SdpError{0, section_name(i, m) + " is not in the BUNDLE group"};
     if (m.is_rtp() && !m.rtcp_mux) return SdpError{0, section_name(i, m) + " lacks a=rtcp-mux"};
   }
 
@@ -251,7 +258,8 @@ std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription
     if (auto* error = std::get_if<SdpError>(&remote)) return std::move(*error);
     result.remote = std::get<RemoteTransport>(std::move(remote));
     if (result.remote.setup == "passive" || result.remote.setup == "holdconn") {
-      return SdpError{0, "offer has a=setup:" + result.remote.setup + ", but the server only takes the DTLS server role"};
+      return SdpError{
+          0, "offer has a=setup:" + result.remote.setup + ", but the server only takes the DTLS server role"};
     }
     if (result.remote.setup.empty()) result.remote.setup = "active";  // RFC 4145 section 4 default
   }

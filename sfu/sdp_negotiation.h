@@ -23,7 +23,7 @@ namespace sfu::sdp {
 struct LocalTransport {
   std::string ice_ufrag;
   std::string ice_pwd;
-  std::string fingerprint;  // sha-256 of the DTLS certificate, colon-separated hex
+  std::string fingerprint;            // sha-256 of the DTLS certificate, colon-separated hex
   std::vector<Candidate> candidates;  // host candidates, e.g. from make_host_candidate()
 };
 
@@ -66,8 +66,8 @@ struct PublishedTrackSpec {
   // Primary SSRCs: one, or a SIM group's in layer order. Empty when simulcast uses rids (Chromium
   // then announces no SSRCs; they are learned from the RID header extension).
   std::vector<uint32_t> ssrcs;
-  std::vector<uint32_t> rtx_ssrcs;  // rtx_ssrcs[i] repairs ssrcs[i] (FID group); 0 when none
-  std::vector<std::string> rids;    // simulcast rids in a=simulcast send order (first alternative each)
+  std::vector<uint32_t> rtx_ssrcs;      // rtx_ssrcs[i] repairs ssrcs[i] (FID group); 0 when none
+  std::vector<std::string> rids;        // simulcast rids in a=simulcast send order (first alternative each)
   std::vector<NegotiatedCodec> codecs;  // offer's payload types, offerer's preference order
   std::vector<Extmap> extensions;       // accepted header extensions with the offer's ids
 
@@ -85,7 +85,8 @@ struct PublishResult {
 // into tracks); data channel, unknown and offerer-rejected m-sections are answered with port 0
 // and left out of the answer's BUNDLE group. Errors name the problem, e.g. "offer has no BUNDLE
 // group", "m-section 1 (mid=1) lacks a=rtcp-mux", "no supported codec in m-section mid=0: ...".
-std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer, const LocalTransport& local,
+std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer,
+                                                        const LocalTransport& local,
                                                         const NegotiationOptions& options = {});
 
 // ---- Subscribe: server offer -> browser answer ----
@@ -110,15 +111,26 @@ struct SubscribeSlot {
 
 // Builds the subscribe offer: ICE-lite, a=setup:actpass, one sendonly m-section per active slot
 // with a=msid:<participant_id> <track_id>, ssrc lines (cname, msid) and an FID group when there
-// is RTX, BUNDLE over the active slots. With no slots the offer has no m-sections; it is still a
+// is RTX, BUNDLE over the active slots. An active slot without codecs is written as inactive
+// (there is nothing the browser could accept). With no slots the offer has no m-sections; it is still a
 // valid description that a browser accepts, and the connection then simply carries nothing.
 SessionDescription build_subscribe_offer(const std::vector<SubscribeSlot>& slots, const LocalTransport& local,
                                          uint64_t session_id, uint64_t version);
 
+// Consistency across the m-sections of a description's BUNDLE group, for offers the server
+// builds from several publishers' parameters (RFC 8843 section 9.1.2 and 9.2):
+// - an extmap id naming different URIs in two bundled m-sections. Chromium rejects such an offer
+//   ("A BUNDLE group contains a codec collision for header extension id=1"), verified with
+//   Chromium 156.
+std::optional<SdpError> check_bundle_extension_ids(const SessionDescription& description);
+// - a payload type naming different codec formats (CodecCatalog::same_format) in two bundled
+//   m-sections. RFC 8843 forbids it; Chromium 156 tolerates it (it demultiplexes by MID).
+std::optional<SdpError> check_bundle_payload_types(const SessionDescription& description);
+
 // What the browser accepted for one m-section of the subscribe offer.
 struct SubscribedTrackState {
   std::string mid;
-  bool accepted = false;  // the answer did not reject the m-section (port != 0)
+  bool accepted = false;                       // the answer did not reject the m-section (port != 0)
   Direction direction = Direction::kInactive;  // the answer's direction
   // accepted, the answer receives (recvonly), and at least one offered media codec was accepted.
   bool receivable = false;

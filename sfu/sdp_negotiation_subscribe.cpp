@@ -24,7 +24,8 @@ Codec rtx_codec(uint8_t payload_type, const Codec& primary) {
 void add_codecs(const std::vector<NegotiatedCodec>& codecs, MediaSection& m) {
   for (const auto& negotiated : codecs) {
     m.codecs.push_back(negotiated.codec);
-    if (negotiated.rtx_payload_type) m.codecs.push_back(rtx_codec(*negotiated.rtx_payload_type, negotiated.codec));
+    if (negotiated.rtx_payload_type)
+      m.codecs.push_back(rtx_codec(*negotiated.rtx_payload_type, negotiated.codec));
   }
 }
 
@@ -117,7 +118,7 @@ SessionDescription build_subscribe_offer(const std::vector<SubscribeSlot>& slots
   offer.msid_semantic = MsidSemantic{"WMS", {"*"}};
   Group bundle{"BUNDLE", {}};
   for (const auto& slot : slots) {
-    if (slot.active) {
+    if (slot.active && !slot.codecs.empty()) {
       offer.media.push_back(active_section(slot, local));
       bundle.mids.push_back(slot.mid);
     } else {
@@ -126,6 +127,52 @@ SessionDescription build_subscribe_offer(const std::vector<SubscribeSlot>& slots
   }
   if (!bundle.mids.empty()) offer.groups.push_back(std::move(bundle));
   return offer;
+}
+
+// The bundled RTP m-sections of `d` (those named by its BUNDLE group and not rejected).
+std::vector<const MediaSection*> bundled_rtp_sections(const SessionDescription& d) {
+  std::vector<const MediaSection*> sections;
+  const Group* bundle = d.find_group("BUNDLE");
+  if (!bundle) return sections;
+  for (const auto& mid : bundle->mids) {
+    const MediaSection* m = d.find_media(mid);
+    if (m && !m->rejected() && m->is_rtp()) sections.push_back(m);
+  }
+  return sections;
+}
+
+std::optional<SdpError> check_bundle_extension_ids(const SessionDescription& d) {
+  auto sections = bundled_rtp_sections(d);
+  for (size_t i = 0; i < sections.size(); ++i) {
+    for (const auto& extmap : sections[i]->extmaps) {
+      for (size_t j = 0; j < i; ++j) {
+        for (const auto& earlier : sections[j]->extmaps) {
+          if (earlier.id == extmap.id && earlier.uri != extmap.uri) {
+            return SdpError{0, "extmap id " + std::to_string(extmap.id) + " is " + earlier.uri + " in mid=" +
+                                   sections[j]->mid + " but " + extmap.uri + " in mid=" + sections[i]->mid};
+          }
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<SdpError> check_bundle_payload_types(const SessionDescription& d) {
+  auto sections = bundled_rtp_sections(d);
+  for (size_t i = 0; i < sections.size(); ++i) {
+    for (const auto& codec : sections[i]->codecs) {
+      for (size_t j = 0; j < i; ++j) {
+        const Codec* earlier = sections[j]->find_codec(codec.payload_type);
+        if (earlier && !CodecCatalog::same_format(*earlier, codec)) {
+          return SdpError{0, "payload type " + std::to_string(codec.payload_type) + " is " + earlier->name +
+                                 " in mid=" + sections[j]->mid + " but " + codec.name +
+                                 " in mid=" + sections[i]->mid};
+        }
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
@@ -142,8 +189,8 @@ std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const Sessi
     const MediaSection& offered = our_offer.media[i];
     const MediaSection& answered = answer.media[i];
     if (answered.mid != offered.mid) {
-      return SdpError{0, "m-section " + std::to_string(i) + " has mid=" + answered.mid + " in the answer but mid=" +
-                             offered.mid + " in the offer"};
+      return SdpError{0, "m-section " + std::to_string(i) + " has mid=" + answered.mid +
+                             " in the answer but mid=" + offered.mid + " in the offer"};
     }
     SubscribedTrackState state;
     state.mid = answered.mid;
@@ -156,10 +203,12 @@ std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const Sessi
       if (std::find(bundle->mids.begin(), bundle->mids.end(), answered.mid) == bundle->mids.end()) {
         return SdpError{0, section_name(i, answered) + " is not in the answer's BUNDLE group"};
       }
-      if (answered.is_rtp() && !answered.rtcp_mux) return SdpError{0, section_name(i, answered) + " lacks a=rtcp-mux"};
+      if (answered.is_rtp() && !answered.rtcp_mux)
+        return SdpError{0, section_name(i, answered) + " lacks a=rtcp-mux"};
       if (answered.direction != reversed(offered.direction) && answered.direction != Direction::kInactive) {
-        return SdpError{0, section_name(i, answered) + " answers " + std::string(to_string(answered.direction)) +
-                               " to a " + std::string(to_string(offered.direction)) + " offer"};
+        return SdpError{0, section_name(i, answered) + " answers " +
+                               std::string(to_string(answered.direction)) + " to a " +
+                               std::string(to_string(offered.direction)) + " offer"};
       }
       state.codecs = accepted_codecs(offered, answered);
       state.extensions = accepted_extensions(offered, answered);
@@ -172,9 +221,9 @@ std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const Sessi
     if (auto* error = std::get_if<SdpError>(&remote)) return std::move(*error);
     result.remote = std::get<RemoteTransport>(std::move(remote));
     if (result.remote.setup != "active" && result.remote.setup != "passive") {
-      return SdpError{0, result.remote.setup.empty()
-                             ? std::string("answer lacks a=setup")
-                             : "answer has a=setup:" + result.remote.setup + ", an answer must be active or passive"};
+      return SdpError{0, result.remote.setup.empty() ? std::string("answer lacks a=setup")
+                                                     : "answer has a=setup:" + result.remote.setup +
+                                                           ", an answer must be active or passive"};
     }
   }
   return result;

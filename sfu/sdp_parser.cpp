@@ -6,122 +6,21 @@
 // differ harmlessly (blank lines, unknown attributes, attribute order, session-level direction).
 
 #include <algorithm>
-#include <charconv>
-#include <limits>
 #include <string>
 
 #include "sfu/sdp.h"
+#include "sfu/sdp_attributes.h"
 
 namespace sfu::sdp {
 namespace {
 
-using Tokens = std::vector<std::string_view>;
-
-Tokens split(std::string_view text, char separator) {
-  Tokens out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-// Whitespace-separated words; runs of spaces or tabs count as one separator.
-Tokens words(std::string_view text) {
-  Tokens out;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
-    if (i > start) out.push_back(text.substr(start, i - start));
-  }
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-// The text after the first word, trimmed ("" if none).
-std::string_view rest_after_first_word(std::string_view text) {
-  text = trim(text);
-  size_t space = text.find_first_of(" \t");
-  if (space == std::string_view::npos) return {};
-  return trim(text.substr(space));
-}
-
-template <typename T>
-bool to_uint(std::string_view text, T& out, uint64_t max = std::numeric_limits<T>::max()) {
-  if (text.empty() || text.size() > 20) return false;
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value > max) return false;
-  out = static_cast<T>(value);
-  return true;
-}
-
-// Quotes a piece of input inside an error message, clipped so messages stay short.
-std::string quoted(std::string_view text) {
-  constexpr size_t kMax = 60;
-  if (text.size() > kMax) return "'" + std::string(text.substr(0, kMax)) + "...'";
-  return "'" + std::string(text) + "'";
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::optional<Direction> direction_from(std::string_view name) {
-  if (name == "sendrecv") return Direction::kSendRecv;
-  if (name == "sendonly") return Direction::kSendOnly;
-  if (name == "recvonly") return Direction::kRecvOnly;
-  if (name == "inactive") return Direction::kInactive;
-  return std::nullopt;
-}
-
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-// "AB:CD:..." — pairs of hex digits separated by colons.
-bool is_colon_hex(std::string_view value) {
-  if (value.size() < 2 || (value.size() + 1) % 3 != 0) return false;
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (i % 3 == 2 ? value[i] != ':' : !is_hex(value[i])) return false;
-  }
-  return true;
-}
-
-// rid-syntax = 1*(alpha-numeric / "-" / "_") (RFC 8851 section 10).
-bool is_rid_id(std::string_view id) {
-  if (id.empty() || id.size() > 255) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-  });
-}
-
-std::vector<FmtpParam> parse_parameter_list(std::string_view text) {
-  std::vector<FmtpParam> params;
-  for (std::string_view item : split(text, ';')) {
-    item = trim(item);
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    if (eq == std::string_view::npos) {
-      params.push_back({std::string(item), {}});
-    } else {
-      params.push_back({std::string(trim(item.substr(0, eq))), std::string(trim(item.substr(eq + 1)))});
-    }
-  }
-  return params;
-}
+using text::quoted;
+using text::rest_after_first_word;
+using text::split;
+using text::to_uint;
+using text::Tokens;
+using text::trim;
+using text::words;
 
 MediaKind kind_from(std::string_view media) {
   if (media == "audio") return MediaKind::kAudio;
@@ -134,11 +33,24 @@ MediaKind kind_from(std::string_view media) {
 // (RFC 3551 section 6).
 void fill_static_payload_type(Codec& codec) {
   switch (codec.payload_type) {
-    case 0: codec.name = "PCMU"; codec.clock_rate = 8000; break;
-    case 8: codec.name = "PCMA"; codec.clock_rate = 8000; break;
-    case 9: codec.name = "G722"; codec.clock_rate = 8000; break;
-    case 13: codec.name = "CN"; codec.clock_rate = 8000; break;
-    default: break;
+    case 0:
+      codec.name = "PCMU";
+      codec.clock_rate = 8000;
+      break;
+    case 8:
+      codec.name = "PCMA";
+      codec.clock_rate = 8000;
+      break;
+    case 9:
+      codec.name = "G722";
+      codec.clock_rate = 8000;
+      break;
+    case 13:
+      codec.name = "CN";
+      codec.clock_rate = 8000;
+      break;
+    default:
+      break;
   }
 }
 
@@ -148,14 +60,14 @@ class Parser {
 
   std::variant<SessionDescription, SdpError> run() {
     if (text_.size() > options_.max_input_bytes) {
-      return SdpError{0, "description is " + std::to_string(text_.size()) + " bytes, more than the limit of " +
-                             std::to_string(options_.max_input_bytes)};
+      return SdpError{0, "description is " + std::to_string(text_.size()) +
+                             " bytes, more than the limit of " + std::to_string(options_.max_input_bytes)};
     }
     size_t pos = 0;
     while (pos < text_.size() && !error_) {
       size_t newline = text_.find('\n', pos);
-      std::string_view line = text_.substr(pos, newline == std::string_view::npos ? std::string_view::npos
-                                                                                  : newline - pos);
+      std::string_view line =
+          text_.substr(pos, newline == std::string_view::npos ? std::string_view::npos : newline - pos);
       pos = newline == std::string_view::npos ? text_.size() : newline + 1;
       ++line_number_;
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -170,6 +82,16 @@ class Parser {
   bool fail(std::string message) {
     if (!error_) error_ = SdpError{line_number_, std::move(message)};
     return false;
+  }
+
+  // The value of an attribute parser, or nullopt after recording its error.
+  template <typename T>
+  std::optional<T> accept(std::variant<T, std::string>&& result) {
+    if (auto* message = std::get_if<std::string>(&result)) {
+      fail(std::move(*message));
+      return std::nullopt;
+    }
+    return std::get<T>(std::move(result));
   }
 
   void parse_line(std::string_view line) {
@@ -205,13 +127,26 @@ class Parser {
       return;
     }
     switch (type) {
-      case 'v': fail("second v= line"); break;
-      case 'o': parse_origin(value); break;
-      case 's': if (!media_) session_.session_name = std::string(value); break;
-      case 'm': parse_media(value); break;
-      case 'c': parse_connection(value); break;
-      case 'a': parse_attribute(value); break;
-      default: break;  // t=, b=, i=, u=, e=, p=, r=, z=, k=: nothing we negotiate
+      case 'v':
+        fail("second v= line");
+        break;
+      case 'o':
+        parse_origin(value);
+        break;
+      case 's':
+        if (!media_) session_.session_name = std::string(value);
+        break;
+      case 'm':
+        parse_media(value);
+        break;
+      case 'c':
+        parse_connection(value);
+        break;
+      case 'a':
+        parse_attribute(value);
+        break;
+      default:
+        break;  // t=, b=, i=, u=, e=, p=, r=, z=, k=: nothing we negotiate
     }
   }
 
@@ -222,7 +157,8 @@ class Parser {
     }
     Tokens t = words(value);
     if (t.size() != 6) {
-      fail("o= needs 6 fields (username sess-id sess-version nettype addrtype address), got " + quoted(value));
+      fail("o= needs 6 fields (username sess-id sess-version nettype addrtype address), got " +
+           quoted(value));
       return;
     }
     if (!to_uint(t[1], session_.session_id) || !to_uint(t[2], session_.session_version)) {
@@ -320,17 +256,21 @@ class Parser {
     } else if (name == "ice-options") {
       for (std::string_view option : words(arg)) options.emplace_back(option);
     } else if (name == "fingerprint") {
-      Tokens t = words(arg);
-      if (t.size() != 2) return fail("a=fingerprint needs <hash-function> <fingerprint>, got " + quoted(arg));
-      if (!is_colon_hex(t[1])) return fail("a=fingerprint value is not colon-separated hex: " + quoted(t[1]));
-      fingerprints.push_back({lower(t[0]), std::string(t[1])});
+      auto fingerprint = accept(parse_fingerprint(arg));
+      if (!fingerprint) return false;
+      fingerprints.push_back(std::move(*fingerprint));
     } else if (name == "setup") {
       std::string_view role = trim(arg);
-      if (role == "actpass") setup = SetupRole::kActpass;
-      else if (role == "active") setup = SetupRole::kActive;
-      else if (role == "passive") setup = SetupRole::kPassive;
-      else if (role == "holdconn") setup = SetupRole::kHoldconn;
-      else return fail("a=setup must be actpass, active, passive or holdconn, got " + quoted(arg));
+      if (role == "actpass")
+        setup = SetupRole::kActpass;
+      else if (role == "active")
+        setup = SetupRole::kActive;
+      else if (role == "passive")
+        setup = SetupRole::kPassive;
+      else if (role == "holdconn")
+        setup = SetupRole::kHoldconn;
+      else
+        return fail("a=setup must be actpass, active, passive or holdconn, got " + quoted(arg));
     }
     return true;
   }
@@ -388,9 +328,9 @@ class Parser {
     } else if (name == "end-of-candidates") {
       m.end_of_candidates = true;
     } else if (name == "candidate") {
-      parse_candidate(arg);
+      if (auto candidate = accept(parse_candidate(arg))) m.candidates.push_back(std::move(*candidate));
     } else if (name == "extmap") {
-      parse_extmap(arg);
+      add_extmap(arg);
     } else if (name == "rtpmap") {
       parse_rtpmap(arg);
     } else if (name == "fmtp") {
@@ -400,7 +340,7 @@ class Parser {
     } else if (name == "ssrc") {
       parse_ssrc(arg);
     } else if (name == "ssrc-group") {
-      parse_ssrc_group(arg);
+      if (auto group = accept(parse_ssrc_group(arg))) m.ssrc_groups.push_back(std::move(*group));
     } else if (name == "msid") {
       Tokens t = words(arg);
       if (t.empty() || t.size() > 2) {
@@ -409,9 +349,9 @@ class Parser {
         m.msid = Msid{std::string(t[0]), t.size() > 1 ? std::string(t[1]) : std::string()};
       }
     } else if (name == "rid") {
-      parse_rid(arg);
+      add_rid(arg);
     } else if (name == "simulcast") {
-      parse_simulcast(arg);
+      if (auto simulcast = accept(parse_simulcast(arg))) m.simulcast = std::move(*simulcast);
     } else if (name == "sctp-port") {
       uint16_t port = 0;
       if (!to_uint(trim(arg), port)) fail("a=sctp-port must be 0-65535, got " + quoted(arg));
@@ -497,71 +437,16 @@ class Parser {
     if (Codec* codec = codec_for(t[0], "a=rtcp-fb")) codec->rtcp_fb.push_back(std::move(feedback));
   }
 
-  void parse_extmap(std::string_view arg) {
-    Tokens t = words(arg);
-    if (t.size() < 2) {
-      fail("a=extmap needs <id>[/<direction>] <uri>, got " + quoted(arg));
-      return;
-    }
-    Extmap extmap;
-    std::string_view id = t[0];
-    if (size_t slash = id.find('/'); slash != std::string_view::npos) {
-      extmap.direction = direction_from(id.substr(slash + 1));
-      if (!extmap.direction) {
-        fail("a=extmap direction must be sendrecv, sendonly, recvonly or inactive, got " + quoted(t[0]));
-        return;
-      }
-      id = id.substr(0, slash);
-    }
-    if (!to_uint(id, extmap.id, 255) || extmap.id == 0) {
-      fail("a=extmap id must be 1-255, got " + quoted(id));
-      return;
-    }
+  void add_extmap(std::string_view arg) {
+    auto extmap = accept(parse_extmap(arg));
+    if (!extmap) return;
     for (const auto& existing : media_->extmaps) {
-      if (existing.id == extmap.id) {
-        fail("a=extmap id " + std::to_string(extmap.id) + " is used twice");
+      if (existing.id == extmap->id) {
+        fail("a=extmap id " + std::to_string(extmap->id) + " is used twice");
         return;
       }
     }
-    extmap.uri = std::string(t[1]);
-    extmap.attributes = std::string(rest_after_first_word(rest_after_first_word(arg)));
-    media_->extmaps.push_back(std::move(extmap));
-  }
-
-  void parse_candidate(std::string_view arg) {
-    Tokens t = words(arg);
-    Candidate c;
-    if (t.size() < 8 || t[6] != "typ") {
-      fail("a=candidate needs <foundation> <component> <transport> <priority> <address> <port> typ <type>, got " +
-           quoted(arg));
-      return;
-    }
-    if (!to_uint(t[1], c.component, 256) || c.component == 0 || !to_uint(t[3], c.priority) ||
-        !to_uint(t[5], c.port)) {
-      fail("a=candidate has a bad component, priority or port: " + quoted(arg));
-      return;
-    }
-    c.foundation = std::string(t[0]);
-    c.transport = std::string(t[2]);
-    c.address = std::string(t[4]);
-    c.type = std::string(t[7]);
-    for (size_t i = 8; i + 1 < t.size(); i += 2) {
-      if (t[i] == "raddr") {
-        c.related_address = std::string(t[i + 1]);
-      } else if (t[i] == "rport") {
-        uint16_t port = 0;
-        if (!to_uint(t[i + 1], port)) {
-          fail("a=candidate rport must be 0-65535, got " + quoted(t[i + 1]));
-          return;
-        }
-        c.related_port = port;
-      } else if (t[i] == "tcptype") {
-        c.tcp_type = std::string(t[i + 1]);
-      } else {
-        c.extensions.emplace_back(std::string(t[i]), std::string(t[i + 1]));
-      }
-    }
-    media_->candidates.push_back(std::move(c));
+    media_->extmaps.push_back(std::move(*extmap));
   }
 
   void parse_ssrc(std::string_view arg) {
@@ -579,12 +464,17 @@ class Parser {
     auto it = std::find_if(media_->ssrcs.begin(), media_->ssrcs.end(),
                            [ssrc](const SsrcDescription& d) { return d.ssrc == ssrc; });
     if (it == media_->ssrcs.end()) {
+      if (media_->ssrcs.size() >= options_.max_ssrcs_per_media_section) {
+        fail("more than " + std::to_string(options_.max_ssrcs_per_media_section) + " SSRCs in one m-section");
+        return;
+      }
       media_->ssrcs.push_back(SsrcDescription{ssrc, {}, {}});
       it = media_->ssrcs.end() - 1;
     }
     size_t colon = attribute.find(':');
     std::string_view name = attribute.substr(0, colon);
-    std::string_view value = colon == std::string_view::npos ? std::string_view{} : attribute.substr(colon + 1);
+    std::string_view value =
+        colon == std::string_view::npos ? std::string_view{} : attribute.substr(colon + 1);
     if (name == "cname") {
       it->cname = std::string(trim(value));
     } else if (name == "msid") {
@@ -597,100 +487,20 @@ class Parser {
     }
   }
 
-  void parse_ssrc_group(std::string_view arg) {
-    Tokens t = words(arg);
-    if (t.size() < 2) {
-      fail("a=ssrc-group needs <semantics> <ssrc>..., got " + quoted(arg));
+  void add_rid(std::string_view arg) {
+    auto rid = accept(parse_rid(arg));
+    if (!rid) return;
+    if (media_->rids.size() >= options_.max_rids_per_media_section) {
+      fail("more than " + std::to_string(options_.max_rids_per_media_section) + " rids in one m-section");
       return;
-    }
-    SsrcGroup group{std::string(t[0]), {}};
-    for (size_t i = 1; i < t.size(); ++i) {
-      uint32_t ssrc = 0;
-      if (!to_uint(t[i], ssrc)) {
-        fail("a=ssrc-group SSRC must be 0-4294967295, got " + quoted(t[i]));
-        return;
-      }
-      group.ssrcs.push_back(ssrc);
-    }
-    media_->ssrc_groups.push_back(std::move(group));
-  }
-
-  void parse_rid(std::string_view arg) {
-    Tokens t = words(arg);
-    if (t.size() < 2 || t.size() > 3) {
-      fail("a=rid needs <id> <send|recv> [<restrictions>], got " + quoted(arg));
-      return;
-    }
-    if (!is_rid_id(t[0])) {
-      fail("a=rid id may only hold letters, digits, '-' and '_', got " + quoted(t[0]));
-      return;
-    }
-    Rid rid;
-    rid.id = std::string(t[0]);
-    if (t[1] == "send") {
-      rid.direction = RidDirection::kSend;
-    } else if (t[1] == "recv") {
-      rid.direction = RidDirection::kRecv;
-    } else {
-      fail("a=rid direction must be send or recv, got " + quoted(t[1]));
-      return;
-    }
-    if (t.size() == 3) {
-      for (auto& param : parse_parameter_list(t[2])) {
-        if (param.key != "pt") {
-          rid.restrictions.push_back(std::move(param));
-          continue;
-        }
-        for (std::string_view pt_text : split(param.value, ',')) {
-          uint8_t pt = 0;
-          if (!to_uint(pt_text, pt, 127)) {
-            fail("a=rid pt= must list payload types 0-127, got " + quoted(param.value));
-            return;
-          }
-          rid.payload_types.push_back(pt);
-        }
-      }
     }
     for (const auto& existing : media_->rids) {
-      if (existing.id == rid.id) {
-        fail("a=rid " + rid.id + " is declared twice");
+      if (existing.id == rid->id) {
+        fail("a=rid " + rid->id + " is declared twice");
         return;
       }
     }
-    media_->rids.push_back(std::move(rid));
-  }
-
-  void parse_simulcast(std::string_view arg) {
-    Tokens t = words(arg);
-    Simulcast simulcast;
-    simulcast.raw = std::string(trim(arg));
-    if (t.empty() || t.size() % 2 != 0 || t.size() > 4) {
-      fail("a=simulcast needs send|recv <rid list> [send|recv <rid list>], got " + quoted(arg));
-      return;
-    }
-    for (size_t i = 0; i < t.size(); i += 2) {
-      std::vector<std::vector<SimulcastRid>>* list = nullptr;
-      if (t[i] == "send") list = &simulcast.send;
-      else if (t[i] == "recv") list = &simulcast.recv;
-      if (list == nullptr || !list->empty()) {
-        fail("a=simulcast direction must be send or recv, each at most once, got " + quoted(arg));
-        return;
-      }
-      for (std::string_view stream : split(t[i + 1], ';')) {
-        std::vector<SimulcastRid> alternatives;
-        for (std::string_view rid : split(stream, ',')) {
-          bool paused = !rid.empty() && rid.front() == '~';
-          if (paused) rid.remove_prefix(1);
-          if (!is_rid_id(rid)) {
-            fail("a=simulcast has a bad rid in " + quoted(t[i + 1]));
-            return;
-          }
-          alternatives.push_back({std::string(rid), paused});
-        }
-        list->push_back(std::move(alternatives));
-      }
-    }
-    media_->simulcast = std::move(simulcast);
+    media_->rids.push_back(std::move(*rid));
   }
 
   void finish() {

@@ -73,8 +73,9 @@ void write_transport(Writer& w, const std::string& ufrag, const std::string& pwd
 }
 
 std::string render_candidate(const Candidate& c) {
-  std::string out = "a=candidate:" + c.foundation + " " + std::to_string(c.component) + " " + c.transport + " " +
-                    std::to_string(c.priority) + " " + c.address + " " + std::to_string(c.port) + " typ " + c.type;
+  std::string out = "a=candidate:" + c.foundation + " " + std::to_string(c.component) + " " + c.transport +
+                    " " + std::to_string(c.priority) + " " + c.address + " " + std::to_string(c.port) +
+                    " typ " + c.type;
   if (!c.related_address.empty()) out += " raddr " + c.related_address;
   if (c.related_port) out += " rport " + std::to_string(*c.related_port);
   if (!c.tcp_type.empty()) out += " tcptype " + c.tcp_type;
@@ -91,7 +92,8 @@ void write_codecs(Writer& w, const MediaSection& m) {
       w.line(rtpmap);
     }
     for (const auto& feedback : codec.rtcp_fb) {
-      w.line("a=rtcp-fb:" + pt + " " + feedback.type + (feedback.parameter.empty() ? "" : " " + feedback.parameter));
+      w.line("a=rtcp-fb:" + pt + " " + feedback.type +
+             (feedback.parameter.empty() ? "" : " " + feedback.parameter));
     }
     if (!codec.fmtp.empty()) w.line("a=fmtp:" + pt + " " + render_params(codec.fmtp));
   }
@@ -141,7 +143,8 @@ void write_media(Writer& w, const MediaSection& m) {
     std::string text = "a=simulcast:";
     if (!m.simulcast->send.empty()) text += "send " + render_simulcast_list(m.simulcast->send);
     if (!m.simulcast->recv.empty()) {
-      text += std::string(m.simulcast->send.empty() ? "" : " ") + "recv " + render_simulcast_list(m.simulcast->recv);
+      text += std::string(m.simulcast->send.empty() ? "" : " ") + "recv " +
+              render_simulcast_list(m.simulcast->recv);
     }
     w.line(text);
   }

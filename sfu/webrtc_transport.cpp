@@ -52,7 +52,6 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, ice::UdpSocket& s
         arm_dtls_timer();
         socket_.flush();
       }) {
-  created_ms_ = uv_now(loop_);
   ice_.set_consent_timeout_ms(options_.consent_timeout_ms);
   dtls::DtlsCallbacks callbacks;
   callbacks.send = [this](ByteSpan record) {
@@ -81,7 +80,15 @@ void WebRtcTransport::set_remote_parameters(const std::string& ice_ufrag, const 
                                             const std::string& fingerprint_algorithm,
                                             const std::string& fingerprint) {
   ice_.set_remote_credentials(ice_ufrag, ice_pwd);
+  remote_set_ms_ = uv_now(loop_);
   dtls_->set_remote_fingerprint(fingerprint_algorithm, fingerprint);
+  auto early = std::move(early_dtls_);
+  early_dtls_.clear();
+  for (const auto& datagram : early) dtls_->handle_packet(ByteSpan(datagram), uv_now(loop_));
+  if (!early.empty()) {
+    arm_dtls_timer();
+    socket_.flush();
+  }
 }
 
 void WebRtcTransport::handle_stun(const ice::UdpSocket::Datagram& datagram, uint64_t now_ms) {
@@ -115,6 +122,11 @@ void WebRtcTransport::handle_stun(const ice::UdpSocket::Datagram& datagram, uint
 void WebRtcTransport::handle_dtls(const ice::UdpSocket::Datagram& datagram, uint64_t now_ms) {
   if (state_ == State::Closed) {
     count_drop(DropReason::TransportClosed);
+    return;
+  }
+  if (!remote_set_ms_) {
+    if (early_dtls_.size() < kMaxEarlyDtlsDatagrams) early_dtls_.emplace_back(datagram.data, datagram.data + datagram.size);
+    else count_drop(DropReason::DtlsFailed);
     return;
   }
   dtls_->handle_packet(ByteSpan(datagram.data, datagram.size), now_ms);
@@ -201,7 +213,9 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
     fail("ice consent expired");
     return false;
   }
-  if (state_ == State::New && now_ms - created_ms_ > options_.consent_timeout_ms) {
+  // A connection the peer was told about (remote parameters set) must start within the timeout;
+  // one not negotiated yet (a receive-only participant's publish side) may idle.
+  if (state_ == State::New && remote_set_ms_ && now_ms - *remote_set_ms_ > options_.consent_timeout_ms) {
     fail("no ice check received");
     return false;
   }

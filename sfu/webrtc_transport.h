@@ -110,7 +110,12 @@ class WebRtcTransport {
   std::string ice_ufrag_;
   std::string ice_pwd_;
   State state_ = State::New;
-  uint64_t created_ms_ = 0;
+  std::optional<uint64_t> remote_set_ms_;  // when set_remote_parameters() was called
+  // DTLS that arrives before the peer's SDP (and so its fingerprint) reached us: a browser
+  // answering a subscribe offer starts its handshake while its answer is still on the way.
+  // Held (bounded) and replayed once the fingerprint is known.
+  std::vector<std::vector<uint8_t>> early_dtls_;
+  static constexpr size_t kMaxEarlyDtlsDatagrams = 8;
 
   ice::IceLiteAgent ice_;
   std::vector<SocketAddress> validated_;  // bounded: kMaxValidatedAddresses

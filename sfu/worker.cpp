@@ -25,6 +25,7 @@ Worker::~Worker() {
   stop();
   // Handles closed in stop() (or never started) are released by one more loop turn.
   transports_.clear();
+  retired_.clear();  // destroyed transports not yet freed by a datagram batch or tick
   tick_.reset();
   if (tasks_) tasks_->close();
   socket_->close();
@@ -33,9 +34,7 @@ Worker::~Worker() {
 }
 
 bool Worker::start(std::string* error) {
-  auto address = SocketAddress::from_ip(config_.http.host.find(':') != std::string::npos ? "::" : "0.0.0.0",
-                                        static_cast<uint16_t>(config_.rtc.udp_port + index_));
-  // Media binds on all interfaces: browsers send checks from their host address, not loopback.
+  auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), static_cast<uint16_t>(config_.rtc.udp_port + index_));
   if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, error)) {
     *error = "udp port " + std::to_string(config_.rtc.udp_port + index_) + ": " + *error;
     return false;
