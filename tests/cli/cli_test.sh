@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The server binary's command line, configuration errors, start-up refusal and clean stop.
+# Usage: cli_test.sh path/to/sfu
+set -uo pipefail
+sfu="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+check() {  # check "what" condition...
+  local what="$1"; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+"$sfu" --help > "$work/help" 2>&1
+check "--help exits 0 and shows usage" grep -q "Usage: sfu" "$work/help"
+
+"$sfu" --print-default-config > "$work/default.yaml"
+check "--print-default-config prints the public keys" grep -q "announced_ip: 127.0.0.1" "$work/default.yaml"
+# The printed default must itself be a valid config; run it with a bad port to stop right after parsing.
+printf 'rtc:\n  udp_port: 40000\n  udp_prot: 1\n' > "$work/typo.yaml"
+"$sfu" --config "$work/typo.yaml" > "$work/typo.out" 2>&1
+rc=$?
+check "an unknown key exits 2" test "$rc" -eq 2
+check "the error names file, line and key" grep -q "typo.yaml:3: 'rtc.udp_prot': unknown key" "$work/typo.out"
+
+printf 'workers: lots\n' > "$work/type.yaml"
+"$sfu" --config "$work/type.yaml" > "$work/type.out" 2>&1
+check "a wrong type exits 2" test $? -eq 2
+check "the error says what was expected" grep -q "expected auto or an integer from 1 to 256" "$work/type.out"
+
+"$sfu" --bogus > /dev/null 2>&1
+check "an unknown flag exits 2" test $? -eq 2
+
+printf 'http:\n  listen: 0.0.0.0:%s\n' "$(free_port)" > "$work/public.yaml"
+"$sfu" --config "$work/public.yaml" > "$work/public.out" 2>&1
+check "a public bind with auth off is refused (exit 2)" test $? -eq 2
+check "the refusal explains itself" grep -q "refusing to listen on a non-loopback address with auth off" "$work/public.out"
+
+# Start with the default config on free ports, check it is up, stop it with SIGTERM within 2 s.
+http_port=$(free_port)
+udp_port=$(free_port)
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 2\nrtc:\n  udp_port: %s\n' "$http_port" "$udp_port" > "$work/run.yaml"
+"$sfu" --config "$work/run.yaml" > "$work/run.out" 2>&1 &
+pid=$!
+up=0
+for _ in $(seq 1 100); do
+  if curl -sf "http://127.0.0.1:$http_port/healthz" > /dev/null 2>&1; then up=1; break; fi
+  sleep 0.1
+done
+check "the server answers /healthz" test "$up" -eq 1
+check "the start-up log says where workers listen" grep -q "msg=\"worker listening\" worker=1 udp=127.0.0.1:$((udp_port + 1))" "$work/run.out"
+check "the start-up log says where HTTP listens" grep -q "msg=\"http listening\" demo=http://127.0.0.1:$http_port/" "$work/run.out"
+start=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "SIGTERM stops cleanly (exit 0)" test "$rc" -eq 0
+check "SIGTERM stops within 2 s (took ${elapsed_ms} ms)" test "$elapsed_ms" -lt 2000
+check "the stop is logged" grep -q "stopped cleanly" "$work/run.out"
+
+# A taken port fails start-up with exit 1 and says which.
+python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(5)' "$http_port" &
+holder=$!
+sleep 0.3
+"$sfu" --config "$work/run.yaml" > "$work/taken.out" 2>&1
+check "a taken HTTP port exits 1" test $? -eq 1
+check "the error names the address" grep -q "127.0.0.1:$http_port" "$work/taken.out"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
+if ((failures)); then
+  echo "cli_test: $failures failure(s)"
+  cat "$work"/*.out
+  exit 1
+fi
+echo "cli_test: all passed"
