@@ -257,11 +257,12 @@ void Room::update_subscriptions(Participant& subscriber) {
       for (auto& s : subscriber.slots)
         if (!s.source && s.kind == kind) slot = &s;
       if (!slot) {
+        // Inactive m-sections are never rejected (see build_subscribe_offer), so a reused one
+        // keeps its mid; only a new one gets a new mid.
         subscriber.slots.emplace_back();
         slot = &subscriber.slots.back();
+        slot->mid = std::to_string(next_mid_++);
       }
-      // JSEP: a recycled m-section takes a new mid.
-      slot->mid = std::to_string(next_mid_++);
       slot->kind = kind;
       slot->source = track.get();
       slot->participant_id = publisher->id;

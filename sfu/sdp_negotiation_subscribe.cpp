@@ -63,14 +63,25 @@ MediaSection active_section(const SubscribeSlot& slot, const LocalTransport& loc
   return m;
 }
 
-MediaSection inactive_section(const SubscribeSlot& slot) {
-  MediaSection m;
-  m.kind = slot.kind;
-  m.media = std::string(to_string(slot.kind));
-  m.mid = slot.mid;
-  m.port = 0;
+// A slot with no track now: a=inactive but not rejected, so it stays in the BUNDLE group and keeps
+// its mid. (Chromium refuses an offer whose m-sections are all rejected and so has no BUNDLE
+// group under max-bundle, which is what a subscriber is left with when everyone else leaves.)
+MediaSection inactive_section(const SubscribeSlot& slot, const LocalTransport& local) {
+  MediaSection m = active_section(slot, local);
   m.direction = Direction::kInactive;
-  add_codecs(slot.codecs, m);  // the m= line needs a format; the writer falls back to 0
+  m.extmaps.clear();  // nothing flows, and ids left over from an old track must not clash
+  m.msid.reset();
+  m.ssrcs.clear();
+  m.ssrc_groups.clear();
+  if (m.codecs.empty()) {
+    // The m= line needs a format: any codec of the kind will do for a section that carries nothing.
+    Codec placeholder;
+    placeholder.payload_type = slot.kind == MediaKind::kAudio ? 111 : 96;
+    placeholder.name = slot.kind == MediaKind::kAudio ? "opus" : "VP8";
+    placeholder.clock_rate = slot.kind == MediaKind::kAudio ? 48000 : 90000;
+    placeholder.channels = slot.kind == MediaKind::kAudio ? 2 : 0;
+    m.codecs.push_back(placeholder);
+  }
   return m;
 }
 
@@ -118,12 +129,9 @@ SessionDescription build_subscribe_offer(const std::vector<SubscribeSlot>& slots
   offer.msid_semantic = MsidSemantic{"WMS", {"*"}};
   Group bundle{"BUNDLE", {}};
   for (const auto& slot : slots) {
-    if (slot.active && !slot.codecs.empty()) {
-      offer.media.push_back(active_section(slot, local));
-      bundle.mids.push_back(slot.mid);
-    } else {
-      offer.media.push_back(inactive_section(slot));
-    }
+    bool active = slot.active && !slot.codecs.empty();
+    offer.media.push_back(active ? active_section(slot, local) : inactive_section(slot, local));
+    bundle.mids.push_back(slot.mid);
   }
   if (!bundle.mids.empty()) offer.groups.push_back(std::move(bundle));
   return offer;

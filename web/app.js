@@ -276,10 +276,10 @@
     startSession({ room, name, stream });
   }
 
+  // Always the page's own origin: a link must not be able to send someone's camera elsewhere.
   function signalingUrl() {
-    const params = new URLSearchParams(location.search);
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return params.get('signaling') || `${scheme}//${location.host}/v1/rtc`;
+    return `${scheme}//${location.host}/v1/rtc`;
   }
 
   function startSession({ room, name, stream }) {
@@ -429,6 +429,7 @@
     ui.list.replaceChildren();
     ui.count.textContent = '0';
     demo.endReason = reason;
+    document.title = 'SFU conference';
 
     const room = session.room;
     const rejoin = { label: 'Rejoin', testid: 'rejoin', onClick: () => ui.form.requestSubmit() };
