@@ -47,7 +47,7 @@ fi
 if (($#)); then
   tests=("$@")
 else
-  tests=(three_party.test.mjs bad_input.test.mjs)
+  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs)
   [[ "${SFU_E2E_LOSSY:-0}" == 1 ]] && tests+=(lossy_link.test.mjs)
 fi
 for i in "${!tests[@]}"; do
