@@ -46,6 +46,12 @@ Server::~Server() {
   uv_loop_close(&loop_);
 }
 
+void Server::drain_loop() {
+  // libwebsockets finishes its teardown in loop callbacks (closing uv handles); run the loop
+  // until nothing is left, bounded in case something never closes.
+  for (int i = 0; i < 200 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i) uv_sleep(1);
+}
+
 int Server::run() {
   auto listen = SocketAddress::from_ip(config_.http.host, config_.http.port);
   if (!listen->is_loopback() && !config_.auth.enabled && !config_.auth.allow_public_without_auth) {
@@ -87,7 +93,9 @@ int Server::run() {
   auto control = std::make_unique<ControlPlane>(&loop_, config_, worker_pointers);
   if (!control->start(&error)) {
     log_error("main", "HTTP server failed to start", {{"listen", listen->to_string()}, {"error", error}});
+    control->stop();
     control.reset();
+    drain_loop();
     for (auto& worker : workers_) worker->stop();
     return 1;
   }
@@ -118,8 +126,7 @@ int Server::run() {
   workers_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
-  for (int i = 0; i < 10 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i) {
-  }
+  drain_loop();
   log_info("main", "stopped cleanly");
   return 0;
 }

@@ -23,6 +23,8 @@ class Server {
   int run();
 
  private:
+  void drain_loop();
+
   config::Config config_;
   uv_loop_t loop_{};
   std::vector<std::unique_ptr<Worker>> workers_;
