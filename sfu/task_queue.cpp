@@ -10,11 +10,11 @@ TaskQueue::TaskQueue(uv_loop_t* loop, size_t capacity) : async_(new uv_async_t),
 TaskQueue::~TaskQueue() { close(); }
 
 bool TaskQueue::post(Task task) {
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_ || pending_.size() >= capacity_) return false;
-    pending_.push_back(std::move(task));
-  }
+  std::lock_guard lock(mutex_);
+  if (closed_ || pending_.size() >= capacity_) return false;
+  pending_.push_back(std::move(task));
+  // Under the lock: close() marks the queue closed under it too, so the handle cannot be freed
+  // between the check above and this wake-up.
   uv_async_send(async_);
   return true;
 }

@@ -35,9 +35,11 @@ Worker::~Worker() {
 }
 
 bool Worker::start(std::string* error) {
-  auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), static_cast<uint16_t>(config_.rtc.udp_port + index_));
+  // udp_port 0 (tests only; the config schema requires 1..65535) lets every worker pick a free port.
+  uint16_t port = config_.rtc.udp_port == 0 ? 0 : static_cast<uint16_t>(config_.rtc.udp_port + index_);
+  auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), port);
   if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, error)) {
-    *error = "udp port " + std::to_string(config_.rtc.udp_port + index_) + ": " + *error;
+    *error = "udp port " + std::to_string(port) + ": " + *error;
     return false;
   }
   last_tick_ms_ = uv_now(&loop_);

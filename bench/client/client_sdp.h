@@ -1,0 +1,99 @@
+// The browser's half of the SDP exchange, for the test and load clients: the publish offer a
+// Chromium peer connection would make for one microphone and one camera track, and the answer it
+// would give to the server's subscribe offer. Built on the server's own SDP model (sfu/sdp.h), so
+// what goes on the wire is exactly what write_sdp renders.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/socket_address.h"
+#include "sfu/sdp.h"
+
+namespace sfu::client {
+
+// What the client puts in its SDP about its transport (from its WebRtcClient).
+struct ClientTransport {
+  std::string ice_ufrag;
+  std::string ice_pwd;
+  std::string fingerprint;  // sha-256, colon hex
+};
+
+// Payload types and header-extension ids the client uses, as Chromium numbers them.
+inline constexpr uint8_t kOpusPayloadType = 111;
+inline constexpr uint8_t kVp8PayloadType = 96;
+inline constexpr uint8_t kVp8RtxPayloadType = 97;
+inline constexpr uint8_t kExtIdAudioLevel = 1;
+inline constexpr uint8_t kExtIdAbsSendTime = 2;
+inline constexpr uint8_t kExtIdTransportCc = 3;
+inline constexpr uint8_t kExtIdMid = 4;
+
+struct PublishOfferParams {
+  ClientTransport transport;
+  std::string stream_id;  // a=msid stream (Chromium: the MediaStream id)
+  std::string cname;
+  bool audio = true;
+  bool video = true;
+  std::string audio_track_id;
+  std::string video_track_id;
+  uint32_t audio_ssrc = 0;
+  uint32_t video_ssrc = 0;
+  uint32_t video_rtx_ssrc = 0;
+  uint64_t session_id = 1;
+  uint64_t session_version = 2;
+};
+
+inline constexpr const char* kAudioMid = "0";
+inline constexpr const char* kVideoMid = "1";
+
+// A sendonly offer: audio (mid "0": opus/48000/2 PT 111, ssrc-audio-level, mid) and/or video
+// (mid "1": VP8 PT 96 with nack, nack pli, ccm fir, goog-remb, transport-cc; rtx PT 97; abs-send-time,
+// transport-cc, mid), a=setup:actpass, BUNDLE, rtcp-mux, rtcp-rsize, a=msid and a=ssrc lines with
+// an FID group for video.
+sdp::SessionDescription build_publish_offer(const PublishOfferParams& params);
+
+// How to reach the server for one connection: from the m-section that is the BUNDLE tag (or, with
+// no BUNDLE group, the first one that is not rejected): ICE credentials, sha-256 fingerprint and
+// the first UDP candidate.
+struct ServerEndpoint {
+  std::string ice_ufrag;
+  std::string ice_pwd;
+  std::string fingerprint;
+  SocketAddress address;
+  std::string setup;  // the server's a=setup
+};
+std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description);
+
+// One m-section of a subscribe offer as the client understood it.
+struct SubscribedMedia {
+  std::string mid;
+  sdp::MediaKind kind = sdp::MediaKind::kOther;
+  bool active = false;         // the server sends on it (sendonly/sendrecv) and we accepted it
+  std::string participant_id;  // a=msid stream id
+  std::string track_id;        // a=msid track id
+  uint32_t ssrc = 0;           // the primary SSRC (not the repair stream of an FID group)
+  uint32_t rtx_ssrc = 0;
+  std::vector<uint8_t> payload_types;  // accepted media payload types (RTX not included)
+};
+
+struct SubscribeAnswer {
+  sdp::SessionDescription answer;
+  std::vector<SubscribedMedia> media;  // one per m-section of the offer, in order
+};
+
+// Answers a subscribe offer as a browser would: an m-section the server rejected (port 0) is
+// answered with port 0; one it keeps without a track (a=inactive) is answered a=inactive and stays
+// bundled; every other one recvonly. Accepted m-sections take the offered codecs the client decodes
+// (opus, VP8, and rtx whose apt is one of those), echo the offered header extensions, and carry
+// a=setup:active and the client's ICE credentials and fingerprint; one with no codec the client
+// knows is rejected. BUNDLE lists the accepted mids. Fails only when the offer is unusable (e.g. an
+// m-section without a=mid).
+std::variant<SubscribeAnswer, std::string> build_subscribe_answer(const sdp::SessionDescription& offer,
+                                                                  const ClientTransport& transport,
+                                                                  uint64_t session_id,
+                                                                  uint64_t session_version);
+
+}  // namespace sfu::client

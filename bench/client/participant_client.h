@@ -1,0 +1,208 @@
+// One participant of a conference, driven the way a browser drives the demo page: a signaling
+// WebSocket and two WebRTC connections (publish and subscribe), see /work/shared/PROTOCOL.md.
+//
+//   connect /v1/rtc -> join -> on `joined`: publish {offer} -> on `publish_answer`: connect the
+//   publish connection (ICE controlling, DTLS client; the server answered passive)
+//   -> on each `subscribe_offer`: answer it (a=setup:active, so DTLS client here too) and, the
+//   first time, connect the subscribe connection to the candidate in the offer.
+//
+// start_media() sends synthetic Opus-sized audio and VP8 video (keyframes every second and on PLI
+// or FIR) on the publish connection. Received RTP is counted per source participant and kind,
+// found through SSRC -> m-section -> a=msid of the subscribe offers.
+//
+// Lives on one libuv loop, used only from that loop's thread. Destroy it only outside its
+// callbacks, then run the loop once more so its handles are freed.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/client/client_sdp.h"
+#include "bench/client/signaling_client.h"
+#include "bench/client/webrtc_client.h"
+#include "sfu/sdp.h"
+
+namespace sfu::client {
+
+class ParticipantClient {
+ public:
+  struct Options {
+    std::string server_host = "127.0.0.1";
+    uint16_t server_port = 0;
+    std::string path = "/v1/rtc";
+    std::string room;
+    std::string name;
+    std::string token;  // sent with join when not empty
+    bool publish_audio = true;
+    bool publish_video = true;
+    bool auto_publish = true;           // send the publish offer as soon as `joined` arrives
+    std::string bind_ip = "127.0.0.1";  // local address of the two UDP sockets
+    // The subscribe connection starts its checks as soon as the first answer is sent, as a browser
+    // does after setLocalDescription(answer). Test hook for a slow signaling path: send that first
+    // answer only this much later, so the server sees ICE and DTLS before the answer.
+    uint64_t first_subscribe_answer_delay_ms = 0;
+    size_t max_logged_messages = 10'000;
+  };
+
+  struct RemoteParticipant {
+    std::string id;
+    std::string name;
+  };
+
+  // Media received from one source participant.
+  struct ReceivedMedia {
+    uint64_t audio_packets = 0, video_packets = 0, audio_bytes = 0, video_bytes = 0;
+    uint64_t video_keyframes = 0;  // first packets of VP8 keyframes
+  };
+
+  struct Counters {
+    uint64_t audio_packets_sent = 0, video_packets_sent = 0, video_frames_sent = 0, keyframes_sent = 0;
+    uint64_t plis_received = 0, firs_received = 0, nacks_received = 0;
+    uint64_t rtp_received = 0, rtx_received = 0, unknown_ssrc = 0, malformed_rtp = 0;
+    // Checks on what the server forwards: a payload type the client did not accept, a header
+    // extension id the subscribe offer did not declare for that m-section, and a video stream whose
+    // first packet was not the start of a keyframe.
+    uint64_t unexpected_payload_type = 0, undeclared_extension = 0, video_started_without_keyframe = 0;
+    uint64_t subscribe_offers = 0, subscribe_answers_sent = 0, errors_received = 0;
+  };
+
+  ParticipantClient(uv_loop_t* loop, Options options);
+  ~ParticipantClient();
+  ParticipantClient(const ParticipantClient&) = delete;
+  ParticipantClient& operator=(const ParticipantClient&) = delete;
+
+  // Opens both UDP sockets and connects the signaling WebSocket; join follows when it opens.
+  bool start(std::string* error);
+  // Sends the publish offer (done automatically on `joined` with Options::auto_publish).
+  bool publish();
+  // The offer publish() would send, for tests that want to alter it before sending.
+  sdp::SessionDescription make_publish_offer() const;
+  // Sends any message, e.g. a hand-made `publish`.
+  bool send_signaling(const nlohmann::json& message);
+  // Sends `leave` and stops media.
+  void leave();
+  // Closes the signaling socket.
+  void close_signaling();
+
+  void start_media();
+  void stop_media();
+
+  // ---- state ----
+  const std::string& participant_id() const { return participant_id_; }
+  bool signaling_open() const { return signaling_.open(); }
+  bool signaling_closed() const { return signaling_.state() == SignalingClient::State::Closed; }
+  bool joined() const { return !participant_id_.empty(); }
+  bool publish_answered() const { return publish_answered_; }
+  bool publish_connected() const { return publish_ && publish_->connected(); }
+  bool subscribe_connected() const { return subscribe_ && subscribe_->connected(); }
+  // Valid after start().
+  WebRtcClient& publish_connection() { return *publish_; }
+  WebRtcClient& subscribe_connection() { return *subscribe_; }
+  const WebRtcClient& publish_connection() const { return *publish_; }
+  const WebRtcClient& subscribe_connection() const { return *subscribe_; }
+
+  // The other participants: from `joined`, `participant_joined` and `participant_left`.
+  const std::map<std::string, RemoteParticipant>& participants() const { return participants_; }
+  // participant id -> track id -> kind ("audio"/"video"): from `joined`, `track_published`,
+  // `track_unpublished`, `participant_left`, and the active m-sections of each subscribe offer.
+  const std::map<std::string, std::map<std::string, std::string>>& tracks_by_participant() const {
+    return tracks_by_participant_;
+  }
+  // The m-sections of the latest subscribe offer as answered.
+  const std::vector<SubscribedMedia>& subscribed_media() const { return subscribed_media_; }
+  const std::optional<sdp::SessionDescription>& last_subscribe_offer() const { return last_subscribe_offer_; }
+
+  // Media received from `participant_id` (all zero if none).
+  ReceivedMedia received_from(const std::string& participant_id) const;
+  uint64_t received_packets(const std::string& participant_id, sdp::MediaKind kind) const;
+
+  // Every message received, in order (up to Options::max_logged_messages), and per-type counts.
+  const std::vector<nlohmann::json>& messages() const { return messages_; }
+  size_t message_count(std::string_view type) const;
+  // `error` messages received.
+  const std::vector<nlohmann::json>& errors() const { return errors_; }
+  // Problems on the client side (unparsable SDP, signaling closed, transport failures).
+  const std::vector<std::string>& failures() const { return failures_; }
+  const Counters& counters() const { return counters_; }
+  uint16_t close_code() const { return close_code_; }
+
+  // Called for each message after the client has handled it.
+  std::function<void(const nlohmann::json& message)> on_message;
+
+ private:
+  struct SsrcOwner {
+    std::string participant_id;
+    sdp::MediaKind kind = sdp::MediaKind::kOther;
+    bool rtx = false;
+    std::vector<uint8_t> payload_types;
+    std::vector<uint16_t> extension_ids;
+    bool seen = false;
+  };
+
+  void handle_message(const nlohmann::json& message);
+  void handle_joined(const nlohmann::json& message);
+  void handle_publish_answer(const nlohmann::json& message);
+  void handle_subscribe_offer(const nlohmann::json& message);
+  void add_track(const std::string& participant_id, const std::string& track_id, const std::string& kind);
+  void fail(std::string what);
+  void connect_subscribe();
+  void send_held_subscribe_answer();
+  void on_media_timer();
+  void send_audio_packet();
+  void send_video_frame();
+  void on_publish_rtcp(const uint8_t* data, size_t size);
+  void on_subscribe_rtp(uint8_t* data, size_t size);
+
+  uv_loop_t* loop_;
+  Options options_;
+  std::shared_ptr<dtls::DtlsCertificate> certificate_;
+  SignalingClient signaling_;
+  std::unique_ptr<WebRtcClient> publish_;
+  std::unique_ptr<WebRtcClient> subscribe_;
+  uv_timer_t* media_timer_ = nullptr;
+  uv_timer_t* answer_timer_ = nullptr;  // Options::first_subscribe_answer_delay_ms
+
+  std::string participant_id_;
+  bool publish_answered_ = false;
+  bool subscribe_connect_started_ = false;
+  std::optional<ServerEndpoint> subscribe_endpoint_;  // from the first offer with an active m-section
+  std::optional<std::string> held_subscribe_answer_;  // Options::first_subscribe_answer_delay_ms
+  uint64_t subscribe_session_id_ = 0;
+  uint64_t subscribe_answer_version_ = 0;
+  std::map<std::string, RemoteParticipant> participants_;
+  std::map<std::string, std::map<std::string, std::string>> tracks_by_participant_;
+  std::vector<SubscribedMedia> subscribed_media_;
+  std::optional<sdp::SessionDescription> last_subscribe_offer_;
+  std::map<uint32_t, SsrcOwner> ssrc_owners_;  // every SSRC ever offered; never reused by the server
+  std::map<std::string, ReceivedMedia> received_;
+  std::vector<nlohmann::json> messages_;
+  std::map<std::string, size_t, std::less<>> message_counts_;
+  std::vector<nlohmann::json> errors_;
+  std::vector<std::string> failures_;
+  Counters counters_;
+  uint16_t close_code_ = 0;
+  bool closing_signaling_ = false;  // close_signaling() was called: the close is no failure
+
+  // What this participant publishes.
+  std::string stream_id_, audio_track_id_, video_track_id_, cname_;
+  uint32_t audio_ssrc_ = 0, video_ssrc_ = 0, video_rtx_ssrc_ = 0;
+  uint16_t audio_seq_ = 0, video_seq_ = 0, transport_seq_ = 0;
+  uint32_t audio_timestamp_ = 0, video_timestamp_ = 0;
+  bool media_on_ = false;
+  uint64_t media_clock_start_ms_ = 0;
+  uint64_t audio_packets_due_ = 0, video_frames_due_ = 0;
+  bool keyframe_requested_ = true;
+  std::array<uint8_t, 1500> packet_buffer_{};
+};
+
+}  // namespace sfu::client
