@@ -21,8 +21,8 @@ class SocketAddress {
 
   static SocketAddress from_sockaddr(const sockaddr* sa) {
     SocketAddress a;
-    if (sa->sa_family == AF_INET) std::memcpy(&a.storage_, sa, sizeof(sockaddr_in));
-    else if (sa->sa_family == AF_INET6) std::memcpy(&a.storage_, sa, sizeof(sockaddr_in6));
+    if (sa->sa_family == AF_INET) std::memcpy(&a.storage_.v4, sa, sizeof(sockaddr_in));
+    else if (sa->sa_family == AF_INET6) std::memcpy(&a.storage_.v6, sa, sizeof(sockaddr_in6));
     return a;
   }
 
@@ -30,8 +30,8 @@ class SocketAddress {
   static std::optional<SocketAddress> from_ip(std::string_view ip, uint16_t port) {
     std::string text(ip);
     SocketAddress a;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage_);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage_);
+    auto* v4 = &a.storage_.v4;
+    auto* v6 = &a.storage_.v6;
     if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
       v4->sin_family = AF_INET;
       v4->sin_port = htons(port);
@@ -45,16 +45,16 @@ class SocketAddress {
     return std::nullopt;
   }
 
-  int family() const { return storage_.ss_family; }
+  int family() const { return storage_.any.sa_family; }
   bool is_v4() const { return family() == AF_INET; }
   bool is_v6() const { return family() == AF_INET6; }
   bool valid() const { return is_v4() || is_v6(); }
 
-  const sockaddr* sockaddr_ptr() const { return reinterpret_cast<const sockaddr*>(&storage_); }
-  sockaddr* sockaddr_ptr() { return reinterpret_cast<sockaddr*>(&storage_); }
+  const sockaddr* sockaddr_ptr() const { return &storage_.any; }
+  sockaddr* sockaddr_ptr() { return &storage_.any; }
   socklen_t length() const { return is_v6() ? sizeof(sockaddr_in6) : sizeof(sockaddr_in); }
-  const sockaddr_in& v4() const { return *reinterpret_cast<const sockaddr_in*>(&storage_); }
-  const sockaddr_in6& v6() const { return *reinterpret_cast<const sockaddr_in6*>(&storage_); }
+  const sockaddr_in& v4() const { return storage_.v4; }
+  const sockaddr_in6& v6() const { return storage_.v6; }
 
   uint16_t port() const {
     if (is_v4()) return ntohs(v4().sin_port);
@@ -108,7 +108,12 @@ class SocketAddress {
   }
 
  private:
-  sockaddr_storage storage_;
+  // 28 bytes rather than sockaddr_storage's 128: addresses are copied per packet into send batches.
+  union Storage {
+    sockaddr any;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } storage_;
 };
 
 struct SocketAddressHash {

@@ -55,7 +55,7 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, ice::UdpSocket& s
   ice_.set_consent_timeout_ms(options_.consent_timeout_ms);
   dtls::DtlsCallbacks callbacks;
   callbacks.send = [this](ByteSpan record) {
-    if (auto to = remote_address()) socket_.send(record, *to);
+    if (remote_address_) socket_.send(record, *remote_address_);
   };
   callbacks.on_connected = [this](const dtls::SrtpKeys& keys) { on_dtls_connected(keys); };
   callbacks.on_failed = [this](std::string_view reason) { fail(std::string("dtls: ") + std::string(reason)); };
@@ -69,11 +69,12 @@ WebRtcTransport::~WebRtcTransport() = default;
 
 const std::string& WebRtcTransport::dtls_fingerprint() const { return certificate_->fingerprint_sha256(); }
 
-std::optional<SocketAddress> WebRtcTransport::remote_address() const {
-  if (auto selected = ice_.selected_address()) return selected;
-  // Before nomination, answer where the checks came from (a DTLS ClientHello may race USE-CANDIDATE).
-  if (!validated_.empty()) return validated_.back();
-  return std::nullopt;
+void WebRtcTransport::update_remote_address() {
+  // The nominated pair; before nomination, where the checks came from (a DTLS ClientHello may
+  // race USE-CANDIDATE). Cached: the packet path reads it for every packet it sends.
+  if (auto selected = ice_.selected_address()) remote_address_ = selected;
+  else if (!validated_.empty()) remote_address_ = validated_.back();
+  else remote_address_.reset();
 }
 
 void WebRtcTransport::set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
@@ -116,6 +117,7 @@ void WebRtcTransport::handle_stun(const ice::UdpSocket::Datagram& datagram, uint
     validated_.push_back(datagram.from);
     host_.on_address_validated(*this, datagram.from);
   }
+  update_remote_address();
   if (state_ == State::New) state_ = State::IceConnected;
 }
 
@@ -180,20 +182,18 @@ void WebRtcTransport::handle_srtp(const ice::UdpSocket::Datagram& datagram, bool
 }
 
 bool WebRtcTransport::commit_rtp(MutableByteSpan slot, size_t size) {
-  auto to = remote_address();
-  if (state_ != State::DtlsConnected || !srtp_out_ || !to) return false;
+  if (state_ != State::DtlsConnected || !srtp_out_ || !remote_address_) return false;
   if (srtp_out_->protect_rtp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
-  socket_.commit_send(size, *to);
+  socket_.commit_send(size, *remote_address_);
   ++counters_.rtp_packets_out;
   counters_.rtp_bytes_out += size;
   return true;
 }
 
 bool WebRtcTransport::commit_rtcp(MutableByteSpan slot, size_t size) {
-  auto to = remote_address();
-  if (state_ != State::DtlsConnected || !srtp_out_ || !to) return false;
+  if (state_ != State::DtlsConnected || !srtp_out_ || !remote_address_) return false;
   if (srtp_out_->protect_rtcp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
-  socket_.commit_send(size, *to);
+  socket_.commit_send(size, *remote_address_);
   ++counters_.rtcp_packets_out;
   return true;
 }

@@ -66,7 +66,7 @@ class WebRtcTransport {
   const SocketAddress& local_address() const { return socket_.local_address(); }
   State state() const { return state_; }
   const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
-  std::optional<SocketAddress> remote_address() const;
+  const std::optional<SocketAddress>& remote_address() const { return remote_address_; }
   const TransportCounters& counters() const { return counters_; }
   // For the observer: finds its own object for this transport without a table lookup per packet.
   void set_context(void* context) { context_ = context; }
@@ -99,6 +99,7 @@ class WebRtcTransport {
   void on_dtls_connected(const dtls::SrtpKeys& keys);
   void fail(std::string_view reason);
   void arm_dtls_timer();
+  void update_remote_address();
   void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
 
   const uint64_t id_;
@@ -119,6 +120,7 @@ class WebRtcTransport {
 
   ice::IceLiteAgent ice_;
   std::vector<SocketAddress> validated_;  // bounded: kMaxValidatedAddresses
+  std::optional<SocketAddress> remote_address_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   UvTimer dtls_timer_;
