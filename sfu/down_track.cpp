@@ -1,6 +1,6 @@
 #include "sfu/down_track.h"
 
-#include <openssl/rand.h>
+#include "base/random.h"
 
 #include <cstring>
 
@@ -15,9 +15,9 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, std::strin
   rtx_payload_type_map_.fill(kUnmapped);
   // Random starting points, as RFC 3550 asks of any sender; the offsets are fixed when the first
   // packet goes out.
-  RAND_bytes(reinterpret_cast<uint8_t*>(&sequence_offset_), sizeof(sequence_offset_));
-  RAND_bytes(reinterpret_cast<uint8_t*>(&timestamp_offset_), sizeof(timestamp_offset_));
-  RAND_bytes(reinterpret_cast<uint8_t*>(&rtx_sequence_), sizeof(rtx_sequence_));
+  sequence_offset_ = random_value<uint16_t>();
+  timestamp_offset_ = random_value<uint32_t>();
+  rtx_sequence_ = random_value<uint16_t>();
   // Audio needs no keyframe: every Opus packet decodes on its own.
   started_ = source_.kind() == TrackKind::Audio;
 }

@@ -1,6 +1,6 @@
 #include "sfu/room.h"
 
-#include <openssl/rand.h>
+#include "base/random.h"
 
 #include <algorithm>
 
@@ -13,21 +13,6 @@ namespace {
 
 constexpr uint64_t kFastTimerMs = 20;
 constexpr uint64_t kReportIntervalMs = 1000;
-
-uint32_t random_ssrc() {
-  uint32_t ssrc = 0;
-  while (ssrc == 0) RAND_bytes(reinterpret_cast<uint8_t*>(&ssrc), sizeof(ssrc));
-  return ssrc;
-}
-
-std::string random_cname() {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  uint8_t random[16];
-  RAND_bytes(random, sizeof(random));
-  std::string cname;
-  for (uint8_t byte : random) cname += kAlphabet[byte % 36];
-  return cname;
-}
 
 // Identifies a codec configuration; within one BUNDLE group a payload type may carry one only.
 std::string codec_key(const sdp::Codec& codec) {
@@ -153,10 +138,9 @@ bool Room::join(const std::string& participant_id, const std::string& display_na
   p.name = display_name;
   p.session_id = session_id;
   p.joined_at_ms = worker_.now_ms();
-  p.feedback_ssrc = random_ssrc();
-  p.cname = random_cname();
-  RAND_bytes(reinterpret_cast<uint8_t*>(&p.subscribe_session_id), sizeof(p.subscribe_session_id));
-  p.subscribe_session_id &= 0x7FFFFFFFFFFFFFFFull;  // SDP o= session ids must fit a signed 64-bit
+  p.feedback_ssrc = random_nonzero_u32();
+  p.cname = random_string(16, kIdCharacters);
+  p.subscribe_session_id = random_value<uint64_t>() & 0x7FFFFFFFFFFFFFFFull;  // SDP o= session ids must fit a signed 64-bit
   WebRtcTransport& publish = worker_.create_transport(*this);
   WebRtcTransport& subscribe = worker_.create_transport(*this);
   publish.set_context(&p);
@@ -267,7 +251,7 @@ void Room::update_subscriptions(Participant& subscriber) {
       slot->source = track.get();
       slot->participant_id = publisher->id;
       slot->track_id = track->id();
-      slot->ssrc = random_ssrc();
+      slot->ssrc = random_nonzero_u32();
       slot->codecs.clear();
       slot->publisher_payload_types.clear();
       bool any_rtx = false;
@@ -286,7 +270,7 @@ void Room::update_subscriptions(Participant& subscriber) {
         slot->codecs.push_back(std::move(offered));
         slot->publisher_payload_types.push_back(codec.payload_type);
       }
-      slot->rtx_ssrc = any_rtx ? random_ssrc() : 0;
+      slot->rtx_ssrc = any_rtx ? random_nonzero_u32() : 0;
       auto down = std::make_unique<DownTrack>(*track, subscriber, slot->mid, slot->ssrc, slot->rtx_ssrc);
       slot->down_track = down.get();
       track->down_tracks().push_back(down.get());

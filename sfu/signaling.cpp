@@ -1,6 +1,6 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See PROTOCOL.md.
-#include <openssl/rand.h>
+#include "base/random.h"
 
 #include <chrono>
 
@@ -18,14 +18,7 @@ namespace {
 constexpr uint32_t kMaxBadMessages = 10;
 constexpr size_t kMaxNameLength = 64;
 
-std::string new_participant_id() {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  uint8_t random[12];
-  RAND_bytes(random, sizeof(random));
-  std::string id = "p";
-  for (uint8_t byte : random) id += kAlphabet[byte % 36];
-  return id;
-}
+std::string new_participant_id() { return "p" + random_string(12, kIdCharacters); }
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

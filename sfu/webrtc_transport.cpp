@@ -1,6 +1,6 @@
 #include "sfu/webrtc_transport.h"
 
-#include <openssl/rand.h>
+#include "base/random.h"
 
 #include <algorithm>
 
@@ -10,16 +10,6 @@ namespace sfu {
 namespace {
 
 constexpr size_t kMaxValidatedAddresses = 8;
-
-// ICE credentials from the 64-character set RFC 8839 §5.4 allows (ice-char = ALPHA / DIGIT / "+" / "/").
-std::string random_ice_string(size_t length) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out(length, 'A');
-  std::vector<uint8_t> random(length);
-  RAND_bytes(random.data(), static_cast<int>(length));
-  for (size_t i = 0; i < length; ++i) out[i] = kAlphabet[random[i] & 63];
-  return out;
-}
 
 DropReason drop_reason_of(rtp::SrtpError error) {
   switch (error) {
@@ -43,8 +33,8 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, ice::UdpSocket& s
       options_(options),
       // 8 ufrag characters give 48 random bits (RFC 8445 asks for at least 24), 24 pwd characters
       // give 144 (at least 128).
-      ice_ufrag_(random_ice_string(8)),
-      ice_pwd_(random_ice_string(24)),
+      ice_ufrag_(random_string(8, kIceCharacters)),
+      ice_pwd_(random_string(24, kIceCharacters)),
       ice_(ice_ufrag_, ice_pwd_),
       certificate_(std::move(certificate)),
       dtls_timer_(loop, [this] {

@@ -1,6 +1,6 @@
 #include "bench/client/webrtc_client.h"
 
-#include <openssl/rand.h>
+#include "base/random.h"
 
 #include <cstring>
 
@@ -11,21 +11,6 @@ namespace {
 
 constexpr uint64_t kTimerMs = 10;
 
-std::string random_token(size_t length) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out(length, 'a');
-  std::vector<uint8_t> random(length);
-  RAND_bytes(random.data(), static_cast<int>(length));
-  for (size_t i = 0; i < length; ++i) out[i] = kAlphabet[random[i] & 63];
-  return out;
-}
-
-uint64_t random_u64() {
-  uint64_t value = 0;
-  RAND_bytes(reinterpret_cast<uint8_t*>(&value), sizeof(value));
-  return value;
-}
-
 }  // namespace
 
 WebRtcClient::WebRtcClient(uv_loop_t* loop, std::shared_ptr<dtls::DtlsCertificate> certificate,
@@ -34,8 +19,8 @@ WebRtcClient::WebRtcClient(uv_loop_t* loop, std::shared_ptr<dtls::DtlsCertificat
       certificate_(std::move(certificate)),
       dtls_role_(dtls_role),
       ice_controlling_(ice_controlling),
-      ice_ufrag_(random_token(8)),
-      ice_pwd_(random_token(24)),
+      ice_ufrag_(random_string(8, kIceCharacters)),
+      ice_pwd_(random_string(24, kIceCharacters)),
       socket_(loop, [this](auto batch) { on_datagrams(batch); }),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
@@ -54,7 +39,7 @@ bool WebRtcClient::open(const SocketAddress& bind_address, std::string* error) {
 
 void WebRtcClient::connect(const RemoteParameters& remote) {
   remote_ = remote;
-  ice_ = std::make_unique<ice::IceClient>(ice_ufrag_, ice_pwd_, remote.ice_ufrag, remote.ice_pwd, random_u64(),
+  ice_ = std::make_unique<ice::IceClient>(ice_ufrag_, ice_pwd_, remote.ice_ufrag, remote.ice_pwd, random_value<uint64_t>(),
                                           ice_controlling_);
   state_ = State::Checking;
   uv_timer_start(
