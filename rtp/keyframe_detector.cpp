@@ -38,8 +38,6 @@ constexpr uint8_t kVp9F = 0x10;
 constexpr uint8_t kVp9B = 0x08;
 constexpr uint8_t kVp9V = 0x02;
 constexpr uint8_t kVp9PictureIdM = 0x80;
-constexpr uint8_t kVp9PDiffN = 0x01;
-constexpr size_t kVp9MaxPDiffs = 3;
 constexpr uint8_t kVp9SsY = 0x10;
 constexpr uint8_t kVp9SsG = 0x08;
 

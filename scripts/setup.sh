@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [--browser]   (--browser adds Chromium, nftables and Node.js for the browser tests)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config git curl python3
+packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14-dev
   libuv1-dev libsrtp2-dev libssl-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-uv
   libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev)
 if [[ "${1:-}" == "--browser" ]]; then
