@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "ice/stun_binding.h"
+
 namespace sfu::ice {
 
 IceClient::IceClient(std::string local_ufrag, std::string local_pwd, std::string remote_ufrag,
@@ -126,50 +128,32 @@ IceClient::Outcome IceClient::handle_response(ByteSpan packet, const StunMessage
 IceClient::Outcome IceClient::handle_request(ByteSpan packet, const StunMessage& request,
                                              const SocketAddress& from, MutableByteSpan response_out,
                                              size_t& response_len) {
-  auto reject = [&](int code, std::string_view reason, bool authenticated) {
-    response_len = build_error(request, code, reason, authenticated, response_out);
+  // Same rules as the server side: credentials required (400), our ufrag, the peer's ufrag and
+  // our password (401), no unknown required attributes (420).
+  const CheckedBindingRequest checked =
+      check_binding_request(packet, request, local_ufrag_, local_pwd_, remote_ufrag_);
+  if (checked.result != BindingRequestCheck::Valid) {
+    response_len = build_binding_rejection(request, checked.result, local_pwd_, response_out);
+    return Outcome::RejectedRequest;
+  }
+  auto reject_role_conflict = [&] {
+    response_len = build_binding_error(request, 487, "Role Conflict", true, local_pwd_, response_out);
     return Outcome::RejectedRequest;
   };
-  // Same rules as the server side: credentials required (400), our ufrag and password (401).
-  if (!request.username || !request.has_message_integrity() || !request.has_fingerprint())
-    return reject(400, "Bad Request", false);
-  const std::string_view username = *request.username;
-  const size_t colon = username.find(':');
-  if (colon == std::string_view::npos || username.substr(0, colon) != local_ufrag_ ||
-      username.substr(colon + 1) != remote_ufrag_)
-    return reject(401, "Unauthorized", false);
-  if (!verify_message_integrity(packet, request, local_pwd_)) return reject(401, "Unauthorized", false);
-  if (request.has_unknown_required()) return reject(420, "Unknown Attribute", true);
 
   // RFC 8445 §7.3.1.1: both sides claim the same role. The larger tie-breaker keeps (or takes)
   // the controlling role; the side that keeps its role answers 487, the other switches silently.
   if (controlling_ && request.ice_controlling) {
-    if (tie_breaker_ >= *request.ice_controlling) return reject(487, "Role Conflict", true);
+    if (tie_breaker_ >= *request.ice_controlling) return reject_role_conflict();
     controlling_ = false;
   } else if (!controlling_ && request.ice_controlled) {
-    if (tie_breaker_ < *request.ice_controlled) return reject(487, "Role Conflict", true);
+    if (tie_breaker_ < *request.ice_controlled) return reject_role_conflict();
     controlling_ = true;
   }
   if (request.use_candidate && !controlling_) nominated_by_peer_ = true;
 
-  StunBuilder builder(response_out);
-  builder.start(kStunBindingMethod, StunClass::SuccessResponse, request.transaction_id);
-  builder.add_xor_mapped_address(from);
-  builder.add_message_integrity(local_pwd_);
-  builder.add_fingerprint();
-  response_len = builder.finish();
+  response_len = build_binding_success(request, from, local_pwd_, response_out);
   return Outcome::AnsweredRequest;
-}
-
-size_t IceClient::build_error(const StunMessage& request, int code, std::string_view reason,
-                              bool authenticated, MutableByteSpan out) const {
-  StunBuilder builder(out);
-  builder.start(kStunBindingMethod, StunClass::ErrorResponse, request.transaction_id);
-  builder.add_error_code(code, reason);
-  if (code == 420) builder.add_unknown_attributes(request.unknown_required_types());
-  if (authenticated) builder.add_message_integrity(local_pwd_);
-  builder.add_fingerprint();
-  return builder.finish();
 }
 
 const char* to_string(IceClient::Outcome outcome) {

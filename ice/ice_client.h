@@ -90,8 +90,6 @@ class IceClient {
                           uint64_t now_ms);
   Outcome handle_request(ByteSpan packet, const StunMessage& message, const SocketAddress& from,
                          MutableByteSpan response_out, size_t& response_len);
-  size_t build_error(const StunMessage& request, int code, std::string_view reason, bool authenticated,
-                     MutableByteSpan out) const;
 
   std::string local_ufrag_;
   std::string local_pwd_;

@@ -2,17 +2,23 @@
 
 #include <utility>
 
+#include "ice/stun_binding.h"
+
 namespace sfu::ice {
 
 namespace {
 
-// Splits an ICE USERNAME "receiver-ufrag:sender-ufrag" (RFC 8445 §7.2.2) at the first ':'.
-bool split_username(std::string_view username, std::string_view& receiver, std::string_view& sender) {
-  const size_t colon = username.find(':');
-  if (colon == std::string_view::npos) return false;
-  receiver = username.substr(0, colon);
-  sender = username.substr(colon + 1);
-  return true;
+IceLiteAgent::Outcome outcome_of_rejection(BindingRequestCheck check) {
+  switch (check) {
+    case BindingRequestCheck::BadRequest:
+      return IceLiteAgent::Outcome::BadRequest400;
+    case BindingRequestCheck::UnknownAttribute:
+      return IceLiteAgent::Outcome::UnknownAttribute420;
+    case BindingRequestCheck::Unauthorized:
+    case BindingRequestCheck::Valid:
+      break;
+  }
+  return IceLiteAgent::Outcome::Unauthorized401;
 }
 
 }  // namespace
@@ -30,7 +36,7 @@ void IceLiteAgent::set_remote_credentials(std::string remote_ufrag, std::string 
 std::optional<std::string_view> IceLiteAgent::local_ufrag_of_request(const StunMessage& message) {
   if (!message.username) return std::nullopt;
   std::string_view receiver, sender;
-  if (!split_username(*message.username, receiver, sender)) return std::nullopt;
+  if (!split_ice_username(*message.username, receiver, sender)) return std::nullopt;
   return receiver;
 }
 
@@ -76,33 +82,16 @@ IceLiteAgent::Result IceLiteAgent::handle_binding_request(ByteSpan packet, const
                                                           const SocketAddress& from, uint64_t now_ms,
                                                           MutableByteSpan response_out) {
   Result result;
-  auto reject = [&](Outcome outcome, int code, std::string_view reason, bool authenticated) {
-    result.outcome = outcome;
-    result.response_length = build_error(request, code, reason, authenticated, response_out);
-    return result;
-  };
-
-  // Connectivity checks carry USERNAME, MESSAGE-INTEGRITY and FINGERPRINT (RFC 8445 §7.2.2); a
-  // request lacking one is malformed for ICE (RFC 8489 §9.1.3: missing credentials -> 400).
-  if (!request.username || !request.has_message_integrity() || !request.has_fingerprint())
-    return reject(Outcome::BadRequest400, 400, "Bad Request", false);
-
-  // Unknown username or wrong key -> 401, sent without MESSAGE-INTEGRITY since the request could
-  // not be authenticated (RFC 8489 §9.1.3).
-  std::string_view receiver_ufrag, sender_ufrag;
-  if (!split_username(*request.username, receiver_ufrag, sender_ufrag) || receiver_ufrag != local_ufrag_)
-    return reject(Outcome::Unauthorized401, 401, "Unauthorized", false);
-  if (!verify_message_integrity(packet, request, local_pwd_))
-    return reject(Outcome::Unauthorized401, 401, "Unauthorized", false);
-  if (!remote_ufrag_.empty() && sender_ufrag != remote_ufrag_)
-    return reject(Outcome::Unauthorized401, 401, "Unauthorized", false);
-
-  // From here on the request is authenticated, so errors carry MESSAGE-INTEGRITY.
-  if (request.has_unknown_required()) {
-    result.outcome = Outcome::UnknownAttribute420;
-    result.response_length = build_error(request, 420, "Unknown Attribute", true, response_out);
+  // The sender's ufrag is checked once known (from set_remote_credentials or the first valid check).
+  const CheckedBindingRequest checked = check_binding_request(
+      packet, request, local_ufrag_, local_pwd_,
+      remote_ufrag_.empty() ? std::nullopt : std::optional<std::string_view>(remote_ufrag_));
+  if (checked.result != BindingRequestCheck::Valid) {
+    result.outcome = outcome_of_rejection(checked.result);
+    result.response_length = build_binding_rejection(request, checked.result, local_pwd_, response_out);
     return result;
   }
+  const std::string_view sender_ufrag = checked.sender_ufrag;
 
   // Role conflict. A lite agent is always controlled and the full peer controlling (RFC 8445
   // §6.1.1), so a peer that also claims the controlled role is wrong. RFC 8445 §7.3.1.1 has a
@@ -110,7 +99,12 @@ IceLiteAgent::Result IceLiteAgent::handle_binding_request(ByteSpan packet, const
   // >= the peer's) or answer 487 (it is smaller). A lite agent cannot take the controlling role,
   // so it acts as if its tie-breaker were the smallest possible and always answers 487; the full
   // peer then switches to controlling (RFC 8445 §7.2.5.1). ICE-CONTROLLING is the expected case.
-  if (request.ice_controlled) return reject(Outcome::RoleConflict487, 487, "Role Conflict", true);
+  if (request.ice_controlled) {
+    result.outcome = Outcome::RoleConflict487;
+    result.response_length =
+        build_binding_error(request, 487, "Role Conflict", true, local_pwd_, response_out);
+    return result;
+  }
 
   // A valid check.
   if (remote_ufrag_.empty() && !sender_ufrag.empty()) remote_ufrag_ = std::string(sender_ufrag);
@@ -128,29 +122,8 @@ IceLiteAgent::Result IceLiteAgent::handle_binding_request(ByteSpan packet, const
     }
     state_ = State::Connected;
   }
-  result.response_length = build_success(request, from, response_out);
+  result.response_length = build_binding_success(request, from, local_pwd_, response_out);
   return result;
-}
-
-size_t IceLiteAgent::build_success(const StunMessage& request, const SocketAddress& from,
-                                   MutableByteSpan out) const {
-  StunBuilder builder(out);
-  builder.start(kStunBindingMethod, StunClass::SuccessResponse, request.transaction_id);
-  builder.add_xor_mapped_address(from);
-  builder.add_message_integrity(local_pwd_);
-  builder.add_fingerprint();
-  return builder.finish();
-}
-
-size_t IceLiteAgent::build_error(const StunMessage& request, int code, std::string_view reason,
-                                 bool authenticated, MutableByteSpan out) const {
-  StunBuilder builder(out);
-  builder.start(kStunBindingMethod, StunClass::ErrorResponse, request.transaction_id);
-  builder.add_error_code(code, reason);
-  if (code == 420) builder.add_unknown_attributes(request.unknown_required_types());
-  if (authenticated) builder.add_message_integrity(local_pwd_);
-  builder.add_fingerprint();
-  return builder.finish();
 }
 
 void IceLiteAgent::on_tick(uint64_t now_ms) {

@@ -92,9 +92,6 @@ class IceLiteAgent {
   static std::optional<std::string_view> local_ufrag_of_request(const StunMessage& message);
 
  private:
-  size_t build_success(const StunMessage& request, const SocketAddress& from, MutableByteSpan out) const;
-  size_t build_error(const StunMessage& request, int code, std::string_view reason, bool authenticated,
-                     MutableByteSpan out) const;
   Result handle_binding_request(ByteSpan packet, const StunMessage& request, const SocketAddress& from,
                                 uint64_t now_ms, MutableByteSpan response_out);
 

@@ -1,22 +1,20 @@
+// HttpServer and the lifecycle of its core: start (bind, lws context and vhost), stop and the
+// asynchronous lws teardown, the dispatch of lws callbacks, and the HTTP request/response
+// exchange. The WebSocket sessions are in websocket_session.cpp.
 #include "sfu/http_server.h"
 
-#include <arpa/inet.h>
 #include <libwebsockets.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <memory>
 #include <optional>
-#include <unordered_map>
 
-#include "base/socket_address.h"
+#include "sfu/http_bind_target.h"
+#include "sfu/http_request_reader.h"
+#include "sfu/http_server_core.h"
 #include "sfu/logger.h"
 
 namespace sfu {
@@ -25,7 +23,6 @@ namespace {
 
 constexpr size_t kHttpWriteChunkBytes = 32 * 1024;  // body bytes handed to lws per writeable event
 constexpr size_t kHttpHeaderBufferBytes = 4096;
-constexpr size_t kMaxCloseReasonBytes = 123;  // close frame payload is at most 125 bytes
 constexpr uint64_t kTeardownPollMs = 1;
 constexpr uint64_t kTeardownGiveUpMs = 10000;
 
@@ -52,241 +49,9 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
   return response;
 }
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string copy_header(lws* wsi, lws_token_indexes token) {
-  int length = lws_hdr_total_length(wsi, token);
-  if (length <= 0) return {};
-  std::string value(static_cast<size_t>(length) + 1, '\0');
-  int copied = lws_hdr_copy(wsi, value.data(), length + 1, token);
-  if (copied < 0) return {};
-  value.resize(static_cast<size_t>(copied));
-  return value;
-}
-
-// Query arguments are stored by lws as one fragment per argument.
-std::string copy_query(lws* wsi) {
-  std::string query;
-  for (int index = 0;; ++index) {
-    int length = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, index);
-    if (length <= 0) break;
-    std::string fragment(static_cast<size_t>(length) + 1, '\0');
-    int copied = lws_hdr_copy_fragment(wsi, fragment.data(), length + 1, WSI_TOKEN_HTTP_URI_ARGS, index);
-    if (copied < 0) break;
-    fragment.resize(static_cast<size_t>(copied));
-    if (!query.empty()) query += '&';
-    query += fragment;
-  }
-  return query;
-}
-
-struct MethodToken {
-  lws_token_indexes token;
-  const char* name;
-};
-constexpr MethodToken kMethods[] = {
-    {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},   {WSI_TOKEN_PUT_URI, "PUT"},
-    {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
-    {WSI_TOKEN_HEAD_URI, "HEAD"},
-};
-
-bool is_method_token(int token) {
-  for (const auto& m : kMethods)
-    if (m.token == token) return true;
-  return token == WSI_TOKEN_HTTP_URI_ARGS;
-}
-
-void collect_headers(lws* wsi, std::map<std::string, std::string>& headers) {
-  for (int token = 0; token < WSI_TOKEN_COUNT; ++token) {
-    auto index = static_cast<lws_token_indexes>(token);
-    if (is_method_token(token) || lws_hdr_total_length(wsi, index) <= 0) continue;
-    const char* name = reinterpret_cast<const char*>(lws_token_to_string(index));
-    if (name == nullptr) continue;
-    std::string_view view(name);
-    // Real header names end with ':'; pseudo tokens ("http/1.1 ", ":path") are skipped.
-    if (view.size() < 2 || view.back() != ':' || view.front() == ':') continue;
-    view.remove_suffix(1);
-    headers[lowercase(view)] = copy_header(wsi, index);
-  }
-}
-
-std::string peer_address(lws* wsi) {
-  sockaddr_storage storage{};
-  socklen_t length = sizeof(storage);
-  int fd = lws_get_socket_fd(wsi);
-  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return {};
-  SocketAddress address = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage));
-  if (address.is_v6() && IN6_IS_ADDR_V4MAPPED(&address.v6().sin6_addr)) {
-    sockaddr_in v4{};
-    v4.sin_family = AF_INET;
-    v4.sin_port = address.v6().sin6_port;
-    std::memcpy(&v4.sin_addr, &address.v6().sin6_addr.s6_addr[12], 4);
-    address = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&v4));
-  }
-  return address.valid() ? address.to_string() : std::string();
-}
-
-// What lws should bind: an IP literal (nullopt iface = all interfaces) and whether IPv6 is needed.
-struct BindTarget {
-  std::optional<std::string> iface;
-  bool ipv6 = false;
-};
-
-std::optional<BindTarget> resolve_bind_target(const std::string& host, std::string* error) {
-  if (host.empty() || host == "0.0.0.0" || host == "*") return BindTarget{std::nullopt, false};
-  if (host == "::" || host == "[::]") return BindTarget{std::nullopt, true};
-  std::string literal = host;
-  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
-    literal = literal.substr(1, literal.size() - 2);
-  if (auto address = SocketAddress::from_ip(literal, 0)) return BindTarget{literal, address->is_v6()};
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* results = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &results) != 0 || results == nullptr) {
-    if (error) *error = "cannot resolve HTTP listen host '" + host + "'";
-    return std::nullopt;
-  }
-  // Prefer IPv4 (what "localhost" usually means to people configuring a port).
-  const addrinfo* chosen = results;
-  for (const addrinfo* r = results; r != nullptr; r = r->ai_next)
-    if (r->ai_family == AF_INET) {
-      chosen = r;
-      break;
-    }
-  SocketAddress address = SocketAddress::from_sockaddr(chosen->ai_addr);
-  freeaddrinfo(results);
-  if (!address.valid()) {
-    if (error) *error = "cannot resolve HTTP listen host '" + host + "'";
-    return std::nullopt;
-  }
-  return BindTarget{address.ip_string(), address.is_v6()};
-}
-
-// lws only says "failed"; bind a probe socket the same way to tell the operator why.
-std::string bind_failure_reason(const BindTarget& target, uint16_t port) {
-  SocketAddress address;
-  if (target.iface)
-    address = *SocketAddress::from_ip(*target.iface, port);
-  else
-    address = *SocketAddress::from_ip(target.ipv6 ? "::" : "0.0.0.0", port);
-  int fd = socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::strerror(errno);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  std::string reason;
-  if (bind(fd, address.sockaddr_ptr(), address.length()) != 0) reason = std::strerror(errno);
-  close(fd);
-  return reason;
-}
-
 }  // namespace
 
 namespace detail {
-
-// Per-connection state, attached to the wsi with lws_set_opaque_user_data and freed on
-// LWS_CALLBACK_WSI_DESTROY. One HTTP exchange at a time (HTTP/1.1 without pipelined overlap);
-// after an upgrade the same object holds the WebSocketSession.
-struct Connection {
-  HttpRequest request;
-  HttpResponse response;
-  bool awaiting_body = false;
-  bool discarding_body = false;  // an oversized body being read and dropped before the 413
-  bool responding = false;
-  bool close_once_flushed = false;
-  bool headers_sent = false;
-  bool head_only = false;
-  bool close_after_response = false;
-  size_t body_offset = 0;
-  std::unique_ptr<WebSocketSession> session;
-};
-
-class HttpServerCore {
- public:
-  HttpServerCore(uv_loop_t* loop, HttpServer::Options options, std::string ws_path,
-                 HttpServer::Handlers handlers)
-      : loop_(loop),
-        options_(std::move(options)),
-        ws_path_(std::move(ws_path)),
-        handlers_(std::move(handlers)) {
-    std::memset(protocols_, 0, sizeof(protocols_));
-    protocols_[0].name = "sfu-http";
-    protocols_[0].callback = &HttpServerCore::lws_callback;
-    protocols_[0].per_session_data_size = 0;
-    protocols_[0].rx_buffer_size = 16 * 1024;
-  }
-
-  bool start(std::string* error);
-  void stop();
-  // The owning HttpServer is gone: delete now, or when the lws teardown has finished.
-  void release_owner() {
-    owner_released_ = true;
-    if (state_ == State::Idle || state_ == State::Done) delete this;
-  }
-  // The owner is being destroyed: its handlers must not run any more (not even on_ws_close).
-  // (A flag, not clearing handlers_: the owner may be destroyed from inside one of them.)
-  void forget_handlers() { handlers_silenced_ = true; }
-
-  uint16_t port() const { return port_; }
-  size_t max_ws_queue_bytes() const { return options_.max_ws_queue_bytes; }
-  int ws_close_grace_seconds() const { return std::max(1, options_.ws_close_grace_seconds); }
-  WebSocketSession* find_session(uint64_t id) {
-    auto it = sessions_.find(id);
-    return it == sessions_.end() ? nullptr : it->second;
-  }
-  size_t session_count() const { return sessions_.size(); }
-
- private:
-  enum class State { Idle, Running, TearingDown, Done };
-
-  static int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
-  int handle(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
-
-  Connection* connection(lws* wsi, bool create) {
-    auto* conn = static_cast<Connection*>(lws_get_opaque_user_data(wsi));
-    if (conn == nullptr && create) {
-      conn = new Connection;
-      lws_set_opaque_user_data(wsi, conn);
-    }
-    return conn;
-  }
-
-  int begin_http(lws* wsi, std::string_view path);
-  void respond(lws* wsi, Connection& conn, HttpResponse response);
-  int write_http(lws* wsi, Connection& conn);
-  static int finish_http(lws* wsi, Connection& conn);
-  void open_session(lws* wsi, Connection& conn);
-  void receive_ws(WebSocketSession& session, lws* wsi, const char* data, size_t len);
-  int write_ws(WebSocketSession& session);
-  void finish_session(WebSocketSession& session);
-
-  void begin_teardown();
-  static void on_teardown_timer(uv_timer_t* timer);
-  bool lws_handles_remain();
-
-  uv_loop_t* loop_;
-  HttpServer::Options options_;
-  std::string ws_path_;
-  HttpServer::Handlers handlers_;
-  lws_protocols protocols_[2];
-  lws_context* context_ = nullptr;  // lws writes nullptr here (info.pcontext) once freed
-  uint16_t port_ = 0;
-  State state_ = State::Idle;
-  bool owner_released_ = false;
-  bool handlers_silenced_ = false;
-  std::unordered_map<uint64_t, WebSocketSession*> sessions_;
-  uint64_t next_session_id_ = 1;
-  std::vector<const uv_handle_t*> lws_static_handles_;
-  uv_timer_t* teardown_timer_ = nullptr;
-  uint64_t teardown_started_ms_ = 0;
-  bool context_destroy_started_ = false;
-  int callback_depth_ = 0;  // > 0 while lws is calling us (and so our handlers)
-};
 
 bool HttpServerCore::start(std::string* error) {
   if (state_ != State::Idle) {
@@ -485,14 +250,7 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
         respond(wsi, *conn, error_response(413, "payload_too_large", "request body too large"));
         return 0;
       }
-      HttpResponse response;
-      try {
-        response = handlers_.on_http ? handlers_.on_http(conn->request)
-                                     : error_response(404, "not_found", "no such resource");
-      } catch (const std::exception&) {
-        response = error_response(500, "internal_error", "internal server error");
-      }
-      respond(wsi, *conn, std::move(response));
+      respond(wsi, *conn, call_http_handler(conn->request));
       return 0;
     }
     case LWS_CALLBACK_HTTP_WRITEABLE: {
@@ -539,15 +297,8 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
 int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
   Connection* conn = connection(wsi, true);
   *conn = Connection{};
+  conn->request = read_request(wsi, path);
   HttpRequest& request = conn->request;
-  for (const auto& m : kMethods)
-    if (lws_hdr_total_length(wsi, m.token) > 0) {
-      request.method = m.name;
-      break;
-    }
-  request.path = std::string(path);
-  request.query = copy_query(wsi);
-  collect_headers(wsi, request.headers);
   conn->head_only = request.method == "HEAD";
 
   auto content_length = request.headers.find("content-length");
@@ -585,15 +336,17 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
     return 0;
   }
 
-  HttpResponse response;
-  try {
-    response =
-        handlers_.on_http ? handlers_.on_http(request) : error_response(404, "not_found", "no such resource");
-  } catch (const std::exception&) {
-    response = error_response(500, "internal_error", "internal server error");
-  }
-  respond(wsi, *conn, std::move(response));
+  respond(wsi, *conn, call_http_handler(request));
   return 0;
+}
+
+HttpResponse HttpServerCore::call_http_handler(const HttpRequest& request) {
+  try {
+    return handlers_.on_http ? handlers_.on_http(request)
+                             : error_response(404, "not_found", "no such resource");
+  } catch (const std::exception&) {
+    return error_response(500, "internal_error", "internal server error");
+  }
 }
 
 void HttpServerCore::respond(lws* wsi, Connection& conn, HttpResponse response) {
@@ -677,127 +430,7 @@ int HttpServerCore::finish_http(lws* wsi, Connection& conn) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-void HttpServerCore::open_session(lws* wsi, Connection& conn) {
-  uint64_t id = next_session_id_++;
-  conn.session.reset(new WebSocketSession(*this, wsi, id, peer_address(wsi)));
-  sessions_[id] = conn.session.get();
-  if (handlers_.on_ws_open) handlers_.on_ws_open(*conn.session);
-}
-
-// lws hands over a message in pieces (frames, and frames split by its rx buffer);
-// lws_is_final_fragment() marks the last piece of the message.
-void HttpServerCore::receive_ws(WebSocketSession& session, lws* wsi, const char* data, size_t len) {
-  if (!session.rx_in_message_) {
-    session.rx_in_message_ = true;
-    session.rx_discarding_ = false;
-    session.rx_message_.clear();
-    if (lws_frame_is_binary(wsi)) {
-      session.rx_discarding_ = true;
-      if (!session.closing() && handlers_.on_ws_protocol_error)
-        handlers_.on_ws_protocol_error(session, "binary messages are not supported");
-    }
-  }
-  if (!session.rx_discarding_) {
-    if (session.rx_message_.size() + len > options_.max_ws_message_bytes) {
-      session.rx_discarding_ = true;
-      std::string().swap(session.rx_message_);
-      if (!session.closing() && handlers_.on_ws_protocol_error)
-        handlers_.on_ws_protocol_error(
-            session, "message larger than " + std::to_string(options_.max_ws_message_bytes) + " bytes");
-    } else {
-      session.rx_message_.append(data, len);
-    }
-  }
-  if (!lws_is_final_fragment(wsi)) return;
-  session.rx_in_message_ = false;
-  std::string message = std::move(session.rx_message_);
-  session.rx_message_.clear();
-  if (!session.rx_discarding_ && !session.closing() && handlers_.on_ws_message)
-    handlers_.on_ws_message(session, message);
-  session.rx_discarding_ = false;
-}
-
-int HttpServerCore::write_ws(WebSocketSession& session) {
-  if (state_ != State::Running || session.closed_) return -1;
-  if (!session.send_queue_.empty()) {
-    std::string& framed = session.send_queue_.front();
-    size_t payload = framed.size() - LWS_PRE;
-    int written = lws_write(session.wsi_, reinterpret_cast<unsigned char*>(framed.data()) + LWS_PRE, payload,
-                            LWS_WRITE_TEXT);
-    session.queued_bytes_ -= payload;
-    session.send_queue_.pop_front();
-    if (written < 0 || static_cast<size_t>(written) < payload) return -1;  // lws closes; CLOSED follows
-    if (!session.send_queue_.empty() || session.close_requested_) lws_callback_on_writable(session.wsi_);
-    return 0;
-  }
-  if (session.close_requested_ && !session.close_started_) {
-    // lws 4.1 drops the socket without a close frame when a *writeable* callback returns -1, even
-    // after lws_close_reason. Returning -1 from LWS_CALLBACK_TIMER takes lws's polite path instead:
-    // it sends the close frame with this reason and waits for the peer (or the grace timeout).
-    session.close_started_ = true;
-    lws_close_reason(session.wsi_, static_cast<lws_close_status>(session.close_code_),
-                     reinterpret_cast<unsigned char*>(session.close_reason_.data()),
-                     session.close_reason_.size());
-    lws_set_timer_usecs(session.wsi_, 1);
-  }
-  return 0;
-}
-
-void HttpServerCore::finish_session(WebSocketSession& session) {
-  if (session.closed_) return;
-  session.closed_ = true;
-  session.send_queue_.clear();
-  session.queued_bytes_ = 0;
-  sessions_.erase(session.id_);
-  if (state_ == State::Running && !handlers_silenced_ && handlers_.on_ws_close)
-    handlers_.on_ws_close(session);
-}
-
 }  // namespace detail
-
-// ---- WebSocketSession ----
-
-WebSocketSession::WebSocketSession(detail::HttpServerCore& core, struct lws* wsi, uint64_t id,
-                                   std::string remote_address)
-    : core_(core), wsi_(wsi), id_(id), remote_address_(std::move(remote_address)) {}
-
-bool WebSocketSession::send_text(std::string message) {
-  if (closing()) return false;
-  if (queued_bytes_ + message.size() > core_.max_ws_queue_bytes()) {
-    close_now(1008, "send queue overflow");
-    return false;
-  }
-  std::string framed;
-  framed.reserve(LWS_PRE + message.size());
-  framed.assign(LWS_PRE, '\0');
-  framed += message;
-  queued_bytes_ += message.size();
-  send_queue_.push_back(std::move(framed));
-  lws_callback_on_writable(wsi_);
-  return true;
-}
-
-void WebSocketSession::close(uint16_t code, std::string reason) {
-  if (closing()) return;
-  // Codes that must never appear on the wire (RFC 6455 7.4) become a normal close.
-  if (code < 1000 || code == 1004 || code == 1005 || code == 1006 || code == 1015 || code > 4999) code = 1000;
-  size_t cut = std::min(reason.size(), kMaxCloseReasonBytes);
-  while (cut > 0 && cut < reason.size() && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80)
-    --cut;  // keep UTF-8 whole
-  reason.resize(cut);
-  close_requested_ = true;
-  close_code_ = code;
-  close_reason_ = std::move(reason);
-  // Bounds the whole goodbye: flushing the queue, the close frame and the peer's answer.
-  lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_ACK, core_.ws_close_grace_seconds());
-  lws_callback_on_writable(wsi_);
-}
-
-void WebSocketSession::close_now(uint16_t code, std::string reason) {
-  send_queue_.clear();
-  queued_bytes_ = 0;
-  close(code, std::move(reason));
-}
 
 // ---- HttpServer ----
 

@@ -165,30 +165,26 @@ TEST(StunVectors, BuildsSampleRequestByteForByte) {
   EXPECT_EQ(buf, kSampleRequest);
 }
 
-TEST(StunVectors, BuildsIpv4ResponseByteForByte) {
-  std::vector<uint8_t> buf(kIpv4Response.size());
+// The RFC 5769 sample responses (2.2 IPv4, 2.3 IPv6) differ only in the mapped address.
+void expect_builds_sample_response(const SocketAddress& mapped, const std::vector<uint8_t>& expected) {
+  std::vector<uint8_t> buf(expected.size());
   StunBuilder b(buf);
   b.set_padding_byte(0x20);
   b.start(kStunBindingMethod, StunClass::SuccessResponse, kSampleTid);
   b.add_software("test vector");
-  b.add_xor_mapped_address(addr("192.0.2.1", 32853));
+  b.add_xor_mapped_address(mapped);
   b.add_message_integrity(kSamplePassword);
   b.add_fingerprint();
-  ASSERT_EQ(b.finish(), kIpv4Response.size());
-  EXPECT_EQ(buf, kIpv4Response);
+  ASSERT_EQ(b.finish(), expected.size());
+  EXPECT_EQ(buf, expected);
+}
+
+TEST(StunVectors, BuildsIpv4ResponseByteForByte) {
+  expect_builds_sample_response(addr("192.0.2.1", 32853), kIpv4Response);
 }
 
 TEST(StunVectors, BuildsIpv6ResponseByteForByte) {
-  std::vector<uint8_t> buf(kIpv6Response.size());
-  StunBuilder b(buf);
-  b.set_padding_byte(0x20);
-  b.start(kStunBindingMethod, StunClass::SuccessResponse, kSampleTid);
-  b.add_software("test vector");
-  b.add_xor_mapped_address(addr("2001:db8:1234:5678:11:2233:4455:6677", 32853));
-  b.add_message_integrity(kSamplePassword);
-  b.add_fingerprint();
-  ASSERT_EQ(b.finish(), kIpv6Response.size());
-  EXPECT_EQ(buf, kIpv6Response);
+  expect_builds_sample_response(addr("2001:db8:1234:5678:11:2233:4455:6677", 32853), kIpv6Response);
 }
 
 TEST(StunVectors, BuildsLongTermRequestByteForByte) {

@@ -18,33 +18,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include "sfu/sdp.h"
 #include "sfu/sdp_attributes.h"
+#include "tests/unit/sfu/sdp_test_support.h"
 
 namespace sfu::sdp {
 namespace {
 
-std::string load(const std::string& name) {
-  std::ifstream file(std::string(SFU_TEST_DATA_DIR) + "/sdp/" + name, std::ios::binary);
-  EXPECT_TRUE(file.good()) << "missing fixture " << name;
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-SessionDescription parse_ok(std::string_view text) {
-  auto result = parse_sdp(text);
-  if (auto* error = std::get_if<SdpError>(&result)) {
-    ADD_FAILURE() << "unexpected parse error: " << error->to_string();
-    return {};
-  }
-  return std::get<SessionDescription>(std::move(result));
-}
+using namespace test;
 
 SdpError parse_error(std::string_view text, const ParseOptions& options = {}) {
   auto result = parse_sdp(text, options);

@@ -13,43 +13,16 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 
 #include "sfu/sdp_negotiation.h"
+#include "tests/unit/sfu/sdp_test_support.h"
 
 namespace sfu::sdp {
 namespace {
 
-std::string load(const std::string& name) {
-  std::ifstream file(std::string(SFU_TEST_DATA_DIR) + "/sdp/" + name, std::ios::binary);
-  EXPECT_TRUE(file.good()) << "missing fixture " << name;
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-SessionDescription parse_ok(std::string_view text) {
-  auto result = parse_sdp(text);
-  if (auto* error = std::get_if<SdpError>(&result)) {
-    ADD_FAILURE() << "unexpected parse error: " << error->to_string();
-    return {};
-  }
-  return std::get<SessionDescription>(std::move(result));
-}
-
-// The transport the captured answers were made with.
-LocalTransport server_transport() {
-  LocalTransport local;
-  local.ice_ufrag = "srvUfrag1";
-  local.ice_pwd = "serverpassword0123456789";
-  local.fingerprint =
-      "12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0";
-  local.candidates.push_back(make_host_candidate("127.0.0.1", 40000));
-  return local;
-}
+using namespace test;
 
 PublishResult publish_ok(const SessionDescription& offer, const NegotiationOptions& options = {}) {
   auto result = negotiate_publish(offer, server_transport(), options);
