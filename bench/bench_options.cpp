@@ -1,0 +1,167 @@
+#include "bench/bench_options.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace sfu::bench {
+namespace {
+
+template <typename T>
+bool parse_number(const std::string& text, T* out) {
+  if constexpr (std::is_floating_point_v<T>) {
+    try {
+      size_t used = 0;
+      double value = std::stod(text, &used);
+      if (used != text.size()) return false;
+      *out = static_cast<T>(value);
+      return true;
+    } catch (...) {
+      return false;
+    }
+  } else {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    return ec == std::errc() && end == text.data() + text.size();
+  }
+}
+
+}  // namespace
+
+const char* bench_usage() {
+  return R"(Usage: sfu-bench [options]
+
+Load generator for the SFU: every simulated participant does real signaling, ICE, DTLS and SRTP
+on its own UDP sockets. Publishers send stamped synthetic video and audio; subscribers measure
+loss and one-way latency.
+
+Scenario:
+  --rooms N              rooms (default 1)
+  --publishers N         publishers per room (default 2)
+  --subscribers N        receive-only participants per room (default 4)
+  --video-pps N          video packets per second per publisher (default 500; 0 = no video)
+  --packet-size N        video RTP packet size in bytes (default 1200)
+  --fps N                video frames per second (default 30)
+  --no-audio             publishers send no audio (default: Opus-sized packets every 20 ms)
+  --duration S           measured seconds (default 5)
+  --warmup S             seconds between "all connected" and the measurement (default 1)
+  --connect-timeout S    (default 60)
+  --client-threads N     client loop threads (default 2)
+  --srtp-profile P       any | gcm | aes-cm (default any: the server picks)
+Target:
+  --target T             sfu (default) or janus
+  --workers N            server worker threads (default 1)
+  --sfu PATH             the server binary (default: sfu next to sfu-bench)
+  --url URL              use a running server (ws://127.0.0.1:8080/v1/rtc) instead of starting one
+  --server-pid PID       with --url: the server process to measure CPU and memory of
+  --server-log-level L   (default warn)
+  --nice N               run the server and the bench at this nice level (e.g. -10 on a machine
+                         that is busy with other work; negative values need privileges)
+  --no-pin               do not pin the server and the clients to separate CPUs
+Modes:
+  --baseline             also run the same load through a plain UDP reflector (no ICE/DTLS/SRTP)
+  --ramp                 raise the video rate step by step until loss > --ramp-max-loss or
+                         p99 > --ramp-max-p99-ms; report the highest load that held, then run at
+                         half of it
+  --ramp-step S          seconds per step (default 3)
+  --ramp-factor F        rate multiplier per step (default 1.5)
+  --ramp-steps N         at most N steps (default 12)
+  --ramp-max-loss R      (default 0.001)
+  --ramp-max-p99-ms MS   (default 20)
+Output:
+  --json FILE            write the results as JSON
+  --quiet                no progress line
+  --work-dir DIR         where the server's config and log go (default: a temp dir)
+  --help
+)";
+}
+
+bool parse_url(const std::string& url, std::string* host, uint16_t* port, std::string* path) {
+  std::string rest = url;
+  for (const char* scheme : {"ws://", "http://"})
+    if (rest.rfind(scheme, 0) == 0) rest = rest.substr(std::string(scheme).size());
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  *path = slash == std::string::npos || rest.substr(slash) == "/" ? "/v1/rtc" : rest.substr(slash);
+  size_t colon = authority.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = authority.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  return parse_number(authority.substr(colon + 1), port) && *port != 0;
+}
+
+std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<std::string>& args) {
+  BenchOptions o;
+  Scenario& s = o.scenario;
+  using Setter = std::function<bool(const std::string&)>;
+  auto u32 = [](uint32_t* out) { return Setter([out](const std::string& v) { return parse_number(v, out); }); };
+  auto dbl = [](double* out) {
+    return Setter([out](const std::string& v) { return parse_number(v, out) && *out >= 0; });
+  };
+  auto str = [](std::string* out) { return Setter([out](const std::string& v) { *out = v; return !v.empty(); }); };
+  std::map<std::string, Setter> with_value = {
+      {"--rooms", u32(&s.rooms)},
+      {"--publishers", u32(&s.publishers)},
+      {"--subscribers", u32(&s.subscribers)},
+      {"--video-pps", u32(&s.video_pps)},
+      {"--packet-size", [&](const std::string& v) { return parse_number(v, &s.video_packet_size) && s.video_packet_size >= 64 && s.video_packet_size <= 1400; }},
+      {"--fps", u32(&s.video_fps)},
+      {"--duration", dbl(&s.duration_s)},
+      {"--warmup", dbl(&s.warmup_s)},
+      {"--connect-timeout", dbl(&s.connect_timeout_s)},
+      {"--client-threads", u32(&s.client_threads)},
+      {"--srtp-profile", [&](const std::string& v) { o.srtp_profile = v; return v == "any" || v == "gcm" || v == "aes-cm"; }},
+      {"--target", [&](const std::string& v) { o.target = v; return v == "sfu" || v == "janus"; }},
+      {"--workers", u32(&o.workers)},
+      {"--sfu", str(&o.sfu_binary)},
+      {"--url", str(&o.url)},
+      {"--server-pid", [&](const std::string& v) { return parse_number(v, &o.server_pid); }},
+      {"--server-log-level", str(&o.server_log_level)},
+      {"--ramp-step", dbl(&o.ramp_step_s)},
+      {"--ramp-factor", [&](const std::string& v) { return parse_number(v, &o.ramp_factor) && o.ramp_factor > 1.0; }},
+      {"--ramp-steps", u32(&o.ramp_max_steps)},
+      {"--ramp-max-loss", dbl(&o.ramp_max_loss)},
+      {"--ramp-max-p99-ms", dbl(&o.ramp_max_p99_ms)},
+      {"--json", str(&o.json_path)},
+      {"--work-dir", str(&o.work_dir)},
+      {"--nice", [&](const std::string& v) { return parse_number(v, &o.nice) && o.nice >= -20 && o.nice <= 19; }},
+  };
+  std::map<std::string, std::function<void()>> flags = {
+      {"--no-audio", [&] { s.audio = false; }},      {"--baseline", [&] { o.baseline = true; }},
+      {"--ramp", [&] { o.ramp = true; }},            {"--no-pin", [&] { o.pin = false; }},
+      {"--quiet", [&] { s.progress = false; }},      {"--help", [&] { o.help = true; }},
+      {"-h", [&] { o.help = true; }},
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i], value;
+    bool inline_value = false;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      inline_value = true;
+    }
+    if (auto f = flags.find(arg); f != flags.end() && !inline_value) {
+      f->second();
+      continue;
+    }
+    auto setter = with_value.find(arg);
+    if (setter == with_value.end()) return "unknown argument '" + args[i] + "'";
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return "missing value for " + arg;
+      value = args[++i];
+    }
+    if (!setter->second(value)) return "bad value for " + arg + ": '" + value + "'";
+  }
+  if (s.rooms == 0 || s.publishers == 0) return "--rooms and --publishers must be at least 1";
+  if (s.video_pps == 0 && !s.audio) return "nothing to send: --video-pps 0 with --no-audio";
+  if (o.workers == 0) return "--workers must be at least 1";
+  if (s.client_threads == 0 || s.client_threads > 64) return "--client-threads must be 1..64";
+  if (s.duration_s <= 0) return "--duration must be positive";
+  if (!o.url.empty()) {
+    std::string host, path;
+    uint16_t port = 0;
+    if (!parse_url(o.url, &host, &port, &path)) return "bad --url '" + o.url + "' (expected ws://host:port/v1/rtc)";
+  }
+  return o;
+}
+
+}  // namespace sfu::bench

@@ -1,0 +1,41 @@
+// sfu-bench's command line.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "bench/load_run.h"
+
+namespace sfu::bench {
+
+struct BenchOptions {
+  Scenario scenario;
+  std::string target = "sfu";  // sfu | janus
+  uint32_t workers = 1;
+  std::string url;             // use a running server instead of starting one
+  int server_pid = 0;          // with --url: whose CPU and memory to report
+  std::string sfu_binary;      // default: "sfu" next to sfu-bench
+  std::string server_log_level = "warn";
+  std::string srtp_profile = "any";  // any | gcm | aes-cm
+  std::string json_path;
+  bool baseline = false;
+  bool ramp = false;
+  double ramp_step_s = 3;
+  double ramp_factor = 1.5;
+  uint32_t ramp_max_steps = 12;
+  double ramp_max_loss = 0.001;
+  double ramp_max_p99_ms = 20;
+  bool pin = true;  // server on the last CPU, clients on the others (when there are two or more)
+  std::string work_dir;
+  int nice = 0;  // scheduling priority of the server and the bench (negative needs privileges)
+  bool help = false;
+};
+
+std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<std::string>& args);
+const char* bench_usage();
+
+// "ws://host:port/path" or "http://host:port" -> host, port, path.
+bool parse_url(const std::string& url, std::string* host, uint16_t* port, std::string* path);
+
+}  // namespace sfu::bench

@@ -1,0 +1,168 @@
+#include "bench/bench_report.h"
+
+#include <cstdio>
+
+namespace sfu::bench {
+namespace {
+
+double ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+std::string format(const char* fmt, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), fmt, value);
+  return buffer;
+}
+
+std::string human_rate(double value) {
+  if (value >= 1e9) return format("%.2f G", value / 1e9);
+  if (value >= 1e6) return format("%.2f M", value / 1e6);
+  if (value >= 1e3) return format("%.1f k", value / 1e3);
+  return format("%.0f ", value);
+}
+
+nlohmann::json threads_json(const std::vector<ThreadCpuUse>& threads) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : threads) out.push_back({{"tid", t.tid}, {"name", t.name}, {"cpu_percent", t.percent}});
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json run_to_json(const RunResult& run) {
+  nlohmann::json out = {
+      {"target", run.target},
+      {"ok", run.ok},
+      {"forwarded_pps", run.forwarded_pps},
+      {"forwarded_bps", run.forwarded_bps},
+      {"sent_pps", run.sent_pps},
+      {"loss_ratio", run.loss_ratio},
+      {"packets", {{"expected", run.expected}, {"received", run.received}, {"duplicates", run.duplicates},
+                   {"unstamped", run.unstamped}, {"too_old", run.too_old}, {"skipped_by_senders", run.skipped}}},
+      {"latency_ms",
+       {{"p50", ms(run.latency.percentile(0.5))}, {"p99", ms(run.latency.percentile(0.99))},
+        {"p999", ms(run.latency.percentile(0.999))}, {"max", ms(run.latency.max())},
+        {"mean", run.latency.mean() / 1e6}, {"samples", run.latency.count()}}},
+      {"window_s", run.window_s},
+      {"connect_s", run.connect_s},
+      {"down_tracks", run.down_tracks},
+      {"server_cpu_percent", run.server_cpu_percent},
+      {"server_threads", threads_json(run.server_threads)},
+      {"server_rss_bytes", run.server_rss_bytes},
+      {"server_rss_idle_bytes", run.server_rss_idle_bytes},
+      {"memory_per_down_track_bytes", run.memory_per_down_track_bytes},
+      {"client_cpu_percent", run.client_cpu_percent},
+      {"client_threads", threads_json(run.client_threads)},
+      {"machine", {{"busy_percent", run.machine_busy_percent}, {"softirq_percent", run.softirq_percent},
+                   {"other_cpu_percent", run.other_cpu_percent}, {"cpu_busy_percent", run.cpu_busy_percent}}},
+      {"scenario",
+       {{"rooms", run.scenario.rooms}, {"publishers", run.scenario.publishers},
+        {"subscribers", run.scenario.subscribers}, {"video_pps_per_publisher", run.scenario.video_pps},
+        {"video_packet_size", run.scenario.video_packet_size}, {"audio", run.scenario.audio},
+        {"duration_s", run.scenario.duration_s}, {"offered_forward_pps", run.scenario.offered_forward_pps()}}},
+  };
+  // Packets per second per core used: the efficiency figure that stays comparable when a run did
+  // not saturate the forwarder.
+  if (run.server_cpu_percent > 0) out["forwarded_pps_per_core"] = run.forwarded_pps / (run.server_cpu_percent / 100.0);
+  if (!run.ok) out["error"] = run.error;
+  return out;
+}
+
+nlohmann::json report_to_json(const Report& report) {
+  nlohmann::json out = nlohmann::json::object();
+  out["scenario"] = report.scenario;
+  if (report.main) {
+    nlohmann::json main = run_to_json(*report.main);
+    for (const char* key : {"forwarded_pps", "forwarded_bps", "loss_ratio", "latency_ms", "server_cpu_percent",
+                            "server_threads", "server_rss_bytes", "server_rss_idle_bytes",
+                            "memory_per_down_track_bytes", "down_tracks", "forwarded_pps_per_core"})
+      if (main.contains(key)) out[key] = main[key];
+    out["sfu"] = main;
+  }
+  if (report.baseline) {
+    out["baseline_pps"] = report.baseline->forwarded_pps;
+    out["baseline"] = run_to_json(*report.baseline);
+    if (report.main && report.baseline->forwarded_pps > 0)
+      out["fraction_of_baseline"] = report.main->forwarded_pps / report.baseline->forwarded_pps;
+  }
+  if (report.janus) {
+    out["janus_pps"] = report.janus->forwarded_pps;
+    out["janus"] = run_to_json(*report.janus);
+  }
+  auto ramp_json = [](const std::vector<RampStep>& steps) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& step : steps) {
+      nlohmann::json j = run_to_json(step.result);
+      j["video_pps_per_publisher"] = step.video_pps;
+      j["held"] = step.held;
+      list.push_back(j);
+    }
+    return list;
+  };
+  if (!report.ramp.empty()) {
+    out["ramp"] = ramp_json(report.ramp);
+    // Memory growth is only meaningful on a fresh server: later steps reuse what the allocator
+    // kept from earlier ones.
+    const RunResult& first = report.ramp.front().result;
+    out["memory_per_down_track_bytes"] = first.memory_per_down_track_bytes;
+    out["memory_measured_at"] = "first ramp step (fresh server)";
+  }
+  if (!report.baseline_ramp.empty()) out["baseline_ramp"] = ramp_json(report.baseline_ramp);
+  if (report.half_load) out["half_load"] = run_to_json(*report.half_load);
+  return out;
+}
+
+std::string report_table(const Report& report) {
+  std::vector<const RunResult*> runs;
+  std::vector<std::string> labels;
+  if (report.main) runs.push_back(&*report.main), labels.push_back(report.main->target);
+  if (report.half_load) runs.push_back(&*report.half_load), labels.push_back("sfu @ half load");
+  if (report.baseline) runs.push_back(&*report.baseline), labels.push_back("udp baseline");
+  if (report.janus) runs.push_back(&*report.janus), labels.push_back("janus");
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof(line), "%-16s %12s %11s %9s %8s %8s %8s %9s %9s %10s %10s\n", "target", "fwd pkt/s",
+                "fwd bit/s", "loss %", "p50 ms", "p99 ms", "p99.9 ms", "srv CPU%", "cli CPU%", "RSS MiB",
+                "B/downtrk");
+  out += line;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunResult& r = *runs[i];
+    if (!r.ok) {
+      out += labels[i] + ": failed: " + r.error + "\n";
+      continue;
+    }
+    std::snprintf(line, sizeof(line), "%-16s %12.0f %10sb %9.4f %8.3f %8.3f %8.3f %9.1f %9.1f %10.1f %10.0f\n",
+                  labels[i].c_str(), r.forwarded_pps, human_rate(r.forwarded_bps).c_str(), r.loss_ratio * 100,
+                  ms(r.latency.percentile(0.5)), ms(r.latency.percentile(0.99)), ms(r.latency.percentile(0.999)),
+                  r.server_cpu_percent, r.client_cpu_percent, static_cast<double>(r.server_rss_bytes) / (1 << 20),
+                  r.memory_per_down_track_bytes);
+    out += line;
+  }
+  for (const RunResult* r : runs) {
+    if (r->ok && r->other_cpu_percent > 15)
+      out += format("  warning: %.0f%% of a core went to other work during the ", r->other_cpu_percent) + r->target +
+             " run (other processes or uncharged softirq): figures are pessimistic\n";
+    if (!r->ok || r->server_threads.empty()) continue;
+    out += "  " + r->target + " threads:";
+    for (const auto& t : r->server_threads)
+      if (t.percent >= 0.5) out += " " + t.name + "/" + std::to_string(t.tid) + " " + format("%.1f%%", t.percent);
+    out += "\n";
+  }
+  if (report.main && report.baseline && report.baseline->forwarded_pps > 0)
+    out += format("sfu / baseline forwarded rate: %.2f\n", report.main->forwarded_pps / report.baseline->forwarded_pps);
+  auto ramp_lines = [&](const char* name, const std::vector<RampStep>& steps) {
+    if (steps.empty()) return;
+    out += std::string("ramp (") + name + "):\n";
+    for (const auto& step : steps) {
+      std::snprintf(line, sizeof(line), "  %6u pps/publisher -> %10.0f fwd pkt/s  loss %.4f%%  p99 %.3f ms  %s\n",
+                    step.video_pps, step.result.forwarded_pps, step.result.loss_ratio * 100,
+                    ms(step.result.latency.percentile(0.99)),
+                    !step.result.ok ? "failed" : step.held ? "held" : "did not hold");
+      out += line;
+    }
+  };
+  ramp_lines("sfu", report.ramp);
+  ramp_lines("baseline", report.baseline_ramp);
+  return out;
+}
+
+}  // namespace sfu::bench

@@ -1,0 +1,33 @@
+// The benchmark's output: a human table and the JSON document (--json FILE).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/load_run.h"
+
+namespace sfu::bench {
+
+struct RampStep {
+  uint32_t video_pps = 0;  // per publisher
+  RunResult result;
+  bool held = false;
+};
+
+struct Report {
+  nlohmann::json scenario;            // the flags, as given
+  std::optional<RunResult> main;      // the SFU (or Janus) run, or the best ramp step
+  std::optional<RunResult> baseline;  // the UDP reflector at the same (or its own best) load
+  std::optional<RunResult> janus;
+  std::vector<RampStep> ramp;
+  std::vector<RampStep> baseline_ramp;
+  std::optional<RunResult> half_load;  // ramp: the SFU at half the highest load that held
+};
+
+nlohmann::json run_to_json(const RunResult& run);
+nlohmann::json report_to_json(const Report& report);
+std::string report_table(const Report& report);
+
+}  // namespace sfu::bench

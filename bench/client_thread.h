@@ -1,0 +1,88 @@
+// A thread of the load generator: its own libuv loop hosting a share of the simulated
+// participants. A 1 ms timer sends the media that is due, the sockets deliver what arrives, and a
+// slower timer reports how many participants are ready. The main thread reads only atomics while
+// it runs, and everything else after join().
+#pragma once
+
+#include <sys/types.h>
+#include <uv.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench_participant.h"
+
+namespace sfu::bench {
+
+using ParticipantFactory = std::function<std::unique_ptr<BenchParticipant>(
+    uv_loop_t* loop, const ParticipantSpec& spec, ReceiverStats& stats, const MeasurementWindow& window)>;
+
+// What a participant leaves behind when its thread ends.
+struct ParticipantResult {
+  ParticipantSpec spec;
+  std::optional<SentRange> audio_sent, video_sent;  // publishers: stamps sent in the window
+  uint64_t skipped = 0;
+  ReceiveAccounting accounting{0, UINT32_MAX, false, false};
+  std::string failure;
+};
+
+class ClientThread {
+ public:
+  ClientThread(uint32_t index, std::vector<ParticipantSpec> specs, ParticipantFactory factory,
+               const MeasurementWindow& window, std::vector<int> cpus);
+  ~ClientThread();
+
+  void start();
+  // Stops media, lets participants leave (up to a few seconds), ends the thread.
+  void request_stop();
+  void join();
+
+  // Live.
+  size_t participant_count() const { return specs_.size(); }
+  size_t ready_count() const { return ready_.load(std::memory_order_relaxed); }
+  size_t failed_count() const { return failed_.load(std::memory_order_relaxed); }
+  bool started() const { return started_.load(); }
+  pid_t thread_id() const { return tid_.load(); }
+  const ReceiverStats& stats() const { return stats_; }
+  // Describes the participants that are not ready (asks the thread; waits up to a second).
+  std::string describe_waiting();
+
+  // After join().
+  std::vector<ParticipantResult>& results() { return results_; }
+  const std::vector<std::string>& start_errors() const { return start_errors_; }
+
+ private:
+  void run();
+  void on_media_tick();
+  void on_check_tick();
+
+  uint32_t index_;
+  std::vector<ParticipantSpec> specs_;
+  ParticipantFactory factory_;
+  const MeasurementWindow& window_;
+  std::vector<int> cpus_;
+  std::thread thread_;
+  std::atomic<bool> started_{false}, stop_requested_{false}, describe_requested_{false};
+  std::atomic<size_t> ready_{0}, failed_{0};
+  std::atomic<pid_t> tid_{0};
+  std::atomic<bool> description_ready_{false};
+  std::string description_;
+
+  ReceiverStats stats_;
+  uv_loop_t loop_{};
+  uv_timer_t media_timer_{}, check_timer_{};
+  std::vector<std::unique_ptr<BenchParticipant>> participants_;
+  bool stopping_ = false;
+  uint64_t stop_deadline_ns_ = 0;
+  std::vector<ParticipantResult> results_;
+  std::vector<std::string> start_errors_;
+};
+
+// Pins the calling thread to `cpus` (no-op when empty).
+void pin_current_thread(const std::vector<int>& cpus);
+
+}  // namespace sfu::bench

@@ -1,0 +1,258 @@
+#include "bench/load_run.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "bench/client_thread.h"
+#include "bench/packet_stamp.h"
+#include "bench/sfu_participant.h"
+#include "bench/udp_participant.h"
+
+namespace sfu::bench {
+namespace {
+
+void sleep_until_ns(uint64_t deadline) {
+  uint64_t now = monotonic_ns();
+  if (deadline > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline - now));
+}
+
+std::vector<ThreadCpu> sample_server(const Target& target) {
+  if (target.server_pid > 0) return read_thread_cpu(target.server_pid);
+  std::vector<ThreadCpu> out;
+  for (pid_t tid : target.own_threads)
+    if (auto cpu = read_one_thread_cpu(getpid(), tid)) out.push_back(*cpu);
+  return out;
+}
+
+std::vector<ThreadCpu> sample_clients(const std::vector<std::unique_ptr<ClientThread>>& threads) {
+  std::vector<ThreadCpu> out;
+  for (const auto& thread : threads)
+    if (auto cpu = read_one_thread_cpu(getpid(), thread->thread_id())) out.push_back(*cpu);
+  return out;
+}
+
+double total_percent(const std::vector<ThreadCpuUse>& threads) {
+  double sum = 0;
+  for (const auto& t : threads) sum += t.percent;
+  return sum;
+}
+
+}  // namespace
+
+uint64_t Scenario::down_tracks() const {
+  uint64_t kinds = (audio ? 1 : 0) + (video_pps > 0 ? 1 : 0);
+  uint64_t receivers = subscribers + (publishers > 0 ? publishers - 1 : 0);
+  return uint64_t{rooms} * publishers * kinds * receivers;
+}
+
+double Scenario::offered_forward_pps() const {
+  double per_publisher = video_pps + (audio ? 50.0 : 0.0);
+  double receivers = subscribers + (publishers > 0 ? publishers - 1.0 : 0.0);
+  return rooms * publishers * per_publisher * receivers;
+}
+
+RunResult run_load(const Scenario& scenario, const Target& target) {
+  RunResult result;
+  result.target = target.name;
+  result.scenario = scenario;
+  result.down_tracks = scenario.down_tracks();
+  if (target.server_pid > 0) result.server_rss_idle_bytes = read_rss_bytes(target.server_pid);
+
+  // Participants, spread round-robin over the client threads.
+  uint32_t thread_count = std::max<uint32_t>(1, scenario.client_threads);
+  std::vector<std::vector<ParticipantSpec>> specs(thread_count);
+  size_t next = 0, total = 0;
+  for (uint32_t room = 0; room < scenario.rooms; ++room) {
+    for (uint32_t i = 0; i < scenario.publishers + scenario.subscribers; ++i) {
+      ParticipantSpec spec;
+      spec.room = room;
+      spec.index_in_room = i;
+      if (i < scenario.publishers) spec.publisher_index = i;
+      spec.name = scenario.room_prefix + "-r" + std::to_string(room) +
+                  (i < scenario.publishers ? "-pub" + std::to_string(i) : "-sub" + std::to_string(i - scenario.publishers));
+      specs[next++ % thread_count].push_back(std::move(spec));
+      ++total;
+    }
+  }
+
+  MediaSourceConfig media_base;
+  media_base.video_pps = scenario.video_pps;
+  media_base.video_packet_size = scenario.video_packet_size;
+  media_base.video_fps = scenario.video_fps;
+  media_base.audio = scenario.audio;
+  uint32_t stream_count = scenario.publishers * 2;
+  bool video = scenario.video_pps > 0;
+
+  ParticipantFactory factory = [&](uv_loop_t* loop, const ParticipantSpec& spec, ReceiverStats& stats,
+                                   const MeasurementWindow& window) -> std::unique_ptr<BenchParticipant> {
+    std::optional<MediaSourceConfig> media;
+    if (spec.publisher_index) {
+      media = media_base;
+      media->publisher_index = *spec.publisher_index;
+      media->audio_ssrc = 0x10000000u + spec.room * 1000 + *spec.publisher_index * 2;
+      media->video_ssrc = media->audio_ssrc + 1;
+    }
+    ReceiveAccounting accounting(stream_count, spec.publisher_index.value_or(UINT32_MAX), scenario.audio, video);
+    if (target.kind == Target::Kind::kUdpReflector) {
+      ParticipantSpec udp_spec = spec;
+      return std::make_unique<UdpParticipant>(loop, target.reflector, media, udp_spec, std::move(accounting), stats,
+                                              window);
+    }
+    client::ParticipantClient::Options options;
+    options.server_host = target.host;
+    options.server_port = target.port;
+    options.path = target.path;
+    options.room = scenario.room_prefix + "-" + std::to_string(spec.room);
+    options.name = spec.name;
+    options.bind_ip = scenario.bind_ip;
+    return std::make_unique<SfuParticipant>(loop, options, media, spec, std::move(accounting), stats, window);
+  };
+
+  MeasurementWindow window;
+  std::vector<std::unique_ptr<ClientThread>> threads;
+  for (uint32_t i = 0; i < thread_count; ++i)
+    threads.push_back(std::make_unique<ClientThread>(i, specs[i], factory, window, scenario.client_cpus));
+  uint64_t connect_start = monotonic_ns();
+  for (auto& thread : threads) thread->start();
+
+  auto fail = [&](std::string error) {
+    for (auto& thread : threads) thread->request_stop();
+    for (auto& thread : threads) thread->join();
+    result.error = std::move(error);
+    for (auto& thread : threads)
+      for (const auto& e : thread->start_errors()) result.error += "\n  " + e;
+    return result;
+  };
+
+  // Everyone connected and every subscriber receiving every stream.
+  uint64_t deadline = connect_start + static_cast<uint64_t>(scenario.connect_timeout_s * 1e9);
+  uint64_t last_progress = connect_start;
+  while (true) {
+    size_t ready = 0, failed = 0, started = 0;
+    for (auto& thread : threads) {
+      ready += thread->ready_count();
+      failed += thread->failed_count();
+      started += thread->started();
+    }
+    if (started == threads.size() && ready == total) break;
+    uint64_t now = monotonic_ns();
+    if (failed > 0 || now > deadline) {
+      std::string waiting;
+      for (auto& thread : threads) waiting += thread->describe_waiting();
+      return fail(std::string(failed > 0 ? "participants failed" : "timed out connecting") + " (" +
+                  std::to_string(ready) + "/" + std::to_string(total) + " ready):\n" + waiting);
+    }
+    if (scenario.progress && now - last_progress > 1'000'000'000ull) {
+      std::fprintf(stderr, "\r[%s] connecting: %zu/%zu participants ready   ", target.name.c_str(), ready, total);
+      last_progress = now;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  result.connect_s = static_cast<double>(monotonic_ns() - connect_start) / 1e9;
+
+  // Warm-up, then the window.
+  uint64_t start = monotonic_ns() + static_cast<uint64_t>(scenario.warmup_s * 1e9);
+  uint64_t end = start + static_cast<uint64_t>(scenario.duration_s * 1e9);
+  window.set(start, end);
+  sleep_until_ns(start);
+  auto server_before = sample_server(target);
+  auto clients_before = sample_clients(threads);
+  auto machine_before = read_cpu_times();
+  uint64_t measured_start = monotonic_ns();
+  uint64_t previous_packets = 0, previous_ns = measured_start;
+  for (auto& thread : threads) previous_packets += thread->stats().packets.get();
+  while (monotonic_ns() < end) {
+    sleep_until_ns(std::min<uint64_t>(end, monotonic_ns() + 1000000000ull));
+    uint64_t now = monotonic_ns();
+    uint64_t packets = 0;
+    for (auto& thread : threads) packets += thread->stats().packets.get();
+    if (scenario.progress && now > previous_ns) {
+      double pps = static_cast<double>(packets - previous_packets) * 1e9 / static_cast<double>(now - previous_ns);
+      std::fprintf(stderr, "\r[%s] %4.1f/%.1f s  received %9.0f pps   ", target.name.c_str(),
+                   static_cast<double>(now - measured_start) / 1e9, scenario.duration_s, pps);
+    }
+    previous_packets = packets;
+    previous_ns = now;
+  }
+  auto server_after = sample_server(target);
+  auto clients_after = sample_clients(threads);
+  auto machine_after = read_cpu_times();
+  double measured_s = static_cast<double>(monotonic_ns() - measured_start) / 1e9;
+  if (target.server_pid > 0) result.server_rss_bytes = read_rss_bytes(target.server_pid);
+  if (scenario.progress) std::fprintf(stderr, "\n");
+
+  // Packets still in flight when the window closed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (auto& thread : threads) thread->request_stop();
+  for (auto& thread : threads) thread->join();
+
+  result.window_s = window.seconds();
+  result.server_threads = cpu_use_between(server_before, server_after, measured_s);
+  result.server_cpu_percent = total_percent(result.server_threads);
+  result.client_threads = cpu_use_between(clients_before, clients_after, measured_s);
+  result.client_cpu_percent = total_percent(result.client_threads);
+  for (const CpuTimes& after : machine_after) {
+    for (const CpuTimes& before : machine_before) {
+      if (before.cpu != after.cpu || after.total_ns <= before.total_ns) continue;
+      double busy = 100.0 * static_cast<double>(after.busy_ns - before.busy_ns) / (measured_s * 1e9);
+      if (after.cpu < 0) {
+        result.machine_busy_percent = busy;
+        result.softirq_percent = 100.0 * static_cast<double>(after.softirq_ns - before.softirq_ns) / (measured_s * 1e9);
+      } else {
+        result.cpu_busy_percent.push_back(busy);
+      }
+    }
+  }
+  result.other_cpu_percent =
+      std::max(0.0, result.machine_busy_percent - result.server_cpu_percent - result.client_cpu_percent);
+  if (result.server_rss_bytes > result.server_rss_idle_bytes && result.down_tracks > 0)
+    result.memory_per_down_track_bytes =
+        static_cast<double>(result.server_rss_bytes - result.server_rss_idle_bytes) / static_cast<double>(result.down_tracks);
+
+  // Expected: for each receiver and each stream it expects, what that stream's publisher sent in
+  // the window.
+  std::map<std::pair<uint32_t, uint32_t>, SentRange> sent;  // (room, stream) -> range
+  uint64_t sent_packets = 0;
+  for (auto& thread : threads) {
+    for (auto& r : thread->results()) {
+      if (!r.spec.publisher_index) continue;
+      if (r.audio_sent) sent[{r.spec.room, audio_stream_of(*r.spec.publisher_index)}] = *r.audio_sent;
+      if (r.video_sent) sent[{r.spec.room, video_stream_of(*r.spec.publisher_index)}] = *r.video_sent;
+      sent_packets += (r.audio_sent ? r.audio_sent->count : 0) + (r.video_sent ? r.video_sent->count : 0);
+      result.skipped += r.skipped;
+    }
+  }
+  for (auto& thread : threads) {
+    const ReceiverStats& stats = thread->stats();
+    result.latency.merge(stats.latency);
+    result.duplicates += stats.duplicates;
+    result.unstamped += stats.unstamped;
+    result.too_old += stats.too_old;
+    result.forwarded_bps += static_cast<double>(stats.window_bytes) * 8;
+    for (auto& r : thread->results()) {
+      for (uint32_t stream = 0; stream < r.accounting.stream_count(); ++stream) {
+        if (!r.accounting.expects(stream)) continue;
+        auto it = sent.find({r.spec.room, stream});
+        uint64_t expected = it == sent.end() ? 0 : it->second.count;
+        const SequenceTracker& tracker = r.accounting.window_tracker(stream);
+        result.expected += expected;
+        result.received += std::min<uint64_t>(tracker.received(), expected);
+      }
+    }
+  }
+  double seconds = result.window_s > 0 ? result.window_s : 1;
+  result.forwarded_pps = static_cast<double>(result.received) / seconds;
+  result.forwarded_bps /= seconds;
+  result.sent_pps = static_cast<double>(sent_packets) / seconds;
+  result.loss_ratio =
+      result.expected ? static_cast<double>(result.expected - result.received) / static_cast<double>(result.expected) : 0;
+  result.ok = true;
+  return result;
+}
+
+}  // namespace sfu::bench

@@ -1,0 +1,88 @@
+// One measured run of a scenario (rooms x publishers x subscribers at a given media rate) against
+// one target: the SFU over WebRTC, or the plain UDP reflector of the baseline. It spreads the
+// participants over client threads, waits until every subscriber receives every stream, warms
+// up, measures for the window, then gathers loss, latency, rates and CPU.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/socket_address.h"
+#include "bench/latency_histogram.h"
+#include "bench/proc_stats.h"
+
+namespace sfu::bench {
+
+struct Scenario {
+  uint32_t rooms = 1;
+  uint32_t publishers = 2;   // per room
+  uint32_t subscribers = 4;  // per room, besides the publishers (who receive each other too)
+  uint32_t video_pps = 500;  // per publisher
+  size_t video_packet_size = 1200;
+  uint32_t video_fps = 30;
+  bool audio = true;
+  double warmup_s = 1.0;
+  double duration_s = 5.0;
+  double connect_timeout_s = 60.0;
+  uint32_t client_threads = 2;
+  std::vector<int> client_cpus;  // affinity of the client threads; empty = any
+  std::string bind_ip = "127.0.0.1";
+  std::string room_prefix = "bench";
+  bool progress = true;
+
+  // Down-tracks (one per forwarded stream per receiver) and the forwarded packet rate offered.
+  uint64_t down_tracks() const;
+  double offered_forward_pps() const;
+};
+
+struct Target {
+  enum class Kind { kSfu, kUdpReflector };
+  Kind kind = Kind::kSfu;
+  std::string name = "sfu";
+  // kSfu: the signaling endpoint.
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string path = "/v1/rtc";
+  // kUdpReflector: where to send.
+  SocketAddress reflector;
+  // Whose CPU and memory to measure: a server process (0: unknown), or threads of this process.
+  pid_t server_pid = 0;
+  std::vector<pid_t> own_threads;
+};
+
+struct RunResult {
+  std::string target;
+  bool ok = false;
+  std::string error;
+  double window_s = 0;
+  uint64_t expected = 0, received = 0;
+  double loss_ratio = 0;
+  double forwarded_pps = 0, forwarded_bps = 0;
+  double sent_pps = 0;  // publishers, stamps in the window
+  LatencyHistogram latency;
+  uint64_t duplicates = 0, unstamped = 0, too_old = 0, skipped = 0;
+  uint64_t down_tracks = 0;
+  double connect_s = 0;
+  std::vector<ThreadCpuUse> server_threads;
+  double server_cpu_percent = 0;
+  uint64_t server_rss_idle_bytes = 0, server_rss_bytes = 0;
+  double memory_per_down_track_bytes = 0;
+  std::vector<ThreadCpuUse> client_threads;
+  double client_cpu_percent = 0;
+  // The whole machine during the window, in percent of one core: every CPU's busy time (softirq
+  // included), and what of it was neither the server's nor the clients' threads: other processes
+  // (a busy machine makes the figures pessimistic) plus softirq work not charged to any thread.
+  double machine_busy_percent = 0;
+  double softirq_percent = 0;
+  double other_cpu_percent = 0;
+  std::vector<double> cpu_busy_percent;  // per CPU
+  Scenario scenario;
+};
+
+RunResult run_load(const Scenario& scenario, const Target& target);
+
+}  // namespace sfu::bench

@@ -1,0 +1,92 @@
+#include "bench/bench_options.h"
+
+#include <gtest/gtest.h>
+
+#include "bench/proc_stats.h"
+#include "bench/server_process.h"
+
+namespace sfu::bench {
+namespace {
+
+TEST(BenchOptions, DefaultsAndScenarioFlags) {
+  auto parsed = parse_bench_options({"--rooms", "10", "--publishers", "2", "--subscribers", "20", "--duration=3",
+                                     "--video-pps", "1000", "--no-audio", "--json", "out.json", "--baseline"});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(parsed)) << std::get<std::string>(parsed);
+  const auto& o = std::get<BenchOptions>(parsed);
+  EXPECT_EQ(o.scenario.rooms, 10u);
+  EXPECT_EQ(o.scenario.publishers, 2u);
+  EXPECT_EQ(o.scenario.subscribers, 20u);
+  EXPECT_EQ(o.scenario.duration_s, 3.0);
+  EXPECT_EQ(o.scenario.video_pps, 1000u);
+  EXPECT_FALSE(o.scenario.audio);
+  EXPECT_EQ(o.json_path, "out.json");
+  EXPECT_TRUE(o.baseline);
+  EXPECT_EQ(o.workers, 1u);
+  EXPECT_EQ(o.target, "sfu");
+  // 10 rooms x 2 publishers x 1 kind x (20 + 1) receivers.
+  EXPECT_EQ(o.scenario.down_tracks(), 420u);
+  EXPECT_DOUBLE_EQ(o.scenario.offered_forward_pps(), 10 * 2 * 1000.0 * 21);
+}
+
+TEST(BenchOptions, BadInputIsRefusedWithAReason) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--rooms"}, {"--rooms", "x"}, {"--rooms", "0"}, {"--bogus"}, {"--target", "mediasoup"},
+           {"--srtp-profile", "none"}, {"--packet-size", "20"}, {"--video-pps", "0", "--no-audio"},
+           {"--url", "ws://nohost/v1/rtc"}, {"--duration", "-1"}, {"--ramp-factor", "1"}, {"--workers", "0"}}) {
+    auto parsed = parse_bench_options(args);
+    ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << args[0];
+    EXPECT_FALSE(std::get<std::string>(parsed).empty());
+  }
+}
+
+TEST(BenchOptions, Urls) {
+  std::string host, path;
+  uint16_t port = 0;
+  ASSERT_TRUE(parse_url("ws://127.0.0.1:8080/v1/rtc", &host, &port, &path));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 8080);
+  EXPECT_EQ(path, "/v1/rtc");
+  ASSERT_TRUE(parse_url("http://[::1]:9000", &host, &port, &path));
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 9000);
+  EXPECT_EQ(path, "/v1/rtc");
+  EXPECT_FALSE(parse_url("ws://127.0.0.1/v1/rtc", &host, &port, &path));
+  EXPECT_FALSE(parse_url("ws://127.0.0.1:0", &host, &port, &path));
+  EXPECT_FALSE(parse_url("ws://127.0.0.1:99999", &host, &port, &path));
+}
+
+TEST(ProcStats, ParsesStatWithAwkwardThreadNames) {
+  auto cpu = parse_stat("4242 (sfu worker) 0) R 1 2 3 4 5 6 7 8 9 10 150 50 0 0 20 0 3 0");
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(cpu->tid, 4242);
+  EXPECT_EQ(cpu->name, "sfu worker) 0");
+  EXPECT_EQ(cpu->cpu_ns, static_cast<uint64_t>(200 * 1e9 / clock_ticks_per_second()));
+  EXPECT_FALSE(parse_stat(""));
+  EXPECT_FALSE(parse_stat("12 (x) R 1 2"));
+  EXPECT_FALSE(parse_stat("x (y) R 1 2 3 4 5 6 7 8 9 10 150 50"));
+}
+
+TEST(ProcStats, ReadsThisProcess) {
+  auto threads = read_thread_cpu(getpid());
+  ASSERT_FALSE(threads.empty());
+  EXPECT_EQ(threads.front().tid, getpid());
+  EXPECT_GT(read_rss_bytes(getpid()), 0u);
+  auto use = cpu_use_between({{1, "a", 1'000'000'000}}, {{1, "a", 1'500'000'000}, {2, "b", 250'000'000}}, 1.0);
+  ASSERT_EQ(use.size(), 2u);
+  EXPECT_DOUBLE_EQ(use[0].percent, 50.0);
+  EXPECT_DOUBLE_EQ(use[1].percent, 25.0);
+}
+
+TEST(ServerProcess, ConfigHasTheAskedWorkersAndPorts) {
+  std::string yaml = server_config_yaml(18080, 41000, 3, "127.0.0.1", "warn", "limits:\n  rooms: 5\n");
+  EXPECT_NE(yaml.find("listen: 127.0.0.1:18080"), std::string::npos);
+  EXPECT_NE(yaml.find("workers: 3"), std::string::npos);
+  EXPECT_NE(yaml.find("udp_port: 41000"), std::string::npos);
+  EXPECT_NE(yaml.find("announced_ip: 127.0.0.1"), std::string::npos);
+  EXPECT_NE(yaml.find("rooms: 5"), std::string::npos);
+  EXPECT_NE(free_tcp_port("127.0.0.1"), 0);
+  EXPECT_NE(free_udp_ports("127.0.0.1", 4), 0);
+}
+
+}  // namespace
+}  // namespace sfu::bench
