@@ -57,6 +57,12 @@ bool UdpSocket::bind(const SocketAddress& address, uint32_t recv_buffer_bytes, u
   if (size > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
   size = static_cast<int>(send_buffer_bytes);
   if (size > 0) setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  if (address.is_v4()) {
+    // DF set: media is never fragmented (it is sized for the path), and the kernel then takes IP
+    // ids from a per-socket counter instead of hashing every datagram (__ip_select_ident).
+    int pmtu = IP_PMTUDISC_DO;
+    setsockopt(fd_, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+  }
   if (::bind(fd_, address.sockaddr_ptr(), address.length()) != 0) return fail("bind");
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);

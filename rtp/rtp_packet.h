@@ -166,6 +166,14 @@ class RtpPacket {
   // one-byte id 15 and blocks of other profiles are left alone. Pass map[i] = i to keep an id.
   void remap_extension_ids(const std::array<uint8_t, 256>& map);
 
+  // A view of a byte-identical copy of this packet at `copy`: same layout, so nothing is parsed
+  // again. The forwarder copies each packet once per subscriber and rewrites the copy in place.
+  RtpPacket view_of_copy(uint8_t* copy) const {
+    RtpPacket view = *this;
+    view.data_ = copy;
+    return view;
+  }
+
  private:
   RtpPacket(uint8_t* data, size_t size) : data_(data), size_(size) {}
 

@@ -36,13 +36,12 @@ size_t DownTrack::rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_typ
   size_t size = packet.size();
   if (size > out.size()) return 0;
   std::memcpy(out.data(), packet.bytes().data(), size);
-  auto copy = rtp::RtpPacket::parse(out.first(size));
-  if (!copy) return 0;
-  copy->set_ssrc(ssrc_);
-  copy->set_sequence_number(static_cast<uint16_t>(packet.sequence_number() + sequence_offset_));
-  copy->set_timestamp(packet.timestamp() + timestamp_offset_);
-  copy->set_payload_type(payload_type);
-  if (copy->has_extension()) copy->remap_extension_ids(extension_map_);
+  rtp::RtpPacket copy = packet.view_of_copy(out.data());
+  copy.set_ssrc(ssrc_);
+  copy.set_sequence_number(static_cast<uint16_t>(packet.sequence_number() + sequence_offset_));
+  copy.set_timestamp(packet.timestamp() + timestamp_offset_);
+  copy.set_payload_type(payload_type);
+  if (copy.has_extension()) copy.remap_extension_ids(extension_map_);
   return size;
 }
 
