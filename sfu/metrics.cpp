@@ -70,6 +70,8 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                [&](const Worker& w) {
                  return relaxed(w.router_counters().plis_received) + relaxed(w.router_counters().firs_received);
                });
+  e.per_worker("sfu_transport_cc_feedback_sent_total", "counter", "Transport-wide congestion control feedback sent to publishers.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().transport_cc_sent); });
   e.per_worker("sfu_keyframe_requests_sent_total", "counter", "PLIs sent to publishers (after throttling).", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().plis_sent); });
 

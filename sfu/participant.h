@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rtp/transport_cc_recorder.h"
 #include "sfu/down_track.h"
 #include "sfu/published_track.h"
 #include "sfu/sdp.h"
@@ -46,6 +47,11 @@ struct Participant {
   std::string cname;           // the server's CNAME in this participant's subscribe session
 
   std::vector<std::unique_ptr<PublishedTrack>> published;
+  // Transport-wide congestion control feedback for the publish connection (one sequence for
+  // all its streams); 0 = the publisher did not negotiate the extension.
+  uint8_t transport_cc_extension_id = 0;
+  rtp::TransportCcRecorder transport_cc;
+  uint64_t last_transport_cc_ms = 0;
   std::vector<std::unique_ptr<DownTrack>> down_tracks;
 
   // Subscribe negotiation: at most one offer outstanding; changes meanwhile fold into the next.

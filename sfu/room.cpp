@@ -204,6 +204,12 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
     p.published.push_back(std::make_unique<PublishedTrack>(p, std::move(spec)));
     added.push_back(p.published.back().get());
   }
+  p.transport_cc_extension_id = 0;
+  for (const auto& track : p.published)
+    if (track->spec().extensions.transport_cc != 0) p.transport_cc_extension_id = track->spec().extensions.transport_cc;
+  p.transport_cc_extension_id = 0;
+  for (const auto& track : p.published)
+    if (track->spec().extensions.transport_cc != 0) p.transport_cc_extension_id = track->spec().extensions.transport_cc;
   send(p, {{"type", "publish_answer"}, {"sdp", sdp::write_sdp(result.answer)}});
   for (PublishedTrack* track : added)
     broadcast({{"type", "track_published"}, {"participant_id", p.id},

@@ -1,6 +1,7 @@
 #include "sfu/router.h"
 
 #include <cstring>
+#include <ctime>
 
 #include "rtp/rtcp_builder.h"
 #include "rtp/rtcp_packet.h"
@@ -11,6 +12,14 @@ namespace sfu {
 namespace {
 // Round trip assumed for NACK pacing until measured; loopback and LAN calls are far below it.
 constexpr uint32_t kDefaultRttMs = 100;
+// How often publishers get transport-wide feedback (libwebrtc's receivers send it every 50-100 ms).
+constexpr uint64_t kTransportCcIntervalMs = 50;
+
+uint64_t monotonic_us() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
 }  // namespace
 
 PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket& packet) {
@@ -42,6 +51,11 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
   if (!packet) {
     drops_.count(DropReason::RtpMalformed);
     return;
+  }
+  if (publisher.transport_cc_extension_id != 0) {
+    // Every packet counts for the sender's bandwidth estimate, retransmissions included.
+    if (auto seq = packet->transport_sequence_number(publisher.transport_cc_extension_id))
+      publisher.transport_cc.on_packet(*seq, monotonic_us());
   }
   PublishedTrack* track = publisher.track_by_ssrc(packet->ssrc());
   if (!track) track = learn_track(publisher, *packet);
@@ -208,6 +222,12 @@ void Router::answer_nack(DownTrack& down, uint16_t subscriber_seq, uint64_t now_
 void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
   WebRtcTransport* transport = publisher.publish_transport;
   if (!transport) return;
+  if (publisher.transport_cc_extension_id != 0 && now_ms - publisher.last_transport_cc_ms >= kTransportCcIntervalMs) {
+    publisher.last_transport_cc_ms = now_ms;
+    uint32_t media_ssrc = publisher.published.empty() ? 0 : publisher.published.front()->ssrc();
+    size_t size = publisher.transport_cc.build_feedback(publisher.feedback_ssrc, media_ssrc, MutableByteSpan(scratch_b_));
+    if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.transport_cc_sent);
+  }
   for (auto& track : publisher.published) {
     send_pending_keyframe_request(*track, now_ms);
     rtp::NackGenerator* nack = track->nack_generator();

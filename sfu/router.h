@@ -22,6 +22,7 @@ struct RouterCounters {
   std::atomic<uint64_t> retransmissions_missed{0};  // NACKed packets no longer (or never) buffered
   std::atomic<uint64_t> nacks_received{0}, plis_received{0}, firs_received{0};
   std::atomic<uint64_t> plis_sent{0}, nacks_sent{0}, receiver_reports_sent{0}, sender_reports_sent{0};
+  std::atomic<uint64_t> transport_cc_sent{0};
 };
 
 
