@@ -58,6 +58,9 @@ class WebRtcClient {
   bool send_rtp(ByteSpan packet);
   bool send_rtcp(ByteSpan packet);
   void flush() { socket_.flush(); }
+  // Closes the UDP socket as a vanished network would: nothing is sent or received any more,
+  // not even ICE consent checks. For tests of the server's consent freshness.
+  void drop_network() { socket_.close(); }
 
   // Decrypted media, valid during the call.
   std::function<void(uint8_t* data, size_t size)> on_rtp;

@@ -57,6 +57,7 @@ class TestServer {
   }
 
   uint16_t http_port() const { return http_port_; }
+  config::Config& config() { return config_; }  // before start()
   Worker& worker() { return *worker_; }
 
  private:
@@ -97,7 +98,9 @@ class TestServer {
 
 class Conference : public ::testing::Test {
  protected:
+  virtual void configure(config::Config&) {}
   void SetUp() override {
+    configure(server_.config());
     uv_loop_init(&loop_);
     std::string error;
     ASSERT_TRUE(server_.start(&error)) << error;
@@ -405,3 +408,33 @@ TEST_F(Conference, SubscribeAnswerArrivingAfterTheFirstDtlsPackets) {
 }
 
 }  // namespace
+
+// RFC 7675 consent freshness: a participant whose network vanishes (no more ICE checks, while
+// its signaling stays open) is removed by the server, the others see it leave, and it is told.
+class ConferenceShortConsent : public Conference {
+ protected:
+  void configure(config::Config& config) override { config.rtc.consent_timeout_s = 5; }
+};
+
+TEST_F(ConferenceShortConsent, ParticipantWhoseNetworkVanishesIsRemoved) {
+  auto& alice = add_client("consent", "Alice");
+  auto& bob = add_client("consent", "Bob");
+  alice.start_media();
+  bob.start_media();
+  ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(alice, bob.participant_id(), 5); })) << describe(alice);
+  std::string bob_id = bob.participant_id();
+  bob.stop_media();
+  bob.publish_connection().drop_network();
+  bob.subscribe_connection().drop_network();
+  auto started = std::chrono::steady_clock::now();
+  // Within the consent timeout plus the 10 s the server allows itself.
+  ASSERT_TRUE(run_until([&] { return alice.message_count("participant_left") > 0; }, 5s + 10s)) << describe(alice);
+  EXPECT_EQ(alice.participants().count(bob_id), 0u);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 4s) << "removed before its consent could have expired";
+  // Bob's signaling is told why, then closed.
+  ASSERT_TRUE(run_until([&] { return !bob.errors().empty(); }, 5s)) << describe(bob);
+  EXPECT_EQ(bob.errors().front().value("code", ""), "connection_lost");
+  EXPECT_NE(bob.errors().front().value("message", "").find("consent"), std::string::npos) << bob.errors().front().dump();
+  EXPECT_TRUE(run_until([&] { return bob.signaling_closed(); }, 10s));
+  EXPECT_EQ(server_.worker().transport_count(), 2u) << "Bob's two transports were freed";
+}
