@@ -1,0 +1,168 @@
+// The two RTCPeerConnections of a call. On the *publish* connection this page offers its own
+// tracks (sendonly transceivers); on the *subscribe* connection the server offers the other
+// participants' tracks and this page answers. Each m-section of a subscribe offer carries
+// `a=msid:<participant_id> <track_id>`, which is how remote media is mapped to people.
+import { demo, current, PC_CONFIG } from './state.js';
+import { ui } from './dom.js';
+import { fail, showBanner } from './errors.js';
+import { send } from './signaling.js';
+import { createRemoteTile, removeTile, refreshTileMedia, layoutGrid } from './tiles.js';
+import { updateConnState } from './controls.js';
+
+export async function startPublishing(session) {
+  const stream = demo.localStream;
+  const pc = new RTCPeerConnection(PC_CONFIG);
+  demo.publishPc = pc;
+  pc.onconnectionstatechange = () => {
+    if (session !== current) return;
+    updateConnState();
+    if (pc.connectionState === 'failed') {
+      // demo.leave() is session.js's leaveCall(), reached through `demo` to avoid an import cycle.
+      fail('publish_connection_failed', 'Your media could not reach the server (UDP blocked?).');
+      showBanner('error', 'Media connection failed.', demo.lastError.message, [
+        { label: 'Rejoin', testid: 'rejoin', onClick: () => { demo.leave(); ui.form.requestSubmit(); } },
+      ]);
+    }
+  };
+  for (const track of stream.getTracks()) {
+    pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+  }
+  const offer = await pc.createOffer();
+  if (session !== current) return;
+  await pc.setLocalDescription(offer);
+  if (session !== current) return;
+  send(session, { type: 'publish', sdp: pc.localDescription.sdp });
+}
+
+export function onPublishAnswer(session, msg) {
+  session.publishChain = session.publishChain
+    .then(async () => {
+      const pc = demo.publishPc;
+      if (session !== current || !pc || pc.signalingState !== 'have-local-offer') return;
+      await pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+      updateConnState();
+    })
+    .catch((err) => {
+      if (session !== current) return;
+      fail('bad_publish_answer', `The browser rejected the server's answer: ${err.message || err}`);
+      showBanner('error', 'Could not send your camera/microphone.', demo.lastError.message);
+    });
+}
+
+// Reads, per m-section of an offer, its mid, kind, msid and whether it is live.
+function parseOfferSections(sdp) {
+  const sections = new Map();
+  const parts = String(sdp).split(/\r?\n(?=m=)/);
+  for (const part of parts.slice(1)) {
+    const lines = part.split(/\r?\n/);
+    const m = /^m=(\S+) (\d+)/.exec(lines[0]);
+    let mid = null;
+    let msid = null;
+    let direction = 'sendrecv';
+    let bundleOnly = false;
+    for (const line of lines) {
+      if (line.startsWith('a=mid:')) mid = line.slice(6).trim();
+      else if (line.startsWith('a=msid:')) {
+        const [streamId, trackId] = line.slice(7).trim().split(/\s+/);
+        msid = { streamId, trackId };
+      } else if (/^a=(sendrecv|sendonly|recvonly|inactive)\s*$/.test(line)) direction = line.slice(2).trim();
+      else if (line.startsWith('a=bundle-only')) bundleOnly = true;
+    }
+    if (mid === null || !m) continue;
+    const portZero = m[2] === '0' && !bundleOnly;
+    sections.set(mid, {
+      kind: m[1],
+      participantId: msid ? msid.streamId : null,
+      trackId: msid ? msid.trackId : null,
+      active: !portZero && (direction === 'sendonly' || direction === 'sendrecv'),
+    });
+  }
+  return sections;
+}
+
+function ensureSubscribePc(session) {
+  if (demo.subscribePc) return demo.subscribePc;
+  const pc = new RTCPeerConnection(PC_CONFIG);
+  demo.subscribePc = pc;
+  pc.ontrack = (event) => {
+    if (session !== current) return;
+    const mid = event.transceiver && event.transceiver.mid;
+    if (mid !== null && mid !== undefined && event.streams && event.streams[0]) {
+      session.streamIdByMid.set(mid, event.streams[0].id);
+    }
+    const track = event.track;
+    track.addEventListener('ended', () => session === current && syncRemoteMedia(session));
+    track.addEventListener('mute', () => session === current && refreshTileMedia(session));
+    track.addEventListener('unmute', () => session === current && refreshTileMedia(session));
+  };
+  pc.onconnectionstatechange = () => {
+    if (session !== current) return;
+    updateConnState();
+    if (pc.connectionState === 'failed') {
+      fail('subscribe_connection_failed', "Other participants' media could not reach you (UDP blocked?).");
+      showBanner('error', 'Media connection failed.', demo.lastError.message);
+    }
+  };
+  return pc;
+}
+
+export function onSubscribeOffer(session, msg) {
+  session.subscribeChain = session.subscribeChain
+    .then(async () => {
+      if (session !== current) return;
+      const pc = ensureSubscribePc(session);
+      session.midInfo = parseOfferSections(msg.sdp);
+      await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      if (session !== current) return;
+      send(session, { type: 'subscribe_answer', sdp: pc.localDescription.sdp });
+      syncRemoteMedia(session);
+      updateConnState();
+    })
+    .catch((err) => {
+      if (session !== current) return;
+      fail('bad_subscribe_offer', `The browser rejected the server's offer: ${err.message || err}`);
+      showBanner('error', "Could not receive the others' media.", demo.lastError.message);
+    });
+}
+
+// Recomputes which remote tracks belong to whom from the live transceivers and the latest
+// offer, then makes the tiles match: a tile per participant with at least one live track.
+// The server reuses inactive m-sections for new tracks, so the same receiver track may move
+// from one participant to another; nothing here trusts an earlier mapping.
+export function syncRemoteMedia(session) {
+  const pc = demo.subscribePc;
+  const wanted = new Map(); // participant id -> [MediaStreamTrack]
+  if (pc) {
+    for (const transceiver of pc.getTransceivers()) {
+      const mid = transceiver.mid;
+      if (mid === null || transceiver.stopped || transceiver.currentDirection === 'stopped') continue;
+      if (transceiver.currentDirection && !['recvonly', 'sendrecv'].includes(transceiver.currentDirection)) continue;
+      const info = session.midInfo.get(mid);
+      if (info && !info.active) continue;
+      const pid = (info && info.participantId) || session.streamIdByMid.get(mid);
+      if (!pid || pid === '-' || pid === demo.participantId || session.departed.has(pid)) continue;
+      if (info && info.trackId && session.unpublished.has(`${pid}/${info.trackId}`)) continue;
+      const track = transceiver.receiver.track;
+      if (!track || track.readyState === 'ended') continue;
+      if (!wanted.has(pid)) wanted.set(pid, []);
+      wanted.get(pid).push(track);
+    }
+  }
+  for (const [pid, tracks] of wanted) {
+    const entry = session.tiles.get(pid) || createRemoteTile(session, pid);
+    const have = entry.stream ? entry.stream.getTracks() : [];
+    const same = have.length === tracks.length && tracks.every((t) => have.includes(t));
+    if (!same) {
+      entry.stream = new MediaStream(tracks);
+      entry.video.srcObject = entry.stream;
+      entry.video.play().catch(() => { /* autoplay may wait for a gesture */ });
+    }
+  }
+  for (const pid of [...session.tiles.keys()]) {
+    if (!wanted.has(pid)) removeTile(session, pid);
+  }
+  refreshTileMedia(session);
+  layoutGrid();
+}

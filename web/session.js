@@ -1,0 +1,158 @@
+// A call's life: starting a session, dispatching the server's messages, and ending it
+// (leaving, being kicked, the room closing, errors) with everything it held released.
+import { demo, current, setCurrent, nextSessionId } from './state.js';
+import { ui } from './dom.js';
+import { fail, showBanner } from './errors.js';
+import { connectSignaling, closeSignaling, send } from './signaling.js';
+import { onPublishAnswer, onSubscribeOffer } from './peer_connections.js';
+import {
+  onJoined, onParticipantJoined, onParticipantLeft, onTrackPublished, onTrackUnpublished,
+} from './room_events.js';
+import { removeTile } from './tiles.js';
+import { setState } from './controls.js';
+
+export function startSession({ room, name, stream }) {
+  const session = {
+    id: nextSessionId(),
+    room,
+    name,
+    ws: null,
+    opened: false,
+    ended: false,
+    pingTimer: null,
+    timers: [],
+    publishChain: Promise.resolve(),
+    subscribeChain: Promise.resolve(),
+    midInfo: new Map(), // mid -> {kind, participantId, trackId, active} from the latest subscribe offer
+    streamIdByMid: new Map(), // fallback from ontrack when an offer lacks a=msid
+    departed: new Set(), // participant ids that left; their media is ignored even if still offered
+    unpublished: new Set(), // `${participantId}/${trackId}` announced as gone
+    tiles: new Map(), // participant id -> {tile, video, stream, indicator, ...}
+    localTile: null,
+    levelTimer: null,
+  };
+  setCurrent(session);
+  demo.localStream = stream;
+  demo.participants = new Map();
+  demo.participantId = null;
+  demo.messages = [];
+
+  connectSignaling(session, {
+    onMessage: (msg) => handleMessage(session, msg),
+    onFailure: (code, message) => endSession(session, 'error', code, message),
+  });
+}
+
+export function leaveCall() {
+  const session = current;
+  if (!session || session.ended) return;
+  send(session, { type: 'leave' });
+  endSession(session, 'left', 'left');
+}
+
+// Ends a session: frees the connections, the socket, the camera, the tiles; shows why.
+// state: 'left' or 'error'. reason: 'left' | 'kicked' | 'room_closed' | error code.
+function endSession(session, state, reason, message, extra = {}) {
+  if (session.ended) return;
+  session.ended = true;
+  clearInterval(session.levelTimer);
+  session.timers.forEach(clearTimeout);
+  closeSignaling(session);
+  for (const pc of [demo.publishPc, demo.subscribePc]) {
+    if (pc) try { pc.close(); } catch { /* already closed */ }
+  }
+  demo.publishPc = demo.subscribePc = null;
+  if (demo.localStream) demo.localStream.getTracks().forEach((t) => t.stop());
+  demo.localStream = null;
+  for (const pid of [...session.tiles.keys()]) removeTile(session, pid);
+  if (session.localTile) session.localTile.tile.remove();
+  session.localTile = null;
+  demo.participants = new Map();
+  ui.list.replaceChildren();
+  ui.count.textContent = '0';
+  demo.endReason = reason;
+  document.title = 'SFU conference';
+
+  const room = session.room;
+  const rejoin = { label: 'Rejoin', testid: 'rejoin', onClick: () => ui.form.requestSubmit() };
+  if (state === 'error') {
+    fail(reason, message, extra);
+    const titles = {
+      server_unreachable: "Can't reach the server.",
+      server_gone: 'Lost the connection to the server.',
+      join_timeout: 'The server did not answer.',
+      room_full: `Room "${room}" is full.`,
+      unauthorized: 'Not allowed to join.',
+      connection_lost: 'Lost the media connection.',
+    };
+    const retry = reason === 'server_unreachable' || reason === 'join_timeout' ? { ...rejoin, label: 'Try again' } : rejoin;
+    showBanner('error', titles[reason] || `Could not join "${room}".`, message, [retry]);
+  } else if (reason === 'kicked') {
+    fail('kicked', message || 'You were removed from the room.', extra);
+    showBanner('warning', 'You were removed from the room.', extra.reason ? `Reason: ${extra.reason}` : '', [rejoin]);
+  } else if (reason === 'room_closed') {
+    fail('room_closed', message || 'The room was closed.', extra);
+    showBanner('info', `Room "${room}" was closed.`, extra.reason ? `Reason: ${extra.reason}` : '', [rejoin]);
+  } else {
+    showBanner('info', `You left "${room}".`, '', [rejoin]);
+  }
+  setState(state);
+}
+
+function handleMessage(session, msg) {
+  switch (msg.type) {
+    case 'joined':
+      onJoined(session, msg);
+      break;
+    case 'publish_answer':
+      onPublishAnswer(session, msg);
+      break;
+    case 'subscribe_offer':
+      onSubscribeOffer(session, msg);
+      break;
+    case 'participant_joined':
+      onParticipantJoined(session, msg.participant || {});
+      break;
+    case 'participant_left':
+      onParticipantLeft(session, msg.participant_id);
+      break;
+    case 'track_published':
+      onTrackPublished(session, msg.participant_id, msg.track || {});
+      break;
+    case 'track_unpublished':
+      onTrackUnpublished(session, msg.participant_id, msg.track_id);
+      break;
+    case 'kicked':
+      endSession(session, 'left', 'kicked', null, { reason: msg.reason || '' });
+      break;
+    case 'room_closed':
+      endSession(session, 'left', 'room_closed', null, { reason: msg.reason || '' });
+      break;
+    case 'error':
+      onServerError(session, msg);
+      break;
+    case 'pong':
+      session.lastPong = Date.now();
+      break;
+    default:
+      // Unknown types are ignored: the protocol may grow.
+      break;
+  }
+}
+
+function onServerError(session, msg) {
+  const code = msg.code || 'error';
+  const message = msg.message || code;
+  session.lastServerError = { code, message, at: Date.now() };
+  if (demo.state === 'joining') {
+    // Nothing but `join` was sent yet: the call cannot go on.
+    endSession(session, 'error', code, message, { requestType: msg.request_type });
+    return;
+  }
+  fail(code, message, { requestType: msg.request_type });
+  const what = {
+    publish: 'The server did not accept your camera/microphone',
+    subscribe_answer: "The server did not accept this browser's answer",
+  }[msg.request_type];
+  showBanner('error', what ? `${what}.` : `Server error: ${code}.`, message);
+}

@@ -1,0 +1,44 @@
+// State shared by the demo page's modules: settings, the `window.sfuDemo` object and the
+// current session.
+
+export const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
+export const PING_INTERVAL_MS = 20000;
+export const CONNECT_TIMEOUT_MS = 10000; // WebSocket open
+export const JOIN_TIMEOUT_MS = 15000; // `joined` after `join`
+export const NAME_STORAGE_KEY = 'sfuDemo.name';
+export const MESSAGE_LOG_LIMIT = 500;
+// The server is ICE-lite with its candidates in its SDP: no STUN/TURN servers are needed.
+export const PC_CONFIG = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: [] };
+
+// Everything a test may want to read. `participants` holds the *other* participants only
+// (id -> {id, name, tracks: [{id, kind}]}); the participant list on screen also shows "you".
+// app.js fills in `join` and `leave` and publishes this object as `window.sfuDemo`.
+export const demo = {
+  state: 'idle', // 'idle' | 'joining' | 'joined' | 'left' | 'error'
+  participantId: null,
+  room: null,
+  name: null,
+  participants: new Map(),
+  lastError: null, // {code, message, requestType?}
+  endReason: null, // 'left' | 'kicked' | 'room_closed' | 'server_gone' | ... once a call ended
+  publishPc: null,
+  subscribePc: null,
+  localStream: null,
+  messages: [], // messages received from the server, newest last, SDP bodies elided
+  join: null, // (options) => joinCall(options)
+  leave: null, // () => leaveCall()
+};
+
+// One object per attempt to join; handlers of an old session check `session !== current`
+// and do nothing, so late events of a closed socket or connection cannot disturb a new call.
+// `current` is a live binding: importers always see the latest session.
+export let current = null;
+let sessionCounter = 0;
+
+export function setCurrent(session) {
+  current = session;
+}
+
+export function nextSessionId() {
+  return ++sessionCounter;
+}
