@@ -48,7 +48,11 @@ Scenario:
   --client-threads N     client loop threads (default 2)
   --srtp-profile P       any | gcm | aes-cm (default any: the server picks)
 Target:
-  --target T             sfu (default) or janus
+  --target T             sfu (default), janus, or both: janus puts the same load through Janus
+                         (Debian's janus package, videoroom plugin; needs root: Janus and the
+                         clients run in a private network namespace on 127.0.0.2) and reports
+                         janus_pps; both runs the SFU first, then Janus, in one report
+  --janus PATH           the janus binary (default: janus on PATH)
   --workers N            server worker threads (default 1)
   --sfu PATH             the server binary (default: sfu next to sfu-bench)
   --url URL              use a running server (ws://127.0.0.1:8080/v1/rtc) instead of starting one
@@ -110,7 +114,8 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
       {"--connect-timeout", dbl(&s.connect_timeout_s)},
       {"--client-threads", u32(&s.client_threads)},
       {"--srtp-profile", [&](const std::string& v) { o.srtp_profile = v; return v == "any" || v == "gcm" || v == "aes-cm"; }},
-      {"--target", [&](const std::string& v) { o.target = v; return v == "sfu" || v == "janus"; }},
+      {"--target", [&](const std::string& v) { o.target = v; return v == "sfu" || v == "janus" || v == "both"; }},
+      {"--janus", str(&o.janus_binary)},
       {"--workers", u32(&o.workers)},
       {"--sfu", str(&o.sfu_binary)},
       {"--url", str(&o.url)},
@@ -156,6 +161,7 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
   if (o.workers == 0) return "--workers must be at least 1";
   if (s.client_threads == 0 || s.client_threads > 64) return "--client-threads must be 1..64";
   if (s.duration_s <= 0) return "--duration must be positive";
+  if (o.target != "sfu" && o.ramp) return "--ramp is not supported with --target janus or both";
   if (!o.url.empty()) {
     std::string host, path;
     uint16_t port = 0;

@@ -11,7 +11,8 @@ namespace sfu::bench {
 
 struct BenchOptions {
   Scenario scenario;
-  std::string target = "sfu";  // sfu | janus
+  std::string target = "sfu";  // sfu | janus | both (the SFU run, then the same load through Janus)
+  std::string janus_binary = "janus";
   uint32_t workers = 1;
   std::string url;             // use a running server instead of starting one
   int server_pid = 0;          // with --url: whose CPU and memory to report

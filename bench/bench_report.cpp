@@ -1,5 +1,6 @@
 #include "bench/bench_report.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace sfu::bench {
@@ -143,10 +144,26 @@ std::string report_table(const Report& report) {
              " run (other processes or uncharged softirq): figures are pessimistic\n";
     if (!r->ok || r->server_threads.empty()) continue;
     out += "  " + r->target + " threads:";
-    for (const auto& t : r->server_threads)
-      if (t.percent >= 0.5) out += " " + t.name + "/" + std::to_string(t.tid) + " " + format("%.1f%%", t.percent);
+    if (r->server_threads.size() > 8) {
+      // Many threads (Janus: one loop per handle): one entry per thread name's first word.
+      std::vector<std::pair<std::string, std::pair<size_t, double>>> by_name;
+      for (const auto& t : r->server_threads) {
+        std::string name = t.name.substr(0, t.name.find(' '));  // "hloop <handle id>" -> "hloop"
+        auto it = std::find_if(by_name.begin(), by_name.end(), [&](const auto& e) { return e.first == name; });
+        if (it == by_name.end()) it = by_name.insert(by_name.end(), {name, {0, 0.0}});
+        ++it->second.first;
+        it->second.second += t.percent;
+      }
+      for (const auto& [name, use] : by_name)
+        if (use.second >= 0.5) out += " " + name + " x" + std::to_string(use.first) + " " + format("%.1f%%", use.second);
+    } else {
+      for (const auto& t : r->server_threads)
+        if (t.percent >= 0.5) out += " " + t.name + "/" + std::to_string(t.tid) + " " + format("%.1f%%", t.percent);
+    }
     out += "\n";
   }
+  if (report.main && report.janus && report.janus->ok && report.janus->forwarded_pps > 0)
+    out += format("sfu / janus forwarded rate: %.2f\n", report.main->forwarded_pps / report.janus->forwarded_pps);
   if (report.main && report.baseline && report.baseline->forwarded_pps > 0)
     out += format("sfu / baseline forwarded rate: %.2f\n", report.main->forwarded_pps / report.baseline->forwarded_pps);
   auto ramp_lines = [&](const char* name, const std::vector<RampStep>& steps) {

@@ -98,6 +98,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
       media->video_ssrc = media->audio_ssrc + 1;
     }
     ReceiveAccounting accounting(stream_count, spec.publisher_index.value_or(UINT32_MAX), scenario.audio, video);
+    if (target.kind == Target::Kind::kCustom)
+      return target.make_participant(loop, media, spec, std::move(accounting), stats, window);
     if (target.kind == Target::Kind::kUdpReflector) {
       ParticipantSpec udp_spec = spec;
       return std::make_unique<UdpParticipant>(loop, target.reflector, media, udp_spec, std::move(accounting), stats,

@@ -5,13 +5,17 @@
 #pragma once
 
 #include <sys/types.h>
+#include <uv.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/socket_address.h"
+#include "bench/bench_participant.h"
 #include "bench/latency_histogram.h"
 #include "bench/proc_stats.h"
 
@@ -39,8 +43,14 @@ struct Scenario {
   double offered_forward_pps() const;
 };
 
+// kCustom: how another system's participant is made (e.g. Janus, see janus_target.h). `media` is
+// what a publisher sends (nullopt for receive-only participants).
+using CustomParticipantFactory = std::function<std::unique_ptr<BenchParticipant>(
+    uv_loop_t* loop, std::optional<MediaSourceConfig> media, const ParticipantSpec& spec,
+    ReceiveAccounting accounting, ReceiverStats& stats, const MeasurementWindow& window)>;
+
 struct Target {
-  enum class Kind { kSfu, kUdpReflector };
+  enum class Kind { kSfu, kUdpReflector, kCustom };
   Kind kind = Kind::kSfu;
   std::string name = "sfu";
   // kSfu: the signaling endpoint.
@@ -49,6 +59,8 @@ struct Target {
   std::string path = "/v1/rtc";
   // kUdpReflector: where to send.
   SocketAddress reflector;
+  // kCustom: makes each participant.
+  CustomParticipantFactory make_participant;
   // Whose CPU and memory to measure: a server process (0: unknown), or threads of this process.
   pid_t server_pid = 0;
   std::vector<pid_t> own_threads;

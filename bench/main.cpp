@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
   report.scenario = options_json(o);
   int exit_code = 0;
 
-  if (o.target == "sfu") {
+  if (o.target == "sfu" || o.target == "both") {
     Target target;
     target.name = "sfu";
     ServerProcess server;
@@ -209,14 +209,18 @@ int main(int argc, char** argv) {
       exit_code = 1;
     }
     server.stop();
-  } else {
+  }
+  if (o.target == "janus" || o.target == "both") {
+    // Runs in a private network namespace (entered and left by this thread), after the SFU run.
     std::string error;
     auto janus = run_janus_target(o, server_cpus, &error);
     if (!janus) {
       std::fprintf(stderr, "sfu-bench: janus: %s\n", error.c_str());
-      return 1;
+      exit_code = 1;
+    } else {
+      report.janus = *janus;
+      if (!janus->ok) exit_code = 1;
     }
-    report.janus = *janus;
   }
 
   if (o.baseline) {

@@ -2,7 +2,9 @@
 # The benchmark in one command: builds the server and sfu-bench (RelWithDebInfo, in build/), then
 # puts the same load through the SFU on one worker thread and through the raw UDP baseline (a
 # plain reflector: no ICE, DTLS or SRTP), raising the video rate step by step until loss passes
-# 0.1 % or p99 latency passes 20 ms. Prints the table and writes bench-results.json.
+# 0.1 % or p99 latency passes 20 ms, then puts one fixed load through our SFU and through Janus
+# (Debian's janus, installed when missing; needs root for its network namespace). Prints the
+# tables and writes bench-results.json and bench-janus.json (SKIP_JANUS=1 skips Janus).
 #
 #   scripts/bench.sh                       # the README figures
 #   ROOMS=10 SUBSCRIBERS=5 scripts/bench.sh --duration 10   # other scenario; extra flags go to sfu-bench
@@ -44,4 +46,19 @@ args=(--workers 1
   --ramp --ramp-factor "${RAMP_FACTOR:-1.25}" --ramp-step "${RAMP_STEP:-3}"
   --baseline --json "${BENCH_JSON:-bench-results.json}")
 if [[ $(id -u) -eq 0 ]]; then args+=(--nice -10); fi
-exec build/bin/sfu-bench "${args[@]}" "$@"
+build/bin/sfu-bench "${args[@]}" "$@"
+
+# Side by side with Janus (Debian's janus, videoroom) at one fixed load in the same run of the
+# tool: Janus has no ramp here, so the load is a fixed rate that our SFU holds easily.
+if [[ "${SKIP_JANUS:-0}" != 1 ]]; then
+  if ! command -v janus >/dev/null; then
+    sudo_cmd=()
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends janus
+  fi
+  janus_args=(--workers 1 --rooms "${ROOMS:-1}" --publishers "${PUBLISHERS:-2}" --subscribers "${SUBSCRIBERS:-20}"
+    --video-pps "${JANUS_VIDEO_PPS:-3000}" --packet-size 1200 --duration "${JANUS_DURATION:-8}"
+    --target both --json "${JANUS_JSON:-bench-janus.json}")
+  if [[ $(id -u) -eq 0 ]]; then janus_args+=(--nice -10); fi
+  build/bin/sfu-bench "${janus_args[@]}"
+fi
