@@ -57,7 +57,7 @@ if [[ "${SKIP_JANUS:-0}" != 1 ]]; then
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends janus
   fi
   janus_args=(--workers 1 --rooms "${ROOMS:-1}" --publishers "${PUBLISHERS:-2}" --subscribers "${SUBSCRIBERS:-20}"
-    --video-pps "${JANUS_VIDEO_PPS:-3000}" --packet-size 1200 --duration "${JANUS_DURATION:-8}"
+    --video-pps "${JANUS_VIDEO_PPS:-6000}" --packet-size 1200 --duration "${JANUS_DURATION:-8}"
     --target both --json "${JANUS_JSON:-bench-janus.json}")
   if [[ $(id -u) -eq 0 ]]; then janus_args+=(--nice -10); fi
   build/bin/sfu-bench "${janus_args[@]}"
