@@ -3,8 +3,6 @@
 #include "base/random.h"
 #include "bench/janus_sdp.h"
 #include "bench/packet_stamp.h"
-#include "rtp/rtcp_packet.h"
-#include "rtp/rtcp_parser.h"
 
 namespace sfu::bench {
 
@@ -131,26 +129,7 @@ void JanusParticipant::pump(uint64_t now_ns) {
   if (sent) publish_->flush();
 }
 
-void JanusParticipant::on_publish_rtcp(const uint8_t* data, size_t size) {
-  rtp::RtcpCompoundIterator packets(ByteSpan(data, size));
-  rtp::RtcpHeader header;
-  while (packets.next(header)) {
-    switch (rtp::classify_rtcp(header)) {
-      case rtp::RtcpMessageKind::kPli:
-        if (auto pli = rtp::parse_pli(header); pli && pli->media_ssrc == source_->config().video_ssrc)
-          source_->request_keyframe();
-        break;
-      case rtp::RtcpMessageKind::kFir:
-        if (auto fir = rtp::parse_fir(header)) {
-          for (const rtp::FirEntry entry : fir->entries)
-            if (entry.ssrc == source_->config().video_ssrc) source_->request_keyframe();
-        }
-        break;
-      default:
-        break;
-    }
-  }
-}
+void JanusParticipant::on_publish_rtcp(const uint8_t* data, size_t size) { source_->on_feedback(ByteSpan(data, size)); }
 
 std::string JanusParticipant::failure() const {
   if (!failure_.empty()) return failure_;

@@ -1,4 +1,5 @@
 #include "bench/janus_server.h"
+#include "bench/server_process.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -151,13 +152,7 @@ bool JanusServer::start(const Options& options, std::string* error) {
     return false;
   }
   if (pid_ == 0) {
-    if (!options.cpus.empty()) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      for (int cpu : options.cpus) CPU_SET(cpu, &set);
-      sched_setaffinity(0, sizeof(set), &set);
-    }
-    if (options.nice != 0) setpriority(PRIO_PROCESS, 0, options.nice);
+    set_scheduling(options.cpus, options.nice);
     int null_fd = open("/dev/null", O_RDWR);
     if (null_fd >= 0) {
       dup2(null_fd, 0);

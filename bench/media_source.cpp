@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "bench/packet_stamp.h"
+#include "rtp/rtcp_packet.h"
+#include "rtp/rtcp_parser.h"
 #include "rtp/rtp_packet.h"
 
 namespace sfu::bench {
@@ -168,6 +170,26 @@ size_t SyntheticMediaSource::build_video(uint64_t now_ns, MutableByteSpan out) {
   ++video_rtp_sequence_;
   ++transport_sequence_;
   return header + payload;
+}
+
+void SyntheticMediaSource::on_feedback(ByteSpan rtcp) {
+  rtp::RtcpCompoundIterator packets(rtcp);
+  rtp::RtcpHeader header;
+  while (packets.next(header)) {
+    switch (rtp::classify_rtcp(header)) {
+      case rtp::RtcpMessageKind::kPli:
+        if (auto pli = rtp::parse_pli(header); pli && pli->media_ssrc == config_.video_ssrc) request_keyframe();
+        break;
+      case rtp::RtcpMessageKind::kFir:
+        if (auto fir = rtp::parse_fir(header)) {
+          for (const rtp::FirEntry entry : fir->entries)
+            if (entry.ssrc == config_.video_ssrc) request_keyframe();
+        }
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 }  // namespace sfu::bench

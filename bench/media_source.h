@@ -59,6 +59,8 @@ class SyntheticMediaSource {
   // does not fit). Records it in the window's range when `window` contains now_ns.
   size_t build(Kind kind, uint64_t now_ns, const MeasurementWindow* window, MutableByteSpan out);
   void request_keyframe() { keyframe_requested_ = true; }
+  // RTCP from the server on the publish connection: a PLI or FIR for our video asks for a keyframe.
+  void on_feedback(ByteSpan rtcp);
 
   const MediaSourceConfig& config() const { return config_; }
   uint64_t audio_sent() const { return audio_sequence_; }

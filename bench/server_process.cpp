@@ -115,13 +115,7 @@ bool ServerProcess::start(const Options& options, std::string* error) {
   if (pid_ == 0) {
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
-    if (!options.cpus.empty()) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      for (int cpu : options.cpus) CPU_SET(cpu, &set);
-      sched_setaffinity(0, sizeof(set), &set);
-    }
-    if (options.nice != 0) setpriority(PRIO_PROCESS, 0, options.nice);
+    set_scheduling(options.cpus, options.nice);
     const char* argv[] = {options.binary.c_str(), "--config", config_path_.c_str(), nullptr};
     execv(options.binary.c_str(), const_cast<char* const*>(argv));
     _exit(127);
@@ -171,6 +165,16 @@ int ServerProcess::stop() {
 std::string ServerProcess::log_tail(size_t max_bytes) const {
   std::string text = read_all(log_path_);
   return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
+}
+
+void set_scheduling(const std::vector<int>& cpus, int nice) {
+  if (!cpus.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int cpu : cpus) CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+  }
+  if (nice != 0) setpriority(PRIO_PROCESS, 0, nice);
 }
 
 }  // namespace sfu::bench

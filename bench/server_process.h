@@ -58,4 +58,7 @@ uint16_t free_udp_ports(const std::string& ip, uint32_t count);
 std::string server_config_yaml(uint16_t http_port, uint16_t udp_port, uint32_t workers, const std::string& ip,
                                const std::string& log_level, const std::string& extra_yaml);
 
+// In a forked child before exec: pin to `cpus` (none = any) and set the nice level (0 = keep).
+void set_scheduling(const std::vector<int>& cpus, int nice);
+
 }  // namespace sfu::bench

@@ -1,8 +1,6 @@
 #include "bench/sfu_participant.h"
 
 #include "bench/packet_stamp.h"
-#include "rtp/rtcp_packet.h"
-#include "rtp/rtcp_parser.h"
 
 namespace sfu::bench {
 
@@ -69,26 +67,7 @@ void SfuParticipant::close() {
   client_.close_signaling();
 }
 
-void SfuParticipant::on_publish_rtcp(const uint8_t* data, size_t size) {
-  rtp::RtcpCompoundIterator packets(ByteSpan(data, size));
-  rtp::RtcpHeader header;
-  while (packets.next(header)) {
-    switch (rtp::classify_rtcp(header)) {
-      case rtp::RtcpMessageKind::kPli:
-        if (auto pli = rtp::parse_pli(header); pli && pli->media_ssrc == source_->config().video_ssrc)
-          source_->request_keyframe();
-        break;
-      case rtp::RtcpMessageKind::kFir:
-        if (auto fir = rtp::parse_fir(header)) {
-          for (const rtp::FirEntry entry : fir->entries)
-            if (entry.ssrc == source_->config().video_ssrc) source_->request_keyframe();
-        }
-        break;
-      default:
-        break;
-    }
-  }
-}
+void SfuParticipant::on_publish_rtcp(const uint8_t* data, size_t size) { source_->on_feedback(ByteSpan(data, size)); }
 
 std::string SfuParticipant::failure() const {
   if (!client_.failures().empty()) return client_.failures().front();
