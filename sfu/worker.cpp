@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include <chrono>
+
 #include "dtls/dtls_certificate.h"
 #include "ice/ice_lite_agent.h"
 #include "ice/packet_demux.h"
@@ -60,7 +62,7 @@ void Worker::run() {
 
 void Worker::stop() {
   if (!thread_.joinable()) return;
-  bool posted = tasks_->post([this] {
+  auto stop_task = [this] {
     for (auto& [name, room] : rooms_) room->close("server stopping");
     rooms_.clear();
     room_count_ = 0;
@@ -73,12 +75,13 @@ void Worker::stop() {
     socket_->close();
     tasks_->close();
     uv_stop(&loop_);
-  });
-  if (!posted) {
-    // The queue is full: stopping must still work, so fall back to stopping the loop directly.
-    // uv_stop is not thread-safe in general, but the loop re-checks the flag after every wakeup.
-    uv_stop(&loop_);
-    tasks_->post([] {});
+  };
+  bool posted = tasks_->post(stop_task);
+  // A full queue drains within a loop turn: keep offering the stop task rather than touching
+  // the loop from this thread.
+  for (int attempt = 0; !posted && attempt < 5000; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    posted = tasks_->post(stop_task);
   }
   thread_.join();
   running_ = false;
