@@ -28,6 +28,14 @@ rtp::VideoCodec PublishedTrack::video_codec_for(uint8_t payload_type) const {
   return codec ? rtp::video_codec_from_name(codec->name) : rtp::VideoCodec::Unknown;
 }
 
+std::optional<uint8_t> PublishedTrack::media_payload_type_of_rtx(uint8_t rtx_payload_type) const {
+  if (rtx_payload_type == 0) return std::nullopt;  // 0 in the table means "no RTX"
+  for (const auto& codec : spec_.codecs)
+    if (codec.payload_type < 128 && spec_.rtx_payload_type[codec.payload_type] == rtx_payload_type)
+      return codec.payload_type;
+  return std::nullopt;
+}
+
 uint32_t PublishedTrack::clock_rate() const {
   return spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate;
 }

@@ -55,6 +55,8 @@ class PublishedTrack {
   const sdp::Codec* codec_for(uint8_t payload_type) const;
   rtp::VideoCodec video_codec_for(uint8_t payload_type) const;
   uint32_t clock_rate() const;
+  // The media payload type a publisher's RTX payload type repairs (RFC 4588 apt), if any.
+  std::optional<uint8_t> media_payload_type_of_rtx(uint8_t rtx_payload_type) const;
 
   // Packet path: account for one media packet (already restored from RTX when it came as RTX).
   void on_packet(const rtp::RtpPacket& packet, uint64_t now_ms);

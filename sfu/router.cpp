@@ -36,11 +36,9 @@ PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket
       return track.get();
     }
     // An RTX payload type for this mid: the repair stream.
-    for (uint8_t pt = 0; pt < 128; ++pt) {
-      if (track->spec().rtx_payload_type[pt] == packet.payload_type() && track->rtx_ssrc() == 0) {
-        track->learn_rtx_ssrc(packet.ssrc());
-        return track.get();
-      }
+    if (track->rtx_ssrc() == 0 && track->media_payload_type_of_rtx(packet.payload_type())) {
+      track->learn_rtx_ssrc(packet.ssrc());
+      return track.get();
     }
   }
   return nullptr;
@@ -65,14 +63,12 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
   }
   if (packet->ssrc() == track->rtx_ssrc() && track->rtx_ssrc() != track->ssrc()) {
     // The publisher repaired one of its own losses: restore the original packet (RFC 4588).
-    uint8_t original_pt = 0xFF;
-    for (uint8_t pt = 0; pt < 128; ++pt)
-      if (track->spec().rtx_payload_type[pt] == packet->payload_type()) original_pt = pt;
-    if (original_pt == 0xFF || packet->payload_size() < 2) {
+    auto original_pt = track->media_payload_type_of_rtx(packet->payload_type());
+    if (!original_pt || packet->payload_size() < 2) {
       drops_.count(DropReason::RtpMalformed);
       return;
     }
-    size_t restored = rtp::unwrap_rtx(*packet, original_pt, track->ssrc(), MutableByteSpan(scratch_a_));
+    size_t restored = rtp::unwrap_rtx(*packet, *original_pt, track->ssrc(), MutableByteSpan(scratch_a_));
     auto original = restored ? rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), restored)) : std::nullopt;
     if (!original) {
       drops_.count(DropReason::RtpMalformed);

@@ -205,3 +205,13 @@ TEST(PublishedTrack, BuffersVideoForRetransmission) {
   EXPECT_FALSE(f.track->stored_packet(78, 150));
   EXPECT_EQ(f.track->counters().packets, 1u);
 }
+
+TEST(PublishedTrack, MapsRtxPayloadTypesToTheMediaTheyRepair) {
+  Fixture f(TrackKind::Video);
+  PublishedTrackSpec spec = f.track->spec();
+  spec.rtx_payload_type[96] = 97;
+  PublishedTrack track(f.publisher, spec);
+  EXPECT_EQ(track.media_payload_type_of_rtx(97), std::optional<uint8_t>(96));
+  EXPECT_FALSE(track.media_payload_type_of_rtx(96));
+  EXPECT_FALSE(track.media_payload_type_of_rtx(0)) << "0 marks 'no RTX' in the table, it is not an RTX payload type";
+}
