@@ -5,7 +5,7 @@
 
 #include "base/socket_address.h"
 #include "bench/client/client_sdp.h"
-#include "sfu/sdp.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu::bench {
 

@@ -64,7 +64,7 @@ void UdpParticipant::close() {
   closed_ = true;
 }
 
-void UdpParticipant::on_datagrams(std::span<ice::UdpSocket::Datagram> batch) {
+void UdpParticipant::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   uint64_t now = monotonic_ns();
   for (const auto& datagram : batch) {
     if (datagram.size == 4 && load_be32(datagram.data) == UdpReflector::kJoinAckMagic) {

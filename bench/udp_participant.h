@@ -7,7 +7,7 @@
 
 #include "base/socket_address.h"
 #include "bench/bench_participant.h"
-#include "ice/udp_socket.h"
+#include "net/udp_socket.h"
 
 namespace sfu::bench {
 
@@ -26,12 +26,12 @@ class UdpParticipant : public BenchParticipant {
   std::string describe() const override;
 
  private:
-  void on_datagrams(std::span<ice::UdpSocket::Datagram> batch);
+  void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
   void send_control(uint32_t magic);
 
   uv_loop_t* loop_;
   SocketAddress reflector_;
-  ice::UdpSocket socket_;
+  net::UdpSocket socket_;
   bool joined_ = false;
   bool closed_ = false;
   uint64_t last_join_ns_ = 0;

@@ -7,9 +7,12 @@
 #include <string_view>
 #include <variant>
 
+#include "base/logger.h"
+
 namespace sfu::config {
 
-enum class LogLevel { Trace, Debug, Info, Warn, Error };
+// The log levels are the logger's own (base/logger.h); the config only chooses one.
+using ::sfu::LogLevel;
 
 struct HttpConfig {
   std::string host;  // from http.listen "host:port"
@@ -84,6 +87,6 @@ ConfigResult load_config_file(const std::string& path);
 // The embedded default alone.
 Config default_config();
 
-const char* log_level_name(LogLevel level);
+using ::sfu::log_level_name;
 
 }  // namespace sfu::config

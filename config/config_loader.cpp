@@ -258,15 +258,4 @@ ConfigResult load_config_file(const std::string& path) {
   return load_config_text(buffer.str(), path);
 }
 
-const char* log_level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::Trace: return "trace";
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Info: return "info";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Error: return "error";
-  }
-  return "?";
-}
-
 }  // namespace sfu::config

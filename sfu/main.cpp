@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "config/config.h"
-#include "sfu/logger.h"
+#include "base/logger.h"
 #include "sfu/server.h"
 
 namespace {

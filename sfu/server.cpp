@@ -6,9 +6,9 @@
 
 #include "base/socket_address.h"
 #include "dtls/dtls_certificate.h"
-#include "sfu/control_plane.h"
-#include "sfu/logger.h"
-#include "sfu/worker.h"
+#include "sfu/control/control_plane.h"
+#include "base/logger.h"
+#include "sfu/media/worker.h"
 
 namespace sfu {
 namespace {

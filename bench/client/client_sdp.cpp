@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "sfu/codec_catalog.h"
-#include "sfu/sdp_negotiation.h"
+#include "sfu/sdp/codec_catalog.h"
+#include "sfu/sdp/sdp_negotiation.h"
 
 namespace sfu::client {
 namespace {

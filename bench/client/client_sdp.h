@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/socket_address.h"
-#include "sfu/sdp.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu::client {
 

@@ -30,7 +30,7 @@
 #include "bench/client/client_sdp.h"
 #include "bench/client/signaling_client.h"
 #include "bench/client/webrtc_client.h"
-#include "sfu/sdp.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu::client {
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "ice/packet_demux.h"
+#include "net/packet_demux.h"
 
 namespace sfu::client {
 namespace {
@@ -89,12 +89,12 @@ void WebRtcClient::start_dtls() {
   dtls_->start(uv_now(loop_));
 }
 
-void WebRtcClient::on_datagrams(std::span<ice::UdpSocket::Datagram> batch) {
+void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   uint64_t now = uv_now(loop_);
   for (const auto& datagram : batch) {
     ByteSpan bytes(datagram.data, datagram.size);
-    switch (ice::classify_packet(bytes)) {
-      case ice::PacketKind::Stun: {
+    switch (net::classify_packet(bytes)) {
+      case net::PacketKind::Stun: {
         if (!ice_) break;
         size_t response_size = 0;
         auto outcome = ice_->handle_stun(bytes, datagram.from, now, MutableByteSpan(stun_buffer_), response_size);
@@ -108,12 +108,12 @@ void WebRtcClient::on_datagrams(std::span<ice::UdpSocket::Datagram> batch) {
         }
         break;
       }
-      case ice::PacketKind::Dtls:
+      case net::PacketKind::Dtls:
         if (dtls_) dtls_->handle_packet(bytes, now);
         break;
-      case ice::PacketKind::Rtp:
-      case ice::PacketKind::Rtcp: {
-        bool rtcp = ice::classify_packet(bytes) == ice::PacketKind::Rtcp;
+      case net::PacketKind::Rtp:
+      case net::PacketKind::Rtcp: {
+        bool rtcp = net::classify_packet(bytes) == net::PacketKind::Rtcp;
         if (!srtp_in_) {
           ++counters_.srtp_errors;
           break;

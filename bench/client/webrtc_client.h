@@ -16,7 +16,7 @@
 #include "dtls/dtls_certificate.h"
 #include "dtls/dtls_transport.h"
 #include "ice/ice_client.h"
-#include "ice/udp_socket.h"
+#include "net/udp_socket.h"
 #include "rtp/srtp_session.h"
 
 namespace sfu::client {
@@ -67,11 +67,11 @@ class WebRtcClient {
   std::function<void(uint8_t* data, size_t size)> on_rtcp;
 
   const ClientCounters& counters() const { return counters_; }
-  const ice::UdpSocketCounters& socket_counters() const { return socket_.counters(); }
+  const net::UdpSocketCounters& socket_counters() const { return socket_.counters(); }
   std::optional<int> last_ice_error() const { return ice_ ? ice_->last_error_code() : std::nullopt; }
 
  private:
-  void on_datagrams(std::span<ice::UdpSocket::Datagram> batch);
+  void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
   void on_timer();
   void start_dtls();
   void fail(std::string reason);
@@ -83,7 +83,7 @@ class WebRtcClient {
   bool ice_controlling_;
   std::string ice_ufrag_;
   std::string ice_pwd_;
-  ice::UdpSocket socket_;
+  net::UdpSocket socket_;
   uv_timer_t* timer_;
   RemoteParameters remote_;
   std::unique_ptr<ice::IceClient> ice_;

@@ -3,8 +3,8 @@
 #include <string_view>
 #include <variant>
 
-#include "sfu/sdp.h"
-#include "sfu/sdp_negotiation.h"
+#include "sfu/sdp/sdp.h"
+#include "sfu/sdp/sdp_negotiation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

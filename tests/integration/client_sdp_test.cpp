@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sfu/sdp_negotiation.h"
+#include "sfu/sdp/sdp_negotiation.h"
 
 using namespace sfu;
 

@@ -11,9 +11,9 @@
 
 #include "bench/client/participant_client.h"
 #include "dtls/dtls_certificate.h"
-#include "sfu/control_plane.h"
-#include "sfu/sdp_negotiation.h"
-#include "sfu/worker.h"
+#include "sfu/control/control_plane.h"
+#include "sfu/sdp/sdp_negotiation.h"
+#include "sfu/media/worker.h"
 
 using namespace sfu;
 using namespace std::chrono_literals;

@@ -11,7 +11,7 @@
 #include "bench/client/webrtc_client.h"
 #include "dtls/dtls_certificate.h"
 #include "rtp/rtp_packet.h"
-#include "sfu/worker.h"
+#include "sfu/media/worker.h"
 
 using namespace sfu;
 using namespace std::chrono_literals;

@@ -1,0 +1,124 @@
+// The inside of HttpServer: the state libwebsockets calls back into, which may outlive the
+// HttpServer object (see HttpServer::core_). Its lifecycle, the lws callback dispatch and the HTTP
+// exchange are in http_server.cpp; the WebSocket sessions in websocket_session.cpp.
+#pragma once
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sfu/control/http_server.h"
+
+namespace sfu::detail {
+
+// Per-connection state, attached to the wsi with lws_set_opaque_user_data and freed on
+// LWS_CALLBACK_WSI_DESTROY. One HTTP exchange at a time (HTTP/1.1 without pipelined overlap);
+// after an upgrade the same object holds the WebSocketSession.
+struct Connection {
+  HttpRequest request;
+  HttpResponse response;
+  bool awaiting_body = false;
+  bool discarding_body = false;  // an oversized body being read and dropped before the 413
+  bool responding = false;
+  bool close_once_flushed = false;
+  bool headers_sent = false;
+  bool head_only = false;
+  bool close_after_response = false;
+  size_t body_offset = 0;
+  std::unique_ptr<WebSocketSession> session;
+};
+
+class HttpServerCore {
+ public:
+  HttpServerCore(uv_loop_t* loop, HttpServer::Options options, std::string ws_path,
+                 HttpServer::Handlers handlers)
+      : loop_(loop),
+        options_(std::move(options)),
+        ws_path_(std::move(ws_path)),
+        handlers_(std::move(handlers)) {
+    std::memset(protocols_, 0, sizeof(protocols_));
+    protocols_[0].name = "sfu-http";
+    protocols_[0].callback = &HttpServerCore::lws_callback;
+    protocols_[0].per_session_data_size = 0;
+    protocols_[0].rx_buffer_size = 16 * 1024;
+  }
+
+  bool start(std::string* error);
+  void stop();
+  // The owning HttpServer is gone: delete now, or when the lws teardown has finished.
+  void release_owner() {
+    owner_released_ = true;
+    if (state_ == State::Idle || state_ == State::Done) delete this;
+  }
+  // The owner is being destroyed: its handlers must not run any more (not even on_ws_close).
+  // (A flag, not clearing handlers_: the owner may be destroyed from inside one of them.)
+  void forget_handlers() { handlers_silenced_ = true; }
+
+  uint16_t port() const { return port_; }
+  size_t max_ws_queue_bytes() const { return options_.max_ws_queue_bytes; }
+  int ws_close_grace_seconds() const { return std::max(1, options_.ws_close_grace_seconds); }
+  WebSocketSession* find_session(uint64_t id) {
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+  size_t session_count() const { return sessions_.size(); }
+
+ private:
+  enum class State { Idle, Running, TearingDown, Done };
+
+  static int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  int handle(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+
+  Connection* connection(lws* wsi, bool create) {
+    auto* conn = static_cast<Connection*>(lws_get_opaque_user_data(wsi));
+    if (conn == nullptr && create) {
+      conn = new Connection;
+      lws_set_opaque_user_data(wsi, conn);
+    }
+    return conn;
+  }
+
+  int begin_http(lws* wsi, std::string_view path);
+  // on_http's answer; 404 without a handler, 500 when it throws.
+  HttpResponse call_http_handler(const HttpRequest& request);
+  void respond(lws* wsi, Connection& conn, HttpResponse response);
+  int write_http(lws* wsi, Connection& conn);
+  static int finish_http(lws* wsi, Connection& conn);
+  void open_session(lws* wsi, Connection& conn);
+  void receive_ws(WebSocketSession& session, lws* wsi, const char* data, size_t len);
+  int write_ws(WebSocketSession& session);
+  void finish_session(WebSocketSession& session);
+
+  void begin_teardown();
+  static void on_teardown_timer(uv_timer_t* timer);
+  bool lws_handles_remain();
+
+  uv_loop_t* loop_;
+  HttpServer::Options options_;
+  std::string ws_path_;
+  HttpServer::Handlers handlers_;
+  lws_protocols protocols_[2];
+  lws_context* context_ = nullptr;  // lws writes nullptr here (info.pcontext) once freed
+  uint16_t port_ = 0;
+  State state_ = State::Idle;
+  bool owner_released_ = false;
+  bool handlers_silenced_ = false;
+  std::unordered_map<uint64_t, WebSocketSession*> sessions_;
+  uint64_t next_session_id_ = 1;
+  std::vector<const uv_handle_t*> lws_static_handles_;
+  uv_timer_t* teardown_timer_ = nullptr;
+  uint64_t teardown_started_ms_ = 0;
+  bool context_destroy_started_ = false;
+  int callback_depth_ = 0;  // > 0 while lws is calling us (and so our handlers)
+};
+
+}  // namespace sfu::detail

@@ -1,0 +1,154 @@
+#include "sfu/control/jwt.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+
+namespace sfu {
+
+namespace {
+
+constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr size_t kMaxTokenBytes = 16 * 1024;  // far above any real token; bounds the work per request
+constexpr size_t kSha256Bytes = 32;
+
+int decode_char(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+std::optional<std::array<unsigned char, kSha256Bytes>> hmac_sha256(std::string_view key,
+                                                                   std::string_view data) {
+  std::array<unsigned char, kSha256Bytes> mac{};
+  unsigned int length = 0;
+  // A zero-length key still needs a valid pointer.
+  static const unsigned char kEmpty = 0;
+  const void* key_ptr = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
+  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(),
+           &length) == nullptr ||
+      length != kSha256Bytes)
+    return std::nullopt;
+  return mac;
+}
+
+// Parses a JSON object; anything else (invalid JSON, arrays, numbers...) gives nullopt.
+std::optional<nlohmann::json> parse_object(std::string_view text) {
+  nlohmann::json value = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded() || !value.is_object()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::string base64url_encode(std::string_view data) {
+  std::string out;
+  out.reserve((data.size() * 4 + 2) / 3);
+  size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
+                 static_cast<uint8_t>(data[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  size_t rest = data.size() - i;
+  if (rest == 1) {
+    uint32_t v = static_cast<uint8_t>(data[i]) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+  } else if (rest == 2) {
+    uint32_t v = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;  // 6 bits cannot end a byte
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = decode_char(c);
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  // Leftover bits (2 or 4) must be zero, so every byte string has exactly one encoding.
+  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::variant<nlohmann::json, std::string> verify_jwt_hs256(std::string_view token, std::string_view secret,
+                                                           int64_t now_unix) {
+  if (secret.empty()) return std::string("no secret configured");
+  if (token.empty()) return std::string("empty token");
+  if (token.size() > kMaxTokenBytes) return std::string("token too long");
+  size_t first_dot = token.find('.');
+  if (first_dot == std::string_view::npos) return std::string("not a JWS compact token");
+  size_t second_dot = token.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos)
+    return std::string("not a JWS compact token");
+  std::string_view header_b64 = token.substr(0, first_dot);
+  std::string_view payload_b64 = token.substr(first_dot + 1, second_dot - first_dot - 1);
+  std::string_view signature_b64 = token.substr(second_dot + 1);
+
+  std::optional<std::string> header_text = base64url_decode(header_b64);
+  if (!header_text) return std::string("header is not base64url");
+  std::optional<nlohmann::json> header = parse_object(*header_text);
+  if (!header) return std::string("header is not a JSON object");
+  auto alg = header->find("alg");
+  if (alg == header->end() || !alg->is_string() || alg->get<std::string>() != "HS256")
+    return std::string("algorithm is not HS256");
+  // RFC 7515 4.1.11: extensions we do not understand must make the token invalid.
+  if (header->contains("crit")) return std::string("unsupported critical header");
+
+  std::optional<std::string> signature = base64url_decode(signature_b64);
+  if (!signature || signature->size() != kSha256Bytes) return std::string("bad signature");
+  auto expected = hmac_sha256(secret, token.substr(0, second_dot));
+  if (!expected) return std::string("HMAC failed");
+  if (CRYPTO_memcmp(expected->data(), signature->data(), kSha256Bytes) != 0)
+    return std::string("bad signature");
+
+  std::optional<std::string> payload_text = base64url_decode(payload_b64);
+  if (!payload_text) return std::string("payload is not base64url");
+  std::optional<nlohmann::json> claims = parse_object(*payload_text);
+  if (!claims) return std::string("claims are not a JSON object");
+
+  auto exp = claims->find("exp");
+  if (exp == claims->end()) return std::string("no exp claim");
+  if (!exp->is_number()) return std::string("exp is not a number");
+  if (!(exp->get<double>() > static_cast<double>(now_unix))) return std::string("token expired");
+  auto nbf = claims->find("nbf");
+  if (nbf != claims->end()) {
+    if (!nbf->is_number()) return std::string("nbf is not a number");
+    if (nbf->get<double>() > static_cast<double>(now_unix)) return std::string("token not yet valid");
+  }
+  return std::move(*claims);
+}
+
+std::string sign_jwt_hs256(const nlohmann::json& claims, std::string_view secret) {
+  std::string signing_input =
+      base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(claims.dump());
+  auto mac = hmac_sha256(secret, signing_input);
+  if (!mac) return {};
+  return signing_input + "." +
+         base64url_encode(std::string_view(reinterpret_cast<const char*>(mac->data()), mac->size()));
+}
+
+}  // namespace sfu

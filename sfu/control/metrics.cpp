@@ -1,0 +1,93 @@
+#include "sfu/control/metrics.h"
+
+#include <functional>
+#include <sstream>
+
+#include "sfu/media/worker.h"
+
+namespace sfu {
+namespace {
+
+class Exposition {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  void sample(const char* name, uint64_t value, const std::string& labels = {}) {
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << value << '\n';
+  }
+  // One family with one sample per worker.
+  void per_worker(const char* name, const char* type, const char* help, const std::vector<Worker*>& workers,
+                  const std::function<uint64_t(const Worker&)>& value) {
+    family(name, type, help);
+    for (const Worker* w : workers) sample(name, value(*w), worker_label(*w));
+  }
+  static std::string worker_label(const Worker& w) { return "worker=\"" + std::to_string(w.index()) + "\""; }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+}  // namespace
+
+std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control) {
+  Exposition e;
+  e.family("sfu_rooms", "gauge", "Rooms that exist.");
+  e.sample("sfu_rooms", control.rooms);
+  e.family("sfu_participants", "gauge", "Participants in all rooms.");
+  e.sample("sfu_participants", control.participants);
+  e.family("sfu_websocket_sessions", "gauge", "Open signaling WebSocket sessions.");
+  e.sample("sfu_websocket_sessions", control.websocket_sessions);
+
+  auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers, [](const Worker& w) { return w.room_count(); });
+  e.per_worker("sfu_worker_transports", "gauge", "ICE/DTLS/SRTP transports per worker.", workers,
+               [](const Worker& w) { return w.transport_count(); });
+  e.per_worker("sfu_worker_loop_lag_ms", "gauge", "How late the worker's 100 ms timer last fired.", workers,
+               [](const Worker& w) { return w.loop_lag_ms(); });
+  e.per_worker("sfu_packets_received_total", "counter", "UDP datagrams received.", workers,
+               [&](const Worker& w) { return relaxed(w.socket_counters().rx_packets); });
+  e.per_worker("sfu_bytes_received_total", "counter", "UDP bytes received.", workers,
+               [&](const Worker& w) { return relaxed(w.socket_counters().rx_bytes); });
+  e.per_worker("sfu_packets_sent_total", "counter", "UDP datagrams sent.", workers,
+               [&](const Worker& w) { return relaxed(w.socket_counters().tx_packets); });
+  e.per_worker("sfu_bytes_sent_total", "counter", "UDP bytes sent.", workers,
+               [&](const Worker& w) { return relaxed(w.socket_counters().tx_bytes); });
+  e.per_worker("sfu_rtp_forwarded_total", "counter", "RTP packets forwarded to subscribers.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().rtp_forwarded); });
+  e.per_worker("sfu_retransmissions_total", "counter", "Packets resent to subscribers answering NACKs.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_sent); });
+  e.per_worker("sfu_retransmissions_missed_total", "counter", "NACKed packets not in the buffer.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_missed); });
+  e.per_worker("sfu_nacks_received_total", "counter", "NACK feedback from subscribers.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().nacks_received); });
+  e.per_worker("sfu_nacks_sent_total", "counter", "NACKs sent to publishers for the server's own losses.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().nacks_sent); });
+  e.per_worker("sfu_keyframe_requests_received_total", "counter", "PLI and FIR from subscribers.", workers,
+               [&](const Worker& w) {
+                 return relaxed(w.router_counters().plis_received) + relaxed(w.router_counters().firs_received);
+               });
+  e.per_worker("sfu_transport_cc_feedback_sent_total", "counter", "Transport-wide congestion control feedback sent to publishers.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().transport_cc_sent); });
+  e.per_worker("sfu_keyframe_requests_sent_total", "counter", "PLIs sent to publishers (after throttling).", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().plis_sent); });
+
+  e.family("sfu_dropped_packets_total", "counter", "Datagrams dropped, by reason.");
+  for (const Worker* w : workers) {
+    for (size_t i = 0; i < kDropReasonNames.size(); ++i) {
+      e.sample("sfu_dropped_packets_total", w->drops().get(static_cast<DropReason>(i)),
+               Exposition::worker_label(*w) + ",reason=\"" + kDropReasonNames[i] + "\"");
+    }
+    const auto& socket = w->socket_counters();
+    e.sample("sfu_dropped_packets_total", relaxed(socket.rx_truncated), Exposition::worker_label(*w) + ",reason=\"rx_truncated\"");
+    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_dropped_ring_full), Exposition::worker_label(*w) + ",reason=\"tx_ring_full\"");
+    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_dropped_would_block), Exposition::worker_label(*w) + ",reason=\"tx_would_block\"");
+    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_errors), Exposition::worker_label(*w) + ",reason=\"tx_error\"");
+  }
+  return e.str();
+}
+
+}  // namespace sfu

@@ -1,0 +1,182 @@
+// The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
+// rooms directory, and hands room work to the room's worker. See PROTOCOL.md.
+#include "base/random.h"
+
+#include <chrono>
+
+#include "sfu/control/control_plane.h"
+#include "sfu/control/jwt.h"
+#include "base/logger.h"
+#include "sfu/sdp/sdp.h"
+#include "sfu/media/worker.h"
+
+namespace sfu {
+namespace {
+
+// After this many bad messages in a row of one session, the server closes it (PROTOCOL.md:
+// "a client that keeps sending garbage is closed").
+constexpr uint32_t kMaxBadMessages = 10;
+constexpr size_t kMaxNameLength = 64;
+
+std::string new_participant_id() { return "p" + random_string(12, kIdCharacters); }
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const std::string* string_field(const nlohmann::json& message, const char* key) {
+  auto it = message.find(key);
+  return it != message.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+}
+
+}  // namespace
+
+void ControlPlane::on_ws_open(WebSocketSession& ws) { sessions_[ws.id()] = Session{ws.id(), {}, {}, 0}; }
+
+void ControlPlane::on_ws_close(WebSocketSession& ws) {
+  auto it = sessions_.find(ws.id());
+  if (it == sessions_.end()) return;
+  handle_leave(it->second, "signaling connection closed");
+  sessions_.erase(it);
+}
+
+void ControlPlane::send_error(WebSocketSession& ws, const std::string& code, const std::string& message,
+                              const std::string& request_type) {
+  ws.send_text(error_message(code, message, request_type).dump());
+}
+
+void ControlPlane::count_bad_message(WebSocketSession& ws, Session& session) {
+  if (++session.bad_messages >= kMaxBadMessages) {
+    send_error(ws, "too_many_errors", "closing after " + std::to_string(kMaxBadMessages) + " bad messages");
+    ws.close(1008, "too many bad messages");
+  }
+}
+
+void ControlPlane::on_ws_protocol_error(WebSocketSession& ws, std::string_view reason) {
+  auto it = sessions_.find(ws.id());
+  if (it == sessions_.end()) return;
+  send_error(ws, reason.find("binary") != std::string_view::npos ? "bad_request" : "message_too_large",
+             std::string(reason));
+  count_bad_message(ws, it->second);
+}
+
+void ControlPlane::on_ws_message(WebSocketSession& ws, std::string_view text) {
+  auto it = sessions_.find(ws.id());
+  if (it == sessions_.end()) return;
+  Session& session = it->second;
+  nlohmann::json message = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded() || !message.is_object()) {
+    send_error(ws, "bad_request", "messages must be JSON objects");
+    return count_bad_message(ws, session);
+  }
+  const std::string* type = string_field(message, "type");
+  if (!type) {
+    send_error(ws, "bad_request", "missing string field 'type'");
+    return count_bad_message(ws, session);
+  }
+  if (*type == "ping") {
+    ws.send_text(R"({"type":"pong"})");
+  } else if (*type == "join") {
+    handle_join(ws, session, message);
+  } else if (*type == "publish" || *type == "subscribe_answer") {
+    handle_sdp(ws, session, message, *type == "publish");
+  } else if (*type == "candidate") {
+    // Optional trickle: the server is ICE-lite and learns the peer's address from its checks.
+    if (session.participant_id.empty()) send_error(ws, "not_joined", "join a room first", *type);
+  } else if (*type == "leave") {
+    if (session.participant_id.empty()) {
+      send_error(ws, "not_joined", "join a room first", *type);
+      return;
+    }
+    handle_leave(session, "left");
+  } else {
+    send_error(ws, "bad_request", "unknown message type '" + *type + "'", *type);
+    return count_bad_message(ws, session);
+  }
+  session.bad_messages = 0;
+}
+
+void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message) {
+  const std::string* room_name = string_field(message, "room");
+  const std::string* name = string_field(message, "name");
+  if (!session.participant_id.empty()) return send_error(ws, "already_joined", "this connection is in a room already", "join");
+  if (!room_name || !valid_room_name(*room_name))
+    return send_error(ws, "bad_request", "'room' must be 1-64 characters of [A-Za-z0-9_-]", "join");
+  std::string display_name = name ? *name : std::string();
+  if (config_.auth.enabled) {
+    const std::string* token = string_field(message, "token");
+    if (!token) return send_error(ws, "unauthorized", "a token is required", "join");
+    auto verified = verify_jwt_hs256(*token, config_.auth.secret, unix_now());
+    if (auto* reason = std::get_if<std::string>(&verified)) return send_error(ws, "unauthorized", *reason, "join");
+    const auto& claims = std::get<nlohmann::json>(verified);
+    if (claims.value("room", std::string()) != *room_name)
+      return send_error(ws, "unauthorized", "the token is for another room", "join");
+    std::string claimed = claims.value("name", claims.value("sub", std::string()));
+    if (!claimed.empty()) display_name = claimed;
+  }
+  if (display_name.empty() || display_name.size() > kMaxNameLength)
+    return send_error(ws, "bad_request", "'name' must be 1-64 characters", "join");
+
+  RoomEntry* room = find_room(*room_name);
+  if (!room) {
+    if (rooms_.size() >= config_.limits.rooms)
+      return send_error(ws, "too_many_rooms", "the server has reached its room limit", "join");
+    room = &add_room(*room_name, config_.limits.participants_per_room);
+  }
+  if (room->participants.size() >= room->max_participants)
+    return send_error(ws, "room_full", "room '" + *room_name + "' is full", "join");
+
+  std::string participant_id = new_participant_id();
+  room->participants[participant_id] = display_name;
+  session.room = *room_name;
+  session.participant_id = participant_id;
+  session_of_participant_[participant_id] = session.id;
+  uint64_t session_id = session.id;
+  std::string room_copy = *room_name;
+  bool posted = post_to_worker(room->worker, [this, room_copy, participant_id, display_name, session_id](Worker& w) {
+    Room* r = w.find_room(room_copy);
+    if (!r || !r->join(participant_id, display_name, session_id))
+      participant_removed(room_copy, participant_id, session_id, "join refused");
+  });
+  if (!posted) {
+    room->participants.erase(participant_id);
+    session_of_participant_.erase(participant_id);
+    session.room.clear();
+    session.participant_id.clear();
+    return send_error(ws, "overloaded", "the server is overloaded, try again", "join");
+  }
+  log_info("control", "participant joined", {{"room", *room_name}, {"participant", participant_id}});
+}
+
+void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message, bool is_publish) {
+  const char* type = is_publish ? "publish" : "subscribe_answer";
+  if (session.participant_id.empty()) return send_error(ws, "not_joined", "join a room first", type);
+  const std::string* text = string_field(message, "sdp");
+  if (!text) return send_error(ws, "bad_request", "missing string field 'sdp'", type);
+  // Parsed here, on the control thread, so a malformed offer never costs the worker anything.
+  auto parsed = sdp::parse_sdp(*text);
+  if (auto* error = std::get_if<sdp::SdpError>(&parsed))
+    return send_error(ws, "bad_request", "SDP rejected: " + error->to_string(), type);
+  RoomEntry* room = find_room(session.room);
+  if (!room) return send_error(ws, "not_found", "the room is gone", type);
+  auto description = std::make_shared<sdp::SessionDescription>(std::move(std::get<sdp::SessionDescription>(parsed)));
+  std::string room_name = session.room, participant_id = session.participant_id;
+  if (!post_to_worker(room->worker, [room_name, participant_id, description, is_publish](Worker& w) {
+        Room* r = w.find_room(room_name);
+        if (!r) return;
+        if (is_publish) r->publish(participant_id, *description);
+        else r->subscribe_answer(participant_id, *description);
+      }))
+    send_error(ws, "overloaded", "the server is overloaded, try again", type);
+}
+
+void ControlPlane::handle_leave(Session& session, const std::string& reason) {
+  if (session.participant_id.empty()) return;
+  remove_participant_everywhere(session.room, session.participant_id, reason);
+  log_info("control", "participant left", {{"room", session.room}, {"participant", session.participant_id}, {"reason", reason}});
+  session.room.clear();
+  session.participant_id.clear();
+}
+
+}  // namespace sfu

@@ -1,0 +1,84 @@
+// A participant of a room, on its room's worker: its two transports (publish, subscribe), the
+// tracks it publishes, the down-tracks it receives and the state of its subscribe negotiation.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtp/transport_cc_recorder.h"
+#include "sfu/media/down_track.h"
+#include "sfu/media/published_track.h"
+#include "sfu/sdp/sdp.h"
+#include "sfu/sdp/sdp_negotiation.h"
+
+namespace sfu {
+
+class WebRtcTransport;
+
+// One m-section of the subscribe session. Inactive slots keep their mid and are reused (JSEP).
+struct SubscriptionSlot {
+  std::string mid;
+  TrackKind kind = TrackKind::Audio;
+  PublishedTrack* source = nullptr;  // nullptr: inactive
+  std::string participant_id;
+  std::string track_id;
+  uint32_t ssrc = 0;
+  uint32_t rtx_ssrc = 0;
+  std::vector<sdp::NegotiatedCodec> codecs;        // in the subscriber's payload-type space
+  std::vector<uint8_t> publisher_payload_types;    // codecs[i] is the publisher's pt [i]
+  DownTrack* down_track = nullptr;
+};
+
+struct Participant {
+  std::string id;
+  std::string name;
+  uint64_t session_id = 0;
+  uint64_t joined_at_ms = 0;
+
+  uint64_t publish_transport_id = 0;
+  uint64_t subscribe_transport_id = 0;
+  WebRtcTransport* publish_transport = nullptr;
+  WebRtcTransport* subscribe_transport = nullptr;
+  uint32_t feedback_ssrc = 0;  // sender SSRC of the RTCP the server sends to this participant
+  std::string cname;           // the server's CNAME in this participant's subscribe session
+
+  std::vector<std::unique_ptr<PublishedTrack>> published;
+  // Transport-wide congestion control feedback for the publish connection (one sequence for
+  // all its streams); 0 = the publisher did not negotiate the extension.
+  uint8_t transport_cc_extension_id = 0;
+  rtp::TransportCcRecorder transport_cc;
+  uint64_t last_transport_cc_ms = 0;
+  std::vector<std::unique_ptr<DownTrack>> down_tracks;
+
+  // Subscribe negotiation: at most one offer outstanding; changes meanwhile fold into the next.
+  std::vector<SubscriptionSlot> slots;
+  std::optional<sdp::SessionDescription> outstanding_offer;
+  bool subscribe_dirty = false;
+  uint64_t subscribe_version = 0;
+  uint64_t subscribe_session_id = 0;
+  std::map<uint8_t, std::string> subscribe_payload_types;  // pt -> codec key, one meaning per pt (BUNDLE)
+  bool subscribe_remote_set = false;
+  bool publish_remote_set = false;
+
+  PublishedTrack* track_by_ssrc(uint32_t ssrc) {
+    for (auto& track : published)
+      if (track->ssrc() == ssrc || (track->rtx_ssrc() != 0 && track->rtx_ssrc() == ssrc)) return track.get();
+    return nullptr;
+  }
+  PublishedTrack* track_by_mid(std::string_view mid) {
+    for (auto& track : published)
+      if (track->spec().mid == mid) return track.get();
+    return nullptr;
+  }
+  DownTrack* down_track_by_ssrc(uint32_t ssrc) {
+    for (auto& down : down_tracks)
+      if (down->ssrc() == ssrc) return down.get();
+    return nullptr;
+  }
+};
+
+}  // namespace sfu

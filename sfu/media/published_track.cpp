@@ -1,0 +1,67 @@
+#include "sfu/media/published_track.h"
+
+namespace sfu {
+namespace {
+// About one second of 2.5 Mbps video in 1,200-byte packets: enough to repair losses over any
+// round trip a call survives, and allocated once per video track.
+constexpr size_t kRetransmissionPackets = 512;
+}  // namespace
+
+PublishedTrack::PublishedTrack(Participant& publisher, PublishedTrackSpec spec)
+    : publisher_(publisher),
+      spec_(std::move(spec)),
+      statistics_(spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate) {
+  if (spec_.kind == TrackKind::Video) {
+    buffer_ = std::make_unique<rtp::RetransmissionBuffer>(kRetransmissionPackets);
+    nack_ = std::make_unique<rtp::NackGenerator>();
+  }
+}
+
+const sdp::Codec* PublishedTrack::codec_for(uint8_t payload_type) const {
+  for (const auto& codec : spec_.codecs)
+    if (codec.payload_type == payload_type) return &codec;
+  return nullptr;
+}
+
+rtp::VideoCodec PublishedTrack::video_codec_for(uint8_t payload_type) const {
+  const sdp::Codec* codec = codec_for(payload_type);
+  return codec ? rtp::video_codec_from_name(codec->name) : rtp::VideoCodec::Unknown;
+}
+
+std::optional<uint8_t> PublishedTrack::media_payload_type_of_rtx(uint8_t rtx_payload_type) const {
+  if (rtx_payload_type == 0) return std::nullopt;  // 0 in the table means "no RTX"
+  for (const auto& codec : spec_.codecs)
+    if (codec.payload_type < 128 && spec_.rtx_payload_type[codec.payload_type] == rtx_payload_type)
+      return codec.payload_type;
+  return std::nullopt;
+}
+
+uint32_t PublishedTrack::clock_rate() const {
+  return spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate;
+}
+
+void PublishedTrack::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms) {
+  ++counters_.packets;
+  counters_.bytes += packet.size();
+  statistics_.on_packet(packet.sequence_number(), packet.timestamp(), now_ms, packet.size());
+  if (buffer_) buffer_->store(packet.bytes(), packet.sequence_number(), now_ms);
+  if (nack_) {
+    nack_->on_packet(packet.sequence_number(), now_ms);
+    if (nack_->keyframe_needed()) {
+      // Too much was lost to repair packet by packet: ask for a fresh keyframe instead.
+      nack_->clear_keyframe_needed();
+      keyframe_wanted_ = true;
+    }
+  }
+}
+
+bool PublishedTrack::take_keyframe_request(uint64_t now_ms) {
+  if (!keyframe_wanted_) return false;
+  if (last_keyframe_request_ms_ != 0 && now_ms - last_keyframe_request_ms_ < kKeyframeRequestIntervalMs) return false;
+  keyframe_wanted_ = false;
+  last_keyframe_request_ms_ = now_ms;
+  ++counters_.keyframe_requests_sent;
+  return true;
+}
+
+}  // namespace sfu

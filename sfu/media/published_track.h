@@ -1,0 +1,100 @@
+// A track a participant publishes, as the router receives it: its SSRCs and codecs, the state
+// of the incoming stream (reception statistics for receiver reports, losses to NACK, a buffer of
+// recent packets to answer subscribers' NACKs) and the down-tracks it fans out to.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtp/keyframe_detector.h"
+#include "rtp/nack_generator.h"
+#include "rtp/receive_statistics.h"
+#include "rtp/retransmission_buffer.h"
+#include "rtp/rtp_packet.h"
+#include "sfu/sdp/sdp.h"
+#include "sfu/media/track_kind.h"
+
+namespace sfu {
+
+class DownTrack;
+struct Participant;
+
+struct PublishedTrackSpec {
+  std::string id;   // the msid track id (unique within its participant)
+  std::string mid;  // in the publisher's session
+  TrackKind kind = TrackKind::Audio;
+  uint32_t ssrc = 0;      // 0 = learn from the first packet carrying this mid (simulcast, no a=ssrc)
+  uint32_t rtx_ssrc = 0;  // 0 = none announced
+  std::vector<sdp::Codec> codecs;  // media codecs, the publisher's payload types, preferred first
+  std::array<uint8_t, 128> rtx_payload_type{};  // media pt -> its rtx pt (0 = none)
+  ExtensionIds extensions;
+};
+
+struct PublishedTrackCounters {
+  uint64_t packets = 0, bytes = 0, rtx_packets = 0, keyframe_requests_sent = 0, nacks_sent = 0;
+};
+
+class PublishedTrack {
+ public:
+  static constexpr uint64_t kKeyframeRequestIntervalMs = 500;
+
+  PublishedTrack(Participant& publisher, PublishedTrackSpec spec);
+
+  Participant& publisher() { return publisher_; }
+  const PublishedTrackSpec& spec() const { return spec_; }
+  const std::string& id() const { return spec_.id; }
+  TrackKind kind() const { return spec_.kind; }
+  uint32_t ssrc() const { return spec_.ssrc; }
+  uint32_t rtx_ssrc() const { return spec_.rtx_ssrc; }
+  void learn_ssrc(uint32_t ssrc) { spec_.ssrc = ssrc; }
+  void learn_rtx_ssrc(uint32_t ssrc) { spec_.rtx_ssrc = ssrc; }
+  const sdp::Codec* codec_for(uint8_t payload_type) const;
+  rtp::VideoCodec video_codec_for(uint8_t payload_type) const;
+  uint32_t clock_rate() const;
+  // The media payload type a publisher's RTX payload type repairs (RFC 4588 apt), if any.
+  std::optional<uint8_t> media_payload_type_of_rtx(uint8_t rtx_payload_type) const;
+
+  // Packet path: account for one media packet (already restored from RTX when it came as RTX).
+  void on_packet(const rtp::RtpPacket& packet, uint64_t now_ms);
+  std::optional<ByteSpan> stored_packet(uint16_t seq, uint64_t now_ms) {
+    return buffer_ ? buffer_->get(seq, now_ms) : std::nullopt;
+  }
+
+  // Keyframe requests from any number of subscribers collapse into one per interval.
+  bool take_keyframe_request(uint64_t now_ms);
+  void request_keyframe() { keyframe_wanted_ = true; }
+  bool keyframe_wanted() const { return keyframe_wanted_; }
+
+  rtp::ReceiveStatistics& statistics() { return statistics_; }
+  rtp::NackGenerator* nack_generator() { return nack_.get(); }
+  PublishedTrackCounters& counters() { return counters_; }
+  const PublishedTrackCounters& counters() const { return counters_; }
+
+  // The last sender report of this stream: subscribers get it rewritten into their own spaces.
+  struct SenderClock {
+    uint64_t ntp = 0;
+    uint32_t rtp_timestamp = 0;
+    bool valid = false;
+  };
+  SenderClock& sender_clock() { return sender_clock_; }
+
+  std::vector<DownTrack*>& down_tracks() { return down_tracks_; }
+
+ private:
+  Participant& publisher_;
+  PublishedTrackSpec spec_;
+  rtp::ReceiveStatistics statistics_;
+  std::unique_ptr<rtp::RetransmissionBuffer> buffer_;  // video only
+  std::unique_ptr<rtp::NackGenerator> nack_;           // video only
+  PublishedTrackCounters counters_;
+  SenderClock sender_clock_;
+  bool keyframe_wanted_ = false;
+  uint64_t last_keyframe_request_ms_ = 0;
+  std::vector<DownTrack*> down_tracks_;
+};
+
+}  // namespace sfu

@@ -1,0 +1,451 @@
+#include "sfu/media/room.h"
+
+#include "base/random.h"
+
+#include <algorithm>
+
+#include "dtls/dtls_certificate.h"
+#include "base/logger.h"
+#include "sfu/media/worker.h"
+
+namespace sfu {
+namespace {
+
+constexpr uint64_t kFastTimerMs = 20;
+constexpr uint64_t kReportIntervalMs = 1000;
+
+// Identifies a codec configuration; within one BUNDLE group a payload type may carry one only.
+std::string codec_key(const sdp::Codec& codec) {
+  std::string key = codec.name + "/" + std::to_string(codec.clock_rate) + "/" + std::to_string(codec.channels);
+  std::vector<std::string> params;
+  for (const auto& p : codec.fmtp) params.push_back(p.key + "=" + p.value);
+  std::sort(params.begin(), params.end());
+  for (const auto& p : params) key += ";" + p;
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+// A payload type for `key` in a subscriber's session: the publisher's own when it is free or
+// already means the same codec, else the first free dynamic one.
+uint8_t allocate_payload_type(std::map<uint8_t, std::string>& used, uint8_t preferred, const std::string& key) {
+  for (const auto& [pt, existing] : used)
+    if (existing == key) return pt;
+  auto take = [&](uint8_t pt) {
+    used[pt] = key;
+    return pt;
+  };
+  if (!used.count(preferred)) return take(preferred);
+  for (int pt = 96; pt <= 127; ++pt)
+    if (!used.count(static_cast<uint8_t>(pt))) return take(static_cast<uint8_t>(pt));
+  for (int pt = 35; pt <= 63; ++pt)
+    if (!used.count(static_cast<uint8_t>(pt))) return take(static_cast<uint8_t>(pt));
+  return 0xFF;
+}
+
+ExtensionIds extension_ids_of(const std::vector<sdp::Extmap>& extmaps) {
+  ExtensionIds ids;
+  for (const auto& e : extmaps) {
+    if (e.id > 255) continue;
+    auto id = static_cast<uint8_t>(e.id);
+    if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid") ids.mid = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id") ids.rid = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id") ids.repaired_rid = id;
+    else if (e.uri == "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time") ids.abs_send_time = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:ssrc-audio-level") ids.audio_level = id;
+    else if (e.uri == "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01") ids.transport_cc = id;
+  }
+  return ids;
+}
+
+PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
+  PublishedTrackSpec spec;
+  spec.mid = negotiated.mid;
+  spec.id = negotiated.track_id.empty() ? "track-" + negotiated.mid : negotiated.track_id;
+  spec.kind = negotiated.kind == sdp::MediaKind::kVideo ? TrackKind::Video : TrackKind::Audio;
+  // Simulcast: the server forwards one layer (the first announced); layer switching is future work.
+  spec.ssrc = negotiated.ssrcs.empty() ? 0 : negotiated.ssrcs.front();
+  spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
+  for (const auto& c : negotiated.codecs) {
+    spec.codecs.push_back(c.codec);
+    if (c.rtx_payload_type && c.codec.payload_type < 128) spec.rtx_payload_type[c.codec.payload_type] = *c.rtx_payload_type;
+  }
+  spec.extensions = extension_ids_of(negotiated.extensions);
+  return spec;
+}
+
+// The header extensions the server offers subscribers, with its own ids (kSubscriberExtensionIds).
+std::vector<sdp::Extmap> subscriber_extensions(TrackKind kind) {
+  std::vector<sdp::Extmap> extensions;
+  if (kind == TrackKind::Audio) {
+    sdp::Extmap level;
+    level.id = kSubscriberExtensionIds.audio_level;
+    level.uri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+    extensions.push_back(level);
+  }
+  sdp::Extmap abs;
+  abs.id = kSubscriberExtensionIds.abs_send_time;
+  abs.uri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+  extensions.push_back(abs);
+  return extensions;
+}
+
+}  // namespace
+
+Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters& counters, RoomLimits limits)
+    : name_(std::move(name)),
+      worker_(worker),
+      events_(events),
+      limits_(limits),
+      router_(worker.drop_counters_for_rooms(), counters),
+      timer_(worker.loop(), [this] { on_timer(); }) {
+  timer_.start(kFastTimerMs, kFastTimerMs);
+}
+
+Room::~Room() { close("room closed"); }
+
+void Room::send(const Participant& participant, const nlohmann::json& message) {
+  events_.send_to_session(participant.session_id, message.dump());
+}
+
+void Room::broadcast(const nlohmann::json& message, const std::string& except_id) {
+  std::string text = message.dump();
+  for (const auto& [id, participant] : participants_)
+    if (id != except_id) events_.send_to_session(participant->session_id, text);
+}
+
+void Room::send_error(const Participant& participant, const std::string& code, const std::string& message,
+                      const std::string& request_type) {
+  nlohmann::json error = {{"type", "error"}, {"code", code}, {"message", message}};
+  if (!request_type.empty()) error["request_type"] = request_type;
+  send(participant, error);
+}
+
+nlohmann::json Room::participant_summary(const Participant& participant) const {
+  nlohmann::json tracks = nlohmann::json::array();
+  for (const auto& track : participant.published) tracks.push_back({{"id", track->id()}, {"kind", to_string(track->kind())}});
+  return {{"id", participant.id}, {"name", participant.name}, {"tracks", tracks}};
+}
+
+bool Room::join(const std::string& participant_id, const std::string& display_name, uint64_t session_id) {
+  if (participants_.size() >= limits_.max_participants) {
+    events_.send_to_session(session_id,
+                            nlohmann::json{{"type", "error"}, {"code", "room_full"}, {"message", "room '" + name_ + "' is full"}, {"request_type", "join"}}.dump());
+    return false;
+  }
+  auto participant = std::make_unique<Participant>();
+  Participant& p = *participant;
+  p.id = participant_id;
+  p.name = display_name;
+  p.session_id = session_id;
+  p.joined_at_ms = worker_.now_ms();
+  p.feedback_ssrc = random_nonzero_u32();
+  p.cname = random_string(16, kIdCharacters);
+  p.subscribe_session_id = random_value<uint64_t>() & 0x7FFFFFFFFFFFFFFFull;  // SDP o= session ids must fit a signed 64-bit
+  WebRtcTransport& publish = worker_.create_transport(*this);
+  WebRtcTransport& subscribe = worker_.create_transport(*this);
+  publish.set_context(&p);
+  subscribe.set_context(&p);
+  p.publish_transport = &publish;
+  p.subscribe_transport = &subscribe;
+  p.publish_transport_id = publish.id();
+  p.subscribe_transport_id = subscribe.id();
+
+  nlohmann::json others = nlohmann::json::array();
+  for (const auto& [id, other] : participants_) others.push_back(participant_summary(*other));
+  participants_[participant_id] = std::move(participant);
+  send(p, {{"type", "joined"}, {"room", name_}, {"participant_id", participant_id}, {"participants", others}});
+  broadcast({{"type", "participant_joined"}, {"participant", {{"id", participant_id}, {"name", display_name}}}}, participant_id);
+  update_subscriptions(p);
+  return true;
+}
+
+sdp::LocalTransport local_transport_of(const WebRtcTransport& transport, const std::string& announced_ip) {
+  sdp::LocalTransport local;
+  local.ice_ufrag = transport.ice_ufrag();
+  local.ice_pwd = transport.ice_pwd();
+  local.fingerprint = transport.dtls_fingerprint();
+  local.candidates.push_back(sdp::make_host_candidate(announced_ip, transport.local_address().port()));
+  return local;
+}
+
+void Room::publish(const std::string& participant_id, const sdp::SessionDescription& offer) {
+  auto it = participants_.find(participant_id);
+  if (it == participants_.end() || !it->second->publish_transport) return;
+  Participant& p = *it->second;
+  sdp::NegotiationOptions options;
+  options.answer_session_id = p.subscribe_session_id + 1;
+  options.answer_session_version = ++p.subscribe_version;
+  auto negotiated = sdp::negotiate_publish(offer, local_transport_of(*p.publish_transport, worker_.announced_ip()), options);
+  if (auto* error = std::get_if<sdp::SdpError>(&negotiated))
+    return send_error(p, "bad_request", "publish offer rejected: " + error->to_string(), "publish");
+  auto& result = std::get<sdp::PublishResult>(negotiated);
+  if (result.tracks.size() > limits_.max_tracks_per_participant)
+    return send_error(p, "too_many_tracks",
+                      "at most " + std::to_string(limits_.max_tracks_per_participant) + " tracks per participant", "publish");
+  if (!p.publish_remote_set) {
+    p.publish_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
+                                               result.remote.fingerprint_algorithm, result.remote.fingerprint);
+    p.publish_remote_set = true;
+  }
+  // Tracks whose m-section no longer sends are unpublished; new ones published.
+  std::vector<PublishedTrack*> gone;
+  for (auto& track : p.published) {
+    bool kept = std::any_of(result.tracks.begin(), result.tracks.end(),
+                            [&](const sdp::PublishedTrackSpec& t) { return t.mid == track->spec().mid; });
+    if (!kept) gone.push_back(track.get());
+  }
+  for (PublishedTrack* track : gone) remove_published_track(p, *track);
+  std::vector<PublishedTrack*> added;
+  for (const auto& negotiated_track : result.tracks) {
+    if (p.track_by_mid(negotiated_track.mid)) continue;
+    PublishedTrackSpec spec = to_track_spec(negotiated_track);
+    for (const auto& existing : p.published)
+      if (existing->id() == spec.id) spec.id += "-" + spec.mid;  // track ids stay unique per participant
+    p.published.push_back(std::make_unique<PublishedTrack>(p, std::move(spec)));
+    added.push_back(p.published.back().get());
+  }
+  p.transport_cc_extension_id = 0;
+  for (const auto& track : p.published)
+    if (track->spec().extensions.transport_cc != 0) p.transport_cc_extension_id = track->spec().extensions.transport_cc;
+  p.transport_cc_extension_id = 0;
+  for (const auto& track : p.published)
+    if (track->spec().extensions.transport_cc != 0) p.transport_cc_extension_id = track->spec().extensions.transport_cc;
+  send(p, {{"type", "publish_answer"}, {"sdp", sdp::write_sdp(result.answer)}});
+  for (PublishedTrack* track : added)
+    broadcast({{"type", "track_published"}, {"participant_id", p.id},
+               {"track", {{"id", track->id()}, {"kind", to_string(track->kind())}}}},
+              p.id);
+  for (auto& [id, other] : participants_)
+    if (id != participant_id) update_subscriptions(*other);
+}
+
+void Room::remove_published_track(Participant& publisher, PublishedTrack& track) {
+  std::string track_id = track.id();
+  for (DownTrack* down : track.down_tracks()) {
+    Participant& subscriber = down->subscriber();
+    for (auto& slot : subscriber.slots) {
+      if (slot.down_track != down) continue;
+      slot.source = nullptr;
+      slot.down_track = nullptr;
+      subscriber.subscribe_dirty = true;
+    }
+    std::erase_if(subscriber.down_tracks, [down](const auto& d) { return d.get() == down; });
+  }
+  std::erase_if(publisher.published, [&track](const auto& t) { return t.get() == &track; });
+  broadcast({{"type", "track_unpublished"}, {"participant_id", publisher.id}, {"track_id", track_id}}, publisher.id);
+}
+
+void Room::update_subscriptions(Participant& subscriber) {
+  for (auto& [id, publisher] : participants_) {
+    if (id == subscriber.id) continue;
+    for (auto& track : publisher->published) {
+      bool present = std::any_of(subscriber.slots.begin(), subscriber.slots.end(),
+                                 [&](const SubscriptionSlot& s) { return s.source == track.get(); });
+      if (present) continue;
+      TrackKind kind = track->kind();
+      SubscriptionSlot* slot = nullptr;
+      for (auto& s : subscriber.slots)
+        if (!s.source && s.kind == kind) slot = &s;
+      if (!slot) {
+        // Inactive m-sections are never rejected (see build_subscribe_offer), so a reused one
+        // keeps its mid; only a new one gets a new mid.
+        subscriber.slots.emplace_back();
+        slot = &subscriber.slots.back();
+        slot->mid = std::to_string(next_mid_++);
+      }
+      slot->kind = kind;
+      slot->source = track.get();
+      slot->participant_id = publisher->id;
+      slot->track_id = track->id();
+      slot->ssrc = random_nonzero_u32();
+      slot->codecs.clear();
+      slot->publisher_payload_types.clear();
+      bool any_rtx = false;
+      for (const auto& codec : track->spec().codecs) {
+        sdp::NegotiatedCodec offered;
+        offered.codec = codec;
+        offered.codec.payload_type = allocate_payload_type(subscriber.subscribe_payload_types, codec.payload_type, codec_key(codec));
+        if (offered.codec.payload_type == 0xFF) continue;
+        uint8_t publisher_rtx = codec.payload_type < 128 ? track->spec().rtx_payload_type[codec.payload_type] : 0;
+        if (publisher_rtx != 0) {
+          offered.rtx_payload_type = allocate_payload_type(subscriber.subscribe_payload_types, publisher_rtx,
+                                                           "rtx/" + codec_key(offered.codec) + "/" + std::to_string(offered.codec.payload_type));
+          if (*offered.rtx_payload_type == 0xFF) offered.rtx_payload_type.reset();
+          any_rtx = any_rtx || offered.rtx_payload_type.has_value();
+        }
+        slot->codecs.push_back(std::move(offered));
+        slot->publisher_payload_types.push_back(codec.payload_type);
+      }
+      slot->rtx_ssrc = any_rtx ? random_nonzero_u32() : 0;
+      auto down = std::make_unique<DownTrack>(*track, subscriber, slot->mid, slot->ssrc, slot->rtx_ssrc);
+      slot->down_track = down.get();
+      track->down_tracks().push_back(down.get());
+      subscriber.down_tracks.push_back(std::move(down));
+      subscriber.subscribe_dirty = true;
+    }
+  }
+  if (subscriber.subscribe_dirty && !subscriber.outstanding_offer) send_subscribe_offer(subscriber);
+}
+
+void Room::send_subscribe_offer(Participant& subscriber) {
+  if (!subscriber.subscribe_transport) return;
+  std::vector<sdp::SubscribeSlot> slots;
+  for (const auto& slot : subscriber.slots) {
+    sdp::SubscribeSlot s;
+    s.mid = slot.mid;
+    s.kind = slot.kind == TrackKind::Video ? sdp::MediaKind::kVideo : sdp::MediaKind::kAudio;
+    s.active = slot.source != nullptr;
+    s.participant_id = slot.participant_id;
+    s.track_id = slot.track_id;
+    s.ssrc = slot.ssrc;
+    s.rtx_ssrc = slot.rtx_ssrc;
+    s.cname = subscriber.cname;
+    s.codecs = slot.codecs;
+    s.extensions = subscriber_extensions(slot.kind);
+    slots.push_back(std::move(s));
+  }
+  auto offer = sdp::build_subscribe_offer(slots, local_transport_of(*subscriber.subscribe_transport, worker_.announced_ip()),
+                                          subscriber.subscribe_session_id, ++subscriber.subscribe_version);
+  send(subscriber, {{"type", "subscribe_offer"}, {"sdp", sdp::write_sdp(offer)}});
+  subscriber.outstanding_offer = std::move(offer);
+  subscriber.subscribe_dirty = false;
+}
+
+void Room::subscribe_answer(const std::string& participant_id, const sdp::SessionDescription& answer) {
+  auto it = participants_.find(participant_id);
+  if (it == participants_.end()) return;
+  Participant& p = *it->second;
+  if (!p.outstanding_offer) return send_error(p, "bad_request", "no subscribe offer is outstanding", "subscribe_answer");
+  auto applied = sdp::apply_subscribe_answer(*p.outstanding_offer, answer);
+  if (auto* error = std::get_if<sdp::SdpError>(&applied))
+    return send_error(p, "bad_request", "subscribe answer rejected: " + error->to_string(), "subscribe_answer");
+  auto& result = std::get<sdp::SubscribeAnswerResult>(applied);
+  if (!p.subscribe_remote_set && p.subscribe_transport) {
+    p.subscribe_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
+                                                 result.remote.fingerprint_algorithm, result.remote.fingerprint);
+    p.subscribe_remote_set = true;
+  }
+  uint64_t now = worker_.now_ms();
+  for (const auto& state : result.tracks) {
+    auto slot = std::find_if(p.slots.begin(), p.slots.end(), [&](const SubscriptionSlot& s) { return s.mid == state.mid; });
+    if (slot == p.slots.end() || !slot->down_track) continue;
+    DownTrack& down = *slot->down_track;
+    if (!state.receivable) {
+      down.set_active(false);
+      continue;
+    }
+    for (const auto& accepted : state.codecs) {
+      for (size_t i = 0; i < slot->codecs.size(); ++i) {
+        if (slot->codecs[i].codec.payload_type != accepted.codec.payload_type) continue;
+        down.map_payload_type(slot->publisher_payload_types[i], accepted.codec.payload_type,
+                              accepted.rtx_payload_type.value_or(0));
+      }
+    }
+    const ExtensionIds& source_ids = down.source().spec().extensions;
+    for (const auto& extension : state.extensions) {
+      if (extension.id == kSubscriberExtensionIds.audio_level && source_ids.audio_level)
+        down.map_extension(source_ids.audio_level, kSubscriberExtensionIds.audio_level);
+      if (extension.id == kSubscriberExtensionIds.abs_send_time && source_ids.abs_send_time)
+        down.map_extension(source_ids.abs_send_time, kSubscriberExtensionIds.abs_send_time);
+    }
+    down.set_active(true);
+    if (down.source().kind() == TrackKind::Video) router_.request_keyframe(down.source(), now);
+  }
+  p.outstanding_offer.reset();
+  if (p.subscribe_dirty) send_subscribe_offer(p);
+  worker_.flush_sends();
+}
+
+void Room::leave(const std::string& participant_id, const std::string& reason) {
+  remove_participant(participant_id, reason, false);
+}
+
+void Room::remove_participant(const std::string& id_ref, const std::string& reason_ref, bool tell_control) {
+  // Copies: callers pass strings owned by the participant, which is freed below.
+  const std::string participant_id = id_ref;
+  const std::string reason = reason_ref;
+  auto it = participants_.find(participant_id);
+  if (it == participants_.end()) return;
+  Participant& p = *it->second;
+  while (!p.published.empty()) remove_published_track(p, *p.published.back());
+  for (auto& down : p.down_tracks) std::erase(down->source().down_tracks(), down.get());
+  p.down_tracks.clear();
+  for (uint64_t transport_id : {p.publish_transport_id, p.subscribe_transport_id}) {
+    if (WebRtcTransport* t = worker_.find_transport(transport_id)) t->set_context(nullptr);
+    worker_.destroy_transport(transport_id);
+  }
+  p.publish_transport = nullptr;
+  p.subscribe_transport = nullptr;
+  uint64_t session_id = p.session_id;
+  participants_.erase(it);
+  broadcast({{"type", "participant_left"}, {"participant_id", participant_id}}, participant_id);
+  if (tell_control) events_.participant_removed(name_, participant_id, session_id, reason);
+  for (auto& [id, other] : participants_)
+    if (other->subscribe_dirty && !other->outstanding_offer) send_subscribe_offer(*other);
+  log_debug("room", "participant removed", {{"room", name_}, {"participant", participant_id}, {"reason", reason}});
+}
+
+void Room::close(const std::string& reason) {
+  std::vector<std::string> ids;
+  for (const auto& [id, participant] : participants_) ids.push_back(id);
+  for (const auto& id : ids) remove_participant(id, reason, false);
+  timer_.stop();
+}
+
+nlohmann::json Room::describe() const {
+  nlohmann::json participants = nlohmann::json::array();
+  for (const auto& [id, p] : participants_) {
+    nlohmann::json tracks = nlohmann::json::array();
+    for (const auto& track : p->published)
+      tracks.push_back({{"id", track->id()}, {"kind", to_string(track->kind())},
+                        {"packets", track->counters().packets}, {"bytes", track->counters().bytes},
+                        {"subscribers", track->down_tracks().size()}});
+    participants.push_back({{"id", id}, {"name", p->name}, {"tracks", tracks}});
+  }
+  return {{"name", name_}, {"participants", participants}};
+}
+
+void Room::on_transport_connected(WebRtcTransport& transport) {
+  auto* p = static_cast<Participant*>(transport.context());
+  if (!p || &transport != p->subscribe_transport) return;
+  // A subscriber's decoder needs a keyframe to start: ask the publishers of its video now.
+  uint64_t now = worker_.now_ms();
+  for (auto& down : p->down_tracks)
+    if (down->source().kind() == TrackKind::Video) router_.request_keyframe(down->source(), now);
+}
+
+void Room::on_transport_closed(WebRtcTransport& transport, std::string_view reason) {
+  auto* p = static_cast<Participant*>(transport.context());
+  if (!p) return;
+  std::string why = (&transport == p->publish_transport ? "publish connection: " : "subscribe connection: ") + std::string(reason);
+  remove_participant(p->id, why, true);
+}
+
+void Room::on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) {
+  auto* p = static_cast<Participant*>(transport.context());
+  if (!p || &transport != p->publish_transport) {
+    worker_.drop_counters_for_rooms().count(DropReason::NoRoute);
+    return;
+  }
+  router_.on_publisher_rtp(*p, data, size, worker_.now_ms());
+}
+
+void Room::on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) {
+  auto* p = static_cast<Participant*>(transport.context());
+  if (!p) return;
+  if (&transport == p->publish_transport) router_.on_publisher_rtcp(*p, data, size, worker_.now_ms());
+  else router_.on_subscriber_rtcp(*p, data, size, worker_.now_ms());
+}
+
+void Room::on_timer() {
+  uint64_t now = worker_.now_ms();
+  bool report = now - last_report_ms_ >= kReportIntervalMs;
+  if (report) last_report_ms_ = now;
+  for (auto& [id, p] : participants_) {
+    router_.on_fast_timer(*p, now);
+    if (report) router_.send_receiver_reports(*p, now);
+  }
+  worker_.flush_sends();
+}
+
+}  // namespace sfu

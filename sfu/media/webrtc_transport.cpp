@@ -1,0 +1,232 @@
+#include "sfu/media/webrtc_transport.h"
+
+#include "base/random.h"
+
+#include <algorithm>
+
+#include "dtls/dtls_certificate.h"
+
+namespace sfu {
+namespace {
+
+constexpr size_t kMaxValidatedAddresses = 8;
+
+DropReason drop_reason_of(rtp::SrtpError error) {
+  switch (error) {
+    case rtp::SrtpError::AuthFail: return DropReason::SrtpAuthFailed;
+    case rtp::SrtpError::ReplayOld:
+    case rtp::SrtpError::ReplayFail: return DropReason::SrtpReplay;
+    default: return DropReason::SrtpOther;
+  }
+}
+
+}  // namespace
+
+WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& socket,
+                                 std::shared_ptr<dtls::DtlsCertificate> certificate, Host& host,
+                                 Observer& observer, Options options)
+    : id_(id),
+      loop_(loop),
+      socket_(socket),
+      host_(host),
+      observer_(observer),
+      options_(options),
+      // 8 ufrag characters give 48 random bits (RFC 8445 asks for at least 24), 24 pwd characters
+      // give 144 (at least 128).
+      ice_ufrag_(random_string(8, kIceCharacters)),
+      ice_pwd_(random_string(24, kIceCharacters)),
+      ice_(ice_ufrag_, ice_pwd_),
+      certificate_(std::move(certificate)),
+      dtls_timer_(loop, [this] {
+        if (dtls_) dtls_->handle_timeout(uv_now(loop_));
+        arm_dtls_timer();
+        socket_.flush();
+      }) {
+  ice_.set_consent_timeout_ms(options_.consent_timeout_ms);
+  dtls::DtlsCallbacks callbacks;
+  callbacks.send = [this](ByteSpan record) {
+    if (remote_address_) socket_.send(record, *remote_address_);
+  };
+  callbacks.on_connected = [this](const dtls::SrtpKeys& keys) { on_dtls_connected(keys); };
+  callbacks.on_failed = [this](std::string_view reason) { fail(std::string("dtls: ") + std::string(reason)); };
+  callbacks.on_application_data = [](ByteSpan) {};
+  dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, dtls::DtlsRole::Server, std::move(callbacks));
+  dtls_->set_handshake_timeout_ms(options_.dtls_handshake_timeout_ms);
+  dtls_->start(uv_now(loop_));
+}
+
+WebRtcTransport::~WebRtcTransport() = default;
+
+const std::string& WebRtcTransport::dtls_fingerprint() const { return certificate_->fingerprint_sha256(); }
+
+void WebRtcTransport::update_remote_address() {
+  // The nominated pair; before nomination, where the checks came from (a DTLS ClientHello may
+  // race USE-CANDIDATE). Cached: the packet path reads it for every packet it sends.
+  if (auto selected = ice_.selected_address()) remote_address_ = selected;
+  else if (!validated_.empty()) remote_address_ = validated_.back();
+  else remote_address_.reset();
+}
+
+void WebRtcTransport::set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
+                                            const std::string& fingerprint_algorithm,
+                                            const std::string& fingerprint) {
+  ice_.set_remote_credentials(ice_ufrag, ice_pwd);
+  remote_set_ms_ = uv_now(loop_);
+  dtls_->set_remote_fingerprint(fingerprint_algorithm, fingerprint);
+  auto early = std::move(early_dtls_);
+  early_dtls_.clear();
+  for (const auto& datagram : early) dtls_->handle_packet(ByteSpan(datagram), uv_now(loop_));
+  if (!early.empty()) {
+    arm_dtls_timer();
+    socket_.flush();
+  }
+}
+
+void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms) {
+  if (state_ == State::Closed) {
+    count_drop(DropReason::TransportClosed);
+    return;
+  }
+  auto result = ice_.handle_stun(ByteSpan(datagram.data, datagram.size), datagram.from, now_ms,
+                                 MutableByteSpan(stun_response_));
+  if (result.response_length > 0) socket_.send(ByteSpan(stun_response_.data(), result.response_length), datagram.from);
+  using Outcome = ice::IceLiteAgent::Outcome;
+  if (result.outcome != Outcome::BindingSuccess && result.outcome != Outcome::Nominated) {
+    switch (result.outcome) {
+      case Outcome::MalformedStun: count_drop(DropReason::StunMalformed); break;
+      case Outcome::NotBindingRequest:
+      case Outcome::IgnoredIndication:
+      case Outcome::IgnoredResponse: count_drop(DropReason::StunNotRequest); break;
+      default: count_drop(DropReason::StunRejected); break;
+    }
+    return;
+  }
+  if (std::find(validated_.begin(), validated_.end(), datagram.from) == validated_.end()) {
+    // Oldest first out: a peer that keeps moving (mobile networks) never grows this.
+    if (validated_.size() == kMaxValidatedAddresses) validated_.erase(validated_.begin());
+    validated_.push_back(datagram.from);
+    host_.on_address_validated(*this, datagram.from);
+  }
+  update_remote_address();
+  if (state_ == State::New) state_ = State::IceConnected;
+}
+
+void WebRtcTransport::handle_dtls(const net::UdpSocket::Datagram& datagram, uint64_t now_ms) {
+  if (state_ == State::Closed) {
+    count_drop(DropReason::TransportClosed);
+    return;
+  }
+  if (!remote_set_ms_) {
+    if (early_dtls_.size() < kMaxEarlyDtlsDatagrams) early_dtls_.emplace_back(datagram.data, datagram.data + datagram.size);
+    else count_drop(DropReason::DtlsFailed);
+    return;
+  }
+  dtls_->handle_packet(ByteSpan(datagram.data, datagram.size), now_ms);
+  arm_dtls_timer();
+}
+
+void WebRtcTransport::arm_dtls_timer() {
+  if (!dtls_ || state_ == State::Closed) return;
+  auto deadline = dtls_->next_timeout_ms();
+  if (!deadline) {
+    dtls_timer_.stop();
+    return;
+  }
+  uint64_t now = uv_now(loop_);
+  dtls_timer_.start(*deadline > now ? *deadline - now : 0);
+}
+
+void WebRtcTransport::on_dtls_connected(const dtls::SrtpKeys& keys) {
+  std::string error;
+  srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt, rtp::SrtpSession::Direction::Inbound, &error);
+  srtp_out_ =
+      rtp::SrtpSession::create(keys.profile, keys.local_key_salt, rtp::SrtpSession::Direction::Outbound, &error);
+  if (!srtp_in_ || !srtp_out_) {
+    fail("srtp: " + error);
+    return;
+  }
+  state_ = State::DtlsConnected;
+  observer_.on_transport_connected(*this);
+}
+
+void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool is_rtcp) {
+  if (state_ != State::DtlsConnected || !srtp_in_) {
+    count_drop(state_ == State::Closed ? DropReason::TransportClosed : DropReason::SrtpBeforeDtls);
+    return;
+  }
+  size_t size = datagram.size;
+  rtp::SrtpError error = is_rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size)
+                                 : srtp_in_->unprotect_rtp(datagram.data, size);
+  if (error != rtp::SrtpError::Ok) {
+    count_drop(drop_reason_of(error));
+    return;
+  }
+  if (is_rtcp) {
+    ++counters_.rtcp_packets_in;
+    observer_.on_rtcp(*this, datagram.data, size);
+  } else {
+    ++counters_.rtp_packets_in;
+    counters_.rtp_bytes_in += size;
+    observer_.on_rtp(*this, datagram.data, size);
+  }
+}
+
+bool WebRtcTransport::commit_rtp(MutableByteSpan slot, size_t size) {
+  if (state_ != State::DtlsConnected || !srtp_out_ || !remote_address_) return false;
+  if (srtp_out_->protect_rtp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
+  socket_.commit_send(size, *remote_address_);
+  ++counters_.rtp_packets_out;
+  counters_.rtp_bytes_out += size;
+  return true;
+}
+
+bool WebRtcTransport::commit_rtcp(MutableByteSpan slot, size_t size) {
+  if (state_ != State::DtlsConnected || !srtp_out_ || !remote_address_) return false;
+  if (srtp_out_->protect_rtcp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
+  socket_.commit_send(size, *remote_address_);
+  ++counters_.rtcp_packets_out;
+  return true;
+}
+
+bool WebRtcTransport::send_rtcp(ByteSpan packet) {
+  MutableByteSpan slot = acquire_send();
+  if (packet.size() > slot.size()) return false;
+  std::copy(packet.begin(), packet.end(), slot.begin());
+  return commit_rtcp(slot, packet.size());
+}
+
+bool WebRtcTransport::on_tick(uint64_t now_ms) {
+  if (state_ == State::Closed) return false;
+  // Consent (RFC 7675): checks must keep arriving once ICE is up; before that the DTLS handshake
+  // timeout or the owner's join timeout bounds the wait.
+  if (state_ != State::New && ice_.consent_expired(now_ms)) {
+    fail("ice consent expired");
+    return false;
+  }
+  // A connection the peer was told about (remote parameters set) must start within the timeout;
+  // one not negotiated yet (a receive-only participant's publish side) may idle.
+  if (state_ == State::New && remote_set_ms_ && now_ms - *remote_set_ms_ > options_.consent_timeout_ms) {
+    fail("no ice check received");
+    return false;
+  }
+  return true;
+}
+
+void WebRtcTransport::fail(std::string_view reason) {
+  if (state_ == State::Closed) return;
+  std::string why(reason);
+  close(why);
+  host_.on_transport_failed(*this, why);
+  observer_.on_transport_closed(*this, why);
+}
+
+void WebRtcTransport::close(std::string_view) {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  dtls_timer_.stop();
+  if (dtls_ && dtls_->state() == dtls::DtlsState::Connected) dtls_->close();
+  srtp_in_.reset();
+  srtp_out_.reset();
+}
+
+}  // namespace sfu

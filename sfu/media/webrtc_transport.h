@@ -1,0 +1,134 @@
+// One WebRTC connection as the server sees it: an ICE-lite agent, a DTLS server and a pair of SRTP
+// sessions, bundled on one 5-tuple of its worker's UDP socket. It decrypts what arrives and hands
+// RTP/RTCP to its observer (the router); it encrypts what the router sends back out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/socket_address.h"
+#include "dtls/dtls_transport.h"
+#include "ice/ice_lite_agent.h"
+#include "net/udp_socket.h"
+#include "rtp/srtp_session.h"
+#include "sfu/media/drop_reason.h"
+#include "base/uv_timer.h"
+
+namespace sfu {
+
+struct TransportCounters {
+  uint64_t rtp_packets_in = 0, rtp_bytes_in = 0, rtcp_packets_in = 0;
+  uint64_t rtp_packets_out = 0, rtp_bytes_out = 0, rtcp_packets_out = 0;
+};
+
+class WebRtcTransport {
+ public:
+  enum class State { New, IceConnected, DtlsConnected, Closed };
+
+  // The worker: keeps the 5-tuple table and the drop counters.
+  class Host {
+   public:
+    virtual ~Host() = default;
+    virtual void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) = 0;
+    virtual void on_transport_failed(WebRtcTransport& transport, std::string_view reason) = 0;
+    virtual DropCounters& drop_counters() = 0;
+  };
+
+  // The user of the media: the router. Packets are decrypted in place and valid until return.
+  class Observer {
+   public:
+    virtual ~Observer() = default;
+    virtual void on_transport_connected(WebRtcTransport& transport) = 0;
+    virtual void on_transport_closed(WebRtcTransport& transport, std::string_view reason) = 0;
+    virtual void on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) = 0;
+    virtual void on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) = 0;
+  };
+
+  struct Options {
+    uint64_t consent_timeout_ms = 30000;
+    uint64_t dtls_handshake_timeout_ms = 30000;
+  };
+
+  WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& socket,
+                  std::shared_ptr<dtls::DtlsCertificate> certificate, Host& host, Observer& observer,
+                  Options options);
+  ~WebRtcTransport();
+  WebRtcTransport(const WebRtcTransport&) = delete;
+  WebRtcTransport& operator=(const WebRtcTransport&) = delete;
+
+  uint64_t id() const { return id_; }
+  const std::string& ice_ufrag() const { return ice_ufrag_; }
+  const std::string& ice_pwd() const { return ice_pwd_; }
+  const std::string& dtls_fingerprint() const;
+  const SocketAddress& local_address() const { return socket_.local_address(); }
+  State state() const { return state_; }
+  const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
+  const std::optional<SocketAddress>& remote_address() const { return remote_address_; }
+  const TransportCounters& counters() const { return counters_; }
+  // For the observer: finds its own object for this transport without a table lookup per packet.
+  void set_context(void* context) { context_ = context; }
+  void* context() const { return context_; }
+
+  // From the peer's SDP: ICE credentials and the DTLS certificate fingerprint ("sha-256").
+  void set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
+                             const std::string& fingerprint_algorithm, const std::string& fingerprint);
+
+  // Datagrams routed here by the worker (already classified, RFC 7983).
+  void handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
+  void handle_dtls(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
+  void handle_srtp(const net::UdpSocket::Datagram& datagram, bool is_rtcp);
+
+  // Sending media. acquire_send() gives a socket slot to build a plain RTP packet in;
+  // commit_rtp() encrypts it in place and queues it. False (and counted) when it cannot be sent.
+  MutableByteSpan acquire_send() { return socket_.acquire_send(); }
+  bool commit_rtp(MutableByteSpan slot, size_t size);
+  bool commit_rtcp(MutableByteSpan slot, size_t size);
+  bool send_rtcp(ByteSpan packet);  // copies
+  // Sends what is queued now. Needed only outside a receive batch (timers, control tasks): the
+  // socket flushes after every batch by itself.
+  void flush_sends() { socket_.flush(); }
+
+  // Consent freshness; returns false once the transport has failed.
+  bool on_tick(uint64_t now_ms);
+  void close(std::string_view reason);
+
+ private:
+  void on_dtls_connected(const dtls::SrtpKeys& keys);
+  void fail(std::string_view reason);
+  void arm_dtls_timer();
+  void update_remote_address();
+  void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
+
+  const uint64_t id_;
+  uv_loop_t* loop_;
+  net::UdpSocket& socket_;
+  Host& host_;
+  Observer& observer_;
+  Options options_;
+  std::string ice_ufrag_;
+  std::string ice_pwd_;
+  State state_ = State::New;
+  std::optional<uint64_t> remote_set_ms_;  // when set_remote_parameters() was called
+  // DTLS that arrives before the peer's SDP (and so its fingerprint) reached us: a browser
+  // answering a subscribe offer starts its handshake while its answer is still on the way.
+  // Held (bounded) and replayed once the fingerprint is known.
+  std::vector<std::vector<uint8_t>> early_dtls_;
+  static constexpr size_t kMaxEarlyDtlsDatagrams = 8;
+
+  ice::IceLiteAgent ice_;
+  std::vector<SocketAddress> validated_;  // bounded: kMaxValidatedAddresses
+  std::optional<SocketAddress> remote_address_;
+  std::unique_ptr<dtls::DtlsTransport> dtls_;
+  std::shared_ptr<dtls::DtlsCertificate> certificate_;
+  UvTimer dtls_timer_;
+  std::unique_ptr<rtp::SrtpSession> srtp_in_;
+  std::unique_ptr<rtp::SrtpSession> srtp_out_;
+  TransportCounters counters_;
+  std::array<uint8_t, 512> stun_response_{};
+  void* context_ = nullptr;
+};
+
+}  // namespace sfu

@@ -1,0 +1,223 @@
+#include "sfu/media/worker.h"
+
+#include <openssl/rand.h>
+#include <pthread.h>
+
+#include <chrono>
+
+#include "dtls/dtls_certificate.h"
+#include "ice/ice_lite_agent.h"
+#include "net/packet_demux.h"
+#include "ice/stun_message.h"
+#include "base/logger.h"
+
+namespace sfu {
+namespace {
+constexpr uint64_t kTickMs = 100;
+}
+
+Worker::Worker(uint32_t index, const config::Config& config, std::shared_ptr<dtls::DtlsCertificate> certificate)
+    : index_(index), config_(config), certificate_(std::move(certificate)) {
+  uv_loop_init(&loop_);
+  socket_ = std::make_unique<net::UdpSocket>(&loop_, [this](auto batch) { on_datagrams(batch); });
+  tasks_ = std::make_unique<TaskQueue>(&loop_, config_.limits.worker_queue_messages);
+  tick_ = std::make_unique<UvTimer>(&loop_, [this] { on_tick(); });
+}
+
+Worker::~Worker() {
+  stop();
+  // Handles closed in stop() (or never started) are released by one more loop turn.
+  transports_.clear();
+  retired_.clear();  // destroyed transports not yet freed by a datagram batch or tick
+  tick_.reset();
+  if (tasks_) tasks_->close();
+  socket_->close();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_loop_close(&loop_);
+}
+
+bool Worker::start(std::string* error) {
+  // udp_port 0 (tests only; the config schema requires 1..65535) lets every worker pick a free port.
+  uint16_t port = config_.rtc.udp_port == 0 ? 0 : static_cast<uint16_t>(config_.rtc.udp_port + index_);
+  auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), port);
+  if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, error)) {
+    *error = "udp port " + std::to_string(port) + ": " + *error;
+    return false;
+  }
+  last_tick_ms_ = uv_now(&loop_);
+  tick_->start(kTickMs, kTickMs);
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+  return true;
+}
+
+void Worker::run() {
+  // Named so that top, perf and the benchmark's per-thread CPU figures can tell workers apart.
+  std::string name = "sfu-worker-" + std::to_string(index_);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  uv_update_time(&loop_);
+  last_tick_ms_ = uv_now(&loop_);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  auto stop_task = [this] {
+    for (auto& [name, room] : rooms_) room->close("server stopping");
+    rooms_.clear();
+    room_count_ = 0;
+    for (auto& [id, transport] : transports_) transport->close("server stopping");
+    transports_.clear();
+    by_ufrag_.clear();
+    by_address_.clear();
+    transport_count_ = 0;
+    tick_.reset();
+    socket_->close();
+    tasks_->close();
+    uv_stop(&loop_);
+  };
+  bool posted = tasks_->post(stop_task);
+  // A full queue drains within a loop turn: keep offering the stop task rather than touching
+  // the loop from this thread.
+  for (int attempt = 0; !posted && attempt < 5000; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    posted = tasks_->post(stop_task);
+  }
+  thread_.join();
+  running_ = false;
+}
+
+bool Worker::post(std::function<void(Worker&)> task) {
+  return tasks_->post([this, task = std::move(task)] { task(*this); });
+}
+
+WebRtcTransport& Worker::create_transport(WebRtcTransport::Observer& observer) {
+  uint64_t id = next_transport_id_++;
+  WebRtcTransport::Options options;
+  options.consent_timeout_ms = uint64_t{config_.rtc.consent_timeout_s} * 1000;
+  options.dtls_handshake_timeout_ms = uint64_t{config_.rtc.dtls_handshake_timeout_s} * 1000;
+  auto transport =
+      std::make_unique<WebRtcTransport>(id, &loop_, *socket_, certificate_,
+                                        static_cast<WebRtcTransport::Host&>(*this), observer, options);
+  WebRtcTransport& ref = *transport;
+  by_ufrag_[ref.ice_ufrag()] = &ref;
+  transports_[id] = std::move(transport);
+  transport_count_ = transports_.size();
+  return ref;
+}
+
+WebRtcTransport* Worker::find_transport(uint64_t transport_id) {
+  auto it = transports_.find(transport_id);
+  return it == transports_.end() ? nullptr : it->second.get();
+}
+
+Room* Worker::find_room(const std::string& name) {
+  auto it = rooms_.find(name);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+Room& Worker::create_room(const std::string& name, RoomEvents& events, RoomLimits limits) {
+  auto& slot = rooms_[name];
+  if (!slot) slot = std::make_unique<Room>(name, *this, events, router_counters_, limits);
+  room_count_ = rooms_.size();
+  return *slot;
+}
+
+void Worker::remove_room(const std::string& name) {
+  auto it = rooms_.find(name);
+  if (it == rooms_.end()) return;
+  it->second->close("room deleted");
+  rooms_.erase(it);
+  room_count_ = rooms_.size();
+}
+
+void Worker::destroy_transport(uint64_t transport_id) {
+  auto it = transports_.find(transport_id);
+  if (it == transports_.end()) return;
+  WebRtcTransport& transport = *it->second;
+  for (const auto& address : transport.validated_addresses()) {
+    auto found = by_address_.find(address);
+    if (found != by_address_.end() && found->second == &transport) by_address_.erase(found);
+  }
+  by_ufrag_.erase(transport.ice_ufrag());
+  transport.close("destroyed");
+  // Freed later, never under a caller that may still be inside one of its methods.
+  retired_.push_back(std::move(it->second));
+  transports_.erase(it);
+  transport_count_ = transports_.size();
+}
+
+void Worker::on_address_validated(WebRtcTransport& transport, const SocketAddress& address) {
+  // A validated address moves to the transport that proved it last (a peer reusing a port).
+  by_address_[address] = &transport;
+}
+
+void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view reason) {
+  log_info("worker", "transport failed",
+           {{"worker", std::to_string(index_)}, {"transport", std::to_string(transport.id())}, {"reason", std::string(reason)}});
+}
+
+void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
+  uint64_t now = uv_now(&loop_);
+  for (const auto& datagram : batch) {
+    ByteSpan bytes(datagram.data, datagram.size);
+    net::PacketKind kind = net::classify_packet(bytes);
+    auto known = by_address_.find(datagram.from);
+    WebRtcTransport* transport = known == by_address_.end() ? nullptr : known->second;
+    switch (kind) {
+      case net::PacketKind::Stun: {
+        if (!transport) {
+          // Only an authenticated binding request for a live ufrag may open a new 5-tuple; the
+          // transport's agent checks MESSAGE-INTEGRITY and reports the address when it is valid.
+          auto parsed = ice::parse_stun(bytes);
+          if (!parsed.ok()) {
+            drops_.count(DropReason::StunMalformed);
+            break;
+          }
+          auto ufrag = ice::IceLiteAgent::local_ufrag_of_request(parsed.message);
+          auto owner = ufrag ? by_ufrag_.find(std::string(*ufrag)) : by_ufrag_.end();
+          if (owner == by_ufrag_.end()) {
+            drops_.count(DropReason::StunUnknownUfrag);
+            break;
+          }
+          transport = owner->second;
+        }
+        transport->handle_stun(datagram, now);
+        break;
+      }
+      case net::PacketKind::Dtls:
+        if (!transport) drops_.count(DropReason::DtlsBeforeIce);
+        else transport->handle_dtls(datagram, now);
+        break;
+      case net::PacketKind::Rtp:
+      case net::PacketKind::Rtcp:
+        if (!transport) drops_.count(DropReason::UnknownAddress);
+        else transport->handle_srtp(datagram, kind == net::PacketKind::Rtcp);
+        break;
+      default:
+        drops_.count(DropReason::UnknownPacketKind);
+        break;
+    }
+  }
+  retired_.clear();
+}
+
+void Worker::on_tick() {
+  uint64_t now = uv_now(&loop_);
+  // Loop lag: how late this periodic timer fired; a busy or blocked loop shows here first.
+  uint64_t expected = last_tick_ms_ + kTickMs;
+  loop_lag_ms_.store(now > expected ? now - expected : 0, std::memory_order_relaxed);
+  last_tick_ms_ = now;
+  retired_.clear();
+
+  // A failing transport tells its room, which may destroy other transports: walk a snapshot.
+  std::vector<uint64_t> ids;
+  ids.reserve(transports_.size());
+  for (auto& [id, transport] : transports_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    WebRtcTransport* transport = find_transport(id);
+    if (transport && !transport->on_tick(now)) destroy_transport(id);
+  }
+}
+
+}  // namespace sfu

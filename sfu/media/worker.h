@@ -1,0 +1,110 @@
+// A worker: one thread with its own libuv loop that owns a UDP socket, every ICE/DTLS/SRTP
+// transport on it and the rooms assigned to it. Other threads reach it only through post().
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/socket_address.h"
+#include "config/config.h"
+#include "net/udp_socket.h"
+#include "sfu/media/drop_reason.h"
+#include "sfu/media/room.h"
+#include "sfu/media/router.h"
+#include "base/task_queue.h"
+#include "base/uv_timer.h"
+#include "sfu/media/webrtc_transport.h"
+
+namespace sfu {
+
+namespace dtls {
+class DtlsCertificate;
+}
+
+class Worker : private WebRtcTransport::Host {
+ public:
+  Worker(uint32_t index, const config::Config& config, std::shared_ptr<dtls::DtlsCertificate> certificate);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Binds the UDP socket (udp_port + index) and starts the thread. False with *error on failure.
+  bool start(std::string* error);
+  // Stops the loop and joins the thread; transports are closed. Call from a thread other than this
+  // worker's own.
+  void stop();
+  // Thread-safe: runs `task` on the worker's loop. False when the queue is full or stopped.
+  bool post(std::function<void(Worker&)> task);
+
+  uint32_t index() const { return index_; }
+  const SocketAddress& udp_address() const { return socket_->local_address(); }
+  bool running() const { return running_.load(); }
+
+  // Read from any thread (metrics).
+  const net::UdpSocketCounters& socket_counters() const { return socket_->counters(); }
+  const DropCounters& drops() const { return drops_; }
+  uint64_t loop_lag_ms() const { return loop_lag_ms_.load(std::memory_order_relaxed); }
+  size_t transport_count() const { return transport_count_.load(std::memory_order_relaxed); }
+
+  // ---- loop thread only ----
+  uv_loop_t* loop() { return &loop_; }
+  uint64_t now_ms() { return uv_now(&loop_); }
+  // Creates a server-side transport (ICE-lite, DTLS server) with fresh credentials.
+  WebRtcTransport& create_transport(WebRtcTransport::Observer& observer);
+  // Closes and frees a transport; its observer gets no more callbacks.
+  void destroy_transport(uint64_t transport_id);
+  WebRtcTransport* find_transport(uint64_t transport_id);
+  // Rooms assigned to this worker.
+  Room* find_room(const std::string& name);
+  Room& create_room(const std::string& name, RoomEvents& events, RoomLimits limits);
+  void remove_room(const std::string& name);
+  size_t room_count() const { return room_count_.load(std::memory_order_relaxed); }
+  const RouterCounters& router_counters() const { return router_counters_; }
+  DropCounters& drop_counters_for_rooms() { return drops_; }
+  const std::string& announced_ip() const { return config_.rtc.announced_ip; }
+  // Sends whatever transports queued outside a receive batch (timers, tasks).
+  void flush_sends() { socket_->flush(); }
+
+ private:
+  void run();
+  void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
+  void on_tick();
+
+  // WebRtcTransport::Host
+  void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) override;
+  void on_transport_failed(WebRtcTransport& transport, std::string_view reason) override;
+  DropCounters& drop_counters() override { return drops_; }
+
+  const uint32_t index_;
+  const config::Config config_;
+  std::shared_ptr<dtls::DtlsCertificate> certificate_;
+  uv_loop_t loop_{};
+  std::unique_ptr<net::UdpSocket> socket_;
+  std::unique_ptr<TaskQueue> tasks_;
+  std::unique_ptr<UvTimer> tick_;
+  uint64_t last_tick_ms_ = 0;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::atomic<uint64_t> loop_lag_ms_{0};
+  std::atomic<size_t> transport_count_{0};
+  std::atomic<size_t> room_count_{0};
+  RouterCounters router_counters_;
+  DropCounters drops_;
+
+  uint64_t next_transport_id_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<WebRtcTransport>> transports_;
+  std::vector<std::unique_ptr<WebRtcTransport>> retired_;  // destroyed, freed at a safe point
+  std::unordered_map<std::string, WebRtcTransport*> by_ufrag_;
+  std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> by_address_;
+  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+};
+
+}  // namespace sfu

@@ -1,0 +1,159 @@
+// Offer/answer for the two peer connections of a participant (see /work/shared/PROTOCOL.md):
+// the publish connection, where the browser offers and the server answers, and the subscribe
+// connection, where the server offers the other participants' tracks and the browser answers.
+//
+// Pure functions over the SDP model (sfu/sdp.h): they check what the protocol requires (BUNDLE,
+// rtcp-mux, ICE credentials, DTLS fingerprint and roles), choose codecs and header extensions
+// from the CodecCatalog, and build the server's descriptions. The server is ICE-lite and always
+// the DTLS server: it answers a=setup:passive and offers a=setup:actpass.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sfu/sdp/codec_catalog.h"
+#include "sfu/sdp/sdp.h"
+
+namespace sfu::sdp {
+
+// The server's side of one peer connection's transport.
+struct LocalTransport {
+  std::string ice_ufrag;
+  std::string ice_pwd;
+  std::string fingerprint;            // sha-256 of the DTLS certificate, colon-separated hex
+  std::vector<Candidate> candidates;  // host candidates, e.g. from make_host_candidate()
+};
+
+// A host candidate with the RFC 8445 section 5.1.2.1 priority for `local_preference`. TCP
+// candidates are passive (the server never opens connections).
+Candidate make_host_candidate(std::string address, uint16_t port, std::string transport = "udp",
+                              uint16_t local_preference = 65535);
+
+// The browser's side, taken from its offer or answer.
+struct RemoteTransport {
+  std::string ice_ufrag;
+  std::string ice_pwd;
+  std::string fingerprint_algorithm;  // e.g. "sha-256" (preferred when several are given)
+  std::string fingerprint;            // colon-separated hex as written
+  std::string setup;                  // the browser's a=setup: "actpass", "active" or "passive"
+};
+
+// A negotiated media codec and the payload type of its RTX (RFC 4588), if any.
+struct NegotiatedCodec {
+  Codec codec;
+  std::optional<uint8_t> rtx_payload_type;
+};
+
+struct NegotiationOptions {
+  CodecCatalog catalog;
+  // o= of the publish answer; the caller raises the version for each renegotiation.
+  uint64_t answer_session_id = 1;
+  uint64_t answer_session_version = 1;
+};
+
+// ---- Publish: browser offer -> server answer ----
+
+// One track the browser will send, from a sendonly or sendrecv m-section of its offer.
+struct PublishedTrackSpec {
+  std::string mid;
+  MediaKind kind = MediaKind::kAudio;
+  std::string stream_id;  // a=msid stream id ("-" when the track has no stream; empty if no msid)
+  std::string track_id;   // a=msid track id (empty if the offer has none)
+  std::string cname;
+  // Primary SSRCs: one, or a SIM group's in layer order. Empty when simulcast uses rids (Chromium
+  // then announces no SSRCs; they are learned from the RID header extension).
+  std::vector<uint32_t> ssrcs;
+  std::vector<uint32_t> rtx_ssrcs;      // rtx_ssrcs[i] repairs ssrcs[i] (FID group); 0 when none
+  std::vector<std::string> rids;        // simulcast rids in a=simulcast send order (first alternative each)
+  std::vector<NegotiatedCodec> codecs;  // offer's payload types, offerer's preference order
+  std::vector<Extmap> extensions;       // accepted header extensions with the offer's ids
+
+  bool simulcast() const { return rids.size() > 1 || ssrcs.size() > 1; }
+};
+
+struct PublishResult {
+  SessionDescription answer;
+  RemoteTransport remote;
+  std::vector<PublishedTrackSpec> tracks;
+};
+
+// Answers a publish offer. Audio/video m-sections that send become tracks and are answered
+// recvonly; recvonly/inactive ones are answered inactive (kept, so a renegotiation can turn them
+// into tracks); data channel, unknown and offerer-rejected m-sections are answered with port 0
+// and left out of the answer's BUNDLE group. Errors name the problem, e.g. "offer has no BUNDLE
+// group", "m-section 1 (mid=1) lacks a=rtcp-mux", "no supported codec in m-section mid=0: ...".
+std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer,
+                                                        const LocalTransport& local,
+                                                        const NegotiationOptions& options = {});
+
+// ---- Subscribe: server offer -> browser answer ----
+
+// One m-section of the subscribe offer. Slots keep their index (m-line order) for the life of the
+// connection: JSEP forbids reordering or removing m-sections.
+struct SubscribeSlot {
+  std::string mid;
+  MediaKind kind = MediaKind::kAudio;
+  // false: no track in the slot now. Written as port 0 + a=inactive, out of the BUNDLE group; the
+  // browser stops that transceiver. JSEP (RFC 8829 section 5.2.2) then requires a *new* mid when
+  // the m-section is recycled for another track, so give the slot a fresh mid on reuse.
+  bool active = true;
+  std::string participant_id;  // a=msid stream id: whose track this is
+  std::string track_id;        // a=msid track id
+  uint32_t ssrc = 0;           // the SSRC the server sends this track with
+  uint32_t rtx_ssrc = 0;       // 0 = no RTX stream
+  std::string cname;
+  std::vector<NegotiatedCodec> codecs;  // payload types chosen by the server (usually the publisher's)
+  std::vector<Extmap> extensions;       // ids chosen by the server
+};
+
+// Builds the subscribe offer: ICE-lite, a=setup:actpass, one sendonly m-section per active slot
+// with a=msid:<participant_id> <track_id>, ssrc lines (cname, msid) and an FID group when there
+// is RTX, BUNDLE over the active slots. An active slot without codecs is written as inactive
+// (there is nothing the browser could accept). With no slots the offer has no m-sections; it is still a
+// valid description that a browser accepts, and the connection then simply carries nothing.
+SessionDescription build_subscribe_offer(const std::vector<SubscribeSlot>& slots, const LocalTransport& local,
+                                         uint64_t session_id, uint64_t version);
+
+// Consistency across the m-sections of a description's BUNDLE group, for offers the server
+// builds from several publishers' parameters (RFC 8843 section 9.1.2 and 9.2):
+// - an extmap id naming different URIs in two bundled m-sections. Chromium rejects such an offer
+//   ("A BUNDLE group contains a codec collision for header extension id=1"), verified with
+//   Chromium 156.
+std::optional<SdpError> check_bundle_extension_ids(const SessionDescription& description);
+// - a payload type naming different codec formats (CodecCatalog::same_format) in two bundled
+//   m-sections. RFC 8843 forbids it; Chromium 156 tolerates it (it demultiplexes by MID).
+std::optional<SdpError> check_bundle_payload_types(const SessionDescription& description);
+
+// What the browser accepted for one m-section of the subscribe offer.
+struct SubscribedTrackState {
+  std::string mid;
+  bool accepted = false;                       // the answer did not reject the m-section (port != 0)
+  Direction direction = Direction::kInactive;  // the answer's direction
+  // accepted, the answer receives (recvonly), and at least one offered media codec was accepted.
+  bool receivable = false;
+  std::vector<NegotiatedCodec> codecs;  // accepted subset of the offered codecs, offer's payload types
+  std::vector<Extmap> extensions;       // accepted subset of the offered extensions
+};
+
+struct SubscribeAnswerResult {
+  RemoteTransport remote;
+  std::vector<SubscribedTrackState> tracks;  // one per m-section, in m-line order
+  bool extmap_allow_mixed = false;           // the answer accepted one- and two-byte extensions mixed
+};
+
+// Checks the browser's answer against the offer it answers (m-section count and mids, BUNDLE,
+// rtcp-mux, DTLS role active or passive, ICE credentials and fingerprint) and reports per m-section
+// what was accepted.
+std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
+                                                                     const SessionDescription& answer);
+
+// The transport attributes of a description: those of the m-section with `mid` (the BUNDLE tag),
+// falling back to session level. Fails naming what is missing; `role` names the description
+// ("offer", "answer") in messages. Shared by both directions, exposed for tests.
+std::variant<RemoteTransport, SdpError> remote_transport_of(const SessionDescription& description,
+                                                            std::string_view mid, std::string_view role);
+
+}  // namespace sfu::sdp

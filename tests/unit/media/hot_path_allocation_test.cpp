@@ -1,0 +1,103 @@
+// The forwarding path's own code allocates nothing per packet: parsing, reception statistics,
+// NACK bookkeeping, the retransmission buffer, keyframe detection and the per-subscriber rewrite
+// run here under a counting operator new. (SRTP is libsrtp2's; Debian builds it on NSS, whose
+// AES-GCM allocates with malloc per packet: see the README's Performance section.)
+#include <gtest/gtest.h>
+
+// GCC cannot see that these replacements pair malloc with free throughout.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "rtp/keyframe_detector.h"
+#include "rtp/rtp_packet.h"
+#include "sfu/media/down_track.h"
+#include "sfu/media/participant.h"
+#include "sfu/media/published_track.h"
+
+namespace {
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+// Counting replacements for the global allocation functions of this test binary.
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace sfu;
+
+TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
+  Participant publisher;
+  std::vector<std::unique_ptr<Participant>> subscribers;
+  PublishedTrackSpec spec;
+  spec.id = "video";
+  spec.mid = "1";
+  spec.kind = TrackKind::Video;
+  spec.ssrc = 1234;
+  sdp::Codec vp8;
+  vp8.payload_type = 96;
+  vp8.name = "VP8";
+  vp8.clock_rate = 90000;
+  spec.codecs = {vp8};
+  spec.extensions.abs_send_time = 2;
+  PublishedTrack track(publisher, spec);
+  std::vector<std::unique_ptr<DownTrack>> downs;
+  for (int i = 0; i < 20; ++i) {
+    subscribers.push_back(std::make_unique<Participant>());
+    downs.push_back(std::make_unique<DownTrack>(track, *subscribers.back(), "m", 5000 + i, 6000 + i));
+    downs.back()->map_payload_type(96, 100, 101);
+    downs.back()->map_extension(2, 2);
+    downs.back()->set_active(true);
+  }
+  // A 1,200-byte VP8 keyframe packet with an abs-send-time extension.
+  std::vector<uint8_t> payload(1180, 0x55);
+  const uint8_t keyframe[] = {0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01};
+  std::copy(std::begin(keyframe), std::end(keyframe), payload.begin());
+  std::array<uint8_t, 3> abs = {1, 2, 3};
+  std::array<rtp::HeaderExtension, 1> extensions = {rtp::HeaderExtension{2, abs}};
+  std::vector<uint8_t> packet(1500), out(2048), scratch(2048);
+  rtp::RtpHeaderFields fields;
+  fields.payload_type = 96;
+  fields.ssrc = 1234;
+
+  uint64_t before = g_allocations.load();
+  uint64_t forwarded = 0;
+  for (uint16_t seq = 0; seq < 2000; ++seq) {
+    fields.sequence_number = seq;
+    fields.timestamp = seq / 3 * 3000u;
+    size_t size = rtp::build_rtp_packet(fields, extensions, payload, 0, packet);
+    ASSERT_GT(size, 0u);
+    auto view = rtp::RtpPacket::parse(MutableByteSpan(packet.data(), size));
+    ASSERT_TRUE(view);
+    track.on_packet(*view, 1000 + seq);
+    bool key = rtp::is_keyframe_start(rtp::VideoCodec::VP8, view->payload());
+    for (auto& down : downs) forwarded += down->rewrite(*view, key, out) > 0 ? 1 : 0;
+    if (seq % 10 == 0) {
+      // A NACK answer: the stored packet, rewritten and wrapped as RTX.
+      auto stored = track.stored_packet(seq, 1000 + seq);
+      ASSERT_TRUE(stored);
+      std::copy(stored->begin(), stored->end(), scratch.begin());
+      auto again = rtp::RtpPacket::parse(MutableByteSpan(scratch.data(), stored->size()));
+      ASSERT_TRUE(again);
+      std::vector<uint8_t>& rtx_scratch = packet;  // reused: the packet was already forwarded
+      EXPECT_GT(downs[0]->rewrite_retransmission(*again, rtx_scratch, out), 0u);
+    }
+  }
+  uint64_t allocations = g_allocations.load() - before;
+  EXPECT_EQ(forwarded, 2000u * 20u);
+  EXPECT_EQ(allocations, 0u) << "allocations on the forwarding path for " << forwarded << " forwarded packets";
+}

@@ -1,0 +1,48 @@
+// What the SDP tests share: reading the captured descriptions in tests/data/sdp, parsing text that
+// must parse, and the server transport the captured answers were made with.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "sfu/sdp/sdp.h"
+#include "sfu/sdp/sdp_negotiation.h"
+
+namespace sfu::sdp::test {
+
+// The text of tests/data/sdp/<name>; a missing file fails the test.
+inline std::string load(const std::string& name) {
+  std::ifstream file(std::string(SFU_TEST_DATA_DIR) + "/sdp/" + name, std::ios::binary);
+  EXPECT_TRUE(file.good()) << "missing fixture " << name;
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// The parsed description; a parse error fails the test (and yields an empty description).
+inline SessionDescription parse_ok(std::string_view text) {
+  auto result = parse_sdp(text);
+  if (auto* error = std::get_if<SdpError>(&result)) {
+    ADD_FAILURE() << "unexpected parse error: " << error->to_string() << "\n" << text;
+    return {};
+  }
+  return std::get<SessionDescription>(std::move(result));
+}
+
+// The transport the captured answers and offers were made with.
+inline LocalTransport server_transport() {
+  LocalTransport local;
+  local.ice_ufrag = "srvUfrag1";
+  local.ice_pwd = "serverpassword0123456789";
+  local.fingerprint =
+      "12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0";
+  local.candidates.push_back(make_host_candidate("127.0.0.1", 40000));
+  return local;
+}
+
+}  // namespace sfu::sdp::test
