@@ -14,7 +14,8 @@
 namespace sfu {
 
 // The 64 characters RFC 8839 allows in ICE credentials (ice-char = ALPHA / DIGIT / "+" / "/").
-inline constexpr std::string_view kIceCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+inline constexpr std::string_view kIceCharacters =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 // Lower-case letters and digits: ids that appear in URLs and logs.
 inline constexpr std::string_view kIdCharacters = "abcdefghijklmnopqrstuvwxyz0123456789";
 

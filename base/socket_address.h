@@ -21,8 +21,10 @@ class SocketAddress {
 
   static SocketAddress from_sockaddr(const sockaddr* sa) {
     SocketAddress a;
-    if (sa->sa_family == AF_INET) std::memcpy(&a.storage_.v4, sa, sizeof(sockaddr_in));
-    else if (sa->sa_family == AF_INET6) std::memcpy(&a.storage_.v6, sa, sizeof(sockaddr_in6));
+    if (sa->sa_family == AF_INET)
+      std::memcpy(&a.storage_.v4, sa, sizeof(sockaddr_in));
+    else if (sa->sa_family == AF_INET6)
+      std::memcpy(&a.storage_.v6, sa, sizeof(sockaddr_in6));
     return a;
   }
 
@@ -70,8 +72,10 @@ class SocketAddress {
 
   std::string ip_string() const {
     char buf[INET6_ADDRSTRLEN] = {};
-    if (is_v4()) inet_ntop(AF_INET, &v4().sin_addr, buf, sizeof(buf));
-    else if (is_v6()) inet_ntop(AF_INET6, &v6().sin6_addr, buf, sizeof(buf));
+    if (is_v4())
+      inet_ntop(AF_INET, &v4().sin_addr, buf, sizeof(buf));
+    else if (is_v6())
+      inet_ntop(AF_INET6, &v6().sin6_addr, buf, sizeof(buf));
     return buf;
   }
 

@@ -37,7 +37,8 @@ void TaskQueue::close() {
     closed_ = true;
     pending_.clear();
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(async_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
 }
 
 }  // namespace sfu

@@ -89,7 +89,8 @@ bool parse_url(const std::string& url, std::string* host, uint16_t* port, std::s
   size_t colon = authority.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
   *host = authority.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   return parse_number(authority.substr(colon + 1), port) && *port != 0;
 }
 
@@ -97,24 +98,43 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
   BenchOptions o;
   Scenario& s = o.scenario;
   using Setter = std::function<bool(const std::string&)>;
-  auto u32 = [](uint32_t* out) { return Setter([out](const std::string& v) { return parse_number(v, out); }); };
+  auto u32 = [](uint32_t* out) {
+    return Setter([out](const std::string& v) { return parse_number(v, out); });
+  };
   auto dbl = [](double* out) {
     return Setter([out](const std::string& v) { return parse_number(v, out) && *out >= 0; });
   };
-  auto str = [](std::string* out) { return Setter([out](const std::string& v) { *out = v; return !v.empty(); }); };
+  auto str = [](std::string* out) {
+    return Setter([out](const std::string& v) {
+      *out = v;
+      return !v.empty();
+    });
+  };
   std::map<std::string, Setter> with_value = {
       {"--rooms", u32(&s.rooms)},
       {"--publishers", u32(&s.publishers)},
       {"--subscribers", u32(&s.subscribers)},
       {"--video-pps", u32(&s.video_pps)},
-      {"--packet-size", [&](const std::string& v) { return parse_number(v, &s.video_packet_size) && s.video_packet_size >= 64 && s.video_packet_size <= 1400; }},
+      {"--packet-size",
+       [&](const std::string& v) {
+         return parse_number(v, &s.video_packet_size) && s.video_packet_size >= 64 &&
+                s.video_packet_size <= 1400;
+       }},
       {"--fps", u32(&s.video_fps)},
       {"--duration", dbl(&s.duration_s)},
       {"--warmup", dbl(&s.warmup_s)},
       {"--connect-timeout", dbl(&s.connect_timeout_s)},
       {"--client-threads", u32(&s.client_threads)},
-      {"--srtp-profile", [&](const std::string& v) { o.srtp_profile = v; return v == "any" || v == "gcm" || v == "aes-cm"; }},
-      {"--target", [&](const std::string& v) { o.target = v; return v == "sfu" || v == "janus" || v == "both"; }},
+      {"--srtp-profile",
+       [&](const std::string& v) {
+         o.srtp_profile = v;
+         return v == "any" || v == "gcm" || v == "aes-cm";
+       }},
+      {"--target",
+       [&](const std::string& v) {
+         o.target = v;
+         return v == "sfu" || v == "janus" || v == "both";
+       }},
       {"--janus", str(&o.janus_binary)},
       {"--workers", u32(&o.workers)},
       {"--sfu", str(&o.sfu_binary)},
@@ -122,18 +142,20 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
       {"--server-pid", [&](const std::string& v) { return parse_number(v, &o.server_pid); }},
       {"--server-log-level", str(&o.server_log_level)},
       {"--ramp-step", dbl(&o.ramp_step_s)},
-      {"--ramp-factor", [&](const std::string& v) { return parse_number(v, &o.ramp_factor) && o.ramp_factor > 1.0; }},
+      {"--ramp-factor",
+       [&](const std::string& v) { return parse_number(v, &o.ramp_factor) && o.ramp_factor > 1.0; }},
       {"--ramp-steps", u32(&o.ramp_max_steps)},
       {"--ramp-max-loss", dbl(&o.ramp_max_loss)},
       {"--ramp-max-p99-ms", dbl(&o.ramp_max_p99_ms)},
       {"--json", str(&o.json_path)},
       {"--work-dir", str(&o.work_dir)},
-      {"--nice", [&](const std::string& v) { return parse_number(v, &o.nice) && o.nice >= -20 && o.nice <= 19; }},
+      {"--nice",
+       [&](const std::string& v) { return parse_number(v, &o.nice) && o.nice >= -20 && o.nice <= 19; }},
   };
   std::map<std::string, std::function<void()>> flags = {
-      {"--no-audio", [&] { s.audio = false; }},      {"--baseline", [&] { o.baseline = true; }},
-      {"--ramp", [&] { o.ramp = true; }},            {"--no-pin", [&] { o.pin = false; }},
-      {"--quiet", [&] { s.progress = false; }},      {"--help", [&] { o.help = true; }},
+      {"--no-audio", [&] { s.audio = false; }}, {"--baseline", [&] { o.baseline = true; }},
+      {"--ramp", [&] { o.ramp = true; }},       {"--no-pin", [&] { o.pin = false; }},
+      {"--quiet", [&] { s.progress = false; }}, {"--help", [&] { o.help = true; }},
       {"-h", [&] { o.help = true; }},
   };
   for (size_t i = 0; i < args.size(); ++i) {
@@ -165,7 +187,8 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
   if (!o.url.empty()) {
     std::string host, path;
     uint16_t port = 0;
-    if (!parse_url(o.url, &host, &port, &path)) return "bad --url '" + o.url + "' (expected ws://host:port/v1/rtc)";
+    if (!parse_url(o.url, &host, &port, &path))
+      return "bad --url '" + o.url + "' (expected ws://host:port/v1/rtc)";
   }
   return o;
 }

@@ -14,9 +14,9 @@ struct BenchOptions {
   std::string target = "sfu";  // sfu | janus | both (the SFU run, then the same load through Janus)
   std::string janus_binary = "janus";
   uint32_t workers = 1;
-  std::string url;             // use a running server instead of starting one
-  int server_pid = 0;          // with --url: whose CPU and memory to report
-  std::string sfu_binary;      // default: "sfu" next to sfu-bench
+  std::string url;         // use a running server instead of starting one
+  int server_pid = 0;      // with --url: whose CPU and memory to report
+  std::string sfu_binary;  // default: "sfu" next to sfu-bench
   std::string server_log_level = "warn";
   std::string srtp_profile = "any";  // any | gcm | aes-cm
   std::string json_path;

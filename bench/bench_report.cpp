@@ -37,12 +37,20 @@ nlohmann::json run_to_json(const RunResult& run) {
       {"forwarded_bps", run.forwarded_bps},
       {"sent_pps", run.sent_pps},
       {"loss_ratio", run.loss_ratio},
-      {"packets", {{"expected", run.expected}, {"received", run.received}, {"duplicates", run.duplicates},
-                   {"unstamped", run.unstamped}, {"too_old", run.too_old}, {"skipped_by_senders", run.skipped}}},
+      {"packets",
+       {{"expected", run.expected},
+        {"received", run.received},
+        {"duplicates", run.duplicates},
+        {"unstamped", run.unstamped},
+        {"too_old", run.too_old},
+        {"skipped_by_senders", run.skipped}}},
       {"latency_ms",
-       {{"p50", ms(run.latency.percentile(0.5))}, {"p99", ms(run.latency.percentile(0.99))},
-        {"p999", ms(run.latency.percentile(0.999))}, {"max", ms(run.latency.max())},
-        {"mean", run.latency.mean() / 1e6}, {"samples", run.latency.count()}}},
+       {{"p50", ms(run.latency.percentile(0.5))},
+        {"p99", ms(run.latency.percentile(0.99))},
+        {"p999", ms(run.latency.percentile(0.999))},
+        {"max", ms(run.latency.max())},
+        {"mean", run.latency.mean() / 1e6},
+        {"samples", run.latency.count()}}},
       {"window_s", run.window_s},
       {"connect_s", run.connect_s},
       {"down_tracks", run.down_tracks},
@@ -53,17 +61,25 @@ nlohmann::json run_to_json(const RunResult& run) {
       {"memory_per_down_track_bytes", run.memory_per_down_track_bytes},
       {"client_cpu_percent", run.client_cpu_percent},
       {"client_threads", threads_json(run.client_threads)},
-      {"machine", {{"busy_percent", run.machine_busy_percent}, {"softirq_percent", run.softirq_percent},
-                   {"other_cpu_percent", run.other_cpu_percent}, {"cpu_busy_percent", run.cpu_busy_percent}}},
+      {"machine",
+       {{"busy_percent", run.machine_busy_percent},
+        {"softirq_percent", run.softirq_percent},
+        {"other_cpu_percent", run.other_cpu_percent},
+        {"cpu_busy_percent", run.cpu_busy_percent}}},
       {"scenario",
-       {{"rooms", run.scenario.rooms}, {"publishers", run.scenario.publishers},
-        {"subscribers", run.scenario.subscribers}, {"video_pps_per_publisher", run.scenario.video_pps},
-        {"video_packet_size", run.scenario.video_packet_size}, {"audio", run.scenario.audio},
-        {"duration_s", run.scenario.duration_s}, {"offered_forward_pps", run.scenario.offered_forward_pps()}}},
+       {{"rooms", run.scenario.rooms},
+        {"publishers", run.scenario.publishers},
+        {"subscribers", run.scenario.subscribers},
+        {"video_pps_per_publisher", run.scenario.video_pps},
+        {"video_packet_size", run.scenario.video_packet_size},
+        {"audio", run.scenario.audio},
+        {"duration_s", run.scenario.duration_s},
+        {"offered_forward_pps", run.scenario.offered_forward_pps()}}},
   };
   // Packets per second per core used: the efficiency figure that stays comparable when a run did
   // not saturate the forwarder.
-  if (run.server_cpu_percent > 0) out["forwarded_pps_per_core"] = run.forwarded_pps / (run.server_cpu_percent / 100.0);
+  if (run.server_cpu_percent > 0)
+    out["forwarded_pps_per_core"] = run.forwarded_pps / (run.server_cpu_percent / 100.0);
   if (!run.ok) out["error"] = run.error;
   return out;
 }
@@ -73,9 +89,10 @@ nlohmann::json report_to_json(const Report& report) {
   out["scenario"] = report.scenario;
   if (report.main) {
     nlohmann::json main = run_to_json(*report.main);
-    for (const char* key : {"forwarded_pps", "forwarded_bps", "loss_ratio", "latency_ms", "server_cpu_percent",
-                            "server_threads", "server_rss_bytes", "server_rss_idle_bytes",
-                            "memory_per_down_track_bytes", "down_tracks", "forwarded_pps_per_core"})
+    for (const char* key :
+         {"forwarded_pps", "forwarded_bps", "loss_ratio", "latency_ms", "server_cpu_percent",
+          "server_threads", "server_rss_bytes", "server_rss_idle_bytes", "memory_per_down_track_bytes",
+          "down_tracks", "forwarded_pps_per_core"})
       if (main.contains(key)) out[key] = main[key];
     out["sfu"] = main;
   }
@@ -121,9 +138,9 @@ std::string report_table(const Report& report) {
   if (report.janus) runs.push_back(&*report.janus), labels.push_back("janus");
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof(line), "%-16s %12s %11s %9s %8s %8s %8s %9s %9s %10s %10s\n", "target", "fwd pkt/s",
-                "fwd bit/s", "loss %", "p50 ms", "p99 ms", "p99.9 ms", "srv CPU%", "cli CPU%", "RSS MiB",
-                "B/downtrk");
+  std::snprintf(line, sizeof(line), "%-16s %12s %11s %9s %8s %8s %8s %9s %9s %10s %10s\n", "target",
+                "fwd pkt/s", "fwd bit/s", "loss %", "p50 ms", "p99 ms", "p99.9 ms", "srv CPU%", "cli CPU%",
+                "RSS MiB", "B/downtrk");
   out += line;
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunResult& r = *runs[i];
@@ -131,17 +148,18 @@ std::string report_table(const Report& report) {
       out += labels[i] + ": failed: " + r.error + "\n";
       continue;
     }
-    std::snprintf(line, sizeof(line), "%-16s %12.0f %10sb %9.4f %8.3f %8.3f %8.3f %9.1f %9.1f %10.1f %10.0f\n",
-                  labels[i].c_str(), r.forwarded_pps, human_rate(r.forwarded_bps).c_str(), r.loss_ratio * 100,
-                  ms(r.latency.percentile(0.5)), ms(r.latency.percentile(0.99)), ms(r.latency.percentile(0.999)),
-                  r.server_cpu_percent, r.client_cpu_percent, static_cast<double>(r.server_rss_bytes) / (1 << 20),
-                  r.memory_per_down_track_bytes);
+    std::snprintf(line, sizeof(line),
+                  "%-16s %12.0f %10sb %9.4f %8.3f %8.3f %8.3f %9.1f %9.1f %10.1f %10.0f\n", labels[i].c_str(),
+                  r.forwarded_pps, human_rate(r.forwarded_bps).c_str(), r.loss_ratio * 100,
+                  ms(r.latency.percentile(0.5)), ms(r.latency.percentile(0.99)),
+                  ms(r.latency.percentile(0.999)), r.server_cpu_percent, r.client_cpu_percent,
+                  static_cast<double>(r.server_rss_bytes) / (1 << 20), r.memory_per_down_track_bytes);
     out += line;
   }
   for (const RunResult* r : runs) {
     if (r->ok && r->other_cpu_percent > 15)
-      out += format("  warning: %.0f%% of a core went to other work during the ", r->other_cpu_percent) + r->target +
-             " run (other processes or uncharged softirq): figures are pessimistic\n";
+      out += format("  warning: %.0f%% of a core went to other work during the ", r->other_cpu_percent) +
+             r->target + " run (other processes or uncharged softirq): figures are pessimistic\n";
     if (!r->ok || r->server_threads.empty()) continue;
     out += "  " + r->target + " threads:";
     if (r->server_threads.size() > 8) {
@@ -149,31 +167,39 @@ std::string report_table(const Report& report) {
       std::vector<std::pair<std::string, std::pair<size_t, double>>> by_name;
       for (const auto& t : r->server_threads) {
         std::string name = t.name.substr(0, t.name.find(' '));  // "hloop <handle id>" -> "hloop"
-        auto it = std::find_if(by_name.begin(), by_name.end(), [&](const auto& e) { return e.first == name; });
+        auto it =
+            std::find_if(by_name.begin(), by_name.end(), [&](const auto& e) { return e.first == name; });
         if (it == by_name.end()) it = by_name.insert(by_name.end(), {name, {0, 0.0}});
         ++it->second.first;
         it->second.second += t.percent;
       }
       for (const auto& [name, use] : by_name)
-        if (use.second >= 0.5) out += " " + name + " x" + std::to_string(use.first) + " " + format("%.1f%%", use.second);
+        if (use.second >= 0.5)
+          out += " " + name + " x" + std::to_string(use.first) + " " + format("%.1f%%", use.second);
     } else {
       for (const auto& t : r->server_threads)
-        if (t.percent >= 0.5) out += " " + t.name + "/" + std::to_string(t.tid) + " " + format("%.1f%%", t.percent);
+        if (t.percent >= 0.5)
+          out += " " + t.name + "/" + std::to_string(t.tid) + " " + format("%.1f%%", t.percent);
     }
     out += "\n";
   }
   if (report.main && report.janus && report.janus->ok && report.janus->forwarded_pps > 0)
-    out += format("sfu / janus forwarded rate: %.2f\n", report.main->forwarded_pps / report.janus->forwarded_pps);
+    out += format("sfu / janus forwarded rate: %.2f\n",
+                  report.main->forwarded_pps / report.janus->forwarded_pps);
   if (report.main && report.baseline && report.baseline->forwarded_pps > 0)
-    out += format("sfu / baseline forwarded rate: %.2f\n", report.main->forwarded_pps / report.baseline->forwarded_pps);
+    out += format("sfu / baseline forwarded rate: %.2f\n",
+                  report.main->forwarded_pps / report.baseline->forwarded_pps);
   auto ramp_lines = [&](const char* name, const std::vector<RampStep>& steps) {
     if (steps.empty()) return;
     out += std::string("ramp (") + name + "):\n";
     for (const auto& step : steps) {
-      std::snprintf(line, sizeof(line), "  %6u pps/publisher -> %10.0f fwd pkt/s  loss %.4f%%  p99 %.3f ms  %s\n",
-                    step.video_pps, step.result.forwarded_pps, step.result.loss_ratio * 100,
+      std::snprintf(line, sizeof(line),
+                    "  %6u pps/publisher -> %10.0f fwd pkt/s  loss %.4f%%  p99 %.3f ms  %s\n", step.video_pps,
+                    step.result.forwarded_pps, step.result.loss_ratio * 100,
                     ms(step.result.latency.percentile(0.99)),
-                    !step.result.ok ? "failed" : step.held ? "held" : "did not hold");
+                    !step.result.ok ? "failed"
+                    : step.held     ? "held"
+                                    : "did not hold");
       out += line;
     }
   };

@@ -20,14 +20,20 @@ void pin_current_thread(const std::vector<int>& cpus) {
 
 ClientThread::ClientThread(uint32_t index, std::vector<ParticipantSpec> specs, ParticipantFactory factory,
                            const MeasurementWindow& window, std::vector<int> cpus)
-    : index_(index), specs_(std::move(specs)), factory_(std::move(factory)), window_(window), cpus_(std::move(cpus)) {}
+    : index_(index),
+      specs_(std::move(specs)),
+      factory_(std::move(factory)),
+      window_(window),
+      cpus_(std::move(cpus)) {}
 
 ClientThread::~ClientThread() {
   request_stop();
   join();
 }
 
-void ClientThread::start() { thread_ = std::thread([this] { run(); }); }
+void ClientThread::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void ClientThread::request_stop() { stop_requested_ = true; }
 
@@ -39,7 +45,8 @@ std::string ClientThread::describe_waiting() {
   if (!thread_.joinable()) return {};
   description_ready_ = false;
   describe_requested_ = true;
-  for (int i = 0; i < 100 && !description_ready_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 100 && !description_ready_.load(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return description_ready_.load() ? description_ : std::string("(thread busy)");
 }
 
@@ -58,8 +65,10 @@ void ClientThread::run() {
   uv_timer_init(&loop_, &media_timer_);
   uv_timer_init(&loop_, &check_timer_);
   media_timer_.data = check_timer_.data = this;
-  uv_timer_start(&media_timer_, [](uv_timer_t* t) { static_cast<ClientThread*>(t->data)->on_media_tick(); }, 1, 1);
-  uv_timer_start(&check_timer_, [](uv_timer_t* t) { static_cast<ClientThread*>(t->data)->on_check_tick(); }, 20, 20);
+  uv_timer_start(
+      &media_timer_, [](uv_timer_t* t) { static_cast<ClientThread*>(t->data)->on_media_tick(); }, 1, 1);
+  uv_timer_start(
+      &check_timer_, [](uv_timer_t* t) { static_cast<ClientThread*>(t->data)->on_check_tick(); }, 20, 20);
   started_ = true;
   uv_run(&loop_, UV_RUN_DEFAULT);
 

@@ -10,8 +10,8 @@ nlohmann::json attach(const std::string& transaction, const std::string& plugin)
   return {{"janus", "attach"}, {"plugin", plugin}, {"transaction", transaction}};
 }
 
-nlohmann::json message(const std::string& transaction, const nlohmann::json& body, const std::string& jsep_type,
-                       const std::string& jsep_sdp) {
+nlohmann::json message(const std::string& transaction, const nlohmann::json& body,
+                       const std::string& jsep_type, const std::string& jsep_sdp) {
   nlohmann::json out = {{"janus", "message"}, {"transaction", transaction}, {"body", body}};
   if (!jsep_type.empty()) out["jsep"] = {{"type", jsep_type}, {"sdp", jsep_sdp}};
   return out;
@@ -20,14 +20,25 @@ nlohmann::json message(const std::string& transaction, const nlohmann::json& bod
 nlohmann::json create_room_body(uint64_t room, uint32_t publishers) {
   // bitrate: far above what the bench sends, so Janus's REMB never asks a publisher to slow down
   // (the synthetic source ignores it anyway, but Janus would also cap forwarding with it).
-  return {{"request", "create"},   {"room", room},           {"publishers", publishers},
-          {"audiocodec", "opus"},  {"videocodec", "vp8"},    {"bitrate", 100'000'000},
-          {"fir_freq", 0},         {"notify_joining", false}, {"is_private", false}};
+  return {{"request", "create"},
+          {"room", room},
+          {"publishers", publishers},
+          {"audiocodec", "opus"},
+          {"videocodec", "vp8"},
+          {"bitrate", 100'000'000},
+          {"fir_freq", 0},
+          {"notify_joining", false},
+          {"is_private", false}};
 }
 
 nlohmann::json publisher_join_body(uint64_t room, uint64_t feed_id, const std::string& display) {
-  return {{"request", "joinandconfigure"}, {"room", room}, {"ptype", "publisher"}, {"id", feed_id},
-          {"display", display},            {"audio", true}, {"video", true}};
+  return {{"request", "joinandconfigure"},
+          {"room", room},
+          {"ptype", "publisher"},
+          {"id", feed_id},
+          {"display", display},
+          {"audio", true},
+          {"video", true}};
 }
 
 nlohmann::json subscriber_join_body(uint64_t room, const std::vector<uint64_t>& feeds) {
@@ -39,14 +50,16 @@ nlohmann::json subscriber_join_body(uint64_t room, const std::vector<uint64_t>& 
 nlohmann::json start_body() { return {{"request", "start"}}; }
 
 std::optional<Reply> read_reply(const nlohmann::json& message) {
-  if (!message.is_object() || !message.contains("janus") || !message["janus"].is_string()) return std::nullopt;
+  if (!message.is_object() || !message.contains("janus") || !message["janus"].is_string())
+    return std::nullopt;
   Reply reply;
   reply.janus = message["janus"].get<std::string>();
   if (auto it = message.find("transaction"); it != message.end() && it->is_string()) reply.transaction = *it;
   if (auto it = message.find("sender"); it != message.end() && it->is_number_unsigned()) reply.sender = *it;
   if (auto it = message.find("error"); it != message.end() && it->is_object()) {
     reply.error = it->value("reason", std::string("error"));
-    if (auto code = it->find("code"); code != it->end() && code->is_number()) reply.error += " (" + code->dump() + ")";
+    if (auto code = it->find("code"); code != it->end() && code->is_number())
+      reply.error += " (" + code->dump() + ")";
   }
   if (auto it = message.find("data"); it != message.end() && it->is_object()) {
     if (auto id = it->find("id"); id != it->end() && id->is_number_unsigned()) reply.id = *id;
@@ -57,7 +70,8 @@ std::optional<Reply> read_reply(const nlohmann::json& message) {
       if (data->is_object() && data->contains("error")) {
         const auto& e = (*data)["error"];
         reply.error = e.is_string() ? e.get<std::string>() : e.dump();
-        if (auto code = data->find("error_code"); code != data->end()) reply.error += " (" + code->dump() + ")";
+        if (auto code = data->find("error_code"); code != data->end())
+          reply.error += " (" + code->dump() + ")";
       }
     }
   }

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace sfu::bench::janus {
 
@@ -16,8 +15,8 @@ inline constexpr const char* kVideoRoomPlugin = "janus.plugin.videoroom";
 nlohmann::json create_session(const std::string& transaction);
 nlohmann::json attach(const std::string& transaction, const std::string& plugin = kVideoRoomPlugin);
 // {"janus":"message","body":body[,"jsep":{"type":type,"sdp":sdp}]}
-nlohmann::json message(const std::string& transaction, const nlohmann::json& body, const std::string& jsep_type = {},
-                       const std::string& jsep_sdp = {});
+nlohmann::json message(const std::string& transaction, const nlohmann::json& body,
+                       const std::string& jsep_type = {}, const std::string& jsep_sdp = {});
 
 // videoroom bodies.
 nlohmann::json create_room_body(uint64_t room, uint32_t publishers);
@@ -27,10 +26,10 @@ nlohmann::json start_body();
 
 // What a response or event says.
 struct Reply {
-  std::string janus;     // "success", "ack", "event", "error", "keepalive", ...
-  std::string error;     // a Janus error or a videoroom error, with its code
-  uint64_t id = 0;       // data.id of a create/attach success
-  uint64_t sender = 0;   // the handle an event comes from
+  std::string janus;    // "success", "ack", "event", "error", "keepalive", ...
+  std::string error;    // a Janus error or a videoroom error, with its code
+  uint64_t id = 0;      // data.id of a create/attach success
+  uint64_t sender = 0;  // the handle an event comes from
   std::string transaction;
   nlohmann::json plugin_data;  // plugindata.data
   std::string jsep_type, jsep_sdp;

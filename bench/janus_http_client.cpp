@@ -30,10 +30,10 @@ std::optional<std::string> dechunk(std::string_view data) {
     size_t digits = 0;
     for (char c : data.substr(0, eol)) {
       if (c == ';') break;
-      int v = std::isdigit(static_cast<unsigned char>(c))   ? c - '0'
-              : (c >= 'a' && c <= 'f')                      ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F')                      ? c - 'A' + 10
-                                                            : -1;
+      int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+              : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                          : -1;
       if (v < 0 || digits >= 15) return std::nullopt;
       size = size * 16 + static_cast<size_t>(v);
       ++digits;
@@ -125,7 +125,8 @@ std::optional<HttpResponse> http_request(const std::string& host, uint16_t port,
   }
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
                         "\r\nConnection: close\r\n";
-  if (method != "GET") request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (method != "GET")
+    request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n" + body;
   for (size_t sent = 0; sent < request.size();) {
     ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -139,7 +140,8 @@ std::optional<HttpResponse> http_request(const std::string& host, uint16_t port,
   std::string raw;
   char buffer[16384];
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       *error = "timed out waiting for " + method + " " + path;
       return std::nullopt;

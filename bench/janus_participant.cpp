@@ -8,7 +8,8 @@ namespace sfu::bench {
 
 JanusParticipant::JanusParticipant(uv_loop_t* loop, JanusSignaling& signaling, std::string bind_ip,
                                    std::optional<MediaSourceConfig> media, ParticipantSpec spec,
-                                   ReceiveAccounting accounting, ReceiverStats& stats, const MeasurementWindow& window)
+                                   ReceiveAccounting accounting, ReceiverStats& stats,
+                                   const MeasurementWindow& window)
     : BenchParticipant(std::move(spec), std::move(accounting), stats, window),
       loop_(loop),
       signaling_(signaling),
@@ -73,7 +74,8 @@ bool JanusParticipant::start(std::string* error) {
 void JanusParticipant::poll_signaling() {
   auto connect = [this](client::WebRtcClient& connection, const std::string& remote_sdp, const char* what) {
     auto parsed = sdp::parse_sdp(remote_sdp);
-    if (auto* e = std::get_if<sdp::SdpError>(&parsed)) return fail(std::string(what) + ": bad SDP: " + e->to_string());
+    if (auto* e = std::get_if<sdp::SdpError>(&parsed))
+      return fail(std::string(what) + ": bad SDP: " + e->to_string());
     auto endpoint = client::server_endpoint_of(std::get<sdp::SessionDescription>(parsed));
     if (auto* e = std::get_if<std::string>(&endpoint)) return fail(std::string(what) + ": " + *e);
     const auto& server = std::get<client::ServerEndpoint>(endpoint);
@@ -88,8 +90,10 @@ void JanusParticipant::poll_signaling() {
     auto job = std::move(subscribe_job_);
     if (!job->error.empty()) return fail(job->error);
     auto parsed = sdp::parse_sdp(job->remote_sdp);
-    if (auto* e = std::get_if<sdp::SdpError>(&parsed)) return fail("subscribe offer: bad SDP: " + e->to_string());
-    client::ClientTransport transport{subscribe_->ice_ufrag(), subscribe_->ice_pwd(), subscribe_->fingerprint()};
+    if (auto* e = std::get_if<sdp::SdpError>(&parsed))
+      return fail("subscribe offer: bad SDP: " + e->to_string());
+    client::ClientTransport transport{subscribe_->ice_ufrag(), subscribe_->ice_pwd(),
+                                      subscribe_->fingerprint()};
     auto answer = client::build_subscribe_answer(std::get<sdp::SessionDescription>(parsed), transport,
                                                  random_value<uint64_t>() & 0x3FFFFFFFFFFFFFFFull, 2);
     if (auto* e = std::get_if<std::string>(&answer)) return fail("subscribe answer: " + *e);
@@ -129,12 +133,15 @@ void JanusParticipant::pump(uint64_t now_ns) {
   if (sent) publish_->flush();
 }
 
-void JanusParticipant::on_publish_rtcp(const uint8_t* data, size_t size) { source_->on_feedback(ByteSpan(data, size)); }
+void JanusParticipant::on_publish_rtcp(const uint8_t* data, size_t size) {
+  source_->on_feedback(ByteSpan(data, size));
+}
 
 std::string JanusParticipant::failure() const {
   if (!failure_.empty()) return failure_;
   for (const auto* connection : {publish_.get(), subscribe_.get()})
-    if (connection && connection->state() == client::WebRtcClient::State::Failed) return connection->failure_reason();
+    if (connection && connection->state() == client::WebRtcClient::State::Failed)
+      return connection->failure_reason();
   return {};
 }
 
@@ -142,17 +149,22 @@ std::string JanusParticipant::describe() const {
   auto state = [](const client::WebRtcClient* c) -> std::string {
     if (!c) return "-";
     switch (c->state()) {
-      case client::WebRtcClient::State::New: return "new";
-      case client::WebRtcClient::State::Checking: return "checking";
-      case client::WebRtcClient::State::IceConnected: return "ice-connected";
-      case client::WebRtcClient::State::Connected: return "connected";
-      case client::WebRtcClient::State::Failed: return "failed";
+      case client::WebRtcClient::State::New:
+        return "new";
+      case client::WebRtcClient::State::Checking:
+        return "checking";
+      case client::WebRtcClient::State::IceConnected:
+        return "ice-connected";
+      case client::WebRtcClient::State::Connected:
+        return "connected";
+      case client::WebRtcClient::State::Failed:
+        return "failed";
     }
     return "?";
   };
-  std::string out = spec_.name + ": publish " + state(publish_.get()) + ", subscribe " + state(subscribe_.get()) +
-                    ", streams " + std::to_string(accounting_.streams_seen()) + "/" +
-                    std::to_string(accounting_.expected_stream_count());
+  std::string out = spec_.name + ": publish " + state(publish_.get()) + ", subscribe " +
+                    state(subscribe_.get()) + ", streams " + std::to_string(accounting_.streams_seen()) +
+                    "/" + std::to_string(accounting_.expected_stream_count());
   if (subscribe_)
     out += ", sub rtp " + std::to_string(subscribe_->counters().rtp_received) + " srtp errors " +
            std::to_string(subscribe_->counters().srtp_errors);

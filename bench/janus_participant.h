@@ -25,7 +25,10 @@ class JanusParticipant : public BenchParticipant {
   bool start(std::string* error) override;
   bool ready() const override;
   void pump(uint64_t now_ns) override;
-  void close() override { media_on_ = false; closed_ = true; }
+  void close() override {
+    media_on_ = false;
+    closed_ = true;
+  }
   bool closed() const override { return closed_; }
   std::string failure() const override;
   std::string describe() const override;

@@ -20,7 +20,8 @@ void add_host_candidate(sdp::SessionDescription& description, const SocketAddres
   }
 }
 
-sdp::SessionDescription janus_publish_offer(const client::PublishOfferParams& params, const SocketAddress& local) {
+sdp::SessionDescription janus_publish_offer(const client::PublishOfferParams& params,
+                                            const SocketAddress& local) {
   sdp::SessionDescription offer = client::build_publish_offer(params);
   add_host_candidate(offer, local);
   return offer;

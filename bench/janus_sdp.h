@@ -13,6 +13,7 @@ namespace sfu::bench {
 // m-section that is not rejected, and puts the address on its c= line and port on its m= line.
 void add_host_candidate(sdp::SessionDescription& description, const SocketAddress& local);
 
-sdp::SessionDescription janus_publish_offer(const client::PublishOfferParams& params, const SocketAddress& local);
+sdp::SessionDescription janus_publish_offer(const client::PublishOfferParams& params,
+                                            const SocketAddress& local);
 
 }  // namespace sfu::bench

@@ -1,5 +1,4 @@
 #include "bench/janus_server.h"
-#include "bench/server_process.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -18,6 +17,7 @@
 
 #include "bench/janus_api.h"
 #include "bench/janus_http_client.h"
+#include "bench/server_process.h"
 
 namespace sfu::bench {
 namespace {
@@ -71,13 +71,15 @@ std::vector<std::pair<std::string, std::string>> JanusServer::config_files(const
        << "media: {\n  rtp_port_range = \"40000-59999\"\n}\n"
        << "nat: {\n  nice_debug = false\n  full_trickle = false\n  ice_lite = false\n  ice_tcp = false\n"
        << "  ice_enforce_list = \"" << o.ip << "\"\n}\n"
-       << "plugins: {\n  disable = \"" << disable_all_but(lib + "/plugins", "libjanus_videoroom.so") << "\"\n}\n"
-       << "transports: {\n  disable = \"" << disable_all_but(lib + "/transports", "libjanus_http.so") << "\"\n}\n"
+       << "plugins: {\n  disable = \"" << disable_all_but(lib + "/plugins", "libjanus_videoroom.so")
+       << "\"\n}\n"
+       << "transports: {\n  disable = \"" << disable_all_but(lib + "/transports", "libjanus_http.so")
+       << "\"\n}\n"
        << "loggers: {\n  disable = \"" << disable_all_but(lib + "/loggers", "") << "\"\n}\n"
        << "events: {\n  broadcast = false\n}\n";
   std::ostringstream http;
-  http << "general: {\n  json = \"compact\"\n  base_path = \"/janus\"\n  http = true\n  port = " << o.http_port
-       << "\n  ip = \"" << o.ip << "\"\n  https = false\n}\n"
+  http << "general: {\n  json = \"compact\"\n  base_path = \"/janus\"\n  http = true\n  port = "
+       << o.http_port << "\n  ip = \"" << o.ip << "\"\n  https = false\n}\n"
        << "admin: {\n  admin_base_path = \"/admin\"\n  admin_http = false\n  admin_https = false\n}\n"
        << "cors: {\n}\n";
   return {{"janus.jcfg", core.str()},
@@ -119,7 +121,8 @@ void JanusServer::leave_namespace() {
   }
   if (!namespace_.empty()) {
     std::string error;
-    if (!run_command("ip netns del " + namespace_, &error)) std::fprintf(stderr, "sfu-bench: %s\n", error.c_str());
+    if (!run_command("ip netns del " + namespace_, &error))
+      std::fprintf(stderr, "sfu-bench: %s\n", error.c_str());
     namespace_.clear();
   }
 }
@@ -169,18 +172,20 @@ bool JanusServer::start(const Options& options, std::string* error) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) {
-      *error = "janus exited at startup (status " + std::to_string(exit_status_) + "; 127: '" + options.binary +
-               "' could not be run): " + log_tail();
+      *error = "janus exited at startup (status " + std::to_string(exit_status_) + "; 127: '" +
+               options.binary + "' could not be run): " + log_tail();
       stop();
       return false;
     }
     std::string ignored;
-    if (auto response = janus::http_request(options.ip, options.http_port, "GET", "/janus/info", "", 1000, &ignored);
+    if (auto response =
+            janus::http_request(options.ip, options.http_port, "GET", "/janus/info", "", 1000, &ignored);
         response && response->status == 200)
       return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  *error = "janus did not answer on http://" + options.ip + ":" + std::to_string(options.http_port) + ": " + log_tail();
+  *error = "janus did not answer on http://" + options.ip + ":" + std::to_string(options.http_port) + ": " +
+           log_tail();
   stop();
   return false;
 }

@@ -38,8 +38,8 @@ void JanusSignaling::stop() {
   if (thread_.joinable()) thread_.join();
   if (session_ != 0) {
     std::string ignored;
-    post_json("/janus/" + std::to_string(session_), {{"janus", "destroy"}, {"transaction", next_transaction()}},
-              &ignored);
+    post_json("/janus/" + std::to_string(session_),
+              {{"janus", "destroy"}, {"transaction", next_transaction()}}, &ignored);
     session_ = 0;
   }
 }
@@ -89,7 +89,9 @@ std::optional<janus::Reply> JanusSignaling::post_json(const std::string& path, c
   if (!response) return std::nullopt;
   auto json = nlohmann::json::parse(response->body, nullptr, false);
   auto reply = janus::read_reply(json);
-  if (!reply) *error = "HTTP " + std::to_string(response->status) + ": unexpected body " + response->body.substr(0, 200);
+  if (!reply)
+    *error =
+        "HTTP " + std::to_string(response->status) + ": unexpected body " + response->body.substr(0, 200);
   return reply;
 }
 
@@ -132,8 +134,8 @@ std::optional<janus::Reply> JanusSignaling::request(uint64_t handle, const nlohm
       }
       return event;
     }
-    auto response = janus::http_request(host_, port_, "GET", "/janus/" + std::to_string(session_) + "?maxev=10", "",
-                                        kEventTimeoutMs, error);
+    auto response = janus::http_request(
+        host_, port_, "GET", "/janus/" + std::to_string(session_) + "?maxev=10", "", kEventTimeoutMs, error);
     if (!response) return std::nullopt;
     auto json = nlohmann::json::parse(response->body, nullptr, false);
     std::vector<nlohmann::json> messages;
@@ -142,7 +144,8 @@ std::optional<janus::Reply> JanusSignaling::request(uint64_t handle, const nlohm
     else
       messages.push_back(json);
     for (auto& m : messages)
-      if (auto event = janus::read_reply(m); event && event->sender != 0) events_[event->sender].push_back(*event);
+      if (auto event = janus::read_reply(m); event && event->sender != 0)
+        events_[event->sender].push_back(*event);
   }
   *error = "no event from janus within " + std::to_string(kEventTimeoutMs / 1000) + " s";
   return std::nullopt;
@@ -152,7 +155,8 @@ bool JanusSignaling::ensure_room(uint32_t room, std::string* error) {
   if (rooms_[room]) return true;
   auto handle = attach(error);
   if (!handle) return false;
-  auto reply = request(*handle, janus::create_room_body(janus::room_id(room), publishers_per_room_), "", "", error);
+  auto reply =
+      request(*handle, janus::create_room_body(janus::room_id(room), publishers_per_room_), "", "", error);
   if (!reply) return false;
   rooms_[room] = true;
   return true;
@@ -170,10 +174,11 @@ bool JanusSignaling::process(JanusJob& job) {
     case JanusJob::Kind::kPublish: {
       auto handle = attach(&error);
       if (!handle) return finish(error);
-      auto reply = request(*handle,
-                           janus::publisher_join_body(janus::room_id(job.room), janus::feed_id(*job.publisher_index),
-                                                      "pub" + std::to_string(*job.publisher_index)),
-                           "offer", job.sdp, &error);
+      auto reply =
+          request(*handle,
+                  janus::publisher_join_body(janus::room_id(job.room), janus::feed_id(*job.publisher_index),
+                                             "pub" + std::to_string(*job.publisher_index)),
+                  "offer", job.sdp, &error);
       if (!reply) return finish("publish: " + error);
       if (reply->jsep_type != "answer") return finish("publish: no answer in " + reply->plugin_data.dump());
       ++published_[job.room];
@@ -191,7 +196,8 @@ bool JanusSignaling::process(JanusJob& job) {
         if (!handle) return finish(error);
         job.handle = *handle;
       }
-      auto reply = request(job.handle, janus::subscriber_join_body(janus::room_id(job.room), feeds), "", "", &error);
+      auto reply =
+          request(job.handle, janus::subscriber_join_body(janus::room_id(job.room), feeds), "", "", &error);
       // A feed becomes subscribable only once its publisher's PeerConnection is up: try again.
       if (!reply && error.find("(428)") != std::string::npos) return false;
       if (!reply) return finish("subscribe: " + error);

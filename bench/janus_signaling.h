@@ -51,10 +51,12 @@ class JanusSignaling {
  private:
   void run();
   bool process(JanusJob& job);  // false: deferred (subscription before its publishers)
-  std::optional<janus::Reply> post_json(const std::string& path, const nlohmann::json& body, std::string* error);
+  std::optional<janus::Reply> post_json(const std::string& path, const nlohmann::json& body,
+                                        std::string* error);
   // Sends a plugin message on `handle` and waits for its event (ack first, then the async event).
-  std::optional<janus::Reply> request(uint64_t handle, const nlohmann::json& body, const std::string& jsep_type,
-                                      const std::string& jsep_sdp, std::string* error);
+  std::optional<janus::Reply> request(uint64_t handle, const nlohmann::json& body,
+                                      const std::string& jsep_type, const std::string& jsep_sdp,
+                                      std::string* error);
   std::optional<uint64_t> attach(std::string* error);
   bool ensure_room(uint32_t room, std::string* error);
   std::string next_transaction() { return "t" + std::to_string(++transaction_); }

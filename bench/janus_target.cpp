@@ -33,17 +33,19 @@ std::optional<RunResult> run_janus_target(const BenchOptions& options, const std
   target.kind = Target::Kind::kCustom;
   target.name = "janus";
   target.server_pid = server.pid();
-  target.make_participant = [&](uv_loop_t* loop, std::optional<MediaSourceConfig> media, const ParticipantSpec& spec,
-                                ReceiveAccounting accounting, ReceiverStats& stats,
+  target.make_participant = [&](uv_loop_t* loop, std::optional<MediaSourceConfig> media,
+                                const ParticipantSpec& spec, ReceiveAccounting accounting,
+                                ReceiverStats& stats,
                                 const MeasurementWindow& window) -> std::unique_ptr<BenchParticipant> {
-    return std::make_unique<JanusParticipant>(loop, signaling, bind_ip, media, spec, std::move(accounting), stats,
-                                              window);
+    return std::make_unique<JanusParticipant>(loop, signaling, bind_ip, media, spec, std::move(accounting),
+                                              stats, window);
   };
   RunResult result = run_load(scenario, target);
   signaling.stop();
   if (!server.running()) {
     result.ok = false;
-    result.error += (result.error.empty() ? "" : "\n") + std::string("janus died during the run: ") + server.log_tail();
+    result.error +=
+        (result.error.empty() ? "" : "\n") + std::string("janus died during the run: ") + server.log_tail();
   }
   server.stop();
   return result;

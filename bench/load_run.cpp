@@ -74,7 +74,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
       spec.index_in_room = i;
       if (i < scenario.publishers) spec.publisher_index = i;
       spec.name = scenario.room_prefix + "-r" + std::to_string(room) +
-                  (i < scenario.publishers ? "-pub" + std::to_string(i) : "-sub" + std::to_string(i - scenario.publishers));
+                  (i < scenario.publishers ? "-pub" + std::to_string(i)
+                                           : "-sub" + std::to_string(i - scenario.publishers));
       specs[next++ % thread_count].push_back(std::move(spec));
       ++total;
     }
@@ -97,13 +98,14 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
       media->audio_ssrc = 0x10000000u + spec.room * 1000 + *spec.publisher_index * 2;
       media->video_ssrc = media->audio_ssrc + 1;
     }
-    ReceiveAccounting accounting(stream_count, spec.publisher_index.value_or(UINT32_MAX), scenario.audio, video);
+    ReceiveAccounting accounting(stream_count, spec.publisher_index.value_or(UINT32_MAX), scenario.audio,
+                                 video);
     if (target.kind == Target::Kind::kCustom)
       return target.make_participant(loop, media, spec, std::move(accounting), stats, window);
     if (target.kind == Target::Kind::kUdpReflector) {
       ParticipantSpec udp_spec = spec;
-      return std::make_unique<UdpParticipant>(loop, target.reflector, media, udp_spec, std::move(accounting), stats,
-                                              window);
+      return std::make_unique<UdpParticipant>(loop, target.reflector, media, udp_spec, std::move(accounting),
+                                              stats, window);
     }
     client::ParticipantClient::Options options;
     options.server_host = target.host;
@@ -150,7 +152,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
                   std::to_string(ready) + "/" + std::to_string(total) + " ready):\n" + waiting);
     }
     if (scenario.progress && now - last_progress > 1'000'000'000ull) {
-      std::fprintf(stderr, "\r[%s] connecting: %zu/%zu participants ready   ", target.name.c_str(), ready, total);
+      std::fprintf(stderr, "\r[%s] connecting: %zu/%zu participants ready   ", target.name.c_str(), ready,
+                   total);
       last_progress = now;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -174,7 +177,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     uint64_t packets = 0;
     for (auto& thread : threads) packets += thread->stats().packets.get();
     if (scenario.progress && now > previous_ns) {
-      double pps = static_cast<double>(packets - previous_packets) * 1e9 / static_cast<double>(now - previous_ns);
+      double pps =
+          static_cast<double>(packets - previous_packets) * 1e9 / static_cast<double>(now - previous_ns);
       std::fprintf(stderr, "\r[%s] %4.1f/%.1f s  received %9.0f pps   ", target.name.c_str(),
                    static_cast<double>(now - measured_start) / 1e9, scenario.duration_s, pps);
     }
@@ -204,7 +208,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
       double busy = 100.0 * static_cast<double>(after.busy_ns - before.busy_ns) / (measured_s * 1e9);
       if (after.cpu < 0) {
         result.machine_busy_percent = busy;
-        result.softirq_percent = 100.0 * static_cast<double>(after.softirq_ns - before.softirq_ns) / (measured_s * 1e9);
+        result.softirq_percent =
+            100.0 * static_cast<double>(after.softirq_ns - before.softirq_ns) / (measured_s * 1e9);
       } else {
         result.cpu_busy_percent.push_back(busy);
       }
@@ -214,7 +219,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
       std::max(0.0, result.machine_busy_percent - result.server_cpu_percent - result.client_cpu_percent);
   if (result.server_rss_bytes > result.server_rss_idle_bytes && result.down_tracks > 0)
     result.memory_per_down_track_bytes =
-        static_cast<double>(result.server_rss_bytes - result.server_rss_idle_bytes) / static_cast<double>(result.down_tracks);
+        static_cast<double>(result.server_rss_bytes - result.server_rss_idle_bytes) /
+        static_cast<double>(result.down_tracks);
 
   // Expected: for each receiver and each stream it expects, what that stream's publisher sent in
   // the window.
@@ -251,8 +257,9 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   result.forwarded_pps = static_cast<double>(result.received) / seconds;
   result.forwarded_bps /= seconds;
   result.sent_pps = static_cast<double>(sent_packets) / seconds;
-  result.loss_ratio =
-      result.expected ? static_cast<double>(result.expected - result.received) / static_cast<double>(result.expected) : 0;
+  result.loss_ratio = result.expected ? static_cast<double>(result.expected - result.received) /
+                                            static_cast<double>(result.expected)
+                                      : 0;
   result.ok = true;
   return result;
 }

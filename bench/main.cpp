@@ -4,12 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -100,7 +99,8 @@ std::vector<RampStep> ramp(const BenchOptions& o, const Target& target, const st
     RampStep step{s.video_pps, run_load(s, target), false};
     step.held = held(step.result, o);
     steps.push_back(step);
-    if (!step.result.ok) std::fprintf(stderr, "[%s] step failed: %s\n", target.name.c_str(), step.result.error.c_str());
+    if (!step.result.ok)
+      std::fprintf(stderr, "[%s] step failed: %s\n", target.name.c_str(), step.result.error.c_str());
     if (!step.held) break;
     *best = step.result;
     pps *= o.ramp_factor;
@@ -145,11 +145,12 @@ int main(int argc, char** argv) {
     for (long c = 0; c < cpus - server_count; ++c) o.scenario.client_cpus.push_back(static_cast<int>(c));
   }
   if (o.srtp_profile != "any")
-    std::fprintf(stderr,
-                 "sfu-bench: note: --srtp-profile %s is recorded but not enforced: the client layer does not yet "
-                 "let the bench restrict its DTLS-SRTP profiles, so the server's preference (AEAD_AES_128_GCM) "
-                 "applies\n",
-                 o.srtp_profile.c_str());
+    std::fprintf(
+        stderr,
+        "sfu-bench: note: --srtp-profile %s is recorded but not enforced: the client layer does not yet "
+        "let the bench restrict its DTLS-SRTP profiles, so the server's preference (AEAD_AES_128_GCM) "
+        "applies\n",
+        o.srtp_profile.c_str());
   if (o.work_dir.empty()) {
     char pattern[] = "/tmp/sfu-bench-XXXXXX";
     if (!mkdtemp(pattern)) {
@@ -184,8 +185,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sfu-bench: cannot start the server %s: %s\n", so.binary.c_str(), error.c_str());
         return 1;
       }
-      std::fprintf(stderr, "[sfu] started %s (pid %d, %u worker(s), http port %u, config %s)\n", so.binary.c_str(),
-                   server.pid(), o.workers, server.http_port(), server.config_path().c_str());
+      std::fprintf(stderr, "[sfu] started %s (pid %d, %u worker(s), http port %u, config %s)\n",
+                   so.binary.c_str(), server.pid(), o.workers, server.http_port(),
+                   server.config_path().c_str());
       target.host = o.scenario.bind_ip;
       target.port = server.http_port();
       target.server_pid = server.pid();

@@ -66,7 +66,8 @@ SyntheticMediaSource::Kind SyntheticMediaSource::next_due(uint64_t now_ns) {
   return Kind::kNone;
 }
 
-size_t SyntheticMediaSource::build(Kind kind, uint64_t now_ns, const MeasurementWindow* window, MutableByteSpan out) {
+size_t SyntheticMediaSource::build(Kind kind, uint64_t now_ns, const MeasurementWindow* window,
+                                   MutableByteSpan out) {
   bool in_window = window && window->contains(now_ns);
   if (kind == Kind::kAudio) {
     uint32_t sequence = audio_sequence_;
@@ -104,7 +105,8 @@ size_t SyntheticMediaSource::build_audio(uint64_t now_ns, MutableByteSpan out) {
   if (header == 0 || header + payload > out.size()) return 0;
   std::memset(out.data() + header, 0, payload);
   out[header] = 0x78;  // an Opus TOC byte: CELT fullband 20 ms, one frame
-  write_stamp({audio_stream_of(config_.publisher_index), audio_sequence_, now_ns}, out.subspan(header, payload));
+  write_stamp({audio_stream_of(config_.publisher_index), audio_sequence_, now_ns},
+              out.subspan(header, payload));
   ++audio_sequence_;
   ++audio_rtp_sequence_;
   return header + payload;
@@ -138,7 +140,8 @@ size_t SyntheticMediaSource::build_video(uint64_t now_ns, MutableByteSpan out) {
   fields.timestamp = frame_timestamp_;
   fields.ssrc = config_.video_ssrc;
   size_t header = rtp::write_rtp_header(fields, std::span(extensions, count), out);
-  if (header == 0 || config_.video_packet_size > out.size() || header + kStampSize + 11 > config_.video_packet_size)
+  if (header == 0 || config_.video_packet_size > out.size() ||
+      header + kStampSize + 11 > config_.video_packet_size)
     return 0;
   size_t payload = config_.video_packet_size - header;
   uint8_t* p = out.data() + header;
@@ -149,16 +152,18 @@ size_t SyntheticMediaSource::build_video(uint64_t now_ns, MutableByteSpan out) {
   if (first_of_frame) {
     // VP8 frame tag (RFC 6386 9.1): P=0 for a keyframe, show_frame=1, first partition size.
     constexpr uint32_t kFirstPartitionSize = 900;
-    p[offset++] = static_cast<uint8_t>(((kFirstPartitionSize & 0x7) << 5) | 0x10 | (frame_is_keyframe_ ? 0 : 1));
+    p[offset++] =
+        static_cast<uint8_t>(((kFirstPartitionSize & 0x7) << 5) | 0x10 | (frame_is_keyframe_ ? 0 : 1));
     p[offset++] = static_cast<uint8_t>((kFirstPartitionSize >> 3) & 0xFF);
     p[offset++] = static_cast<uint8_t>((kFirstPartitionSize >> 11) & 0xFF);
     if (frame_is_keyframe_) {
-      const uint8_t start_code[] = {0x9D, 0x01, 0x2A, kVideoWidth & 0xFF, kVideoWidth >> 8, kVideoHeight & 0xFF,
-                                    kVideoHeight >> 8};
+      const uint8_t start_code[] = {
+          0x9D, 0x01, 0x2A, kVideoWidth & 0xFF, kVideoWidth >> 8, kVideoHeight & 0xFF, kVideoHeight >> 8};
       std::memcpy(p + offset, start_code, sizeof(start_code));
     }
   }
-  write_stamp({video_stream_of(config_.publisher_index), video_sequence_, now_ns}, MutableByteSpan(p, payload));
+  write_stamp({video_stream_of(config_.publisher_index), video_sequence_, now_ns},
+              MutableByteSpan(p, payload));
 
   if (first_of_frame && frame_is_keyframe_) {
     ++keyframes_;
@@ -178,7 +183,8 @@ void SyntheticMediaSource::on_feedback(ByteSpan rtcp) {
   while (packets.next(header)) {
     switch (rtp::classify_rtcp(header)) {
       case rtp::RtcpMessageKind::kPli:
-        if (auto pli = rtp::parse_pli(header); pli && pli->media_ssrc == config_.video_ssrc) request_keyframe();
+        if (auto pli = rtp::parse_pli(header); pli && pli->media_ssrc == config_.video_ssrc)
+          request_keyframe();
         break;
       case rtp::RtcpMessageKind::kFir:
         if (auto fir = rtp::parse_fir(header)) {

@@ -16,8 +16,8 @@
 namespace sfu::bench {
 
 struct MediaSourceConfig {
-  uint32_t publisher_index = 0;  // room-local: streams 2*i (audio) and 2*i + 1 (video)
-  uint32_t video_pps = 1000;     // 0: no video
+  uint32_t publisher_index = 0;     // room-local: streams 2*i (audio) and 2*i + 1 (video)
+  uint32_t video_pps = 1000;        // 0: no video
   size_t video_packet_size = 1200;  // whole RTP packet
   uint32_t video_fps = 30;
   uint32_t keyframe_interval_ms = 1000;

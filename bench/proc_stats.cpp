@@ -73,7 +73,8 @@ std::vector<ThreadCpu> read_thread_cpu(pid_t pid) {
   if (!d) return out;
   while (dirent* entry = readdir(d)) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-    if (auto cpu = read_one_thread_cpu(pid, static_cast<pid_t>(std::atol(entry->d_name)))) out.push_back(*cpu);
+    if (auto cpu = read_one_thread_cpu(pid, static_cast<pid_t>(std::atol(entry->d_name))))
+      out.push_back(*cpu);
   }
   closedir(d);
   std::sort(out.begin(), out.end(), [](const ThreadCpu& a, const ThreadCpu& b) { return a.tid < b.tid; });
@@ -129,8 +130,8 @@ std::vector<CpuTimes> read_cpu_times() {
 
 double clock_ticks_per_second() { return static_cast<double>(sysconf(_SC_CLK_TCK)); }
 
-std::vector<ThreadCpuUse> cpu_use_between(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after,
-                                          double seconds) {
+std::vector<ThreadCpuUse> cpu_use_between(const std::vector<ThreadCpu>& before,
+                                          const std::vector<ThreadCpu>& after, double seconds) {
   std::vector<ThreadCpuUse> out;
   if (seconds <= 0) return out;
   for (const ThreadCpu& a : after) {

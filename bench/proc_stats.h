@@ -12,7 +12,7 @@ namespace sfu::bench {
 
 struct ThreadCpu {
   pid_t tid = 0;
-  std::string name;    // /proc/<pid>/task/<tid>/comm
+  std::string name;     // /proc/<pid>/task/<tid>/comm
   uint64_t cpu_ns = 0;  // time on CPU: schedstat (ns), else utime + stime from stat
 };
 
@@ -42,7 +42,7 @@ struct ThreadCpuUse {
   std::string name;
   double percent = 0;
 };
-std::vector<ThreadCpuUse> cpu_use_between(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after,
-                                          double seconds);
+std::vector<ThreadCpuUse> cpu_use_between(const std::vector<ThreadCpu>& before,
+                                          const std::vector<ThreadCpu>& after, double seconds);
 
 }  // namespace sfu::bench

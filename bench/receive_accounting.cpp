@@ -17,8 +17,8 @@ ReceiveAccounting::ReceiveAccounting(uint32_t stream_count, uint32_t own_publish
   }
 }
 
-void ReceiveAccounting::on_rtp(const uint8_t* data, size_t size, uint64_t now_ns, const MeasurementWindow& window,
-                               ReceiverStats& stats) {
+void ReceiveAccounting::on_rtp(const uint8_t* data, size_t size, uint64_t now_ns,
+                               const MeasurementWindow& window, ReceiverStats& stats) {
   stats.packets.add(1);
   stats.bytes.add(size);
   // parse() wants a mutable span but only reads.

@@ -17,10 +17,10 @@ class SequenceTracker {
   Outcome on_sequence(uint32_t sequence);
 
   bool empty() const { return received_ == 0; }
-  uint64_t received() const { return received_; }      // distinct sequence numbers
+  uint64_t received() const { return received_; }  // distinct sequence numbers
   uint64_t duplicates() const { return duplicates_; }
-  uint64_t reordered() const { return reordered_; }    // arrived after a higher one
-  uint64_t too_old() const { return too_old_; }        // more than kWindow behind the highest
+  uint64_t reordered() const { return reordered_; }  // arrived after a higher one
+  uint64_t too_old() const { return too_old_; }      // more than kWindow behind the highest
   uint32_t lowest() const { return lowest_; }
   uint32_t highest() const { return highest_; }
   // Gaps between the lowest and the highest sequence seen.

@@ -13,14 +13,14 @@ namespace sfu::bench {
 class ServerProcess {
  public:
   struct Options {
-    std::string binary;           // path of the sfu executable
+    std::string binary;  // path of the sfu executable
     uint32_t workers = 1;
     std::string log_level = "warn";
     std::string bind_ip = "127.0.0.1";
-    std::vector<int> cpus;        // CPU affinity of the whole process; empty = any
+    std::vector<int> cpus;  // CPU affinity of the whole process; empty = any
     int nice = 0;
-    std::string extra_yaml;       // appended to the generated config
-    std::string work_dir;         // config and log go here
+    std::string extra_yaml;  // appended to the generated config
+    std::string work_dir;    // config and log go here
     uint32_t ready_timeout_ms = 15'000;
   };
 

@@ -6,14 +6,16 @@ namespace sfu::bench {
 
 SfuParticipant::SfuParticipant(uv_loop_t* loop, client::ParticipantClient::Options options,
                                std::optional<MediaSourceConfig> media, ParticipantSpec spec,
-                               ReceiveAccounting accounting, ReceiverStats& stats, const MeasurementWindow& window)
+                               ReceiveAccounting accounting, ReceiverStats& stats,
+                               const MeasurementWindow& window)
     : BenchParticipant(std::move(spec), std::move(accounting), stats, window),
       loop_(loop),
-      client_(loop, [&] {
-        options.publish_audio = media && media->audio;
-        options.publish_video = media && media->video_pps > 0;
-        return options;
-      }()),
+      client_(loop,
+              [&] {
+                options.publish_audio = media && media->audio;
+                options.publish_video = media && media->video_pps > 0;
+                return options;
+              }()),
       media_(media) {}
 
 bool SfuParticipant::start(std::string* error) {
@@ -36,7 +38,9 @@ bool SfuParticipant::start(std::string* error) {
     media_->ext_transport_cc = client::kExtIdTransportCc;
     media_->ext_mid = client::kExtIdMid;
     source_.emplace(*media_);
-    client_.publish_connection().on_rtcp = [this](uint8_t* data, size_t size) { on_publish_rtcp(data, size); };
+    client_.publish_connection().on_rtcp = [this](uint8_t* data, size_t size) {
+      on_publish_rtcp(data, size);
+    };
   }
   client_.subscribe_connection().on_rtp = [this](uint8_t* data, size_t size) {
     accounting_.on_rtp(data, size, monotonic_ns(), window_, stats_);
@@ -67,22 +71,25 @@ void SfuParticipant::close() {
   client_.close_signaling();
 }
 
-void SfuParticipant::on_publish_rtcp(const uint8_t* data, size_t size) { source_->on_feedback(ByteSpan(data, size)); }
+void SfuParticipant::on_publish_rtcp(const uint8_t* data, size_t size) {
+  source_->on_feedback(ByteSpan(data, size));
+}
 
 std::string SfuParticipant::failure() const {
   if (!client_.failures().empty()) return client_.failures().front();
   if (!client_.errors().empty()) return "server error: " + client_.errors().front().dump();
-  for (const client::WebRtcClient* connection : {&client_.publish_connection(), &client_.subscribe_connection()})
+  for (const client::WebRtcClient* connection :
+       {&client_.publish_connection(), &client_.subscribe_connection()})
     if (connection->state() == client::WebRtcClient::State::Failed) return connection->failure_reason();
   return {};
 }
 
 std::string SfuParticipant::describe() const {
-  std::string out = spec_.name + " (" + client_.participant_id() + "): joined " + std::to_string(client_.joined()) +
-                    ", publish connected " + std::to_string(client_.publish_connected()) +
-                    ", subscribe connected " + std::to_string(client_.subscribe_connected()) + ", streams " +
-                    std::to_string(accounting_.streams_seen()) + "/" +
-                    std::to_string(accounting_.expected_stream_count());
+  std::string out =
+      spec_.name + " (" + client_.participant_id() + "): joined " + std::to_string(client_.joined()) +
+      ", publish connected " + std::to_string(client_.publish_connected()) + ", subscribe connected " +
+      std::to_string(client_.subscribe_connected()) + ", streams " +
+      std::to_string(accounting_.streams_seen()) + "/" + std::to_string(accounting_.expected_stream_count());
   if (auto f = failure(); !f.empty()) out += ", failure: " + f;
   return out;
 }

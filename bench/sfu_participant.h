@@ -16,9 +16,9 @@ class SfuParticipant : public BenchParticipant {
  public:
   // `media`: what to publish (ssrcs are taken from the client's own offer), nullopt to only
   // subscribe.
-  SfuParticipant(uv_loop_t* loop, client::ParticipantClient::Options options, std::optional<MediaSourceConfig> media,
-                 ParticipantSpec spec, ReceiveAccounting accounting, ReceiverStats& stats,
-                 const MeasurementWindow& window);
+  SfuParticipant(uv_loop_t* loop, client::ParticipantClient::Options options,
+                 std::optional<MediaSourceConfig> media, ParticipantSpec spec, ReceiveAccounting accounting,
+                 ReceiverStats& stats, const MeasurementWindow& window);
 
   bool start(std::string* error) override;
   bool ready() const override;

@@ -5,8 +5,9 @@
 
 namespace sfu::bench {
 
-UdpParticipant::UdpParticipant(uv_loop_t* loop, SocketAddress reflector, std::optional<MediaSourceConfig> media,
-                               ParticipantSpec spec, ReceiveAccounting accounting, ReceiverStats& stats,
+UdpParticipant::UdpParticipant(uv_loop_t* loop, SocketAddress reflector,
+                               std::optional<MediaSourceConfig> media, ParticipantSpec spec,
+                               ReceiveAccounting accounting, ReceiverStats& stats,
                                const MeasurementWindow& window)
     : BenchParticipant(std::move(spec), std::move(accounting), stats, window),
       loop_(loop),
@@ -76,8 +77,9 @@ void UdpParticipant::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
 }
 
 std::string UdpParticipant::describe() const {
-  return spec_.name + ": joined " + std::to_string(joined_) + ", streams " + std::to_string(accounting_.streams_seen()) +
-         "/" + std::to_string(accounting_.expected_stream_count());
+  return spec_.name + ": joined " + std::to_string(joined_) + ", streams " +
+         std::to_string(accounting_.streams_seen()) + "/" +
+         std::to_string(accounting_.expected_stream_count());
 }
 
 }  // namespace sfu::bench

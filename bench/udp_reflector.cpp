@@ -34,7 +34,8 @@ struct Slots {
 
 UdpReflector::~UdpReflector() { stop(); }
 
-bool UdpReflector::start(const SocketAddress& bind_address, const std::vector<int>& cpus, std::string* error) {
+bool UdpReflector::start(const SocketAddress& bind_address, const std::vector<int>& cpus,
+                         std::string* error) {
   fd_ = ::socket(bind_address.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) {
     *error = std::string("socket: ") + std::strerror(errno);
@@ -85,7 +86,8 @@ void UdpReflector::run() {
   auto flush = [&] {
     size_t sent = 0;
     while (sent < queued) {
-      int n = sendmmsg(fd_, slots->send_headers.data() + sent, static_cast<unsigned>(queued - sent), MSG_DONTWAIT);
+      int n = sendmmsg(fd_, slots->send_headers.data() + sent, static_cast<unsigned>(queued - sent),
+                       MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -20,9 +20,9 @@ struct HttpConfig {
 };
 
 struct RtcConfig {
-  uint16_t udp_port = 0;       // worker i listens on udp_port + i
-  std::string announced_ip;    // put in ICE candidates
-  std::string bind_ip;         // empty = see resolved_bind_ip()
+  uint16_t udp_port = 0;     // worker i listens on udp_port + i
+  std::string announced_ip;  // put in ICE candidates
+  std::string bind_ip;       // empty = see resolved_bind_ip()
   uint32_t consent_timeout_s = 0;
   uint32_t dtls_handshake_timeout_s = 0;
   uint32_t udp_recv_buffer_bytes = 0;
@@ -44,8 +44,8 @@ struct LimitsConfig {
   uint32_t rooms = 0;
   uint32_t participants_per_room = 0;
   uint32_t tracks_per_participant = 0;
-  uint32_t message_bytes = 0;         // largest signaling WebSocket message / REST body
-  uint32_t worker_queue_messages = 0; // bound of each control<->worker message queue
+  uint32_t message_bytes = 0;          // largest signaling WebSocket message / REST body
+  uint32_t worker_queue_messages = 0;  // bound of each control<->worker message queue
 };
 
 struct AuthConfig {

@@ -21,7 +21,6 @@ using Apply = std::function<std::string(const YAML::Node&, Config&)>;
 
 std::string scalar_text(const YAML::Node& node) { return node.IsScalar() ? node.Scalar() : std::string(); }
 
-
 template <typename Member>
 Apply uint_in(Member member, uint64_t min, uint64_t max) {
   return [member, min, max](const YAML::Node& node, Config& config) -> std::string {
@@ -50,9 +49,12 @@ template <typename Member>
 Apply bool_field(Member member) {
   return [member](const YAML::Node& node, Config& config) -> std::string {
     std::string text = scalar_text(node);
-    if (text == "true") member(config) = true;
-    else if (text == "false") member(config) = false;
-    else return "true or false";
+    if (text == "true")
+      member(config) = true;
+    else if (text == "false")
+      member(config) = false;
+    else
+      return "true or false";
     return {};
   };
 }
@@ -84,7 +86,8 @@ Apply ip_field(Member member, bool allow_empty) {
       member(config).clear();
       return {};
     }
-    if (!SocketAddress::from_ip(text, 0)) return allow_empty ? "an IPv4 or IPv6 address, or \"\"" : "an IPv4 or IPv6 address";
+    if (!SocketAddress::from_ip(text, 0))
+      return allow_empty ? "an IPv4 or IPv6 address, or \"\"" : "an IPv4 or IPv6 address";
     member(config) = text;
     return {};
   };
@@ -116,7 +119,8 @@ Apply log_level_field() {
   };
 }
 
-#define FIELD(expr) [](Config& c) -> auto& { return c.expr; }
+#define FIELD(expr) \
+  [](Config & c) -> auto& { return c.expr; }
 
 // The schema: every leaf key with its check. Sections are the prefixes before the dot.
 const std::map<std::string, Apply>& schema() {
@@ -190,7 +194,8 @@ std::optional<ConfigError> apply_map(const YAML::Node& map, const std::string& p
     std::string expected = field->second(entry.second, config);
     if (!expected.empty()) {
       std::string got = entry.second.IsScalar() ? "'" + entry.second.Scalar() + "'" : "a non-scalar value";
-      return ConfigError{std::string(source), key, line_of(entry.second), "expected " + expected + ", got " + got};
+      return ConfigError{std::string(source), key, line_of(entry.second),
+                         "expected " + expected + ", got " + got};
     }
   }
   return std::nullopt;
@@ -205,7 +210,8 @@ ConfigResult apply_text(Config config, std::string_view text, std::string_view s
                        "not valid YAML: " + e.msg};
   }
   if (root.IsNull()) return config;  // an empty file keeps every default
-  if (!root.IsMap()) return ConfigError{std::string(source), "", line_of(root), "expected a mapping at the top"};
+  if (!root.IsMap())
+    return ConfigError{std::string(source), "", line_of(root), "expected a mapping at the top"};
   try {
     if (auto error = apply_map(root, "", config, source)) return *error;
   } catch (const YAML::Exception& e) {

@@ -117,8 +117,9 @@ void UdpSocket::drain() {
         continue;
       }
       bytes += m.msg_len;
-      recv_->datagrams[kept++] = {recv_->buffers[i].data(), m.msg_len,
-                                  SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&recv_->addresses[i]))};
+      recv_->datagrams[kept++] = {
+          recv_->buffers[i].data(), m.msg_len,
+          SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&recv_->addresses[i]))};
     }
     bump(counters_.rx_packets, kept);
     bump(counters_.rx_bytes, bytes);
@@ -195,7 +196,8 @@ void UdpSocket::flush() {
 void UdpSocket::close() {
   if (poll_) {
     uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;
   }
   if (fd_ >= 0) {

@@ -31,9 +31,9 @@ struct UdpSocketCounters {
 
 class UdpSocket {
  public:
-  static constexpr size_t kBatch = 64;          // datagrams per recvmmsg / sendmmsg
-  static constexpr size_t kBufferSize = 2048;   // bigger than any datagram we accept (MTU + slack)
-  static constexpr size_t kSendRing = 1024;     // datagrams queued between flushes
+  static constexpr size_t kBatch = 64;         // datagrams per recvmmsg / sendmmsg
+  static constexpr size_t kBufferSize = 2048;  // bigger than any datagram we accept (MTU + slack)
+  static constexpr size_t kSendRing = 1024;    // datagrams queued between flushes
 
   struct Datagram {
     uint8_t* data;  // points into the socket's receive buffer, valid during the batch callback

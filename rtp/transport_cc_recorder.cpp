@@ -6,7 +6,7 @@
 
 namespace sfu::rtp {
 namespace {
-constexpr int64_t kTickUs = 250;            // delta resolution
+constexpr int64_t kTickUs = 250;             // delta resolution
 constexpr int64_t kReferenceUnitUs = 64000;  // reference time resolution
 }  // namespace
 
@@ -19,7 +19,8 @@ void TransportCcRecorder::on_packet(uint16_t transport_sequence, uint64_t arriva
   if (extended < next_to_report_) return;  // reported as lost already; too late to matter
   if (extended > highest_) {
     // Slots between the old highest and this one have not arrived (yet).
-    for (int64_t s = std::max(highest_ + 1, extended - static_cast<int64_t>(kMaxPackets) + 1); s < extended; ++s)
+    for (int64_t s = std::max(highest_ + 1, extended - static_cast<int64_t>(kMaxPackets) + 1); s < extended;
+         ++s)
       slot(s) = kNotReceived;
     highest_ = extended;
   }
@@ -33,7 +34,8 @@ size_t TransportCcRecorder::build_feedback(uint32_t sender_ssrc, uint32_t media_
   size_t count = static_cast<size_t>(highest_ - next_to_report_ + 1);
   // The first packet of a feedback must have arrived: its time is the reference.
   int64_t first_arrival = kNotReceived;
-  for (int64_t s = next_to_report_; s <= highest_ && first_arrival == kNotReceived; ++s) first_arrival = slot(s);
+  for (int64_t s = next_to_report_; s <= highest_ && first_arrival == kNotReceived; ++s)
+    first_arrival = slot(s);
   if (first_arrival == kNotReceived) return 0;
   int64_t reference = first_arrival / kReferenceUnitUs;
   int64_t previous_us = reference * kReferenceUnitUs;
@@ -47,7 +49,8 @@ size_t TransportCcRecorder::build_feedback(uint32_t sender_ssrc, uint32_t media_
     if (status.received) {
       // Rounded to the 250 us grid, measured from the previous *reported* time so that the
       // rounding never accumulates.
-      int64_t ticks = (arrival - previous_us + (arrival >= previous_us ? kTickUs / 2 : -kTickUs / 2)) / kTickUs;
+      int64_t ticks =
+          (arrival - previous_us + (arrival >= previous_us ? kTickUs / 2 : -kTickUs / 2)) / kTickUs;
       status.delta_us = static_cast<int32_t>(ticks * kTickUs);
       previous_us += ticks * kTickUs;
     }
@@ -57,7 +60,8 @@ size_t TransportCcRecorder::build_feedback(uint32_t sender_ssrc, uint32_t media_
   fields.media_ssrc = media_ssrc;
   fields.reference_time = static_cast<int32_t>(reference & 0x7FFFFF);
   fields.feedback_count = feedback_count_;
-  size_t size = build_transport_cc(fields, std::span<const TransportCcPacketStatus>(statuses_.data(), count), out);
+  size_t size =
+      build_transport_cc(fields, std::span<const TransportCcPacketStatus>(statuses_.data(), count), out);
   if (size == 0) return 0;
   ++feedback_count_;
   ++feedbacks_built_;

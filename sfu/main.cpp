@@ -4,8 +4,8 @@
 #include <string>
 #include <variant>
 
-#include "config/config.h"
 #include "base/logger.h"
+#include "config/config.h"
 #include "sfu/server.h"
 
 namespace {

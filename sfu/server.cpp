@@ -4,10 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/logger.h"
 #include "base/socket_address.h"
 #include "dtls/dtls_certificate.h"
 #include "sfu/control/control_plane.h"
-#include "base/logger.h"
 #include "sfu/media/worker.h"
 
 namespace sfu {
@@ -82,9 +82,10 @@ int Server::run() {
       log_error("main", "worker failed to start", {{"worker", std::to_string(i)}, {"error", error}});
       return 1;
     }
-    log_info("main", "worker listening", {{"worker", std::to_string(i)},
-                                          {"udp", worker->udp_address().to_string()},
-                                          {"announced_ip", config_.rtc.announced_ip}});
+    log_info("main", "worker listening",
+             {{"worker", std::to_string(i)},
+              {"udp", worker->udp_address().to_string()},
+              {"announced_ip", config_.rtc.announced_ip}});
     workers_.push_back(std::move(worker));
   }
 
@@ -99,10 +100,13 @@ int Server::run() {
     for (auto& worker : workers_) worker->stop();
     return 1;
   }
-  std::string base = "http://" + (listen->is_v6() ? "[" + listen->ip_string() + "]" : listen->ip_string()) + ":" +
-                     std::to_string(control->port());
-  log_info("main", "http listening", {{"demo", base + "/"}, {"signaling", base + "/v1/rtc"},
-                                      {"rest", base + "/v1/rooms"}, {"metrics", base + "/metrics"}});
+  std::string base = "http://" + (listen->is_v6() ? "[" + listen->ip_string() + "]" : listen->ip_string()) +
+                     ":" + std::to_string(control->port());
+  log_info("main", "http listening",
+           {{"demo", base + "/"},
+            {"signaling", base + "/v1/rtc"},
+            {"rest", base + "/v1/rooms"},
+            {"metrics", base + "/metrics"}});
 
   uv_signal_t sigint, sigterm;
   uv_signal_init(&loop_, &sigint);

@@ -1,9 +1,8 @@
 #include "bench/client/webrtc_client.h"
 
-#include "base/random.h"
-
 #include <cstring>
 
+#include "base/random.h"
 #include "net/packet_demux.h"
 
 namespace sfu::client {
@@ -29,7 +28,8 @@ WebRtcClient::WebRtcClient(uv_loop_t* loop, std::shared_ptr<dtls::DtlsCertificat
 
 WebRtcClient::~WebRtcClient() {
   timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   socket_.close();
 }
 
@@ -39,8 +39,8 @@ bool WebRtcClient::open(const SocketAddress& bind_address, std::string* error) {
 
 void WebRtcClient::connect(const RemoteParameters& remote) {
   remote_ = remote;
-  ice_ = std::make_unique<ice::IceClient>(ice_ufrag_, ice_pwd_, remote.ice_ufrag, remote.ice_pwd, random_value<uint64_t>(),
-                                          ice_controlling_);
+  ice_ = std::make_unique<ice::IceClient>(ice_ufrag_, ice_pwd_, remote.ice_ufrag, remote.ice_pwd,
+                                          random_value<uint64_t>(), ice_controlling_);
   state_ = State::Checking;
   uv_timer_start(
       timer_,
@@ -75,8 +75,8 @@ void WebRtcClient::start_dtls() {
   callbacks.send = [this](ByteSpan record) { socket_.send(record, remote_.address); };
   callbacks.on_connected = [this](const dtls::SrtpKeys& keys) {
     std::string error;
-    srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt, rtp::SrtpSession::Direction::Inbound,
-                                        &error);
+    srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt,
+                                        rtp::SrtpSession::Direction::Inbound, &error);
     srtp_out_ = rtp::SrtpSession::create(keys.profile, keys.local_key_salt,
                                          rtp::SrtpSession::Direction::Outbound, &error);
     if (!srtp_in_ || !srtp_out_) return fail("srtp: " + error);
@@ -97,10 +97,12 @@ void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
       case net::PacketKind::Stun: {
         if (!ice_) break;
         size_t response_size = 0;
-        auto outcome = ice_->handle_stun(bytes, datagram.from, now, MutableByteSpan(stun_buffer_), response_size);
+        auto outcome =
+            ice_->handle_stun(bytes, datagram.from, now, MutableByteSpan(stun_buffer_), response_size);
         if (response_size > 0) socket_.send(ByteSpan(stun_buffer_.data(), response_size), datagram.from);
         if (outcome == ice::IceClient::Outcome::ErrorResponse) ++counters_.ice_error_responses;
-        if (outcome == ice::IceClient::Outcome::BadIntegrity || outcome == ice::IceClient::Outcome::MalformedStun)
+        if (outcome == ice::IceClient::Outcome::BadIntegrity ||
+            outcome == ice::IceClient::Outcome::MalformedStun)
           ++counters_.stun_errors;
         if (ice_->connected() && state_ == State::Checking) {
           state_ = State::IceConnected;
@@ -119,7 +121,8 @@ void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
           break;
         }
         size_t size = datagram.size;
-        auto error = rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size) : srtp_in_->unprotect_rtp(datagram.data, size);
+        auto error = rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size)
+                          : srtp_in_->unprotect_rtp(datagram.data, size);
         if (error != rtp::SrtpError::Ok) {
           ++counters_.srtp_errors;
           break;

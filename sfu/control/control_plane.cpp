@@ -15,7 +15,8 @@ bool valid_room_name(std::string_view name) {
   });
 }
 
-nlohmann::json error_message(const std::string& code, const std::string& message, const std::string& request_type) {
+nlohmann::json error_message(const std::string& code, const std::string& message,
+                             const std::string& request_type) {
   nlohmann::json error = {{"type", "error"}, {"code", code}, {"message", message}};
   if (!request_type.empty()) error["request_type"] = request_type;
   return error;
@@ -74,7 +75,8 @@ void ControlPlane::participant_removed(const std::string& room, const std::strin
     if (it != sessions_.end() && it->second.participant_id == participant_id) {
       it->second.room.clear();
       it->second.participant_id.clear();
-      close_session(session_id, error_message("connection_lost", "media connection lost: " + reason, ""), 1000);
+      close_session(session_id, error_message("connection_lost", "media connection lost: " + reason, ""),
+                    1000);
     }
     log_info("control", "participant removed by its worker",
              {{"room", room}, {"participant", participant_id}, {"reason", reason}});
@@ -96,9 +98,9 @@ ControlPlane::RoomEntry& ControlPlane::add_room(const std::string& name, uint32_
   RoomEntry& entry = rooms_[name];
   entry.name = name;
   entry.worker = least_loaded_worker();
-  entry.created_at = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  entry.created_at =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   entry.max_participants = max_participants;
   RoomLimits limits{max_participants, config_.limits.tracks_per_participant};
   post_to_worker(entry.worker, [this, name, limits](Worker& w) { w.create_room(name, *this, limits); });

@@ -5,19 +5,18 @@
 
 #include <uv.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/task_queue.h"
 #include "config/config.h"
 #include "sfu/control/http_server.h"
 #include "sfu/media/room_events.h"
-#include "base/task_queue.h"
 
 namespace sfu {
 
@@ -95,6 +94,7 @@ class ControlPlane : public RoomEvents {
 
 // Helpers shared by signaling and REST.
 bool valid_room_name(std::string_view name);
-nlohmann::json error_message(const std::string& code, const std::string& message, const std::string& request_type);
+nlohmann::json error_message(const std::string& code, const std::string& message,
+                             const std::string& request_type);
 
 }  // namespace sfu

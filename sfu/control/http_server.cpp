@@ -12,10 +12,10 @@
 #include <exception>
 #include <optional>
 
+#include "base/logger.h"
 #include "sfu/control/http_bind_target.h"
 #include "sfu/control/http_request_reader.h"
 #include "sfu/control/http_server_core.h"
-#include "base/logger.h"
 
 namespace sfu {
 

@@ -43,7 +43,8 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.sample("sfu_websocket_sessions", control.websocket_sessions);
 
   auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-  e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers, [](const Worker& w) { return w.room_count(); });
+  e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers,
+               [](const Worker& w) { return w.room_count(); });
   e.per_worker("sfu_worker_transports", "gauge", "ICE/DTLS/SRTP transports per worker.", workers,
                [](const Worker& w) { return w.transport_count(); });
   e.per_worker("sfu_worker_loop_lag_ms", "gauge", "How late the worker's 100 ms timer last fired.", workers,
@@ -58,22 +59,24 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                [&](const Worker& w) { return relaxed(w.socket_counters().tx_bytes); });
   e.per_worker("sfu_rtp_forwarded_total", "counter", "RTP packets forwarded to subscribers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().rtp_forwarded); });
-  e.per_worker("sfu_retransmissions_total", "counter", "Packets resent to subscribers answering NACKs.", workers,
-               [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_sent); });
+  e.per_worker("sfu_retransmissions_total", "counter", "Packets resent to subscribers answering NACKs.",
+               workers, [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_sent); });
   e.per_worker("sfu_retransmissions_missed_total", "counter", "NACKed packets not in the buffer.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_missed); });
   e.per_worker("sfu_nacks_received_total", "counter", "NACK feedback from subscribers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().nacks_received); });
-  e.per_worker("sfu_nacks_sent_total", "counter", "NACKs sent to publishers for the server's own losses.", workers,
-               [&](const Worker& w) { return relaxed(w.router_counters().nacks_sent); });
+  e.per_worker("sfu_nacks_sent_total", "counter", "NACKs sent to publishers for the server's own losses.",
+               workers, [&](const Worker& w) { return relaxed(w.router_counters().nacks_sent); });
   e.per_worker("sfu_keyframe_requests_received_total", "counter", "PLI and FIR from subscribers.", workers,
                [&](const Worker& w) {
-                 return relaxed(w.router_counters().plis_received) + relaxed(w.router_counters().firs_received);
+                 return relaxed(w.router_counters().plis_received) +
+                        relaxed(w.router_counters().firs_received);
                });
-  e.per_worker("sfu_transport_cc_feedback_sent_total", "counter", "Transport-wide congestion control feedback sent to publishers.", workers,
+  e.per_worker("sfu_transport_cc_feedback_sent_total", "counter",
+               "Transport-wide congestion control feedback sent to publishers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().transport_cc_sent); });
-  e.per_worker("sfu_keyframe_requests_sent_total", "counter", "PLIs sent to publishers (after throttling).", workers,
-               [&](const Worker& w) { return relaxed(w.router_counters().plis_sent); });
+  e.per_worker("sfu_keyframe_requests_sent_total", "counter", "PLIs sent to publishers (after throttling).",
+               workers, [&](const Worker& w) { return relaxed(w.router_counters().plis_sent); });
 
   e.family("sfu_dropped_packets_total", "counter", "Datagrams dropped, by reason.");
   for (const Worker* w : workers) {
@@ -82,10 +85,14 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                Exposition::worker_label(*w) + ",reason=\"" + kDropReasonNames[i] + "\"");
     }
     const auto& socket = w->socket_counters();
-    e.sample("sfu_dropped_packets_total", relaxed(socket.rx_truncated), Exposition::worker_label(*w) + ",reason=\"rx_truncated\"");
-    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_dropped_ring_full), Exposition::worker_label(*w) + ",reason=\"tx_ring_full\"");
-    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_dropped_would_block), Exposition::worker_label(*w) + ",reason=\"tx_would_block\"");
-    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_errors), Exposition::worker_label(*w) + ",reason=\"tx_error\"");
+    e.sample("sfu_dropped_packets_total", relaxed(socket.rx_truncated),
+             Exposition::worker_label(*w) + ",reason=\"rx_truncated\"");
+    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_dropped_ring_full),
+             Exposition::worker_label(*w) + ",reason=\"tx_ring_full\"");
+    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_dropped_would_block),
+             Exposition::worker_label(*w) + ",reason=\"tx_would_block\"");
+    e.sample("sfu_dropped_packets_total", relaxed(socket.tx_errors),
+             Exposition::worker_label(*w) + ",reason=\"tx_error\"");
   }
   return e.str();
 }

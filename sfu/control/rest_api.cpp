@@ -47,7 +47,9 @@ bool ControlPlane::authorized_admin(const HttpRequest& request, HttpResponse* re
     *refusal = rest_error(401, "unauthorized", "an admin bearer token is required");
     return false;
   }
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   auto verified = verify_jwt_hs256(header->second.substr(prefix.size()), config_.auth.secret, now);
   if (auto* reason = std::get_if<std::string>(&verified)) {
     *refusal = rest_error(401, "unauthorized", *reason);
@@ -68,8 +70,10 @@ HttpResponse ControlPlane::on_http(const HttpRequest& request) {
     size_t running = 0;
     for (Worker* w : workers_) running += w->running() ? 1 : 0;
     bool ok = running == workers_.size();
-    return json_response(ok ? 200 : 503, {{"status", ok ? "ok" : "starting"}, {"workers", workers_.size()},
-                                          {"workers_running", running}, {"rooms", rooms_.size()}});
+    return json_response(ok ? 200 : 503, {{"status", ok ? "ok" : "starting"},
+                                          {"workers", workers_.size()},
+                                          {"workers_running", running},
+                                          {"rooms", rooms_.size()}});
   }
   if (request.path == "/metrics") {
     HttpResponse response;
@@ -87,7 +91,8 @@ HttpResponse ControlPlane::on_http(const HttpRequest& request) {
     }
   }
   auto parts = path_parts(request.path);
-  if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms") return rest_error(404, "not_found", "no such path");
+  if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms")
+    return rest_error(404, "not_found", "no such path");
   HttpResponse refusal;
   if (!authorized_admin(request, &refusal)) return refusal;
   if (parts.size() == 2) {
@@ -107,29 +112,39 @@ HttpResponse ControlPlane::on_http(const HttpRequest& request) {
 HttpResponse ControlPlane::list_rooms() {
   nlohmann::json rooms = nlohmann::json::array();
   for (const auto& [name, room] : rooms_)
-    rooms.push_back({{"name", name}, {"participants", room.participants.size()}, {"worker", room.worker},
-                     {"created_at", room.created_at}, {"max_participants", room.max_participants}});
+    rooms.push_back({{"name", name},
+                     {"participants", room.participants.size()},
+                     {"worker", room.worker},
+                     {"created_at", room.created_at},
+                     {"max_participants", room.max_participants}});
   return json_response(200, {{"rooms", rooms}});
 }
 
 HttpResponse ControlPlane::create_room(const HttpRequest& request) {
   nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return rest_error(400, "bad_request", "the body must be a JSON object");
+  if (body.is_discarded() || !body.is_object())
+    return rest_error(400, "bad_request", "the body must be a JSON object");
   auto name = body.find("name");
   if (name == body.end() || !name->is_string() || !valid_room_name(name->get<std::string>()))
     return rest_error(400, "bad_request", "'name' must be a string of 1-64 characters of [A-Za-z0-9_-]");
   uint32_t max_participants = config_.limits.participants_per_room;
   if (auto max = body.find("max_participants"); max != body.end()) {
-    if (!max->is_number_unsigned() || max->get<uint64_t>() < 1 || max->get<uint64_t>() > config_.limits.participants_per_room)
-      return rest_error(400, "bad_request", "'max_participants' must be an integer from 1 to " +
-                                                std::to_string(config_.limits.participants_per_room));
+    if (!max->is_number_unsigned() || max->get<uint64_t>() < 1 ||
+        max->get<uint64_t>() > config_.limits.participants_per_room)
+      return rest_error(400, "bad_request",
+                        "'max_participants' must be an integer from 1 to " +
+                            std::to_string(config_.limits.participants_per_room));
     max_participants = max->get<uint32_t>();
   }
   if (find_room(*name)) return rest_error(409, "conflict", "room '" + name->get<std::string>() + "' exists");
-  if (rooms_.size() >= config_.limits.rooms) return rest_error(429, "too_many_rooms", "the room limit is reached");
+  if (rooms_.size() >= config_.limits.rooms)
+    return rest_error(429, "too_many_rooms", "the room limit is reached");
   RoomEntry& room = add_room(*name, max_participants);
-  return json_response(201, {{"name", room.name}, {"participants", 0}, {"worker", room.worker},
-                             {"created_at", room.created_at}, {"max_participants", room.max_participants}});
+  return json_response(201, {{"name", room.name},
+                             {"participants", 0},
+                             {"worker", room.worker},
+                             {"created_at", room.created_at},
+                             {"max_participants", room.max_participants}});
 }
 
 HttpResponse ControlPlane::get_room(const std::string& name) {
@@ -180,7 +195,8 @@ HttpResponse ControlPlane::kick_participant(const std::string& room_name, const 
   RoomEntry* room = find_room(room_name);
   if (!room) return rest_error(404, "not_found", "no room '" + room_name + "'");
   if (!room->participants.count(participant_id))
-    return rest_error(404, "not_found", "no participant '" + participant_id + "' in room '" + room_name + "'");
+    return rest_error(404, "not_found",
+                      "no participant '" + participant_id + "' in room '" + room_name + "'");
   auto session = session_of_participant_.find(participant_id);
   uint64_t session_id = session == session_of_participant_.end() ? 0 : session->second;
   if (auto it = sessions_.find(session_id); it != sessions_.end()) {

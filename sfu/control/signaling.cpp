@@ -1,14 +1,13 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See PROTOCOL.md.
-#include "base/random.h"
-
 #include <chrono>
 
+#include "base/logger.h"
+#include "base/random.h"
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
-#include "base/logger.h"
-#include "sfu/sdp/sdp.h"
 #include "sfu/media/worker.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu {
 namespace {
@@ -100,7 +99,8 @@ void ControlPlane::on_ws_message(WebSocketSession& ws, std::string_view text) {
 void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message) {
   const std::string* room_name = string_field(message, "room");
   const std::string* name = string_field(message, "name");
-  if (!session.participant_id.empty()) return send_error(ws, "already_joined", "this connection is in a room already", "join");
+  if (!session.participant_id.empty())
+    return send_error(ws, "already_joined", "this connection is in a room already", "join");
   if (!room_name || !valid_room_name(*room_name))
     return send_error(ws, "bad_request", "'room' must be 1-64 characters of [A-Za-z0-9_-]", "join");
   std::string display_name = name ? *name : std::string();
@@ -108,7 +108,8 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
     const std::string* token = string_field(message, "token");
     if (!token) return send_error(ws, "unauthorized", "a token is required", "join");
     auto verified = verify_jwt_hs256(*token, config_.auth.secret, unix_now());
-    if (auto* reason = std::get_if<std::string>(&verified)) return send_error(ws, "unauthorized", *reason, "join");
+    if (auto* reason = std::get_if<std::string>(&verified))
+      return send_error(ws, "unauthorized", *reason, "join");
     const auto& claims = std::get<nlohmann::json>(verified);
     if (claims.value("room", std::string()) != *room_name)
       return send_error(ws, "unauthorized", "the token is for another room", "join");
@@ -134,11 +135,12 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
   session_of_participant_[participant_id] = session.id;
   uint64_t session_id = session.id;
   std::string room_copy = *room_name;
-  bool posted = post_to_worker(room->worker, [this, room_copy, participant_id, display_name, session_id](Worker& w) {
-    Room* r = w.find_room(room_copy);
-    if (!r || !r->join(participant_id, display_name, session_id))
-      participant_removed(room_copy, participant_id, session_id, "join refused");
-  });
+  bool posted =
+      post_to_worker(room->worker, [this, room_copy, participant_id, display_name, session_id](Worker& w) {
+        Room* r = w.find_room(room_copy);
+        if (!r || !r->join(participant_id, display_name, session_id))
+          participant_removed(room_copy, participant_id, session_id, "join refused");
+      });
   if (!posted) {
     room->participants.erase(participant_id);
     session_of_participant_.erase(participant_id);
@@ -149,7 +151,8 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
   log_info("control", "participant joined", {{"room", *room_name}, {"participant", participant_id}});
 }
 
-void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message, bool is_publish) {
+void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message,
+                              bool is_publish) {
   const char* type = is_publish ? "publish" : "subscribe_answer";
   if (session.participant_id.empty()) return send_error(ws, "not_joined", "join a room first", type);
   const std::string* text = string_field(message, "sdp");
@@ -160,13 +163,16 @@ void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nloh
     return send_error(ws, "bad_request", "SDP rejected: " + error->to_string(), type);
   RoomEntry* room = find_room(session.room);
   if (!room) return send_error(ws, "not_found", "the room is gone", type);
-  auto description = std::make_shared<sdp::SessionDescription>(std::move(std::get<sdp::SessionDescription>(parsed)));
+  auto description =
+      std::make_shared<sdp::SessionDescription>(std::move(std::get<sdp::SessionDescription>(parsed)));
   std::string room_name = session.room, participant_id = session.participant_id;
   if (!post_to_worker(room->worker, [room_name, participant_id, description, is_publish](Worker& w) {
         Room* r = w.find_room(room_name);
         if (!r) return;
-        if (is_publish) r->publish(participant_id, *description);
-        else r->subscribe_answer(participant_id, *description);
+        if (is_publish)
+          r->publish(participant_id, *description);
+        else
+          r->subscribe_answer(participant_id, *description);
       }))
     send_error(ws, "overloaded", "the server is overloaded, try again", type);
 }
@@ -174,7 +180,8 @@ void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nloh
 void ControlPlane::handle_leave(Session& session, const std::string& reason) {
   if (session.participant_id.empty()) return;
   remove_participant_everywhere(session.room, session.participant_id, reason);
-  log_info("control", "participant left", {{"room", session.room}, {"participant", session.participant_id}, {"reason", reason}});
+  log_info("control", "participant left",
+           {{"room", session.room}, {"participant", session.participant_id}, {"reason", reason}});
   session.room.clear();
   session.participant_id.clear();
 }

@@ -1,9 +1,8 @@
 #include "sfu/media/down_track.h"
 
-#include "base/random.h"
-
 #include <cstring>
 
+#include "base/random.h"
 #include "sfu/media/published_track.h"
 
 namespace sfu {
@@ -25,7 +24,8 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, std::strin
 void DownTrack::map_payload_type(uint8_t publisher_pt, uint8_t subscriber_pt, uint8_t subscriber_rtx_pt) {
   if (publisher_pt >= 128 || subscriber_pt >= 128) return;
   payload_type_map_[publisher_pt] = subscriber_pt;
-  rtx_payload_type_map_[subscriber_pt] = subscriber_rtx_pt < 128 && subscriber_rtx_pt != 0 ? subscriber_rtx_pt : kUnmapped;
+  rtx_payload_type_map_[subscriber_pt] =
+      subscriber_rtx_pt < 128 && subscriber_rtx_pt != 0 ? subscriber_rtx_pt : kUnmapped;
 }
 
 void DownTrack::map_extension(uint8_t publisher_id, uint8_t subscriber_id) {
@@ -71,7 +71,8 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, bool is_keyframe_start, 
   return size;
 }
 
-size_t DownTrack::rewrite_retransmission(const rtp::RtpPacket& stored, MutableByteSpan scratch, MutableByteSpan out) {
+size_t DownTrack::rewrite_retransmission(const rtp::RtpPacket& stored, MutableByteSpan scratch,
+                                         MutableByteSpan out) {
   if (!active_ || !started_) return 0;
   uint8_t payload_type = payload_type_map_[stored.payload_type()];
   if (payload_type == kUnmapped) return 0;

@@ -18,12 +18,14 @@ class PublishedTrack;
 struct Participant;
 
 struct DownTrackCounters {
-  uint64_t packets = 0, bytes = 0, retransmitted = 0, dropped_unsupported_codec = 0, dropped_before_keyframe = 0;
+  uint64_t packets = 0, bytes = 0, retransmitted = 0, dropped_unsupported_codec = 0,
+           dropped_before_keyframe = 0;
 };
 
 class DownTrack {
  public:
-  DownTrack(PublishedTrack& source, Participant& subscriber, std::string mid, uint32_t ssrc, uint32_t rtx_ssrc);
+  DownTrack(PublishedTrack& source, Participant& subscriber, std::string mid, uint32_t ssrc,
+            uint32_t rtx_ssrc);
 
   PublishedTrack& source() { return source_; }
   Participant& subscriber() { return subscriber_; }
@@ -48,7 +50,9 @@ class DownTrack {
   uint16_t to_source_sequence(uint16_t subscriber_seq) const {
     return static_cast<uint16_t>(subscriber_seq - sequence_offset_);
   }
-  uint32_t to_subscriber_timestamp(uint32_t source_timestamp) const { return source_timestamp + timestamp_offset_; }
+  uint32_t to_subscriber_timestamp(uint32_t source_timestamp) const {
+    return source_timestamp + timestamp_offset_;
+  }
   bool started() const { return started_; }
   bool needs_keyframe() const { return active_ && !started_; }
 

@@ -12,37 +12,39 @@
 namespace sfu {
 
 enum class DropReason : uint8_t {
-  UnknownPacketKind,      // first byte in no RFC 7983 range
-  UnknownAddress,         // not STUN, from a 5-tuple no transport has validated
-  StunMalformed,          // not a parseable STUN message
-  StunUnknownUfrag,       // binding request for a ufrag no live transport has
-  StunRejected,           // failed authentication or was answered with an error
-  StunNotRequest,         // responses and indications (a lite agent sends no requests)
-  DtlsBeforeIce,          // DTLS from an address before any valid ICE check
-  DtlsFailed,             // record refused by the DTLS transport
-  SrtpBeforeDtls,         // media before keys were agreed
+  UnknownPacketKind,  // first byte in no RFC 7983 range
+  UnknownAddress,     // not STUN, from a 5-tuple no transport has validated
+  StunMalformed,      // not a parseable STUN message
+  StunUnknownUfrag,   // binding request for a ufrag no live transport has
+  StunRejected,       // failed authentication or was answered with an error
+  StunNotRequest,     // responses and indications (a lite agent sends no requests)
+  DtlsBeforeIce,      // DTLS from an address before any valid ICE check
+  DtlsFailed,         // record refused by the DTLS transport
+  SrtpBeforeDtls,     // media before keys were agreed
   SrtpAuthFailed,
   SrtpReplay,
   SrtpOther,
   RtpMalformed,
   RtcpMalformed,
-  NoRoute,                // valid media nobody subscribes to
+  NoRoute,  // valid media nobody subscribes to
   TransportClosed,
   kCount
 };
 
 constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDropReasonNames = {
-    "unknown_packet_kind", "unknown_address", "stun_malformed", "stun_unknown_ufrag", "stun_rejected",
-    "stun_not_request",    "dtls_before_ice", "dtls_failed",    "srtp_before_dtls",   "srtp_auth_failed",
-    "srtp_replay",         "srtp_other",      "rtp_malformed",  "rtcp_malformed",     "no_route",
-    "transport_closed",
+    "unknown_packet_kind", "unknown_address",  "stun_malformed",  "stun_unknown_ufrag",
+    "stun_rejected",       "stun_not_request", "dtls_before_ice", "dtls_failed",
+    "srtp_before_dtls",    "srtp_auth_failed", "srtp_replay",     "srtp_other",
+    "rtp_malformed",       "rtcp_malformed",   "no_route",        "transport_closed",
 };
 
 // Written by one worker thread, read by the control thread for /metrics.
 class DropCounters {
  public:
   void count(DropReason reason) { bump(counts_[static_cast<size_t>(reason)]); }
-  uint64_t get(DropReason reason) const { return counts_[static_cast<size_t>(reason)].load(std::memory_order_relaxed); }
+  uint64_t get(DropReason reason) const {
+    return counts_[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
+  }
 
  private:
   std::array<std::atomic<uint64_t>, static_cast<size_t>(DropReason::kCount)> counts_{};

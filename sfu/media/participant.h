@@ -28,8 +28,8 @@ struct SubscriptionSlot {
   std::string track_id;
   uint32_t ssrc = 0;
   uint32_t rtx_ssrc = 0;
-  std::vector<sdp::NegotiatedCodec> codecs;        // in the subscriber's payload-type space
-  std::vector<uint8_t> publisher_payload_types;    // codecs[i] is the publisher's pt [i]
+  std::vector<sdp::NegotiatedCodec> codecs;      // in the subscriber's payload-type space
+  std::vector<uint8_t> publisher_payload_types;  // codecs[i] is the publisher's pt [i]
   DownTrack* down_track = nullptr;
 };
 

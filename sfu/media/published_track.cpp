@@ -57,7 +57,8 @@ void PublishedTrack::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms) {
 
 bool PublishedTrack::take_keyframe_request(uint64_t now_ms) {
   if (!keyframe_wanted_) return false;
-  if (last_keyframe_request_ms_ != 0 && now_ms - last_keyframe_request_ms_ < kKeyframeRequestIntervalMs) return false;
+  if (last_keyframe_request_ms_ != 0 && now_ms - last_keyframe_request_ms_ < kKeyframeRequestIntervalMs)
+    return false;
   keyframe_wanted_ = false;
   last_keyframe_request_ms_ = now_ms;
   ++counters_.keyframe_requests_sent;

@@ -15,8 +15,8 @@
 #include "rtp/receive_statistics.h"
 #include "rtp/retransmission_buffer.h"
 #include "rtp/rtp_packet.h"
-#include "sfu/sdp/sdp.h"
 #include "sfu/media/track_kind.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu {
 
@@ -27,8 +27,8 @@ struct PublishedTrackSpec {
   std::string id;   // the msid track id (unique within its participant)
   std::string mid;  // in the publisher's session
   TrackKind kind = TrackKind::Audio;
-  uint32_t ssrc = 0;      // 0 = learn from the first packet carrying this mid (simulcast, no a=ssrc)
-  uint32_t rtx_ssrc = 0;  // 0 = none announced
+  uint32_t ssrc = 0;               // 0 = learn from the first packet carrying this mid (simulcast, no a=ssrc)
+  uint32_t rtx_ssrc = 0;           // 0 = none announced
   std::vector<sdp::Codec> codecs;  // media codecs, the publisher's payload types, preferred first
   std::array<uint8_t, 128> rtx_payload_type{};  // media pt -> its rtx pt (0 = none)
   ExtensionIds extensions;

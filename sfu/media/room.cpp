@@ -1,11 +1,10 @@
 #include "sfu/media/room.h"
 
-#include "base/random.h"
-
 #include <algorithm>
 
-#include "dtls/dtls_certificate.h"
 #include "base/logger.h"
+#include "base/random.h"
+#include "dtls/dtls_certificate.h"
 #include "sfu/media/worker.h"
 
 namespace sfu {
@@ -16,7 +15,8 @@ constexpr uint64_t kReportIntervalMs = 1000;
 
 // Identifies a codec configuration; within one BUNDLE group a payload type may carry one only.
 std::string codec_key(const sdp::Codec& codec) {
-  std::string key = codec.name + "/" + std::to_string(codec.clock_rate) + "/" + std::to_string(codec.channels);
+  std::string key =
+      codec.name + "/" + std::to_string(codec.clock_rate) + "/" + std::to_string(codec.channels);
   std::vector<std::string> params;
   for (const auto& p : codec.fmtp) params.push_back(p.key + "=" + p.value);
   std::sort(params.begin(), params.end());
@@ -27,7 +27,8 @@ std::string codec_key(const sdp::Codec& codec) {
 
 // A payload type for `key` in a subscriber's session: the publisher's own when it is free or
 // already means the same codec, else the first free dynamic one.
-uint8_t allocate_payload_type(std::map<uint8_t, std::string>& used, uint8_t preferred, const std::string& key) {
+uint8_t allocate_payload_type(std::map<uint8_t, std::string>& used, uint8_t preferred,
+                              const std::string& key) {
   for (const auto& [pt, existing] : used)
     if (existing == key) return pt;
   auto take = [&](uint8_t pt) {
@@ -47,12 +48,18 @@ ExtensionIds extension_ids_of(const std::vector<sdp::Extmap>& extmaps) {
   for (const auto& e : extmaps) {
     if (e.id > 255) continue;
     auto id = static_cast<uint8_t>(e.id);
-    if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid") ids.mid = id;
-    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id") ids.rid = id;
-    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id") ids.repaired_rid = id;
-    else if (e.uri == "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time") ids.abs_send_time = id;
-    else if (e.uri == "urn:ietf:params:rtp-hdrext:ssrc-audio-level") ids.audio_level = id;
-    else if (e.uri == "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01") ids.transport_cc = id;
+    if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid")
+      ids.mid = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
+      ids.rid = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id")
+      ids.repaired_rid = id;
+    else if (e.uri == "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")
+      ids.abs_send_time = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:ssrc-audio-level")
+      ids.audio_level = id;
+    else if (e.uri == "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01")
+      ids.transport_cc = id;
   }
   return ids;
 }
@@ -67,7 +74,8 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
   for (const auto& c : negotiated.codecs) {
     spec.codecs.push_back(c.codec);
-    if (c.rtx_payload_type && c.codec.payload_type < 128) spec.rtx_payload_type[c.codec.payload_type] = *c.rtx_payload_type;
+    if (c.rtx_payload_type && c.codec.payload_type < 128)
+      spec.rtx_payload_type[c.codec.payload_type] = *c.rtx_payload_type;
   }
   spec.extensions = extension_ids_of(negotiated.extensions);
   return spec;
@@ -122,14 +130,18 @@ void Room::send_error(const Participant& participant, const std::string& code, c
 
 nlohmann::json Room::participant_summary(const Participant& participant) const {
   nlohmann::json tracks = nlohmann::json::array();
-  for (const auto& track : participant.published) tracks.push_back({{"id", track->id()}, {"kind", to_string(track->kind())}});
+  for (const auto& track : participant.published)
+    tracks.push_back({{"id", track->id()}, {"kind", to_string(track->kind())}});
   return {{"id", participant.id}, {"name", participant.name}, {"tracks", tracks}};
 }
 
 bool Room::join(const std::string& participant_id, const std::string& display_name, uint64_t session_id) {
   if (participants_.size() >= limits_.max_participants) {
-    events_.send_to_session(session_id,
-                            nlohmann::json{{"type", "error"}, {"code", "room_full"}, {"message", "room '" + name_ + "' is full"}, {"request_type", "join"}}.dump());
+    events_.send_to_session(session_id, nlohmann::json{{"type", "error"},
+                                                       {"code", "room_full"},
+                                                       {"message", "room '" + name_ + "' is full"},
+                                                       {"request_type", "join"}}
+                                            .dump());
     return false;
   }
   auto participant = std::make_unique<Participant>();
@@ -140,7 +152,8 @@ bool Room::join(const std::string& participant_id, const std::string& display_na
   p.joined_at_ms = worker_.now_ms();
   p.feedback_ssrc = random_nonzero_u32();
   p.cname = random_string(16, kIdCharacters);
-  p.subscribe_session_id = random_value<uint64_t>() & 0x7FFFFFFFFFFFFFFFull;  // SDP o= session ids must fit a signed 64-bit
+  p.subscribe_session_id =
+      random_value<uint64_t>() & 0x7FFFFFFFFFFFFFFFull;  // SDP o= session ids must fit a signed 64-bit
   WebRtcTransport& publish = worker_.create_transport(*this);
   WebRtcTransport& subscribe = worker_.create_transport(*this);
   publish.set_context(&p);
@@ -153,8 +166,11 @@ bool Room::join(const std::string& participant_id, const std::string& display_na
   nlohmann::json others = nlohmann::json::array();
   for (const auto& [id, other] : participants_) others.push_back(participant_summary(*other));
   participants_[participant_id] = std::move(participant);
-  send(p, {{"type", "joined"}, {"room", name_}, {"participant_id", participant_id}, {"participants", others}});
-  broadcast({{"type", "participant_joined"}, {"participant", {{"id", participant_id}, {"name", display_name}}}}, participant_id);
+  send(p,
+       {{"type", "joined"}, {"room", name_}, {"participant_id", participant_id}, {"participants", others}});
+  broadcast(
+      {{"type", "participant_joined"}, {"participant", {{"id", participant_id}, {"name", display_name}}}},
+      participant_id);
   update_subscriptions(p);
   return true;
 }
@@ -175,16 +191,20 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   sdp::NegotiationOptions options;
   options.answer_session_id = p.subscribe_session_id + 1;
   options.answer_session_version = ++p.subscribe_version;
-  auto negotiated = sdp::negotiate_publish(offer, local_transport_of(*p.publish_transport, worker_.announced_ip()), options);
+  auto negotiated = sdp::negotiate_publish(
+      offer, local_transport_of(*p.publish_transport, worker_.announced_ip()), options);
   if (auto* error = std::get_if<sdp::SdpError>(&negotiated))
     return send_error(p, "bad_request", "publish offer rejected: " + error->to_string(), "publish");
   auto& result = std::get<sdp::PublishResult>(negotiated);
   if (result.tracks.size() > limits_.max_tracks_per_participant)
-    return send_error(p, "too_many_tracks",
-                      "at most " + std::to_string(limits_.max_tracks_per_participant) + " tracks per participant", "publish");
+    return send_error(
+        p, "too_many_tracks",
+        "at most " + std::to_string(limits_.max_tracks_per_participant) + " tracks per participant",
+        "publish");
   if (!p.publish_remote_set) {
     p.publish_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
-                                               result.remote.fingerprint_algorithm, result.remote.fingerprint);
+                                               result.remote.fingerprint_algorithm,
+                                               result.remote.fingerprint);
     p.publish_remote_set = true;
   }
   // Tracks whose m-section no longer sends are unpublished; new ones published.
@@ -206,13 +226,16 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   }
   p.transport_cc_extension_id = 0;
   for (const auto& track : p.published)
-    if (track->spec().extensions.transport_cc != 0) p.transport_cc_extension_id = track->spec().extensions.transport_cc;
+    if (track->spec().extensions.transport_cc != 0)
+      p.transport_cc_extension_id = track->spec().extensions.transport_cc;
   p.transport_cc_extension_id = 0;
   for (const auto& track : p.published)
-    if (track->spec().extensions.transport_cc != 0) p.transport_cc_extension_id = track->spec().extensions.transport_cc;
+    if (track->spec().extensions.transport_cc != 0)
+      p.transport_cc_extension_id = track->spec().extensions.transport_cc;
   send(p, {{"type", "publish_answer"}, {"sdp", sdp::write_sdp(result.answer)}});
   for (PublishedTrack* track : added)
-    broadcast({{"type", "track_published"}, {"participant_id", p.id},
+    broadcast({{"type", "track_published"},
+               {"participant_id", p.id},
                {"track", {{"id", track->id()}, {"kind", to_string(track->kind())}}}},
               p.id);
   for (auto& [id, other] : participants_)
@@ -232,7 +255,8 @@ void Room::remove_published_track(Participant& publisher, PublishedTrack& track)
     std::erase_if(subscriber.down_tracks, [down](const auto& d) { return d.get() == down; });
   }
   std::erase_if(publisher.published, [&track](const auto& t) { return t.get() == &track; });
-  broadcast({{"type", "track_unpublished"}, {"participant_id", publisher.id}, {"track_id", track_id}}, publisher.id);
+  broadcast({{"type", "track_unpublished"}, {"participant_id", publisher.id}, {"track_id", track_id}},
+            publisher.id);
 }
 
 void Room::update_subscriptions(Participant& subscriber) {
@@ -264,12 +288,15 @@ void Room::update_subscriptions(Participant& subscriber) {
       for (const auto& codec : track->spec().codecs) {
         sdp::NegotiatedCodec offered;
         offered.codec = codec;
-        offered.codec.payload_type = allocate_payload_type(subscriber.subscribe_payload_types, codec.payload_type, codec_key(codec));
+        offered.codec.payload_type =
+            allocate_payload_type(subscriber.subscribe_payload_types, codec.payload_type, codec_key(codec));
         if (offered.codec.payload_type == 0xFF) continue;
-        uint8_t publisher_rtx = codec.payload_type < 128 ? track->spec().rtx_payload_type[codec.payload_type] : 0;
+        uint8_t publisher_rtx =
+            codec.payload_type < 128 ? track->spec().rtx_payload_type[codec.payload_type] : 0;
         if (publisher_rtx != 0) {
-          offered.rtx_payload_type = allocate_payload_type(subscriber.subscribe_payload_types, publisher_rtx,
-                                                           "rtx/" + codec_key(offered.codec) + "/" + std::to_string(offered.codec.payload_type));
+          offered.rtx_payload_type = allocate_payload_type(
+              subscriber.subscribe_payload_types, publisher_rtx,
+              "rtx/" + codec_key(offered.codec) + "/" + std::to_string(offered.codec.payload_type));
           if (*offered.rtx_payload_type == 0xFF) offered.rtx_payload_type.reset();
           any_rtx = any_rtx || offered.rtx_payload_type.has_value();
         }
@@ -304,8 +331,9 @@ void Room::send_subscribe_offer(Participant& subscriber) {
     s.extensions = subscriber_extensions(slot.kind);
     slots.push_back(std::move(s));
   }
-  auto offer = sdp::build_subscribe_offer(slots, local_transport_of(*subscriber.subscribe_transport, worker_.announced_ip()),
-                                          subscriber.subscribe_session_id, ++subscriber.subscribe_version);
+  auto offer = sdp::build_subscribe_offer(
+      slots, local_transport_of(*subscriber.subscribe_transport, worker_.announced_ip()),
+      subscriber.subscribe_session_id, ++subscriber.subscribe_version);
   send(subscriber, {{"type", "subscribe_offer"}, {"sdp", sdp::write_sdp(offer)}});
   subscriber.outstanding_offer = std::move(offer);
   subscriber.subscribe_dirty = false;
@@ -315,19 +343,23 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
   auto it = participants_.find(participant_id);
   if (it == participants_.end()) return;
   Participant& p = *it->second;
-  if (!p.outstanding_offer) return send_error(p, "bad_request", "no subscribe offer is outstanding", "subscribe_answer");
+  if (!p.outstanding_offer)
+    return send_error(p, "bad_request", "no subscribe offer is outstanding", "subscribe_answer");
   auto applied = sdp::apply_subscribe_answer(*p.outstanding_offer, answer);
   if (auto* error = std::get_if<sdp::SdpError>(&applied))
-    return send_error(p, "bad_request", "subscribe answer rejected: " + error->to_string(), "subscribe_answer");
+    return send_error(p, "bad_request", "subscribe answer rejected: " + error->to_string(),
+                      "subscribe_answer");
   auto& result = std::get<sdp::SubscribeAnswerResult>(applied);
   if (!p.subscribe_remote_set && p.subscribe_transport) {
     p.subscribe_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
-                                                 result.remote.fingerprint_algorithm, result.remote.fingerprint);
+                                                 result.remote.fingerprint_algorithm,
+                                                 result.remote.fingerprint);
     p.subscribe_remote_set = true;
   }
   uint64_t now = worker_.now_ms();
   for (const auto& state : result.tracks) {
-    auto slot = std::find_if(p.slots.begin(), p.slots.end(), [&](const SubscriptionSlot& s) { return s.mid == state.mid; });
+    auto slot = std::find_if(p.slots.begin(), p.slots.end(),
+                             [&](const SubscriptionSlot& s) { return s.mid == state.mid; });
     if (slot == p.slots.end() || !slot->down_track) continue;
     DownTrack& down = *slot->down_track;
     if (!state.receivable) {
@@ -382,7 +414,8 @@ void Room::remove_participant(const std::string& id_ref, const std::string& reas
   if (tell_control) events_.participant_removed(name_, participant_id, session_id, reason);
   for (auto& [id, other] : participants_)
     if (other->subscribe_dirty && !other->outstanding_offer) send_subscribe_offer(*other);
-  log_debug("room", "participant removed", {{"room", name_}, {"participant", participant_id}, {"reason", reason}});
+  log_debug("room", "participant removed",
+            {{"room", name_}, {"participant", participant_id}, {"reason", reason}});
 }
 
 void Room::close(const std::string& reason) {
@@ -397,8 +430,10 @@ nlohmann::json Room::describe() const {
   for (const auto& [id, p] : participants_) {
     nlohmann::json tracks = nlohmann::json::array();
     for (const auto& track : p->published)
-      tracks.push_back({{"id", track->id()}, {"kind", to_string(track->kind())},
-                        {"packets", track->counters().packets}, {"bytes", track->counters().bytes},
+      tracks.push_back({{"id", track->id()},
+                        {"kind", to_string(track->kind())},
+                        {"packets", track->counters().packets},
+                        {"bytes", track->counters().bytes},
                         {"subscribers", track->down_tracks().size()}});
     participants.push_back({{"id", id}, {"name", p->name}, {"tracks", tracks}});
   }
@@ -417,7 +452,8 @@ void Room::on_transport_connected(WebRtcTransport& transport) {
 void Room::on_transport_closed(WebRtcTransport& transport, std::string_view reason) {
   auto* p = static_cast<Participant*>(transport.context());
   if (!p) return;
-  std::string why = (&transport == p->publish_transport ? "publish connection: " : "subscribe connection: ") + std::string(reason);
+  std::string why = (&transport == p->publish_transport ? "publish connection: " : "subscribe connection: ") +
+                    std::string(reason);
   remove_participant(p->id, why, true);
 }
 
@@ -433,8 +469,10 @@ void Room::on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) {
 void Room::on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) {
   auto* p = static_cast<Participant*>(transport.context());
   if (!p) return;
-  if (&transport == p->publish_transport) router_.on_publisher_rtcp(*p, data, size, worker_.now_ms());
-  else router_.on_subscriber_rtcp(*p, data, size, worker_.now_ms());
+  if (&transport == p->publish_transport)
+    router_.on_publisher_rtcp(*p, data, size, worker_.now_ms());
+  else
+    router_.on_subscriber_rtcp(*p, data, size, worker_.now_ms());
 }
 
 void Room::on_timer() {

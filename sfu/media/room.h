@@ -3,20 +3,19 @@
 // the Router's. Every method runs on the worker thread.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "base/uv_timer.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/room_events.h"
 #include "sfu/media/router.h"
-#include "sfu/sdp/sdp.h"
-#include "base/uv_timer.h"
 #include "sfu/media/webrtc_transport.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu {
 
@@ -48,7 +47,9 @@ class Room : public WebRtcTransport::Observer {
   void leave(const std::string& participant_id, const std::string& reason);
   // Removes everyone (room deleted or server stopping).
   void close(const std::string& reason);
-  bool has_participant(const std::string& participant_id) const { return participants_.count(participant_id) > 0; }
+  bool has_participant(const std::string& participant_id) const {
+    return participants_.count(participant_id) > 0;
+  }
 
   // For REST: {"name", "worker", "participants": [{"id","name","tracks":[{"id","kind","packets","bytes"}]}]}
   nlohmann::json describe() const;

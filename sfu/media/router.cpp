@@ -69,7 +69,8 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
       return;
     }
     size_t restored = rtp::unwrap_rtx(*packet, *original_pt, track->ssrc(), MutableByteSpan(scratch_a_));
-    auto original = restored ? rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), restored)) : std::nullopt;
+    auto original =
+        restored ? rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), restored)) : std::nullopt;
     if (!original) {
       drops_.count(DropReason::RtpMalformed);
       return;
@@ -93,9 +94,11 @@ void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64
     WebRtcTransport* transport = down->subscriber().subscribe_transport;
     // Only once the subscriber can decrypt: a keyframe rewritten for a transport still in its DTLS
     // handshake would start the down-track and then be dropped by commit_rtp.
-    if (!transport || transport->state() != WebRtcTransport::State::DtlsConnected || !down->active()) continue;
+    if (!transport || transport->state() != WebRtcTransport::State::DtlsConnected || !down->active())
+      continue;
     if (!down->started() && !keyframe_checked) {
-      is_keyframe_start = rtp::is_keyframe_start(track.video_codec_for(packet.payload_type()), packet.payload());
+      is_keyframe_start =
+          rtp::is_keyframe_start(track.video_codec_for(packet.payload_type()), packet.payload());
       keyframe_checked = true;
     }
     MutableByteSpan slot = transport->acquire_send();
@@ -218,11 +221,14 @@ void Router::answer_nack(DownTrack& down, uint16_t subscriber_seq, uint64_t now_
 void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
   WebRtcTransport* transport = publisher.publish_transport;
   if (!transport) return;
-  if (publisher.transport_cc_extension_id != 0 && now_ms - publisher.last_transport_cc_ms >= kTransportCcIntervalMs) {
+  if (publisher.transport_cc_extension_id != 0 &&
+      now_ms - publisher.last_transport_cc_ms >= kTransportCcIntervalMs) {
     publisher.last_transport_cc_ms = now_ms;
     uint32_t media_ssrc = publisher.published.empty() ? 0 : publisher.published.front()->ssrc();
-    size_t size = publisher.transport_cc.build_feedback(publisher.feedback_ssrc, media_ssrc, MutableByteSpan(scratch_b_));
-    if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.transport_cc_sent);
+    size_t size = publisher.transport_cc.build_feedback(publisher.feedback_ssrc, media_ssrc,
+                                                        MutableByteSpan(scratch_b_));
+    if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size)))
+      bump(counters_.transport_cc_sent);
   }
   for (auto& track : publisher.published) {
     send_pending_keyframe_request(*track, now_ms);
@@ -230,8 +236,9 @@ void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
     if (!nack || track->ssrc() == 0) continue;
     size_t lost = nack->collect(now_ms, kDefaultRttMs, std::span<uint16_t>(lost_));
     if (lost == 0) continue;
-    size_t size = rtp::build_generic_nack(publisher.feedback_ssrc, track->ssrc(),
-                                          std::span<const uint16_t>(lost_.data(), lost), MutableByteSpan(scratch_b_));
+    size_t size =
+        rtp::build_generic_nack(publisher.feedback_ssrc, track->ssrc(),
+                                std::span<const uint16_t>(lost_.data(), lost), MutableByteSpan(scratch_b_));
     if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size))) {
       bump(counters_.nacks_sent);
       ++track->counters().nacks_sent;
@@ -249,9 +256,11 @@ void Router::send_receiver_reports(Participant& publisher, uint64_t now_ms) {
     blocks[count++] = track->statistics().make_report_block(track->ssrc(), now_ms);
   }
   if (count == 0) return;
-  size_t size = rtp::build_receiver_report(publisher.feedback_ssrc, std::span<const rtp::ReportBlock>(blocks.data(), count),
+  size_t size = rtp::build_receiver_report(publisher.feedback_ssrc,
+                                           std::span<const rtp::ReportBlock>(blocks.data(), count),
                                            MutableByteSpan(scratch_b_));
-  if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.receiver_reports_sent);
+  if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size)))
+    bump(counters_.receiver_reports_sent);
 }
 
 }  // namespace sfu

@@ -25,7 +25,6 @@ struct RouterCounters {
   std::atomic<uint64_t> transport_cc_sent{0};
 };
 
-
 class Router {
  public:
   Router(DropCounters& drops, RouterCounters& counters) : drops_(drops), counters_(counters) {}

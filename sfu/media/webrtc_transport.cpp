@@ -1,9 +1,8 @@
 #include "sfu/media/webrtc_transport.h"
 
-#include "base/random.h"
-
 #include <algorithm>
 
+#include "base/random.h"
 #include "dtls/dtls_certificate.h"
 
 namespace sfu {
@@ -13,10 +12,13 @@ constexpr size_t kMaxValidatedAddresses = 8;
 
 DropReason drop_reason_of(rtp::SrtpError error) {
   switch (error) {
-    case rtp::SrtpError::AuthFail: return DropReason::SrtpAuthFailed;
+    case rtp::SrtpError::AuthFail:
+      return DropReason::SrtpAuthFailed;
     case rtp::SrtpError::ReplayOld:
-    case rtp::SrtpError::ReplayFail: return DropReason::SrtpReplay;
-    default: return DropReason::SrtpOther;
+    case rtp::SrtpError::ReplayFail:
+      return DropReason::SrtpReplay;
+    default:
+      return DropReason::SrtpOther;
   }
 }
 
@@ -48,7 +50,9 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& s
     if (remote_address_) socket_.send(record, *remote_address_);
   };
   callbacks.on_connected = [this](const dtls::SrtpKeys& keys) { on_dtls_connected(keys); };
-  callbacks.on_failed = [this](std::string_view reason) { fail(std::string("dtls: ") + std::string(reason)); };
+  callbacks.on_failed = [this](std::string_view reason) {
+    fail(std::string("dtls: ") + std::string(reason));
+  };
   callbacks.on_application_data = [](ByteSpan) {};
   dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, dtls::DtlsRole::Server, std::move(callbacks));
   dtls_->set_handshake_timeout_ms(options_.dtls_handshake_timeout_ms);
@@ -62,9 +66,12 @@ const std::string& WebRtcTransport::dtls_fingerprint() const { return certificat
 void WebRtcTransport::update_remote_address() {
   // The nominated pair; before nomination, where the checks came from (a DTLS ClientHello may
   // race USE-CANDIDATE). Cached: the packet path reads it for every packet it sends.
-  if (auto selected = ice_.selected_address()) remote_address_ = selected;
-  else if (!validated_.empty()) remote_address_ = validated_.back();
-  else remote_address_.reset();
+  if (auto selected = ice_.selected_address())
+    remote_address_ = selected;
+  else if (!validated_.empty())
+    remote_address_ = validated_.back();
+  else
+    remote_address_.reset();
 }
 
 void WebRtcTransport::set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
@@ -89,15 +96,22 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
   }
   auto result = ice_.handle_stun(ByteSpan(datagram.data, datagram.size), datagram.from, now_ms,
                                  MutableByteSpan(stun_response_));
-  if (result.response_length > 0) socket_.send(ByteSpan(stun_response_.data(), result.response_length), datagram.from);
+  if (result.response_length > 0)
+    socket_.send(ByteSpan(stun_response_.data(), result.response_length), datagram.from);
   using Outcome = ice::IceLiteAgent::Outcome;
   if (result.outcome != Outcome::BindingSuccess && result.outcome != Outcome::Nominated) {
     switch (result.outcome) {
-      case Outcome::MalformedStun: count_drop(DropReason::StunMalformed); break;
+      case Outcome::MalformedStun:
+        count_drop(DropReason::StunMalformed);
+        break;
       case Outcome::NotBindingRequest:
       case Outcome::IgnoredIndication:
-      case Outcome::IgnoredResponse: count_drop(DropReason::StunNotRequest); break;
-      default: count_drop(DropReason::StunRejected); break;
+      case Outcome::IgnoredResponse:
+        count_drop(DropReason::StunNotRequest);
+        break;
+      default:
+        count_drop(DropReason::StunRejected);
+        break;
     }
     return;
   }
@@ -117,8 +131,10 @@ void WebRtcTransport::handle_dtls(const net::UdpSocket::Datagram& datagram, uint
     return;
   }
   if (!remote_set_ms_) {
-    if (early_dtls_.size() < kMaxEarlyDtlsDatagrams) early_dtls_.emplace_back(datagram.data, datagram.data + datagram.size);
-    else count_drop(DropReason::DtlsFailed);
+    if (early_dtls_.size() < kMaxEarlyDtlsDatagrams)
+      early_dtls_.emplace_back(datagram.data, datagram.data + datagram.size);
+    else
+      count_drop(DropReason::DtlsFailed);
     return;
   }
   dtls_->handle_packet(ByteSpan(datagram.data, datagram.size), now_ms);
@@ -138,9 +154,10 @@ void WebRtcTransport::arm_dtls_timer() {
 
 void WebRtcTransport::on_dtls_connected(const dtls::SrtpKeys& keys) {
   std::string error;
-  srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt, rtp::SrtpSession::Direction::Inbound, &error);
-  srtp_out_ =
-      rtp::SrtpSession::create(keys.profile, keys.local_key_salt, rtp::SrtpSession::Direction::Outbound, &error);
+  srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt,
+                                      rtp::SrtpSession::Direction::Inbound, &error);
+  srtp_out_ = rtp::SrtpSession::create(keys.profile, keys.local_key_salt,
+                                       rtp::SrtpSession::Direction::Outbound, &error);
   if (!srtp_in_ || !srtp_out_) {
     fail("srtp: " + error);
     return;
@@ -155,8 +172,8 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
     return;
   }
   size_t size = datagram.size;
-  rtp::SrtpError error = is_rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size)
-                                 : srtp_in_->unprotect_rtp(datagram.data, size);
+  rtp::SrtpError error =
+      is_rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size) : srtp_in_->unprotect_rtp(datagram.data, size);
   if (error != rtp::SrtpError::Ok) {
     count_drop(drop_reason_of(error));
     return;

@@ -10,12 +10,12 @@
 
 #include "base/bytes.h"
 #include "base/socket_address.h"
+#include "base/uv_timer.h"
 #include "dtls/dtls_transport.h"
 #include "ice/ice_lite_agent.h"
 #include "net/udp_socket.h"
 #include "rtp/srtp_session.h"
 #include "sfu/media/drop_reason.h"
-#include "base/uv_timer.h"
 
 namespace sfu {
 

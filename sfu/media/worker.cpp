@@ -5,18 +5,19 @@
 
 #include <chrono>
 
+#include "base/logger.h"
 #include "dtls/dtls_certificate.h"
 #include "ice/ice_lite_agent.h"
-#include "net/packet_demux.h"
 #include "ice/stun_message.h"
-#include "base/logger.h"
+#include "net/packet_demux.h"
 
 namespace sfu {
 namespace {
 constexpr uint64_t kTickMs = 100;
 }
 
-Worker::Worker(uint32_t index, const config::Config& config, std::shared_ptr<dtls::DtlsCertificate> certificate)
+Worker::Worker(uint32_t index, const config::Config& config,
+               std::shared_ptr<dtls::DtlsCertificate> certificate)
     : index_(index), config_(config), certificate_(std::move(certificate)) {
   uv_loop_init(&loop_);
   socket_ = std::make_unique<net::UdpSocket>(&loop_, [this](auto batch) { on_datagrams(batch); });
@@ -96,9 +97,8 @@ WebRtcTransport& Worker::create_transport(WebRtcTransport::Observer& observer) {
   WebRtcTransport::Options options;
   options.consent_timeout_ms = uint64_t{config_.rtc.consent_timeout_s} * 1000;
   options.dtls_handshake_timeout_ms = uint64_t{config_.rtc.dtls_handshake_timeout_s} * 1000;
-  auto transport =
-      std::make_unique<WebRtcTransport>(id, &loop_, *socket_, certificate_,
-                                        static_cast<WebRtcTransport::Host&>(*this), observer, options);
+  auto transport = std::make_unique<WebRtcTransport>(
+      id, &loop_, *socket_, certificate_, static_cast<WebRtcTransport::Host&>(*this), observer, options);
   WebRtcTransport& ref = *transport;
   by_ufrag_[ref.ice_ufrag()] = &ref;
   transports_[id] = std::move(transport);
@@ -154,7 +154,9 @@ void Worker::on_address_validated(WebRtcTransport& transport, const SocketAddres
 
 void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view reason) {
   log_info("worker", "transport failed",
-           {{"worker", std::to_string(index_)}, {"transport", std::to_string(transport.id())}, {"reason", std::string(reason)}});
+           {{"worker", std::to_string(index_)},
+            {"transport", std::to_string(transport.id())},
+            {"reason", std::string(reason)}});
 }
 
 void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
@@ -186,13 +188,17 @@ void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
         break;
       }
       case net::PacketKind::Dtls:
-        if (!transport) drops_.count(DropReason::DtlsBeforeIce);
-        else transport->handle_dtls(datagram, now);
+        if (!transport)
+          drops_.count(DropReason::DtlsBeforeIce);
+        else
+          transport->handle_dtls(datagram, now);
         break;
       case net::PacketKind::Rtp:
       case net::PacketKind::Rtcp:
-        if (!transport) drops_.count(DropReason::UnknownAddress);
-        else transport->handle_srtp(datagram, kind == net::PacketKind::Rtcp);
+        if (!transport)
+          drops_.count(DropReason::UnknownAddress);
+        else
+          transport->handle_srtp(datagram, kind == net::PacketKind::Rtcp);
         break;
       default:
         drops_.count(DropReason::UnknownPacketKind);

@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "base/socket_address.h"
+#include "base/task_queue.h"
+#include "base/uv_timer.h"
 #include "config/config.h"
 #include "net/udp_socket.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/room.h"
 #include "sfu/media/router.h"
-#include "base/task_queue.h"
-#include "base/uv_timer.h"
 #include "sfu/media/webrtc_transport.h"
 
 namespace sfu {

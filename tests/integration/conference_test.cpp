@@ -12,8 +12,8 @@
 #include "bench/client/participant_client.h"
 #include "dtls/dtls_certificate.h"
 #include "sfu/control/control_plane.h"
-#include "sfu/sdp/sdp_negotiation.h"
 #include "sfu/media/worker.h"
+#include "sfu/sdp/sdp_negotiation.h"
 
 using namespace sfu;
 using namespace std::chrono_literals;
@@ -421,20 +421,24 @@ TEST_F(ConferenceShortConsent, ParticipantWhoseNetworkVanishesIsRemoved) {
   auto& bob = add_client("consent", "Bob");
   alice.start_media();
   bob.start_media();
-  ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(alice, bob.participant_id(), 5); })) << describe(alice);
+  ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(alice, bob.participant_id(), 5); }))
+      << describe(alice);
   std::string bob_id = bob.participant_id();
   bob.stop_media();
   bob.publish_connection().drop_network();
   bob.subscribe_connection().drop_network();
   auto started = std::chrono::steady_clock::now();
   // Within the consent timeout plus the 10 s the server allows itself.
-  ASSERT_TRUE(run_until([&] { return alice.message_count("participant_left") > 0; }, 5s + 10s)) << describe(alice);
+  ASSERT_TRUE(run_until([&] { return alice.message_count("participant_left") > 0; }, 5s + 10s))
+      << describe(alice);
   EXPECT_EQ(alice.participants().count(bob_id), 0u);
-  EXPECT_GE(std::chrono::steady_clock::now() - started, 4s) << "removed before its consent could have expired";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 4s)
+      << "removed before its consent could have expired";
   // Bob's signaling is told why, then closed.
   ASSERT_TRUE(run_until([&] { return !bob.errors().empty(); }, 5s)) << describe(bob);
   EXPECT_EQ(bob.errors().front().value("code", ""), "connection_lost");
-  EXPECT_NE(bob.errors().front().value("message", "").find("consent"), std::string::npos) << bob.errors().front().dump();
+  EXPECT_NE(bob.errors().front().value("message", "").find("consent"), std::string::npos)
+      << bob.errors().front().dump();
   EXPECT_TRUE(run_until([&] { return bob.signaling_closed(); }, 10s));
   EXPECT_EQ(server_.worker().transport_count(), 2u) << "Bob's two transports were freed";
 }

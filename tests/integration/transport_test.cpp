@@ -116,7 +116,8 @@ class TransportIntegration : public ::testing::Test {
     });
   }
 
-  void set_remote(const ServerSide& server, const client::WebRtcClient& client, std::string fingerprint = {}) {
+  void set_remote(const ServerSide& server, const client::WebRtcClient& client,
+                  std::string fingerprint = {}) {
     if (fingerprint.empty()) fingerprint = client.fingerprint();
     on_worker(*worker_, [&](Worker& w) {
       w.find_transport(server.id)->set_remote_parameters(client.ice_ufrag(), client.ice_pwd(), "sha-256",
@@ -126,7 +127,8 @@ class TransportIntegration : public ::testing::Test {
   }
 
   client::WebRtcClient& new_client() {
-    clients_.push_back(std::make_unique<client::WebRtcClient>(&client_loop_, dtls::DtlsCertificate::generate()));
+    clients_.push_back(
+        std::make_unique<client::WebRtcClient>(&client_loop_, dtls::DtlsCertificate::generate()));
     std::string error;
     EXPECT_TRUE(clients_.back()->open(*SocketAddress::from_ip("127.0.0.1", 0), &error)) << error;
     return *clients_.back();
@@ -214,7 +216,8 @@ TEST_F(TransportIntegration, WrongFingerprintGetsNothingThrough) {
   auto packet = make_rtp(1, 1, 100);
   a.send_rtp(packet);
   a.flush();
-  run_until(&client_loop_, [] { return false; }, 300ms);
+  run_until(
+      &client_loop_, [] { return false; }, 300ms);
   EXPECT_EQ(received, 0u);
 }
 
@@ -227,7 +230,8 @@ TEST_F(TransportIntegration, WrongIcePasswordGetsUnauthorized) {
   a.connect(remote);
   ASSERT_TRUE(run_until(&client_loop_, [&] { return a.last_ice_error().has_value(); }));
   EXPECT_EQ(*a.last_ice_error(), 401);
-  run_until(&client_loop_, [] { return false; }, 200ms);
+  run_until(
+      &client_loop_, [] { return false; }, 200ms);
   EXPECT_FALSE(a.connected());
   EXPECT_EQ(observer_.connected.load(), 0);
   EXPECT_GT(worker_->drops().get(DropReason::StunRejected), 0u);
@@ -251,7 +255,8 @@ TEST_F(TransportIntegration, UnknownAddressesAreDroppedAndCounted) {
   bufs[0] = uv_buf_init(reinterpret_cast<char*>(dtls_like), sizeof(dtls_like));
   uv_udp_try_send(&raw, bufs, 1, server.sockaddr_ptr());
   EXPECT_TRUE(run_until(&client_loop_, [&] {
-    return worker_->drops().get(DropReason::UnknownAddress) == 1 && worker_->drops().get(DropReason::DtlsBeforeIce) == 1;
+    return worker_->drops().get(DropReason::UnknownAddress) == 1 &&
+           worker_->drops().get(DropReason::DtlsBeforeIce) == 1;
   }));
   bool raw_closed = false;
   raw.data = &raw_closed;

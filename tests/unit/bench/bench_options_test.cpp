@@ -9,8 +9,9 @@ namespace sfu::bench {
 namespace {
 
 TEST(BenchOptions, DefaultsAndScenarioFlags) {
-  auto parsed = parse_bench_options({"--rooms", "10", "--publishers", "2", "--subscribers", "20", "--duration=3",
-                                     "--video-pps", "1000", "--no-audio", "--json", "out.json", "--baseline"});
+  auto parsed =
+      parse_bench_options({"--rooms", "10", "--publishers", "2", "--subscribers", "20", "--duration=3",
+                           "--video-pps", "1000", "--no-audio", "--json", "out.json", "--baseline"});
   ASSERT_TRUE(std::holds_alternative<BenchOptions>(parsed)) << std::get<std::string>(parsed);
   const auto& o = std::get<BenchOptions>(parsed);
   EXPECT_EQ(o.scenario.rooms, 10u);
@@ -29,10 +30,19 @@ TEST(BenchOptions, DefaultsAndScenarioFlags) {
 }
 
 TEST(BenchOptions, BadInputIsRefusedWithAReason) {
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"--rooms"}, {"--rooms", "x"}, {"--rooms", "0"}, {"--bogus"}, {"--target", "mediasoup"},
-           {"--srtp-profile", "none"}, {"--packet-size", "20"}, {"--video-pps", "0", "--no-audio"},
-           {"--url", "ws://nohost/v1/rtc"}, {"--duration", "-1"}, {"--ramp-factor", "1"}, {"--workers", "0"}}) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"--rooms"},
+                                             {"--rooms", "x"},
+                                             {"--rooms", "0"},
+                                             {"--bogus"},
+                                             {"--target", "mediasoup"},
+                                             {"--srtp-profile", "none"},
+                                             {"--packet-size", "20"},
+                                             {"--video-pps", "0", "--no-audio"},
+                                             {"--url", "ws://nohost/v1/rtc"},
+                                             {"--duration", "-1"},
+                                             {"--ramp-factor", "1"},
+                                             {"--workers", "0"}}) {
     auto parsed = parse_bench_options(args);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << args[0];
     EXPECT_FALSE(std::get<std::string>(parsed).empty());
@@ -71,7 +81,8 @@ TEST(ProcStats, ReadsThisProcess) {
   ASSERT_FALSE(threads.empty());
   EXPECT_EQ(threads.front().tid, getpid());
   EXPECT_GT(read_rss_bytes(getpid()), 0u);
-  auto use = cpu_use_between({{1, "a", 1'000'000'000}}, {{1, "a", 1'500'000'000}, {2, "b", 250'000'000}}, 1.0);
+  auto use =
+      cpu_use_between({{1, "a", 1'000'000'000}}, {{1, "a", 1'500'000'000}, {2, "b", 250'000'000}}, 1.0);
   ASSERT_EQ(use.size(), 2u);
   EXPECT_DOUBLE_EQ(use[0].percent, 50.0);
   EXPECT_DOUBLE_EQ(use[1].percent, 25.0);

@@ -66,7 +66,8 @@ TEST(BenchRun, InjectedLossShowsInTheResult) {
   EXPECT_GT(r.expected, 1000u);
   // Which packets fall in the window shifts the count by a few: 5 % +- 1 %.
   EXPECT_NEAR(r.loss_ratio, 0.05, 0.01);
-  EXPECT_EQ(r.received + static_cast<uint64_t>(r.loss_ratio * static_cast<double>(r.expected) + 0.5), r.expected);
+  EXPECT_EQ(r.received + static_cast<uint64_t>(r.loss_ratio * static_cast<double>(r.expected) + 0.5),
+            r.expected);
 }
 
 TEST(BenchRun, UnreachableTargetFailsWithADescription) {

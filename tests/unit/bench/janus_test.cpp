@@ -45,7 +45,8 @@ TEST(JanusApi, VideoRoomBodies) {
 }
 
 TEST(JanusApi, ReadsSuccessEventsAndErrors) {
-  auto success = janus::read_reply(nlohmann::json::parse(R"j({"janus":"success","transaction":"a","data":{"id":42}})j"));
+  auto success =
+      janus::read_reply(nlohmann::json::parse(R"j({"janus":"success","transaction":"a","data":{"id":42}})j"));
   ASSERT_TRUE(success);
   EXPECT_EQ(success->janus, "success");
   EXPECT_EQ(success->id, 42u);
@@ -68,8 +69,8 @@ TEST(JanusApi, ReadsSuccessEventsAndErrors) {
   ASSERT_TRUE(plugin_error);
   EXPECT_EQ(plugin_error->error, "No such feed (1) (428)");
 
-  auto core_error =
-      janus::read_reply(nlohmann::json::parse(R"j({"janus":"error","error":{"code":458,"reason":"No such session"}})j"));
+  auto core_error = janus::read_reply(
+      nlohmann::json::parse(R"j({"janus":"error","error":{"code":458,"reason":"No such session"}})j"));
   ASSERT_TRUE(core_error);
   EXPECT_EQ(core_error->error, "No such session (458)");
 
@@ -77,13 +78,15 @@ TEST(JanusApi, ReadsSuccessEventsAndErrors) {
   EXPECT_FALSE(janus::read_reply(nlohmann::json::parse(R"j({"janus":1})j")));
   EXPECT_FALSE(janus::read_reply(nlohmann::json::parse(R"j({"id":1})j")));
   // Wrongly typed fields are ignored, not thrown on.
-  auto odd = janus::read_reply(nlohmann::json::parse(R"j({"janus":"event","sender":"x","data":5,"jsep":3})j"));
+  auto odd =
+      janus::read_reply(nlohmann::json::parse(R"j({"janus":"event","sender":"x","data":5,"jsep":3})j"));
   ASSERT_TRUE(odd);
   EXPECT_EQ(odd->sender, 0u);
 }
 
 TEST(JanusHttp, ContentLengthBody) {
-  std::string raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhelloEXTRA";
+  std::string raw =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhelloEXTRA";
   auto response = janus::parse_http_response(raw);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -91,7 +94,9 @@ TEST(JanusHttp, ContentLengthBody) {
 }
 
 TEST(JanusHttp, ChunkedBody) {
-  std::string raw = "HTTP/1.1 404 Not Found\r\ntransfer-encoding: Chunked\r\n\r\n3\r\nabc\r\na;ext=1\r\n0123456789\r\n0\r\n\r\n";
+  std::string raw =
+      "HTTP/1.1 404 Not Found\r\ntransfer-encoding: "
+      "Chunked\r\n\r\n3\r\nabc\r\na;ext=1\r\n0123456789\r\n0\r\n\r\n";
   auto response = janus::parse_http_response(raw);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 404);
@@ -105,8 +110,9 @@ TEST(JanusHttp, BodyUntilClose) {
 }
 
 TEST(JanusHttp, EveryTruncationIsIncompleteNotACrash) {
-  for (std::string raw : {std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
-                          std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")}) {
+  for (std::string raw :
+       {std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+        std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")}) {
     ASSERT_TRUE(janus::parse_http_response(raw)) << raw;
     for (size_t n = 0; n < raw.size(); ++n)
       EXPECT_FALSE(janus::parse_http_response(std::string_view(raw).substr(0, n))) << n << " of " << raw;
@@ -118,8 +124,10 @@ TEST(JanusHttp, MalformedResponses) {
   EXPECT_FALSE(janus::parse_http_response("HTTP/1.1 2x0 OK\r\n\r\n"));
   EXPECT_FALSE(janus::parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello"));
   EXPECT_FALSE(janus::parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"));
-  EXPECT_FALSE(janus::parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n"));
-  EXPECT_FALSE(janus::parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXX0\r\n\r\n"));
+  EXPECT_FALSE(janus::parse_http_response(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n"));
+  EXPECT_FALSE(
+      janus::parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXX0\r\n\r\n"));
   EXPECT_FALSE(janus::parse_http_response(
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nab\r\n0\r\n\r\n"));
 }

@@ -21,12 +21,13 @@ struct Sent {
 };
 
 // Drives the source every millisecond from `from` to `to` (exclusive), as a client thread does.
-std::vector<Sent> drive(SyntheticMediaSource& source, uint64_t from, uint64_t to, const MeasurementWindow* window,
-                        uint64_t step = kMs) {
+std::vector<Sent> drive(SyntheticMediaSource& source, uint64_t from, uint64_t to,
+                        const MeasurementWindow* window, uint64_t step = kMs) {
   std::vector<Sent> out;
   std::array<uint8_t, 1500> buffer{};
   for (uint64_t now = from; now < to; now += step) {
-    for (auto kind = source.next_due(now); kind != SyntheticMediaSource::Kind::kNone; kind = source.next_due(now)) {
+    for (auto kind = source.next_due(now); kind != SyntheticMediaSource::Kind::kNone;
+         kind = source.next_due(now)) {
       size_t size = source.build(kind, now, window, MutableByteSpan(buffer));
       EXPECT_GT(size, 0u);
       out.push_back({kind, std::vector<uint8_t>(buffer.begin(), buffer.begin() + size)});

@@ -51,7 +51,8 @@ void run(Outcome& out, const Network& network, uint64_t duration, uint64_t windo
   std::array<uint8_t, 1500> buffer{};
   uint64_t video_index = 0;
   for (uint64_t now = kStart; now < kStart + duration; now += kMs) {
-    for (auto kind = source.next_due(now); kind != SyntheticMediaSource::Kind::kNone; kind = source.next_due(now)) {
+    for (auto kind = source.next_due(now); kind != SyntheticMediaSource::Kind::kNone;
+         kind = source.next_due(now)) {
       size_t size = source.build(kind, now, &window, MutableByteSpan(buffer));
       std::vector<uint8_t> bytes(buffer.begin(), buffer.begin() + size);
       if (kind == SyntheticMediaSource::Kind::kVideo) {
@@ -65,8 +66,10 @@ void run(Outcome& out, const Network& network, uint64_t duration, uint64_t windo
     }
   }
   // Deliver in arrival order (a stable sort keeps the send order among equal arrivals).
-  std::stable_sort(flight.begin(), flight.end(), [](auto& a, auto& b) { return a.arrival_ns < b.arrival_ns; });
-  for (auto& p : flight) out.accounting.on_rtp(p.bytes.data(), p.bytes.size(), p.arrival_ns, window, out.stats);
+  std::stable_sort(flight.begin(), flight.end(),
+                   [](auto& a, auto& b) { return a.arrival_ns < b.arrival_ns; });
+  for (auto& p : flight)
+    out.accounting.on_rtp(p.bytes.data(), p.bytes.size(), p.arrival_ns, window, out.stats);
   out.video_sent = source.video_window();
   out.audio_sent = source.audio_window();
 }

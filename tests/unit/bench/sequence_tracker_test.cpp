@@ -74,7 +74,8 @@ TEST(SequenceTracker, WindowSlidesWithoutStaleBits) {
 
 TEST(SequenceTracker, SmallJumpsClearOnlyTheSkippedBits) {
   SequenceTracker t;
-  for (uint32_t s = 0; s < 3 * SequenceTracker::kWindow; s += 3) ASSERT_EQ(t.on_sequence(s), Outcome::kNew) << s;
+  for (uint32_t s = 0; s < 3 * SequenceTracker::kWindow; s += 3)
+    ASSERT_EQ(t.on_sequence(s), Outcome::kNew) << s;
   // Every skipped sequence inside the window is reported new, every received one duplicate.
   uint32_t high = t.highest();
   for (uint32_t s = high - SequenceTracker::kWindow + 1; s <= high; ++s) {

@@ -1,11 +1,12 @@
 // DownTrack: how one published packet is rewritten for one subscriber.
+#include "sfu/media/down_track.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
 #include <vector>
 
 #include "rtp/rtp_packet.h"
-#include "sfu/media/down_track.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
 
@@ -14,8 +15,10 @@ using namespace sfu;
 namespace {
 
 // A VP8 keyframe start (RFC 7741 descriptor S=1 PID=0, then a keyframe header with its start code).
-const std::vector<uint8_t> kVp8Keyframe = {0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01, 0x11};
-const std::vector<uint8_t> kVp8Delta = {0x10, 0x11, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x22};
+const std::vector<uint8_t> kVp8Keyframe = {0x10, 0x10, 0x02, 0x00, 0x9d, 0x01,
+                                           0x2a, 0x80, 0x02, 0xe0, 0x01, 0x11};
+const std::vector<uint8_t> kVp8Delta = {0x10, 0x11, 0x02, 0x00, 0x00, 0x00,
+                                        0x00, 0x00, 0x00, 0x00, 0x00, 0x22};
 
 sdp::Codec codec(uint8_t pt, const char* name, uint32_t clock) {
   sdp::Codec c;
@@ -141,7 +144,8 @@ TEST(DownTrack, VideoStartsOnAKeyframe) {
   auto next = packet(96, 12, 6000, kVp8Delta);
   size = down.rewrite(view(next), false, out);
   ASSERT_GT(size, 0u);
-  EXPECT_EQ(rtp::RtpPacket::parse(MutableByteSpan(out.data(), size))->sequence_number(), static_cast<uint16_t>(first + 1));
+  EXPECT_EQ(rtp::RtpPacket::parse(MutableByteSpan(out.data(), size))->sequence_number(),
+            static_cast<uint16_t>(first + 1));
 }
 
 TEST(DownTrack, RetransmitsAsRtxWhenNegotiated) {
@@ -213,5 +217,6 @@ TEST(PublishedTrack, MapsRtxPayloadTypesToTheMediaTheyRepair) {
   PublishedTrack track(f.publisher, spec);
   EXPECT_EQ(track.media_payload_type_of_rtx(97), std::optional<uint8_t>(96));
   EXPECT_FALSE(track.media_payload_type_of_rtx(96));
-  EXPECT_FALSE(track.media_payload_type_of_rtx(0)) << "0 marks 'no RTX' in the table, it is not an RTX payload type";
+  EXPECT_FALSE(track.media_payload_type_of_rtx(0))
+      << "0 marks 'no RTX' in the table, it is not an RTX payload type";
 }

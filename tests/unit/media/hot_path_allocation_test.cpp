@@ -99,5 +99,6 @@ TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
   }
   uint64_t allocations = g_allocations.load() - before;
   EXPECT_EQ(forwarded, 2000u * 20u);
-  EXPECT_EQ(allocations, 0u) << "allocations on the forwarding path for " << forwarded << " forwarded packets";
+  EXPECT_EQ(allocations, 0u) << "allocations on the forwarding path for " << forwarded
+                             << " forwarded packets";
 }

@@ -14,7 +14,8 @@ using namespace sfu::rtp;
 namespace {
 
 // Parses one feedback packet and decodes its statuses.
-std::vector<TransportCcPacketStatus> decode(ByteSpan packet, int32_t* reference = nullptr, uint8_t* count = nullptr) {
+std::vector<TransportCcPacketStatus> decode(ByteSpan packet, int32_t* reference = nullptr,
+                                            uint8_t* count = nullptr) {
   RtcpCompoundIterator it(packet);
   RtcpHeader header;
   EXPECT_TRUE(it.next(header));
