@@ -2,7 +2,7 @@
 
 namespace sfu::config {
 
-// Keep in step with the schema in config_loader.cpp and the "Config keys" of PROTOCOL.md.
+// Keep in step with the schema in config_loader.cpp and the "Configuration" section of docs/protocol.md.
 std::string_view default_config_yaml() {
   return R"(# sfu configuration. Every key is optional; these are the defaults.
 http:

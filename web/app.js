@@ -2,7 +2,7 @@
 // dependencies. This entry module wires the page: the lobby form, joining (camera and
 // microphone first), the call controls, and `window.sfuDemo`.
 //
-// Signaling follows PROTOCOL.md: one WebSocket at /v1/rtc on the page's own origin
+// Signaling follows docs/protocol.md: one WebSocket at /v1/rtc on the page's own origin
 // (signaling.js) and two RTCPeerConnections per participant (peer_connections.js). A call's
 // life is in session.js, the room's news in room_events.js; the screen is drawn by tiles.js,
 // participant_list.js, controls.js and errors.js.

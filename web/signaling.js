@@ -1,4 +1,4 @@
-// The signaling WebSocket of a session (PROTOCOL.md): one socket at /v1/rtc on the page's own
+// The signaling WebSocket of a session (docs/protocol.md): one socket at /v1/rtc on the page's own
 // origin; `join` once it opens, a `ping` every 20 s, every message received logged on
 // `demo.messages`. It knows nothing of what messages mean: the session gets them through
 // `onMessage`, and learns through `onFailure(code, message)` that the socket cannot go on.

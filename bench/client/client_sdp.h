@@ -1,6 +1,6 @@
 // The browser's half of the SDP exchange, for the test and load clients: the publish offer a
 // Chromium peer connection would make for one microphone and one camera track, and the answer it
-// would give to the server's subscribe offer. Built on the server's own SDP model (sfu/sdp.h), so
+// would give to the server's subscribe offer. Built on the server's own SDP model (sfu/sdp/sdp.h), so
 // what goes on the wire is exactly what write_sdp renders.
 #pragma once
 

@@ -1,5 +1,5 @@
 // One participant of a conference, driven the way a browser drives the demo page: a signaling
-// WebSocket and two WebRTC connections (publish and subscribe), see /work/shared/PROTOCOL.md.
+// WebSocket and two WebRTC connections (publish and subscribe), see docs/protocol.md.
 //
 //   connect /v1/rtc -> join -> on `joined`: publish {offer} -> on `publish_answer`: connect the
 //   publish connection (ICE controlling, DTLS client; the server answered passive)

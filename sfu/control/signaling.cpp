@@ -1,5 +1,5 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
-// rooms directory, and hands room work to the room's worker. See PROTOCOL.md.
+// rooms directory, and hands room work to the room's worker. See docs/protocol.md.
 #include <chrono>
 
 #include "base/logger.h"
@@ -12,7 +12,7 @@
 namespace sfu {
 namespace {
 
-// After this many bad messages in a row of one session, the server closes it (PROTOCOL.md:
+// After this many bad messages in a row of one session, the server closes it (docs/protocol.md:
 // "a client that keeps sending garbage is closed").
 constexpr uint32_t kMaxBadMessages = 10;
 constexpr size_t kMaxNameLength = 64;

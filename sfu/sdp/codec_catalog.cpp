@@ -1,4 +1,4 @@
-// The server's codec and header-extension support (sfu/codec_catalog.h).
+// The server's codec and header-extension support (sfu/sdp/codec_catalog.h).
 
 #include "sfu/sdp/codec_catalog.h"
 

@@ -1,4 +1,4 @@
-// Helpers of the SDP data model (sfu/sdp.h). Parsing is in sdp_parser.cpp, writing in sdp_writer.cpp.
+// Helpers of the SDP data model (sfu/sdp/sdp.h). Parsing is in sdp_parser.cpp, writing in sdp_writer.cpp.
 
 #include "sfu/sdp/sdp.h"
 

@@ -6,7 +6,7 @@
 // and setup (RFC 4145). Attributes the model does not know are skipped by the parser and so never
 // reach the writer: the writer renders the model, never the input text.
 //
-// The model is plain values; negotiation (sfu/sdp_negotiation.h) builds answers and offers by
+// The model is plain values; negotiation (sfu/sdp/sdp_negotiation.h) builds answers and offers by
 // filling these structs and calling write_sdp().
 #pragma once
 

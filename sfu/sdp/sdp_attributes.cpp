@@ -1,4 +1,4 @@
-// Parsers for single SDP attribute values (sfu/sdp_attributes.h).
+// Parsers for single SDP attribute values (sfu/sdp/sdp_attributes.h).
 
 #include "sfu/sdp/sdp_attributes.h"
 

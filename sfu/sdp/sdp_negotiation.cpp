@@ -1,4 +1,4 @@
-// Publish negotiation and the helpers both directions share (sfu/sdp_negotiation.h).
+// Publish negotiation and the helpers both directions share (sfu/sdp/sdp_negotiation.h).
 // The subscribe direction is in sdp_negotiation_subscribe.cpp.
 
 #include "sfu/sdp/sdp_negotiation.h"

@@ -1,8 +1,8 @@
-// Offer/answer for the two peer connections of a participant (see /work/shared/PROTOCOL.md):
+// Offer/answer for the two peer connections of a participant (see docs/protocol.md):
 // the publish connection, where the browser offers and the server answers, and the subscribe
 // connection, where the server offers the other participants' tracks and the browser answers.
 //
-// Pure functions over the SDP model (sfu/sdp.h): they check what the protocol requires (BUNDLE,
+// Pure functions over the SDP model (sfu/sdp/sdp.h): they check what the protocol requires (BUNDLE,
 // rtcp-mux, ICE credentials, DTLS fingerprint and roles), choose codecs and header extensions
 // from the CodecCatalog, and build the server's descriptions. The server is ICE-lite and always
 // the DTLS server: it answers a=setup:passive and offers a=setup:actpass.

@@ -1,5 +1,5 @@
 // Subscribe negotiation: the server's offer of other participants' tracks and the check of the
-// browser's answer (sfu/sdp_negotiation.h).
+// browser's answer (sfu/sdp/sdp_negotiation.h).
 
 #include <algorithm>
 

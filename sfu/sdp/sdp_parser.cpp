@@ -1,4 +1,4 @@
-// SDP text -> SessionDescription (sfu/sdp.h).
+// SDP text -> SessionDescription (sfu/sdp/sdp.h).
 //
 // One pass over the lines; attributes before the first m= line are session-level, later ones
 // belong to the last m= line. Strict where a mistake would change what we negotiate (numbers,

@@ -1,4 +1,4 @@
-// SessionDescription -> SDP text (sfu/sdp.h).
+// SessionDescription -> SDP text (sfu/sdp/sdp.h).
 //
 // Attribute order follows Chromium's own output (transport, mid, extmap, direction, msid, rtcp,
 // codecs, rid/simulcast, ssrc), which both Chromium and Firefox parse.

@@ -1,4 +1,4 @@
-// Auth (PROTOCOL.md): with auth on, a join needs an HS256 JWT for that room, and REST needs a
+// Auth (docs/protocol.md): with auth on, a join needs an HS256 JWT for that room, and REST needs a
 // bearer token with "admin": true. Bad, expired, wrong-room and unsigned tokens get
 // `unauthorized` and change nothing. This test starts its own server with auth enabled.
 import { test, after, before } from 'node:test';

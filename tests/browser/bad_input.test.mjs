@@ -1,11 +1,11 @@
 // Bad input on the signaling WebSocket and the REST API gets a clear, stable error and leaves
-// both the connection and the server usable (PROTOCOL.md, "Errors and bad input" in DESIGN.md).
+// both the connection and the server usable (docs/protocol.md, "Errors").
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseUrl, makeOffer, rest, SignalingClient, uniqueRoom } from './helpers.mjs';
 
-// The error codes this test expects. PROTOCOL.md names bad_request, not_joined, unauthorized,
-// room_full, not_found; the others are the server's own stable words.
+// The error codes this test expects; docs/protocol.md ("Errors") lists every code and the
+// request that causes it.
 const CODES = {
   malformed: 'bad_request', // non-JSON, no type, unknown type, bad field, malformed SDP, binary frame
   notJoined: 'not_joined',

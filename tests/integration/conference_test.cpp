@@ -249,7 +249,7 @@ TEST_F(Conference, ThreeParticipantsExchangeMediaAndOneLeaves) {
     if (p->counters().subscribe_offers <= offers_before[p] || !p->last_subscribe_offer()) return false;
     for (const auto& mid : carol_mids[p]) {
       const sdp::MediaSection* m = p->last_subscribe_offer()->find_media(mid);
-      // PROTOCOL.md: removed tracks leave their m-section inactive (port 0 or a=inactive).
+      // docs/protocol.md: removed tracks leave their m-section inactive (port 0 or a=inactive).
       if (!m || (m->port != 0 && m->direction != sdp::Direction::kInactive) || m->msid) return false;
     }
     return true;

@@ -1,4 +1,4 @@
-// Tests for sfu/codec_catalog.h: which codecs, feedback and extensions the server takes, and how
+// Tests for sfu/sdp/codec_catalog.h: which codecs, feedback and extensions the server takes, and how
 // it answers them (H.264 profile matching per RFC 6184 section 8.2.2).
 
 #include <gtest/gtest.h>

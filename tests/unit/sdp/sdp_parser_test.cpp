@@ -1,4 +1,4 @@
-// Tests for the SDP parser (sfu/sdp.h, sfu/sdp_parser.cpp).
+// Tests for the SDP parser (sfu/sdp/sdp.h, sfu/sdp/sdp_parser.cpp).
 //
 // Fixtures in tests/data/sdp:
 // - chromium_*_offer.sdp: captured from Debian's Chromium 156 (headless, fake camera and

@@ -1,4 +1,4 @@
-// Tests for negotiate_publish (sfu/sdp_negotiation.h): the server's answer to a browser's publish
+// Tests for negotiate_publish (sfu/sdp/sdp_negotiation.h): the server's answer to a browser's publish
 // offer, checked field by field, and the errors for offers the server cannot take.
 //
 // Interop (recorded when the fixtures were captured): Chromium 156 accepted, with

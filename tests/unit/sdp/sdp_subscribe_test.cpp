@@ -1,4 +1,4 @@
-// Tests for build_subscribe_offer and apply_subscribe_answer (sfu/sdp_negotiation.h).
+// Tests for build_subscribe_offer and apply_subscribe_answer (sfu/sdp/sdp_negotiation.h).
 //
 // Interop (recorded when the fixtures were captured with Chromium 156): the page took the codecs
 // and extensions negotiate_publish chose for chromium_publish_offer.sdp, built subscribe slots

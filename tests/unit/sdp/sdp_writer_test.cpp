@@ -1,4 +1,4 @@
-// Tests for the SDP writer (sfu/sdp_writer.cpp): output format and write -> parse round trips.
+// Tests for the SDP writer (sfu/sdp/sdp_writer.cpp): output format and write -> parse round trips.
 // Fixtures: see sdp_parser_test.cpp.
 
 #include <gtest/gtest.h>
