@@ -20,14 +20,14 @@ constexpr uint64_t kAliceSession = 11;
 constexpr uint64_t kBobSession = 22;
 constexpr uint64_t kCarolSession = 33;
 
+// The one event a session got, by value (callers pass the temporary from take()).
 template <typename T>
-const T& only(const std::vector<RoomEvent>& events) {
+T only(const std::vector<RoomEvent>& events) {
   EXPECT_EQ(events.size(), 1u);
-  EXPECT_FALSE(events.empty());
   const T* event = events.empty() ? nullptr : std::get_if<T>(&events.front());
-  EXPECT_NE(event, nullptr) << "event index " << (events.empty() ? -1 : int(events.front().index()));
-  static const T empty{};
-  return event ? *event : empty;
+  EXPECT_NE(event, nullptr) << "first event has index "
+                            << (events.empty() ? -1 : int(events.front().index()));
+  return event ? *event : T{};
 }
 
 template <typename T>
@@ -89,7 +89,7 @@ class RoomTest : public media_test::WorkerFixture {
 TEST_F(RoomTest, JoinDeliversJoinedToTheNewcomer) {
   ASSERT_TRUE(join("alice", "Alice", kAliceSession).ok());
   auto events = events_.take(kAliceSession);
-  const Joined& joined = only<Joined>(events);
+  Joined joined = only<Joined>(events);
   EXPECT_EQ(joined.room, "standup");
   EXPECT_EQ(joined.participant_id, "alice");
   EXPECT_TRUE(joined.participants.empty());
@@ -101,12 +101,12 @@ TEST_F(RoomTest, SecondJoinIsAnnouncedToTheFirstAndListsTheFirst) {
   events_.take(kAliceSession);
   ASSERT_TRUE(join("bob", "Bob", kBobSession).ok());
 
-  const ParticipantJoined& announced = only<ParticipantJoined>(events_.take(kAliceSession));
+  ParticipantJoined announced = only<ParticipantJoined>(events_.take(kAliceSession));
   EXPECT_EQ(announced.participant_id, "bob");
   EXPECT_EQ(announced.name, "Bob");
 
   auto bob_events = events_.take(kBobSession);
-  const Joined& joined = only<Joined>(bob_events);
+  Joined joined = only<Joined>(bob_events);
   ASSERT_EQ(joined.participants.size(), 1u);
   EXPECT_EQ(joined.participants[0].id, "alice");
   EXPECT_EQ(joined.participants[0].name, "Alice");
@@ -117,7 +117,7 @@ TEST_F(RoomTest, ChromiumPublishIsAnsweredAnnouncedAndOfferedToOthers) {
   join_alice_and_bob();
   publish("alice", "chromium_publish_offer.sdp");
 
-  const PublishAnswer& answer = only<PublishAnswer>(events_.take(kAliceSession));
+  PublishAnswer answer = only<PublishAnswer>(events_.take(kAliceSession));
   auto parsed_answer = sdp::parse_sdp(answer.sdp);
   ASSERT_TRUE(std::holds_alternative<sdp::SessionDescription>(parsed_answer)) << answer.sdp;
   EXPECT_EQ(std::get<sdp::SessionDescription>(parsed_answer).media.size(), 2u);
@@ -145,7 +145,7 @@ TEST_F(RoomTest, ChromiumPublishIsAnsweredAnnouncedAndOfferedToOthers) {
 TEST_F(RoomTest, FirefoxPublishIsAnswered) {
   join_alice_and_bob();
   publish("alice", "firefox_publish_offer.sdp");
-  const PublishAnswer& answer = only<PublishAnswer>(events_.take(kAliceSession));
+  PublishAnswer answer = only<PublishAnswer>(events_.take(kAliceSession));
   EXPECT_TRUE(std::holds_alternative<sdp::SessionDescription>(sdp::parse_sdp(answer.sdp))) << answer.sdp;
   EXPECT_EQ(all_of_type<TrackPublished>(events_.take(kBobSession)).size(), 2u);
 }
@@ -174,7 +174,7 @@ TEST_F(RoomTest, SubscribeAnswerIsAcceptedOnceAndOnlyWhileAnOfferIsOutstanding) 
   EXPECT_TRUE(events_.take(kBobSession).empty());
 
   subscribe_answer("bob", parse_sdp_file("chromium_subscribe_answer.sdp"));
-  const RequestFailed& failed = only<RequestFailed>(events_.take(kBobSession));
+  RequestFailed failed = only<RequestFailed>(events_.take(kBobSession));
   EXPECT_EQ(failed.error.code, ErrorCode::bad_request);
   EXPECT_EQ(failed.request_type, "subscribe_answer");
 }
@@ -195,7 +195,7 @@ TEST_F(RoomTest, UnusablePublishOfferFailsWithBadRequestAndChangesNothing) {
     return true;
   });
 
-  const RequestFailed& failed = only<RequestFailed>(events_.take(kAliceSession));
+  RequestFailed failed = only<RequestFailed>(events_.take(kAliceSession));
   EXPECT_EQ(failed.error.code, ErrorCode::bad_request);
   EXPECT_EQ(failed.request_type, "publish");
   EXPECT_NE(failed.error.message.find("publish offer rejected: "), std::string::npos) << failed.error.message;
@@ -207,7 +207,7 @@ TEST_F(RoomTest, TooManyTracksIsRefused) {
   create_room(RoomLimits{100, 1});
   join_alice_and_bob();
   publish("alice", "chromium_publish_offer.sdp");  // audio and video: two tracks
-  const RequestFailed& failed = only<RequestFailed>(events_.take(kAliceSession));
+  RequestFailed failed = only<RequestFailed>(events_.take(kAliceSession));
   EXPECT_EQ(failed.error.code, ErrorCode::too_many_tracks);
   EXPECT_EQ(failed.request_type, "publish");
   EXPECT_TRUE(events_.take(kBobSession).empty());
@@ -220,7 +220,7 @@ TEST_F(RoomTest, FullRoomRefusesTheJoinWithRoomFull) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::room_full);
 
-  const RequestFailed& failed = only<RequestFailed>(events_.take(kCarolSession));
+  RequestFailed failed = only<RequestFailed>(events_.take(kCarolSession));
   EXPECT_EQ(failed.error.code, ErrorCode::room_full);
   EXPECT_EQ(failed.error.message, "room 'standup' is full");
   EXPECT_EQ(failed.request_type, "join");
@@ -232,7 +232,7 @@ TEST_F(RoomTest, LeaveTellsTheOthersAndFreesTheTransports) {
   join_alice_and_bob();
   EXPECT_EQ(worker_->transport_count(), 4u);
   leave("bob");
-  const ParticipantLeft& left = only<ParticipantLeft>(events_.take(kAliceSession));
+  ParticipantLeft left = only<ParticipantLeft>(events_.take(kAliceSession));
   EXPECT_EQ(left.participant_id, "bob");
   EXPECT_TRUE(events_.take(kBobSession).empty());
   EXPECT_EQ(worker_->transport_count(), 2u);
