@@ -13,8 +13,12 @@
 namespace sfu {
 namespace {
 
-std::shared_ptr<dtls::DtlsCertificate> load_certificate(const config::Config& config, std::string* error) {
-  if (config.dtls.certificate_file.empty()) return dtls::DtlsCertificate::generate(error);
+Result<std::shared_ptr<dtls::DtlsCertificate>> load_certificate(const config::Config& config) {
+  std::string reason;
+  if (config.dtls.certificate_file.empty()) {
+    if (auto generated = dtls::DtlsCertificate::generate(&reason)) return generated;
+    return Error{ErrorCode::internal_error, reason};
+  }
   auto read = [](const std::string& path, std::string* out) {
     std::ifstream in(path);
     if (!in) return false;
@@ -24,15 +28,14 @@ std::shared_ptr<dtls::DtlsCertificate> load_certificate(const config::Config& co
     return true;
   };
   std::string cert_pem, key_pem;
-  if (!read(config.dtls.certificate_file, &cert_pem)) {
-    *error = "cannot read dtls.certificate_file " + config.dtls.certificate_file;
-    return nullptr;
-  }
-  if (!read(config.dtls.private_key_file, &key_pem)) {
-    *error = "cannot read dtls.private_key_file " + config.dtls.private_key_file;
-    return nullptr;
-  }
-  return dtls::DtlsCertificate::load_pem(cert_pem, key_pem, error);
+  if (!read(config.dtls.certificate_file, &cert_pem))
+    return Error{ErrorCode::internal_error,
+                 "cannot read dtls.certificate_file " + config.dtls.certificate_file};
+  if (!read(config.dtls.private_key_file, &key_pem))
+    return Error{ErrorCode::internal_error,
+                 "cannot read dtls.private_key_file " + config.dtls.private_key_file};
+  if (auto loaded = dtls::DtlsCertificate::load_pem(cert_pem, key_pem, &reason)) return loaded;
+  return Error{ErrorCode::internal_error, reason};
 }
 
 }  // namespace
@@ -65,12 +68,12 @@ int Server::run() {
     return 2;
   }
 
-  std::string error;
-  auto certificate = load_certificate(config_, &error);
-  if (!certificate) {
-    log_error("main", "DTLS certificate unavailable", {{"error", error}});
+  auto loaded = load_certificate(config_);
+  if (!loaded) {
+    log_error("main", "DTLS certificate unavailable", {{"error", loaded.error().message}});
     return 1;
   }
+  std::shared_ptr<dtls::DtlsCertificate> certificate = std::move(loaded.value());
   log_info("main", "DTLS certificate ready",
            {{"fingerprint", "sha-256 " + certificate->fingerprint_sha256()},
             {"source", config_.dtls.certificate_file.empty() ? "generated" : config_.dtls.certificate_file}});
@@ -78,8 +81,9 @@ int Server::run() {
   uint32_t count = config_.resolved_workers();
   for (uint32_t i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, config_, certificate);
-    if (!worker->start(&error)) {
-      log_error("main", "worker failed to start", {{"worker", std::to_string(i)}, {"error", error}});
+    if (Status started = worker->start(); !started) {
+      log_error("main", "worker failed to start",
+                {{"worker", std::to_string(i)}, {"error", started.error().message}});
       return 1;
     }
     log_info("main", "worker listening",
@@ -92,8 +96,9 @@ int Server::run() {
   std::vector<Worker*> worker_pointers;
   for (auto& worker : workers_) worker_pointers.push_back(worker.get());
   auto control = std::make_unique<ControlPlane>(&loop_, config_, worker_pointers);
-  if (!control->start(&error)) {
-    log_error("main", "HTTP server failed to start", {{"listen", listen->to_string()}, {"error", error}});
+  if (Status started = control->start(); !started) {
+    log_error("main", "HTTP server failed to start",
+              {{"listen", listen->to_string()}, {"error", started.error().message}});
     control->stop();
     control.reset();
     drain_loop();

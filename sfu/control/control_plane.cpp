@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/logger.h"
+#include "sfu/control/protocol_messages.h"
 #include "sfu/media/worker.h"
 
 namespace sfu {
@@ -13,13 +14,6 @@ bool valid_room_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
-}
-
-nlohmann::json error_message(const std::string& code, const std::string& message,
-                             const std::string& request_type) {
-  nlohmann::json error = {{"type", "error"}, {"code", code}, {"message", message}};
-  if (!request_type.empty()) error["request_type"] = request_type;
-  return error;
 }
 
 ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::vector<Worker*> workers)
@@ -43,11 +37,11 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
 
 ControlPlane::~ControlPlane() { stop(); }
 
-bool ControlPlane::start(std::string* error) { return http_->start(error); }
+Status ControlPlane::start() { return http_->start(); }
 
 void ControlPlane::stop() {
   if (http_) http_->stop();
-  // Closed, not freed: workers may still call send_to_session() until they are stopped, and a
+  // Closed, not freed: workers may still call deliver() until they are stopped, and a
   // closed queue refuses their tasks safely (the object goes with the ControlPlane).
   if (inbox_) inbox_->close();
 }
@@ -59,10 +53,12 @@ bool ControlPlane::post_to_worker(uint32_t worker, std::function<void(Worker&)> 
   return false;
 }
 
-void ControlPlane::send_to_session(uint64_t session_id, std::string message) {
-  // Called on a worker thread: hop to the control loop, where sessions live.
-  inbox_->post([this, session_id, message = std::move(message)]() mutable {
-    if (WebSocketSession* ws = http_->find_session(session_id)) ws->send_text(std::move(message));
+void ControlPlane::deliver(uint64_t session_id, RoomEvent event) {
+  // Called on a worker thread: hop to the control loop, where sessions live; the JSON is built
+  // there too, so workers spend no time on the protocol.
+  inbox_->post([this, session_id, event = std::move(event)] {
+    if (WebSocketSession* ws = http_->find_session(session_id))
+      ws->send_text(protocol::event_message(event).dump());
   });
 }
 
@@ -75,7 +71,8 @@ void ControlPlane::participant_removed(const std::string& room, const std::strin
     if (it != sessions_.end() && it->second.participant_id == participant_id) {
       it->second.room.clear();
       it->second.participant_id.clear();
-      close_session(session_id, error_message("connection_lost", "media connection lost: " + reason, ""),
+      close_session(session_id,
+                    protocol::error_message({ErrorCode::connection_lost, "media connection lost: " + reason}),
                     1000);
     }
     log_info("control", "participant removed by its worker",

@@ -1,6 +1,8 @@
 // The control thread's server: one HTTP port with the signaling WebSocket (/v1/rtc), the REST API
 // (/v1/rooms...), /healthz, /metrics and the demo page. It keeps the directory of rooms (which
-// worker has which room, who is in it) and talks to workers only through their task queues.
+// worker has which room, who is in it) and talks to workers only through their task queues. Room
+// events arrive typed from worker threads and are turned into protocol JSON on the control thread
+// (protocol_messages.h). Owned by the server; it does not own the workers.
 #pragma once
 
 #include <uv.h>
@@ -13,9 +15,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/result.h"
 #include "base/task_queue.h"
 #include "config/config.h"
 #include "sfu/control/http_server.h"
+#include "sfu/control/protocol_messages.h"
 #include "sfu/media/room_events.h"
 
 namespace sfu {
@@ -27,12 +31,12 @@ class ControlPlane : public RoomEvents {
   ControlPlane(uv_loop_t* loop, const config::Config& config, std::vector<Worker*> workers);
   ~ControlPlane() override;
 
-  bool start(std::string* error);
+  Status start();
   void stop();
   uint16_t port() const { return http_->port(); }
 
   // RoomEvents (called on worker threads)
-  void send_to_session(uint64_t session_id, std::string message) override;
+  void deliver(uint64_t session_id, RoomEvent event) override;
   void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
                            const std::string& reason) override;
 
@@ -59,8 +63,7 @@ class ControlPlane : public RoomEvents {
   void handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message);
   void handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message, bool is_publish);
   void handle_leave(Session& session, const std::string& reason);
-  void send_error(WebSocketSession& ws, const std::string& code, const std::string& message,
-                  const std::string& request_type = {});
+  void send_error(WebSocketSession& ws, Error error, std::string_view request_type = {});
   void count_bad_message(WebSocketSession& ws, Session& session);
 
   // REST, health, metrics, demo page (rest_api.cpp)
@@ -71,7 +74,11 @@ class ControlPlane : public RoomEvents {
   HttpResponse delete_room(const std::string& name);
   HttpResponse kick_participant(const std::string& room, const std::string& participant_id);
   std::string metrics();
-  bool authorized_admin(const HttpRequest& request, HttpResponse* refusal);
+  static protocol::RoomDirectoryEntry directory_entry(const RoomEntry& room) {
+    return {room.name, room.participants.size(), room.worker, room.created_at, room.max_participants};
+  }
+  // Ok when auth is off or the request carries an admin token; else unauthorized / forbidden.
+  Status authorize_admin(const HttpRequest& request);
 
   // Rooms directory
   RoomEntry* find_room(const std::string& name);
@@ -92,9 +99,7 @@ class ControlPlane : public RoomEvents {
   std::unordered_map<std::string, uint64_t> session_of_participant_;
 };
 
-// Helpers shared by signaling and REST.
+// Shared by signaling and REST.
 bool valid_room_name(std::string_view name);
-nlohmann::json error_message(const std::string& code, const std::string& message,
-                             const std::string& request_type);
 
 }  // namespace sfu

@@ -11,7 +11,7 @@
 
 namespace sfu::detail {
 
-std::optional<BindTarget> resolve_bind_target(const std::string& host, std::string* error) {
+Result<BindTarget> resolve_bind_target(const std::string& host) {
   if (host.empty() || host == "0.0.0.0" || host == "*") return BindTarget{std::nullopt, false};
   if (host == "::" || host == "[::]") return BindTarget{std::nullopt, true};
   std::string literal = host;
@@ -23,8 +23,7 @@ std::optional<BindTarget> resolve_bind_target(const std::string& host, std::stri
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* results = nullptr;
   if (getaddrinfo(host.c_str(), nullptr, &hints, &results) != 0 || results == nullptr) {
-    if (error) *error = "cannot resolve HTTP listen host '" + host + "'";
-    return std::nullopt;
+    return Error{ErrorCode::bind_failed, "cannot resolve HTTP listen host '" + host + "'"};
   }
   // Prefer IPv4 (what "localhost" usually means to people configuring a port).
   const addrinfo* chosen = results;
@@ -36,8 +35,7 @@ std::optional<BindTarget> resolve_bind_target(const std::string& host, std::stri
   SocketAddress address = SocketAddress::from_sockaddr(chosen->ai_addr);
   freeaddrinfo(results);
   if (!address.valid()) {
-    if (error) *error = "cannot resolve HTTP listen host '" + host + "'";
-    return std::nullopt;
+    return Error{ErrorCode::bind_failed, "cannot resolve HTTP listen host '" + host + "'"};
   }
   return BindTarget{address.ip_string(), address.is_v6()};
 }

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "base/result.h"
+
 namespace sfu::detail {
 
 // What lws should bind: an IP literal (nullopt iface = all interfaces) and whether IPv6 is needed.
@@ -15,9 +17,9 @@ struct BindTarget {
 };
 
 // "" / "0.0.0.0" / "*" and "::" / "[::]" mean all interfaces; an IP literal (IPv6 optionally in
-// brackets) is used as is; a name is resolved, preferring IPv4. Nullopt with `error` set when a
-// name does not resolve.
-std::optional<BindTarget> resolve_bind_target(const std::string& host, std::string* error);
+// brackets) is used as is; a name is resolved, preferring IPv4. bind_failed when a name does not
+// resolve.
+Result<BindTarget> resolve_bind_target(const std::string& host);
 
 // Binds a probe socket to the target and port the way lws would: the strerror text of the failure,
 // or "" when the bind would succeed.

@@ -16,6 +16,7 @@
 #include "sfu/control/http_bind_target.h"
 #include "sfu/control/http_request_reader.h"
 #include "sfu/control/http_server_core.h"
+#include "sfu/control/protocol_messages.h"
 
 namespace sfu {
 
@@ -33,19 +34,10 @@ void emit_lws_log(int /*level*/, const char* line) {
   log_error("lws", text);
 }
 
-std::string error_json(std::string_view code, std::string_view message) {
-  std::string body = R"({"error":{"code":")";
-  body += code;
-  body += R"(","message":")";
-  body += message;  // callers pass fixed ASCII text without quotes
-  body += R"("}})";
-  return body;
-}
-
-HttpResponse error_response(int status, std::string_view code, std::string_view message) {
+HttpResponse error_response(ErrorCode code, std::string message) {
   HttpResponse response;
-  response.status = status;
-  response.body = error_json(code, message);
+  response.status = protocol::http_status_of(code);
+  response.body = protocol::rest_error_body({code, std::move(message)}).dump();
   return response;
 }
 
@@ -53,21 +45,15 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 
 namespace detail {
 
-bool HttpServerCore::start(std::string* error) {
-  if (state_ != State::Idle) {
-    if (error) *error = "HTTP server already started";
-    return false;
-  }
-  std::optional<BindTarget> target = resolve_bind_target(options_.host, error);
-  if (!target) return false;
+Status HttpServerCore::start() {
+  if (state_ != State::Idle) return Error{ErrorCode::internal_error, "HTTP server already started"};
+  Result<BindTarget> target = resolve_bind_target(options_.host);
+  if (!target) return target.error();
   std::string where = options_.host + ":" + std::to_string(options_.port);
   if (options_.port != 0) {
     // Fail before creating any lws state, so a taken port leaves nothing on the loop.
     std::string reason = bind_failure_reason(*target, options_.port);
-    if (!reason.empty()) {
-      if (error) *error = "cannot listen on " + where + ": " + reason;
-      return false;
-    }
+    if (!reason.empty()) return Error{ErrorCode::bind_failed, "cannot listen on " + where + ": " + reason};
   }
 
   lws_set_log_level(LLL_ERR, &emit_lws_log);
@@ -90,10 +76,9 @@ bool HttpServerCore::start(std::string* error) {
   info.user = this;
   info.port = CONTEXT_PORT_NO_LISTEN;
   context_ = lws_create_context(&info);
-  if (context_ == nullptr) {
-    if (error) *error = "libwebsockets context creation failed (is libwebsockets-evlib-uv installed?)";
-    return false;
-  }
+  if (context_ == nullptr)
+    return Error{ErrorCode::internal_error,
+                 "libwebsockets context creation failed (is libwebsockets-evlib-uv installed?)"};
   state_ = State::Running;
   std::vector<const uv_handle_t*> after;
   uv_walk(
@@ -120,15 +105,14 @@ bool HttpServerCore::start(std::string* error) {
   lws_vhost* vhost = lws_create_vhost(context_, &vhost_info);
   if (vhost == nullptr) {
     std::string reason = bind_failure_reason(*target, options_.port);
-    if (error)
-      *error = "cannot listen on " + where +
-               (reason.empty() ? std::string(" (libwebsockets refused the vhost)") : ": " + reason);
     begin_teardown();
-    return false;
+    return Error{ErrorCode::bind_failed,
+                 "cannot listen on " + where +
+                     (reason.empty() ? std::string(" (libwebsockets refused the vhost)") : ": " + reason)};
   }
   int bound = lws_get_vhost_listen_port(vhost);
   port_ = static_cast<uint16_t>(bound > 0 ? bound : options_.port);
-  return true;
+  return {};
 }
 
 void HttpServerCore::stop() {
@@ -247,7 +231,7 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
       if (!conn->awaiting_body) return 0;
       conn->awaiting_body = false;
       if (conn->discarding_body) {
-        respond(wsi, *conn, error_response(413, "payload_too_large", "request body too large"));
+        respond(wsi, *conn, error_response(ErrorCode::payload_too_large, "request body too large"));
         return 0;
       }
       respond(wsi, *conn, call_http_handler(conn->request));
@@ -308,7 +292,7 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
     unsigned long long declared = std::strtoull(content_length->second.c_str(), &end, 10);
     if (end == content_length->second.c_str() || *end != '\0' || errno != 0) {
       conn->close_after_response = true;
-      respond(wsi, *conn, error_response(400, "bad_request", "invalid content-length"));
+      respond(wsi, *conn, error_response(ErrorCode::bad_request, "invalid content-length"));
       return 0;
     }
     if (declared > options_.max_body_bytes) {
@@ -316,7 +300,7 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
         // Far too big to be worth reading: answer at once and close. (A client that already sent
         // part of the body may see a reset instead of the 413; acceptable at this size.)
         conn->close_after_response = true;
-        respond(wsi, *conn, error_response(413, "payload_too_large", "request body too large"));
+        respond(wsi, *conn, error_response(ErrorCode::payload_too_large, "request body too large"));
         return 0;
       }
       // Read and drop the body, then answer: closing with unread data would make the kernel
@@ -332,7 +316,7 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
     }
   } else if (request.headers.count("transfer-encoding") != 0) {
     conn->close_after_response = true;
-    respond(wsi, *conn, error_response(411, "length_required", "request bodies need a content-length"));
+    respond(wsi, *conn, error_response(ErrorCode::length_required, "request bodies need a content-length"));
     return 0;
   }
 
@@ -343,9 +327,9 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
 HttpResponse HttpServerCore::call_http_handler(const HttpRequest& request) {
   try {
     return handlers_.on_http ? handlers_.on_http(request)
-                             : error_response(404, "not_found", "no such resource");
+                             : error_response(ErrorCode::not_found, "no such resource");
   } catch (const std::exception&) {
-    return error_response(500, "internal_error", "internal server error");
+    return error_response(ErrorCode::internal_error, "internal server error");
   }
 }
 
@@ -443,7 +427,7 @@ HttpServer::~HttpServer() {
   core_->release_owner();
 }
 
-bool HttpServer::start(std::string* error) { return core_->start(error); }
+Status HttpServer::start() { return core_->start(); }
 void HttpServer::stop() { core_->stop(); }
 uint16_t HttpServer::port() const { return core_->port(); }
 WebSocketSession* HttpServer::find_session(uint64_t id) { return core_->find_session(id); }

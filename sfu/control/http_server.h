@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.h"
+
 struct lws;
 
 namespace sfu {
@@ -119,8 +121,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts listening. False with a readable error when the address is taken or invalid.
-  bool start(std::string* error);
+  // Binds and starts listening; bind_failed with a readable message when the address is taken or
+  // invalid.
+  Status start();
   // Closes every session (on_ws_close for each) and the listener. Idempotent.
   void stop();
   // The bound port (useful with Options::port = 0); 0 before start().

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/result.h"
 #include "sfu/control/http_server.h"
 
 namespace sfu::detail {
@@ -52,7 +53,7 @@ class HttpServerCore {
     protocols_[0].rx_buffer_size = 16 * 1024;
   }
 
-  bool start(std::string* error);
+  Status start();
   void stop();
   // The owning HttpServer is gone: delete now, or when the lws teardown has finished.
   void release_owner() {

@@ -94,50 +94,53 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-std::variant<nlohmann::json, std::string> verify_jwt_hs256(std::string_view token, std::string_view secret,
-                                                           int64_t now_unix) {
-  if (secret.empty()) return std::string("no secret configured");
-  if (token.empty()) return std::string("empty token");
-  if (token.size() > kMaxTokenBytes) return std::string("token too long");
+namespace {
+// Every refusal is `unauthorized` to the client; the message says why, for logs.
+Error refused(const char* reason) { return Error{ErrorCode::unauthorized, reason}; }
+}  // namespace
+
+Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view secret, int64_t now_unix) {
+  if (secret.empty()) return refused("no secret configured");
+  if (token.empty()) return refused("empty token");
+  if (token.size() > kMaxTokenBytes) return refused("token too long");
   size_t first_dot = token.find('.');
-  if (first_dot == std::string_view::npos) return std::string("not a JWS compact token");
+  if (first_dot == std::string_view::npos) return refused("not a JWS compact token");
   size_t second_dot = token.find('.', first_dot + 1);
   if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos)
-    return std::string("not a JWS compact token");
+    return refused("not a JWS compact token");
   std::string_view header_b64 = token.substr(0, first_dot);
   std::string_view payload_b64 = token.substr(first_dot + 1, second_dot - first_dot - 1);
   std::string_view signature_b64 = token.substr(second_dot + 1);
 
   std::optional<std::string> header_text = base64url_decode(header_b64);
-  if (!header_text) return std::string("header is not base64url");
+  if (!header_text) return refused("header is not base64url");
   std::optional<nlohmann::json> header = parse_object(*header_text);
-  if (!header) return std::string("header is not a JSON object");
+  if (!header) return refused("header is not a JSON object");
   auto alg = header->find("alg");
   if (alg == header->end() || !alg->is_string() || alg->get<std::string>() != "HS256")
-    return std::string("algorithm is not HS256");
+    return refused("algorithm is not HS256");
   // RFC 7515 4.1.11: extensions we do not understand must make the token invalid.
-  if (header->contains("crit")) return std::string("unsupported critical header");
+  if (header->contains("crit")) return refused("unsupported critical header");
 
   std::optional<std::string> signature = base64url_decode(signature_b64);
-  if (!signature || signature->size() != kSha256Bytes) return std::string("bad signature");
+  if (!signature || signature->size() != kSha256Bytes) return refused("bad signature");
   auto expected = hmac_sha256(secret, token.substr(0, second_dot));
-  if (!expected) return std::string("HMAC failed");
-  if (CRYPTO_memcmp(expected->data(), signature->data(), kSha256Bytes) != 0)
-    return std::string("bad signature");
+  if (!expected) return refused("HMAC failed");
+  if (CRYPTO_memcmp(expected->data(), signature->data(), kSha256Bytes) != 0) return refused("bad signature");
 
   std::optional<std::string> payload_text = base64url_decode(payload_b64);
-  if (!payload_text) return std::string("payload is not base64url");
+  if (!payload_text) return refused("payload is not base64url");
   std::optional<nlohmann::json> claims = parse_object(*payload_text);
-  if (!claims) return std::string("claims are not a JSON object");
+  if (!claims) return refused("claims are not a JSON object");
 
   auto exp = claims->find("exp");
-  if (exp == claims->end()) return std::string("no exp claim");
-  if (!exp->is_number()) return std::string("exp is not a number");
-  if (!(exp->get<double>() > static_cast<double>(now_unix))) return std::string("token expired");
+  if (exp == claims->end()) return refused("no exp claim");
+  if (!exp->is_number()) return refused("exp is not a number");
+  if (!(exp->get<double>() > static_cast<double>(now_unix))) return refused("token expired");
   auto nbf = claims->find("nbf");
   if (nbf != claims->end()) {
-    if (!nbf->is_number()) return std::string("nbf is not a number");
-    if (nbf->get<double>() > static_cast<double>(now_unix)) return std::string("token not yet valid");
+    if (!nbf->is_number()) return refused("nbf is not a number");
+    if (nbf->get<double>() > static_cast<double>(now_unix)) return refused("token not yet valid");
   }
   return std::move(*claims);
 }

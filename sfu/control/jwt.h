@@ -8,15 +8,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
+
+#include "base/result.h"
 
 namespace sfu {
 
 // The claims object when the token is well formed, signed with `secret` (HMAC-SHA256, compared in
 // constant time), has a numeric `exp` after now_unix and, if present, a numeric `nbf` not after
-// now_unix. Otherwise a short reason, meant for logs (clients only ever see "unauthorized").
-std::variant<nlohmann::json, std::string> verify_jwt_hs256(std::string_view token, std::string_view secret,
-                                                           int64_t now_unix);
+// now_unix. Otherwise an `unauthorized` Error whose message is a short reason.
+Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view secret, int64_t now_unix);
 
 // Header {"alg":"HS256","typ":"JWT"}; the claims exactly as given (no exp is added).
 std::string sign_jwt_hs256(const nlohmann::json& claims, std::string_view secret);

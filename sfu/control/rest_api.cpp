@@ -5,6 +5,7 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/metrics.h"
+#include "sfu/control/protocol_messages.h"
 #include "sfu/control/web_assets.h"
 #include "sfu/media/worker.h"
 
@@ -18,8 +19,8 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   return response;
 }
 
-HttpResponse rest_error(int status, const std::string& code, const std::string& message) {
-  return json_response(status, {{"error", {{"code", code}, {"message", message}}}});
+HttpResponse rest_error(const Error& error) {
+  return json_response(protocol::http_status_of(error.code), protocol::rest_error_body(error));
 }
 
 // Splits "/v1/rooms/a/participants/b" into {"v1","rooms","a","participants","b"}.
@@ -39,29 +40,22 @@ constexpr auto kWorkerReplyTimeout = std::chrono::seconds(2);
 
 }  // namespace
 
-bool ControlPlane::authorized_admin(const HttpRequest& request, HttpResponse* refusal) {
-  if (!config_.auth.enabled) return true;
+Status ControlPlane::authorize_admin(const HttpRequest& request) {
+  if (!config_.auth.enabled) return {};
   auto header = request.headers.find("authorization");
   const std::string prefix = "Bearer ";
-  if (header == request.headers.end() || header->second.rfind(prefix, 0) != 0) {
-    *refusal = rest_error(401, "unauthorized", "an admin bearer token is required");
-    return false;
-  }
+  if (header == request.headers.end() || header->second.rfind(prefix, 0) != 0)
+    return Error{ErrorCode::unauthorized, "an admin bearer token is required"};
   int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   auto verified = verify_jwt_hs256(header->second.substr(prefix.size()), config_.auth.secret, now);
-  if (auto* reason = std::get_if<std::string>(&verified)) {
-    *refusal = rest_error(401, "unauthorized", *reason);
-    return false;
-  }
-  const auto& claims = std::get<nlohmann::json>(verified);
+  if (!verified) return verified.error();
+  const nlohmann::json& claims = verified.value();
   auto admin = claims.find("admin");
-  if (admin == claims.end() || !admin->is_boolean() || !admin->get<bool>()) {
-    *refusal = rest_error(403, "forbidden", "the token lacks the admin claim");
-    return false;
-  }
-  return true;
+  if (admin == claims.end() || !admin->is_boolean() || !admin->get<bool>())
+    return Error{ErrorCode::forbidden, "the token lacks the admin claim"};
+  return {};
 }
 
 HttpResponse ControlPlane::on_http(const HttpRequest& request) {
@@ -92,9 +86,8 @@ HttpResponse ControlPlane::on_http(const HttpRequest& request) {
   }
   auto parts = path_parts(request.path);
   if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms")
-    return rest_error(404, "not_found", "no such path");
-  HttpResponse refusal;
-  if (!authorized_admin(request, &refusal)) return refusal;
+    return rest_error({ErrorCode::not_found, "no such path"});
+  if (Status authorized = authorize_admin(request); !authorized) return rest_error(authorized.error());
   if (parts.size() == 2) {
     if (method == "GET") return list_rooms();
     if (method == "POST") return create_room(request);
@@ -104,75 +97,61 @@ HttpResponse ControlPlane::on_http(const HttpRequest& request) {
   } else if (parts.size() == 5 && parts[3] == "participants") {
     if (method == "DELETE") return kick_participant(parts[2], parts[4]);
   } else {
-    return rest_error(404, "not_found", "no such path");
+    return rest_error({ErrorCode::not_found, "no such path"});
   }
-  return rest_error(405, "method_not_allowed", method + " is not allowed on " + request.path);
+  return rest_error({ErrorCode::method_not_allowed, method + " is not allowed on " + request.path});
 }
 
 HttpResponse ControlPlane::list_rooms() {
   nlohmann::json rooms = nlohmann::json::array();
-  for (const auto& [name, room] : rooms_)
-    rooms.push_back({{"name", name},
-                     {"participants", room.participants.size()},
-                     {"worker", room.worker},
-                     {"created_at", room.created_at},
-                     {"max_participants", room.max_participants}});
+  for (const auto& [name, room] : rooms_) rooms.push_back(protocol::room_summary(directory_entry(room)));
   return json_response(200, {{"rooms", rooms}});
 }
 
 HttpResponse ControlPlane::create_room(const HttpRequest& request) {
   nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
-    return rest_error(400, "bad_request", "the body must be a JSON object");
+    return rest_error({ErrorCode::bad_request, "the body must be a JSON object"});
   auto name = body.find("name");
   if (name == body.end() || !name->is_string() || !valid_room_name(name->get<std::string>()))
-    return rest_error(400, "bad_request", "'name' must be a string of 1-64 characters of [A-Za-z0-9_-]");
+    return rest_error(
+        {ErrorCode::bad_request, "'name' must be a string of 1-64 characters of [A-Za-z0-9_-]"});
   uint32_t max_participants = config_.limits.participants_per_room;
   if (auto max = body.find("max_participants"); max != body.end()) {
     if (!max->is_number_unsigned() || max->get<uint64_t>() < 1 ||
         max->get<uint64_t>() > config_.limits.participants_per_room)
-      return rest_error(400, "bad_request",
-                        "'max_participants' must be an integer from 1 to " +
-                            std::to_string(config_.limits.participants_per_room));
+      return rest_error({ErrorCode::bad_request, "'max_participants' must be an integer from 1 to " +
+                                                     std::to_string(config_.limits.participants_per_room)});
     max_participants = max->get<uint32_t>();
   }
-  if (find_room(*name)) return rest_error(409, "conflict", "room '" + name->get<std::string>() + "' exists");
+  if (find_room(*name))
+    return rest_error({ErrorCode::conflict, "room '" + name->get<std::string>() + "' exists"});
   if (rooms_.size() >= config_.limits.rooms)
-    return rest_error(429, "too_many_rooms", "the room limit is reached");
+    return rest_error({ErrorCode::too_many_rooms, "the room limit is reached"});
   RoomEntry& room = add_room(*name, max_participants);
-  return json_response(201, {{"name", room.name},
-                             {"participants", 0},
-                             {"worker", room.worker},
-                             {"created_at", room.created_at},
-                             {"max_participants", room.max_participants}});
+  return json_response(201, protocol::room_summary(directory_entry(room)));
 }
 
 HttpResponse ControlPlane::get_room(const std::string& name) {
   RoomEntry* room = find_room(name);
-  if (!room) return rest_error(404, "not_found", "no room '" + name + "'");
+  if (!room) return rest_error({ErrorCode::not_found, "no room '" + name + "'"});
   // The worker owns the media state; ask it and wait briefly (it answers in microseconds unless
-  // it is badly overloaded, and then a 503 says so).
-  auto promise = std::make_shared<std::promise<nlohmann::json>>();
+  // it is badly overloaded, and then a 503 says so). A room not yet on its worker has no one.
+  auto promise = std::make_shared<std::promise<RoomSnapshot>>();
   auto future = promise->get_future();
   if (!post_to_worker(room->worker, [promise, name](Worker& w) {
         Room* r = w.find_room(name);
-        promise->set_value(r ? r->describe() : nlohmann::json());
+        promise->set_value(r ? r->describe() : RoomSnapshot{name, {}});
       }))
-    return rest_error(503, "overloaded", "the room's worker is overloaded");
+    return rest_error({ErrorCode::overloaded, "the room's worker is overloaded"});
   if (future.wait_for(kWorkerReplyTimeout) != std::future_status::ready)
-    return rest_error(503, "worker_timeout", "the room's worker did not answer in time");
-  nlohmann::json detail = future.get();
-  if (detail.is_null()) detail = {{"participants", nlohmann::json::array()}};
-  detail["name"] = name;
-  detail["worker"] = room->worker;
-  detail["created_at"] = room->created_at;
-  detail["max_participants"] = room->max_participants;
-  return json_response(200, detail);
+    return rest_error({ErrorCode::worker_timeout, "the room's worker did not answer in time"});
+  return json_response(200, protocol::room_detail(directory_entry(*room), future.get()));
 }
 
 HttpResponse ControlPlane::delete_room(const std::string& name) {
   RoomEntry* room = find_room(name);
-  if (!room) return rest_error(404, "not_found", "no room '" + name + "'");
+  if (!room) return rest_error({ErrorCode::not_found, "no room '" + name + "'"});
   for (const auto& [participant_id, display_name] : room->participants) {
     auto session = session_of_participant_.find(participant_id);
     if (session == session_of_participant_.end()) continue;
@@ -180,7 +159,7 @@ HttpResponse ControlPlane::delete_room(const std::string& name) {
       it->second.room.clear();
       it->second.participant_id.clear();
     }
-    close_session(session->second, {{"type", "room_closed"}, {"reason", "the room was deleted"}}, 1000);
+    close_session(session->second, protocol::room_closed_message(), 1000);
     session_of_participant_.erase(session);
   }
   uint32_t worker = room->worker;
@@ -193,10 +172,10 @@ HttpResponse ControlPlane::delete_room(const std::string& name) {
 
 HttpResponse ControlPlane::kick_participant(const std::string& room_name, const std::string& participant_id) {
   RoomEntry* room = find_room(room_name);
-  if (!room) return rest_error(404, "not_found", "no room '" + room_name + "'");
+  if (!room) return rest_error({ErrorCode::not_found, "no room '" + room_name + "'"});
   if (!room->participants.count(participant_id))
-    return rest_error(404, "not_found",
-                      "no participant '" + participant_id + "' in room '" + room_name + "'");
+    return rest_error(
+        {ErrorCode::not_found, "no participant '" + participant_id + "' in room '" + room_name + "'"});
   auto session = session_of_participant_.find(participant_id);
   uint64_t session_id = session == session_of_participant_.end() ? 0 : session->second;
   if (auto it = sessions_.find(session_id); it != sessions_.end()) {
@@ -204,7 +183,7 @@ HttpResponse ControlPlane::kick_participant(const std::string& room_name, const 
     it->second.participant_id.clear();
   }
   remove_participant_everywhere(room_name, participant_id, "kicked");
-  close_session(session_id, {{"type", "kicked"}, {"reason", "removed by an operator"}}, 1000);
+  close_session(session_id, protocol::kicked_message(), 1000);
   HttpResponse response;
   response.status = 204;
   return response;

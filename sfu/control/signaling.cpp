@@ -6,6 +6,7 @@
 #include "base/random.h"
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
+#include "sfu/control/protocol_messages.h"
 #include "sfu/media/worker.h"
 #include "sfu/sdp/sdp.h"
 
@@ -40,14 +41,14 @@ void ControlPlane::on_ws_close(WebSocketSession& ws) {
   sessions_.erase(it);
 }
 
-void ControlPlane::send_error(WebSocketSession& ws, const std::string& code, const std::string& message,
-                              const std::string& request_type) {
-  ws.send_text(error_message(code, message, request_type).dump());
+void ControlPlane::send_error(WebSocketSession& ws, Error error, std::string_view request_type) {
+  ws.send_text(protocol::error_message(error, request_type).dump());
 }
 
 void ControlPlane::count_bad_message(WebSocketSession& ws, Session& session) {
   if (++session.bad_messages >= kMaxBadMessages) {
-    send_error(ws, "too_many_errors", "closing after " + std::to_string(kMaxBadMessages) + " bad messages");
+    send_error(ws, {ErrorCode::too_many_errors,
+                    "closing after " + std::to_string(kMaxBadMessages) + " bad messages"});
     ws.close(1008, "too many bad messages");
   }
 }
@@ -55,8 +56,9 @@ void ControlPlane::count_bad_message(WebSocketSession& ws, Session& session) {
 void ControlPlane::on_ws_protocol_error(WebSocketSession& ws, std::string_view reason) {
   auto it = sessions_.find(ws.id());
   if (it == sessions_.end()) return;
-  send_error(ws, reason.find("binary") != std::string_view::npos ? "bad_request" : "message_too_large",
-             std::string(reason));
+  send_error(ws, {reason.find("binary") != std::string_view::npos ? ErrorCode::bad_request
+                                                                  : ErrorCode::message_too_large,
+                  std::string(reason)});
   count_bad_message(ws, it->second);
 }
 
@@ -66,31 +68,31 @@ void ControlPlane::on_ws_message(WebSocketSession& ws, std::string_view text) {
   Session& session = it->second;
   nlohmann::json message = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded() || !message.is_object()) {
-    send_error(ws, "bad_request", "messages must be JSON objects");
+    send_error(ws, {ErrorCode::bad_request, "messages must be JSON objects"});
     return count_bad_message(ws, session);
   }
   const std::string* type = string_field(message, "type");
   if (!type) {
-    send_error(ws, "bad_request", "missing string field 'type'");
+    send_error(ws, {ErrorCode::bad_request, "missing string field 'type'"});
     return count_bad_message(ws, session);
   }
   if (*type == "ping") {
-    ws.send_text(R"({"type":"pong"})");
+    ws.send_text(protocol::pong_text());
   } else if (*type == "join") {
     handle_join(ws, session, message);
   } else if (*type == "publish" || *type == "subscribe_answer") {
     handle_sdp(ws, session, message, *type == "publish");
   } else if (*type == "candidate") {
     // Optional trickle: the server is ICE-lite and learns the peer's address from its checks.
-    if (session.participant_id.empty()) send_error(ws, "not_joined", "join a room first", *type);
+    if (session.participant_id.empty()) send_error(ws, {ErrorCode::not_joined, "join a room first"}, *type);
   } else if (*type == "leave") {
     if (session.participant_id.empty()) {
-      send_error(ws, "not_joined", "join a room first", *type);
+      send_error(ws, {ErrorCode::not_joined, "join a room first"}, *type);
       return;
     }
     handle_leave(session, "left");
   } else {
-    send_error(ws, "bad_request", "unknown message type '" + *type + "'", *type);
+    send_error(ws, {ErrorCode::bad_request, "unknown message type '" + *type + "'"}, *type);
     return count_bad_message(ws, session);
   }
   session.bad_messages = 0;
@@ -100,33 +102,33 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
   const std::string* room_name = string_field(message, "room");
   const std::string* name = string_field(message, "name");
   if (!session.participant_id.empty())
-    return send_error(ws, "already_joined", "this connection is in a room already", "join");
+    return send_error(ws, {ErrorCode::already_joined, "this connection is in a room already"}, "join");
   if (!room_name || !valid_room_name(*room_name))
-    return send_error(ws, "bad_request", "'room' must be 1-64 characters of [A-Za-z0-9_-]", "join");
+    return send_error(ws, {ErrorCode::bad_request, "'room' must be 1-64 characters of [A-Za-z0-9_-]"},
+                      "join");
   std::string display_name = name ? *name : std::string();
   if (config_.auth.enabled) {
     const std::string* token = string_field(message, "token");
-    if (!token) return send_error(ws, "unauthorized", "a token is required", "join");
+    if (!token) return send_error(ws, {ErrorCode::unauthorized, "a token is required"}, "join");
     auto verified = verify_jwt_hs256(*token, config_.auth.secret, unix_now());
-    if (auto* reason = std::get_if<std::string>(&verified))
-      return send_error(ws, "unauthorized", *reason, "join");
-    const auto& claims = std::get<nlohmann::json>(verified);
+    if (!verified) return send_error(ws, verified.error(), "join");
+    const nlohmann::json& claims = verified.value();
     if (claims.value("room", std::string()) != *room_name)
-      return send_error(ws, "unauthorized", "the token is for another room", "join");
+      return send_error(ws, {ErrorCode::unauthorized, "the token is for another room"}, "join");
     std::string claimed = claims.value("name", claims.value("sub", std::string()));
     if (!claimed.empty()) display_name = claimed;
   }
   if (display_name.empty() || display_name.size() > kMaxNameLength)
-    return send_error(ws, "bad_request", "'name' must be 1-64 characters", "join");
+    return send_error(ws, {ErrorCode::bad_request, "'name' must be 1-64 characters"}, "join");
 
   RoomEntry* room = find_room(*room_name);
   if (!room) {
     if (rooms_.size() >= config_.limits.rooms)
-      return send_error(ws, "too_many_rooms", "the server has reached its room limit", "join");
+      return send_error(ws, {ErrorCode::too_many_rooms, "the server has reached its room limit"}, "join");
     room = &add_room(*room_name, config_.limits.participants_per_room);
   }
   if (room->participants.size() >= room->max_participants)
-    return send_error(ws, "room_full", "room '" + *room_name + "' is full", "join");
+    return send_error(ws, {ErrorCode::room_full, "room '" + *room_name + "' is full"}, "join");
 
   std::string participant_id = new_participant_id();
   room->participants[participant_id] = display_name;
@@ -146,7 +148,7 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
     session_of_participant_.erase(participant_id);
     session.room.clear();
     session.participant_id.clear();
-    return send_error(ws, "overloaded", "the server is overloaded, try again", "join");
+    return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "join");
   }
   log_info("control", "participant joined", {{"room", *room_name}, {"participant", participant_id}});
 }
@@ -154,15 +156,16 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
 void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message,
                               bool is_publish) {
   const char* type = is_publish ? "publish" : "subscribe_answer";
-  if (session.participant_id.empty()) return send_error(ws, "not_joined", "join a room first", type);
+  if (session.participant_id.empty())
+    return send_error(ws, {ErrorCode::not_joined, "join a room first"}, type);
   const std::string* text = string_field(message, "sdp");
-  if (!text) return send_error(ws, "bad_request", "missing string field 'sdp'", type);
+  if (!text) return send_error(ws, {ErrorCode::bad_request, "missing string field 'sdp'"}, type);
   // Parsed here, on the control thread, so a malformed offer never costs the worker anything.
   auto parsed = sdp::parse_sdp(*text);
   if (auto* error = std::get_if<sdp::SdpError>(&parsed))
-    return send_error(ws, "bad_request", "SDP rejected: " + error->to_string(), type);
+    return send_error(ws, sdp::to_error(*error, "SDP rejected"), type);
   RoomEntry* room = find_room(session.room);
-  if (!room) return send_error(ws, "not_found", "the room is gone", type);
+  if (!room) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, type);
   auto description =
       std::make_shared<sdp::SessionDescription>(std::move(std::get<sdp::SessionDescription>(parsed)));
   std::string room_name = session.room, participant_id = session.participant_id;
@@ -174,7 +177,7 @@ void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nloh
         else
           r->subscribe_answer(participant_id, *description);
       }))
-    send_error(ws, "overloaded", "the server is overloaded, try again", type);
+    send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, type);
 }
 
 void ControlPlane::handle_leave(Session& session, const std::string& reason) {

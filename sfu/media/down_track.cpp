@@ -18,7 +18,7 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, std::strin
   timestamp_offset_ = random_value<uint32_t>();
   rtx_sequence_ = random_value<uint16_t>();
   // Audio needs no keyframe: every Opus packet decodes on its own.
-  started_ = source_.kind() == TrackKind::Audio;
+  started_ = source_.kind() == sdp::MediaKind::kAudio;
 }
 
 void DownTrack::map_payload_type(uint8_t publisher_pt, uint8_t subscriber_pt, uint8_t subscriber_rtx_pt) {

@@ -10,7 +10,7 @@
 
 #include "base/bytes.h"
 #include "rtp/rtp_packet.h"
-#include "sfu/media/track_kind.h"
+#include "sfu/media/extension_ids.h"
 
 namespace sfu {
 

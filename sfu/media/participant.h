@@ -1,5 +1,6 @@
 // A participant of a room, on its room's worker: its two transports (publish, subscribe), the
 // tracks it publishes, the down-tracks it receives and the state of its subscribe negotiation.
+// Owned by its Room (unique_ptr, never moved: its transport links point back at it).
 #pragma once
 
 #include <cstdint>
@@ -12,17 +13,16 @@
 #include "rtp/transport_cc_recorder.h"
 #include "sfu/media/down_track.h"
 #include "sfu/media/published_track.h"
+#include "sfu/media/transport_link.h"
 #include "sfu/sdp/sdp.h"
 #include "sfu/sdp/sdp_negotiation.h"
 
 namespace sfu {
 
-class WebRtcTransport;
-
 // One m-section of the subscribe session. Inactive slots keep their mid and are reused (JSEP).
 struct SubscriptionSlot {
   std::string mid;
-  TrackKind kind = TrackKind::Audio;
+  sdp::MediaKind kind = sdp::MediaKind::kAudio;
   PublishedTrack* source = nullptr;  // nullptr: inactive
   std::string participant_id;
   std::string track_id;
@@ -43,6 +43,9 @@ struct Participant {
   uint64_t subscribe_transport_id = 0;
   WebRtcTransport* publish_transport = nullptr;
   WebRtcTransport* subscribe_transport = nullptr;
+  // The observers of the two transports (allocated with the participant, attached by the room).
+  TransportLink publish_link{TransportRole::Publish};
+  TransportLink subscribe_link{TransportRole::Subscribe};
   uint32_t feedback_ssrc = 0;  // sender SSRC of the RTCP the server sends to this participant
   std::string cname;           // the server's CNAME in this participant's subscribe session
 

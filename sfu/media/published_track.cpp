@@ -11,7 +11,7 @@ PublishedTrack::PublishedTrack(Participant& publisher, PublishedTrackSpec spec)
     : publisher_(publisher),
       spec_(std::move(spec)),
       statistics_(spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate) {
-  if (spec_.kind == TrackKind::Video) {
+  if (spec_.kind == sdp::MediaKind::kVideo) {
     buffer_ = std::make_unique<rtp::RetransmissionBuffer>(kRetransmissionPackets);
     nack_ = std::make_unique<rtp::NackGenerator>();
   }

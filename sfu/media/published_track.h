@@ -15,7 +15,7 @@
 #include "rtp/receive_statistics.h"
 #include "rtp/retransmission_buffer.h"
 #include "rtp/rtp_packet.h"
-#include "sfu/media/track_kind.h"
+#include "sfu/media/extension_ids.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu {
@@ -26,7 +26,7 @@ struct Participant;
 struct PublishedTrackSpec {
   std::string id;   // the msid track id (unique within its participant)
   std::string mid;  // in the publisher's session
-  TrackKind kind = TrackKind::Audio;
+  sdp::MediaKind kind = sdp::MediaKind::kAudio;
   uint32_t ssrc = 0;               // 0 = learn from the first packet carrying this mid (simulcast, no a=ssrc)
   uint32_t rtx_ssrc = 0;           // 0 = none announced
   std::vector<sdp::Codec> codecs;  // media codecs, the publisher's payload types, preferred first
@@ -47,7 +47,7 @@ class PublishedTrack {
   Participant& publisher() { return publisher_; }
   const PublishedTrackSpec& spec() const { return spec_; }
   const std::string& id() const { return spec_.id; }
-  TrackKind kind() const { return spec_.kind; }
+  sdp::MediaKind kind() const { return spec_.kind; }
   uint32_t ssrc() const { return spec_.ssrc; }
   uint32_t rtx_ssrc() const { return spec_.rtx_ssrc; }
   void learn_ssrc(uint32_t ssrc) { spec_.ssrc = ssrc; }

@@ -68,7 +68,8 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   PublishedTrackSpec spec;
   spec.mid = negotiated.mid;
   spec.id = negotiated.track_id.empty() ? "track-" + negotiated.mid : negotiated.track_id;
-  spec.kind = negotiated.kind == sdp::MediaKind::kVideo ? TrackKind::Video : TrackKind::Audio;
+  spec.kind = negotiated.kind == sdp::MediaKind::kVideo ? sdp::MediaKind::kVideo
+                                                        : sdp::MediaKind::kAudio;  // audio or video only
   // Simulcast: the server forwards one layer (the first announced); layer switching is future work.
   spec.ssrc = negotiated.ssrcs.empty() ? 0 : negotiated.ssrcs.front();
   spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
@@ -82,9 +83,9 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
 }
 
 // The header extensions the server offers subscribers, with its own ids (kSubscriberExtensionIds).
-std::vector<sdp::Extmap> subscriber_extensions(TrackKind kind) {
+std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {
   std::vector<sdp::Extmap> extensions;
-  if (kind == TrackKind::Audio) {
+  if (kind == sdp::MediaKind::kAudio) {
     sdp::Extmap level;
     level.id = kSubscriberExtensionIds.audio_level;
     level.uri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
@@ -111,38 +112,30 @@ Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters&
 
 Room::~Room() { close("room closed"); }
 
-void Room::send(const Participant& participant, const nlohmann::json& message) {
-  events_.send_to_session(participant.session_id, message.dump());
+void Room::deliver(const Participant& participant, RoomEvent event) {
+  events_.deliver(participant.session_id, std::move(event));
 }
 
-void Room::broadcast(const nlohmann::json& message, const std::string& except_id) {
-  std::string text = message.dump();
+void Room::broadcast(const RoomEvent& event, const std::string& except_id) {
   for (const auto& [id, participant] : participants_)
-    if (id != except_id) events_.send_to_session(participant->session_id, text);
+    if (id != except_id) events_.deliver(participant->session_id, event);
 }
 
-void Room::send_error(const Participant& participant, const std::string& code, const std::string& message,
-                      const std::string& request_type) {
-  nlohmann::json error = {{"type", "error"}, {"code", code}, {"message", message}};
-  if (!request_type.empty()) error["request_type"] = request_type;
-  send(participant, error);
+void Room::fail_request(const Participant& participant, Error error, const char* request_type) {
+  deliver(participant, RequestFailed{std::move(error), request_type});
 }
 
-nlohmann::json Room::participant_summary(const Participant& participant) const {
-  nlohmann::json tracks = nlohmann::json::array();
-  for (const auto& track : participant.published)
-    tracks.push_back({{"id", track->id()}, {"kind", to_string(track->kind())}});
-  return {{"id", participant.id}, {"name", participant.name}, {"tracks", tracks}};
+ParticipantSummary Room::participant_summary(const Participant& participant) const {
+  ParticipantSummary summary{participant.id, participant.name, {}};
+  for (const auto& track : participant.published) summary.tracks.push_back({track->id(), track->kind()});
+  return summary;
 }
 
-bool Room::join(const std::string& participant_id, const std::string& display_name, uint64_t session_id) {
+Status Room::join(const std::string& participant_id, const std::string& display_name, uint64_t session_id) {
   if (participants_.size() >= limits_.max_participants) {
-    events_.send_to_session(session_id, nlohmann::json{{"type", "error"},
-                                                       {"code", "room_full"},
-                                                       {"message", "room '" + name_ + "' is full"},
-                                                       {"request_type", "join"}}
-                                            .dump());
-    return false;
+    Error full{ErrorCode::room_full, "room '" + name_ + "' is full"};
+    events_.deliver(session_id, RequestFailed{full, "join"});
+    return full;
   }
   auto participant = std::make_unique<Participant>();
   Participant& p = *participant;
@@ -154,25 +147,22 @@ bool Room::join(const std::string& participant_id, const std::string& display_na
   p.cname = random_string(16, kIdCharacters);
   p.subscribe_session_id =
       random_value<uint64_t>() & 0x7FFFFFFFFFFFFFFFull;  // SDP o= session ids must fit a signed 64-bit
-  WebRtcTransport& publish = worker_.create_transport(*this);
-  WebRtcTransport& subscribe = worker_.create_transport(*this);
-  publish.set_context(&p);
-  subscribe.set_context(&p);
+  p.publish_link.attach(*this, p);
+  p.subscribe_link.attach(*this, p);
+  WebRtcTransport& publish = worker_.create_transport(p.publish_link);
+  WebRtcTransport& subscribe = worker_.create_transport(p.subscribe_link);
   p.publish_transport = &publish;
   p.subscribe_transport = &subscribe;
   p.publish_transport_id = publish.id();
   p.subscribe_transport_id = subscribe.id();
 
-  nlohmann::json others = nlohmann::json::array();
-  for (const auto& [id, other] : participants_) others.push_back(participant_summary(*other));
+  Joined joined{name_, participant_id, {}};
+  for (const auto& [id, other] : participants_) joined.participants.push_back(participant_summary(*other));
   participants_[participant_id] = std::move(participant);
-  send(p,
-       {{"type", "joined"}, {"room", name_}, {"participant_id", participant_id}, {"participants", others}});
-  broadcast(
-      {{"type", "participant_joined"}, {"participant", {{"id", participant_id}, {"name", display_name}}}},
-      participant_id);
+  deliver(p, std::move(joined));
+  broadcast(ParticipantJoined{participant_id, display_name}, participant_id);
   update_subscriptions(p);
-  return true;
+  return {};
 }
 
 sdp::LocalTransport local_transport_of(const WebRtcTransport& transport, const std::string& announced_ip) {
@@ -194,12 +184,13 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   auto negotiated = sdp::negotiate_publish(
       offer, local_transport_of(*p.publish_transport, worker_.announced_ip()), options);
   if (auto* error = std::get_if<sdp::SdpError>(&negotiated))
-    return send_error(p, "bad_request", "publish offer rejected: " + error->to_string(), "publish");
+    return fail_request(p, sdp::to_error(*error, "publish offer rejected"), "publish");
   auto& result = std::get<sdp::PublishResult>(negotiated);
   if (result.tracks.size() > limits_.max_tracks_per_participant)
-    return send_error(
-        p, "too_many_tracks",
-        "at most " + std::to_string(limits_.max_tracks_per_participant) + " tracks per participant",
+    return fail_request(
+        p,
+        {ErrorCode::too_many_tracks,
+         "at most " + std::to_string(limits_.max_tracks_per_participant) + " tracks per participant"},
         "publish");
   if (!p.publish_remote_set) {
     p.publish_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
@@ -232,12 +223,8 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   for (const auto& track : p.published)
     if (track->spec().extensions.transport_cc != 0)
       p.transport_cc_extension_id = track->spec().extensions.transport_cc;
-  send(p, {{"type", "publish_answer"}, {"sdp", sdp::write_sdp(result.answer)}});
-  for (PublishedTrack* track : added)
-    broadcast({{"type", "track_published"},
-               {"participant_id", p.id},
-               {"track", {{"id", track->id()}, {"kind", to_string(track->kind())}}}},
-              p.id);
+  deliver(p, PublishAnswer{sdp::write_sdp(result.answer)});
+  for (PublishedTrack* track : added) broadcast(TrackPublished{p.id, {track->id(), track->kind()}}, p.id);
   for (auto& [id, other] : participants_)
     if (id != participant_id) update_subscriptions(*other);
 }
@@ -255,8 +242,7 @@ void Room::remove_published_track(Participant& publisher, PublishedTrack& track)
     std::erase_if(subscriber.down_tracks, [down](const auto& d) { return d.get() == down; });
   }
   std::erase_if(publisher.published, [&track](const auto& t) { return t.get() == &track; });
-  broadcast({{"type", "track_unpublished"}, {"participant_id", publisher.id}, {"track_id", track_id}},
-            publisher.id);
+  broadcast(TrackUnpublished{publisher.id, track_id}, publisher.id);
 }
 
 void Room::update_subscriptions(Participant& subscriber) {
@@ -266,7 +252,7 @@ void Room::update_subscriptions(Participant& subscriber) {
       bool present = std::any_of(subscriber.slots.begin(), subscriber.slots.end(),
                                  [&](const SubscriptionSlot& s) { return s.source == track.get(); });
       if (present) continue;
-      TrackKind kind = track->kind();
+      sdp::MediaKind kind = track->kind();
       SubscriptionSlot* slot = nullptr;
       for (auto& s : subscriber.slots)
         if (!s.source && s.kind == kind) slot = &s;
@@ -320,7 +306,7 @@ void Room::send_subscribe_offer(Participant& subscriber) {
   for (const auto& slot : subscriber.slots) {
     sdp::SubscribeSlot s;
     s.mid = slot.mid;
-    s.kind = slot.kind == TrackKind::Video ? sdp::MediaKind::kVideo : sdp::MediaKind::kAudio;
+    s.kind = slot.kind;
     s.active = slot.source != nullptr;
     s.participant_id = slot.participant_id;
     s.track_id = slot.track_id;
@@ -334,7 +320,7 @@ void Room::send_subscribe_offer(Participant& subscriber) {
   auto offer = sdp::build_subscribe_offer(
       slots, local_transport_of(*subscriber.subscribe_transport, worker_.announced_ip()),
       subscriber.subscribe_session_id, ++subscriber.subscribe_version);
-  send(subscriber, {{"type", "subscribe_offer"}, {"sdp", sdp::write_sdp(offer)}});
+  deliver(subscriber, SubscribeOffer{sdp::write_sdp(offer)});
   subscriber.outstanding_offer = std::move(offer);
   subscriber.subscribe_dirty = false;
 }
@@ -344,11 +330,10 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
   if (it == participants_.end()) return;
   Participant& p = *it->second;
   if (!p.outstanding_offer)
-    return send_error(p, "bad_request", "no subscribe offer is outstanding", "subscribe_answer");
+    return fail_request(p, {ErrorCode::bad_request, "no subscribe offer is outstanding"}, "subscribe_answer");
   auto applied = sdp::apply_subscribe_answer(*p.outstanding_offer, answer);
   if (auto* error = std::get_if<sdp::SdpError>(&applied))
-    return send_error(p, "bad_request", "subscribe answer rejected: " + error->to_string(),
-                      "subscribe_answer");
+    return fail_request(p, sdp::to_error(*error, "subscribe answer rejected"), "subscribe_answer");
   auto& result = std::get<sdp::SubscribeAnswerResult>(applied);
   if (!p.subscribe_remote_set && p.subscribe_transport) {
     p.subscribe_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
@@ -381,7 +366,7 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
         down.map_extension(source_ids.abs_send_time, kSubscriberExtensionIds.abs_send_time);
     }
     down.set_active(true);
-    if (down.source().kind() == TrackKind::Video) router_.request_keyframe(down.source(), now);
+    if (down.source().kind() == sdp::MediaKind::kVideo) router_.request_keyframe(down.source(), now);
   }
   p.outstanding_offer.reset();
   if (p.subscribe_dirty) send_subscribe_offer(p);
@@ -402,15 +387,15 @@ void Room::remove_participant(const std::string& id_ref, const std::string& reas
   while (!p.published.empty()) remove_published_track(p, *p.published.back());
   for (auto& down : p.down_tracks) std::erase(down->source().down_tracks(), down.get());
   p.down_tracks.clear();
-  for (uint64_t transport_id : {p.publish_transport_id, p.subscribe_transport_id}) {
-    if (WebRtcTransport* t = worker_.find_transport(transport_id)) t->set_context(nullptr);
+  p.publish_link.detach();
+  p.subscribe_link.detach();
+  for (uint64_t transport_id : {p.publish_transport_id, p.subscribe_transport_id})
     worker_.destroy_transport(transport_id);
-  }
   p.publish_transport = nullptr;
   p.subscribe_transport = nullptr;
   uint64_t session_id = p.session_id;
   participants_.erase(it);
-  broadcast({{"type", "participant_left"}, {"participant_id", participant_id}}, participant_id);
+  broadcast(ParticipantLeft{participant_id}, participant_id);
   if (tell_control) events_.participant_removed(name_, participant_id, session_id, reason);
   for (auto& [id, other] : participants_)
     if (other->subscribe_dirty && !other->outstanding_offer) send_subscribe_offer(*other);
@@ -425,54 +410,45 @@ void Room::close(const std::string& reason) {
   timer_.stop();
 }
 
-nlohmann::json Room::describe() const {
-  nlohmann::json participants = nlohmann::json::array();
+RoomSnapshot Room::describe() const {
+  RoomSnapshot snapshot{name_, {}};
   for (const auto& [id, p] : participants_) {
-    nlohmann::json tracks = nlohmann::json::array();
+    ParticipantSnapshot& participant =
+        snapshot.participants.emplace_back(ParticipantSnapshot{id, p->name, {}});
     for (const auto& track : p->published)
-      tracks.push_back({{"id", track->id()},
-                        {"kind", to_string(track->kind())},
-                        {"packets", track->counters().packets},
-                        {"bytes", track->counters().bytes},
-                        {"subscribers", track->down_tracks().size()}});
-    participants.push_back({{"id", id}, {"name", p->name}, {"tracks", tracks}});
+      participant.tracks.push_back({track->id(), track->kind(), track->counters().packets,
+                                    track->counters().bytes, track->down_tracks().size()});
   }
-  return {{"name", name_}, {"participants", participants}};
+  return snapshot;
 }
 
-void Room::on_transport_connected(WebRtcTransport& transport) {
-  auto* p = static_cast<Participant*>(transport.context());
-  if (!p || &transport != p->subscribe_transport) return;
+void Room::on_transport_connected(Participant& p, TransportRole role) {
+  if (role != TransportRole::Subscribe) return;
   // A subscriber's decoder needs a keyframe to start: ask the publishers of its video now.
   uint64_t now = worker_.now_ms();
-  for (auto& down : p->down_tracks)
-    if (down->source().kind() == TrackKind::Video) router_.request_keyframe(down->source(), now);
+  for (auto& down : p.down_tracks)
+    if (down->source().kind() == sdp::MediaKind::kVideo) router_.request_keyframe(down->source(), now);
 }
 
-void Room::on_transport_closed(WebRtcTransport& transport, std::string_view reason) {
-  auto* p = static_cast<Participant*>(transport.context());
-  if (!p) return;
-  std::string why = (&transport == p->publish_transport ? "publish connection: " : "subscribe connection: ") +
+void Room::on_transport_closed(Participant& p, TransportRole role, std::string_view reason) {
+  std::string why = (role == TransportRole::Publish ? "publish connection: " : "subscribe connection: ") +
                     std::string(reason);
-  remove_participant(p->id, why, true);
+  remove_participant(p.id, why, true);
 }
 
-void Room::on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) {
-  auto* p = static_cast<Participant*>(transport.context());
-  if (!p || &transport != p->publish_transport) {
+void Room::on_rtp(Participant& p, TransportRole role, uint8_t* data, size_t size) {
+  if (role != TransportRole::Publish) {
     worker_.drop_counters_for_rooms().count(DropReason::NoRoute);
     return;
   }
-  router_.on_publisher_rtp(*p, data, size, worker_.now_ms());
+  router_.on_publisher_rtp(p, data, size, worker_.now_ms());
 }
 
-void Room::on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) {
-  auto* p = static_cast<Participant*>(transport.context());
-  if (!p) return;
-  if (&transport == p->publish_transport)
-    router_.on_publisher_rtcp(*p, data, size, worker_.now_ms());
+void Room::on_rtcp(Participant& p, TransportRole role, uint8_t* data, size_t size) {
+  if (role == TransportRole::Publish)
+    router_.on_publisher_rtcp(p, data, size, worker_.now_ms());
   else
-    router_.on_subscriber_rtcp(*p, data, size, worker_.now_ms());
+    router_.on_subscriber_rtcp(p, data, size, worker_.now_ms());
 }
 
 void Room::on_timer() {

@@ -1,17 +1,94 @@
-// What a room on a worker tells the control thread. Implemented by the control plane; called on
-// worker threads, so implementations only queue work for the control loop.
+// What a room on a worker tells the control thread, as typed values: membership changes, SDP for
+// the two negotiations, and refused requests (RoomEvent), plus the snapshot a room gives for REST
+// (RoomSnapshot). The media core never formats the signaling protocol; only the control plane
+// (sfu/control/protocol_messages) turns these into JSON. Events are plain values built on a
+// worker thread and moved to the control thread; RoomEvents is implemented by the control plane
+// and called on worker threads, so implementations only queue work for the control loop.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <variant>
+#include <vector>
+
+#include "base/result.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu {
+
+struct TrackSummary {
+  std::string id;
+  sdp::MediaKind kind = sdp::MediaKind::kAudio;
+};
+
+struct ParticipantSummary {
+  std::string id;
+  std::string name;
+  std::vector<TrackSummary> tracks;
+};
+
+// To the participant that joined: the room and everyone already in it.
+struct Joined {
+  std::string room;
+  std::string participant_id;
+  std::vector<ParticipantSummary> participants;
+};
+// To everyone else in the room.
+struct ParticipantJoined {
+  std::string participant_id;
+  std::string name;
+};
+struct ParticipantLeft {
+  std::string participant_id;
+};
+// The answer to the participant's publish offer (SDP text).
+struct PublishAnswer {
+  std::string sdp;
+};
+// The server's offer for the participant's subscribe connection (SDP text).
+struct SubscribeOffer {
+  std::string sdp;
+};
+struct TrackPublished {
+  std::string participant_id;
+  TrackSummary track;
+};
+struct TrackUnpublished {
+  std::string participant_id;
+  std::string track_id;
+};
+// A request of the participant was refused; `request_type` names it ("join", "publish", ...).
+struct RequestFailed {
+  Error error;
+  std::string request_type;
+};
+
+using RoomEvent = std::variant<Joined, ParticipantJoined, ParticipantLeft, PublishAnswer, SubscribeOffer,
+                               TrackPublished, TrackUnpublished, RequestFailed>;
+
+// Room::describe(): the media state the worker owns, for GET /v1/rooms/{name}.
+struct TrackSnapshot {
+  std::string id;
+  sdp::MediaKind kind = sdp::MediaKind::kAudio;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  size_t subscribers = 0;
+};
+struct ParticipantSnapshot {
+  std::string id;
+  std::string name;
+  std::vector<TrackSnapshot> tracks;
+};
+struct RoomSnapshot {
+  std::string name;
+  std::vector<ParticipantSnapshot> participants;
+};
 
 class RoomEvents {
  public:
   virtual ~RoomEvents() = default;
-  // A signaling message (JSON text) for one WebSocket session.
-  virtual void send_to_session(uint64_t session_id, std::string message) = 0;
+  // One event for one signaling session.
+  virtual void deliver(uint64_t session_id, RoomEvent event) = 0;
   // The worker removed a participant on its own (ICE consent lost, DTLS failed): the control
   // plane forgets it and closes its signaling session with `reason`.
   virtual void participant_removed(const std::string& room, const std::string& participant_id,

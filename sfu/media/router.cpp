@@ -118,7 +118,8 @@ void Router::request_keyframe(PublishedTrack& track, uint64_t now_ms) {
 }
 
 void Router::send_pending_keyframe_request(PublishedTrack& track, uint64_t now_ms) {
-  if (track.kind() != TrackKind::Video || track.ssrc() == 0 || !track.take_keyframe_request(now_ms)) return;
+  if (track.kind() != sdp::MediaKind::kVideo || track.ssrc() == 0 || !track.take_keyframe_request(now_ms))
+    return;
   WebRtcTransport* transport = track.publisher().publish_transport;
   if (!transport) return;
   size_t size = rtp::build_pli(track.publisher().feedback_ssrc, track.ssrc(), MutableByteSpan(scratch_b_));

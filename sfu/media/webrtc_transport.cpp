@@ -31,7 +31,7 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& s
       loop_(loop),
       socket_(socket),
       host_(host),
-      observer_(observer),
+      observer_(&observer),
       options_(options),
       // 8 ufrag characters give 48 random bits (RFC 8445 asks for at least 24), 24 pwd characters
       // give 144 (at least 128).
@@ -163,7 +163,7 @@ void WebRtcTransport::on_dtls_connected(const dtls::SrtpKeys& keys) {
     return;
   }
   state_ = State::DtlsConnected;
-  observer_.on_transport_connected(*this);
+  if (observer_) observer_->on_transport_connected(*this);
 }
 
 void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool is_rtcp) {
@@ -180,11 +180,11 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
   }
   if (is_rtcp) {
     ++counters_.rtcp_packets_in;
-    observer_.on_rtcp(*this, datagram.data, size);
+    if (observer_) observer_->on_rtcp(*this, datagram.data, size);
   } else {
     ++counters_.rtp_packets_in;
     counters_.rtp_bytes_in += size;
-    observer_.on_rtp(*this, datagram.data, size);
+    if (observer_) observer_->on_rtp(*this, datagram.data, size);
   }
 }
 
@@ -234,7 +234,7 @@ void WebRtcTransport::fail(std::string_view reason) {
   std::string why(reason);
   close(why);
   host_.on_transport_failed(*this, why);
-  observer_.on_transport_closed(*this, why);
+  if (observer_) observer_->on_transport_closed(*this, why);
 }
 
 void WebRtcTransport::close(std::string_view) {

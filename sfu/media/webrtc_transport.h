@@ -37,7 +37,8 @@ class WebRtcTransport {
     virtual DropCounters& drop_counters() = 0;
   };
 
-  // The user of the media: the router. Packets are decrypted in place and valid until return.
+  // The user of the media: the participant's link to its room (TransportLink), typed, so no
+  // context pointer is needed. Packets are decrypted in place and valid until return.
   class Observer {
    public:
     virtual ~Observer() = default;
@@ -68,9 +69,8 @@ class WebRtcTransport {
   const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
   const std::optional<SocketAddress>& remote_address() const { return remote_address_; }
   const TransportCounters& counters() const { return counters_; }
-  // For the observer: finds its own object for this transport without a table lookup per packet.
-  void set_context(void* context) { context_ = context; }
-  void* context() const { return context_; }
+  // Called by the worker when it destroys the transport: no observer callback after this.
+  void detach_observer() { observer_ = nullptr; }
 
   // From the peer's SDP: ICE credentials and the DTLS certificate fingerprint ("sha-256").
   void set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
@@ -106,7 +106,7 @@ class WebRtcTransport {
   uv_loop_t* loop_;
   net::UdpSocket& socket_;
   Host& host_;
-  Observer& observer_;
+  Observer* observer_;  // not owned; nullptr once detached
   Options options_;
   std::string ice_ufrag_;
   std::string ice_pwd_;
@@ -128,7 +128,6 @@ class WebRtcTransport {
   std::unique_ptr<rtp::SrtpSession> srtp_out_;
   TransportCounters counters_;
   std::array<uint8_t, 512> stun_response_{};
-  void* context_ = nullptr;
 };
 
 }  // namespace sfu

@@ -37,19 +37,18 @@ Worker::~Worker() {
   uv_loop_close(&loop_);
 }
 
-bool Worker::start(std::string* error) {
+Status Worker::start() {
   // udp_port 0 (tests only; the config schema requires 1..65535) lets every worker pick a free port.
   uint16_t port = config_.rtc.udp_port == 0 ? 0 : static_cast<uint16_t>(config_.rtc.udp_port + index_);
   auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), port);
-  if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, error)) {
-    *error = "udp port " + std::to_string(port) + ": " + *error;
-    return false;
-  }
+  std::string reason;
+  if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, &reason))
+    return Error{ErrorCode::bind_failed, "udp port " + std::to_string(port) + ": " + reason};
   last_tick_ms_ = uv_now(&loop_);
   tick_->start(kTickMs, kTickMs);
   running_ = true;
   thread_ = std::thread([this] { run(); });
-  return true;
+  return {};
 }
 
 void Worker::run() {
@@ -140,6 +139,7 @@ void Worker::destroy_transport(uint64_t transport_id) {
     if (found != by_address_.end() && found->second == &transport) by_address_.erase(found);
   }
   by_ufrag_.erase(transport.ice_ufrag());
+  transport.detach_observer();
   transport.close("destroyed");
   // Freed later, never under a caller that may still be inside one of its methods.
   retired_.push_back(std::move(it->second));

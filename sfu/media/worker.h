@@ -1,5 +1,6 @@
 // A worker: one thread with its own libuv loop that owns a UDP socket, every ICE/DTLS/SRTP
-// transport on it and the rooms assigned to it. Other threads reach it only through post().
+// transport on it and the rooms assigned to it. Other threads reach it only through post(); the
+// control plane owns the Worker object, the worker owns its transports and rooms.
 #pragma once
 
 #include <uv.h>
@@ -13,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/result.h"
 #include "base/socket_address.h"
 #include "base/task_queue.h"
 #include "base/uv_timer.h"
@@ -36,8 +38,8 @@ class Worker : private WebRtcTransport::Host {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds the UDP socket (udp_port + index) and starts the thread. False with *error on failure.
-  bool start(std::string* error);
+  // Binds the UDP socket (udp_port + index) and starts the thread; bind_failed with the reason.
+  Status start();
   // Stops the loop and joins the thread; transports are closed. Call from a thread other than this
   // worker's own.
   void stop();

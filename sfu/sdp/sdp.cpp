@@ -25,6 +25,10 @@ std::string SdpError::to_string() const {
   return "line " + std::to_string(line) + ": " + message;
 }
 
+Error to_error(const SdpError& error, std::string_view context) {
+  return Error{ErrorCode::bad_request, std::string(context) + ": " + error.to_string()};
+}
+
 std::string_view to_string(MediaKind kind) {
   switch (kind) {
     case MediaKind::kAudio:

@@ -18,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include "base/result.h"
+
 namespace sfu::sdp {
 
 // What went wrong, for the signaling client to read. `line` is 1-based in the parsed text; 0 when
@@ -28,6 +30,9 @@ struct SdpError {
 
   std::string to_string() const;  // "line 7: ..." or just the message
 };
+
+// The control path's one conversion of a refused SDP: bad_request, "<context>: line 7: ...".
+Error to_error(const SdpError& error, std::string_view context);
 
 enum class MediaKind : uint8_t { kAudio, kVideo, kApplication, kOther };
 enum class Direction : uint8_t { kSendRecv, kSendOnly, kRecvOnly, kInactive };

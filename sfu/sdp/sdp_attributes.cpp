@@ -13,6 +13,9 @@ using text::words;
 
 namespace {
 
+// Every attribute error is the client's: a bad_request with what is wrong.
+Error invalid(std::string message) { return Error{ErrorCode::bad_request, std::move(message)}; }
+
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // "AB:CD:..." — pairs of hex digits separated by colons.
@@ -66,19 +69,20 @@ std::vector<FmtpParam> parse_parameter_list(std::string_view list) {
   return params;
 }
 
-std::variant<Candidate, std::string> parse_candidate(std::string_view value) {
+Result<Candidate> parse_candidate(std::string_view value) {
   value = text::trim(value);
   if (value.substr(0, 10) == "candidate:") value.remove_prefix(10);
   Tokens t = words(value);
   if (t.size() < 8 || t[6] != "typ") {
-    return "a=candidate needs <foundation> <component> <transport> <priority> <address> <port> typ <type>, "
-           "got " +
-           quoted(value);
+    return invalid(
+        "a=candidate needs <foundation> <component> <transport> <priority> <address> <port> typ <type>, "
+        "got " +
+        quoted(value));
   }
   Candidate c;
   if (!to_uint(t[1], c.component, 256) || c.component == 0 || !to_uint(t[3], c.priority) ||
       !to_uint(t[5], c.port)) {
-    return "a=candidate has a bad component, priority or port: " + quoted(value);
+    return invalid("a=candidate has a bad component, priority or port: " + quoted(value));
   }
   c.foundation = std::string(t[0]);
   c.transport = std::string(t[2]);
@@ -89,7 +93,8 @@ std::variant<Candidate, std::string> parse_candidate(std::string_view value) {
       c.related_address = std::string(t[i + 1]);
     } else if (t[i] == "rport") {
       uint16_t port = 0;
-      if (!to_uint(t[i + 1], port)) return "a=candidate rport must be 0-65535, got " + quoted(t[i + 1]);
+      if (!to_uint(t[i + 1], port))
+        return invalid("a=candidate rport must be 0-65535, got " + quoted(t[i + 1]));
       c.related_port = port;
     } else if (t[i] == "tcptype") {
       c.tcp_type = std::string(t[i + 1]);
@@ -100,29 +105,32 @@ std::variant<Candidate, std::string> parse_candidate(std::string_view value) {
   return c;
 }
 
-std::variant<Extmap, std::string> parse_extmap(std::string_view value) {
+Result<Extmap> parse_extmap(std::string_view value) {
   Tokens t = words(value);
-  if (t.size() < 2) return "a=extmap needs <id>[/<direction>] <uri>, got " + quoted(value);
+  if (t.size() < 2) return invalid("a=extmap needs <id>[/<direction>] <uri>, got " + quoted(value));
   Extmap extmap;
   std::string_view id = t[0];
   if (size_t slash = id.find('/'); slash != std::string_view::npos) {
     extmap.direction = direction_from(id.substr(slash + 1));
     if (!extmap.direction) {
-      return "a=extmap direction must be sendrecv, sendonly, recvonly or inactive, got " + quoted(t[0]);
+      return invalid("a=extmap direction must be sendrecv, sendonly, recvonly or inactive, got " +
+                     quoted(t[0]));
     }
     id = id.substr(0, slash);
   }
-  if (!to_uint(id, extmap.id, 255) || extmap.id == 0) return "a=extmap id must be 1-255, got " + quoted(id);
+  if (!to_uint(id, extmap.id, 255) || extmap.id == 0)
+    return invalid("a=extmap id must be 1-255, got " + quoted(id));
   extmap.uri = std::string(t[1]);
   extmap.attributes = std::string(text::rest_after_first_word(text::rest_after_first_word(value)));
   return extmap;
 }
 
-std::variant<Rid, std::string> parse_rid(std::string_view value) {
+Result<Rid> parse_rid(std::string_view value) {
   Tokens t = words(value);
   if (t.size() < 2 || t.size() > 3)
-    return "a=rid needs <id> <send|recv> [<restrictions>], got " + quoted(value);
-  if (!is_rid_id(t[0])) return "a=rid id may only hold letters, digits, '-' and '_', got " + quoted(t[0]);
+    return invalid("a=rid needs <id> <send|recv> [<restrictions>], got " + quoted(value));
+  if (!is_rid_id(t[0]))
+    return invalid("a=rid id may only hold letters, digits, '-' and '_', got " + quoted(t[0]));
   Rid rid;
   rid.id = std::string(t[0]);
   if (t[1] == "send") {
@@ -130,7 +138,7 @@ std::variant<Rid, std::string> parse_rid(std::string_view value) {
   } else if (t[1] == "recv") {
     rid.direction = RidDirection::kRecv;
   } else {
-    return "a=rid direction must be send or recv, got " + quoted(t[1]);
+    return invalid("a=rid direction must be send or recv, got " + quoted(t[1]));
   }
   if (t.size() == 3) {
     for (auto& param : parse_parameter_list(t[2])) {
@@ -141,7 +149,7 @@ std::variant<Rid, std::string> parse_rid(std::string_view value) {
       for (std::string_view pt_text : text::split(param.value, ',')) {
         uint8_t pt = 0;
         if (!to_uint(pt_text, pt, 127))
-          return "a=rid pt= must list payload types 0-127, got " + quoted(param.value);
+          return invalid("a=rid pt= must list payload types 0-127, got " + quoted(param.value));
         rid.payload_types.push_back(pt);
       }
     }
@@ -149,10 +157,10 @@ std::variant<Rid, std::string> parse_rid(std::string_view value) {
   return rid;
 }
 
-std::variant<Simulcast, std::string> parse_simulcast(std::string_view value) {
+Result<Simulcast> parse_simulcast(std::string_view value) {
   Tokens t = words(value);
   if (t.empty() || t.size() % 2 != 0 || t.size() > 4) {
-    return "a=simulcast needs send|recv <rid list> [send|recv <rid list>], got " + quoted(value);
+    return invalid("a=simulcast needs send|recv <rid list> [send|recv <rid list>], got " + quoted(value));
   }
   Simulcast simulcast;
   simulcast.raw = std::string(text::trim(value));
@@ -161,14 +169,14 @@ std::variant<Simulcast, std::string> parse_simulcast(std::string_view value) {
     if (t[i] == "send") list = &simulcast.send;
     if (t[i] == "recv") list = &simulcast.recv;
     if (list == nullptr || !list->empty()) {
-      return "a=simulcast direction must be send or recv, each at most once, got " + quoted(value);
+      return invalid("a=simulcast direction must be send or recv, each at most once, got " + quoted(value));
     }
     for (std::string_view stream : text::split(t[i + 1], ';')) {
       std::vector<SimulcastRid> alternatives;
       for (std::string_view rid : text::split(stream, ',')) {
         bool paused = !rid.empty() && rid.front() == '~';
         if (paused) rid.remove_prefix(1);
-        if (!is_rid_id(rid)) return "a=simulcast has a bad rid in " + quoted(t[i + 1]);
+        if (!is_rid_id(rid)) return invalid("a=simulcast has a bad rid in " + quoted(t[i + 1]));
         alternatives.push_back({std::string(rid), paused});
       }
       list->push_back(std::move(alternatives));
@@ -177,22 +185,23 @@ std::variant<Simulcast, std::string> parse_simulcast(std::string_view value) {
   return simulcast;
 }
 
-std::variant<SsrcGroup, std::string> parse_ssrc_group(std::string_view value) {
+Result<SsrcGroup> parse_ssrc_group(std::string_view value) {
   Tokens t = words(value);
-  if (t.size() < 2) return "a=ssrc-group needs <semantics> <ssrc>..., got " + quoted(value);
+  if (t.size() < 2) return invalid("a=ssrc-group needs <semantics> <ssrc>..., got " + quoted(value));
   SsrcGroup group{std::string(t[0]), {}};
   for (size_t i = 1; i < t.size(); ++i) {
     uint32_t ssrc = 0;
-    if (!to_uint(t[i], ssrc)) return "a=ssrc-group SSRC must be 0-4294967295, got " + quoted(t[i]);
+    if (!to_uint(t[i], ssrc)) return invalid("a=ssrc-group SSRC must be 0-4294967295, got " + quoted(t[i]));
     group.ssrcs.push_back(ssrc);
   }
   return group;
 }
 
-std::variant<Fingerprint, std::string> parse_fingerprint(std::string_view value) {
+Result<Fingerprint> parse_fingerprint(std::string_view value) {
   Tokens t = words(value);
-  if (t.size() != 2) return "a=fingerprint needs <hash-function> <fingerprint>, got " + quoted(value);
-  if (!is_colon_hex(t[1])) return "a=fingerprint value is not colon-separated hex: " + quoted(t[1]);
+  if (t.size() != 2)
+    return invalid("a=fingerprint needs <hash-function> <fingerprint>, got " + quoted(value));
+  if (!is_colon_hex(t[1])) return invalid("a=fingerprint value is not colon-separated hex: " + quoted(t[1]));
   return Fingerprint{lower(t[0]), std::string(t[1])};
 }
 

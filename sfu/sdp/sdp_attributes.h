@@ -1,6 +1,7 @@
 // Parsers for the values of single SDP attributes (the text after "a=<name>:"), used by the
 // description parser (sdp_parser.cpp) and usable alone, e.g. for a trickled candidate string.
-// Each returns the value or an error message that names what is wrong (without a line number).
+// Each returns the value or a bad_request Error whose message names what is wrong (without a line
+// number; the description parser adds it).
 #pragma once
 
 #include <charconv>
@@ -12,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/result.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu::sdp {
@@ -19,17 +21,17 @@ namespace sfu::sdp {
 // <foundation> <component> <transport> <priority> <address> <port> typ <type> [raddr <a>]
 // [rport <p>] [tcptype <t>] [<name> <value>]... A leading "candidate:" (as in
 // RTCIceCandidate.candidate) is skipped.
-std::variant<Candidate, std::string> parse_candidate(std::string_view value);
+Result<Candidate> parse_candidate(std::string_view value);
 // <id>[/<direction>] <uri> [<attributes>], id 1-255.
-std::variant<Extmap, std::string> parse_extmap(std::string_view value);
+Result<Extmap> parse_extmap(std::string_view value);
 // <id> <send|recv> [pt=<pt>,...;<restriction>=<value>;...]
-std::variant<Rid, std::string> parse_rid(std::string_view value);
+Result<Rid> parse_rid(std::string_view value);
 // send|recv <streams> [send|recv <streams>]; streams ';'-separated, alternatives ',', paused '~'.
-std::variant<Simulcast, std::string> parse_simulcast(std::string_view value);
+Result<Simulcast> parse_simulcast(std::string_view value);
 // <semantics> <ssrc>...
-std::variant<SsrcGroup, std::string> parse_ssrc_group(std::string_view value);
+Result<SsrcGroup> parse_ssrc_group(std::string_view value);
 // <hash-function> <colon-separated hex>
-std::variant<Fingerprint, std::string> parse_fingerprint(std::string_view value);
+Result<Fingerprint> parse_fingerprint(std::string_view value);
 // "a=b;c;d=e" -> {a,b},{c,""},{d,e}; spaces around items are dropped.
 std::vector<FmtpParam> parse_parameter_list(std::string_view text);
 std::optional<Direction> direction_from(std::string_view name);  // "sendrecv" ... "inactive"

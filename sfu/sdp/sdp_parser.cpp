@@ -86,12 +86,12 @@ class Parser {
 
   // The value of an attribute parser, or nullopt after recording its error.
   template <typename T>
-  std::optional<T> accept(std::variant<T, std::string>&& result) {
-    if (auto* message = std::get_if<std::string>(&result)) {
-      fail(std::move(*message));
+  std::optional<T> accept(Result<T>&& result) {
+    if (!result) {
+      fail(result.error().message);
       return std::nullopt;
     }
-    return std::get<T>(std::move(result));
+    return std::move(result).value();
   }
 
   void parse_line(std::string_view line) {

@@ -41,7 +41,10 @@ class TestServer {
     auto certificate = dtls::DtlsCertificate::generate(error);
     if (!certificate) return false;
     worker_ = std::make_unique<Worker>(0, config_, certificate);
-    if (!worker_->start(error)) return false;
+    if (Status worker_started = worker_->start(); !worker_started) {
+      *error = worker_started.error().message;
+      return false;
+    }
     auto started = std::make_shared<std::promise<std::string>>();
     auto result = started->get_future();
     thread_ = std::thread([this, started] { run(*started); });
@@ -66,7 +69,8 @@ class TestServer {
     uv_async_init(&loop_, &stop_async_, [](uv_async_t* async) { uv_stop(async->loop); });
     control_ = std::make_unique<ControlPlane>(&loop_, config_, std::vector<Worker*>{worker_.get()});
     std::string error;
-    if (!control_->start(&error)) {
+    if (Status control_started = control_->start(); !control_started) {
+      error = control_started.error().message;
       control_.reset();
       uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
       uv_run(&loop_, UV_RUN_DEFAULT);

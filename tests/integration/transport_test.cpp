@@ -97,8 +97,8 @@ class TransportIntegration : public ::testing::Test {
     ASSERT_TRUE(server_certificate_);
     worker_ = std::make_unique<Worker>(0, test_config(), server_certificate_);
     observer_.worker = worker_.get();
-    std::string error;
-    ASSERT_TRUE(worker_->start(&error)) << error;
+    Status started = worker_->start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
     uv_loop_init(&client_loop_);
   }
   void TearDown() override {

@@ -84,7 +84,9 @@ class ServerHarness {
   }
 
   bool start(std::string* error) {
-    bool ok = server_->start(error);
+    Status started = server_->start();
+    if (!started && error) *error = started.error().message;
+    bool ok = started.ok();
     if (ok) thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
     return ok;
   }

@@ -271,8 +271,8 @@ TEST(HttpServer, StopWithoutStartAndDoubleStopAreHarmless) {
   }
   {
     HttpServer server(&loop, ServerHarness::test_options(), "/v1/rtc", {});
-    std::string error;
-    ASSERT_TRUE(server.start(&error)) << error;
+    Status started = server.start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
     server.stop();
     server.stop();
   }

@@ -33,13 +33,13 @@ struct Fixture {
   Participant subscriber;
   std::unique_ptr<PublishedTrack> track;
 
-  explicit Fixture(TrackKind kind) {
+  explicit Fixture(sdp::MediaKind kind) {
     PublishedTrackSpec spec;
     spec.id = "t1";
     spec.mid = "0";
     spec.kind = kind;
     spec.ssrc = 0x11111111;
-    spec.codecs = {kind == TrackKind::Video ? codec(96, "VP8", 90000) : codec(111, "opus", 48000)};
+    spec.codecs = {kind == sdp::MediaKind::kVideo ? codec(96, "VP8", 90000) : codec(111, "opus", 48000)};
     spec.extensions.abs_send_time = 2;
     spec.extensions.transport_cc = 3;
     spec.extensions.mid = 4;
@@ -70,7 +70,7 @@ rtp::RtpPacket view(std::vector<uint8_t>& bytes) { return *rtp::RtpPacket::parse
 }  // namespace
 
 TEST(DownTrack, SendsNothingUntilActive) {
-  Fixture f(TrackKind::Audio);
+  Fixture f(sdp::MediaKind::kAudio);
   DownTrack down(*f.track, f.subscriber, "3", 0x22222222, 0);
   down.map_payload_type(111, 109, 0);
   auto bytes = packet(111, 100, 1000, {1, 2, 3});
@@ -81,7 +81,7 @@ TEST(DownTrack, SendsNothingUntilActive) {
 }
 
 TEST(DownTrack, RewritesSsrcSequenceTimestampPayloadTypeAndExtensions) {
-  Fixture f(TrackKind::Audio);
+  Fixture f(sdp::MediaKind::kAudio);
   DownTrack down(*f.track, f.subscriber, "3", 0x22222222, 0);
   down.map_payload_type(111, 109, 0);
   down.map_extension(2, 7);  // abs-send-time moves to id 7; transport-cc and mid are not mapped
@@ -116,7 +116,7 @@ TEST(DownTrack, RewritesSsrcSequenceTimestampPayloadTypeAndExtensions) {
 }
 
 TEST(DownTrack, DropsCodecsTheSubscriberDidNotAccept) {
-  Fixture f(TrackKind::Audio);
+  Fixture f(sdp::MediaKind::kAudio);
   DownTrack down(*f.track, f.subscriber, "3", 0x22222222, 0);
   down.set_active(true);  // active, but no payload type mapped
   auto bytes = packet(111, 1, 1, {1});
@@ -126,7 +126,7 @@ TEST(DownTrack, DropsCodecsTheSubscriberDidNotAccept) {
 }
 
 TEST(DownTrack, VideoStartsOnAKeyframe) {
-  Fixture f(TrackKind::Video);
+  Fixture f(sdp::MediaKind::kVideo);
   DownTrack down(*f.track, f.subscriber, "5", 0x33333333, 0);
   down.map_payload_type(96, 98, 0);
   down.set_active(true);
@@ -149,7 +149,7 @@ TEST(DownTrack, VideoStartsOnAKeyframe) {
 }
 
 TEST(DownTrack, RetransmitsAsRtxWhenNegotiated) {
-  Fixture f(TrackKind::Video);
+  Fixture f(sdp::MediaKind::kVideo);
   DownTrack down(*f.track, f.subscriber, "5", 0x33333333, 0x44444444);
   down.map_payload_type(96, 98, 99);
   down.set_active(true);
@@ -173,7 +173,7 @@ TEST(DownTrack, RetransmitsAsRtxWhenNegotiated) {
 }
 
 TEST(DownTrack, RetransmitsOnTheMediaSsrcWithoutRtx) {
-  Fixture f(TrackKind::Video);
+  Fixture f(sdp::MediaKind::kVideo);
   DownTrack down(*f.track, f.subscriber, "5", 0x33333333, 0);
   down.map_payload_type(96, 98, 0);
   down.set_active(true);
@@ -188,7 +188,7 @@ TEST(DownTrack, RetransmitsOnTheMediaSsrcWithoutRtx) {
 }
 
 TEST(PublishedTrack, CollapsesKeyframeRequestsToOnePerInterval) {
-  Fixture f(TrackKind::Video);
+  Fixture f(sdp::MediaKind::kVideo);
   PublishedTrack& track = *f.track;
   track.request_keyframe();
   EXPECT_TRUE(track.take_keyframe_request(1000));
@@ -200,7 +200,7 @@ TEST(PublishedTrack, CollapsesKeyframeRequestsToOnePerInterval) {
 }
 
 TEST(PublishedTrack, BuffersVideoForRetransmission) {
-  Fixture f(TrackKind::Video);
+  Fixture f(sdp::MediaKind::kVideo);
   auto bytes = packet(96, 77, 1, kVp8Delta);
   f.track->on_packet(view(bytes), 100);
   auto stored = f.track->stored_packet(77, 150);
@@ -211,7 +211,7 @@ TEST(PublishedTrack, BuffersVideoForRetransmission) {
 }
 
 TEST(PublishedTrack, MapsRtxPayloadTypesToTheMediaTheyRepair) {
-  Fixture f(TrackKind::Video);
+  Fixture f(sdp::MediaKind::kVideo);
   PublishedTrackSpec spec = f.track->spec();
   spec.rtx_payload_type[96] = 97;
   PublishedTrack track(f.publisher, spec);

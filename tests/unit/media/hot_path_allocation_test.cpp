@@ -46,7 +46,7 @@ TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
   PublishedTrackSpec spec;
   spec.id = "video";
   spec.mid = "1";
-  spec.kind = TrackKind::Video;
+  spec.kind = sdp::MediaKind::kVideo;
   spec.ssrc = 1234;
   sdp::Codec vp8;
   vp8.payload_type = 96;

@@ -1,13 +1,12 @@
+// RTP header-extension ids as the media core uses them: what a publisher negotiated for each
+// extension it sends, and the fixed ids the server uses toward subscribers. Plain values, copied
+// into each PublishedTrack's spec and read on the worker thread. (A track's kind is
+// sdp::MediaKind: one enum for audio/video across SDP, media and the bench client.)
 #pragma once
 
 #include <cstdint>
-#include <string_view>
 
 namespace sfu {
-
-enum class TrackKind : uint8_t { Audio, Video };
-
-inline std::string_view to_string(TrackKind kind) { return kind == TrackKind::Audio ? "audio" : "video"; }
 
 // Header-extension ids as one side negotiated them; 0 = not negotiated.
 struct ExtensionIds {

@@ -1,0 +1,119 @@
+#include "sfu/control/protocol_messages.h"
+
+#include <type_traits>
+
+namespace sfu::protocol {
+namespace {
+
+nlohmann::json track_json(const TrackSummary& track) {
+  return {{"id", track.id}, {"kind", sdp::to_string(track.kind)}};
+}
+
+nlohmann::json participant_json(const ParticipantSummary& participant) {
+  nlohmann::json tracks = nlohmann::json::array();
+  for (const auto& track : participant.tracks) tracks.push_back(track_json(track));
+  return {{"id", participant.id}, {"name", participant.name}, {"tracks", tracks}};
+}
+
+nlohmann::json to_json(const Joined& e) {
+  nlohmann::json participants = nlohmann::json::array();
+  for (const auto& participant : e.participants) participants.push_back(participant_json(participant));
+  return {{"type", "joined"},
+          {"room", e.room},
+          {"participant_id", e.participant_id},
+          {"participants", participants}};
+}
+nlohmann::json to_json(const ParticipantJoined& e) {
+  return {{"type", "participant_joined"}, {"participant", {{"id", e.participant_id}, {"name", e.name}}}};
+}
+nlohmann::json to_json(const ParticipantLeft& e) {
+  return {{"type", "participant_left"}, {"participant_id", e.participant_id}};
+}
+nlohmann::json to_json(const PublishAnswer& e) { return {{"type", "publish_answer"}, {"sdp", e.sdp}}; }
+nlohmann::json to_json(const SubscribeOffer& e) { return {{"type", "subscribe_offer"}, {"sdp", e.sdp}}; }
+nlohmann::json to_json(const TrackPublished& e) {
+  return {{"type", "track_published"}, {"participant_id", e.participant_id}, {"track", track_json(e.track)}};
+}
+nlohmann::json to_json(const TrackUnpublished& e) {
+  return {{"type", "track_unpublished"}, {"participant_id", e.participant_id}, {"track_id", e.track_id}};
+}
+nlohmann::json to_json(const RequestFailed& e) { return error_message(e.error, e.request_type); }
+
+}  // namespace
+
+nlohmann::json event_message(const RoomEvent& event) {
+  return std::visit([](const auto& e) { return to_json(e); }, event);
+}
+
+nlohmann::json error_message(const Error& error, std::string_view request_type) {
+  nlohmann::json message = {{"type", "error"}, {"code", to_string(error.code)}, {"message", error.message}};
+  if (!request_type.empty()) message["request_type"] = request_type;
+  return message;
+}
+
+nlohmann::json room_closed_message() { return {{"type", "room_closed"}, {"reason", "the room was deleted"}}; }
+
+nlohmann::json kicked_message() { return {{"type", "kicked"}, {"reason", "removed by an operator"}}; }
+
+std::string pong_text() { return R"({"type":"pong"})"; }
+
+nlohmann::json rest_error_body(const Error& error) {
+  return {{"error", {{"code", to_string(error.code)}, {"message", error.message}}}};
+}
+
+int http_status_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::bad_request:
+      return 400;
+    case ErrorCode::unauthorized:
+      return 401;
+    case ErrorCode::forbidden:
+      return 403;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::method_not_allowed:
+      return 405;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::length_required:
+      return 411;
+    case ErrorCode::payload_too_large:
+      return 413;
+    case ErrorCode::too_many_rooms:
+      return 429;
+    case ErrorCode::overloaded:
+    case ErrorCode::worker_timeout:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+nlohmann::json room_summary(const RoomDirectoryEntry& room) {
+  return {{"name", room.name},
+          {"participants", room.participants},
+          {"worker", room.worker},
+          {"created_at", room.created_at},
+          {"max_participants", room.max_participants}};
+}
+
+nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& snapshot) {
+  nlohmann::json participants = nlohmann::json::array();
+  for (const auto& participant : snapshot.participants) {
+    nlohmann::json tracks = nlohmann::json::array();
+    for (const auto& track : participant.tracks)
+      tracks.push_back({{"id", track.id},
+                        {"kind", sdp::to_string(track.kind)},
+                        {"packets", track.packets},
+                        {"bytes", track.bytes},
+                        {"subscribers", track.subscribers}});
+    participants.push_back({{"id", participant.id}, {"name", participant.name}, {"tracks", tracks}});
+  }
+  return {{"name", room.name},
+          {"participants", participants},
+          {"worker", room.worker},
+          {"created_at", room.created_at},
+          {"max_participants", room.max_participants}};
+}
+
+}  // namespace sfu::protocol

@@ -1,0 +1,82 @@
+// The signaling and REST messages built from typed values, pinned to the exact JSON text the
+// server sent before the worker stopped building JSON (keys sorted, as nlohmann writes objects).
+#include "sfu/control/protocol_messages.h"
+
+#include <gtest/gtest.h>
+
+namespace sfu {
+namespace {
+
+std::string text(const RoomEvent& event) { return protocol::event_message(event).dump(); }
+
+TEST(ProtocolMessages, RoomEventsAsSignalingJson) {
+  EXPECT_EQ(
+      text(Joined{"r", "p1", {{"p0", "Ann", {{"t1", sdp::MediaKind::kVideo}}}}}),
+      R"({"participant_id":"p1","participants":[{"id":"p0","name":"Ann","tracks":[{"id":"t1","kind":"video"}]}],)"
+      R"("room":"r","type":"joined"})");
+  EXPECT_EQ(text(Joined{"r", "p1", {}}),
+            R"({"participant_id":"p1","participants":[],"room":"r","type":"joined"})");
+  EXPECT_EQ(text(ParticipantJoined{"p2", "Bob"}),
+            R"({"participant":{"id":"p2","name":"Bob"},"type":"participant_joined"})");
+  EXPECT_EQ(text(ParticipantLeft{"p2"}), R"({"participant_id":"p2","type":"participant_left"})");
+  EXPECT_EQ(text(PublishAnswer{"v=0\r\n"}), R"({"sdp":"v=0\r\n","type":"publish_answer"})");
+  EXPECT_EQ(text(SubscribeOffer{"v=0\r\n"}), R"({"sdp":"v=0\r\n","type":"subscribe_offer"})");
+  EXPECT_EQ(text(TrackPublished{"p1", {"a", sdp::MediaKind::kAudio}}),
+            R"({"participant_id":"p1","track":{"id":"a","kind":"audio"},"type":"track_published"})");
+  EXPECT_EQ(text(TrackUnpublished{"p1", "a"}),
+            R"({"participant_id":"p1","track_id":"a","type":"track_unpublished"})");
+  EXPECT_EQ(text(RequestFailed{{ErrorCode::room_full, "room 'r' is full"}, "join"}),
+            R"({"code":"room_full","message":"room 'r' is full","request_type":"join","type":"error"})");
+}
+
+TEST(ProtocolMessages, ErrorsLeaveOutAnEmptyRequestType) {
+  EXPECT_EQ(protocol::error_message({ErrorCode::too_many_errors, "bye"}).dump(),
+            R"({"code":"too_many_errors","message":"bye","type":"error"})");
+  EXPECT_EQ(protocol::error_message({ErrorCode::not_joined, "join a room first"}, "leave").dump(),
+            R"({"code":"not_joined","message":"join a room first","request_type":"leave","type":"error"})");
+}
+
+TEST(ProtocolMessages, RestErrorsCarryTheirHttpStatus) {
+  EXPECT_EQ(protocol::rest_error_body({ErrorCode::conflict, "room 'a' exists"}).dump(),
+            R"({"error":{"code":"conflict","message":"room 'a' exists"}})");
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::bad_request), 400);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::unauthorized), 401);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::forbidden), 403);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::not_found), 404);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::method_not_allowed), 405);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::conflict), 409);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::length_required), 411);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::payload_too_large), 413);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::too_many_rooms), 429);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::internal_error), 500);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::overloaded), 503);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::worker_timeout), 503);
+}
+
+TEST(ProtocolMessages, RoomDetailMergesTheDirectoryAndTheSnapshot) {
+  protocol::RoomDirectoryEntry entry{"r", 1, 0, 1700000000, 8};
+  RoomSnapshot snapshot{"r", {{"p1", "Ann", {{"t", sdp::MediaKind::kVideo, 10, 1200, 2}}}}};
+  EXPECT_EQ(
+      protocol::room_detail(entry, snapshot).dump(),
+      R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":[{"id":"p1","name":"Ann",)"
+      R"("tracks":[{"bytes":1200,"id":"t","kind":"video","packets":10,"subscribers":2}]}],"worker":0})");
+  EXPECT_EQ(protocol::room_summary(entry).dump(),
+            R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":1,"worker":0})");
+}
+
+TEST(ErrorCodes, AreTheProtocolWords) {
+  EXPECT_EQ(to_string(ErrorCode::bad_request), "bad_request");
+  EXPECT_EQ(to_string(ErrorCode::message_too_large), "message_too_large");
+  EXPECT_EQ(to_string(ErrorCode::connection_lost), "connection_lost");
+  Result<int> value = 3;
+  EXPECT_TRUE(value.ok());
+  EXPECT_EQ(*value, 3);
+  Result<int> failed = Error{ErrorCode::not_found, "gone"};
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(failed.error(), (Error{ErrorCode::not_found, "gone"}));
+  Status done;
+  EXPECT_TRUE(done.ok());
+}
+
+}  // namespace
+}  // namespace sfu
