@@ -20,11 +20,11 @@ std::unique_ptr<DownTrack> make_down_track(PublishedTrack& source, Participant& 
   return std::make_unique<DownTrack>(source, subscriber, "1", 0x22222222, 0x33333333);
 }
 
-sdp::Codec codec_of(TrackKind kind) {
+sdp::Codec codec_of(sdp::MediaKind kind) {
   sdp::Codec codec;
-  codec.payload_type = kind == TrackKind::Audio ? kOpusPayloadType : kVp8PayloadType;
-  codec.name = kind == TrackKind::Audio ? "opus" : "VP8";
-  codec.clock_rate = kind == TrackKind::Audio ? 48000 : 90000;
+  codec.payload_type = kind == sdp::MediaKind::kAudio ? kOpusPayloadType : kVp8PayloadType;
+  codec.name = kind == sdp::MediaKind::kAudio ? "opus" : "VP8";
+  codec.clock_rate = kind == sdp::MediaKind::kAudio ? 48000 : 90000;
   return codec;
 }
 
@@ -36,14 +36,14 @@ struct RewriteSetup {
   std::unique_ptr<PublishedTrack> track;
   std::unique_ptr<DownTrack> down;
 
-  explicit RewriteSetup(TrackKind kind) {
+  explicit RewriteSetup(sdp::MediaKind kind) {
     PublishedTrackSpec spec;
     spec.id = "track";
     spec.mid = "0";
     spec.kind = kind;
     spec.ssrc = kPublisherSsrc;
     spec.codecs = {codec_of(kind)};
-    spec.extensions.audio_level = kind == TrackKind::Audio ? kAudioLevelId : 0;
+    spec.extensions.audio_level = kind == sdp::MediaKind::kAudio ? kAudioLevelId : 0;
     spec.extensions.abs_send_time = kAbsSendTimeId;
     spec.extensions.transport_cc = kTransportCcId;
     spec.extensions.mid = kMidId;
@@ -57,9 +57,9 @@ struct RewriteSetup {
   }
 };
 
-void BM_DownTrackRewrite(benchmark::State& state, TrackKind kind) {
+void BM_DownTrackRewrite(benchmark::State& state, sdp::MediaKind kind) {
   RewriteSetup setup(kind);
-  const PacketShape& shape = kind == TrackKind::Audio ? kAudioPacket : kVideoPacket;
+  const PacketShape& shape = kind == sdp::MediaKind::kAudio ? kAudioPacket : kVideoPacket;
   std::vector<uint8_t> packet = build_packet(shape);
   const rtp::RtpPacket parsed = *rtp::RtpPacket::parse(MutableByteSpan(packet));
   std::array<uint8_t, 1500> out;
@@ -69,8 +69,8 @@ void BM_DownTrackRewrite(benchmark::State& state, TrackKind kind) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * packet.size()));
 }
 
-BENCHMARK_CAPTURE(BM_DownTrackRewrite, audio, TrackKind::Audio);
-BENCHMARK_CAPTURE(BM_DownTrackRewrite, video, TrackKind::Video);
+BENCHMARK_CAPTURE(BM_DownTrackRewrite, audio, sdp::MediaKind::kAudio);
+BENCHMARK_CAPTURE(BM_DownTrackRewrite, video, sdp::MediaKind::kVideo);
 
 }  // namespace
 }  // namespace sfu::bench
