@@ -15,7 +15,7 @@
 namespace sfu {
 
 enum class ErrorCode : uint8_t {
-  // Protocol and REST codes (PROTOCOL.md, README): clients match on these words.
+  // Protocol and REST codes (docs/protocol.md): clients match on these words.
   bad_request,
   unauthorized,
   forbidden,

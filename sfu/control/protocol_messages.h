@@ -1,4 +1,4 @@
-// Every message of the signaling protocol (PROTOCOL.md) and every REST body the control plane
+// Every message of the signaling protocol (docs/protocol.md) and every REST body the control plane
 // sends, built in this one place: room events from the workers, errors (signaling and REST),
 // room_closed / kicked / pong, and the REST room listings and snapshots. Pure functions of their
 // arguments, called on the control thread; they allocate only the JSON they return.
