@@ -17,6 +17,7 @@
 #include "sfu/media/down_track.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
+#include "tests/unit/media/media_test_support.h"
 
 namespace {
 std::atomic<uint64_t> g_allocations{0};
@@ -42,6 +43,7 @@ using namespace sfu;
 
 TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
   Participant publisher;
+  test::FakeMediaSink feedback_sink, sink;
   std::vector<std::unique_ptr<Participant>> subscribers;
   PublishedTrackSpec spec;
   spec.id = "video";
@@ -54,11 +56,11 @@ TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
   vp8.clock_rate = 90000;
   spec.codecs = {vp8};
   spec.extensions.abs_send_time = 2;
-  PublishedTrack track(publisher, spec);
+  PublishedTrack track(publisher, feedback_sink, spec);
   std::vector<std::unique_ptr<DownTrack>> downs;
   for (int i = 0; i < 20; ++i) {
     subscribers.push_back(std::make_unique<Participant>());
-    downs.push_back(std::make_unique<DownTrack>(track, *subscribers.back(), "m", 5000 + i, 6000 + i));
+    downs.push_back(std::make_unique<DownTrack>(track, *subscribers.back(), sink, "m", 5000 + i, 6000 + i));
     downs.back()->map_payload_type(96, 100, 101);
     downs.back()->map_extension(2, 2);
     downs.back()->set_active(true);
