@@ -6,11 +6,14 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "rtp/keyframe_detector.h"
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtcp_parser.h"
 #include "rtp/rtp_packet.h"
+#include "sfu/media/down_track.h"
 #include "sfu/media/media_sink.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
@@ -40,7 +43,7 @@ class FakeMediaSink final : public MediaSink {
     rtp.clear();
     rtcp.clear();
   }
-  // The RTCP packets (compounds split) of the given kind, in order.
+  // The RTCP packets (compounds split) of the given kind, in order; views into `rtcp`.
   std::vector<rtp::RtcpHeader> rtcp_of(rtp::RtcpMessageKind kind) const {
     std::vector<rtp::RtcpHeader> found;
     for (const auto& compound : rtcp) {
@@ -86,5 +89,61 @@ inline Bytes make_rtp(uint32_t ssrc, uint8_t pt, uint16_t seq, uint32_t ts, cons
 }
 
 inline rtp::RtpPacket view(Bytes& bytes) { return *rtp::RtpPacket::parse(MutableByteSpan(bytes)); }
+
+// Payload types of the tracks below: the publisher's, and what every subscriber accepted.
+constexpr uint8_t kVp8Pt = 96, kVp8RtxPt = 97, kOpusPt = 111;
+constexpr uint8_t kSubscriberVp8Pt = 100, kSubscriberVp8RtxPt = 101, kSubscriberOpusPt = 109;
+
+// Publishes a VP8 (96, RTX 97) or Opus (111) track on `publisher`, sending its feedback to `sink`.
+inline PublishedTrack& add_track(Participant& publisher, MediaSink& sink, TrackKind kind, uint32_t ssrc,
+                                 uint32_t rtx_ssrc = 0) {
+  PublishedTrackSpec spec;
+  spec.id = kind == TrackKind::Video ? "video" : "audio";
+  spec.mid = kind == TrackKind::Video ? "1" : "0";
+  spec.kind = kind;
+  spec.ssrc = ssrc;
+  spec.rtx_ssrc = rtx_ssrc;
+  spec.codecs = {kind == TrackKind::Video ? make_codec(kVp8Pt, "VP8", 90000)
+                                          : make_codec(kOpusPt, "opus", 48000)};
+  if (kind == TrackKind::Video) spec.rtx_payload_type[kVp8Pt] = kVp8RtxPt;
+  publisher.published.push_back(std::make_unique<PublishedTrack>(publisher, sink, spec));
+  return *publisher.published.back();
+}
+
+// Subscribes `subscriber` to `track` as the room does once the answer is in: payload types mapped
+// (with RTX for video when `rtx_ssrc` is set), active, linked into both lists.
+inline DownTrack& add_down_track(PublishedTrack& track, Participant& subscriber, MediaSink& sink,
+                                 uint32_t ssrc, uint32_t rtx_ssrc = 0) {
+  subscriber.down_tracks.push_back(std::make_unique<DownTrack>(track, subscriber, sink, "m", ssrc, rtx_ssrc));
+  DownTrack& down = *subscriber.down_tracks.back();
+  if (track.kind() == TrackKind::Video)
+    down.map_payload_type(kVp8Pt, kSubscriberVp8Pt, rtx_ssrc != 0 ? kSubscriberVp8RtxPt : 0);
+  else
+    down.map_payload_type(kOpusPt, kSubscriberOpusPt, 0);
+  down.set_active(true);
+  track.down_tracks().push_back(&down);
+  return down;
+}
+
+// Feeds `bytes` to the track and forwards it to `down` as the router would (the keyframe flag
+// from the payload); returns the rewritten packet, empty when nothing was sent.
+inline Bytes forward_one(PublishedTrack& track, DownTrack& down, Bytes bytes, uint64_t now_ms) {
+  rtp::RtpPacket packet = view(bytes);
+  track.on_packet(packet, now_ms);
+  Bytes out(1500);
+  bool key = rtp::is_keyframe_start(track.video_codec_for(packet.payload_type()), packet.payload());
+  out.resize(down.rewrite(packet, key, out));
+  return out;
+}
+
+// The single RTCP packet of `bytes` (a compound of one), or nullopt. The header views `bytes`.
+inline std::optional<rtp::RtcpHeader> only_rtcp(const Bytes& bytes) {
+  rtp::RtcpCompoundIterator packets{ByteSpan(bytes)};
+  rtp::RtcpHeader header;
+  if (!packets.next(header)) return std::nullopt;
+  rtp::RtcpHeader extra;
+  if (packets.next(extra)) return std::nullopt;
+  return header;
+}
 
 }  // namespace sfu::test
