@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "base/counter.h"
+#include "rtp/rtcp_parser.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/rtcp/nack_requester.h"
