@@ -9,15 +9,26 @@
 #include "bench/micro/micro_support.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/down_track.h"
+#include "sfu/media/media_sink.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
 
 namespace sfu::bench {
 namespace {
 
+// The benchmark calls rewrite() directly, so nothing is ever sent: the sinks only satisfy the
+// constructors (a DownTrack needs its subscriber's, a PublishedTrack its publisher's).
+class UnusedSink final : public MediaSink {
+ public:
+  bool ready() const override { return true; }
+  MutableByteSpan acquire_send() override { return {}; }
+  bool commit_rtp(MutableByteSpan, size_t) override { return false; }
+  bool send_rtcp(ByteSpan) override { return false; }
+};
+
 // The one place a DownTrack is constructed here, so a change of its constructor is a one-line fix.
-std::unique_ptr<DownTrack> make_down_track(PublishedTrack& source, Participant& subscriber) {
-  return std::make_unique<DownTrack>(source, subscriber, "1", 0x22222222, 0x33333333);
+std::unique_ptr<DownTrack> make_down_track(PublishedTrack& source, Participant& subscriber, MediaSink& sink) {
+  return std::make_unique<DownTrack>(source, subscriber, sink, "1", 0x22222222, 0x33333333);
 }
 
 sdp::Codec codec_of(sdp::MediaKind kind) {
@@ -33,6 +44,7 @@ sdp::Codec codec_of(sdp::MediaKind kind) {
 struct RewriteSetup {
   Participant publisher;
   Participant subscriber;
+  UnusedSink sink;
   std::unique_ptr<PublishedTrack> track;
   std::unique_ptr<DownTrack> down;
 
@@ -47,8 +59,8 @@ struct RewriteSetup {
     spec.extensions.abs_send_time = kAbsSendTimeId;
     spec.extensions.transport_cc = kTransportCcId;
     spec.extensions.mid = kMidId;
-    track = std::make_unique<PublishedTrack>(publisher, spec);
-    down = make_down_track(*track, subscriber);
+    track = std::make_unique<PublishedTrack>(publisher, sink, spec);
+    down = make_down_track(*track, subscriber, sink);
     uint8_t pt = spec.codecs[0].payload_type;
     down->map_payload_type(pt, pt, 0);
     down->map_extension(kAudioLevelId, kSubscriberExtensionIds.audio_level);

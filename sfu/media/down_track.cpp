@@ -7,9 +7,14 @@
 
 namespace sfu {
 
-DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, std::string mid, uint32_t ssrc,
-                     uint32_t rtx_ssrc)
-    : source_(source), subscriber_(subscriber), mid_(std::move(mid)), ssrc_(ssrc), rtx_ssrc_(rtx_ssrc) {
+DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink& sink, std::string mid,
+                     uint32_t ssrc, uint32_t rtx_ssrc)
+    : source_(source),
+      subscriber_(subscriber),
+      sink_(sink),
+      mid_(std::move(mid)),
+      ssrc_(ssrc),
+      rtx_ssrc_(rtx_ssrc) {
   payload_type_map_.fill(kUnmapped);
   rtx_payload_type_map_.fill(kUnmapped);
   // Random starting points, as RFC 3550 asks of any sender; the offsets are fixed when the first

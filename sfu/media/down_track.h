@@ -2,6 +2,10 @@
 // header-extension ids, and the offsets that move sequence numbers and timestamps into a space of
 // the subscriber's own. A video down-track starts forwarding at a keyframe, so the decoder never
 // sees a delta frame without its reference.
+//
+// Thread: its room's worker. Owned by its subscriber's Participant; the source track, the
+// subscriber and the sink (the subscriber's subscribe transport, through which its RTP and RTCP
+// go) are passed in and outlive it. Allocates nothing after construction.
 #pragma once
 
 #include <array>
@@ -11,6 +15,7 @@
 #include "base/bytes.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/extension_ids.h"
+#include "sfu/media/media_sink.h"
 
 namespace sfu {
 
@@ -24,11 +29,14 @@ struct DownTrackCounters {
 
 class DownTrack {
  public:
-  DownTrack(PublishedTrack& source, Participant& subscriber, std::string mid, uint32_t ssrc,
+  DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink& sink, std::string mid, uint32_t ssrc,
             uint32_t rtx_ssrc);
 
   PublishedTrack& source() { return source_; }
   Participant& subscriber() { return subscriber_; }
+  const Participant& subscriber() const { return subscriber_; }
+  // Where this track's RTP and RTCP for the subscriber go.
+  MediaSink& sink() { return sink_; }
   const std::string& mid() const { return mid_; }
   uint32_t ssrc() const { return ssrc_; }
   uint32_t rtx_ssrc() const { return rtx_ssrc_; }
@@ -62,8 +70,11 @@ class DownTrack {
  private:
   size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out);
 
+  // Passed by argument.
   PublishedTrack& source_;
   Participant& subscriber_;
+  MediaSink& sink_;
+  // Allocated by this.
   std::string mid_;
   uint32_t ssrc_;
   uint32_t rtx_ssrc_;

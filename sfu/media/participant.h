@@ -1,6 +1,7 @@
 // A participant of a room, on its room's worker: its two transports (publish, subscribe), the
 // tracks it publishes, the down-tracks it receives and the state of its subscribe negotiation.
 // Owned by its Room (unique_ptr, never moved: its transport links point back at it).
+// The router reaches the transports only as MediaSinks, through the tracks (see media_sink.h).
 #pragma once
 
 #include <cstdint>
@@ -10,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "rtp/transport_cc_recorder.h"
 #include "sfu/media/down_track.h"
 #include "sfu/media/published_track.h"
+#include "sfu/media/rtcp/transport_cc_feedback.h"
 #include "sfu/media/transport_link.h"
 #include "sfu/sdp/sdp.h"
 #include "sfu/sdp/sdp_negotiation.h"
@@ -53,8 +54,7 @@ struct Participant {
   // Transport-wide congestion control feedback for the publish connection (one sequence for
   // all its streams); 0 = the publisher did not negotiate the extension.
   uint8_t transport_cc_extension_id = 0;
-  rtp::TransportCcRecorder transport_cc;
-  uint64_t last_transport_cc_ms = 0;
+  TransportCcFeedback transport_cc;
   std::vector<std::unique_ptr<DownTrack>> down_tracks;
 
   // Subscribe negotiation: at most one offer outstanding; changes meanwhile fold into the next.
@@ -67,6 +67,11 @@ struct Participant {
   bool subscribe_remote_set = false;
   bool publish_remote_set = false;
 
+  // Where RTCP about the whole publish connection (receiver reports, transport-cc) goes: the
+  // feedback sink its tracks share; nullptr while it publishes nothing.
+  MediaSink* publish_feedback_sink() {
+    return published.empty() ? nullptr : &published.front()->feedback_sink();
+  }
   PublishedTrack* track_by_ssrc(uint32_t ssrc) {
     for (auto& track : published)
       if (track->ssrc() == ssrc || (track->rtx_ssrc() != 0 && track->rtx_ssrc() == ssrc)) return track.get();

@@ -7,8 +7,9 @@ namespace {
 constexpr size_t kRetransmissionPackets = 512;
 }  // namespace
 
-PublishedTrack::PublishedTrack(Participant& publisher, PublishedTrackSpec spec)
+PublishedTrack::PublishedTrack(Participant& publisher, MediaSink& feedback_sink, PublishedTrackSpec spec)
     : publisher_(publisher),
+      feedback_sink_(feedback_sink),
       spec_(std::move(spec)),
       statistics_(spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate) {
   if (spec_.kind == sdp::MediaKind::kVideo) {
@@ -50,17 +51,13 @@ void PublishedTrack::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms) {
     if (nack_->keyframe_needed()) {
       // Too much was lost to repair packet by packet: ask for a fresh keyframe instead.
       nack_->clear_keyframe_needed();
-      keyframe_wanted_ = true;
+      keyframe_requests_.request();
     }
   }
 }
 
 bool PublishedTrack::take_keyframe_request(uint64_t now_ms) {
-  if (!keyframe_wanted_) return false;
-  if (last_keyframe_request_ms_ != 0 && now_ms - last_keyframe_request_ms_ < kKeyframeRequestIntervalMs)
-    return false;
-  keyframe_wanted_ = false;
-  last_keyframe_request_ms_ = now_ms;
+  if (!keyframe_requests_.take(now_ms)) return false;
   ++counters_.keyframe_requests_sent;
   return true;
 }

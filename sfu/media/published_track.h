@@ -1,6 +1,12 @@
 // A track a participant publishes, as the router receives it: its SSRCs and codecs, the state
 // of the incoming stream (reception statistics for receiver reports, losses to NACK, a buffer of
-// recent packets to answer subscribers' NACKs) and the down-tracks it fans out to.
+// recent packets to answer subscribers' NACKs, pending keyframe requests) and the down-tracks it
+// fans out to.
+//
+// Thread: its room's worker. Owned by its publisher's Participant; the publisher and the feedback
+// sink (the publish transport, through which PLIs, NACKs and reports go back to the publisher)
+// are passed in and outlive it; the down-tracks are observed, owned by their subscribers. Video
+// tracks allocate their retransmission buffer and NACK generator once, in the constructor.
 #pragma once
 
 #include <array>
@@ -16,6 +22,8 @@
 #include "rtp/retransmission_buffer.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/extension_ids.h"
+#include "sfu/media/media_sink.h"
+#include "sfu/media/rtcp/keyframe_request_collapser.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu {
@@ -40,11 +48,13 @@ struct PublishedTrackCounters {
 
 class PublishedTrack {
  public:
-  static constexpr uint64_t kKeyframeRequestIntervalMs = 500;
+  static constexpr uint64_t kKeyframeRequestIntervalMs = KeyframeRequestCollapser::kDefaultIntervalMs;
 
-  PublishedTrack(Participant& publisher, PublishedTrackSpec spec);
+  PublishedTrack(Participant& publisher, MediaSink& feedback_sink, PublishedTrackSpec spec);
 
   Participant& publisher() { return publisher_; }
+  // Where RTCP for the publisher goes (its publish transport).
+  MediaSink& feedback_sink() { return feedback_sink_; }
   const PublishedTrackSpec& spec() const { return spec_; }
   const std::string& id() const { return spec_.id; }
   sdp::MediaKind kind() const { return spec_.kind; }
@@ -64,10 +74,11 @@ class PublishedTrack {
     return buffer_ ? buffer_->get(seq, now_ms) : std::nullopt;
   }
 
-  // Keyframe requests from any number of subscribers collapse into one per interval.
+  // Keyframe requests from any number of subscribers collapse into one per interval
+  // (KeyframeRequestCollapser); take_keyframe_request() is true when a PLI is to be sent now.
   bool take_keyframe_request(uint64_t now_ms);
-  void request_keyframe() { keyframe_wanted_ = true; }
-  bool keyframe_wanted() const { return keyframe_wanted_; }
+  void request_keyframe() { keyframe_requests_.request(); }
+  bool keyframe_wanted() const { return keyframe_requests_.pending(); }
 
   rtp::ReceiveStatistics& statistics() { return statistics_; }
   rtp::NackGenerator* nack_generator() { return nack_.get(); }
@@ -85,15 +96,18 @@ class PublishedTrack {
   std::vector<DownTrack*>& down_tracks() { return down_tracks_; }
 
  private:
+  // Passed by argument.
   Participant& publisher_;
+  MediaSink& feedback_sink_;
+  // Allocated by this.
   PublishedTrackSpec spec_;
   rtp::ReceiveStatistics statistics_;
   std::unique_ptr<rtp::RetransmissionBuffer> buffer_;  // video only
   std::unique_ptr<rtp::NackGenerator> nack_;           // video only
   PublishedTrackCounters counters_;
   SenderClock sender_clock_;
-  bool keyframe_wanted_ = false;
-  uint64_t last_keyframe_request_ms_ = 0;
+  KeyframeRequestCollapser keyframe_requests_;
+  // Observed: owned by their subscribers, unlinked by the room before they are freed.
   std::vector<DownTrack*> down_tracks_;
 };
 

@@ -212,13 +212,9 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
     PublishedTrackSpec spec = to_track_spec(negotiated_track);
     for (const auto& existing : p.published)
       if (existing->id() == spec.id) spec.id += "-" + spec.mid;  // track ids stay unique per participant
-    p.published.push_back(std::make_unique<PublishedTrack>(p, std::move(spec)));
+    p.published.push_back(std::make_unique<PublishedTrack>(p, *p.publish_transport, std::move(spec)));
     added.push_back(p.published.back().get());
   }
-  p.transport_cc_extension_id = 0;
-  for (const auto& track : p.published)
-    if (track->spec().extensions.transport_cc != 0)
-      p.transport_cc_extension_id = track->spec().extensions.transport_cc;
   p.transport_cc_extension_id = 0;
   for (const auto& track : p.published)
     if (track->spec().extensions.transport_cc != 0)
@@ -290,7 +286,8 @@ void Room::update_subscriptions(Participant& subscriber) {
         slot->publisher_payload_types.push_back(codec.payload_type);
       }
       slot->rtx_ssrc = any_rtx ? random_nonzero_u32() : 0;
-      auto down = std::make_unique<DownTrack>(*track, subscriber, slot->mid, slot->ssrc, slot->rtx_ssrc);
+      auto down = std::make_unique<DownTrack>(*track, subscriber, *subscriber.subscribe_transport, slot->mid,
+                                              slot->ssrc, slot->rtx_ssrc);
       slot->down_track = down.get();
       track->down_tracks().push_back(down.get());
       subscriber.down_tracks.push_back(std::move(down));

@@ -1,25 +1,20 @@
 #include "sfu/media/router.h"
 
-#include <cstring>
 #include <ctime>
 
 #include "rtp/rtcp_builder.h"
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtcp_parser.h"
-#include "sfu/media/webrtc_transport.h"
 
 namespace sfu {
 namespace {
-// Round trip assumed for NACK pacing until measured; loopback and LAN calls are far below it.
-constexpr uint32_t kDefaultRttMs = 100;
-// How often publishers get transport-wide feedback (libwebrtc's receivers send it every 50-100 ms).
-constexpr uint64_t kTransportCcIntervalMs = 50;
 
 uint64_t monotonic_us() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
+
 }  // namespace
 
 PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket& packet) {
@@ -61,27 +56,33 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
     drops_.count(DropReason::NoRoute);
     return;
   }
-  if (packet->ssrc() == track->rtx_ssrc() && track->rtx_ssrc() != track->ssrc()) {
-    // The publisher repaired one of its own losses: restore the original packet (RFC 4588).
-    auto original_pt = track->media_payload_type_of_rtx(packet->payload_type());
-    if (!original_pt || packet->payload_size() < 2) {
-      drops_.count(DropReason::RtpMalformed);
-      return;
-    }
-    size_t restored = rtp::unwrap_rtx(*packet, *original_pt, track->ssrc(), MutableByteSpan(scratch_a_));
-    auto original =
-        restored ? rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), restored)) : std::nullopt;
-    if (!original) {
-      drops_.count(DropReason::RtpMalformed);
-      return;
-    }
-    ++track->counters().rtx_packets;
-    track->on_packet(*original, now_ms);
-    forward(*track, *original, now_ms);
+  if (packet->ssrc() == track->rtx_ssrc() && track->rtx_ssrc() != track->ssrc())
+    on_rtx(*track, *packet, now_ms);
+  else
+    on_media(*track, *packet, now_ms);
+}
+
+void Router::on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t now_ms) {
+  // The publisher repaired one of its own losses: restore the original packet (RFC 4588 section 4).
+  auto original_pt = track.media_payload_type_of_rtx(rtx.payload_type());
+  if (!original_pt || rtx.payload_size() < 2) {
+    drops_.count(DropReason::RtpMalformed);
     return;
   }
-  track->on_packet(*packet, now_ms);
-  forward(*track, *packet, now_ms);
+  size_t restored = rtp::unwrap_rtx(rtx, *original_pt, track.ssrc(), MutableByteSpan(scratch_a_));
+  auto original =
+      restored ? rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), restored)) : std::nullopt;
+  if (!original) {
+    drops_.count(DropReason::RtpMalformed);
+    return;
+  }
+  ++track.counters().rtx_packets;
+  on_media(track, *original, now_ms);
+}
+
+void Router::on_media(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms) {
+  track.on_packet(packet, now_ms);
+  forward(track, packet, now_ms);
 }
 
 void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms) {
@@ -91,23 +92,22 @@ void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64
   bool is_keyframe_start = false;
   bool keyframe_checked = false;
   for (DownTrack* down : downs) {
-    WebRtcTransport* transport = down->subscriber().subscribe_transport;
-    // Only once the subscriber can decrypt: a keyframe rewritten for a transport still in its DTLS
-    // handshake would start the down-track and then be dropped by commit_rtp.
-    if (!transport || transport->state() != WebRtcTransport::State::DtlsConnected || !down->active())
-      continue;
+    MediaSink& sink = down->sink();
+    // Only once the subscriber can decrypt: a keyframe rewritten for a sink still in its DTLS
+    // handshake would start the down-track and then be lost.
+    if (!down->active() || !sink.ready()) continue;
     if (!down->started() && !keyframe_checked) {
       is_keyframe_start =
           rtp::is_keyframe_start(track.video_codec_for(packet.payload_type()), packet.payload());
       keyframe_checked = true;
     }
-    MutableByteSpan slot = transport->acquire_send();
+    MutableByteSpan slot = sink.acquire_send();
     size_t size = down->rewrite(packet, is_keyframe_start, slot);
     if (size == 0) {
       if (down->needs_keyframe()) track.request_keyframe();
       continue;
     }
-    if (transport->commit_rtp(slot, size)) bump(counters_.rtp_forwarded);
+    if (sink.commit_rtp(slot, size)) bump(counters_.rtp_forwarded);
   }
   send_pending_keyframe_request(track, now_ms);
 }
@@ -118,12 +118,13 @@ void Router::request_keyframe(PublishedTrack& track, uint64_t now_ms) {
 }
 
 void Router::send_pending_keyframe_request(PublishedTrack& track, uint64_t now_ms) {
+  // Audio needs no keyframe; an unlearned stream has no SSRC to name in the PLI.
   if (track.kind() != sdp::MediaKind::kVideo || track.ssrc() == 0 || !track.take_keyframe_request(now_ms))
     return;
-  WebRtcTransport* transport = track.publisher().publish_transport;
-  if (!transport) return;
+  // RFC 4585 section 6.3.1: PLI, sender SSRC = the server's feedback SSRC for this publisher.
   size_t size = rtp::build_pli(track.publisher().feedback_ssrc, track.ssrc(), MutableByteSpan(scratch_b_));
-  if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.plis_sent);
+  if (size > 0 && track.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size)))
+    bump(counters_.plis_sent);
 }
 
 void Router::on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms) {
@@ -135,65 +136,26 @@ void Router::on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t siz
     auto report = rtp::parse_sender_report(header);
     if (!report) continue;
     PublishedTrack* track = publisher.track_by_ssrc(report->info.ssrc);
-    if (track) on_sender_report(*track, report->info.ntp_timestamp, report->info.rtp_timestamp, now_ms);
+    if (!track) continue;
+    size_t sent =
+        sender_reports_.relay(*track, report->info.ntp_timestamp, report->info.rtp_timestamp, now_ms);
+    bump(counters_.sender_reports_sent, sent);
   }
   if (packets.error() != rtp::RtcpError::kNone) drops_.count(DropReason::RtcpMalformed);
-}
-
-void Router::on_sender_report(PublishedTrack& track, uint64_t ntp, uint32_t rtp_timestamp, uint64_t now_ms) {
-  track.statistics().on_sender_report(ntp, now_ms);
-  track.sender_clock() = {ntp, rtp_timestamp, true};
-  // Each subscriber gets the publisher's NTP<->RTP mapping in its own timestamp space, which keeps
-  // audio and video of one participant in sync at the receiver.
-  for (DownTrack* down : track.down_tracks()) {
-    WebRtcTransport* transport = down->subscriber().subscribe_transport;
-    if (!transport || !down->started()) continue;
-    rtp::SenderInfo info;
-    info.ssrc = down->ssrc();
-    info.ntp_timestamp = ntp;
-    info.rtp_timestamp = down->to_subscriber_timestamp(rtp_timestamp);
-    info.packet_count = static_cast<uint32_t>(down->counters().packets);
-    info.octet_count = down->octets_sent();
-    size_t size = rtp::build_sender_report(info, {}, MutableByteSpan(scratch_b_));
-    if (size == 0) continue;
-    size_t sdes = rtp::build_sdes_cname(down->ssrc(), down->subscriber().cname,
-                                        MutableByteSpan(scratch_b_).subspan(size));
-    if (transport->send_rtcp(ByteSpan(scratch_b_.data(), size + sdes))) bump(counters_.sender_reports_sent);
-  }
 }
 
 void Router::on_subscriber_rtcp(Participant& subscriber, uint8_t* data, size_t size, uint64_t now_ms) {
   rtp::RtcpCompoundIterator packets(ByteSpan(data, size));
   rtp::RtcpHeader header;
   while (packets.next(header)) {
-    switch (rtp::classify_rtcp(header)) {
-      case rtp::RtcpMessageKind::kGenericNack: {
-        auto nack = rtp::parse_generic_nack(header);
-        DownTrack* down = nack ? subscriber.down_track_by_ssrc(nack->media_ssrc) : nullptr;
-        if (!down) break;
-        bump(counters_.nacks_received);
-        nack->for_each_lost([&](uint16_t seq) { answer_nack(*down, seq, now_ms); });
+    switch (rtp::RtcpMessageKind kind = rtp::classify_rtcp(header)) {
+      case rtp::RtcpMessageKind::kGenericNack:
+        on_subscriber_nack(subscriber, header, now_ms);
         break;
-      }
-      case rtp::RtcpMessageKind::kPli: {
-        auto pli = rtp::parse_pli(header);
-        DownTrack* down = pli ? subscriber.down_track_by_ssrc(pli->media_ssrc) : nullptr;
-        if (!down) break;
-        bump(counters_.plis_received);
-        request_keyframe(down->source(), now_ms);
+      case rtp::RtcpMessageKind::kPli:
+      case rtp::RtcpMessageKind::kFir:
+        on_subscriber_keyframe_request(subscriber, header, kind, now_ms);
         break;
-      }
-      case rtp::RtcpMessageKind::kFir: {
-        auto fir = rtp::parse_fir(header);
-        if (!fir) break;
-        for (const rtp::FirEntry entry : fir->entries) {
-          if (DownTrack* down = subscriber.down_track_by_ssrc(entry.ssrc)) {
-            bump(counters_.firs_received);
-            request_keyframe(down->source(), now_ms);
-          }
-        }
-        break;
-      }
       default:
         // Receiver reports, REMB and transport-cc from subscribers describe the subscriber's hop;
         // the server keeps no per-subscriber rate control yet.
@@ -203,65 +165,72 @@ void Router::on_subscriber_rtcp(Participant& subscriber, uint8_t* data, size_t s
   if (packets.error() != rtp::RtcpError::kNone) drops_.count(DropReason::RtcpMalformed);
 }
 
-void Router::answer_nack(DownTrack& down, uint16_t subscriber_seq, uint64_t now_ms) {
-  WebRtcTransport* transport = down.subscriber().subscribe_transport;
-  if (!transport) return;
-  auto stored = down.source().stored_packet(down.to_source_sequence(subscriber_seq), now_ms);
-  if (!stored || stored->size() > scratch_a_.size()) {
-    bump(counters_.retransmissions_missed);
-    return;
-  }
-  std::memcpy(scratch_a_.data(), stored->data(), stored->size());
-  auto packet = rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), stored->size()));
-  if (!packet) return;
-  MutableByteSpan slot = transport->acquire_send();
-  size_t size = down.rewrite_retransmission(*packet, MutableByteSpan(scratch_b_), slot);
-  if (size > 0 && transport->commit_rtp(slot, size)) bump(counters_.retransmissions_sent);
+void Router::on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& header, uint64_t now_ms) {
+  auto nack = rtp::parse_generic_nack(header);
+  DownTrack* down = nack ? subscriber.down_track_by_ssrc(nack->media_ssrc) : nullptr;
+  if (!down) return;
+  bump(counters_.nacks_received);
+  NackResponder::Result result = nack_responder_.answer(*down, *nack, now_ms);
+  bump(counters_.retransmissions_sent, result.resent);
+  bump(counters_.retransmissions_missed, result.missed);
 }
 
-void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
-  WebRtcTransport* transport = publisher.publish_transport;
-  if (!transport) return;
-  if (publisher.transport_cc_extension_id != 0 &&
-      now_ms - publisher.last_transport_cc_ms >= kTransportCcIntervalMs) {
-    publisher.last_transport_cc_ms = now_ms;
-    uint32_t media_ssrc = publisher.published.empty() ? 0 : publisher.published.front()->ssrc();
-    size_t size = publisher.transport_cc.build_feedback(publisher.feedback_ssrc, media_ssrc,
-                                                        MutableByteSpan(scratch_b_));
-    if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size)))
-      bump(counters_.transport_cc_sent);
+void Router::on_subscriber_keyframe_request(Participant& subscriber, const rtp::RtcpHeader& header,
+                                            rtp::RtcpMessageKind kind, uint64_t now_ms) {
+  // RFC 4585 section 6.3.1 (PLI) and RFC 5104 section 4.3.1 (FIR): either way the subscriber's
+  // decoder needs a keyframe, which only the publisher's encoder can make.
+  if (kind == rtp::RtcpMessageKind::kPli) {
+    auto pli = rtp::parse_pli(header);
+    DownTrack* down = pli ? subscriber.down_track_by_ssrc(pli->media_ssrc) : nullptr;
+    if (!down) return;
+    bump(counters_.plis_received);
+    request_keyframe(down->source(), now_ms);
+    return;
   }
-  for (auto& track : publisher.published) {
-    send_pending_keyframe_request(*track, now_ms);
-    rtp::NackGenerator* nack = track->nack_generator();
-    if (!nack || track->ssrc() == 0) continue;
-    size_t lost = nack->collect(now_ms, kDefaultRttMs, std::span<uint16_t>(lost_));
-    if (lost == 0) continue;
-    size_t size =
-        rtp::build_generic_nack(publisher.feedback_ssrc, track->ssrc(),
-                                std::span<const uint16_t>(lost_.data(), lost), MutableByteSpan(scratch_b_));
-    if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size))) {
-      bump(counters_.nacks_sent);
-      ++track->counters().nacks_sent;
+  auto fir = rtp::parse_fir(header);
+  if (!fir) return;
+  for (const rtp::FirEntry entry : fir->entries) {
+    if (DownTrack* down = subscriber.down_track_by_ssrc(entry.ssrc)) {
+      bump(counters_.firs_received);
+      request_keyframe(down->source(), now_ms);
     }
   }
 }
 
-void Router::send_receiver_reports(Participant& publisher, uint64_t now_ms) {
-  WebRtcTransport* transport = publisher.publish_transport;
-  if (!transport || publisher.published.empty()) return;
-  std::array<rtp::ReportBlock, 31> blocks;  // RFC 3550: at most 31 per report
-  size_t count = 0;
+void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
+  if (publisher.published.empty()) return;
+  send_transport_cc(publisher, now_ms);
   for (auto& track : publisher.published) {
-    if (track->ssrc() == 0 || track->counters().packets == 0 || count == blocks.size()) continue;
-    blocks[count++] = track->statistics().make_report_block(track->ssrc(), now_ms);
+    send_pending_keyframe_request(*track, now_ms);
+    send_nacks(*track, now_ms);
   }
-  if (count == 0) return;
-  size_t size = rtp::build_receiver_report(publisher.feedback_ssrc,
-                                           std::span<const rtp::ReportBlock>(blocks.data(), count),
-                                           MutableByteSpan(scratch_b_));
-  if (size > 0 && transport->send_rtcp(ByteSpan(scratch_b_.data(), size)))
-    bump(counters_.receiver_reports_sent);
+}
+
+void Router::send_transport_cc(Participant& publisher, uint64_t now_ms) {
+  MediaSink* sink = publisher.publish_feedback_sink();
+  if (publisher.transport_cc_extension_id == 0 || !sink) return;
+  // The feedback's media SSRC is unused by receivers of transport-wide feedback; libwebrtc puts
+  // the first stream's there.
+  uint32_t media_ssrc = publisher.published.front()->ssrc();
+  size_t size = publisher.transport_cc.build_due(now_ms, publisher.feedback_ssrc, media_ssrc,
+                                                 MutableByteSpan(scratch_b_));
+  if (size > 0 && sink->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.transport_cc_sent);
+}
+
+void Router::send_nacks(PublishedTrack& track, uint64_t now_ms) {
+  size_t size =
+      nack_requester_.build_due(track, track.publisher().feedback_ssrc, now_ms, MutableByteSpan(scratch_b_));
+  if (size > 0 && track.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size))) {
+    bump(counters_.nacks_sent);
+    ++track.counters().nacks_sent;
+  }
+}
+
+void Router::send_receiver_reports(Participant& publisher, uint64_t now_ms) {
+  MediaSink* sink = publisher.publish_feedback_sink();
+  if (!sink) return;
+  size_t size = receiver_reports_.build(publisher, now_ms, MutableByteSpan(scratch_b_));
+  if (size > 0 && sink->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.receiver_reports_sent);
 }
 
 }  // namespace sfu

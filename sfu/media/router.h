@@ -1,8 +1,13 @@
 // The media path of one room: RTP from a publisher fans out to that track's down-tracks, each
-// rewritten and encrypted for its subscriber; RTCP is terminated per hop. Publishers get receiver
-// reports and NACKs from the server's own reception, and keyframe requests (throttled);
-// subscribers get sender reports rewritten into their spaces and retransmissions from the
-// server's buffer. Runs on the room's worker thread; nothing here allocates per packet.
+// rewritten for its subscriber and handed to the down-track's MediaSink; RTCP is terminated per
+// hop. Publishers get receiver reports, NACKs, transport-cc feedback and keyframe requests
+// (collapsed) through their tracks' feedback sink; subscribers get sender reports rewritten into
+// their spaces and retransmissions from the server's buffer through their down-tracks' sinks.
+// Each RTCP feature is a small class in sfu/media/rtcp/, called directly from here.
+//
+// Thread: the room's worker. Owned by the Room; the drop and router counters are the worker's,
+// passed in. Scratch buffers are members, so nothing here allocates per packet. The router knows
+// no transport, only sinks, so it runs in unit tests without sockets.
 #pragma once
 
 #include <array>
@@ -10,8 +15,13 @@
 #include <cstdint>
 
 #include "base/counter.h"
+#include "rtp/rtcp_parser.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/participant.h"
+#include "sfu/media/rtcp/nack_requester.h"
+#include "sfu/media/rtcp/nack_responder.h"
+#include "sfu/media/rtcp/receiver_reporter.h"
+#include "sfu/media/rtcp/sender_report_rewriter.h"
 
 namespace sfu {
 
@@ -34,7 +44,8 @@ class Router {
   void on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms);
   void on_subscriber_rtcp(Participant& subscriber, uint8_t* data, size_t size, uint64_t now_ms);
 
-  // Timers: NACK retries and pending keyframe requests (every ~20 ms), receiver reports (~1 s).
+  // Timers: transport-cc feedback (every 50 ms), NACK retries and pending keyframe requests
+  // (every ~20 ms), receiver reports (~1 s).
   void on_fast_timer(Participant& publisher, uint64_t now_ms);
   void send_receiver_reports(Participant& publisher, uint64_t now_ms);
 
@@ -42,18 +53,28 @@ class Router {
   void request_keyframe(PublishedTrack& track, uint64_t now_ms);
 
  private:
+  void on_media(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms);
+  void on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t now_ms);
   void forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms);
   void send_pending_keyframe_request(PublishedTrack& track, uint64_t now_ms);
-  void on_sender_report(PublishedTrack& track, uint64_t ntp, uint32_t rtp_timestamp, uint64_t now_ms);
-  void answer_nack(DownTrack& down, uint16_t subscriber_seq, uint64_t now_ms);
+  void send_transport_cc(Participant& publisher, uint64_t now_ms);
+  void send_nacks(PublishedTrack& track, uint64_t now_ms);
+  void on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& header, uint64_t now_ms);
+  void on_subscriber_keyframe_request(Participant& subscriber, const rtp::RtcpHeader& header,
+                                      rtp::RtcpMessageKind kind, uint64_t now_ms);
   PublishedTrack* learn_track(Participant& publisher, const rtp::RtpPacket& packet);
 
+  // Passed by argument.
   DropCounters& drops_;
   RouterCounters& counters_;
-  // Scratch space for RTX unwrapping, retransmissions and RTCP building (one packet at a time).
+  // Allocated by this: the per-hop RTCP features that keep scratch state.
+  NackResponder nack_responder_;
+  NackRequester nack_requester_;
+  SenderReportRewriter sender_reports_;
+  ReceiverReporter receiver_reports_;
+  // Scratch space for RTX unwrapping and RTCP building (one packet at a time).
   std::array<uint8_t, 2048> scratch_a_{};
   std::array<uint8_t, 2048> scratch_b_{};
-  std::array<uint16_t, 256> lost_{};
 };
 
 }  // namespace sfu

@@ -1,6 +1,7 @@
 // One WebRTC connection as the server sees it: an ICE-lite agent, a DTLS server and a pair of SRTP
 // sessions, bundled on one 5-tuple of its worker's UDP socket. It decrypts what arrives and hands
-// RTP/RTCP to its observer (the router); it encrypts what the router sends back out.
+// RTP/RTCP to its observer (the router); it encrypts what the router sends back out, as the
+// MediaSink of the tracks that send through it.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "net/udp_socket.h"
 #include "rtp/srtp_session.h"
 #include "sfu/media/drop_reason.h"
+#include "sfu/media/media_sink.h"
 
 namespace sfu {
 
@@ -24,7 +26,7 @@ struct TransportCounters {
   uint64_t rtp_packets_out = 0, rtp_bytes_out = 0, rtcp_packets_out = 0;
 };
 
-class WebRtcTransport {
+class WebRtcTransport final : public MediaSink {
  public:
   enum class State { New, IceConnected, DtlsConnected, Closed };
 
@@ -56,7 +58,7 @@ class WebRtcTransport {
   WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& socket,
                   std::shared_ptr<dtls::DtlsCertificate> certificate, Host& host, Observer& observer,
                   Options options);
-  ~WebRtcTransport();
+  ~WebRtcTransport() override;
   WebRtcTransport(const WebRtcTransport&) = delete;
   WebRtcTransport& operator=(const WebRtcTransport&) = delete;
 
@@ -81,12 +83,13 @@ class WebRtcTransport {
   void handle_dtls(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
   void handle_srtp(const net::UdpSocket::Datagram& datagram, bool is_rtcp);
 
-  // Sending media. acquire_send() gives a socket slot to build a plain RTP packet in;
-  // commit_rtp() encrypts it in place and queues it. False (and counted) when it cannot be sent.
-  MutableByteSpan acquire_send() { return socket_.acquire_send(); }
-  bool commit_rtp(MutableByteSpan slot, size_t size);
+  // MediaSink. acquire_send() gives a socket slot to build a plain RTP packet in; commit_rtp()
+  // encrypts it in place and queues it. False (and counted) when it cannot be sent.
+  bool ready() const override { return state_ == State::DtlsConnected; }
+  MutableByteSpan acquire_send() override { return socket_.acquire_send(); }
+  bool commit_rtp(MutableByteSpan slot, size_t size) override;
+  bool send_rtcp(ByteSpan packet) override;  // copies
   bool commit_rtcp(MutableByteSpan slot, size_t size);
-  bool send_rtcp(ByteSpan packet);  // copies
   // Sends what is queued now. Needed only outside a receive batch (timers, control tasks): the
   // socket flushes after every batch by itself.
   void flush_sends() { socket_.flush(); }

@@ -9,6 +9,7 @@
 #include "rtp/rtp_packet.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
+#include "tests/unit/media/media_test_support.h"
 
 using namespace sfu;
 
@@ -31,6 +32,8 @@ sdp::Codec codec(uint8_t pt, const char* name, uint32_t clock) {
 struct Fixture {
   Participant publisher;
   Participant subscriber;
+  test::FakeMediaSink feedback_sink;  // the publisher's
+  test::FakeMediaSink sink;           // the subscriber's
   std::unique_ptr<PublishedTrack> track;
 
   explicit Fixture(sdp::MediaKind kind) {
@@ -43,7 +46,7 @@ struct Fixture {
     spec.extensions.abs_send_time = 2;
     spec.extensions.transport_cc = 3;
     spec.extensions.mid = 4;
-    track = std::make_unique<PublishedTrack>(publisher, spec);
+    track = std::make_unique<PublishedTrack>(publisher, feedback_sink, spec);
   }
 };
 
@@ -71,7 +74,7 @@ rtp::RtpPacket view(std::vector<uint8_t>& bytes) { return *rtp::RtpPacket::parse
 
 TEST(DownTrack, SendsNothingUntilActive) {
   Fixture f(sdp::MediaKind::kAudio);
-  DownTrack down(*f.track, f.subscriber, "3", 0x22222222, 0);
+  DownTrack down(*f.track, f.subscriber, f.sink, "3", 0x22222222, 0);
   down.map_payload_type(111, 109, 0);
   auto bytes = packet(111, 100, 1000, {1, 2, 3});
   std::array<uint8_t, 2048> out{};
@@ -82,7 +85,7 @@ TEST(DownTrack, SendsNothingUntilActive) {
 
 TEST(DownTrack, RewritesSsrcSequenceTimestampPayloadTypeAndExtensions) {
   Fixture f(sdp::MediaKind::kAudio);
-  DownTrack down(*f.track, f.subscriber, "3", 0x22222222, 0);
+  DownTrack down(*f.track, f.subscriber, f.sink, "3", 0x22222222, 0);
   down.map_payload_type(111, 109, 0);
   down.map_extension(2, 7);  // abs-send-time moves to id 7; transport-cc and mid are not mapped
   down.set_active(true);
@@ -117,7 +120,7 @@ TEST(DownTrack, RewritesSsrcSequenceTimestampPayloadTypeAndExtensions) {
 
 TEST(DownTrack, DropsCodecsTheSubscriberDidNotAccept) {
   Fixture f(sdp::MediaKind::kAudio);
-  DownTrack down(*f.track, f.subscriber, "3", 0x22222222, 0);
+  DownTrack down(*f.track, f.subscriber, f.sink, "3", 0x22222222, 0);
   down.set_active(true);  // active, but no payload type mapped
   auto bytes = packet(111, 1, 1, {1});
   std::array<uint8_t, 2048> out{};
@@ -127,7 +130,7 @@ TEST(DownTrack, DropsCodecsTheSubscriberDidNotAccept) {
 
 TEST(DownTrack, VideoStartsOnAKeyframe) {
   Fixture f(sdp::MediaKind::kVideo);
-  DownTrack down(*f.track, f.subscriber, "5", 0x33333333, 0);
+  DownTrack down(*f.track, f.subscriber, f.sink, "5", 0x33333333, 0);
   down.map_payload_type(96, 98, 0);
   down.set_active(true);
   EXPECT_TRUE(down.needs_keyframe());
@@ -150,7 +153,7 @@ TEST(DownTrack, VideoStartsOnAKeyframe) {
 
 TEST(DownTrack, RetransmitsAsRtxWhenNegotiated) {
   Fixture f(sdp::MediaKind::kVideo);
-  DownTrack down(*f.track, f.subscriber, "5", 0x33333333, 0x44444444);
+  DownTrack down(*f.track, f.subscriber, f.sink, "5", 0x33333333, 0x44444444);
   down.map_payload_type(96, 98, 99);
   down.set_active(true);
   std::array<uint8_t, 2048> out{}, scratch{};
@@ -174,7 +177,7 @@ TEST(DownTrack, RetransmitsAsRtxWhenNegotiated) {
 
 TEST(DownTrack, RetransmitsOnTheMediaSsrcWithoutRtx) {
   Fixture f(sdp::MediaKind::kVideo);
-  DownTrack down(*f.track, f.subscriber, "5", 0x33333333, 0);
+  DownTrack down(*f.track, f.subscriber, f.sink, "5", 0x33333333, 0);
   down.map_payload_type(96, 98, 0);
   down.set_active(true);
   std::array<uint8_t, 2048> out{}, scratch{};
@@ -214,7 +217,7 @@ TEST(PublishedTrack, MapsRtxPayloadTypesToTheMediaTheyRepair) {
   Fixture f(sdp::MediaKind::kVideo);
   PublishedTrackSpec spec = f.track->spec();
   spec.rtx_payload_type[96] = 97;
-  PublishedTrack track(f.publisher, spec);
+  PublishedTrack track(f.publisher, f.feedback_sink, spec);
   EXPECT_EQ(track.media_payload_type_of_rtx(97), std::optional<uint8_t>(96));
   EXPECT_FALSE(track.media_payload_type_of_rtx(96));
   EXPECT_FALSE(track.media_payload_type_of_rtx(0))

@@ -1,6 +1,7 @@
 // The forwarding path's own code allocates nothing per packet: parsing, reception statistics,
 // NACK bookkeeping, the retransmission buffer, keyframe detection and the per-subscriber rewrite
-// run here under a counting operator new. (SRTP is libsrtp2's; Debian builds it on NSS, whose
+// run here under a counting operator new, alone and then through the Router and its RTCP features
+// into counting sinks. (SRTP is libsrtp2's; Debian builds it on NSS, whose
 // AES-GCM allocates with malloc per packet: see the README's Performance section.)
 #include <gtest/gtest.h>
 
@@ -13,10 +14,13 @@
 #include <vector>
 
 #include "rtp/keyframe_detector.h"
+#include "rtp/rtcp_builder.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/down_track.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
+#include "sfu/media/router.h"
+#include "tests/unit/media/media_test_support.h"
 
 namespace {
 std::atomic<uint64_t> g_allocations{0};
@@ -42,6 +46,7 @@ using namespace sfu;
 
 TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
   Participant publisher;
+  test::FakeMediaSink feedback_sink, sink;
   std::vector<std::unique_ptr<Participant>> subscribers;
   PublishedTrackSpec spec;
   spec.id = "video";
@@ -54,11 +59,11 @@ TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
   vp8.clock_rate = 90000;
   spec.codecs = {vp8};
   spec.extensions.abs_send_time = 2;
-  PublishedTrack track(publisher, spec);
+  PublishedTrack track(publisher, feedback_sink, spec);
   std::vector<std::unique_ptr<DownTrack>> downs;
   for (int i = 0; i < 20; ++i) {
     subscribers.push_back(std::make_unique<Participant>());
-    downs.push_back(std::make_unique<DownTrack>(track, *subscribers.back(), "m", 5000 + i, 6000 + i));
+    downs.push_back(std::make_unique<DownTrack>(track, *subscribers.back(), sink, "m", 5000 + i, 6000 + i));
     downs.back()->map_payload_type(96, 100, 101);
     downs.back()->map_extension(2, 2);
     downs.back()->set_active(true);
@@ -100,5 +105,72 @@ TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
   uint64_t allocations = g_allocations.load() - before;
   EXPECT_EQ(forwarded, 2000u * 20u);
   EXPECT_EQ(allocations, 0u) << "allocations on the forwarding path for " << forwarded
+                             << " forwarded packets";
+}
+
+namespace {
+
+// Counts what it is given and keeps nothing: the recording FakeMediaSink would allocate itself.
+class CountingSink final : public MediaSink {
+ public:
+  bool ready() const override { return true; }
+  MutableByteSpan acquire_send() override { return slot_; }
+  bool commit_rtp(MutableByteSpan, size_t) override { return ++rtp, true; }
+  bool send_rtcp(ByteSpan) override { return ++rtcp, true; }
+  uint64_t rtp = 0, rtcp = 0;
+
+ private:
+  std::array<uint8_t, 1500> slot_{};
+};
+
+}  // namespace
+
+TEST(HotPath, RouterFanOutNackAnswersAndReportsThroughSinksAllocateNothing) {
+  DropCounters drops;
+  RouterCounters counters;
+  Router router(drops, counters);
+  Participant publisher;
+  CountingSink feedback;
+  PublishedTrack& track = test::add_track(publisher, feedback, sdp::MediaKind::kVideo, 1234, 1235);
+  std::vector<std::unique_ptr<Participant>> subscribers;
+  std::vector<std::unique_ptr<CountingSink>> sinks;
+  for (int i = 0; i < 20; ++i) {
+    subscribers.push_back(std::make_unique<Participant>());
+    sinks.push_back(std::make_unique<CountingSink>());
+    test::add_down_track(track, *subscribers.back(), *sinks.back(), 5000 + i, 6000 + i);
+  }
+  std::vector<uint8_t> payload(1180, 0x55);
+  std::copy(test::kVp8Keyframe.begin(), test::kVp8Keyframe.end(), payload.begin());
+  std::vector<uint8_t> packet(1500), rtcp(1500);
+  rtp::RtpHeaderFields fields;
+  fields.payload_type = test::kVp8Pt;
+  fields.ssrc = 1234;
+  rtp::SenderInfo sr;
+  sr.ssrc = 1234;
+
+  uint64_t before = g_allocations.load();
+  for (uint16_t seq = 0; seq < 2000; ++seq) {
+    fields.sequence_number = seq;
+    fields.timestamp = seq / 3 * 3000u;
+    size_t size = rtp::build_rtp_packet(fields, {}, payload, 0, packet);
+    router.on_publisher_rtp(publisher, packet.data(), size, 1000 + seq);
+    if (seq % 10 == 0) {
+      // Subscriber 0 NACKs the packet just sent (in its own space: to_source_sequence(0) is minus
+      // its offset); the publisher reports its clock; the timers run.
+      const uint16_t nacked[] = {
+          static_cast<uint16_t>(seq - subscribers[0]->down_tracks[0]->to_source_sequence(0))};
+      size_t nack = rtp::build_generic_nack(1, 5000, nacked, rtcp);
+      router.on_subscriber_rtcp(*subscribers[0], rtcp.data(), nack, 1000 + seq);
+      sr.rtp_timestamp = fields.timestamp;
+      size_t report = rtp::build_sender_report(sr, {}, rtcp);
+      router.on_publisher_rtcp(publisher, rtcp.data(), report, 1000 + seq);
+      router.on_fast_timer(publisher, 1000 + seq);
+    }
+  }
+  uint64_t allocations = g_allocations.load() - before;
+  EXPECT_EQ(sinks[19]->rtp, 2000u);
+  EXPECT_EQ(counters.retransmissions_sent.load(), 200u);
+  EXPECT_EQ(counters.sender_reports_sent.load(), 200u * 20u);
+  EXPECT_EQ(allocations, 0u) << "allocations in Router for " << counters.rtp_forwarded.load()
                              << " forwarded packets";
 }

@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-#include "media_test_support.h"
+#include "tests/unit/media/room_test_support.h"
 
 namespace sfu {
 namespace {

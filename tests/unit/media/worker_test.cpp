@@ -8,7 +8,7 @@
 #include <chrono>
 #include <thread>
 
-#include "media_test_support.h"
+#include "tests/unit/media/room_test_support.h"
 
 namespace sfu {
 namespace {

@@ -1,0 +1,124 @@
+// Shared by the Room and Worker tests: a real worker on 127.0.0.1 with an ephemeral UDP port,
+// a way to run code on its loop and wait for the result, and a RoomEvents fake that records the
+// typed events rooms deliver (from the worker thread, read by the test thread after a round trip).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "dtls/dtls_certificate.h"
+#include "sfu/media/room_events.h"
+#include "sfu/media/worker.h"
+
+namespace sfu::media_test {
+
+inline config::Config worker_test_config() {
+  config::Config config = config::default_config();
+  config.rtc.udp_port = 0;  // any free port
+  config.rtc.bind_ip = "127.0.0.1";
+  config.rtc.announced_ip = "127.0.0.1";
+  config.workers = 1;
+  return config;
+}
+
+// Runs `fn` on the worker's loop and waits for its result.
+template <typename Fn>
+auto on_worker(Worker& worker, Fn fn) {
+  using Value = decltype(fn(worker));
+  auto promise = std::make_shared<std::promise<Value>>();
+  auto future = promise->get_future();
+  EXPECT_TRUE(worker.post([promise, fn](Worker& w) mutable { promise->set_value(fn(w)); }));
+  EXPECT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  return future.get();
+}
+
+inline std::string read_sdp(const std::string& name) {
+  std::ifstream in(std::string(SFU_TEST_DATA_DIR) + "/sdp/" + name);
+  EXPECT_TRUE(in) << name;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+inline sdp::SessionDescription parse_sdp_file(const std::string& name) {
+  auto parsed = sdp::parse_sdp(read_sdp(name));
+  EXPECT_TRUE(std::holds_alternative<sdp::SessionDescription>(parsed)) << name;
+  return std::get<sdp::SessionDescription>(std::move(parsed));
+}
+
+class RecordingRoomEvents : public RoomEvents {
+ public:
+  struct Delivered {
+    uint64_t session_id;
+    RoomEvent event;
+  };
+  struct Removed {
+    std::string room, participant_id;
+    uint64_t session_id;
+    std::string reason;
+  };
+
+  void deliver(uint64_t session_id, RoomEvent event) override {
+    std::lock_guard lock(mutex_);
+    delivered_.push_back({session_id, std::move(event)});
+  }
+  void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
+                           const std::string& reason) override {
+    std::lock_guard lock(mutex_);
+    removed_.push_back({room, participant_id, session_id, reason});
+  }
+
+  // Takes the events delivered to one session so far, in order.
+  std::vector<RoomEvent> take(uint64_t session_id) {
+    std::lock_guard lock(mutex_);
+    std::vector<RoomEvent> out;
+    std::vector<Delivered> rest;
+    for (auto& d : delivered_) {
+      if (d.session_id == session_id)
+        out.push_back(std::move(d.event));
+      else
+        rest.push_back(std::move(d));
+    }
+    delivered_ = std::move(rest);
+    return out;
+  }
+  std::vector<Removed> removed() {
+    std::lock_guard lock(mutex_);
+    return removed_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Delivered> delivered_;
+  std::vector<Removed> removed_;
+};
+
+// A started worker for one test.
+class WorkerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    certificate_ = dtls::DtlsCertificate::generate();
+    ASSERT_TRUE(certificate_);
+    worker_ = std::make_unique<Worker>(0, worker_test_config(), certificate_);
+    Status started = worker_->start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
+  }
+  void TearDown() override {
+    if (worker_) worker_->stop();
+    worker_.reset();
+  }
+
+  std::shared_ptr<dtls::DtlsCertificate> certificate_;
+  std::unique_ptr<Worker> worker_;
+};
+
+}  // namespace sfu::media_test
