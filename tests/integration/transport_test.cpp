@@ -12,9 +12,11 @@
 #include "dtls/dtls_certificate.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/worker.h"
+#include "tests/unit/media/room_test_support.h"
 
 using namespace sfu;
 using namespace std::chrono_literals;
+using sfu::media_test::on_worker;
 
 namespace {
 
@@ -44,24 +46,6 @@ struct ServerSide {
   uint64_t id;
   std::string ufrag, pwd, fingerprint;
 };
-
-config::Config test_config() {
-  config::Config config = config::default_config();
-  config.rtc.udp_port = 0;  // any free port
-  config.workers = 1;
-  return config;
-}
-
-// Runs `fn` on the worker's loop and waits for its result.
-template <typename Fn>
-auto on_worker(Worker& worker, Fn fn) {
-  using Result = decltype(fn(worker));
-  auto promise = std::make_shared<std::promise<Result>>();
-  auto future = promise->get_future();
-  EXPECT_TRUE(worker.post([promise, fn](Worker& w) mutable { promise->set_value(fn(w)); }));
-  EXPECT_EQ(future.wait_for(5s), std::future_status::ready);
-  return future.get();
-}
 
 // Pumps the client loop until `done` or the timeout.
 template <typename Pred>
@@ -95,7 +79,7 @@ class TransportIntegration : public ::testing::Test {
   void SetUp() override {
     server_certificate_ = dtls::DtlsCertificate::generate();
     ASSERT_TRUE(server_certificate_);
-    worker_ = std::make_unique<Worker>(0, test_config(), server_certificate_);
+    worker_ = std::make_unique<Worker>(0, media_test::worker_test_config(), server_certificate_);
     observer_.worker = worker_.get();
     Status started = worker_->start();
     ASSERT_TRUE(started.ok()) << started.error().message;
