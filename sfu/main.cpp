@@ -1,6 +1,7 @@
 // sfu: a WebRTC selective forwarding unit. See README.md.
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <variant>
 
@@ -24,9 +25,7 @@ Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when start-up fails (e.g. a
 2 for a bad command line or configuration.
 )";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -63,4 +62,19 @@ int main(int argc, char** argv) {
                 {{"source", config_path.empty() ? "embedded default" : config_path}});
   sfu::Server server(config);
   return server.run();
+}
+
+}  // namespace
+
+// Input never throws past its handler; this is the last line of defence for a bug, so the process
+// says what happened instead of dying in std::terminate without a word.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sfu: fatal: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "sfu: fatal: unknown exception\n");
+  }
+  return 1;
 }

@@ -5,6 +5,7 @@
 #include "base/logger.h"
 #include "base/random.h"
 #include "dtls/dtls_certificate.h"
+#include "sfu/media/subscription_slots.h"
 #include "sfu/media/worker.h"
 
 namespace sfu {
@@ -12,91 +13,6 @@ namespace {
 
 constexpr uint64_t kFastTimerMs = 20;
 constexpr uint64_t kReportIntervalMs = 1000;
-
-// Identifies a codec configuration; within one BUNDLE group a payload type may carry one only.
-std::string codec_key(const sdp::Codec& codec) {
-  std::string key =
-      codec.name + "/" + std::to_string(codec.clock_rate) + "/" + std::to_string(codec.channels);
-  std::vector<std::string> params;
-  for (const auto& p : codec.fmtp) params.push_back(p.key + "=" + p.value);
-  std::sort(params.begin(), params.end());
-  for (const auto& p : params) key += ";" + p;
-  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
-}
-
-// A payload type for `key` in a subscriber's session: the publisher's own when it is free or
-// already means the same codec, else the first free dynamic one.
-uint8_t allocate_payload_type(std::map<uint8_t, std::string>& used, uint8_t preferred,
-                              const std::string& key) {
-  for (const auto& [pt, existing] : used)
-    if (existing == key) return pt;
-  auto take = [&](uint8_t pt) {
-    used[pt] = key;
-    return pt;
-  };
-  if (!used.count(preferred)) return take(preferred);
-  for (int pt = 96; pt <= 127; ++pt)
-    if (!used.count(static_cast<uint8_t>(pt))) return take(static_cast<uint8_t>(pt));
-  for (int pt = 35; pt <= 63; ++pt)
-    if (!used.count(static_cast<uint8_t>(pt))) return take(static_cast<uint8_t>(pt));
-  return 0xFF;
-}
-
-ExtensionIds extension_ids_of(const std::vector<sdp::Extmap>& extmaps) {
-  ExtensionIds ids;
-  for (const auto& e : extmaps) {
-    if (e.id > 255) continue;
-    auto id = static_cast<uint8_t>(e.id);
-    if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid")
-      ids.mid = id;
-    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
-      ids.rid = id;
-    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id")
-      ids.repaired_rid = id;
-    else if (e.uri == "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")
-      ids.abs_send_time = id;
-    else if (e.uri == "urn:ietf:params:rtp-hdrext:ssrc-audio-level")
-      ids.audio_level = id;
-    else if (e.uri == "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01")
-      ids.transport_cc = id;
-  }
-  return ids;
-}
-
-PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
-  PublishedTrackSpec spec;
-  spec.mid = negotiated.mid;
-  spec.id = negotiated.track_id.empty() ? "track-" + negotiated.mid : negotiated.track_id;
-  spec.kind = negotiated.kind == sdp::MediaKind::kVideo ? sdp::MediaKind::kVideo
-                                                        : sdp::MediaKind::kAudio;  // audio or video only
-  // Simulcast: the server forwards one layer (the first announced); layer switching is future work.
-  spec.ssrc = negotiated.ssrcs.empty() ? 0 : negotiated.ssrcs.front();
-  spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
-  for (const auto& c : negotiated.codecs) {
-    spec.codecs.push_back(c.codec);
-    if (c.rtx_payload_type && c.codec.payload_type < 128)
-      spec.rtx_payload_type[c.codec.payload_type] = *c.rtx_payload_type;
-  }
-  spec.extensions = extension_ids_of(negotiated.extensions);
-  return spec;
-}
-
-// The header extensions the server offers subscribers, with its own ids (kSubscriberExtensionIds).
-std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {
-  std::vector<sdp::Extmap> extensions;
-  if (kind == sdp::MediaKind::kAudio) {
-    sdp::Extmap level;
-    level.id = kSubscriberExtensionIds.audio_level;
-    level.uri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-    extensions.push_back(level);
-  }
-  sdp::Extmap abs;
-  abs.id = kSubscriberExtensionIds.abs_send_time;
-  abs.uri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
-  extensions.push_back(abs);
-  return extensions;
-}
 
 }  // namespace
 
@@ -247,54 +163,27 @@ void Room::update_subscriptions(Participant& subscriber) {
     for (auto& track : publisher->published) {
       bool present = std::any_of(subscriber.slots.begin(), subscriber.slots.end(),
                                  [&](const SubscriptionSlot& s) { return s.source == track.get(); });
-      if (present) continue;
-      sdp::MediaKind kind = track->kind();
-      SubscriptionSlot* slot = nullptr;
-      for (auto& s : subscriber.slots)
-        if (!s.source && s.kind == kind) slot = &s;
-      if (!slot) {
-        // Inactive m-sections are never rejected (see build_subscribe_offer), so a reused one
-        // keeps its mid; only a new one gets a new mid.
-        subscriber.slots.emplace_back();
-        slot = &subscriber.slots.back();
-        slot->mid = std::to_string(next_mid_++);
-      }
-      slot->kind = kind;
-      slot->source = track.get();
-      slot->participant_id = publisher->id;
-      slot->track_id = track->id();
-      slot->ssrc = random_nonzero_u32();
-      slot->codecs.clear();
-      slot->publisher_payload_types.clear();
-      bool any_rtx = false;
-      for (const auto& codec : track->spec().codecs) {
-        sdp::NegotiatedCodec offered;
-        offered.codec = codec;
-        offered.codec.payload_type =
-            allocate_payload_type(subscriber.subscribe_payload_types, codec.payload_type, codec_key(codec));
-        if (offered.codec.payload_type == 0xFF) continue;
-        uint8_t publisher_rtx =
-            codec.payload_type < 128 ? track->spec().rtx_payload_type[codec.payload_type] : 0;
-        if (publisher_rtx != 0) {
-          offered.rtx_payload_type = allocate_payload_type(
-              subscriber.subscribe_payload_types, publisher_rtx,
-              "rtx/" + codec_key(offered.codec) + "/" + std::to_string(offered.codec.payload_type));
-          if (*offered.rtx_payload_type == 0xFF) offered.rtx_payload_type.reset();
-          any_rtx = any_rtx || offered.rtx_payload_type.has_value();
-        }
-        slot->codecs.push_back(std::move(offered));
-        slot->publisher_payload_types.push_back(codec.payload_type);
-      }
-      slot->rtx_ssrc = any_rtx ? random_nonzero_u32() : 0;
-      auto down = std::make_unique<DownTrack>(*track, subscriber, *subscriber.subscribe_transport, slot->mid,
-                                              slot->ssrc, slot->rtx_ssrc);
-      slot->down_track = down.get();
-      track->down_tracks().push_back(down.get());
-      subscriber.down_tracks.push_back(std::move(down));
-      subscriber.subscribe_dirty = true;
+      if (!present) subscribe(subscriber, *publisher, *track);
     }
   }
   if (subscriber.subscribe_dirty && !subscriber.outstanding_offer) send_subscribe_offer(subscriber);
+}
+
+void Room::subscribe(Participant& subscriber, const Participant& publisher, PublishedTrack& track) {
+  SubscriptionSlot& slot = claim_slot(subscriber.slots, track.kind(), next_mid_);
+  slot.kind = track.kind();
+  slot.source = &track;
+  slot.participant_id = publisher.id;
+  slot.track_id = track.id();
+  slot.ssrc = random_nonzero_u32();
+  bool any_rtx = offer_codecs(slot, subscriber.subscribe_payload_types, track.spec());
+  slot.rtx_ssrc = any_rtx ? random_nonzero_u32() : 0;
+  auto down = std::make_unique<DownTrack>(track, subscriber, *subscriber.subscribe_transport, slot.mid,
+                                          slot.ssrc, slot.rtx_ssrc);
+  slot.down_track = down.get();
+  track.down_tracks().push_back(down.get());
+  subscriber.down_tracks.push_back(std::move(down));
+  subscriber.subscribe_dirty = true;
 }
 
 void Room::send_subscribe_offer(Participant& subscriber) {
@@ -348,20 +237,7 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
       down.set_active(false);
       continue;
     }
-    for (const auto& accepted : state.codecs) {
-      for (size_t i = 0; i < slot->codecs.size(); ++i) {
-        if (slot->codecs[i].codec.payload_type != accepted.codec.payload_type) continue;
-        down.map_payload_type(slot->publisher_payload_types[i], accepted.codec.payload_type,
-                              accepted.rtx_payload_type.value_or(0));
-      }
-    }
-    const ExtensionIds& source_ids = down.source().spec().extensions;
-    for (const auto& extension : state.extensions) {
-      if (extension.id == kSubscriberExtensionIds.audio_level && source_ids.audio_level)
-        down.map_extension(source_ids.audio_level, kSubscriberExtensionIds.audio_level);
-      if (extension.id == kSubscriberExtensionIds.abs_send_time && source_ids.abs_send_time)
-        down.map_extension(source_ids.abs_send_time, kSubscriberExtensionIds.abs_send_time);
-    }
+    apply_accepted(*slot, state, down);
     down.set_active(true);
     if (down.source().kind() == sdp::MediaKind::kVideo) router_.request_keyframe(down.source(), now);
   }
@@ -375,8 +251,10 @@ void Room::leave(const std::string& participant_id, const std::string& reason) {
 }
 
 void Room::remove_participant(const std::string& id_ref, const std::string& reason_ref, bool tell_control) {
-  // Copies: callers pass strings owned by the participant, which is freed below.
+  // Copies, though never modified: callers pass strings owned by the participant, freed below.
+  // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): must outlive the participant
   const std::string participant_id = id_ref;
+  // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): must outlive the participant
   const std::string reason = reason_ref;
   auto it = participants_.find(participant_id);
   if (it == participants_.end()) return;

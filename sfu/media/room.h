@@ -70,6 +70,8 @@ class Room {
   void remove_published_track(Participant& publisher, PublishedTrack& track);
   // Recomputes what `subscriber` should receive and sends a subscribe offer if one is due.
   void update_subscriptions(Participant& subscriber);
+  // Gives `subscriber` a down-track of `track` in a (new or reused) m-section slot.
+  void subscribe(Participant& subscriber, const Participant& publisher, PublishedTrack& track);
   void send_subscribe_offer(Participant& subscriber);
   void on_timer();
   ParticipantSummary participant_summary(const Participant& participant) const;

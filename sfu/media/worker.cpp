@@ -159,6 +159,23 @@ void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view re
             {"reason", std::string(reason)}});
 }
 
+WebRtcTransport* Worker::transport_for_new_address(ByteSpan stun) {
+  // Only an authenticated binding request for a live ufrag may open a new 5-tuple; the
+  // transport's agent checks MESSAGE-INTEGRITY and reports the address when it is valid.
+  auto parsed = ice::parse_stun(stun);
+  if (!parsed.ok()) {
+    drops_.count(DropReason::StunMalformed);
+    return nullptr;
+  }
+  auto ufrag = ice::IceLiteAgent::local_ufrag_of_request(parsed.message);
+  auto owner = ufrag ? by_ufrag_.find(std::string(*ufrag)) : by_ufrag_.end();
+  if (owner == by_ufrag_.end()) {
+    drops_.count(DropReason::StunUnknownUfrag);
+    return nullptr;
+  }
+  return owner->second;
+}
+
 void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   uint64_t now = uv_now(&loop_);
   for (const auto& datagram : batch) {
@@ -167,26 +184,10 @@ void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
     auto known = by_address_.find(datagram.from);
     WebRtcTransport* transport = known == by_address_.end() ? nullptr : known->second;
     switch (kind) {
-      case net::PacketKind::Stun: {
-        if (!transport) {
-          // Only an authenticated binding request for a live ufrag may open a new 5-tuple; the
-          // transport's agent checks MESSAGE-INTEGRITY and reports the address when it is valid.
-          auto parsed = ice::parse_stun(bytes);
-          if (!parsed.ok()) {
-            drops_.count(DropReason::StunMalformed);
-            break;
-          }
-          auto ufrag = ice::IceLiteAgent::local_ufrag_of_request(parsed.message);
-          auto owner = ufrag ? by_ufrag_.find(std::string(*ufrag)) : by_ufrag_.end();
-          if (owner == by_ufrag_.end()) {
-            drops_.count(DropReason::StunUnknownUfrag);
-            break;
-          }
-          transport = owner->second;
-        }
-        transport->handle_stun(datagram, now);
+      case net::PacketKind::Stun:
+        if (!transport) transport = transport_for_new_address(bytes);
+        if (transport) transport->handle_stun(datagram, now);
         break;
-      }
       case net::PacketKind::Dtls:
         if (!transport)
           drops_.count(DropReason::DtlsBeforeIce);

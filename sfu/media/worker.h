@@ -78,6 +78,9 @@ class Worker : private WebRtcTransport::Host {
  private:
   void run();
   void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
+  // The transport a STUN datagram from an address no transport has validated yet may go to:
+  // the owner of the ufrag its binding request names. nullptr (counted) otherwise.
+  WebRtcTransport* transport_for_new_address(ByteSpan stun);
   void on_tick();
 
   // WebRtcTransport::Host

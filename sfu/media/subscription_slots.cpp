@@ -1,0 +1,148 @@
+#include "sfu/media/subscription_slots.h"
+
+#include <algorithm>
+
+namespace sfu {
+namespace {
+
+constexpr uint8_t kNoPayloadType = 0xFF;
+
+// Identifies a codec configuration; within one BUNDLE group a payload type may carry one only.
+std::string codec_key(const sdp::Codec& codec) {
+  std::string key =
+      codec.name + "/" + std::to_string(codec.clock_rate) + "/" + std::to_string(codec.channels);
+  std::vector<std::string> params;
+  for (const auto& p : codec.fmtp) params.push_back(p.key + "=" + p.value);
+  std::sort(params.begin(), params.end());
+  for (const auto& p : params) key += ";" + p;
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+// A payload type for `key` in a subscriber's session: the publisher's own when it is free or
+// already means the same codec, else the first free dynamic one.
+uint8_t allocate_payload_type(std::map<uint8_t, std::string>& used, uint8_t preferred,
+                              const std::string& key) {
+  for (const auto& [pt, existing] : used)
+    if (existing == key) return pt;
+  auto take = [&](uint8_t pt) {
+    used[pt] = key;
+    return pt;
+  };
+  if (!used.count(preferred)) return take(preferred);
+  for (int pt = 96; pt <= 127; ++pt)
+    if (!used.count(static_cast<uint8_t>(pt))) return take(static_cast<uint8_t>(pt));
+  for (int pt = 35; pt <= 63; ++pt)
+    if (!used.count(static_cast<uint8_t>(pt))) return take(static_cast<uint8_t>(pt));
+  return kNoPayloadType;
+}
+
+ExtensionIds extension_ids_of(const std::vector<sdp::Extmap>& extmaps) {
+  ExtensionIds ids;
+  for (const auto& e : extmaps) {
+    if (e.id > 255) continue;
+    auto id = static_cast<uint8_t>(e.id);
+    if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid")
+      ids.mid = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
+      ids.rid = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id")
+      ids.repaired_rid = id;
+    else if (e.uri == "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")
+      ids.abs_send_time = id;
+    else if (e.uri == "urn:ietf:params:rtp-hdrext:ssrc-audio-level")
+      ids.audio_level = id;
+    else if (e.uri == "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01")
+      ids.transport_cc = id;
+  }
+  return ids;
+}
+
+}  // namespace
+
+PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
+  PublishedTrackSpec spec;
+  spec.mid = negotiated.mid;
+  spec.id = negotiated.track_id.empty() ? "track-" + negotiated.mid : negotiated.track_id;
+  spec.kind = negotiated.kind == sdp::MediaKind::kVideo ? sdp::MediaKind::kVideo
+                                                        : sdp::MediaKind::kAudio;  // audio or video only
+  // Simulcast: the server forwards one layer (the first announced); layer switching is future work.
+  spec.ssrc = negotiated.ssrcs.empty() ? 0 : negotiated.ssrcs.front();
+  spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
+  for (const auto& c : negotiated.codecs) {
+    spec.codecs.push_back(c.codec);
+    if (c.rtx_payload_type && c.codec.payload_type < 128)
+      spec.rtx_payload_type[c.codec.payload_type] = *c.rtx_payload_type;
+  }
+  spec.extensions = extension_ids_of(negotiated.extensions);
+  return spec;
+}
+
+std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {
+  std::vector<sdp::Extmap> extensions;
+  if (kind == sdp::MediaKind::kAudio) {
+    sdp::Extmap level;
+    level.id = kSubscriberExtensionIds.audio_level;
+    level.uri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+    extensions.push_back(level);
+  }
+  sdp::Extmap abs;
+  abs.id = kSubscriberExtensionIds.abs_send_time;
+  abs.uri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+  extensions.push_back(abs);
+  return extensions;
+}
+
+SubscriptionSlot& claim_slot(std::vector<SubscriptionSlot>& slots, sdp::MediaKind kind, uint32_t& next_mid) {
+  SubscriptionSlot* reusable = nullptr;
+  for (auto& s : slots)
+    if (!s.source && s.kind == kind) reusable = &s;
+  if (reusable) return *reusable;
+  // Inactive m-sections are never rejected (see build_subscribe_offer), so a reused one keeps its
+  // mid; only a new one gets a new mid.
+  SubscriptionSlot& slot = slots.emplace_back();
+  slot.mid = std::to_string(next_mid++);
+  return slot;
+}
+
+bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const PublishedTrackSpec& spec) {
+  slot.codecs.clear();
+  slot.publisher_payload_types.clear();
+  bool any_rtx = false;
+  for (const auto& codec : spec.codecs) {
+    sdp::NegotiatedCodec offered;
+    offered.codec = codec;
+    offered.codec.payload_type = allocate_payload_type(used, codec.payload_type, codec_key(codec));
+    if (offered.codec.payload_type == kNoPayloadType) continue;
+    uint8_t publisher_rtx = codec.payload_type < 128 ? spec.rtx_payload_type[codec.payload_type] : 0;
+    if (publisher_rtx != 0) {
+      uint8_t rtx = allocate_payload_type(
+          used, publisher_rtx,
+          "rtx/" + codec_key(offered.codec) + "/" + std::to_string(offered.codec.payload_type));
+      if (rtx != kNoPayloadType) offered.rtx_payload_type = rtx;
+      any_rtx = any_rtx || offered.rtx_payload_type.has_value();
+    }
+    slot.codecs.push_back(std::move(offered));
+    slot.publisher_payload_types.push_back(codec.payload_type);
+  }
+  return any_rtx;
+}
+
+void apply_accepted(const SubscriptionSlot& slot, const sdp::SubscribedTrackState& state, DownTrack& down) {
+  for (const auto& accepted : state.codecs) {
+    for (size_t i = 0; i < slot.codecs.size(); ++i) {
+      if (slot.codecs[i].codec.payload_type != accepted.codec.payload_type) continue;
+      down.map_payload_type(slot.publisher_payload_types[i], accepted.codec.payload_type,
+                            accepted.rtx_payload_type.value_or(0));
+    }
+  }
+  const ExtensionIds& source_ids = down.source().spec().extensions;
+  for (const auto& extension : state.extensions) {
+    if (extension.id == kSubscriberExtensionIds.audio_level && source_ids.audio_level)
+      down.map_extension(source_ids.audio_level, kSubscriberExtensionIds.audio_level);
+    if (extension.id == kSubscriberExtensionIds.abs_send_time && source_ids.abs_send_time)
+      down.map_extension(source_ids.abs_send_time, kSubscriberExtensionIds.abs_send_time);
+  }
+}
+
+}  // namespace sfu

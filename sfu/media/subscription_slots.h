@@ -1,0 +1,41 @@
+// The subscribe side of a participant's negotiation, as plain functions over its m-section slots:
+// which slot a newly subscribed track takes (an inactive one of the same kind is reused with its
+// mid, as JSEP allows), the payload types it is offered in the subscriber's session (one meaning
+// per payload type across the BUNDLE group), and what the subscriber's answer turns on in the
+// down-track. Also how a negotiated publish m-section becomes a PublishedTrackSpec.
+//
+// Runs on the room's worker thread, never on the packet path (negotiation only: it allocates).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sfu/media/participant.h"
+#include "sfu/media/published_track.h"
+#include "sfu/sdp/sdp.h"
+#include "sfu/sdp/sdp_negotiation.h"
+
+namespace sfu {
+
+// Payload type -> codec key, the meanings already given out in one subscriber's session.
+using PayloadTypeTable = std::map<uint8_t, std::string>;
+
+// The track spec the router needs from a negotiated publish m-section.
+PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated);
+
+// The header extensions the server offers subscribers, with its own ids (kSubscriberExtensionIds).
+std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind);
+
+// An inactive slot of `kind` to reuse, or a new one with mid `next_mid++`.
+SubscriptionSlot& claim_slot(std::vector<SubscriptionSlot>& slots, sdp::MediaKind kind, uint32_t& next_mid);
+
+// Fills `slot` with the codecs of `spec` in the subscriber's payload-type space (RTX included where
+// the publisher has it). Returns whether any codec got an RTX payload type.
+bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const PublishedTrackSpec& spec);
+
+// Maps what the subscriber accepted for `slot` (codecs, header extensions) into its down-track.
+void apply_accepted(const SubscriptionSlot& slot, const sdp::SubscribedTrackState& state, DownTrack& down);
+
+}  // namespace sfu
