@@ -96,9 +96,8 @@ std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription
 struct SubscribeSlot {
   std::string mid;
   MediaKind kind = MediaKind::kAudio;
-  // false: no track in the slot now. Written as port 0 + a=inactive, out of the BUNDLE group; the
-  // browser stops that transceiver. JSEP (RFC 8829 section 5.2.2) then requires a *new* mid when
-  // the m-section is recycled for another track, so give the slot a fresh mid on reuse.
+  // false: no track in the slot now. Written as a=inactive but not rejected (port kept), so it
+  // stays in the BUNDLE group and keeps its mid; a later track reuses the slot with that mid.
   bool active = true;
   std::string participant_id;  // a=msid stream id: whose track this is
   std::string track_id;        // a=msid track id
