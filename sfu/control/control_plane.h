@@ -63,11 +63,13 @@ class ControlPlane : public RoomEvents {
   void handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message);
   void handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message, bool is_publish);
   void handle_leave(Session& session, const std::string& reason);
-  void send_error(WebSocketSession& ws, Error error, std::string_view request_type = {});
+  void send_error(WebSocketSession& ws, const Error& error, std::string_view request_type = {});
   void count_bad_message(WebSocketSession& ws, Session& session);
 
   // REST, health, metrics, demo page (rest_api.cpp)
   HttpResponse on_http(const HttpRequest& request);
+  HttpResponse health();
+  HttpResponse on_rest(const HttpRequest& request);  // /v1/rooms...
   HttpResponse list_rooms();
   HttpResponse create_room(const HttpRequest& request);
   HttpResponse get_room(const std::string& name);

@@ -22,7 +22,7 @@ namespace sfu {
 
 namespace {
 
-constexpr size_t kHttpWriteChunkBytes = 32 * 1024;  // body bytes handed to lws per writeable event
+constexpr size_t kHttpWriteChunkBytes = size_t{32} * 1024;  // body bytes handed to lws per writeable event
 constexpr size_t kHttpHeaderBufferBytes = 4096;
 constexpr uint64_t kTeardownPollMs = 1;
 constexpr uint64_t kTeardownGiveUpMs = 10000;
@@ -198,84 +198,121 @@ int HttpServerCore::lws_callback(lws* wsi, lws_callback_reasons reason, void* us
   return result;
 }
 
+// The dispatch of lws callbacks, one handler per reason. Once the server is stopping, new work is
+// refused (-1: lws drops the connection); the rest only does lws's teardown bookkeeping.
 int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   const bool running = state_ == State::Running;
+  const auto* data = static_cast<const char*>(in);
   switch (reason) {
-    case LWS_CALLBACK_WSI_DESTROY: {
-      if (auto* conn = connection(wsi, false)) {
-        if (conn->session) finish_session(*conn->session);
-        lws_set_opaque_user_data(wsi, nullptr);
-        delete conn;
-      }
-      return 0;
-    }
-    case LWS_CALLBACK_HTTP:
-      return running ? begin_http(wsi, std::string_view(static_cast<const char*>(in), len)) : -1;
+    case LWS_CALLBACK_WSI_DESTROY:
+      return on_wsi_destroy(wsi);
 
-    case LWS_CALLBACK_HTTP_BODY: {
-      Connection* conn = connection(wsi, false);
-      if (!running || conn == nullptr || !conn->awaiting_body) return -1;
-      if (conn->discarding_body) return 0;
-      if (conn->request.body.size() + len >
-          options_.max_body_bytes) {  // lws enforces content-length; belt and braces
-        conn->discarding_body = true;
-        std::string().swap(conn->request.body);
-        return 0;
-      }
-      conn->request.body.append(static_cast<const char*>(in), len);
-      return 0;
-    }
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
-      Connection* conn = connection(wsi, false);
-      if (!running || conn == nullptr) return -1;
-      if (!conn->awaiting_body) return 0;
-      conn->awaiting_body = false;
-      if (conn->discarding_body) {
-        respond(wsi, *conn, error_response(ErrorCode::payload_too_large, "request body too large"));
-        return 0;
-      }
-      respond(wsi, *conn, call_http_handler(conn->request));
-      return 0;
-    }
-    case LWS_CALLBACK_HTTP_WRITEABLE: {
-      Connection* conn = connection(wsi, false);
-      if (!running || conn == nullptr) return -1;
-      return write_http(wsi, *conn);
-    }
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
-      // Only WebSocket upgrades on ws_path; anything else is hung up on.
-      if (!running || in == nullptr || std::strcmp(static_cast<const char*>(in), "websocket") != 0) return -1;
-      return copy_header(wsi, WSI_TOKEN_GET_URI) == ws_path_ ? 0 : -1;
-    }
-    case LWS_CALLBACK_ESTABLISHED: {
-      if (!running) return -1;
-      open_session(wsi, *connection(wsi, true));
-      return 0;
-    }
-    case LWS_CALLBACK_RECEIVE: {
-      Connection* conn = connection(wsi, false);
-      if (conn == nullptr || !conn->session) return -1;
-      if (running) receive_ws(*conn->session, wsi, static_cast<const char*>(in), len);
-      return 0;
-    }
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-      Connection* conn = connection(wsi, false);
-      if (conn == nullptr || !conn->session) return -1;
-      return write_ws(*conn->session);
-    }
+    // HTTP request phases
+    case LWS_CALLBACK_HTTP:
+      return running ? begin_http(wsi, std::string_view(data, len)) : -1;
+    case LWS_CALLBACK_HTTP_BODY:
+      return running ? on_http_body(wsi, data, len) : -1;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return running ? on_http_body_completion(wsi) : -1;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return running ? on_http_writeable(wsi) : -1;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      return running ? confirm_upgrade(wsi, data) : -1;
+
+    // WebSocket phases
+    case LWS_CALLBACK_ESTABLISHED:
+      return running ? on_ws_established(wsi) : -1;
+    case LWS_CALLBACK_RECEIVE:
+      return on_ws_receive(wsi, data, len, running);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return on_ws_writeable(wsi);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
       return 0;  // lws answers the close frame, then LWS_CALLBACK_CLOSED
-    case LWS_CALLBACK_TIMER: {
-      Connection* conn = connection(wsi, false);
-      return conn && conn->session && conn->session->close_started_ ? -1 : 0;  // see write_ws
-    }
-    case LWS_CALLBACK_CLOSED: {
-      if (Connection* conn = connection(wsi, false); conn && conn->session) finish_session(*conn->session);
-      return 0;
-    }
+    case LWS_CALLBACK_TIMER:
+      return on_ws_timer(wsi);
+    case LWS_CALLBACK_CLOSED:
+      return on_ws_closed(wsi);
+
     default:
       return lws_callback_http_dummy(wsi, reason, user, in, len);
   }
+}
+
+int HttpServerCore::on_wsi_destroy(lws* wsi) {
+  if (auto* conn = connection(wsi, false)) {
+    if (conn->session) finish_session(*conn->session);
+    lws_set_opaque_user_data(wsi, nullptr);
+    delete conn;
+  }
+  return 0;
+}
+
+int HttpServerCore::on_http_body(lws* wsi, const char* data, size_t len) {
+  Connection* conn = connection(wsi, false);
+  if (conn == nullptr || !conn->awaiting_body) return -1;
+  if (conn->discarding_body) return 0;
+  // lws enforces content-length already; belt and braces.
+  if (conn->request.body.size() + len > options_.max_body_bytes) {
+    conn->discarding_body = true;
+    std::string().swap(conn->request.body);
+    return 0;
+  }
+  conn->request.body.append(data, len);
+  return 0;
+}
+
+int HttpServerCore::on_http_body_completion(lws* wsi) {
+  Connection* conn = connection(wsi, false);
+  if (conn == nullptr) return -1;
+  if (!conn->awaiting_body) return 0;
+  conn->awaiting_body = false;
+  if (conn->discarding_body) {
+    respond(wsi, *conn, error_response(ErrorCode::payload_too_large, "request body too large"));
+    return 0;
+  }
+  respond(wsi, *conn, call_http_handler(conn->request));
+  return 0;
+}
+
+int HttpServerCore::on_http_writeable(lws* wsi) {
+  Connection* conn = connection(wsi, false);
+  return conn == nullptr ? -1 : write_http(wsi, *conn);
+}
+
+// Only WebSocket upgrades on ws_path; anything else is hung up on.
+int HttpServerCore::confirm_upgrade(lws* wsi, const char* protocol) {
+  if (protocol == nullptr || std::strcmp(protocol, "websocket") != 0) return -1;
+  return copy_header(wsi, WSI_TOKEN_GET_URI) == ws_path_ ? 0 : -1;
+}
+
+int HttpServerCore::on_ws_established(lws* wsi) {
+  open_session(wsi, *connection(wsi, true));
+  return 0;
+}
+
+// Without a session, -1 makes lws close the connection; while stopping, data is dropped.
+int HttpServerCore::on_ws_receive(lws* wsi, const char* data, size_t len, bool running) {
+  Connection* conn = connection(wsi, false);
+  if (conn == nullptr || !conn->session) return -1;
+  if (running) receive_ws(*conn->session, wsi, data, len);
+  return 0;
+}
+
+int HttpServerCore::on_ws_writeable(lws* wsi) {
+  Connection* conn = connection(wsi, false);
+  if (conn == nullptr || !conn->session) return -1;
+  return write_ws(*conn->session);
+}
+
+// The timer write_ws arms to start the close handshake: -1 is lws's polite close (see write_ws).
+int HttpServerCore::on_ws_timer(lws* wsi) {
+  Connection* conn = connection(wsi, false);
+  return conn && conn->session && conn->session->close_started_ ? -1 : 0;
+}
+
+int HttpServerCore::on_ws_closed(lws* wsi) {
+  if (Connection* conn = connection(wsi, false); conn && conn->session) finish_session(*conn->session);
+  return 0;
 }
 
 int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
@@ -347,46 +384,54 @@ int HttpServerCore::write_http(lws* wsi, Connection& conn) {
   // lws only calls back once everything written so far has left its buffers: now it may close.
   if (conn.close_once_flushed) return -1;
   if (!conn.responding) return 0;
-  HttpResponse& response = conn.response;
+  return conn.headers_sent ? write_http_body_chunk(wsi, conn) : write_http_headers(wsi, conn);
+}
+
+int HttpServerCore::write_http_headers(lws* wsi, Connection& conn) {
+  const HttpResponse& response = conn.response;
+  size_t extra = 0;
+  for (const auto& [name, value] : response.headers) extra += name.size() + value.size() + 4;
+  std::vector<unsigned char> buffer(LWS_PRE + kHttpHeaderBufferBytes + extra + response.content_type.size());
+  unsigned char* start = buffer.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buffer.data() + buffer.size() - 1;
+  if (!add_response_headers(wsi, response, conn.close_after_response, &p, end)) return -1;
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  conn.headers_sent = true;
   const bool no_body = conn.head_only || response.status == 204 || response.status == 304;
+  if (no_body || response.body.empty()) return finish_http(wsi, conn);
+  lws_callback_on_writable(wsi);
+  return 0;
+}
 
-  if (!conn.headers_sent) {
-    size_t extra = 0;
-    for (const auto& [name, value] : response.headers) extra += name.size() + value.size() + 4;
-    std::vector<unsigned char> buffer(LWS_PRE + kHttpHeaderBufferBytes + extra +
-                                      response.content_type.size());
-    unsigned char* start = buffer.data() + LWS_PRE;
-    unsigned char* p = start;
-    unsigned char* end = buffer.data() + buffer.size() - 1;
-    if (lws_add_http_header_status(
-            wsi, static_cast<unsigned int>(response.status) | LWSAHH_FLAG_NO_SERVER_NAME, &p, end))
-      return -1;
-    if (!response.content_type.empty() &&
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-                                     reinterpret_cast<const unsigned char*>(response.content_type.data()),
-                                     static_cast<int>(response.content_type.size()), &p, end))
-      return -1;
-    if (response.status != 204 && response.status != 304 &&
-        lws_add_http_header_content_length(wsi, response.body.size(), &p, end))
-      return -1;
-    for (const auto& [name, value] : response.headers) {
-      std::string header_name = lowercase(name) + ":";
-      if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(header_name.c_str()),
-                                      reinterpret_cast<const unsigned char*>(value.data()),
-                                      static_cast<int>(value.size()), &p, end))
-        return -1;
-    }
-    if (conn.close_after_response &&
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-                                     reinterpret_cast<const unsigned char*>("close"), 5, &p, end))
-      return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
-    conn.headers_sent = true;
-    if (no_body || response.body.empty()) return finish_http(wsi, conn);
-    lws_callback_on_writable(wsi);
-    return 0;
+// The status line and headers of `response` into [*p, end); false when lws refuses one (no room).
+bool HttpServerCore::add_response_headers(lws* wsi, const HttpResponse& response, bool close_after,
+                                          unsigned char** p, unsigned char* end) {
+  if (lws_add_http_header_status(wsi, static_cast<unsigned int>(response.status) | LWSAHH_FLAG_NO_SERVER_NAME,
+                                 p, end))
+    return false;
+  if (!response.content_type.empty() &&
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                   reinterpret_cast<const unsigned char*>(response.content_type.data()),
+                                   static_cast<int>(response.content_type.size()), p, end))
+    return false;
+  if (response.status != 204 && response.status != 304 &&
+      lws_add_http_header_content_length(wsi, response.body.size(), p, end))
+    return false;
+  for (const auto& [name, value] : response.headers) {
+    std::string header_name = lowercase(name) + ":";
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(header_name.c_str()),
+                                    reinterpret_cast<const unsigned char*>(value.data()),
+                                    static_cast<int>(value.size()), p, end))
+      return false;
   }
+  return !(close_after &&
+           lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                        reinterpret_cast<const unsigned char*>("close"), 5, p, end));
+}
 
+int HttpServerCore::write_http_body_chunk(lws* wsi, Connection& conn) {
+  const HttpResponse& response = conn.response;
   size_t remaining = response.body.size() - conn.body_offset;
   size_t chunk = std::min(remaining, kHttpWriteChunkBytes);
   std::vector<unsigned char> buffer(LWS_PRE + chunk);

@@ -65,7 +65,7 @@ class WebSocketSession {
   // Queues one text message. Returns false (and drops it) when the session is closing. When the
   // queued bytes would exceed Options::max_ws_queue_bytes the queue is discarded and the session
   // is closed with 1008, so a slow reader never grows the server's memory without bound.
-  bool send_text(std::string message);
+  bool send_text(std::string_view message);
 
   // Sends what is already queued, then a close frame with this code and reason (reason cut to 123
   // bytes, invalid codes become 1000). The socket is dropped when the peer answers, or after

@@ -50,7 +50,7 @@ class HttpServerCore {
     protocols_[0].name = "sfu-http";
     protocols_[0].callback = &HttpServerCore::lws_callback;
     protocols_[0].per_session_data_size = 0;
-    protocols_[0].rx_buffer_size = 16 * 1024;
+    protocols_[0].rx_buffer_size = size_t{16} * 1024;
   }
 
   Status start();
@@ -77,7 +77,20 @@ class HttpServerCore {
   enum class State { Idle, Running, TearingDown, Done };
 
   static int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  // Dispatch: one handler per callback reason (the on_* below); see http_server.cpp.
   int handle(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  int on_wsi_destroy(lws* wsi);
+  // HTTP request phases, only while running.
+  int on_http_body(lws* wsi, const char* data, size_t len);
+  int on_http_body_completion(lws* wsi);
+  int on_http_writeable(lws* wsi);
+  int confirm_upgrade(lws* wsi, const char* protocol);
+  // WebSocket phases.
+  int on_ws_established(lws* wsi);
+  int on_ws_receive(lws* wsi, const char* data, size_t len, bool running);
+  int on_ws_writeable(lws* wsi);
+  int on_ws_timer(lws* wsi);
+  int on_ws_closed(lws* wsi);
 
   Connection* connection(lws* wsi, bool create) {
     auto* conn = static_cast<Connection*>(lws_get_opaque_user_data(wsi));
@@ -93,6 +106,10 @@ class HttpServerCore {
   HttpResponse call_http_handler(const HttpRequest& request);
   void respond(lws* wsi, Connection& conn, HttpResponse response);
   int write_http(lws* wsi, Connection& conn);
+  static int write_http_headers(lws* wsi, Connection& conn);
+  static bool add_response_headers(lws* wsi, const HttpResponse& response, bool close_after,
+                                   unsigned char** p, unsigned char* end);
+  static int write_http_body_chunk(lws* wsi, Connection& conn);
   static int finish_http(lws* wsi, Connection& conn);
   void open_session(lws* wsi, Connection& conn);
   void receive_ws(WebSocketSession& session, lws* wsi, const char* data, size_t len);

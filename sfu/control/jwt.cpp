@@ -11,7 +11,7 @@ namespace sfu {
 namespace {
 
 constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr size_t kMaxTokenBytes = 16 * 1024;  // far above any real token; bounds the work per request
+constexpr size_t kMaxTokenBytes = size_t{16} * 1024;  // far above any real token; bounds the work per request
 constexpr size_t kSha256Bytes = 32;
 
 int decode_char(char c) {

@@ -36,6 +36,22 @@ std::vector<std::string> path_parts(const std::string& path) {
   return parts;
 }
 
+HttpResponse metrics_response(std::string text) {
+  HttpResponse response;
+  response.content_type = "text/plain; version=0.0.4";
+  response.body = std::move(text);
+  return response;
+}
+
+// One of the demo page's files (web_assets.h).
+HttpResponse web_asset_response(const WebAsset& asset) {
+  HttpResponse response;
+  response.content_type = asset.content_type;
+  response.body.assign(asset.data, asset.size);
+  response.headers.push_back({"Cache-Control", "no-cache"});
+  return response;
+}
+
 constexpr auto kWorkerReplyTimeout = std::chrono::seconds(2);
 
 }  // namespace
@@ -59,45 +75,48 @@ Status ControlPlane::authorize_admin(const HttpRequest& request) {
 }
 
 HttpResponse ControlPlane::on_http(const HttpRequest& request) {
-  const std::string& method = request.method;
-  if (request.path == "/healthz") {
-    size_t running = 0;
-    for (Worker* w : workers_) running += w->running() ? 1 : 0;
-    bool ok = running == workers_.size();
-    return json_response(ok ? 200 : 503, {{"status", ok ? "ok" : "starting"},
-                                          {"workers", workers_.size()},
-                                          {"workers_running", running},
-                                          {"rooms", rooms_.size()}});
+  if (request.path == "/healthz") return health();
+  if (request.path == "/metrics") return metrics_response(metrics());
+  if (request.method == "GET") {
+    if (const WebAsset* asset = find_web_asset(request.path == "/" ? "/index.html" : request.path))
+      return web_asset_response(*asset);
   }
-  if (request.path == "/metrics") {
-    HttpResponse response;
-    response.content_type = "text/plain; version=0.0.4";
-    response.body = metrics();
-    return response;
-  }
-  if (method == "GET") {
-    if (const WebAsset* asset = find_web_asset(request.path == "/" ? "/index.html" : request.path)) {
-      HttpResponse response;
-      response.content_type = asset->content_type;
-      response.body.assign(asset->data, asset->size);
-      response.headers.push_back({"Cache-Control", "no-cache"});
-      return response;
-    }
-  }
+  return on_rest(request);
+}
+
+HttpResponse ControlPlane::health() {
+  size_t running = 0;
+  for (Worker* w : workers_) running += w->running() ? 1 : 0;
+  bool ok = running == workers_.size();
+  return json_response(ok ? 200 : 503, {{"status", ok ? "ok" : "starting"},
+                                        {"workers", workers_.size()},
+                                        {"workers_running", running},
+                                        {"rooms", rooms_.size()}});
+}
+
+// /v1/rooms... (docs/protocol.md): a path of another shape is a 404 before the admin check, a
+// known one with a method it does not have a 405 after it.
+HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
   auto parts = path_parts(request.path);
   if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms")
     return rest_error({ErrorCode::not_found, "no such path"});
   if (Status authorized = authorize_admin(request); !authorized) return rest_error(authorized.error());
-  if (parts.size() == 2) {
-    if (method == "GET") return list_rooms();
-    if (method == "POST") return create_room(request);
-  } else if (parts.size() == 3) {
-    if (method == "GET") return get_room(parts[2]);
-    if (method == "DELETE") return delete_room(parts[2]);
-  } else if (parts.size() == 5 && parts[3] == "participants") {
-    if (method == "DELETE") return kick_participant(parts[2], parts[4]);
-  } else {
-    return rest_error({ErrorCode::not_found, "no such path"});
+  const std::string& method = request.method;
+  switch (parts.size()) {
+    case 2:  // /v1/rooms
+      if (method == "GET") return list_rooms();
+      if (method == "POST") return create_room(request);
+      break;
+    case 3:  // /v1/rooms/{room}
+      if (method == "GET") return get_room(parts[2]);
+      if (method == "DELETE") return delete_room(parts[2]);
+      break;
+    case 5:  // /v1/rooms/{room}/participants/{participant}
+      if (parts[3] != "participants") return rest_error({ErrorCode::not_found, "no such path"});
+      if (method == "DELETE") return kick_participant(parts[2], parts[4]);
+      break;
+    default:
+      return rest_error({ErrorCode::not_found, "no such path"});
   }
   return rest_error({ErrorCode::method_not_allowed, method + " is not allowed on " + request.path});
 }

@@ -41,7 +41,7 @@ void ControlPlane::on_ws_close(WebSocketSession& ws) {
   sessions_.erase(it);
 }
 
-void ControlPlane::send_error(WebSocketSession& ws, Error error, std::string_view request_type) {
+void ControlPlane::send_error(WebSocketSession& ws, const Error& error, std::string_view request_type) {
   ws.send_text(protocol::error_message(error, request_type).dump());
 }
 

@@ -102,7 +102,7 @@ WebSocketSession::WebSocketSession(detail::HttpServerCore& core, struct lws* wsi
                                    std::string remote_address)
     : core_(core), wsi_(wsi), id_(id), remote_address_(std::move(remote_address)) {}
 
-bool WebSocketSession::send_text(std::string message) {
+bool WebSocketSession::send_text(std::string_view message) {
   if (closing()) return false;
   if (queued_bytes_ + message.size() > core_.max_ws_queue_bytes()) {
     close_now(1008, "send queue overflow");
