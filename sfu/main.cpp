@@ -1,6 +1,7 @@
 // sfu: a WebRTC selective forwarding unit. See README.md.
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <variant>
 
@@ -26,7 +27,7 @@ Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 when start-up fails (e.g. a
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int sfu_main(int argc, char** argv) {
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -63,4 +64,14 @@ int main(int argc, char** argv) {
                 {{"source", config_path.empty() ? "embedded default" : config_path}});
   sfu::Server server(config);
   return server.run();
+}
+
+// An exception escaping main() would end the process with std::terminate and no message.
+int main(int argc, char** argv) {
+  try {
+    return sfu_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sfu: fatal: %s\n", e.what());
+    return 1;
+  }
 }

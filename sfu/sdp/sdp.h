@@ -218,7 +218,7 @@ struct SessionDescription {
 struct ParseOptions {
   size_t max_media_sections = 64;
   size_t max_line_length = 4096;
-  size_t max_input_bytes = 256 * 1024;
+  size_t max_input_bytes = size_t{256} * 1024;
   // Per m-section caps on lists that are searched for duplicates while parsing; real offers carry
   // at most a handful (3 simulcast layers with RTX = 6 SSRCs).
   size_t max_ssrcs_per_media_section = 64;

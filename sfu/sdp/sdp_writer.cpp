@@ -79,7 +79,7 @@ std::string render_candidate(const Candidate& c) {
   if (!c.related_address.empty()) out += " raddr " + c.related_address;
   if (c.related_port) out += " rport " + std::to_string(*c.related_port);
   if (!c.tcp_type.empty()) out += " tcptype " + c.tcp_type;
-  for (const auto& [name, value] : c.extensions) out += " " + name + " " + value;
+  for (const auto& [name, value] : c.extensions) out.append(" ").append(name).append(" ").append(value);
   return out;
 }
 
@@ -99,6 +99,7 @@ void write_codecs(Writer& w, const MediaSection& m) {
   }
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): writes the optional lines of an m-section in RFC 8866 order, one if per line.
 void write_media(Writer& w, const MediaSection& m) {
   std::string formats;
   if (m.is_rtp()) {
