@@ -45,10 +45,10 @@ if [[ "${SFU_SKIP_TSAN:-0}" != 1 ]]; then
   echo "== ThreadSanitizer build and integration tests"
   SFU_TSAN=1 SFU_BUILD_TARGET="sfu integration_tests sfu-bench" scripts/build.sh
   # exitcode=66 fails a test on any report even when the test itself passes; halt_on_error stops at
-  # the first one. ignore_noninstrumented_modules: the locks Debian's OpenSSL, NSS (under libsrtp)
-  # and libuv take internally would otherwise order our threads' accesses and hide real races (a
-  # racy /metrics counter went unreported without it). tests/tsan.supp lists reports that are not
-  # ours, each with its reason.
+  # the first one. ignore_noninstrumented_modules: locks taken inside Debian's OpenSSL, NSS (under
+  # libsrtp) and libuv otherwise order our threads' accesses and hide races between them (a racy
+  # /metrics counter was reported only with it; TSan still catches such a race by chance, not
+  # always). tests/tsan.supp lists reports that are not ours, each with its reason.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp" \
     ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --timeout 600 -L integration
   stage_done "tsan"
