@@ -16,6 +16,7 @@ struct RampStep {
   bool held = false;
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): false positive: the implicit members only move or destroy json, optionals, vectors.
 struct Report {
   nlohmann::json scenario;            // the flags, as given
   std::optional<RunResult> main;      // the SFU (or Janus) run, or the best ramp step

@@ -49,6 +49,7 @@ nlohmann::json subscriber_join_body(uint64_t room, const std::vector<uint64_t>& 
 
 nlohmann::json start_body() { return {{"request", "start"}}; }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): one optional field of the Janus reply per branch.
 std::optional<Reply> read_reply(const nlohmann::json& message) {
   if (!message.is_object() || !message.contains("janus") || !message["janus"].is_string())
     return std::nullopt;

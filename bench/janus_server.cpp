@@ -133,10 +133,11 @@ bool JanusServer::start(const Options& options, std::string* error) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   for (const auto& [name, text] : config_files(options, dir)) {
-    std::ofstream out(dir + "/" + name);
+    const std::string file = std::string(dir).append("/").append(name);
+    std::ofstream out(file);
     out << text;
     if (!out) {
-      *error = "cannot write " + dir + "/" + name;
+      *error = "cannot write " + file;
       return false;
     }
   }
@@ -163,6 +164,7 @@ bool JanusServer::start(const Options& options, std::string* error) {
       dup2(null_fd, 2);
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     execvp(argv[0], argv.data());

@@ -56,6 +56,7 @@ double Scenario::offered_forward_pps() const {
   return rooms * publishers * per_publisher * receivers;
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): the load run phases (set-up, ramp-in, measure, drain, collect) in sequence; to split per phase.
 RunResult run_load(const Scenario& scenario, const Target& target) {
   RunResult result;
   result.target = target.name;

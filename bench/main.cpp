@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -111,7 +112,8 @@ std::vector<RampStep> ramp(const BenchOptions& o, const Target& target, const st
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): the run modes one after another, as the README lists them.
+static int bench_main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = parse_bench_options(args);
   if (auto* error = std::get_if<std::string>(&parsed)) {
@@ -262,4 +264,14 @@ int main(int argc, char** argv) {
     }
   }
   return exit_code;
+}
+
+// An exception escaping main() would end the process with std::terminate and no message.
+int main(int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sfu-bench: fatal: %s\n", e.what());
+    return 1;
+  }
 }

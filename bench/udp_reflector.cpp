@@ -72,6 +72,7 @@ void UdpReflector::stop() {
   }
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): the reflector loop (receive, route, fan out, batch send) kept in one place for speed reading against the worker; to split.
 void UdpReflector::run() {
   tid_ = static_cast<pid_t>(gettid());
   pthread_setname_np(pthread_self(), "udp-reflector");

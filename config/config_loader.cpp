@@ -119,8 +119,9 @@ Apply log_level_field() {
   };
 }
 
+// `expr` is a member path (rtc.udp_port), so it cannot be parenthesized: `c.(expr)` is not C++.
 #define FIELD(expr) \
-  [](Config & c) -> auto& { return c.expr; }
+  [](Config & c) -> auto& { return c.expr; }  // NOLINT(bugprone-macro-parentheses): a member path, see above
 
 // The schema: every leaf key with its check. Sections are the prefixes before the dot.
 const std::map<std::string, Apply>& schema() {
@@ -179,7 +180,7 @@ std::optional<ConfigError> apply_map(const YAML::Node& map, const std::string& p
                                      std::string_view source) {
   for (const auto& entry : map) {
     std::string name = entry.first.IsScalar() ? entry.first.Scalar() : std::string("?");
-    std::string key = prefix.empty() ? name : prefix + "." + name;
+    std::string key = prefix.empty() ? name : std::string(prefix).append(".").append(name);
     int line = line_of(entry.first);
     if (is_section(key)) {
       if (!entry.second.IsMap())
@@ -195,7 +196,7 @@ std::optional<ConfigError> apply_map(const YAML::Node& map, const std::string& p
     if (!expected.empty()) {
       std::string got = entry.second.IsScalar() ? "'" + entry.second.Scalar() + "'" : "a non-scalar value";
       return ConfigError{std::string(source), key, line_of(entry.second),
-                         "expected " + expected + ", got " + got};
+                         std::string("expected ").append(expected).append(", got ").append(got)};
     }
   }
   return std::nullopt;

@@ -22,7 +22,7 @@ struct EvpPkeyCtxDeleter {
 };
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxDeleter>;
 
-constexpr long kSecondsPerDay = 24 * 60 * 60;
+constexpr long kSecondsPerDay = 24L * 60 * 60;
 constexpr long kNotBeforeSeconds = -kSecondsPerDay;
 constexpr long kNotAfterSeconds = 30 * kSecondsPerDay;
 
@@ -91,7 +91,7 @@ std::string bio_contents(BIO* bio) {
 std::string colon_hex(const unsigned char* digest, unsigned int len) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
-  out.reserve(len * 3);
+  out.reserve(size_t{len} * 3);
   for (unsigned int i = 0; i < len; ++i) {
     if (i != 0) out.push_back(':');
     out.push_back(kHex[digest[i] >> 4]);

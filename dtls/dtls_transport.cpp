@@ -407,8 +407,13 @@ void DtlsTransport::on_handshake_done() {
   std::vector<uint8_t> client = key_salt(client_key, client_salt);
   std::vector<uint8_t> server = key_salt(server_key, server_salt);
   OPENSSL_cleanse(material.data(), material.size());
-  keys.local_key_salt = role_ == DtlsRole::Client ? std::move(client) : std::move(server);
-  keys.remote_key_salt = role_ == DtlsRole::Client ? std::move(server) : std::move(client);
+  if (role_ == DtlsRole::Client) {
+    keys.local_key_salt = std::move(client);
+    keys.remote_key_salt = std::move(server);
+  } else {
+    keys.local_key_salt = std::move(server);
+    keys.remote_key_salt = std::move(client);
+  }
 
   selected_profile_ = profile;
   state_ = DtlsState::Connected;

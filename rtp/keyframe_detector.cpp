@@ -143,6 +143,7 @@ bool is_vp8_keyframe_start(ByteSpan payload) {
   return !inter_frame && frame[3] == 0x9D && frame[4] == 0x01 && frame[5] == 0x2A;
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): follows the VP9 payload descriptor and uncompressed header bit by bit (RFC 9628).
 bool is_vp9_keyframe_start(ByteSpan payload) {
   if (payload.empty()) return false;
   const uint8_t flags = payload[0];

@@ -211,6 +211,7 @@ size_t build_remb(uint32_t sender_ssrc, uint64_t bitrate_bps, std::span<const ui
   return w.finish();
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): writes the transport-cc feedback chunks (run length and status vector) in wire order.
 size_t build_transport_cc(const TransportCcFields& fields, std::span<const TransportCcPacketStatus> packets,
                           MutableByteSpan out) {
   const size_t n = packets.size();

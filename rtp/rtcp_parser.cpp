@@ -32,6 +32,7 @@ enum TransportCcSymbol : uint8_t { kNotReceived = 0, kSmallDelta = 1, kLargeDelt
 // `position`, and leaves `position` after the last chunk used. Returns false if the chunks run
 // out before `count` symbols; on_symbol may return false to abort.
 template <typename F>
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): decodes the transport-cc run-length and status-vector chunk kinds in wire order.
 bool walk_status_chunks(ByteSpan data, uint16_t count, size_t& position, F&& on_symbol) {
   size_t decoded = 0;
   while (decoded < count) {

@@ -37,7 +37,7 @@ PY
   exit 0
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_WERROR=ON >/dev/null
 cmake --build build --target sfu sfu-bench -j "$(nproc)"
 
 args=(--workers 1

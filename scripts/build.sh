@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds into build/ (or, with SFU_SANITIZE=1, into build-asan/ with ASan and UBSan).
+# Configures and builds into build/ (or, with SFU_SANITIZE=1, into build-asan/ with ASan and UBSan;
+# with SFU_TSAN=1, into build-tsan/ with ThreadSanitizer). Warnings are errors here (SFU_WERROR=ON),
+# as for every developer and CI build; a packager's plain `cmake` build keeps them as warnings.
+# Uses ccache when it is installed. SFU_BUILD_TARGET="a b" builds those targets instead of all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build
@@ -7,6 +10,12 @@ flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 if [[ "${SFU_SANITIZE:-0}" == 1 ]]; then
   dir=build-asan
   flags=(-DCMAKE_BUILD_TYPE=Debug -DSFU_SANITIZE=ON)
+elif [[ "${SFU_TSAN:-0}" == 1 ]]; then
+  dir=build-tsan
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_TSAN=ON)
 fi
+flags+=(-DSFU_WERROR=ON)
+command -v ccache >/dev/null && flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
-cmake --build "$dir" -j "$(nproc)"
+read -ra targets <<<"${SFU_BUILD_TARGET:-}"
+cmake --build "$dir" -j "$(nproc)" ${targets[@]+--target "${targets[@]}"}

@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14-dev
   libuv1-dev libsrtp2-dev libssl-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-uv
-  libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev libbenchmark-dev)
+  libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev libbenchmark-dev
+  clang-format-14 clang-tidy-14)  # pinned: the lint gates (scripts/lint.sh) depend on the exact version
 if [[ "${1:-}" == "--browser" ]]; then
   packages+=(chromium nftables iproute2 nodejs npm)
 fi

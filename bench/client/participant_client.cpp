@@ -374,7 +374,7 @@ void ParticipantClient::send_video_frame() {
   keyframe_requested_ = false;
   for (int index = 0; index < kPacketsPerFrame; ++index) {
     std::array<uint8_t, kVideoPayloadSize> payload{};
-    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(video_seq_ * 7 + i);
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(size_t{video_seq_} * 7 + i);
     size_t offset = 0;
     // VP8 payload descriptor (RFC 7741 section 4.2): X=0, N=0, S=1 only on the frame's first packet, PID=0.
     payload[offset++] = index == 0 ? 0x10 : 0x00;

@@ -36,9 +36,9 @@ class SignalingClient {
     std::function<void(uint16_t code, const std::string& reason)> on_close;
   };
   struct Options {
-    size_t max_handshake_bytes = 16 * 1024;
-    size_t max_message_bytes = 1024 * 1024;  // a reassembled incoming message
-    size_t max_send_queue_bytes = 4 * 1024 * 1024;
+    size_t max_handshake_bytes = size_t{16} * 1024;
+    size_t max_message_bytes = size_t{1024} * 1024;  // a reassembled incoming message
+    size_t max_send_queue_bytes = size_t{4} * 1024 * 1024;
     uint64_t connect_timeout_ms = 10'000;  // TCP connect plus upgrade
     uint64_t close_timeout_ms = 3'000;     // after our close frame, wait this long for the peer's
   };

@@ -89,6 +89,7 @@ void WebRtcClient::start_dtls() {
   dtls_->start(uv_now(loop_));
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): RFC 7983 demux of a batch: one branch per packet class, as in the worker.
 void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   uint64_t now = uv_now(loop_);
   for (const auto& datagram : batch) {

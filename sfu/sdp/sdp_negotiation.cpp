@@ -111,6 +111,7 @@ std::vector<std::string> send_rids(const MediaSection& m) {
 }
 
 // The answer's mirror of the offer's send rids and simulcast: "recv" for each accepted rid.
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): mirrors RFC 8853 rid and simulcast attributes one case at a time.
 void answer_rids(const MediaSection& offered, const std::vector<NegotiatedCodec>& codecs,
                  MediaSection& answer) {
   std::set<std::string> dropped;
@@ -236,6 +237,7 @@ std::variant<RemoteTransport, SdpError> remote_transport_of(const SessionDescrip
   return remote;
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): the publish answer rules of RFC 8829 applied per m-section in order; to split per step.
 std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer,
                                                         const LocalTransport& local,
                                                         const NegotiationOptions& options) {

@@ -183,6 +183,7 @@ std::optional<SdpError> check_bundle_payload_types(const SessionDescription& d) 
   return std::nullopt;
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): checks each answered m-section against our offer, one rule per branch.
 std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
                                                                      const SessionDescription& answer) {
   if (answer.media.size() != our_offer.media.size()) {

@@ -306,6 +306,7 @@ class Parser {
     }
   }
 
+  // NOLINTNEXTLINE(readability-function-cognitive-complexity): flat dispatch on the a= attribute name, one branch per attribute.
   void parse_media_attribute(std::string_view name, std::string_view arg) {
     MediaSection& m = *media_;
     if (name == "mid") {

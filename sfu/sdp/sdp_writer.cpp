@@ -79,7 +79,7 @@ std::string render_candidate(const Candidate& c) {
   if (!c.related_address.empty()) out += " raddr " + c.related_address;
   if (c.related_port) out += " rport " + std::to_string(*c.related_port);
   if (!c.tcp_type.empty()) out += " tcptype " + c.tcp_type;
-  for (const auto& [name, value] : c.extensions) out += " " + name + " " + value;
+  for (const auto& [name, value] : c.extensions) out.append(" ").append(name).append(" ").append(value);
   return out;
 }
 
@@ -88,7 +88,7 @@ void write_codecs(Writer& w, const MediaSection& m) {
     std::string pt = std::to_string(codec.payload_type);
     if (!codec.name.empty()) {
       std::string rtpmap = "a=rtpmap:" + pt + " " + codec.name + "/" + std::to_string(codec.clock_rate);
-      if (codec.channels != 0) rtpmap += "/" + std::to_string(codec.channels);
+      if (codec.channels != 0) rtpmap.append("/").append(std::to_string(codec.channels));
       w.line(rtpmap);
     }
     for (const auto& feedback : codec.rtcp_fb) {
@@ -99,6 +99,7 @@ void write_codecs(Writer& w, const MediaSection& m) {
   }
 }
 
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): writes the optional lines of an m-section in RFC 8866 order, one if per line.
 void write_media(Writer& w, const MediaSection& m) {
   std::string formats;
   if (m.is_rtp()) {
@@ -132,7 +133,7 @@ void write_media(Writer& w, const MediaSection& m) {
     std::vector<FmtpParam> params;
     if (!rid.payload_types.empty()) {
       std::string pts;
-      for (uint8_t pt : rid.payload_types) pts += (pts.empty() ? "" : ",") + std::to_string(pt);
+      for (uint8_t pt : rid.payload_types) pts.append(pts.empty() ? "" : ",").append(std::to_string(pt));
       params.push_back({"pt", pts});
     }
     params.insert(params.end(), rid.restrictions.begin(), rid.restrictions.end());
@@ -150,7 +151,7 @@ void write_media(Writer& w, const MediaSection& m) {
   }
   for (const auto& group : m.ssrc_groups) {
     std::string text = "a=ssrc-group:" + group.semantics;
-    for (uint32_t ssrc : group.ssrcs) text += " " + std::to_string(ssrc);
+    for (uint32_t ssrc : group.ssrcs) text.append(" ").append(std::to_string(ssrc));
     w.line(text);
   }
   for (const auto& ssrc : m.ssrcs) {

@@ -14,6 +14,7 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/media/worker.h"
 #include "sfu/sdp/sdp_negotiation.h"
+#include "tests/unit/control/http_test_client.h"
 
 using namespace sfu;
 using namespace std::chrono_literals;
@@ -230,6 +231,28 @@ TEST_F(Conference, ThreeParticipantsExchangeMediaAndOneLeaves) {
                                   [](const client::SubscribedMedia& m) { return m.active; });
     EXPECT_EQ(active, 4u);
   }
+
+  // The control thread renders /metrics from counters the worker writes while it forwards: scrape it
+  // from another thread while media flows. Under ThreadSanitizer (scripts/test.sh) this checks that
+  // those cross-thread reads are race-free.
+  auto scrapes = std::async(std::launch::async, [port = server_.http_port()] {
+    std::vector<http_test::Response> responses;
+    for (int i = 0; i < 10; ++i) {
+      http_test::Socket socket(port);
+      if (!socket.ok() || !socket.send_all(http_test::request_text("GET", "/metrics"))) break;
+      auto response = http_test::read_response(socket);
+      if (!response) break;
+      responses.push_back(std::move(*response));
+      std::this_thread::sleep_for(20ms);
+    }
+    return responses;
+  });
+  ASSERT_TRUE(run_until([&] { return scrapes.wait_for(0ms) == std::future_status::ready; }));
+  auto responses = scrapes.get();
+  ASSERT_EQ(responses.size(), 10u);
+  EXPECT_EQ(responses.back().status, 200);
+  EXPECT_NE(responses.back().body.find("sfu_rtp_forwarded_total{worker=\"0\"}"), std::string::npos)
+      << responses.back().body;
 
   // The server answers ping.
   size_t pongs = a.message_count("pong");
