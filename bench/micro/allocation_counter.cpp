@@ -33,10 +33,12 @@ uint64_t allocation_count() { return t_allocations; }
 
 #if SFU_BENCH_COUNT_MALLOC
 // glibc's allocator under its internal names; free() needs no replacement, the allocator is the same.
+// NOLINTBEGIN(bugprone-reserved-identifier): these are glibc's own exported names, declared to call them
 extern "C" {
 void* __libc_malloc(std::size_t size);
 void* __libc_calloc(std::size_t count, std::size_t size);
 void* __libc_realloc(void* p, std::size_t size);
+// NOLINTEND(bugprone-reserved-identifier)
 
 void* malloc(std::size_t size) noexcept {
   ++t_allocations;
