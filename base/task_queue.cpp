@@ -1,5 +1,9 @@
 #include "base/task_queue.h"
 
+#include <exception>
+
+#include "base/logger.h"
+
 namespace sfu {
 
 TaskQueue::TaskQueue(uv_loop_t* loop, size_t capacity) : async_(new uv_async_t), capacity_(capacity) {
@@ -26,7 +30,14 @@ void TaskQueue::drain() {
     std::lock_guard lock(mutex_);
     running_.swap(pending_);
   }
-  for (auto& task : running_) task();
+  for (auto& task : running_) {
+    try {
+      task();
+    } catch (const std::exception& e) {
+      failed_tasks_.fetch_add(1, std::memory_order_relaxed);
+      log_error("task_queue", "a task threw; the loop goes on", {{"what", e.what()}});
+    }
+  }
   running_.clear();
 }
 

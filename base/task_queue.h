@@ -5,6 +5,8 @@
 
 #include <uv.h>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <vector>
@@ -24,6 +26,9 @@ class TaskQueue {
   bool post(Task task);
   // Closes the async handle; call on the loop thread before the loop ends. Pending tasks are dropped.
   void close();
+  // Tasks that threw. A task is a handler boundary: what it throws is caught, logged and counted
+  // here (sfu_internal_errors_total), and the loop keeps serving. Readable from any thread.
+  uint64_t failed_tasks() const { return failed_tasks_.load(std::memory_order_relaxed); }
 
  private:
   static void on_async(uv_async_t* handle);
@@ -35,6 +40,7 @@ class TaskQueue {
   std::vector<Task> pending_;
   std::vector<Task> running_;  // swapped with pending_ so tasks run without holding the lock
   bool closed_ = false;
+  std::atomic<uint64_t> failed_tasks_{0};
 };
 
 }  // namespace sfu

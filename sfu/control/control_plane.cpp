@@ -24,9 +24,11 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   options.max_body_bytes = config_.limits.message_bytes;
   options.max_ws_message_bytes = config_.limits.message_bytes;
   HttpServer::Handlers handlers;
-  handlers.on_http = [this](const HttpRequest& request) { return on_http(request); };
+  handlers.on_http = [this](const HttpRequest& request) { return guarded_http(request); };
   handlers.on_ws_open = [this](WebSocketSession& ws) { on_ws_open(ws); };
-  handlers.on_ws_message = [this](WebSocketSession& ws, std::string_view text) { on_ws_message(ws, text); };
+  handlers.on_ws_message = [this](WebSocketSession& ws, std::string_view text) {
+    guarded_ws_message(ws, text);
+  };
   handlers.on_ws_close = [this](WebSocketSession& ws) { on_ws_close(ws); };
   handlers.on_ws_protocol_error = [this](WebSocketSession& ws, std::string_view reason) {
     on_ws_protocol_error(ws, reason);
@@ -58,7 +60,7 @@ void ControlPlane::deliver(uint64_t session_id, RoomEvent event) {
   // there too, so workers spend no time on the protocol.
   inbox_->post([this, session_id, event = std::move(event)] {
     if (WebSocketSession* ws = http_->find_session(session_id))
-      ws->send_text(protocol::event_message(event).dump());
+      ws->send_text(protocol::to_text(protocol::event_message(event)));
   });
 }
 
@@ -119,7 +121,7 @@ void ControlPlane::remove_participant_everywhere(const std::string& room, const 
 void ControlPlane::close_session(uint64_t session_id, const nlohmann::json& last_message, uint16_t code) {
   WebSocketSession* ws = http_->find_session(session_id);
   if (!ws) return;
-  ws->send_text(last_message.dump());
+  ws->send_text(protocol::to_text(last_message));
   ws->close(code, last_message.value("reason", last_message.value("code", std::string("closing"))));
 }
 

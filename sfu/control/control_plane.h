@@ -58,8 +58,13 @@ class ControlPlane : public RoomEvents {
   // Signaling (signaling.cpp)
   void on_ws_open(WebSocketSession& ws);
   void on_ws_message(WebSocketSession& ws, std::string_view text);
+  // Handler boundaries: what a handler throws is caught here, counted (sfu_internal_errors_total),
+  // answered with internal_error, and the server keeps serving.
+  void guarded_ws_message(WebSocketSession& ws, std::string_view text);
+  HttpResponse guarded_http(const HttpRequest& request);
   void on_ws_close(WebSocketSession& ws);
   void on_ws_protocol_error(WebSocketSession& ws, std::string_view reason);
+  Result<std::string> join_display_name(const nlohmann::json& message, const std::string& room_name);
   void handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message);
   void handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message, bool is_publish);
   void handle_leave(Session& session, const std::string& reason);
@@ -95,7 +100,10 @@ class ControlPlane : public RoomEvents {
   const config::Config& config_;
   std::vector<Worker*> workers_;
   std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<TaskQueue> inbox_;  // from workers
+  std::unique_ptr<TaskQueue> inbox_;
+  // Exceptions caught at the handler boundaries (read by /metrics on this thread).
+  uint64_t signaling_errors_ = 0;
+  uint64_t rest_errors_ = 0;  // from workers
   std::map<std::string, RoomEntry> rooms_;
   std::unordered_map<uint64_t, Session> sessions_;
   std::unordered_map<std::string, uint64_t> session_of_participant_;

@@ -37,7 +37,7 @@ void emit_lws_log(int /*level*/, const char* line) {
 HttpResponse error_response(ErrorCode code, std::string message) {
   HttpResponse response;
   response.status = protocol::http_status_of(code);
-  response.body = protocol::rest_error_body({code, std::move(message)}).dump();
+  response.body = protocol::to_text(protocol::rest_error_body({code, std::move(message)}));
   return response;
 }
 

@@ -42,6 +42,14 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.family("sfu_websocket_sessions", "gauge", "Open signaling WebSocket sessions.");
   e.sample("sfu_websocket_sessions", control.websocket_sessions);
 
+  e.family("sfu_internal_errors_total", "counter",
+           "Exceptions caught at a handler boundary (a bug: the request failed, the server kept serving).");
+  e.sample("sfu_internal_errors_total", control.signaling_errors, "where=\"signaling\"");
+  e.sample("sfu_internal_errors_total", control.rest_errors, "where=\"rest\"");
+  e.sample("sfu_internal_errors_total", control.control_task_errors, "where=\"control_task\"");
+  for (const Worker* w : workers)
+    e.sample("sfu_internal_errors_total", w->failed_tasks(), "where=\"worker_task\"," + e.worker_label(*w));
+
   auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers,
                [](const Worker& w) { return w.room_count(); });

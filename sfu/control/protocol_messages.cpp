@@ -3,6 +3,10 @@
 #include <type_traits>
 
 namespace sfu::protocol {
+
+std::string to_text(const nlohmann::json& message) {
+  return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 namespace {
 
 nlohmann::json track_json(const TrackSummary& track) {

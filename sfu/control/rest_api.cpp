@@ -1,5 +1,6 @@
 // REST (/v1/rooms...), /healthz, /metrics and the demo page of the control plane.
 #include <chrono>
+#include <exception>
 #include <future>
 
 #include "sfu/control/control_plane.h"
@@ -15,7 +16,7 @@ namespace {
 HttpResponse json_response(int status, const nlohmann::json& body) {
   HttpResponse response;
   response.status = status;
-  response.body = body.dump();
+  response.body = protocol::to_text(body);
   return response;
 }
 
@@ -72,6 +73,16 @@ Status ControlPlane::authorize_admin(const HttpRequest& request) {
   if (admin == claims.end() || !admin->is_boolean() || !admin->get<bool>())
     return Error{ErrorCode::forbidden, "the token lacks the admin claim"};
   return {};
+}
+
+HttpResponse ControlPlane::guarded_http(const HttpRequest& request) {
+  try {
+    return on_http(request);
+  } catch (const std::exception& e) {
+    ++rest_errors_;
+    log_error("control", "HTTP handler threw", {{"what", e.what()}});
+    return rest_error({ErrorCode::internal_error, "the server failed to handle this request"});
+  }
 }
 
 HttpResponse ControlPlane::on_http(const HttpRequest& request) {
@@ -217,6 +228,9 @@ std::string ControlPlane::metrics() {
   stats.rooms = rooms_.size();
   for (const auto& [name, room] : rooms_) stats.participants += room.participants.size();
   stats.websocket_sessions = sessions_.size();
+  stats.signaling_errors = signaling_errors_;
+  stats.rest_errors = rest_errors_;
+  stats.control_task_errors = inbox_->failed_tasks();
   return render_metrics(workers_, stats);
 }
 

@@ -1,6 +1,7 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See docs/protocol.md.
 #include <chrono>
+#include <exception>
 
 #include "base/logger.h"
 #include "base/random.h"
@@ -30,6 +31,16 @@ const std::string* string_field(const nlohmann::json& message, const char* key) 
   return it != message.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
 }
 
+// A string claim of a verified token: nullptr when absent, unauthorized when of another type (a
+// signed token can still carry a number or an object where a name belongs).
+Result<const std::string*> string_claim(const nlohmann::json& claims, const char* key) {
+  auto it = claims.find(key);
+  if (it == claims.end()) return static_cast<const std::string*>(nullptr);
+  if (!it->is_string())
+    return Error{ErrorCode::unauthorized, std::string("token claim '") + key + "' must be a string"};
+  return it->get_ptr<const std::string*>();
+}
+
 }  // namespace
 
 void ControlPlane::on_ws_open(WebSocketSession& ws) { sessions_[ws.id()] = Session{ws.id(), {}, {}, 0}; }
@@ -42,7 +53,7 @@ void ControlPlane::on_ws_close(WebSocketSession& ws) {
 }
 
 void ControlPlane::send_error(WebSocketSession& ws, const Error& error, std::string_view request_type) {
-  ws.send_text(protocol::error_message(error, request_type).dump());
+  ws.send_text(protocol::to_text(protocol::error_message(error, request_type)));
 }
 
 void ControlPlane::count_bad_message(WebSocketSession& ws, Session& session) {
@@ -60,6 +71,16 @@ void ControlPlane::on_ws_protocol_error(WebSocketSession& ws, std::string_view r
                                                                   : ErrorCode::message_too_large,
                   std::string(reason)});
   count_bad_message(ws, it->second);
+}
+
+void ControlPlane::guarded_ws_message(WebSocketSession& ws, std::string_view text) {
+  try {
+    on_ws_message(ws, text);
+  } catch (const std::exception& e) {
+    ++signaling_errors_;
+    log_error("control", "signaling handler threw", {{"what", e.what()}});
+    send_error(ws, {ErrorCode::internal_error, "the server failed to handle this message"});
+  }
 }
 
 void ControlPlane::on_ws_message(WebSocketSession& ws, std::string_view text) {
@@ -98,27 +119,40 @@ void ControlPlane::on_ws_message(WebSocketSession& ws, std::string_view text) {
   session.bad_messages = 0;
 }
 
+// The display name a join asks for: the message's `name`, or with auth on the token's `name` (or
+// `sub`) claim, after checking the token is valid and for this room.
+Result<std::string> ControlPlane::join_display_name(const nlohmann::json& message,
+                                                    const std::string& room_name) {
+  const std::string* name = string_field(message, "name");
+  std::string display_name = name ? *name : std::string();
+  if (!config_.auth.enabled) return display_name;
+  const std::string* token = string_field(message, "token");
+  if (!token) return Error{ErrorCode::unauthorized, "a token is required"};
+  auto verified = verify_jwt_hs256(*token, config_.auth.secret, unix_now());
+  if (!verified) return verified.error();
+  const nlohmann::json& claims = verified.value();
+  auto room_claim = string_claim(claims, "room");
+  auto name_claim = string_claim(claims, "name");
+  auto sub_claim = string_claim(claims, "sub");
+  for (const auto* claim : {&room_claim, &name_claim, &sub_claim})
+    if (!*claim) return claim->error();
+  if (!*room_claim || **room_claim != room_name)
+    return Error{ErrorCode::unauthorized, "the token is for another room"};
+  const std::string* claimed = *name_claim ? *name_claim : *sub_claim;
+  if (claimed && !claimed->empty()) display_name = *claimed;
+  return display_name;
+}
+
 void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message) {
   const std::string* room_name = string_field(message, "room");
-  const std::string* name = string_field(message, "name");
   if (!session.participant_id.empty())
     return send_error(ws, {ErrorCode::already_joined, "this connection is in a room already"}, "join");
   if (!room_name || !valid_room_name(*room_name))
     return send_error(ws, {ErrorCode::bad_request, "'room' must be 1-64 characters of [A-Za-z0-9_-]"},
                       "join");
-  std::string display_name = name ? *name : std::string();
-  if (config_.auth.enabled) {
-    const std::string* token = string_field(message, "token");
-    if (!token) return send_error(ws, {ErrorCode::unauthorized, "a token is required"}, "join");
-    auto verified = verify_jwt_hs256(*token, config_.auth.secret, unix_now());
-    if (!verified) return send_error(ws, verified.error(), "join");
-    const nlohmann::json& claims = verified.value();
-    if (claims.value("room", std::string()) != *room_name)
-      return send_error(ws, {ErrorCode::unauthorized, "the token is for another room"}, "join");
-    std::string claimed = claims.value("name", claims.value("sub", std::string()));
-    if (!claimed.empty()) display_name = claimed;
-  }
-  if (display_name.empty() || display_name.size() > kMaxNameLength)
+  auto display_name = join_display_name(message, *room_name);
+  if (!display_name) return send_error(ws, display_name.error(), "join");
+  if (display_name->empty() || display_name->size() > kMaxNameLength)
     return send_error(ws, {ErrorCode::bad_request, "'name' must be 1-64 characters"}, "join");
 
   RoomEntry* room = find_room(*room_name);
@@ -131,16 +165,16 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
     return send_error(ws, {ErrorCode::room_full, "room '" + *room_name + "' is full"}, "join");
 
   std::string participant_id = new_participant_id();
-  room->participants[participant_id] = display_name;
+  room->participants[participant_id] = *display_name;
   session.room = *room_name;
   session.participant_id = participant_id;
   session_of_participant_[participant_id] = session.id;
   uint64_t session_id = session.id;
   std::string room_copy = *room_name;
-  bool posted =
-      post_to_worker(room->worker, [this, room_copy, participant_id, display_name, session_id](Worker& w) {
+  bool posted = post_to_worker(
+      room->worker, [this, room_copy, participant_id, name = *display_name, session_id](Worker& w) {
         Room* r = w.find_room(room_copy);
-        if (!r || !r->join(participant_id, display_name, session_id))
+        if (!r || !r->join(participant_id, name, session_id))
           participant_removed(room_copy, participant_id, session_id, "join refused");
       });
   if (!posted) {

@@ -53,6 +53,8 @@ class Worker : private WebRtcTransport::Host {
   // Read from any thread (metrics).
   const net::UdpSocketCounters& socket_counters() const { return socket_->counters(); }
   const DropCounters& drops() const { return drops_; }
+  // Control tasks that threw on this worker (caught at the task boundary, see TaskQueue).
+  uint64_t failed_tasks() const { return tasks_ ? tasks_->failed_tasks() : 0; }
   uint64_t loop_lag_ms() const { return loop_lag_ms_.load(std::memory_order_relaxed); }
   size_t transport_count() const { return transport_count_.load(std::memory_order_relaxed); }
 

@@ -96,13 +96,18 @@ bool to_uint(std::string_view text, T& out, uint64_t max = std::numeric_limits<T
 // Quotes a piece of input inside an error message, clipped so messages stay short.
 // Appends rather than `"'" + std::string(...)`: GCC 12 at -O3 reports a bogus -Wrestrict inside that
 // operator+ (GCC bug 105329).
+// Clipped on a UTF-8 character boundary: the message goes into JSON, which must stay valid UTF-8.
 inline std::string quoted(std::string_view text) {
   constexpr size_t kMax = 60;
   const bool clipped = text.size() > kMax;
+  size_t keep = std::min(text.size(), kMax);
+  // Back off continuation bytes (10xxxxxx) so a multi-byte character is kept whole or dropped.
+  if (clipped)
+    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
   std::string out;
-  out.reserve(std::min(text.size(), kMax) + 5);
+  out.reserve(keep + 5);
   out += '\'';
-  out += text.substr(0, kMax);
+  out += text.substr(0, keep);
   out += clipped ? "...'" : "'";
   return out;
 }

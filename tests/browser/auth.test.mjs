@@ -63,6 +63,10 @@ test('joins need a valid token for that room', async () => {
     expired: jwt({ room, name: 'Eve', exp: Math.floor(Date.now() / 1000) - 10 }),
     'other room': jwt({ room: room + 'x', name: 'Eve', exp: inOneHour() }),
     'alg none': jwt({ room, name: 'Eve', exp: inOneHour() }, { alg: 'none' }),
+    // Signed, but claims of the wrong type: refused, and the server keeps serving.
+    'room claim not a string': jwt({ room: 7, name: 'Eve', exp: inOneHour() }),
+    'name claim not a string': jwt({ room, name: { first: 'Eve' }, exp: inOneHour() }),
+    'sub claim not a string': jwt({ room, sub: 5, exp: inOneHour() }),
   };
   for (const [what, token] of Object.entries(refusals)) {
     const { client, reply } = await joinWith(room, token);

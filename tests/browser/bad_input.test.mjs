@@ -76,6 +76,16 @@ describe('signaling WebSocket bad input', () => {
     await expectErrorThenUsable(await connect(), { room: 'x', name: 'y' }, CODES.malformed);
   });
 
+  // The SDP error quotes the offending line clipped to a few dozen bytes; clipped inside a
+  // two-byte character it was invalid UTF-8, building the error threw, and the process died.
+  test('an SDP error quoting text cut inside a multibyte character', TIMEOUT, async () => {
+    const client = await connect();
+    await joinRoom(client);
+    const msg = await expectErrorThenUsable(client, { type: 'publish', sdp: 'x' + 'é'.repeat(40) },
+      CODES.malformed, 'publish');
+    assert.ok(!msg.message.includes('\uFFFD'), `the quote is cut on a character boundary: ${msg.message}`);
+  });
+
   test('an unknown type', TIMEOUT, async () => {
     await expectErrorThenUsable(await connect(), { type: 'teleport' }, CODES.malformed, 'teleport');
   });

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 
 #include "tests/unit/media/room_test_support.h"
@@ -40,6 +41,16 @@ TEST_F(WorkerTest, RunsPostedTasksInOrderOnItsOwnThread) {
     EXPECT_NE(id, std::this_thread::get_id());
     EXPECT_EQ(id, thread_ids->front());
   }
+}
+
+// A task is a handler boundary: one that throws is counted and the worker keeps serving.
+TEST_F(WorkerTest, ATaskThatThrowsIsCountedAndTheWorkerGoesOn) {
+  EXPECT_EQ(worker_->failed_tasks(), 0u);
+  ASSERT_TRUE(worker_->post([](Worker&) { throw std::runtime_error("bug"); }));
+  int answer = on_worker(*worker_, [](Worker&) { return 42; });
+  EXPECT_EQ(answer, 42);
+  EXPECT_EQ(worker_->failed_tasks(), 1u);
+  EXPECT_TRUE(worker_->running());
 }
 
 TEST_F(WorkerTest, CreatesFindsAndRemovesRooms) {
