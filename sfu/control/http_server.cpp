@@ -34,14 +34,14 @@ void emit_lws_log(int /*level*/, const char* line) {
   log_error("lws", text);
 }
 
-HttpResponse error_response(ErrorCode code, std::string message) {
+}  // namespace
+
+HttpResponse error_response(const Error& error) {
   HttpResponse response;
-  response.status = protocol::http_status_of(code);
-  response.body = protocol::to_text(protocol::rest_error_body({code, std::move(message)}));
+  response.status = protocol::http_status_of(error.code);
+  response.body = protocol::to_text(protocol::rest_error_body(error));
   return response;
 }
-
-}  // namespace
 
 namespace detail {
 
@@ -267,7 +267,7 @@ int HttpServerCore::on_http_body_completion(lws* wsi) {
   if (!conn->awaiting_body) return 0;
   conn->awaiting_body = false;
   if (conn->discarding_body) {
-    respond(wsi, *conn, error_response(ErrorCode::payload_too_large, "request body too large"));
+    respond(wsi, *conn, error_response({ErrorCode::payload_too_large, "request body too large"}));
     return 0;
   }
   respond(wsi, *conn, call_http_handler(conn->request));
@@ -329,7 +329,7 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
     unsigned long long declared = std::strtoull(content_length->second.c_str(), &end, 10);
     if (end == content_length->second.c_str() || *end != '\0' || errno != 0) {
       conn->close_after_response = true;
-      respond(wsi, *conn, error_response(ErrorCode::bad_request, "invalid content-length"));
+      respond(wsi, *conn, error_response({ErrorCode::bad_request, "invalid content-length"}));
       return 0;
     }
     if (declared > options_.max_body_bytes) {
@@ -337,7 +337,7 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
         // Far too big to be worth reading: answer at once and close. (A client that already sent
         // part of the body may see a reset instead of the 413; acceptable at this size.)
         conn->close_after_response = true;
-        respond(wsi, *conn, error_response(ErrorCode::payload_too_large, "request body too large"));
+        respond(wsi, *conn, error_response({ErrorCode::payload_too_large, "request body too large"}));
         return 0;
       }
       // Read and drop the body, then answer: closing with unread data would make the kernel
@@ -353,7 +353,7 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
     }
   } else if (request.headers.count("transfer-encoding") != 0) {
     conn->close_after_response = true;
-    respond(wsi, *conn, error_response(ErrorCode::length_required, "request bodies need a content-length"));
+    respond(wsi, *conn, error_response({ErrorCode::length_required, "request bodies need a content-length"}));
     return 0;
   }
 
@@ -364,9 +364,9 @@ int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
 HttpResponse HttpServerCore::call_http_handler(const HttpRequest& request) {
   try {
     return handlers_.on_http ? handlers_.on_http(request)
-                             : error_response(ErrorCode::not_found, "no such resource");
+                             : error_response({ErrorCode::not_found, "no such resource"});
   } catch (const std::exception&) {
-    return error_response(ErrorCode::internal_error, "internal server error");
+    return error_response({ErrorCode::internal_error, "internal server error"});
   }
 }
 

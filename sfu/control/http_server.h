@@ -51,6 +51,9 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. {"Allow", "GET"}
 };
 
+// The REST error answer for `error`: its HTTP status and {"error":{"code","message"}}.
+HttpResponse error_response(const Error& error);
+
 // One accepted WebSocket. Owned by the server; valid from on_ws_open until on_ws_close returns.
 // Other code should keep the id and look the session up with HttpServer::find_session().
 class WebSocketSession {

@@ -14,11 +14,11 @@
 
 namespace sfu::protocol {
 
-// A worker's event as the signaling message for its session.
 // The text of a message as it goes on the wire. Invalid UTF-8 in a string (from input that
 // reached a message unchecked) is replaced with U+FFFD instead of throwing: sending must not fail.
 std::string to_text(const nlohmann::json& message);
 
+// A worker's event as the signaling message for its session.
 nlohmann::json event_message(const RoomEvent& event);
 
 // {"type":"error","code","message"[,"request_type"]}; request_type is left out when empty.

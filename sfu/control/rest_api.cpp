@@ -20,10 +20,6 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   return response;
 }
 
-HttpResponse rest_error(const Error& error) {
-  return json_response(protocol::http_status_of(error.code), protocol::rest_error_body(error));
-}
-
 // Splits "/v1/rooms/a/participants/b" into {"v1","rooms","a","participants","b"}.
 std::vector<std::string> path_parts(const std::string& path) {
   std::vector<std::string> parts;
@@ -81,7 +77,7 @@ HttpResponse ControlPlane::guarded_http(const HttpRequest& request) {
   } catch (const std::exception& e) {
     ++rest_errors_;
     log_error("control", "HTTP handler threw", {{"what", e.what()}});
-    return rest_error({ErrorCode::internal_error, "the server failed to handle this request"});
+    return error_response({ErrorCode::internal_error, "the server failed to handle this request"});
   }
 }
 
@@ -110,8 +106,8 @@ HttpResponse ControlPlane::health() {
 HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
   auto parts = path_parts(request.path);
   if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms")
-    return rest_error({ErrorCode::not_found, "no such path"});
-  if (Status authorized = authorize_admin(request); !authorized) return rest_error(authorized.error());
+    return error_response({ErrorCode::not_found, "no such path"});
+  if (Status authorized = authorize_admin(request); !authorized) return error_response(authorized.error());
   const std::string& method = request.method;
   switch (parts.size()) {
     case 2:  // /v1/rooms
@@ -123,13 +119,13 @@ HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
       if (method == "DELETE") return delete_room(parts[2]);
       break;
     case 5:  // /v1/rooms/{room}/participants/{participant}
-      if (parts[3] != "participants") return rest_error({ErrorCode::not_found, "no such path"});
+      if (parts[3] != "participants") return error_response({ErrorCode::not_found, "no such path"});
       if (method == "DELETE") return kick_participant(parts[2], parts[4]);
       break;
     default:
-      return rest_error({ErrorCode::not_found, "no such path"});
+      return error_response({ErrorCode::not_found, "no such path"});
   }
-  return rest_error({ErrorCode::method_not_allowed, method + " is not allowed on " + request.path});
+  return error_response({ErrorCode::method_not_allowed, method + " is not allowed on " + request.path});
 }
 
 HttpResponse ControlPlane::list_rooms() {
@@ -141,30 +137,31 @@ HttpResponse ControlPlane::list_rooms() {
 HttpResponse ControlPlane::create_room(const HttpRequest& request) {
   nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
-    return rest_error({ErrorCode::bad_request, "the body must be a JSON object"});
+    return error_response({ErrorCode::bad_request, "the body must be a JSON object"});
   auto name = body.find("name");
   if (name == body.end() || !name->is_string() || !valid_room_name(name->get<std::string>()))
-    return rest_error(
+    return error_response(
         {ErrorCode::bad_request, "'name' must be a string of 1-64 characters of [A-Za-z0-9_-]"});
   uint32_t max_participants = config_.limits.participants_per_room;
   if (auto max = body.find("max_participants"); max != body.end()) {
     if (!max->is_number_unsigned() || max->get<uint64_t>() < 1 ||
         max->get<uint64_t>() > config_.limits.participants_per_room)
-      return rest_error({ErrorCode::bad_request, "'max_participants' must be an integer from 1 to " +
-                                                     std::to_string(config_.limits.participants_per_room)});
+      return error_response(
+          {ErrorCode::bad_request, "'max_participants' must be an integer from 1 to " +
+                                       std::to_string(config_.limits.participants_per_room)});
     max_participants = max->get<uint32_t>();
   }
   if (find_room(*name))
-    return rest_error({ErrorCode::conflict, "room '" + name->get<std::string>() + "' exists"});
+    return error_response({ErrorCode::conflict, "room '" + name->get<std::string>() + "' exists"});
   if (rooms_.size() >= config_.limits.rooms)
-    return rest_error({ErrorCode::too_many_rooms, "the room limit is reached"});
+    return error_response({ErrorCode::too_many_rooms, "the room limit is reached"});
   RoomEntry& room = add_room(*name, max_participants);
   return json_response(201, protocol::room_summary(directory_entry(room)));
 }
 
 HttpResponse ControlPlane::get_room(const std::string& name) {
   RoomEntry* room = find_room(name);
-  if (!room) return rest_error({ErrorCode::not_found, "no room '" + name + "'"});
+  if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
   // The worker owns the media state; ask it and wait briefly (it answers in microseconds unless
   // it is badly overloaded, and then a 503 says so). A room not yet on its worker has no one.
   auto promise = std::make_shared<std::promise<RoomSnapshot>>();
@@ -173,15 +170,15 @@ HttpResponse ControlPlane::get_room(const std::string& name) {
         Room* r = w.find_room(name);
         promise->set_value(r ? r->describe() : RoomSnapshot{name, {}});
       }))
-    return rest_error({ErrorCode::overloaded, "the room's worker is overloaded"});
+    return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
   if (future.wait_for(kWorkerReplyTimeout) != std::future_status::ready)
-    return rest_error({ErrorCode::worker_timeout, "the room's worker did not answer in time"});
+    return error_response({ErrorCode::worker_timeout, "the room's worker did not answer in time"});
   return json_response(200, protocol::room_detail(directory_entry(*room), future.get()));
 }
 
 HttpResponse ControlPlane::delete_room(const std::string& name) {
   RoomEntry* room = find_room(name);
-  if (!room) return rest_error({ErrorCode::not_found, "no room '" + name + "'"});
+  if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
   for (const auto& [participant_id, display_name] : room->participants) {
     auto session = session_of_participant_.find(participant_id);
     if (session == session_of_participant_.end()) continue;
@@ -202,9 +199,9 @@ HttpResponse ControlPlane::delete_room(const std::string& name) {
 
 HttpResponse ControlPlane::kick_participant(const std::string& room_name, const std::string& participant_id) {
   RoomEntry* room = find_room(room_name);
-  if (!room) return rest_error({ErrorCode::not_found, "no room '" + room_name + "'"});
+  if (!room) return error_response({ErrorCode::not_found, "no room '" + room_name + "'"});
   if (!room->participants.count(participant_id))
-    return rest_error(
+    return error_response(
         {ErrorCode::not_found, "no participant '" + participant_id + "' in room '" + room_name + "'"});
   auto session = session_of_participant_.find(participant_id);
   uint64_t session_id = session == session_of_participant_.end() ? 0 : session->second;

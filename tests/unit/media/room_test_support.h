@@ -6,11 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +16,7 @@
 #include "dtls/dtls_certificate.h"
 #include "sfu/media/room_events.h"
 #include "sfu/media/worker.h"
+#include "tests/unit/sdp/sdp_test_support.h"
 
 namespace sfu::media_test {
 
@@ -41,18 +40,10 @@ auto on_worker(Worker& worker, Fn fn) {
   return future.get();
 }
 
-inline std::string read_sdp(const std::string& name) {
-  std::ifstream in(std::string(SFU_TEST_DATA_DIR) + "/sdp/" + name);
-  EXPECT_TRUE(in) << name;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
+// The captured descriptions of tests/data/sdp, read and parsed as the SDP tests do.
+inline std::string read_sdp(const std::string& name) { return sdp::test::load(name); }
 inline sdp::SessionDescription parse_sdp_file(const std::string& name) {
-  auto parsed = sdp::parse_sdp(read_sdp(name));
-  EXPECT_TRUE(std::holds_alternative<sdp::SessionDescription>(parsed)) << name;
-  return std::get<sdp::SessionDescription>(std::move(parsed));
+  return sdp::test::parse_ok(read_sdp(name));
 }
 
 class RecordingRoomEvents : public RoomEvents {
