@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "base/logger.h"
 
@@ -17,6 +18,13 @@ using ::sfu::LogLevel;
 struct HttpConfig {
   std::string host;  // from http.listen "host:port"
   uint16_t port = 0;
+  // Origins (scheme://host[:port]) whose pages may open the signaling WebSocket. Empty = the
+  // server's own origin and pages served from loopback hosts.
+  std::vector<std::string> allowed_origins;
+  uint32_t max_connections = 0;              // open HTTP/WebSocket connections in total
+  uint32_t max_connections_per_address = 0;  // ... from one source IP address
+  uint32_t websocket_ping_interval_s = 0;    // a silent WebSocket is pinged after this long
+  uint32_t websocket_idle_timeout_s = 0;     // ... and closed when nothing arrives for this long
 };
 
 struct RtcConfig {
@@ -24,7 +32,8 @@ struct RtcConfig {
   std::string announced_ip;  // put in ICE candidates
   std::string bind_ip;       // empty = see resolved_bind_ip()
   uint32_t consent_timeout_s = 0;
-  uint32_t dtls_handshake_timeout_s = 0;
+  uint32_t dtls_handshake_timeout_s = 0;  // counted from the remote description (or first check)
+  uint32_t join_timeout_s = 0;  // a participant with no connected transport this long after join is removed
   uint32_t udp_recv_buffer_bytes = 0;
   uint32_t udp_send_buffer_bytes = 0;
 
@@ -46,6 +55,20 @@ struct LimitsConfig {
   uint32_t tracks_per_participant = 0;
   uint32_t message_bytes = 0;          // largest signaling WebSocket message / REST body
   uint32_t worker_queue_messages = 0;  // bound of each control<->worker message queue
+  uint32_t participants = 0;           // participants on the whole server
+  uint32_t ssrcs_per_transport = 0;    // distinct inbound SSRCs one SRTP session may learn
+  uint32_t empty_room_grace_s = 0;     // a room created by join is freed this long after it empties
+};
+
+// Per-subscriber protections on the media path.
+struct MediaConfig {
+  uint32_t retransmissions_per_second = 0;      // NACK answers one subscriber may get per second
+  uint32_t keyframe_request_interval_ms = 0;    // one subscriber's PLI/FIR reach a track at most this often
+  uint32_t publisher_keyframe_interval_ms = 0;  // a publisher is asked for a keyframe at most this often
+};
+
+struct MetricsConfig {
+  bool require_auth = false;  // /metrics needs the admin token (auth.enabled must be true)
 };
 
 struct AuthConfig {
@@ -60,6 +83,8 @@ struct Config {
   RtcConfig rtc;
   DtlsConfig dtls;
   LimitsConfig limits;
+  MediaConfig media;
+  MetricsConfig metrics;
   LogLevel log_level = LogLevel::Info;
   AuthConfig auth;
 

@@ -59,6 +59,21 @@ Apply bool_field(Member member) {
   };
 }
 
+// A YAML sequence of strings (`[]` or a block list).
+template <typename Member>
+Apply string_list_field(Member member, const char* expected) {
+  return [member, expected](const YAML::Node& node, Config& config) -> std::string {
+    if (!node.IsSequence()) return expected;
+    std::vector<std::string> values;
+    for (const auto& item : node) {
+      if (!item.IsScalar() || item.Scalar().empty()) return expected;
+      values.push_back(item.Scalar());
+    }
+    member(config) = std::move(values);
+    return {};
+  };
+}
+
 Apply listen_field() {
   return [](const YAML::Node& node, Config& config) -> std::string {
     const char* expected = "host:port with an IP address and a port from 1 to 65535 (e.g. 127.0.0.1:8080)";
@@ -127,12 +142,19 @@ Apply log_level_field() {
 const std::map<std::string, Apply>& schema() {
   static const std::map<std::string, Apply> fields = {
       {"http.listen", listen_field()},
+      {"http.allowed_origins",
+       string_list_field(FIELD(http.allowed_origins), "a list of origins like https://meet.example.com")},
+      {"http.max_connections", uint_in(FIELD(http.max_connections), 1, 1000000)},
+      {"http.max_connections_per_address", uint_in(FIELD(http.max_connections_per_address), 1, 1000000)},
+      {"http.websocket_ping_interval_s", uint_in(FIELD(http.websocket_ping_interval_s), 1, 3600)},
+      {"http.websocket_idle_timeout_s", uint_in(FIELD(http.websocket_idle_timeout_s), 2, 86400)},
       {"workers", workers_field()},
       {"rtc.udp_port", uint_in(FIELD(rtc.udp_port), 1, 65535)},
       {"rtc.announced_ip", ip_field(FIELD(rtc.announced_ip), false)},
       {"rtc.bind_ip", ip_field(FIELD(rtc.bind_ip), true)},
       {"rtc.consent_timeout_s", uint_in(FIELD(rtc.consent_timeout_s), 5, 3600)},
       {"rtc.dtls_handshake_timeout_s", uint_in(FIELD(rtc.dtls_handshake_timeout_s), 1, 600)},
+      {"rtc.join_timeout_s", uint_in(FIELD(rtc.join_timeout_s), 5, 86400)},
       {"rtc.udp_recv_buffer_bytes", uint_in(FIELD(rtc.udp_recv_buffer_bytes), 65536, 1u << 30)},
       {"rtc.udp_send_buffer_bytes", uint_in(FIELD(rtc.udp_send_buffer_bytes), 65536, 1u << 30)},
       {"dtls.certificate_file", string_field(FIELD(dtls.certificate_file))},
@@ -142,6 +164,14 @@ const std::map<std::string, Apply>& schema() {
       {"limits.tracks_per_participant", uint_in(FIELD(limits.tracks_per_participant), 1, 64)},
       {"limits.message_bytes", uint_in(FIELD(limits.message_bytes), 1024, 16u << 20)},
       {"limits.worker_queue_messages", uint_in(FIELD(limits.worker_queue_messages), 16, 1u << 20)},
+      {"limits.participants", uint_in(FIELD(limits.participants), 1, 10000000)},
+      {"limits.ssrcs_per_transport", uint_in(FIELD(limits.ssrcs_per_transport), 4, 4096)},
+      {"limits.empty_room_grace_s", uint_in(FIELD(limits.empty_room_grace_s), 0, 86400)},
+      {"media.retransmissions_per_second", uint_in(FIELD(media.retransmissions_per_second), 1, 1000000)},
+      {"media.keyframe_request_interval_ms", uint_in(FIELD(media.keyframe_request_interval_ms), 0, 60000)},
+      {"media.publisher_keyframe_interval_ms",
+       uint_in(FIELD(media.publisher_keyframe_interval_ms), 0, 60000)},
+      {"metrics.require_auth", bool_field(FIELD(metrics.require_auth))},
       {"log.level", log_level_field()},
       {"auth.enabled", bool_field(FIELD(auth.enabled))},
       {"auth.secret", string_field(FIELD(auth.secret))},

@@ -7,13 +7,19 @@ std::string_view default_config_yaml() {
   return R"(# sfu configuration. Every key is optional; these are the defaults.
 http:
   listen: 127.0.0.1:8080     # control plane: REST, WebSocket, metrics, demo page
+  allowed_origins: []        # pages that may open the WebSocket; [] = this server's own origin and loopback pages
+  max_connections: 10000     # open HTTP and WebSocket connections in total
+  max_connections_per_address: 100  # ... from one source IP address
+  websocket_ping_interval_s: 20     # a silent WebSocket gets a ping after this long
+  websocket_idle_timeout_s: 60      # ... and is closed when nothing at all arrives for this long
 workers: auto                # worker threads; auto = one per core
 rtc:
   udp_port: 40000            # worker i listens on udp_port + i
   announced_ip: 127.0.0.1    # the address put in ICE candidates
   bind_ip: ""                # "" = announced_ip when it is loopback, else all interfaces
   consent_timeout_s: 30      # no valid ICE check for this long closes a connection (RFC 7675)
-  dtls_handshake_timeout_s: 30
+  dtls_handshake_timeout_s: 30  # counted from the peer's SDP (or its first ICE check), not from join
+  join_timeout_s: 600        # a participant none of whose connections is up this long after join is removed
   udp_recv_buffer_bytes: 4194304
   udp_send_buffer_bytes: 4194304
 dtls:
@@ -25,6 +31,15 @@ limits:
   tracks_per_participant: 8
   message_bytes: 65536       # largest signaling message or REST body
   worker_queue_messages: 4096
+  participants: 10000        # participants on the whole server
+  ssrcs_per_transport: 64    # inbound SSRCs one connection may use
+  empty_room_grace_s: 60     # a room created by join is freed this long after its last participant leaves
+media:
+  retransmissions_per_second: 1000    # NACK answers per subscriber per second
+  keyframe_request_interval_ms: 1000  # one subscriber's PLI/FIR forwarded at most this often per track
+  publisher_keyframe_interval_ms: 500 # a publisher is asked for a keyframe at most this often
+metrics:
+  require_auth: false        # true: /metrics needs the admin token (auth must be enabled)
 log:
   level: info                # trace, debug, info, warn, error
 auth:

@@ -130,3 +130,33 @@ TEST(ConfigLoader, LoadsFile) {
   EXPECT_TRUE(std::get<Config>(result).auth.enabled);
   EXPECT_EQ(std::get<Config>(result).auth.secret, "s3cret");
 }
+
+TEST(ConfigLoader, HardeningLimitsHaveInternetSafeDefaults) {
+  Config c = default_config();
+  EXPECT_TRUE(c.http.allowed_origins.empty());
+  EXPECT_EQ(c.http.max_connections, 10000u);
+  EXPECT_EQ(c.http.max_connections_per_address, 100u);
+  EXPECT_EQ(c.http.websocket_ping_interval_s, 20u);
+  EXPECT_EQ(c.http.websocket_idle_timeout_s, 60u);
+  EXPECT_EQ(c.rtc.join_timeout_s, 600u);
+  EXPECT_EQ(c.limits.participants, 10000u);
+  EXPECT_EQ(c.limits.ssrcs_per_transport, 64u);
+  EXPECT_EQ(c.limits.empty_room_grace_s, 60u);
+  EXPECT_EQ(c.media.retransmissions_per_second, 1000u);
+  EXPECT_EQ(c.media.keyframe_request_interval_ms, 1000u);
+  EXPECT_EQ(c.media.publisher_keyframe_interval_ms, 500u);
+  EXPECT_FALSE(c.metrics.require_auth);
+}
+
+TEST(ConfigLoader, AllowedOriginsIsAListOfStrings) {
+  Config c =
+      expect_ok("http:\n  allowed_origins:\n    - https://meet.example.com\n    - http://localhost:3000\n");
+  ASSERT_EQ(c.http.allowed_origins.size(), 2u);
+  EXPECT_EQ(c.http.allowed_origins[0], "https://meet.example.com");
+  EXPECT_EQ(c.http.allowed_origins[1], "http://localhost:3000");
+  ConfigError error = expect_error("http:\n  allowed_origins: https://meet.example.com\n");
+  EXPECT_EQ(error.key, "http.allowed_origins");
+  EXPECT_NE(error.message.find("a list of origins"), std::string::npos) << error.message;
+  expect_error("http:\n  allowed_origins: [\"\"]\n");
+  expect_error("http:\n  allowed_origins: [[a]]\n");
+}
