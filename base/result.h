@@ -23,6 +23,7 @@ enum class ErrorCode : uint8_t {
   method_not_allowed,
   conflict,
   room_full,
+  server_full,
   too_many_rooms,
   too_many_tracks,
   already_joined,
@@ -55,6 +56,8 @@ constexpr std::string_view to_string(ErrorCode code) {
       return "conflict";
     case ErrorCode::room_full:
       return "room_full";
+    case ErrorCode::server_full:
+      return "server_full";
     case ErrorCode::too_many_rooms:
       return "too_many_rooms";
     case ErrorCode::too_many_tracks:

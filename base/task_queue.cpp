@@ -13,7 +13,7 @@ TaskQueue::TaskQueue(uv_loop_t* loop, size_t capacity) : async_(new uv_async_t),
 
 TaskQueue::~TaskQueue() { close(); }
 
-bool TaskQueue::post(Task task) {
+bool TaskQueue::try_post(Task& task) {
   std::lock_guard lock(mutex_);
   if (closed_ || pending_.size() >= capacity_) return false;
   pending_.push_back(std::move(task));

@@ -22,8 +22,12 @@ class TaskQueue {
   TaskQueue(const TaskQueue&) = delete;
   TaskQueue& operator=(const TaskQueue&) = delete;
 
-  // Thread-safe. False when the queue holds `capacity` tasks already (the caller reports overload).
-  bool post(Task task);
+  // Thread-safe. False when the queue holds `capacity` tasks already (the caller reports overload)
+  // or is closed; the task is then dropped.
+  bool post(Task task) { return try_post(task); }
+  // Thread-safe. Like post(), but `task` is moved into the queue only when it is accepted: on false
+  // the caller still holds it and may offer it again later (OrderedPoster keeps such tasks).
+  bool try_post(Task& task);
   // Closes the async handle; call on the loop thread before the loop ends. Pending tasks are dropped.
   void close();
   // Tasks that threw. A task is a handler boundary: what it throws is caught, logged and counted

@@ -8,6 +8,16 @@
 #include "sfu/media/worker.h"
 
 namespace sfu {
+namespace {
+
+// How often the housekeeping timer retries waiting messages and checks deadlines.
+constexpr uint64_t kHousekeepingMs = 20;
+// Events one worker's rooms may have waiting for the control queue before a session's events are
+// dropped and that session is closed (docs/protocol.md, "Queues between threads").
+constexpr size_t kWaitingEventsPerWorker = 4096;
+constexpr size_t kControlQueueCapacity = size_t{1} << 16;
+
+}  // namespace
 
 bool valid_room_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -34,53 +44,114 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
     on_ws_protocol_error(ws, reason);
   };
   http_ = std::make_unique<HttpServer>(loop_, options, "/v1/rtc", std::move(handlers));
-  inbox_ = std::make_unique<TaskQueue>(loop_, 1 << 16);
+  inbox_ = std::make_unique<TaskQueue>(loop_, kControlQueueCapacity);
+
+  WorkerEventSink::Handlers sink_handlers;
+  sink_handlers.deliver = [this](uint64_t session_id, RoomEvent event) {
+    on_room_event(session_id, std::move(event));
+  };
+  sink_handlers.participant_removed = [this](const std::string& room, const std::string& participant_id,
+                                             uint64_t session_id, const std::string& reason) {
+    on_participant_removed(room, participant_id, session_id, reason);
+  };
+  sink_handlers.events_lost = [this](uint64_t session_id) { on_events_lost(session_id); };
+  for (Worker* worker : workers_) {
+    to_worker_.push_back(std::make_unique<OrderedPoster>(
+        [worker](TaskQueue::Task& task) { return worker->try_post(task); }, 0));
+    from_worker_.push_back(
+        std::make_unique<WorkerEventSink>(*inbox_, sink_handlers, kWaitingEventsPerWorker));
+  }
+  housekeeping_ = std::make_unique<UvTimer>(loop_, [this] { on_housekeeping(); });
 }
 
 ControlPlane::~ControlPlane() { stop(); }
 
-Status ControlPlane::start() { return http_->start(); }
+Status ControlPlane::start() {
+  Status started = http_->start();
+  if (started) housekeeping_->start(kHousekeepingMs, kHousekeepingMs);
+  return started;
+}
 
 void ControlPlane::stop() {
   if (http_) http_->stop();
-  // Closed, not freed: workers may still call deliver() until they are stopped, and a
-  // closed queue refuses their tasks safely (the object goes with the ControlPlane).
+  // The timer handle closes with the loop's next turn, so the loop can end.
+  housekeeping_.reset();
+  // Closed, not freed: workers may still report until they are stopped, and a closed queue
+  // refuses their tasks safely (the sinks keep them and go with the ControlPlane).
   if (inbox_) inbox_->close();
 }
 
-bool ControlPlane::post_to_worker(uint32_t worker, std::function<void(Worker&)> task) {
+// ---- Queues to the workers ----
+
+bool ControlPlane::post_request(uint32_t worker, std::function<void(Worker&)> task) {
   if (worker >= workers_.size()) return false;
-  if (workers_[worker]->post(std::move(task))) return true;
-  log_warn("control", "worker queue full", {{"worker", std::to_string(worker)}});
+  if (to_worker_[worker]->post_request([w = workers_[worker], task = std::move(task)] { task(*w); }))
+    return true;
+  log_warn("control", "worker queue full: request refused", {{"worker", std::to_string(worker)}});
   return false;
 }
 
-void ControlPlane::deliver(uint64_t session_id, RoomEvent event) {
-  // Called on a worker thread: hop to the control loop, where sessions live; the JSON is built
-  // there too, so workers spend no time on the protocol.
-  inbox_->post([this, session_id, event = std::move(event)] {
-    if (WebSocketSession* ws = http_->find_session(session_id))
-      ws->send_text(protocol::to_text(protocol::event_message(event)));
-  });
+void ControlPlane::post_lifecycle(uint32_t worker, std::function<void(Worker&)> task) {
+  if (worker >= workers_.size()) return;
+  to_worker_[worker]->post_lifecycle([w = workers_[worker], task = std::move(task)] { task(*w); });
 }
 
-void ControlPlane::participant_removed(const std::string& room, const std::string& participant_id,
-                                       uint64_t session_id, const std::string& reason) {
-  inbox_->post([this, room, participant_id, session_id, reason] {
-    if (RoomEntry* entry = find_room(room)) entry->participants.erase(participant_id);
-    session_of_participant_.erase(participant_id);
-    auto it = sessions_.find(session_id);
-    if (it != sessions_.end() && it->second.participant_id == participant_id) {
-      it->second.room.clear();
-      it->second.participant_id.clear();
-      close_session(session_id,
-                    protocol::error_message({ErrorCode::connection_lost, "media connection lost: " + reason}),
-                    1000);
-    }
-    log_info("control", "participant removed by its worker",
-             {{"room", room}, {"participant", participant_id}, {"reason", reason}});
-  });
+void ControlPlane::on_housekeeping() {
+  retry_waiting_posts();
+  uint64_t now = uv_now(loop_);
+  free_due_rooms(now);
+  time_out_room_queries(now);
 }
+
+void ControlPlane::retry_waiting_posts() {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    to_worker_[i]->retry();
+    // What worker i's rooms could not queue to this thread is retried on worker i's thread.
+    WorkerEventSink* sink = from_worker_[i].get();
+    if (sink->claim_retry() && !workers_[i]->post([sink](Worker&) { sink->retry(); }))
+      sink->retry_not_posted();
+  }
+}
+
+// ---- What workers report ----
+
+void ControlPlane::on_room_event(uint64_t session_id, RoomEvent event) {
+  // The JSON is built here, so workers spend no time on the protocol.
+  if (WebSocketSession* ws = http_->find_session(session_id))
+    ws->send_text(protocol::to_text(protocol::event_message(event)));
+}
+
+void ControlPlane::on_participant_removed(const std::string& room, const std::string& participant_id,
+                                          uint64_t session_id, const std::string& reason) {
+  RoomEntry* entry = find_room(room);
+  if (entry && entry->participants.erase(participant_id) > 0) update_room_expiry(*entry);
+  session_of_participant_.erase(participant_id);
+  auto it = sessions_.find(session_id);
+  if (it != sessions_.end() && it->second.participant_id == participant_id) {
+    it->second.room.clear();
+    it->second.participant_id.clear();
+    close_session(session_id,
+                  protocol::error_message({ErrorCode::connection_lost, "media connection lost: " + reason}),
+                  1000);
+  }
+  log_info("control", "participant removed by its worker",
+           {{"room", room}, {"participant", participant_id}, {"reason", reason}});
+}
+
+// The session's worker could not queue its events to this thread in time: the client's view of
+// the room is incomplete, so it leaves and is told to join again.
+void ControlPlane::on_events_lost(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return;
+  handle_leave(it->second, "events lost");
+  close_session(session_id,
+                protocol::error_message({ErrorCode::overloaded,
+                                         "the server is overloaded and lost messages for "
+                                         "this connection; join again"}),
+                1013);
+}
+
+// ---- Rooms directory ----
 
 ControlPlane::RoomEntry* ControlPlane::find_room(const std::string& name) {
   auto it = rooms_.find(name);
@@ -93,7 +164,8 @@ uint32_t ControlPlane::least_loaded_worker() const {
   return static_cast<uint32_t>(std::min_element(load.begin(), load.end()) - load.begin());
 }
 
-ControlPlane::RoomEntry& ControlPlane::add_room(const std::string& name, uint32_t max_participants) {
+ControlPlane::RoomEntry& ControlPlane::add_room(const std::string& name, uint32_t max_participants,
+                                                bool created_by_join) {
   RoomEntry& entry = rooms_[name];
   entry.name = name;
   entry.worker = least_loaded_worker();
@@ -101,8 +173,7 @@ ControlPlane::RoomEntry& ControlPlane::add_room(const std::string& name, uint32_
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   entry.max_participants = max_participants;
-  RoomLimits limits{max_participants, config_.limits.tracks_per_participant};
-  post_to_worker(entry.worker, [this, name, limits](Worker& w) { w.create_room(name, *this, limits); });
+  entry.created_by_join = created_by_join;
   log_info("control", "room created", {{"room", name}, {"worker", std::to_string(entry.worker)}});
   return entry;
 }
@@ -113,9 +184,35 @@ void ControlPlane::remove_participant_everywhere(const std::string& room, const 
   if (!entry) return;
   entry->participants.erase(participant_id);
   session_of_participant_.erase(participant_id);
-  post_to_worker(entry->worker, [room, participant_id, reason](Worker& w) {
+  post_lifecycle(entry->worker, [room, participant_id, reason](Worker& w) {
     if (Room* r = w.find_room(room)) r->leave(participant_id, reason);
   });
+  update_room_expiry(*entry);
+}
+
+void ControlPlane::update_room_expiry(const RoomEntry& room) {
+  if (room.created_by_join && room.participants.empty())
+    empty_rooms_.schedule(room.name, uv_now(loop_) + uint64_t{config_.limits.empty_room_grace_s} * 1000);
+  else
+    empty_rooms_.cancel(room.name);
+}
+
+void ControlPlane::free_due_rooms(uint64_t now_ms) {
+  for (const std::string& name : empty_rooms_.take_due(now_ms)) {
+    const RoomEntry* room = find_room(name);
+    if (!room || !room->participants.empty()) continue;
+    log_info("control", "empty room freed", {{"room", name}});
+    forget_room(name);
+  }
+}
+
+void ControlPlane::forget_room(const std::string& name) {
+  auto it = rooms_.find(name);
+  if (it == rooms_.end()) return;
+  uint32_t worker = it->second.worker;
+  rooms_.erase(it);
+  empty_rooms_.cancel(name);
+  post_lifecycle(worker, [name](Worker& w) { w.remove_room(name); });
 }
 
 void ControlPlane::close_session(uint64_t session_id, const nlohmann::json& last_message, uint16_t code) {

@@ -1,13 +1,19 @@
 // The control thread's server: one HTTP port with the signaling WebSocket (/v1/rtc), the REST API
 // (/v1/rooms...), /healthz, /metrics and the demo page. It keeps the directory of rooms (which
-// worker has which room, who is in it) and talks to workers only through their task queues. Room
-// events arrive typed from worker threads and are turned into protocol JSON on the control thread
-// (protocol_messages.h). Owned by the server; it does not own the workers.
+// worker has which room, who is in it) and talks to workers only through their task queues: its
+// messages to a worker go through one OrderedPoster per worker (requests refused when the queue is
+// full, lifecycle messages kept and retried), and the rooms of a worker report back through that
+// worker's WorkerEventSink (docs/protocol.md, "Queues between threads"). Room events arrive typed
+// and are turned into protocol JSON on the control thread (protocol_messages.h). One housekeeping
+// timer retries what waits, frees rooms created by join once empty for limits.empty_room_grace_s,
+// and times out room queries. Owned by the server; it does not own the workers, and must outlive
+// their rooms (workers stop before it is destroyed).
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,28 +23,29 @@
 
 #include "base/result.h"
 #include "base/task_queue.h"
+#include "base/uv_timer.h"
 #include "config/config.h"
+#include "sfu/control/deadline_queue.h"
 #include "sfu/control/http_server.h"
+#include "sfu/control/ordered_poster.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/worker_event_sink.h"
 #include "sfu/media/room_events.h"
 
 namespace sfu {
 
 class Worker;
 
-class ControlPlane : public RoomEvents {
+class ControlPlane {
  public:
   ControlPlane(uv_loop_t* loop, const config::Config& config, std::vector<Worker*> workers);
-  ~ControlPlane() override;
+  ~ControlPlane();
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
 
   Status start();
   void stop();
   uint16_t port() const { return http_->port(); }
-
-  // RoomEvents (called on worker threads)
-  void deliver(uint64_t session_id, RoomEvent event) override;
-  void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                           const std::string& reason) override;
 
  private:
   struct RoomEntry {
@@ -46,7 +53,12 @@ class ControlPlane : public RoomEvents {
     uint32_t worker = 0;
     int64_t created_at = 0;  // unix seconds
     uint32_t max_participants = 0;
+    bool created_by_join = false;                     // freed limits.empty_room_grace_s after it empties
     std::map<std::string, std::string> participants;  // id -> display name
+  };
+  // Joins refused by the control plane, by reason (sfu_joins_refused_total).
+  struct JoinRefusals {
+    uint64_t server_full = 0, too_many_rooms = 0, room_full = 0, overloaded = 0;
   };
   struct Session {
     uint64_t id = 0;
@@ -66,6 +78,9 @@ class ControlPlane : public RoomEvents {
   void on_ws_protocol_error(WebSocketSession& ws, std::string_view reason);
   Result<std::string> join_display_name(const nlohmann::json& message, const std::string& room_name);
   void handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message);
+  // The room a join goes into, added to the directory when missing (`created`); server_full,
+  // too_many_rooms or room_full (counted) when it may not.
+  Result<RoomEntry*> room_for_join(const std::string& name, bool& created);
   void handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message, bool is_publish);
   void handle_leave(Session& session, const std::string& reason);
   void send_error(WebSocketSession& ws, const Error& error, std::string_view request_type = {});
@@ -77,7 +92,10 @@ class ControlPlane : public RoomEvents {
   HttpResponse on_rest(const HttpRequest& request);  // /v1/rooms...
   HttpResponse list_rooms();
   HttpResponse create_room(const HttpRequest& request);
-  HttpResponse get_room(const std::string& name);
+  // Answered later (deferred): the worker's snapshot comes back as a task, or the timeout fires.
+  HttpResponse get_room(const std::string& name, uint64_t exchange_id);
+  void answer_room_query(uint64_t exchange_id, const RoomSnapshot& snapshot);
+  void time_out_room_queries(uint64_t now_ms);
   HttpResponse delete_room(const std::string& name);
   HttpResponse kick_participant(const std::string& room, const std::string& participant_id);
   std::string metrics();
@@ -87,20 +105,46 @@ class ControlPlane : public RoomEvents {
   // Ok when auth is off or the request carries an admin token; else unauthorized / forbidden.
   Status authorize_admin(const HttpRequest& request);
 
-  // Rooms directory
+  // Rooms directory (control_plane.cpp). A room exists on its worker from the first join on (the
+  // join task creates it there), until it is deleted or freed.
   RoomEntry* find_room(const std::string& name);
-  RoomEntry& add_room(const std::string& name, uint32_t max_participants);
+  RoomEntry& add_room(const std::string& name, uint32_t max_participants, bool created_by_join);
   uint32_t least_loaded_worker() const;
+  size_t participant_count() const { return session_of_participant_.size(); }
   void remove_participant_everywhere(const std::string& room, const std::string& participant_id,
                                      const std::string& reason);
+  // Starts the empty-room grace of a room created by join once it is empty; stops it otherwise.
+  void update_room_expiry(const RoomEntry& room);
+  void free_due_rooms(uint64_t now_ms);
+  // Forgets the room and has its worker free it (participants must have been dealt with).
+  void forget_room(const std::string& name);
   void close_session(uint64_t session_id, const nlohmann::json& last_message, uint16_t code);
-  bool post_to_worker(uint32_t worker, std::function<void(Worker&)> task);
+
+  // Queues to the workers (control_plane.cpp): a request refused (false) when the worker's queue
+  // is full, so the caller answers overloaded; a lifecycle message never lost.
+  bool post_request(uint32_t worker, std::function<void(Worker&)> task);
+  void post_lifecycle(uint32_t worker, std::function<void(Worker&)> task);
+  void on_housekeeping();
+  void retry_waiting_posts();
+
+  // What workers report (run on this thread; see WorkerEventSink).
+  void on_room_event(uint64_t session_id, RoomEvent event);
+  void on_participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
+                              const std::string& reason);
+  void on_events_lost(uint64_t session_id);
 
   uv_loop_t* loop_;
   const config::Config& config_;
   std::vector<Worker*> workers_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TaskQueue> inbox_;
+  std::vector<std::unique_ptr<OrderedPoster>> to_worker_;      // by worker index; this thread
+  std::vector<std::unique_ptr<WorkerEventSink>> from_worker_;  // by worker index; its worker's thread
+  std::unique_ptr<UvTimer> housekeeping_;
+  DeadlineQueue<std::string> empty_rooms_;                  // rooms created by join, while empty
+  DeadlineQueue<uint64_t> room_query_timeouts_;             // HTTP exchange ids of pending room queries
+  std::unordered_map<uint64_t, std::string> room_queries_;  // exchange id -> room name
+  JoinRefusals join_refusals_;
   // Exceptions caught at the handler boundaries (read by /metrics on this thread).
   uint64_t signaling_errors_ = 0;
   uint64_t rest_errors_ = 0;  // from workers

@@ -129,6 +129,7 @@ void HttpServerCore::stop() {
 void HttpServerCore::begin_teardown() {
   state_ = State::TearingDown;
   sessions_.clear();
+  deferred_.clear();  // never answered: lws closes those connections
   // First lws_context_destroy: lws closes every connection and the listener; the uv handle closes
   // complete later. Not from inside an lws callback (stop() called by a handler): lws would free
   // what it is still using, so the timer's first tick does it.
@@ -240,6 +241,7 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
 
 int HttpServerCore::on_wsi_destroy(lws* wsi) {
   if (auto* conn = connection(wsi, false)) {
+    if (conn->deferred) deferred_.erase(conn->exchange_id);  // the client left before the answer
     if (conn->session) finish_session(*conn->session);
     lws_set_opaque_user_data(wsi, nullptr);
     delete conn;
@@ -317,9 +319,12 @@ int HttpServerCore::on_ws_closed(lws* wsi) {
 
 int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
   Connection* conn = connection(wsi, true);
+  if (conn->deferred) deferred_.erase(conn->exchange_id);  // a new request before the answer
   *conn = Connection{};
+  conn->exchange_id = next_exchange_id_++;
   conn->request = read_request(wsi, path);
   HttpRequest& request = conn->request;
+  request.exchange_id = conn->exchange_id;
   conn->head_only = request.method == "HEAD";
 
   auto content_length = request.headers.find("content-length");
@@ -371,6 +376,11 @@ HttpResponse HttpServerCore::call_http_handler(const HttpRequest& request) {
 }
 
 void HttpServerCore::respond(lws* wsi, Connection& conn, HttpResponse response) {
+  if (response.deferred) {
+    conn.deferred = true;
+    deferred_[conn.exchange_id] = wsi;
+    return;
+  }
   conn.response = std::move(response);
   conn.responding = true;
   conn.headers_sent = false;
@@ -445,6 +455,19 @@ int HttpServerCore::write_http_body_chunk(lws* wsi, Connection& conn) {
   return 0;
 }
 
+bool HttpServerCore::complete(uint64_t exchange_id, HttpResponse response) {
+  auto it = deferred_.find(exchange_id);
+  if (state_ != State::Running || it == deferred_.end()) return false;
+  lws* wsi = it->second;
+  deferred_.erase(it);
+  Connection* conn = connection(wsi, false);
+  if (conn == nullptr || !conn->deferred || conn->exchange_id != exchange_id) return false;
+  conn->deferred = false;
+  response.deferred = false;
+  respond(wsi, *conn, std::move(response));  // lws_callback_on_writable: the loop writes it
+  return true;
+}
+
 int HttpServerCore::finish_http(lws* wsi, Connection& conn) {
   conn.responding = false;
   conn.request = HttpRequest{};
@@ -477,5 +500,8 @@ void HttpServer::stop() { core_->stop(); }
 uint16_t HttpServer::port() const { return core_->port(); }
 WebSocketSession* HttpServer::find_session(uint64_t id) { return core_->find_session(id); }
 size_t HttpServer::session_count() const { return core_->session_count(); }
+bool HttpServer::complete(uint64_t exchange_id, HttpResponse response) {
+  return core_->complete(exchange_id, std::move(response));
+}
 
 }  // namespace sfu

@@ -1,9 +1,10 @@
 // A generic HTTP/1.1 + WebSocket server on libwebsockets, running on a libuv loop that the caller
 // owns ("foreign loop"). It knows nothing of rooms: requests go to `on_http`, WebSocket upgrades on
-// one path become WebSocketSessions whose complete text messages go to `on_ws_message`.
+// one path become WebSocketSessions whose complete text messages go to `on_ws_message`. A handler
+// may answer later (deferred_response(), then complete()), so it never has to wait on the loop.
 //
-// Threading: everything (handlers, send_text, close, stop, find_session, the destructor) runs on
-// the loop's thread. Handlers may call send_text()/close() on any session, find_session(), and
+// Threading: everything (handlers, send_text, close, stop, find_session, complete, the destructor)
+// runs on the loop's thread. Handlers may call send_text()/close() on any session, find_session(), and
 // even stop() or destroy the server (the libwebsockets part of it is then torn down on the next
 // loop iteration, never under lws's feet).
 //
@@ -42,6 +43,7 @@ struct HttpRequest {
   std::string query;   // the part after '?', arguments joined by '&' (libwebsockets decodes %xx)
   std::map<std::string, std::string> headers;  // lowercased names; headers libwebsockets knows
   std::string body;
+  uint64_t exchange_id = 0;  // names this request/response exchange for HttpServer::complete()
 };
 
 struct HttpResponse {
@@ -49,7 +51,16 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. {"Allow", "GET"}
+  // Set by a handler that answers later with HttpServer::complete(); nothing is sent until then.
+  bool deferred = false;
 };
+
+// What a handler returns to answer later (see HttpResponse::deferred).
+inline HttpResponse deferred_response() {
+  HttpResponse response;
+  response.deferred = true;
+  return response;
+}
 
 // The REST error answer for `error`: its HTTP status and {"error":{"code","message"}}.
 HttpResponse error_response(const Error& error);
@@ -133,6 +144,10 @@ class HttpServer {
   uint16_t port() const;
   WebSocketSession* find_session(uint64_t id);
   size_t session_count() const;
+  // Sends the answer to a request whose handler returned deferred_response(), named by its
+  // HttpRequest::exchange_id. False, and nothing is sent, when that exchange is over: the client
+  // closed the connection, the server stopped, or it was completed already.
+  bool complete(uint64_t exchange_id, HttpResponse response);
 
  private:
   // Heap-allocated and possibly outliving this object: libwebsockets calls back into it until

@@ -35,6 +35,8 @@ struct Connection {
   bool head_only = false;
   bool close_after_response = false;
   size_t body_offset = 0;
+  uint64_t exchange_id = 0;  // of the current request
+  bool deferred = false;     // its handler answers later (HttpServer::complete)
   std::unique_ptr<WebSocketSession> session;
 };
 
@@ -72,6 +74,7 @@ class HttpServerCore {
     return it == sessions_.end() ? nullptr : it->second;
   }
   size_t session_count() const { return sessions_.size(); }
+  bool complete(uint64_t exchange_id, HttpResponse response);
 
  private:
   enum class State { Idle, Running, TearingDown, Done };
@@ -132,6 +135,8 @@ class HttpServerCore {
   bool handlers_silenced_ = false;
   std::unordered_map<uint64_t, WebSocketSession*> sessions_;
   uint64_t next_session_id_ = 1;
+  std::unordered_map<uint64_t, lws*> deferred_;  // exchange id -> connection awaiting complete()
+  uint64_t next_exchange_id_ = 1;
   std::vector<const uv_handle_t*> lws_static_handles_;
   uv_timer_t* teardown_timer_ = nullptr;
   uint64_t teardown_started_ms_ = 0;

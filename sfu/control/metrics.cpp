@@ -31,6 +31,16 @@ class Exposition {
   std::ostringstream out_;
 };
 
+// One sample per direction and worker: to="worker" (control thread to worker i) and
+// to="control" (worker i's rooms to the control thread).
+void queue_samples(Exposition& e, const char* name, const ControlStats& control,
+                   uint64_t QueueStats::*field) {
+  for (size_t i = 0; i < control.to_worker.size(); ++i)
+    e.sample(name, control.to_worker[i].*field, "to=\"worker\",worker=\"" + std::to_string(i) + "\"");
+  for (size_t i = 0; i < control.to_control.size(); ++i)
+    e.sample(name, control.to_control[i].*field, "to=\"control\",worker=\"" + std::to_string(i) + "\"");
+}
+
 }  // namespace
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control) {
@@ -49,6 +59,16 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.sample("sfu_internal_errors_total", control.control_task_errors, "where=\"control_task\"");
   for (const Worker* w : workers)
     e.sample("sfu_internal_errors_total", w->failed_tasks(), "where=\"worker_task\"," + e.worker_label(*w));
+
+  e.family("sfu_joins_refused_total", "counter", "Joins refused by the control plane, by reason.");
+  for (const auto& [reason, count] : control.joins_refused)
+    e.sample("sfu_joins_refused_total", count, std::string("reason=\"") + reason + "\"");
+  e.family("sfu_queue_posts_deferred_total", "counter",
+           "Control messages that found the receiving queue full and were kept for a retry.");
+  queue_samples(e, "sfu_queue_posts_deferred_total", control, &QueueStats::deferred);
+  e.family("sfu_queue_posts_refused_total", "counter",
+           "Control messages refused on a full queue (answered overloaded, or the session closed).");
+  queue_samples(e, "sfu_queue_posts_refused_total", control, &QueueStats::refused);
 
   auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers,

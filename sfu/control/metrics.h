@@ -2,12 +2,20 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sfu {
 
 class Worker;
+
+// Messages between the control thread and one worker that found the receiving queue full: kept
+// for a retry (deferred) or refused (docs/protocol.md, "Queues between threads").
+struct QueueStats {
+  uint64_t deferred = 0, refused = 0;
+};
 
 struct ControlStats {
   size_t rooms = 0;
@@ -15,6 +23,10 @@ struct ControlStats {
   size_t websocket_sessions = 0;
   // Exceptions caught at the control thread's handler boundaries.
   uint64_t signaling_errors = 0, rest_errors = 0, control_task_errors = 0;
+  // By worker index.
+  std::vector<QueueStats> to_worker, to_control;
+  // Joins the control plane refused, as {reason, count}.
+  std::vector<std::pair<const char*, uint64_t>> joins_refused;
 };
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control);

@@ -87,6 +87,7 @@ int http_status_of(ErrorCode code) {
       return 429;
     case ErrorCode::overloaded:
     case ErrorCode::worker_timeout:
+    case ErrorCode::server_full:
       return 503;
     default:
       return 500;

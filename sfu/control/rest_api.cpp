@@ -1,7 +1,6 @@
 // REST (/v1/rooms...), /healthz, /metrics and the demo page of the control plane.
 #include <chrono>
 #include <exception>
-#include <future>
 
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
@@ -49,7 +48,8 @@ HttpResponse web_asset_response(const WebAsset& asset) {
   return response;
 }
 
-constexpr auto kWorkerReplyTimeout = std::chrono::seconds(2);
+// How long GET /v1/rooms/{name} waits for the room's worker before answering 503 worker_timeout.
+constexpr uint64_t kWorkerReplyTimeoutMs = 2000;
 
 }  // namespace
 
@@ -115,7 +115,7 @@ HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
       if (method == "POST") return create_room(request);
       break;
     case 3:  // /v1/rooms/{room}
-      if (method == "GET") return get_room(parts[2]);
+      if (method == "GET") return get_room(parts[2], request.exchange_id);
       if (method == "DELETE") return delete_room(parts[2]);
       break;
     case 5:  // /v1/rooms/{room}/participants/{participant}
@@ -155,25 +155,46 @@ HttpResponse ControlPlane::create_room(const HttpRequest& request) {
     return error_response({ErrorCode::conflict, "room '" + name->get<std::string>() + "' exists"});
   if (rooms_.size() >= config_.limits.rooms)
     return error_response({ErrorCode::too_many_rooms, "the room limit is reached"});
-  RoomEntry& room = add_room(*name, max_participants);
+  RoomEntry& room = add_room(*name, max_participants, /*created_by_join=*/false);
   return json_response(201, protocol::room_summary(directory_entry(room)));
 }
 
-HttpResponse ControlPlane::get_room(const std::string& name) {
+HttpResponse ControlPlane::get_room(const std::string& name, uint64_t exchange_id) {
   RoomEntry* room = find_room(name);
   if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
-  // The worker owns the media state; ask it and wait briefly (it answers in microseconds unless
-  // it is badly overloaded, and then a 503 says so). A room not yet on its worker has no one.
-  auto promise = std::make_shared<std::promise<RoomSnapshot>>();
-  auto future = promise->get_future();
-  if (!post_to_worker(room->worker, [promise, name](Worker& w) {
+  // The worker owns the media state: ask it, and answer when its snapshot comes back (or when the
+  // timeout fires), never waiting on this thread. A room not yet on its worker has no one.
+  WorkerEventSink* sink = from_worker_[room->worker].get();
+  if (!post_request(room->worker, [this, sink, name, exchange_id](Worker& w) {
         Room* r = w.find_room(name);
-        promise->set_value(r ? r->describe() : RoomSnapshot{name, {}});
+        sink->send([this, exchange_id, snapshot = r ? r->describe() : RoomSnapshot{name, {}}] {
+          answer_room_query(exchange_id, snapshot);
+        });
       }))
     return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
-  if (future.wait_for(kWorkerReplyTimeout) != std::future_status::ready)
-    return error_response({ErrorCode::worker_timeout, "the room's worker did not answer in time"});
-  return json_response(200, protocol::room_detail(directory_entry(*room), future.get()));
+  room_queries_[exchange_id] = name;
+  room_query_timeouts_.schedule(exchange_id, uv_now(loop_) + kWorkerReplyTimeoutMs);
+  return deferred_response();
+}
+
+void ControlPlane::answer_room_query(uint64_t exchange_id, const RoomSnapshot& snapshot) {
+  auto query = room_queries_.find(exchange_id);
+  if (query == room_queries_.end()) return;  // answered by the timeout already
+  const RoomEntry* room = find_room(query->second);
+  room_query_timeouts_.cancel(exchange_id);
+  room_queries_.erase(query);
+  // The client may have gone meanwhile; complete() then sends nothing.
+  http_->complete(exchange_id,
+                  room ? json_response(200, protocol::room_detail(directory_entry(*room), snapshot))
+                       : error_response({ErrorCode::not_found, "no room '" + snapshot.name + "'"}));
+}
+
+void ControlPlane::time_out_room_queries(uint64_t now_ms) {
+  for (uint64_t exchange_id : room_query_timeouts_.take_due(now_ms)) {
+    room_queries_.erase(exchange_id);
+    http_->complete(exchange_id,
+                    error_response({ErrorCode::worker_timeout, "the room's worker did not answer in time"}));
+  }
 }
 
 HttpResponse ControlPlane::delete_room(const std::string& name) {
@@ -189,9 +210,7 @@ HttpResponse ControlPlane::delete_room(const std::string& name) {
     close_session(session->second, protocol::room_closed_message(), 1000);
     session_of_participant_.erase(session);
   }
-  uint32_t worker = room->worker;
-  rooms_.erase(name);
-  post_to_worker(worker, [name](Worker& w) { w.remove_room(name); });
+  forget_room(name);
   HttpResponse response;
   response.status = 204;
   return response;
@@ -228,6 +247,15 @@ std::string ControlPlane::metrics() {
   stats.signaling_errors = signaling_errors_;
   stats.rest_errors = rest_errors_;
   stats.control_task_errors = inbox_->failed_tasks();
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    stats.to_worker.push_back({to_worker_[i]->deferred_total(), to_worker_[i]->refused_total()});
+    const OrderedPoster& from = from_worker_[i]->poster();
+    stats.to_control.push_back({from.deferred_total(), from.refused_total()});
+  }
+  stats.joins_refused = {{"server_full", join_refusals_.server_full},
+                         {"too_many_rooms", join_refusals_.too_many_rooms},
+                         {"room_full", join_refusals_.room_full},
+                         {"overloaded", join_refusals_.overloaded}};
   return render_metrics(workers_, stats);
 }
 

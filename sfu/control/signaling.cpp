@@ -155,36 +155,55 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
   if (display_name->empty() || display_name->size() > kMaxNameLength)
     return send_error(ws, {ErrorCode::bad_request, "'name' must be 1-64 characters"}, "join");
 
-  RoomEntry* room = find_room(*room_name);
-  if (!room) {
-    if (rooms_.size() >= config_.limits.rooms)
-      return send_error(ws, {ErrorCode::too_many_rooms, "the server has reached its room limit"}, "join");
-    room = &add_room(*room_name, config_.limits.participants_per_room);
-  }
-  if (room->participants.size() >= room->max_participants)
-    return send_error(ws, {ErrorCode::room_full, "room '" + *room_name + "' is full"}, "join");
+  bool new_room = false;
+  auto room_or_refusal = room_for_join(*room_name, new_room);
+  if (!room_or_refusal) return send_error(ws, room_or_refusal.error(), "join");
+  RoomEntry* room = *room_or_refusal;
 
   std::string participant_id = new_participant_id();
+  // The worker creates the room with its first join; its rooms report through its sink.
+  WorkerEventSink* sink = from_worker_[room->worker].get();
+  RoomLimits limits{room->max_participants, config_.limits.tracks_per_participant};
+  bool posted = post_request(room->worker, [sink, limits, room_copy = *room_name, participant_id,
+                                            name = *display_name, session_id = session.id](Worker& w) {
+    Room& r = w.create_room(room_copy, *sink, limits);
+    if (!r.join(participant_id, name, session_id))
+      sink->participant_removed(room_copy, participant_id, session_id, "join refused");
+  });
+  if (!posted) {
+    ++join_refusals_.overloaded;
+    // Nothing changed: a room this join created is forgotten again (its worker never heard of it).
+    if (new_room) rooms_.erase(*room_name);
+    return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "join");
+  }
   room->participants[participant_id] = *display_name;
+  update_room_expiry(*room);
   session.room = *room_name;
   session.participant_id = participant_id;
   session_of_participant_[participant_id] = session.id;
-  uint64_t session_id = session.id;
-  std::string room_copy = *room_name;
-  bool posted = post_to_worker(
-      room->worker, [this, room_copy, participant_id, name = *display_name, session_id](Worker& w) {
-        Room* r = w.find_room(room_copy);
-        if (!r || !r->join(participant_id, name, session_id))
-          participant_removed(room_copy, participant_id, session_id, "join refused");
-      });
-  if (!posted) {
-    room->participants.erase(participant_id);
-    session_of_participant_.erase(participant_id);
-    session.room.clear();
-    session.participant_id.clear();
-    return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "join");
-  }
   log_info("control", "participant joined", {{"room", *room_name}, {"participant", participant_id}});
+}
+
+Result<ControlPlane::RoomEntry*> ControlPlane::room_for_join(const std::string& name, bool& created) {
+  if (participant_count() >= config_.limits.participants) {
+    ++join_refusals_.server_full;
+    return Error{ErrorCode::server_full, "the server has reached its participant limit"};
+  }
+  RoomEntry* room = find_room(name);
+  if (!room) {
+    if (rooms_.size() >= config_.limits.rooms) {
+      ++join_refusals_.too_many_rooms;
+      return Error{ErrorCode::too_many_rooms, "the server has reached its room limit"};
+    }
+    room = &add_room(name, config_.limits.participants_per_room, /*created_by_join=*/true);
+    created = true;
+  }
+  if (room->participants.size() >= room->max_participants) {
+    ++join_refusals_.room_full;
+    if (created) rooms_.erase(name);  // cannot happen (max_participants >= 1); kept consistent anyway
+    return Error{ErrorCode::room_full, "room '" + name + "' is full"};
+  }
+  return room;
 }
 
 void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message,
@@ -203,7 +222,7 @@ void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nloh
   auto description =
       std::make_shared<sdp::SessionDescription>(std::move(std::get<sdp::SessionDescription>(parsed)));
   std::string room_name = session.room, participant_id = session.participant_id;
-  if (!post_to_worker(room->worker, [room_name, participant_id, description, is_publish](Worker& w) {
+  if (!post_request(room->worker, [room_name, participant_id, description, is_publish](Worker& w) {
         Room* r = w.find_room(room_name);
         if (!r) return;
         if (is_publish)

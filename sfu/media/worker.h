@@ -45,6 +45,9 @@ class Worker : private WebRtcTransport::Host {
   void stop();
   // Thread-safe: runs `task` on the worker's loop. False when the queue is full or stopped.
   bool post(std::function<void(Worker&)> task);
+  // Thread-safe: the same for a task that captures what it needs; on false `task` is left with the
+  // caller, who may offer it again later (the control plane's OrderedPoster does).
+  bool try_post(TaskQueue::Task& task) { return tasks_->try_post(task); }
 
   uint32_t index() const { return index_; }
   const SocketAddress& udp_address() const { return socket_->local_address(); }

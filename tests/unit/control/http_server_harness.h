@@ -174,6 +174,10 @@ class ServerHarness {
     } else if (request.path == "/empty") {
       response.status = 204;
       response.content_type.clear();
+    } else if (request.path == "/later") {
+      // Answered by the test through HttpServer::complete(exchange id logged here).
+      log_.add("later:" + std::to_string(request.exchange_id));
+      return deferred_response();
     } else if (request.path == "/throw") {
       throw std::runtime_error("handler failure");
     } else {

@@ -51,6 +51,7 @@ TEST(ProtocolMessages, RestErrorsCarryTheirHttpStatus) {
   EXPECT_EQ(protocol::http_status_of(ErrorCode::internal_error), 500);
   EXPECT_EQ(protocol::http_status_of(ErrorCode::overloaded), 503);
   EXPECT_EQ(protocol::http_status_of(ErrorCode::worker_timeout), 503);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::server_full), 503);
 }
 
 TEST(ProtocolMessages, RoomDetailMergesTheDirectoryAndTheSnapshot) {
