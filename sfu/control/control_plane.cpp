@@ -47,8 +47,8 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   inbox_ = std::make_unique<TaskQueue>(loop_, kControlQueueCapacity);
 
   WorkerEventSink::Handlers sink_handlers;
-  sink_handlers.deliver = [this](uint64_t session_id, RoomEvent event) {
-    on_room_event(session_id, std::move(event));
+  sink_handlers.deliver = [this](uint64_t session_id, const RoomEvent& event) {
+    on_room_event(session_id, event);
   };
   sink_handlers.participant_removed = [this](const std::string& room, const std::string& participant_id,
                                              uint64_t session_id, const std::string& reason) {
@@ -115,7 +115,7 @@ void ControlPlane::retry_waiting_posts() {
 
 // ---- What workers report ----
 
-void ControlPlane::on_room_event(uint64_t session_id, RoomEvent event) {
+void ControlPlane::on_room_event(uint64_t session_id, const RoomEvent& event) {
   // The JSON is built here, so workers spend no time on the protocol.
   if (WebSocketSession* ws = http_->find_session(session_id))
     ws->send_text(protocol::to_text(protocol::event_message(event)));

@@ -128,7 +128,7 @@ class ControlPlane {
   void retry_waiting_posts();
 
   // What workers report (run on this thread; see WorkerEventSink).
-  void on_room_event(uint64_t session_id, RoomEvent event);
+  void on_room_event(uint64_t session_id, const RoomEvent& event);
   void on_participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
                               const std::string& reason);
   void on_events_lost(uint64_t session_id);

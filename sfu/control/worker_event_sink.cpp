@@ -10,9 +10,8 @@ WorkerEventSink::WorkerEventSink(TaskQueue& control_queue, Handlers handlers, si
 }
 
 void WorkerEventSink::deliver(uint64_t session_id, RoomEvent event) {
-  bool queued = poster_.post_event([this, session_id, event = std::move(event)]() mutable {
-    handlers_.deliver(session_id, std::move(event));
-  });
+  bool queued = poster_.post_event(
+      [this, session_id, event = std::move(event)] { handlers_.deliver(session_id, event); });
   if (!queued && sessions_closing_.insert(session_id).second)
     poster_.post_lifecycle([this, session_id] { handlers_.events_lost(session_id); });
   forget_closed_sessions_if_sent();

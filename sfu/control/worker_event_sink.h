@@ -32,7 +32,7 @@ class WorkerEventSink : public RoomEvents {
  public:
   // What the control thread does with each message (run on the control thread).
   struct Handlers {
-    std::function<void(uint64_t session_id, RoomEvent event)> deliver;
+    std::function<void(uint64_t session_id, const RoomEvent& event)> deliver;
     std::function<void(const std::string& room, const std::string& participant_id, uint64_t session_id,
                        const std::string& reason)>
         participant_removed;

@@ -19,7 +19,7 @@ class WorkerEventSinkTest : public ::testing::Test {
     uv_loop_init(&loop_);
     queue_ = std::make_unique<TaskQueue>(&loop_, 2);
     WorkerEventSink::Handlers handlers;
-    handlers.deliver = [this](uint64_t session, RoomEvent event) {
+    handlers.deliver = [this](uint64_t session, const RoomEvent& event) {
       seen_.push_back(std::to_string(session) + ":" + std::get<PublishAnswer>(event).sdp);
     };
     handlers.participant_removed = [this](const std::string& room, const std::string& id, uint64_t session,
