@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <sstream>
+#include <utility>
 
 #include "sfu/media/worker.h"
 
@@ -71,6 +72,20 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                workers, [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_sent); });
   e.per_worker("sfu_retransmissions_missed_total", "counter", "NACKed packets not in the buffer.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_missed); });
+  e.family("sfu_retransmissions_refused_total", "counter",
+           "NACKed packets not resent, by reason (not_buffered, duplicate, budget, unsendable).");
+  for (const Worker* w : workers) {
+    const RouterCounters& c = w->router_counters();
+    const std::pair<const char*, const std::atomic<uint64_t>*> reasons[] = {
+        {"not_buffered", &c.retransmissions_missed},
+        {"duplicate", &c.retransmissions_duplicate},
+        {"budget", &c.retransmissions_over_budget},
+        {"unsendable", &c.retransmissions_unsendable},
+    };
+    for (const auto& [reason, counter] : reasons)
+      e.sample("sfu_retransmissions_refused_total", relaxed(*counter),
+               Exposition::worker_label(*w) + ",reason=\"" + reason + "\"");
+  }
   e.per_worker("sfu_nacks_received_total", "counter", "NACK feedback from subscribers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().nacks_received); });
   e.per_worker("sfu_nacks_sent_total", "counter", "NACKs sent to publishers for the server's own losses.",
@@ -80,6 +95,15 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                  return relaxed(w.router_counters().plis_received) +
                         relaxed(w.router_counters().firs_received);
                });
+  e.family("sfu_keyframe_requests_suppressed_total", "counter",
+           "Subscribers' PLI/FIR that asked for no keyframe of their own, by reason.");
+  for (const Worker* w : workers) {
+    const RouterCounters& c = w->router_counters();
+    e.sample("sfu_keyframe_requests_suppressed_total", relaxed(c.keyframe_requests_throttled),
+             Exposition::worker_label(*w) + ",reason=\"subscriber_interval\"");
+    e.sample("sfu_keyframe_requests_suppressed_total", relaxed(c.keyframe_requests_collapsed),
+             Exposition::worker_label(*w) + ",reason=\"collapsed\"");
+  }
   e.per_worker("sfu_transport_cc_feedback_sent_total", "counter",
                "Transport-wide congestion control feedback sent to publishers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().transport_cc_sent); });
