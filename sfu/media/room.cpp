@@ -14,14 +14,6 @@ namespace {
 constexpr uint64_t kFastTimerMs = 20;
 constexpr uint64_t kReportIntervalMs = 1000;
 
-RouterOptions router_options(const config::MediaConfig& media) {
-  RouterOptions options;
-  options.retransmissions_per_second = media.retransmissions_per_second;
-  options.subscriber_keyframe_interval_ms = media.keyframe_request_interval_ms;
-  options.publisher_keyframe_interval_ms = media.publisher_keyframe_interval_ms;
-  return options;
-}
-
 }  // namespace
 
 Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters& counters, RoomLimits limits)
@@ -29,7 +21,7 @@ Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters&
       worker_(worker),
       events_(events),
       limits_(limits),
-      router_(worker.drop_counters_for_rooms(), counters, router_options(worker.media_config())),
+      router_(worker.drop_counters_for_rooms(), counters, RouterOptions::from_config(worker.media_config())),
       timer_(worker.loop(), [this] { on_timer(); }) {
   timer_.start(kFastTimerMs, kFastTimerMs);
 }

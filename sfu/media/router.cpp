@@ -17,6 +17,14 @@ uint64_t monotonic_us() {
 
 }  // namespace
 
+RouterOptions RouterOptions::from_config(const config::MediaConfig& media) {
+  RouterOptions options;
+  options.retransmissions_per_second = media.retransmissions_per_second;
+  options.subscriber_keyframe_interval_ms = media.keyframe_request_interval_ms;
+  options.publisher_keyframe_interval_ms = media.publisher_keyframe_interval_ms;
+  return options;
+}
+
 Router::Router(DropCounters& drops, RouterCounters& counters, RouterOptions options)
     : drops_(drops),
       counters_(counters),

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "base/counter.h"
+#include "config/config.h"
 #include "rtp/rtcp_parser.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/participant.h"
@@ -55,6 +56,8 @@ struct RouterOptions {
   uint32_t retransmission_min_interval_ms = 100;    // see NackResponder
   uint32_t subscriber_keyframe_interval_ms = 1000;  // media.keyframe_request_interval_ms
   uint32_t publisher_keyframe_interval_ms = 500;    // media.publisher_keyframe_interval_ms
+
+  static RouterOptions from_config(const config::MediaConfig& media);
 };
 
 class Router {

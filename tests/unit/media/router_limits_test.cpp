@@ -82,6 +82,21 @@ Bytes pli_for(uint32_t media_ssrc) {
 
 }  // namespace
 
+TEST(RouterLimits, OptionsComeFromTheMediaConfigWithTheSameDefaults) {
+  RouterOptions defaults = RouterOptions::from_config(config::default_config().media);
+  EXPECT_EQ(defaults.retransmissions_per_second, RouterOptions{}.retransmissions_per_second);
+  EXPECT_EQ(defaults.subscriber_keyframe_interval_ms, RouterOptions{}.subscriber_keyframe_interval_ms);
+  EXPECT_EQ(defaults.publisher_keyframe_interval_ms, RouterOptions{}.publisher_keyframe_interval_ms);
+  config::MediaConfig media;
+  media.retransmissions_per_second = 7;
+  media.keyframe_request_interval_ms = 8;
+  media.publisher_keyframe_interval_ms = 9;
+  RouterOptions options = RouterOptions::from_config(media);
+  EXPECT_EQ(options.retransmissions_per_second, 7u);
+  EXPECT_EQ(options.subscriber_keyframe_interval_ms, 8u);
+  EXPECT_EQ(options.publisher_keyframe_interval_ms, 9u);
+}
+
 // ---- NACK amplification (audit row 6) ----
 
 TEST(RouterLimits, OneNackRepeatingAnItem300TimesResendsEachPacketOnce) {
