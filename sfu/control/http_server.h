@@ -127,7 +127,7 @@ class HttpServer {
   struct Counters {
     uint64_t refused_connections = 0;              // over max_connections
     uint64_t refused_connections_per_address = 0;  // over max_connections_per_address
-    uint64_t request_timeouts = 0;                 // requests not complete within request_timeout_ms
+    uint64_t request_timeouts = 0;                 // no whole request within request_timeout_ms
     uint64_t websocket_idle_closes = 0;            // WebSockets closed after ws_idle_timeout_ms of silence
   };
   struct Handlers {

@@ -182,15 +182,15 @@ TEST(HttpServerLimits, SilentWebSocketIsPingedThenClosed) {
 TEST(HttpServerLimits, WebSocketAnsweringPingsStaysOpen) {
   auto options = ServerHarness::test_options();
   options.ws_ping_interval_ms = 300;
-  options.ws_idle_timeout_ms = 1000;
-  options.request_timeout_ms = 500;  // an HTTP deadline must not apply to an upgraded connection
+  options.ws_idle_timeout_ms = 1500;  // generous: a loaded machine may answer late
+  options.request_timeout_ms = 500;   // an HTTP deadline must not apply to an upgraded connection
   ServerHarness harness(options);
   std::string error;
   ASSERT_TRUE(harness.start(&error)) << error;
   WsClient client(harness.port());
   ASSERT_TRUE(client.handshake());
   int pings = 0;
-  for (auto until = Clock::now() + 2500ms; Clock::now() < until;) {
+  for (auto until = Clock::now() + 3s; Clock::now() < until;) {
     auto frame = client.read_frame();
     ASSERT_TRUE(frame);
     ASSERT_EQ(frame->opcode, 0x9) << "expected only pings, got opcode " << frame->opcode;
@@ -209,17 +209,18 @@ TEST(HttpServerLimits, WebSocketAnsweringPingsStaysOpen) {
 TEST(HttpServerLimits, WebSocketSendingMessagesNeedsNoPongs) {
   auto options = ServerHarness::test_options();
   options.ws_ping_interval_ms = 300;
-  options.ws_idle_timeout_ms = 1000;
+  options.ws_idle_timeout_ms = 1500;
   ServerHarness harness(options);
   std::string error;
   ASSERT_TRUE(harness.start(&error)) << error;
   WsClient client(harness.port());
   ASSERT_TRUE(client.handshake());
-  for (int i = 0; i < 12; ++i) {
+  for (int i = 0; i < 15; ++i) {  // 3 s, twice the idle timeout, never answering a ping
     ASSERT_TRUE(client.send_text("tick"));
     auto reply = client.read_message();
+    while (reply && reply->opcode == 0x9) reply = client.read_message();  // a late tick may draw one
     ASSERT_TRUE(reply);
-    ASSERT_EQ(reply->payload, "echo:tick");  // no ping: the socket is never silent for 300 ms
+    ASSERT_EQ(reply->payload, "echo:tick");
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_EQ(harness.counters().websocket_idle_closes, 0u);
@@ -242,7 +243,9 @@ TEST(HttpServerLimits, RefusedUpgradeGetsTheOwnersAnswer) {
   WsClient accepted(harness.port());
   ASSERT_TRUE(accepted.handshake("/v1/rtc", "Host: 127.0.0.1\r\nOrigin: http://fine.example\r\n"));
   ASSERT_TRUE(harness.log().wait_for("open:1"));
-  EXPECT_EQ(harness.server().session_count(), 1u);
+  size_t sessions = 0;
+  harness.run_on_loop([&] { sessions = harness.server().session_count(); });
+  EXPECT_EQ(sessions, 1u);
 }
 
 }  // namespace
