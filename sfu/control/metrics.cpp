@@ -51,6 +51,18 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   for (const Worker* w : workers)
     e.sample("sfu_internal_errors_total", w->failed_tasks(), "where=\"worker_task\"," + e.worker_label(*w));
 
+  e.family("sfu_http_refused_total", "counter",
+           "Connections and requests the control port refused, by reason.");
+  e.sample("sfu_http_refused_total", control.http_refused.origin, "reason=\"origin\"");
+  e.sample("sfu_http_refused_total", control.http_refused.host, "reason=\"host\"");
+  e.sample("sfu_http_refused_total", control.http_refused.connections, "reason=\"connections\"");
+  e.sample("sfu_http_refused_total", control.http_refused.connections_per_address,
+           "reason=\"connections_per_address\"");
+  e.family("sfu_http_timeouts_total", "counter",
+           "Connections the control port closed on a timer, by reason.");
+  e.sample("sfu_http_timeouts_total", control.http_timeouts.request, "reason=\"request\"");
+  e.sample("sfu_http_timeouts_total", control.http_timeouts.websocket_idle, "reason=\"websocket_idle\"");
+
   auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers,
                [](const Worker& w) { return w.room_count(); });
