@@ -52,7 +52,7 @@ YAML
 echo "soak: server pid $SERVER_PID on $SERVER_URL (config $SERVER_CONFIG)"
 
 if [[ $smoke == 1 ]]; then
-  args=(--cycles 50 --vanish 20 --warmup-cycles 24 --warmup-settle 10 --settle 15)
+  args=(--cycles 50 --vanish 20 --warmup-cycles 24 --warmup-settle 10 --settle 20)
 else
   args=(--cycles 1000 --vanish 200 --settle 30)
 fi

@@ -41,7 +41,7 @@ enum class FaultState { kPending, kActive, kFailed };
 
 struct FaultPhase {
   bench::RunResult bystanders;
-  MetricSamples before, after;
+  MetricSamples before, during, after;  // at the fault's start, the window's end, after it stopped
   double active_s = 0;
   std::string fault_error;
   std::vector<FaultFigure> figures;
@@ -162,16 +162,23 @@ FaultPhase run_fault_phase(const FaultOptions& o, const config::Config& cfg, con
   uint64_t active_since = bench::monotonic_ns();
   state = phase.fault_error.empty() ? FaultState::kActive : FaultState::kFailed;
 
+  // The probe joins in the middle of the window; the metrics are scraped again at its end.
   uint64_t probe_at = active_since + static_cast<uint64_t>((o.warmup_s + window / 2) * 1e9);
-  loop.run_until([&] { return run_done.load(); }, 600'000,
-                 [&] {
-                   tick();
-                   if (!join_probe.started() && bench::monotonic_ns() >= probe_at) {
-                     std::string error;
-                     if (!join_probe.start(bench::monotonic_ns(), &error))
-                       phase.probe_answer = "could not start: " + error;
-                   }
-                 });
+  uint64_t window_end = active_since + static_cast<uint64_t>((o.warmup_s + window) * 1e9);
+  bool scraped_during = false;
+  auto during_fault = [&] {
+    tick();
+    uint64_t now = bench::monotonic_ns();
+    if (!join_probe.started() && now >= probe_at) {
+      std::string error;
+      if (!join_probe.start(now, &error)) phase.probe_answer = "could not start: " + error;
+    }
+    if (!scraped_during && now >= window_end) {
+      phase.during = scrape(probe);
+      scraped_during = true;
+    }
+  };
+  loop.run_until([&] { return run_done.load(); }, 600'000, during_fault);
   runner.join();
   if (driver) {
     driver->stop();
@@ -277,10 +284,13 @@ void print_bystanders(const bench::RunResult& base, const bench::RunResult& faul
 }
 
 void print_counters(const FaultInfo& info, const FaultPhase& p) {
-  TextTable t({"/metrics sample", "before", "after", "delta"});
+  TextTable t({"/metrics sample", "fault start", "window end", "fault stopped", "delta"});
   std::regex relevant(std::string(info.relevant) + "|" + refusal_pattern(info));
-  for (const MetricChange& c : changes_matching(p.before, p.after, relevant))
-    t.add({c.key, fixed(c.before, 0), fixed(c.after, 0), (c.delta() >= 0 ? "+" : "") + fixed(c.delta(), 0)});
+  for (const MetricChange& c : changes_matching(p.before, p.after, relevant)) {
+    auto during = p.during.value(c.key);
+    t.add({c.key, fixed(c.before, 0), during ? fixed(*during, 0) : "-", fixed(c.after, 0),
+           (c.delta() >= 0 ? "+" : "") + fixed(c.delta(), 0)});
+  }
   std::fputs(t.render().c_str(), stdout);
 }
 

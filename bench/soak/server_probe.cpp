@@ -51,9 +51,9 @@ std::optional<MetricSamples> ServerProbe::metrics(std::string* error) const {
 
 ServerSnapshot ServerProbe::snapshot() const {
   ServerSnapshot s;
-  auto metrics = this->metrics(&s.error);
   auto fds = count_open_fds(pid_);
   auto rss = read_rss_kib(pid_);
+  auto metrics = this->metrics(&s.error);
   if (!fds || !rss) {
     s.error = "the server process " + std::to_string(pid_) + " is gone";
     return s;

@@ -31,8 +31,8 @@ class ServerProbe {
   ServerProbe(std::string host, uint16_t http_port, pid_t pid)
       : host_(std::move(host)), port_(http_port), pid_(pid) {}
 
-  // Scrapes /metrics first and reads /proc after it, so the scrape's own connection is closed
-  // by the time the descriptors are counted.
+  // Reads /proc first and scrapes /metrics after it: the scrape's own connection is not yet
+  // open when the descriptors are counted (and the previous one has long been closed).
   ServerSnapshot snapshot() const;
   std::optional<MetricSamples> metrics(std::string* error) const;
   pid_t pid() const { return pid_; }
