@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables it sets are for the scripts that source it
 # Sourced by scripts/soak.sh and scripts/faults.sh: starts and stops the server under test with a
 # config of its own on free loopback ports, and finds the binaries.
 #   parse_binaries "$@"     sets SFU_BIN and SOAK_BIN from --sfu/--tool (or build/bin), leaves the
