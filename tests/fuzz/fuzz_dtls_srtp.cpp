@@ -343,6 +343,25 @@ void write_seeds(const std::string& dir) {
   add_record(seed, 1, {13, 0, 0x01});
   add_record(seed, 5, {});
   write_seed(dir, "after_handshake", seed);
+  // A long conversation: the handshake, data, replays and tampered copies, forged records of each
+  // content type in epoch 1, a stranger's ClientHello, timers, then close.
+  seed = {0x04};
+  add_record(seed, 1, mutation_none);
+  add_record(seed, 4, {});
+  for (int i = 0; i < 3; ++i) {
+    add_record(seed, 3, Bytes(hello.begin() + 3, hello.end()));
+    add_record(seed, 1, {static_cast<uint8_t>(20 + i), 0, static_cast<uint8_t>(i)});
+  }
+  for (uint8_t content_type : {uint8_t{20}, uint8_t{21}, uint8_t{22}, uint8_t{23}}) {
+    Bytes forged = {content_type, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 9, 0, 40};
+    forged.resize(13 + 40, 0xAB);
+    add_record(seed, 0, forged);
+  }
+  add_record(seed, 2, {0x10, 0x27});
+  add_record(seed, 0, client_hello);
+  add_record(seed, 5, {});
+  add_record(seed, 4, {});
+  write_seed(dir, "long_conversation", seed);
   // SRTP and SRTCP, untouched and tampered, both profiles.
   for (uint8_t mode : {uint8_t{2}, uint8_t{3}}) {
     seed = {mode};
