@@ -74,7 +74,7 @@ if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
       echo "fuzz_$target failed (the input is in the crash-* file named above)"
       exit 1
     fi
-    echo "fuzz_$target: $(tail -1 "$log")"
+    echo "fuzz_$target: $(grep DONE "$log" | tail -1)"  # runs, coverage, corpus, exec/s
     rm -rf "$corpus" "$log"
   done
   stage_done "fuzz"

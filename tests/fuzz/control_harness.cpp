@@ -213,9 +213,8 @@ bool FuzzClient::send_text(std::string_view message) {
   return true;
 }
 
-void FuzzClient::close(uint16_t code, std::string reason) {
+void FuzzClient::close(uint16_t code, std::string /*reason*/) {
   if (code < 1000 || code > 4999) fail("close code out of range", std::to_string(code));
-  (void)reason;
   closing_ = true;
 }
 
