@@ -33,6 +33,10 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   options.port = config_.http.port;
   options.max_body_bytes = config_.limits.message_bytes;
   options.max_ws_message_bytes = config_.limits.message_bytes;
+  options.max_connections = config_.http.max_connections;
+  options.max_connections_per_address = config_.http.max_connections_per_address;
+  options.ws_ping_interval_ms = config_.http.websocket_ping_interval_s * 1000;
+  options.ws_idle_timeout_ms = config_.http.websocket_idle_timeout_s * 1000;
   HttpServer::Handlers handlers;
   handlers.on_http = [this](const HttpRequest& request) { return guarded_http(request); };
   handlers.on_ws_open = [this](WebSocketSession& ws) { on_ws_open(ws); };
@@ -43,6 +47,7 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   handlers.on_ws_protocol_error = [this](WebSocketSession& ws, std::string_view reason) {
     on_ws_protocol_error(ws, reason);
   };
+  handlers.on_ws_upgrade = [this](const HttpRequest& upgrade) { return check_ws_origin(upgrade); };
   http_ = std::make_unique<HttpServer>(loop_, options, "/v1/rtc", std::move(handlers));
   inbox_ = std::make_unique<TaskQueue>(loop_, kControlQueueCapacity);
 
@@ -68,7 +73,11 @@ ControlPlane::~ControlPlane() { stop(); }
 
 Status ControlPlane::start() {
   Status started = http_->start();
-  if (started) housekeeping_->start(kHousekeepingMs, kHousekeepingMs);
+  if (started) {
+    origin_policy_ =
+        std::make_unique<OriginPolicy>(config_.http.host, http_->port(), config_.http.allowed_origins);
+    housekeeping_->start(kHousekeepingMs, kHousekeepingMs);
+  }
   return started;
 }
 
@@ -117,7 +126,7 @@ void ControlPlane::retry_waiting_posts() {
 
 void ControlPlane::on_room_event(uint64_t session_id, const RoomEvent& event) {
   // The JSON is built here, so workers spend no time on the protocol.
-  if (WebSocketSession* ws = http_->find_session(session_id))
+  if (ClientConnection* ws = find_client(session_id))
     ws->send_text(protocol::to_text(protocol::event_message(event)));
 }
 
@@ -152,6 +161,11 @@ void ControlPlane::on_events_lost(uint64_t session_id) {
 }
 
 // ---- Rooms directory ----
+
+ClientConnection* ControlPlane::find_client(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : it->second.client;
+}
 
 ControlPlane::RoomEntry* ControlPlane::find_room(const std::string& name) {
   auto it = rooms_.find(name);
@@ -216,7 +230,7 @@ void ControlPlane::forget_room(const std::string& name) {
 }
 
 void ControlPlane::close_session(uint64_t session_id, const nlohmann::json& last_message, uint16_t code) {
-  WebSocketSession* ws = http_->find_session(session_id);
+  ClientConnection* ws = find_client(session_id);
   if (!ws) return;
   ws->send_text(protocol::to_text(last_message));
   ws->close(code, last_message.value("reason", last_message.value("code", std::string("closing"))));

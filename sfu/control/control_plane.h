@@ -25,9 +25,11 @@
 #include "base/task_queue.h"
 #include "base/uv_timer.h"
 #include "config/config.h"
+#include "sfu/control/client_connection.h"
 #include "sfu/control/deadline_queue.h"
 #include "sfu/control/http_server.h"
 #include "sfu/control/ordered_poster.h"
+#include "sfu/control/origin_policy.h"
 #include "sfu/control/protocol_messages.h"
 #include "sfu/control/worker_event_sink.h"
 #include "sfu/media/room_events.h"
@@ -47,6 +49,22 @@ class ControlPlane {
   void stop();
   uint16_t port() const { return http_->port(); }
 
+  // What the HTTP server calls, on the control thread; tests and fuzz targets call the same with
+  // their own ClientConnection. A connection is valid from on_ws_open until on_ws_close returns,
+  // and the control plane sends to it only in between. Handler boundaries: what a handler throws
+  // is caught here, counted (sfu_internal_errors_total), answered with internal_error, and the
+  // server keeps serving.
+  void on_ws_open(ClientConnection& ws);
+  void guarded_ws_message(ClientConnection& ws, std::string_view text);  // one complete text message
+  void on_ws_protocol_error(ClientConnection& ws, std::string_view reason);
+  void on_ws_close(ClientConnection& ws);
+  HttpResponse guarded_http(const HttpRequest& request);
+  // Where the answers guarded_http() deferred go (GET /v1/rooms/{name}; see deferred_response()),
+  // named by the request's exchange_id: HttpServer::complete() unless replaced here. Tests and fuzz
+  // targets that call guarded_http() themselves set exchange ids and collect the answers here.
+  using DeferredAnswers = std::function<void(uint64_t exchange_id, HttpResponse response)>;
+  void set_deferred_answers(DeferredAnswers answers) { deferred_answers_ = std::move(answers); }
+
  private:
   struct RoomEntry {
     std::string name;
@@ -62,29 +80,25 @@ class ControlPlane {
   };
   struct Session {
     uint64_t id = 0;
+    ClientConnection* client = nullptr;  // valid while the session is in sessions_
     std::string room;
     std::string participant_id;
     uint32_t bad_messages = 0;
   };
 
   // Signaling (signaling.cpp)
-  void on_ws_open(WebSocketSession& ws);
-  void on_ws_message(WebSocketSession& ws, std::string_view text);
-  // Handler boundaries: what a handler throws is caught here, counted (sfu_internal_errors_total),
-  // answered with internal_error, and the server keeps serving.
-  void guarded_ws_message(WebSocketSession& ws, std::string_view text);
-  HttpResponse guarded_http(const HttpRequest& request);
-  void on_ws_close(WebSocketSession& ws);
-  void on_ws_protocol_error(WebSocketSession& ws, std::string_view reason);
+  void on_ws_message(ClientConnection& ws, std::string_view text);
   Result<std::string> join_display_name(const nlohmann::json& message, const std::string& room_name);
-  void handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message);
+  void handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message);
   // The room a join goes into, added to the directory when missing (`created`); server_full,
   // too_many_rooms or room_full (counted) when it may not.
   Result<RoomEntry*> room_for_join(const std::string& name, bool& created);
-  void handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message, bool is_publish);
+  void handle_sdp(ClientConnection& ws, Session& session, const nlohmann::json& message, bool is_publish);
   void handle_leave(Session& session, const std::string& reason);
-  void send_error(WebSocketSession& ws, const Error& error, std::string_view request_type = {});
-  void count_bad_message(WebSocketSession& ws, Session& session);
+  void send_error(ClientConnection& ws, const Error& error, std::string_view request_type = {});
+  void count_bad_message(ClientConnection& ws, Session& session);
+  // The open connection of a session, or nullptr when it is gone.
+  ClientConnection* find_client(uint64_t session_id);
 
   // REST, health, metrics, demo page (rest_api.cpp)
   HttpResponse on_http(const HttpRequest& request);
@@ -96,6 +110,7 @@ class ControlPlane {
   HttpResponse get_room(const std::string& name, uint64_t exchange_id);
   void answer_room_query(uint64_t exchange_id, const RoomSnapshot& snapshot);
   void time_out_room_queries(uint64_t now_ms);
+  void complete_http(uint64_t exchange_id, HttpResponse response);
   HttpResponse delete_room(const std::string& name);
   HttpResponse kick_participant(const std::string& room, const std::string& participant_id);
   std::string metrics();
@@ -104,6 +119,10 @@ class ControlPlane {
   }
   // Ok when auth is off or the request carries an admin token; else unauthorized / forbidden.
   Status authorize_admin(const HttpRequest& request);
+  // Browsers' pages (origin_policy.h): the signaling WebSocket's Origin check, and REST's Host and
+  // Origin check; a refusal is a 403 answer, counted in sfu_http_refused_total.
+  std::optional<HttpResponse> check_ws_origin(const HttpRequest& upgrade);
+  std::optional<HttpResponse> check_rest_caller(const HttpRequest& request);
 
   // Rooms directory (control_plane.cpp). A room exists on its worker from the first join on (the
   // join task creates it there), until it is deleted or freed.
@@ -137,6 +156,7 @@ class ControlPlane {
   const config::Config& config_;
   std::vector<Worker*> workers_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<OriginPolicy> origin_policy_;  // from start(), when the port is known
   std::unique_ptr<TaskQueue> inbox_;
   std::vector<std::unique_ptr<OrderedPoster>> to_worker_;      // by worker index; this thread
   std::vector<std::unique_ptr<WorkerEventSink>> from_worker_;  // by worker index; its worker's thread
@@ -144,10 +164,13 @@ class ControlPlane {
   DeadlineQueue<std::string> empty_rooms_;                  // rooms created by join, while empty
   DeadlineQueue<uint64_t> room_query_timeouts_;             // HTTP exchange ids of pending room queries
   std::unordered_map<uint64_t, std::string> room_queries_;  // exchange id -> room name
+  DeferredAnswers deferred_answers_;
   JoinRefusals join_refusals_;
   // Exceptions caught at the handler boundaries (read by /metrics on this thread).
   uint64_t signaling_errors_ = 0;
-  uint64_t rest_errors_ = 0;  // from workers
+  uint64_t rest_errors_ = 0;     // from workers
+  uint64_t refused_origin_ = 0;  // WebSocket upgrades and REST requests from a page not allowed
+  uint64_t refused_host_ = 0;    // REST requests whose Host does not name this server
   std::map<std::string, RoomEntry> rooms_;
   std::unordered_map<uint64_t, Session> sessions_;
   std::unordered_map<std::string, uint64_t> session_of_participant_;

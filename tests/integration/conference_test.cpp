@@ -20,7 +20,7 @@
 using namespace sfu;
 using namespace std::chrono_literals;
 using client::ParticipantClient;
-using integration::TestServer;
+using test::TestServer;
 
 namespace {
 

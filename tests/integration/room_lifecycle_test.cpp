@@ -24,7 +24,7 @@ namespace sfu {
 namespace {
 
 using namespace std::chrono_literals;
-using integration::TestServer;
+using test::TestServer;
 using json = nlohmann::json;
 
 constexpr auto kLongWait = 30s;
@@ -38,10 +38,19 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
   return true;
 }
 
+// An HTTP/1.1 request whose Host names the server (REST checks it, docs/protocol.md section 5).
+std::string request_text(uint16_t port, std::string_view method, std::string_view path,
+                         std::string_view body = {}) {
+  std::string text = std::string(method) + " " + std::string(path) +
+                     " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n";
+  if (!body.empty() || method == "POST") text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  return text + "\r\n" + std::string(body);
+}
+
 std::optional<http_test::Response> http(uint16_t port, std::string_view method, std::string_view path,
                                         std::string_view body = {}) {
   http_test::Socket socket(port);
-  if (!socket.ok() || !socket.send_all(http_test::request_text(method, path, body))) return std::nullopt;
+  if (!socket.ok() || !socket.send_all(request_text(port, method, path, body))) return std::nullopt;
   return http_test::read_response(socket);
 }
 
@@ -340,7 +349,7 @@ TEST_F(RoomQuery, OtherRequestsAreAnsweredWhileTheWorkerIsBusy) {
   Member a = joined_member("g", "a");
   WorkerBlocker blocker(server_.worker());
   http_test::Socket pending(port());
-  ASSERT_TRUE(pending.send_all(http_test::request_text("GET", "/v1/rooms/g")));
+  ASSERT_TRUE(pending.send_all(request_text(port(), "GET", "/v1/rooms/g")));
   // Lets the server read that request first; the assertions below depend on order only.
   std::this_thread::sleep_for(200ms);
   auto health = http(port(), "GET", "/healthz");
@@ -368,7 +377,7 @@ TEST_F(RoomQuery, AWorkerThatDoesNotAnswerGets503AndAClientThatLeftIsForgotten) 
     EXPECT_NE(late->body.find("worker_timeout"), std::string::npos) << late->body;
     // A client that gives up before the answer.
     http_test::Socket gone(port());
-    ASSERT_TRUE(gone.send_all(http_test::request_text("GET", "/v1/rooms/g")));
+    ASSERT_TRUE(gone.send_all(request_text(port(), "GET", "/v1/rooms/g")));
   }
   auto health = http(port(), "GET", "/healthz");
   ASSERT_TRUE(health);

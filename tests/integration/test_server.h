@@ -1,6 +1,5 @@
-// The whole server in-process for integration tests: workers and the control plane on a loop of
-// its own thread, wired and stopped in the order Server::run uses. Tests change config() before
-// start() and reach the workers through worker(i) (their thread-safe seams: post(), counters).
+// The whole server in-process for integration tests: one worker and the control plane on a loop
+// of its own thread, wired as Server::run wires them. Configure through config() before start().
 #pragma once
 
 #include <uv.h>
@@ -17,10 +16,9 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/media/worker.h"
 
-namespace sfu::integration {
+namespace sfu::test {
 
-// The server's threads: config().workers workers (1 unless changed) and the control plane on a loop
-// of its own thread.
+// The server's threads: one worker and the control plane on a loop of its own thread.
 class TestServer {
  public:
   TestServer() {
@@ -36,13 +34,10 @@ class TestServer {
   bool start(std::string* error) {
     auto certificate = dtls::DtlsCertificate::generate(error);
     if (!certificate) return false;
-    for (uint32_t i = 0; i < config_.resolved_workers(); ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, config_, certificate));
-      if (Status worker_started = workers_.back()->start(); !worker_started) {
-        *error = worker_started.error().message;
-        stop_workers();
-        return false;
-      }
+    worker_ = std::make_unique<Worker>(0, config_, certificate);
+    if (Status worker_started = worker_->start(); !worker_started) {
+      *error = worker_started.error().message;
+      return false;
     }
     auto started = std::make_shared<std::promise<std::string>>();
     auto result = started->get_future();
@@ -60,15 +55,13 @@ class TestServer {
 
   uint16_t http_port() const { return http_port_; }
   config::Config& config() { return config_; }  // before start()
-  Worker& worker(size_t index = 0) { return *workers_.at(index); }
+  Worker& worker() { return *worker_; }
 
  private:
   void run(std::promise<std::string>& started) {
     uv_loop_init(&loop_);
     uv_async_init(&loop_, &stop_async_, [](uv_async_t* async) { uv_stop(async->loop); });
-    std::vector<Worker*> workers;
-    for (auto& w : workers_) workers.push_back(w.get());
-    control_ = std::make_unique<ControlPlane>(&loop_, config_, workers);
+    control_ = std::make_unique<ControlPlane>(&loop_, config_, std::vector<Worker*>{worker_.get()});
     std::string error;
     if (Status control_started = control_->start(); !control_started) {
       error = control_started.error().message;
@@ -76,7 +69,7 @@ class TestServer {
       uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
       uv_run(&loop_, UV_RUN_DEFAULT);
       uv_loop_close(&loop_);
-      stop_workers();
+      worker_->stop();
       started.set_value(error.empty() ? "control plane failed to start" : error);
       return;
     }
@@ -85,7 +78,7 @@ class TestServer {
     uv_run(&loop_, UV_RUN_DEFAULT);
     // The order of Server::run: signaling first, then the worker, then the loop's handles.
     control_->stop();
-    stop_workers();
+    worker_->stop();
     control_.reset();
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
     for (int i = 0; i < 100 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i)
@@ -93,12 +86,8 @@ class TestServer {
     uv_loop_close(&loop_);
   }
 
-  void stop_workers() {
-    for (auto& w : workers_) w->stop();
-  }
-
   config::Config config_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Worker> worker_;
   std::unique_ptr<ControlPlane> control_;
   uv_loop_t loop_{};
   uv_async_t stop_async_{};
@@ -106,4 +95,4 @@ class TestServer {
   uint16_t http_port_ = 0;
 };
 
-}  // namespace sfu::integration
+}  // namespace sfu::test
