@@ -61,6 +61,10 @@ class WebRtcClient {
   // Closes the UDP socket as a vanished network would: nothing is sent or received any more,
   // not even ICE consent checks. For tests of the server's consent freshness.
   void drop_network() { socket_.close(); }
+  // Closes the connection as a browser's RTCPeerConnection.close() does: a DTLS close_notify (once
+  // the handshake is done) and no more checks or media. state() is Failed afterwards, with
+  // failure_reason() "closed locally".
+  void close();
 
   // Decrypted media, valid during the call.
   std::function<void(uint8_t* data, size_t size)> on_rtp;

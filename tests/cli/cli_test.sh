@@ -37,6 +37,26 @@ printf 'http:\n  listen: 0.0.0.0:%s\n' "$(free_port)" > "$work/public.yaml"
 check "a public bind with auth off is refused (exit 2)" test $? -eq 2
 check "the refusal explains itself" grep -q "refusing to listen on a non-loopback address with auth off" "$work/public.out"
 
+# Worker i binds rtc.udp_port + i: a range past 65535 would wrap to port 0 (random) or low ports, so
+# it is refused before anything binds.
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 4\nrtc:\n  udp_port: 65533\n' "$(free_port)" > "$work/range.yaml"
+timeout 10 "$sfu" --config "$work/range.yaml" > "$work/range.out" 2>&1
+check "a UDP port range past 65535 exits 2" test $? -eq 2
+check "the refusal names rtc.udp_port and workers" \
+  grep -q "rtc.udp_port=65533 workers=4 last_udp_port=65536" "$work/range.out"
+# The last port itself is fine (unless something else holds one of these ports: then the bind fails).
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 3\nrtc:\n  udp_port: 65533\n' "$(free_port)" > "$work/edge.yaml"
+"$sfu" --config "$work/edge.yaml" > "$work/edge.out" 2>&1 &
+edge=$!
+for _ in $(seq 1 100); do
+  grep -q 'worker listening" worker=2' "$work/edge.out" && break
+  kill -0 "$edge" 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM "$edge" 2>/dev/null; wait "$edge" 2>/dev/null
+check "a range ending exactly at 65535 is accepted" \
+  grep -q 'worker listening" worker=2 udp=127.0.0.1:65535\|udp port 6553[345]' "$work/edge.out"
+
 # Start with the default config on free ports, check it is up, stop it with SIGTERM within 2 s.
 http_port=$(free_port)
 udp_port=$(free_port)
