@@ -247,18 +247,18 @@ void WebRtcTransport::release_address(const SocketAddress& address) {
 
 void WebRtcTransport::fail(std::string_view reason) {
   if (state_ == State::Closed) return;
-  failure_reason_ = reason;
+  failure_reason_ = std::string(reason);
   close(reason);
   // Not the observer, not now: fail() runs inside calls the room makes (set_remote_parameters()
   // replays early DTLS), and the room answers a closed transport by freeing the participant that
   // very call is working on. The host reports it from a safe point.
-  host_.on_transport_failed(*this, failure_reason_);
+  host_.on_transport_failed(*this, *failure_reason_);
 }
 
 void WebRtcTransport::report_failure() {
-  if (failure_reason_.empty()) return;
-  std::string why = std::move(failure_reason_);
-  failure_reason_.clear();
+  if (!failure_reason_) return;
+  std::string why = std::move(*failure_reason_);
+  failure_reason_.reset();
   if (observer_) observer_->on_transport_closed(*this, why);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -130,8 +131,8 @@ class WebRtcTransport final : public MediaSink {
   std::string ice_ufrag_;
   std::string ice_pwd_;
   State state_ = State::New;
-  std::string failure_reason_;             // why fail() closed it, until report_failure()
-  std::optional<uint64_t> remote_set_ms_;  // when set_remote_parameters() was called
+  std::optional<std::string> failure_reason_;  // why fail() closed it, until report_failure()
+  std::optional<uint64_t> remote_set_ms_;      // when set_remote_parameters() was called
   // DTLS that arrives before the peer's SDP (and so its fingerprint) reached us: a browser
   // answering a subscribe offer starts its handshake while its answer is still on the way.
   // Held (bounded) and replayed once the fingerprint is known.

@@ -86,7 +86,11 @@ check "the stop is logged" grep -q "stopped cleanly" "$work/run.out"
 # A taken port fails start-up with exit 1 and says which.
 python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(5)' "$http_port" &
 holder=$!
-sleep 0.3
+# Python can take longer than a fixed pause to start on a loaded machine: wait until it listens.
+for _ in $(seq 1 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null && break
+  sleep 0.1
+done
 timeout 20 "$sfu" --config "$work/run.yaml" > "$work/taken.out" 2>&1
 check "a taken HTTP port exits 1" test $? -eq 1
 check "the error names the address" grep -q "127.0.0.1:$http_port" "$work/taken.out"
