@@ -69,6 +69,9 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   // Simulcast: the server forwards one layer (the first announced); layer switching is future work.
   spec.ssrc = negotiated.ssrcs.empty() ? 0 : negotiated.ssrcs.front();
   spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
+  // Without SSRCs (rid simulcast) the layer is named by its rid; its streams are learned from the
+  // rid and repaired-rid header extensions of their first packets (unannounced_stream.h).
+  if (negotiated.ssrcs.empty() && !negotiated.rids.empty()) spec.rid = negotiated.rids.front();
   for (const auto& c : negotiated.codecs) {
     spec.codecs.push_back(c.codec);
     if (c.rtx_payload_type && c.codec.payload_type < 128)
