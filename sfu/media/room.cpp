@@ -153,6 +153,11 @@ void Room::remove_published_track(Participant& publisher, PublishedTrack& track)
     }
     std::erase_if(subscriber.down_tracks, [down](const auto& d) { return d.get() == down; });
   }
+  // Its streams are over: their SRTP state goes, so renegotiating never exhausts the SSRC limit.
+  if (publisher.publish_transport) {
+    for (uint32_t ssrc : {track.ssrc(), track.rtx_ssrc()})
+      if (ssrc != 0) publisher.publish_transport->forget_inbound_ssrc(ssrc);
+  }
   std::erase_if(publisher.published, [&track](const auto& t) { return t.get() == &track; });
   broadcast(TrackUnpublished{publisher.id, track_id}, publisher.id);
 }
