@@ -81,6 +81,23 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   return spec;
 }
 
+bool describes_same_streams(const PublishedTrackSpec& current, const PublishedTrackSpec& offered) {
+  if (current.kind != offered.kind || current.rid != offered.rid) return false;
+  // An SSRC the offer does not announce is learned; the one learned before still holds.
+  if (offered.ssrc != 0 && offered.ssrc != current.ssrc) return false;
+  if (offered.rtx_ssrc != 0 && offered.rtx_ssrc != current.rtx_ssrc) return false;
+  if (current.rtx_payload_type != offered.rtx_payload_type || current.extensions != offered.extensions)
+    return false;
+  return std::equal(current.codecs.begin(), current.codecs.end(), offered.codecs.begin(),
+                    offered.codecs.end(), [](const sdp::Codec& a, const sdp::Codec& b) {
+                      return a.payload_type == b.payload_type && codec_key(a) == codec_key(b);
+                    });
+}
+
+size_t max_subscribe_media_sections(size_t participants, size_t tracks_per_participant) {
+  return 2 * participants * tracks_per_participant;
+}
+
 std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {
   std::vector<sdp::Extmap> extensions;
   if (kind == sdp::MediaKind::kAudio) {

@@ -39,5 +39,34 @@ TEST(TrackSpec, AnnouncedSsrcsNeedNoRid) {
   }
 }
 
+TEST(TrackSpec, AReOfferDescribesTheSameStreamsUnlessSsrcsCodecsOrIdsChange) {
+  PublishedTrackSpec simulcast = to_track_spec(negotiated("chromium_simulcast_offer.sdp").tracks[0]);
+  PublishedTrackSpec learned = simulcast;
+  learned.ssrc = 0x5101;  // bound from the first packet of rid q
+  learned.rtx_ssrc = 0x5201;
+  EXPECT_TRUE(describes_same_streams(learned, simulcast)) << "learned SSRCs stay learned";
+
+  PublishedTrackSpec camera = to_track_spec(negotiated("chromium_publish_offer.sdp").tracks[1]);
+  EXPECT_TRUE(describes_same_streams(camera, camera));
+  PublishedTrackSpec changed = camera;
+  changed.ssrc += 1;
+  EXPECT_FALSE(describes_same_streams(camera, changed));
+  changed = camera;
+  changed.rtx_ssrc += 1;
+  EXPECT_FALSE(describes_same_streams(camera, changed));
+  changed = camera;
+  changed.codecs.front().payload_type = 125;
+  EXPECT_FALSE(describes_same_streams(camera, changed));
+  changed = camera;
+  changed.codecs.pop_back();
+  EXPECT_FALSE(describes_same_streams(camera, changed));
+  changed = camera;
+  changed.extensions.abs_send_time = 14;
+  EXPECT_FALSE(describes_same_streams(camera, changed));
+  changed = simulcast;
+  changed.rid = "h";
+  EXPECT_FALSE(describes_same_streams(simulcast, changed));
+}
+
 }  // namespace
 }  // namespace sfu
