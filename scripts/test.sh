@@ -5,9 +5,11 @@
 #   build + tests unit and integration tests, warnings as errors (always)
 #   release       a Release build of the server (`sfu` target) with warnings as errors: -O3 brings
 #                 warnings RelWithDebInfo does not see (SFU_SKIP_RELEASE=1)
-#   asan          ASan+UBSan build, every test (SFU_SKIP_SANITIZE=1)
+#   asan          ASan+UBSan build, every test but the soak and fault smokes (label soak: their
+#                 timeouts and latency bounds are for the plain build) (SFU_SKIP_SANITIZE=1)
 #   tsan          ThreadSanitizer build, the integration tests (workers, control thread, task
-#                 queues, counters read by /metrics) and the CLI test (SFU_SKIP_TSAN=1)
+#                 queues, counters read by /metrics) and the CLI test, not the soak and fault
+#                 smokes (SFU_SKIP_TSAN=1)
 #   fuzz          each libFuzzer target for SFU_FUZZ_SECONDS (clang) (SFU_SKIP_FUZZ=1)
 #   browser       end-to-end tests in headless Chromium (SFU_SKIP_BROWSER=1)
 set -euo pipefail
@@ -37,7 +39,7 @@ if [[ "${SFU_SKIP_SANITIZE:-0}" != 1 ]]; then
   echo "== ASan + UBSan build and tests"
   SFU_SANITIZE=1 scripts/build.sh
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
+    ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600 -LE soak
   stage_done "asan"
 fi
 
@@ -50,7 +52,7 @@ if [[ "${SFU_SKIP_TSAN:-0}" != 1 ]]; then
   # /metrics counter was reported only with it; TSan still catches such a race by chance, not
   # always). tests/tsan.supp lists reports that are not ours, each with its reason.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp" \
-    ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --timeout 600 -L integration
+    ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --timeout 600 -L integration -LE soak
   stage_done "tsan"
 fi
 

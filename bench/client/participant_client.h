@@ -52,6 +52,11 @@ class ParticipantClient {
     // answer only this much later, so the server sees ICE and DTLS before the answer.
     uint64_t first_subscribe_answer_delay_ms = 0;
     size_t max_logged_messages = 10'000;
+    // Test hooks for clients that vanish part-way (the soak tool): with connect_media false the
+    // answers and offers are handled (and answered) but neither connection starts ICE; with
+    // hold_dtls both connections stop after ICE, before DTLS.
+    bool connect_media = true;
+    bool hold_dtls = false;
   };
 
   struct RemoteParticipant {

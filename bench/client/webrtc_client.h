@@ -61,6 +61,10 @@ class WebRtcClient {
   // Closes the UDP socket as a vanished network would: nothing is sent or received any more,
   // not even ICE consent checks. For tests of the server's consent freshness.
   void drop_network() { socket_.close(); }
+  // Stops at ICE: the DTLS handshake is never started, as with a client that vanished between its
+  // connectivity checks and its ClientHello. Call before connect(). For the soak's vanishing
+  // clients and tests of the server's DTLS deadline.
+  void hold_dtls() { hold_dtls_ = true; }
 
   // Decrypted media, valid during the call.
   std::function<void(uint8_t* data, size_t size)> on_rtp;
@@ -81,6 +85,7 @@ class WebRtcClient {
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   dtls::DtlsRole dtls_role_;
   bool ice_controlling_;
+  bool hold_dtls_ = false;
   std::string ice_ufrag_;
   std::string ice_pwd_;
   net::UdpSocket socket_;

@@ -23,6 +23,10 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   options.port = config_.http.port;
   options.max_body_bytes = config_.limits.message_bytes;
   options.max_ws_message_bytes = config_.limits.message_bytes;
+  options.max_connections = config_.http.max_connections;
+  options.max_connections_per_address = config_.http.max_connections_per_address;
+  options.ws_ping_interval_ms = config_.http.websocket_ping_interval_s * 1000;
+  options.ws_idle_timeout_ms = config_.http.websocket_idle_timeout_s * 1000;
   HttpServer::Handlers handlers;
   handlers.on_http = [this](const HttpRequest& request) { return guarded_http(request); };
   handlers.on_ws_open = [this](WebSocketSession& ws) { on_ws_open(ws); };
@@ -33,13 +37,20 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   handlers.on_ws_protocol_error = [this](WebSocketSession& ws, std::string_view reason) {
     on_ws_protocol_error(ws, reason);
   };
+  handlers.on_ws_upgrade = [this](const HttpRequest& upgrade) { return check_ws_origin(upgrade); };
   http_ = std::make_unique<HttpServer>(loop_, options, "/v1/rtc", std::move(handlers));
   inbox_ = std::make_unique<TaskQueue>(loop_, 1 << 16);
 }
 
 ControlPlane::~ControlPlane() { stop(); }
 
-Status ControlPlane::start() { return http_->start(); }
+Status ControlPlane::start() {
+  Status started = http_->start();
+  if (started)
+    origin_policy_ =
+        std::make_unique<OriginPolicy>(config_.http.host, http_->port(), config_.http.allowed_origins);
+  return started;
+}
 
 void ControlPlane::stop() {
   if (http_) http_->stop();

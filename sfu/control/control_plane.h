@@ -19,6 +19,7 @@
 #include "base/task_queue.h"
 #include "config/config.h"
 #include "sfu/control/http_server.h"
+#include "sfu/control/origin_policy.h"
 #include "sfu/control/protocol_messages.h"
 #include "sfu/media/room_events.h"
 
@@ -86,6 +87,10 @@ class ControlPlane : public RoomEvents {
   }
   // Ok when auth is off or the request carries an admin token; else unauthorized / forbidden.
   Status authorize_admin(const HttpRequest& request);
+  // Browsers' pages (origin_policy.h): the signaling WebSocket's Origin check, and REST's Host and
+  // Origin check; a refusal is a 403 answer, counted in sfu_http_refused_total.
+  std::optional<HttpResponse> check_ws_origin(const HttpRequest& upgrade);
+  std::optional<HttpResponse> check_rest_caller(const HttpRequest& request);
 
   // Rooms directory
   RoomEntry* find_room(const std::string& name);
@@ -100,10 +105,13 @@ class ControlPlane : public RoomEvents {
   const config::Config& config_;
   std::vector<Worker*> workers_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<OriginPolicy> origin_policy_;  // from start(), when the port is known
   std::unique_ptr<TaskQueue> inbox_;
   // Exceptions caught at the handler boundaries (read by /metrics on this thread).
   uint64_t signaling_errors_ = 0;
-  uint64_t rest_errors_ = 0;  // from workers
+  uint64_t rest_errors_ = 0;     // from workers
+  uint64_t refused_origin_ = 0;  // WebSocket upgrades and REST requests from a page not allowed
+  uint64_t refused_host_ = 0;    // REST requests whose Host does not name this server
   std::map<std::string, RoomEntry> rooms_;
   std::unordered_map<uint64_t, Session> sessions_;
   std::unordered_map<std::string, uint64_t> session_of_participant_;

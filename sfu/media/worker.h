@@ -74,6 +74,7 @@ class Worker : private WebRtcTransport::Host {
   const RouterCounters& router_counters() const { return router_counters_; }
   DropCounters& drop_counters_for_rooms() { return drops_; }
   const std::string& announced_ip() const { return config_.rtc.announced_ip; }
+  const config::MediaConfig& media_config() const { return config_.media; }
   // Sends whatever transports queued outside a receive batch (timers, tasks).
   void flush_sends() { socket_->flush(); }
 
