@@ -58,14 +58,26 @@ fi
 
 if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
   echo "== fuzz smoke: each libFuzzer target for ${SFU_FUZZ_SECONDS:-15} s (clang, ASan+UBSan)"
+  fuzz_flags=()
+  command -v ccache >/dev/null && fuzz_flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_FUZZ=ON -DSFU_BUILD_TESTS=OFF \
-    -DSFU_WERROR=ON >/dev/null
-  cmake --build build-fuzz --target fuzz_stun fuzz_rtp fuzz_rtcp fuzz_sdp -j "$(nproc)"
-  for target in stun rtp rtcp sdp; do
+    -DSFU_WERROR=ON ${fuzz_flags[@]+"${fuzz_flags[@]}"} >/dev/null
+  fuzz_targets=(stun rtp rtcp sdp dtls_srtp signaling rest)
+  cmake --build build-fuzz --target "${fuzz_targets[@]/#/fuzz_}" -j "$(nproc)"
+  for target in "${fuzz_targets[@]}"; do
+    # Each run works on a copy of its seeds (tests/fuzz/corpus/fuzz_<target>), so the committed
+    # corpus never grows by itself.
     corpus=$(mktemp -d)
     [[ $target == sdp ]] && cp tests/data/sdp/*.sdp "$corpus"/
-    build-fuzz/bin/fuzz_$target -max_total_time="${SFU_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 "$corpus" 2>&1 | tail -1
-    rm -rf "$corpus"
+    [[ -d tests/fuzz/corpus/fuzz_$target ]] && cp tests/fuzz/corpus/fuzz_$target/* "$corpus"/
+    log=$(mktemp)
+    if ! build-fuzz/bin/fuzz_$target -max_total_time="${SFU_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 "$corpus" >"$log" 2>&1; then
+      tail -60 "$log"
+      echo "fuzz_$target failed (the input is in the crash-* file named above)"
+      exit 1
+    fi
+    echo "fuzz_$target: $(grep DONE "$log" | tail -1)"  # runs, coverage, corpus, exec/s
+    rm -rf "$corpus" "$log"
   done
   stage_done "fuzz"
 fi

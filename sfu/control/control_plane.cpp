@@ -70,7 +70,7 @@ void ControlPlane::deliver(uint64_t session_id, RoomEvent event) {
   // Called on a worker thread: hop to the control loop, where sessions live; the JSON is built
   // there too, so workers spend no time on the protocol.
   inbox_->post([this, session_id, event = std::move(event)] {
-    if (WebSocketSession* ws = http_->find_session(session_id))
+    if (ClientConnection* ws = find_client(session_id))
       ws->send_text(protocol::to_text(protocol::event_message(event)));
   });
 }
@@ -91,6 +91,11 @@ void ControlPlane::participant_removed(const std::string& room, const std::strin
     log_info("control", "participant removed by its worker",
              {{"room", room}, {"participant", participant_id}, {"reason", reason}});
   });
+}
+
+ClientConnection* ControlPlane::find_client(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : it->second.client;
 }
 
 ControlPlane::RoomEntry* ControlPlane::find_room(const std::string& name) {
@@ -130,7 +135,7 @@ void ControlPlane::remove_participant_everywhere(const std::string& room, const 
 }
 
 void ControlPlane::close_session(uint64_t session_id, const nlohmann::json& last_message, uint16_t code) {
-  WebSocketSession* ws = http_->find_session(session_id);
+  ClientConnection* ws = find_client(session_id);
   if (!ws) return;
   ws->send_text(protocol::to_text(last_message));
   ws->close(code, last_message.value("reason", last_message.value("code", std::string("closing"))));

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sfu/control/client_connection.h"
 
 struct lws;
 
@@ -57,24 +58,21 @@ HttpResponse error_response(const Error& error);
 
 // One accepted WebSocket. Owned by the server; valid from on_ws_open until on_ws_close returns.
 // Other code should keep the id and look the session up with HttpServer::find_session().
-class WebSocketSession {
+class WebSocketSession final : public ClientConnection {
  public:
-  WebSocketSession(const WebSocketSession&) = delete;
-  WebSocketSession& operator=(const WebSocketSession&) = delete;
-
-  uint64_t id() const { return id_; }
-  const std::string& remote_address() const { return remote_address_; }  // "ip:port"
-  bool closing() const { return close_requested_ || closed_; }
+  uint64_t id() const override { return id_; }
+  const std::string& remote_address() const override { return remote_address_; }  // "ip:port"
+  bool closing() const override { return close_requested_ || closed_; }
 
   // Queues one text message. Returns false (and drops it) when the session is closing. When the
   // queued bytes would exceed Options::max_ws_queue_bytes the queue is discarded and the session
   // is closed with 1008, so a slow reader never grows the server's memory without bound.
-  bool send_text(std::string_view message);
+  bool send_text(std::string_view message) override;
 
   // Sends what is already queued, then a close frame with this code and reason (reason cut to 123
   // bytes, invalid codes become 1000). The socket is dropped when the peer answers, or after
   // Options::ws_close_grace_seconds. on_ws_close follows either way.
-  void close(uint16_t code, std::string reason);
+  void close(uint16_t code, std::string reason) override;
 
  private:
   friend class detail::HttpServerCore;
