@@ -17,6 +17,8 @@ DropReason drop_reason_of(rtp::SrtpError error) {
     case rtp::SrtpError::ReplayOld:
     case rtp::SrtpError::ReplayFail:
       return DropReason::SrtpReplay;
+    case rtp::SrtpError::SsrcLimit:
+      return DropReason::SrtpSsrcLimit;
     default:
       return DropReason::SrtpOther;
   }
@@ -173,6 +175,7 @@ void WebRtcTransport::on_dtls_connected(const dtls::SrtpKeys& keys) {
     fail("srtp: " + error);
     return;
   }
+  srtp_in_->set_stream_limit(options_.max_inbound_ssrcs);
   state_ = State::DtlsConnected;
   if (observer_) observer_->on_transport_connected(*this);
 }

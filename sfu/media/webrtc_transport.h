@@ -63,6 +63,8 @@ class WebRtcTransport final : public MediaSink {
   struct Options {
     uint64_t consent_timeout_ms = 30000;
     uint64_t dtls_handshake_timeout_ms = 30000;
+    // Distinct inbound SSRCs the peer may use (limits.ssrcs_per_transport); 0 = no limit.
+    uint32_t max_inbound_ssrcs = 0;
   };
 
   WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& socket,
@@ -110,6 +112,12 @@ class WebRtcTransport final : public MediaSink {
   // Sends what is queued now. Needed only outside a receive batch (timers, control tasks): the
   // socket flushes after every batch by itself.
   void flush_sends() { socket_.flush(); }
+
+  // The peer has stopped sending on `ssrc` for good (its track was unpublished): its SRTP state
+  // is freed and its place under max_inbound_ssrcs serves another SSRC.
+  void forget_inbound_ssrc(uint32_t ssrc) {
+    if (srtp_in_) srtp_in_->forget_stream(ssrc);
+  }
 
   // Consent freshness; returns false once the transport has failed (reported to the host).
   bool on_tick(uint64_t now_ms);

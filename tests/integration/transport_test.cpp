@@ -228,6 +228,42 @@ TEST_F(TransportIntegration, APeersCloseNotifyClosesTheTransport) {
   }));
 }
 
+TEST_F(TransportIntegration, InboundSsrcsBeyondTheLimitAreDroppedAndCounted) {
+  // limits.ssrcs_per_transport: a peer sending on ever new SSRCs gets SRTP state for that many;
+  // packets on further SSRCs are dropped before libsrtp allocates anything, and counted.
+  const uint32_t limit = media_test::worker_test_config().limits.ssrcs_per_transport;
+  ASSERT_GT(limit, 0u);
+  ServerSide server_a = create_server_transport();
+  ServerSide server_b = create_server_transport();
+  auto& a = new_client();
+  auto& b = new_client();
+  set_remote(server_a, a);
+  set_remote(server_b, b);
+  on_worker(*worker_, [&](Worker&) {
+    observer_.routes[server_a.id] = server_b.id;
+    return true;
+  });
+  size_t received = 0;
+  b.on_rtp = [&](uint8_t*, size_t) { ++received; };
+  a.connect(remote_of(server_a));
+  b.connect(remote_of(server_b));
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return a.connected() && b.connected(); }));
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return observer_.connected.load() == 2; }));
+
+  constexpr uint32_t kFirstSsrc = 0x10000, kExtra = 6;
+  for (uint32_t i = 0; i < limit + kExtra; ++i) {
+    ASSERT_TRUE(a.send_rtp(make_rtp(1, kFirstSsrc + i, 100)));
+    if (i % 16 == 15) a.flush();
+  }
+  ASSERT_TRUE(a.send_rtp(make_rtp(2, kFirstSsrc, 100))) << "a stream with a place goes on";
+  a.flush();
+  EXPECT_TRUE(run_until(
+      &client_loop_,
+      [&] { return received == limit + 1 && worker_->drops().get(DropReason::SrtpSsrcLimit) == kExtra; }))
+      << "received " << received << ", dropped " << worker_->drops().get(DropReason::SrtpSsrcLimit);
+  EXPECT_EQ(worker_->drops().get(DropReason::SrtpAuthFailed), 0u);
+}
+
 TEST_F(TransportIntegration, WrongIcePasswordGetsUnauthorized) {
   ServerSide server_a = create_server_transport();
   auto& a = new_client();

@@ -38,7 +38,7 @@ TEST(ConfigLoader, EmbeddedDefaultHasThePublicValues) {
   EXPECT_EQ(c.log_level, LogLevel::Info);
   EXPECT_FALSE(c.auth.enabled);
   EXPECT_EQ(c.auth.secret, "");
-  EXPECT_EQ(c.limits.message_bytes, 65536u);
+  EXPECT_EQ(c.limits.message_bytes, 524288u);
   EXPECT_EQ(c.rtc.consent_timeout_s, 30u);
 }
 
