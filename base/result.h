@@ -36,6 +36,7 @@ enum class ErrorCode : uint8_t {
   payload_too_large,
   length_required,
   internal_error,
+  unsupported,
   // Start-up failures (logged, never sent to a client).
   bind_failed,
 };
@@ -80,6 +81,8 @@ constexpr std::string_view to_string(ErrorCode code) {
       return "payload_too_large";
     case ErrorCode::length_required:
       return "length_required";
+    case ErrorCode::unsupported:
+      return "unsupported";
     case ErrorCode::internal_error:
       return "internal_error";
     case ErrorCode::bind_failed:

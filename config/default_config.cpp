@@ -29,7 +29,7 @@ limits:
   rooms: 1000
   participants_per_room: 100
   tracks_per_participant: 8
-  message_bytes: 65536       # largest signaling message or REST body
+  message_bytes: 524288      # largest signaling message or REST body (a subscribe answer: ~2.7 KB per audio+video publisher)
   worker_queue_messages: 4096
   participants: 10000        # participants on the whole server
   ssrcs_per_transport: 64    # inbound SSRCs one connection may use

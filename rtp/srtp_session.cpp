@@ -1,5 +1,6 @@
 #include "rtp/srtp_session.h"
 
+#include <arpa/inet.h>  // htonl
 #include <srtp2/srtp.h>
 #include <string.h>  // explicit_bzero
 
@@ -90,6 +91,8 @@ const char* srtp_error_name(SrtpError error) {
       return "buffer_too_small";
     case SrtpError::BadInput:
       return "bad_input";
+    case SrtpError::SsrcLimit:
+      return "ssrc_limit";
     case SrtpError::Other:
       return "other";
   }
@@ -144,7 +147,9 @@ SrtpSession::~SrtpSession() {
 SrtpSession::SrtpSession(SrtpSession&& other) noexcept
     : session_(std::exchange(other.session_, nullptr)),
       profile_(other.profile_),
-      direction_(other.direction_) {}
+      direction_(other.direction_),
+      stream_limit_(other.stream_limit_),
+      streams_(std::move(other.streams_)) {}
 
 SrtpSession& SrtpSession::operator=(SrtpSession&& other) noexcept {
   if (this != &other) {
@@ -152,8 +157,34 @@ SrtpSession& SrtpSession::operator=(SrtpSession&& other) noexcept {
     session_ = std::exchange(other.session_, nullptr);
     profile_ = other.profile_;
     direction_ = other.direction_;
+    stream_limit_ = other.stream_limit_;
+    streams_ = std::move(other.streams_);
   }
   return *this;
+}
+
+void SrtpSession::set_stream_limit(size_t max_ssrcs) {
+  if (direction_ != Direction::Inbound) return;
+  stream_limit_ = max_ssrcs;
+  streams_.reserve(max_ssrcs);  // once: note_stream never grows it past the limit
+}
+
+void SrtpSession::forget_stream(uint32_t ssrc) {
+  if (session_ == nullptr || direction_ != Direction::Inbound) return;
+  auto it = std::find(streams_.begin(), streams_.end(), ssrc);
+  if (stream_limit_ != 0 && it == streams_.end()) return;
+  if (it != streams_.end()) streams_.erase(it);
+  srtp_remove_stream(session_, htonl(ssrc));  // libsrtp wants network order here
+}
+
+bool SrtpSession::admits(uint32_t ssrc) const {
+  if (stream_limit_ == 0 || streams_.size() < stream_limit_) return true;
+  return std::find(streams_.begin(), streams_.end(), ssrc) != streams_.end();
+}
+
+void SrtpSession::note_stream(uint32_t ssrc) {
+  if (stream_limit_ == 0 || std::find(streams_.begin(), streams_.end(), ssrc) != streams_.end()) return;
+  streams_.push_back(ssrc);
 }
 
 SrtpError SrtpSession::protect_rtp(uint8_t* buf, size_t& len, size_t capacity) {
@@ -186,9 +217,13 @@ SrtpError SrtpSession::unprotect_rtp(uint8_t* buf, size_t& len) {
   // here keeps short garbage away from libsrtp's own (historically fragile) checks.
   if (len < kRtpHeaderSize + tag_length(profile_) || !has_rtp_version(buf)) return SrtpError::BadInput;
   if (len > INT_MAX) return SrtpError::BadInput;
+  // libsrtp keys its streams by the header's SSRC.
+  uint32_t ssrc = load_be32(buf + 8);
+  if (!admits(ssrc)) return SrtpError::SsrcLimit;
   int out_len = static_cast<int>(len);
   srtp_err_status_t status = srtp_unprotect(session_, buf, &out_len);
   if (status != srtp_err_status_ok) return map_status(status);
+  note_stream(ssrc);
   len = static_cast<size_t>(out_len);
   return SrtpError::Ok;
 }
@@ -198,9 +233,13 @@ SrtpError SrtpSession::unprotect_rtcp(uint8_t* buf, size_t& len) {
   if (len < kRtcpHeaderSize + kSrtcpIndexSize + tag_length(profile_) || !has_rtp_version(buf))
     return SrtpError::BadInput;
   if (len > INT_MAX) return SrtpError::BadInput;
+  // libsrtp keys SRTCP by the first packet's sender SSRC, sharing the stream with that SSRC's RTP.
+  uint32_t ssrc = load_be32(buf + 4);
+  if (!admits(ssrc)) return SrtpError::SsrcLimit;
   int out_len = static_cast<int>(len);
   srtp_err_status_t status = srtp_unprotect_rtcp(session_, buf, &out_len);
   if (status != srtp_err_status_ok) return map_status(status);
+  note_stream(ssrc);
   len = static_cast<size_t>(out_len);
   return SrtpError::Ok;
 }

@@ -5,6 +5,11 @@
 // protects what we send). Each covers every SSRC of its direction (libsrtp's
 // ssrc_any_inbound / ssrc_any_outbound templates), so new streams need no setup.
 //
+// For each SSRC that authenticates, libsrtp clones a stream (keys and a replay window) and
+// searches its streams linearly on every packet. An inbound session can therefore be given a
+// stream limit: a packet on one SSRC more is refused (SsrcLimit) before libsrtp sees it, so a
+// peer cycling through SSRCs grows neither memory nor the lookup.
+//
 // All packet operations work in place on the caller's buffer and never allocate
 // (except libsrtp's one-time stream clone the first time an SSRC is seen).
 #pragma once
@@ -13,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "rtp/srtp_profile.h"
@@ -28,6 +34,7 @@ enum class SrtpError {
   AuthFail,        // authentication tag mismatch: tampered, or wrong key
   BufferTooSmall,  // not enough capacity after the packet for the trailer
   BadInput,        // malformed or too short packet, or wrong direction for the call
+  SsrcLimit,       // inbound: a new SSRC beyond the session's stream limit (libsrtp never saw it)
   Other,           // any other libsrtp failure
 };
 
@@ -70,15 +77,31 @@ class SrtpSession {
   SrtpError unprotect_rtp(uint8_t* buf, size_t& len);
   SrtpError unprotect_rtcp(uint8_t* buf, size_t& len);
 
+  // Inbound: at most `max_ssrcs` distinct SSRCs (an RTP stream and its RTCP share one) get
+  // libsrtp state; 0 = no limit (the default). Set it before the first packet.
+  void set_stream_limit(size_t max_ssrcs);
+  // Inbound: frees libsrtp's state of `ssrc` (srtp_remove_stream), so its place can serve
+  // another SSRC. For streams the user knows have ended (an unpublished track's).
+  void forget_stream(uint32_t ssrc);
+  // Inbound SSRCs holding a place under the limit (0 without a limit).
+  size_t stream_count() const { return streams_.size(); }
+
   SrtpProfile profile() const { return profile_; }
   Direction direction() const { return direction_; }
 
  private:
   SrtpSession(srtp_ctx_t_* session, SrtpProfile profile, Direction direction);
 
+  // Whether a packet of `ssrc` may reach libsrtp: known, or a place is free (no limit: always).
+  bool admits(uint32_t ssrc) const;
+  // After libsrtp accepted a packet of `ssrc`: it now holds a stream for it.
+  void note_stream(uint32_t ssrc);
+
   srtp_ctx_t_* session_ = nullptr;
   SrtpProfile profile_;
   Direction direction_;
+  size_t stream_limit_ = 0;
+  std::vector<uint32_t> streams_;  // inbound SSRCs libsrtp holds a stream for; capacity = limit
 };
 
 }  // namespace sfu::rtp

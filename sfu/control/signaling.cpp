@@ -8,8 +8,10 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/media/subscription_slots.h"
 #include "sfu/media/worker.h"
 #include "sfu/sdp/sdp.h"
+#include "sfu/sdp/sdp_negotiation.h"
 
 namespace sfu {
 namespace {
@@ -214,7 +216,14 @@ void ControlPlane::handle_sdp(ClientConnection& ws, Session& session, const nloh
   const std::string* text = string_field(message, "sdp");
   if (!text) return send_error(ws, {ErrorCode::bad_request, "missing string field 'sdp'"}, type);
   // Parsed here, on the control thread, so a malformed offer never costs the worker anything.
-  auto parsed = sdp::parse_sdp(*text);
+  // A subscribe answer has an m-section per track the participant receives: its caps follow the
+  // largest offer a room of this server makes (the worker then checks it against the real one).
+  auto parsed = sdp::parse_sdp(
+      *text, is_publish ? sdp::ParseOptions{}
+                        : sdp::subscribe_answer_parse_options(
+                              max_subscribe_media_sections(config_.limits.participants_per_room,
+                                                           config_.limits.tracks_per_participant),
+                              config_.limits.message_bytes));
   if (auto* error = std::get_if<sdp::SdpError>(&parsed))
     return send_error(ws, sdp::to_error(*error, "SDP rejected"), type);
   RoomEntry* room = find_room(session.room);

@@ -23,6 +23,7 @@ enum class DropReason : uint8_t {
   SrtpBeforeDtls,     // media before keys were agreed
   SrtpAuthFailed,
   SrtpReplay,
+  SrtpSsrcLimit,  // a new inbound SSRC beyond limits.ssrcs_per_transport
   SrtpOther,
   RtpMalformed,
   RtcpMalformed,
@@ -33,9 +34,10 @@ enum class DropReason : uint8_t {
 };
 
 constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDropReasonNames = {
-    "unknown_packet_kind", "unknown_address", "stun_malformed", "stun_unknown_ufrag", "stun_rejected",
-    "stun_not_request",    "dtls_before_ice", "dtls_failed",    "srtp_before_dtls",   "srtp_auth_failed",
-    "srtp_replay",         "srtp_other",      "rtp_malformed",  "rtcp_malformed",     "no_route",
+    "unknown_packet_kind", "unknown_address",  "stun_malformed",  "stun_unknown_ufrag",
+    "stun_rejected",       "stun_not_request", "dtls_before_ice", "dtls_failed",
+    "srtp_before_dtls",    "srtp_auth_failed", "srtp_replay",     "srtp_ssrc_limit",
+    "srtp_other",          "rtp_malformed",    "rtcp_malformed",  "no_route",
     "transport_closed",    "rtp_padding",
 };
 

@@ -16,6 +16,8 @@ struct ExtensionIds {
   uint8_t abs_send_time = 0;
   uint8_t audio_level = 0;
   uint8_t transport_cc = 0;
+
+  bool operator==(const ExtensionIds&) const = default;
 };
 
 // The ids the server uses toward subscribers. The server strips mid/rid and transport-cc from

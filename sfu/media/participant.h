@@ -67,8 +67,12 @@ struct Participant {
   uint64_t subscribe_version = 0;
   uint64_t subscribe_session_id = 0;
   std::map<uint8_t, std::string> subscribe_payload_types;  // pt -> codec key, one meaning per pt (BUNDLE)
-  bool subscribe_remote_set = false;
-  bool publish_remote_set = false;
+  // Refused subscribe answers in a row (see Room::kMaxSubscribeReoffers).
+  uint32_t subscribe_refusals = 0;
+  // The client's side of each connection as its first description set it up (publish offer,
+  // subscribe answer); nullopt until then. Later descriptions must keep it (no ICE restart yet).
+  std::optional<sdp::RemoteTransport> publish_remote;
+  std::optional<sdp::RemoteTransport> subscribe_remote;
 
   // Where RTCP about the whole publish connection (receiver reports, transport-cc) goes: the
   // feedback sink its tracks share; nullptr while it publishes nothing.

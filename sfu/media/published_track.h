@@ -37,8 +37,11 @@ struct PublishedTrackSpec {
   std::string id;   // the msid track id (unique within its participant)
   std::string mid;  // in the publisher's session
   sdp::MediaKind kind = sdp::MediaKind::kAudio;
-  uint32_t ssrc = 0;               // 0 = learn from the first packet carrying this mid (simulcast, no a=ssrc)
-  uint32_t rtx_ssrc = 0;           // 0 = none announced
+  uint32_t ssrc = 0;      // 0 = learn from the first packet carrying this mid (simulcast, no a=ssrc)
+  uint32_t rtx_ssrc = 0;  // 0 = none announced
+  // Rid simulcast: the rid of the layer forwarded (empty without rids). An unannounced SSRC binds
+  // as this track's media only with this rid, as its RTX only with this repaired-rid.
+  std::string rid;
   std::vector<sdp::Codec> codecs;  // media codecs, the publisher's payload types, preferred first
   std::array<uint8_t, 128> rtx_payload_type{};  // media pt -> its rtx pt (0 = none)
   ExtensionIds extensions;

@@ -108,29 +108,9 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
         {ErrorCode::too_many_tracks,
          "at most " + std::to_string(limits_.max_tracks_per_participant) + " tracks per participant"},
         "publish");
-  if (!p.publish_remote_set) {
-    p.publish_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
-                                               result.remote.fingerprint_algorithm,
-                                               result.remote.fingerprint);
-    p.publish_remote_set = true;
-  }
-  // Tracks whose m-section no longer sends are unpublished; new ones published.
-  std::vector<PublishedTrack*> gone;
-  for (auto& track : p.published) {
-    bool kept = std::any_of(result.tracks.begin(), result.tracks.end(),
-                            [&](const sdp::PublishedTrackSpec& t) { return t.mid == track->spec().mid; });
-    if (!kept) gone.push_back(track.get());
-  }
-  for (PublishedTrack* track : gone) remove_published_track(p, *track);
-  std::vector<PublishedTrack*> added;
-  for (const auto& negotiated_track : result.tracks) {
-    if (p.track_by_mid(negotiated_track.mid)) continue;
-    PublishedTrackSpec spec = to_track_spec(negotiated_track);
-    for (const auto& existing : p.published)
-      if (existing->id() == spec.id) spec.id += "-" + spec.mid;  // track ids stay unique per participant
-    p.published.push_back(std::make_unique<PublishedTrack>(p, *p.publish_transport, std::move(spec)));
-    added.push_back(p.published.back().get());
-  }
+  if (auto refused = take_remote_transport(p, TransportRole::Publish, result.remote))
+    return fail_request(p, std::move(*refused), "publish");
+  std::vector<PublishedTrack*> added = update_published_tracks(p, result.tracks);
   p.transport_cc_extension_id = 0;
   for (const auto& track : p.published)
     if (track->spec().extensions.transport_cc != 0)
@@ -139,6 +119,48 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   for (PublishedTrack* track : added) broadcast(TrackPublished{p.id, {track->id(), track->kind()}}, p.id);
   for (auto& [id, other] : participants_)
     if (id != participant_id) update_subscriptions(*other);
+}
+
+std::optional<Error> Room::take_remote_transport(Participant& p, TransportRole role,
+                                                 const sdp::RemoteTransport& remote) {
+  std::optional<sdp::RemoteTransport>& first =
+      role == TransportRole::Publish ? p.publish_remote : p.subscribe_remote;
+  WebRtcTransport* transport = role == TransportRole::Publish ? p.publish_transport : p.subscribe_transport;
+  if (remote.ice_ufrag.empty() || !transport) return std::nullopt;
+  if (first) {
+    if (auto change = sdp::remote_transport_change(*first, remote))
+      return Error{ErrorCode::unsupported, *change};
+    return std::nullopt;
+  }
+  first = remote;
+  transport->set_remote_parameters(remote.ice_ufrag, remote.ice_pwd, remote.fingerprint_algorithm,
+                                   remote.fingerprint);
+  return std::nullopt;
+}
+
+std::vector<PublishedTrack*> Room::update_published_tracks(
+    Participant& p, const std::vector<sdp::PublishedTrackSpec>& offered) {
+  // Tracks whose m-section no longer sends are unpublished, and so are those whose streams changed
+  // (SSRCs, payload types, extension ids): they are published anew below, as the router keeps
+  // nothing of a track's first description up to date.
+  std::vector<PublishedTrack*> gone;
+  for (auto& track : p.published) {
+    auto it = std::find_if(offered.begin(), offered.end(),
+                           [&](const sdp::PublishedTrackSpec& t) { return t.mid == track->spec().mid; });
+    if (it == offered.end() || !describes_same_streams(track->spec(), to_track_spec(*it)))
+      gone.push_back(track.get());
+  }
+  for (PublishedTrack* track : gone) remove_published_track(p, *track);
+  std::vector<PublishedTrack*> added;
+  for (const auto& negotiated_track : offered) {
+    if (p.track_by_mid(negotiated_track.mid)) continue;
+    PublishedTrackSpec spec = to_track_spec(negotiated_track);
+    for (const auto& existing : p.published)
+      if (existing->id() == spec.id) spec.id += "-" + spec.mid;  // track ids stay unique per participant
+    p.published.push_back(std::make_unique<PublishedTrack>(p, *p.publish_transport, std::move(spec)));
+    added.push_back(p.published.back().get());
+  }
+  return added;
 }
 
 void Room::remove_published_track(Participant& publisher, PublishedTrack& track) {
@@ -152,6 +174,11 @@ void Room::remove_published_track(Participant& publisher, PublishedTrack& track)
       subscriber.subscribe_dirty = true;
     }
     std::erase_if(subscriber.down_tracks, [down](const auto& d) { return d.get() == down; });
+  }
+  // Its streams are over: their SRTP state goes, so renegotiating never exhausts the SSRC limit.
+  if (publisher.publish_transport) {
+    for (uint32_t ssrc : {track.ssrc(), track.rtx_ssrc()})
+      if (ssrc != 0) publisher.publish_transport->forget_inbound_ssrc(ssrc);
   }
   std::erase_if(publisher.published, [&track](const auto& t) { return t.get() == &track; });
   broadcast(TrackUnpublished{publisher.id, track_id}, publisher.id);
@@ -219,14 +246,11 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
     return fail_request(p, {ErrorCode::bad_request, "no subscribe offer is outstanding"}, "subscribe_answer");
   auto applied = sdp::apply_subscribe_answer(*p.outstanding_offer, answer);
   if (auto* error = std::get_if<sdp::SdpError>(&applied))
-    return fail_request(p, sdp::to_error(*error, "subscribe answer rejected"), "subscribe_answer");
+    return refuse_subscribe_answer(p, sdp::to_error(*error, "subscribe answer rejected"));
   auto& result = std::get<sdp::SubscribeAnswerResult>(applied);
-  if (!p.subscribe_remote_set && p.subscribe_transport) {
-    p.subscribe_transport->set_remote_parameters(result.remote.ice_ufrag, result.remote.ice_pwd,
-                                                 result.remote.fingerprint_algorithm,
-                                                 result.remote.fingerprint);
-    p.subscribe_remote_set = true;
-  }
+  if (auto refused = take_remote_transport(p, TransportRole::Subscribe, result.remote))
+    return refuse_subscribe_answer(p, std::move(*refused));
+  p.subscribe_refusals = 0;
   uint64_t now = worker_.now_ms();
   for (const auto& state : result.tracks) {
     auto slot = std::find_if(p.slots.begin(), p.slots.end(),
@@ -244,6 +268,21 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
   p.outstanding_offer.reset();
   if (p.subscribe_dirty) send_subscribe_offer(p);
   worker_.flush_sends();
+}
+
+void Room::refuse_subscribe_answer(Participant& p, Error error) {
+  // The client applied the offer before it answered, so it can only answer a new one: send one,
+  // unless its answers keep failing (a client that answers every offer wrongly would otherwise
+  // loop with the server for good). Then the outstanding offer stays until answered.
+  bool reoffer = p.subscribe_refusals < kMaxSubscribeReoffers;
+  if (reoffer) ++p.subscribe_refusals;
+  error.message += reoffer ? "; a new subscribe_offer follows"
+                           : "; answer the last subscribe_offer (no new one follows after " +
+                                 std::to_string(kMaxSubscribeReoffers) + " refused answers in a row)";
+  fail_request(p, std::move(error), "subscribe_answer");
+  if (!reoffer) return;
+  p.outstanding_offer.reset();
+  send_subscribe_offer(p);
 }
 
 void Room::leave(const std::string& participant_id, const std::string& reason) {

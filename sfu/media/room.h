@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct RoomLimits {
 
 class Room {
  public:
+  // Refused subscribe answers in a row that are each followed by a fresh offer (see
+  // subscribe_answer); after that the outstanding offer stays until answered.
+  static constexpr size_t kMaxSubscribeReoffers = 3;
+
   Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters& counters, RoomLimits limits);
   ~Room();
   Room(const Room&) = delete;
@@ -68,6 +73,16 @@ class Room {
   void fail_request(const Participant& participant, Error error, const char* request_type);
   void remove_participant(const std::string& participant_id, const std::string& reason, bool tell_control);
   void remove_published_track(Participant& publisher, PublishedTrack& track);
+  // Applies a publish offer's tracks: unpublishes those gone or changed, publishes the new ones
+  // (returned, to be announced once the answer is out).
+  std::vector<PublishedTrack*> update_published_tracks(Participant& publisher,
+                                                       const std::vector<sdp::PublishedTrackSpec>& offered);
+  // Gives the connection of `role` the client's transport from its first description; refuses
+  // (unsupported) a later one that changes it. An answer that accepted nothing carries none.
+  std::optional<Error> take_remote_transport(Participant& participant, TransportRole role,
+                                             const sdp::RemoteTransport& remote);
+  // Reports a refused subscribe answer and, unless the client keeps failing, sends a new offer.
+  void refuse_subscribe_answer(Participant& subscriber, Error error);
   // Recomputes what `subscriber` should receive and sends a subscribe offer if one is due.
   void update_subscriptions(Participant& subscriber);
   // Gives `subscriber` a down-track of `track` in a (new or reused) m-section slot.

@@ -5,6 +5,7 @@
 #include "rtp/rtcp_builder.h"
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtcp_parser.h"
+#include "sfu/media/unannounced_stream.h"
 
 namespace sfu {
 namespace {
@@ -33,22 +34,18 @@ Router::Router(DropCounters& drops, RouterCounters& counters, RouterOptions opti
                                              options.retransmissions_per_second}) {}
 
 PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket& packet) {
-  // Streams announced without a=ssrc (simulcast with rids, Firefox) are bound by their MID
-  // header extension on their first packet.
+  // Streams announced without a=ssrc (rid simulcast) bind on their first packet that names the
+  // track's mid and forwarded layer (see unannounced_stream.h).
   for (auto& track : publisher.published) {
-    uint8_t mid_id = track->spec().extensions.mid;
-    if (mid_id == 0) continue;
-    auto mid = packet.mid(mid_id);
-    if (!mid || *mid != track->spec().mid) continue;
-    const sdp::Codec* codec = track->codec_for(packet.payload_type());
-    if (codec && track->ssrc() == 0) {
-      track->learn_ssrc(packet.ssrc());
-      return track.get();
-    }
-    // An RTX payload type for this mid: the repair stream.
-    if (track->rtx_ssrc() == 0 && track->media_payload_type_of_rtx(packet.payload_type())) {
-      track->learn_rtx_ssrc(packet.ssrc());
-      return track.get();
+    switch (classify_unannounced_stream(*track, packet)) {
+      case UnannouncedStream::kMedia:
+        track->learn_ssrc(packet.ssrc());
+        return track.get();
+      case UnannouncedStream::kRepair:
+        track->learn_rtx_ssrc(packet.ssrc());
+        return track.get();
+      case UnannouncedStream::kNone:
+        break;
     }
   }
   return nullptr;

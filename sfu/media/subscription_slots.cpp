@@ -69,6 +69,9 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   // Simulcast: the server forwards one layer (the first announced); layer switching is future work.
   spec.ssrc = negotiated.ssrcs.empty() ? 0 : negotiated.ssrcs.front();
   spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
+  // Without SSRCs (rid simulcast) the layer is named by its rid; its streams are learned from the
+  // rid and repaired-rid header extensions of their first packets (unannounced_stream.h).
+  if (negotiated.ssrcs.empty() && !negotiated.rids.empty()) spec.rid = negotiated.rids.front();
   for (const auto& c : negotiated.codecs) {
     spec.codecs.push_back(c.codec);
     if (c.rtx_payload_type && c.codec.payload_type < 128)
@@ -76,6 +79,23 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   }
   spec.extensions = extension_ids_of(negotiated.extensions);
   return spec;
+}
+
+bool describes_same_streams(const PublishedTrackSpec& current, const PublishedTrackSpec& offered) {
+  if (current.kind != offered.kind || current.rid != offered.rid) return false;
+  // An SSRC the offer does not announce is learned; the one learned before still holds.
+  if (offered.ssrc != 0 && offered.ssrc != current.ssrc) return false;
+  if (offered.rtx_ssrc != 0 && offered.rtx_ssrc != current.rtx_ssrc) return false;
+  if (current.rtx_payload_type != offered.rtx_payload_type || current.extensions != offered.extensions)
+    return false;
+  return std::equal(current.codecs.begin(), current.codecs.end(), offered.codecs.begin(),
+                    offered.codecs.end(), [](const sdp::Codec& a, const sdp::Codec& b) {
+                      return a.payload_type == b.payload_type && codec_key(a) == codec_key(b);
+                    });
+}
+
+size_t max_subscribe_media_sections(size_t participants, size_t tracks_per_participant) {
+  return 2 * participants * tracks_per_participant;
 }
 
 std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {

@@ -25,6 +25,17 @@ using PayloadTypeTable = std::map<uint8_t, std::string>;
 // The track spec the router needs from a negotiated publish m-section.
 PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated);
 
+// Whether a re-offer's spec for a track's mid (`offered`, from to_track_spec) still describes the
+// streams the track receives (`current`): the same SSRCs where the offer announces any (else the
+// same rid), payload types, codecs and header-extension ids. When not, the track must be
+// published anew: the router would drop the new SSRCs, or misread the new ids.
+bool describes_same_streams(const PublishedTrackSpec& current, const PublishedTrackSpec& offered);
+
+// The most m-sections a subscribe offer can have in a room of `participants` each publishing at
+// most `tracks_per_participant` tracks: a slot per track of every other participant, and since
+// slots are reused per kind, as many audio as video ones at worst (claim_slot).
+size_t max_subscribe_media_sections(size_t participants, size_t tracks_per_participant);
+
 // The header extensions the server offers subscribers, with its own ids (kSubscriberExtensionIds).
 std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind);
 

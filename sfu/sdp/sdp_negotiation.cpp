@@ -4,6 +4,7 @@
 #include "sfu/sdp/sdp_negotiation.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace sfu::sdp {
@@ -235,6 +236,35 @@ std::variant<RemoteTransport, SdpError> remote_transport_of(const SessionDescrip
   remote.fingerprint = fingerprint->value;
   remote.setup = std::string(to_string(setup));
   return remote;
+}
+
+std::optional<std::string> remote_transport_change(const RemoteTransport& first,
+                                                   const RemoteTransport& later) {
+  if (later.ice_ufrag != first.ice_ufrag || later.ice_pwd != first.ice_pwd)
+    return std::string(
+        "ICE restart is not supported yet: keep the ice-ufrag and ice-pwd of the first description");
+  // Hex digits may be written in either case (RFC 8122 section 5).
+  auto same_text = [](const std::string& a, const std::string& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  if (!same_text(later.fingerprint_algorithm, first.fingerprint_algorithm) ||
+      !same_text(later.fingerprint, first.fingerprint))
+    return std::string(
+        "a new DTLS certificate is not supported yet: keep the fingerprint of the first description");
+  return std::nullopt;
+}
+
+ParseOptions subscribe_answer_parse_options(size_t max_media_sections, size_t max_input_bytes) {
+  ParseOptions options;
+  options.max_media_sections = std::max(options.max_media_sections, max_media_sections);
+  options.max_input_bytes = std::max(options.max_input_bytes, max_input_bytes);
+  size_t mid_digits = std::to_string(max_media_sections).size();
+  size_t bundle_line = std::string_view("a=group:BUNDLE").size() + max_media_sections * (1 + mid_digits);
+  options.max_line_length = std::max(options.max_line_length, bundle_line);
+  return options;
 }
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): the publish answer rules of RFC 8829 applied per m-section in order; to split per step.

@@ -149,6 +149,19 @@ struct SubscribeAnswerResult {
 std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
                                                                      const SessionDescription& answer);
 
+// What a later description of a connection changes in the remote transport its first one set
+// up, as a message for the client, or nullopt when nothing: new ICE credentials (an ICE restart)
+// or another DTLS certificate. The server supports neither yet, so such a description is refused
+// rather than answered with credentials the client no longer uses.
+std::optional<std::string> remote_transport_change(const RemoteTransport& first,
+                                                   const RemoteTransport& later);
+
+// Parse limits for a subscribe answer. It has as many m-sections as the server's offer, so its
+// caps follow the largest offer the server makes (`max_media_sections`): that many m-sections, a
+// BUNDLE line naming all their mids (the server's mids are decimal counters), and up to
+// `max_input_bytes` of text (the signaling message cap, which bounds it first anyway).
+ParseOptions subscribe_answer_parse_options(size_t max_media_sections, size_t max_input_bytes);
+
 // The transport attributes of a description: those of the m-section with `mid` (the BUNDLE tag),
 // falling back to session level. Fails naming what is missing; `role` names the description
 // ("offer", "answer") in messages. Shared by both directions, exposed for tests.

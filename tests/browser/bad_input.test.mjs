@@ -9,7 +9,7 @@ import { baseUrl, makeOffer, rest, SignalingClient, uniqueRoom } from './helpers
 const CODES = {
   malformed: 'bad_request', // non-JSON, no type, unknown type, bad field, malformed SDP, binary frame
   notJoined: 'not_joined',
-  tooLarge: 'message_too_large', // a frame over 64 KiB
+  tooLarge: 'message_too_large', // a frame over limits.message_bytes (512 KiB)
   unsupportedCodec: 'bad_request', // a publish offer whose only codec the server does not know
   notFound: 'not_found',
 };
@@ -114,10 +114,10 @@ describe('signaling WebSocket bad input', () => {
     await joinRoom(client);
   });
 
-  test('a 70 KB frame', TIMEOUT, async () => {
+  test('a frame over limits.message_bytes', TIMEOUT, async () => {
     const client = await connect();
-    const big = JSON.stringify({ type: 'ping', padding: 'x'.repeat(70 * 1024) });
-    assert.ok(big.length > 64 * 1024);
+    const big = JSON.stringify({ type: 'ping', padding: 'x'.repeat(520 * 1024) });
+    assert.ok(big.length > 512 * 1024);
     const msg = await expectErrorThenUsable(client, big, CODES.tooLarge);
     assert.notEqual(msg.type, 'pong', 'an oversized ping must not be answered');
   });

@@ -27,9 +27,13 @@ class PipeObserver : public WebRtcTransport::Observer {
   std::unordered_map<uint64_t, uint64_t> routes;  // from transport id -> to transport id
   std::atomic<int> connected{0};
   std::atomic<int> closed{0};
+  std::string close_reason;  // written before `closed` counts up, read after
 
   void on_transport_connected(WebRtcTransport&) override { ++connected; }
-  void on_transport_closed(WebRtcTransport&, std::string_view) override { ++closed; }
+  void on_transport_closed(WebRtcTransport&, std::string_view reason) override {
+    close_reason = reason;
+    ++closed;
+  }
   void on_rtp(WebRtcTransport& from, uint8_t* data, size_t size) override {
     auto route = routes.find(from.id());
     if (route == routes.end()) return;
@@ -203,6 +207,61 @@ TEST_F(TransportIntegration, WrongFingerprintGetsNothingThrough) {
   run_until(
       &client_loop_, [] { return false; }, 300ms);
   EXPECT_EQ(received, 0u);
+}
+
+// Audit row 25: a peer that closes its connection (RTCPeerConnection.close() sends a DTLS
+// close_notify) has its server transport closed at once, the way a DTLS failure closes it, instead
+// of one kept sending media until consent expires 30 s later.
+TEST_F(TransportIntegration, APeersCloseNotifyClosesTheTransport) {
+  ServerSide server_a = create_server_transport();
+  auto& a = new_client();
+  set_remote(server_a, a);
+  a.connect(remote_of(server_a));
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return a.connected() && observer_.connected.load() == 1; }))
+      << a.failure_reason();
+  a.close();
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return observer_.closed.load() == 1; }));
+  EXPECT_EQ(observer_.close_reason, "dtls: closed by peer");
+  // The observer here keeps its transports; the worker frees a closed one itself.
+  EXPECT_TRUE(run_until(&client_loop_, [&] {
+    return on_worker(*worker_, [&](Worker& w) { return w.find_transport(server_a.id) == nullptr; });
+  }));
+}
+
+TEST_F(TransportIntegration, InboundSsrcsBeyondTheLimitAreDroppedAndCounted) {
+  // limits.ssrcs_per_transport: a peer sending on ever new SSRCs gets SRTP state for that many;
+  // packets on further SSRCs are dropped before libsrtp allocates anything, and counted.
+  const uint32_t limit = media_test::worker_test_config().limits.ssrcs_per_transport;
+  ASSERT_GT(limit, 0u);
+  ServerSide server_a = create_server_transport();
+  ServerSide server_b = create_server_transport();
+  auto& a = new_client();
+  auto& b = new_client();
+  set_remote(server_a, a);
+  set_remote(server_b, b);
+  on_worker(*worker_, [&](Worker&) {
+    observer_.routes[server_a.id] = server_b.id;
+    return true;
+  });
+  size_t received = 0;
+  b.on_rtp = [&](uint8_t*, size_t) { ++received; };
+  a.connect(remote_of(server_a));
+  b.connect(remote_of(server_b));
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return a.connected() && b.connected(); }));
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return observer_.connected.load() == 2; }));
+
+  constexpr uint32_t kFirstSsrc = 0x10000, kExtra = 6;
+  for (uint32_t i = 0; i < limit + kExtra; ++i) {
+    ASSERT_TRUE(a.send_rtp(make_rtp(1, kFirstSsrc + i, 100)));
+    if (i % 16 == 15) a.flush();
+  }
+  ASSERT_TRUE(a.send_rtp(make_rtp(2, kFirstSsrc, 100))) << "a stream with a place goes on";
+  a.flush();
+  EXPECT_TRUE(run_until(
+      &client_loop_,
+      [&] { return received == limit + 1 && worker_->drops().get(DropReason::SrtpSsrcLimit) == kExtra; }))
+      << "received " << received << ", dropped " << worker_->drops().get(DropReason::SrtpSsrcLimit);
+  EXPECT_EQ(worker_->drops().get(DropReason::SrtpAuthFailed), 0u);
 }
 
 TEST_F(TransportIntegration, WrongIcePasswordGetsUnauthorized) {

@@ -228,3 +228,104 @@ TEST(Router, SendsNacksReceiverReportsAndTransportCcToThePublisher) {
   EXPECT_EQ(report->report_blocks[0].ssrc, kVideoSsrc);
   EXPECT_EQ(report->report_blocks[0].cumulative_lost, 2);
 }
+
+namespace {
+
+// Rid simulcast as Chromium sends it: no a=ssrc, so every SSRC is learned from its header
+// extensions. The offer announced q, h, f (in that order); the server forwards q.
+constexpr uint8_t kMidId = 9, kRidId = 10, kRepairedRidId = 11;
+constexpr uint32_t kSsrcQ = 0x5101, kSsrcF = 0x5103, kRtxQ = 0x5201, kRtxF = 0x5203, kProbeSsrc = 0x5300;
+
+PublishedTrack& add_rid_simulcast_track(Participant& publisher, MediaSink& sink, std::string rid = "q") {
+  PublishedTrackSpec spec;
+  spec.id = "camera";
+  spec.mid = "1";
+  spec.kind = sdp::MediaKind::kVideo;
+  spec.rid = std::move(rid);
+  spec.codecs = {make_codec(kVp8Pt, "VP8", 90000)};
+  spec.rtx_payload_type[kVp8Pt] = kVp8RtxPt;
+  spec.extensions.mid = kMidId;
+  spec.extensions.rid = kRidId;
+  spec.extensions.repaired_rid = kRepairedRidId;
+  publisher.published.push_back(std::make_unique<PublishedTrack>(publisher, sink, spec));
+  return *publisher.published.back();
+}
+
+// A packet of mid 1 with the given rid-type extension (rid or repaired-rid; none when `rid` is
+// empty) and RTP padding.
+Bytes make_rid_rtp(uint32_t ssrc, uint8_t pt, uint16_t seq, uint8_t rid_id, std::string_view rid,
+                   const Bytes& payload, size_t padding = 0) {
+  rtp::RtpHeaderFields fields;
+  fields.payload_type = pt;
+  fields.sequence_number = seq;
+  fields.timestamp = 9000;
+  fields.ssrc = ssrc;
+  const std::array<uint8_t, 1> mid = {'1'};
+  Bytes rid_bytes(rid.begin(), rid.end());
+  std::array<rtp::HeaderExtension, 2> extensions = {rtp::HeaderExtension{kMidId, mid},
+                                                    rtp::HeaderExtension{rid_id, rid_bytes}};
+  std::span<const rtp::HeaderExtension> used(extensions.data(), rid.empty() ? 1 : 2);
+  Bytes out(1500);
+  out.resize(rtp::build_rtp_packet(fields, used, payload, padding, out));
+  return out;
+}
+
+// An RTX packet (RFC 4588: original sequence number, then the original payload).
+Bytes make_rid_rtx(uint32_t rtx_ssrc, uint16_t rtx_seq, std::string_view repaired_rid, uint16_t original_seq,
+                   const Bytes& original_payload) {
+  Bytes payload = {static_cast<uint8_t>(original_seq >> 8), static_cast<uint8_t>(original_seq)};
+  payload.insert(payload.end(), original_payload.begin(), original_payload.end());
+  return make_rid_rtp(rtx_ssrc, kVp8RtxPt, rtx_seq, kRepairedRidId, repaired_rid, payload);
+}
+
+}  // namespace
+
+TEST(Router, RidSimulcastBindsOnlyTheForwardedLayerAndItsRepairStream) {
+  DropCounters drops;
+  RouterCounters counters;
+  Router router{drops, counters};
+  Participant alice, bob;
+  FakeMediaSink alice_publish, bob_subscribe;
+  PublishedTrack& video = add_rid_simulcast_track(alice, alice_publish);
+  DownTrack& to_bob = add_down_track(video, bob, bob_subscribe, 0xB0B, 0xB0C);
+  auto publish = [&](Bytes bytes) { router.on_publisher_rtp(alice, bytes.data(), bytes.size(), 1000); };
+
+  // What arrives before the forwarded layer's first packet: a padding probe on an RTX SSRC (no
+  // payload at all), the top layer's media, and the top layer's repair stream.
+  publish(make_rid_rtp(kProbeSsrc, kVp8RtxPt, 1, kRepairedRidId, "q", {}, 200));
+  publish(make_rid_rtp(kSsrcF, kVp8Pt, 500, kRidId, "f", kVp8Keyframe));
+  publish(make_rid_rtx(kRtxF, 1, "f", 499, kVp8Delta));
+  EXPECT_EQ(video.ssrc(), 0u) << "the top layer must not be taken for the forwarded one";
+  EXPECT_EQ(video.rtx_ssrc(), 0u) << "neither a probe nor another layer's repairs bind the RTX SSRC";
+  EXPECT_TRUE(bob_subscribe.rtp.empty());
+  EXPECT_EQ(drops.get(DropReason::NoRoute), 3u);
+
+  publish(make_rid_rtp(kSsrcQ, kVp8Pt, 100, kRidId, "q", kVp8Keyframe));
+  publish(make_rid_rtx(kRtxF, 2, "f", 501, kVp8Delta));
+  publish(make_rid_rtx(kRtxQ, 1, "q", 101, kVp8Delta));
+  EXPECT_EQ(video.ssrc(), kSsrcQ);
+  EXPECT_EQ(video.rtx_ssrc(), kRtxQ);
+  EXPECT_EQ(drops.get(DropReason::NoRoute), 4u) << "the top layer's repairs stay unrouted";
+  ASSERT_EQ(bob_subscribe.rtp.size(), 2u);
+  EXPECT_EQ(to_bob.to_source_sequence(view(bob_subscribe.rtp[0]).sequence_number()), 100);
+  EXPECT_EQ(to_bob.to_source_sequence(view(bob_subscribe.rtp[1]).sequence_number()), 101)
+      << "the repair restored into the forwarded layer's own sequence";
+  EXPECT_EQ(video.counters().rtx_packets, 1u);
+}
+
+TEST(Router, RtxPaddingProbesNeverBindAStreamWithoutRids) {
+  // One-layer video without a=ssrc (the mid alone says which track): a padding-only RTX packet
+  // carries no repair and must not claim the repair SSRC before the real one.
+  DropCounters drops;
+  RouterCounters counters;
+  Router router{drops, counters};
+  Participant alice;
+  FakeMediaSink alice_publish;
+  PublishedTrack& video = add_rid_simulcast_track(alice, alice_publish, "");
+  Bytes probe = make_rid_rtp(kProbeSsrc, kVp8RtxPt, 1, kRepairedRidId, "", {}, 200);
+  router.on_publisher_rtp(alice, probe.data(), probe.size(), 1000);
+  EXPECT_EQ(video.rtx_ssrc(), 0u);
+  Bytes repair = make_rid_rtx(kRtxQ, 2, "", 7, kVp8Delta);
+  router.on_publisher_rtp(alice, repair.data(), repair.size(), 1000);
+  EXPECT_EQ(video.rtx_ssrc(), kRtxQ);
+}

@@ -157,11 +157,12 @@ TEST(SrtpProfileTest, LengthsAndNames) {
 
 TEST(SrtpErrorTest, NamesAreDistinct) {
   std::set<std::string> names;
-  for (SrtpError e : {SrtpError::Ok, SrtpError::ReplayOld, SrtpError::ReplayFail, SrtpError::AuthFail,
-                      SrtpError::BufferTooSmall, SrtpError::BadInput, SrtpError::Other}) {
+  for (SrtpError e :
+       {SrtpError::Ok, SrtpError::ReplayOld, SrtpError::ReplayFail, SrtpError::AuthFail,
+        SrtpError::BufferTooSmall, SrtpError::BadInput, SrtpError::SsrcLimit, SrtpError::Other}) {
     names.insert(srtp_error_name(e));
   }
-  EXPECT_EQ(names.size(), 7u);
+  EXPECT_EQ(names.size(), 8u);
   EXPECT_STREQ(srtp_error_name(SrtpError::AuthFail), "auth_fail");
 }
 
@@ -485,6 +486,54 @@ TEST_P(SrtpSessionProfileTest, MoveTransfersOwnership) {
   SrtpSession assigned = std::move(*receiver);
   ASSERT_EQ(assigned.unprotect_rtp(p.buf.data(), p.len), SrtpError::Ok);
   EXPECT_EQ(p.vec(), make_rtp(1).vec());
+}
+
+// Inbound sessions take any SSRC the peer authenticates (ssrc_any_inbound), and libsrtp keeps
+// a stream with its own replay window for each: the limit bounds how many, before libsrtp sees
+// the packet of one more.
+TEST_P(SrtpSessionProfileTest, InboundStreamsAreLimitedAndFurtherSsrcsRefusedBeforeLibsrtp) {
+  receiver->set_stream_limit(3);
+  auto deliver_rtp = [&](uint32_t ssrc, uint16_t seq) {
+    Packet p = make_rtp(seq, ssrc);
+    EXPECT_EQ(sender->protect_rtp(p.buf.data(), p.len, p.buf.size()), SrtpError::Ok);
+    return receiver->unprotect_rtp(p.buf.data(), p.len);
+  };
+  auto deliver_rtcp = [&](uint32_t ssrc) {
+    Packet p = make_rtcp(ssrc);
+    EXPECT_EQ(sender->protect_rtcp(p.buf.data(), p.len, p.buf.size()), SrtpError::Ok);
+    return receiver->unprotect_rtcp(p.buf.data(), p.len);
+  };
+  // A forged packet on a new SSRC authenticates nothing and takes no place.
+  Packet forged = make_rtp(1, 0x99);
+  ASSERT_EQ(sender->protect_rtp(forged.buf.data(), forged.len, forged.buf.size()), SrtpError::Ok);
+  forged.buf[forged.len - 1] ^= 0x01;
+  EXPECT_EQ(receiver->unprotect_rtp(forged.buf.data(), forged.len), SrtpError::AuthFail);
+
+  EXPECT_EQ(deliver_rtp(1, 10), SrtpError::Ok);
+  EXPECT_EQ(deliver_rtp(2, 10), SrtpError::Ok);
+  EXPECT_EQ(deliver_rtcp(3), SrtpError::Ok) << "RTCP's sender SSRC takes a place like RTP's";
+  EXPECT_EQ(receiver->stream_count(), 3u);
+  EXPECT_EQ(deliver_rtp(4, 10), SrtpError::SsrcLimit);
+  EXPECT_EQ(deliver_rtcp(5), SrtpError::SsrcLimit);
+  EXPECT_EQ(receiver->stream_count(), 3u);
+  // Known streams go on, on RTP and RTCP alike.
+  EXPECT_EQ(deliver_rtp(1, 11), SrtpError::Ok);
+  EXPECT_EQ(deliver_rtcp(2), SrtpError::Ok);
+  EXPECT_EQ(deliver_rtp(3, 10), SrtpError::Ok);
+
+  // A stream the user is done with frees its place (libsrtp's state with it).
+  receiver->forget_stream(2);
+  EXPECT_EQ(receiver->stream_count(), 2u);
+  EXPECT_EQ(deliver_rtp(4, 11), SrtpError::Ok);
+  EXPECT_EQ(deliver_rtp(5, 10), SrtpError::SsrcLimit);
+}
+
+TEST_P(SrtpSessionProfileTest, WithoutALimitEveryAuthenticatedSsrcIsTaken) {
+  for (uint32_t ssrc = 1; ssrc <= 100; ++ssrc) {
+    Packet p = make_rtp(1, ssrc);
+    ASSERT_EQ(sender->protect_rtp(p.buf.data(), p.len, p.buf.size()), SrtpError::Ok);
+    ASSERT_EQ(receiver->unprotect_rtp(p.buf.data(), p.len), SrtpError::Ok) << ssrc;
+  }
 }
 
 TEST(SrtpSessionTest, CreatesConcurrentlyFromManyThreads) {

@@ -380,5 +380,56 @@ TEST(ApplySubscribeAnswer, ErrorsNameTheProblem) {
   }
 }
 
+TEST(SubscribeAnswerLimits, FollowTheLargestOfferTheServerMakes) {
+  // 1,600 m-sections: 2 x 100 participants x 8 tracks. Their answer's BUNDLE line is longer than
+  // any other line may be.
+  std::string text = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE";
+  std::string sections;
+  for (int i = 0; i < 1600; ++i) {
+    text += " " + std::to_string(i);
+    sections += "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:" + std::to_string(i) + "\r\n";
+  }
+  text += "\r\n" + sections;
+  EXPECT_TRUE(std::holds_alternative<SdpError>(parse_sdp(text))) << "the default caps refuse it";
+  auto parsed = parse_sdp(text, subscribe_answer_parse_options(1600, 65536));
+  ASSERT_TRUE(std::holds_alternative<SessionDescription>(parsed)) << std::get<SdpError>(parsed).to_string();
+  EXPECT_EQ(std::get<SessionDescription>(parsed).media.size(), 1600u);
+  auto one_more = parse_sdp(text + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:x\r\n",
+                            subscribe_answer_parse_options(1600, 65536));
+  ASSERT_TRUE(std::holds_alternative<SdpError>(one_more));
+  EXPECT_NE(std::get<SdpError>(one_more).message.find("more than 1600 m-sections"), std::string::npos);
+
+  ParseOptions small = subscribe_answer_parse_options(2, 1024);
+  EXPECT_EQ(small.max_media_sections, ParseOptions{}.max_media_sections) << "never below the defaults";
+  EXPECT_EQ(small.max_input_bytes, ParseOptions{}.max_input_bytes);
+  EXPECT_EQ(subscribe_answer_parse_options(2, size_t{1} << 20).max_input_bytes, size_t{1} << 20);
+}
+
+TEST(RemoteTransportChange, NamesAnIceRestartOrANewCertificate) {
+  RemoteTransport first{"ufrag", "password-of-24-characters", "sha-256", "AB:CD:EF", "active"};
+  RemoteTransport same = first;
+  same.fingerprint = "ab:cd:ef";  // hex case is not significant
+  same.setup = "passive";         // not the transport's identity (checked elsewhere)
+  EXPECT_EQ(remote_transport_change(first, same), std::nullopt);
+
+  RemoteTransport restarted = first;
+  restarted.ice_ufrag = "other";
+  ASSERT_TRUE(remote_transport_change(first, restarted));
+  EXPECT_EQ(remote_transport_change(first, restarted)->rfind("ICE restart is not supported yet", 0), 0u);
+  restarted = first;
+  restarted.ice_pwd = "another-password-of-24-c";
+  EXPECT_TRUE(remote_transport_change(first, restarted));
+
+  RemoteTransport recertified = first;
+  recertified.fingerprint = "AB:CD:00";
+  ASSERT_TRUE(remote_transport_change(first, recertified));
+  EXPECT_EQ(
+      remote_transport_change(first, recertified)->rfind("a new DTLS certificate is not supported yet", 0),
+      0u);
+  recertified = first;
+  recertified.fingerprint_algorithm = "sha-384";
+  EXPECT_TRUE(remote_transport_change(first, recertified));
+}
+
 }  // namespace
 }  // namespace sfu::sdp
