@@ -49,6 +49,10 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   };
   handlers.on_ws_upgrade = [this](const HttpRequest& upgrade) { return check_ws_origin(upgrade); };
   http_ = std::make_unique<HttpServer>(loop_, options, "/v1/rtc", std::move(handlers));
+  // For the configured port until start() knows the bound one; tests and fuzz targets that drive
+  // the handlers without start() get the same checks (a request without Host or Origin passes).
+  origin_policy_ =
+      std::make_unique<OriginPolicy>(config_.http.host, config_.http.port, config_.http.allowed_origins);
   inbox_ = std::make_unique<TaskQueue>(loop_, kControlQueueCapacity);
 
   WorkerEventSink::Handlers sink_handlers;

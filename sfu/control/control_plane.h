@@ -156,7 +156,7 @@ class ControlPlane {
   const config::Config& config_;
   std::vector<Worker*> workers_;
   std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<OriginPolicy> origin_policy_;  // from start(), when the port is known
+  std::unique_ptr<OriginPolicy> origin_policy_;  // replaced in start(), when the port is known
   std::unique_ptr<TaskQueue> inbox_;
   std::vector<std::unique_ptr<OrderedPoster>> to_worker_;      // by worker index; this thread
   std::vector<std::unique_ptr<WorkerEventSink>> from_worker_;  // by worker index; its worker's thread
