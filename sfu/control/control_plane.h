@@ -38,7 +38,7 @@ class ControlPlane : public RoomEvents {
   // RoomEvents (called on worker threads)
   void deliver(uint64_t session_id, RoomEvent event) override;
   void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                           const std::string& reason) override;
+                           const Error& why) override;
 
  private:
   struct RoomEntry {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,13 @@ class Room {
   void deliver(const Participant& participant, RoomEvent event);
   void broadcast(const RoomEvent& event, const std::string& except_id);
   void fail_request(const Participant& participant, Error error, const char* request_type);
-  void remove_participant(const std::string& participant_id, const std::string& reason, bool tell_control);
+  // Frees everything of the participant and tells the others. `report`: the room removed it on its
+  // own, and the control plane is told why (and tells the participant); nullopt when the control
+  // plane asked (leave, kick, room closed). `reason` is for the log.
+  void remove_participant(const std::string& participant_id, const std::string& reason,
+                          const std::optional<Error>& report);
+  // rtc.join_timeout_s: removes the participants none of whose connections came up in time.
+  void remove_unconnected_participants(uint64_t now_ms);
   void remove_published_track(Participant& publisher, PublishedTrack& track);
   // Recomputes what `subscriber` should receive and sends a subscribe offer if one is due.
   void update_subscriptions(Participant& subscriber);

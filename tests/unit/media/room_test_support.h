@@ -55,7 +55,7 @@ class RecordingRoomEvents : public RoomEvents {
   struct Removed {
     std::string room, participant_id;
     uint64_t session_id;
-    std::string reason;
+    Error why;
   };
 
   void deliver(uint64_t session_id, RoomEvent event) override {
@@ -63,9 +63,9 @@ class RecordingRoomEvents : public RoomEvents {
     delivered_.push_back({session_id, std::move(event)});
   }
   void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                           const std::string& reason) override {
+                           const Error& why) override {
     std::lock_guard lock(mutex_);
-    removed_.push_back({room, participant_id, session_id, reason});
+    removed_.push_back({room, participant_id, session_id, why});
   }
 
   // Takes the events delivered to one session so far, in order.
@@ -99,7 +99,7 @@ class WorkerFixture : public ::testing::Test {
   void SetUp() override {
     certificate_ = dtls::DtlsCertificate::generate();
     ASSERT_TRUE(certificate_);
-    worker_ = std::make_unique<Worker>(0, worker_test_config(), certificate_);
+    worker_ = std::make_unique<Worker>(0, worker_config(), certificate_);
     Status started = worker_->start();
     ASSERT_TRUE(started.ok()) << started.error().message;
   }
@@ -107,6 +107,8 @@ class WorkerFixture : public ::testing::Test {
     if (worker_) worker_->stop();
     worker_.reset();
   }
+  // A test fixture that needs other settings overrides this.
+  virtual config::Config worker_config() { return worker_test_config(); }
 
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   std::unique_ptr<Worker> worker_;
