@@ -160,6 +160,7 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   result.connect_s = static_cast<double>(monotonic_ns() - connect_start) / 1e9;
+  if (scenario.on_connected) scenario.on_connected();
 
   // Warm-up, then the window.
   uint64_t start = monotonic_ns() + static_cast<uint64_t>(scenario.warmup_s * 1e9);

@@ -37,6 +37,10 @@ struct Scenario {
   std::string bind_ip = "127.0.0.1";
   std::string room_prefix = "bench";
   bool progress = true;
+  // Called on run_load's thread once every participant is ready, before the warm-up; the run
+  // waits for it to return. The fault runs (sfu-soak) start their fault here, so it is active
+  // for the whole measurement window.
+  std::function<void()> on_connected;
 
   // Down-tracks (one per forwarded stream per receiver) and the forwarded packet rate offered.
   uint64_t down_tracks() const;

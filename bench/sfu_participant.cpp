@@ -71,6 +71,12 @@ void SfuParticipant::close() {
   client_.close_signaling();
 }
 
+void SfuParticipant::leave() {
+  media_on_ = false;
+  client_.leave();
+  client_.close_signaling();
+}
+
 void SfuParticipant::on_publish_rtcp(const uint8_t* data, size_t size) {
   source_->on_feedback(ByteSpan(data, size));
 }

@@ -24,6 +24,8 @@ class SfuParticipant : public BenchParticipant {
   bool ready() const override;
   void pump(uint64_t now_ns) override;
   void close() override;
+  // Sends `leave` first, then closes the signaling socket as close() does.
+  void leave();
   bool closed() const override { return client_.signaling_closed(); }
   std::string failure() const override;
   std::string describe() const override;

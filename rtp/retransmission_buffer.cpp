@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 namespace sfu::rtp {
 namespace {
@@ -20,8 +21,26 @@ size_t round_capacity(size_t capacity) {
 RetransmissionBuffer::RetransmissionBuffer(size_t capacity, size_t max_packet_size)
     : max_packet_size_(max_packet_size),
       slots_(round_capacity(capacity)),
-      storage_(slots_.size() * max_packet_size),
+      storage_(std::make_unique_for_overwrite<uint8_t[]>(slots_.size() * max_packet_size)),
       mask_(slots_.size() - 1) {}
+
+void RetransmissionBuffer::grow(size_t capacity) {
+  const size_t rounded = round_capacity(capacity);
+  if (rounded <= slots_.size()) return;
+  const std::vector<Slot> old_slots = std::exchange(slots_, std::vector<Slot>(rounded));
+  const std::unique_ptr<uint8_t[]> old_storage =
+      std::exchange(storage_, std::make_unique_for_overwrite<uint8_t[]>(rounded * max_packet_size_));
+  mask_ = rounded - 1;
+  // The old ring held distinct extended numbers within one old capacity of each other, so each
+  // lands in its own slot of the larger ring.
+  for (size_t i = 0; i < old_slots.size(); ++i) {
+    const Slot& slot = old_slots[i];
+    if (!slot.used) continue;
+    const size_t index = static_cast<size_t>(static_cast<uint64_t>(slot.extended_seq) & mask_);
+    slots_[index] = slot;
+    if (slot.size > 0) std::memcpy(slot_data(index), old_storage.get() + i * max_packet_size_, slot.size);
+  }
+}
 
 void RetransmissionBuffer::store(ByteSpan packet, uint16_t seq, uint64_t now_ms) {
   if (packet.size() > max_packet_size_) {
@@ -55,16 +74,17 @@ void RetransmissionBuffer::store(ByteSpan packet, uint16_t seq, uint64_t now_ms)
   slot.extended_seq = extended;
   slot.stored_ms = now_ms;
   slot.resent_ms = 0;
+  slot.resent_to = 0;
   slot.size = static_cast<uint32_t>(packet.size());
   slot.used = true;
   slot.resent = false;
   ++counters_.stored;
 }
 
-RetransmissionBuffer::Slot* RetransmissionBuffer::find(uint16_t seq) {
+const RetransmissionBuffer::Slot* RetransmissionBuffer::find(uint16_t seq) const {
   if (!unwrapper_.has_value()) return nullptr;
   const int64_t extended = unwrapper_.peek(seq);
-  Slot& slot = slots_[static_cast<size_t>(static_cast<uint64_t>(extended) & mask_)];
+  const Slot& slot = slots_[static_cast<size_t>(static_cast<uint64_t>(extended) & mask_)];
   if (!slot.used || slot.extended_seq != extended) return nullptr;
   return &slot;
 }
@@ -85,19 +105,31 @@ std::optional<ByteSpan> RetransmissionBuffer::get(uint16_t seq, uint64_t now_ms)
   return ByteSpan(slot_data(index), slot->size);
 }
 
-bool RetransmissionBuffer::mark_resent(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms) {
+bool RetransmissionBuffer::too_recent(const Slot& slot, uint64_t now_ms, uint32_t min_interval_ms,
+                                      uint32_t recipient) {
+  if (!slot.resent || slot.resent_to != recipient) return false;
+  const uint64_t elapsed = now_ms > slot.resent_ms ? now_ms - slot.resent_ms : 0;
+  return elapsed < min_interval_ms;
+}
+
+bool RetransmissionBuffer::mark_resent(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms,
+                                       uint32_t recipient) {
   Slot* slot = find(seq);
   if (slot == nullptr) return false;
-  if (slot->resent) {
-    const uint64_t elapsed = now_ms > slot->resent_ms ? now_ms - slot->resent_ms : 0;
-    if (elapsed < min_interval_ms) {
-      ++counters_.resend_throttled;
-      return false;
-    }
+  if (too_recent(*slot, now_ms, min_interval_ms, recipient)) {
+    ++counters_.resend_throttled;
+    return false;
   }
   slot->resent = true;
   slot->resent_ms = now_ms;
+  slot->resent_to = recipient;
   return true;
+}
+
+bool RetransmissionBuffer::resent_recently(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms,
+                                           uint32_t recipient) const {
+  const Slot* slot = find(seq);
+  return slot != nullptr && too_recent(*slot, now_ms, min_interval_ms, recipient);
 }
 
 void RetransmissionBuffer::clear() {

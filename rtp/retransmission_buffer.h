@@ -2,10 +2,12 @@
 // answer NACKs from its subscribers itself (RFC 4585 section 6.2.1, RFC 4588) instead of passing
 // them on to the publisher.
 //
-// All storage is allocated once in the constructor: a ring of `capacity` fixed-size slots indexed
-// by sequence number modulo the capacity. store(), get() and mark_resent() are O(1); nothing
-// allocates or takes a lock after construction. The buffer belongs to the worker thread of its
-// track.
+// Storage is allocated in the constructor (and again only by grow()): a ring of `capacity`
+// fixed-size slots indexed by sequence number modulo the capacity. The packet bytes are not
+// zero-filled: a slot's bytes are read only after a packet was copied into them, so memory pages
+// become resident as packets arrive, not when the buffer is made. store(), get() and
+// mark_resent() are O(1); nothing allocates or takes a lock outside the constructor and grow().
+// The buffer belongs to the worker thread of its track.
 //
 // Sequence numbers are extended to 64 bits internally (SequenceNumberUnwrapper), so a slot only
 // answers for the exact packet stored in it: not for an older packet that happened to share the
@@ -14,7 +16,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -41,8 +45,13 @@ class RetransmissionBuffer {
   };
 
   // `capacity` is rounded up to a power of two (1 .. kMaxCapacity). Allocates
-  // capacity * max_packet_size bytes.
+  // capacity * max_packet_size bytes (not zero-filled).
   explicit RetransmissionBuffer(size_t capacity, size_t max_packet_size = 1500);
+
+  // Re-allocates a larger ring (`capacity` rounded as above) and moves every held packet into it
+  // with its resend state; nothing held is lost. A capacity not larger than the current one does
+  // nothing. Allocates: call from a timer, never per packet.
+  void grow(size_t capacity);
 
   // Copies `packet` (the whole RTP packet) into the slot of `seq`, replacing what was there.
   // Not stored (and counted) when larger than max_packet_size, when the same packet is already
@@ -53,11 +62,16 @@ class RetransmissionBuffer {
   // ago. The view stays valid until the slot is overwritten by a later store().
   std::optional<ByteSpan> get(uint16_t seq, uint64_t now_ms);
 
-  // Call before resending `seq`. Returns true (and records `now_ms`) when the packet is held and
-  // was not resent in the last `min_interval_ms`; false otherwise. With min_interval_ms about one
-  // RTT this answers a storm of NACKs for the same packet (from many subscribers, or one NACK
-  // repeated) only once per RTT.
-  bool mark_resent(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms);
+  // Call before resending `seq` to `recipient` (any id the caller uses for a receiver; 0 when
+  // there is only one). Returns true (and records `now_ms` and the recipient) when the packet is
+  // held and was not resent to that recipient in the last `min_interval_ms`; false otherwise.
+  // With min_interval_ms about one RTT this answers a storm of NACKs for the same packet from one
+  // receiver (one NACK repeating an item, or a NACK repeated) only once per RTT. The slot
+  // remembers only the last recipient, so another receiver's repair is never refused.
+  bool mark_resent(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient = 0);
+  // Whether mark_resent() would refuse `seq` for `recipient` now as resent too recently (false
+  // for a packet not held). Counts nothing and records nothing.
+  bool resent_recently(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient = 0) const;
 
   void set_max_age_ms(uint32_t max_age_ms) { max_age_ms_ = max_age_ms; }
   uint32_t max_age_ms() const { return max_age_ms_; }
@@ -75,17 +89,20 @@ class RetransmissionBuffer {
     uint64_t stored_ms = 0;
     uint64_t resent_ms = 0;
     uint32_t size = 0;
+    uint32_t resent_to = 0;
     bool used = false;
     bool resent = false;
   };
 
   // The slot holding exactly `seq`, or nullptr.
-  Slot* find(uint16_t seq);
-  uint8_t* slot_data(size_t index) { return storage_.data() + index * max_packet_size_; }
+  const Slot* find(uint16_t seq) const;
+  Slot* find(uint16_t seq) { return const_cast<Slot*>(std::as_const(*this).find(seq)); }
+  static bool too_recent(const Slot& slot, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient);
+  uint8_t* slot_data(size_t index) { return storage_.get() + index * max_packet_size_; }
 
   const size_t max_packet_size_;
   std::vector<Slot> slots_;
-  std::vector<uint8_t> storage_;
+  std::unique_ptr<uint8_t[]> storage_;
   size_t mask_ = 0;
   uint32_t max_age_ms_ = kDefaultMaxAgeMs;
   SequenceNumberUnwrapper unwrapper_;

@@ -5,9 +5,11 @@
 #   build + tests unit and integration tests, warnings as errors (always)
 #   release       a Release build of the server (`sfu` target) with warnings as errors: -O3 brings
 #                 warnings RelWithDebInfo does not see (SFU_SKIP_RELEASE=1)
-#   asan          ASan+UBSan build, every test (SFU_SKIP_SANITIZE=1)
+#   asan          ASan+UBSan build, every test but the soak and fault smokes (label soak: their
+#                 timeouts and latency bounds are for the plain build) (SFU_SKIP_SANITIZE=1)
 #   tsan          ThreadSanitizer build, the integration tests (workers, control thread, task
-#                 queues, counters read by /metrics) and the CLI test (SFU_SKIP_TSAN=1)
+#                 queues, counters read by /metrics) and the CLI test, not the soak and fault
+#                 smokes (SFU_SKIP_TSAN=1)
 #   fuzz          each libFuzzer target for SFU_FUZZ_SECONDS (clang) (SFU_SKIP_FUZZ=1)
 #   browser       end-to-end tests in headless Chromium (SFU_SKIP_BROWSER=1)
 set -euo pipefail
@@ -37,7 +39,7 @@ if [[ "${SFU_SKIP_SANITIZE:-0}" != 1 ]]; then
   echo "== ASan + UBSan build and tests"
   SFU_SANITIZE=1 scripts/build.sh
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
+    ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600 -LE soak
   stage_done "asan"
 fi
 
@@ -50,20 +52,32 @@ if [[ "${SFU_SKIP_TSAN:-0}" != 1 ]]; then
   # /metrics counter was reported only with it; TSan still catches such a race by chance, not
   # always). tests/tsan.supp lists reports that are not ours, each with its reason.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp" \
-    ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --timeout 600 -L integration
+    ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --timeout 600 -L integration -LE soak
   stage_done "tsan"
 fi
 
 if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
   echo "== fuzz smoke: each libFuzzer target for ${SFU_FUZZ_SECONDS:-15} s (clang, ASan+UBSan)"
+  fuzz_flags=()
+  command -v ccache >/dev/null && fuzz_flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_FUZZ=ON -DSFU_BUILD_TESTS=OFF \
-    -DSFU_WERROR=ON >/dev/null
-  cmake --build build-fuzz --target fuzz_stun fuzz_rtp fuzz_rtcp fuzz_sdp -j "$(nproc)"
-  for target in stun rtp rtcp sdp; do
+    -DSFU_WERROR=ON ${fuzz_flags[@]+"${fuzz_flags[@]}"} >/dev/null
+  fuzz_targets=(stun rtp rtcp sdp dtls_srtp signaling rest)
+  cmake --build build-fuzz --target "${fuzz_targets[@]/#/fuzz_}" -j "$(nproc)"
+  for target in "${fuzz_targets[@]}"; do
+    # Each run works on a copy of its seeds (tests/fuzz/corpus/fuzz_<target>), so the committed
+    # corpus never grows by itself.
     corpus=$(mktemp -d)
     [[ $target == sdp ]] && cp tests/data/sdp/*.sdp "$corpus"/
-    build-fuzz/bin/fuzz_$target -max_total_time="${SFU_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 "$corpus" 2>&1 | tail -1
-    rm -rf "$corpus"
+    [[ -d tests/fuzz/corpus/fuzz_$target ]] && cp tests/fuzz/corpus/fuzz_$target/* "$corpus"/
+    log=$(mktemp)
+    if ! build-fuzz/bin/fuzz_$target -max_total_time="${SFU_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 "$corpus" >"$log" 2>&1; then
+      tail -60 "$log"
+      echo "fuzz_$target failed (the input is in the crash-* file named above)"
+      exit 1
+    fi
+    echo "fuzz_$target: $(grep DONE "$log" | tail -1)"  # runs, coverage, corpus, exec/s
+    rm -rf "$corpus" "$log"
   done
   stage_done "fuzz"
 fi

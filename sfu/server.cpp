@@ -67,6 +67,12 @@ int Server::run() {
     log_error("main", "auth.enabled is true but auth.secret is empty");
     return 2;
   }
+  if (config_.metrics.require_auth && !config_.auth.enabled) {
+    log_error("main",
+              "metrics.require_auth is true but auth.enabled is false: there is no admin token to check",
+              {{"hint", "set auth.enabled: true with a secret, or metrics.require_auth: false"}});
+    return 2;
+  }
 
   auto loaded = load_certificate(config_);
   if (!loaded) {

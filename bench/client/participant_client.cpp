@@ -100,6 +100,10 @@ bool ParticipantClient::start(std::string* error) {
   publish_ = std::make_unique<WebRtcClient>(loop_, certificate_, dtls::DtlsRole::Client, true);
   subscribe_ = std::make_unique<WebRtcClient>(loop_, certificate_, dtls::DtlsRole::Client, true);
   if (!publish_->open(*bind, error) || !subscribe_->open(*bind, error)) return false;
+  if (options_.hold_dtls) {
+    publish_->hold_dtls();
+    subscribe_->hold_dtls();
+  }
   publish_->on_rtcp = [this](uint8_t* data, size_t size) { on_publish_rtcp(data, size); };
   subscribe_->on_rtp = [this](uint8_t* data, size_t size) { on_subscribe_rtp(data, size); };
 
@@ -242,7 +246,8 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
     return fail("publish_answer: a=setup:" + server.setup + ", expected passive");
   bool first = !publish_answered_;
   publish_answered_ = true;
-  if (first) publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
+  if (first && options_.connect_media)
+    publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
 }
 
 void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
@@ -296,7 +301,7 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
 }
 
 void ParticipantClient::connect_subscribe() {
-  if (subscribe_connect_started_ || !subscribe_endpoint_) return;
+  if (subscribe_connect_started_ || !subscribe_endpoint_ || !options_.connect_media) return;
   subscribe_connect_started_ = true;
   const ServerEndpoint& server = *subscribe_endpoint_;
   subscribe_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});

@@ -55,6 +55,11 @@ class ParticipantClient {
     // must refuse). The client's own transports behave as before whatever the answer says.
     std::function<void(sdp::SessionDescription& answer)> alter_subscribe_answer;
     size_t max_logged_messages = 10'000;
+    // Test hooks for clients that vanish part-way (the soak tool): with connect_media false the
+    // answers and offers are handled (and answered) but neither connection starts ICE; with
+    // hold_dtls both connections stop after ICE, before DTLS.
+    bool connect_media = true;
+    bool hold_dtls = false;
   };
 
   struct RemoteParticipant {

@@ -107,7 +107,7 @@ void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
           ++counters_.stun_errors;
         if (ice_->connected() && state_ == State::Checking) {
           state_ = State::IceConnected;
-          if (!dtls_disabled_) start_dtls();
+          if (!hold_dtls_) start_dtls();
         }
         break;
       }

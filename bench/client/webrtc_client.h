@@ -61,9 +61,10 @@ class WebRtcClient {
   // Closes the UDP socket as a vanished network would: nothing is sent or received any more,
   // not even ICE consent checks. For tests of the server's consent freshness.
   void drop_network() { socket_.close(); }
-  // Behaves as an ICE-only peer: ICE connects and keeps consent fresh, but no DTLS is ever sent.
-  // For tests of the server's DTLS handshake timeout. Call before connect().
-  void never_start_dtls() { dtls_disabled_ = true; }
+  // Stops at ICE: the DTLS handshake is never started, as with a client that vanished between its
+  // connectivity checks and its ClientHello. Call before connect(). For the soak's vanishing
+  // clients and tests of the server's DTLS deadline.
+  void hold_dtls() { hold_dtls_ = true; }
 
   // Decrypted media, valid during the call.
   std::function<void(uint8_t* data, size_t size)> on_rtp;
@@ -84,6 +85,7 @@ class WebRtcClient {
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   dtls::DtlsRole dtls_role_;
   bool ice_controlling_;
+  bool hold_dtls_ = false;
   std::string ice_ufrag_;
   std::string ice_pwd_;
   net::UdpSocket socket_;
@@ -94,7 +96,6 @@ class WebRtcClient {
   std::unique_ptr<rtp::SrtpSession> srtp_in_;
   std::unique_ptr<rtp::SrtpSession> srtp_out_;
   State state_ = State::New;
-  bool dtls_disabled_ = false;
   std::string failure_reason_;
   ClientCounters counters_;
   std::array<uint8_t, 1024> stun_buffer_{};

@@ -23,6 +23,10 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   options.port = config_.http.port;
   options.max_body_bytes = config_.limits.message_bytes;
   options.max_ws_message_bytes = config_.limits.message_bytes;
+  options.max_connections = config_.http.max_connections;
+  options.max_connections_per_address = config_.http.max_connections_per_address;
+  options.ws_ping_interval_ms = config_.http.websocket_ping_interval_s * 1000;
+  options.ws_idle_timeout_ms = config_.http.websocket_idle_timeout_s * 1000;
   HttpServer::Handlers handlers;
   handlers.on_http = [this](const HttpRequest& request) { return guarded_http(request); };
   handlers.on_ws_open = [this](WebSocketSession& ws) { on_ws_open(ws); };
@@ -33,13 +37,20 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   handlers.on_ws_protocol_error = [this](WebSocketSession& ws, std::string_view reason) {
     on_ws_protocol_error(ws, reason);
   };
+  handlers.on_ws_upgrade = [this](const HttpRequest& upgrade) { return check_ws_origin(upgrade); };
   http_ = std::make_unique<HttpServer>(loop_, options, "/v1/rtc", std::move(handlers));
   inbox_ = std::make_unique<TaskQueue>(loop_, 1 << 16);
 }
 
 ControlPlane::~ControlPlane() { stop(); }
 
-Status ControlPlane::start() { return http_->start(); }
+Status ControlPlane::start() {
+  Status started = http_->start();
+  if (started)
+    origin_policy_ =
+        std::make_unique<OriginPolicy>(config_.http.host, http_->port(), config_.http.allowed_origins);
+  return started;
+}
 
 void ControlPlane::stop() {
   if (http_) http_->stop();
@@ -59,7 +70,7 @@ void ControlPlane::deliver(uint64_t session_id, RoomEvent event) {
   // Called on a worker thread: hop to the control loop, where sessions live; the JSON is built
   // there too, so workers spend no time on the protocol.
   inbox_->post([this, session_id, event = std::move(event)] {
-    if (WebSocketSession* ws = http_->find_session(session_id))
+    if (ClientConnection* ws = find_client(session_id))
       ws->send_text(protocol::to_text(protocol::event_message(event)));
   });
 }
@@ -81,6 +92,11 @@ void ControlPlane::participant_removed(const std::string& room, const std::strin
               {"code", std::string(to_string(why.code))},
               {"reason", why.message}});
   });
+}
+
+ClientConnection* ControlPlane::find_client(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : it->second.client;
 }
 
 ControlPlane::RoomEntry* ControlPlane::find_room(const std::string& name) {
@@ -120,7 +136,7 @@ void ControlPlane::remove_participant_everywhere(const std::string& room, const 
 }
 
 void ControlPlane::close_session(uint64_t session_id, const nlohmann::json& last_message, uint16_t code) {
-  WebSocketSession* ws = http_->find_session(session_id);
+  ClientConnection* ws = find_client(session_id);
   if (!ws) return;
   ws->send_text(protocol::to_text(last_message));
   ws->close(code, last_message.value("reason", last_message.value("code", std::string("closing"))));

@@ -93,10 +93,11 @@ HttpRequest read_request(lws* wsi, std::string_view path) {
   return request;
 }
 
-std::string peer_address(lws* wsi) {
+namespace {
+
+SocketAddress peer_of(int fd) {
   sockaddr_storage storage{};
   socklen_t length = sizeof(storage);
-  int fd = lws_get_socket_fd(wsi);
   if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return {};
   SocketAddress address = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage));
   if (address.is_v6() && IN6_IS_ADDR_V4MAPPED(&address.v6().sin6_addr)) {
@@ -106,7 +107,19 @@ std::string peer_address(lws* wsi) {
     std::memcpy(&v4.sin_addr, &address.v6().sin6_addr.s6_addr[12], 4);
     address = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&v4));
   }
+  return address;
+}
+
+}  // namespace
+
+std::string peer_address(lws* wsi) {
+  SocketAddress address = peer_of(lws_get_socket_fd(wsi));
   return address.valid() ? address.to_string() : std::string();
+}
+
+std::string peer_ip(int fd) {
+  SocketAddress address = peer_of(fd);
+  return address.valid() ? address.ip_string() : std::string();
 }
 
 }  // namespace sfu::detail

@@ -25,4 +25,7 @@ HttpRequest read_request(lws* wsi, std::string_view path);
 // The peer's "ip:port" (IPv4-mapped IPv6 addresses shown as IPv4), or "" when unknown.
 std::string peer_address(lws* wsi);
 
+// The IP address (without port, IPv4-mapped shown as IPv4) of the peer of socket `fd`, or "".
+std::string peer_ip(int fd);
+
 }  // namespace sfu::detail

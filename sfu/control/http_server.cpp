@@ -204,8 +204,15 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
   const bool running = state_ == State::Running;
   const auto* data = static_cast<const char*>(in);
   switch (reason) {
+    // Connections
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+      return running ? on_filter_connection(static_cast<const lws_filter_network_conn_args*>(user), in) : -1;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+      return running ? on_new_connection(wsi) : -1;
     case LWS_CALLBACK_WSI_DESTROY:
       return on_wsi_destroy(wsi);
+    case LWS_CALLBACK_TIMER:
+      return on_timer(wsi);
 
     // HTTP request phases
     case LWS_CALLBACK_HTTP:
@@ -224,12 +231,12 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
       return running ? on_ws_established(wsi) : -1;
     case LWS_CALLBACK_RECEIVE:
       return on_ws_receive(wsi, data, len, running);
+    case LWS_CALLBACK_RECEIVE_PONG:
+      return on_ws_pong(wsi);
     case LWS_CALLBACK_SERVER_WRITEABLE:
       return on_ws_writeable(wsi);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
       return 0;  // lws answers the close frame, then LWS_CALLBACK_CLOSED
-    case LWS_CALLBACK_TIMER:
-      return on_ws_timer(wsi);
     case LWS_CALLBACK_CLOSED:
       return on_ws_closed(wsi);
 
@@ -241,6 +248,7 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
 int HttpServerCore::on_wsi_destroy(lws* wsi) {
   if (auto* conn = connection(wsi, false)) {
     if (conn->session) finish_session(*conn->session);
+    release_connection(*conn);
     lws_set_opaque_user_data(wsi, nullptr);
     delete conn;
   }
@@ -279,10 +287,22 @@ int HttpServerCore::on_http_writeable(lws* wsi) {
   return conn == nullptr ? -1 : write_http(wsi, *conn);
 }
 
-// Only WebSocket upgrades on ws_path; anything else is hung up on.
+// Only WebSocket upgrades on ws_path; anything else is hung up on. The owner may refuse one with an
+// answer of its own (on_ws_upgrade).
 int HttpServerCore::confirm_upgrade(lws* wsi, const char* protocol) {
   if (protocol == nullptr || std::strcmp(protocol, "websocket") != 0) return -1;
-  return copy_header(wsi, WSI_TOKEN_GET_URI) == ws_path_ ? 0 : -1;
+  if (copy_header(wsi, WSI_TOKEN_GET_URI) != ws_path_) return -1;
+  if (handlers_.on_ws_upgrade) {
+    std::optional<HttpResponse> refusal;
+    try {
+      refusal = handlers_.on_ws_upgrade(read_request(wsi, ws_path_));
+    } catch (const std::exception&) {
+      refusal = error_response({ErrorCode::internal_error, "internal server error"});
+    }
+    if (refusal) return refuse_upgrade(wsi, *refusal);
+  }
+  cancel_timer(wsi);  // the request is complete; the WebSocket's own timer starts at ESTABLISHED
+  return 0;
 }
 
 int HttpServerCore::on_ws_established(lws* wsi) {
@@ -304,12 +324,6 @@ int HttpServerCore::on_ws_writeable(lws* wsi) {
   return write_ws(*conn->session);
 }
 
-// The timer write_ws arms to start the close handshake: -1 is lws's polite close (see write_ws).
-int HttpServerCore::on_ws_timer(lws* wsi) {
-  Connection* conn = connection(wsi, false);
-  return conn && conn->session && conn->session->close_started_ ? -1 : 0;
-}
-
 int HttpServerCore::on_ws_closed(lws* wsi) {
   if (Connection* conn = connection(wsi, false); conn && conn->session) finish_session(*conn->session);
   return 0;
@@ -317,7 +331,9 @@ int HttpServerCore::on_ws_closed(lws* wsi) {
 
 int HttpServerCore::begin_http(lws* wsi, std::string_view path) {
   Connection* conn = connection(wsi, true);
+  std::string source_ip = std::move(conn->source_ip);  // the connection's, not the exchange's
   *conn = Connection{};
+  conn->source_ip = std::move(source_ip);
   conn->request = read_request(wsi, path);
   HttpRequest& request = conn->request;
   conn->head_only = request.method == "HEAD";
@@ -371,6 +387,7 @@ HttpResponse HttpServerCore::call_http_handler(const HttpRequest& request) {
 }
 
 void HttpServerCore::respond(lws* wsi, Connection& conn, HttpResponse response) {
+  cancel_timer(wsi);  // the request is complete
   conn.response = std::move(response);
   conn.responding = true;
   conn.headers_sent = false;
@@ -456,7 +473,9 @@ int HttpServerCore::finish_http(lws* wsi, Connection& conn) {
     lws_callback_on_writable(wsi);
     return 0;
   }
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  if (lws_http_transaction_completed(wsi)) return -1;
+  arm_request_timer(wsi);  // the next request on this keep-alive connection
+  return 0;
 }
 
 }  // namespace detail
@@ -477,5 +496,6 @@ void HttpServer::stop() { core_->stop(); }
 uint16_t HttpServer::port() const { return core_->port(); }
 WebSocketSession* HttpServer::find_session(uint64_t id) { return core_->find_session(id); }
 size_t HttpServer::session_count() const { return core_->session_count(); }
+const HttpServer::Counters& HttpServer::counters() const { return core_->counters(); }
 
 }  // namespace sfu

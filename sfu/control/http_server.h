@@ -21,12 +21,14 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "base/result.h"
+#include "sfu/control/client_connection.h"
 
 struct lws;
 
@@ -56,24 +58,21 @@ HttpResponse error_response(const Error& error);
 
 // One accepted WebSocket. Owned by the server; valid from on_ws_open until on_ws_close returns.
 // Other code should keep the id and look the session up with HttpServer::find_session().
-class WebSocketSession {
+class WebSocketSession final : public ClientConnection {
  public:
-  WebSocketSession(const WebSocketSession&) = delete;
-  WebSocketSession& operator=(const WebSocketSession&) = delete;
-
-  uint64_t id() const { return id_; }
-  const std::string& remote_address() const { return remote_address_; }  // "ip:port"
-  bool closing() const { return close_requested_ || closed_; }
+  uint64_t id() const override { return id_; }
+  const std::string& remote_address() const override { return remote_address_; }  // "ip:port"
+  bool closing() const override { return close_requested_ || closed_; }
 
   // Queues one text message. Returns false (and drops it) when the session is closing. When the
   // queued bytes would exceed Options::max_ws_queue_bytes the queue is discarded and the session
   // is closed with 1008, so a slow reader never grows the server's memory without bound.
-  bool send_text(std::string_view message);
+  bool send_text(std::string_view message) override;
 
   // Sends what is already queued, then a close frame with this code and reason (reason cut to 123
   // bytes, invalid codes become 1000). The socket is dropped when the peer answers, or after
   // Options::ws_close_grace_seconds. on_ws_close follows either way.
-  void close(uint16_t code, std::string reason);
+  void close(uint16_t code, std::string reason) override;
 
  private:
   friend class detail::HttpServerCore;
@@ -94,6 +93,9 @@ class WebSocketSession {
   std::string rx_message_;  // fragments of the message being received
   bool rx_in_message_ = false;
   bool rx_discarding_ = false;
+  uint64_t last_rx_ms_ = 0;  // steady clock, when anything (a frame, a pong) last arrived
+  bool ping_sent_ = false;   // since last_rx_ms_
+  bool ping_due_ = false;    // to be written at the next writeable callback
 };
 
 class HttpServer {
@@ -105,6 +107,26 @@ class HttpServer {
     size_t max_ws_message_bytes = 65536;
     size_t max_ws_queue_bytes = 1 << 20;
     int ws_close_grace_seconds = 5;  // after close(): time for the queue, close frame and peer's answer
+    // Open connections (HTTP and WebSocket), in total and from one source IP address; 0 = no cap.
+    // A connection over a cap is closed as soon as it is accepted, before anything is read.
+    uint32_t max_connections = 0;
+    uint32_t max_connections_per_address = 0;
+    // Each HTTP request, head and body, must arrive in full within this time of the connection's
+    // opening or of the previous answer on it; else the connection is dropped. Also bounds a
+    // keep-alive connection's wait for its next request, and the WebSocket upgrade request.
+    uint32_t request_timeout_ms = 10000;
+    // A WebSocket from which nothing has arrived for ws_ping_interval_ms gets a ping; one from which
+    // nothing at all (no message, no pong) has arrived for ws_idle_timeout_ms is closed with 1001
+    // "idle timeout". 0 = never.
+    uint32_t ws_ping_interval_ms = 0;
+    uint32_t ws_idle_timeout_ms = 0;
+  };
+  // What the server refused or cut off on its own (read on the loop's thread).
+  struct Counters {
+    uint64_t refused_connections = 0;              // over max_connections
+    uint64_t refused_connections_per_address = 0;  // over max_connections_per_address
+    uint64_t request_timeouts = 0;                 // no whole request within request_timeout_ms
+    uint64_t websocket_idle_closes = 0;            // WebSockets closed after ws_idle_timeout_ms of silence
   };
   struct Handlers {
     // Every HTTP request except WebSocket upgrades on ws_path. Exceptions become a 500.
@@ -117,6 +139,10 @@ class HttpServer {
     // An oversized message (then discarded) or a binary message. The server sends nothing itself
     // and the session stays open; the owner decides what to answer.
     std::function<void(WebSocketSession&, std::string_view reason)> on_ws_protocol_error;
+    // A WebSocket upgrade on ws_path (body-less request with its headers), before it is accepted:
+    // return a response to refuse it (the response is sent and the connection closed), nullopt to
+    // accept it. Unset: every upgrade on ws_path is accepted.
+    std::function<std::optional<HttpResponse>(const HttpRequest& upgrade)> on_ws_upgrade;
   };
 
   HttpServer(uv_loop_t* loop, Options options, std::string ws_path, Handlers handlers);
@@ -133,6 +159,7 @@ class HttpServer {
   uint16_t port() const;
   WebSocketSession* find_session(uint64_t id);
   size_t session_count() const;
+  const Counters& counters() const;
 
  private:
   // Heap-allocated and possibly outliving this object: libwebsockets calls back into it until

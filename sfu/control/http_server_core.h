@@ -25,6 +25,9 @@ namespace sfu::detail {
 // LWS_CALLBACK_WSI_DESTROY. One HTTP exchange at a time (HTTP/1.1 without pipelined overlap);
 // after an upgrade the same object holds the WebSocketSession.
 struct Connection {
+  // The peer's IP address, counted toward the connection caps until the connection is destroyed;
+  // "" when it was not counted. Kept across the HTTP exchanges of a keep-alive connection.
+  std::string source_ip;
   HttpRequest request;
   HttpResponse response;
   bool awaiting_body = false;
@@ -72,6 +75,7 @@ class HttpServerCore {
     return it == sessions_.end() ? nullptr : it->second;
   }
   size_t session_count() const { return sessions_.size(); }
+  const HttpServer::Counters& counters() const { return counters_; }
 
  private:
   enum class State { Idle, Running, TearingDown, Done };
@@ -79,18 +83,33 @@ class HttpServerCore {
   static int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
   // Dispatch: one handler per callback reason (the on_* below); see http_server.cpp.
   int handle(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  // Connection caps (connection_limits.cpp): the accept-time check, the count, the release.
+  int on_filter_connection(const lws_filter_network_conn_args* args, void* in);
+  int on_new_connection(lws* wsi);
+  void release_connection(Connection& conn);
   int on_wsi_destroy(lws* wsi);
+  int on_timer(lws* wsi);
   // HTTP request phases, only while running.
   int on_http_body(lws* wsi, const char* data, size_t len);
   int on_http_body_completion(lws* wsi);
   int on_http_writeable(lws* wsi);
   int confirm_upgrade(lws* wsi, const char* protocol);
+  int refuse_upgrade(lws* wsi, const HttpResponse& response);
+  // The request deadline (Options::request_timeout_ms): armed when a connection opens and after
+  // each answer, cancelled once a request is complete.
+  void arm_request_timer(lws* wsi) const;
+  static void cancel_timer(lws* wsi);
+  int on_request_timer(Connection& conn);
   // WebSocket phases.
   int on_ws_established(lws* wsi);
   int on_ws_receive(lws* wsi, const char* data, size_t len, bool running);
+  int on_ws_pong(lws* wsi);
   int on_ws_writeable(lws* wsi);
-  int on_ws_timer(lws* wsi);
+  int on_ws_timer(WebSocketSession& session);
   int on_ws_closed(lws* wsi);
+  // The WebSocket idle policy (Options::ws_ping_interval_ms, ws_idle_timeout_ms).
+  void note_ws_activity(WebSocketSession& session) const;
+  void arm_ws_timer(WebSocketSession& session) const;
 
   Connection* connection(lws* wsi, bool create) {
     auto* conn = static_cast<Connection*>(lws_get_opaque_user_data(wsi));
@@ -106,14 +125,15 @@ class HttpServerCore {
   HttpResponse call_http_handler(const HttpRequest& request);
   void respond(lws* wsi, Connection& conn, HttpResponse response);
   int write_http(lws* wsi, Connection& conn);
-  static int write_http_headers(lws* wsi, Connection& conn);
+  int write_http_headers(lws* wsi, Connection& conn);
   static bool add_response_headers(lws* wsi, const HttpResponse& response, bool close_after,
                                    unsigned char** p, unsigned char* end);
-  static int write_http_body_chunk(lws* wsi, Connection& conn);
-  static int finish_http(lws* wsi, Connection& conn);
+  int write_http_body_chunk(lws* wsi, Connection& conn);
+  int finish_http(lws* wsi, Connection& conn);
   void open_session(lws* wsi, Connection& conn);
   void receive_ws(WebSocketSession& session, lws* wsi, const char* data, size_t len);
   int write_ws(WebSocketSession& session);
+  static int write_ws_ping(WebSocketSession& session);
   void finish_session(WebSocketSession& session);
 
   void begin_teardown();
@@ -137,6 +157,9 @@ class HttpServerCore {
   uint64_t teardown_started_ms_ = 0;
   bool context_destroy_started_ = false;
   int callback_depth_ = 0;  // > 0 while lws is calling us (and so our handlers)
+  HttpServer::Counters counters_;
+  size_t open_connections_ = 0;
+  std::unordered_map<std::string, uint32_t> connections_per_address_;
 };
 
 }  // namespace sfu::detail

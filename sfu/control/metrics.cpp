@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <sstream>
+#include <utility>
 
 #include "sfu/media/worker.h"
 
@@ -50,6 +51,18 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   for (const Worker* w : workers)
     e.sample("sfu_internal_errors_total", w->failed_tasks(), "where=\"worker_task\"," + e.worker_label(*w));
 
+  e.family("sfu_http_refused_total", "counter",
+           "Connections and requests the control port refused, by reason.");
+  e.sample("sfu_http_refused_total", control.http_refused.origin, "reason=\"origin\"");
+  e.sample("sfu_http_refused_total", control.http_refused.host, "reason=\"host\"");
+  e.sample("sfu_http_refused_total", control.http_refused.connections, "reason=\"connections\"");
+  e.sample("sfu_http_refused_total", control.http_refused.connections_per_address,
+           "reason=\"connections_per_address\"");
+  e.family("sfu_http_timeouts_total", "counter",
+           "Connections the control port closed on a timer, by reason.");
+  e.sample("sfu_http_timeouts_total", control.http_timeouts.request, "reason=\"request\"");
+  e.sample("sfu_http_timeouts_total", control.http_timeouts.websocket_idle, "reason=\"websocket_idle\"");
+
   auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers,
                [](const Worker& w) { return w.room_count(); });
@@ -74,6 +87,20 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                workers, [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_sent); });
   e.per_worker("sfu_retransmissions_missed_total", "counter", "NACKed packets not in the buffer.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().retransmissions_missed); });
+  e.family("sfu_retransmissions_refused_total", "counter",
+           "NACKed packets not resent, by reason (not_buffered, duplicate, budget, unsendable).");
+  for (const Worker* w : workers) {
+    const RouterCounters& c = w->router_counters();
+    const std::pair<const char*, const std::atomic<uint64_t>*> reasons[] = {
+        {"not_buffered", &c.retransmissions_missed},
+        {"duplicate", &c.retransmissions_duplicate},
+        {"budget", &c.retransmissions_over_budget},
+        {"unsendable", &c.retransmissions_unsendable},
+    };
+    for (const auto& [reason, counter] : reasons)
+      e.sample("sfu_retransmissions_refused_total", relaxed(*counter),
+               Exposition::worker_label(*w) + ",reason=\"" + reason + "\"");
+  }
   e.per_worker("sfu_nacks_received_total", "counter", "NACK feedback from subscribers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().nacks_received); });
   e.per_worker("sfu_nacks_sent_total", "counter", "NACKs sent to publishers for the server's own losses.",
@@ -83,6 +110,15 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                  return relaxed(w.router_counters().plis_received) +
                         relaxed(w.router_counters().firs_received);
                });
+  e.family("sfu_keyframe_requests_suppressed_total", "counter",
+           "Subscribers' PLI/FIR that asked for no keyframe of their own, by reason.");
+  for (const Worker* w : workers) {
+    const RouterCounters& c = w->router_counters();
+    e.sample("sfu_keyframe_requests_suppressed_total", relaxed(c.keyframe_requests_throttled),
+             Exposition::worker_label(*w) + ",reason=\"subscriber_interval\"");
+    e.sample("sfu_keyframe_requests_suppressed_total", relaxed(c.keyframe_requests_collapsed),
+             Exposition::worker_label(*w) + ",reason=\"collapsed\"");
+  }
   e.per_worker("sfu_transport_cc_feedback_sent_total", "counter",
                "Transport-wide congestion control feedback sent to publishers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().transport_cc_sent); });

@@ -2,6 +2,8 @@
 #include <chrono>
 #include <exception>
 #include <future>
+#include <optional>
+#include <string>
 
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
@@ -50,6 +52,17 @@ HttpResponse web_asset_response(const WebAsset& asset) {
 }
 
 constexpr auto kWorkerReplyTimeout = std::chrono::seconds(2);
+constexpr size_t kQuotedHeaderBytes = 100;
+
+std::string header_value(const HttpRequest& request, const std::string& name) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? std::string() : it->second;
+}
+
+// A header value for an error message: clipped (to_text replaces any invalid UTF-8 left).
+std::string quoted_header(const std::string& value) {
+  return "'" + value.substr(0, kQuotedHeaderBytes) + (value.size() > kQuotedHeaderBytes ? "...'" : "'");
+}
 
 }  // namespace
 
@@ -71,6 +84,33 @@ Status ControlPlane::authorize_admin(const HttpRequest& request) {
   return {};
 }
 
+std::optional<HttpResponse> ControlPlane::check_ws_origin(const HttpRequest& upgrade) {
+  const std::string origin = header_value(upgrade, "origin");
+  if (origin_policy_->origin_allowed(origin, header_value(upgrade, "host"))) return std::nullopt;
+  ++refused_origin_;
+  return error_response(
+      {ErrorCode::forbidden, "pages of origin " + quoted_header(origin) +
+                                 " may not open the signaling WebSocket (http.allowed_origins)"});
+}
+
+// DNS rebinding: a hostile name resolved to this server makes its page same-origin with REST, but
+// the browser still names it in Host. Cross-site requests (e.g. a form's POST) carry the page's
+// Origin. Clients that are not browsers send neither a foreign Host nor an Origin.
+std::optional<HttpResponse> ControlPlane::check_rest_caller(const HttpRequest& request) {
+  const std::string host = header_value(request, "host");
+  if (!origin_policy_->host_allowed(host)) {
+    ++refused_host_;
+    return error_response({ErrorCode::forbidden, "host " + quoted_header(host) +
+                                                     " does not name this server; use its address, or add "
+                                                     "the name's origin to http.allowed_origins"});
+  }
+  const std::string origin = header_value(request, "origin");
+  if (origin_policy_->origin_allowed(origin, host)) return std::nullopt;
+  ++refused_origin_;
+  return error_response(
+      {ErrorCode::forbidden, "pages of origin " + quoted_header(origin) + " may not use the REST API"});
+}
+
 HttpResponse ControlPlane::guarded_http(const HttpRequest& request) {
   try {
     return on_http(request);
@@ -83,7 +123,15 @@ HttpResponse ControlPlane::guarded_http(const HttpRequest& request) {
 
 HttpResponse ControlPlane::on_http(const HttpRequest& request) {
   if (request.path == "/healthz") return health();
-  if (request.path == "/metrics") return metrics_response(metrics());
+  if (request.path == "/metrics") {
+    // /healthz stays open: load balancers and orchestrators probe it without credentials, and it
+    // tells only whether the workers run.
+    if (config_.metrics.require_auth) {
+      if (Status authorized = authorize_admin(request); !authorized)
+        return error_response(authorized.error());
+    }
+    return metrics_response(metrics());
+  }
   if (request.method == "GET") {
     if (const WebAsset* asset = find_web_asset(request.path == "/" ? "/index.html" : request.path))
       return web_asset_response(*asset);
@@ -107,6 +155,7 @@ HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
   auto parts = path_parts(request.path);
   if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms")
     return error_response({ErrorCode::not_found, "no such path"});
+  if (std::optional<HttpResponse> refused = check_rest_caller(request)) return *refused;
   if (Status authorized = authorize_admin(request); !authorized) return error_response(authorized.error());
   const std::string& method = request.method;
   switch (parts.size()) {
@@ -228,6 +277,10 @@ std::string ControlPlane::metrics() {
   stats.signaling_errors = signaling_errors_;
   stats.rest_errors = rest_errors_;
   stats.control_task_errors = inbox_->failed_tasks();
+  const HttpServer::Counters& http = http_->counters();
+  stats.http_refused = {refused_origin_, refused_host_, http.refused_connections,
+                        http.refused_connections_per_address};
+  stats.http_timeouts = {http.request_timeouts, http.websocket_idle_closes};
   return render_metrics(workers_, stats);
 }
 

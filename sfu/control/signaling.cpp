@@ -43,20 +43,20 @@ Result<const std::string*> string_claim(const nlohmann::json& claims, const char
 
 }  // namespace
 
-void ControlPlane::on_ws_open(WebSocketSession& ws) { sessions_[ws.id()] = Session{ws.id(), {}, {}, 0}; }
+void ControlPlane::on_ws_open(ClientConnection& ws) { sessions_[ws.id()] = Session{ws.id(), &ws, {}, {}, 0}; }
 
-void ControlPlane::on_ws_close(WebSocketSession& ws) {
+void ControlPlane::on_ws_close(ClientConnection& ws) {
   auto it = sessions_.find(ws.id());
   if (it == sessions_.end()) return;
   handle_leave(it->second, "signaling connection closed");
   sessions_.erase(it);
 }
 
-void ControlPlane::send_error(WebSocketSession& ws, const Error& error, std::string_view request_type) {
+void ControlPlane::send_error(ClientConnection& ws, const Error& error, std::string_view request_type) {
   ws.send_text(protocol::to_text(protocol::error_message(error, request_type)));
 }
 
-void ControlPlane::count_bad_message(WebSocketSession& ws, Session& session) {
+void ControlPlane::count_bad_message(ClientConnection& ws, Session& session) {
   if (++session.bad_messages >= kMaxBadMessages) {
     send_error(ws, {ErrorCode::too_many_errors,
                     "closing after " + std::to_string(kMaxBadMessages) + " bad messages"});
@@ -64,7 +64,7 @@ void ControlPlane::count_bad_message(WebSocketSession& ws, Session& session) {
   }
 }
 
-void ControlPlane::on_ws_protocol_error(WebSocketSession& ws, std::string_view reason) {
+void ControlPlane::on_ws_protocol_error(ClientConnection& ws, std::string_view reason) {
   auto it = sessions_.find(ws.id());
   if (it == sessions_.end()) return;
   send_error(ws, {reason.find("binary") != std::string_view::npos ? ErrorCode::bad_request
@@ -73,7 +73,7 @@ void ControlPlane::on_ws_protocol_error(WebSocketSession& ws, std::string_view r
   count_bad_message(ws, it->second);
 }
 
-void ControlPlane::guarded_ws_message(WebSocketSession& ws, std::string_view text) {
+void ControlPlane::guarded_ws_message(ClientConnection& ws, std::string_view text) {
   try {
     on_ws_message(ws, text);
   } catch (const std::exception& e) {
@@ -83,7 +83,7 @@ void ControlPlane::guarded_ws_message(WebSocketSession& ws, std::string_view tex
   }
 }
 
-void ControlPlane::on_ws_message(WebSocketSession& ws, std::string_view text) {
+void ControlPlane::on_ws_message(ClientConnection& ws, std::string_view text) {
   auto it = sessions_.find(ws.id());
   if (it == sessions_.end()) return;
   Session& session = it->second;
@@ -143,7 +143,7 @@ Result<std::string> ControlPlane::join_display_name(const nlohmann::json& messag
   return display_name;
 }
 
-void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlohmann::json& message) {
+void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message) {
   const std::string* room_name = string_field(message, "room");
   if (!session.participant_id.empty())
     return send_error(ws, {ErrorCode::already_joined, "this connection is in a room already"}, "join");
@@ -188,7 +188,7 @@ void ControlPlane::handle_join(WebSocketSession& ws, Session& session, const nlo
   log_info("control", "participant joined", {{"room", *room_name}, {"participant", participant_id}});
 }
 
-void ControlPlane::handle_sdp(WebSocketSession& ws, Session& session, const nlohmann::json& message,
+void ControlPlane::handle_sdp(ClientConnection& ws, Session& session, const nlohmann::json& message,
                               bool is_publish) {
   const char* type = is_publish ? "publish" : "subscribe_answer";
   if (session.participant_id.empty())

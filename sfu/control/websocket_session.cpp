@@ -3,7 +3,10 @@
 #include <libwebsockets.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "sfu/control/http_request_reader.h"
@@ -15,6 +18,14 @@ namespace sfu {
 namespace {
 
 constexpr size_t kMaxCloseReasonBytes = 123;  // close frame payload is at most 125 bytes
+constexpr uint16_t kIdleCloseCode = 1001;
+constexpr std::string_view kPingPayload = "sfu";
+
+uint64_t steady_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 }  // namespace
 
@@ -24,12 +35,73 @@ void HttpServerCore::open_session(lws* wsi, Connection& conn) {
   uint64_t id = next_session_id_++;
   conn.session.reset(new WebSocketSession(*this, wsi, id, peer_address(wsi)));
   sessions_[id] = conn.session.get();
+  note_ws_activity(*conn.session);
+  arm_ws_timer(*conn.session);
   if (handlers_.on_ws_open) handlers_.on_ws_open(*conn.session);
+}
+
+// Anything from the peer proves it alive: a data frame or a pong (its pings lws answers itself).
+// Only a clock read and two stores: this runs for every received fragment.
+void HttpServerCore::note_ws_activity(WebSocketSession& session) const {
+  session.last_rx_ms_ = steady_ms();
+  session.ping_sent_ = false;
+}
+
+// One timer per session, armed for the next moment the idle policy has something to do: the ping
+// after ws_ping_interval_ms of silence, the close after ws_idle_timeout_ms. Activity does not re-arm
+// it (that would cost a timer operation per message); on_ws_timer re-arms from last_rx_ms_.
+void HttpServerCore::arm_ws_timer(WebSocketSession& session) const {
+  const uint64_t now = steady_ms();
+  uint64_t due = UINT64_MAX;
+  if (options_.ws_idle_timeout_ms != 0) due = session.last_rx_ms_ + options_.ws_idle_timeout_ms;
+  if (options_.ws_ping_interval_ms != 0)
+    due = std::min(due, session.ping_sent_ ? now + options_.ws_ping_interval_ms
+                                           : session.last_rx_ms_ + options_.ws_ping_interval_ms);
+  if (due == UINT64_MAX) return;
+  const uint64_t wait_ms = due > now ? due - now : 1;
+  lws_set_timer_usecs(session.wsi_, static_cast<lws_usec_t>(wait_ms) * 1000);
+}
+
+// The session's timer: the close handshake's start (see write_ws: -1 is lws's polite close) or the
+// idle policy.
+int HttpServerCore::on_ws_timer(WebSocketSession& session) {
+  if (session.close_started_) return -1;
+  if (session.closing() || state_ != State::Running) return 0;
+  const uint64_t silent_ms = steady_ms() - session.last_rx_ms_;
+  if (options_.ws_idle_timeout_ms != 0 && silent_ms >= options_.ws_idle_timeout_ms) {
+    ++counters_.websocket_idle_closes;
+    session.close(kIdleCloseCode, "idle timeout");
+    return 0;
+  }
+  if (options_.ws_ping_interval_ms != 0 && silent_ms >= options_.ws_ping_interval_ms && !session.ping_sent_) {
+    session.ping_sent_ = true;
+    session.ping_due_ = true;
+    lws_callback_on_writable(session.wsi_);
+  }
+  arm_ws_timer(session);
+  return 0;
+}
+
+int HttpServerCore::on_ws_pong(lws* wsi) {
+  Connection* conn = connection(wsi, false);
+  if (conn != nullptr && conn->session) note_ws_activity(*conn->session);
+  return 0;
+}
+
+// The ping carries a payload: lws 4.1 reports no LWS_CALLBACK_RECEIVE_PONG for an empty pong.
+int HttpServerCore::write_ws_ping(WebSocketSession& session) {
+  session.ping_due_ = false;
+  unsigned char frame[LWS_PRE + kPingPayload.size()] = {};
+  std::copy(kPingPayload.begin(), kPingPayload.end(), frame + LWS_PRE);
+  if (lws_write(session.wsi_, frame + LWS_PRE, kPingPayload.size(), LWS_WRITE_PING) < 0) return -1;
+  if (!session.send_queue_.empty() || session.close_requested_) lws_callback_on_writable(session.wsi_);
+  return 0;
 }
 
 // lws hands over a message in pieces (frames, and frames split by its rx buffer);
 // lws_is_final_fragment() marks the last piece of the message.
 void HttpServerCore::receive_ws(WebSocketSession& session, lws* wsi, const char* data, size_t len) {
+  note_ws_activity(session);
   if (!session.rx_in_message_) {
     session.rx_in_message_ = true;
     session.rx_discarding_ = false;
@@ -62,6 +134,7 @@ void HttpServerCore::receive_ws(WebSocketSession& session, lws* wsi, const char*
 
 int HttpServerCore::write_ws(WebSocketSession& session) {
   if (state_ != State::Running || session.closed_) return -1;
+  if (session.ping_due_ && !session.close_requested_) return write_ws_ping(session);
   if (!session.send_queue_.empty()) {
     std::string& framed = session.send_queue_.front();
     size_t payload = framed.size() - LWS_PRE;

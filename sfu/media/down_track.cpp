@@ -72,8 +72,16 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, bool is_keyframe_start, 
   if (size > 0) {
     ++counters_.packets;
     counters_.bytes += size;
+    counters_.payload_bytes += packet.payload_size();
   }
   return size;
+}
+
+bool DownTrack::allow_keyframe_request(uint64_t now_ms, uint64_t interval_ms) {
+  if (keyframe_request_allowed_once_ && now_ms - last_keyframe_request_ms_ < interval_ms) return false;
+  keyframe_request_allowed_once_ = true;
+  last_keyframe_request_ms_ = now_ms;
+  return true;
 }
 
 size_t DownTrack::rewrite_retransmission(const rtp::RtpPacket& stored, MutableByteSpan scratch,

@@ -25,6 +25,9 @@ struct Participant;
 struct DownTrackCounters {
   uint64_t packets = 0, bytes = 0, retransmitted = 0, dropped_unsupported_codec = 0,
            dropped_before_keyframe = 0;
+  // What the sender report counts (RFC 3550 6.4.1): payload only, no header, CSRCs, extensions
+  // or padding.
+  uint64_t payload_bytes = 0;
 };
 
 class DownTrack {
@@ -64,8 +67,15 @@ class DownTrack {
   bool started() const { return started_; }
   bool needs_keyframe() const { return active_ && !started_; }
 
+  // The subscriber's PLI/FIR for this track: true (and the interval restarts) when none was let
+  // through in the last `interval_ms` (media.keyframe_request_interval_ms; 0: no limit). One
+  // subscriber thus asks a publisher for at most one keyframe per interval per track, however
+  // often it sends PLIs, and however many FIR entries it repeats.
+  bool allow_keyframe_request(uint64_t now_ms, uint64_t interval_ms);
+
   const DownTrackCounters& counters() const { return counters_; }
-  uint32_t octets_sent() const { return static_cast<uint32_t>(counters_.bytes); }
+  // The sender report's octet count: payload octets sent on the media SSRC, modulo 2^32.
+  uint32_t octets_sent() const { return static_cast<uint32_t>(counters_.payload_bytes); }
 
  private:
   size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out);
@@ -83,6 +93,8 @@ class DownTrack {
   uint16_t sequence_offset_ = 0;
   uint32_t timestamp_offset_ = 0;
   uint16_t rtx_sequence_ = 0;
+  bool keyframe_request_allowed_once_ = false;
+  uint64_t last_keyframe_request_ms_ = 0;
   static constexpr uint8_t kUnmapped = 0xFF;
   std::array<uint8_t, 128> payload_type_map_;
   std::array<uint8_t, 128> rtx_payload_type_map_;  // by subscriber media pt

@@ -28,14 +28,15 @@ enum class DropReason : uint8_t {
   RtcpMalformed,
   NoRoute,  // valid media nobody subscribes to
   TransportClosed,
+  RtpPadding,
   kCount
 };
 
 constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDropReasonNames = {
-    "unknown_packet_kind", "unknown_address",  "stun_malformed",  "stun_unknown_ufrag",
-    "stun_rejected",       "stun_not_request", "dtls_before_ice", "dtls_failed",
-    "srtp_before_dtls",    "srtp_auth_failed", "srtp_replay",     "srtp_other",
-    "rtp_malformed",       "rtcp_malformed",   "no_route",        "transport_closed",
+    "unknown_packet_kind", "unknown_address", "stun_malformed", "stun_unknown_ufrag", "stun_rejected",
+    "stun_not_request",    "dtls_before_ice", "dtls_failed",    "srtp_before_dtls",   "srtp_auth_failed",
+    "srtp_replay",         "srtp_other",      "rtp_malformed",  "rtcp_malformed",     "no_route",
+    "transport_closed",    "rtp_padding",
 };
 
 // Written by one worker thread, read by the control thread for /metrics.

@@ -13,6 +13,7 @@
 
 #include "sfu/media/down_track.h"
 #include "sfu/media/published_track.h"
+#include "sfu/media/rtcp/retransmission_budget.h"
 #include "sfu/media/rtcp/transport_cc_feedback.h"
 #include "sfu/media/transport_link.h"
 #include "sfu/sdp/sdp.h"
@@ -61,6 +62,8 @@ struct Participant {
   uint8_t transport_cc_extension_id = 0;
   std::unique_ptr<TransportCcFeedback> transport_cc;  // non-null whenever the id is not 0
   std::vector<std::unique_ptr<DownTrack>> down_tracks;
+  // NACK answers this participant may still receive as a subscriber (all its down-tracks).
+  RetransmissionBudget retransmission_budget;
 
   // Subscribe negotiation: at most one offer outstanding; changes meanwhile fold into the next.
   std::vector<SubscriptionSlot> slots;

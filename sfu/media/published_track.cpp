@@ -1,22 +1,12 @@
 #include "sfu/media/published_track.h"
 
 namespace sfu {
-namespace {
-// About one second of 2.5 Mbps video in 1,200-byte packets: enough to repair losses over any
-// round trip a call survives, and allocated once per video track.
-constexpr size_t kRetransmissionPackets = 512;
-}  // namespace
 
 PublishedTrack::PublishedTrack(Participant& publisher, MediaSink& feedback_sink, PublishedTrackSpec spec)
     : publisher_(publisher),
       feedback_sink_(feedback_sink),
       spec_(std::move(spec)),
-      statistics_(spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate) {
-  if (spec_.kind == sdp::MediaKind::kVideo) {
-    buffer_ = std::make_unique<rtp::RetransmissionBuffer>(kRetransmissionPackets);
-    nack_ = std::make_unique<rtp::NackGenerator>();
-  }
-}
+      statistics_(spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate) {}
 
 const sdp::Codec* PublishedTrack::codec_for(uint8_t payload_type) const {
   for (const auto& codec : spec_.codecs)
@@ -45,19 +35,20 @@ void PublishedTrack::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms) {
   ++counters_.packets;
   counters_.bytes += packet.size();
   statistics_.on_packet(packet.sequence_number(), packet.timestamp(), now_ms, packet.size());
-  if (buffer_) buffer_->store(packet.bytes(), packet.sequence_number(), now_ms);
-  if (nack_) {
-    nack_->on_packet(packet.sequence_number(), now_ms);
-    if (nack_->keyframe_needed()) {
-      // Too much was lost to repair packet by packet: ask for a fresh keyframe instead.
-      nack_->clear_keyframe_needed();
-      keyframe_requests_.request();
-    }
+  // Audio is repaired by Opus FEC, not NACK: it keeps no history and no NACK state.
+  if (spec_.kind != sdp::MediaKind::kVideo) return;
+  history_.store(packet.bytes(), packet.sequence_number(), now_ms);
+  if (!nack_) nack_ = std::make_unique<rtp::NackGenerator>();  // once, on the first packet
+  nack_->on_packet(packet.sequence_number(), now_ms);
+  if (nack_->keyframe_needed()) {
+    // Too much was lost to repair packet by packet: ask for a fresh keyframe instead.
+    nack_->clear_keyframe_needed();
+    keyframe_requests_.request();
   }
 }
 
-bool PublishedTrack::take_keyframe_request(uint64_t now_ms) {
-  if (!keyframe_requests_.take(now_ms)) return false;
+bool PublishedTrack::take_keyframe_request(uint64_t now_ms, uint64_t interval_ms) {
+  if (!keyframe_requests_.take(now_ms, interval_ms)) return false;
   ++counters_.keyframe_requests_sent;
   return true;
 }

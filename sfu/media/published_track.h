@@ -6,7 +6,9 @@
 // Thread: its room's worker. Owned by its publisher's Participant; the publisher and the feedback
 // sink (the publish transport, through which PLIs, NACKs and reports go back to the publisher)
 // are passed in and outlive it; the down-tracks are observed, owned by their subscribers. Video
-// tracks allocate their retransmission buffer and NACK generator once, in the constructor.
+// tracks allocate their NACK generator and retransmission buffer on their first media packet
+// (a track published and never sent costs no packet memory), and grow the buffer with the
+// packet rate on the room's timer (RetransmissionHistory).
 #pragma once
 
 #include <array>
@@ -19,10 +21,10 @@
 #include "rtp/keyframe_detector.h"
 #include "rtp/nack_generator.h"
 #include "rtp/receive_statistics.h"
-#include "rtp/retransmission_buffer.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/extension_ids.h"
 #include "sfu/media/media_sink.h"
+#include "sfu/media/retransmission_history.h"
 #include "sfu/media/rtcp/keyframe_request_collapser.h"
 #include "sfu/sdp/sdp.h"
 
@@ -48,6 +50,7 @@ struct PublishedTrackCounters {
 
 class PublishedTrack {
  public:
+  // The default of media.publisher_keyframe_interval_ms.
   static constexpr uint64_t kKeyframeRequestIntervalMs = KeyframeRequestCollapser::kDefaultIntervalMs;
 
   PublishedTrack(Participant& publisher, MediaSink& feedback_sink, PublishedTrackSpec spec);
@@ -70,13 +73,22 @@ class PublishedTrack {
 
   // Packet path: account for one media packet (already restored from RTX when it came as RTX).
   void on_packet(const rtp::RtpPacket& packet, uint64_t now_ms);
-  std::optional<ByteSpan> stored_packet(uint16_t seq, uint64_t now_ms) {
-    return buffer_ ? buffer_->get(seq, now_ms) : std::nullopt;
-  }
+  // Timer (the room's, every ~20 ms): sizes the retransmission buffer by the packet rate.
+  void on_timer(uint64_t now_ms) { history_.on_timer(now_ms); }
 
-  // Keyframe requests from any number of subscribers collapse into one per interval
+  // The retransmission buffer (video only; empty until the first media packet).
+  std::optional<ByteSpan> stored_packet(uint16_t seq, uint64_t now_ms) { return history_.get(seq, now_ms); }
+  bool resent_recently(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient) const {
+    return history_.resent_recently(seq, now_ms, min_interval_ms, recipient);
+  }
+  bool mark_resent(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient) {
+    return history_.mark_resent(seq, now_ms, min_interval_ms, recipient);
+  }
+  size_t retransmission_capacity() const { return history_.capacity(); }
+
+  // Keyframe requests from any number of subscribers collapse into one per `interval_ms`
   // (KeyframeRequestCollapser); take_keyframe_request() is true when a PLI is to be sent now.
-  bool take_keyframe_request(uint64_t now_ms);
+  bool take_keyframe_request(uint64_t now_ms, uint64_t interval_ms);
   void request_keyframe() { keyframe_requests_.request(); }
   bool keyframe_wanted() const { return keyframe_requests_.pending(); }
 
@@ -102,8 +114,8 @@ class PublishedTrack {
   // Allocated by this.
   PublishedTrackSpec spec_;
   rtp::ReceiveStatistics statistics_;
-  std::unique_ptr<rtp::RetransmissionBuffer> buffer_;  // video only
-  std::unique_ptr<rtp::NackGenerator> nack_;           // video only
+  RetransmissionHistory history_;             // video only: stays empty for audio
+  std::unique_ptr<rtp::NackGenerator> nack_;  // video only, from the first media packet
   PublishedTrackCounters counters_;
   SenderClock sender_clock_;
   KeyframeRequestCollapser keyframe_requests_;

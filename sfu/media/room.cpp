@@ -21,7 +21,7 @@ Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters&
       worker_(worker),
       events_(events),
       limits_(limits),
-      router_(worker.drop_counters_for_rooms(), counters),
+      router_(worker.drop_counters_for_rooms(), counters, RouterOptions::from_config(worker.media_config())),
       timer_(worker.loop(), [this] { on_timer(); }) {
   timer_.start(kFastTimerMs, kFastTimerMs);
 }

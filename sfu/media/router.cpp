@@ -17,6 +17,21 @@ uint64_t monotonic_us() {
 
 }  // namespace
 
+RouterOptions RouterOptions::from_config(const config::MediaConfig& media) {
+  RouterOptions options;
+  options.retransmissions_per_second = media.retransmissions_per_second;
+  options.subscriber_keyframe_interval_ms = media.keyframe_request_interval_ms;
+  options.publisher_keyframe_interval_ms = media.publisher_keyframe_interval_ms;
+  return options;
+}
+
+Router::Router(DropCounters& drops, RouterCounters& counters, RouterOptions options)
+    : drops_(drops),
+      counters_(counters),
+      options_(options),
+      nack_responder_(NackResponder::Options{options.retransmission_min_interval_ms,
+                                             options.retransmissions_per_second}) {}
+
 PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket& packet) {
   // Streams announced without a=ssrc (simulcast with rids, Firefox) are bound by their MID
   // header extension on their first packet.
@@ -63,6 +78,13 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
 }
 
 void Router::on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t now_ms) {
+  // Padding only, no original sequence number: a bandwidth probe (libwebrtc pads on the RTX
+  // stream when RTX is negotiated). It has served its purpose (transport-cc recorded it) and
+  // repairs nothing; it is neither malformed nor media.
+  if (rtx.payload_size() == 0 && rtx.has_padding()) {
+    drops_.count(DropReason::RtpPadding);
+    return;
+  }
   // The publisher repaired one of its own losses: restore the original packet (RFC 4588 section 4).
   auto original_pt = track.media_payload_type_of_rtx(rtx.payload_type());
   if (!original_pt || rtx.payload_size() < 2) {
@@ -119,7 +141,8 @@ void Router::request_keyframe(PublishedTrack& track, uint64_t now_ms) {
 
 void Router::send_pending_keyframe_request(PublishedTrack& track, uint64_t now_ms) {
   // Audio needs no keyframe; an unlearned stream has no SSRC to name in the PLI.
-  if (track.kind() != sdp::MediaKind::kVideo || track.ssrc() == 0 || !track.take_keyframe_request(now_ms))
+  if (track.kind() != sdp::MediaKind::kVideo || track.ssrc() == 0 ||
+      !track.take_keyframe_request(now_ms, options_.publisher_keyframe_interval_ms))
     return;
   // RFC 4585 section 6.3.1: PLI, sender SSRC = the server's feedback SSRC for this publisher.
   size_t size = rtp::build_pli(track.publisher().feedback_ssrc, track.ssrc(), MutableByteSpan(scratch_b_));
@@ -173,6 +196,9 @@ void Router::on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& 
   NackResponder::Result result = nack_responder_.answer(*down, *nack, now_ms);
   bump(counters_.retransmissions_sent, result.resent);
   bump(counters_.retransmissions_missed, result.missed);
+  bump(counters_.retransmissions_duplicate, result.duplicate);
+  bump(counters_.retransmissions_over_budget, result.over_budget);
+  bump(counters_.retransmissions_unsendable, result.unsendable);
 }
 
 void Router::on_subscriber_keyframe_request(Participant& subscriber, const rtp::RtcpHeader& header,
@@ -184,7 +210,7 @@ void Router::on_subscriber_keyframe_request(Participant& subscriber, const rtp::
     DownTrack* down = pli ? subscriber.down_track_by_ssrc(pli->media_ssrc) : nullptr;
     if (!down) return;
     bump(counters_.plis_received);
-    request_keyframe(down->source(), now_ms);
+    subscriber_asks_keyframe(*down, now_ms);
     return;
   }
   auto fir = rtp::parse_fir(header);
@@ -192,15 +218,30 @@ void Router::on_subscriber_keyframe_request(Participant& subscriber, const rtp::
   for (const rtp::FirEntry entry : fir->entries) {
     if (DownTrack* down = subscriber.down_track_by_ssrc(entry.ssrc)) {
       bump(counters_.firs_received);
-      request_keyframe(down->source(), now_ms);
+      subscriber_asks_keyframe(*down, now_ms);
     }
   }
+}
+
+void Router::subscriber_asks_keyframe(DownTrack& down, uint64_t now_ms) {
+  // Per subscriber first: one subscriber alone cannot make the publisher's encoder send a keyframe
+  // more often than its interval, however often it asks (audit row 22). What passes is collapsed
+  // per track with everyone else's asks. Audio has no keyframes.
+  PublishedTrack& track = down.source();
+  if (track.kind() != sdp::MediaKind::kVideo) return;
+  if (!down.allow_keyframe_request(now_ms, options_.subscriber_keyframe_interval_ms)) {
+    bump(counters_.keyframe_requests_throttled);
+    return;
+  }
+  if (track.keyframe_wanted()) bump(counters_.keyframe_requests_collapsed);
+  request_keyframe(track, now_ms);
 }
 
 void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
   if (publisher.published.empty()) return;
   send_transport_cc(publisher, now_ms);
   for (auto& track : publisher.published) {
+    track->on_timer(now_ms);
     send_pending_keyframe_request(*track, now_ms);
     send_nacks(*track, now_ms);
   }

@@ -5,6 +5,12 @@
 // their spaces and retransmissions from the server's buffer through their down-tracks' sinks.
 // Each RTCP feature is a small class in sfu/media/rtcp/, called directly from here.
 //
+// A subscriber's feedback is bounded (RouterOptions, from the media.* config): NACK answers are
+// de-duplicated per packet and subscriber and limited by a per-subscriber budget (NackResponder),
+// and its PLI/FIR for a track are let through at most once per subscriber interval
+// (DownTrack::allow_keyframe_request) before the track's own collapsing interval
+// (KeyframeRequestCollapser). Every refusal is counted.
+//
 // Thread: the room's worker. Owned by the Room; the drop and router counters are the worker's,
 // passed in. Scratch buffers are members, so nothing here allocates per packet. The router knows
 // no transport, only sinks, so it runs in unit tests without sockets.
@@ -15,6 +21,7 @@
 #include <cstdint>
 
 #include "base/counter.h"
+#include "config/config.h"
 #include "rtp/rtcp_parser.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/participant.h"
@@ -33,11 +40,29 @@ struct RouterCounters {
   std::atomic<uint64_t> nacks_received{0}, plis_received{0}, firs_received{0};
   std::atomic<uint64_t> plis_sent{0}, nacks_sent{0}, receiver_reports_sent{0}, sender_reports_sent{0};
   std::atomic<uint64_t> transport_cc_sent{0};
+  // NACKed packets not resent, besides retransmissions_missed (not buffered): resent to the same
+  // subscriber within the resend interval, over the subscriber's budget, or unsendable.
+  std::atomic<uint64_t> retransmissions_duplicate{0}, retransmissions_over_budget{0},
+      retransmissions_unsendable{0};
+  // Subscribers' PLI/FIR entries that asked for no keyframe of their own: within the
+  // subscriber's interval for the track (throttled), or joining a request already pending for
+  // the track (collapsed).
+  std::atomic<uint64_t> keyframe_requests_throttled{0}, keyframe_requests_collapsed{0};
+};
+
+// The media.* configuration as the router applies it; the defaults are the config's.
+struct RouterOptions {
+  uint32_t retransmissions_per_second = 1000;       // media.retransmissions_per_second
+  uint32_t retransmission_min_interval_ms = 100;    // see NackResponder
+  uint32_t subscriber_keyframe_interval_ms = 1000;  // media.keyframe_request_interval_ms
+  uint32_t publisher_keyframe_interval_ms = 500;    // media.publisher_keyframe_interval_ms
+
+  static RouterOptions from_config(const config::MediaConfig& media);
 };
 
 class Router {
  public:
-  Router(DropCounters& drops, RouterCounters& counters) : drops_(drops), counters_(counters) {}
+  Router(DropCounters& drops, RouterCounters& counters, RouterOptions options = {});
 
   // Packet path, from the participant's transports.
   void on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms);
@@ -62,11 +87,14 @@ class Router {
   void on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& header, uint64_t now_ms);
   void on_subscriber_keyframe_request(Participant& subscriber, const rtp::RtcpHeader& header,
                                       rtp::RtcpMessageKind kind, uint64_t now_ms);
+  // One PLI or FIR entry of `down`'s subscriber, through both intervals.
+  void subscriber_asks_keyframe(DownTrack& down, uint64_t now_ms);
   PublishedTrack* learn_track(Participant& publisher, const rtp::RtpPacket& packet);
 
   // Passed by argument.
   DropCounters& drops_;
   RouterCounters& counters_;
+  const RouterOptions options_;
   // Allocated by this: the per-hop RTCP features that keep scratch state.
   NackResponder nack_responder_;
   NackRequester nack_requester_;

@@ -77,6 +77,7 @@ class Worker : private WebRtcTransport::Host {
   const RouterCounters& router_counters() const { return router_counters_; }
   DropCounters& drop_counters_for_rooms() { return drops_; }
   const std::string& announced_ip() const { return config_.rtc.announced_ip; }
+  const config::MediaConfig& media_config() const { return config_.media; }
   // rtc.join_timeout_s: how long a participant may stay without any connection up.
   uint64_t join_timeout_ms() const { return uint64_t{config_.rtc.join_timeout_s} * 1000; }
   void count_join_timeout() { join_timeouts_.store(join_timeouts() + 1, std::memory_order_relaxed); }

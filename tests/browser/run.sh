@@ -4,7 +4,7 @@
 # (driven by playwright-core), and always stops the server; prints its log on failure.
 #
 # Usage: tests/browser/run.sh [TEST_FILE.test.mjs ...]
-#   default files: three_party.test.mjs bad_input.test.mjs
+#   default files: three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs
 #                  (+ lossy_link.test.mjs when SFU_E2E_LOSSY=1; it starts its own server in a
 #                  network namespace and needs root)
 # Environment: SFU_BIN (default <repo>/build/bin/sfu), CHROMIUM (default /usr/bin/chromium),
@@ -47,7 +47,7 @@ fi
 if (($#)); then
   tests=("$@")
 else
-  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs)
+  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs)
   [[ "${SFU_E2E_LOSSY:-0}" == 1 ]] && tests+=(lossy_link.test.mjs)
 fi
 for i in "${!tests[@]}"; do

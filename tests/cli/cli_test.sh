@@ -37,6 +37,12 @@ printf 'http:\n  listen: 0.0.0.0:%s\n' "$(free_port)" > "$work/public.yaml"
 check "a public bind with auth off is refused (exit 2)" test $? -eq 2
 check "the refusal explains itself" grep -q "refusing to listen on a non-loopback address with auth off" "$work/public.out"
 
+printf 'http:\n  listen: 127.0.0.1:%s\nrtc:\n  udp_port: %s\nmetrics:\n  require_auth: true\n' \
+  "$(free_port)" "$(free_port)" > "$work/metrics_auth.yaml"
+timeout 20 "$sfu" --config "$work/metrics_auth.yaml" > "$work/metrics_auth.out" 2>&1
+check "metrics.require_auth with auth off is refused (exit 2)" test $? -eq 2
+check "the refusal names both keys" grep -q "metrics.require_auth is true but auth.enabled is false" "$work/metrics_auth.out"
+
 # Start with the default config on free ports, check it is up, stop it with SIGTERM within 2 s.
 http_port=$(free_port)
 udp_port=$(free_port)

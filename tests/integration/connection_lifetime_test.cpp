@@ -93,7 +93,7 @@ TEST_F(ShortDtlsTimeout, ASubscriberWaitingLongForAPublisherConnects) {
 TEST_F(ShortDtlsTimeout, APeerThatCompletesIceButNeverSendsDtlsIsRemoved) {
   auto& eve = add_client("ice-only", "eve", publish_later);
   ASSERT_TRUE(run_until([&] { return eve.joined(); })) << describe(eve);
-  eve.publish_connection().never_start_dtls();
+  eve.publish_connection().hold_dtls();
   ASSERT_TRUE(eve.publish());
   ASSERT_TRUE(run_until([&] {
     return eve.publish_connection().state() == client::WebRtcClient::State::IceConnected;

@@ -95,6 +95,8 @@ TEST(ServerProcess, ConfigHasTheAskedWorkersAndPorts) {
   EXPECT_NE(yaml.find("udp_port: 41000"), std::string::npos);
   EXPECT_NE(yaml.find("announced_ip: 127.0.0.1"), std::string::npos);
   EXPECT_NE(yaml.find("rooms: 5"), std::string::npos);
+  // The load comes from one address: the server's per-address connection cap must not apply.
+  EXPECT_NE(yaml.find("max_connections_per_address: 1000000"), std::string::npos);
   EXPECT_NE(free_tcp_port("127.0.0.1"), 0);
   EXPECT_NE(free_udp_ports("127.0.0.1", 4), 0);
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -94,6 +95,12 @@ class ServerHarness {
   HttpServer& server() { return *server_; }
   EventLog& log() { return log_; }
   int http_calls() const { return http_calls_.load(); }
+  // The server's counters, read on the loop.
+  HttpServer::Counters counters() {
+    HttpServer::Counters counters;
+    run_on_loop([&] { counters = server_->counters(); });
+    return counters;
+  }
 
   // Runs fn on the loop thread and waits for it.
   void run_on_loop(std::function<void()> fn) {
@@ -150,6 +157,16 @@ class ServerHarness {
     };
     h.on_ws_protocol_error = [this](WebSocketSession& s, std::string_view reason) {
       log_.add("error:" + std::to_string(s.id()) + ":" + std::string(reason));
+    };
+    // Refuses upgrades from one origin, as an owner's Origin check would.
+    h.on_ws_upgrade = [this](const HttpRequest& request) -> std::optional<HttpResponse> {
+      auto origin = request.headers.find("origin");
+      if (origin == request.headers.end() || origin->second != "http://refused.example") return std::nullopt;
+      log_.add("refused:" + origin->second);
+      HttpResponse refusal;
+      refusal.status = 403;
+      refusal.body = R"({"error":{"code":"forbidden","message":"origin refused"}})";
+      return refusal;
     };
     return h;
   }

@@ -28,12 +28,23 @@ inline std::string lowercase(std::string text) {
   return text;
 }
 
-inline int connect_to(uint16_t port) {
+// A TCP connection to 127.0.0.1:port, from `source_ip` (another loopback address, e.g. 127.0.0.2)
+// when given.
+inline int connect_to(uint16_t port, const char* source_ip = nullptr) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   timeval timeout{static_cast<time_t>(kWait.count()), 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  if (source_ip != nullptr) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    inet_pton(AF_INET, source_ip, &source.sin_addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
+      close(fd);
+      return -1;
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -47,7 +58,7 @@ inline int connect_to(uint16_t port) {
 
 class Socket {
  public:
-  explicit Socket(uint16_t port) : fd_(connect_to(port)) {}
+  explicit Socket(uint16_t port, const char* source_ip = nullptr) : fd_(connect_to(port, source_ip)) {}
   ~Socket() {
     if (fd_ >= 0) close(fd_);
   }
@@ -158,26 +169,33 @@ struct Frame {
 
 class WsClient {
  public:
-  explicit WsClient(uint16_t port) : socket_(port) {}
+  explicit WsClient(uint16_t port, const char* source_ip = nullptr) : socket_(port, source_ip) {}
 
-  // RFC 6455 section 4.1 client handshake; checks 101 and Sec-WebSocket-Accept.
-  bool handshake(const std::string& path = "/v1/rtc") {
+  // RFC 6455 section 4.1 client handshake; checks 101 and Sec-WebSocket-Accept. `headers` replace
+  // the default "Host: 127.0.0.1\r\n" (each line ends with \r\n), e.g. to add an Origin.
+  bool handshake(const std::string& path = "/v1/rtc", const std::string& headers = "Host: 127.0.0.1\r\n") {
     if (!socket_.ok()) return false;
-    unsigned char nonce[16];
-    for (auto& b : nonce) b = static_cast<unsigned char>(rng_());
-    std::string key = base64(nonce, sizeof(nonce));
-    std::string request = "GET " + path +
-                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          "Sec-WebSocket-Key: " +
-                          key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    std::string key = send_upgrade(path, headers);
     std::string head;
-    if (!socket_.send_all(request) || !socket_.read_head(head)) return false;
+    if (key.empty() || !socket_.read_head(head)) return false;
     if (head.rfind("HTTP/1.1 101", 0) != 0) return false;
     std::string accept_input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     unsigned char digest[SHA_DIGEST_LENGTH];
     SHA1(reinterpret_cast<const unsigned char*>(accept_input.data()), accept_input.size(), digest);
     return lowercase(head).find("sec-websocket-accept: " + lowercase(base64(digest, sizeof(digest)))) !=
            std::string::npos;
+  }
+
+  // Sends the upgrade request; returns its Sec-WebSocket-Key ("" when sending failed). For a refused
+  // upgrade, read the answer with read_response(socket()).
+  std::string send_upgrade(const std::string& path, const std::string& headers = "Host: 127.0.0.1\r\n") {
+    unsigned char nonce[16];
+    for (auto& b : nonce) b = static_cast<unsigned char>(rng_());
+    std::string key = base64(nonce, sizeof(nonce));
+    std::string request = "GET " + path + " HTTP/1.1\r\n" + headers +
+                          "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+                          "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    return socket_.send_all(request) ? key : std::string();
   }
 
   // One masked frame (clients must mask, RFC 6455 5.3).

@@ -194,11 +194,14 @@ TEST(PublishedTrack, CollapsesKeyframeRequestsToOnePerInterval) {
   Fixture f(sdp::MediaKind::kVideo);
   PublishedTrack& track = *f.track;
   track.request_keyframe();
-  EXPECT_TRUE(track.take_keyframe_request(1000));
+  EXPECT_TRUE(track.take_keyframe_request(1000, PublishedTrack::kKeyframeRequestIntervalMs));
   for (int i = 0; i < 50; ++i) track.request_keyframe();  // a storm from 50 subscribers
-  EXPECT_FALSE(track.take_keyframe_request(1000 + PublishedTrack::kKeyframeRequestIntervalMs - 1));
-  EXPECT_TRUE(track.take_keyframe_request(1000 + PublishedTrack::kKeyframeRequestIntervalMs));
-  EXPECT_FALSE(track.take_keyframe_request(5000)) << "nothing pending";
+  EXPECT_FALSE(track.take_keyframe_request(1000 + PublishedTrack::kKeyframeRequestIntervalMs - 1,
+                                           PublishedTrack::kKeyframeRequestIntervalMs));
+  EXPECT_TRUE(track.take_keyframe_request(1000 + PublishedTrack::kKeyframeRequestIntervalMs,
+                                          PublishedTrack::kKeyframeRequestIntervalMs));
+  EXPECT_FALSE(track.take_keyframe_request(5000, PublishedTrack::kKeyframeRequestIntervalMs))
+      << "nothing pending";
   EXPECT_EQ(track.counters().keyframe_requests_sent, 2u);
 }
 

@@ -49,13 +49,44 @@ TEST(SenderReportRewriter, MapsTheTimestampIntoTheSubscribersSpace) {
   EXPECT_EQ(sr->info.ntp_timestamp, kNtp) << "wall clock passes through unchanged";
   EXPECT_EQ(sr->info.rtp_timestamp, subscriber_ts + 90000) << "one second later, in the subscriber's space";
   EXPECT_EQ(sr->info.packet_count, 1u) << "what the server sent on this SSRC";
-  EXPECT_EQ(sr->info.octet_count, first.size());
+  EXPECT_EQ(sr->info.octet_count, kVp8Keyframe.size()) << "payload octets only (RFC 3550 6.4.1)";
   EXPECT_TRUE(sr->report_blocks.empty());
   ASSERT_TRUE(packets.next(header));
   auto sdes = rtp::parse_sdes(header);
   ASSERT_TRUE(sdes);
   EXPECT_EQ(sdes->cname(0x2222u), std::optional<std::string_view>("subscriber-cname"));
   EXPECT_FALSE(packets.next(header));
+}
+
+TEST(SenderReportRewriter, OctetCountExcludesHeaderCsrcsExtensionsAndPadding) {
+  SrFixture f;
+  // RFC 3550 6.4.1: "the total number of payload octets (i.e., not including header or padding)".
+  const uint32_t csrcs[] = {0xC0, 0xC1};
+  std::array<uint8_t, 3> abs_send_time = {1, 2, 3};
+  std::array<rtp::HeaderExtension, 1> extensions = {rtp::HeaderExtension{2, abs_send_time}};
+  rtp::RtpHeaderFields fields;
+  fields.payload_type = kVp8Pt;
+  fields.ssrc = 0x1111;
+  fields.csrcs = csrcs;
+  size_t payload_octets = 0;
+  for (uint16_t seq = 7; seq < 10; ++seq) {
+    fields.sequence_number = seq;
+    fields.timestamp = 9000;
+    Bytes bytes(1500);
+    bytes.resize(rtp::build_rtp_packet(fields, extensions, seq == 7 ? kVp8Keyframe : kVp8Delta, 20, bytes));
+    ASSERT_FALSE(forward_one(f.track, f.down, bytes, 100).empty());
+    payload_octets += (seq == 7 ? kVp8Keyframe : kVp8Delta).size();
+  }
+  std::array<uint8_t, 512> out{};
+  size_t size = SenderReportRewriter::build(f.down, kNtp, 9000, out);
+  ASSERT_GT(size, 0u);
+  rtp::RtcpCompoundIterator packets{ByteSpan(out.data(), size)};
+  rtp::RtcpHeader header;
+  ASSERT_TRUE(packets.next(header));
+  auto sr = rtp::parse_sender_report(header);
+  ASSERT_TRUE(sr);
+  EXPECT_EQ(sr->info.packet_count, 3u);
+  EXPECT_EQ(sr->info.octet_count, payload_octets);
 }
 
 TEST(SenderReportRewriter, RelaysToEveryStartedDownTrackInItsOwnSpace) {

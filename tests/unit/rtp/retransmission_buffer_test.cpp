@@ -219,6 +219,42 @@ TEST(RetransmissionBufferTest, MarkResentNeedsTheExactPacket) {
   EXPECT_TRUE(buffer.mark_resent(3, 0, 10));
 }
 
+TEST(RetransmissionBufferTest, MarkResentThrottlesPerRecipient) {
+  RetransmissionBuffer buffer(16);
+  buffer.store(make_packet(7), 7, 0);
+  EXPECT_FALSE(buffer.resent_recently(7, 100, 50, 1));
+  EXPECT_TRUE(buffer.mark_resent(7, 100, 50, 1));
+  EXPECT_TRUE(buffer.resent_recently(7, 120, 50, 1));
+  EXPECT_FALSE(buffer.mark_resent(7, 120, 50, 1)) << "the same receiver within the interval";
+  EXPECT_FALSE(buffer.resent_recently(7, 120, 50, 2));
+  EXPECT_TRUE(buffer.mark_resent(7, 120, 50, 2)) << "another receiver lost it too";
+  EXPECT_FALSE(buffer.resent_recently(7, 200, 50, 2));
+  EXPECT_FALSE(buffer.resent_recently(8, 120, 50, 1)) << "a packet not held";
+  EXPECT_EQ(buffer.counters().resend_throttled, 1u) << "resent_recently() counts nothing";
+}
+
+TEST(RetransmissionBufferTest, GrowKeepsEveryHeldPacketAndItsResendState) {
+  RetransmissionBuffer buffer(8);
+  for (uint32_t i = 0; i < 12; ++i) {
+    const auto seq = static_cast<uint16_t>(65530 + i);  // across the wrap; 65530..65533 overwritten
+    buffer.store(make_packet(seq), seq, 0);
+  }
+  ASSERT_TRUE(buffer.mark_resent(2, 10, 100, 9));
+  buffer.grow(20);
+  EXPECT_EQ(buffer.capacity(), 32u);
+  for (uint32_t i = 4; i < 12; ++i) {
+    const auto seq = static_cast<uint16_t>(65530 + i);
+    ASSERT_TRUE(buffer.get(seq, 0).has_value()) << seq;
+    EXPECT_EQ(to_bytes(*buffer.get(seq, 0)), make_packet(seq));
+  }
+  EXPECT_FALSE(buffer.get(65531, 0).has_value()) << "overwritten before the growth, still gone";
+  EXPECT_TRUE(buffer.resent_recently(2, 50, 100, 9));
+  for (uint16_t seq = 6; seq < 30; ++seq) buffer.store(make_packet(seq), seq, 0);
+  EXPECT_TRUE(buffer.get(65535, 0).has_value()) << "the larger ring holds 32 packets";
+  buffer.grow(16);
+  EXPECT_EQ(buffer.capacity(), 32u) << "never shrinks";
+}
+
 TEST(RetransmissionBufferTest, OverwrittenSlotForgetsResendTime) {
   RetransmissionBuffer buffer(8);
   buffer.store(make_packet(3), 3, 0);

@@ -1,0 +1,98 @@
+// The whole server in-process for integration tests: one worker and the control plane on a loop
+// of its own thread, wired as Server::run wires them. Configure through config() before start().
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "dtls/dtls_certificate.h"
+#include "sfu/control/control_plane.h"
+#include "sfu/media/worker.h"
+
+namespace sfu::test {
+
+// The server's threads: one worker and the control plane on a loop of its own thread.
+class TestServer {
+ public:
+  TestServer() {
+    config_ = config::default_config();
+    config_.http.host = "127.0.0.1";
+    config_.http.port = 0;  // any free port
+    config_.rtc.udp_port = 0;
+    config_.rtc.announced_ip = "127.0.0.1";
+    config_.workers = 1;
+  }
+  ~TestServer() { stop(); }
+
+  bool start(std::string* error) {
+    auto certificate = dtls::DtlsCertificate::generate(error);
+    if (!certificate) return false;
+    worker_ = std::make_unique<Worker>(0, config_, certificate);
+    if (Status worker_started = worker_->start(); !worker_started) {
+      *error = worker_started.error().message;
+      return false;
+    }
+    auto started = std::make_shared<std::promise<std::string>>();
+    auto result = started->get_future();
+    thread_ = std::thread([this, started] { run(*started); });
+    *error = result.get();
+    if (!error->empty()) thread_.join();
+    return error->empty();
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    uv_async_send(&stop_async_);
+    thread_.join();
+  }
+
+  uint16_t http_port() const { return http_port_; }
+  config::Config& config() { return config_; }  // before start()
+  Worker& worker() { return *worker_; }
+
+ private:
+  void run(std::promise<std::string>& started) {
+    uv_loop_init(&loop_);
+    uv_async_init(&loop_, &stop_async_, [](uv_async_t* async) { uv_stop(async->loop); });
+    control_ = std::make_unique<ControlPlane>(&loop_, config_, std::vector<Worker*>{worker_.get()});
+    std::string error;
+    if (Status control_started = control_->start(); !control_started) {
+      error = control_started.error().message;
+      control_.reset();
+      uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+      uv_run(&loop_, UV_RUN_DEFAULT);
+      uv_loop_close(&loop_);
+      worker_->stop();
+      started.set_value(error.empty() ? "control plane failed to start" : error);
+      return;
+    }
+    http_port_ = control_->port();
+    started.set_value("");
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    // The order of Server::run: signaling first, then the worker, then the loop's handles.
+    control_->stop();
+    worker_->stop();
+    control_.reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+    for (int i = 0; i < 100 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    uv_loop_close(&loop_);
+  }
+
+  config::Config config_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<ControlPlane> control_;
+  uv_loop_t loop_{};
+  uv_async_t stop_async_{};
+  std::thread thread_;
+  uint16_t http_port_ = 0;
+};
+
+}  // namespace sfu::test
