@@ -90,6 +90,9 @@ struct Config {
 
   // Worker threads to start: `workers`, or the number of cores when it is auto.
   uint32_t resolved_workers() const;
+  // The UDP port of the last worker: rtc.udp_port + resolved_workers() - 1. Start-up refuses a
+  // value over 65535 (the loader cannot: with `workers: auto` it depends on the machine).
+  uint32_t last_udp_port() const { return uint32_t{rtc.udp_port} + resolved_workers() - 1; }
 };
 
 struct ConfigError {

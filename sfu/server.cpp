@@ -73,6 +73,15 @@ int Server::run() {
               {{"hint", "set auth.enabled: true with a secret, or metrics.require_auth: false"}});
     return 2;
   }
+  // Worker i binds rtc.udp_port + i; past 65535 the port would wrap (to 0, a random port, or low ports).
+  if (config_.last_udp_port() > 65535) {
+    log_error("main", "UDP ports past 65535: worker i binds rtc.udp_port + i",
+              {{"rtc.udp_port", std::to_string(config_.rtc.udp_port)},
+               {"workers", std::to_string(config_.resolved_workers())},
+               {"last_udp_port", std::to_string(config_.last_udp_port())},
+               {"hint", "lower rtc.udp_port or workers"}});
+    return 2;
+  }
 
   auto loaded = load_certificate(config_);
   if (!loaded) {

@@ -160,6 +160,14 @@ bool WebRtcClient::send_protected(ByteSpan packet, bool rtcp) {
 bool WebRtcClient::send_rtp(ByteSpan packet) { return send_protected(packet, false); }
 bool WebRtcClient::send_rtcp(ByteSpan packet) { return send_protected(packet, true); }
 
+void WebRtcClient::close() {
+  if (state_ == State::Failed) return;
+  if (dtls_) dtls_->close();
+  socket_.flush();
+  uv_timer_stop(timer_);
+  fail("closed locally");
+}
+
 void WebRtcClient::fail(std::string reason) {
   if (state_ == State::Failed) return;
   state_ = State::Failed;

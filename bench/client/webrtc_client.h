@@ -65,6 +65,10 @@ class WebRtcClient {
   // connectivity checks and its ClientHello. Call before connect(). For the soak's vanishing
   // clients and tests of the server's DTLS deadline.
   void hold_dtls() { hold_dtls_ = true; }
+  // Closes the connection as a browser's RTCPeerConnection.close() does: a DTLS close_notify (once
+  // the handshake is done) and no more checks or media. state() is Failed afterwards, with
+  // failure_reason() "closed locally".
+  void close();
 
   // Decrypted media, valid during the call.
   std::function<void(uint8_t* data, size_t size)> on_rtp;

@@ -53,8 +53,11 @@ const std::string& WebRtcTransport::dtls_fingerprint() const { return certificat
 
 void WebRtcTransport::update_remote_address() {
   // The nominated pair; before nomination, where the checks came from (a DTLS ClientHello may
-  // race USE-CANDIDATE). Cached: the packet path reads it for every packet it sends.
-  if (auto selected = ice_.selected_address())
+  // race USE-CANDIDATE). Only ever an address still validated here: one evicted or taken over by
+  // another transport is not this connection's path any more. Cached: the packet path reads it
+  // for every packet it sends.
+  auto selected = ice_.selected_address();
+  if (selected && std::find(validated_.begin(), validated_.end(), *selected) != validated_.end())
     remote_address_ = selected;
   else if (!validated_.empty())
     remote_address_ = validated_.back();
@@ -81,6 +84,9 @@ void WebRtcTransport::start_dtls(uint64_t now_ms) {
     fail(state_ == State::New ? std::string("no ice check received") : "dtls: " + std::string(reason));
   };
   callbacks.on_application_data = [](ByteSpan) {};
+  // The peer closed its connection (RTCPeerConnection.close()): as final as a failure, and the
+  // participant is told the same way, at once rather than when consent expires.
+  callbacks.on_closed = [this] { fail("dtls: closed by peer"); };
   dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, dtls::DtlsRole::Server, std::move(callbacks));
   dtls_->set_handshake_timeout_ms(options_.dtls_handshake_timeout_ms);
   dtls_->start(now_ms);
@@ -131,8 +137,13 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
     return;
   }
   if (std::find(validated_.begin(), validated_.end(), datagram.from) == validated_.end()) {
-    // Oldest first out: a peer that keeps moving (mobile networks) never grows this.
-    if (validated_.size() == kMaxValidatedAddresses) validated_.erase(validated_.begin());
+    // Oldest first out: a peer that keeps moving (mobile networks) never grows this, nor the
+    // host's table, which forgets the evicted address with it.
+    if (validated_.size() == kMaxValidatedAddresses) {
+      SocketAddress oldest = validated_.front();
+      validated_.erase(validated_.begin());
+      host_.on_address_released(*this, oldest);
+    }
     validated_.push_back(datagram.from);
     host_.on_address_validated(*this, datagram.from);
   }
@@ -248,11 +259,25 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
   return true;
 }
 
+void WebRtcTransport::release_address(const SocketAddress& address) {
+  std::erase(validated_, address);
+  update_remote_address();
+}
+
 void WebRtcTransport::fail(std::string_view reason) {
   if (state_ == State::Closed) return;
-  std::string why(reason);
-  close(why);
-  host_.on_transport_failed(*this, why);
+  failure_reason_ = std::string(reason);
+  close(reason);
+  // Not the observer, not now: fail() runs inside calls the room makes (set_remote_parameters()
+  // replays early DTLS), and the room answers a closed transport by freeing the participant that
+  // very call is working on. The host reports it from a safe point.
+  host_.on_transport_failed(*this, *failure_reason_);
+}
+
+void WebRtcTransport::report_failure() {
+  if (!failure_reason_) return;
+  std::string why = std::move(*failure_reason_);
+  failure_reason_.reset();
   if (observer_) observer_->on_transport_closed(*this, why);
 }
 

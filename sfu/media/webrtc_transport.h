@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,17 +36,26 @@ class WebRtcTransport final : public MediaSink {
  public:
   enum class State { New, IceConnected, DtlsConnected, Closed };
 
-  // The worker: keeps the 5-tuple table and the drop counters.
+  // The worker: keeps the 5-tuple table and the drop counters. Its table holds exactly the
+  // addresses of validated_addresses(), kept so by these two calls (and release_address()).
   class Host {
    public:
     virtual ~Host() = default;
+    // `address` joined validated_addresses(); the host routes datagrams from it here.
     virtual void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) = 0;
+    // `address` left validated_addresses() (the oldest, evicted for a new one).
+    virtual void on_address_released(WebRtcTransport& transport, const SocketAddress& address) = 0;
+    // The transport has closed itself. The host must call report_failure() later, at a point where
+    // no call into the transport or its observer is on the stack.
     virtual void on_transport_failed(WebRtcTransport& transport, std::string_view reason) = 0;
     virtual DropCounters& drop_counters() = 0;
   };
 
   // The user of the media: the participant's link to its room (TransportLink), typed, so no
   // context pointer is needed. Packets are decrypted in place and valid until return.
+  // on_transport_closed comes only through report_failure(), never from inside another call into
+  // the transport (set_remote_parameters() replays early DTLS, which may fail it): the observer
+  // may then free what it likes, the transport included.
   class Observer {
    public:
     virtual ~Observer() = default;
@@ -76,9 +86,16 @@ class WebRtcTransport final : public MediaSink {
   State state() const { return state_; }
   const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
   const std::optional<SocketAddress>& remote_address() const { return remote_address_; }
+  // When the last valid ICE check arrived (from any of its addresses); nullopt before the first.
+  std::optional<uint64_t> last_valid_check_ms() const { return ice_.last_valid_check_ms(); }
   const TransportCounters& counters() const { return counters_; }
   // Called by the worker when it destroys the transport: no observer callback after this.
   void detach_observer() { observer_ = nullptr; }
+  // Called by the host when another transport proved `address` more recently (a peer reusing a
+  // local port for a new connection): it leaves validated_addresses() and is no longer sent to.
+  void release_address(const SocketAddress& address);
+  // Tells the observer that the transport failed (once; see Host::on_transport_failed).
+  void report_failure();
 
   // From the peer's SDP: ICE credentials and the DTLS certificate fingerprint ("sha-256"). Starts
   // the DTLS handshake deadline (Options::dtls_handshake_timeout_ms) unless the first valid ICE
@@ -102,7 +119,7 @@ class WebRtcTransport final : public MediaSink {
   // socket flushes after every batch by itself.
   void flush_sends() { socket_.flush(); }
 
-  // Consent freshness; returns false once the transport has failed.
+  // Consent freshness; returns false once the transport has failed (reported to the host).
   bool on_tick(uint64_t now_ms);
   void close(std::string_view reason);
 
@@ -124,7 +141,8 @@ class WebRtcTransport final : public MediaSink {
   std::string ice_ufrag_;
   std::string ice_pwd_;
   State state_ = State::New;
-  std::optional<uint64_t> remote_set_ms_;  // when set_remote_parameters() was called
+  std::optional<std::string> failure_reason_;  // why fail() closed it, until report_failure()
+  std::optional<uint64_t> remote_set_ms_;      // when set_remote_parameters() was called
   // DTLS that arrives before the peer's SDP (and so its fingerprint) reached us: a browser
   // answering a subscribe offer starts its handshake while its answer is still on the way.
   // Held (bounded) and replayed once the fingerprint is known.

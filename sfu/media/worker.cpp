@@ -18,7 +18,10 @@ constexpr uint64_t kTickMs = 100;
 
 Worker::Worker(uint32_t index, const config::Config& config,
                std::shared_ptr<dtls::DtlsCertificate> certificate)
-    : index_(index), config_(config), certificate_(std::move(certificate)) {
+    : index_(index),
+      config_(config),
+      takeover_quiet_ms_(uint64_t{config.rtc.consent_timeout_s} * 1000 / 4),
+      certificate_(std::move(certificate)) {
   uv_loop_init(&loop_);
   socket_ = std::make_unique<net::UdpSocket>(&loop_, [this](auto batch) { on_datagrams(batch); });
   tasks_ = std::make_unique<TaskQueue>(&loop_, config_.limits.worker_queue_messages);
@@ -39,7 +42,11 @@ Worker::~Worker() {
 
 Status Worker::start() {
   // udp_port 0 (tests only; the config schema requires 1..65535) lets every worker pick a free port.
-  uint16_t port = config_.rtc.udp_port == 0 ? 0 : static_cast<uint16_t>(config_.rtc.udp_port + index_);
+  // Start-up refuses a range past 65535 (Server::run); this only keeps a port from wrapping.
+  uint32_t wanted = config_.rtc.udp_port == 0 ? 0 : uint32_t{config_.rtc.udp_port} + index_;
+  if (wanted > 65535)
+    return Error{ErrorCode::bind_failed, "udp port " + std::to_string(wanted) + ": beyond 65535"};
+  auto port = static_cast<uint16_t>(wanted);
   auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), port);
   std::string reason;
   if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, &reason))
@@ -88,7 +95,10 @@ void Worker::stop() {
 }
 
 bool Worker::post(std::function<void(Worker&)> task) {
-  return tasks_->post([this, task = std::move(task)] { task(*this); });
+  return tasks_->post([this, task = std::move(task)] {
+    task(*this);
+    report_failed_transports();  // e.g. early DTLS a subscribe answer replayed, refused
+  });
 }
 
 WebRtcTransport& Worker::create_transport(WebRtcTransport::Observer& observer) {
@@ -148,8 +158,18 @@ void Worker::destroy_transport(uint64_t transport_id) {
 }
 
 void Worker::on_address_validated(WebRtcTransport& transport, const SocketAddress& address) {
-  // A validated address moves to the transport that proved it last (a peer reusing a port).
-  by_address_[address] = &transport;
+  // A validated address moves to the transport that proved it last (a peer reusing a port for a
+  // new connection while the server still has the old one); the old one lets go of it.
+  auto [entry, added] = by_address_.try_emplace(address, &transport);
+  if (added || entry->second == &transport) return;
+  WebRtcTransport* previous = entry->second;
+  entry->second = &transport;
+  previous->release_address(address);
+}
+
+void Worker::on_address_released(WebRtcTransport& transport, const SocketAddress& address) {
+  auto entry = by_address_.find(address);
+  if (entry != by_address_.end() && entry->second == &transport) by_address_.erase(entry);
 }
 
 void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view reason) {
@@ -157,23 +177,42 @@ void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view re
            {{"worker", std::to_string(index_)},
             {"transport", std::to_string(transport.id())},
             {"reason", std::string(reason)}});
+  failed_transports_.push_back(transport.id());
 }
 
-WebRtcTransport* Worker::transport_for_new_address(ByteSpan stun) {
-  // Only an authenticated binding request for a live ufrag may open a new 5-tuple; the
-  // transport's agent checks MESSAGE-INTEGRITY and reports the address when it is valid.
+void Worker::report_failed_transports() {
+  // Observers may fail or destroy other transports meanwhile: take the list, look each one up.
+  while (!failed_transports_.empty()) {
+    std::vector<uint64_t> failed;
+    failed.swap(failed_transports_);
+    for (uint64_t id : failed)
+      if (WebRtcTransport* transport = find_transport(id)) transport->report_failure();
+  }
+}
+
+bool Worker::in_use(const WebRtcTransport& transport, uint64_t now_ms) const {
+  auto last_check = transport.last_valid_check_ms();
+  return transport.state() != WebRtcTransport::State::Closed && last_check &&
+         now_ms < *last_check + takeover_quiet_ms_;
+}
+
+WebRtcTransport* Worker::transport_for_stun(ByteSpan stun, WebRtcTransport* address_owner, uint64_t now_ms) {
+  // Only an authenticated binding request for a live ufrag may open a new 5-tuple, or move a known
+  // one whose transport has gone quiet (a peer reusing a local port for a new connection while the
+  // server still has the old one); that transport's agent checks MESSAGE-INTEGRITY and reports the
+  // address when it is valid. Everything else from a known address is its owner's to answer or
+  // count.
+  if (address_owner && in_use(*address_owner, now_ms)) return address_owner;
   auto parsed = ice::parse_stun(stun);
   if (!parsed.ok()) {
-    drops_.count(DropReason::StunMalformed);
-    return nullptr;
+    if (!address_owner) drops_.count(DropReason::StunMalformed);
+    return address_owner;
   }
   auto ufrag = ice::IceLiteAgent::local_ufrag_of_request(parsed.message);
-  auto owner = ufrag ? by_ufrag_.find(std::string(*ufrag)) : by_ufrag_.end();
-  if (owner == by_ufrag_.end()) {
-    drops_.count(DropReason::StunUnknownUfrag);
-    return nullptr;
-  }
-  return owner->second;
+  auto named = ufrag ? by_ufrag_.find(*ufrag) : by_ufrag_.end();
+  if (named != by_ufrag_.end()) return named->second;
+  if (!address_owner) drops_.count(DropReason::StunUnknownUfrag);
+  return address_owner;
 }
 
 void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
@@ -185,7 +224,7 @@ void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
     WebRtcTransport* transport = known == by_address_.end() ? nullptr : known->second;
     switch (kind) {
       case net::PacketKind::Stun:
-        if (!transport) transport = transport_for_new_address(bytes);
+        transport = transport_for_stun(bytes, transport, now);
         if (transport) transport->handle_stun(datagram, now);
         break;
       case net::PacketKind::Dtls:
@@ -206,6 +245,7 @@ void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
         break;
     }
   }
+  report_failed_transports();
   retired_.clear();
 }
 
@@ -217,14 +257,14 @@ void Worker::on_tick() {
   last_tick_ms_ = now;
   retired_.clear();
 
-  // A failing transport tells its room, which may destroy other transports: walk a snapshot.
-  std::vector<uint64_t> ids;
-  ids.reserve(transports_.size());
-  for (auto& [id, transport] : transports_) ids.push_back(id);
-  for (uint64_t id : ids) {
-    WebRtcTransport* transport = find_transport(id);
-    if (transport && !transport->on_tick(now)) destroy_transport(id);
-  }
+  // A transport that fails here only queues its report (see report_failed_transports), so
+  // nothing is destroyed during this walk.
+  std::vector<uint64_t> closed;
+  for (auto& [id, transport] : transports_)
+    if (!transport->on_tick(now)) closed.push_back(id);
+  report_failed_transports();
+  // Failed transports whose observer kept them (the room frees its participant's, others may not).
+  for (uint64_t id : closed) destroy_transport(id);
 }
 
 }  // namespace sfu

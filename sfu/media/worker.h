@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,12 @@ namespace sfu {
 namespace dtls {
 class DtlsCertificate;
 }
+
+// Lets by_ufrag_ be searched with the string_view a STUN USERNAME gives, without a copy.
+struct TransparentStringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
 
 class Worker : private WebRtcTransport::Host {
  public:
@@ -69,6 +76,8 @@ class Worker : private WebRtcTransport::Host {
   // Closes and frees a transport; its observer gets no more callbacks.
   void destroy_transport(uint64_t transport_id);
   WebRtcTransport* find_transport(uint64_t transport_id);
+  // Remote 5-tuples some transport has validated (at most 8 per transport).
+  size_t known_address_count() const { return by_address_.size(); }
   // Rooms assigned to this worker.
   Room* find_room(const std::string& name);
   Room& create_room(const std::string& name, RoomEvents& events, RoomLimits limits);
@@ -87,18 +96,31 @@ class Worker : private WebRtcTransport::Host {
  private:
   void run();
   void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
-  // The transport a STUN datagram from an address no transport has validated yet may go to:
-  // the owner of the ufrag its binding request names. nullptr (counted) otherwise.
-  WebRtcTransport* transport_for_new_address(ByteSpan stun);
+  // The transport a STUN datagram goes to: `address_owner` (the transport that validated its
+  // source address, if any) while that one is in use, else the owner of the ufrag its binding
+  // request names. nullptr (counted) when neither exists.
+  WebRtcTransport* transport_for_stun(ByteSpan stun, WebRtcTransport* address_owner, uint64_t now_ms);
+  // Whether `transport` still holds its addresses against a check for another transport: it is
+  // open and had a valid check within takeover_quiet_ms_.
+  bool in_use(const WebRtcTransport& transport, uint64_t now_ms) const;
   void on_tick();
+  // Tells the observers of transports that failed since the last call. Only from the loop's own
+  // callbacks (a datagram batch, a task, the tick) once their work is done: observers free
+  // participants and transports.
+  void report_failed_transports();
 
   // WebRtcTransport::Host
   void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) override;
+  void on_address_released(WebRtcTransport& transport, const SocketAddress& address) override;
   void on_transport_failed(WebRtcTransport& transport, std::string_view reason) override;
   DropCounters& drop_counters() override { return drops_; }
 
   const uint32_t index_;
   const config::Config config_;
+  // A quarter of the consent timeout (7.5 s by default): longer than a live peer's consent-check
+  // interval (at most 6 s, RFC 7675 §5.1), so only a connection that has stopped checking can lose
+  // an address to another one; a spoofed check cannot take it from a connection in use.
+  const uint64_t takeover_quiet_ms_;
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   uv_loop_t loop_{};
   std::unique_ptr<net::UdpSocket> socket_;
@@ -117,7 +139,10 @@ class Worker : private WebRtcTransport::Host {
   uint64_t next_transport_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<WebRtcTransport>> transports_;
   std::vector<std::unique_ptr<WebRtcTransport>> retired_;  // destroyed, freed at a safe point
-  std::unordered_map<std::string, WebRtcTransport*> by_ufrag_;
+  std::vector<uint64_t> failed_transports_;                // failed, reported at a safe point
+  std::unordered_map<std::string, WebRtcTransport*, TransparentStringHash, std::equal_to<>> by_ufrag_;
+  // Exactly the validated addresses of every transport (each transport's own list says which;
+  // the Host calls keep the two in step), so an entry never outlives its transport.
   std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> by_address_;
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
 };

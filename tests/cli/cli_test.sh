@@ -42,6 +42,25 @@ printf 'http:\n  listen: 127.0.0.1:%s\nrtc:\n  udp_port: %s\nmetrics:\n  require
 timeout 20 "$sfu" --config "$work/metrics_auth.yaml" > "$work/metrics_auth.out" 2>&1
 check "metrics.require_auth with auth off is refused (exit 2)" test $? -eq 2
 check "the refusal names both keys" grep -q "metrics.require_auth is true but auth.enabled is false" "$work/metrics_auth.out"
+# Worker i binds rtc.udp_port + i: a range past 65535 would wrap to port 0 (random) or low ports, so
+# it is refused before anything binds.
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 4\nrtc:\n  udp_port: 65533\n' "$(free_port)" > "$work/range.yaml"
+timeout 10 "$sfu" --config "$work/range.yaml" > "$work/range.out" 2>&1
+check "a UDP port range past 65535 exits 2" test $? -eq 2
+check "the refusal names rtc.udp_port and workers" \
+  grep -q "rtc.udp_port=65533 workers=4 last_udp_port=65536" "$work/range.out"
+# The last port itself is fine (unless something else holds one of these ports: then the bind fails).
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 3\nrtc:\n  udp_port: 65533\n' "$(free_port)" > "$work/edge.yaml"
+"$sfu" --config "$work/edge.yaml" > "$work/edge.out" 2>&1 &
+edge=$!
+for _ in $(seq 1 100); do
+  grep -q 'worker listening" worker=2' "$work/edge.out" && break
+  kill -0 "$edge" 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM "$edge" 2>/dev/null; wait "$edge" 2>/dev/null
+check "a range ending exactly at 65535 is accepted" \
+  grep -q 'worker listening" worker=2 udp=127.0.0.1:65535\|udp port 6553[345]' "$work/edge.out"
 
 # Start with the default config on free ports, check it is up, stop it with SIGTERM within 2 s.
 http_port=$(free_port)
@@ -72,7 +91,11 @@ check "the stop is logged" grep -q "stopped cleanly" "$work/run.out"
 # A taken port fails start-up with exit 1 and says which.
 python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(5)' "$http_port" &
 holder=$!
-sleep 0.3
+# Python can take longer than a fixed pause to start on a loaded machine: wait until it listens.
+for _ in $(seq 1 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null && break
+  sleep 0.1
+done
 timeout 20 "$sfu" --config "$work/run.yaml" > "$work/taken.out" 2>&1
 check "a taken HTTP port exits 1" test $? -eq 1
 check "the error names the address" grep -q "127.0.0.1:$http_port" "$work/taken.out"

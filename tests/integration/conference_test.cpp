@@ -258,6 +258,26 @@ TEST_F(Conference, SubscribeAnswerArrivingAfterTheFirstDtlsPackets) {
   EXPECT_EQ(b.counters().subscribe_answers_sent, 1u);
 }
 
+// Audit row 25: closing one of its peer connections (the browser sends a DTLS close_notify) removes
+// the participant as a failed connection does (docs/protocol.md 3.4), at once rather than when its
+// consent expires.
+TEST_F(Conference, ClosingTheSubscribeConnectionRemovesTheParticipant) {
+  auto& a = add_client("close", "ada");
+  auto& b = add_client("close", "bea");
+  a.start_media();
+  ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(b, a.participant_id(), 5); })) << describe(b);
+  std::string b_id = b.participant_id();
+  b.subscribe_connection().close();
+  ASSERT_TRUE(run_until([&] { return a.message_count("participant_left") > 0; }, 10s)) << describe(a);
+  EXPECT_EQ(a.participants().count(b_id), 0u);
+  ASSERT_TRUE(run_until([&] { return !b.errors().empty(); }, 5s)) << describe(b);
+  EXPECT_EQ(b.errors().front().value("code", ""), "connection_lost");
+  EXPECT_EQ(b.errors().front().value("message", ""),
+            "media connection lost: subscribe connection: dtls: closed by peer");
+  EXPECT_TRUE(run_until([&] { return b.signaling_closed(); }, 10s));
+  EXPECT_EQ(server_.worker().transport_count(), 2u) << "Bea's two transports were freed";
+}
+
 }  // namespace
 
 // RFC 7675 consent freshness: a participant whose network vanishes (no more ICE checks, while

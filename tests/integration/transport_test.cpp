@@ -27,9 +27,13 @@ class PipeObserver : public WebRtcTransport::Observer {
   std::unordered_map<uint64_t, uint64_t> routes;  // from transport id -> to transport id
   std::atomic<int> connected{0};
   std::atomic<int> closed{0};
+  std::string close_reason;  // written before `closed` counts up, read after
 
   void on_transport_connected(WebRtcTransport&) override { ++connected; }
-  void on_transport_closed(WebRtcTransport&, std::string_view) override { ++closed; }
+  void on_transport_closed(WebRtcTransport&, std::string_view reason) override {
+    close_reason = reason;
+    ++closed;
+  }
   void on_rtp(WebRtcTransport& from, uint8_t* data, size_t size) override {
     auto route = routes.find(from.id());
     if (route == routes.end()) return;
@@ -203,6 +207,25 @@ TEST_F(TransportIntegration, WrongFingerprintGetsNothingThrough) {
   run_until(
       &client_loop_, [] { return false; }, 300ms);
   EXPECT_EQ(received, 0u);
+}
+
+// Audit row 25: a peer that closes its connection (RTCPeerConnection.close() sends a DTLS
+// close_notify) has its server transport closed at once, the way a DTLS failure closes it, instead
+// of one kept sending media until consent expires 30 s later.
+TEST_F(TransportIntegration, APeersCloseNotifyClosesTheTransport) {
+  ServerSide server_a = create_server_transport();
+  auto& a = new_client();
+  set_remote(server_a, a);
+  a.connect(remote_of(server_a));
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return a.connected() && observer_.connected.load() == 1; }))
+      << a.failure_reason();
+  a.close();
+  ASSERT_TRUE(run_until(&client_loop_, [&] { return observer_.closed.load() == 1; }));
+  EXPECT_EQ(observer_.close_reason, "dtls: closed by peer");
+  // The observer here keeps its transports; the worker frees a closed one itself.
+  EXPECT_TRUE(run_until(&client_loop_, [&] {
+    return on_worker(*worker_, [&](Worker& w) { return w.find_transport(server_a.id) == nullptr; });
+  }));
 }
 
 TEST_F(TransportIntegration, WrongIcePasswordGetsUnauthorized) {

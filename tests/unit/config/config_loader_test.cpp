@@ -42,6 +42,15 @@ TEST(ConfigLoader, EmbeddedDefaultHasThePublicValues) {
   EXPECT_EQ(c.rtc.consent_timeout_s, 30u);
 }
 
+// Worker i binds rtc.udp_port + i; the server refuses to start when the last one is past 65535.
+TEST(ConfigLoader, LastUdpPortIsTheLastWorkersPort) {
+  EXPECT_EQ(expect_ok("workers: 3\nrtc:\n  udp_port: 65533\n").last_udp_port(), 65535u);
+  EXPECT_EQ(expect_ok("workers: 4\nrtc:\n  udp_port: 65533\n").last_udp_port(), 65536u);
+  EXPECT_EQ(expect_ok("workers: 256\nrtc:\n  udp_port: 65535\n").last_udp_port(), 65790u);
+  Config automatic = expect_ok("rtc:\n  udp_port: 40000\n");
+  EXPECT_EQ(automatic.last_udp_port(), 40000u + automatic.resolved_workers() - 1);
+}
+
 TEST(ConfigLoader, EmptyFileKeepsDefaults) {
   Config c = expect_ok("");
   EXPECT_EQ(c.http.port, 8080);

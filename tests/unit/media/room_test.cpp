@@ -303,11 +303,7 @@ TEST_F(RoomTest, DescribeSnapshotsParticipantsAndTracks) {
 // connections ever came up are removed, and the control plane is told why.
 class RoomJoinTimeoutTest : public RoomTest {
  protected:
-  config::Config worker_config() override {
-    config::Config config = media_test::worker_test_config();
-    config.rtc.join_timeout_s = 1;
-    return config;
-  }
+  void configure(config::Config& config) override { config.rtc.join_timeout_s = 1; }
 };
 
 TEST_F(RoomJoinTimeoutTest, ParticipantsWithNoConnectionAreRemovedWithJoinTimeout) {

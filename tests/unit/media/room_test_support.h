@@ -96,10 +96,13 @@ class RecordingRoomEvents : public RoomEvents {
 // A started worker for one test.
 class WorkerFixture : public ::testing::Test {
  protected:
+  virtual void configure(config::Config&) {}
   void SetUp() override {
     certificate_ = dtls::DtlsCertificate::generate();
     ASSERT_TRUE(certificate_);
-    worker_ = std::make_unique<Worker>(0, worker_config(), certificate_);
+    config::Config config = worker_test_config();
+    configure(config);
+    worker_ = std::make_unique<Worker>(0, config, certificate_);
     Status started = worker_->start();
     ASSERT_TRUE(started.ok()) << started.error().message;
   }
@@ -107,8 +110,6 @@ class WorkerFixture : public ::testing::Test {
     if (worker_) worker_->stop();
     worker_.reset();
   }
-  // A test fixture that needs other settings overrides this.
-  virtual config::Config worker_config() { return worker_test_config(); }
 
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   std::unique_ptr<Worker> worker_;

@@ -129,5 +129,19 @@ TEST(WorkerStart, FailsWithBindFailedWhenThePortIsTaken) {
   first.stop();
 }
 
+// Start-up refuses such a configuration (Server::run); a worker never wraps to port 0 or low ports.
+TEST(WorkerStart, RefusesAPortPast65535) {
+  auto certificate = dtls::DtlsCertificate::generate();
+  ASSERT_TRUE(certificate);
+  config::Config config = media_test::worker_test_config();
+  config.rtc.udp_port = 65535;
+  Worker second(1, config, certificate);
+  Status started = second.start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code, ErrorCode::bind_failed);
+  EXPECT_EQ(started.error().message, "udp port 65536: beyond 65535");
+  EXPECT_FALSE(second.running());
+}
+
 }  // namespace
 }  // namespace sfu
