@@ -76,20 +76,21 @@ void ControlPlane::deliver(uint64_t session_id, RoomEvent event) {
 }
 
 void ControlPlane::participant_removed(const std::string& room, const std::string& participant_id,
-                                       uint64_t session_id, const std::string& reason) {
-  inbox_->post([this, room, participant_id, session_id, reason] {
+                                       uint64_t session_id, const Error& why) {
+  inbox_->post([this, room, participant_id, session_id, why] {
     if (RoomEntry* entry = find_room(room)) entry->participants.erase(participant_id);
     session_of_participant_.erase(participant_id);
     auto it = sessions_.find(session_id);
     if (it != sessions_.end() && it->second.participant_id == participant_id) {
       it->second.room.clear();
       it->second.participant_id.clear();
-      close_session(session_id,
-                    protocol::error_message({ErrorCode::connection_lost, "media connection lost: " + reason}),
-                    1000);
+      close_session(session_id, protocol::error_message(why), 1000);
     }
     log_info("control", "participant removed by its worker",
-             {{"room", room}, {"participant", participant_id}, {"reason", reason}});
+             {{"room", room},
+              {"participant", participant_id},
+              {"code", std::string(to_string(why.code))},
+              {"reason", why.message}});
   });
 }
 

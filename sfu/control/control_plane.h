@@ -40,7 +40,7 @@ class ControlPlane : public RoomEvents {
   // RoomEvents (called on worker threads)
   void deliver(uint64_t session_id, RoomEvent event) override;
   void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                           const std::string& reason) override;
+                           const Error& why) override;
 
   // What the HTTP server calls, on the control thread; tests and fuzz targets call the same with
   // their own ClientConnection. A connection is valid from on_ws_open until on_ws_close returns,

@@ -177,7 +177,8 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
       room->worker, [this, room_copy, participant_id, name = *display_name, session_id](Worker& w) {
         Room* r = w.find_room(room_copy);
         if (!r || !r->join(participant_id, name, session_id))
-          participant_removed(room_copy, participant_id, session_id, "join refused");
+          participant_removed(room_copy, participant_id, session_id,
+                              {ErrorCode::connection_lost, "media connection lost: join refused"});
       });
   if (!posted) {
     room->participants.erase(participant_id);
