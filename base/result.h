@@ -33,6 +33,7 @@ enum class ErrorCode : uint8_t {
   message_too_large,
   too_many_errors,
   connection_lost,
+  join_timeout,
   payload_too_large,
   length_required,
   internal_error,
@@ -77,6 +78,8 @@ constexpr std::string_view to_string(ErrorCode code) {
       return "too_many_errors";
     case ErrorCode::connection_lost:
       return "connection_lost";
+    case ErrorCode::join_timeout:
+      return "join_timeout";
     case ErrorCode::payload_too_large:
       return "payload_too_large";
     case ErrorCode::length_required:

@@ -80,12 +80,13 @@ function endSession(session, state, reason, message, extra = {}) {
     const titles = {
       server_unreachable: "Can't reach the server.",
       server_gone: 'Lost the connection to the server.',
-      join_timeout: 'The server did not answer.',
+      join_unanswered: 'The server did not answer.',
+      join_timeout: 'The media connection never came up.',
       room_full: `Room "${room}" is full.`,
       unauthorized: 'Not allowed to join.',
       connection_lost: 'Lost the media connection.',
     };
-    const retry = reason === 'server_unreachable' || reason === 'join_timeout' ? { ...rejoin, label: 'Try again' } : rejoin;
+    const retry = reason === 'server_unreachable' || reason === 'join_unanswered' ? { ...rejoin, label: 'Try again' } : rejoin;
     showBanner('error', titles[reason] || `Could not join "${room}".`, message, [retry]);
   } else if (reason === 'kicked') {
     fail('kicked', message || 'You were removed from the room.', extra);

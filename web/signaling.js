@@ -41,7 +41,7 @@ export function connectSignaling(session, { onMessage, onFailure }) {
     session.timers.push(
       setTimeout(() => {
         if (session === current && demo.state === 'joining') {
-          onFailure('join_timeout', 'The server accepted the connection but did not answer the join request.');
+          onFailure('join_unanswered', 'The server accepted the connection but did not answer the join request.');
         }
       }, JOIN_TIMEOUT_MS),
     );

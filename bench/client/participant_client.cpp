@@ -264,6 +264,7 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
     auto endpoint = server_endpoint_of(offer);
     if (auto* server = std::get_if<ServerEndpoint>(&endpoint)) subscribe_endpoint_ = *server;
   }
+  if (options_.alter_subscribe_answer) options_.alter_subscribe_answer(answer.answer);
   nlohmann::json answer_message = {{"type", "subscribe_answer"}, {"sdp", sdp::write_sdp(answer.answer)}};
   bool first_connect = subscribe_endpoint_ && !subscribe_connect_started_;
   if (first_connect && options_.first_subscribe_answer_delay_ms > 0) {

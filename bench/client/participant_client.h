@@ -51,6 +51,9 @@ class ParticipantClient {
     // does after setLocalDescription(answer). Test hook for a slow signaling path: send that first
     // answer only this much later, so the server sees ICE and DTLS before the answer.
     uint64_t first_subscribe_answer_delay_ms = 0;
+    // Test hook: changes each subscribe answer before it is sent (e.g. a DTLS role the server
+    // must refuse). The client's own transports behave as before whatever the answer says.
+    std::function<void(sdp::SessionDescription& answer)> alter_subscribe_answer;
     size_t max_logged_messages = 10'000;
     // Test hooks for clients that vanish part-way (the soak tool): with connect_media false the
     // answers and offers are handled (and answered) but neither connection starts ICE; with

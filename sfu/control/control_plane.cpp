@@ -60,8 +60,8 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
     on_room_event(session_id, event);
   };
   sink_handlers.participant_removed = [this](const std::string& room, const std::string& participant_id,
-                                             uint64_t session_id, const std::string& reason) {
-    on_participant_removed(room, participant_id, session_id, reason);
+                                             uint64_t session_id, const Error& why) {
+    on_participant_removed(room, participant_id, session_id, why);
   };
   sink_handlers.events_lost = [this](uint64_t session_id) { on_events_lost(session_id); };
   for (Worker* worker : workers_) {
@@ -135,7 +135,7 @@ void ControlPlane::on_room_event(uint64_t session_id, const RoomEvent& event) {
 }
 
 void ControlPlane::on_participant_removed(const std::string& room, const std::string& participant_id,
-                                          uint64_t session_id, const std::string& reason) {
+                                          uint64_t session_id, const Error& why) {
   RoomEntry* entry = find_room(room);
   if (entry && entry->participants.erase(participant_id) > 0) update_room_expiry(*entry);
   session_of_participant_.erase(participant_id);
@@ -143,12 +143,13 @@ void ControlPlane::on_participant_removed(const std::string& room, const std::st
   if (it != sessions_.end() && it->second.participant_id == participant_id) {
     it->second.room.clear();
     it->second.participant_id.clear();
-    close_session(session_id,
-                  protocol::error_message({ErrorCode::connection_lost, "media connection lost: " + reason}),
-                  1000);
+    close_session(session_id, protocol::error_message(why), 1000);
   }
   log_info("control", "participant removed by its worker",
-           {{"room", room}, {"participant", participant_id}, {"reason", reason}});
+           {{"room", room},
+            {"participant", participant_id},
+            {"code", std::string(to_string(why.code))},
+            {"reason", why.message}});
 }
 
 // The session's worker could not queue its events to this thread in time: the client's view of

@@ -149,7 +149,7 @@ class ControlPlane {
   // What workers report (run on this thread; see WorkerEventSink).
   void on_room_event(uint64_t session_id, const RoomEvent& event);
   void on_participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                              const std::string& reason);
+                              const Error& why);
   void on_events_lost(uint64_t session_id);
 
   uv_loop_t* loop_;

@@ -170,7 +170,8 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
                                             name = *display_name, session_id = session.id](Worker& w) {
     Room& r = w.create_room(room_copy, *sink, limits);
     if (!r.join(participant_id, name, session_id))
-      sink->participant_removed(room_copy, participant_id, session_id, "join refused");
+      sink->participant_removed(room_copy, participant_id, session_id,
+                                {ErrorCode::connection_lost, "media connection lost: join refused"});
   });
   if (!posted) {
     ++join_refusals_.overloaded;

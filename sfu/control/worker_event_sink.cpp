@@ -18,9 +18,9 @@ void WorkerEventSink::deliver(uint64_t session_id, RoomEvent event) {
 }
 
 void WorkerEventSink::participant_removed(const std::string& room, const std::string& participant_id,
-                                          uint64_t session_id, const std::string& reason) {
-  poster_.post_lifecycle([this, room, participant_id, session_id, reason] {
-    handlers_.participant_removed(room, participant_id, session_id, reason);
+                                          uint64_t session_id, const Error& why) {
+  poster_.post_lifecycle([this, room, participant_id, session_id, why] {
+    handlers_.participant_removed(room, participant_id, session_id, why);
   });
   forget_closed_sessions_if_sent();
 }

@@ -34,7 +34,7 @@ class WorkerEventSink : public RoomEvents {
   struct Handlers {
     std::function<void(uint64_t session_id, const RoomEvent& event)> deliver;
     std::function<void(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                       const std::string& reason)>
+                       const Error& why)>
         participant_removed;
     // Events for this session were dropped: the control plane closes it.
     std::function<void(uint64_t session_id)> events_lost;
@@ -45,7 +45,7 @@ class WorkerEventSink : public RoomEvents {
   // RoomEvents (worker thread)
   void deliver(uint64_t session_id, RoomEvent event) override;
   void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                           const std::string& reason) override;
+                           const Error& why) override;
 
   // Worker thread: a task for the control thread that may be dropped when too much waits.
   void send(TaskQueue::Task task);

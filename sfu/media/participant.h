@@ -40,6 +40,9 @@ struct Participant {
   std::string name;
   uint64_t session_id = 0;
   uint64_t joined_at_ms = 0;
+  // One of its connections has completed ICE and DTLS at least once: the join timeout
+  // (rtc.join_timeout_s) no longer applies.
+  bool connected_once = false;
 
   uint64_t publish_transport_id = 0;
   uint64_t subscribe_transport_id = 0;
@@ -53,9 +56,11 @@ struct Participant {
 
   std::vector<std::unique_ptr<PublishedTrack>> published;
   // Transport-wide congestion control feedback for the publish connection (one sequence for
-  // all its streams); 0 = the publisher did not negotiate the extension.
+  // all its streams); extension id 0 = the publisher did not negotiate the extension. Created
+  // by the first publish offer that negotiates it (set_transport_cc_extension): its recorder is
+  // 16 KB, which a participant that publishes nothing should not pay.
   uint8_t transport_cc_extension_id = 0;
-  TransportCcFeedback transport_cc;
+  std::unique_ptr<TransportCcFeedback> transport_cc;  // non-null whenever the id is not 0
   std::vector<std::unique_ptr<DownTrack>> down_tracks;
   // NACK answers this participant may still receive as a subscriber (all its down-tracks).
   RetransmissionBudget retransmission_budget;
@@ -74,6 +79,10 @@ struct Participant {
   std::optional<sdp::RemoteTransport> publish_remote;
   std::optional<sdp::RemoteTransport> subscribe_remote;
 
+  void set_transport_cc_extension(uint8_t extension_id) {
+    transport_cc_extension_id = extension_id;
+    if (extension_id != 0 && !transport_cc) transport_cc = std::make_unique<TransportCcFeedback>();
+  }
   // Where RTCP about the whole publish connection (receiver reports, transport-cc) goes: the
   // feedback sink its tracks share; nullptr while it publishes nothing.
   MediaSink* publish_feedback_sink() {

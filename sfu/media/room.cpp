@@ -111,10 +111,10 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   if (auto refused = take_remote_transport(p, TransportRole::Publish, result.remote))
     return fail_request(p, std::move(*refused), "publish");
   std::vector<PublishedTrack*> added = update_published_tracks(p, result.tracks);
-  p.transport_cc_extension_id = 0;
+  uint8_t transport_cc_id = 0;
   for (const auto& track : p.published)
-    if (track->spec().extensions.transport_cc != 0)
-      p.transport_cc_extension_id = track->spec().extensions.transport_cc;
+    if (track->spec().extensions.transport_cc != 0) transport_cc_id = track->spec().extensions.transport_cc;
+  p.set_transport_cc_extension(transport_cc_id);
   deliver(p, PublishAnswer{sdp::write_sdp(result.answer)});
   for (PublishedTrack* track : added) broadcast(TrackPublished{p.id, {track->id(), track->kind()}}, p.id);
   for (auto& [id, other] : participants_)
@@ -286,10 +286,11 @@ void Room::refuse_subscribe_answer(Participant& p, Error error) {
 }
 
 void Room::leave(const std::string& participant_id, const std::string& reason) {
-  remove_participant(participant_id, reason, false);
+  remove_participant(participant_id, reason, std::nullopt);
 }
 
-void Room::remove_participant(const std::string& id_ref, const std::string& reason_ref, bool tell_control) {
+void Room::remove_participant(const std::string& id_ref, const std::string& reason_ref,
+                              const std::optional<Error>& report) {
   // Copies, though never modified: callers pass strings owned by the participant, freed below.
   // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): must outlive the participant
   const std::string participant_id = id_ref;
@@ -310,7 +311,7 @@ void Room::remove_participant(const std::string& id_ref, const std::string& reas
   uint64_t session_id = p.session_id;
   participants_.erase(it);
   broadcast(ParticipantLeft{participant_id}, participant_id);
-  if (tell_control) events_.participant_removed(name_, participant_id, session_id, reason);
+  if (report) events_.participant_removed(name_, participant_id, session_id, *report);
   for (auto& [id, other] : participants_)
     if (other->subscribe_dirty && !other->outstanding_offer) send_subscribe_offer(*other);
   log_debug("room", "participant removed",
@@ -320,7 +321,7 @@ void Room::remove_participant(const std::string& id_ref, const std::string& reas
 void Room::close(const std::string& reason) {
   std::vector<std::string> ids;
   for (const auto& [id, participant] : participants_) ids.push_back(id);
-  for (const auto& id : ids) remove_participant(id, reason, false);
+  for (const auto& id : ids) remove_participant(id, reason, std::nullopt);
   timer_.stop();
 }
 
@@ -337,6 +338,7 @@ RoomSnapshot Room::describe() const {
 }
 
 void Room::on_transport_connected(Participant& p, TransportRole role) {
+  p.connected_once = true;
   if (role != TransportRole::Subscribe) return;
   // A subscriber's decoder needs a keyframe to start: ask the publishers of its video now.
   uint64_t now = worker_.now_ms();
@@ -347,7 +349,7 @@ void Room::on_transport_connected(Participant& p, TransportRole role) {
 void Room::on_transport_closed(Participant& p, TransportRole role, std::string_view reason) {
   std::string why = (role == TransportRole::Publish ? "publish connection: " : "subscribe connection: ") +
                     std::string(reason);
-  remove_participant(p.id, why, true);
+  remove_participant(p.id, why, Error{ErrorCode::connection_lost, "media connection lost: " + why});
 }
 
 void Room::on_rtp(Participant& p, TransportRole role, uint8_t* data, size_t size) {
@@ -373,7 +375,25 @@ void Room::on_timer() {
     router_.on_fast_timer(*p, now);
     if (report) router_.send_receiver_reports(*p, now);
   }
+  if (report) remove_unconnected_participants(now);
   worker_.flush_sends();
+}
+
+void Room::remove_unconnected_participants(uint64_t now_ms) {
+  // Joining muted and turning the camera on minutes later is normal, so the timeout is long
+  // (600 s by default) and counts only until either connection is up once. It frees the place
+  // in the room (and the transports) of a client that never negotiates, or whose network
+  // blocks UDP, for as long as its WebSocket would stay open.
+  const uint64_t timeout_ms = worker_.join_timeout_ms();
+  std::vector<std::string> expired;
+  for (const auto& [id, p] : participants_)
+    if (!p->connected_once && now_ms - p->joined_at_ms >= timeout_ms) expired.push_back(id);
+  for (const auto& id : expired) {
+    worker_.count_join_timeout();
+    remove_participant(id, "join timeout",
+                       Error{ErrorCode::join_timeout, "no media connection came up within " +
+                                                          std::to_string(timeout_ms / 1000) + " s of join"});
+  }
 }
 
 }  // namespace sfu

@@ -71,7 +71,13 @@ class Room {
   void deliver(const Participant& participant, RoomEvent event);
   void broadcast(const RoomEvent& event, const std::string& except_id);
   void fail_request(const Participant& participant, Error error, const char* request_type);
-  void remove_participant(const std::string& participant_id, const std::string& reason, bool tell_control);
+  // Frees everything of the participant and tells the others. `report`: the room removed it on its
+  // own, and the control plane is told why (and tells the participant); nullopt when the control
+  // plane asked (leave, kick, room closed). `reason` is for the log.
+  void remove_participant(const std::string& participant_id, const std::string& reason,
+                          const std::optional<Error>& report);
+  // rtc.join_timeout_s: removes the participants none of whose connections came up in time.
+  void remove_unconnected_participants(uint64_t now_ms);
   void remove_published_track(Participant& publisher, PublishedTrack& track);
   // Applies a publish offer's tracks: unpublishes those gone or changed, publishes the new ones
   // (returned, to be announced once the answer is out).

@@ -89,10 +89,11 @@ class RoomEvents {
   virtual ~RoomEvents() = default;
   // One event for one signaling session.
   virtual void deliver(uint64_t session_id, RoomEvent event) = 0;
-  // The worker removed a participant on its own (ICE consent lost, DTLS failed): the control
-  // plane forgets it and closes its signaling session with `reason`.
+  // The worker removed a participant on its own: the control plane forgets it, sends `why` to its
+  // signaling session as an error and closes the session. `why` is connection_lost (ICE consent
+  // lost, DTLS failed, a join the worker refused) or join_timeout (no connection came up in time).
   virtual void participant_removed(const std::string& room, const std::string& participant_id,
-                                   uint64_t session_id, const std::string& reason) = 0;
+                                   uint64_t session_id, const Error& why) = 0;
 };
 
 }  // namespace sfu

@@ -60,7 +60,7 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
   if (publisher.transport_cc_extension_id != 0) {
     // Every packet counts for the sender's bandwidth estimate, retransmissions included.
     if (auto seq = packet->transport_sequence_number(publisher.transport_cc_extension_id))
-      publisher.transport_cc.on_packet(*seq, monotonic_us());
+      publisher.transport_cc->on_packet(*seq, monotonic_us());
   }
   PublishedTrack* track = publisher.track_by_ssrc(packet->ssrc());
   if (!track) track = learn_track(publisher, *packet);
@@ -250,8 +250,8 @@ void Router::send_transport_cc(Participant& publisher, uint64_t now_ms) {
   // The feedback's media SSRC is unused by receivers of transport-wide feedback; libwebrtc puts
   // the first stream's there.
   uint32_t media_ssrc = publisher.published.front()->ssrc();
-  size_t size = publisher.transport_cc.build_due(now_ms, publisher.feedback_ssrc, media_ssrc,
-                                                 MutableByteSpan(scratch_b_));
+  size_t size = publisher.transport_cc->build_due(now_ms, publisher.feedback_ssrc, media_ssrc,
+                                                  MutableByteSpan(scratch_b_));
   if (size > 0 && sink->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.transport_cc_sent);
 }
 

@@ -47,21 +47,6 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& s
         socket_.flush();
       }) {
   ice_.set_consent_timeout_ms(options_.consent_timeout_ms);
-  dtls::DtlsCallbacks callbacks;
-  callbacks.send = [this](ByteSpan record) {
-    if (remote_address_) socket_.send(record, *remote_address_);
-  };
-  callbacks.on_connected = [this](const dtls::SrtpKeys& keys) { on_dtls_connected(keys); };
-  callbacks.on_failed = [this](std::string_view reason) {
-    fail(std::string("dtls: ") + std::string(reason));
-  };
-  callbacks.on_application_data = [](ByteSpan) {};
-  // The peer closed its connection (RTCPeerConnection.close()): as final as a failure, and the
-  // participant is told the same way, at once rather than when consent expires.
-  callbacks.on_closed = [this] { fail("dtls: closed by peer"); };
-  dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, dtls::DtlsRole::Server, std::move(callbacks));
-  dtls_->set_handshake_timeout_ms(options_.dtls_handshake_timeout_ms);
-  dtls_->start(uv_now(loop_));
 }
 
 WebRtcTransport::~WebRtcTransport() = default;
@@ -82,11 +67,41 @@ void WebRtcTransport::update_remote_address() {
     remote_address_.reset();
 }
 
+// The handshake deadline counts from the moment the peer can start the handshake: when its
+// description reached us, or its first authenticated ICE check if that came first (a browser
+// checks while its answer is on the way). Never from join: a participant may turn its camera on
+// minutes later. Once started it also bounds a peer that completes ICE and never sends DTLS. The
+// DTLS session (an SSL object and its buffers, most of an idle transport's memory) is created
+// here, so a participant that negotiates nothing does not pay for it.
+void WebRtcTransport::start_dtls(uint64_t now_ms) {
+  if (dtls_ || state_ == State::Closed) return;
+  dtls::DtlsCallbacks callbacks;
+  callbacks.send = [this](ByteSpan record) {
+    if (remote_address_) socket_.send(record, *remote_address_);
+  };
+  callbacks.on_connected = [this](const dtls::SrtpKeys& keys) { on_dtls_connected(keys); };
+  callbacks.on_failed = [this](std::string_view reason) {
+    // Without a single ICE check the handshake could not even begin: say so, it is the cause
+    // (typically UDP blocked between the client and the server).
+    fail(state_ == State::New ? std::string("no ice check received") : "dtls: " + std::string(reason));
+  };
+  callbacks.on_application_data = [](ByteSpan) {};
+  // The peer closed its connection (RTCPeerConnection.close()): as final as a failure, and the
+  // participant is told the same way, at once rather than when consent expires.
+  callbacks.on_closed = [this] { fail("dtls: closed by peer"); };
+  dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, dtls::DtlsRole::Server, std::move(callbacks));
+  dtls_->set_handshake_timeout_ms(options_.dtls_handshake_timeout_ms);
+  dtls_->start(now_ms);
+  arm_dtls_timer();
+}
+
 void WebRtcTransport::set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
                                             const std::string& fingerprint_algorithm,
                                             const std::string& fingerprint) {
   ice_.set_remote_credentials(ice_ufrag, ice_pwd);
   remote_set_ms_ = uv_now(loop_);
+  start_dtls(*remote_set_ms_);
+  if (!dtls_) return;  // closed
   dtls_->set_remote_fingerprint(fingerprint_algorithm, fingerprint);
   auto early = std::move(early_dtls_);
   early_dtls_.clear();
@@ -135,7 +150,10 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
     host_.on_address_validated(*this, datagram.from);
   }
   update_remote_address();
-  if (state_ == State::New) state_ = State::IceConnected;
+  if (state_ == State::New) {
+    state_ = State::IceConnected;
+    start_dtls(now_ms);
+  }
 }
 
 void WebRtcTransport::handle_dtls(const net::UdpSocket::Datagram& datagram, uint64_t now_ms) {
@@ -150,6 +168,7 @@ void WebRtcTransport::handle_dtls(const net::UdpSocket::Datagram& datagram, uint
       count_drop(DropReason::DtlsFailed);
     return;
   }
+  if (!dtls_) return;  // not reached: set_remote_parameters() created it at the latest
   dtls_->handle_packet(ByteSpan(datagram.data, datagram.size), now_ms);
   arm_dtls_timer();
 }
@@ -229,7 +248,7 @@ bool WebRtcTransport::send_rtcp(ByteSpan packet) {
 bool WebRtcTransport::on_tick(uint64_t now_ms) {
   if (state_ == State::Closed) return false;
   // Consent (RFC 7675): checks must keep arriving once ICE is up; before that the DTLS handshake
-  // timeout or the owner's join timeout bounds the wait.
+  // timeout (armed by the remote description) or the room's join timeout bounds the wait.
   if (state_ != State::New && ice_.consent_expired(now_ms)) {
     fail("ice consent expired");
     return false;

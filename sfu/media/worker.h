@@ -67,6 +67,9 @@ class Worker : private WebRtcTransport::Host {
   uint64_t failed_tasks() const { return tasks_ ? tasks_->failed_tasks() : 0; }
   uint64_t loop_lag_ms() const { return loop_lag_ms_.load(std::memory_order_relaxed); }
   size_t transport_count() const { return transport_count_.load(std::memory_order_relaxed); }
+  // Participants its rooms removed because none of their connections came up within
+  // rtc.join_timeout_s (count_join_timeout(), on the loop thread).
+  uint64_t join_timeouts() const { return join_timeouts_.load(std::memory_order_relaxed); }
 
   // ---- loop thread only ----
   uv_loop_t* loop() { return &loop_; }
@@ -87,6 +90,9 @@ class Worker : private WebRtcTransport::Host {
   DropCounters& drop_counters_for_rooms() { return drops_; }
   const std::string& announced_ip() const { return config_.rtc.announced_ip; }
   const config::MediaConfig& media_config() const { return config_.media; }
+  // rtc.join_timeout_s: how long a participant may stay without any connection up.
+  uint64_t join_timeout_ms() const { return uint64_t{config_.rtc.join_timeout_s} * 1000; }
+  void count_join_timeout() { join_timeouts_.store(join_timeouts() + 1, std::memory_order_relaxed); }
   // Sends whatever transports queued outside a receive batch (timers, tasks).
   void flush_sends() { socket_->flush(); }
 
@@ -129,6 +135,7 @@ class Worker : private WebRtcTransport::Host {
   std::atomic<uint64_t> loop_lag_ms_{0};
   std::atomic<size_t> transport_count_{0};
   std::atomic<size_t> room_count_{0};
+  std::atomic<uint64_t> join_timeouts_{0};
   RouterCounters router_counters_;
   DropCounters drops_;
 

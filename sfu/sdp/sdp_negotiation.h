@@ -144,8 +144,9 @@ struct SubscribeAnswerResult {
 };
 
 // Checks the browser's answer against the offer it answers (m-section count and mids, BUNDLE,
-// rtcp-mux, DTLS role active or passive, ICE credentials and fingerprint) and reports per m-section
-// what was accepted.
+// rtcp-mux, ICE credentials and fingerprint, and DTLS role active: the offer says actpass as JSEP
+// requires, but the server is always the DTLS server, so passive is refused) and reports per
+// m-section what was accepted.
 std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
                                                                      const SessionDescription& answer);
 

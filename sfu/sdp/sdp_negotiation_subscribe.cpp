@@ -229,10 +229,13 @@ std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const Sessi
     auto remote = remote_transport_of(answer, bundle->mids.front(), "answer");
     if (auto* error = std::get_if<SdpError>(&remote)) return std::move(*error);
     result.remote = std::get<RemoteTransport>(std::move(remote));
-    if (result.remote.setup != "active" && result.remote.setup != "passive") {
-      return SdpError{0, result.remote.setup.empty() ? std::string("answer lacks a=setup")
-                                                     : "answer has a=setup:" + result.remote.setup +
-                                                           ", an answer must be active or passive"};
+    // RFC 8842 lets an answerer to actpass pick passive, but the server only implements the DTLS
+    // server role: with a passive client both sides would wait for a ClientHello, silently.
+    if (result.remote.setup.empty()) return SdpError{0, "answer lacks a=setup"};
+    if (result.remote.setup != "active") {
+      return SdpError{0,
+                      "answer has a=setup:" + result.remote.setup +
+                          ", but the server is always the DTLS server: the answer must use a=setup:active"};
     }
   }
   return result;

@@ -70,6 +70,7 @@ TEST(ErrorCodes, AreTheProtocolWords) {
   EXPECT_EQ(to_string(ErrorCode::message_too_large), "message_too_large");
   EXPECT_EQ(to_string(ErrorCode::connection_lost), "connection_lost");
   EXPECT_EQ(to_string(ErrorCode::unsupported), "unsupported");
+  EXPECT_EQ(to_string(ErrorCode::join_timeout), "join_timeout");
   Result<int> value = 3;
   EXPECT_TRUE(value.ok());
   EXPECT_EQ(*value, 3);

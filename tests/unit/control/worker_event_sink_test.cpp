@@ -23,8 +23,8 @@ class WorkerEventSinkTest : public ::testing::Test {
       seen_.push_back(std::to_string(session) + ":" + std::get<PublishAnswer>(event).sdp);
     };
     handlers.participant_removed = [this](const std::string& room, const std::string& id, uint64_t session,
-                                          const std::string& reason) {
-      seen_.push_back("removed " + room + "/" + id + " " + std::to_string(session) + " " + reason);
+                                          const Error& why) {
+      seen_.push_back("removed " + room + "/" + id + " " + std::to_string(session) + " " + why.message);
     };
     handlers.events_lost = [this](uint64_t session) { seen_.push_back("lost " + std::to_string(session)); };
     sink_ = std::make_unique<WorkerEventSink>(*queue_, handlers, 2);
@@ -60,7 +60,7 @@ TEST_F(WorkerEventSinkTest, EventsAndRemovalsArriveInOrderWhenTheQueueWasFull) {
   answer(1, "a");
   answer(1, "b");  // the queue (2) is full now
   answer(1, "c");
-  sink_->participant_removed("room", "p1", 1, "consent expired");
+  sink_->participant_removed("room", "p1", 1, {ErrorCode::connection_lost, "consent expired"});
   answer(2, "d");
   EXPECT_TRUE(sink_->poster().has_waiting());
   EXPECT_EQ(sink_->poster().deferred_total(), 3u);
@@ -77,7 +77,8 @@ TEST_F(WorkerEventSinkTest, ASessionWhoseEventsCannotWaitIsReportedOnceAndRemova
   answer(1, "d");  // waits (2 of 2)
   answer(7, "e");  // dropped: session 7 is reported
   answer(7, "f");  // dropped: already reported
-  for (int i = 0; i < 20; ++i) sink_->participant_removed("room", "p" + std::to_string(i), 9, "left");
+  for (int i = 0; i < 20; ++i)
+    sink_->participant_removed("room", "p" + std::to_string(i), 9, {ErrorCode::connection_lost, "left"});
   EXPECT_EQ(sink_->poster().refused_total(), 2u);
   drain_until_nothing_waits();
   std::vector<std::string> expected{"1:a", "1:b", "1:c", "1:d", "lost 7"};

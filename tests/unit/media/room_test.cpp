@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "tests/unit/media/room_test_support.h"
 
@@ -179,6 +181,30 @@ TEST_F(RoomTest, SubscribeAnswerIsAcceptedOnceAndOnlyWhileAnOfferIsOutstanding) 
   EXPECT_EQ(failed.request_type, "subscribe_answer");
 }
 
+// The server can only be the DTLS server: an answer taking the passive role would leave both sides
+// waiting for a ClientHello. Refused, and a fresh offer follows for a proper answer.
+TEST_F(RoomTest, SubscribeAnswerWithSetupPassiveIsRefusedAndAFreshOfferFollows) {
+  join_alice_and_bob();
+  publish("alice", "chromium_publish_offer.sdp");
+  events_.take(kAliceSession);
+  ASSERT_EQ(all_of_type<SubscribeOffer>(events_.take(kBobSession)).size(), 1u);
+
+  sdp::SessionDescription passive = parse_sdp_file("chromium_subscribe_answer.sdp");
+  for (auto& m : passive.media) m.setup = sdp::SetupRole::kPassive;
+  subscribe_answer("bob", passive);
+  auto events = events_.take(kBobSession);
+  auto failed = all_of_type<RequestFailed>(events);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].error.code, ErrorCode::bad_request);
+  EXPECT_EQ(failed[0].request_type, "subscribe_answer");
+  EXPECT_NE(failed[0].error.message.find("must use a=setup:active"), std::string::npos)
+      << failed[0].error.message;
+  EXPECT_EQ(all_of_type<SubscribeOffer>(events).size(), 1u) << "a fresh offer follows";
+
+  subscribe_answer("bob", parse_sdp_file("chromium_subscribe_answer.sdp"));
+  EXPECT_TRUE(events_.take(kBobSession).empty()) << "the fresh offer was outstanding";
+}
+
 TEST_F(RoomTest, UnusablePublishOfferFailsWithBadRequestAndChangesNothing) {
   join_alice_and_bob();
   // A well-formed description the server cannot accept as a publish offer: no DTLS fingerprint.
@@ -275,6 +301,30 @@ TEST_F(RoomTest, DescribeSnapshotsParticipantsAndTracks) {
   }
   EXPECT_EQ(alice->tracks[0].kind, sdp::MediaKind::kAudio);
   EXPECT_EQ(alice->tracks[1].kind, sdp::MediaKind::kVideo);
+}
+
+// rtc.join_timeout_s (1 s here; the config schema allows 5 s at least): participants none of whose
+// connections ever came up are removed, and the control plane is told why.
+class RoomJoinTimeoutTest : public RoomTest {
+ protected:
+  void configure(config::Config& config) override { config.rtc.join_timeout_s = 1; }
+};
+
+TEST_F(RoomJoinTimeoutTest, ParticipantsWithNoConnectionAreRemovedWithJoinTimeout) {
+  join_alice_and_bob();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (events_.removed().size() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto removed = events_.removed();
+  ASSERT_EQ(removed.size(), 2u);
+  for (const auto& r : removed) {
+    EXPECT_EQ(r.room, "standup");
+    EXPECT_EQ(r.why.code, ErrorCode::join_timeout);
+    EXPECT_EQ(r.why.message, "no media connection came up within 1 s of join");
+  }
+  EXPECT_TRUE(describe().participants.empty());
+  EXPECT_EQ(worker_->transport_count(), 0u);
+  EXPECT_EQ(worker_->join_timeouts(), 2u);
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ class RecordingRoomEvents : public RoomEvents {
   struct Removed {
     std::string room, participant_id;
     uint64_t session_id;
-    std::string reason;
+    Error why;
   };
 
   void deliver(uint64_t session_id, RoomEvent event) override {
@@ -63,9 +63,9 @@ class RecordingRoomEvents : public RoomEvents {
     delivered_.push_back({session_id, std::move(event)});
   }
   void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
-                           const std::string& reason) override {
+                           const Error& why) override {
     std::lock_guard lock(mutex_);
-    removed_.push_back({room, participant_id, session_id, reason});
+    removed_.push_back({room, participant_id, session_id, why});
   }
 
   // Takes the events delivered to one session so far, in order.

@@ -105,7 +105,9 @@ TEST_F(RoomTransportFailureTest, AnEarlyClientHelloRefusedWhenTheSubscribeAnswer
   ASSERT_EQ(removed.size(), 1u);
   EXPECT_EQ(removed[0].participant_id, "bob");
   EXPECT_EQ(removed[0].session_id, kBobSession);
-  EXPECT_EQ(removed[0].reason.rfind("subscribe connection: dtls: ", 0), 0u) << removed[0].reason;
+  EXPECT_EQ(removed[0].why.code, ErrorCode::connection_lost);
+  EXPECT_EQ(removed[0].why.message.rfind("media connection lost: subscribe connection: dtls: ", 0), 0u)
+      << removed[0].why.message;
 
   size_t left = 0;
   for (const auto& event : events_.take(kAliceSession))

@@ -197,7 +197,7 @@ TEST(Router, RewritesTheSenderReportForEachSubscriber) {
 
 TEST(Router, SendsNacksReceiverReportsAndTransportCcToThePublisher) {
   RouterFixture f;
-  f.alice.transport_cc_extension_id = 3;
+  f.alice.set_transport_cc_extension(3);
   std::array<uint8_t, 2> twcc = {0x00, 0x01};
   std::array<rtp::HeaderExtension, 1> extensions = {rtp::HeaderExtension{3, twcc}};
   for (uint16_t seq : {1, 2, 5}) {

@@ -313,15 +313,17 @@ TEST(ApplySubscribeAnswer, ExtensionsMustKeepTheOfferedIds) {
   EXPECT_EQ(ids, (std::vector<uint16_t>{2, 3}));
 }
 
-TEST(ApplySubscribeAnswer, InactiveAndPassiveAnswers) {
+// (This test used to answer a=setup:passive too and assert it was accepted. It must not be: the
+// server can only be the DTLS server, so a passive answerer waits for a ClientHello that never
+// comes. Passive answers are now refused, see ErrorsNameTheProblem.)
+TEST(ApplySubscribeAnswer, InactiveAnswer) {
   SessionDescription offer = parse_ok(load("chromium_accepted_subscribe_offer.sdp"));
   SessionDescription answer = parse_ok(load("chromium_subscribe_answer.sdp"));
   answer.media[0].direction = Direction::kInactive;
-  for (auto& m : answer.media) m.setup = SetupRole::kPassive;
   SubscribeAnswerResult r = apply_ok(offer, answer);
   EXPECT_TRUE(r.tracks[0].accepted);
   EXPECT_FALSE(r.tracks[0].receivable);
-  EXPECT_EQ(r.remote.setup, "passive");
+  EXPECT_EQ(r.remote.setup, "active");
 }
 
 TEST(ApplySubscribeAnswer, EmptyOfferAndAnswer) {
@@ -355,7 +357,14 @@ TEST(ApplySubscribeAnswer, ErrorsNameTheProblem) {
        [](SessionDescription& d) {
          for (auto& m : d.media) m.setup = SetupRole::kActpass;
        },
-       "answer has a=setup:actpass, an answer must be active or passive"},
+       "answer has a=setup:actpass, but the server is always the DTLS server: the answer must use "
+       "a=setup:active"},
+      {"passive",
+       [](SessionDescription& d) {
+         for (auto& m : d.media) m.setup = SetupRole::kPassive;
+       },
+       "answer has a=setup:passive, but the server is always the DTLS server: the answer must use "
+       "a=setup:active"},
       {"no setup",
        [](SessionDescription& d) {
          for (auto& m : d.media) m.setup = SetupRole::kNone;
