@@ -37,6 +37,7 @@ start_server "$work" "$(cat <<'YAML'
 http:
   websocket_ping_interval_s: 2
   websocket_idle_timeout_s: 5
+  max_connections_per_address: 1000  # every client comes from 127.0.0.1; frozen ones hold theirs
 workers: 2
 rtc:
   announced_ip: 127.0.0.1

@@ -15,20 +15,13 @@
 namespace sfu {
 namespace {
 
+using media_test::all_of_type;
 using media_test::on_worker;
 using media_test::parse_sdp_file;
 using media_test::RecordingRoomEvents;
 
 constexpr uint64_t kSubscriberSession = 1;
 constexpr uint64_t kPublisherSession = 100;  // the first of add_publishers()
-
-template <typename T>
-std::vector<T> all_of_type(const std::vector<RoomEvent>& events) {
-  std::vector<T> out;
-  for (const auto& event : events)
-    if (const T* e = std::get_if<T>(&event)) out.push_back(*e);
-  return out;
-}
 
 // What a browser answers to the server's subscribe offer: every m-section received with what
 // was offered, all bundled, a=setup:active, its own ICE credentials and certificate.

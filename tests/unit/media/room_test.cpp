@@ -14,6 +14,7 @@
 namespace sfu {
 namespace {
 
+using media_test::all_of_type;
 using media_test::on_worker;
 using media_test::parse_sdp_file;
 using media_test::RecordingRoomEvents;
@@ -30,14 +31,6 @@ T only(const std::vector<RoomEvent>& events) {
   EXPECT_NE(event, nullptr) << "first event has index "
                             << (events.empty() ? -1 : int(events.front().index()));
   return event ? *event : T{};
-}
-
-template <typename T>
-std::vector<T> all_of_type(const std::vector<RoomEvent>& events) {
-  std::vector<T> out;
-  for (const auto& event : events)
-    if (const T* e = std::get_if<T>(&event)) out.push_back(*e);
-  return out;
 }
 
 class RoomTest : public media_test::WorkerFixture {

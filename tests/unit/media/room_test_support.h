@@ -46,6 +46,15 @@ inline sdp::SessionDescription parse_sdp_file(const std::string& name) {
   return sdp::test::parse_ok(read_sdp(name));
 }
 
+// The events of one type among those a session received, in order.
+template <typename T>
+std::vector<T> all_of_type(const std::vector<RoomEvent>& events) {
+  std::vector<T> out;
+  for (const auto& event : events)
+    if (const T* e = std::get_if<T>(&event)) out.push_back(*e);
+  return out;
+}
+
 class RecordingRoomEvents : public RoomEvents {
  public:
   struct Delivered {
