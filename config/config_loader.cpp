@@ -152,7 +152,7 @@ const std::map<std::string, Apply>& schema() {
       {"rtc.udp_port", uint_in(FIELD(rtc.udp_port), 1, 65535)},
       {"rtc.announced_ip", ip_field(FIELD(rtc.announced_ip), false)},
       {"rtc.bind_ip", ip_field(FIELD(rtc.bind_ip), true)},
-      {"rtc.consent_timeout_s", uint_in(FIELD(rtc.consent_timeout_s), 5, 3600)},
+      {"rtc.consent_timeout_s", uint_in(FIELD(rtc.consent_timeout_s), 10, 3600)},
       {"rtc.dtls_handshake_timeout_s", uint_in(FIELD(rtc.dtls_handshake_timeout_s), 1, 600)},
       {"rtc.join_timeout_s", uint_in(FIELD(rtc.join_timeout_s), 5, 86400)},
       {"rtc.udp_recv_buffer_bytes", uint_in(FIELD(rtc.udp_recv_buffer_bytes), 65536, 1u << 30)},

@@ -23,7 +23,9 @@ class IceClient {
   // 110, local preference 65535.
   static constexpr uint32_t kDefaultPriority = (110u << 24) | (65535u << 8) | (256u - 1u);
   static constexpr uint64_t kDefaultCheckIntervalMs = 50;       // until the first success
-  static constexpr uint64_t kDefaultConsentIntervalMs = 5'000;  // RFC 7675 §5.1 (4-6 s)
+  // Chromium's interval on a stable connection; RFC 7675 §5.1 asks for at most 4-6 s, and checking
+  // more often keeps a server with a short consent timeout from dropping us between two checks.
+  static constexpr uint64_t kDefaultConsentIntervalMs = 2'500;
   static constexpr uint64_t kDefaultConsentTimeoutMs = 30'000;  // RFC 7675 §5.1
   static constexpr size_t kMaxOutstanding = 8;                  // transactions remembered
 

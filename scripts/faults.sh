@@ -41,8 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# rtc.consent_timeout_s is 10, not 5: clients send consent checks every 5 s (RFC 7675 section 5.1:
-# 4 to 6 s, as browsers do), so a 5 s timeout drops healthy bystanders in a 10 s window.
+# rtc.consent_timeout_s is 10, the least the server allows: clients send consent checks every
+# 2.5 s (Chromium) to 6 s (RFC 7675 section 5.1), so a shorter timeout drops healthy bystanders.
 config=$(cat <<'YAML'
 http:
   websocket_ping_interval_s: 2

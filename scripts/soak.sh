@@ -41,7 +41,7 @@ http:
 workers: 2
 rtc:
   announced_ip: 127.0.0.1
-  consent_timeout_s: 5
+  consent_timeout_s: 10  # the least allowed
   dtls_handshake_timeout_s: 2
   join_timeout_s: 5
 limits:
@@ -53,7 +53,7 @@ YAML
 echo "soak: server pid $SERVER_PID on $SERVER_URL (config $SERVER_CONFIG)"
 
 if [[ $smoke == 1 ]]; then
-  args=(--cycles 50 --vanish 20 --warmup-cycles 24 --warmup-settle 10 --settle 20)
+  args=(--cycles 50 --vanish 20 --warmup-cycles 24 --warmup-settle 15 --settle 20)
 else
   args=(--cycles 1000 --vanish 200 --settle 30)
 fi

@@ -284,7 +284,7 @@ TEST_F(Conference, ClosingTheSubscribeConnectionRemovesTheParticipant) {
 // its signaling stays open) is removed by the server, the others see it leave, and it is told.
 class ConferenceShortConsent : public Conference {
  protected:
-  void configure(config::Config& config) override { config.rtc.consent_timeout_s = 5; }
+  void configure(config::Config& config) override { config.rtc.consent_timeout_s = 10; }  // the least allowed
 };
 
 TEST_F(ConferenceShortConsent, ParticipantWhoseNetworkVanishesIsRemoved) {
@@ -300,10 +300,10 @@ TEST_F(ConferenceShortConsent, ParticipantWhoseNetworkVanishesIsRemoved) {
   bob.subscribe_connection().drop_network();
   auto started = std::chrono::steady_clock::now();
   // Within the consent timeout plus the 10 s the server allows itself.
-  ASSERT_TRUE(run_until([&] { return alice.message_count("participant_left") > 0; }, 5s + 10s))
+  ASSERT_TRUE(run_until([&] { return alice.message_count("participant_left") > 0; }, 10s + 10s))
       << describe(alice);
   EXPECT_EQ(alice.participants().count(bob_id), 0u);
-  EXPECT_GE(std::chrono::steady_clock::now() - started, 4s)
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 9s)
       << "removed before its consent could have expired";
   // Bob's signaling is told why, then closed.
   ASSERT_TRUE(run_until([&] { return !bob.errors().empty(); }, 5s)) << describe(bob);
