@@ -22,7 +22,7 @@ class IceClient {
   // Priority of a peer-reflexive candidate for component 1 (RFC 8445 §5.1.2.1): type preference
   // 110, local preference 65535.
   static constexpr uint32_t kDefaultPriority = (110u << 24) | (65535u << 8) | (256u - 1u);
-  static constexpr uint64_t kDefaultCheckIntervalMs = 50;       // until the first success
+  static constexpr uint64_t kDefaultCheckIntervalMs = 50;  // until the first success
   // Chromium's interval on a stable connection; RFC 7675 §5.1 asks for at most 4-6 s, and checking
   // more often keeps a server with a short consent timeout from dropping us between two checks.
   static constexpr uint64_t kDefaultConsentIntervalMs = 2'500;
