@@ -43,6 +43,22 @@ sdp::MediaSection disabled_answer(const sdp::MediaSection& offered) {
   return m;
 }
 
+// A data channel m-section as Chromium writes it (no rtcp-mux, no direction).
+sdp::MediaSection data_section(const ClientTransport& transport, sdp::SetupRole setup,
+                               const ClientDataChannelOptions& options, const std::string& mid) {
+  sdp::MediaSection m = transport_section(transport, setup);
+  m.kind = sdp::MediaKind::kApplication;
+  m.media = "application";
+  m.protocol = std::string(sdp::kDataChannelProtocol);
+  m.formats = {std::string(sdp::kDataChannelFormat)};
+  m.rtcp_mux = false;
+  m.rtcp_rsize = false;
+  m.mid = mid;
+  m.sctp_port = options.sctp_port;
+  m.max_message_size = options.max_message_size;
+  return m;
+}
+
 bool client_decodes(sdp::MediaKind kind, const sdp::Codec& codec) {
   if (kind == sdp::MediaKind::kAudio)
     return codec.is_named("opus") && codec.clock_rate == 48000 && codec.channels == 2;
@@ -106,8 +122,19 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
     offer.media.push_back(std::move(m));
     bundle.mids.push_back(kVideoMid);
   }
+  if (params.data_channel) {
+    offer.media.push_back(data_section(params.transport, sdp::SetupRole::kActpass, *params.data_channel, kDataMid));
+    bundle.mids.push_back(kDataMid);
+  }
   if (!bundle.mids.empty()) offer.groups.push_back(std::move(bundle));
   return offer;
+}
+
+std::optional<sdp::DataChannelSpec> data_channel_of(const sdp::SessionDescription& description,
+                                                    size_t our_max_message_size) {
+  for (const auto& m : description.media)
+    if (!m.rejected() && sdp::is_data_channel_section(m)) return sdp::data_channel_spec_of(m, our_max_message_size);
+  return std::nullopt;
 }
 
 std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description) {
@@ -146,10 +173,9 @@ std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionD
 }
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): the test client mirrors each offered m-section in order; to split per media kind.
-std::variant<SubscribeAnswer, std::string> build_subscribe_answer(const sdp::SessionDescription& offer,
-                                                                  const ClientTransport& transport,
-                                                                  uint64_t session_id,
-                                                                  uint64_t session_version) {
+std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
+    const sdp::SessionDescription& offer, const ClientTransport& transport, uint64_t session_id,
+    uint64_t session_version, const std::optional<ClientDataChannelOptions>& data_channel) {
   SubscribeAnswer result;
   sdp::SessionDescription& answer = result.answer;
   answer.session_id = session_id;
@@ -183,6 +209,13 @@ std::variant<SubscribeAnswer, std::string> build_subscribe_answer(const sdp::Ses
       }
     }
 
+    if (data_channel && !offered.rejected() && sdp::is_data_channel_section(offered)) {
+      answer.media.push_back(data_section(transport, sdp::SetupRole::kActive, *data_channel, offered.mid));
+      bundle.mids.push_back(offered.mid);
+      info.active = true;
+      result.media.push_back(std::move(info));
+      continue;
+    }
     // Rejected by the server (port 0), or nothing the client could ever receive: rejected here too.
     bool rejected = offered.rejected() || !offered.is_rtp() ||
                     (offered.kind != sdp::MediaKind::kAudio && offered.kind != sdp::MediaKind::kVideo);

@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "base/socket_address.h"
 #include "sfu/sdp/sdp.h"
+#include "sfu/sdp/sdp_negotiation.h"
 
 namespace sfu::client {
 
@@ -31,6 +33,12 @@ inline constexpr uint8_t kExtIdAbsSendTime = 2;
 inline constexpr uint8_t kExtIdTransportCc = 3;
 inline constexpr uint8_t kExtIdMid = 4;
 
+// The client's data channel m-section (a=sctp-port, a=max-message-size), as Chromium writes it.
+struct ClientDataChannelOptions {
+  uint16_t sctp_port = 5000;
+  size_t max_message_size = 262144;
+};
+
 struct PublishOfferParams {
   ClientTransport transport;
   std::string stream_id;  // a=msid stream (Chromium: the MediaStream id)
@@ -44,12 +52,15 @@ struct PublishOfferParams {
   uint32_t video_rtx_ssrc = 0;
   uint64_t session_id = 1;
   uint64_t session_version = 2;
+  std::optional<ClientDataChannelOptions> data_channel;  // an m=application section (mid "2")
 };
 
 inline constexpr const char* kAudioMid = "0";
 inline constexpr const char* kVideoMid = "1";
+inline constexpr const char* kDataMid = "2";
 
-// A sendonly offer: audio (mid "0": opus/48000/2 PT 111, ssrc-audio-level, mid) and/or video
+// A sendonly offer (and, with data_channel, `m=application 9 UDP/DTLS/SCTP webrtc-datachannel`
+// with a=sctp-port and a=max-message-size, mid "2"): audio (mid "0": opus/48000/2 PT 111, ssrc-audio-level, mid) and/or video
 // (mid "1": VP8 PT 96 with nack, nack pli, ccm fir, goog-remb, transport-cc; rtx PT 97; abs-send-time,
 // transport-cc, mid), a=setup:actpass, BUNDLE, rtcp-mux, rtcp-rsize, a=msid and a=ssrc lines with
 // an FID group for video.
@@ -89,11 +100,16 @@ struct SubscribeAnswer {
 // bundled; every other one recvonly. Accepted m-sections take the offered codecs the client decodes
 // (opus, VP8, and rtx whose apt is one of those), echo the offered header extensions, and carry
 // a=setup:active and the client's ICE credentials and fingerprint; one with no codec the client
-// knows is rejected. BUNDLE lists the accepted mids. Fails only when the offer is unusable (e.g. an
-// m-section without a=mid).
-std::variant<SubscribeAnswer, std::string> build_subscribe_answer(const sdp::SessionDescription& offer,
-                                                                  const ClientTransport& transport,
-                                                                  uint64_t session_id,
-                                                                  uint64_t session_version);
+// knows is rejected. A data channel m-section is accepted with `data_channel`'s a=sctp-port and
+// a=max-message-size (SubscribedMedia::active), rejected without. BUNDLE lists the accepted mids.
+// Fails only when the offer is unusable (e.g. an m-section without a=mid).
+std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
+    const sdp::SessionDescription& offer, const ClientTransport& transport, uint64_t session_id,
+    uint64_t session_version, const std::optional<ClientDataChannelOptions>& data_channel = std::nullopt);
+
+// The peer's side of the first accepted data channel m-section of `description`; nullopt if none.
+// `our_max_message_size` stands for the peer's a=max-message-size:0 ("no limit").
+std::optional<sdp::DataChannelSpec> data_channel_of(const sdp::SessionDescription& description,
+                                                    size_t our_max_message_size);
 
 }  // namespace sfu::client

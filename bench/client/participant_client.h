@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/client/client_data_channels.h"
 #include "bench/client/client_sdp.h"
 #include "bench/client/signaling_client.h"
 #include "bench/client/webrtc_client.h"
@@ -60,6 +61,11 @@ class ParticipantClient {
     // hold_dtls both connections stop after ICE, before DTLS.
     bool connect_media = true;
     bool hold_dtls = false;
+    // Data channels: with a mailbox (an SctpMailbox on this client's loop, see
+    // client_data_channels.h) the publish offer has a data channel m-section and subscribe offers'
+    // data channel m-sections are accepted; publish_data() and subscribe_data() then carry them.
+    dtls::SctpMailbox* sctp_mailbox = nullptr;
+    ClientDataChannelOptions data_channel_options;
   };
 
   struct RemoteParticipant {
@@ -118,6 +124,9 @@ class ParticipantClient {
   WebRtcClient& subscribe_connection() { return *subscribe_; }
   const WebRtcClient& publish_connection() const { return *publish_; }
   const WebRtcClient& subscribe_connection() const { return *subscribe_; }
+  // The data channels of each connection (Options::sctp_mailbox); nullptr without. Valid after start().
+  ClientDataChannels* publish_data() { return publish_data_.get(); }
+  ClientDataChannels* subscribe_data() { return subscribe_data_.get(); }
 
   // The other participants: from `joined`, `participant_joined` and `participant_left`.
   const std::map<std::string, RemoteParticipant>& participants() const { return participants_; }
@@ -170,6 +179,8 @@ class ParticipantClient {
   void send_video_frame();
   void on_publish_rtcp(const uint8_t* data, size_t size);
   void on_subscribe_rtp(uint8_t* data, size_t size);
+  // The association's options for a connection whose peer described `peer`.
+  dtls::SctpOptions sctp_options_for(const sdp::DataChannelSpec& peer) const;
 
   uv_loop_t* loop_;
   Options options_;
@@ -177,6 +188,8 @@ class ParticipantClient {
   SignalingClient signaling_;
   std::unique_ptr<WebRtcClient> publish_;
   std::unique_ptr<WebRtcClient> subscribe_;
+  std::unique_ptr<ClientDataChannels> publish_data_;  // destroyed before the connections
+  std::unique_ptr<ClientDataChannels> subscribe_data_;
   uv_timer_t* media_timer_ = nullptr;
   uv_timer_t* answer_timer_ = nullptr;  // Options::first_subscribe_answer_delay_ms
 

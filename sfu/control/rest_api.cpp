@@ -275,7 +275,8 @@ HttpResponse ControlPlane::post_room_data(const std::string& name, const HttpReq
   auto shared = std::make_shared<DataPost>(std::move(post.value()));
   if (!post_request(room->worker, [this, sink, name, exchange_id, shared](Worker& w) {
         Room* r = w.find_room(name);
-        size_t queued = r ? r->send_data(shared->participants, shared->binary, ByteSpan(shared->message)) : 0;
+        ByteSpan message(reinterpret_cast<const uint8_t*>(shared->message.data()), shared->message.size());
+        size_t queued = r ? r->send_data(shared->participants, shared->binary, message) : 0;
         sink->send([this, exchange_id, queued] { answer_data_post(exchange_id, queued); });
       }))
     return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});

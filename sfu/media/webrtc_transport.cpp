@@ -316,7 +316,8 @@ void WebRtcTransport::enable_data_channels(const DataChannelSetup& setup) {
 void WebRtcTransport::start_data_channels() {
   dtls::SctpMailbox* mailbox = host_.sctp_mailbox();
   if (data_ || !data_setup_ || !mailbox || state_ != State::DtlsConnected) return;
-  data_ = std::make_unique<dtls::DataChannelEndpoint>(*mailbox, *this, data_setup_->sctp,
+  dtls::DataChannelEndpoint::Observer& observer = *this;
+  data_ = std::make_unique<dtls::DataChannelEndpoint>(*mailbox, observer, data_setup_->sctp,
                                                       /*is_dtls_client=*/false, data_setup_->limits);
   data_->set_remote_max_message_size(data_setup_->remote_max_message_size);
   data_->connect();
