@@ -67,6 +67,17 @@ struct MediaConfig {
   uint32_t publisher_keyframe_interval_ms = 0;  // a publisher is asked for a keyframe at most this often
 };
 
+// WebRTC data channels (SCTP over DTLS), relayed between the participants of a room.
+struct DataChannelsConfig {
+  bool enabled = false;                   // false: m=application is rejected (port 0)
+  uint16_t sctp_port = 0;                 // our a=sctp-port
+  uint32_t max_message_bytes = 0;         // our a=max-message-size: the largest message taken and relayed
+  uint32_t channels_per_participant = 0;  // data channels one participant may open
+  uint32_t send_buffer_bytes = 0;         // queued bytes per subscriber association before drops/closes
+  uint32_t bytes_per_second_per_participant = 0;  // what one participant may send; 0 = unlimited
+  uint32_t burst_bytes = 0;                       // ... in bursts up to this many bytes
+};
+
 struct MetricsConfig {
   bool require_auth = false;  // /metrics needs the admin token (auth.enabled must be true)
 };
@@ -84,6 +95,7 @@ struct Config {
   DtlsConfig dtls;
   LimitsConfig limits;
   MediaConfig media;
+  DataChannelsConfig data_channels;
   MetricsConfig metrics;
   LogLevel log_level = LogLevel::Info;
   AuthConfig auth;

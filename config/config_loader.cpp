@@ -171,6 +171,15 @@ const std::map<std::string, Apply>& schema() {
       {"media.keyframe_request_interval_ms", uint_in(FIELD(media.keyframe_request_interval_ms), 0, 60000)},
       {"media.publisher_keyframe_interval_ms",
        uint_in(FIELD(media.publisher_keyframe_interval_ms), 0, 60000)},
+      {"data_channels.enabled", bool_field(FIELD(data_channels.enabled))},
+      {"data_channels.sctp_port", uint_in(FIELD(data_channels.sctp_port), 1, 65535)},
+      {"data_channels.max_message_bytes", uint_in(FIELD(data_channels.max_message_bytes), 1024, 16u << 20)},
+      {"data_channels.channels_per_participant",
+       uint_in(FIELD(data_channels.channels_per_participant), 1, 1024)},
+      {"data_channels.send_buffer_bytes", uint_in(FIELD(data_channels.send_buffer_bytes), 65536, 64u << 20)},
+      {"data_channels.bytes_per_second_per_participant",
+       uint_in(FIELD(data_channels.bytes_per_second_per_participant), 0, 1u << 30)},
+      {"data_channels.burst_bytes", uint_in(FIELD(data_channels.burst_bytes), 1024, 1u << 30)},
       {"metrics.require_auth", bool_field(FIELD(metrics.require_auth))},
       {"log.level", log_level_field()},
       {"auth.enabled", bool_field(FIELD(auth.enabled))},
@@ -232,6 +241,46 @@ std::optional<ConfigError> apply_map(const YAML::Node& map, const std::string& p
   return std::nullopt;
 }
 
+// The 1-based line of a dotted key in the YAML, or 0 when the key is not there (a default).
+int line_of_key(const YAML::Node& root, const std::string& dotted) {
+  // Node::reset rebinds; operator= would assign through to the tree (yaml-cpp's reference semantics).
+  YAML::Node node;
+  node.reset(root);
+  size_t start = 0;
+  while (start <= dotted.size()) {
+    size_t dot = dotted.find('.', start);
+    std::string part = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!node.IsMap()) return 0;
+    const YAML::Node& map = node;
+    YAML::Node child = map[part];  // const lookup: never inserts the key
+    if (!child) return 0;
+    node.reset(child);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return line_of(node);
+}
+
+// Rules that tie two keys together, checked once everything is applied.
+std::optional<ConfigError> check_across_keys(const Config& config, const YAML::Node& root,
+                                             std::string_view source) {
+  const DataChannelsConfig& dc = config.data_channels;
+  auto error = [&](const std::string& key, std::string message) {
+    return ConfigError{std::string(source), key, line_of_key(root, key), std::move(message)};
+  };
+  // A message larger than the subscriber's queue could never be relayed on a reliable channel.
+  if (dc.send_buffer_bytes < dc.max_message_bytes)
+    return error("data_channels.send_buffer_bytes", "must be at least data_channels.max_message_bytes (" +
+                                                        std::to_string(dc.max_message_bytes) + "), got " +
+                                                        std::to_string(dc.send_buffer_bytes));
+  // A message larger than the burst would never fit the sender's rate budget.
+  if (dc.bytes_per_second_per_participant != 0 && dc.burst_bytes < dc.max_message_bytes)
+    return error("data_channels.burst_bytes",
+                 "must be at least data_channels.max_message_bytes (" + std::to_string(dc.max_message_bytes) +
+                     ") unless bytes_per_second_per_participant is 0, got " + std::to_string(dc.burst_bytes));
+  return std::nullopt;
+}
+
 ConfigResult apply_text(Config config, std::string_view text, std::string_view source) {
   YAML::Node root;
   try {
@@ -245,6 +294,7 @@ ConfigResult apply_text(Config config, std::string_view text, std::string_view s
     return ConfigError{std::string(source), "", line_of(root), "expected a mapping at the top"};
   try {
     if (auto error = apply_map(root, "", config, source)) return *error;
+    if (auto error = check_across_keys(config, root, source)) return *error;
   } catch (const YAML::Exception& e) {
     return ConfigError{std::string(source), "", e.mark.is_null() ? 0 : e.mark.line + 1, e.msg};
   }

@@ -38,6 +38,14 @@ media:
   retransmissions_per_second: 1000    # NACK answers per subscriber per second
   keyframe_request_interval_ms: 1000  # one subscriber's PLI/FIR forwarded at most this often per track
   publisher_keyframe_interval_ms: 500 # a publisher is asked for a keyframe at most this often
+data_channels:
+  enabled: true              # false: data channel m-sections (m=application) are rejected with port 0
+  sctp_port: 5000            # the server's a=sctp-port
+  max_message_bytes: 262144  # largest data channel message (our a=max-message-size)
+  channels_per_participant: 16        # data channels one participant may open
+  send_buffer_bytes: 1048576          # bytes queued per subscriber association; past it unreliable messages drop, reliable channels close
+  bytes_per_second_per_participant: 2097152  # data one participant may send per second; 0 = unlimited
+  burst_bytes: 4194304       # ... in bursts up to this many bytes
 metrics:
   require_auth: false        # true: /metrics needs the admin token (auth must be enabled)
 log:

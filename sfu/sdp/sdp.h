@@ -2,9 +2,10 @@
 //
 // Covers what JSEP (RFC 8829) endpoints put in offers and answers: RFC 8866 core lines, BUNDLE
 // groups (RFC 8843), msid (RFC 8830), rid (RFC 8851), simulcast (RFC 8853), extmap (RFC 8285),
-// ssrc / ssrc-group (RFC 5576), rtx (RFC 4588), ICE attributes (RFC 8839), fingerprint (RFC 8122)
-// and setup (RFC 4145). Attributes the model does not know are skipped by the parser and so never
-// reach the writer: the writer renders the model, never the input text.
+// ssrc / ssrc-group (RFC 5576), rtx (RFC 4588), ICE attributes (RFC 8839), fingerprint (RFC 8122),
+// setup (RFC 4145) and the data channel attributes sctp-port and max-message-size (RFC 8841). Attributes the
+// model does not know are skipped by the parser and so never reach the writer: the writer renders the model,
+// never the input text.
 //
 // The model is plain values; negotiation (sfu/sdp/sdp_negotiation.h) builds answers and offers by
 // filling these structs and calling write_sdp().
@@ -186,6 +187,8 @@ struct MediaSection {
   std::optional<Msid> msid;  // the first a=msid line
   std::vector<Rid> rids;
   std::optional<Simulcast> simulcast;
+  // Data channel m-sections (RFC 8841): a=sctp-port (1-65535) and a=max-message-size (0-2^32-1,
+  // 0 = no limit). Absent means the RFC defaults, 5000 and 64 KiB (see sdp_negotiation.h).
   std::optional<uint16_t> sctp_port;
   std::optional<uint64_t> max_message_size;
 

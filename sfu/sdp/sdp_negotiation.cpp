@@ -201,7 +201,56 @@ const Fingerprint* preferred_fingerprint(const std::vector<Fingerprint>& fingerp
   return nullptr;
 }
 
+// The answer's m-section for an accepted offered one: the offer's kind, proto and mid, and the
+// server's transport. The default candidate goes on the m= and c= lines (RFC 8839 section
+// 4.2.1.2).
+MediaSection accepted_section(const MediaSection& offered, const LocalTransport& local) {
+  MediaSection m;
+  m.kind = offered.kind;
+  m.media = offered.media;
+  m.protocol = offered.protocol;
+  m.mid = offered.mid;
+  const Candidate* default_candidate = local.candidates.empty() ? nullptr : &local.candidates.front();
+  m.port = default_candidate ? default_candidate->port : 9;
+  if (default_candidate) {
+    bool v6 = default_candidate->address.find(':') != std::string::npos;
+    m.connection = Connection{v6 ? "IP6" : "IP4", default_candidate->address};
+  }
+  m.ice_ufrag = local.ice_ufrag;
+  m.ice_pwd = local.ice_pwd;
+  m.fingerprints = {{"sha-256", local.fingerprint}};
+  m.setup = SetupRole::kPassive;
+  m.candidates = local.candidates;
+  m.end_of_candidates = true;
+  return m;
+}
+
+// The accepted data channel m-section (RFC 8841 section 5): the offer's mid, the server's
+// transport, our a=sctp-port and a=max-message-size; no direction, no rtcp-mux (not RTP).
+MediaSection data_channel_answer(const MediaSection& offered, const LocalTransport& local,
+                                 const DataChannelOptions& ours) {
+  MediaSection m = accepted_section(offered, local);
+  m.formats = {std::string(kDataChannelFormat)};
+  m.sctp_port = ours.sctp_port;
+  m.max_message_size = ours.max_message_size;
+  return m;
+}
+
 }  // namespace
+
+bool is_data_channel_section(const MediaSection& m) {
+  return m.kind == MediaKind::kApplication && m.protocol == kDataChannelProtocol && m.formats.size() == 1 &&
+         m.formats.front() == kDataChannelFormat;
+}
+
+DataChannelSpec data_channel_spec_of(const MediaSection& m, size_t our_max_message_size) {
+  DataChannelSpec spec;
+  spec.mid = m.mid;
+  spec.sctp_port = m.sctp_port.value_or(kDefaultSctpPort);
+  uint64_t peer_max = m.max_message_size.value_or(kDefaultMaxMessageSize);
+  spec.max_message_size = peer_max == 0 ? our_max_message_size : static_cast<size_t>(peer_max);
+  return spec;
+}
 
 Candidate make_host_candidate(std::string address, uint16_t port, std::string transport,
                               uint16_t local_preference) {
@@ -267,22 +316,63 @@ ParseOptions subscribe_answer_parse_options(size_t max_media_sections, size_t ma
   return options;
 }
 
-// NOLINTNEXTLINE(readability-function-cognitive-complexity): the publish answer rules of RFC 8829 applied per m-section in order; to split per step.
-std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer,
-                                                        const LocalTransport& local,
-                                                        const NegotiationOptions& options) {
+namespace {
+
+// The offer-wide rules (RFC 8829 section 5.3.1 as the server applies them): mids, BUNDLE, rtcp-mux.
+std::optional<SdpError> check_publish_offer(const SessionDescription& offer) {
   const Group* bundle = offer.find_group("BUNDLE");
-  bool any_accepted = false;
   for (size_t i = 0; i < offer.media.size(); ++i) {
     const MediaSection& m = offer.media[i];
     if (m.mid.empty()) return SdpError{0, "m-section " + std::to_string(i) + " lacks a=mid"};
     if (m.rejected()) continue;
-    any_accepted = true;
     if (!bundle) return SdpError{0, "offer has no BUNDLE group"};
     if (!contains(bundle->mids, m.mid))
       return SdpError{0, section_name(i, m) + " is not in the BUNDLE group"};
     if (m.is_rtp() && !m.rtcp_mux) return SdpError{0, section_name(i, m) + " lacks a=rtcp-mux"};
   }
+  return std::nullopt;
+}
+
+// The answer to one offered audio/video m-section (a track when it sends), or the error that
+// refuses the whole offer.
+std::optional<SdpError> answer_media_section(const MediaSection& offered, const LocalTransport& local,
+                                             const NegotiationOptions& options, PublishResult& result) {
+  SessionDescription& answer = result.answer;
+  if (offered.rejected() || !is_secure_rtp(offered)) {
+    answer.media.push_back(rejected_answer(offered));
+    return std::nullopt;
+  }
+  MediaSection m = accepted_section(offered, local);
+  std::vector<NegotiatedCodec> codecs = choose_codecs(offered, options.catalog, m.codecs);
+  if (codecs.empty()) {
+    if (sends(offered.direction)) {
+      return SdpError{0, "no supported codec in m-section mid=" + offered.mid + ": offered " +
+                             offered_codec_names(offered)};
+    }
+    answer.media.push_back(rejected_answer(offered));
+    return std::nullopt;
+  }
+  m.direction = sends(offered.direction) ? Direction::kRecvOnly : Direction::kInactive;
+  m.rtcp_mux = true;
+  m.rtcp_rsize = offered.rtcp_rsize;
+  m.extmaps = choose_extensions(offered, options.catalog);
+  if (sends(offered.direction)) {
+    answer_rids(offered, codecs, m);
+    result.tracks.push_back(track_of(offered, codecs, m.extmaps));
+  }
+  answer.media.push_back(std::move(m));
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer,
+                                                        const LocalTransport& local,
+                                                        const NegotiationOptions& options) {
+  if (auto error = check_publish_offer(offer)) return std::move(*error);
+  const Group* bundle = offer.find_group("BUNDLE");
+  bool any_accepted = std::any_of(offer.media.begin(), offer.media.end(),
+                                  [](const MediaSection& m) { return !m.rejected(); });
 
   PublishResult result;
   if (any_accepted) {
@@ -301,47 +391,15 @@ std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription
   answer.session_version = options.answer_session_version;
   answer.ice_lite = true;
   answer.extmap_allow_mixed = offer.extmap_allow_mixed;
-  const Candidate* default_candidate = local.candidates.empty() ? nullptr : &local.candidates.front();
   for (const auto& offered : offer.media) {
-    if (offered.rejected() || !is_secure_rtp(offered)) {
-      answer.media.push_back(rejected_answer(offered));
+    // One SCTP association per transport: only the first data channel m-section is taken.
+    if (options.data_channels && !result.data_channel && !offered.rejected() &&
+        is_data_channel_section(offered)) {
+      answer.media.push_back(data_channel_answer(offered, local, *options.data_channels));
+      result.data_channel = data_channel_spec_of(offered, options.data_channels->max_message_size);
       continue;
     }
-    MediaSection m;
-    std::vector<NegotiatedCodec> codecs = choose_codecs(offered, options.catalog, m.codecs);
-    if (codecs.empty()) {
-      if (sends(offered.direction)) {
-        return SdpError{0, "no supported codec in m-section mid=" + offered.mid + ": offered " +
-                               offered_codec_names(offered)};
-      }
-      answer.media.push_back(rejected_answer(offered));
-      continue;
-    }
-    m.kind = offered.kind;
-    m.media = offered.media;
-    m.protocol = offered.protocol;
-    m.mid = offered.mid;
-    // The default candidate goes on the m= and c= lines (RFC 8839 section 4.2.1.2).
-    m.port = default_candidate ? default_candidate->port : 9;
-    if (default_candidate) {
-      bool v6 = default_candidate->address.find(':') != std::string::npos;
-      m.connection = Connection{v6 ? "IP6" : "IP4", default_candidate->address};
-    }
-    m.direction = sends(offered.direction) ? Direction::kRecvOnly : Direction::kInactive;
-    m.ice_ufrag = local.ice_ufrag;
-    m.ice_pwd = local.ice_pwd;
-    m.fingerprints = {{"sha-256", local.fingerprint}};
-    m.setup = SetupRole::kPassive;
-    m.rtcp_mux = true;
-    m.rtcp_rsize = offered.rtcp_rsize;
-    m.extmaps = choose_extensions(offered, options.catalog);
-    m.candidates = local.candidates;
-    m.end_of_candidates = true;
-    if (sends(offered.direction)) {
-      answer_rids(offered, codecs, m);
-      result.tracks.push_back(track_of(offered, codecs, m.extmaps));
-    }
-    answer.media.push_back(std::move(m));
+    if (auto error = answer_media_section(offered, local, options, result)) return std::move(*error);
   }
 
   Group answer_bundle{"BUNDLE", {}};

@@ -8,9 +8,11 @@
 // the DTLS server: it answers a=setup:passive and offers a=setup:actpass.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -47,11 +49,46 @@ struct NegotiatedCodec {
   std::optional<uint8_t> rtx_payload_type;
 };
 
+// Data channels (RFC 8831, SDP per RFC 8841): what the server announces in its own
+// m=application sections (config `data_channels`).
+struct DataChannelOptions {
+  uint16_t sctp_port = 5000;         // our a=sctp-port
+  size_t max_message_size = 262144;  // our a=max-message-size: the largest message we take
+};
+
+// The peer's side of a negotiated data channel m-section. RFC 8841: an absent a=sctp-port means
+// 5000, an absent a=max-message-size means 64 KiB, and 0 means "no limit", which is recorded as
+// our own maximum (we never send larger messages than we take).
+struct DataChannelSpec {
+  std::string mid;
+  uint16_t sctp_port = 5000;        // the peer's SCTP port (the association's remote port)
+  size_t max_message_size = 65536;  // the largest message the peer takes
+};
+
+// The m= line of a data channel m-section (RFC 8841 section 4): the only form the server takes.
+inline constexpr std::string_view kDataChannelProtocol = "UDP/DTLS/SCTP";
+inline constexpr std::string_view kDataChannelFormat = "webrtc-datachannel";
+// RFC 8841 defaults for absent attributes.
+inline constexpr uint16_t kDefaultSctpPort = 5000;
+inline constexpr size_t kDefaultMaxMessageSize = 65536;
+
+// Whether an m-section is a data channel m-section the server can take: media "application",
+// proto UDP/DTLS/SCTP, the single format webrtc-datachannel. The legacy form (`DTLS/SCTP 5000`
+// with a=sctpmap, pre-RFC 8841 drafts) and TCP/DTLS/SCTP are not.
+bool is_data_channel_section(const MediaSection& m);
+
+// The peer's DataChannelSpec of a data channel m-section, with the RFC 8841 defaults applied;
+// `our_max_message_size` stands in for the peer's 0 ("no limit").
+DataChannelSpec data_channel_spec_of(const MediaSection& m, size_t our_max_message_size);
+
 struct NegotiationOptions {
   CodecCatalog catalog;
   // o= of the publish answer; the caller raises the version for each renegotiation.
   uint64_t answer_session_id = 1;
   uint64_t answer_session_version = 1;
+  // nullopt: every m=application section is rejected (port 0). Set: the offer's first data
+  // channel m-section (see is_data_channel_section) is accepted, any later one rejected.
+  std::optional<DataChannelOptions> data_channels;
 };
 
 // ---- Publish: browser offer -> server answer ----
@@ -78,13 +115,20 @@ struct PublishResult {
   SessionDescription answer;
   RemoteTransport remote;
   std::vector<PublishedTrackSpec> tracks;
+  // The offer's data channel m-section, when it was accepted (NegotiationOptions::data_channels
+  // set): the peer's SCTP port and largest message. nullopt when the offer has none or it was
+  // rejected.
+  std::optional<DataChannelSpec> data_channel;
 };
 
 // Answers a publish offer. Audio/video m-sections that send become tracks and are answered
 // recvonly; recvonly/inactive ones are answered inactive (kept, so a renegotiation can turn them
-// into tracks); data channel, unknown and offerer-rejected m-sections are answered with port 0
-// and left out of the answer's BUNDLE group. Errors name the problem, e.g. "offer has no BUNDLE
-// group", "m-section 1 (mid=1) lacks a=rtcp-mux", "no supported codec in m-section mid=0: ...".
+// into tracks). With NegotiationOptions::data_channels set, the first data channel m-section
+// (m=application ... UDP/DTLS/SCTP webrtc-datachannel) is accepted: the answer echoes its mid,
+// bundles it and carries our a=sctp-port and a=max-message-size. Data channel m-sections without
+// that option, a second one, the legacy DTLS/SCTP form, unknown and offerer-rejected m-sections
+// are answered with port 0 and left out of the answer's BUNDLE group. Errors name the problem, e.g. "offer
+// has no BUNDLE group", "m-section 1 (mid=1) lacks a=rtcp-mux", "no supported codec in m-section mid=0: ...".
 std::variant<PublishResult, SdpError> negotiate_publish(const SessionDescription& offer,
                                                         const LocalTransport& local,
                                                         const NegotiationOptions& options = {});
@@ -106,17 +150,25 @@ struct SubscribeSlot {
   std::string cname;
   std::vector<NegotiatedCodec> codecs;  // payload types chosen by the server (usually the publisher's)
   std::vector<Extmap> extensions;       // ids chosen by the server
+  // kind == MediaKind::kApplication only: the slot is the connection's data channel m-section,
+  // written `m=application <port> UDP/DTLS/SCTP webrtc-datachannel` with a=mid, these two and the
+  // transport, and no codec, ssrc, msid or direction lines (the fields above are ignored). `active`
+  // false writes it rejected (port 0, out of BUNDLE): an SCTP association has no "inactive".
+  uint16_t sctp_port = 5000;
+  size_t max_message_size = 262144;
 };
 
 // Builds the subscribe offer: ICE-lite, a=setup:actpass, one sendonly m-section per active slot
 // with a=msid:<participant_id> <track_id>, ssrc lines (cname, msid) and an FID group when there
-// is RTX, BUNDLE over the active slots. An active slot without codecs is written as inactive
-// (there is nothing the browser could accept). With no slots the offer has no m-sections; it is still a
-// valid description that a browser accepts, and the connection then simply carries nothing.
+// is RTX, an application slot as a data channel m-section, BUNDLE over the slots not rejected. An active slot
+// without codecs is written as inactive (there is nothing the browser could accept). With no slots the offer
+// has no m-sections; it is still a valid description that a browser accepts, and the connection then simply
+// carries nothing.
 SessionDescription build_subscribe_offer(const std::vector<SubscribeSlot>& slots, const LocalTransport& local,
                                          uint64_t session_id, uint64_t version);
 
-// Consistency across the m-sections of a description's BUNDLE group, for offers the server
+// Consistency across the RTP m-sections of a description's BUNDLE group (data channel
+// m-sections have neither extmaps nor payload types and are skipped), for offers the server
 // builds from several publishers' parameters (RFC 8843 section 9.1.2 and 9.2):
 // - an extmap id naming different URIs in two bundled m-sections. Chromium rejects such an offer
 //   ("A BUNDLE group contains a codec collision for header extension id=1"), verified with
@@ -135,6 +187,9 @@ struct SubscribedTrackState {
   bool receivable = false;
   std::vector<NegotiatedCodec> codecs;  // accepted subset of the offered codecs, offer's payload types
   std::vector<Extmap> extensions;       // accepted subset of the offered extensions
+  // Set for an accepted application slot (a data channel m-section): the browser's SCTP port and
+  // largest message (RFC 8841 defaults applied; its 0 = the slot's own max_message_size).
+  std::optional<DataChannelSpec> data_channel;
 };
 
 struct SubscribeAnswerResult {
@@ -146,7 +201,9 @@ struct SubscribeAnswerResult {
 // Checks the browser's answer against the offer it answers (m-section count and mids, BUNDLE,
 // rtcp-mux, ICE credentials and fingerprint, and DTLS role active: the offer says actpass as JSEP
 // requires, but the server is always the DTLS server, so passive is refused) and reports per
-// m-section what was accepted.
+// m-section what was accepted. An accepted data channel m-section must keep the offer's
+// UDP/DTLS/SCTP webrtc-datachannel; its a=sctp-port and a=max-message-size become
+// SubscribedTrackState::data_channel (it has no direction and no codecs, so `receivable` is false).
 std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
                                                                      const SessionDescription& answer);
 

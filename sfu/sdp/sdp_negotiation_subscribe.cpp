@@ -29,7 +29,9 @@ void add_codecs(const std::vector<NegotiatedCodec>& codecs, MediaSection& m) {
   }
 }
 
-MediaSection active_section(const SubscribeSlot& slot, const LocalTransport& local) {
+// An m-section of `slot` with the server's transport: the default candidate on the m= and c=
+// lines (RFC 8839 section 4.2.1.2), ICE credentials, fingerprint, a=setup:actpass, candidates.
+MediaSection offered_section(const SubscribeSlot& slot, const LocalTransport& local) {
   MediaSection m;
   m.kind = slot.kind;
   m.media = std::string(to_string(slot.kind));
@@ -40,15 +42,20 @@ MediaSection active_section(const SubscribeSlot& slot, const LocalTransport& loc
     bool v6 = default_candidate->address.find(':') != std::string::npos;
     m.connection = Connection{v6 ? "IP6" : "IP4", default_candidate->address};
   }
-  m.direction = Direction::kSendOnly;
   m.ice_ufrag = local.ice_ufrag;
   m.ice_pwd = local.ice_pwd;
   m.fingerprints = {{"sha-256", local.fingerprint}};
   m.setup = SetupRole::kActpass;
-  m.rtcp_mux = true;
-  m.rtcp_rsize = true;
   m.candidates = local.candidates;
   m.end_of_candidates = true;
+  return m;
+}
+
+MediaSection active_section(const SubscribeSlot& slot, const LocalTransport& local) {
+  MediaSection m = offered_section(slot, local);
+  m.direction = Direction::kSendOnly;
+  m.rtcp_mux = true;
+  m.rtcp_rsize = true;
   m.extmaps = slot.extensions;
   add_codecs(slot.codecs, m);
   Msid msid{slot.participant_id, slot.track_id};
@@ -82,6 +89,27 @@ MediaSection inactive_section(const SubscribeSlot& slot, const LocalTransport& l
     placeholder.channels = slot.kind == MediaKind::kAudio ? 2 : 0;
     m.codecs.push_back(placeholder);
   }
+  return m;
+}
+
+// The connection's data channel m-section (RFC 8841): transport, a=mid, our a=sctp-port and
+// a=max-message-size; no direction, codec, ssrc or msid lines. An inactive slot is rejected
+// (port 0): an SCTP association has no "inactive", and JSEP lets a rejected m-section be recycled.
+MediaSection data_channel_section(const SubscribeSlot& slot, const LocalTransport& local) {
+  MediaSection m;
+  if (slot.active) {
+    m = offered_section(slot, local);
+  } else {
+    m.kind = slot.kind;
+    m.media = std::string(to_string(slot.kind));
+    m.mid = slot.mid;
+    m.port = 0;
+  }
+  m.protocol = std::string(kDataChannelProtocol);
+  m.formats = {std::string(kDataChannelFormat)};
+  if (!slot.active) return m;
+  m.sctp_port = slot.sctp_port;
+  m.max_message_size = slot.max_message_size;
   return m;
 }
 
@@ -129,6 +157,11 @@ SessionDescription build_subscribe_offer(const std::vector<SubscribeSlot>& slots
   offer.msid_semantic = MsidSemantic{"WMS", {"*"}};
   Group bundle{"BUNDLE", {}};
   for (const auto& slot : slots) {
+    if (slot.kind == MediaKind::kApplication) {
+      offer.media.push_back(data_channel_section(slot, local));
+      if (slot.active) bundle.mids.push_back(slot.mid);
+      continue;
+    }
     bool active = slot.active && !slot.codecs.empty();
     offer.media.push_back(active ? active_section(slot, local) : inactive_section(slot, local));
     bundle.mids.push_back(slot.mid);
@@ -183,7 +216,45 @@ std::optional<SdpError> check_bundle_payload_types(const SessionDescription& d) 
   return std::nullopt;
 }
 
-// NOLINTNEXTLINE(readability-function-cognitive-complexity): checks each answered m-section against our offer, one rule per branch.
+namespace {
+
+// Checks one accepted m-section of the answer against the offer's and fills what was accepted.
+std::optional<SdpError> accept_answered_section(size_t index, const MediaSection& offered,
+                                                const MediaSection& answered, const Group* bundle,
+                                                SubscribedTrackState& state) {
+  if (!bundle) return SdpError{0, "answer has no BUNDLE group"};
+  if (std::find(bundle->mids.begin(), bundle->mids.end(), answered.mid) == bundle->mids.end()) {
+    return SdpError{0, section_name(index, answered) + " is not in the answer's BUNDLE group"};
+  }
+  if (offered.kind == MediaKind::kApplication) {
+    // JSEP section 5.3.1: the answer keeps the offer's proto and format. It has no direction.
+    if (!is_data_channel_section(answered)) {
+      std::string formats;
+      for (const auto& format : answered.formats) formats += " " + format;
+      return SdpError{0, section_name(index, answered) + " answers m=" + answered.media + " " +
+                             answered.protocol + formats + " to an m=application " +
+                             std::string(kDataChannelProtocol) + " " + std::string(kDataChannelFormat) +
+                             " offer"};
+    }
+    state.data_channel =
+        data_channel_spec_of(answered, offered.max_message_size.value_or(kDefaultMaxMessageSize));
+    return std::nullopt;
+  }
+  if (answered.is_rtp() && !answered.rtcp_mux)
+    return SdpError{0, section_name(index, answered) + " lacks a=rtcp-mux"};
+  if (answered.direction != reversed(offered.direction) && answered.direction != Direction::kInactive) {
+    return SdpError{0, section_name(index, answered) + " answers " +
+                           std::string(to_string(answered.direction)) + " to a " +
+                           std::string(to_string(offered.direction)) + " offer"};
+  }
+  state.codecs = accepted_codecs(offered, answered);
+  state.extensions = accepted_extensions(offered, answered);
+  state.receivable = receives(answered.direction) && !state.codecs.empty();
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
                                                                      const SessionDescription& answer) {
   if (answer.media.size() != our_offer.media.size()) {
@@ -208,20 +279,7 @@ std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const Sessi
     state.accepted = !answered.rejected() && !offered.rejected();
     if (state.accepted) {
       any_accepted = true;
-      if (!bundle) return SdpError{0, "answer has no BUNDLE group"};
-      if (std::find(bundle->mids.begin(), bundle->mids.end(), answered.mid) == bundle->mids.end()) {
-        return SdpError{0, section_name(i, answered) + " is not in the answer's BUNDLE group"};
-      }
-      if (answered.is_rtp() && !answered.rtcp_mux)
-        return SdpError{0, section_name(i, answered) + " lacks a=rtcp-mux"};
-      if (answered.direction != reversed(offered.direction) && answered.direction != Direction::kInactive) {
-        return SdpError{0, section_name(i, answered) + " answers " +
-                               std::string(to_string(answered.direction)) + " to a " +
-                               std::string(to_string(offered.direction)) + " offer"};
-      }
-      state.codecs = accepted_codecs(offered, answered);
-      state.extensions = accepted_extensions(offered, answered);
-      state.receivable = receives(answered.direction) && !state.codecs.empty();
+      if (auto error = accept_answered_section(i, offered, answered, bundle, state)) return std::move(*error);
     }
     result.tracks.push_back(std::move(state));
   }

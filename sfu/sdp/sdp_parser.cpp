@@ -6,6 +6,7 @@
 // differ harmlessly (blank lines, unknown attributes, attribute order, session-level direction).
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "sfu/sdp/sdp.h"
@@ -354,15 +355,37 @@ class Parser {
     } else if (name == "simulcast") {
       if (auto simulcast = accept(parse_simulcast(arg))) m.simulcast = std::move(*simulcast);
     } else if (name == "sctp-port") {
-      uint16_t port = 0;
-      if (!to_uint(trim(arg), port)) fail("a=sctp-port must be 0-65535, got " + quoted(arg));
-      m.sctp_port = port;
+      parse_sctp_port(arg);
     } else if (name == "max-message-size") {
-      uint64_t size = 0;
-      if (!to_uint(trim(arg), size)) fail("a=max-message-size must be a number, got " + quoted(arg));
-      m.max_message_size = size;
+      parse_max_message_size(arg);
     } else {
       parse_transport_attribute(name, arg, m.ice_ufrag, m.ice_pwd, m.ice_options, m.fingerprints, m.setup);
+    }
+  }
+
+  // a=sctp-port:<port> (RFC 8841 section 5.2): the SCTP port of the data channel association,
+  // 1-65535 (0 is not a port SCTP can use).
+  void parse_sctp_port(std::string_view arg) {
+    uint16_t port = 0;
+    if (media_->sctp_port) {
+      fail("second a=sctp-port in one m-section");
+    } else if (!to_uint(trim(arg), port) || port == 0) {
+      fail("a=sctp-port must be 1-65535, got " + quoted(arg));
+    } else {
+      media_->sctp_port = port;
+    }
+  }
+
+  // a=max-message-size:<bytes> (RFC 8841 section 6): 0 means no limit; the value is a 32-bit
+  // unsigned integer.
+  void parse_max_message_size(std::string_view arg) {
+    uint64_t size = 0;
+    if (media_->max_message_size) {
+      fail("second a=max-message-size in one m-section");
+    } else if (!to_uint(trim(arg), size, std::numeric_limits<uint32_t>::max())) {
+      fail("a=max-message-size must be 0-4294967295, got " + quoted(arg));
+    } else {
+      media_->max_message_size = size;
     }
   }
 

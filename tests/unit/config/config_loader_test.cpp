@@ -169,3 +169,97 @@ TEST(ConfigLoader, AllowedOriginsIsAListOfStrings) {
   expect_error("http:\n  allowed_origins: [\"\"]\n");
   expect_error("http:\n  allowed_origins: [[a]]\n");
 }
+
+TEST(ConfigLoader, DataChannelsDefaults) {
+  Config c = default_config();
+  EXPECT_TRUE(c.data_channels.enabled);
+  EXPECT_EQ(c.data_channels.sctp_port, 5000);
+  EXPECT_EQ(c.data_channels.max_message_bytes, 262144u);
+  EXPECT_EQ(c.data_channels.channels_per_participant, 16u);
+  EXPECT_EQ(c.data_channels.send_buffer_bytes, 1048576u);
+  EXPECT_EQ(c.data_channels.bytes_per_second_per_participant, 2097152u);
+  EXPECT_EQ(c.data_channels.burst_bytes, 4194304u);
+}
+
+TEST(ConfigLoader, DataChannelsOverridesAndBounds) {
+  Config c = expect_ok(
+      "data_channels:\n  enabled: false\n  sctp_port: 5001\n  max_message_bytes: 16777216\n"
+      "  channels_per_participant: 1024\n  send_buffer_bytes: 67108864\n"
+      "  bytes_per_second_per_participant: 0\n  burst_bytes: 1024\n");
+  EXPECT_FALSE(c.data_channels.enabled);
+  EXPECT_EQ(c.data_channels.sctp_port, 5001);
+  EXPECT_EQ(c.data_channels.max_message_bytes, 16777216u);
+  EXPECT_EQ(c.data_channels.channels_per_participant, 1024u);
+  EXPECT_EQ(c.data_channels.send_buffer_bytes, 67108864u);
+  EXPECT_EQ(c.data_channels.bytes_per_second_per_participant, 0u);  // unlimited
+  EXPECT_EQ(c.data_channels.burst_bytes, 1024u);
+  Config low = expect_ok(
+      "data_channels:\n  max_message_bytes: 1024\n  channels_per_participant: 1\n"
+      "  send_buffer_bytes: 65536\n  sctp_port: 1\n");
+  EXPECT_EQ(low.data_channels.max_message_bytes, 1024u);
+  EXPECT_EQ(low.data_channels.sctp_port, 1);
+}
+
+TEST(ConfigLoader, DataChannelsOutOfRange) {
+  struct Case {
+    const char* yaml;
+    const char* key;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"data_channels:\n  enabled: 1\n", "data_channels.enabled", "true or false"},
+      {"data_channels:\n  sctp_port: 0\n", "data_channels.sctp_port", "from 1 to 65535"},
+      {"data_channels:\n  sctp_port: 65536\n", "data_channels.sctp_port", "from 1 to 65535"},
+      {"data_channels:\n  max_message_bytes: 1023\n", "data_channels.max_message_bytes",
+       "from 1024 to 16777216"},
+      {"data_channels:\n  max_message_bytes: 16777217\n", "data_channels.max_message_bytes",
+       "from 1024 to 16777216"},
+      {"data_channels:\n  channels_per_participant: 0\n", "data_channels.channels_per_participant",
+       "from 1 to 1024"},
+      {"data_channels:\n  channels_per_participant: 1025\n", "data_channels.channels_per_participant",
+       "from 1 to 1024"},
+      {"data_channels:\n  send_buffer_bytes: 65535\n", "data_channels.send_buffer_bytes",
+       "from 65536 to 67108864"},
+      {"data_channels:\n  send_buffer_bytes: 67108865\n", "data_channels.send_buffer_bytes",
+       "from 65536 to 67108864"},
+      {"data_channels:\n  bytes_per_second_per_participant: -1\n",
+       "data_channels.bytes_per_second_per_participant", "from 0 to 1073741824"},
+      {"data_channels:\n  burst_bytes: 1000\n", "data_channels.burst_bytes", "from 1024 to 1073741824"},
+      {"data_channels:\n  max_message_size: 1024\n", "data_channels.max_message_size", "unknown key"},
+      {"data_channels: on\n", "data_channels", "a mapping with keys"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    ConfigError e = expect_error(c.yaml);
+    EXPECT_EQ(e.key, c.key);
+    EXPECT_NE(e.message.find(c.expected), std::string::npos) << e.message;
+  }
+}
+
+// Two keys that must agree: a message larger than a subscriber's queue or than the sender's burst
+// could never be relayed.
+TEST(ConfigLoader, DataChannelsMessageMustFitBufferAndBurst) {
+  ConfigError buffer = expect_error("data_channels:\n  max_message_bytes: 2097152\n");
+  EXPECT_EQ(buffer.key, "data_channels.send_buffer_bytes");
+  EXPECT_EQ(buffer.line, 0);  // the default is what is too small: no line of the file names it
+  EXPECT_NE(buffer.message.find("at least data_channels.max_message_bytes (2097152)"), std::string::npos)
+      << buffer.message;
+  buffer = expect_error("data_channels:\n  max_message_bytes: 131072\n  send_buffer_bytes: 65536\n");
+  EXPECT_EQ(buffer.key, "data_channels.send_buffer_bytes");
+  EXPECT_EQ(buffer.line, 3);
+
+  ConfigError burst = expect_error("data_channels:\n  burst_bytes: 4096\n");
+  EXPECT_EQ(burst.key, "data_channels.burst_bytes");
+  EXPECT_EQ(burst.line, 2);
+  EXPECT_NE(burst.message.find("unless bytes_per_second_per_participant is 0"), std::string::npos)
+      << burst.message;
+  // Without a rate limit the burst does not matter.
+  EXPECT_EQ(expect_ok("data_channels:\n  burst_bytes: 4096\n  bytes_per_second_per_participant: 0\n")
+                .data_channels.burst_bytes,
+            4096u);
+  // Within bounds together.
+  Config big = expect_ok(
+      "data_channels:\n  max_message_bytes: 16777216\n  send_buffer_bytes: 16777216\n  burst_bytes: "
+      "16777216\n");
+  EXPECT_EQ(big.data_channels.max_message_bytes, 16777216u);
+}

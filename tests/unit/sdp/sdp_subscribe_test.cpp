@@ -29,24 +29,7 @@ namespace {
 using namespace test;
 
 // Slots carrying the tracks of chromium_publish_offer.sdp, as in the interop run.
-std::vector<SubscribeSlot> subscribe_slots() {
-  auto published = negotiate_publish(parse_ok(load("chromium_publish_offer.sdp")), server_transport());
-  std::vector<SubscribeSlot> slots;
-  for (const auto& track : std::get<PublishResult>(published).tracks) {
-    SubscribeSlot slot;
-    slot.mid = track.mid;
-    slot.kind = track.kind;
-    slot.participant_id = "alice";
-    slot.track_id = "track-" + track.mid;
-    slot.ssrc = 1000 + static_cast<uint32_t>(std::stoul(track.mid));
-    slot.rtx_ssrc = track.kind == MediaKind::kVideo ? 2000 + static_cast<uint32_t>(std::stoul(track.mid)) : 0;
-    slot.cname = "alice-cname";
-    slot.codecs = track.codecs;
-    slot.extensions = track.extensions;
-    slots.push_back(slot);
-  }
-  return slots;
-}
+std::vector<SubscribeSlot> subscribe_slots() { return chromium_subscribe_slots(); }
 
 std::vector<SubscribeSlot> recycled_slots() {
   auto slots = subscribe_slots();

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "sfu/sdp/sdp.h"
 #include "sfu/sdp/sdp_negotiation.h"
@@ -43,6 +44,31 @@ inline LocalTransport server_transport() {
       "12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0";
   local.candidates.push_back(make_host_candidate("127.0.0.1", 40000));
   return local;
+}
+
+// Subscribe slots carrying the tracks negotiate_publish takes from chromium_publish_offer.sdp, sent
+// by participant "alice" (audio mid 0 with SSRC 1000, video mid 1 with SSRC 1001 and RTX 2001), as
+// in the interop runs with the browsers (sdp_subscribe_test.cpp).
+inline std::vector<SubscribeSlot> chromium_subscribe_slots() {
+  std::vector<SubscribeSlot> slots;
+  auto published = negotiate_publish(parse_ok(load("chromium_publish_offer.sdp")), server_transport());
+  auto* result = std::get_if<PublishResult>(&published);
+  EXPECT_NE(result, nullptr);
+  if (result == nullptr) return slots;
+  for (const auto& track : result->tracks) {
+    SubscribeSlot slot;
+    slot.mid = track.mid;
+    slot.kind = track.kind;
+    slot.participant_id = "alice";
+    slot.track_id = "track-" + track.mid;
+    slot.ssrc = 1000 + static_cast<uint32_t>(std::stoul(track.mid));
+    slot.rtx_ssrc = track.kind == MediaKind::kVideo ? 2000 + static_cast<uint32_t>(std::stoul(track.mid)) : 0;
+    slot.cname = "alice-cname";
+    slot.codecs = track.codecs;
+    slot.extensions = track.extensions;
+    slots.push_back(slot);
+  }
+  return slots;
 }
 
 }  // namespace sfu::sdp::test
