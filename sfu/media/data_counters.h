@@ -21,6 +21,7 @@ enum class DataDropReason : uint8_t {
   MessageTooLarge,         // over data_channels.max_message_bytes, or the subscriber's max-message-size
   RateLimited,             // over the publisher's bytes_per_second_per_participant / burst_bytes
   UnknownChannel,          // data on a stream with no open channel
+  UnknownPpid,             // data whose PPID is neither string nor binary
   BadDcep,                 // a malformed DCEP message (the channel is refused)
   NotRelayed,              // channels and messages a client sends on its subscribe connection
   SubscriberChannelLimit,  // no free stream on a subscriber's association for one more channel
@@ -31,7 +32,7 @@ enum class DataDropReason : uint8_t {
 
 constexpr std::array<const char*, static_cast<size_t>(DataDropReason::kCount)> kDataDropReasonNames = {
     "subscriber_buffer_full", "slow_subscriber",          "channel_limit", "message_too_large",
-    "rate_limited",           "unknown_channel",          "bad_dcep",      "not_relayed",
+    "rate_limited",           "unknown_channel",          "unknown_ppid",  "bad_dcep",      "not_relayed",
     "subscriber_channel_limit", "send_failed",            "mailbox_full",
 };
 

@@ -373,11 +373,13 @@ void WebRtcTransport::harvest_data_counters(bool final) {
   uint64_t bad_dcep = take(channels.bad_dcep, data_seen_.bad_dcep);
   uint64_t refused = take(channels.refused_channels, data_seen_.refused);
   uint64_t unknown = take(channels.messages_unknown_stream, data_seen_.unknown_stream);
+  uint64_t unknown_ppid = take(channels.messages_unknown_ppid, data_seen_.unknown_ppid);
   if (oversized) counters.drop(DataDropReason::MessageTooLarge, oversized);
   if (mailbox) counters.drop(DataDropReason::MailboxFull, mailbox);
   if (bad_dcep) counters.drop(DataDropReason::BadDcep, bad_dcep);
   if (refused) counters.drop(DataDropReason::ChannelLimit, refused);
   if (unknown) counters.drop(DataDropReason::UnknownChannel, unknown);
+  if (unknown_ppid) counters.drop(DataDropReason::UnknownPpid, unknown_ppid);
   auto open_channels = final ? int64_t{0} : static_cast<int64_t>(data_->channel_count());
   int64_t up = !final && data_->ready() ? 1 : 0;
   counters.add_channels(open_channels - data_seen_.channels);
