@@ -101,18 +101,28 @@ class DataChannels : public Conference {
     return id.value_or(0);
   }
 
-  // Sends messages [first, last) on `channel`, keeping at most `window` bytes unacknowledged, as
-  // an application watching bufferedAmount does.
+  // Sends messages [first, last) on `channel`, keeping at most `window` bytes sent and not yet
+  // received by the slowest subscriber (`received_count()`, in messages), as an application with
+  // end-to-end flow control does: the server cuts off a subscriber that falls a whole send buffer
+  // behind, so a publisher must not outrun its subscribers by that much.
   bool send_run(ParticipantClient& p, uint16_t channel, uint32_t first, uint32_t last,
-                size_t (*size_of)(uint32_t), size_t window = 512 * 1024) {
+                size_t (*size_of)(uint32_t), const std::function<size_t()>& received_count,
+                size_t window = 512 * 1024) {
     uint32_t next = first;
     return run_until([&] {
       ClientDataChannels& data = *p.publish_data();
-      while (next < last && data.endpoint()->buffered_bytes() < window) {
+      size_t in_flight = 0;
+      for (size_t i = std::max<size_t>(first, received_count()); i < next; ++i) in_flight += size_of(static_cast<uint32_t>(i));
+      while (next < last && in_flight < window) {
         std::vector<uint8_t> bytes = message_bytes(next, size_of(next));
         auto result = data.send(channel, next % 2 == 1, ByteSpan(bytes));
         if (result == SctpAssociation::SendResult::kBufferFull) break;
-        if (result != SctpAssociation::SendResult::kSent) return true;  // checked by the caller
+        if (result != SctpAssociation::SendResult::kSent) {
+          ADD_FAILURE() << "message " << next << " of " << size_of(next) << " bytes: send result "
+                        << static_cast<int>(result);
+          return true;
+        }
+        in_flight += bytes.size();
         ++next;
       }
       return next == last;
@@ -123,7 +133,10 @@ class DataChannels : public Conference {
   http_test::Response http(const std::string& method, const std::string& path, const std::string& body = {}) {
     auto answer = std::async(std::launch::async, [port = server_.http_port(), method, path, body] {
       http_test::Socket socket(port);
-      if (!socket.ok() || !socket.send_all(http_test::request_text(method, path, body)))
+      // request_text() names no port; the REST Host check wants the server's own.
+      std::string text = http_test::request_text(method, path, body);
+      text.replace(text.find("Host: 127.0.0.1"), 15, "Host: 127.0.0.1:" + std::to_string(port));
+      if (!socket.ok() || !socket.send_all(text))
         return http_test::Response{};
       return http_test::read_response(socket).value_or(http_test::Response{});
     });
@@ -132,6 +145,12 @@ class DataChannels : public Conference {
   }
 
   uint64_t drops(DataDropReason reason) { return server_.worker().data_channel_counters().drops(reason); }
+  std::string drop_summary() {
+    std::string out;
+    for (size_t i = 0; i < kDataDropReasonNames.size(); ++i)
+      if (uint64_t n = drops(static_cast<DataDropReason>(i))) out += std::string(kDataDropReasonNames[i]) + "=" + std::to_string(n) + " ";
+    return out;
+  }
 
   std::map<ParticipantClient*, std::map<std::string, std::vector<Received>>> received_;
 };
@@ -171,15 +190,18 @@ TEST_F(DataChannels, ChannelsReachEveryOtherParticipantWithLabelReliabilityAndPu
   // 1000 messages of mixed sizes up to 256 KiB, strings and binary alternating, on the reliable
   // channel: each subscriber gets them all, in order, byte for byte, with their type.
   constexpr uint32_t kMessages = 1000;
-  ASSERT_TRUE(send_run(a, chat, 0, kMessages, message_size)) << describe(a);
+  auto slowest = [&](const std::string& label) {
+    return [&, label] { return std::min(received(b, label).size(), received(c, label).size()); };
+  };
+  ASSERT_TRUE(send_run(a, chat, 0, kMessages, message_size, slowest("chat"))) << describe(a);
   ASSERT_TRUE(run_until([&] { return received(b, "chat").size() >= kMessages && received(c, "chat").size() >= kMessages; }))
-      << received(b, "chat").size() << " / " << received(c, "chat").size();
+      << received(b, "chat").size() << " / " << received(c, "chat").size() << "; drops: " << drop_summary();
   expect_run_received(received(b, "chat"), kMessages, message_size);
   expect_run_received(received(c, "chat"), kMessages, message_size);
 
   // The unreliable channel carries messages too (nothing is lost on loopback without loss).
   auto small = [](uint32_t) -> size_t { return 100; };
-  ASSERT_TRUE(send_run(a, telemetry, 0, 100, small));
+  ASSERT_TRUE(send_run(a, telemetry, 0, 100, small, slowest("telemetry")));
   ASSERT_TRUE(run_until([&] { return received(b, "telemetry").size() == 100 && received(c, "telemetry").size() == 100; }));
 
   const DataCounters& counters = server_.worker().data_channel_counters();
