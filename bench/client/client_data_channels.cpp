@@ -28,13 +28,15 @@ void ClientDataChannels::enable(const dtls::SctpOptions& options, size_t remote_
 void ClientDataChannels::start() {
   if (endpoint_ || !options_ || !connection_.connected()) return;
   dtls::DataChannelEndpoint::Observer& observer = *this;
-  endpoint_ = std::make_unique<dtls::DataChannelEndpoint>(mailbox_, observer, *options_, /*is_dtls_client=*/true);
+  endpoint_ =
+      std::make_unique<dtls::DataChannelEndpoint>(mailbox_, observer, *options_, /*is_dtls_client=*/true);
   endpoint_->set_remote_max_message_size(remote_max_message_size_);
   endpoint_->connect();
   connection_.flush();
 }
 
-std::optional<uint16_t> ClientDataChannels::open(const std::string& label, const dtls::SctpReliability& reliability,
+std::optional<uint16_t> ClientDataChannels::open(const std::string& label,
+                                                 const dtls::SctpReliability& reliability,
                                                  const std::string& protocol) {
   if (!ready()) return std::nullopt;
   auto id = endpoint_->open_channel(label, protocol, reliability);
@@ -61,7 +63,8 @@ void ClientDataChannels::close(uint16_t channel) {
 const ClientDataChannels::Channel* ClientDataChannels::find(const std::string& label,
                                                             const std::string& protocol) const {
   for (const auto& [id, channel] : channels_)
-    if (channel.info.label == label && (protocol.empty() || channel.info.protocol == protocol)) return &channel;
+    if (channel.info.label == label && (protocol.empty() || channel.info.protocol == protocol))
+      return &channel;
   return nullptr;
 }
 
@@ -72,7 +75,8 @@ void ClientDataChannels::on_channel_opened(const dtls::DataChannelInfo& channel)
   if (on_open) on_open(channel);
 }
 
-void ClientDataChannels::on_channel_message(const dtls::DataChannelInfo& channel, bool binary, ByteSpan message) {
+void ClientDataChannels::on_channel_message(const dtls::DataChannelInfo& channel, bool binary,
+                                            ByteSpan message) {
   Channel& entry = channels_[channel.id];
   if (entry.info.label.empty() && entry.messages == 0) entry.info = channel;
   ++entry.messages;

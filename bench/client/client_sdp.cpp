@@ -123,7 +123,8 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
     bundle.mids.push_back(kVideoMid);
   }
   if (params.data_channel) {
-    offer.media.push_back(data_section(params.transport, sdp::SetupRole::kActpass, *params.data_channel, kDataMid));
+    offer.media.push_back(
+        data_section(params.transport, sdp::SetupRole::kActpass, *params.data_channel, kDataMid));
     bundle.mids.push_back(kDataMid);
   }
   if (!bundle.mids.empty()) offer.groups.push_back(std::move(bundle));
@@ -133,7 +134,8 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
 std::optional<sdp::DataChannelSpec> data_channel_of(const sdp::SessionDescription& description,
                                                     size_t our_max_message_size) {
   for (const auto& m : description.media)
-    if (!m.rejected() && sdp::is_data_channel_section(m)) return sdp::data_channel_spec_of(m, our_max_message_size);
+    if (!m.rejected() && sdp::is_data_channel_section(m))
+      return sdp::data_channel_spec_of(m, our_max_message_size);
   return std::nullopt;
 }
 

@@ -60,10 +60,10 @@ inline constexpr const char* kVideoMid = "1";
 inline constexpr const char* kDataMid = "2";
 
 // A sendonly offer (and, with data_channel, `m=application 9 UDP/DTLS/SCTP webrtc-datachannel`
-// with a=sctp-port and a=max-message-size, mid "2"): audio (mid "0": opus/48000/2 PT 111, ssrc-audio-level, mid) and/or video
-// (mid "1": VP8 PT 96 with nack, nack pli, ccm fir, goog-remb, transport-cc; rtx PT 97; abs-send-time,
-// transport-cc, mid), a=setup:actpass, BUNDLE, rtcp-mux, rtcp-rsize, a=msid and a=ssrc lines with
-// an FID group for video.
+// with a=sctp-port and a=max-message-size, mid "2"): audio (mid "0": opus/48000/2 PT 111, ssrc-audio-level,
+// mid) and/or video (mid "1": VP8 PT 96 with nack, nack pli, ccm fir, goog-remb, transport-cc; rtx PT 97;
+// abs-send-time, transport-cc, mid), a=setup:actpass, BUNDLE, rtcp-mux, rtcp-rsize, a=msid and a=ssrc lines
+// with an FID group for video.
 sdp::SessionDescription build_publish_offer(const PublishOfferParams& params);
 
 // How to reach the server for one connection: from the m-section that is the BUNDLE tag (or, with

@@ -50,7 +50,8 @@ void render_data_channel_metrics(Exposition& e, const std::vector<Worker*>& work
   for (const Worker* w : workers) {
     const DataCounters& c = w->data_channel_counters();
     e.sample("sfu_data_messages_total", c.messages_in(), Exposition::worker_label(*w) + ",direction=\"in\"");
-    e.sample("sfu_data_messages_total", c.messages_out(), Exposition::worker_label(*w) + ",direction=\"out\"");
+    e.sample("sfu_data_messages_total", c.messages_out(),
+             Exposition::worker_label(*w) + ",direction=\"out\"");
   }
   e.family("sfu_data_bytes_total", "counter", "Data channel message bytes received (in) and sent (out).");
   for (const Worker* w : workers) {

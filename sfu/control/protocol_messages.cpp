@@ -125,11 +125,14 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
                               {"bytes", track.bytes},
                               {"subscribers", track.subscribers}};
       if (track.reliability == "max_retransmits") entry["max_retransmits"] = track.reliability_value;
-      if (track.reliability == "max_packet_life_time") entry["max_packet_life_time_ms"] = track.reliability_value;
+      if (track.reliability == "max_packet_life_time")
+        entry["max_packet_life_time_ms"] = track.reliability_value;
       data_tracks.push_back(std::move(entry));
     }
-    participants.push_back(
-        {{"id", participant.id}, {"name", participant.name}, {"tracks", tracks}, {"data_tracks", data_tracks}});
+    participants.push_back({{"id", participant.id},
+                            {"name", participant.name},
+                            {"tracks", tracks},
+                            {"data_tracks", data_tracks}});
   }
   return {{"name", room.name},
           {"participants", participants},

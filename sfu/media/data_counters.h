@@ -31,9 +31,18 @@ enum class DataDropReason : uint8_t {
 };
 
 constexpr std::array<const char*, static_cast<size_t>(DataDropReason::kCount)> kDataDropReasonNames = {
-    "subscriber_buffer_full", "slow_subscriber",          "channel_limit", "message_too_large",
-    "rate_limited",           "unknown_channel",          "unknown_ppid",  "bad_dcep",      "not_relayed",
-    "subscriber_channel_limit", "send_failed",            "mailbox_full",
+    "subscriber_buffer_full",
+    "slow_subscriber",
+    "channel_limit",
+    "message_too_large",
+    "rate_limited",
+    "unknown_channel",
+    "unknown_ppid",
+    "bad_dcep",
+    "not_relayed",
+    "subscriber_channel_limit",
+    "send_failed",
+    "mailbox_full",
 };
 
 class DataCounters {
@@ -63,7 +72,8 @@ class DataCounters {
 
  private:
   static void add(std::atomic<uint64_t>& gauge, int64_t delta) {
-    gauge.store(gauge.load(std::memory_order_relaxed) + static_cast<uint64_t>(delta), std::memory_order_relaxed);
+    gauge.store(gauge.load(std::memory_order_relaxed) + static_cast<uint64_t>(delta),
+                std::memory_order_relaxed);
   }
   std::atomic<uint64_t> messages_in_{0}, bytes_in_{0}, messages_out_{0}, bytes_out_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(DataDropReason::kCount)> drops_{};

@@ -59,7 +59,8 @@ DataChannelSetup DataRelayOptions::setup_for(TransportRole role, const sdp::Data
   setup.sctp.receive_buffer_bytes = std::max(setup.sctp.receive_buffer_bytes, max_message_bytes);
   // On the publish connection the client opens the channels (the limit refuses more OPENs); on
   // the subscribe connection the server does, one per data track of the room.
-  setup.limits.max_channels = role == TransportRole::Publish ? channels_per_participant : kMaxSubscriberChannels;
+  setup.limits.max_channels =
+      role == TransportRole::Publish ? channels_per_participant : kMaxSubscriberChannels;
   setup.remote_max_message_size = peer.max_message_size;
   return setup;
 }
@@ -89,14 +90,10 @@ dtls::DataChannelEndpoint* DataRelay::endpoint(Participant& participant, Transpo
 
 void DataRelay::add_participant(Participant& participant, uint64_t now_ms) {
   if (!options_.enabled) return;
-  Member entry{&participant,
-               {},
-               {},
-               std::nullopt,
-               {},
-               TokenBucket(options_.bytes_per_second_per_participant, options_.burst_bytes, now_ms),
-               {},
-               0};
+  Member entry{
+      &participant, {}, {},
+      std::nullopt, {}, TokenBucket(options_.bytes_per_second_per_participant, options_.burst_bytes, now_ms),
+      {},           0};
   members_.emplace(&participant, std::move(entry));
   if (has_tracks()) host_.need_data_section(participant);
 }
@@ -133,7 +130,8 @@ void DataRelay::on_channel_opened(Participant& participant, TransportRole role,
     drop(DataDropReason::NotRelayed);
     return;
   }
-  if (publisher->published.size() >= options_.channels_per_participant || publisher->published.count(channel.id)) {
+  if (publisher->published.size() >= options_.channels_per_participant ||
+      publisher->published.count(channel.id)) {
     ep->close_channel(channel.id);
     drop(DataDropReason::ChannelLimit);
     return;
@@ -288,7 +286,8 @@ void DataRelay::forget_deliveries_to(Member& subscriber) {
 
 // ---- server messages ----
 
-size_t DataRelay::send_server_message(const std::vector<std::string>& targets, bool binary, ByteSpan message) {
+size_t DataRelay::send_server_message(const std::vector<std::string>& targets, bool binary,
+                                      ByteSpan message) {
   size_t queued = 0;
   for (auto& [participant, entry] : members_) {
     if (!targets.empty() && std::find(targets.begin(), targets.end(), participant->id) == targets.end())
@@ -342,7 +341,8 @@ void DataRelay::send_pending(Member& target) {
   std::vector<PendingMessage> pending = std::move(target.pending);
   target.pending.clear();
   target.pending_bytes = 0;
-  for (const PendingMessage& message : pending) send_on_server_channel(target, message.binary, ByteSpan(message.bytes));
+  for (const PendingMessage& message : pending)
+    send_on_server_channel(target, message.binary, ByteSpan(message.bytes));
 }
 
 // ---- REST ----

@@ -48,7 +48,7 @@ struct DataRelayOptions {
   uint32_t channels_per_participant = 16;
   size_t send_buffer_bytes = 1 << 20;
   uint64_t bytes_per_second_per_participant = 0;  // 0: no limit
-  uint64_t burst_bytes = 0;                        // raised to max_message_bytes at least
+  uint64_t burst_bytes = 0;                       // raised to max_message_bytes at least
 
   static DataRelayOptions from_config(const config::Config& config);
   // What the server announces in its m=application sections; nullopt when data channels are off.

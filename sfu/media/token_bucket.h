@@ -12,7 +12,9 @@ class TokenBucket {
  public:
   // rate 0: no limit.
   TokenBucket(uint64_t rate_bytes_per_second, uint64_t burst_bytes, uint64_t now_ms)
-      : rate_(rate_bytes_per_second), capacity_milli_(burst_bytes * 1000), tokens_milli_(capacity_milli_),
+      : rate_(rate_bytes_per_second),
+        capacity_milli_(burst_bytes * 1000),
+        tokens_milli_(capacity_milli_),
         last_ms_(now_ms) {}
 
   // Takes `bytes` if the bucket holds them; false (nothing taken) otherwise.

@@ -345,7 +345,8 @@ void WebRtcTransport::on_channel_opened(const dtls::DataChannelInfo& channel) {
   if (data_events_wanted()) observer_->on_data_channel_opened(*this, channel);
 }
 
-void WebRtcTransport::on_channel_message(const dtls::DataChannelInfo& channel, bool binary, ByteSpan message) {
+void WebRtcTransport::on_channel_message(const dtls::DataChannelInfo& channel, bool binary,
+                                         ByteSpan message) {
   if (data_events_wanted()) observer_->on_data_channel_message(*this, channel, binary, message);
 }
 

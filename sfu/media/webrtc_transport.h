@@ -223,7 +223,8 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   std::unique_ptr<dtls::DataChannelEndpoint> data_;  // once DTLS is up with data channels enabled
   // What of data_'s counters the host's DataCounters hold already (harvest_data_counters).
   struct DataCountersSeen {
-    uint64_t oversized = 0, mailbox_drops = 0, bad_dcep = 0, refused = 0, unknown_stream = 0, unknown_ppid = 0;
+    uint64_t oversized = 0, mailbox_drops = 0, bad_dcep = 0, refused = 0, unknown_stream = 0,
+             unknown_ppid = 0;
     int64_t channels = 0, associations = 0;
     bool final = false;
   } data_seen_;

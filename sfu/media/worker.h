@@ -158,8 +158,8 @@ class Worker : private WebRtcTransport::Host {
   DropCounters drops_;
   DataCounters data_counters_;
   const DataRelayOptions data_relay_options_;
-  std::unique_ptr<dtls::SctpMailbox> sctp_mailbox_;        // loop thread; with data channels on
-  std::unique_ptr<dtls::SctpTimerDriver> sctp_timers_;     // worker 0 only
+  std::unique_ptr<dtls::SctpMailbox> sctp_mailbox_;     // loop thread; with data channels on
+  std::unique_ptr<dtls::SctpTimerDriver> sctp_timers_;  // worker 0 only
   // SCTP sends from usrsctp's timers (through the mailbox) and from control tasks happen outside
   // a receive batch: flushed once per loop turn (uv_check), not left for the room's 20 ms timer.
   uv_check_t* flush_check_ = nullptr;

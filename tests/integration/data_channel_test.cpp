@@ -86,7 +86,9 @@ class DataChannels : public Conference {
       received_[&p][channel.label].push_back({binary, std::vector<uint8_t>(message.begin(), message.end())});
     };
   }
-  std::vector<Received>& received(ParticipantClient& p, const std::string& label) { return received_[&p][label]; }
+  std::vector<Received>& received(ParticipantClient& p, const std::string& label) {
+    return received_[&p][label];
+  }
 
   static const ClientDataChannels::Channel* subscribed(ParticipantClient& p, const std::string& label,
                                                        const std::string& protocol = "") {
@@ -112,7 +114,8 @@ class DataChannels : public Conference {
     return run_until([&] {
       ClientDataChannels& data = *p.publish_data();
       size_t in_flight = 0;
-      for (size_t i = std::max<size_t>(first, received_count()); i < next; ++i) in_flight += size_of(static_cast<uint32_t>(i));
+      for (size_t i = std::max<size_t>(first, received_count()); i < next; ++i)
+        in_flight += size_of(static_cast<uint32_t>(i));
       while (next < last && in_flight < window) {
         std::vector<uint8_t> bytes = message_bytes(next, size_of(next));
         auto result = data.send(channel, next % 2 == 1, ByteSpan(bytes));
@@ -136,8 +139,7 @@ class DataChannels : public Conference {
       // request_text() names no port; the REST Host check wants the server's own.
       std::string text = http_test::request_text(method, path, body);
       text.replace(text.find("Host: 127.0.0.1"), 15, "Host: 127.0.0.1:" + std::to_string(port));
-      if (!socket.ok() || !socket.send_all(text))
-        return http_test::Response{};
+      if (!socket.ok() || !socket.send_all(text)) return http_test::Response{};
       return http_test::read_response(socket).value_or(http_test::Response{});
     });
     EXPECT_TRUE(run_until([&] { return answer.wait_for(0ms) == std::future_status::ready; }));
@@ -148,7 +150,8 @@ class DataChannels : public Conference {
   std::string drop_summary() {
     std::string out;
     for (size_t i = 0; i < kDataDropReasonNames.size(); ++i)
-      if (uint64_t n = drops(static_cast<DataDropReason>(i))) out += std::string(kDataDropReasonNames[i]) + "=" + std::to_string(n) + " ";
+      if (uint64_t n = drops(static_cast<DataDropReason>(i)))
+        out += std::string(kDataDropReasonNames[i]) + "=" + std::to_string(n) + " ";
     return out;
   }
 
@@ -194,15 +197,18 @@ TEST_F(DataChannels, ChannelsReachEveryOtherParticipantWithLabelReliabilityAndPu
     return [&, label] { return std::min(received(b, label).size(), received(c, label).size()); };
   };
   ASSERT_TRUE(send_run(a, chat, 0, kMessages, message_size, slowest("chat"))) << describe(a);
-  ASSERT_TRUE(run_until([&] { return received(b, "chat").size() >= kMessages && received(c, "chat").size() >= kMessages; }))
-      << received(b, "chat").size() << " / " << received(c, "chat").size() << "; drops: " << drop_summary();
+  ASSERT_TRUE(run_until([&] {
+    return received(b, "chat").size() >= kMessages && received(c, "chat").size() >= kMessages;
+  })) << received(b, "chat").size()
+      << " / " << received(c, "chat").size() << "; drops: " << drop_summary();
   expect_run_received(received(b, "chat"), kMessages, message_size);
   expect_run_received(received(c, "chat"), kMessages, message_size);
 
   // The unreliable channel carries messages too (nothing is lost on loopback without loss).
   auto small = [](uint32_t) -> size_t { return 100; };
   ASSERT_TRUE(send_run(a, telemetry, 0, 100, small, slowest("telemetry")));
-  ASSERT_TRUE(run_until([&] { return received(b, "telemetry").size() == 100 && received(c, "telemetry").size() == 100; }));
+  ASSERT_TRUE(run_until(
+      [&] { return received(b, "telemetry").size() == 100 && received(c, "telemetry").size() == 100; }));
 
   const DataCounters& counters = server_.worker().data_channel_counters();
   EXPECT_GE(counters.messages_in(), kMessages + 100);
@@ -262,8 +268,10 @@ TEST_F(DataChannels, RestSendsToEveryoneOrNamedParticipantsOverTheServerChannel)
   auto all = http("POST", "/v1/rooms/rest/data", R"({"text":"hello everyone"})");
   ASSERT_EQ(all.status, 202) << all.body;
   EXPECT_EQ(nlohmann::json::parse(all.body)["participants"], 2);
-  ASSERT_TRUE(run_until([&] { return received(a, "server").size() == 1 && received(b, "server").size() == 1; }))
-      << describe(a) << "\n"
+  ASSERT_TRUE(run_until([&] {
+    return received(a, "server").size() == 1 && received(b, "server").size() == 1;
+  })) << describe(a)
+      << "\n"
       << describe(b);
   for (auto* p : {&a, &b}) {
     EXPECT_EQ(subscribed(*p, "server")->info.protocol, "");
@@ -312,7 +320,8 @@ TEST_F(SlowSubscriber, IsCutOffWhileTheOthersReceiveEverything) {
   uint16_t chat = open_channel(a, "chat", reliable_ordered());
   uint16_t telemetry = open_channel(a, "telemetry", unreliable_unordered());
   ASSERT_TRUE(run_until([&] {
-    return subscribed(b, "chat") && subscribed(c, "chat") && subscribed(b, "telemetry") && subscribed(c, "telemetry");
+    return subscribed(b, "chat") && subscribed(c, "chat") && subscribed(b, "telemetry") &&
+           subscribed(c, "telemetry");
   }));
 
   // Bob stops reading: his SCTP acknowledges nothing more, the server's buffer toward him fills.
@@ -324,13 +333,15 @@ TEST_F(SlowSubscriber, IsCutOffWhileTheOthersReceiveEverything) {
     // About 1 MB/s: well within what Carol's association takes, so only Bob falls behind.
     if (sent < kMessages) {
       std::vector<uint8_t> bytes = message_bytes(sent, kilobyte(sent));
-      if (a.publish_data()->send(chat, sent % 2 == 1, ByteSpan(bytes)) == SctpAssociation::SendResult::kSent) {
+      if (a.publish_data()->send(chat, sent % 2 == 1, ByteSpan(bytes)) ==
+          SctpAssociation::SendResult::kSent) {
         a.publish_data()->send(telemetry, true, ByteSpan(bytes));
         ++sent;
       }
     }
     return sent == kMessages && received(c, "chat").size() == kMessages;
-  })) << "sent " << sent << ", carol has " << received(c, "chat").size();
+  })) << "sent "
+      << sent << ", carol has " << received(c, "chat").size();
   expect_run_received(received(c, "chat"), kMessages, kilobyte);
   EXPECT_GE(drops(DataDropReason::SlowSubscriber), 1u);
   EXPECT_LT(received(b, "chat").size(), kMessages);
@@ -361,14 +372,16 @@ TEST_F(LossyPath, ReliableDeliversEverythingInOrderUnreliableLosesAtMostWhatWasD
   ASSERT_TRUE(run_until([&] {
     if (sent < kMessages && a.publish_data()->endpoint()->buffered_bytes() < 64 * 1024) {
       std::vector<uint8_t> bytes = message_bytes(sent, size(sent));
-      if (a.publish_data()->send(chat, sent % 2 == 1, ByteSpan(bytes)) == SctpAssociation::SendResult::kSent) {
+      if (a.publish_data()->send(chat, sent % 2 == 1, ByteSpan(bytes)) ==
+          SctpAssociation::SendResult::kSent) {
         if (a.publish_data()->send(telemetry, true, ByteSpan(bytes)) == SctpAssociation::SendResult::kSent)
           ++unreliable_sent;
         ++sent;
       }
     }
     return sent == kMessages && received(b, "chat").size() == kMessages;
-  })) << "sent " << sent << ", bob has " << received(b, "chat").size();
+  })) << "sent "
+      << sent << ", bob has " << received(b, "chat").size();
   expect_run_received(received(b, "chat"), kMessages, size);
   run_for(500ms);  // the last unreliable messages in flight
 

@@ -74,13 +74,14 @@ TEST(ProtocolMessages, RoomDetailListsDataTracksWithTheirReliability) {
   participant.data_tracks.push_back({5, "gps", "", true, "max_packet_life_time", 500, 0, 0, 0});
   RoomSnapshot snapshot{"r", {participant}};
   nlohmann::json tracks = protocol::room_detail(entry, snapshot)["participants"][0]["data_tracks"];
-  EXPECT_EQ(tracks.dump(),
-            R"([{"bytes":50,"label":"chat","messages":5,"ordered":true,"protocol":"","reliability":"reliable",)"
-            R"("stream":1,"subscribers":2},)"
-            R"({"bytes":70,"label":"game","max_retransmits":0,"messages":7,"ordered":false,"protocol":"v1",)"
-            R"("reliability":"max_retransmits","stream":3,"subscribers":1},)"
-            R"({"bytes":0,"label":"gps","max_packet_life_time_ms":500,"messages":0,"ordered":true,"protocol":"",)"
-            R"("reliability":"max_packet_life_time","stream":5,"subscribers":0}])");
+  EXPECT_EQ(
+      tracks.dump(),
+      R"([{"bytes":50,"label":"chat","messages":5,"ordered":true,"protocol":"","reliability":"reliable",)"
+      R"("stream":1,"subscribers":2},)"
+      R"({"bytes":70,"label":"game","max_retransmits":0,"messages":7,"ordered":false,"protocol":"v1",)"
+      R"("reliability":"max_retransmits","stream":3,"subscribers":1},)"
+      R"({"bytes":0,"label":"gps","max_packet_life_time_ms":500,"messages":0,"ordered":true,"protocol":"",)"
+      R"("reliability":"max_packet_life_time","stream":5,"subscribers":0}])");
 }
 
 TEST(ErrorCodes, AreTheProtocolWords) {
