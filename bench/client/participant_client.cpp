@@ -293,8 +293,20 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
     ++counters_.subscribe_answers_sent;
   }
 
-  for (size_t i = 0; i < answer.media.size(); ++i) {
-    const SubscribedMedia& media = answer.media[i];
+  remember_subscribed_media(offer, answer.media);
+  if (subscribe_data_) {
+    if (auto peer = data_channel_of(offer, options_.data_channel_options.max_message_size))
+      subscribe_data_->enable(sctp_options_for(*peer), peer->max_message_size);
+  }
+  subscribed_media_ = std::move(answer.media);
+  last_subscribe_offer_ = std::move(offer);
+  if (first_connect) connect_subscribe();
+}
+
+void ParticipantClient::remember_subscribed_media(const sdp::SessionDescription& offer,
+                                                  const std::vector<SubscribedMedia>& answered) {
+  for (size_t i = 0; i < answered.size(); ++i) {
+    const SubscribedMedia& media = answered[i];
     if (!media.active) continue;
     std::vector<uint16_t> extension_ids;
     for (const auto& e : offer.media[i].extmaps) extension_ids.push_back(e.id);
@@ -309,13 +321,6 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
     }
     add_track(media.participant_id, media.track_id, std::string(sdp::to_string(media.kind)));
   }
-  if (subscribe_data_) {
-    if (auto peer = data_channel_of(offer, options_.data_channel_options.max_message_size))
-      subscribe_data_->enable(sctp_options_for(*peer), peer->max_message_size);
-  }
-  subscribed_media_ = std::move(answer.media);
-  last_subscribe_offer_ = std::move(offer);
-  if (first_connect) connect_subscribe();
 }
 
 void ParticipantClient::connect_subscribe() {

@@ -173,6 +173,9 @@ class ParticipantClient {
   void add_track(const std::string& participant_id, const std::string& track_id, const std::string& kind);
   void fail(std::string what);
   void connect_subscribe();
+  // The SSRCs and tracks of the active m-sections of an answered subscribe offer.
+  void remember_subscribed_media(const sdp::SessionDescription& offer,
+                                 const std::vector<SubscribedMedia>& answered);
   void send_held_subscribe_answer();
   void on_media_timer();
   void send_audio_packet();

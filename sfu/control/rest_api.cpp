@@ -1,4 +1,5 @@
 // REST (/v1/rooms...), /healthz, /metrics and the demo page of the control plane.
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -267,9 +268,10 @@ HttpResponse ControlPlane::post_room_data(const std::string& name, const HttpReq
     return error_response({ErrorCode::unsupported, "data channels are off (data_channels.enabled: false)"});
   auto post = parse_data_post(request.body, config_.data_channels.max_message_bytes);
   if (!post) return error_response(post.error());
-  for (const std::string& id : post->participants)
-    if (!room->participants.count(id))
-      return error_response({ErrorCode::not_found, "no participant '" + id + "' in room '" + name + "'"});
+  auto unknown = std::find_if(post->participants.begin(), post->participants.end(),
+                              [&](const std::string& id) { return !room->participants.count(id); });
+  if (unknown != post->participants.end())
+    return error_response({ErrorCode::not_found, "no participant '" + *unknown + "' in room '" + name + "'"});
   WorkerEventSink* sink = from_worker_[room->worker].get();
   uint64_t exchange_id = request.exchange_id;
   auto shared = std::make_shared<DataPost>(std::move(post.value()));
