@@ -100,8 +100,8 @@ TEST_F(DataChannelOverDtlsTest, ChannelsAndMessagesCrossRealDtls) {
   EXPECT_EQ(dtls_client->opened[0].label, "server");
   EXPECT_EQ(*from_server % 2, 1);
 
-  std::vector<Bytes> payloads = {{}, make_payload(1, 1), make_payload(1200, 2), make_payload(64 * 1024, 3),
-                                 make_payload(256 * 1024, 4)};
+  std::vector<Bytes> payloads = {
+      {}, make_payload(1, 1), make_payload(1200, 2), make_payload(64 * 1024, 3), make_payload(256 * 1024, 4)};
   for (const Bytes& payload : payloads) {
     EXPECT_EQ(dtls_client->endpoint->send(*from_client, true, payload), SendResult::kSent);
     EXPECT_EQ(dtls_server->endpoint->send(*from_server, false, payload), SendResult::kSent);

@@ -35,8 +35,7 @@ Bytes open_bytes(uint8_t channel_type, uint16_t priority, uint32_t parameter, co
 
 DcepOpen parse_open_ok(const Bytes& bytes) {
   auto parsed = parse_dcep(bytes);
-  EXPECT_TRUE(std::holds_alternative<DcepMessage>(parsed))
-      << dcep_error_name(std::get<DcepError>(parsed));
+  EXPECT_TRUE(std::holds_alternative<DcepMessage>(parsed)) << dcep_error_name(std::get<DcepError>(parsed));
   if (!std::holds_alternative<DcepMessage>(parsed)) return {};
   const DcepMessage& message = std::get<DcepMessage>(parsed);
   EXPECT_TRUE(std::holds_alternative<DcepOpen>(message));
@@ -100,7 +99,8 @@ TEST(DcepTest, SerializesTheRfcLayout) {
   open.priority = 0x0102;
   open.label = "ab";
   open.protocol = "xyz";
-  Bytes expected = {0x03, 0x81, 0x01, 0x02, 0x01, 0x02, 0x03, 0x04, 0x00, 0x02, 0x00, 0x03, 'a', 'b', 'x', 'y', 'z'};
+  Bytes expected = {0x03, 0x81, 0x01, 0x02, 0x01, 0x02, 0x03, 0x04, 0x00,
+                    0x02, 0x00, 0x03, 'a',  'b',  'x',  'y',  'z'};
   EXPECT_EQ(serialize_dcep_open(open), expected);
   EXPECT_EQ(serialize_dcep_ack(), Bytes{0x02});
 }

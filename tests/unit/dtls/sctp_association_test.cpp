@@ -98,7 +98,7 @@ TEST_F(SctpAssociationTest, OversizedMessagesAreDiscardedAndCountedWholeOrInPart
   small.max_message_size = 50 * 1024;  // below the 64 KiB receive buffer
   ASSERT_NO_FATAL_FAILURE(connect_pair({}, small));
   Bytes in_one_part = make_payload(50 * 1024 + 1, 1);  // a bit over; whole in one read
-  Bytes in_parts = make_payload(200 * 1024, 2);         // comes out of usrsctp in parts
+  Bytes in_parts = make_payload(200 * 1024, 2);        // comes out of usrsctp in parts
   Bytes fits = make_payload(50 * 1024, 3);
   EXPECT_EQ(a->association->send(2, SctpPpid::kBinary, in_parts, {}), SendResult::kSent);
   EXPECT_EQ(a->association->send(2, SctpPpid::kBinary, fits, {}), SendResult::kSent);
@@ -147,7 +147,8 @@ TEST_F(SctpAssociationTest, GarbageIsDroppedAndTheAssociationGoesOn) {
   std::mt19937 rng(3);
   for (int i = 0; i < 2000; ++i) {
     Bytes junk = make_payload(rng() % 1300, static_cast<uint32_t>(rng()));
-    if (junk.size() >= 12 && i % 2 == 0) junk[0] = 0x13, junk[1] = 0x88, junk[2] = 0x13, junk[3] = 0x88;  // ports
+    if (junk.size() >= 12 && i % 2 == 0)
+      junk[0] = 0x13, junk[1] = 0x88, junk[2] = 0x13, junk[3] = 0x88;  // ports
     b->association->handle_packet(junk);
   }
   b->association->handle_packet({});

@@ -83,8 +83,8 @@ TEST_F(SctpCrossThreadTest, TimerWorkFromAnotherThreadReachesTheOwnerThroughTheM
     ASSERT_EQ(client->endpoint->send(id, true, message), SendResult::kSent);
     ASSERT_EQ(server->endpoint->send(id, false, message), SendResult::kSent);
   }
-  ASSERT_TRUE(run_until([&] { return server->messages.size() == 1 + kCount && client->messages.size() == kCount; },
-                        60'000));
+  ASSERT_TRUE(run_until(
+      [&] { return server->messages.size() == 1 + kCount && client->messages.size() == kCount; }, 60'000));
   for (int i = 0; i < kCount; ++i) {
     Bytes expected = make_payload(i % 10 == 0 ? 100 * 1024 : 500, 100 + i);
     EXPECT_TRUE(server->messages[1 + i].data == expected) << i;
