@@ -44,11 +44,9 @@ SctpRuntime& runtime() {
 
 class EndpointPair {
  public:
-  EndpointPair() : client_(*this, 0), server_(*this, 1) {
-    client_.endpoint =
-        std::make_unique<DataChannelEndpoint>(*runtime().mailbox, client_, dtls::SctpOptions{}, true);
-    server_.endpoint =
-        std::make_unique<DataChannelEndpoint>(*runtime().mailbox, server_, dtls::SctpOptions{}, false);
+  explicit EndpointPair(dtls::SctpOptions options = {}) : client_(*this, 0), server_(*this, 1) {
+    client_.endpoint = std::make_unique<DataChannelEndpoint>(*runtime().mailbox, client_, options, true);
+    server_.endpoint = std::make_unique<DataChannelEndpoint>(*runtime().mailbox, server_, options, false);
     client_.endpoint->connect();
     server_.endpoint->connect();
     pump_until([&] { return client_.endpoint->ready() && server_.endpoint->ready(); });
@@ -152,9 +150,12 @@ void BM_DataChannelMessages(benchmark::State& state) {
 
 BENCHMARK(BM_DataChannelMessages)->Arg(100)->Arg(16384)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// Heap held per idle, connected association (endpoint included), from 100 pairs.
+// Heap held per idle, connected association (endpoint included), from 100 pairs, by the number of
+// streams offered (usrsctp keeps per-stream state for each).
 void BM_IdleAssociationMemory(benchmark::State& state) {
   constexpr size_t kPairs = 100;
+  dtls::SctpOptions options;
+  options.streams = static_cast<uint16_t>(state.range(0));
   runtime();
   EndpointPair warm_up;  // usrsctp's first-use allocations are not per association
   double per_association = 0;
@@ -162,7 +163,7 @@ void BM_IdleAssociationMemory(benchmark::State& state) {
     struct mallinfo2 before = mallinfo2();
     std::vector<std::unique_ptr<EndpointPair>> pairs;
     for (size_t i = 0; i < kPairs; ++i) {
-      pairs.push_back(std::make_unique<EndpointPair>());
+      pairs.push_back(std::make_unique<EndpointPair>(options));
       if (!pairs.back()->connected()) return fail(state, "a pair did not connect");
     }
     struct mallinfo2 after = mallinfo2();
@@ -173,7 +174,7 @@ void BM_IdleAssociationMemory(benchmark::State& state) {
   state.counters["bytes_per_association"] = per_association;
 }
 
-BENCHMARK(BM_IdleAssociationMemory)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_IdleAssociationMemory)->Arg(1024)->Arg(256)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace sfu::bench
