@@ -15,7 +15,7 @@ DataChannelEndpoint::DataChannelEndpoint(SctpMailbox& mailbox, Observer& observe
                                          bool is_dtls_client, DataChannelLimits limits)
     : observer_(observer),
       is_dtls_client_(is_dtls_client),
-      limits_(std::move(limits)),
+      limits_(limits),
       streams_(options.streams),
       association_(mailbox, *this, options) {}
 

@@ -13,7 +13,7 @@ namespace sfu::dtls {
 namespace {
 
 // Past a large message, its reassembly buffer is given back rather than kept per association.
-constexpr size_t kKeptMessageCapacity = 64 * 1024;
+constexpr size_t kKeptMessageCapacity = size_t{64} * 1024;
 // Notifications are small structures; anything larger is not one we subscribed to.
 constexpr size_t kMaxNotificationBytes = 4096;
 

@@ -23,6 +23,7 @@ MailboxRegistry& registry() {
 }
 
 thread_local SctpMailbox::Impl* t_mailbox = nullptr;
+thread_local SctpMailbox* t_public_mailbox = nullptr;
 
 uint32_t mailbox_serial_of(SctpAssociationId id) { return static_cast<uint32_t>(id >> 32); }
 
@@ -32,8 +33,9 @@ constexpr size_t kExtraWakeups = 1024;
 
 }  // namespace
 
-SctpMailbox::Impl::Impl(uv_loop_t* loop) : loop_(loop), async_(new uv_async_t) {
+SctpMailbox::Impl::Impl(uv_loop_t* loop) : loop_(loop) {
   if (t_mailbox != nullptr) throw std::logic_error("SctpMailbox: this thread has one already");
+  async_ = new uv_async_t;
   uv_async_init(loop, async_, &Impl::on_async);
   async_->data = this;
   MailboxRegistry& r = registry();
@@ -181,9 +183,14 @@ void SctpMailbox::Impl::run_services() {
 
 SctpMailbox::SctpMailbox(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {
   SctpStack::ensure_initialized();
+  t_public_mailbox = this;
 }
 
-SctpMailbox::~SctpMailbox() = default;
+SctpMailbox::~SctpMailbox() {
+  if (t_public_mailbox == this) t_public_mailbox = nullptr;
+}
+
+SctpMailbox* SctpMailbox::current() { return t_public_mailbox; }
 
 uv_loop_t* SctpMailbox::loop() const { return impl_->loop(); }
 

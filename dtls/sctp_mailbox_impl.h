@@ -30,7 +30,10 @@ namespace sfu::dtls {
 
 using SctpAssociationId = uint64_t;
 
-inline void* sctp_address_of(SctpAssociationId id) { return reinterpret_cast<void*>(id); }
+// usrsctp takes an opaque address; ours is an id, never dereferenced.
+inline void* sctp_address_of(SctpAssociationId id) {
+  return reinterpret_cast<void*>(id);  // NOLINT(performance-no-int-to-ptr): an id, not a pointer
+}
 inline SctpAssociationId sctp_id_of(void* address) {
   return static_cast<SctpAssociationId>(reinterpret_cast<uintptr_t>(address));
 }
@@ -39,7 +42,7 @@ class SctpMailbox::Impl {
  public:
   // Receive buffer shared by the associations of one thread: a message larger than this comes out
   // of usrsctp in several parts and is reassembled per association.
-  static constexpr size_t kReceiveBufferBytes = 64 * 1024;
+  static constexpr size_t kReceiveBufferBytes = size_t{64} * 1024;
 
   explicit Impl(uv_loop_t* loop);
   ~Impl();
@@ -78,7 +81,7 @@ class SctpMailbox::Impl {
   void run_services();
 
   uv_loop_t* loop_;
-  uv_async_t* async_;  // freed by its close callback
+  uv_async_t* async_ = nullptr;  // freed by its close callback
   uint32_t serial_ = 0;
   uint32_t next_association_serial_ = 1;
   std::unordered_map<SctpAssociationId, SctpAssociation::Impl*> associations_;  // owner thread
