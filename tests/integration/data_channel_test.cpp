@@ -396,4 +396,77 @@ TEST_F(LossyPath, ReliableDeliversEverythingInOrderUnreliableLosesAtMostWhatWasD
   for (const auto& message : received(b, "telemetry")) EXPECT_EQ(message.bytes.size(), 1000u);
 }
 
+class DataLimits : public DataChannels {
+ protected:
+  void configure(config::Config& config) override {
+    DataChannels::configure(config);
+    config.data_channels.channels_per_participant = 2;
+    config.data_channels.max_message_bytes = 16 * 1024;  // the burst must hold the largest message
+    config.data_channels.bytes_per_second_per_participant = 16 * 1024;
+    config.data_channels.burst_bytes = 32 * 1024;
+  }
+};
+
+TEST_F(DataLimits, ChannelsRateAndReceiverMessageSizeAreEnforcedAndCounted) {
+  auto& a = add_data_client("limits", "alice");
+  auto& b = add_data_client("limits", "bob");
+  // Carol takes messages of at most 2 KiB (her a=max-message-size).
+  auto& c = add_client("limits", "carol", [&](ParticipantClient::Options& o) {
+    o.publish_audio = false;
+    o.publish_video = false;
+    o.sctp_mailbox = &sctp_mailbox();
+    o.data_channel_options.max_message_size = 2048;
+  });
+  record(b);
+  record(c);
+
+  // channels_per_participant: the third channel is refused.
+  uint16_t chat = open_channel(a, "chat", reliable_ordered());
+  open_channel(a, "second", reliable_ordered());
+  uint16_t third = open_channel(a, "third", reliable_ordered());
+  ASSERT_TRUE(run_until([&] { return !a.publish_data()->channels().at(third).open; })) << describe(a);
+  ASSERT_TRUE(
+      run_until([&] { return subscribed(b, "chat") && subscribed(b, "second") && subscribed(c, "second"); }));
+  run_for(200ms);
+  EXPECT_EQ(subscribed(b, "third"), nullptr);
+  EXPECT_EQ(drops(DataDropReason::ChannelLimit), 1u);
+
+  // The rate limit: 100 messages of 1 KiB at once against a 32 KiB burst and 16 KiB/s. Each
+  // message is relayed or counted rate_limited, none is lost otherwise.
+  constexpr uint32_t kMessages = 100;
+  auto kilobyte = [](uint32_t) -> size_t { return 1024; };
+  for (uint32_t i = 0; i < kMessages; ++i) {
+    std::vector<uint8_t> bytes = message_bytes(i, kilobyte(i));
+    ASSERT_EQ(a.publish_data()->send(chat, i % 2 == 1, ByteSpan(bytes)), SctpAssociation::SendResult::kSent);
+  }
+  ASSERT_TRUE(run_until([&] {
+    return received(b, "chat").size() + drops(DataDropReason::RateLimited) == kMessages &&
+           received(c, "chat").size() == received(b, "chat").size();
+  })) << received(b, "chat").size()
+      << " relayed, " << drops(DataDropReason::RateLimited) << " rate limited";
+  EXPECT_GE(received(b, "chat").size(), 32u);  // the burst
+  EXPECT_GT(drops(DataDropReason::RateLimited), 0u);
+
+  // A message over Carol's max-message-size reaches Bob, not Carol.
+  run_for(2s);  // the budget refills
+  std::vector<uint8_t> big(4096, 'x');
+  size_t bob_before = received(b, "chat").size(), carol_before = received(c, "chat").size();
+  ASSERT_EQ(a.publish_data()->send(chat, false, ByteSpan(big)), SctpAssociation::SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return received(b, "chat").size() == bob_before + 1; }));
+  run_for(200ms);
+  EXPECT_EQ(received(c, "chat").size(), carol_before);
+  EXPECT_EQ(drops(DataDropReason::MessageTooLarge), 1u);
+
+  // /metrics shows the data families.
+  auto metrics = http("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* line : {"sfu_data_messages_total{worker=\"0\",direction=\"in\"}",
+                           "sfu_data_bytes_total{worker=\"0\",direction=\"out\"}",
+                           "sfu_data_drops_total{worker=\"0\",reason=\"rate_limited\"}",
+                           "sfu_data_drops_total{worker=\"0\",reason=\"channel_limit\"} 1",
+                           "sfu_data_drops_total{worker=\"0\",reason=\"slow_subscriber\"} 0",
+                           "sfu_data_channels{worker=\"0\"}", "sfu_data_associations{worker=\"0\"}"})
+    EXPECT_NE(metrics.body.find(line), std::string::npos) << line;
+}
+
 }  // namespace
