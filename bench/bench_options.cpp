@@ -32,7 +32,8 @@ const char* bench_usage() {
 
 Load generator for the SFU: every simulated participant does real signaling, ICE, DTLS and SRTP
 on its own UDP sockets. Publishers send stamped synthetic video and audio; subscribers measure
-loss and one-way latency.
+loss and one-way latency. With --data-rate, publishers also send stamped messages on data
+channels (SCTP over DTLS, usrsctp), and receivers check them.
 
 Scenario:
   --rooms N              rooms (default 1)
@@ -42,6 +43,22 @@ Scenario:
   --packet-size N        video RTP packet size in bytes (default 1200)
   --fps N                video frames per second (default 30)
   --no-audio             publishers send no audio (default: Opus-sized packets every 20 ms)
+  --data-rate N          data channel messages per second per publisher on each of two channels,
+                         a reliable ordered one and an unreliable unordered one (maxRetransmits
+                         0), relayed by the server to every other participant of the room
+                         (default 0: no data channels). Receivers count loss (unreliable),
+                         gaps, reordering and missing messages (reliable: any is an error, and
+                         sfu-bench then exits 1, as it does when nothing was relayed) and one-way
+                         latency; the report adds messages relayed per second (the server's
+                         sfu_data_messages_total{direction="out"} and the receivers' counts) and
+                         per worker core. Works with or without media (--video-pps 0 --no-audio
+                         for data only). The started server runs with
+                         data_channels.bytes_per_second_per_participant: 0 (no rate limit)
+  --data-size B          bytes per data message, the 20-byte stamp included (default 1000;
+                         20..262144)
+  --data-test-fault F    gap | reorder: to test the checks, publishers skip a sequence number
+                         (gap) or swap two (reorder) on their reliable channel every 100
+                         messages, so the run must fail (the ctest bench_data_smoke does)
   --duration S           measured seconds (default 5)
   --warmup S             seconds between "all connected" and the measurement (default 1)
   --connect-timeout S    (default 60)
@@ -65,7 +82,9 @@ Modes:
   --baseline             also run the same load through a plain UDP reflector (no ICE/DTLS/SRTP)
   --ramp                 raise the video rate step by step until loss > --ramp-max-loss or
                          p99 > --ramp-max-p99-ms; report the highest load that held, then run at
-                         half of it
+                         half of it. With --data-rate, the data rate is raised instead (media
+                         stays as given), and a step also fails on any reliable channel error or
+                         when the publishers could not send 98 % of the offered messages
   --ramp-step S          seconds per step (default 3)
   --ramp-factor F        rate multiplier per step (default 1.5)
   --ramp-steps N         at most N steps (default 12)
@@ -122,6 +141,18 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
                 s.video_packet_size <= 1400;
        }},
       {"--fps", u32(&s.video_fps)},
+      {"--data-rate", u32(&s.data_rate)},
+      {"--data-test-fault",
+       [&](const std::string& v) {
+         s.data_fault = v == "gap"       ? DataFault::kGap
+                        : v == "reorder" ? DataFault::kReorder
+                                         : DataFault::kNone;
+         return s.data_fault != DataFault::kNone;
+       }},
+      {"--data-size",
+       [&](const std::string& v) {
+         return parse_number(v, &s.data_size) && s.data_size >= kMinDataSize && s.data_size <= kMaxDataSize;
+       }},
       {"--duration", dbl(&s.duration_s)},
       {"--warmup", dbl(&s.warmup_s)},
       {"--connect-timeout", dbl(&s.connect_timeout_s)},
@@ -181,7 +212,10 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
       return std::string("bad value for ").append(arg).append(": '").append(value).append("'");
   }
   if (s.rooms == 0 || s.publishers == 0) return "--rooms and --publishers must be at least 1";
-  if (s.video_pps == 0 && !s.audio) return "nothing to send: --video-pps 0 with --no-audio";
+  if (s.video_pps == 0 && !s.audio && s.data_rate == 0)
+    return "nothing to send: --video-pps 0 with --no-audio and no --data-rate";
+  if (s.data() && (o.target != "sfu" || o.baseline))
+    return "--data-rate needs --target sfu and no --baseline (the others carry no data channels)";
   if (o.workers == 0) return "--workers must be at least 1";
   if (s.client_threads == 0 || s.client_threads > 64) return "--client-threads must be 1..64";
   if (s.duration_s <= 0) return "--duration must be positive";

@@ -6,8 +6,13 @@
 #include <vector>
 
 #include "bench/load_run.h"
+#include "bench/packet_stamp.h"
 
 namespace sfu::bench {
+
+// --data-size bounds: the stamp, and the server's default a=max-message-size.
+inline constexpr size_t kMinDataSize = kStampSize;
+inline constexpr size_t kMaxDataSize = 262144;
 
 struct BenchOptions {
   Scenario scenario;

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "bench/data_accounting.h"
+#include "bench/data_source.h"
 #include "bench/media_source.h"
 #include "bench/receive_accounting.h"
 
@@ -45,6 +47,9 @@ class BenchParticipant {
   const SyntheticMediaSource* source() const { return source_ ? &*source_ : nullptr; }
   const ReceiveAccounting& accounting() const { return accounting_; }
   ReceiveAccounting take_accounting() { return std::move(accounting_); }
+  // The data channel load (--data-rate): what it sends (publishers) and receives; empty without.
+  const DataSource* data_source() const { return data_source_ ? &*data_source_ : nullptr; }
+  std::optional<DataReceiveAccounting> take_data_accounting() { return std::move(data_accounting_); }
 
  protected:
   ParticipantSpec spec_;
@@ -52,6 +57,8 @@ class BenchParticipant {
   ReceiverStats& stats_;
   const MeasurementWindow& window_;
   std::optional<SyntheticMediaSource> source_;
+  std::optional<DataSource> data_source_;
+  std::optional<DataReceiveAccounting> data_accounting_;
 };
 
 }  // namespace sfu::bench

@@ -59,6 +59,7 @@ nlohmann::json run_to_json(const RunResult& run) {
       {"server_rss_bytes", run.server_rss_bytes},
       {"server_rss_idle_bytes", run.server_rss_idle_bytes},
       {"memory_per_down_track_bytes", run.memory_per_down_track_bytes},
+      {"memory_per_participant_bytes", run.memory_per_participant_bytes},
       {"client_cpu_percent", run.client_cpu_percent},
       {"client_threads", threads_json(run.client_threads)},
       {"machine",
@@ -73,6 +74,9 @@ nlohmann::json run_to_json(const RunResult& run) {
         {"video_pps_per_publisher", run.scenario.video_pps},
         {"video_packet_size", run.scenario.video_packet_size},
         {"audio", run.scenario.audio},
+        {"data_rate_per_channel", run.scenario.data_rate},
+        {"data_size", run.scenario.data_size},
+        {"participants", run.scenario.participants()},
         {"duration_s", run.scenario.duration_s},
         {"offered_forward_pps", run.scenario.offered_forward_pps()}}},
   };
@@ -80,6 +84,7 @@ nlohmann::json run_to_json(const RunResult& run) {
   // not saturate the forwarder.
   if (run.server_cpu_percent > 0)
     out["forwarded_pps_per_core"] = run.forwarded_pps / (run.server_cpu_percent / 100.0);
+  if (run.data) out["data"] = data_to_json(*run.data);
   if (!run.ok) out["error"] = run.error;
   return out;
 }
@@ -92,7 +97,7 @@ nlohmann::json report_to_json(const Report& report) {
     for (const char* key :
          {"forwarded_pps", "forwarded_bps", "loss_ratio", "latency_ms", "server_cpu_percent",
           "server_threads", "server_rss_bytes", "server_rss_idle_bytes", "memory_per_down_track_bytes",
-          "down_tracks", "forwarded_pps_per_core"})
+          "memory_per_participant_bytes", "down_tracks", "forwarded_pps_per_core", "data"})
       if (main.contains(key)) out[key] = main[key];
     out["sfu"] = main;
   }
@@ -111,6 +116,7 @@ nlohmann::json report_to_json(const Report& report) {
     for (const auto& step : steps) {
       nlohmann::json j = run_to_json(step.result);
       j["video_pps_per_publisher"] = step.video_pps;
+      if (step.result.scenario.data()) j["data_rate_per_channel"] = step.data_rate;
       j["held"] = step.held;
       list.push_back(j);
     }
@@ -122,6 +128,7 @@ nlohmann::json report_to_json(const Report& report) {
     // kept from earlier ones.
     const RunResult& first = report.ramp.front().result;
     out["memory_per_down_track_bytes"] = first.memory_per_down_track_bytes;
+    out["memory_per_participant_bytes"] = first.memory_per_participant_bytes;
     out["memory_measured_at"] = "first ramp step (fresh server)";
   }
   if (!report.baseline_ramp.empty()) out["baseline_ramp"] = ramp_json(report.baseline_ramp);
@@ -184,6 +191,7 @@ std::string report_table(const Report& report) {
     }
     out += "\n";
   }
+  for (size_t i = 0; i < runs.size(); ++i) out += data_table(labels[i], *runs[i]);
   if (report.main && report.janus && report.janus->ok && report.janus->forwarded_pps > 0)
     out += format("sfu / janus forwarded rate: %.2f\n",
                   report.main->forwarded_pps / report.janus->forwarded_pps);
@@ -194,13 +202,23 @@ std::string report_table(const Report& report) {
     if (steps.empty()) return;
     out += std::string("ramp (") + name + "):\n";
     for (const auto& step : steps) {
-      std::snprintf(line, sizeof(line),
-                    "  %6u pps/publisher -> %10.0f fwd pkt/s  loss %.4f%%  p99 %.3f ms  %s\n", step.video_pps,
-                    step.result.forwarded_pps, step.result.loss_ratio * 100,
-                    ms(step.result.latency.percentile(0.99)),
-                    !step.result.ok ? "failed"
-                    : step.held     ? "held"
-                                    : "did not hold");
+      const char* verdict = !step.result.ok ? "failed" : step.held ? "held" : "did not hold";
+      if (const auto& d = step.result.data) {
+        std::snprintf(
+            line, sizeof(line),
+            "  %6u msg/s/channel/publisher -> server %9.0f relayed msg/s (%9.0f per worker core, "
+            "worker CPU %5.1f%%)  sent %.0f/%.0f  unreliable loss %.4f%%  reliable errors %llu  p99 "
+            "%.3f ms  %s\n",
+            step.data_rate, d->server_relayed_per_s, d->relayed_per_worker_core, d->worker_cpu_percent,
+            d->sent_per_s, d->offered_relay_per_s / std::max<double>(1, d->receivers_per_stream),
+            d->unreliable_loss_ratio * 100, static_cast<unsigned long long>(d->reliable_errors()),
+            ms(d->latency_all.percentile(0.99)), verdict);
+      } else {
+        std::snprintf(line, sizeof(line),
+                      "  %6u pps/publisher -> %10.0f fwd pkt/s  loss %.4f%%  p99 %.3f ms  %s\n",
+                      step.video_pps, step.result.forwarded_pps, step.result.loss_ratio * 100,
+                      ms(step.result.latency.percentile(0.99)), verdict);
+      }
       out += line;
     }
   };

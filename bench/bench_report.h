@@ -14,6 +14,7 @@ struct RampStep {
   uint32_t video_pps = 0;  // per publisher
   RunResult result;
   bool held = false;
+  uint32_t data_rate = 0;  // per channel per publisher (the ramped rate with --data-rate)
 };
 
 // NOLINTNEXTLINE(bugprone-exception-escape): false positive: the implicit members only move or destroy json, optionals, vectors.
@@ -28,6 +29,11 @@ struct Report {
 };
 
 nlohmann::json run_to_json(const RunResult& run);
+nlohmann::json data_to_json(const DataRunResult& data);
+// Why a data run is not correct() ("3 reliable errors: ..." or "nothing was relayed").
+std::string data_failure(const DataRunResult& data);
+// The data channel lines of the table for one run.
+std::string data_table(const std::string& label, const RunResult& run);
 nlohmann::json report_to_json(const Report& report);
 std::string report_table(const Report& report);
 

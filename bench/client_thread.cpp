@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "bench/packet_stamp.h"
+#include "dtls/sctp_stack.h"
 
 namespace sfu::bench {
 
@@ -19,12 +20,13 @@ void pin_current_thread(const std::vector<int>& cpus) {
 }
 
 ClientThread::ClientThread(uint32_t index, std::vector<ParticipantSpec> specs, ParticipantFactory factory,
-                           const MeasurementWindow& window, std::vector<int> cpus)
+                           const MeasurementWindow& window, std::vector<int> cpus, bool data_channels)
     : index_(index),
       specs_(std::move(specs)),
       factory_(std::move(factory)),
       window_(window),
-      cpus_(std::move(cpus)) {}
+      cpus_(std::move(cpus)),
+      data_channels_(data_channels) {}
 
 ClientThread::~ClientThread() {
   request_stop();
@@ -56,6 +58,10 @@ void ClientThread::run() {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   pin_current_thread(cpus_);
   uv_loop_init(&loop_);
+  if (data_channels_) {
+    sctp_mailbox_ = std::make_unique<dtls::SctpMailbox>(&loop_);
+    if (index_ == 0) sctp_timers_ = std::make_unique<dtls::SctpTimerDriver>(&loop_);
+  }
   for (const auto& spec : specs_) {
     auto participant = factory_(&loop_, spec, stats_, window_);
     std::string error;
@@ -72,6 +78,18 @@ void ClientThread::run() {
   started_ = true;
   uv_run(&loop_, UV_RUN_DEFAULT);
 
+  collect_results();
+  participants_.clear();
+  sctp_timers_.reset();
+  sctp_mailbox_.reset();
+  uv_close(reinterpret_cast<uv_handle_t*>(&media_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_timer_), nullptr);
+  for (int i = 0; i < 1000 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  uv_loop_close(&loop_);
+}
+
+void ClientThread::collect_results() {
   for (auto& participant : participants_) {
     ParticipantResult result;
     result.spec = participant->spec();
@@ -80,16 +98,20 @@ void ClientThread::run() {
       if (source->config().video_pps > 0) result.video_sent = source->video_window();
       result.skipped = source->skipped();
     }
+    if (const DataSource* data = participant->data_source()) {
+      result.data_sent = {data->window(DataChannelKind::kReliable),
+                          data->window(DataChannelKind::kUnreliable)};
+      result.data_sent_total =
+          data->sent_count(DataChannelKind::kReliable) + data->sent_count(DataChannelKind::kUnreliable);
+      result.data_skipped = data->skipped();
+      result.data_refusals = data->refusals();
+      result.data_send_errors = data->send_errors();
+    }
     result.failure = participant->failure();
     result.accounting = participant->take_accounting();
+    result.data_accounting = participant->take_data_accounting();
     results_.push_back(std::move(result));
   }
-  participants_.clear();
-  uv_close(reinterpret_cast<uv_handle_t*>(&media_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&check_timer_), nullptr);
-  for (int i = 0; i < 1000 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  uv_loop_close(&loop_);
 }
 
 void ClientThread::on_media_tick() {

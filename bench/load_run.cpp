@@ -10,6 +10,7 @@
 
 #include "bench/client_thread.h"
 #include "bench/packet_stamp.h"
+#include "bench/server_metrics.h"
 #include "bench/sfu_participant.h"
 #include "bench/udp_participant.h"
 
@@ -42,12 +43,42 @@ double total_percent(const std::vector<ThreadCpuUse>& threads) {
   return sum;
 }
 
+uint64_t data_window_received(const std::vector<std::unique_ptr<ClientThread>>& threads) {
+  uint64_t sum = 0;
+  for (const auto& thread : threads) sum += thread->stats().data.window_live.get();
+  return sum;
+}
+
+// After the window: reliable messages of the window may still be on their way (retransmitted, or
+// queued behind others at the server), so wait until the receivers' count of window messages
+// stops growing (at most a few seconds) rather than a fixed time.
+void drain_data(const std::vector<std::unique_ptr<ClientThread>>& threads) {
+  uint64_t previous = data_window_received(threads);
+  for (int i = 0; i < 25; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    uint64_t now = data_window_received(threads);
+    if (now == previous) return;
+    previous = now;
+  }
+}
+
+std::optional<ServerDataMetrics> sample_data_metrics(const Scenario& scenario, const Target& target,
+                                                     std::string* error) {
+  if (!scenario.data() || target.kind != Target::Kind::kSfu) return std::nullopt;
+  return fetch_data_metrics(target.host, target.port, error);
+}
+
 }  // namespace
 
 uint64_t Scenario::down_tracks() const {
   uint64_t kinds = (audio ? 1 : 0) + (video_pps > 0 ? 1 : 0);
   uint64_t receivers = subscribers + (publishers > 0 ? publishers - 1 : 0);
   return uint64_t{rooms} * publishers * kinds * receivers;
+}
+
+double Scenario::offered_data_relay_per_s() const {
+  double receivers = subscribers + (publishers > 0 ? publishers - 1.0 : 0.0);
+  return rooms * publishers * 2.0 * data_rate * receivers;
 }
 
 double Scenario::offered_forward_pps() const {
@@ -101,6 +132,16 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     }
     ReceiveAccounting accounting(stream_count, spec.publisher_index.value_or(UINT32_MAX), scenario.audio,
                                  video);
+    std::optional<DataSourceConfig> data;
+    std::optional<DataReceiveAccounting> data_accounting;
+    if (scenario.data()) {
+      if (spec.publisher_index) {
+        data = DataSourceConfig{*spec.publisher_index, scenario.data_rate, scenario.data_size};
+        data->fault = scenario.data_fault;
+      }
+      data_accounting.emplace(scenario.publishers, spec.publisher_index.value_or(UINT32_MAX),
+                              scenario.data_size);
+    }
     if (target.kind == Target::Kind::kCustom)
       return target.make_participant(loop, media, spec, std::move(accounting), stats, window);
     if (target.kind == Target::Kind::kUdpReflector) {
@@ -115,13 +156,15 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     options.room = scenario.room_prefix + "-" + std::to_string(spec.room);
     options.name = spec.name;
     options.bind_ip = scenario.bind_ip;
-    return std::make_unique<SfuParticipant>(loop, options, media, spec, std::move(accounting), stats, window);
+    return std::make_unique<SfuParticipant>(loop, options, media, spec, std::move(accounting), stats, window,
+                                            data, std::move(data_accounting));
   };
 
   MeasurementWindow window;
   std::vector<std::unique_ptr<ClientThread>> threads;
   for (uint32_t i = 0; i < thread_count; ++i)
-    threads.push_back(std::make_unique<ClientThread>(i, specs[i], factory, window, scenario.client_cpus));
+    threads.push_back(
+        std::make_unique<ClientThread>(i, specs[i], factory, window, scenario.client_cpus, scenario.data()));
   uint64_t connect_start = monotonic_ns();
   for (auto& thread : threads) thread->start();
 
@@ -170,19 +213,27 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   auto server_before = sample_server(target);
   auto clients_before = sample_clients(threads);
   auto machine_before = read_cpu_times();
+  std::string metrics_error;
+  auto data_metrics_before = sample_data_metrics(scenario, target, &metrics_error);
   uint64_t measured_start = monotonic_ns();
   uint64_t previous_packets = 0, previous_ns = measured_start;
-  for (auto& thread : threads) previous_packets += thread->stats().packets.get();
+  // RTP packets and data channel messages received.
+  auto received_now = [&] {
+    uint64_t sum = 0;
+    for (auto& thread : threads) sum += thread->stats().packets.get() + thread->stats().data.messages.get();
+    return sum;
+  };
+  previous_packets = received_now();
   while (monotonic_ns() < end) {
     sleep_until_ns(std::min<uint64_t>(end, monotonic_ns() + 1000000000ull));
     uint64_t now = monotonic_ns();
-    uint64_t packets = 0;
-    for (auto& thread : threads) packets += thread->stats().packets.get();
+    uint64_t packets = received_now();
     if (scenario.progress && now > previous_ns) {
       double pps =
           static_cast<double>(packets - previous_packets) * 1e9 / static_cast<double>(now - previous_ns);
-      std::fprintf(stderr, "\r[%s] %4.1f/%.1f s  received %9.0f pps   ", target.name.c_str(),
-                   static_cast<double>(now - measured_start) / 1e9, scenario.duration_s, pps);
+      std::fprintf(stderr, "\r[%s] %4.1f/%.1f s  received %9.0f %s   ", target.name.c_str(),
+                   static_cast<double>(now - measured_start) / 1e9, scenario.duration_s, pps,
+                   scenario.data() ? "pkt+msg/s" : "pps");
     }
     previous_packets = packets;
     previous_ns = now;
@@ -190,12 +241,14 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   auto server_after = sample_server(target);
   auto clients_after = sample_clients(threads);
   auto machine_after = read_cpu_times();
+  auto data_metrics_after = sample_data_metrics(scenario, target, &metrics_error);
   double measured_s = static_cast<double>(monotonic_ns() - measured_start) / 1e9;
   if (target.server_pid > 0) result.server_rss_bytes = read_rss_bytes(target.server_pid);
   if (scenario.progress) std::fprintf(stderr, "\n");
 
   // Packets still in flight when the window closed.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  if (scenario.data()) drain_data(threads);
   for (auto& thread : threads) thread->request_stop();
   for (auto& thread : threads) thread->join();
 
@@ -223,6 +276,10 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     result.memory_per_down_track_bytes =
         static_cast<double>(result.server_rss_bytes - result.server_rss_idle_bytes) /
         static_cast<double>(result.down_tracks);
+  if (result.server_rss_bytes > result.server_rss_idle_bytes && scenario.participants() > 0)
+    result.memory_per_participant_bytes =
+        static_cast<double>(result.server_rss_bytes - result.server_rss_idle_bytes) /
+        static_cast<double>(scenario.participants());
 
   // Expected: for each receiver and each stream it expects, what that stream's publisher sent in
   // the window.
@@ -262,6 +319,17 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   result.loss_ratio = result.expected ? static_cast<double>(result.expected - result.received) /
                                             static_cast<double>(result.expected)
                                       : 0;
+  if (scenario.data()) {
+    DataRunResult& data = result.data.emplace();
+    data.rate = scenario.data_rate;
+    data.size = scenario.data_size;
+    data.receivers_per_stream = scenario.subscribers + scenario.publishers - 1;
+    data.offered_relay_per_s = scenario.offered_data_relay_per_s();
+    gather_data_results(threads, scenario.publishers, result.window_s, &data);
+    add_server_data_results(data_metrics_before, data_metrics_after, measured_s, result.server_threads,
+                            &data);
+    data.server_metrics_error = metrics_error;
+  }
   result.ok = true;
   return result;
 }

@@ -16,6 +16,7 @@
 
 #include "base/socket_address.h"
 #include "bench/bench_participant.h"
+#include "bench/data_run.h"
 #include "bench/latency_histogram.h"
 #include "bench/proc_stats.h"
 
@@ -29,6 +30,11 @@ struct Scenario {
   size_t video_packet_size = 1200;
   uint32_t video_fps = 30;
   bool audio = true;
+  // Data channels (0 = none): each publisher sends data_rate messages per second of data_size
+  // bytes on a reliable ordered and on an unreliable unordered channel (data_source.h).
+  uint32_t data_rate = 0;
+  size_t data_size = 1000;
+  DataFault data_fault = DataFault::kNone;  // a fault to prove the checks (tests only)
   double warmup_s = 1.0;
   double duration_s = 5.0;
   double connect_timeout_s = 60.0;
@@ -45,6 +51,11 @@ struct Scenario {
   // Down-tracks (one per forwarded stream per receiver) and the forwarded packet rate offered.
   uint64_t down_tracks() const;
   double offered_forward_pps() const;
+  bool data() const { return data_rate > 0; }
+  uint64_t participants() const { return uint64_t{rooms} * (publishers + subscribers); }
+  // Messages the server should relay per second: both channels of every publisher to every other
+  // participant of its room.
+  double offered_data_relay_per_s() const;
 };
 
 // kCustom: how another system's participant is made (e.g. Janus, see janus_target.h). `media` is
@@ -87,6 +98,7 @@ struct RunResult {
   double server_cpu_percent = 0;
   uint64_t server_rss_idle_bytes = 0, server_rss_bytes = 0;
   double memory_per_down_track_bytes = 0;
+  double memory_per_participant_bytes = 0;  // (RSS at the end - RSS before the run) / participants
   std::vector<ThreadCpuUse> client_threads;
   double client_cpu_percent = 0;
   // The whole machine during the window, in percent of one core: every CPU's busy time (softirq
@@ -96,6 +108,7 @@ struct RunResult {
   double softirq_percent = 0;
   double other_cpu_percent = 0;
   std::vector<double> cpu_busy_percent;  // per CPU
+  std::optional<DataRunResult> data;     // Scenario::data()
   Scenario scenario;
 };
 

@@ -43,6 +43,8 @@ nlohmann::json options_json(const BenchOptions& o) {
           {"video_packet_size", s.video_packet_size},
           {"video_fps", s.video_fps},
           {"audio", s.audio},
+          {"data_rate_per_channel", s.data_rate},
+          {"data_size", s.data_size},
           {"duration_s", s.duration_s},
           {"warmup_s", s.warmup_s},
           {"client_threads", s.client_threads},
@@ -79,32 +81,51 @@ class AutogroupNice {
   bool set_ = false;
 };
 
+// The data channel part of a step holds: every reliable message arrived in order, unreliable loss
+// and p99 within the ramp's limits, and the publishers sent (almost) what was offered: a publisher
+// whose send buffer stays full (the server acknowledges slower than it sends) skips messages.
+bool data_held(const DataRunResult& d, const Scenario& s, const BenchOptions& o) {
+  double offered_send = static_cast<double>(s.rooms) * s.publishers * 2.0 * s.data_rate;
+  return d.correct() && d.sender_errors == 0 && d.unreliable_loss_ratio <= o.ramp_max_loss &&
+         static_cast<double>(d.latency_all.percentile(0.99)) / 1e6 <= o.ramp_max_p99_ms &&
+         d.sent_per_s >= 0.98 * offered_send;
+}
+
 bool held(const RunResult& r, const BenchOptions& o) {
-  return r.ok && r.loss_ratio <= o.ramp_max_loss &&
+  if (!r.ok) return false;
+  if (r.data && !data_held(*r.data, r.scenario, o)) return false;
+  if (r.scenario.video_pps == 0 && !r.scenario.audio) return true;
+  return r.loss_ratio <= o.ramp_max_loss &&
          static_cast<double>(r.latency.percentile(0.99)) / 1e6 <= o.ramp_max_p99_ms;
 }
 
-// Raises the per-publisher video rate until a step does not hold. Returns the steps; `best` gets
-// the last step that held.
+// Raises the per-publisher video rate (with --data-rate: the data rate) until a step does not
+// hold. Returns the steps; `best` gets the last step that held.
 std::vector<RampStep> ramp(const BenchOptions& o, const Target& target, const std::string& prefix,
                            std::optional<RunResult>* best) {
   std::vector<RampStep> steps;
-  double pps = std::max<uint32_t>(o.scenario.video_pps, 50);
+  bool data = o.scenario.data();
+  double rate = data ? o.scenario.data_rate : std::max<uint32_t>(o.scenario.video_pps, 50);
   for (uint32_t i = 0; i < o.ramp_max_steps; ++i) {
     Scenario s = o.scenario;
-    s.video_pps = static_cast<uint32_t>(std::lround(pps));
+    (data ? s.data_rate : s.video_pps) = static_cast<uint32_t>(std::lround(rate));
     s.duration_s = o.ramp_step_s;
     s.room_prefix = prefix + std::to_string(i);
-    std::fprintf(stderr, "[%s] ramp step %u: %u video pps per publisher, %.0f forwarded pps offered\n",
-                 target.name.c_str(), i + 1, s.video_pps, s.offered_forward_pps());
-    RampStep step{s.video_pps, run_load(s, target), false};
+    if (data)
+      std::fprintf(stderr,
+                   "[%s] ramp step %u: %u data msg/s per channel per publisher, %.0f relayed msg/s offered\n",
+                   target.name.c_str(), i + 1, s.data_rate, s.offered_data_relay_per_s());
+    else
+      std::fprintf(stderr, "[%s] ramp step %u: %u video pps per publisher, %.0f forwarded pps offered\n",
+                   target.name.c_str(), i + 1, s.video_pps, s.offered_forward_pps());
+    RampStep step{s.video_pps, run_load(s, target), false, s.data_rate};
     step.held = held(step.result, o);
     steps.push_back(step);
     if (!step.result.ok)
       std::fprintf(stderr, "[%s] step failed: %s\n", target.name.c_str(), step.result.error.c_str());
     if (!step.held) break;
     *best = step.result;
-    pps *= o.ramp_factor;
+    rate *= o.ramp_factor;
   }
   if (!*best && !steps.empty()) *best = steps.front().result;
   return steps;
@@ -182,6 +203,8 @@ static int bench_main(int argc, char** argv) {
       so.nice = o.nice;
       so.work_dir = o.work_dir;
       so.bind_ip = o.scenario.bind_ip;
+      // The bench measures the relay, not the per-participant rate limit (2 MiB/s by default).
+      if (o.scenario.data()) so.extra_yaml = "data_channels:\n  bytes_per_second_per_participant: 0\n";
       std::string error;
       if (!server.start(so, &error)) {
         std::fprintf(stderr, "sfu-bench: cannot start the server %s: %s\n", so.binary.c_str(), error.c_str());
@@ -198,9 +221,14 @@ static int bench_main(int argc, char** argv) {
       report.ramp = ramp(o, target, "ramp", &report.main);
       if (report.main && report.main->ok) {
         Scenario half = o.scenario;
-        half.video_pps = std::max<uint32_t>(1, report.main->scenario.video_pps / 2);
+        if (half.data()) {
+          half.data_rate = std::max<uint32_t>(1, report.main->scenario.data_rate / 2);
+          std::fprintf(stderr, "[sfu] half load: %u data msg/s per channel per publisher\n", half.data_rate);
+        } else {
+          half.video_pps = std::max<uint32_t>(1, report.main->scenario.video_pps / 2);
+          std::fprintf(stderr, "[sfu] half load: %u video pps per publisher\n", half.video_pps);
+        }
         half.room_prefix = "half";
-        std::fprintf(stderr, "[sfu] half load: %u video pps per publisher\n", half.video_pps);
         report.half_load = run_load(half, target);
         report.half_load->target = "sfu (half load)";
       }
@@ -208,6 +236,13 @@ static int bench_main(int argc, char** argv) {
       report.main = run_load(o.scenario, target);
     }
     if (!report.main || !report.main->ok) exit_code = 1;
+    // Data channels: a reliable message lost or reordered, or nothing relayed, fails the run.
+    for (const auto* run : {&report.main, &report.half_load}) {
+      if (*run && (*run)->ok && (*run)->data && !(*run)->data->correct()) {
+        std::fprintf(stderr, "sfu-bench: data channels: %s\n", data_failure((*run)->data.value()).c_str());
+        exit_code = 1;
+      }
+    }
     if (o.url.empty() && !server.running()) {
       std::fprintf(stderr, "sfu-bench: the server died during the run: %s\n", server.log_tail().c_str());
       exit_code = 1;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bench/data_accounting.h"
 #include "bench/latency_histogram.h"
 #include "bench/measurement_window.h"
 #include "bench/sequence_tracker.h"
@@ -21,6 +22,7 @@ struct ReceiverStats {
   uint64_t window_packets = 0, window_bytes = 0;
   uint64_t unstamped = 0, unknown_stream = 0, duplicates = 0, too_old = 0;
   LiveCounter packets, bytes;  // everything received, for the progress line
+  DataReceiverStats data;      // the data channel messages (--data-rate)
 };
 
 class ReceiveAccounting {

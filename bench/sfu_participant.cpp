@@ -1,22 +1,35 @@
 #include "bench/sfu_participant.h"
 
 #include "bench/packet_stamp.h"
+#include "dtls/sctp_stack.h"
 
 namespace sfu::bench {
 
 SfuParticipant::SfuParticipant(uv_loop_t* loop, client::ParticipantClient::Options options,
                                std::optional<MediaSourceConfig> media, ParticipantSpec spec,
                                ReceiveAccounting accounting, ReceiverStats& stats,
-                               const MeasurementWindow& window)
+                               const MeasurementWindow& window, std::optional<DataSourceConfig> data,
+                               std::optional<DataReceiveAccounting> data_accounting)
     : BenchParticipant(std::move(spec), std::move(accounting), stats, window),
       loop_(loop),
       client_(loop,
               [&] {
                 options.publish_audio = media && media->audio;
                 options.publish_video = media && media->video_pps > 0;
+                if (data_accounting) {
+                  options.sctp_mailbox = dtls::SctpMailbox::current();
+                  // Only publishers have a publish connection, with or without data.
+                  options.auto_publish = media.has_value() || data.has_value();
+                }
                 return options;
               }()),
-      media_(media) {}
+      media_(media) {
+  if (data) {
+    data_source_.emplace(*data);
+    data_buffer_.resize(data_source_->config().size);
+  }
+  data_accounting_ = std::move(data_accounting);
+}
 
 bool SfuParticipant::start(std::string* error) {
   if (!client_.start(error)) return false;
@@ -45,17 +58,78 @@ bool SfuParticipant::start(std::string* error) {
   client_.subscribe_connection().on_rtp = [this](uint8_t* data, size_t size) {
     accounting_.on_rtp(data, size, monotonic_ns(), window_, stats_);
   };
+  if (data_accounting_) {
+    if (!client_.subscribe_data()) {
+      *error = "a data load needs an SctpMailbox on the client thread";
+      return false;
+    }
+    hook_data_receiver();
+  }
   return true;
+}
+
+void SfuParticipant::hook_data_receiver() {
+  client::ClientDataChannels& data = *client_.subscribe_data();
+  data.on_message = [this](const dtls::DataChannelInfo& channel, bool, ByteSpan message) {
+    data_accounting_->on_message(channel.label, message, monotonic_ns(), window_, stats_.data);
+  };
+  data.on_close = [this](const dtls::DataChannelInfo& channel) {
+    data_accounting_->on_channel_closed(channel.label, monotonic_ns(), window_);
+  };
 }
 
 bool SfuParticipant::ready() const {
   if (source_ && !client_.publish_connected()) return false;
+  if (data_source_ && !data_channels_) return false;
+  if (data_accounting_ && !data_accounting_->receiving_all()) return false;
   if (accounting_.expected_stream_count() == 0) return true;
   return client_.subscribe_connected() && accounting_.receiving_all();
 }
 
 void SfuParticipant::pump(uint64_t now_ns) {
-  if (!source_ || !media_on_ || !client_.publish_connected()) return;
+  if (!media_on_) return;
+  pump_media(now_ns);
+  pump_data(now_ns);
+}
+
+bool SfuParticipant::open_data_channels() {
+  client::ClientDataChannels* data = client_.publish_data();
+  if (!data || !data->ready()) return false;
+  dtls::SctpReliability unreliable;
+  unreliable.ordered = false;
+  unreliable.kind = dtls::SctpReliability::Kind::kMaxRetransmits;
+  unreliable.value = 0;
+  auto reliable_id = data->open(kReliableDataLabel, dtls::SctpReliability{});
+  auto unreliable_id = data->open(kUnreliableDataLabel, unreliable);
+  if (!reliable_id || !unreliable_id) return false;
+  data_channels_ = std::array<uint16_t, 2>{*reliable_id, *unreliable_id};
+  return true;
+}
+
+void SfuParticipant::pump_data(uint64_t now_ns) {
+  if (!data_source_ || (!data_channels_ && !open_data_channels())) return;
+  dtls::DataChannelEndpoint* endpoint = client_.publish_data()->endpoint();
+  if (!data_source_->started()) data_source_->start(now_ns);
+  bool sent = false;
+  for (DataChannelKind kind : kDataChannelKinds) {
+    uint16_t channel = (*data_channels_)[static_cast<size_t>(kind)];
+    while (data_source_->due(kind, now_ns)) {
+      size_t size = data_source_->build(kind, now_ns, MutableByteSpan(data_buffer_));
+      auto result = endpoint->send(channel, /*binary=*/true, ByteSpan(data_buffer_.data(), size));
+      if (result != dtls::SctpAssociation::SendResult::kSent) {
+        data_source_->refused(kind, result == dtls::SctpAssociation::SendResult::kBufferFull);
+        break;
+      }
+      data_source_->sent(kind, now_ns, &window_);
+      sent = true;
+    }
+  }
+  // One flush for the tick's messages (ClientDataChannels::send would flush per message).
+  if (sent) client_.publish_connection().flush();
+}
+
+void SfuParticipant::pump_media(uint64_t now_ns) {
+  if (!source_ || !client_.publish_connected()) return;
   if (!source_->started()) source_->start(now_ns);
   bool sent = false;
   for (auto kind = source_->next_due(now_ns); kind != SyntheticMediaSource::Kind::kNone;
@@ -96,6 +170,10 @@ std::string SfuParticipant::describe() const {
       ", publish connected " + std::to_string(client_.publish_connected()) + ", subscribe connected " +
       std::to_string(client_.subscribe_connected()) + ", streams " +
       std::to_string(accounting_.streams_seen()) + "/" + std::to_string(accounting_.expected_stream_count());
+  if (data_source_) out += ", data channels opened " + std::to_string(data_channels_.has_value());
+  if (data_accounting_)
+    out += ", data streams " + std::to_string(data_accounting_->streams_seen()) + "/" +
+           std::to_string(data_accounting_->expected_stream_count());
   if (auto f = failure(); !f.empty()) out += ", failure: " + f;
   return out;
 }

@@ -9,6 +9,9 @@
 #   scripts/bench.sh                       # the README figures
 #   ROOMS=10 SUBSCRIBERS=5 scripts/bench.sh --duration 10   # other scenario; extra flags go to sfu-bench
 #   scripts/bench.sh --smoke BENCH_BINARY  # a 3-second run that only checks the tool works (ctest bench_smoke)
+#   scripts/bench.sh --data-smoke BENCH_BINARY  # data channels: a correct run passes, a faulty one
+#                                          # fails (ctest bench_data_smoke)
+#   scripts/bench.sh --data [flags]        # the data channel figures (see the README's Performance)
 #
 # On a machine busy with other work, run as root so the bench can raise its scheduling priority
 # (--nice -10); the JSON's machine.other_cpu_percent says how much other work there was.
@@ -33,6 +36,51 @@ assert d["baseline_pps"] > 0, "the baseline forwarded nothing"
 assert d["server_rss_bytes"] > 0, "no server RSS"
 print("bench_smoke: ok: forwarded %.0f pps (baseline %.0f), loss %.4f, p99 %.3f ms"
       % (d["forwarded_pps"], d["baseline_pps"], d["loss_ratio"], d["latency_ms"]["p99"]))
+PY
+  exit 0
+fi
+
+if [[ "${1:-}" == "--data-smoke" ]]; then
+  # 2 publishers x 4 subscribers with media, 50 messages/s of 1,000 bytes on each publisher's
+  # reliable and unreliable channel. sfu-bench itself exits 1 when a reliable message is lost or
+  # reordered or nothing is relayed; no timing is checked. Then the same run with a fault injected
+  # on the reliable channels (a skipped, then a swapped sequence number) must fail, with the
+  # fault counted: the checks work.
+  bench="${2:?usage: bench.sh --data-smoke path/to/sfu-bench}"
+  out="$(mktemp -d)"
+  trap 'rm -rf "$out"' EXIT
+  run=(--rooms 1 --publishers 2 --subscribers 4 --video-pps 100 --data-rate 50 --data-size 1000
+    --duration 3 --warmup 0.5 --quiet --work-dir "$out")
+  "$bench" "${run[@]}" --json "$out/data.json"
+  for fault in gap reorder; do
+    if "$bench" "${run[@]}" --data-test-fault "$fault" --json "$out/$fault.json" >"$out/$fault.log" 2>&1; then
+      cat "$out/$fault.log"
+      echo "bench_data_smoke: the run with --data-test-fault $fault passed; it must fail" >&2
+      exit 1
+    fi
+  done
+  python3 - "$out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1] + "/data.json"))["data"]
+for key in ("relayed_per_s", "server_relayed_per_s", "relayed_per_worker_core", "unreliable_loss_ratio",
+            "reliable_errors", "latency_ms", "server"):
+    assert key in d, f"missing data.{key}"
+for kind in ("reliable", "unreliable"):
+    for key in ("p50", "p99"):
+        assert key in d["latency_ms"][kind], f"missing data.latency_ms.{kind}.{key}"
+assert d["correct"] and d["reliable_errors"] == 0, f"reliable errors: {d['reliable']}"
+assert d["messages"]["reliable"]["received"] == d["messages"]["reliable"]["expected"] > 0, d["messages"]
+assert d["messages"]["unreliable"]["received"] > 0, "nothing arrived on the unreliable channels"
+assert d["server"]["messages_out"] > 0, "the server's sfu_data_messages_total{direction=out} did not grow"
+gap = json.load(open(sys.argv[1] + "/gap.json"))["data"]
+assert gap["reliable"]["gaps"] > 0 and not gap["correct"], f"the gap fault was not counted: {gap['reliable']}"
+reorder = json.load(open(sys.argv[1] + "/reorder.json"))["data"]
+assert reorder["reliable"]["reordered"] > 0 and not reorder["correct"], \
+    f"the reorder fault was not counted: {reorder['reliable']}"
+print("bench_data_smoke: ok: relayed %.0f msg/s (server %.0f), unreliable loss %.4f, p99 %.3f ms; "
+      "faults counted: %d gaps, %d reordered" % (d["relayed_per_s"], d["server_relayed_per_s"],
+      d["unreliable_loss_ratio"], d["latency_ms"]["all"]["p99"], gap["reliable"]["gaps"],
+      reorder["reliable"]["reordered"]))
 PY
   exit 0
 fi

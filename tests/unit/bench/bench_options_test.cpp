@@ -29,6 +29,28 @@ TEST(BenchOptions, DefaultsAndScenarioFlags) {
   EXPECT_DOUBLE_EQ(o.scenario.offered_forward_pps(), 10 * 2 * 1000.0 * 21);
 }
 
+TEST(BenchOptions, DataChannelFlags) {
+  auto parsed = parse_bench_options({"--data-rate", "200", "--data-size", "16384", "--video-pps", "0",
+                                     "--no-audio", "--publishers", "4", "--subscribers", "8"});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(parsed)) << std::get<std::string>(parsed);
+  const Scenario& s = std::get<BenchOptions>(parsed).scenario;
+  EXPECT_TRUE(s.data());
+  EXPECT_EQ(s.data_rate, 200u);
+  EXPECT_EQ(s.data_size, 16384u);
+  EXPECT_EQ(s.data_fault, DataFault::kNone);
+  // 4 publishers x 2 channels x 200 msg/s, each to 8 subscribers + 3 other publishers.
+  EXPECT_DOUBLE_EQ(s.offered_data_relay_per_s(), 4 * 2 * 200.0 * 11);
+  EXPECT_EQ(s.participants(), 12u);
+
+  auto faulty = parse_bench_options({"--data-rate", "50", "--data-test-fault", "reorder"});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(faulty)) << std::get<std::string>(faulty);
+  EXPECT_EQ(std::get<BenchOptions>(faulty).scenario.data_fault, DataFault::kReorder);
+  // Without --data-rate there is no data load (and the media defaults stay).
+  auto media = parse_bench_options({});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(media));
+  EXPECT_FALSE(std::get<BenchOptions>(media).scenario.data());
+}
+
 TEST(BenchOptions, BadInputIsRefusedWithAReason) {
   for (std::vector<std::string> args :
        std::vector<std::vector<std::string>>{{"--rooms"},
@@ -42,7 +64,14 @@ TEST(BenchOptions, BadInputIsRefusedWithAReason) {
                                              {"--url", "ws://nohost/v1/rtc"},
                                              {"--duration", "-1"},
                                              {"--ramp-factor", "1"},
-                                             {"--workers", "0"}}) {
+                                             {"--workers", "0"},
+                                             {"--data-rate", "-5"},
+                                             {"--data-rate", "10", "--data-size", "19"},
+                                             {"--data-rate", "10", "--data-size", "262145"},
+                                             {"--data-rate", "10", "--data-test-fault", "loss"},
+                                             {"--data-rate", "10", "--baseline"},
+                                             {"--data-rate", "10", "--target", "janus"},
+                                             {"--video-pps", "0", "--no-audio", "--data-rate", "0"}}) {
     auto parsed = parse_bench_options(args);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << args[0];
     EXPECT_FALSE(std::get<std::string>(parsed).empty());
