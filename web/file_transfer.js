@@ -13,6 +13,7 @@ import { appendChatItem } from './chat.js';
 export const CHUNK_BYTES = 16 * 1024;
 export const LOW_WATER_BYTES = 256 * 1024;
 const HIGH_WATER_BYTES = 1024 * 1024;
+const READ_BYTES = 256 * 1024;
 // What the demo sends and accepts: a received file is held in memory until it is complete.
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const MAX_NAME_CHARS = 200;
@@ -86,13 +87,17 @@ async function transmit(session, file, update) {
   const channel = session.channels && session.channels.file;
   if (!channel || channel.readyState !== 'open') throw new Error('file sending is unavailable');
   channel.send(JSON.stringify({ name: file.name, size: file.size, type: file.type || 'application/octet-stream' }));
-  for (let offset = 0; offset < file.size; offset += CHUNK_BYTES) {
-    if (session !== current) throw new Error('the call ended');
-    if (channel.bufferedAmount > HIGH_WATER_BYTES) await waitForDrain(channel);
-    const chunk = await file.slice(offset, offset + CHUNK_BYTES).arrayBuffer();
-    if (channel.readyState !== 'open') throw new Error('the channel closed');
-    channel.send(chunk);
-    update({ received: offset + chunk.byteLength });
+  // The file is read a block at a time (one read per 16 KiB message is slow) and sent in
+  // 16 KiB messages, pausing whenever the channel's buffer is over the high-water mark.
+  for (let offset = 0; offset < file.size; offset += READ_BYTES) {
+    const block = await file.slice(offset, offset + READ_BYTES).arrayBuffer();
+    for (let at = 0; at < block.byteLength; at += CHUNK_BYTES) {
+      if (session !== current) throw new Error('the call ended');
+      if (channel.bufferedAmount > HIGH_WATER_BYTES) await waitForDrain(channel);
+      if (channel.readyState !== 'open') throw new Error('the channel closed');
+      channel.send(block.slice(at, at + CHUNK_BYTES));
+    }
+    update({ received: offset + block.byteLength });
   }
   channel.send(JSON.stringify({ end: true }));
   update({ status: 'sent', received: file.size });
@@ -136,9 +141,9 @@ function parseHeader(text) {
 
 // Another participant's "file" channel; its `protocol` is the sender.
 export function attachFileChannel(session, channel) {
-  let incoming = null; // {update, chunks, received, size}
+  let incoming = null; // {update, chunks, received, shown, size}
   const failIncoming = (error) => {
-    if (incoming) incoming.update({ status: 'failed', error });
+    if (incoming) incoming.update({ status: 'failed', error, received: incoming.received });
     incoming = null;
   };
   channel.addEventListener('message', (event) => {
@@ -154,14 +159,14 @@ export function attachFileChannel(session, channel) {
         }
         const url = URL.createObjectURL(new Blob(incoming.chunks, { type: 'application/octet-stream' }));
         objectUrls.push(url);
-        incoming.update({ status: 'received', url });
+        incoming.update({ status: 'received', received: incoming.received, url });
         incoming = null;
         return;
       }
       failIncoming('a new file started before this one ended');
       if (header.size > MAX_FILE_BYTES) return;
       const update = addFileEntry({ from: channel.protocol, self: false, ...header, status: 'receiving', received: 0, url: null });
-      incoming = { update, chunks: [], received: 0, size: header.size };
+      incoming = { update, chunks: [], received: 0, shown: 0, size: header.size };
       return;
     }
     if (!incoming) return;
@@ -171,7 +176,11 @@ export function attachFileChannel(session, channel) {
       return;
     }
     incoming.chunks.push(event.data);
-    incoming.update({ received: incoming.received });
+    // The progress is redrawn every READ_BYTES, not for every message.
+    if (incoming.received - incoming.shown >= READ_BYTES) {
+      incoming.shown = incoming.received;
+      incoming.update({ received: incoming.received });
+    }
   });
   channel.addEventListener('close', () => failIncoming('the sender left'));
 }
