@@ -2,7 +2,8 @@
 // room each send a chat line and a 1 MiB random binary file, at the same time, and each gets
 // the other's byte for byte (SHA-256 compared here, in node). The channels the server opens on a
 // page's subscribe connection carry the sender's label and reliability, and `protocol` names
-// the sender's participant id, which the chat turns into the sender's name.
+// the sender's participant id, which the chat turns into the sender's name. Messages the server
+// sends to the room (REST) arrive on a "server" channel, text as text and binary as binary.
 //
 // Chromium + Chromium runs against run.sh's server. Chromium + Firefox runs on a LAN of two
 // network namespaces of its own (netns.mjs; Firefox never pairs candidates with a loopback
@@ -126,6 +127,30 @@ async function exchange(t, pages, base) {
       return item && { from: item.querySelector('[data-testid="chat-from"]').textContent, text: item.querySelector('[data-testid="chat-text"]').textContent };
     }, other.id);
     assert.deepEqual(shown, { from: other.name, text: lines.get(other) }, `${p.name}'s chat panel shows the line with the name`);
+  }
+
+  // The server's own messages (POST /v1/rooms/{name}/data), text and binary, come on a channel
+  // labelled "server" with an empty protocol; the chat shows them as the server's.
+  const serverText = `server says ${randomBytes(4).toString('hex')}`;
+  for (const body of [{ text: serverText }, { binary_base64: Buffer.from([0, 1, 2, 253, 254]).toString('base64') }]) {
+    const res = await pages[0].page.evaluate(async ({ room, body }) => {
+      const r = await fetch(`/v1/rooms/${encodeURIComponent(room)}/data`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, text: await r.text() };
+    }, { room, body });
+    assert.ok(res.status >= 200 && res.status < 300, `POST /v1/rooms/${room}/data ${JSON.stringify(body)}: ${res.status} ${res.text}`);
+  }
+  for (const p of pages) {
+    const got = await waitFor(`${p.name} to show the server's text and binary messages`, () => p.page.evaluate(() => {
+      const lines = window.sfuDemo.chat.filter((line) => line.server).map((line) => line.text);
+      return lines.length >= 2 ? lines : null;
+    }));
+    assert.deepEqual(got, [serverText, '[5 bytes of binary data]'], `${p.name}: text stays text, binary stays binary`);
+    const server = (await channelState(p.page)).remote.filter((c) => c.label === 'server');
+    assert.deepEqual(server.map((c) => c.protocol), [''], `${p.name} has one "server" channel, with an empty protocol`);
   }
 
   // A 1 MiB random file each way, both at once.
