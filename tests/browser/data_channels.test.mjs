@@ -80,6 +80,7 @@ async function downloadedBytes(page, url) {
 // Joins both pages and runs the exchange; returns false when the server has no data channels.
 async function exchange(t, pages, base) {
   const room = uniqueRoom('data');
+  for (const p of pages) p.room = room;
   t.after(() => {
     for (const p of pages) if (p.page.logs.length) t.diagnostic(`${p.name} console:\n${p.page.logs.join('\n')}`);
   });
@@ -184,14 +185,32 @@ async function exchange(t, pages, base) {
   return true;
 }
 
-test('Chromium and Chromium exchange chat and a 1 MiB file both ways through the server', { timeout: 180000 }, async (t) => {
+test('Chromium and Chromium exchange chat and a 1 MiB file both ways through the server; a late joiner gets the channels', { timeout: 180000 }, async (t) => {
   const browser = await launchBrowser();
   t.after(() => browser.close());
   const pages = [
     { name: 'Ada', via: 'input', page: await newParticipantPage(browser) },
     { name: 'Bob', via: 'drop', page: await newParticipantPage(browser) },
   ];
-  await exchange(t, pages, baseUrl());
+  if (!(await exchange(t, pages, baseUrl()))) return;
+
+  // A late joiner gets the room's existing data tracks, and a leaver's close for everyone.
+  const cy = { name: 'Cy', page: await newParticipantPage(browser) };
+  cy.id = await joinThroughUi(cy.page, { room: pages[0].room, name: cy.name });
+  const fromEach = async () => {
+    const s = await channelState(cy.page);
+    return pages.map((p) => s.remote.filter((c) => c.protocol === p.id && c.readyState === 'open').map((c) => c.label).sort().join());
+  };
+  await waitFor('the late joiner to get both others\' chat and file channels',
+    async () => ((await fromEach()).every((labels) => labels === 'chat,file') ? true : null), { timeoutMs: 30000 });
+  await pages[0].page.locator(byTestId('chat-input')).fill('welcome, Cy');
+  await pages[0].page.locator(byTestId('chat-send')).click();
+  const line = await waitFor('the late joiner to get the chat line', () => cy.page.evaluate(
+    (from) => window.sfuDemo.chat.find((l) => l.from === from) || null, pages[0].id));
+  assert.deepEqual({ text: line.text, name: line.name }, { text: 'welcome, Cy', name: pages[0].name });
+  await pages[0].page.locator(byTestId('leave-button')).click();
+  await waitFor(`${pages[0].name}'s channels to close for the others when she leaves`,
+    async () => ((await fromEach())[0] === '' ? true : null), { timeoutMs: 20000 });
 });
 
 test('Chromium and Firefox on a LAN address exchange chat and a 1 MiB file both ways', { timeout: 240000 }, async (t) => {
