@@ -7,6 +7,8 @@
 namespace sfu::dtls {
 namespace {
 
+using DcepResult = std::variant<DcepMessage, DcepError>;
+
 // DATA_CHANNEL_OPEN (RFC 8832 §5.1): type (1), channel type (1), priority (2), reliability
 // parameter (4), label length (2), protocol length (2), then label and protocol.
 constexpr size_t kOpenHeaderSize = 12;
@@ -41,7 +43,7 @@ uint8_t channel_type_of(const SctpReliability& reliability) {
   return reliability.ordered ? type : static_cast<uint8_t>(type | 0x80);
 }
 
-std::variant<DcepMessage, DcepError> parse_open(ByteSpan message, const DcepLimits& limits) {
+DcepResult parse_open(ByteSpan message, const DcepLimits& limits) {
   if (message.size() < kOpenHeaderSize) return DcepError::kTruncated;
   const uint8_t* p = message.data();
   std::optional<SctpReliability> reliability = reliability_of(p[1], load_be32(p + 4));
@@ -53,13 +55,16 @@ std::variant<DcepMessage, DcepError> parse_open(ByteSpan message, const DcepLimi
   size_t declared = kOpenHeaderSize + label_length + protocol_length;
   if (message.size() < declared) return DcepError::kTruncated;
   if (message.size() > declared) return DcepError::kTrailingBytes;
-  DcepOpen open;
+  // Built in place: moving a DcepOpen through the nested variants trips GCC 12's
+  // -Wmaybe-uninitialized under ASan.
+  DcepResult result(std::in_place_index<0>, std::in_place_type<DcepOpen>);
+  auto& open = std::get<DcepOpen>(std::get<DcepMessage>(result));
   open.reliability = *reliability;
   open.priority = load_be16(p + 2);
   const auto* text = reinterpret_cast<const char*>(p + kOpenHeaderSize);
   open.label.assign(text, label_length);
   open.protocol.assign(text + label_length, protocol_length);
-  return DcepMessage(std::move(open));
+  return result;
 }
 
 }  // namespace
@@ -90,7 +95,7 @@ std::variant<DcepMessage, DcepError> parse_dcep(ByteSpan message, const DcepLimi
     case static_cast<uint8_t>(DcepMessageType::kAck):
       // RFC 8832 §5.2: the ACK is the type byte alone.
       if (message.size() > 1) return DcepError::kTrailingBytes;
-      return DcepMessage(DcepAck{});
+      return DcepResult(std::in_place_index<0>, std::in_place_type<DcepAck>);
     default:
       return DcepError::kUnknownType;
   }

@@ -5,6 +5,7 @@
 
 #include <usrsctp.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -53,6 +54,9 @@ class SctpAssociation::Impl {
   void mark_closed(std::string_view reason);
 
   // sctp_association_receive.cpp
+  size_t largest_message_in() const {
+    return std::min(options_.max_message_size, options_.receive_buffer_bytes);
+  }
   void drain_socket(MutableByteSpan buffer);
   void on_data_part(ByteSpan part, const sctp_rcvinfo& info, bool end_of_message);
   void deliver(uint16_t stream, uint32_t ppid, ByteSpan message);

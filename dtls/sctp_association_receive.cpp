@@ -91,14 +91,14 @@ void SctpAssociation::Impl::on_data_part(ByteSpan part, const sctp_rcvinfo& info
     return;
   }
   if (end_of_message && message_.empty()) {  // whole in one part: the common case, no copy
-    if (part.size() > options_.max_message_size) {
+    if (part.size() > largest_message_in()) {
       ++owner_.counters_.oversized_messages_in;
       return;
     }
     deliver(info.rcv_sid, ntohl(info.rcv_ppid), part);
     return;
   }
-  if (message_.size() + part.size() > options_.max_message_size) {
+  if (message_.size() + part.size() > largest_message_in()) {
     ++owner_.counters_.oversized_messages_in;
     message_.clear();
     discarding_message_ = !end_of_message;

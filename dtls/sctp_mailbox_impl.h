@@ -50,6 +50,7 @@ class SctpMailbox::Impl {
   Impl& operator=(const Impl&) = delete;
 
   uv_loop_t* loop() const { return loop_; }
+  uint32_t serial() const { return serial_; }  // the high half of its associations' ids
   // This thread's mailbox, or nullptr.
   static Impl* current();
 

@@ -11,7 +11,8 @@
 #                 queues, counters read by /metrics) and the CLI test, not the soak and fault
 #                 smokes, and the cross-thread SCTP unit test (SFU_SKIP_TSAN=1)
 #   fuzz          each libFuzzer target for SFU_FUZZ_SECONDS (clang) (SFU_SKIP_FUZZ=1)
-#   browser       end-to-end tests in headless Chromium (SFU_SKIP_BROWSER=1)
+#   browser       end-to-end tests in headless Chromium and Firefox ESR, with the network
+#                 namespace ones (lossy link, Firefox on a LAN address; root) (SFU_SKIP_BROWSER=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -86,8 +87,8 @@ if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
 fi
 
 if [[ "${SFU_SKIP_BROWSER:-0}" != 1 && -x tests/browser/run.sh ]]; then
-  echo "== browser end-to-end tests (Chromium)"
-  SFU_E2E_LOSSY=1 tests/browser/run.sh
+  echo "== browser end-to-end tests (Chromium, Firefox)"
+  SFU_E2E_NETNS=1 tests/browser/run.sh
   stage_done "browser"
 fi
 echo "== all tests passed"

@@ -9,8 +9,10 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "dtls/sctp_mailbox_impl.h"
 #include "tests/unit/dtls/data_channel_fixture.h"
 
 namespace sfu::dtls {
@@ -167,6 +169,24 @@ TEST_F(SctpAssociationTest, FreeingAnAssociationWithTrafficInFlightIsSafe) {
   a.reset();
   uint64_t later = uv_now(&loop_) + 300;
   run_until([&] { return uv_now(&loop_) >= later; });
+}
+
+TEST_F(SctpAssociationTest, PacketsFromAnotherThreadAreBoundedAndCountedWhenTheMailboxIsFull) {
+  a = std::make_unique<AssociationPeer>(*mailbox_, *link_, 0, SctpOptions{});
+  // The mailbox's first association: id = mailbox serial in the high half, 1 in the low half.
+  SctpAssociationId id = (static_cast<uint64_t>(mailbox_->impl().serial()) << 32) | 1;
+  constexpr size_t kPosted = SctpMailbox::kMaxQueuedPackets + 904;
+  std::thread foreign([&] {
+    Bytes packet = make_payload(100, 1);
+    for (size_t i = 0; i < kPosted; ++i) SctpMailbox::Impl::dispatch_packet(id, packet);
+    SctpMailbox::Impl::dispatch_packet(id + 1, packet);  // no such association: dropped on arrival
+  });
+  foreign.join();
+  EXPECT_EQ(link_->sent(0), 0u) << "nothing reaches the association before its loop runs";
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  EXPECT_EQ(link_->sent(0), SctpMailbox::kMaxQueuedPackets);
+  EXPECT_EQ(a->association->counters().packets_out, SctpMailbox::kMaxQueuedPackets);
+  EXPECT_EQ(a->association->counters().mailbox_drops, 904u);
 }
 
 }  // namespace
