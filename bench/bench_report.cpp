@@ -210,7 +210,8 @@ std::string report_table(const Report& report) {
             "worker CPU %5.1f%%)  sent %.0f/%.0f  unreliable loss %.4f%%  reliable errors %llu  p99 "
             "%.3f ms  %s\n",
             step.data_rate, d->server_relayed_per_s, d->relayed_per_worker_core, d->worker_cpu_percent,
-            d->sent_per_s, d->offered_relay_per_s / std::max<double>(1, d->receivers_per_stream),
+            d->sent_per_s,
+            d->offered_relay_per_s / std::max(1.0, static_cast<double>(d->receivers_per_stream)),
             d->unreliable_loss_ratio * 100, static_cast<unsigned long long>(d->reliable_errors()),
             ms(d->latency_all.percentile(0.99)), verdict);
       } else {
