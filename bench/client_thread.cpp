@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <stdexcept>
 
 #include "bench/packet_stamp.h"
 #include "dtls/sctp_stack.h"
@@ -60,7 +61,11 @@ void ClientThread::run() {
   uv_loop_init(&loop_);
   if (data_channels_) {
     sctp_mailbox_ = std::make_unique<dtls::SctpMailbox>(&loop_);
-    if (index_ == 0) sctp_timers_ = std::make_unique<dtls::SctpTimerDriver>(&loop_);
+    // One driver per process: if one runs already (a server in this process), it serves ours too.
+    try {
+      if (index_ == 0) sctp_timers_ = std::make_unique<dtls::SctpTimerDriver>(&loop_);
+    } catch (const std::logic_error&) {
+    }
   }
   for (const auto& spec : specs_) {
     auto participant = factory_(&loop_, spec, stats_, window_);

@@ -194,6 +194,10 @@ static int bench_main(int argc, char** argv) {
     if (!o.url.empty()) {
       parse_url(o.url, &target.host, &target.port, &target.path);
       target.server_pid = o.server_pid;
+      if (o.scenario.data())
+        std::fprintf(stderr,
+                     "sfu-bench: note: with --url the server's own data_channels limits apply "
+                     "(bytes_per_second_per_participant: messages over it are dropped, rate_limited)\n");
     } else {
       ServerProcess::Options so;
       so.binary = o.sfu_binary.empty() ? default_sfu_binary() : o.sfu_binary;
