@@ -57,7 +57,7 @@ Scenario:
   --data-size B          bytes per data message, the 20-byte stamp included (default 1000;
                          20..262144)
   --data-test-fault F    gap | reorder: to test the checks, publishers skip a sequence number
-                         (gap) or swap two (reorder) on their reliable channel every 100
+                         (gap) or swap two (reorder) on their reliable channel every 20
                          messages, so the run must fail (the ctest bench_data_smoke does)
   --duration S           measured seconds (default 5)
   --warmup S             seconds between "all connected" and the measurement (default 1)

@@ -48,7 +48,7 @@ struct DataSourceConfig {
   size_t size = 1000;  // bytes per message, stamp included (at least kStampSize)
   uint32_t max_backlog_ms = 100;
   DataFault fault = DataFault::kNone;
-  static constexpr uint32_t kFaultEvery = 100;
+  static constexpr uint32_t kFaultEvery = 20;
 };
 
 class DataSource {

@@ -92,14 +92,15 @@ TEST_F(DataAccountingTest, FirstMessageMayBeAnyButThenEveryOneCounts) {
 }
 
 TEST_F(DataAccountingTest, InjectedFaultsAreCaught) {
-  deliver_all(messages(DataChannelKind::kReliable, 250, DataFault::kGap));
-  EXPECT_EQ(accounting_.reliable_gaps(reliable_), 2u);  // 100 and 200 never sent
+  constexpr uint32_t k = DataSourceConfig::kFaultEvery;
+  deliver_all(messages(DataChannelKind::kReliable, 2 * k + 5, DataFault::kGap));
+  EXPECT_EQ(accounting_.reliable_gaps(reliable_), 2u);  // k and 2k never sent
   EXPECT_EQ(accounting_.reliable_reordered(reliable_), 0u);
 
   DataReceiveAccounting other(2, 0, kSize);
-  for (const Message& m : messages(DataChannelKind::kReliable, 250, DataFault::kReorder))
+  for (const Message& m : messages(DataChannelKind::kReliable, 2 * k + 5, DataFault::kReorder))
     other.on_message(kReliableDataLabel, ByteSpan(m.bytes), m.send_ns, window_, stats_);
-  EXPECT_EQ(other.reliable_reordered(reliable_), 2u);
+  EXPECT_EQ(other.reliable_reordered(reliable_), 2u);  // k - 2 after k - 1, twice
 }
 
 TEST_F(DataAccountingTest, UnreliableLossAndReorderAreNoErrors) {
