@@ -17,12 +17,19 @@ const char* kind_name(DataChannelKind kind) {
   return kind == DataChannelKind::kReliable ? "reliable" : "unreliable";
 }
 
+std::string drops_text(const std::map<std::string, uint64_t>& drops) {
+  if (drops.empty()) return "none";
+  std::string out;
+  for (const auto& [reason, count] : drops)
+    out += (out.empty() ? "" : ", ") + reason + " " + std::to_string(count);
+  return out;
+}
+
 std::string drops_text(const DataRunResult& d) {
   if (!d.server) return "unknown (" + d.server_metrics_error + ")";
-  if (d.server->drops.empty()) return "none";
-  std::string out;
-  for (const auto& [reason, count] : d.server->drops)
-    out += (out.empty() ? "" : ", ") + reason + " " + std::to_string(count);
+  std::string out = drops_text(d.server->drops) + " in the window";
+  if (d.server_drops_in_run != d.server->drops)
+    out += ", " + drops_text(d.server_drops_in_run) + " in the whole run";
   return out;
 }
 
@@ -81,7 +88,8 @@ nlohmann::json data_to_json(const DataRunResult& d) {
                      {"bytes_out", d.server->bytes_out},
                      {"drops", d.server->drops},
                      {"associations", d.server->associations},
-                     {"channels", d.server->channels}};
+                     {"channels", d.server->channels},
+                     {"drops_in_run", d.server_drops_in_run}};
   } else if (!d.server_metrics_error.empty()) {
     out["server_metrics_error"] = d.server_metrics_error;
   }

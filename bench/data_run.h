@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,9 @@ struct DataRunResult {
   double relayed_per_s = 0, relayed_bps = 0;  // as the receivers counted them (window messages)
   uint64_t sender_skipped = 0, sender_refusals = 0, sender_errors = 0;
   std::optional<ServerDataMetrics> server;  // counters over the measured time, gauges at its end
+  // The server's drops from before the participants joined until after the drain: a reliable
+  // channel cut off while the load ramped in (slow_subscriber) shows here, not in `server`.
+  std::map<std::string, uint64_t> server_drops_in_run;
   std::string server_metrics_error;
   double server_relayed_per_s = 0, server_received_per_s = 0;
   double worker_cpu_percent = 0;       // the server's sfu-worker-* threads

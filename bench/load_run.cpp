@@ -94,6 +94,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   result.scenario = scenario;
   result.down_tracks = scenario.down_tracks();
   if (target.server_pid > 0) result.server_rss_idle_bytes = read_rss_bytes(target.server_pid);
+  std::string metrics_error;
+  auto data_metrics_at_start = sample_data_metrics(scenario, target, &metrics_error);
 
   // Participants, spread round-robin over the client threads.
   uint32_t thread_count = std::max<uint32_t>(1, scenario.client_threads);
@@ -213,7 +215,6 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   auto server_before = sample_server(target);
   auto clients_before = sample_clients(threads);
   auto machine_before = read_cpu_times();
-  std::string metrics_error;
   auto data_metrics_before = sample_data_metrics(scenario, target, &metrics_error);
   uint64_t measured_start = monotonic_ns();
   uint64_t previous_packets = 0, previous_ns = measured_start;
@@ -242,13 +243,18 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   auto clients_after = sample_clients(threads);
   auto machine_after = read_cpu_times();
   auto data_metrics_after = sample_data_metrics(scenario, target, &metrics_error);
+  auto data_metrics_at_end = data_metrics_after;
   double measured_s = static_cast<double>(monotonic_ns() - measured_start) / 1e9;
   if (target.server_pid > 0) result.server_rss_bytes = read_rss_bytes(target.server_pid);
   if (scenario.progress) std::fprintf(stderr, "\n");
 
   // Packets still in flight when the window closed.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  if (scenario.data()) drain_data(threads);
+  if (scenario.data()) {
+    drain_data(threads);
+    if (auto end_sample = sample_data_metrics(scenario, target, &metrics_error))
+      data_metrics_at_end = end_sample;
+  }
   for (auto& thread : threads) thread->request_stop();
   for (auto& thread : threads) thread->join();
 
@@ -328,6 +334,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     gather_data_results(threads, scenario.publishers, result.window_s, &data);
     add_server_data_results(data_metrics_before, data_metrics_after, measured_s, result.server_threads,
                             &data);
+    if (data_metrics_at_start && data_metrics_at_end)
+      data.server_drops_in_run = metrics_delta(*data_metrics_at_start, *data_metrics_at_end).drops;
     data.server_metrics_error = metrics_error;
   }
   result.ok = true;
