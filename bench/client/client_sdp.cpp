@@ -50,6 +50,33 @@ bool client_decodes(sdp::MediaKind kind, const sdp::Codec& codec) {
   return false;
 }
 
+// The client's data channel m-section: Chromium's shape (no direction, no rtcp-mux).
+sdp::MediaSection data_channel_section(const ClientTransport& transport, sdp::SetupRole setup,
+                                       const std::string& mid, const ClientDataChannel& ours) {
+  sdp::MediaSection m = transport_section(transport, setup);
+  m.kind = sdp::MediaKind::kApplication;
+  m.media = "application";
+  m.protocol = std::string(sdp::kDataChannelProtocol);
+  m.formats = {std::string(sdp::kDataChannelFormat)};
+  m.mid = mid;
+  m.rtcp_mux = false;
+  m.rtcp_rsize = false;
+  m.sctp_port = ours.sctp_port;
+  m.max_message_size = ours.max_message_size;
+  return m;
+}
+
+NegotiatedDataChannel negotiated_with(const sdp::MediaSection& remote, const ClientDataChannel& ours) {
+  sdp::DataChannelSpec spec = sdp::data_channel_spec_of(remote, ours.max_message_size);
+  NegotiatedDataChannel negotiated;
+  negotiated.mid = spec.mid;
+  negotiated.local_sctp_port = ours.sctp_port;
+  negotiated.remote_sctp_port = spec.sctp_port;
+  negotiated.remote_max_message_size = spec.max_message_size;
+  negotiated.local_max_message_size = ours.max_message_size;
+  return negotiated;
+}
+
 }  // namespace
 
 sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
@@ -106,8 +133,20 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
     offer.media.push_back(std::move(m));
     bundle.mids.push_back(kVideoMid);
   }
+  if (params.data_channel) {
+    offer.media.push_back(
+        data_channel_section(params.transport, sdp::SetupRole::kActpass, kDataMid, *params.data_channel));
+    bundle.mids.push_back(kDataMid);
+  }
   if (!bundle.mids.empty()) offer.groups.push_back(std::move(bundle));
   return offer;
+}
+
+std::optional<NegotiatedDataChannel> accepted_data_channel(const sdp::SessionDescription& answer,
+                                                           const ClientDataChannel& ours) {
+  const sdp::MediaSection* m = answer.find_media(kDataMid);
+  if (!m || m->rejected() || !sdp::is_data_channel_section(*m)) return std::nullopt;
+  return negotiated_with(*m, ours);
 }
 
 std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description) {
@@ -146,10 +185,9 @@ std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionD
 }
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): the test client mirrors each offered m-section in order; to split per media kind.
-std::variant<SubscribeAnswer, std::string> build_subscribe_answer(const sdp::SessionDescription& offer,
-                                                                  const ClientTransport& transport,
-                                                                  uint64_t session_id,
-                                                                  uint64_t session_version) {
+std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
+    const sdp::SessionDescription& offer, const ClientTransport& transport, uint64_t session_id,
+    uint64_t session_version, const std::optional<ClientDataChannel>& data_channel) {
   SubscribeAnswer result;
   sdp::SessionDescription& answer = result.answer;
   answer.session_id = session_id;
@@ -183,6 +221,19 @@ std::variant<SubscribeAnswer, std::string> build_subscribe_answer(const sdp::Ses
       }
     }
 
+    // The first data channel m-section, when the client wants data channels (one association per
+    // connection); every other application m-section falls through to port 0 below.
+    if (data_channel && !result.data_channel && !offered.rejected() &&
+        sdp::is_data_channel_section(offered)) {
+      if (offered.mid.empty()) return "m-section " + std::to_string(index) + " lacks a=mid";
+      answer.media.push_back(
+          data_channel_section(transport, sdp::SetupRole::kActive, offered.mid, *data_channel));
+      bundle.mids.push_back(offered.mid);
+      result.data_channel = negotiated_with(offered, *data_channel);
+      info.active = true;
+      result.media.push_back(std::move(info));
+      continue;
+    }
     // Rejected by the server (port 0), or nothing the client could ever receive: rejected here too.
     bool rejected = offered.rejected() || !offered.is_rtp() ||
                     (offered.kind != sdp::MediaKind::kAudio && offered.kind != sdp::MediaKind::kVideo);

@@ -135,6 +135,7 @@ sdp::SessionDescription ParticipantClient::make_publish_offer() const {
   params.video_ssrc = video_ssrc_;
   params.video_rtx_ssrc = video_rtx_ssrc_;
   params.session_id = subscribe_session_id_ + 1;
+  params.data_channel = options_.data_channel;
   return build_publish_offer(params);
 }
 
@@ -232,7 +233,8 @@ void ParticipantClient::handle_joined(const nlohmann::json& message) {
         if (track.is_object()) add_track(id, string_or_empty(track, "id"), string_or_empty(track, "kind"));
     }
   }
-  if (options_.auto_publish && (options_.publish_audio || options_.publish_video)) publish();
+  if (options_.auto_publish && (options_.publish_audio || options_.publish_video || options_.data_channel))
+    publish();
 }
 
 void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
@@ -244,6 +246,7 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
   const auto& server = std::get<ServerEndpoint>(endpoint);
   if (server.setup != "passive")
     return fail("publish_answer: a=setup:" + server.setup + ", expected passive");
+  if (options_.data_channel) publish_data_channel_ = accepted_data_channel(answer, *options_.data_channel);
   bool first = !publish_answered_;
   publish_answered_ = true;
   if (first && options_.connect_media)
@@ -257,7 +260,7 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
     return fail("subscribe_offer: " + error->to_string());
   auto& offer = std::get<sdp::SessionDescription>(parsed);
   auto built = build_subscribe_answer(offer, transport_of(*subscribe_), subscribe_session_id_,
-                                      ++subscribe_answer_version_);
+                                      ++subscribe_answer_version_, options_.data_channel);
   if (auto* error = std::get_if<std::string>(&built)) return fail("subscribe_offer: " + *error);
   auto& answer = std::get<SubscribeAnswer>(built);
   if (!subscribe_endpoint_) {
@@ -279,9 +282,10 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
     ++counters_.subscribe_answers_sent;
   }
 
+  subscribe_data_channel_ = answer.data_channel;
   for (size_t i = 0; i < answer.media.size(); ++i) {
     const SubscribedMedia& media = answer.media[i];
-    if (!media.active) continue;
+    if (!media.active || media.kind == sdp::MediaKind::kApplication) continue;
     std::vector<uint16_t> extension_ids;
     for (const auto& e : offer.media[i].extmaps) extension_ids.push_back(e.id);
     for (uint32_t ssrc : {media.ssrc, media.rtx_ssrc}) {

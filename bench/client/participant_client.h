@@ -45,6 +45,9 @@ class ParticipantClient {
     std::string token;  // sent with join when not empty
     bool publish_audio = true;
     bool publish_video = true;
+    // Set: the publish offer has a data channel m-section and subscribe offers' data channel
+    // m-sections are accepted, with these values; nullopt: neither (answered with port 0).
+    std::optional<ClientDataChannel> data_channel;
     bool auto_publish = true;           // send the publish offer as soon as `joined` arrives
     std::string bind_ip = "127.0.0.1";  // local address of the two UDP sockets
     // The subscribe connection starts its checks as soon as the first answer is sent, as a browser
@@ -126,6 +129,12 @@ class ParticipantClient {
   const std::map<std::string, std::map<std::string, std::string>>& tracks_by_participant() const {
     return tracks_by_participant_;
   }
+  // The data channels negotiated on each connection (nullopt until then, or when refused): what
+  // an SCTP association over that connection's DTLS needs.
+  const std::optional<NegotiatedDataChannel>& publish_data_channel() const { return publish_data_channel_; }
+  const std::optional<NegotiatedDataChannel>& subscribe_data_channel() const {
+    return subscribe_data_channel_;
+  }
   // The m-sections of the latest subscribe offer as answered.
   const std::vector<SubscribedMedia>& subscribed_media() const { return subscribed_media_; }
   const std::optional<sdp::SessionDescription>& last_subscribe_offer() const { return last_subscribe_offer_; }
@@ -190,6 +199,8 @@ class ParticipantClient {
   std::map<std::string, RemoteParticipant> participants_;
   std::map<std::string, std::map<std::string, std::string>> tracks_by_participant_;
   std::vector<SubscribedMedia> subscribed_media_;
+  std::optional<NegotiatedDataChannel> publish_data_channel_;
+  std::optional<NegotiatedDataChannel> subscribe_data_channel_;
   std::optional<sdp::SessionDescription> last_subscribe_offer_;
   std::map<uint32_t, SsrcOwner> ssrc_owners_;  // every SSRC ever offered; never reused by the server
   std::map<std::string, ReceivedMedia> received_;
