@@ -84,8 +84,15 @@ struct MetricsConfig {
 
 struct AuthConfig {
   bool enabled = false;
-  std::string secret;
+  std::string secret;                      // empty or at least kMinSecretBytes (checked at load)
   bool allow_public_without_auth = false;  // bind a non-loopback address with auth off anyway
+  uint32_t clock_skew_s = 0;               // leeway for a token's exp and nbf, either way
+  std::string audience;                    // not empty: a token's `aud` must contain it
+  std::string issuer;                      // not empty: a token's `iss` must equal it
+  uint32_t kick_ban_s = 0;                 // a kicked identity may not rejoin that room for this long
+
+  // HS256 keys shorter than the hash's output can be brute-forced offline (RFC 7518 section 3.2).
+  static constexpr size_t kMinSecretBytes = 32;
 };
 
 struct Config {

@@ -134,6 +134,28 @@ Apply log_level_field() {
   };
 }
 
+// auth.secret: "" (none), or an HS256 key at least as long as the hash. A shorter one lets anyone
+// holding a single token find the key offline and sign their own tokens (RFC 7518 section 3.2).
+Apply secret_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    if (!node.IsScalar()) return "a string";
+    const std::string& secret = node.Scalar();
+    if (!secret.empty() && secret.size() < AuthConfig::kMinSecretBytes)
+      return "a secret of at least " + std::to_string(AuthConfig::kMinSecretBytes) +
+             " bytes (an HS256 key shorter than the 32-byte hash can be brute-forced offline from any "
+             "token, RFC 7518 section 3.2; e.g. openssl rand -base64 32)";
+    config.auth.secret = secret;
+    return {};
+  };
+}
+
+// What an error says it got: the value, except for a secret, which never goes into a log.
+std::string shown_value(const std::string& key, const YAML::Node& node) {
+  if (!node.IsScalar()) return "a non-scalar value";
+  if (key == "auth.secret") return std::to_string(node.Scalar().size()) + " bytes";
+  return "'" + node.Scalar() + "'";
+}
+
 // `expr` is a member path (rtc.udp_port), so it cannot be parenthesized: `c.(expr)` is not C++.
 #define FIELD(expr) \
   [](Config & c) -> auto& { return c.expr; }  // NOLINT(bugprone-macro-parentheses): a member path, see above
@@ -183,8 +205,12 @@ const std::map<std::string, Apply>& schema() {
       {"metrics.require_auth", bool_field(FIELD(metrics.require_auth))},
       {"log.level", log_level_field()},
       {"auth.enabled", bool_field(FIELD(auth.enabled))},
-      {"auth.secret", string_field(FIELD(auth.secret))},
+      {"auth.secret", secret_field()},
       {"auth.allow_public_without_auth", bool_field(FIELD(auth.allow_public_without_auth))},
+      {"auth.clock_skew_s", uint_in(FIELD(auth.clock_skew_s), 0, 300)},
+      {"auth.audience", string_field(FIELD(auth.audience))},
+      {"auth.issuer", string_field(FIELD(auth.issuer))},
+      {"auth.kick_ban_s", uint_in(FIELD(auth.kick_ban_s), 0, 86400)},
   };
   return fields;
 }
@@ -233,9 +259,9 @@ std::optional<ConfigError> apply_map(const YAML::Node& map, const std::string& p
                          "unknown key; known keys here: " + keys_under(prefix)};
     std::string expected = field->second(entry.second, config);
     if (!expected.empty()) {
-      std::string got = entry.second.IsScalar() ? "'" + entry.second.Scalar() + "'" : "a non-scalar value";
-      return ConfigError{std::string(source), key, line_of(entry.second),
-                         std::string("expected ").append(expected).append(", got ").append(got)};
+      return ConfigError{
+          std::string(source), key, line_of(entry.second),
+          std::string("expected ").append(expected).append(", got ").append(shown_value(key, entry.second))};
     }
   }
   return std::nullopt;

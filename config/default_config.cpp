@@ -52,8 +52,12 @@ log:
   level: info                # trace, debug, info, warn, error
 auth:
   enabled: false
-  secret: ""
+  secret: ""                 # the HS256 key: at least 32 bytes (e.g. openssl rand -base64 32)
   allow_public_without_auth: false  # allow binding a non-loopback address with auth off
+  clock_skew_s: 30           # a token's exp and nbf are accepted this many seconds either side
+  audience: ""               # "" = not checked; else a token's aud must contain it
+  issuer: ""                 # "" = not checked; else a token's iss must equal it
+  kick_ban_s: 60             # a kicked participant's identity may not rejoin that room for this long
 )";
 }
 

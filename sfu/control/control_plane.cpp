@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/logger.h"
+#include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
 #include "sfu/media/worker.h"
 
@@ -16,8 +17,21 @@ constexpr uint64_t kHousekeepingMs = 20;
 // dropped and that session is closed (docs/protocol.md, "Queues between threads").
 constexpr size_t kWaitingEventsPerWorker = 4096;
 constexpr size_t kControlQueueCapacity = size_t{1} << 16;
+// Kicked identities remembered at once (auth.kick_ban_s); beyond, the oldest ban ends early.
+constexpr size_t kMaxKickBans = 10000;
 
 }  // namespace
+
+Result<nlohmann::json> ControlPlane::verify_token(std::string_view token) const {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return verify_jwt_hs256(token, config_.auth.secret,
+                          JwtRequirements{.now_unix = now,
+                                          .leeway_s = config_.auth.clock_skew_s,
+                                          .audience = config_.auth.audience,
+                                          .issuer = config_.auth.issuer});
+}
 
 bool valid_room_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -27,7 +41,10 @@ bool valid_room_name(std::string_view name) {
 }
 
 ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::vector<Worker*> workers)
-    : loop_(loop), config_(config), workers_(std::move(workers)) {
+    : loop_(loop),
+      config_(config),
+      workers_(std::move(workers)),
+      kick_bans_(uint64_t{config.auth.kick_ban_s} * 1000, kMaxKickBans) {
   HttpServer::Options options;
   options.host = config_.http.host;
   options.port = config_.http.port;
@@ -141,8 +158,7 @@ void ControlPlane::on_participant_removed(const std::string& room, const std::st
   session_of_participant_.erase(participant_id);
   auto it = sessions_.find(session_id);
   if (it != sessions_.end() && it->second.participant_id == participant_id) {
-    it->second.room.clear();
-    it->second.participant_id.clear();
+    it->second.clear_membership();
     close_session(session_id, protocol::error_message(why), 1000);
   }
   log_info("control", "participant removed by its worker",

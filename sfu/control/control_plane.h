@@ -28,6 +28,7 @@
 #include "sfu/control/client_connection.h"
 #include "sfu/control/deadline_queue.h"
 #include "sfu/control/http_server.h"
+#include "sfu/control/kick_bans.h"
 #include "sfu/control/ordered_poster.h"
 #include "sfu/control/origin_policy.h"
 #include "sfu/control/protocol_messages.h"
@@ -76,19 +77,36 @@ class ControlPlane {
   };
   // Joins refused by the control plane, by reason (sfu_joins_refused_total).
   struct JoinRefusals {
-    uint64_t server_full = 0, too_many_rooms = 0, room_full = 0, overloaded = 0;
+    uint64_t server_full = 0, too_many_rooms = 0, room_full = 0, overloaded = 0, banned = 0;
   };
   struct Session {
     uint64_t id = 0;
     ClientConnection* client = nullptr;  // valid while the session is in sessions_
     std::string room;
     std::string participant_id;
+    std::string identity;  // what a kick bans (see JoinIdentity); empty with auth off
     uint32_t bad_messages = 0;
+
+    void clear_membership() {
+      room.clear();
+      participant_id.clear();
+      identity.clear();
+    }
+  };
+  // Who a join is: the name the room sees and, with auth on, the identity a kick bans: the
+  // token's `sub` ("sub:<sub>") or, without one, the token itself ("token:<signature>").
+  struct JoinIdentity {
+    std::string display_name;
+    std::string identity;
   };
 
   // Signaling (signaling.cpp)
   void on_ws_message(ClientConnection& ws, std::string_view text);
-  Result<std::string> join_display_name(const nlohmann::json& message, const std::string& room_name);
+  // The message's `name`, or with auth on the token's `name` (or `sub`), after checking the token
+  // is valid, for this room and not banned from it by a kick.
+  Result<JoinIdentity> join_identity(const nlohmann::json& message, const std::string& room_name);
+  // forbidden (counted) while a kick's ban of this identity from this room lasts.
+  Status check_kick_ban(const std::string& room_name, const std::string& identity);
   void handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message);
   // The room a join goes into, added to the directory when missing (`created`); server_full,
   // too_many_rooms or room_full (counted) when it may not.
@@ -119,6 +137,8 @@ class ControlPlane {
   }
   // Ok when auth is off or the request carries an admin token; else unauthorized / forbidden.
   Status authorize_admin(const HttpRequest& request);
+  // The claims of a join or admin token that verifies under the auth.* settings.
+  Result<nlohmann::json> verify_token(std::string_view token) const;
   // Browsers' pages (origin_policy.h): the signaling WebSocket's Origin check, and REST's Host and
   // Origin check; a refusal is a 403 answer, counted in sfu_http_refused_total.
   std::optional<HttpResponse> check_ws_origin(const HttpRequest& upgrade);
@@ -166,6 +186,7 @@ class ControlPlane {
   std::unordered_map<uint64_t, std::string> room_queries_;  // exchange id -> room name
   DeferredAnswers deferred_answers_;
   JoinRefusals join_refusals_;
+  KickBans kick_bans_;  // identities kicked from a room, for auth.kick_ban_s
   // Exceptions caught at the handler boundaries (read by /metrics on this thread).
   uint64_t signaling_errors_ = 0;
   uint64_t rest_errors_ = 0;     // from workers

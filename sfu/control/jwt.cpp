@@ -96,10 +96,57 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 
 namespace {
 // Every refusal is `unauthorized` to the client; the message says why, for logs.
-Error refused(const char* reason) { return Error{ErrorCode::unauthorized, reason}; }
+Error refused(std::string reason) { return Error{ErrorCode::unauthorized, std::move(reason)}; }
+
+// exp is required, nbf optional; both are judged with `leeway_s` of clock skew either way.
+Status check_times(const nlohmann::json& claims, const JwtRequirements& required) {
+  const auto now = static_cast<double>(required.now_unix);
+  const auto leeway = static_cast<double>(required.leeway_s);
+  auto exp = claims.find("exp");
+  if (exp == claims.end()) return refused("no exp claim");
+  if (!exp->is_number()) return refused("exp is not a number");
+  if (!(exp->get<double>() + leeway > now)) return refused("token expired");
+  auto nbf = claims.find("nbf");
+  if (nbf != claims.end()) {
+    if (!nbf->is_number()) return refused("nbf is not a number");
+    if (nbf->get<double>() - leeway > now) return refused("token not yet valid");
+  }
+  return {};
+}
+
+// RFC 7519 section 4.1.3: `aud` is a string or an array of strings, and must name this server.
+Status check_audience(const nlohmann::json& claims, std::string_view audience) {
+  if (audience.empty()) return {};
+  auto aud = claims.find("aud");
+  if (aud == claims.end()) return refused("token audience missing: expected '" + std::string(audience) + "'");
+  bool found = false;
+  if (aud->is_string()) {
+    found = aud->get_ref<const std::string&>() == audience;
+  } else if (aud->is_array()) {
+    for (const auto& item : *aud) {
+      if (!item.is_string()) return refused("token audience must be a string or an array of strings");
+      found = found || item.get_ref<const std::string&>() == audience;
+    }
+  } else {
+    return refused("token audience must be a string or an array of strings");
+  }
+  if (!found) return refused("token audience does not include '" + std::string(audience) + "'");
+  return {};
+}
+
+Status check_issuer(const nlohmann::json& claims, std::string_view issuer) {
+  if (issuer.empty()) return {};
+  auto iss = claims.find("iss");
+  if (iss == claims.end()) return refused("token issuer missing: expected '" + std::string(issuer) + "'");
+  if (!iss->is_string()) return refused("token issuer must be a string");
+  if (iss->get_ref<const std::string&>() != issuer)
+    return refused("token issuer is not '" + std::string(issuer) + "'");
+  return {};
+}
 }  // namespace
 
-Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view secret, int64_t now_unix) {
+Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view secret,
+                                        const JwtRequirements& required) {
   if (secret.empty()) return refused("no secret configured");
   if (token.empty()) return refused("empty token");
   if (token.size() > kMaxTokenBytes) return refused("token too long");
@@ -133,15 +180,9 @@ Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view
   std::optional<nlohmann::json> claims = parse_object(*payload_text);
   if (!claims) return refused("claims are not a JSON object");
 
-  auto exp = claims->find("exp");
-  if (exp == claims->end()) return refused("no exp claim");
-  if (!exp->is_number()) return refused("exp is not a number");
-  if (!(exp->get<double>() > static_cast<double>(now_unix))) return refused("token expired");
-  auto nbf = claims->find("nbf");
-  if (nbf != claims->end()) {
-    if (!nbf->is_number()) return refused("nbf is not a number");
-    if (nbf->get<double>() > static_cast<double>(now_unix)) return refused("token not yet valid");
-  }
+  if (Status times = check_times(*claims, required); !times) return times.error();
+  if (Status audience = check_audience(*claims, required.audience); !audience) return audience.error();
+  if (Status issuer = check_issuer(*claims, required.issuer); !issuer) return issuer.error();
   return std::move(*claims);
 }
 

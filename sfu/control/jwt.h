@@ -13,10 +13,25 @@
 
 namespace sfu {
 
+// What a token's registered claims must satisfy (RFC 7519 section 4.1).
+struct JwtRequirements {
+  int64_t now_unix = 0;
+  int64_t leeway_s = 0;       // clock skew allowed either way: exp + leeway_s > now >= nbf - leeway_s
+  std::string_view audience;  // not empty: `aud` (a string, or an array of strings) must contain it
+  std::string_view issuer;    // not empty: `iss` must be this string
+};
+
 // The claims object when the token is well formed, signed with `secret` (HMAC-SHA256, compared in
-// constant time), has a numeric `exp` after now_unix and, if present, a numeric `nbf` not after
-// now_unix. Otherwise an `unauthorized` Error whose message is a short reason.
-Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view secret, int64_t now_unix);
+// constant time), has a numeric `exp` and, if present, a numeric `nbf` that hold at now_unix
+// (give or take leeway_s), and the audience and issuer required. Otherwise an `unauthorized`
+// Error whose message is a short reason.
+Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view secret,
+                                        const JwtRequirements& required);
+// The same without leeway, audience or issuer.
+inline Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::string_view secret,
+                                               int64_t now_unix) {
+  return verify_jwt_hs256(token, secret, JwtRequirements{.now_unix = now_unix});
+}
 
 // Header {"alg":"HS256","typ":"JWT"}; the claims exactly as given (no exp is added).
 std::string sign_jwt_hs256(const nlohmann::json& claims, std::string_view secret);

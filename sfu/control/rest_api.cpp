@@ -1,5 +1,4 @@
 // REST (/v1/rooms...), /healthz, /metrics and the demo page of the control plane.
-#include <chrono>
 #include <exception>
 #include <optional>
 #include <string>
@@ -72,10 +71,7 @@ Status ControlPlane::authorize_admin(const HttpRequest& request) {
   const std::string prefix = "Bearer ";
   if (header == request.headers.end() || header->second.rfind(prefix, 0) != 0)
     return Error{ErrorCode::unauthorized, "an admin bearer token is required"};
-  int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  auto verified = verify_jwt_hs256(header->second.substr(prefix.size()), config_.auth.secret, now);
+  auto verified = verify_token(std::string_view(header->second).substr(prefix.size()));
   if (!verified) return verified.error();
   const nlohmann::json& claims = verified.value();
   auto admin = claims.find("admin");
@@ -260,8 +256,7 @@ HttpResponse ControlPlane::delete_room(const std::string& name) {
     auto session = session_of_participant_.find(participant_id);
     if (session == session_of_participant_.end()) continue;
     if (auto it = sessions_.find(session->second); it != sessions_.end()) {
-      it->second.room.clear();
-      it->second.participant_id.clear();
+      it->second.clear_membership();
     }
     close_session(session->second, protocol::room_closed_message(), 1000);
     session_of_participant_.erase(session);
@@ -281,8 +276,9 @@ HttpResponse ControlPlane::kick_participant(const std::string& room_name, const 
   auto session = session_of_participant_.find(participant_id);
   uint64_t session_id = session == session_of_participant_.end() ? 0 : session->second;
   if (auto it = sessions_.find(session_id); it != sessions_.end()) {
-    it->second.room.clear();
-    it->second.participant_id.clear();
+    // The kick holds: this identity may not join the room again for auth.kick_ban_s.
+    if (!it->second.identity.empty()) kick_bans_.ban(room_name, it->second.identity, uv_now(loop_));
+    it->second.clear_membership();
   }
   remove_participant_everywhere(room_name, participant_id, "kicked");
   close_session(session_id, protocol::kicked_message(), 1000);
@@ -311,7 +307,8 @@ std::string ControlPlane::metrics() {
   stats.joins_refused = {{"server_full", join_refusals_.server_full},
                          {"too_many_rooms", join_refusals_.too_many_rooms},
                          {"room_full", join_refusals_.room_full},
-                         {"overloaded", join_refusals_.overloaded}};
+                         {"overloaded", join_refusals_.overloaded},
+                         {"banned", join_refusals_.banned}};
   const HttpServer::Counters& http = http_->counters();
   stats.http_refused = {refused_origin_, refused_host_, http.refused_connections,
                         http.refused_connections_per_address};

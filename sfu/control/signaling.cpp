@@ -1,6 +1,5 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See docs/protocol.md.
-#include <chrono>
 #include <exception>
 
 #include "base/logger.h"
@@ -23,11 +22,6 @@ constexpr size_t kMaxNameLength = 64;
 
 std::string new_participant_id() { return "p" + random_string(12, kIdCharacters); }
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 const std::string* string_field(const nlohmann::json& message, const char* key) {
   auto it = message.find(key);
   return it != message.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
@@ -45,7 +39,9 @@ Result<const std::string*> string_claim(const nlohmann::json& claims, const char
 
 }  // namespace
 
-void ControlPlane::on_ws_open(ClientConnection& ws) { sessions_[ws.id()] = Session{ws.id(), &ws, {}, {}, 0}; }
+void ControlPlane::on_ws_open(ClientConnection& ws) {
+  sessions_[ws.id()] = Session{.id = ws.id(), .client = &ws};
+}
 
 void ControlPlane::on_ws_close(ClientConnection& ws) {
   auto it = sessions_.find(ws.id());
@@ -121,16 +117,14 @@ void ControlPlane::on_ws_message(ClientConnection& ws, std::string_view text) {
   session.bad_messages = 0;
 }
 
-// The display name a join asks for: the message's `name`, or with auth on the token's `name` (or
-// `sub`) claim, after checking the token is valid and for this room.
-Result<std::string> ControlPlane::join_display_name(const nlohmann::json& message,
-                                                    const std::string& room_name) {
+Result<ControlPlane::JoinIdentity> ControlPlane::join_identity(const nlohmann::json& message,
+                                                               const std::string& room_name) {
   const std::string* name = string_field(message, "name");
-  std::string display_name = name ? *name : std::string();
-  if (!config_.auth.enabled) return display_name;
+  JoinIdentity who{name ? *name : std::string(), {}};
+  if (!config_.auth.enabled) return who;
   const std::string* token = string_field(message, "token");
   if (!token) return Error{ErrorCode::unauthorized, "a token is required"};
-  auto verified = verify_jwt_hs256(*token, config_.auth.secret, unix_now());
+  auto verified = verify_token(*token);
   if (!verified) return verified.error();
   const nlohmann::json& claims = verified.value();
   auto room_claim = string_claim(claims, "room");
@@ -140,9 +134,22 @@ Result<std::string> ControlPlane::join_display_name(const nlohmann::json& messag
     if (!*claim) return claim->error();
   if (!*room_claim || **room_claim != room_name)
     return Error{ErrorCode::unauthorized, "the token is for another room"};
+  // The token names the participant: the client's `name` cannot override it.
   const std::string* claimed = *name_claim ? *name_claim : *sub_claim;
-  if (claimed && !claimed->empty()) display_name = *claimed;
-  return display_name;
+  if (claimed && !claimed->empty()) who.display_name = *claimed;
+  const std::string* sub = *sub_claim;
+  who.identity = sub && !sub->empty() ? "sub:" + *sub : "token:" + token->substr(token->rfind('.') + 1);
+  if (Status allowed = check_kick_ban(room_name, who.identity); !allowed) return allowed.error();
+  return who;
+}
+
+Status ControlPlane::check_kick_ban(const std::string& room_name, const std::string& identity) {
+  uint64_t left_ms = kick_bans_.remaining_ms(room_name, identity, uv_now(loop_));
+  if (left_ms == 0) return {};
+  ++join_refusals_.banned;
+  return Error{ErrorCode::forbidden, "kicked from room '" + room_name +
+                                         "' by an operator; this identity may join it again in " +
+                                         std::to_string((left_ms + 999) / 1000) + " s"};
 }
 
 void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message) {
@@ -152,9 +159,10 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   if (!room_name || !valid_room_name(*room_name))
     return send_error(ws, {ErrorCode::bad_request, "'room' must be 1-64 characters of [A-Za-z0-9_-]"},
                       "join");
-  auto display_name = join_display_name(message, *room_name);
-  if (!display_name) return send_error(ws, display_name.error(), "join");
-  if (display_name->empty() || display_name->size() > kMaxNameLength)
+  auto who = join_identity(message, *room_name);
+  if (!who) return send_error(ws, who.error(), "join");
+  const std::string& display_name = who->display_name;
+  if (display_name.empty() || display_name.size() > kMaxNameLength)
     return send_error(ws, {ErrorCode::bad_request, "'name' must be 1-64 characters"}, "join");
 
   bool new_room = false;
@@ -167,7 +175,7 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   WorkerEventSink* sink = from_worker_[room->worker].get();
   RoomLimits limits{room->max_participants, config_.limits.tracks_per_participant};
   bool posted = post_request(room->worker, [sink, limits, room_copy = *room_name, participant_id,
-                                            name = *display_name, session_id = session.id](Worker& w) {
+                                            name = display_name, session_id = session.id](Worker& w) {
     Room& r = w.create_room(room_copy, *sink, limits);
     if (!r.join(participant_id, name, session_id))
       sink->participant_removed(room_copy, participant_id, session_id,
@@ -179,10 +187,11 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
     if (new_room) rooms_.erase(*room_name);
     return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "join");
   }
-  room->participants[participant_id] = *display_name;
+  room->participants[participant_id] = display_name;
   update_room_expiry(*room);
   session.room = *room_name;
   session.participant_id = participant_id;
+  session.identity = who->identity;
   session_of_participant_[participant_id] = session.id;
   log_info("control", "participant joined", {{"room", *room_name}, {"participant", participant_id}});
 }
@@ -248,8 +257,7 @@ void ControlPlane::handle_leave(Session& session, const std::string& reason) {
   remove_participant_everywhere(session.room, session.participant_id, reason);
   log_info("control", "participant left",
            {{"room", session.room}, {"participant", session.participant_id}, {"reason", reason}});
-  session.room.clear();
-  session.participant_id.clear();
+  session.clear_membership();
 }
 
 }  // namespace sfu

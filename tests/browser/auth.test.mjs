@@ -4,7 +4,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,7 +13,8 @@ import { SignalingClient, waitFor, uniqueRoom } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SFU_BIN = process.env.SFU_BIN || resolve(here, '../../build/bin/sfu');
-const SECRET = 'test-secret-' + Math.random().toString(36).slice(2);
+// 32 random bytes: the server refuses a secret shorter than 32 bytes.
+const SECRET = randomBytes(32).toString('base64url');
 let server;
 let base;
 let logPath;
@@ -59,8 +60,8 @@ test('joins need a valid token for that room', async () => {
   const refusals = {
     'no token': undefined,
     garbage: 'not.a.jwt',
-    'wrong secret': jwt({ room, name: 'Eve', exp: inOneHour() }, { secret: 'other' }),
-    expired: jwt({ room, name: 'Eve', exp: Math.floor(Date.now() / 1000) - 10 }),
+    'wrong secret': jwt({ room, name: 'Eve', exp: inOneHour() }, { secret: randomBytes(32).toString('base64url') }),
+    expired: jwt({ room, name: 'Eve', exp: Math.floor(Date.now() / 1000) - 3600 }),  // past the 30 s leeway
     'other room': jwt({ room: room + 'x', name: 'Eve', exp: inOneHour() }),
     'alg none': jwt({ room, name: 'Eve', exp: inOneHour() }, { alg: 'none' }),
     // Signed, but claims of the wrong type: refused, and the server keeps serving.
@@ -91,7 +92,7 @@ test('REST needs an admin bearer token', async () => {
   assert.equal((await fetch(`${base}/v1/rooms`)).status, 401);
   const user = jwt({ room: 'x', name: 'Bob', exp: inOneHour() });
   assert.equal((await fetch(`${base}/v1/rooms`, { headers: { authorization: `Bearer ${user}` } })).status, 403);
-  const expired = jwt({ admin: true, exp: Math.floor(Date.now() / 1000) - 10 });
+  const expired = jwt({ admin: true, exp: Math.floor(Date.now() / 1000) - 3600 });  // past the 30 s leeway
   assert.equal((await fetch(`${base}/v1/rooms`, { headers: { authorization: `Bearer ${expired}` } })).status, 401);
   const admin = jwt({ admin: true, exp: inOneHour() });
   const response = await fetch(`${base}/v1/rooms`, { headers: { authorization: `Bearer ${admin}` } });

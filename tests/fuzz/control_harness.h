@@ -38,7 +38,7 @@ struct ControlFlags {
 ControlFlags control_flags(uint8_t byte);
 const config::Config& control_config(ControlFlags flags);
 
-inline constexpr const char* kAuthSecret = "fuzz-secret";
+inline constexpr const char* kAuthSecret = "fuzz-secret-of-at-least-32-bytes";
 
 // Correctly signed tokens (kAuthSecret), valid and deliberately wrong in every way a claim can be
 // (see control_harness.cpp). "$TOKEN<n>" in a frame or request is replaced by token n.

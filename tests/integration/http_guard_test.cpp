@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kSecret = "http-guard-test-secret";
+constexpr const char* kSecret = "http-guard-test-secret-of-32-byte";
 
 class HttpGuard : public ::testing::Test {
  protected:
@@ -247,6 +247,42 @@ TEST_F(HttpGuard, MetricsStayOpenByDefaultWithAuthOn) {
   auto response = get("/metrics", own_host());
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
+}
+
+// A kick holds for the kicked identity (auth.kick_ban_s, docs/protocol.md section 7): through the
+// real WebSocket and REST, the kicked token's subject is refused in that room with `forbidden`.
+TEST_F(HttpGuard, AKickedSubjectCannotRejoinTheRoomAtOnce) {
+  start([](config::Config& c) {
+    c.auth.enabled = true;
+    c.auth.secret = kSecret;
+  });
+  int64_t exp = static_cast<int64_t>(std::time(nullptr)) + 3600;
+  std::string token =
+      sign_jwt_hs256({{"room", "r"}, {"sub", "u-7"}, {"name", "Mallory"}, {"exp", exp}}, kSecret);
+  std::string join = nlohmann::json{{"type", "join"}, {"room", "r"}, {"token", token}}.dump();
+  auto reply = [](WsClient& ws) {
+    auto message = ws.read_message();
+    return message && message->opcode == 0x1 ? nlohmann::json::parse(message->payload) : nlohmann::json();
+  };
+  WsClient first(port_);
+  ASSERT_TRUE(first.handshake());
+  ASSERT_TRUE(first.send_text(join));
+  nlohmann::json joined = reply(first);
+  ASSERT_EQ(joined.value("type", ""), "joined") << joined;
+
+  std::string admin = sign_jwt_hs256({{"admin", true}, {"exp", exp}}, kSecret);
+  auto kicked = request("DELETE", "/v1/rooms/r/participants/" + joined.value("participant_id", ""),
+                        "Host: " + own_host() + "\r\nAuthorization: Bearer " + admin + "\r\n");
+  ASSERT_TRUE(kicked);
+  EXPECT_EQ(kicked->status, 204);
+
+  WsClient again(port_);
+  ASSERT_TRUE(again.handshake());
+  ASSERT_TRUE(again.send_text(join));
+  nlohmann::json refused = reply(again);
+  EXPECT_EQ(refused.value("code", ""), "forbidden") << refused;
+  EXPECT_NE(refused.value("message", "").find("kicked from room 'r'"), std::string::npos) << refused;
+  EXPECT_EQ(metric(R"(sfu_joins_refused_total{reason="banned"})"), "1");
 }
 
 }  // namespace

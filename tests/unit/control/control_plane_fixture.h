@@ -124,11 +124,13 @@ class ControlPlaneFixture : public ::testing::Test {
     control_->on_ws_close(connection);
     settle();
   }
-  HttpResponse http(const std::string& method, const std::string& path, const std::string& body = "") {
+  HttpResponse http(const std::string& method, const std::string& path, const std::string& body = "",
+                    std::map<std::string, std::string> headers = {}) {
     HttpRequest request;
     request.method = method;
     request.path = path;
     request.body = body;
+    request.headers = std::move(headers);
     request.exchange_id = ++last_exchange_id_;
     HttpResponse response = control_->guarded_http(request);
     settle();

@@ -17,6 +17,8 @@ constexpr const char* kRfcKeyB64 =
     "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 constexpr int64_t kRfcExp = 1300819380;
 constexpr int64_t kNow = 1700000000;
+// 32 bytes, as the server's config requires (auth.secret; RFC 7518 section 3.2).
+constexpr const char* kSecret = "jwt-test-secret-of-32-bytes-0123";
 
 std::string rfc_key() {
   auto key = base64url_decode(kRfcKeyB64);
@@ -104,28 +106,28 @@ TEST(Jwt, WrongSecretFails) {
   std::string key = rfc_key();
   key[0] ^= 1;
   EXPECT_EQ(reason_of(verify_jwt_hs256(kRfcToken, key, kRfcExp - 1)), "bad signature");
-  EXPECT_FALSE(verifies(kRfcToken, "secret", kRfcExp - 1));
+  EXPECT_FALSE(verifies(kRfcToken, kSecret, kRfcExp - 1));
   EXPECT_EQ(reason_of(verify_jwt_hs256(kRfcToken, "", kRfcExp - 1)), "no secret configured");
 }
 
 TEST(Jwt, SignThenVerifyRoundTrips) {
   nlohmann::json claims = {{"room", "demo"}, {"name", "alice"}, {"exp", kNow + 60}, {"admin", true}};
-  std::string token = sign_jwt_hs256(claims, "s3cret");
-  auto result = verify_jwt_hs256(token, "s3cret", kNow);
+  std::string token = sign_jwt_hs256(claims, kSecret);
+  auto result = verify_jwt_hs256(token, kSecret, kNow);
   ASSERT_TRUE(result.ok()) << reason_of(result);
   EXPECT_EQ(result.value(), claims);
-  EXPECT_FALSE(verifies(token, "other", kNow));
+  EXPECT_FALSE(verifies(token, "another-secret-of-32-bytes-01234", kNow));
 }
 
 TEST(Jwt, AlgNoneIsRejected) {
   std::string payload = base64url_encode(nlohmann::json{{"exp", kNow + 60}}.dump());
   std::string none_header = base64url_encode(R"({"alg":"none","typ":"JWT"})");
-  EXPECT_EQ(reason_of(verify_jwt_hs256(none_header + "." + payload + ".", "s3cret", kNow)),
+  EXPECT_EQ(reason_of(verify_jwt_hs256(none_header + "." + payload + ".", kSecret, kNow)),
             "algorithm is not HS256");
   // Even with a valid HS256 MAC over it, a header that does not say HS256 is refused.
-  std::string good = sign_jwt_hs256({{"exp", kNow + 60}}, "s3cret");
+  std::string good = sign_jwt_hs256({{"exp", kNow + 60}}, kSecret);
   std::string signature = good.substr(good.rfind('.'));
-  EXPECT_FALSE(verifies(none_header + "." + payload + signature, "s3cret", kNow));
+  EXPECT_FALSE(verifies(none_header + "." + payload + signature, kSecret, kNow));
 }
 
 TEST(Jwt, OtherAlgorithmsAndOddHeadersAreRejected) {
@@ -134,12 +136,12 @@ TEST(Jwt, OtherAlgorithmsAndOddHeadersAreRejected) {
   for (const char* header :
        {R"({"alg":"HS384"})", R"({"alg":"RS256"})", R"({"alg":"hs256"})", R"({"alg":["HS256"]})",
         R"({"typ":"JWT"})", R"(["HS256"])", R"({"alg":"HS256","crit":["exp"]})", "not json"}) {
-    EXPECT_FALSE(verifies(base64url_encode(header) + "." + payload + sig, "s3cret", kNow)) << header;
+    EXPECT_FALSE(verifies(base64url_encode(header) + "." + payload + sig, kSecret, kNow)) << header;
   }
 }
 
 TEST(Jwt, ExpiryAndNotBefore) {
-  const std::string secret = "s3cret";
+  const std::string secret = kSecret;
   EXPECT_TRUE(verifies(sign_jwt_hs256({{"exp", kNow + 1}}, secret), secret, kNow));
   EXPECT_EQ(reason_of(verify_jwt_hs256(sign_jwt_hs256({{"exp", kNow}}, secret), secret, kNow)),
             "token expired");
@@ -160,7 +162,7 @@ TEST(Jwt, ExpiryAndNotBefore) {
 }
 
 TEST(Jwt, ClaimsMustBeAnObject) {
-  const std::string secret = "s3cret";
+  const std::string secret = kSecret;
   for (const nlohmann::json& claims :
        {nlohmann::json::array({1, 2}), nlohmann::json(42), nlohmann::json("exp")}) {
     EXPECT_EQ(reason_of(verify_jwt_hs256(sign_jwt_hs256(claims, secret), secret, kNow)),
@@ -170,7 +172,7 @@ TEST(Jwt, ClaimsMustBeAnObject) {
 }
 
 TEST(Jwt, GarbageIsRejectedCleanly) {
-  const std::string secret = "s3cret";
+  const std::string secret = kSecret;
   std::string good = sign_jwt_hs256({{"exp", kNow + 60}}, secret);
   ASSERT_TRUE(verifies(good, secret, kNow));
   for (const std::string& token :
@@ -184,6 +186,61 @@ TEST(Jwt, GarbageIsRejectedCleanly) {
   // Signature of the wrong length.
   std::string short_sig = good.substr(0, good.rfind('.') + 1) + base64url_encode("short");
   EXPECT_EQ(reason_of(verify_jwt_hs256(short_sig, secret, kNow)), "bad signature");
+}
+
+TEST(Jwt, ClockSkewLeewayAppliesToExpAndNbf) {
+  const JwtRequirements skew{.now_unix = kNow, .leeway_s = 30};
+  auto reason = [&](const nlohmann::json& claims) {
+    return reason_of(verify_jwt_hs256(sign_jwt_hs256(claims, kSecret), kSecret, skew));
+  };
+  // A server clock up to 30 s ahead of the issuer's still accepts the token...
+  EXPECT_EQ(reason({{"exp", kNow - 29}}), "");
+  EXPECT_EQ(reason({{"exp", kNow - 30}}), "token expired");
+  // ... and one up to 30 s behind it.
+  EXPECT_EQ(reason({{"exp", kNow + 60}, {"nbf", kNow + 30}}), "");
+  EXPECT_EQ(reason({{"exp", kNow + 60}, {"nbf", kNow + 31}}), "token not yet valid");
+  // Without leeway, the plain overload: exact.
+  EXPECT_EQ(reason_of(verify_jwt_hs256(sign_jwt_hs256({{"exp", kNow - 1}}, kSecret), kSecret, kNow)),
+            "token expired");
+}
+
+TEST(Jwt, AudienceIsCheckedOnlyWhenRequired) {
+  const JwtRequirements required{.now_unix = kNow, .audience = "sfu.example.com"};
+  auto reason = [&](const nlohmann::json& aud) {
+    nlohmann::json claims = {{"exp", kNow + 60}};
+    if (!aud.is_discarded()) claims["aud"] = aud;
+    return reason_of(verify_jwt_hs256(sign_jwt_hs256(claims, kSecret), kSecret, required));
+  };
+  const nlohmann::json absent(nlohmann::json::value_t::discarded);
+  // RFC 7519 section 4.1.3: a string, or an array of strings that must contain this server.
+  EXPECT_EQ(reason("sfu.example.com"), "");
+  EXPECT_EQ(reason(nlohmann::json::array({"other.example.com", "sfu.example.com"})), "");
+  EXPECT_EQ(reason(absent), "token audience missing: expected 'sfu.example.com'");
+  EXPECT_EQ(reason("other.example.com"), "token audience does not include 'sfu.example.com'");
+  EXPECT_EQ(reason(nlohmann::json::array({"other.example.com"})),
+            "token audience does not include 'sfu.example.com'");
+  EXPECT_EQ(reason("SFU.example.com"),
+            "token audience does not include 'sfu.example.com'");  // case-sensitive
+  for (const nlohmann::json& odd : {nlohmann::json(7), nlohmann::json::array({"sfu.example.com", 7}),
+                                    nlohmann::json::object({{"sfu.example.com", true}})})
+    EXPECT_EQ(reason(odd), "token audience must be a string or an array of strings") << odd.dump();
+  // Not required: any audience, or none, is accepted.
+  nlohmann::json claims = {{"exp", kNow + 60}, {"aud", 7}};
+  EXPECT_TRUE(verifies(sign_jwt_hs256(claims, kSecret), kSecret, kNow));
+}
+
+TEST(Jwt, IssuerIsCheckedOnlyWhenRequired) {
+  const JwtRequirements required{.now_unix = kNow, .issuer = "https://idp.example.com"};
+  auto reason = [&](const nlohmann::json& claims) {
+    return reason_of(verify_jwt_hs256(sign_jwt_hs256(claims, kSecret), kSecret, required));
+  };
+  EXPECT_EQ(reason({{"exp", kNow + 60}, {"iss", "https://idp.example.com"}}), "");
+  EXPECT_EQ(reason({{"exp", kNow + 60}}), "token issuer missing: expected 'https://idp.example.com'");
+  EXPECT_EQ(reason({{"exp", kNow + 60}, {"iss", "https://evil.example.com"}}),
+            "token issuer is not 'https://idp.example.com'");
+  EXPECT_EQ(reason({{"exp", kNow + 60}, {"iss", nlohmann::json::array({"https://idp.example.com"})}}),
+            "token issuer must be a string");
+  EXPECT_TRUE(verifies(sign_jwt_hs256({{"exp", kNow + 60}, {"iss", 1}}, kSecret), kSecret, kNow));
 }
 
 }  // namespace sfu

@@ -177,8 +177,8 @@ TEST_F(ClientVsAgentTest, CheckScheduleBacksOffOnceConnected) {
 
   ASSERT_EQ(round_trip(1'050, true), IceClient::Outcome::Connected);
   EXPECT_FALSE(client_.needs_check(1'100));
-  EXPECT_FALSE(client_.needs_check(6'049));
-  EXPECT_TRUE(client_.needs_check(6'050));
+  EXPECT_FALSE(client_.needs_check(1'050 + IceClient::kDefaultConsentIntervalMs - 1));
+  EXPECT_TRUE(client_.needs_check(1'050 + IceClient::kDefaultConsentIntervalMs));
 
   client_.set_intervals(10, 100, 1'000);
   EXPECT_TRUE(client_.needs_check(1'150));
