@@ -262,38 +262,39 @@ TEST(ConfigLoader, DataChannelsMessageMustFitBufferAndBurst) {
       "data_channels:\n  max_message_bytes: 16777216\n  send_buffer_bytes: 16777216\n  burst_bytes: "
       "16777216\n");
   EXPECT_EQ(big.data_channels.max_message_bytes, 16777216u);
+}
 
-  TEST(ConfigLoader, AuthClaimChecksDefaultToLeewayOnlyAndABriefKickBan) {
-    Config c = default_config();
-    EXPECT_EQ(c.auth.clock_skew_s, 30u);
-    EXPECT_EQ(c.auth.audience, "");
-    EXPECT_EQ(c.auth.issuer, "");
-    EXPECT_EQ(c.auth.kick_ban_s, 60u);
-    c = expect_ok(
-        "auth:\n  clock_skew_s: 0\n  audience: sfu.example.com\n  issuer: https://idp.example.com\n"
-        "  kick_ban_s: 86400\n");
-    EXPECT_EQ(c.auth.clock_skew_s, 0u);
-    EXPECT_EQ(c.auth.audience, "sfu.example.com");
-    EXPECT_EQ(c.auth.issuer, "https://idp.example.com");
-    EXPECT_EQ(c.auth.kick_ban_s, 86400u);
-    EXPECT_EQ(expect_ok("auth:\n  clock_skew_s: 300\n  kick_ban_s: 0\n").auth.kick_ban_s, 0u);
-    EXPECT_EQ(expect_error("auth:\n  clock_skew_s: 301\n").key, "auth.clock_skew_s");
-    EXPECT_EQ(expect_error("auth:\n  kick_ban_s: 86401\n").key, "auth.kick_ban_s");
-    EXPECT_EQ(expect_error("auth:\n  audience: [a, b]\n").key, "auth.audience");
-  }
+TEST(ConfigLoader, AuthClaimChecksDefaultToLeewayOnlyAndABriefKickBan) {
+  Config c = default_config();
+  EXPECT_EQ(c.auth.clock_skew_s, 30u);
+  EXPECT_EQ(c.auth.audience, "");
+  EXPECT_EQ(c.auth.issuer, "");
+  EXPECT_EQ(c.auth.kick_ban_s, 60u);
+  c = expect_ok(
+      "auth:\n  clock_skew_s: 0\n  audience: sfu.example.com\n  issuer: https://idp.example.com\n"
+      "  kick_ban_s: 86400\n");
+  EXPECT_EQ(c.auth.clock_skew_s, 0u);
+  EXPECT_EQ(c.auth.audience, "sfu.example.com");
+  EXPECT_EQ(c.auth.issuer, "https://idp.example.com");
+  EXPECT_EQ(c.auth.kick_ban_s, 86400u);
+  EXPECT_EQ(expect_ok("auth:\n  clock_skew_s: 300\n  kick_ban_s: 0\n").auth.kick_ban_s, 0u);
+  EXPECT_EQ(expect_error("auth:\n  clock_skew_s: 301\n").key, "auth.clock_skew_s");
+  EXPECT_EQ(expect_error("auth:\n  kick_ban_s: 86401\n").key, "auth.kick_ban_s");
+  EXPECT_EQ(expect_error("auth:\n  audience: [a, b]\n").key, "auth.audience");
+}
 
-  // RFC 7518 section 3.2: an HS256 key shorter than the hash can be brute-forced offline from any
-  // token. The error names the key and why, and never echoes the secret.
-  TEST(ConfigLoader, ShortSecretIsRefusedWithoutEchoingIt) {
-    ConfigError e = expect_error("auth:\n  enabled: true\n  secret: hunter2-is-31-bytes-long-000000\n");
-    EXPECT_EQ(e.key, "auth.secret");
-    EXPECT_EQ(e.line, 3);
-    EXPECT_NE(e.message.find("at least 32 bytes"), std::string::npos) << e.message;
-    EXPECT_NE(e.message.find("brute-forced offline"), std::string::npos) << e.message;
-    EXPECT_NE(e.message.find("got 31 bytes"), std::string::npos) << e.message;
-    EXPECT_EQ(e.to_string().find("hunter2"), std::string::npos) << e.to_string();
-    // Also with auth off: a configured secret is meant to be used.
-    EXPECT_EQ(expect_error("auth:\n  secret: short\n").key, "auth.secret");
-    EXPECT_EQ(expect_ok("auth:\n  secret: hunter2-is-32-bytes-long-0000000\n").auth.secret.size(), 32u);
-    EXPECT_EQ(expect_ok("auth:\n  secret: \"\"\n").auth.secret, "");  // none: auth stays off
-  }
+// RFC 7518 section 3.2: an HS256 key shorter than the hash can be brute-forced offline from any
+// token. The error names the key and why, and never echoes the secret.
+TEST(ConfigLoader, ShortSecretIsRefusedWithoutEchoingIt) {
+  ConfigError e = expect_error("auth:\n  enabled: true\n  secret: hunter2-is-31-bytes-long-000000\n");
+  EXPECT_EQ(e.key, "auth.secret");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_NE(e.message.find("at least 32 bytes"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("brute-forced offline"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("got 31 bytes"), std::string::npos) << e.message;
+  EXPECT_EQ(e.to_string().find("hunter2"), std::string::npos) << e.to_string();
+  // Also with auth off: a configured secret is meant to be used.
+  EXPECT_EQ(expect_error("auth:\n  secret: short\n").key, "auth.secret");
+  EXPECT_EQ(expect_ok("auth:\n  secret: hunter2-is-32-bytes-long-0000000\n").auth.secret.size(), 32u);
+  EXPECT_EQ(expect_ok("auth:\n  secret: \"\"\n").auth.secret, "");  // none: auth stays off
+}
