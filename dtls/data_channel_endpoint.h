@@ -39,6 +39,7 @@ struct DataChannelCounters {
   uint64_t bad_dcep = 0;                 // malformed DCEP messages (channel refused)
   uint64_t refused_channels = 0;         // peer opens over max_channels or on a stream id in use
   uint64_t messages_unknown_stream = 0;  // data on a stream with no open channel, dropped
+  uint64_t messages_unknown_ppid = 0;    // data with a PPID that is neither string nor binary, dropped
 };
 
 class DataChannelEndpoint : private SctpAssociation::Observer {
@@ -59,7 +60,7 @@ class DataChannelEndpoint : private SctpAssociation::Observer {
     // After a kBufferFull, the association's send buffer fell below half its bound.
     virtual void on_send_buffer_low() {}
     // Once: the association is dead. on_channel_closed has been called for each channel first.
-    virtual void on_data_channels_closed(std::string_view reason) {}
+    virtual void on_data_channels_closed(std::string_view /*reason*/) {}
   };
 
   // is_dtls_client: our DTLS role on this connection (decides even or odd stream ids).
@@ -98,11 +99,24 @@ class DataChannelEndpoint : private SctpAssociation::Observer {
   void on_sctp_send_buffer_low() override;
   void on_sctp_closed(std::string_view reason) override;
 
+  struct Channel {
+    DataChannelInfo info;
+    // Ours, until the peer's ACK (or first message) arrives: sent ordered meanwhile, so that no
+    // message overtakes the OPEN (RFC 8832 §6).
+    bool awaiting_ack = false;
+    bool closing = false;  // we reset our outgoing stream and wait for the peer to reset its own
+  };
+
+  void on_dcep(uint16_t stream, ByteSpan message);
+  void on_peer_open(uint16_t stream, DcepOpen open);
+  std::optional<uint16_t> free_stream_id() const;
+
   Observer& observer_;
   bool is_dtls_client_;
   DataChannelLimits limits_;
+  uint16_t streams_;
   SctpAssociation association_;
-  std::map<uint16_t, DataChannelInfo> channels_;
+  std::map<uint16_t, Channel> channels_;
   DataChannelCounters counters_;
 };
 

@@ -49,6 +49,8 @@ class SctpMailbox {
   SctpMailbox& operator=(const SctpMailbox&) = delete;
 
   uv_loop_t* loop() const;
+  // This thread's mailbox, or nullptr when it has none.
+  static SctpMailbox* current();
 
   class Impl;
   Impl& impl() { return *impl_; }

@@ -9,9 +9,10 @@
 #                 timeouts and latency bounds are for the plain build) (SFU_SKIP_SANITIZE=1)
 #   tsan          ThreadSanitizer build, the integration tests (workers, control thread, task
 #                 queues, counters read by /metrics) and the CLI test, not the soak and fault
-#                 smokes (SFU_SKIP_TSAN=1)
+#                 smokes, and the cross-thread SCTP unit test (SFU_SKIP_TSAN=1)
 #   fuzz          each libFuzzer target for SFU_FUZZ_SECONDS (clang) (SFU_SKIP_FUZZ=1)
-#   browser       end-to-end tests in headless Chromium (SFU_SKIP_BROWSER=1)
+#   browser       end-to-end tests in headless Chromium and Firefox ESR, with the network
+#                 namespace ones (lossy link, Firefox on a LAN address; root) (SFU_SKIP_BROWSER=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -45,7 +46,7 @@ fi
 
 if [[ "${SFU_SKIP_TSAN:-0}" != 1 ]]; then
   echo "== ThreadSanitizer build and integration tests"
-  SFU_TSAN=1 SFU_BUILD_TARGET="sfu integration_tests sfu-bench" scripts/build.sh
+  SFU_TSAN=1 SFU_BUILD_TARGET="sfu integration_tests sfu-bench unit_dtls" scripts/build.sh
   # exitcode=66 fails a test on any report even when the test itself passes; halt_on_error stops at
   # the first one. ignore_noninstrumented_modules: locks taken inside Debian's OpenSSL, NSS (under
   # libsrtp) and libuv otherwise order our threads' accesses and hide races between them (a racy
@@ -53,6 +54,9 @@ if [[ "${SFU_SKIP_TSAN:-0}" != 1 ]]; then
   # always). tests/tsan.supp lists reports that are not ours, each with its reason.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp" \
     ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --timeout 600 -L integration -LE soak
+  # usrsctp's timers on one thread's loop, associations on another's: the SctpMailbox hand-over.
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp" \
+    ctest --test-dir build-tsan --output-on-failure --timeout 600 -R '^SctpCrossThreadTest\.'
   stage_done "tsan"
 fi
 
@@ -62,7 +66,7 @@ if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
   command -v ccache >/dev/null && fuzz_flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_FUZZ=ON -DSFU_BUILD_TESTS=OFF \
     -DSFU_WERROR=ON ${fuzz_flags[@]+"${fuzz_flags[@]}"} >/dev/null
-  fuzz_targets=(stun rtp rtcp sdp dtls_srtp signaling rest)
+  fuzz_targets=(stun rtp rtcp sdp dtls_srtp sctp signaling rest)
   cmake --build build-fuzz --target "${fuzz_targets[@]/#/fuzz_}" -j "$(nproc)"
   for target in "${fuzz_targets[@]}"; do
     # Each run works on a copy of its seeds (tests/fuzz/corpus/fuzz_<target>), so the committed
@@ -83,8 +87,8 @@ if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
 fi
 
 if [[ "${SFU_SKIP_BROWSER:-0}" != 1 && -x tests/browser/run.sh ]]; then
-  echo "== browser end-to-end tests (Chromium)"
-  SFU_E2E_LOSSY=1 tests/browser/run.sh
+  echo "== browser end-to-end tests (Chromium, Firefox)"
+  SFU_E2E_NETNS=1 tests/browser/run.sh
   stage_done "browser"
 fi
 echo "== all tests passed"

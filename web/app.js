@@ -5,7 +5,8 @@
 // Signaling follows docs/protocol.md: one WebSocket at /v1/rtc on the page's own origin
 // (signaling.js) and two RTCPeerConnections per participant (peer_connections.js). A call's
 // life is in session.js, the room's news in room_events.js; the screen is drawn by tiles.js,
-// participant_list.js, controls.js and errors.js.
+// participant_list.js, controls.js and errors.js; chat and file send ride on data channels
+// (data_channels.js, chat.js, file_transfer.js).
 //
 // State for tests and curious people is on `window.sfuDemo` (the `demo` object of state.js).
 import { demo, current, ROOM_RE, NAME_STORAGE_KEY } from './state.js';
@@ -15,9 +16,13 @@ import { send } from './signaling.js';
 import { startSession, leaveCall } from './session.js';
 import { layoutGrid } from './tiles.js';
 import { setState, toggleTrack } from './controls.js';
+import { sendChat } from './chat.js';
+import { sendFile } from './file_transfer.js';
 
 demo.join = (options) => joinCall(options);
 demo.leave = () => leaveCall();
+demo.sendChat = (text) => sendChat(text);
+demo.sendFile = (file) => sendFile(file);
 window.sfuDemo = demo;
 
 // ---------------------------------------------------------------- lobby
@@ -122,6 +127,36 @@ ui.form.addEventListener('submit', (event) => {
 ui.muteAudio.addEventListener('click', () => toggleTrack('audio'));
 ui.muteVideo.addEventListener('click', () => toggleTrack('video'));
 ui.leaveButton.addEventListener('click', () => leaveCall());
+
+ui.chatForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (sendChat(ui.chatInput.value)) ui.chatInput.value = '';
+  ui.chatInput.focus();
+});
+ui.fileInput.addEventListener('change', () => {
+  for (const file of ui.fileInput.files) sendFile(file);
+  ui.fileInput.value = '';
+});
+// A file dropped anywhere on the page is sent (the drop zone lights up while one is dragged);
+// never opened in place of the page, which would end the call.
+const draggingFiles = (event) => !!event.dataTransfer && [...event.dataTransfer.types].includes('Files');
+document.addEventListener('dragover', (event) => {
+  if (!draggingFiles(event)) return;
+  event.preventDefault();
+  const canSend = demo.state === 'joined' && !ui.fileInput.disabled;
+  event.dataTransfer.dropEffect = canSend ? 'copy' : 'none';
+  ui.fileDrop.classList.toggle('dragging', canSend);
+});
+document.addEventListener('dragleave', (event) => {
+  if (!event.relatedTarget) ui.fileDrop.classList.remove('dragging');
+});
+document.addEventListener('drop', (event) => {
+  if (!draggingFiles(event)) return;
+  event.preventDefault();
+  ui.fileDrop.classList.remove('dragging');
+  if (demo.state !== 'joined') return;
+  for (const file of event.dataTransfer.files) sendFile(file);
+});
 
 window.addEventListener('pagehide', () => {
   if (current && !current.ended) send(current, { type: 'leave' });

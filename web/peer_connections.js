@@ -1,6 +1,6 @@
 // The two RTCPeerConnections of a call. On the *publish* connection this page offers its own
-// tracks (sendonly transceivers); on the *subscribe* connection the server offers the other
-// participants' tracks and this page answers. Each m-section of a subscribe offer carries
+// tracks (sendonly transceivers) and data channels; on the *subscribe* connection the server
+// offers the other participants' tracks and data channels and this page answers. Each m-section of a subscribe offer carries
 // `a=msid:<participant_id> <track_id>`, which is how remote media is mapped to people.
 import { demo, current, PC_CONFIG } from './state.js';
 import { ui } from './dom.js';
@@ -8,6 +8,7 @@ import { fail, showBanner } from './errors.js';
 import { send } from './signaling.js';
 import { createRemoteTile, removeTile, refreshTileMedia, layoutGrid } from './tiles.js';
 import { updateConnState } from './controls.js';
+import { openPublishChannels, onPublishAnswered, onRemoteChannel } from './data_channels.js';
 
 export async function startPublishing(session) {
   const stream = demo.localStream;
@@ -24,9 +25,11 @@ export async function startPublishing(session) {
       ]);
     }
   };
-  for (const track of stream.getTracks()) {
+  for (const track of stream ? stream.getTracks() : []) {
     pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
   }
+  // After the media: the data channels' m=application comes last in the offer.
+  openPublishChannels(session, pc);
   const offer = await pc.createOffer();
   if (session !== current) return;
   await pc.setLocalDescription(offer);
@@ -40,6 +43,13 @@ export function onPublishAnswer(session, msg) {
       const pc = demo.publishPc;
       if (session !== current || !pc || pc.signalingState !== 'have-local-offer') return;
       await pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+      onPublishAnswered(session, msg.sdp);
+      if (!/^m=\S+ [1-9]/m.test(msg.sdp)) {
+        // Nothing accepted (no media, and a server without data channels): this connection
+        // would stay "new" for ever and the page would say "connecting" for ever.
+        pc.close();
+        demo.publishPc = null;
+      }
       updateConnState();
     })
     .catch((err) => {
@@ -95,6 +105,7 @@ function ensureSubscribePc(session) {
     track.addEventListener('mute', () => session === current && refreshTileMedia(session));
     track.addEventListener('unmute', () => session === current && refreshTileMedia(session));
   };
+  pc.ondatachannel = (event) => onRemoteChannel(session, event.channel);
   pc.onconnectionstatechange = () => {
     if (session !== current) return;
     updateConnState();

@@ -24,13 +24,13 @@ export function onJoined(session, msg) {
   updateMuteButtons();
   updateConnState();
   session.levelTimer = setInterval(() => updateAudioLevels(session), 250);
-  if (demo.localStream && demo.localStream.getTracks().length) {
-    session.publishChain = session.publishChain.then(() => startPublishing(session)).catch((err) => {
-      if (session !== current) return;
-      fail('publish_failed', err.message || String(err));
-      showBanner('error', 'Could not send your camera/microphone.', demo.lastError.message);
-    });
-  }
+  // Always: even without camera and microphone the publish connection carries the chat and
+  // file data channels.
+  session.publishChain = session.publishChain.then(() => startPublishing(session)).catch((err) => {
+    if (session !== current) return;
+    fail('publish_failed', err.message || String(err));
+    showBanner('error', 'Could not send your camera/microphone.', demo.lastError.message);
+  });
 }
 
 function normalizeTracks(tracks) {

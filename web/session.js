@@ -10,6 +10,9 @@ import {
 } from './room_events.js';
 import { removeTile } from './tiles.js';
 import { setState } from './controls.js';
+import { closeDataChannels } from './data_channels.js';
+import { resetChat } from './chat.js';
+import { resetFiles } from './file_transfer.js';
 
 export function startSession({ room, name, stream }) {
   const session = {
@@ -30,12 +33,18 @@ export function startSession({ room, name, stream }) {
     tiles: new Map(), // participant id -> {tile, video, stream, indicator, ...}
     localTile: null,
     levelTimer: null,
+    channels: null, // {chat, file}: this page's data channels on the publish connection
+    remoteChannels: [], // channels the server opened on the subscribe connection
+    dataRefused: false, // the publish answer rejected m=application
+    fileChain: Promise.resolve(), // files being sent, one after another
   };
   setCurrent(session);
   demo.localStream = stream;
   demo.participants = new Map();
   demo.participantId = null;
   demo.messages = [];
+  resetChat();
+  resetFiles();
 
   connectSignaling(session, {
     onMessage: (msg) => handleMessage(session, msg),
@@ -58,6 +67,7 @@ function endSession(session, state, reason, message, extra = {}) {
   clearInterval(session.levelTimer);
   session.timers.forEach(clearTimeout);
   closeSignaling(session);
+  closeDataChannels(session);
   for (const pc of [demo.publishPc, demo.subscribePc]) {
     if (pc) try { pc.close(); } catch { /* already closed */ }
   }

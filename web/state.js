@@ -25,8 +25,17 @@ export const demo = {
   subscribePc: null,
   localStream: null,
   messages: [], // messages received from the server, newest last, SDP bodies elided
+  // Data channels (data_channels.js): this page's own "chat" and "file" channels on the publish
+  // connection, and the channels the server opened on the subscribe connection (others' data
+  // tracks, `protocol` = the sender's participant id, and "server").
+  publishChannels: null, // {chat, file}: RTCDataChannel
+  remoteChannels: [], // RTCDataChannel
+  chat: [], // {from, name, text, self, server, at}: chat lines sent and received, oldest first
+  files: [], // {from, name, size, type, self, status, received, url}: 'sending' | 'sent' | 'receiving' | 'received' | 'failed'
   join: null, // (options) => joinCall(options)
   leave: null, // () => leaveCall()
+  sendChat: null, // (text) => sends a chat line
+  sendFile: null, // (File) => queues a file for sending
 };
 
 // One object per attempt to join; handlers of an old session check `session !== current`

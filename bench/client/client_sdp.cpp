@@ -43,38 +43,27 @@ sdp::MediaSection disabled_answer(const sdp::MediaSection& offered) {
   return m;
 }
 
-bool client_decodes(sdp::MediaKind kind, const sdp::Codec& codec) {
-  if (kind == sdp::MediaKind::kAudio)
-    return codec.is_named("opus") && codec.clock_rate == 48000 && codec.channels == 2;
-  if (kind == sdp::MediaKind::kVideo) return codec.is_named("VP8") && codec.clock_rate == 90000;
-  return false;
-}
-
-// The client's data channel m-section: Chromium's shape (no direction, no rtcp-mux).
-sdp::MediaSection data_channel_section(const ClientTransport& transport, sdp::SetupRole setup,
-                                       const std::string& mid, const ClientDataChannel& ours) {
+// A data channel m-section as Chromium writes it (no rtcp-mux, no direction).
+sdp::MediaSection data_section(const ClientTransport& transport, sdp::SetupRole setup,
+                               const ClientDataChannelOptions& options, const std::string& mid) {
   sdp::MediaSection m = transport_section(transport, setup);
   m.kind = sdp::MediaKind::kApplication;
   m.media = "application";
   m.protocol = std::string(sdp::kDataChannelProtocol);
   m.formats = {std::string(sdp::kDataChannelFormat)};
-  m.mid = mid;
   m.rtcp_mux = false;
   m.rtcp_rsize = false;
-  m.sctp_port = ours.sctp_port;
-  m.max_message_size = ours.max_message_size;
+  m.mid = mid;
+  m.sctp_port = options.sctp_port;
+  m.max_message_size = options.max_message_size;
   return m;
 }
 
-NegotiatedDataChannel negotiated_with(const sdp::MediaSection& remote, const ClientDataChannel& ours) {
-  sdp::DataChannelSpec spec = sdp::data_channel_spec_of(remote, ours.max_message_size);
-  NegotiatedDataChannel negotiated;
-  negotiated.mid = spec.mid;
-  negotiated.local_sctp_port = ours.sctp_port;
-  negotiated.remote_sctp_port = spec.sctp_port;
-  negotiated.remote_max_message_size = spec.max_message_size;
-  negotiated.local_max_message_size = ours.max_message_size;
-  return negotiated;
+bool client_decodes(sdp::MediaKind kind, const sdp::Codec& codec) {
+  if (kind == sdp::MediaKind::kAudio)
+    return codec.is_named("opus") && codec.clock_rate == 48000 && codec.channels == 2;
+  if (kind == sdp::MediaKind::kVideo) return codec.is_named("VP8") && codec.clock_rate == 90000;
+  return false;
 }
 
 }  // namespace
@@ -135,18 +124,19 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
   }
   if (params.data_channel) {
     offer.media.push_back(
-        data_channel_section(params.transport, sdp::SetupRole::kActpass, kDataMid, *params.data_channel));
+        data_section(params.transport, sdp::SetupRole::kActpass, *params.data_channel, kDataMid));
     bundle.mids.push_back(kDataMid);
   }
   if (!bundle.mids.empty()) offer.groups.push_back(std::move(bundle));
   return offer;
 }
 
-std::optional<NegotiatedDataChannel> accepted_data_channel(const sdp::SessionDescription& answer,
-                                                           const ClientDataChannel& ours) {
-  const sdp::MediaSection* m = answer.find_media(kDataMid);
-  if (!m || m->rejected() || !sdp::is_data_channel_section(*m)) return std::nullopt;
-  return negotiated_with(*m, ours);
+std::optional<sdp::DataChannelSpec> data_channel_of(const sdp::SessionDescription& description,
+                                                    size_t our_max_message_size) {
+  for (const auto& m : description.media)
+    if (!m.rejected() && sdp::is_data_channel_section(m))
+      return sdp::data_channel_spec_of(m, our_max_message_size);
+  return std::nullopt;
 }
 
 std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description) {
@@ -187,7 +177,7 @@ std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionD
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): the test client mirrors each offered m-section in order; to split per media kind.
 std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
     const sdp::SessionDescription& offer, const ClientTransport& transport, uint64_t session_id,
-    uint64_t session_version, const std::optional<ClientDataChannel>& data_channel) {
+    uint64_t session_version, const std::optional<ClientDataChannelOptions>& data_channel) {
   SubscribeAnswer result;
   sdp::SessionDescription& answer = result.answer;
   answer.session_id = session_id;
@@ -195,6 +185,7 @@ std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
   answer.extmap_allow_mixed = offer.extmap_allow_mixed;
   answer.msid_semantic = sdp::MsidSemantic{"WMS", {}};
   sdp::Group bundle{"BUNDLE", {}};
+  bool data_channel_taken = false;
 
   for (size_t index = 0; index < offer.media.size(); ++index) {
     const sdp::MediaSection& offered = offer.media[index];
@@ -221,15 +212,13 @@ std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
       }
     }
 
-    // The first data channel m-section, when the client wants data channels (one association per
-    // connection); every other application m-section falls through to port 0 below.
-    if (data_channel && !result.data_channel && !offered.rejected() &&
-        sdp::is_data_channel_section(offered)) {
+    // Only the first data channel m-section: one SCTP association per connection (a later one is
+    // answered with port 0 below, as any application m-section when data channels are off).
+    if (data_channel && !data_channel_taken && !offered.rejected() && sdp::is_data_channel_section(offered)) {
       if (offered.mid.empty()) return "m-section " + std::to_string(index) + " lacks a=mid";
-      answer.media.push_back(
-          data_channel_section(transport, sdp::SetupRole::kActive, offered.mid, *data_channel));
+      data_channel_taken = true;
+      answer.media.push_back(data_section(transport, sdp::SetupRole::kActive, *data_channel, offered.mid));
       bundle.mids.push_back(offered.mid);
-      result.data_channel = negotiated_with(offered, *data_channel);
       info.active = true;
       result.media.push_back(std::move(info));
       continue;

@@ -80,6 +80,8 @@ ParticipantClient::ParticipantClient(uv_loop_t* loop, Options options)
 }
 
 ParticipantClient::~ParticipantClient() {
+  publish_data_.reset();
+  subscribe_data_.reset();
   for (uv_timer_t* timer : {media_timer_, answer_timer_}) {
     timer->data = nullptr;
     uv_close(reinterpret_cast<uv_handle_t*>(timer),
@@ -105,6 +107,10 @@ bool ParticipantClient::start(std::string* error) {
     subscribe_->hold_dtls();
   }
   publish_->on_rtcp = [this](uint8_t* data, size_t size) { on_publish_rtcp(data, size); };
+  if (options_.sctp_mailbox) {
+    publish_data_ = std::make_unique<ClientDataChannels>(*publish_, *options_.sctp_mailbox);
+    subscribe_data_ = std::make_unique<ClientDataChannels>(*subscribe_, *options_.sctp_mailbox);
+  }
   subscribe_->on_rtp = [this](uint8_t* data, size_t size) { on_subscribe_rtp(data, size); };
 
   SignalingClient::Callbacks callbacks;
@@ -135,7 +141,7 @@ sdp::SessionDescription ParticipantClient::make_publish_offer() const {
   params.video_ssrc = video_ssrc_;
   params.video_rtx_ssrc = video_rtx_ssrc_;
   params.session_id = subscribe_session_id_ + 1;
-  params.data_channel = options_.data_channel;
+  if (options_.sctp_mailbox) params.data_channel = options_.data_channel_options;
   return build_publish_offer(params);
 }
 
@@ -233,7 +239,7 @@ void ParticipantClient::handle_joined(const nlohmann::json& message) {
         if (track.is_object()) add_track(id, string_or_empty(track, "id"), string_or_empty(track, "kind"));
     }
   }
-  if (options_.auto_publish && (options_.publish_audio || options_.publish_video || options_.data_channel))
+  if (options_.auto_publish && (options_.publish_audio || options_.publish_video || options_.sctp_mailbox))
     publish();
 }
 
@@ -246,9 +252,12 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
   const auto& server = std::get<ServerEndpoint>(endpoint);
   if (server.setup != "passive")
     return fail("publish_answer: a=setup:" + server.setup + ", expected passive");
-  if (options_.data_channel) publish_data_channel_ = accepted_data_channel(answer, *options_.data_channel);
   bool first = !publish_answered_;
   publish_answered_ = true;
+  if (publish_data_) {
+    if (auto peer = data_channel_of(answer, options_.data_channel_options.max_message_size))
+      publish_data_->enable(sctp_options_for(*peer), peer->max_message_size);
+  }
   if (first && options_.connect_media)
     publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
 }
@@ -259,8 +268,10 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
   if (auto* error = std::get_if<sdp::SdpError>(&parsed))
     return fail("subscribe_offer: " + error->to_string());
   auto& offer = std::get<sdp::SessionDescription>(parsed);
+  std::optional<ClientDataChannelOptions> data;
+  if (subscribe_data_) data = options_.data_channel_options;
   auto built = build_subscribe_answer(offer, transport_of(*subscribe_), subscribe_session_id_,
-                                      ++subscribe_answer_version_, options_.data_channel);
+                                      ++subscribe_answer_version_, data);
   if (auto* error = std::get_if<std::string>(&built)) return fail("subscribe_offer: " + *error);
   auto& answer = std::get<SubscribeAnswer>(built);
   if (!subscribe_endpoint_) {
@@ -282,10 +293,21 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
     ++counters_.subscribe_answers_sent;
   }
 
-  subscribe_data_channel_ = answer.data_channel;
-  for (size_t i = 0; i < answer.media.size(); ++i) {
-    const SubscribedMedia& media = answer.media[i];
-    if (!media.active || media.kind == sdp::MediaKind::kApplication) continue;
+  remember_subscribed_media(offer, answer.media);
+  if (subscribe_data_) {
+    if (auto peer = data_channel_of(offer, options_.data_channel_options.max_message_size))
+      subscribe_data_->enable(sctp_options_for(*peer), peer->max_message_size);
+  }
+  subscribed_media_ = std::move(answer.media);
+  last_subscribe_offer_ = std::move(offer);
+  if (first_connect) connect_subscribe();
+}
+
+void ParticipantClient::remember_subscribed_media(const sdp::SessionDescription& offer,
+                                                  const std::vector<SubscribedMedia>& answered) {
+  for (size_t i = 0; i < answered.size(); ++i) {
+    const SubscribedMedia& media = answered[i];
+    if (!media.active) continue;
     std::vector<uint16_t> extension_ids;
     for (const auto& e : offer.media[i].extmaps) extension_ids.push_back(e.id);
     for (uint32_t ssrc : {media.ssrc, media.rtx_ssrc}) {
@@ -299,9 +321,6 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
     }
     add_track(media.participant_id, media.track_id, std::string(sdp::to_string(media.kind)));
   }
-  subscribed_media_ = std::move(answer.media);
-  last_subscribe_offer_ = std::move(offer);
-  if (first_connect) connect_subscribe();
 }
 
 void ParticipantClient::connect_subscribe() {
@@ -315,6 +334,15 @@ void ParticipantClient::send_held_subscribe_answer() {
   if (!held_subscribe_answer_) return;
   if (signaling_.send_text(*held_subscribe_answer_)) ++counters_.subscribe_answers_sent;
   held_subscribe_answer_.reset();
+}
+
+dtls::SctpOptions ParticipantClient::sctp_options_for(const sdp::DataChannelSpec& peer) const {
+  dtls::SctpOptions options;
+  options.local_port = options_.data_channel_options.sctp_port;
+  options.remote_port = peer.sctp_port;
+  options.max_message_size = options_.data_channel_options.max_message_size;
+  options.receive_buffer_bytes = std::max(options.receive_buffer_bytes, options.max_message_size);
+  return options;
 }
 
 // ---- media out ----

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/client/client_data_channels.h"
 #include "bench/client/client_sdp.h"
 #include "bench/client/signaling_client.h"
 #include "bench/client/webrtc_client.h"
@@ -45,9 +46,6 @@ class ParticipantClient {
     std::string token;  // sent with join when not empty
     bool publish_audio = true;
     bool publish_video = true;
-    // Set: the publish offer has a data channel m-section and subscribe offers' data channel
-    // m-sections are accepted, with these values; nullopt: neither (answered with port 0).
-    std::optional<ClientDataChannel> data_channel;
     bool auto_publish = true;           // send the publish offer as soon as `joined` arrives
     std::string bind_ip = "127.0.0.1";  // local address of the two UDP sockets
     // The subscribe connection starts its checks as soon as the first answer is sent, as a browser
@@ -63,6 +61,11 @@ class ParticipantClient {
     // hold_dtls both connections stop after ICE, before DTLS.
     bool connect_media = true;
     bool hold_dtls = false;
+    // Data channels: with a mailbox (an SctpMailbox on this client's loop, see
+    // client_data_channels.h) the publish offer has a data channel m-section and subscribe offers'
+    // data channel m-sections are accepted; publish_data() and subscribe_data() then carry them.
+    dtls::SctpMailbox* sctp_mailbox = nullptr;
+    ClientDataChannelOptions data_channel_options;
   };
 
   struct RemoteParticipant {
@@ -121,6 +124,9 @@ class ParticipantClient {
   WebRtcClient& subscribe_connection() { return *subscribe_; }
   const WebRtcClient& publish_connection() const { return *publish_; }
   const WebRtcClient& subscribe_connection() const { return *subscribe_; }
+  // The data channels of each connection (Options::sctp_mailbox); nullptr without. Valid after start().
+  ClientDataChannels* publish_data() { return publish_data_.get(); }
+  ClientDataChannels* subscribe_data() { return subscribe_data_.get(); }
 
   // The other participants: from `joined`, `participant_joined` and `participant_left`.
   const std::map<std::string, RemoteParticipant>& participants() const { return participants_; }
@@ -128,12 +134,6 @@ class ParticipantClient {
   // `track_unpublished`, `participant_left`, and the active m-sections of each subscribe offer.
   const std::map<std::string, std::map<std::string, std::string>>& tracks_by_participant() const {
     return tracks_by_participant_;
-  }
-  // The data channels negotiated on each connection (nullopt until then, or when refused): what
-  // an SCTP association over that connection's DTLS needs.
-  const std::optional<NegotiatedDataChannel>& publish_data_channel() const { return publish_data_channel_; }
-  const std::optional<NegotiatedDataChannel>& subscribe_data_channel() const {
-    return subscribe_data_channel_;
   }
   // The m-sections of the latest subscribe offer as answered.
   const std::vector<SubscribedMedia>& subscribed_media() const { return subscribed_media_; }
@@ -173,12 +173,17 @@ class ParticipantClient {
   void add_track(const std::string& participant_id, const std::string& track_id, const std::string& kind);
   void fail(std::string what);
   void connect_subscribe();
+  // The SSRCs and tracks of the active m-sections of an answered subscribe offer.
+  void remember_subscribed_media(const sdp::SessionDescription& offer,
+                                 const std::vector<SubscribedMedia>& answered);
   void send_held_subscribe_answer();
   void on_media_timer();
   void send_audio_packet();
   void send_video_frame();
   void on_publish_rtcp(const uint8_t* data, size_t size);
   void on_subscribe_rtp(uint8_t* data, size_t size);
+  // The association's options for a connection whose peer described `peer`.
+  dtls::SctpOptions sctp_options_for(const sdp::DataChannelSpec& peer) const;
 
   uv_loop_t* loop_;
   Options options_;
@@ -186,6 +191,8 @@ class ParticipantClient {
   SignalingClient signaling_;
   std::unique_ptr<WebRtcClient> publish_;
   std::unique_ptr<WebRtcClient> subscribe_;
+  std::unique_ptr<ClientDataChannels> publish_data_;  // destroyed before the connections
+  std::unique_ptr<ClientDataChannels> subscribe_data_;
   uv_timer_t* media_timer_ = nullptr;
   uv_timer_t* answer_timer_ = nullptr;  // Options::first_subscribe_answer_delay_ms
 
@@ -199,8 +206,6 @@ class ParticipantClient {
   std::map<std::string, RemoteParticipant> participants_;
   std::map<std::string, std::map<std::string, std::string>> tracks_by_participant_;
   std::vector<SubscribedMedia> subscribed_media_;
-  std::optional<NegotiatedDataChannel> publish_data_channel_;
-  std::optional<NegotiatedDataChannel> subscribe_data_channel_;
   std::optional<sdp::SessionDescription> last_subscribe_offer_;
   std::map<uint32_t, SsrcOwner> ssrc_owners_;  // every SSRC ever offered; never reused by the server
   std::map<std::string, ReceivedMedia> received_;

@@ -9,6 +9,7 @@ namespace sfu::client {
 namespace {
 
 constexpr uint64_t kTimerMs = 10;
+constexpr uint8_t kDtlsApplicationData = 23;  // TLS content type (RFC 5246 section 6.2.1)
 
 }  // namespace
 
@@ -72,7 +73,9 @@ void WebRtcClient::on_timer() {
 
 void WebRtcClient::start_dtls() {
   dtls::DtlsCallbacks callbacks;
-  callbacks.send = [this](ByteSpan record) { socket_.send(record, remote_.address); };
+  callbacks.send = [this](ByteSpan record) {
+    if (!drop_application_datagram(record, /*outgoing=*/true)) socket_.send(record, remote_.address);
+  };
   callbacks.on_connected = [this](const dtls::SrtpKeys& keys) {
     std::string error;
     srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt,
@@ -81,9 +84,12 @@ void WebRtcClient::start_dtls() {
                                          rtp::SrtpSession::Direction::Outbound, &error);
     if (!srtp_in_ || !srtp_out_) return fail("srtp: " + error);
     state_ = State::Connected;
+    if (on_dtls_connected) on_dtls_connected();
   };
   callbacks.on_failed = [this](std::string_view reason) { fail("dtls: " + std::string(reason)); };
-  callbacks.on_application_data = [](ByteSpan) {};
+  callbacks.on_application_data = [this](ByteSpan data) {
+    if (on_application_data) on_application_data(data);
+  };
   dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, dtls_role_, std::move(callbacks));
   dtls_->set_remote_fingerprint("sha-256", remote_.fingerprint);
   dtls_->start(uv_now(loop_));
@@ -112,7 +118,7 @@ void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
         break;
       }
       case net::PacketKind::Dtls:
-        if (dtls_) dtls_->handle_packet(bytes, now);
+        if (dtls_ && !drop_application_datagram(bytes, /*outgoing=*/false)) dtls_->handle_packet(bytes, now);
         break;
       case net::PacketKind::Rtp:
       case net::PacketKind::Rtcp: {
@@ -159,6 +165,29 @@ bool WebRtcClient::send_protected(ByteSpan packet, bool rtcp) {
 
 bool WebRtcClient::send_rtp(ByteSpan packet) { return send_protected(packet, false); }
 bool WebRtcClient::send_rtcp(ByteSpan packet) { return send_protected(packet, true); }
+
+bool WebRtcClient::send_application_data(ByteSpan data) {
+  return state_ == State::Connected && dtls_ && dtls_->send_application_data(data);
+}
+
+void WebRtcClient::set_datagram_loss(double share, uint64_t seed) {
+  loss_share_ = share;
+  loss_random_.seed(seed);
+}
+
+bool WebRtcClient::drop_application_datagram(ByteSpan datagram, bool outgoing) {
+  if (datagram.empty() || datagram[0] != kDtlsApplicationData) return false;
+  ++(outgoing ? counters_.application_datagrams_sent : counters_.application_datagrams_received);
+  if (!outgoing && stalled_) {
+    ++counters_.stalled_in;
+    return true;
+  }
+  if (loss_share_ <= 0) return false;
+  // One draw per datagram in each direction, so a seed fixes the pattern of a run.
+  bool drop = std::uniform_real_distribution<double>(0.0, 1.0)(loss_random_) < loss_share_;
+  if (drop) ++(outgoing ? counters_.dropped_out : counters_.dropped_in);
+  return drop;
+}
 
 void WebRtcClient::close() {
   if (state_ == State::Failed) return;

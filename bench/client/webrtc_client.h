@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "base/bytes.h"
@@ -24,6 +25,10 @@ namespace sfu::client {
 struct ClientCounters {
   uint64_t rtp_received = 0, rtcp_received = 0, rtp_sent = 0, rtcp_sent = 0;
   uint64_t srtp_errors = 0, stun_errors = 0, ice_error_responses = 0;
+  // DTLS application-data datagrams (SCTP) the test hooks dropped: set_datagram_loss() on the way
+  // out and in, stall_application_data() on the way in.
+  uint64_t application_datagrams_sent = 0, application_datagrams_received = 0;
+  uint64_t dropped_out = 0, dropped_in = 0, stalled_in = 0;
 };
 
 class WebRtcClient {
@@ -73,6 +78,19 @@ class WebRtcClient {
   // Decrypted media, valid during the call.
   std::function<void(uint8_t* data, size_t size)> on_rtp;
   std::function<void(uint8_t* data, size_t size)> on_rtcp;
+  // DTLS is up (after the keys were exported); and its decrypted application data (SCTP packets),
+  // valid during the call. For data channels (client_data_channels.h).
+  std::function<void()> on_dtls_connected;
+  std::function<void(ByteSpan data)> on_application_data;
+  // Sends one DTLS application-data record (an SCTP packet); false when DTLS is not up.
+  bool send_application_data(ByteSpan data);
+
+  // Test hooks on the data-channel path, applied only to DTLS application-data datagrams (content
+  // type 23) so that ICE, the handshake and media are untouched: drop a `share` (0..1) of them in
+  // each direction, chosen by a generator seeded with `seed`, as a lossy network would; or stop
+  // taking them in at all, as a peer that stopped reading (its SCTP stops acknowledging).
+  void set_datagram_loss(double share, uint64_t seed);
+  void stall_application_data(bool stalled) { stalled_ = stalled; }
 
   const ClientCounters& counters() const { return counters_; }
   const net::UdpSocketCounters& socket_counters() const { return socket_.counters(); }
@@ -84,6 +102,8 @@ class WebRtcClient {
   void start_dtls();
   void fail(std::string reason);
   bool send_protected(ByteSpan packet, bool rtcp);
+  // Counts an application-data datagram; true when the loss hook drops it.
+  bool drop_application_datagram(ByteSpan datagram, bool outgoing);
 
   uv_loop_t* loop_;
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
@@ -103,6 +123,9 @@ class WebRtcClient {
   std::string failure_reason_;
   ClientCounters counters_;
   std::array<uint8_t, 1024> stun_buffer_{};
+  double loss_share_ = 0;
+  bool stalled_ = false;
+  std::mt19937_64 loss_random_;
 };
 
 }  // namespace sfu::client

@@ -129,6 +129,9 @@ class ControlPlane {
   void answer_room_query(uint64_t exchange_id, const RoomSnapshot& snapshot);
   void time_out_room_queries(uint64_t now_ms);
   void complete_http(uint64_t exchange_id, HttpResponse response);
+  // POST /v1/rooms/{name}/data: answered later (202 with the count) like get_room.
+  HttpResponse post_room_data(const std::string& name, const HttpRequest& request);
+  void answer_data_post(uint64_t exchange_id, size_t queued);
   HttpResponse delete_room(const std::string& name);
   HttpResponse kick_participant(const std::string& room, const std::string& participant_id);
   std::string metrics();

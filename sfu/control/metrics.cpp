@@ -42,6 +42,36 @@ void queue_samples(Exposition& e, const char* name, const ControlStats& control,
     e.sample(name, control.to_control[i].*field, "to=\"control\",worker=\"" + std::to_string(i) + "\"");
 }
 
+// Data channels (docs/protocol.md, "Data channels"): the relay's messages and bytes, its refusals
+// by reason, and the channels and SCTP associations open, per worker.
+void render_data_channel_metrics(Exposition& e, const std::vector<Worker*>& workers) {
+  e.family("sfu_data_messages_total", "counter",
+           "Data channel messages received from participants (in) and sent to them (out).");
+  for (const Worker* w : workers) {
+    const DataCounters& c = w->data_channel_counters();
+    e.sample("sfu_data_messages_total", c.messages_in(), Exposition::worker_label(*w) + ",direction=\"in\"");
+    e.sample("sfu_data_messages_total", c.messages_out(),
+             Exposition::worker_label(*w) + ",direction=\"out\"");
+  }
+  e.family("sfu_data_bytes_total", "counter", "Data channel message bytes received (in) and sent (out).");
+  for (const Worker* w : workers) {
+    const DataCounters& c = w->data_channel_counters();
+    e.sample("sfu_data_bytes_total", c.bytes_in(), Exposition::worker_label(*w) + ",direction=\"in\"");
+    e.sample("sfu_data_bytes_total", c.bytes_out(), Exposition::worker_label(*w) + ",direction=\"out\"");
+  }
+  e.family("sfu_data_drops_total", "counter",
+           "Data channel messages not delivered, and channels refused or closed, by reason.");
+  for (const Worker* w : workers) {
+    for (size_t i = 0; i < kDataDropReasonNames.size(); ++i)
+      e.sample("sfu_data_drops_total", w->data_channel_counters().drops(static_cast<DataDropReason>(i)),
+               Exposition::worker_label(*w) + ",reason=\"" + kDataDropReasonNames[i] + "\"");
+  }
+  e.per_worker("sfu_data_channels", "gauge", "Data channels open on the worker's SCTP associations.", workers,
+               [](const Worker& w) { return w.data_channel_counters().channels(); });
+  e.per_worker("sfu_data_associations", "gauge", "SCTP associations (data channel connections) up.", workers,
+               [](const Worker& w) { return w.data_channel_counters().associations(); });
+}
+
 }  // namespace
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control) {
@@ -143,6 +173,8 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                [&](const Worker& w) { return relaxed(w.router_counters().transport_cc_sent); });
   e.per_worker("sfu_keyframe_requests_sent_total", "counter", "PLIs sent to publishers (after throttling).",
                workers, [&](const Worker& w) { return relaxed(w.router_counters().plis_sent); });
+
+  render_data_channel_metrics(e, workers);
 
   e.family("sfu_dropped_packets_total", "counter", "Datagrams dropped, by reason.");
   for (const Worker* w : workers) {

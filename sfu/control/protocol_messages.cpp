@@ -85,6 +85,8 @@ int http_status_of(ErrorCode code) {
       return 413;
     case ErrorCode::too_many_rooms:
       return 429;
+    case ErrorCode::unsupported:
+      return 501;
     case ErrorCode::overloaded:
     case ErrorCode::worker_timeout:
     case ErrorCode::server_full:
@@ -112,7 +114,25 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
                         {"packets", track.packets},
                         {"bytes", track.bytes},
                         {"subscribers", track.subscribers}});
-    participants.push_back({{"id", participant.id}, {"name", participant.name}, {"tracks", tracks}});
+    nlohmann::json data_tracks = nlohmann::json::array();
+    for (const auto& track : participant.data_tracks) {
+      nlohmann::json entry = {{"stream", track.stream},
+                              {"label", track.label},
+                              {"protocol", track.protocol},
+                              {"ordered", track.ordered},
+                              {"reliability", track.reliability},
+                              {"messages", track.messages},
+                              {"bytes", track.bytes},
+                              {"subscribers", track.subscribers}};
+      if (track.reliability == "max_retransmits") entry["max_retransmits"] = track.reliability_value;
+      if (track.reliability == "max_packet_life_time")
+        entry["max_packet_life_time_ms"] = track.reliability_value;
+      data_tracks.push_back(std::move(entry));
+    }
+    participants.push_back({{"id", participant.id},
+                            {"name", participant.name},
+                            {"tracks", tracks},
+                            {"data_tracks", data_tracks}});
   }
   return {{"name", room.name},
           {"participants", participants},

@@ -1,9 +1,11 @@
 // REST (/v1/rooms...), /healthz, /metrics and the demo page of the control plane.
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <string>
 
 #include "sfu/control/control_plane.h"
+#include "sfu/control/data_post.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/metrics.h"
 #include "sfu/control/protocol_messages.h"
@@ -163,6 +165,10 @@ HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
       if (method == "GET") return get_room(parts[2], request.exchange_id);
       if (method == "DELETE") return delete_room(parts[2]);
       break;
+    case 4:  // /v1/rooms/{room}/data
+      if (parts[3] != "data") return error_response({ErrorCode::not_found, "no such path"});
+      if (method == "POST") return post_room_data(parts[2], request);
+      break;
     case 5:  // /v1/rooms/{room}/participants/{participant}
       if (parts[3] != "participants") return error_response({ErrorCode::not_found, "no such path"});
       if (method == "DELETE") return kick_participant(parts[2], parts[4]);
@@ -247,6 +253,42 @@ void ControlPlane::complete_http(uint64_t exchange_id, HttpResponse response) {
     deferred_answers_(exchange_id, std::move(response));
   else
     http_->complete(exchange_id, std::move(response));
+}
+
+// A server message for the room (docs/protocol.md, "Data channels"): checked here, sent by the
+// room's worker, which answers with how many participants it went to (202), as a room query does.
+HttpResponse ControlPlane::post_room_data(const std::string& name, const HttpRequest& request) {
+  RoomEntry* room = find_room(name);
+  if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
+  if (!config_.data_channels.enabled)
+    return error_response({ErrorCode::unsupported, "data channels are off (data_channels.enabled: false)"});
+  auto post = parse_data_post(request.body, config_.data_channels.max_message_bytes);
+  if (!post) return error_response(post.error());
+  auto unknown = std::find_if(post->participants.begin(), post->participants.end(),
+                              [&](const std::string& id) { return !room->participants.count(id); });
+  if (unknown != post->participants.end())
+    return error_response({ErrorCode::not_found, "no participant '" + *unknown + "' in room '" + name + "'"});
+  WorkerEventSink* sink = from_worker_[room->worker].get();
+  uint64_t exchange_id = request.exchange_id;
+  auto shared = std::make_shared<DataPost>(std::move(post.value()));
+  if (!post_request(room->worker, [this, sink, name, exchange_id, shared](Worker& w) {
+        Room* r = w.find_room(name);
+        ByteSpan message(reinterpret_cast<const uint8_t*>(shared->message.data()), shared->message.size());
+        size_t queued = r ? r->send_data(shared->participants, shared->binary, message) : 0;
+        sink->send([this, exchange_id, queued] { answer_data_post(exchange_id, queued); });
+      }))
+    return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
+  room_queries_[exchange_id] = name;
+  room_query_timeouts_.schedule(exchange_id, uv_now(loop_) + kWorkerReplyTimeoutMs);
+  return deferred_response();
+}
+
+void ControlPlane::answer_data_post(uint64_t exchange_id, size_t queued) {
+  auto query = room_queries_.find(exchange_id);
+  if (query == room_queries_.end()) return;  // answered by the timeout already
+  room_query_timeouts_.cancel(exchange_id);
+  room_queries_.erase(query);
+  complete_http(exchange_id, json_response(202, {{"participants", queued}}));
 }
 
 HttpResponse ControlPlane::delete_room(const std::string& name) {

@@ -30,6 +30,7 @@ enum class DropReason : uint8_t {
   NoRoute,  // valid media nobody subscribes to
   TransportClosed,
   RtpPadding,
+  SctpUnexpected,  // SCTP (DTLS application data) on a connection whose data channels are not up
   kCount
 };
 
@@ -38,7 +39,7 @@ constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDrop
     "stun_rejected",       "stun_not_request", "dtls_before_ice", "dtls_failed",
     "srtp_before_dtls",    "srtp_auth_failed", "srtp_replay",     "srtp_ssrc_limit",
     "srtp_other",          "rtp_malformed",    "rtcp_malformed",  "no_route",
-    "transport_closed",    "rtp_padding",
+    "transport_closed",    "rtp_padding",      "sctp_unexpected",
 };
 
 // Written by one worker thread, read by the control thread for /metrics.

@@ -22,6 +22,7 @@ Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters&
       events_(events),
       limits_(limits),
       router_(worker.drop_counters_for_rooms(), counters, RouterOptions::from_config(worker.media_config())),
+      data_relay_(worker.data_counters_for_rooms(), worker.data_relay_options(), *this),
       timer_(worker.loop(), [this] { on_timer(); }) {
   timer_.start(kFastTimerMs, kFastTimerMs);
 }
@@ -77,7 +78,10 @@ Status Room::join(const std::string& participant_id, const std::string& display_
   participants_[participant_id] = std::move(participant);
   deliver(p, std::move(joined));
   broadcast(ParticipantJoined{participant_id, display_name}, participant_id);
+  // The room's data tracks go in the first subscribe offer with its media.
+  if (data_relay_.has_tracks()) add_data_slot(p);
   update_subscriptions(p);
+  data_relay_.add_participant(p, worker_.now_ms());
   return {};
 }
 
@@ -97,6 +101,7 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   sdp::NegotiationOptions options;
   options.answer_session_id = p.subscribe_session_id + 1;
   options.answer_session_version = ++p.subscribe_version;
+  options.data_channels = data_relay_.options().negotiation();
   auto negotiated = sdp::negotiate_publish(
       offer, local_transport_of(*p.publish_transport, worker_.announced_ip()), options);
   if (auto* error = std::get_if<sdp::SdpError>(&negotiated))
@@ -110,6 +115,9 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
         "publish");
   if (auto refused = take_remote_transport(p, TransportRole::Publish, result.remote))
     return fail_request(p, std::move(*refused), "publish");
+  if (result.data_channel)
+    p.publish_transport->enable_data_channels(
+        data_relay_.options().setup_for(TransportRole::Publish, *result.data_channel));
   std::vector<PublishedTrack*> added = update_published_tracks(p, result.tracks);
   uint8_t transport_cc_id = 0;
   for (const auto& track : p.published)
@@ -220,7 +228,9 @@ void Room::send_subscribe_offer(Participant& subscriber) {
     sdp::SubscribeSlot s;
     s.mid = slot.mid;
     s.kind = slot.kind;
-    s.active = slot.source != nullptr;
+    s.active = slot.source != nullptr || slot.kind == sdp::MediaKind::kApplication;
+    s.sctp_port = data_relay_.options().sctp_port;
+    s.max_message_size = data_relay_.options().max_message_bytes;
     s.participant_id = slot.participant_id;
     s.track_id = slot.track_id;
     s.ssrc = slot.ssrc;
@@ -236,6 +246,28 @@ void Room::send_subscribe_offer(Participant& subscriber) {
   deliver(subscriber, SubscribeOffer{sdp::write_sdp(offer)});
   subscriber.outstanding_offer = std::move(offer);
   subscriber.subscribe_dirty = false;
+}
+
+void Room::add_data_slot(Participant& subscriber) {
+  if (!data_relay_.options().enabled) return;
+  for (const auto& slot : subscriber.slots)
+    if (slot.kind == sdp::MediaKind::kApplication) return;
+  // Never reused or removed, like every m-section: one per subscribe session.
+  SubscriptionSlot& slot = subscriber.slots.emplace_back();
+  slot.mid = std::to_string(next_mid_++);
+  slot.kind = sdp::MediaKind::kApplication;
+  subscriber.subscribe_dirty = true;
+}
+
+void Room::need_data_section(Participant& subscriber) {
+  add_data_slot(subscriber);
+  if (subscriber.subscribe_dirty && !subscriber.outstanding_offer) send_subscribe_offer(subscriber);
+}
+
+void Room::apply_data_answer(Participant& subscriber, const sdp::SubscribedTrackState& state) {
+  if (!state.data_channel || !subscriber.subscribe_transport) return;
+  subscriber.subscribe_transport->enable_data_channels(
+      data_relay_.options().setup_for(TransportRole::Subscribe, *state.data_channel));
 }
 
 void Room::subscribe_answer(const std::string& participant_id, const sdp::SessionDescription& answer) {
@@ -255,6 +287,7 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
   for (const auto& state : result.tracks) {
     auto slot = std::find_if(p.slots.begin(), p.slots.end(),
                              [&](const SubscriptionSlot& s) { return s.mid == state.mid; });
+    if (slot != p.slots.end() && slot->kind == sdp::MediaKind::kApplication) apply_data_answer(p, state);
     if (slot == p.slots.end() || !slot->down_track) continue;
     DownTrack& down = *slot->down_track;
     if (!state.receivable) {
@@ -299,6 +332,7 @@ void Room::remove_participant(const std::string& id_ref, const std::string& reas
   auto it = participants_.find(participant_id);
   if (it == participants_.end()) return;
   Participant& p = *it->second;
+  data_relay_.remove_participant(p);
   while (!p.published.empty()) remove_published_track(p, *p.published.back());
   for (auto& down : p.down_tracks) std::erase(down->source().down_tracks(), down.get());
   p.down_tracks.clear();
@@ -329,7 +363,7 @@ RoomSnapshot Room::describe() const {
   RoomSnapshot snapshot{name_, {}};
   for (const auto& [id, p] : participants_) {
     ParticipantSnapshot& participant =
-        snapshot.participants.emplace_back(ParticipantSnapshot{id, p->name, {}});
+        snapshot.participants.emplace_back(ParticipantSnapshot{id, p->name, {}, data_relay_.describe(*p)});
     for (const auto& track : p->published)
       participant.tracks.push_back({track->id(), track->kind(), track->counters().packets,
                                     track->counters().bytes, track->down_tracks().size()});

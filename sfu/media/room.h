@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "base/uv_timer.h"
+#include "sfu/media/data_relay.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/room_events.h"
 #include "sfu/media/router.h"
@@ -30,14 +31,14 @@ struct RoomLimits {
   uint32_t max_tracks_per_participant = 8;
 };
 
-class Room {
+class Room : private DataRelay::Host {
  public:
   // Refused subscribe answers in a row that are each followed by a fresh offer (see
   // subscribe_answer); after that the outstanding offer stays until answered.
   static constexpr size_t kMaxSubscribeReoffers = 3;
 
   Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters& counters, RoomLimits limits);
-  ~Room();
+  ~Room() override;
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
@@ -60,6 +61,12 @@ class Room {
 
   // For REST: the participants with their tracks and packet counts.
   RoomSnapshot describe() const;
+  // REST: a server message for `targets` (everyone when empty); how many it was queued to.
+  size_t send_data(const std::vector<std::string>& targets, bool binary, ByteSpan message) {
+    return data_relay_.send_server_message(targets, binary, message);
+  }
+  // Where the participants' TransportLinks send data-channel events.
+  DataRelay& data_relay() { return data_relay_; }
 
   // From a participant's TransportLink (the observer of its two transports).
   void on_transport_connected(Participant& participant, TransportRole role);
@@ -94,6 +101,12 @@ class Room {
   // Gives `subscriber` a down-track of `track` in a (new or reused) m-section slot.
   void subscribe(Participant& subscriber, const Participant& publisher, PublishedTrack& track);
   void send_subscribe_offer(Participant& subscriber);
+  // The subscribe session's data channel m-section, added once (marks the session dirty).
+  void add_data_slot(Participant& subscriber);
+  // DataRelay::Host: add_data_slot() and offer it when no offer is outstanding.
+  void need_data_section(Participant& subscriber) override;
+  // The subscriber accepted (or not) the data channel m-section: its association may start.
+  void apply_data_answer(Participant& subscriber, const sdp::SubscribedTrackState& state);
   void on_timer();
   ParticipantSummary participant_summary(const Participant& participant) const;
 
@@ -102,6 +115,7 @@ class Room {
   RoomEvents& events_;
   RoomLimits limits_;
   Router router_;
+  DataRelay data_relay_;
   std::map<std::string, std::unique_ptr<Participant>> participants_;
   UvTimer timer_;
   uint64_t last_report_ms_ = 0;

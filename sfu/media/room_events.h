@@ -74,10 +74,24 @@ struct TrackSnapshot {
   uint64_t bytes = 0;
   size_t subscribers = 0;
 };
+// A data channel the participant opened on its publish connection (a data track of the room).
+struct DataTrackSnapshot {
+  uint16_t stream = 0;  // its SCTP stream id on the publish connection
+  std::string label;
+  std::string protocol;  // as the publisher set it (subscribers see the publisher's id instead)
+  bool ordered = true;
+  // "reliable", "max_retransmits" or "max_packet_life_time"; reliability_value is the count or ms.
+  std::string reliability;
+  uint32_t reliability_value = 0;
+  uint64_t messages = 0;  // received from the publisher and relayed (before per-subscriber drops)
+  uint64_t bytes = 0;
+  size_t subscribers = 0;
+};
 struct ParticipantSnapshot {
   std::string id;
   std::string name;
   std::vector<TrackSnapshot> tracks;
+  std::vector<DataTrackSnapshot> data_tracks;
 };
 struct RoomSnapshot {
   std::string name;

@@ -95,7 +95,7 @@ bool describes_same_streams(const PublishedTrackSpec& current, const PublishedTr
 }
 
 size_t max_subscribe_media_sections(size_t participants, size_t tracks_per_participant) {
-  return 2 * participants * tracks_per_participant;
+  return 2 * participants * tracks_per_participant + 1;  // + the data channel m-section
 }
 
 std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {

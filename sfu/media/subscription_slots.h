@@ -33,7 +33,8 @@ bool describes_same_streams(const PublishedTrackSpec& current, const PublishedTr
 
 // The most m-sections a subscribe offer can have in a room of `participants` each publishing at
 // most `tracks_per_participant` tracks: a slot per track of every other participant, and since
-// slots are reused per kind, as many audio as video ones at worst (claim_slot).
+// slots are reused per kind, as many audio as video ones at worst (claim_slot), and one data
+// channel m-section.
 size_t max_subscribe_media_sections(size_t participants, size_t tracks_per_participant);
 
 // The header extensions the server offers subscribers, with its own ids (kSubscriberExtensionIds).

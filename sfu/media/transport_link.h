@@ -39,6 +39,13 @@ class TransportLink final : public WebRtcTransport::Observer {
   void on_transport_closed(WebRtcTransport& transport, std::string_view reason) override;
   void on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) override;
   void on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) override;
+  // Data channels: forwarded to the room's DataRelay.
+  void on_data_channels_ready(WebRtcTransport& transport) override;
+  void on_data_channel_opened(WebRtcTransport& transport, const dtls::DataChannelInfo& channel) override;
+  void on_data_channel_message(WebRtcTransport& transport, const dtls::DataChannelInfo& channel, bool binary,
+                               ByteSpan message) override;
+  void on_data_channel_closed(WebRtcTransport& transport, const dtls::DataChannelInfo& channel) override;
+  void on_data_channels_closed(WebRtcTransport& transport) override;
 
  private:
   // Observed, not owned: the room outlives its participants, the participant owns this link.

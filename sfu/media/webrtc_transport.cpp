@@ -49,7 +49,14 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& s
   ice_.set_consent_timeout_ms(options_.consent_timeout_ms);
 }
 
-WebRtcTransport::~WebRtcTransport() = default;
+WebRtcTransport::~WebRtcTransport() {
+  // The endpoint may still call back while it goes (an ABORT for the peer): nothing reaches the
+  // observer or the socket any more.
+  observer_ = nullptr;
+  harvest_data_counters(/*final=*/true);
+  state_ = State::Closed;
+  data_.reset();
+}
 
 const std::string& WebRtcTransport::dtls_fingerprint() const { return certificate_->fingerprint_sha256(); }
 
@@ -85,7 +92,7 @@ void WebRtcTransport::start_dtls(uint64_t now_ms) {
     // (typically UDP blocked between the client and the server).
     fail(state_ == State::New ? std::string("no ice check received") : "dtls: " + std::string(reason));
   };
-  callbacks.on_application_data = [](ByteSpan) {};
+  callbacks.on_application_data = [this](ByteSpan packet) { on_application_data(packet); };
   // The peer closed its connection (RTCPeerConnection.close()): as final as a failure, and the
   // participant is told the same way, at once rather than when consent expires.
   callbacks.on_closed = [this] { fail("dtls: closed by peer"); };
@@ -196,6 +203,7 @@ void WebRtcTransport::on_dtls_connected(const dtls::SrtpKeys& keys) {
   }
   srtp_in_->set_stream_limit(options_.max_inbound_ssrcs);
   state_ = State::DtlsConnected;
+  start_data_channels();
   if (observer_) observer_->on_transport_connected(*this);
 }
 
@@ -247,6 +255,7 @@ bool WebRtcTransport::send_rtcp(ByteSpan packet) {
 
 bool WebRtcTransport::on_tick(uint64_t now_ms) {
   if (state_ == State::Closed) return false;
+  harvest_data_counters(/*final=*/false);
   // Consent (RFC 7675): checks must keep arriving once ICE is up; before that the DTLS handshake
   // timeout (armed by the remote description) or the room's join timeout bounds the wait.
   if (state_ != State::New && ice_.consent_expired(now_ms)) {
@@ -286,11 +295,99 @@ void WebRtcTransport::report_failure() {
 
 void WebRtcTransport::close(std::string_view) {
   if (state_ == State::Closed) return;
+  harvest_data_counters(/*final=*/true);
   state_ = State::Closed;
   dtls_timer_.stop();
   if (dtls_ && dtls_->state() == dtls::DtlsState::Connected) dtls_->close();
   srtp_in_.reset();
   srtp_out_.reset();
+}
+
+// ---- data channels ----
+
+void WebRtcTransport::enable_data_channels(const DataChannelSetup& setup) {
+  if (data_setup_ || state_ == State::Closed) return;
+  data_setup_ = setup;
+  if (state_ == State::DtlsConnected) start_data_channels();
+}
+
+// Both ends connect (SCTP simultaneous open, RFC 8261 §6): the peer's INIT may have come before
+// this (and been dropped, counted as sctp_unexpected); SCTP retransmits, and ours gets through.
+void WebRtcTransport::start_data_channels() {
+  dtls::SctpMailbox* mailbox = host_.sctp_mailbox();
+  if (data_ || !data_setup_ || !mailbox || state_ != State::DtlsConnected) return;
+  dtls::DataChannelEndpoint::Observer& observer = *this;
+  data_ = std::make_unique<dtls::DataChannelEndpoint>(*mailbox, observer, data_setup_->sctp,
+                                                      /*is_dtls_client=*/false, data_setup_->limits);
+  data_->set_remote_max_message_size(data_setup_->remote_max_message_size);
+  data_->connect();
+}
+
+void WebRtcTransport::on_application_data(ByteSpan packet) {
+  if (!data_ || state_ != State::DtlsConnected) {
+    count_drop(DropReason::SctpUnexpected);
+    return;
+  }
+  data_->handle_packet(packet);
+}
+
+void WebRtcTransport::send_data_packet(ByteSpan packet) {
+  if (state_ != State::DtlsConnected || !dtls_ || !remote_address_) return;
+  dtls_->send_application_data(packet);
+}
+
+void WebRtcTransport::on_data_channels_ready() {
+  harvest_data_counters(false);
+  if (data_events_wanted()) observer_->on_data_channels_ready(*this);
+}
+
+void WebRtcTransport::on_channel_opened(const dtls::DataChannelInfo& channel) {
+  if (data_events_wanted()) observer_->on_data_channel_opened(*this, channel);
+}
+
+void WebRtcTransport::on_channel_message(const dtls::DataChannelInfo& channel, bool binary,
+                                         ByteSpan message) {
+  if (data_events_wanted()) observer_->on_data_channel_message(*this, channel, binary, message);
+}
+
+void WebRtcTransport::on_channel_closed(const dtls::DataChannelInfo& channel) {
+  if (data_events_wanted()) observer_->on_data_channel_closed(*this, channel);
+}
+
+void WebRtcTransport::on_data_channels_closed(std::string_view) {
+  harvest_data_counters(false);
+  if (data_events_wanted()) observer_->on_data_channels_closed(*this);
+}
+
+void WebRtcTransport::harvest_data_counters(bool final) {
+  if (!data_ || data_seen_.final) return;
+  DataCounters& counters = host_.data_counters();
+  auto take = [](uint64_t now, uint64_t& seen) {
+    uint64_t delta = now - seen;
+    seen = now;
+    return delta;
+  };
+  const dtls::SctpCounters& sctp = data_->sctp_counters();
+  const dtls::DataChannelCounters& channels = data_->counters();
+  uint64_t oversized = take(sctp.oversized_messages_in, data_seen_.oversized);
+  uint64_t mailbox = take(sctp.mailbox_drops, data_seen_.mailbox_drops);
+  uint64_t bad_dcep = take(channels.bad_dcep, data_seen_.bad_dcep);
+  uint64_t refused = take(channels.refused_channels, data_seen_.refused);
+  uint64_t unknown = take(channels.messages_unknown_stream, data_seen_.unknown_stream);
+  uint64_t unknown_ppid = take(channels.messages_unknown_ppid, data_seen_.unknown_ppid);
+  if (oversized) counters.drop(DataDropReason::MessageTooLarge, oversized);
+  if (mailbox) counters.drop(DataDropReason::MailboxFull, mailbox);
+  if (bad_dcep) counters.drop(DataDropReason::BadDcep, bad_dcep);
+  if (refused) counters.drop(DataDropReason::ChannelLimit, refused);
+  if (unknown) counters.drop(DataDropReason::UnknownChannel, unknown);
+  if (unknown_ppid) counters.drop(DataDropReason::UnknownPpid, unknown_ppid);
+  auto open_channels = final ? int64_t{0} : static_cast<int64_t>(data_->channel_count());
+  int64_t up = !final && data_->ready() ? 1 : 0;
+  counters.add_channels(open_channels - data_seen_.channels);
+  counters.add_associations(up - data_seen_.associations);
+  data_seen_.channels = open_channels;
+  data_seen_.associations = up;
+  data_seen_.final = final;
 }
 
 }  // namespace sfu

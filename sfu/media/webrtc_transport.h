@@ -3,6 +3,11 @@
 // RTP/RTCP to its observer (the router); it encrypts what the router sends back out, as the
 // MediaSink of the tracks that send through it.
 //
+// Data channels (RFC 8831): when the connection's negotiated SDP has an application m-section, the
+// room calls enable_data_channels(); the transport then owns a DataChannelEndpoint (SCTP over its
+// DTLS association, odd stream ids as the DTLS server), created and connected once DTLS is up. Its
+// channel events reach the observer typed, like RTP.
+//
 // Created at join with only its ICE credentials: the DTLS server (an OpenSSL session with its
 // buffers, tens of KB) is created when the peer can start its handshake (remote description or
 // first valid ICE check), so a participant that negotiates nothing costs little (about 4 KB in
@@ -18,21 +23,34 @@
 #include "base/bytes.h"
 #include "base/socket_address.h"
 #include "base/uv_timer.h"
+#include "dtls/data_channel_endpoint.h"
 #include "dtls/dtls_transport.h"
 #include "ice/ice_lite_agent.h"
 #include "net/udp_socket.h"
 #include "rtp/srtp_session.h"
+#include "sfu/media/data_counters.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/media_sink.h"
 
+namespace sfu::dtls {
+class SctpMailbox;
+}
+
 namespace sfu {
+
+// A connection's data channels as its negotiated SDP sets them up (WebRtcTransport::enable_data_channels).
+struct DataChannelSetup {
+  dtls::SctpOptions sctp;  // ports, our max-message-size, the send buffer bound
+  dtls::DataChannelLimits limits;
+  size_t remote_max_message_size = 65536;  // the peer's a=max-message-size (0: 64 KiB, RFC 8841)
+};
 
 struct TransportCounters {
   uint64_t rtp_packets_in = 0, rtp_bytes_in = 0, rtcp_packets_in = 0;
   uint64_t rtp_packets_out = 0, rtp_bytes_out = 0, rtcp_packets_out = 0;
 };
 
-class WebRtcTransport final : public MediaSink {
+class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoint::Observer {
  public:
   enum class State { New, IceConnected, DtlsConnected, Closed };
 
@@ -49,6 +67,9 @@ class WebRtcTransport final : public MediaSink {
     // no call into the transport or its observer is on the stack.
     virtual void on_transport_failed(WebRtcTransport& transport, std::string_view reason) = 0;
     virtual DropCounters& drop_counters() = 0;
+    virtual DataCounters& data_counters() = 0;
+    // The SCTP mailbox of the host's thread (dtls/sctp_stack.h); nullptr when data channels are off.
+    virtual dtls::SctpMailbox* sctp_mailbox() = 0;
   };
 
   // The user of the media: the participant's link to its room (TransportLink), typed, so no
@@ -63,6 +84,14 @@ class WebRtcTransport final : public MediaSink {
     virtual void on_transport_closed(WebRtcTransport& transport, std::string_view reason) = 0;
     virtual void on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) = 0;
     virtual void on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) = 0;
+    // Data channels (after enable_data_channels()), as DataChannelEndpoint::Observer says; the
+    // endpoint is data_channels(). They may send and close channels, not free the transport.
+    virtual void on_data_channels_ready(WebRtcTransport&) {}
+    virtual void on_data_channel_opened(WebRtcTransport&, const dtls::DataChannelInfo&) {}
+    virtual void on_data_channel_message(WebRtcTransport&, const dtls::DataChannelInfo&, bool /*binary*/,
+                                         ByteSpan /*message*/) {}
+    virtual void on_data_channel_closed(WebRtcTransport&, const dtls::DataChannelInfo&) {}
+    virtual void on_data_channels_closed(WebRtcTransport&) {}
   };
 
   struct Options {
@@ -91,6 +120,7 @@ class WebRtcTransport final : public MediaSink {
   // When the last valid ICE check arrived (from any of its addresses); nullopt before the first.
   std::optional<uint64_t> last_valid_check_ms() const { return ice_.last_valid_check_ms(); }
   const TransportCounters& counters() const { return counters_; }
+  uint64_t now_ms() const { return uv_now(loop_); }
   // Called by the worker when it destroys the transport: no observer callback after this.
   void detach_observer() { observer_ = nullptr; }
   // Called by the host when another transport proved `address` more recently (a peer reusing a
@@ -127,6 +157,14 @@ class WebRtcTransport final : public MediaSink {
     if (srtp_in_) srtp_in_->forget_stream(ssrc);
   }
 
+  // Gives the connection data channels (its negotiated SDP has an application m-section): the
+  // SCTP association starts when DTLS is up, at once if it is. The first call counts; without the
+  // host's SCTP mailbox (data channels off) nothing starts.
+  void enable_data_channels(const DataChannelSetup& setup);
+  bool data_channels_enabled() const { return data_setup_.has_value(); }
+  // The connection's data channels: nullptr until DTLS is up after enable_data_channels().
+  dtls::DataChannelEndpoint* data_channels() { return state_ == State::Closed ? nullptr : data_.get(); }
+
   // Consent freshness; returns false once the transport has failed (reported to the host).
   bool on_tick(uint64_t now_ms);
   void close(std::string_view reason);
@@ -139,6 +177,20 @@ class WebRtcTransport final : public MediaSink {
   void arm_dtls_timer();
   void update_remote_address();
   void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
+  void start_data_channels();
+  void on_application_data(ByteSpan packet);
+  // Moves what the endpoint counted since the last call into the host's DataCounters (drops, and
+  // the channel and association gauges; `final` takes this connection out of the gauges).
+  void harvest_data_counters(bool final);
+
+  // dtls::DataChannelEndpoint::Observer
+  void send_data_packet(ByteSpan packet) override;
+  void on_data_channels_ready() override;
+  void on_channel_opened(const dtls::DataChannelInfo& channel) override;
+  void on_channel_message(const dtls::DataChannelInfo& channel, bool binary, ByteSpan message) override;
+  void on_channel_closed(const dtls::DataChannelInfo& channel) override;
+  void on_data_channels_closed(std::string_view reason) override;
+  bool data_events_wanted() const { return observer_ != nullptr && state_ == State::DtlsConnected; }
 
   const uint64_t id_;
   uv_loop_t* loop_;
@@ -167,6 +219,15 @@ class WebRtcTransport final : public MediaSink {
   std::unique_ptr<rtp::SrtpSession> srtp_out_;
   TransportCounters counters_;
   std::array<uint8_t, 512> stun_response_{};
+  std::optional<DataChannelSetup> data_setup_;
+  std::unique_ptr<dtls::DataChannelEndpoint> data_;  // once DTLS is up with data channels enabled
+  // What of data_'s counters the host's DataCounters hold already (harvest_data_counters).
+  struct DataCountersSeen {
+    uint64_t oversized = 0, mailbox_drops = 0, bad_dcep = 0, refused = 0, unknown_stream = 0,
+             unknown_ppid = 0;
+    int64_t channels = 0, associations = 0;
+    bool final = false;
+  } data_seen_;
 };
 
 }  // namespace sfu

@@ -7,6 +7,7 @@
 
 #include "base/logger.h"
 #include "dtls/dtls_certificate.h"
+#include "dtls/sctp_stack.h"
 #include "ice/ice_lite_agent.h"
 #include "ice/stun_message.h"
 #include "net/packet_demux.h"
@@ -21,7 +22,8 @@ Worker::Worker(uint32_t index, const config::Config& config,
     : index_(index),
       config_(config),
       takeover_quiet_ms_(uint64_t{config.rtc.consent_timeout_s} * 1000 / 4),
-      certificate_(std::move(certificate)) {
+      certificate_(std::move(certificate)),
+      data_relay_options_(DataRelayOptions::from_config(config)) {
   uv_loop_init(&loop_);
   socket_ = std::make_unique<net::UdpSocket>(&loop_, [this](auto batch) { on_datagrams(batch); });
   tasks_ = std::make_unique<TaskQueue>(&loop_, config_.limits.worker_queue_messages);
@@ -64,7 +66,38 @@ void Worker::run() {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   uv_update_time(&loop_);
   last_tick_ms_ = uv_now(&loop_);
+  start_data_channels();
   uv_run(&loop_, UV_RUN_DEFAULT);
+  stop_data_channels();
+}
+
+void Worker::start_data_channels() {
+  if (!data_relay_options_.enabled) return;
+  dtls::SctpStack::ensure_initialized();
+  sctp_mailbox_ = std::make_unique<dtls::SctpMailbox>(&loop_);
+  if (index_ == 0) sctp_timers_ = std::make_unique<dtls::SctpTimerDriver>(&loop_);
+  flush_check_ = new uv_check_t;
+  uv_check_init(&loop_, flush_check_);
+  flush_check_->data = this;
+  uv_check_start(flush_check_, [](uv_check_t* check) {
+    if (auto* self = static_cast<Worker*>(check->data)) self->socket_->flush();
+  });
+}
+
+// After the loop stopped (the stop task freed every room and transport, so no association is
+// left): on this thread, as the mailbox requires. Their handles close with the next loop run
+// (~Worker).
+void Worker::stop_data_channels() {
+  transports_.clear();
+  retired_.clear();
+  sctp_timers_.reset();
+  sctp_mailbox_.reset();
+  if (flush_check_) {
+    flush_check_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(flush_check_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_check_t*>(handle); });
+    flush_check_ = nullptr;
+  }
 }
 
 void Worker::stop() {
@@ -75,6 +108,7 @@ void Worker::stop() {
     room_count_ = 0;
     for (auto& [id, transport] : transports_) transport->close("server stopping");
     transports_.clear();
+    retired_.clear();
     by_ufrag_.clear();
     by_address_.clear();
     transport_count_ = 0;

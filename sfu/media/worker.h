@@ -1,6 +1,11 @@
 // A worker: one thread with its own libuv loop that owns a UDP socket, every ICE/DTLS/SRTP
 // transport on it and the rooms assigned to it. Other threads reach it only through post(); the
 // control plane owns the Worker object, the worker owns its transports and rooms.
+//
+// With data_channels.enabled each worker has an SctpMailbox on its loop (usrsctp's work for its
+// associations lands there), and worker 0 also runs the process's one SctpTimerDriver
+// (dtls/sctp_stack.h): a process that runs a worker 0 must not create another driver (the
+// integration tests' clients use worker 0's).
 #pragma once
 
 #include <uv.h>
@@ -21,6 +26,8 @@
 #include "base/uv_timer.h"
 #include "config/config.h"
 #include "net/udp_socket.h"
+#include "sfu/media/data_counters.h"
+#include "sfu/media/data_relay.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/room.h"
 #include "sfu/media/router.h"
@@ -30,7 +37,9 @@ namespace sfu {
 
 namespace dtls {
 class DtlsCertificate;
-}
+class SctpMailbox;
+class SctpTimerDriver;
+}  // namespace dtls
 
 // Lets by_ufrag_ be searched with the string_view a STUN USERNAME gives, without a copy.
 struct TransparentStringHash {
@@ -63,6 +72,7 @@ class Worker : private WebRtcTransport::Host {
   // Read from any thread (metrics).
   const net::UdpSocketCounters& socket_counters() const { return socket_->counters(); }
   const DropCounters& drops() const { return drops_; }
+  const DataCounters& data_channel_counters() const { return data_counters_; }
   // Control tasks that threw on this worker (caught at the task boundary, see TaskQueue).
   uint64_t failed_tasks() const { return tasks_ ? tasks_->failed_tasks() : 0; }
   uint64_t loop_lag_ms() const { return loop_lag_ms_.load(std::memory_order_relaxed); }
@@ -88,6 +98,8 @@ class Worker : private WebRtcTransport::Host {
   size_t room_count() const { return room_count_.load(std::memory_order_relaxed); }
   const RouterCounters& router_counters() const { return router_counters_; }
   DropCounters& drop_counters_for_rooms() { return drops_; }
+  DataCounters& data_counters_for_rooms() { return data_counters_; }
+  const DataRelayOptions& data_relay_options() const { return data_relay_options_; }
   const std::string& announced_ip() const { return config_.rtc.announced_ip; }
   const config::MediaConfig& media_config() const { return config_.media; }
   // rtc.join_timeout_s: how long a participant may stay without any connection up.
@@ -98,6 +110,10 @@ class Worker : private WebRtcTransport::Host {
 
  private:
   void run();
+  // On the loop thread: the SCTP mailbox (and on worker 0 the timer driver) when data channels are
+  // on, and the check handle that flushes sends made outside a receive batch.
+  void start_data_channels();
+  void stop_data_channels();
   void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
   // The transport a STUN datagram goes to: `address_owner` (the transport that validated its
   // source address, if any) while that one is in use, else the owner of the ufrag its binding
@@ -117,6 +133,8 @@ class Worker : private WebRtcTransport::Host {
   void on_address_released(WebRtcTransport& transport, const SocketAddress& address) override;
   void on_transport_failed(WebRtcTransport& transport, std::string_view reason) override;
   DropCounters& drop_counters() override { return drops_; }
+  DataCounters& data_counters() override { return data_counters_; }
+  dtls::SctpMailbox* sctp_mailbox() override { return sctp_mailbox_.get(); }
 
   const uint32_t index_;
   const config::Config config_;
@@ -138,6 +156,13 @@ class Worker : private WebRtcTransport::Host {
   std::atomic<uint64_t> join_timeouts_{0};
   RouterCounters router_counters_;
   DropCounters drops_;
+  DataCounters data_counters_;
+  const DataRelayOptions data_relay_options_;
+  std::unique_ptr<dtls::SctpMailbox> sctp_mailbox_;     // loop thread; with data channels on
+  std::unique_ptr<dtls::SctpTimerDriver> sctp_timers_;  // worker 0 only
+  // SCTP sends from usrsctp's timers (through the mailbox) and from control tasks happen outside
+  // a receive batch: flushed once per loop turn (uv_check), not left for the room's 20 ms timer.
+  uv_check_t* flush_check_ = nullptr;
 
   uint64_t next_transport_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<WebRtcTransport>> transports_;

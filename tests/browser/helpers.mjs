@@ -81,13 +81,17 @@ export async function newParticipantPage(browser, base = baseUrl()) {
   return page;
 }
 
+// `[data-testid="<id>"]`: a selector both playwright and puppeteer pages understand.
+export const byTestId = (id) => `[data-testid="${id}"]`;
+
 // Joins through the demo page's UI: fills the room (also given in ?room=) and the name,
-// clicks Join and waits for the `joined` state. Returns the participant id.
+// clicks Join and waits for the `joined` state. Returns the participant id. Works on a
+// playwright (Chromium) and a puppeteer (Firefox, firefox.mjs) page alike.
 export async function joinThroughUi(page, { base = baseUrl(), room, name, timeoutMs = 20000 }) {
   await page.goto(`${base}/?room=${encodeURIComponent(room)}`);
-  await page.getByTestId('room-input').fill(room);
-  await page.getByTestId('name-input').fill(name);
-  await page.getByTestId('join-button').click();
+  await page.locator(byTestId('room-input')).fill(room);
+  await page.locator(byTestId('name-input')).fill(name);
+  await page.locator(byTestId('join-button')).click();
   await waitFor(`"${name}" to join room ${room}`, async () => {
     const s = await demoState(page);
     if (s.state === 'error') throw new Error(`the page is in error state: ${JSON.stringify(s.lastError)}`);

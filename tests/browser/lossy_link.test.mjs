@@ -10,11 +10,7 @@
 // or: tests/browser/run.sh lossy_link.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import {
   CHROMIUM_PATH,
   joinThroughUi,
@@ -24,98 +20,45 @@ import {
   rtpStats,
   sleep,
   uniqueRoom,
-  waitFor,
   waitForMediaFlow,
 } from './helpers.mjs';
+import { NetNs, browserInNamespace, netnsUnsupportedReason, startServerInNamespace, workDir } from './netns.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SFU_BIN = process.env.SFU_BIN || resolve(here, '../../build/bin/sfu');
 const LOSS_PERCENT = 7;
-const HTTP_PORT = 8080; // the namespace is new and empty: any port is free
-const UDP_PORT = 40000;
-
-function run(cmd, args, { allowFail = false } = {}) {
-  const res = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (!allowFail && (res.error || res.status !== 0)) {
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${res.error || res.stderr || `exit ${res.status}`}`);
-  }
-  return res;
-}
-
-// Why this machine cannot run the test, or null when it can.
-function unsupportedReason() {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'needs root for ip netns / nft';
-  if (run('ip', ['netns', 'list'], { allowFail: true }).status !== 0) return '`ip netns` is not available';
-  if (run('nft', ['--version'], { allowFail: true }).status !== 0) return 'nft (nftables) is not installed';
-  if (!existsSync(SFU_BIN)) return `server binary ${SFU_BIN} is missing`;
-  return null;
-}
 
 test('a call over a link losing ~7% of UDP packets keeps decoding', { timeout: 240000 }, async (t) => {
-  const reason = unsupportedReason();
+  const reason = netnsUnsupportedReason({ tools: ['nft'] });
   if (reason) {
     t.skip(`lossy link test skipped: ${reason}`);
     return;
   }
-  const ns = `sfu-lossy-${process.pid}`;
-  const nsExec = (...args) => ['netns', 'exec', ns, ...args];
-  const work = mkdtempSync(join(tmpdir(), 'sfu-lossy-'));
-  const logPath = join(work, 'sfu.log');
+  const work = workDir('sfu-lossy-');
+  let ns = null;
   let server = null;
   let browser = null;
-  let nsCreated = false;
   let failed = true;
-  const serverLog = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-200).join('\n') : '');
 
   t.after(async () => {
-    if (failed && server) t.diagnostic(`server log:\n${serverLog()}`);
+    if (failed && server) t.diagnostic(`server log:\n${server.log()}`);
     if (browser) await browser.close().catch(() => {});
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      const exited = await Promise.race([new Promise((r) => server.once('exit', () => r(true))), sleep(10000).then(() => false)]);
-      if (!exited) server.kill('SIGKILL');
-    }
-    if (nsCreated) run('ip', ['netns', 'del', ns], { allowFail: true });
+    if (server) await server.stop();
+    if (ns) ns.delete();
     rmSync(work, { recursive: true, force: true });
   });
 
-  const add = run('ip', ['netns', 'add', ns], { allowFail: true });
-  if (add.status !== 0) {
-    t.skip(`lossy link test skipped: cannot create a network namespace (${(add.stderr || '').trim()})`);
+  const created = NetNs.create(`sfu-lossy-${process.pid}`);
+  if (!created.ns) {
+    t.skip(`lossy link test skipped: cannot create a network namespace (${created.error})`);
     return;
   }
-  nsCreated = true;
-  run('ip', nsExec('ip', 'link', 'set', 'lo', 'up'));
+  ns = created.ns;
 
-  // The server, inside the namespace.
-  const configPath = join(work, 'sfu.yaml');
-  writeFileSync(configPath, [
-    'http:',
-    `  listen: 127.0.0.1:${HTTP_PORT}`,
-    'workers: 2',
-    'rtc:',
-    `  udp_port: ${UDP_PORT}`,
-    '  announced_ip: 127.0.0.1',
-    'log:',
-    '  level: info',
-    '',
-  ].join('\n'));
-  const logFd = openSync(logPath, 'w');
-  server = spawn('ip', nsExec(SFU_BIN, '--config', configPath), { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-
-  const base = `http://127.0.0.1:${HTTP_PORT}`;
-  await waitFor('the server in the namespace to answer /healthz', async () => {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
-    const res = run('ip', nsExec('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `${base}/healthz`), { allowFail: true });
-    return res.stdout === '200';
-  }, { timeoutMs: 30000, intervalMs: 200 });
+  // The server, inside the namespace (the namespace is new and empty: any port is free).
+  server = await startServerInNamespace(ns, { work, listenIp: '127.0.0.1', httpPort: 8080, udpPort: 40000 });
+  const base = server.base;
 
   // Chromium, inside the namespace too: playwright talks to it over pipes, which survive the exec.
-  const wrapper = join(work, 'chromium-in-netns.sh');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM_PATH} "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  browser = await launchBrowser({ executablePath: wrapper });
+  browser = await launchBrowser({ executablePath: browserInNamespace(ns, work, CHROMIUM_PATH) });
 
   const room = uniqueRoom('lossy');
   const pages = [];
@@ -126,10 +69,10 @@ test('a call over a link losing ~7% of UDP packets keeps decoding', { timeout: 2
   await Promise.all(pages.map((p) => waitForMediaFlow(p.page, { video: 1, audio: 1, timeoutMs: 60000, label: p.name })));
 
   // Now the link goes bad.
-  run('ip', nsExec('nft', 'add', 'table', 'inet', 'lossy'));
-  run('ip', nsExec('nft', 'add', 'chain', 'inet', 'lossy', 'input', '{ type filter hook input priority 0; policy accept; }'));
-  run('ip', nsExec('nft', 'add', 'rule', 'inet', 'lossy', 'input', 'meta', 'l4proto', 'udp', 'numgen', 'random', 'mod', '100', '<', String(LOSS_PERCENT), 'drop'));
-  const ruleset = run('ip', nsExec('nft', 'list', 'table', 'inet', 'lossy')).stdout;
+  ns.exec('nft', 'add', 'table', 'inet', 'lossy');
+  ns.exec('nft', 'add', 'chain', 'inet', 'lossy', 'input', '{ type filter hook input priority 0; policy accept; }');
+  ns.exec('nft', 'add', 'rule', 'inet', 'lossy', 'input', 'meta', 'l4proto', 'udp', 'numgen', 'random', 'mod', '100', '<', String(LOSS_PERCENT), 'drop');
+  const ruleset = ns.exec('nft', 'list', 'table', 'inet', 'lossy').stdout;
   assert.match(ruleset, /drop/, 'the loss rule is in place');
 
   const framesDecoded = async (page) =>

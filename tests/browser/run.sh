@@ -5,10 +5,12 @@
 #
 # Usage: tests/browser/run.sh [TEST_FILE.test.mjs ...]
 #   default files: three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs
-#                  (+ lossy_link.test.mjs when SFU_E2E_LOSSY=1; it starts its own server in a
-#                  network namespace and needs root)
+#                  data_channels.test.mjs
+#                  (+ lossy_link.test.mjs and firefox.test.mjs when SFU_E2E_NETNS=1, or the older
+#                  SFU_E2E_LOSSY=1; they start their own server in network namespaces and need
+#                  root. data_channels.test.mjs has a Firefox part that does the same when root.)
 # Environment: SFU_BIN (default <repo>/build/bin/sfu), CHROMIUM (default /usr/bin/chromium),
-#   SFU_E2E_KEEP=1 keeps the temp dir (config, server log).
+#   FIREFOX (default /usr/bin/firefox-esr), SFU_E2E_KEEP=1 keeps the temp dir (config, server log).
 # It builds nothing: build the server first (scripts/build.sh).
 set -euo pipefail
 
@@ -16,6 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 sfu_bin="${SFU_BIN:-$root/build/bin/sfu}"
 chromium="${CHROMIUM:-/usr/bin/chromium}"
+firefox="${FIREFOX:-/usr/bin/firefox-esr}"
 
 say() { echo "browser-e2e: $*"; }
 die() { echo "browser-e2e: ERROR: $*" >&2; exit 1; }
@@ -27,28 +30,35 @@ command -v node >/dev/null || die "node is not installed (scripts/setup.sh --bro
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 ((node_major >= 20)) || die "node $node_major is too old: node:test and fetch need Node 20 or newer"
 
-if [[ ! -x "$chromium" ]]; then
-  say "$chromium is missing; installing Debian's chromium"
-  sudo_cmd=()
+# Debian's browsers only: never a downloaded build.
+install_browser() {  # binary package
+  [[ -x "$1" ]] && return 0
+  say "$1 is missing; installing Debian's $2"
+  local sudo_cmd=()
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium ||
-    die "could not install chromium (scripts/setup.sh --browser installs it)"
-  [[ -x "$chromium" ]] || die "$chromium still missing after installing chromium"
-fi
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$2" ||
+    die "could not install $2 (scripts/setup.sh --browser installs it)"
+  [[ -x "$1" ]] || die "$1 still missing after installing $2"
+}
+install_browser "$chromium" chromium
+install_browser "$firefox" firefox-esr
 
-if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/ws" ]]; then
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/puppeteer-core" || ! -d "$here/node_modules/ws" ]]; then
   say "installing npm dependencies"
-  # playwright-core never downloads a browser; the variable makes sure nothing tries to.
-  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund) ||
-    die "npm install failed in $here"
+  # playwright-core and puppeteer-core never download a browser; the variables make sure
+  # nothing tries to.
+  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund) ||
+    die "npm ci failed in $here"
 fi
 
 # ---------------------------------------------------------------- test files
 if (($#)); then
   tests=("$@")
 else
-  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs)
-  [[ "${SFU_E2E_LOSSY:-0}" == 1 ]] && tests+=(lossy_link.test.mjs)
+  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs)
+  if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
+    tests+=(lossy_link.test.mjs firefox.test.mjs)
+  fi
 fi
 for i in "${!tests[@]}"; do
   t="${tests[$i]}"
@@ -138,7 +148,7 @@ say "server is up"
 
 # ---------------------------------------------------------------- tests
 set +e
-(cd "$here" && SFU_BASE_URL="$base" SFU_BIN="$sfu_bin" SFU_REPO_ROOT="$root" SFU_LOG_FILE="$log" CHROMIUM="$chromium" \
+(cd "$here" && SFU_BASE_URL="$base" SFU_BIN="$sfu_bin" SFU_REPO_ROOT="$root" SFU_LOG_FILE="$log" CHROMIUM="$chromium" FIREFOX="$firefox" \
   node --test --test-concurrency=1 --test-reporter=spec "${tests[@]}")
 status=$?
 set -e

@@ -1,16 +1,13 @@
 // The test client's data channel SDP (bench/client/client_sdp.h) against the server's negotiation
 // (sfu/sdp/sdp_negotiation.h), both ways through SDP text: the publish offer's m=application
 // section, the answer to a subscribe offer's one, and what each side learns for its SCTP
-// association. Then whole clients that offer data channels, against the whole server.
+// association (whole clients exchanging data through the server: data_channel_test.cpp).
 #include <gtest/gtest.h>
 
 #include "bench/client/client_sdp.h"
 #include "sfu/sdp/sdp_negotiation.h"
-#include "tests/integration/conference_fixture.h"
 
 using namespace sfu;
-using client::ParticipantClient;
-using conference_test::Conference;
 
 namespace {
 
@@ -27,7 +24,7 @@ sdp::SessionDescription reparsed(const sdp::SessionDescription& description) {
                                                                  : sdp::SessionDescription{};
 }
 
-client::PublishOfferParams publish_params(std::optional<client::ClientDataChannel> data_channel) {
+client::PublishOfferParams publish_params(std::optional<client::ClientDataChannelOptions> data_channel) {
   client::PublishOfferParams params;
   params.transport = {"ufrag1234", "passwordpasswordpassword", "AB:CD:EF"};
   params.stream_id = "stream";
@@ -74,7 +71,7 @@ std::vector<sdp::SubscribeSlot> slots_with_data_channel() {
 }
 
 TEST(ClientSdpDataChannel, PublishOfferIsAcceptedAndBothSidesKnowTheAssociation) {
-  client::ClientDataChannel ours{5002, 65536};
+  client::ClientDataChannelOptions ours{5002, 65536};
   sdp::SessionDescription offer = client::build_publish_offer(publish_params(ours));
   std::string text = sdp::write_sdp(offer);
   EXPECT_NE(text.find("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"), std::string::npos) << text;
@@ -89,13 +86,12 @@ TEST(ClientSdpDataChannel, PublishOfferIsAcceptedAndBothSidesKnowTheAssociation)
   EXPECT_EQ(result.data_channel->sctp_port, 5002);           // the client's port, for the server
   EXPECT_EQ(result.data_channel->max_message_size, 65536u);  // what the client takes
 
-  auto negotiated = client::accepted_data_channel(reparsed(result.answer), ours);
-  ASSERT_TRUE(negotiated.has_value());
-  EXPECT_EQ(negotiated->mid, client::kDataMid);
-  EXPECT_EQ(negotiated->local_sctp_port, 5002);
-  EXPECT_EQ(negotiated->remote_sctp_port, 5001);
-  EXPECT_EQ(negotiated->remote_max_message_size, 1048576u);
-  EXPECT_EQ(negotiated->local_max_message_size, 65536u);
+  // What the client's association needs from the server's answer.
+  auto server = client::data_channel_of(reparsed(result.answer), ours.max_message_size);
+  ASSERT_TRUE(server.has_value());
+  EXPECT_EQ(server->mid, client::kDataMid);
+  EXPECT_EQ(server->sctp_port, 5001);
+  EXPECT_EQ(server->max_message_size, 1048576u);
 }
 
 TEST(ClientSdpDataChannel, WithoutTheOptionTheOfferIsUnchanged) {
@@ -106,17 +102,17 @@ TEST(ClientSdpDataChannel, WithoutTheOptionTheOfferIsUnchanged) {
 }
 
 TEST(ClientSdpDataChannel, ServerWithoutDataChannelsRejectsIt) {
-  client::ClientDataChannel ours;
+  client::ClientDataChannelOptions ours;
   sdp::PublishResult result = negotiate(client::build_publish_offer(publish_params(ours)), std::nullopt);
   EXPECT_EQ(result.tracks.size(), 2u);  // media goes on
   EXPECT_FALSE(result.data_channel.has_value());
-  EXPECT_FALSE(client::accepted_data_channel(reparsed(result.answer), ours).has_value());
+  EXPECT_FALSE(client::data_channel_of(reparsed(result.answer), ours.max_message_size).has_value());
   // The endpoint still comes from the BUNDLE tag.
   EXPECT_TRUE(std::holds_alternative<client::ServerEndpoint>(client::server_endpoint_of(result.answer)));
 }
 
 TEST(ClientSdpDataChannel, DataChannelOnlyOffer) {
-  client::PublishOfferParams params = publish_params(client::ClientDataChannel{});
+  client::PublishOfferParams params = publish_params(client::ClientDataChannelOptions{});
   params.audio = false;
   params.video = false;
   sdp::PublishResult result = negotiate(client::build_publish_offer(params), sdp::DataChannelOptions{});
@@ -127,16 +123,16 @@ TEST(ClientSdpDataChannel, DataChannelOnlyOffer) {
   auto endpoint = client::server_endpoint_of(reparsed(result.answer));
   ASSERT_TRUE(std::holds_alternative<client::ServerEndpoint>(endpoint)) << std::get<std::string>(endpoint);
   EXPECT_EQ(std::get<client::ServerEndpoint>(endpoint).setup, "passive");
-  auto negotiated = client::accepted_data_channel(result.answer, client::ClientDataChannel{});
-  ASSERT_TRUE(negotiated.has_value());
-  EXPECT_EQ(negotiated->remote_sctp_port, 5000);
-  EXPECT_EQ(negotiated->remote_max_message_size, 262144u);
+  auto server = client::data_channel_of(result.answer, client::ClientDataChannelOptions{}.max_message_size);
+  ASSERT_TRUE(server.has_value());
+  EXPECT_EQ(server->sctp_port, 5000);
+  EXPECT_EQ(server->max_message_size, 262144u);
 }
 
 TEST(ClientSdpDataChannel, SubscribeAnswerAcceptsTheDataChannel) {
   sdp::SessionDescription offer =
       reparsed(sdp::build_subscribe_offer(slots_with_data_channel(), kServer, 7, 1));
-  client::ClientDataChannel ours{5003, 131072};
+  client::ClientDataChannelOptions ours{5003, 131072};
   auto built = client::build_subscribe_answer(offer, kClient, 9, 1, ours);
   ASSERT_TRUE(std::holds_alternative<client::SubscribeAnswer>(built)) << std::get<std::string>(built);
   const auto& answer = std::get<client::SubscribeAnswer>(built);
@@ -145,11 +141,11 @@ TEST(ClientSdpDataChannel, SubscribeAnswerAcceptsTheDataChannel) {
   EXPECT_TRUE(answer.media[1].active);
   EXPECT_EQ(answer.media[1].kind, sdp::MediaKind::kApplication);
   EXPECT_TRUE(answer.media[2].active);
-  ASSERT_TRUE(answer.data_channel.has_value());
-  EXPECT_EQ(answer.data_channel->mid, "1");
-  EXPECT_EQ(answer.data_channel->local_sctp_port, 5003);
-  EXPECT_EQ(answer.data_channel->remote_sctp_port, 5001);
-  EXPECT_EQ(answer.data_channel->remote_max_message_size, 1048576u);
+  auto server = client::data_channel_of(offer, ours.max_message_size);  // what the client's association needs
+  ASSERT_TRUE(server.has_value());
+  EXPECT_EQ(server->mid, "1");
+  EXPECT_EQ(server->sctp_port, 5001);
+  EXPECT_EQ(server->max_message_size, 1048576u);
 
   std::string text = sdp::write_sdp(answer.answer);
   EXPECT_NE(text.find("a=group:BUNDLE 0 1 2\r\n"), std::string::npos) << text;
@@ -174,8 +170,8 @@ TEST(ClientSdpDataChannel, SubscribeAnswerRejectsTheDataChannelWhenOff) {
   auto built = client::build_subscribe_answer(offer, kClient, 9, 1);
   ASSERT_TRUE(std::holds_alternative<client::SubscribeAnswer>(built)) << std::get<std::string>(built);
   const auto& answer = std::get<client::SubscribeAnswer>(built);
-  EXPECT_FALSE(answer.data_channel.has_value());
   EXPECT_FALSE(answer.media[1].active);
+  EXPECT_FALSE(client::data_channel_of(answer.answer, 262144).has_value());
   std::string text = sdp::write_sdp(answer.answer);
   EXPECT_NE(text.find("m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"), std::string::npos) << text;
   EXPECT_NE(text.find("a=group:BUNDLE 0 2\r\n"), std::string::npos) << text;
@@ -200,50 +196,22 @@ TEST(ClientSdpDataChannel, OnlyTheFirstUsableDataChannelSectionIsAccepted) {
   sdp::SessionDescription offer = reparsed(sdp::build_subscribe_offer(slots, kServer, 7, 1));
   offer.media[1].protocol = "DTLS/SCTP";  // legacy: refused, so the next one is taken
   offer.media[1].formats = {"5000"};
-  auto built = client::build_subscribe_answer(offer, kClient, 9, 1, client::ClientDataChannel{});
+  auto built = client::build_subscribe_answer(offer, kClient, 9, 1, client::ClientDataChannelOptions{});
   ASSERT_TRUE(std::holds_alternative<client::SubscribeAnswer>(built)) << std::get<std::string>(built);
   const auto& answer = std::get<client::SubscribeAnswer>(built);
   EXPECT_EQ(answer.answer.media[1].port, 0);
   EXPECT_NE(answer.answer.media[3].port, 0);
-  ASSERT_TRUE(answer.data_channel.has_value());
-  EXPECT_EQ(answer.data_channel->mid, "3");
+  EXPECT_TRUE(answer.media[3].active);
 
   offer.media[1] = offer.media[3];
   offer.media[1].mid = "1";
-  built = client::build_subscribe_answer(offer, kClient, 9, 1, client::ClientDataChannel{});
+  built = client::build_subscribe_answer(offer, kClient, 9, 1, client::ClientDataChannelOptions{});
   const auto& both = std::get<client::SubscribeAnswer>(built);
   EXPECT_NE(both.answer.media[1].port, 0);
   EXPECT_EQ(both.answer.media[3].port, 0);  // one association per connection
-  EXPECT_EQ(both.data_channel->mid, "1");
-}
-
-// Whole clients that offer data channels against the whole server: media is unaffected, and
-// whatever the server answers for the data channel m-section (refused, or accepted with its
-// data_channels.sctp_port) is what the client records.
-TEST_F(Conference, ClientsOfferingDataChannelsStillExchangeMedia) {
-  auto with_data = [](ParticipantClient::Options& options) {
-    options.data_channel = client::ClientDataChannel{};
-  };
-  auto& a = add_client("dc", "alice", with_data);
-  auto& b = add_client("dc", "bob", with_data);
-  a.start_media();
-  b.start_media();
-  ASSERT_TRUE(run_until([&] {
-    return receives_both_kinds_from(a, b.participant_id(), 10) &&
-           receives_both_kinds_from(b, a.participant_id(), 10);
-  })) << describe(a)
-      << "\n"
-      << describe(b);
-  for (ParticipantClient* p : {&a, &b}) {
-    expect_clean_media(*p);
-    if (p->publish_data_channel()) {
-      EXPECT_EQ(p->publish_data_channel()->remote_sctp_port, server_.config().data_channels.sctp_port);
-      EXPECT_EQ(p->publish_data_channel()->mid, client::kDataMid);
-    }
-    if (p->subscribe_data_channel()) {
-      EXPECT_EQ(p->subscribe_data_channel()->remote_sctp_port, server_.config().data_channels.sctp_port);
-    }
-  }
+  EXPECT_TRUE(both.media[1].active);
+  EXPECT_FALSE(both.media[3].active);
+  EXPECT_EQ(both.answer.groups[0].mids, (std::vector<std::string>{"0", "1", "2"}));
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // and participants that behave like browsers (bench/client's ParticipantClient: signaling
 // WebSocket, publish and subscribe connections with real ICE, DTLS and SRTP, synthetic Opus and
 // VP8) on the test thread's own loop. A test derives from Conference and overrides configure() to
-// change the server's config before it starts.
+// change the server's config before it starts. Clients with data channels share the test
+// thread's SctpMailbox (sctp_mailbox()); usrsctp's timers run on the server's worker 0, the one
+// SctpTimerDriver the process may have.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "bench/client/participant_client.h"
+#include "dtls/sctp_stack.h"
 #include "sfu/sdp/sdp_negotiation.h"
 #include "tests/integration/test_server.h"
 
@@ -45,6 +48,7 @@ class Conference : public ::testing::Test {
         },
         5s);
     clients_.clear();
+    sctp_mailbox_.reset();  // after the clients' associations, on this thread
     server_.stop();
     for (int i = 0; i < 100 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i) std::this_thread::sleep_for(1ms);
     EXPECT_EQ(uv_loop_close(&loop_), 0) << "client handles left open";
@@ -61,6 +65,12 @@ class Conference : public ::testing::Test {
     std::string error;
     EXPECT_TRUE(clients_.back()->start(&error)) << error;
     return *clients_.back();
+  }
+
+  // The test thread's SCTP mailbox, for clients with data channels (Options::sctp_mailbox).
+  dtls::SctpMailbox& sctp_mailbox() {
+    if (!sctp_mailbox_) sctp_mailbox_ = std::make_unique<dtls::SctpMailbox>(&loop_);
+    return *sctp_mailbox_;
   }
 
   // Pumps the client loop until `done` or the timeout.
@@ -120,6 +130,7 @@ class Conference : public ::testing::Test {
   uv_loop_t loop_{};
   TestServer server_;
   std::vector<std::unique_ptr<ParticipantClient>> clients_;
+  std::unique_ptr<dtls::SctpMailbox> sctp_mailbox_;
 };
 
 }  // namespace sfu::conference_test

@@ -49,6 +49,7 @@ TEST(ProtocolMessages, RestErrorsCarryTheirHttpStatus) {
   EXPECT_EQ(protocol::http_status_of(ErrorCode::payload_too_large), 413);
   EXPECT_EQ(protocol::http_status_of(ErrorCode::too_many_rooms), 429);
   EXPECT_EQ(protocol::http_status_of(ErrorCode::internal_error), 500);
+  EXPECT_EQ(protocol::http_status_of(ErrorCode::unsupported), 501);
   EXPECT_EQ(protocol::http_status_of(ErrorCode::overloaded), 503);
   EXPECT_EQ(protocol::http_status_of(ErrorCode::worker_timeout), 503);
   EXPECT_EQ(protocol::http_status_of(ErrorCode::server_full), 503);
@@ -59,10 +60,28 @@ TEST(ProtocolMessages, RoomDetailMergesTheDirectoryAndTheSnapshot) {
   RoomSnapshot snapshot{"r", {{"p1", "Ann", {{"t", sdp::MediaKind::kVideo, 10, 1200, 2}}}}};
   EXPECT_EQ(
       protocol::room_detail(entry, snapshot).dump(),
-      R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":[{"id":"p1","name":"Ann",)"
-      R"("tracks":[{"bytes":1200,"id":"t","kind":"video","packets":10,"subscribers":2}]}],"worker":0})");
+      R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":[{"data_tracks":[],"id":"p1",)"
+      R"("name":"Ann","tracks":[{"bytes":1200,"id":"t","kind":"video","packets":10,"subscribers":2}]}],"worker":0})");
   EXPECT_EQ(protocol::room_summary(entry).dump(),
             R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":1,"worker":0})");
+}
+
+TEST(ProtocolMessages, RoomDetailListsDataTracksWithTheirReliability) {
+  protocol::RoomDirectoryEntry entry{"r", 1, 0, 1700000000, 8};
+  ParticipantSnapshot participant{"p1", "Ann", {}, {}};
+  participant.data_tracks.push_back({1, "chat", "", true, "reliable", 0, 5, 50, 2});
+  participant.data_tracks.push_back({3, "game", "v1", false, "max_retransmits", 0, 7, 70, 1});
+  participant.data_tracks.push_back({5, "gps", "", true, "max_packet_life_time", 500, 0, 0, 0});
+  RoomSnapshot snapshot{"r", {participant}};
+  nlohmann::json tracks = protocol::room_detail(entry, snapshot)["participants"][0]["data_tracks"];
+  EXPECT_EQ(
+      tracks.dump(),
+      R"([{"bytes":50,"label":"chat","messages":5,"ordered":true,"protocol":"","reliability":"reliable",)"
+      R"("stream":1,"subscribers":2},)"
+      R"({"bytes":70,"label":"game","max_retransmits":0,"messages":7,"ordered":false,"protocol":"v1",)"
+      R"("reliability":"max_retransmits","stream":3,"subscribers":1},)"
+      R"({"bytes":0,"label":"gps","max_packet_life_time_ms":500,"messages":0,"ordered":true,"protocol":"",)"
+      R"("reliability":"max_packet_life_time","stream":5,"subscribers":0}])");
 }
 
 TEST(ErrorCodes, AreTheProtocolWords) {
