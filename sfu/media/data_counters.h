@@ -1,6 +1,7 @@
 // The data-channel counters of one worker: messages and bytes relayed, messages and channels
-// refused by reason, publishers paused by the rate limit, and the channels and associations open. Written by the worker thread only
-// (relaxed single-writer updates, base/counter.h), read by /metrics on the control thread.
+// refused by reason, publishers paused by the rate limit, and the channels and associations
+// open. Written by the worker thread only (relaxed single-writer updates, base/counter.h), read
+// by /metrics on the control thread.
 #pragma once
 
 #include <array>

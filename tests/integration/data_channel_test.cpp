@@ -468,10 +468,11 @@ TEST_F(DataLimits, ChannelsRateAndReceiverMessageSizeAreEnforcedAndCounted) {
   EXPECT_GT(counters.publisher_paused(), 0u);
   EXPECT_EQ(drops(DataDropReason::RateLimited), 0u);
   // Reported, not asserted (timing): past the 32 KiB burst, the rest comes at about 16 KiB/s.
-  std::printf("[ rate     ] %u KiB through in %.2f s: %.1f KiB/s past the 32 KiB burst (configured 16), "
-              "%llu pauses\n",
-              kMessages, seconds, (kMessages - 32) / seconds,
-              static_cast<unsigned long long>(counters.publisher_paused()));
+  std::printf(
+      "[ rate     ] %u KiB through in %.2f s: %.1f KiB/s past the 32 KiB burst (configured 16), "
+      "%llu pauses\n",
+      kMessages, seconds, (kMessages - 32) / seconds,
+      static_cast<unsigned long long>(counters.publisher_paused()));
 
   // A message over Carol's max-message-size reaches Bob, not Carol.
   run_for(2s);  // the budget refills

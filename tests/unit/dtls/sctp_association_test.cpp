@@ -208,8 +208,8 @@ TEST_F(SctpAssociationTest, APausedAssociationReadsNothingUntilTheSenderIsFullTh
   SendResult last = SendResult::kSent;
   for (int round = 0; round < 1000 && last == SendResult::kSent; ++round) {
     for (int i = 0; i < 4; ++i) {
-      last = a->association->send(3, SctpPpid::kBinary, make_payload(kMessageBytes, static_cast<uint32_t>(sent)),
-                                  {});
+      last = a->association->send(3, SctpPpid::kBinary,
+                                  make_payload(kMessageBytes, static_cast<uint32_t>(sent)), {});
       if (last != SendResult::kSent) break;
       ++sent;
     }
@@ -224,7 +224,8 @@ TEST_F(SctpAssociationTest, APausedAssociationReadsNothingUntilTheSenderIsFullTh
   ASSERT_TRUE(run_until([&] { return b->messages.size() == sent; }));
   for (size_t i = 0; i < sent; ++i) {
     ASSERT_EQ(b->messages[i].stream, 3);
-    ASSERT_TRUE(b->messages[i].data == make_payload(kMessageBytes, static_cast<uint32_t>(i))) << "message " << i;
+    ASSERT_TRUE(b->messages[i].data == make_payload(kMessageBytes, static_cast<uint32_t>(i)))
+        << "message " << i;
   }
   // The window reopened: the sender's buffer empties and takes messages again.
   ASSERT_TRUE(run_until([&] { return a->association->buffered_bytes() == 0; }));

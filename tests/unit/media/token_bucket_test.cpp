@@ -35,7 +35,7 @@ TEST(TokenBucket, RateZeroIsNoLimit) {
 }
 
 TEST(TokenBucket, TakeWithDebtAlwaysTakesAndTheRefillRepaysTheDebtFirst) {
-  TokenBucket bucket(1000, 3000, 0);  // 1000 B/s, 3000 B burst
+  TokenBucket bucket(1000, 3000, 0);            // 1000 B/s, 3000 B burst
   EXPECT_TRUE(bucket.take_with_debt(3000, 0));  // exactly the burst: not in debt
   EXPECT_FALSE(bucket.in_debt(0));
   EXPECT_FALSE(bucket.take_with_debt(1500, 0));  // 1500 B of debt
