@@ -73,6 +73,10 @@ class DataChannelEndpoint : private SctpAssociation::Observer {
   void connect() { association_.connect(); }  // once DTLS is up
   void handle_packet(ByteSpan packet) { association_.handle_packet(packet); }
   bool ready() const { return association_.state() == SctpAssociation::State::kConnected; }
+  // Stops (and resumes) reading the association: the peer's SCTP flow control slows its sender
+  // (SctpAssociation::pause_receiving). DCEP messages and channel closes wait as well.
+  void pause_receiving(bool paused) { association_.pause_receiving(paused); }
+  bool receiving_paused() const { return association_.receiving_paused(); }
 
   // Opens a channel of ours (DCEP OPEN on our next free stream id). nullopt when not ready or
   // when no stream id is free under the limits.

@@ -226,6 +226,17 @@ void SctpAssociation::Impl::close() {
   }
 }
 
+void SctpAssociation::Impl::pause_receiving(bool paused) {
+  if (receive_paused_ == paused) return;
+  receive_paused_ = paused;
+  // What arrived meanwhile is read on the loop, not here: the caller may be inside a drain (a
+  // callback of this or another association) or walking its own state.
+  if (!paused && socket_ != nullptr && !service_pending_) {
+    service_pending_ = true;
+    mailbox_.schedule_service(id_);
+  }
+}
+
 size_t SctpAssociation::Impl::buffered_bytes() const {
   if (socket_ == nullptr || owner_.state_ == State::kNew) return 0;
   SctpSockstat stat{};
@@ -284,6 +295,8 @@ SctpAssociation::SendResult SctpAssociation::send(uint16_t stream, SctpPpid ppid
 }
 void SctpAssociation::reset_stream(uint16_t stream) { impl_->reset_stream(stream); }
 void SctpAssociation::close() { impl_->close(); }
+void SctpAssociation::pause_receiving(bool paused) { impl_->pause_receiving(paused); }
+bool SctpAssociation::receiving_paused() const { return impl_->receiving_paused(); }
 size_t SctpAssociation::buffered_bytes() const { return impl_->buffered_bytes(); }
 size_t SctpAssociation::max_send_message_size() const { return impl_->max_send_message_size(); }
 void SctpAssociation::set_remote_max_message_size(size_t bytes) { impl_->set_remote_max_message_size(bytes); }

@@ -105,6 +105,12 @@ class SctpAssociation {
   void reset_stream(uint16_t stream);
   // Closes the association gracefully (SHUTDOWN). on_sctp_closed follows.
   void close();
+  // Backpressure on the peer: while paused the owner-thread drain reads nothing (messages and
+  // notifications stay queued in usrsctp, in order), so usrsctp's receive buffer fills and its
+  // advertised window closes and the peer's sender stalls. Pausing inside on_sctp_message stops
+  // the drain after that message. Unpausing schedules a drain of what is queued on the loop.
+  void pause_receiving(bool paused);
+  bool receiving_paused() const;
 
   State state() const { return state_; }
   // Bytes queued toward the peer and not yet acknowledged.

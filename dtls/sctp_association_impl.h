@@ -38,6 +38,8 @@ class SctpAssociation::Impl {
   size_t buffered_bytes() const;
   size_t max_send_message_size() const;
   void set_remote_max_message_size(size_t bytes);
+  void pause_receiving(bool paused);
+  bool receiving_paused() const { return receive_paused_; }
 
   // From the mailbox, on the owner thread.
   void on_output(ByteSpan packet);  // usrsctp produced a packet for the peer
@@ -77,6 +79,7 @@ class SctpAssociation::Impl {
   bool in_input_ = false;                 // inside usrsctp_conninput: service after it returns
   bool service_pending_ = false;          // an upcall came and the socket has not been drained since
   bool want_buffer_low_ = false;          // send() answered kBufferFull
+  bool receive_paused_ = false;           // pause_receiving(true): the drain reads nothing
   bool discarding_message_ = false;       // dropping the rest of an oversized message
   std::vector<uint8_t> message_;          // a message usrsctp hands over in parts
   std::vector<uint8_t> notification_;     // a notification usrsctp hands over in parts

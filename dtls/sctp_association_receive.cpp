@@ -62,7 +62,8 @@ void SctpAssociation::Impl::service() {
 }
 
 void SctpAssociation::Impl::drain_socket(MutableByteSpan buffer) {
-  while (socket_ != nullptr) {
+  // Checked before every read: the owner may pause from inside a message callback.
+  while (socket_ != nullptr && !receive_paused_) {
     sctp_rcvinfo info{};
     socklen_t info_length = sizeof(info);
     socklen_t from_length = 0;

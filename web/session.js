@@ -37,6 +37,7 @@ export function startSession({ room, name, stream }) {
     remoteChannels: [], // channels the server opened on the subscribe connection
     dataRefused: false, // the publish answer rejected m=application
     fileChain: Promise.resolve(), // files being sent, one after another
+    outgoingFile: null, // the file being sent: {id, receivers: pid -> {bytes, at}, wake} (file_transfer.js)
   };
   setCurrent(session);
   demo.localStream = stream;

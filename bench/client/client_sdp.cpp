@@ -185,6 +185,7 @@ std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
   answer.extmap_allow_mixed = offer.extmap_allow_mixed;
   answer.msid_semantic = sdp::MsidSemantic{"WMS", {}};
   sdp::Group bundle{"BUNDLE", {}};
+  bool data_channel_taken = false;
 
   for (size_t index = 0; index < offer.media.size(); ++index) {
     const sdp::MediaSection& offered = offer.media[index];
@@ -211,7 +212,11 @@ std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
       }
     }
 
-    if (data_channel && !offered.rejected() && sdp::is_data_channel_section(offered)) {
+    // Only the first data channel m-section: one SCTP association per connection (a later one is
+    // answered with port 0 below, as any application m-section when data channels are off).
+    if (data_channel && !data_channel_taken && !offered.rejected() && sdp::is_data_channel_section(offered)) {
+      if (offered.mid.empty()) return "m-section " + std::to_string(index) + " lacks a=mid";
+      data_channel_taken = true;
       answer.media.push_back(data_section(transport, sdp::SetupRole::kActive, *data_channel, offered.mid));
       bundle.mids.push_back(offered.mid);
       info.active = true;

@@ -100,8 +100,9 @@ struct SubscribeAnswer {
 // bundled; every other one recvonly. Accepted m-sections take the offered codecs the client decodes
 // (opus, VP8, and rtx whose apt is one of those), echo the offered header extensions, and carry
 // a=setup:active and the client's ICE credentials and fingerprint; one with no codec the client
-// knows is rejected. A data channel m-section is accepted with `data_channel`'s a=sctp-port and
-// a=max-message-size (SubscribedMedia::active), rejected without. BUNDLE lists the accepted mids.
+// knows is rejected. The first data channel m-section is accepted with `data_channel`'s
+// a=sctp-port and a=max-message-size (SubscribedMedia::active); without `data_channel`, a further
+// one, and any other application m-section are answered with port 0. BUNDLE lists the accepted mids.
 // Fails only when the offer is unusable (e.g. an m-section without a=mid).
 std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
     const sdp::SessionDescription& offer, const ClientTransport& transport, uint64_t session_id,

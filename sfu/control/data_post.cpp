@@ -2,17 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sfu/control/base64.h"
+
 namespace sfu {
 namespace {
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 Error bad(std::string message) { return Error{ErrorCode::bad_request, std::move(message)}; }
 
@@ -31,32 +24,6 @@ Result<std::vector<std::string>> participants_of(const nlohmann::json& body) {
 }
 
 }  // namespace
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  size_t padding = 0;
-  while (padding < 2 && !text.empty() && text.back() == '=') {
-    text.remove_suffix(1);
-    ++padding;
-  }
-  if (text.size() % 4 == 1) return std::nullopt;  // 6 bits cannot end a byte
-  if (padding > 0 && (text.size() + padding) % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = base64_value(c);
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
 
 Result<DataPost> parse_data_post(std::string_view text, size_t max_message_bytes) {
   nlohmann::json body = nlohmann::json::parse(text, nullptr, false);

@@ -24,8 +24,4 @@ struct DataPost {
 // over `max_message_bytes`.
 Result<DataPost> parse_data_post(std::string_view body, size_t max_message_bytes);
 
-// RFC 4648 section 4 base64 (standard alphabet; the '=' padding may be left out). Strict: no
-// whitespace, non-zero leftover bits refused. nullopt when not base64.
-std::optional<std::string> base64_decode(std::string_view text);
-
 }  // namespace sfu

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "sfu/control/base64.h"  // base64url, which JWS uses
 
 namespace sfu {
 
@@ -35,10 +36,5 @@ inline Result<nlohmann::json> verify_jwt_hs256(std::string_view token, std::stri
 
 // Header {"alg":"HS256","typ":"JWT"}; the claims exactly as given (no exp is added).
 std::string sign_jwt_hs256(const nlohmann::json& claims, std::string_view secret);
-
-// base64url without padding (RFC 4648 section 5), as JWS uses it. Decoding is strict: no padding,
-// no characters outside the alphabet, no impossible lengths, no stray bits in the last character.
-std::string base64url_encode(std::string_view data);
-std::optional<std::string> base64url_decode(std::string_view text);
 
 }  // namespace sfu

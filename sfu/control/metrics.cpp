@@ -66,6 +66,10 @@ void render_data_channel_metrics(Exposition& e, const std::vector<Worker*>& work
       e.sample("sfu_data_drops_total", w->data_channel_counters().drops(static_cast<DataDropReason>(i)),
                Exposition::worker_label(*w) + ",reason=\"" + kDataDropReasonNames[i] + "\"");
   }
+  e.per_worker("sfu_data_publisher_paused_total", "counter",
+               "Times a publisher over data_channels.bytes_per_second_per_participant had its association "
+               "paused (backpressure: its sender is slowed, nothing is dropped).",
+               workers, [](const Worker& w) { return w.data_channel_counters().publisher_paused(); });
   e.per_worker("sfu_data_channels", "gauge", "Data channels open on the worker's SCTP associations.", workers,
                [](const Worker& w) { return w.data_channel_counters().channels(); });
   e.per_worker("sfu_data_associations", "gauge", "SCTP associations (data channel connections) up.", workers,

@@ -1,6 +1,7 @@
 // The data-channel counters of one worker: messages and bytes relayed, messages and channels
-// refused by reason, and the channels and associations open. Written by the worker thread only
-// (relaxed single-writer updates, base/counter.h), read by /metrics on the control thread.
+// refused by reason, publishers paused by the rate limit, and the channels and associations
+// open. Written by the worker thread only (relaxed single-writer updates, base/counter.h), read
+// by /metrics on the control thread.
 #pragma once
 
 #include <array>
@@ -19,7 +20,7 @@ enum class DataDropReason : uint8_t {
   SlowSubscriber,          // a reliable channel closed at a subscriber whose send buffer was full
   ChannelLimit,            // an OPEN over data_channels.channels_per_participant (or a stream in use)
   MessageTooLarge,         // over data_channels.max_message_bytes, or the subscriber's max-message-size
-  RateLimited,             // over the publisher's bytes_per_second_per_participant / burst_bytes
+  RateLimited,             // no longer produced: the rate limit pauses the publisher (kept for /metrics)
   UnknownChannel,          // data on a stream with no open channel
   UnknownPpid,             // data whose PPID is neither string nor binary
   BadDcep,                 // a malformed DCEP message (the channel is refused)
@@ -56,6 +57,8 @@ class DataCounters {
     bump(bytes_out_, bytes);
   }
   void drop(DataDropReason reason, uint64_t count = 1) { bump(drops_[static_cast<size_t>(reason)], count); }
+  // A publisher over its rate whose association the relay stopped reading (backpressure).
+  void count_publisher_paused() { bump(publisher_paused_); }
   // Gauges, moved by the transports as their associations come and go (signed deltas).
   void add_channels(int64_t delta) { add(channels_, delta); }
   void add_associations(int64_t delta) { add(associations_, delta); }
@@ -67,6 +70,7 @@ class DataCounters {
   uint64_t drops(DataDropReason reason) const {
     return drops_[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
   }
+  uint64_t publisher_paused() const { return publisher_paused_.load(std::memory_order_relaxed); }
   uint64_t channels() const { return channels_.load(std::memory_order_relaxed); }
   uint64_t associations() const { return associations_.load(std::memory_order_relaxed); }
 
@@ -77,6 +81,7 @@ class DataCounters {
   }
   std::atomic<uint64_t> messages_in_{0}, bytes_in_{0}, messages_out_{0}, bytes_out_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(DataDropReason::kCount)> drops_{};
+  std::atomic<uint64_t> publisher_paused_{0};
   std::atomic<uint64_t> channels_{0}, associations_{0};
 };
 

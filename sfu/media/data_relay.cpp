@@ -101,6 +101,7 @@ void DataRelay::add_participant(Participant& participant, uint64_t now_ms) {
 void DataRelay::remove_participant(Participant& participant) {
   Member* gone = member(participant);
   if (!gone) return;
+  if (gone->paused) --paused_publishers_;
   while (!gone->published.empty()) close_track(*gone, gone->published.begin()->first);
   forget_deliveries_to(*gone);
   members_.erase(&participant);
@@ -156,8 +157,32 @@ void DataRelay::on_channel_message(Participant& participant, TransportRole role,
   auto it = publisher->published.find(channel.id);
   if (it == publisher->published.end()) return drop(DataDropReason::UnknownChannel);
   if (message.size() > options_.max_message_bytes) return drop(DataDropReason::MessageTooLarge);
-  if (!publisher->bucket.take(message.size(), now_ms)) return drop(DataDropReason::RateLimited);
+  // Read already, so relayed whatever the budget; over it, the publisher is read no further.
+  bool within_rate = publisher->bucket.take_with_debt(message.size(), now_ms);
   relay(*it->second, binary, message);
+  if (!within_rate) pause(*publisher);
+}
+
+void DataRelay::pause(Member& publisher) {
+  dtls::DataChannelEndpoint* ep = endpoint(*publisher.participant, TransportRole::Publish);
+  if (publisher.paused || !ep) return;
+  // Stops this drain after the current message: usrsctp's receive buffer fills, the window it
+  // advertises closes, and the publisher's own SCTP (its bufferedAmount) holds the rest.
+  ep->pause_receiving(true);
+  publisher.paused = true;
+  ++paused_publishers_;
+  counters_.count_publisher_paused();
+}
+
+void DataRelay::on_timer(uint64_t now_ms) {
+  if (paused_publishers_ == 0) return;
+  for (auto& [participant, entry] : members_) {
+    if (!entry.paused || entry.bucket.in_debt(now_ms)) continue;
+    entry.paused = false;
+    --paused_publishers_;
+    if (dtls::DataChannelEndpoint* ep = endpoint(*entry.participant, TransportRole::Publish))
+      ep->pause_receiving(false);  // what usrsctp queued meanwhile is read on the next loop turn
+  }
 }
 
 void DataRelay::sweep(Track& track) {
@@ -233,6 +258,10 @@ void DataRelay::on_channels_closed(Participant& participant, TransportRole role)
   Member* entry = member(participant);
   if (!entry) return;
   if (role == TransportRole::Publish) {
+    if (entry->paused) {  // that association is gone; a new one starts unpaused
+      entry->paused = false;
+      --paused_publishers_;
+    }
     while (!entry->published.empty()) close_track(*entry, entry->published.begin()->first);
   } else {
     forget_deliveries_to(*entry);

@@ -8,7 +8,10 @@
 // (REST) go over a channel labelled "server" (protocol "") on each target's subscribe association.
 //
 // Limits (DataRelayOptions, from data_channels.*): channels per participant (more OPENs refused),
-// message size, a token bucket on each publisher's inbound bytes. Backpressure: each subscriber's
+// message size, and a token bucket on each publisher's inbound bytes that slows rather than drops:
+// a message over the rate is still relayed (the bucket goes into debt) and the publisher's
+// association is paused (not read) until the bucket is repaid, so SCTP's flow control holds the
+// publisher's sender back and reliable channels stay whole. Backpressure: each subscriber's
 // association has a bounded send buffer; a message for an unreliable channel that does not fit is
 // dropped for that subscriber, and a reliable channel that does not fit is closed at that
 // subscriber (slow_subscriber) and not reopened, so one slow subscriber never holds up the
@@ -89,6 +92,8 @@ class DataRelay {
                           bool binary, ByteSpan message, uint64_t now_ms);
   void on_channel_closed(Participant& participant, TransportRole role, const dtls::DataChannelInfo& channel);
   void on_channels_closed(Participant& participant, TransportRole role);
+  // The room's periodic timer: resumes reading the publishers whose rate budget is repaid.
+  void on_timer(uint64_t now_ms);
 
   // A server message for `targets` (all participants when empty; ids not in the room are
   // skipped): sent on each one's server channel, or kept (bounded by send_buffer_bytes) until its
@@ -125,6 +130,7 @@ class DataRelay {
     TokenBucket bucket;
     std::vector<PendingMessage> pending;  // server messages waiting for the association
     size_t pending_bytes = 0;
+    bool paused = false;  // its publish association is not read until the bucket is out of debt
   };
 
   Member* member(const Participant& participant);
@@ -141,6 +147,7 @@ class DataRelay {
   void forget_deliveries_to(Member& subscriber);
   bool send_on_server_channel(Member& target, bool binary, ByteSpan message);
   void send_pending(Member& target);
+  void pause(Member& publisher);
 
   DataCounters& counters_;
   const DataRelayOptions options_;
@@ -148,6 +155,7 @@ class DataRelay {
   std::map<const Participant*, Member> members_;
   uint64_t next_serial_ = 1;
   bool relaying_ = false;  // relay() is walking a track's deliveries
+  size_t paused_publishers_ = 0;
 };
 
 }  // namespace sfu

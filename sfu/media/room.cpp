@@ -409,6 +409,7 @@ void Room::on_timer() {
     router_.on_fast_timer(*p, now);
     if (report) router_.send_receiver_reports(*p, now);
   }
+  data_relay_.on_timer(now);
   if (report) remove_unconnected_participants(now);
   worker_.flush_sends();
 }

@@ -210,18 +210,7 @@ MediaSection accepted_section(const MediaSection& offered, const LocalTransport&
   m.media = offered.media;
   m.protocol = offered.protocol;
   m.mid = offered.mid;
-  const Candidate* default_candidate = local.candidates.empty() ? nullptr : &local.candidates.front();
-  m.port = default_candidate ? default_candidate->port : 9;
-  if (default_candidate) {
-    bool v6 = default_candidate->address.find(':') != std::string::npos;
-    m.connection = Connection{v6 ? "IP6" : "IP4", default_candidate->address};
-  }
-  m.ice_ufrag = local.ice_ufrag;
-  m.ice_pwd = local.ice_pwd;
-  m.fingerprints = {{"sha-256", local.fingerprint}};
-  m.setup = SetupRole::kPassive;
-  m.candidates = local.candidates;
-  m.end_of_candidates = true;
+  set_local_transport(m, local, SetupRole::kPassive);
   return m;
 }
 
@@ -237,6 +226,21 @@ MediaSection data_channel_answer(const MediaSection& offered, const LocalTranspo
 }
 
 }  // namespace
+
+void set_local_transport(MediaSection& m, const LocalTransport& local, SetupRole setup) {
+  const Candidate* default_candidate = local.candidates.empty() ? nullptr : &local.candidates.front();
+  m.port = default_candidate ? default_candidate->port : 9;
+  if (default_candidate) {
+    bool v6 = default_candidate->address.find(':') != std::string::npos;
+    m.connection = Connection{v6 ? "IP6" : "IP4", default_candidate->address};
+  }
+  m.ice_ufrag = local.ice_ufrag;
+  m.ice_pwd = local.ice_pwd;
+  m.fingerprints = {{"sha-256", local.fingerprint}};
+  m.setup = setup;
+  m.candidates = local.candidates;
+  m.end_of_candidates = true;
+}
 
 bool is_data_channel_section(const MediaSection& m) {
   return m.kind == MediaKind::kApplication && m.protocol == kDataChannelProtocol && m.formats.size() == 1 &&

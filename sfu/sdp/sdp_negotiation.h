@@ -34,6 +34,11 @@ struct LocalTransport {
 Candidate make_host_candidate(std::string address, uint16_t port, std::string transport = "udp",
                               uint16_t local_preference = 65535);
 
+// Writes the server's transport onto one of its m-sections: the default candidate on the m= and
+// c= lines (RFC 8839 section 4.2.1.2; port 9 with no candidate), ICE credentials, the sha-256
+// fingerprint, the a=setup role, the candidates and end-of-candidates.
+void set_local_transport(MediaSection& m, const LocalTransport& local, SetupRole setup);
+
 // The browser's side, taken from its offer or answer.
 struct RemoteTransport {
   std::string ice_ufrag;

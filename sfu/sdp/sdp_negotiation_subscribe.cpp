@@ -36,18 +36,7 @@ MediaSection offered_section(const SubscribeSlot& slot, const LocalTransport& lo
   m.kind = slot.kind;
   m.media = std::string(to_string(slot.kind));
   m.mid = slot.mid;
-  const Candidate* default_candidate = local.candidates.empty() ? nullptr : &local.candidates.front();
-  m.port = default_candidate ? default_candidate->port : 9;
-  if (default_candidate) {
-    bool v6 = default_candidate->address.find(':') != std::string::npos;
-    m.connection = Connection{v6 ? "IP6" : "IP4", default_candidate->address};
-  }
-  m.ice_ufrag = local.ice_ufrag;
-  m.ice_pwd = local.ice_pwd;
-  m.fingerprints = {{"sha-256", local.fingerprint}};
-  m.setup = SetupRole::kActpass;
-  m.candidates = local.candidates;
-  m.end_of_candidates = true;
+  set_local_transport(m, local, SetupRole::kActpass);
   return m;
 }
 

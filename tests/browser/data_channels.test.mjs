@@ -4,6 +4,9 @@
 // page's subscribe connection carry the sender's label and reliability, and `protocol` names
 // the sender's participant id, which the chat turns into the sender's name. Messages the server
 // sends to the room (REST) arrive on a "server" channel, text as text and binary as binary.
+// The file send paces itself by the receivers' acknowledgments (web/file_transfer.js), so the
+// server never cuts a receiver as slow (sfu_data_drops_total{reason="slow_subscriber"} stays 0),
+// also for a 4 MiB file to two receivers.
 //
 // Chromium + Chromium runs against run.sh's server. Chromium + Firefox runs on a LAN of two
 // network namespaces of its own (netns.mjs; Firefox never pairs candidates with a loopback
@@ -178,11 +181,37 @@ async function exchange(t, pages, base) {
     assert.deepEqual(link, { download: sent.name, text: sent.name }, `${p.name} shows a download link`);
   }
   for (const p of pages) {
-    const own = await p.page.evaluate(() => window.sfuDemo.files.filter((f) => f.self).map((f) => f.status));
+    // "sent" once the receiver's acknowledgment of the last byte is back.
+    const own = await waitFor(`${p.name}'s own file to be marked sent`, () => p.page.evaluate(() => {
+      const statuses = window.sfuDemo.files.filter((f) => f.self).map((f) => f.status);
+      return statuses.includes('sending') ? null : statuses;
+    }));
     assert.deepEqual(own, ['sent'], `${p.name}'s own file is marked sent`);
   }
   t.diagnostic(`two 1 MiB files crossed the server both ways in ${Date.now() - started} ms`);
+  // The senders kept within what the receivers acknowledged: the server cut no receiver's
+  // channel for being slow.
+  assert.equal(await slowSubscriberDrops(pages[0].page), 0, 'sfu_data_drops_total{reason="slow_subscriber"} after the file exchange');
   return true;
+}
+
+// sfu_data_drops_total{reason="slow_subscriber"} summed over the workers (0 when absent), from
+// the page's server.
+async function slowSubscriberDrops(page) {
+  const text = await page.evaluate(async () => (await fetch('/metrics')).text());
+  let total = 0;
+  for (const m of text.matchAll(/^sfu_data_drops_total\{[^}]*reason="slow_subscriber"[^}]*\}\s+(\S+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
+// Waits until `p` has its own channels open and every page of `others`' "file" channel.
+async function waitForFileChannels(p, others) {
+  await waitFor(`${p.name} to have its channels open and the others' file channels`, async () => {
+    const s = await channelState(p.page);
+    const own = s.own.filter((c) => c.readyState === 'open').map((c) => c.label).sort().join();
+    const files = s.remote.filter((c) => c.label === 'file' && c.readyState === 'open').map((c) => c.protocol);
+    return own === 'chat,file' && others.every((o) => files.includes(o.id)) ? true : null;
+  }, { timeoutMs: 30000 });
 }
 
 test('Chromium and Chromium exchange chat and a 1 MiB file both ways through the server; a late joiner gets the channels', { timeout: 180000 }, async (t) => {
@@ -226,4 +255,47 @@ test('Chromium and Firefox on a LAN address exchange chat and a 1 MiB file both 
   ];
   await exchange(t, pages, lan.base);
   lan.passed();
+});
+
+test('a 4 MiB file from one Chromium page reaches two others byte for byte, within the receivers\' window', { timeout: 180000 }, async (t) => {
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const room = uniqueRoom('data4');
+  const pages = [];
+  for (const name of ['Sender', 'Rx1', 'Rx2']) {
+    const p = { name, page: await newParticipantPage(browser) };
+    p.id = await joinThroughUi(p.page, { room, name });
+    pages.push(p);
+  }
+  t.after(() => {
+    for (const p of pages) if (p.page.logs.length) t.diagnostic(`${p.name} console:\n${p.page.logs.join('\n')}`);
+  });
+  if (!/^m=application [1-9]/m.test(await publishAnswer(pages[0].page))) {
+    t.skip('the server refuses m=application in the publish answer: it has no data channels yet');
+    return;
+  }
+  const [sender, ...receivers] = pages;
+  for (const p of pages) await waitForFileChannels(p, pages.filter((o) => o !== p));
+  const before = await slowSubscriberDrops(sender.page);
+
+  const bytes = randomBytes(4 * FILE_BYTES);
+  const started = Date.now();
+  await sender.page.locator(byTestId('file-input')).setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  const entries = await Promise.all(receivers.map((p) => waitFor(`${p.name} to receive the 4 MiB file`, () => p.page.evaluate((from) => {
+    const f = window.sfuDemo.files.find((e) => e.from === from);
+    if (f && f.status === 'failed') throw new Error(`the transfer failed: ${f.error}`);
+    return f && f.status === 'received' ? { name: f.name, size: f.size, url: f.url } : null;
+  }, sender.id), { timeoutMs: 90000, intervalMs: 100 })));
+  t.diagnostic(`a 4 MiB file reached two receivers in ${Date.now() - started} ms (from handing it to the file input)`);
+  for (const [i, p] of receivers.entries()) {
+    assert.deepEqual({ name: entries[i].name, size: entries[i].size }, { name: 'big.bin', size: bytes.length });
+    const got = await downloadedBytes(p.page, entries[i].url);
+    assert.equal(sha256(got), sha256(bytes), `${p.name} got the file byte for byte`);
+  }
+  const own = await waitFor('the sender to mark its file sent', () => sender.page.evaluate(() => {
+    const f = window.sfuDemo.files.find((e) => e.self);
+    return f && f.status !== 'sending' ? f.status : null;
+  }));
+  assert.equal(own, 'sent');
+  assert.equal(await slowSubscriberDrops(sender.page), before, 'no receiver was cut as slow_subscriber');
 });

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sfu/control/base64.h"
+
 using namespace sfu;
 
 namespace {

@@ -1,11 +1,13 @@
 // SctpAssociation pairs on real usrsctp, below DCEP: empty messages, oversized messages (whole and
 // in parts), stream reset, graceful shutdown, garbage input, implicit connect, and freeing an
-// association while packets and timers for it are still around.
+// association while packets and timers for it are still around; pause_receiving (backpressure
+// through the peer's flow control).
 #include "dtls/sctp_association.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -36,6 +38,7 @@ class AssociationPeer : public SctpAssociation::Observer {
   void on_sctp_connected() override { connected = true; }
   void on_sctp_message(uint16_t stream, SctpPpid ppid, ByteSpan message) override {
     messages.push_back({stream, ppid, Bytes(message.begin(), message.end())});
+    if (on_message) on_message();
   }
   void on_sctp_stream_reset(uint16_t stream) override { resets.push_back(stream); }
   void on_sctp_closed(std::string_view reason) override {
@@ -51,6 +54,7 @@ class AssociationPeer : public SctpAssociation::Observer {
   std::vector<uint16_t> resets;
   int closed_calls = 0;
   std::string closed_reason;
+  std::function<void()> on_message;
 };
 
 class SctpAssociationTest : public DataChannelTest {
@@ -187,6 +191,65 @@ TEST_F(SctpAssociationTest, PacketsFromAnotherThreadAreBoundedAndCountedWhenTheM
   EXPECT_EQ(link_->sent(0), SctpMailbox::kMaxQueuedPackets);
   EXPECT_EQ(a->association->counters().packets_out, SctpMailbox::kMaxQueuedPackets);
   EXPECT_EQ(a->association->counters().mailbox_drops, 904u);
+}
+
+TEST_F(SctpAssociationTest, APausedAssociationReadsNothingUntilTheSenderIsFullThenDeliversAllInOrder) {
+  constexpr size_t kMessageBytes = 1000;
+  SctpOptions sender;
+  sender.send_buffer_bytes = 32 * 1024;
+  SctpOptions receiver;
+  receiver.receive_buffer_bytes = 32 * 1024;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(sender, receiver));
+  b->association->pause_receiving(true);
+  EXPECT_TRUE(b->association->receiving_paused());
+  // A few messages per loop turn: a reading receiver keeps up with that, so the sender's buffer
+  // fills only if the receiver's window closes.
+  size_t sent = 0;
+  SendResult last = SendResult::kSent;
+  for (int round = 0; round < 1000 && last == SendResult::kSent; ++round) {
+    for (int i = 0; i < 4; ++i) {
+      last = a->association->send(3, SctpPpid::kBinary,
+                                  make_payload(kMessageBytes, static_cast<uint32_t>(sent)), {});
+      if (last != SendResult::kSent) break;
+      ++sent;
+    }
+    uint64_t until = uv_now(&loop_) + 20;
+    run_until([&] { return uv_now(&loop_) >= until; });
+  }
+  ASSERT_EQ(last, SendResult::kBufferFull) << "the window never closed after " << sent << " messages";
+  EXPECT_TRUE(b->messages.empty()) << "a paused association delivered";
+  EXPECT_GT(a->association->buffered_bytes(), 0u);
+
+  b->association->pause_receiving(false);
+  ASSERT_TRUE(run_until([&] { return b->messages.size() == sent; }));
+  for (size_t i = 0; i < sent; ++i) {
+    ASSERT_EQ(b->messages[i].stream, 3);
+    ASSERT_TRUE(b->messages[i].data == make_payload(kMessageBytes, static_cast<uint32_t>(i)))
+        << "message " << i;
+  }
+  // The window reopened: the sender's buffer empties and takes messages again.
+  ASSERT_TRUE(run_until([&] { return a->association->buffered_bytes() == 0; }));
+  EXPECT_EQ(a->association->send(3, SctpPpid::kBinary, make_payload(10, 1), {}), SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return b->messages.size() == sent + 1; }));
+}
+
+TEST_F(SctpAssociationTest, PausingInsideTheMessageCallbackStopsTheDrainAfterThatMessage) {
+  ASSERT_NO_FATAL_FAILURE(connect_pair());
+  b->on_message = [&] { b->association->pause_receiving(true); };
+  constexpr size_t kCount = 5;
+  for (size_t i = 0; i < kCount; ++i)
+    ASSERT_EQ(a->association->send(1, SctpPpid::kString, make_payload(100, static_cast<uint32_t>(i)), {}),
+              SendResult::kSent);
+  ASSERT_TRUE(run_until([&] { return a->association->buffered_bytes() == 0; }))
+      << "all of them are acknowledged: queued at the receiver";
+  for (size_t delivered = 1; delivered <= kCount; ++delivered) {
+    ASSERT_TRUE(run_until([&] { return b->messages.size() >= delivered; }));
+    uint64_t until = uv_now(&loop_) + 50;
+    run_until([&] { return uv_now(&loop_) >= until; });
+    ASSERT_EQ(b->messages.size(), delivered) << "one message per unpause";
+    ASSERT_TRUE(b->messages.back().data == make_payload(100, static_cast<uint32_t>(delivered - 1)));
+    b->association->pause_receiving(false);
+  }
 }
 
 }  // namespace

@@ -30,6 +30,24 @@ TEST(TokenBucket, RateZeroIsNoLimit) {
   TokenBucket bucket(0, 0, 0);
   EXPECT_TRUE(bucket.take(1'000'000'000, 0));
   EXPECT_TRUE(bucket.take(1'000'000'000, 0));
+  EXPECT_TRUE(bucket.take_with_debt(1'000'000'000, 0));
+  EXPECT_FALSE(bucket.in_debt(0));
+}
+
+TEST(TokenBucket, TakeWithDebtAlwaysTakesAndTheRefillRepaysTheDebtFirst) {
+  TokenBucket bucket(1000, 3000, 0);            // 1000 B/s, 3000 B burst
+  EXPECT_TRUE(bucket.take_with_debt(3000, 0));  // exactly the burst: not in debt
+  EXPECT_FALSE(bucket.in_debt(0));
+  EXPECT_FALSE(bucket.take_with_debt(1500, 0));  // 1500 B of debt
+  EXPECT_TRUE(bucket.in_debt(0));
+  EXPECT_TRUE(bucket.in_debt(1499));
+  EXPECT_FALSE(bucket.in_debt(1500));  // repaid after 1.5 s at 1000 B/s
+  EXPECT_FALSE(bucket.take(1, 1500));  // and empty
+  EXPECT_TRUE(bucket.take(1000, 2500));
+  EXPECT_FALSE(bucket.take_with_debt(1, 2500));
+  EXPECT_FALSE(bucket.in_debt(100'000));  // a long pause refills up to the burst, no further
+  EXPECT_TRUE(bucket.take_with_debt(3000, 100'000));
+  EXPECT_FALSE(bucket.take_with_debt(1, 100'000));
 }
 
 }  // namespace

@@ -262,6 +262,7 @@ TEST(NegotiatePublish, RecvonlyAndInactiveSectionsAreAnsweredInactive) {
   EXPECT_EQ(r.tracks[0].track_id, "d788877a-583d-4f4f-ba27-64b4ecc54acf");
 }
 
+// With NegotiationOptions::data_channels unset (data channels with it: sdp_datachannel_negotiation_test.cpp).
 TEST(NegotiatePublish, DataChannelAndRejectedSectionsGetPortZero) {
   PublishResult r = publish_ok(parse_ok(load("chromium_renegotiation_offer.sdp")));
   ASSERT_EQ(r.answer.media.size(), 3u);
