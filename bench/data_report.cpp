@@ -89,7 +89,8 @@ nlohmann::json data_to_json(const DataRunResult& d) {
                      {"drops", d.server->drops},
                      {"associations", d.server->associations},
                      {"channels", d.server->channels},
-                     {"drops_in_run", d.server_drops_in_run}};
+                     {"drops_in_run", d.server_drops_in_run},
+                     {"publisher_paused", d.server->publisher_paused}};
   } else if (!d.server_metrics_error.empty()) {
     out["server_metrics_error"] = d.server_metrics_error;
   }

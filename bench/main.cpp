@@ -197,7 +197,8 @@ static int bench_main(int argc, char** argv) {
       if (o.scenario.data())
         std::fprintf(stderr,
                      "sfu-bench: note: with --url the server's own data_channels limits apply "
-                     "(bytes_per_second_per_participant: messages over it are dropped, rate_limited)\n");
+                     "(over bytes_per_second_per_participant the server reads a publisher more slowly: "
+                     "its send buffer fills and the bench skips messages)\n");
     } else {
       ServerProcess::Options so;
       so.binary = o.sfu_binary.empty() ? default_sfu_binary() : o.sfu_binary;

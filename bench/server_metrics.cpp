@@ -59,6 +59,8 @@ void add_sample(const Sample& s, ServerDataMetrics* m, bool* found) {
     (out ? m->bytes_out : m->bytes_in) += s.value;
   } else if (s.name == "sfu_data_drops_total") {
     if (s.value > 0) m->drops[std::string(label_value(s.labels, "reason"))] += s.value;
+  } else if (s.name == "sfu_data_publisher_paused_total") {
+    m->publisher_paused += s.value;
   } else if (s.name == "sfu_data_associations") {
     m->associations += s.value;
   } else if (s.name == "sfu_data_channels") {
@@ -102,6 +104,7 @@ ServerDataMetrics metrics_delta(const ServerDataMetrics& before, const ServerDat
   d.messages_out = minus(after.messages_out, before.messages_out);
   d.bytes_in = minus(after.bytes_in, before.bytes_in);
   d.bytes_out = minus(after.bytes_out, before.bytes_out);
+  d.publisher_paused = minus(after.publisher_paused, before.publisher_paused);
   for (const auto& [reason, count] : after.drops) {
     auto it = before.drops.find(reason);
     uint64_t delta = minus(count, it == before.drops.end() ? 0 : it->second);

@@ -16,6 +16,7 @@ struct ServerDataMetrics {
   uint64_t messages_in = 0, messages_out = 0;  // sfu_data_messages_total{direction}
   uint64_t bytes_in = 0, bytes_out = 0;        // sfu_data_bytes_total{direction}
   std::map<std::string, uint64_t> drops;       // sfu_data_drops_total by reason (non-zero only)
+  uint64_t publisher_paused = 0;               // sfu_data_publisher_paused_total (rate limit)
   uint64_t associations = 0;                   // sfu_data_associations (gauge)
   uint64_t channels = 0;                       // sfu_data_channels (gauge)
 };

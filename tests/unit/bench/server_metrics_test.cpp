@@ -20,6 +20,7 @@ sfu_data_bytes_total{worker="0",direction="out"} 3000000
 sfu_data_drops_total{worker="0",reason="subscriber_buffer_full"} 7
 sfu_data_drops_total{worker="0",reason="slow_subscriber"} 0
 sfu_data_drops_total{worker="1",reason="subscriber_buffer_full"} 1
+sfu_data_publisher_paused_total{worker="0"} 3
 sfu_data_channels{worker="0"} 24
 sfu_data_associations{worker="0"} 8
 sfu_data_associations{worker="1"} 2
@@ -36,6 +37,7 @@ TEST(ServerMetrics, SumsTheDataFamiliesOverWorkers) {
   ASSERT_EQ(m->drops.size(), 1u);
   EXPECT_EQ(m->drops.at("subscriber_buffer_full"), 8u);
   EXPECT_EQ(m->channels, 24u);
+  EXPECT_EQ(m->publisher_paused, 3u);
   EXPECT_EQ(m->associations, 10u);
 }
 
