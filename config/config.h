@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -36,6 +37,12 @@ struct RtcConfig {
   uint32_t join_timeout_s = 0;  // a participant with no connected transport this long after join is removed
   uint32_t udp_recv_buffer_bytes = 0;
   uint32_t udp_send_buffer_bytes = 0;
+  // ICE-TCP (RFC 6544 passive candidates): worker i also listens on TCP port tcp_port + i.
+  // nullopt (YAML 0) = no ICE-TCP; 0 (tests only, the schema maps 0 to nullopt) = any free port.
+  std::optional<uint16_t> tcp_port;
+  uint32_t tcp_max_pending = 0;              // per worker: connections with no valid ICE check yet
+  uint32_t tcp_max_pending_per_address = 0;  // ... from one source IP address
+  uint32_t tcp_pending_timeout_s = 0;        // a connection with no valid ICE check this long is closed
 
   // The address worker sockets bind. A reply must leave from the address the peer sent to: a
   // wildcard socket answers a browser's check to 127.0.0.1 (sent from the host's own address,
@@ -112,6 +119,8 @@ struct Config {
   // The UDP port of the last worker: rtc.udp_port + resolved_workers() - 1. Start-up refuses a
   // value over 65535 (the loader cannot: with `workers: auto` it depends on the machine).
   uint32_t last_udp_port() const { return uint32_t{rtc.udp_port} + resolved_workers() - 1; }
+  // The same for ICE-TCP: rtc.tcp_port + resolved_workers() - 1; 0 when ICE-TCP is off.
+  uint32_t last_tcp_port() const { return rtc.tcp_port ? uint32_t{*rtc.tcp_port} + resolved_workers() - 1 : 0; }
 };
 
 struct ConfigError {

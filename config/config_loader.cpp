@@ -108,6 +108,17 @@ Apply ip_field(Member member, bool allow_empty) {
   };
 }
 
+// rtc.tcp_port: 0 turns ICE-TCP off (nullopt), 1-65535 is the first worker's port.
+Apply tcp_port_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    uint32_t port = 0;
+    auto into = [&port](Config&) -> uint32_t& { return port; };
+    if (!uint_in(into, 0, 65535)(node, config).empty()) return "0 (no ICE-TCP) or a port from 1 to 65535";
+    config.rtc.tcp_port = port == 0 ? std::nullopt : std::optional<uint16_t>(static_cast<uint16_t>(port));
+    return {};
+  };
+}
+
 Apply workers_field() {
   return [](const YAML::Node& node, Config& config) -> std::string {
     if (scalar_text(node) == "auto") {
@@ -179,6 +190,10 @@ const std::map<std::string, Apply>& schema() {
       {"rtc.join_timeout_s", uint_in(FIELD(rtc.join_timeout_s), 5, 86400)},
       {"rtc.udp_recv_buffer_bytes", uint_in(FIELD(rtc.udp_recv_buffer_bytes), 65536, 1u << 30)},
       {"rtc.udp_send_buffer_bytes", uint_in(FIELD(rtc.udp_send_buffer_bytes), 65536, 1u << 30)},
+      {"rtc.tcp_port", tcp_port_field()},
+      {"rtc.tcp_max_pending", uint_in(FIELD(rtc.tcp_max_pending), 1, 100000)},
+      {"rtc.tcp_max_pending_per_address", uint_in(FIELD(rtc.tcp_max_pending_per_address), 1, 100000)},
+      {"rtc.tcp_pending_timeout_s", uint_in(FIELD(rtc.tcp_pending_timeout_s), 1, 60)},
       {"dtls.certificate_file", string_field(FIELD(dtls.certificate_file))},
       {"dtls.private_key_file", string_field(FIELD(dtls.private_key_file))},
       {"limits.rooms", uint_in(FIELD(limits.rooms), 1, 1000000)},

@@ -22,6 +22,10 @@ rtc:
   join_timeout_s: 600        # a participant none of whose connections is up this long after join is removed
   udp_recv_buffer_bytes: 4194304
   udp_send_buffer_bytes: 4194304
+  tcp_port: 40000            # ICE-TCP: worker i also listens on TCP port tcp_port + i; 0 = no ICE-TCP
+  tcp_max_pending: 256       # per worker: TCP connections that have not sent a valid ICE check yet
+  tcp_max_pending_per_address: 16  # ... from one IP address
+  tcp_pending_timeout_s: 5   # a TCP connection with no valid ICE check this long is closed
 dtls:
   certificate_file: ""       # PEM; empty = generate an ECDSA P-256 certificate at start-up
   private_key_file: ""

@@ -82,6 +82,14 @@ int Server::run() {
                {"hint", "lower rtc.udp_port or workers"}});
     return 2;
   }
+  if (config_.last_tcp_port() > 65535) {
+    log_error("main", "TCP ports past 65535: worker i binds rtc.tcp_port + i",
+              {{"rtc.tcp_port", std::to_string(*config_.rtc.tcp_port)},
+               {"workers", std::to_string(config_.resolved_workers())},
+               {"last_tcp_port", std::to_string(config_.last_tcp_port())},
+               {"hint", "lower rtc.tcp_port or workers, or 0 for no ICE-TCP"}});
+    return 2;
+  }
 
   auto loaded = load_certificate(config_);
   if (!loaded) {
@@ -104,6 +112,7 @@ int Server::run() {
     log_info("main", "worker listening",
              {{"worker", std::to_string(i)},
               {"udp", worker->udp_address().to_string()},
+              {"ice_tcp", worker->tcp_port() ? worker->tcp_address().to_string() : std::string("off")},
               {"announced_ip", config_.rtc.announced_ip}});
     workers_.push_back(std::move(worker));
   }

@@ -76,6 +76,52 @@ void render_data_channel_metrics(Exposition& e, const std::vector<Worker*>& work
                [](const Worker& w) { return w.data_channel_counters().associations(); });
 }
 
+// ICE-TCP (docs/protocol.md, "ICE-TCP"): connections open (pending: no valid ICE check yet),
+// refusals and other ends by reason, frames and bytes each way, and sends dropped on a full queue.
+void render_ice_tcp_metrics(Exposition& e, const std::vector<Worker*>& workers) {
+  auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  e.family("sfu_ice_tcp_connections", "gauge",
+           "ICE-TCP connections open, by state (pending: no valid ICE check yet; validated).");
+  for (const Worker* w : workers) {
+    const net::TcpCounters& c = w->tcp_counters();
+    uint64_t open = relaxed(c.open), pending = relaxed(c.pending);
+    e.sample("sfu_ice_tcp_connections", pending, Exposition::worker_label(*w) + ",state=\"pending\"");
+    e.sample("sfu_ice_tcp_connections", open > pending ? open - pending : 0,
+             Exposition::worker_label(*w) + ",state=\"validated\"");
+  }
+  e.per_worker("sfu_ice_tcp_accepted_total", "counter", "ICE-TCP connections accepted (refused ones included).",
+               workers, [&](const Worker& w) { return relaxed(w.tcp_counters().accepted); });
+  e.family("sfu_ice_tcp_refused_total", "counter", "ICE-TCP connections the server refused or closed, by reason.");
+  for (const Worker* w : workers)
+    for (size_t i = 0; i < net::kTcpRefusalReasons; ++i)
+      e.sample("sfu_ice_tcp_refused_total", relaxed(w->tcp_counters().closed[i]),
+               Exposition::worker_label(*w) + ",reason=\"" + net::kTcpCloseReasonNames[i] + "\"");
+  e.family("sfu_ice_tcp_closed_total", "counter", "ICE-TCP connections that ended otherwise, by reason.");
+  for (const Worker* w : workers)
+    for (size_t i = net::kTcpRefusalReasons; i < net::kTcpCloseReasonNames.size(); ++i)
+      e.sample("sfu_ice_tcp_closed_total", relaxed(w->tcp_counters().closed[i]),
+               Exposition::worker_label(*w) + ",reason=\"" + net::kTcpCloseReasonNames[i] + "\"");
+  e.family("sfu_ice_tcp_packets_total", "counter", "RFC 4571 frames received (in) and queued to send (out).");
+  for (const Worker* w : workers) {
+    e.sample("sfu_ice_tcp_packets_total", relaxed(w->tcp_counters().rx_frames),
+             Exposition::worker_label(*w) + ",direction=\"in\"");
+    e.sample("sfu_ice_tcp_packets_total", relaxed(w->tcp_counters().tx_frames),
+             Exposition::worker_label(*w) + ",direction=\"out\"");
+  }
+  e.family("sfu_ice_tcp_bytes_total", "counter", "ICE-TCP bytes received (in) and written (out), framing included.");
+  for (const Worker* w : workers) {
+    e.sample("sfu_ice_tcp_bytes_total", relaxed(w->tcp_counters().rx_bytes),
+             Exposition::worker_label(*w) + ",direction=\"in\"");
+    e.sample("sfu_ice_tcp_bytes_total", relaxed(w->tcp_counters().tx_bytes),
+             Exposition::worker_label(*w) + ",direction=\"out\"");
+  }
+  e.family("sfu_ice_tcp_dropped_packets_total", "counter",
+           "Packets not sent over ICE-TCP, by reason (send_queue_full: the peer reads too slowly).");
+  for (const Worker* w : workers)
+    e.sample("sfu_ice_tcp_dropped_packets_total", relaxed(w->tcp_counters().tx_dropped_queue_full),
+             Exposition::worker_label(*w) + ",reason=\"send_queue_full\"");
+}
+
 }  // namespace
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control) {
@@ -179,6 +225,7 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
                workers, [&](const Worker& w) { return relaxed(w.router_counters().plis_sent); });
 
   render_data_channel_metrics(e, workers);
+  render_ice_tcp_metrics(e, workers);
 
   e.family("sfu_dropped_packets_total", "counter", "Datagrams dropped, by reason.");
   for (const Worker* w : workers) {

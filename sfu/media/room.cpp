@@ -85,12 +85,16 @@ Status Room::join(const std::string& participant_id, const std::string& display_
   return {};
 }
 
-sdp::LocalTransport local_transport_of(const WebRtcTransport& transport, const std::string& announced_ip) {
+// The UDP host candidate first (the default one, on the m= line), then the passive ICE-TCP one
+// when the worker listens for it, with a lower priority (sdp::kTcpPassiveLocalPreference).
+sdp::LocalTransport local_transport_of(const WebRtcTransport& transport, const std::string& announced_ip,
+                                       uint16_t tcp_port) {
   sdp::LocalTransport local;
   local.ice_ufrag = transport.ice_ufrag();
   local.ice_pwd = transport.ice_pwd();
   local.fingerprint = transport.dtls_fingerprint();
   local.candidates.push_back(sdp::make_host_candidate(announced_ip, transport.local_address().port()));
+  if (tcp_port != 0) local.candidates.push_back(sdp::make_host_candidate(announced_ip, tcp_port, "tcp"));
   return local;
 }
 
@@ -103,7 +107,7 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   options.answer_session_version = ++p.subscribe_version;
   options.data_channels = data_relay_.options().negotiation();
   auto negotiated = sdp::negotiate_publish(
-      offer, local_transport_of(*p.publish_transport, worker_.announced_ip()), options);
+      offer, local_transport_of(*p.publish_transport, worker_.announced_ip(), worker_.tcp_port()), options);
   if (auto* error = std::get_if<sdp::SdpError>(&negotiated))
     return fail_request(p, sdp::to_error(*error, "publish offer rejected"), "publish");
   auto& result = std::get<sdp::PublishResult>(negotiated);
@@ -241,7 +245,7 @@ void Room::send_subscribe_offer(Participant& subscriber) {
     slots.push_back(std::move(s));
   }
   auto offer = sdp::build_subscribe_offer(
-      slots, local_transport_of(*subscriber.subscribe_transport, worker_.announced_ip()),
+      slots, local_transport_of(*subscriber.subscribe_transport, worker_.announced_ip(), worker_.tcp_port()),
       subscriber.subscribe_session_id, ++subscriber.subscribe_version);
   deliver(subscriber, SubscribeOffer{sdp::write_sdp(offer)});
   subscriber.outstanding_offer = std::move(offer);

@@ -44,7 +44,7 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& s
       dtls_timer_(loop, [this] {
         if (dtls_) dtls_->handle_timeout(uv_now(loop_));
         arm_dtls_timer();
-        socket_.flush();
+        flush_sends();
       }) {
   ice_.set_consent_timeout_ms(options_.consent_timeout_ms);
 }
@@ -64,14 +64,28 @@ void WebRtcTransport::update_remote_address() {
   // The nominated pair; before nomination, where the checks came from (a DTLS ClientHello may
   // race USE-CANDIDATE). Only ever an address still validated here: one evicted or taken over by
   // another transport is not this connection's path any more. Cached: the packet path reads it
-  // for every packet it sends.
-  auto selected = ice_.selected_address();
+  // for every packet it sends. An ICE-TCP connection is the path when the last nomination came
+  // over it, or when no UDP address is left (the connection's own checks keep it alive).
+  remote_tcp_ = nominated_tcp_;
+  if (remote_tcp_) {
+    remote_address_.reset();
+    return;
+  }
+  auto selected = nominated_over_tcp_ ? std::nullopt : ice_.selected_address();
   if (selected && std::find(validated_.begin(), validated_.end(), *selected) != validated_.end())
     remote_address_ = selected;
   else if (!validated_.empty())
     remote_address_ = validated_.back();
   else
     remote_address_.reset();
+  if (!remote_address_ && !tcp_paths_.empty()) remote_tcp_ = tcp_paths_.back();
+}
+
+void WebRtcTransport::send_to_path(ByteSpan packet) {
+  if (remote_tcp_)
+    remote_tcp_->send(packet);
+  else if (remote_address_)
+    socket_.send(packet, *remote_address_);
 }
 
 // The handshake deadline counts from the moment the peer can start the handshake: when its
@@ -83,9 +97,7 @@ void WebRtcTransport::update_remote_address() {
 void WebRtcTransport::start_dtls(uint64_t now_ms) {
   if (dtls_ || state_ == State::Closed) return;
   dtls::DtlsCallbacks callbacks;
-  callbacks.send = [this](ByteSpan record) {
-    if (remote_address_) socket_.send(record, *remote_address_);
-  };
+  callbacks.send = [this](ByteSpan record) { send_to_path(record); };
   callbacks.on_connected = [this](const dtls::SrtpKeys& keys) { on_dtls_connected(keys); };
   callbacks.on_failed = [this](std::string_view reason) {
     // Without a single ICE check the handshake could not even begin: say so, it is the cause
@@ -115,19 +127,25 @@ void WebRtcTransport::set_remote_parameters(const std::string& ice_ufrag, const 
   for (const auto& datagram : early) dtls_->handle_packet(ByteSpan(datagram), uv_now(loop_));
   if (!early.empty()) {
     arm_dtls_timer();
-    socket_.flush();
+    flush_sends();
   }
 }
 
-void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms) {
+void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms,
+                                  net::TcpConnection* via) {
   if (state_ == State::Closed) {
     count_drop(DropReason::TransportClosed);
     return;
   }
   auto result = ice_.handle_stun(ByteSpan(datagram.data, datagram.size), datagram.from, now_ms,
                                  MutableByteSpan(stun_response_));
-  if (result.response_length > 0)
-    socket_.send(ByteSpan(stun_response_.data(), result.response_length), datagram.from);
+  if (result.response_length > 0) {
+    ByteSpan response(stun_response_.data(), result.response_length);
+    if (via)
+      via->send(response);
+    else
+      socket_.send(response, datagram.from);
+  }
   using Outcome = ice::IceLiteAgent::Outcome;
   if (result.outcome != Outcome::BindingSuccess && result.outcome != Outcome::Nominated) {
     switch (result.outcome) {
@@ -145,7 +163,13 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
     }
     return;
   }
-  if (std::find(validated_.begin(), validated_.end(), datagram.from) == validated_.end()) {
+  if (result.outcome == Outcome::Nominated) {
+    nominated_over_tcp_ = via != nullptr;
+    nominated_tcp_ = via;
+  }
+  if (via) {
+    add_tcp_path(*via);
+  } else if (std::find(validated_.begin(), validated_.end(), datagram.from) == validated_.end()) {
     // Oldest first out: a peer that keeps moving (mobile networks) never grows this, nor the
     // host's table, which forgets the evicted address with it.
     if (validated_.size() == kMaxValidatedAddresses) {
@@ -230,18 +254,18 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
 }
 
 bool WebRtcTransport::commit_rtp(MutableByteSpan slot, size_t size) {
-  if (state_ != State::DtlsConnected || !srtp_out_ || !remote_address_) return false;
+  if (state_ != State::DtlsConnected || !srtp_out_ || !has_path()) return false;
   if (srtp_out_->protect_rtp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
-  socket_.commit_send(size, *remote_address_);
+  commit_to_path(size);
   ++counters_.rtp_packets_out;
   counters_.rtp_bytes_out += size;
   return true;
 }
 
 bool WebRtcTransport::commit_rtcp(MutableByteSpan slot, size_t size) {
-  if (state_ != State::DtlsConnected || !srtp_out_ || !remote_address_) return false;
+  if (state_ != State::DtlsConnected || !srtp_out_ || !has_path()) return false;
   if (srtp_out_->protect_rtcp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
-  socket_.commit_send(size, *remote_address_);
+  commit_to_path(size);
   ++counters_.rtcp_packets_out;
   return true;
 }
@@ -273,6 +297,24 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
 
 void WebRtcTransport::release_address(const SocketAddress& address) {
   std::erase(validated_, address);
+  update_remote_address();
+}
+
+void WebRtcTransport::add_tcp_path(net::TcpConnection& connection) {
+  if (std::find(tcp_paths_.begin(), tcp_paths_.end(), &connection) != tcp_paths_.end()) return;
+  // Oldest first out, as for UDP addresses; the host closes the evicted connection.
+  if (tcp_paths_.size() == kMaxTcpPaths) {
+    net::TcpConnection* oldest = tcp_paths_.front();
+    release_tcp_path(*oldest);
+    host_.on_tcp_path_released(*this, *oldest);
+  }
+  tcp_paths_.push_back(&connection);
+  host_.on_tcp_path_validated(*this, connection);
+}
+
+void WebRtcTransport::release_tcp_path(const net::TcpConnection& connection) {
+  std::erase(tcp_paths_, &connection);
+  if (nominated_tcp_ == &connection) nominated_tcp_ = nullptr;
   update_remote_address();
 }
 
@@ -332,7 +374,7 @@ void WebRtcTransport::on_application_data(ByteSpan packet) {
 }
 
 void WebRtcTransport::send_data_packet(ByteSpan packet) {
-  if (state_ != State::DtlsConnected || !dtls_ || !remote_address_) return;
+  if (state_ != State::DtlsConnected || !dtls_ || !has_path()) return;
   dtls_->send_application_data(packet);
 }
 

@@ -1,5 +1,6 @@
 // One WebRTC connection as the server sees it: an ICE-lite agent, a DTLS server and a pair of SRTP
-// sessions, bundled on one 5-tuple of its worker's UDP socket. It decrypts what arrives and hands
+// sessions, bundled on one 5-tuple of its worker's UDP socket or on one ICE-TCP connection (RFC
+// 6544; the path the peer nominated last, see update_remote_address()). It decrypts what arrives and hands
 // RTP/RTCP to its observer (the router); it encrypts what the router sends back out, as the
 // MediaSink of the tracks that send through it.
 //
@@ -26,6 +27,7 @@
 #include "dtls/data_channel_endpoint.h"
 #include "dtls/dtls_transport.h"
 #include "ice/ice_lite_agent.h"
+#include "net/tcp_connection.h"
 #include "net/udp_socket.h"
 #include "rtp/srtp_session.h"
 #include "sfu/media/data_counters.h"
@@ -63,6 +65,10 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     virtual void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) = 0;
     // `address` left validated_addresses() (the oldest, evicted for a new one).
     virtual void on_address_released(WebRtcTransport& transport, const SocketAddress& address) = 0;
+    // `connection` carried a valid ICE check (it joined tcp_paths()); the host routes its frames here.
+    virtual void on_tcp_path_validated(WebRtcTransport& transport, net::TcpConnection& connection) = 0;
+    // `connection` left tcp_paths() (the oldest, evicted for a new one): the host closes it.
+    virtual void on_tcp_path_released(WebRtcTransport& transport, net::TcpConnection& connection) = 0;
     // The transport has closed itself. The host must call report_failure() later, at a point where
     // no call into the transport or its observer is on the stack.
     virtual void on_transport_failed(WebRtcTransport& transport, std::string_view reason) = 0;
@@ -116,7 +122,13 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   const SocketAddress& local_address() const { return socket_.local_address(); }
   State state() const { return state_; }
   const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
+  // The UDP address media goes to; nullopt when the selected path is an ICE-TCP connection.
   const std::optional<SocketAddress>& remote_address() const { return remote_address_; }
+  // ICE-TCP connections that carried a valid check (at most kMaxTcpPaths), and the one media goes
+  // to (nullptr when it goes over UDP, or nowhere yet).
+  static constexpr size_t kMaxTcpPaths = 4;
+  const std::vector<net::TcpConnection*>& tcp_paths() const { return tcp_paths_; }
+  const net::TcpConnection* remote_tcp() const { return remote_tcp_; }
   // When the last valid ICE check arrived (from any of its addresses); nullopt before the first.
   std::optional<uint64_t> last_valid_check_ms() const { return ice_.last_valid_check_ms(); }
   const TransportCounters& counters() const { return counters_; }
@@ -126,6 +138,9 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // Called by the host when another transport proved `address` more recently (a peer reusing a
   // local port for a new connection): it leaves validated_addresses() and is no longer sent to.
   void release_address(const SocketAddress& address);
+  // Called by the host when `connection` closed: it leaves tcp_paths() and is no longer sent to
+  // (consent then decides, as for a UDP path that went quiet).
+  void release_tcp_path(const net::TcpConnection& connection);
   // Tells the observer that the transport failed (once; see Host::on_transport_failed).
   void report_failure();
 
@@ -135,21 +150,26 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   void set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
                              const std::string& fingerprint_algorithm, const std::string& fingerprint);
 
-  // Datagrams routed here by the worker (already classified, RFC 7983).
-  void handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
+  // Datagrams routed here by the worker (already classified, RFC 7983). A STUN packet that came
+  // over an ICE-TCP connection names it in `via` (its answer goes back there, and a valid check
+  // makes it a path); nullptr for UDP.
+  void handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms, net::TcpConnection* via = nullptr);
   void handle_dtls(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
   void handle_srtp(const net::UdpSocket::Datagram& datagram, bool is_rtcp);
 
   // MediaSink. acquire_send() gives a socket slot to build a plain RTP packet in; commit_rtp()
   // encrypts it in place and queues it. False (and counted) when it cannot be sent.
   bool ready() const override { return state_ == State::DtlsConnected; }
-  MutableByteSpan acquire_send() override { return socket_.acquire_send(); }
+  MutableByteSpan acquire_send() override { return remote_tcp_ ? remote_tcp_->acquire_send() : socket_.acquire_send(); }
   bool commit_rtp(MutableByteSpan slot, size_t size) override;
   bool send_rtcp(ByteSpan packet) override;  // copies
   bool commit_rtcp(MutableByteSpan slot, size_t size);
   // Sends what is queued now. Needed only outside a receive batch (timers, control tasks): the
   // socket flushes after every batch by itself.
-  void flush_sends() { socket_.flush(); }
+  void flush_sends() {
+    if (remote_tcp_) remote_tcp_->flush();
+    socket_.flush();
+  }
 
   // The peer has stopped sending on `ssrc` for good (its track was unpublished): its SRTP state
   // is freed and its place under max_inbound_ssrcs serves another SSRC.
@@ -176,6 +196,17 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   void fail(std::string_view reason);
   void arm_dtls_timer();
   void update_remote_address();
+  bool has_path() const { return remote_address_.has_value() || remote_tcp_ != nullptr; }
+  // Queues `size` bytes of the slot acquire_send() gave on the selected path (one is set).
+  void commit_to_path(size_t size) {
+    if (remote_tcp_)
+      remote_tcp_->commit_send(size);
+    else
+      socket_.commit_send(size, *remote_address_);
+  }
+  // Copies and queues one packet (STUN, DTLS) on the selected path.
+  void send_to_path(ByteSpan packet);
+  void add_tcp_path(net::TcpConnection& connection);
   void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
   void start_data_channels();
   void on_application_data(ByteSpan packet);
@@ -212,6 +243,12 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   ice::IceLiteAgent ice_;
   std::vector<SocketAddress> validated_;  // bounded: kMaxValidatedAddresses
   std::optional<SocketAddress> remote_address_;
+  std::vector<net::TcpConnection*> tcp_paths_;  // bounded: kMaxTcpPaths; the host keeps them alive
+  net::TcpConnection* remote_tcp_ = nullptr;    // the selected path when it is a TCP connection
+  // The connection the last nomination (USE-CANDIDATE) came over; nullptr when it came over UDP
+  // (the agent's selected address is then the path) or that connection is gone.
+  net::TcpConnection* nominated_tcp_ = nullptr;
+  bool nominated_over_tcp_ = false;  // the last nomination came over TCP (even if since closed)
   std::unique_ptr<dtls::DtlsTransport> dtls_;  // nullptr until start_dtls()
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   UvTimer dtls_timer_;

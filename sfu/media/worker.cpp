@@ -38,6 +38,7 @@ Worker::~Worker() {
   tick_.reset();
   if (tasks_) tasks_->close();
   socket_->close();
+  tcp_.reset();
   uv_run(&loop_, UV_RUN_NOWAIT);
   uv_loop_close(&loop_);
 }
@@ -53,10 +54,33 @@ Status Worker::start() {
   std::string reason;
   if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, &reason))
     return Error{ErrorCode::bind_failed, "udp port " + std::to_string(port) + ": " + reason};
+  if (Status tcp_started = start_tcp(); !tcp_started) return tcp_started;
   last_tick_ms_ = uv_now(&loop_);
   tick_->start(kTickMs, kTickMs);
   running_ = true;
   thread_ = std::thread([this] { run(); });
+  return {};
+}
+
+Status Worker::start_tcp() {
+  if (!config_.rtc.tcp_port) return {};
+  // Port 0 (tests only) lets every worker pick a free port, as for UDP.
+  uint32_t wanted = *config_.rtc.tcp_port == 0 ? 0 : uint32_t{*config_.rtc.tcp_port} + index_;
+  if (wanted > 65535)
+    return Error{ErrorCode::bind_failed, "tcp port " + std::to_string(wanted) + ": beyond 65535"};
+  net::TcpServer::Limits limits;
+  limits.max_pending = config_.rtc.tcp_max_pending;
+  limits.max_pending_per_address = config_.rtc.tcp_max_pending_per_address;
+  limits.pending_timeout_ms = uint64_t{config_.rtc.tcp_pending_timeout_s} * 1000;
+  tcp_ = std::make_unique<net::TcpServer>(&loop_, static_cast<net::TcpConnection::Handler&>(*this), limits,
+                                          tcp_counters_);
+  auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), static_cast<uint16_t>(wanted));
+  std::string reason;
+  if (!tcp_->listen(*address, &reason)) {
+    tcp_.reset();
+    uv_run(&loop_, UV_RUN_NOWAIT);  // frees the listener's handle
+    return Error{ErrorCode::bind_failed, "tcp port " + std::to_string(wanted) + ": " + reason};
+  }
   return {};
 }
 
@@ -114,6 +138,7 @@ void Worker::stop() {
     transport_count_ = 0;
     tick_.reset();
     socket_->close();
+    if (tcp_) tcp_->close();
     tasks_->close();
     uv_stop(&loop_);
   };
@@ -184,12 +209,14 @@ void Worker::destroy_transport(uint64_t transport_id) {
     if (found != by_address_.end() && found->second == &transport) by_address_.erase(found);
   }
   by_ufrag_.erase(transport.ice_ufrag());
+  std::vector<net::TcpConnection*> tcp_paths = transport.tcp_paths();
   transport.detach_observer();
   transport.close("destroyed");
   // Freed later, never under a caller that may still be inside one of its methods.
   retired_.push_back(std::move(it->second));
   transports_.erase(it);
   transport_count_ = transports_.size();
+  for (net::TcpConnection* connection : tcp_paths) connection->close(net::TcpCloseReason::Released);
 }
 
 void Worker::on_address_validated(WebRtcTransport& transport, const SocketAddress& address) {
@@ -205,6 +232,14 @@ void Worker::on_address_validated(WebRtcTransport& transport, const SocketAddres
 void Worker::on_address_released(WebRtcTransport& transport, const SocketAddress& address) {
   auto entry = by_address_.find(address);
   if (entry != by_address_.end() && entry->second == &transport) by_address_.erase(entry);
+}
+
+void Worker::on_tcp_path_validated(WebRtcTransport& transport, net::TcpConnection& connection) {
+  if (tcp_) tcp_->assign(connection, transport.id());
+}
+
+void Worker::on_tcp_path_released(WebRtcTransport&, net::TcpConnection& connection) {
+  connection.close(net::TcpCloseReason::Released);
 }
 
 void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view reason) {
@@ -282,6 +317,71 @@ void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   }
   report_failed_transports();
   retired_.clear();
+}
+
+void Worker::on_frame(net::TcpConnection& connection, uint8_t* data, size_t size) {
+  uint64_t now = uv_now(&loop_);
+  net::PacketKind kind = net::classify_packet(ByteSpan(data, size));
+  net::UdpSocket::Datagram frame{data, size, connection.remote_address()};
+  if (connection.owner_id() == 0) {
+    on_pending_tcp_frame(connection, frame, kind, now);
+    return;
+  }
+  WebRtcTransport* transport = find_transport(connection.owner_id());
+  if (!transport) {  // not reached: destroy_transport() closes its connections
+    connection.close(net::TcpCloseReason::Released);
+    return;
+  }
+  switch (kind) {
+    case net::PacketKind::Stun:
+      transport->handle_stun(frame, now, &connection);
+      break;
+    case net::PacketKind::Dtls:
+      transport->handle_dtls(frame, now);
+      break;
+    case net::PacketKind::Rtp:
+    case net::PacketKind::Rtcp:
+      transport->handle_srtp(frame, kind == net::PacketKind::Rtcp);
+      break;
+    default:
+      drops_.count(DropReason::UnknownPacketKind);
+      break;
+  }
+}
+
+void Worker::on_pending_tcp_frame(net::TcpConnection& connection, const net::UdpSocket::Datagram& frame,
+                                  net::PacketKind kind, uint64_t now_ms) {
+  // A peer opens an ICE-TCP connection to check it (RFC 6544 §7.1): a binding request comes first.
+  if (kind != net::PacketKind::Stun) {
+    connection.close(net::TcpCloseReason::NotIce);
+    return;
+  }
+  auto parsed = ice::parse_stun(ByteSpan(frame.data, frame.size));
+  if (!parsed.ok()) {
+    drops_.count(DropReason::StunMalformed);
+    connection.close(net::TcpCloseReason::NotIce);
+    return;
+  }
+  auto ufrag = ice::IceLiteAgent::local_ufrag_of_request(parsed.message);
+  auto named = ufrag ? by_ufrag_.find(*ufrag) : by_ufrag_.end();
+  if (named == by_ufrag_.end()) {
+    drops_.count(DropReason::StunUnknownUfrag);
+    connection.close(net::TcpCloseReason::UnknownUfrag);
+    return;
+  }
+  // A valid check makes the connection one of the transport's paths (on_tcp_path_validated); a
+  // rejected one is answered and the connection stays pending until its deadline.
+  named->second->handle_stun(frame, now_ms, &connection);
+}
+
+void Worker::on_frames_done(net::TcpConnection&) {
+  report_failed_transports();
+  retired_.clear();
+}
+
+void Worker::on_closed(net::TcpConnection& connection, net::TcpCloseReason) {
+  if (connection.owner_id() == 0) return;
+  if (WebRtcTransport* transport = find_transport(connection.owner_id())) transport->release_tcp_path(connection);
 }
 
 void Worker::on_tick() {

@@ -1,5 +1,5 @@
-// A worker: one thread with its own libuv loop that owns a UDP socket, every ICE/DTLS/SRTP
-// transport on it and the rooms assigned to it. Other threads reach it only through post(); the
+// A worker: one thread with its own libuv loop that owns a UDP socket (and, with rtc.tcp_port, an
+// ICE-TCP listener), every ICE/DTLS/SRTP transport on them and the rooms assigned to it. Other threads reach it only through post(); the
 // control plane owns the Worker object, the worker owns its transports and rooms.
 //
 // With data_channels.enabled each worker has an SctpMailbox on its loop (usrsctp's work for its
@@ -25,6 +25,8 @@
 #include "base/task_queue.h"
 #include "base/uv_timer.h"
 #include "config/config.h"
+#include "net/packet_demux.h"
+#include "net/tcp_server.h"
 #include "net/udp_socket.h"
 #include "sfu/media/data_counters.h"
 #include "sfu/media/data_relay.h"
@@ -47,14 +49,15 @@ struct TransparentStringHash {
   size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
 
-class Worker : private WebRtcTransport::Host {
+class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handler {
  public:
   Worker(uint32_t index, const config::Config& config, std::shared_ptr<dtls::DtlsCertificate> certificate);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds the UDP socket (udp_port + index) and starts the thread; bind_failed with the reason.
+  // Binds the UDP socket (udp_port + index) and, with ICE-TCP on, the TCP listener (tcp_port +
+  // index), and starts the thread; bind_failed with the reason.
   Status start();
   // Stops the loop and joins the thread; transports are closed. Call from a thread other than this
   // worker's own.
@@ -67,10 +70,14 @@ class Worker : private WebRtcTransport::Host {
 
   uint32_t index() const { return index_; }
   const SocketAddress& udp_address() const { return socket_->local_address(); }
+  // The ICE-TCP listener's address and port; port 0 when ICE-TCP is off. Set by start().
+  SocketAddress tcp_address() const { return tcp_ ? tcp_->local_address() : SocketAddress(); }
+  uint16_t tcp_port() const { return tcp_ ? tcp_->local_address().port() : 0; }
   bool running() const { return running_.load(); }
 
   // Read from any thread (metrics).
   const net::UdpSocketCounters& socket_counters() const { return socket_->counters(); }
+  const net::TcpCounters& tcp_counters() const { return tcp_counters_; }
   const DropCounters& drops() const { return drops_; }
   const DataCounters& data_channel_counters() const { return data_counters_; }
   // Control tasks that threw on this worker (caught at the task boundary, see TaskQueue).
@@ -131,10 +138,22 @@ class Worker : private WebRtcTransport::Host {
   // WebRtcTransport::Host
   void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) override;
   void on_address_released(WebRtcTransport& transport, const SocketAddress& address) override;
+  void on_tcp_path_validated(WebRtcTransport& transport, net::TcpConnection& connection) override;
+  void on_tcp_path_released(WebRtcTransport& transport, net::TcpConnection& connection) override;
   void on_transport_failed(WebRtcTransport& transport, std::string_view reason) override;
   DropCounters& drop_counters() override { return drops_; }
   DataCounters& data_counters() override { return data_counters_; }
   dtls::SctpMailbox* sctp_mailbox() override { return sctp_mailbox_.get(); }
+
+  // net::TcpConnection::Handler: the frames of ICE-TCP connections, routed like datagrams.
+  void on_frame(net::TcpConnection& connection, uint8_t* data, size_t size) override;
+  void on_frames_done(net::TcpConnection& connection) override;
+  void on_closed(net::TcpConnection& connection, net::TcpCloseReason reason) override;
+  // A frame of a connection no transport has taken yet: only a binding request naming a live
+  // ufrag may come first (that transport's agent checks it); anything else closes the connection.
+  void on_pending_tcp_frame(net::TcpConnection& connection, const net::UdpSocket::Datagram& frame,
+                            net::PacketKind kind, uint64_t now_ms);
+  Status start_tcp();
 
   const uint32_t index_;
   const config::Config config_;
@@ -145,6 +164,8 @@ class Worker : private WebRtcTransport::Host {
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   uv_loop_t loop_{};
   std::unique_ptr<net::UdpSocket> socket_;
+  net::TcpCounters tcp_counters_;
+  std::unique_ptr<net::TcpServer> tcp_;  // with ICE-TCP on; loop thread after start()
   std::unique_ptr<TaskQueue> tasks_;
   std::unique_ptr<UvTimer> tick_;
   uint64_t last_tick_ms_ = 0;

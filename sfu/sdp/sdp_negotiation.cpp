@@ -257,14 +257,15 @@ DataChannelSpec data_channel_spec_of(const MediaSection& m, size_t our_max_messa
 }
 
 Candidate make_host_candidate(std::string address, uint16_t port, std::string transport,
-                              uint16_t local_preference) {
+                              std::optional<uint16_t> local_preference) {
   Candidate candidate;
   bool tcp = transport == "tcp" || transport == "TCP";
+  const uint32_t preference = local_preference.value_or(tcp ? kTcpPassiveLocalPreference : 65535);
   candidate.foundation = tcp ? "2" : "1";  // one per transport: same type, base and protocol share it
   candidate.component = 1;
   candidate.transport = std::move(transport);
   // RFC 8445 5.1.2.1: type preference 126 for host, component 1.
-  candidate.priority = (126u << 24) | (static_cast<uint32_t>(local_preference) << 8) | (256u - 1u);
+  candidate.priority = (126u << 24) | (preference << 8) | (256u - 1u);
   candidate.address = std::move(address);
   candidate.port = port;
   candidate.type = "host";

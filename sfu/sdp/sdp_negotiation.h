@@ -29,10 +29,17 @@ struct LocalTransport {
   std::vector<Candidate> candidates;  // host candidates, e.g. from make_host_candidate()
 };
 
-// A host candidate with the RFC 8445 section 5.1.2.1 priority for `local_preference`. TCP
+// The local preference of a passive TCP host candidate (RFC 6544 section 4.2): 2^13 times the
+// direction preference (4 for passive on a host candidate; 6 active, 2 simultaneous-open) plus the
+// other preference (8191: the server has one address). Below UDP's 65535, so with the same type
+// preference the UDP candidate keeps the higher priority and a browser uses TCP only when UDP fails.
+inline constexpr uint16_t kTcpPassiveLocalPreference = (1u << 13) * 4 + 8191;
+
+// A host candidate with the RFC 8445 section 5.1.2.1 priority: type preference 126, component 1,
+// and `local_preference` (by default 65535 for UDP, kTcpPassiveLocalPreference for TCP). TCP
 // candidates are passive (the server never opens connections).
 Candidate make_host_candidate(std::string address, uint16_t port, std::string transport = "udp",
-                              uint16_t local_preference = 65535);
+                              std::optional<uint16_t> local_preference = std::nullopt);
 
 // Writes the server's transport onto one of its m-sections: the default candidate on the m= and
 // c= lines (RFC 8839 section 4.2.1.2; port 9 with no candidate), ICE credentials, the sha-256

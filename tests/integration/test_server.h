@@ -26,6 +26,7 @@ class TestServer {
     config_.http.host = "127.0.0.1";
     config_.http.port = 0;  // any free port
     config_.rtc.udp_port = 0;
+    config_.rtc.tcp_port = 0;  // ICE-TCP on any free port
     config_.rtc.announced_ip = "127.0.0.1";
     config_.workers = 1;
   }

@@ -40,6 +40,26 @@ TEST(ConfigLoader, EmbeddedDefaultHasThePublicValues) {
   EXPECT_EQ(c.auth.secret, "");
   EXPECT_EQ(c.limits.message_bytes, 524288u);
   EXPECT_EQ(c.rtc.consent_timeout_s, 30u);
+  EXPECT_EQ(c.rtc.tcp_port, std::optional<uint16_t>(40000));
+  EXPECT_EQ(c.rtc.tcp_max_pending, 256u);
+  EXPECT_EQ(c.rtc.tcp_max_pending_per_address, 16u);
+  EXPECT_EQ(c.rtc.tcp_pending_timeout_s, 5u);
+}
+
+// rtc.tcp_port 0 turns ICE-TCP off; worker i listens on tcp_port + i, and start-up refuses a last
+// port past 65535 as for UDP.
+TEST(ConfigLoader, TcpPortZeroTurnsIceTcpOff) {
+  Config off = expect_ok("rtc:\n  tcp_port: 0\n");
+  EXPECT_FALSE(off.rtc.tcp_port.has_value());
+  EXPECT_EQ(off.last_tcp_port(), 0u);
+  Config on = expect_ok("workers: 4\nrtc:\n  tcp_port: 65533\n");
+  EXPECT_EQ(on.rtc.tcp_port, std::optional<uint16_t>(65533));
+  EXPECT_EQ(on.last_tcp_port(), 65536u);
+  EXPECT_EQ(expect_error("rtc:\n  tcp_port: 65536\n").key, "rtc.tcp_port");
+  EXPECT_EQ(expect_error("rtc:\n  tcp_port: -1\n").key, "rtc.tcp_port");
+  EXPECT_EQ(expect_error("rtc:\n  tcp_max_pending: 0\n").key, "rtc.tcp_max_pending");
+  EXPECT_EQ(expect_error("rtc:\n  tcp_max_pending_per_address: 0\n").key, "rtc.tcp_max_pending_per_address");
+  EXPECT_EQ(expect_error("rtc:\n  tcp_pending_timeout_s: 61\n").key, "rtc.tcp_pending_timeout_s");
 }
 
 // Worker i binds rtc.udp_port + i; the server refuses to start when the last one is past 65535.

@@ -65,6 +65,7 @@ class ControlPlaneFixture : public ::testing::Test {
   static config::Config test_config() {
     config::Config config = config::default_config();
     config.rtc.udp_port = 0;
+    config.rtc.tcp_port = 0;  // any free port
     config.rtc.bind_ip = "127.0.0.1";
     config.rtc.announced_ip = "127.0.0.1";
     config.workers = 1;

@@ -23,6 +23,7 @@ namespace sfu::media_test {
 inline config::Config worker_test_config() {
   config::Config config = config::default_config();
   config.rtc.udp_port = 0;  // any free port
+  config.rtc.tcp_port = 0;  // ICE-TCP on any free port
   config.rtc.bind_ip = "127.0.0.1";
   config.rtc.announced_ip = "127.0.0.1";
   config.workers = 1;

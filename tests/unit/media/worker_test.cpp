@@ -129,6 +129,35 @@ TEST(WorkerStart, FailsWithBindFailedWhenThePortIsTaken) {
   first.stop();
 }
 
+TEST(WorkerStart, FailsWithBindFailedWhenTheTcpPortIsTaken) {
+  auto certificate = dtls::DtlsCertificate::generate();
+  ASSERT_TRUE(certificate);
+  Worker first(0, media_test::worker_test_config(), certificate);
+  ASSERT_TRUE(first.start().ok());
+  ASSERT_NE(first.tcp_port(), 0);
+  config::Config config = media_test::worker_test_config();
+  config.rtc.tcp_port = first.tcp_port();
+  Worker second(0, config, certificate);
+  Status started = second.start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code, ErrorCode::bind_failed);
+  EXPECT_NE(started.error().message.find("tcp port " + std::to_string(first.tcp_port())), std::string::npos)
+      << started.error().message;
+  EXPECT_FALSE(second.running());
+  first.stop();
+}
+
+TEST(WorkerStart, NoTcpListenerWithIceTcpOff) {
+  auto certificate = dtls::DtlsCertificate::generate();
+  ASSERT_TRUE(certificate);
+  config::Config config = media_test::worker_test_config();
+  config.rtc.tcp_port.reset();
+  Worker worker(0, config, certificate);
+  ASSERT_TRUE(worker.start().ok());
+  EXPECT_EQ(worker.tcp_port(), 0);
+  worker.stop();
+}
+
 // Start-up refuses such a configuration (Server::run); a worker never wraps to port 0 or low ports.
 TEST(WorkerStart, RefusesAPortPast65535) {
   auto certificate = dtls::DtlsCertificate::generate();

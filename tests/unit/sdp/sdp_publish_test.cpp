@@ -61,6 +61,17 @@ TEST(MakeHostCandidate, PriorityAndTcpType) {
   EXPECT_NE(tcp.foundation, udp.foundation);
 }
 
+// RFC 6544 section 4.2: a passive host candidate's local preference is 2^13 * 4 + 8191; UDP keeps
+// the higher priority.
+TEST(MakeHostCandidate, TcpPassiveDefaultsBelowUdp) {
+  Candidate udp = make_host_candidate("192.0.2.1", 40000);
+  Candidate tcp = make_host_candidate("192.0.2.1", 40000, "tcp");
+  EXPECT_EQ(tcp.priority, (126u << 24) | (40959u << 8) | 255u);
+  EXPECT_EQ(tcp.priority, 2124414975u);
+  EXPECT_LT(tcp.priority, udp.priority);
+  EXPECT_EQ(tcp.tcp_type, "passive");
+}
+
 TEST(NegotiatePublish, ChromiumOfferAnswerSessionAndTransport) {
   PublishResult r = publish_ok(parse_ok(load("chromium_publish_offer.sdp")));
   const SessionDescription& a = r.answer;
