@@ -162,16 +162,22 @@ std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionD
   endpoint.ice_pwd = remote.ice_pwd;
   endpoint.fingerprint = remote.fingerprint;
   endpoint.setup = remote.setup;
+  bool has_udp = false;
   for (const auto& candidate : m->candidates) {
     std::string transport_name = candidate.transport;
     for (char& c : transport_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (transport_name != "udp" || candidate.component != 1) continue;
-    if (auto address = SocketAddress::from_ip(candidate.address, candidate.port)) {
+    if (candidate.component != 1) continue;
+    auto address = SocketAddress::from_ip(candidate.address, candidate.port);
+    if (!address) continue;
+    if (transport_name == "udp" && !has_udp) {
       endpoint.address = *address;
-      return endpoint;
+      has_udp = true;
+    } else if (transport_name == "tcp" && candidate.tcp_type == "passive" && !endpoint.tcp_address) {
+      endpoint.tcp_address = *address;
     }
   }
-  return "m-section mid=" + m->mid + " has no UDP candidate with an IP address";
+  if (!has_udp) return "m-section mid=" + m->mid + " has no UDP candidate with an IP address";
+  return endpoint;
 }
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): the test client mirrors each offered m-section in order; to split per media kind.

@@ -67,13 +67,14 @@ inline constexpr const char* kDataMid = "2";
 sdp::SessionDescription build_publish_offer(const PublishOfferParams& params);
 
 // How to reach the server for one connection: from the m-section that is the BUNDLE tag (or, with
-// no BUNDLE group, the first one that is not rejected): ICE credentials, sha-256 fingerprint and
-// the first UDP candidate.
+// no BUNDLE group, the first one that is not rejected): ICE credentials, sha-256 fingerprint, the
+// first UDP candidate and the first passive TCP candidate (ICE-TCP), if any.
 struct ServerEndpoint {
   std::string ice_ufrag;
   std::string ice_pwd;
   std::string fingerprint;
   SocketAddress address;
+  std::optional<SocketAddress> tcp_address;
   std::string setup;  // the server's a=setup
 };
 std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description);

@@ -102,6 +102,10 @@ bool ParticipantClient::start(std::string* error) {
   publish_ = std::make_unique<WebRtcClient>(loop_, certificate_, dtls::DtlsRole::Client, true);
   subscribe_ = std::make_unique<WebRtcClient>(loop_, certificate_, dtls::DtlsRole::Client, true);
   if (!publish_->open(*bind, error) || !subscribe_->open(*bind, error)) return false;
+  if (options_.ice_tcp) {
+    publish_->use_ice_tcp();
+    subscribe_->use_ice_tcp();
+  }
   if (options_.hold_dtls) {
     publish_->hold_dtls();
     subscribe_->hold_dtls();
@@ -259,7 +263,7 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
       publish_data_->enable(sctp_options_for(*peer), peer->max_message_size);
   }
   if (first && options_.connect_media)
-    publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
+    publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint, server.tcp_address});
 }
 
 void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
@@ -327,7 +331,7 @@ void ParticipantClient::connect_subscribe() {
   if (subscribe_connect_started_ || !subscribe_endpoint_ || !options_.connect_media) return;
   subscribe_connect_started_ = true;
   const ServerEndpoint& server = *subscribe_endpoint_;
-  subscribe_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
+  subscribe_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint, server.tcp_address});
 }
 
 void ParticipantClient::send_held_subscribe_answer() {

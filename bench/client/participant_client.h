@@ -48,6 +48,8 @@ class ParticipantClient {
     bool publish_video = true;
     bool auto_publish = true;           // send the publish offer as soon as `joined` arrives
     std::string bind_ip = "127.0.0.1";  // local address of the two UDP sockets
+    // Both connections run over ICE-TCP to the server's passive TCP candidate instead of UDP.
+    bool ice_tcp = false;
     // The subscribe connection starts its checks as soon as the first answer is sent, as a browser
     // does after setLocalDescription(answer). Test hook for a slow signaling path: send that first
     // answer only this much later, so the server sees ICE and DTLS before the answer.

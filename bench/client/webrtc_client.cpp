@@ -28,6 +28,7 @@ WebRtcClient::WebRtcClient(uv_loop_t* loop, std::shared_ptr<dtls::DtlsCertificat
 }
 
 WebRtcClient::~WebRtcClient() {
+  tcp_.reset();  // its handles close with the loop's next turn
   timer_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(timer_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
@@ -43,6 +44,13 @@ void WebRtcClient::connect(const RemoteParameters& remote) {
   ice_ = std::make_unique<ice::IceClient>(ice_ufrag_, ice_pwd_, remote.ice_ufrag, remote.ice_pwd,
                                           random_value<uint64_t>(), ice_controlling_);
   state_ = State::Checking;
+  if (ice_tcp_) {
+    std::string error;
+    tcp_ = std::make_unique<net::TcpConnection>(loop_, static_cast<net::TcpConnection::Handler&>(*this),
+                                                tcp_counters_);
+    if (!remote.tcp_address) return fail("ice-tcp: the server offered no passive TCP candidate");
+    if (!tcp_->connect(*remote.tcp_address, &error)) return fail("ice-tcp: " + error);
+  }
   uv_timer_start(
       timer_,
       [](uv_timer_t* t) {
@@ -61,20 +69,27 @@ void WebRtcClient::on_timer() {
     // Regular nomination by the controlling side: every check carries USE-CANDIDATE, as an
     // aggressive browser would; the server (lite) selects the first valid one.
     size_t size = ice_->build_check(now, ice_controlling_, MutableByteSpan(stun_buffer_));
-    if (size > 0) socket_.send(ByteSpan(stun_buffer_.data(), size), remote_.address);
+    if (size > 0) send_packet(ByteSpan(stun_buffer_.data(), size), remote_.address);
   }
   if (dtls_) {
     auto deadline = dtls_->next_timeout_ms();
     if (deadline && *deadline <= now) dtls_->handle_timeout(now);
   }
   if (ice_ && ice_->consent_expired(now) && state_ != State::New) fail("ice consent expired");
-  socket_.flush();
+  flush();
+}
+
+void WebRtcClient::send_packet(ByteSpan packet, const SocketAddress& to) {
+  if (tcp_)
+    tcp_->send(packet);
+  else
+    socket_.send(packet, to);
 }
 
 void WebRtcClient::start_dtls() {
   dtls::DtlsCallbacks callbacks;
   callbacks.send = [this](ByteSpan record) {
-    if (!drop_application_datagram(record, /*outgoing=*/true)) socket_.send(record, remote_.address);
+    if (!drop_application_datagram(record, /*outgoing=*/true)) send_packet(record, remote_.address);
   };
   callbacks.on_connected = [this](const dtls::SrtpKeys& keys) {
     std::string error;
@@ -95,70 +110,88 @@ void WebRtcClient::start_dtls() {
   dtls_->start(uv_now(loop_));
 }
 
-// NOLINTNEXTLINE(readability-function-cognitive-complexity): RFC 7983 demux of a batch: one branch per packet class, as in the worker.
 void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   uint64_t now = uv_now(loop_);
-  for (const auto& datagram : batch) {
-    ByteSpan bytes(datagram.data, datagram.size);
-    switch (net::classify_packet(bytes)) {
-      case net::PacketKind::Stun: {
-        if (!ice_) break;
-        size_t response_size = 0;
-        auto outcome =
-            ice_->handle_stun(bytes, datagram.from, now, MutableByteSpan(stun_buffer_), response_size);
-        if (response_size > 0) socket_.send(ByteSpan(stun_buffer_.data(), response_size), datagram.from);
-        if (outcome == ice::IceClient::Outcome::ErrorResponse) ++counters_.ice_error_responses;
-        if (outcome == ice::IceClient::Outcome::BadIntegrity ||
-            outcome == ice::IceClient::Outcome::MalformedStun)
-          ++counters_.stun_errors;
-        if (ice_->connected() && state_ == State::Checking) {
-          state_ = State::IceConnected;
-          if (!hold_dtls_) start_dtls();
-        }
-        break;
-      }
-      case net::PacketKind::Dtls:
-        if (dtls_ && !drop_application_datagram(bytes, /*outgoing=*/false)) dtls_->handle_packet(bytes, now);
-        break;
-      case net::PacketKind::Rtp:
-      case net::PacketKind::Rtcp: {
-        bool rtcp = net::classify_packet(bytes) == net::PacketKind::Rtcp;
-        if (!srtp_in_) {
-          ++counters_.srtp_errors;
-          break;
-        }
-        size_t size = datagram.size;
-        auto error = rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size)
-                          : srtp_in_->unprotect_rtp(datagram.data, size);
-        if (error != rtp::SrtpError::Ok) {
-          ++counters_.srtp_errors;
-          break;
-        }
-        if (rtcp) {
-          ++counters_.rtcp_received;
-          if (on_rtcp) on_rtcp(datagram.data, size);
-        } else {
-          ++counters_.rtp_received;
-          if (on_rtp) on_rtp(datagram.data, size);
-        }
-        break;
-      }
-      default:
-        break;
-    }
+  for (const auto& datagram : batch) handle_packet(datagram, now);
+}
+
+void WebRtcClient::on_frame(net::TcpConnection& connection, uint8_t* data, size_t size) {
+  handle_packet({data, size, connection.remote_address()}, uv_now(loop_));
+}
+
+void WebRtcClient::on_closed(net::TcpConnection&, net::TcpCloseReason reason) {
+  fail(std::string("ice-tcp: connection ended (") + net::kTcpCloseReasonNames[static_cast<size_t>(reason)] + ")");
+}
+
+// RFC 7983 demux, as in the worker.
+void WebRtcClient::handle_packet(const net::UdpSocket::Datagram& datagram, uint64_t now) {
+  ByteSpan bytes(datagram.data, datagram.size);
+  switch (net::classify_packet(bytes)) {
+    case net::PacketKind::Stun:
+      handle_stun(datagram, now);
+      break;
+    case net::PacketKind::Dtls:
+      if (dtls_ && !drop_application_datagram(bytes, /*outgoing=*/false)) dtls_->handle_packet(bytes, now);
+      break;
+    case net::PacketKind::Rtp:
+      handle_srtp(datagram, false);
+      break;
+    case net::PacketKind::Rtcp:
+      handle_srtp(datagram, true);
+      break;
+    default:
+      break;
+  }
+}
+
+void WebRtcClient::handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now) {
+  if (!ice_) return;
+  size_t response_size = 0;
+  auto outcome = ice_->handle_stun(ByteSpan(datagram.data, datagram.size), datagram.from, now,
+                                   MutableByteSpan(stun_buffer_), response_size);
+  if (response_size > 0) send_packet(ByteSpan(stun_buffer_.data(), response_size), datagram.from);
+  if (outcome == ice::IceClient::Outcome::ErrorResponse) ++counters_.ice_error_responses;
+  if (outcome == ice::IceClient::Outcome::BadIntegrity || outcome == ice::IceClient::Outcome::MalformedStun)
+    ++counters_.stun_errors;
+  if (ice_->connected() && state_ == State::Checking) {
+    state_ = State::IceConnected;
+    if (!hold_dtls_) start_dtls();
+  }
+}
+
+void WebRtcClient::handle_srtp(const net::UdpSocket::Datagram& datagram, bool rtcp) {
+  if (!srtp_in_) {
+    ++counters_.srtp_errors;
+    return;
+  }
+  size_t size = datagram.size;
+  auto error = rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size) : srtp_in_->unprotect_rtp(datagram.data, size);
+  if (error != rtp::SrtpError::Ok) {
+    ++counters_.srtp_errors;
+    return;
+  }
+  if (rtcp) {
+    ++counters_.rtcp_received;
+    if (on_rtcp) on_rtcp(datagram.data, size);
+  } else {
+    ++counters_.rtp_received;
+    if (on_rtp) on_rtp(datagram.data, size);
   }
 }
 
 bool WebRtcClient::send_protected(ByteSpan packet, bool rtcp) {
   if (state_ != State::Connected || !srtp_out_) return false;
-  MutableByteSpan slot = socket_.acquire_send();
+  MutableByteSpan slot = tcp_ ? tcp_->acquire_send() : socket_.acquire_send();
   if (packet.size() + rtp::SrtpSession::kMaxRtcpTrailer > slot.size()) return false;
   std::memcpy(slot.data(), packet.data(), packet.size());
   size_t size = packet.size();
   auto error = rtcp ? srtp_out_->protect_rtcp(slot.data(), size, slot.size())
                     : srtp_out_->protect_rtp(slot.data(), size, slot.size());
   if (error != rtp::SrtpError::Ok) return false;
-  socket_.commit_send(size, remote_.address);
+  if (tcp_)
+    tcp_->commit_send(size);
+  else
+    socket_.commit_send(size, remote_.address);
   ++(rtcp ? counters_.rtcp_sent : counters_.rtp_sent);
   return true;
 }
@@ -192,7 +225,7 @@ bool WebRtcClient::drop_application_datagram(ByteSpan datagram, bool outgoing) {
 void WebRtcClient::close() {
   if (state_ == State::Failed) return;
   if (dtls_) dtls_->close();
-  socket_.flush();
+  flush();
   uv_timer_stop(timer_);
   fail("closed locally");
 }

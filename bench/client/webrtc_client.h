@@ -1,5 +1,6 @@
-// The client side of one WebRTC connection, built from the project's own layers: a UDP socket,
-// an ICE agent (controlling by default), a DTLS client (or server) and SRTP. The integration tests
+// The client side of one WebRTC connection, built from the project's own layers: a UDP socket (or,
+// with use_ice_tcp(), an ICE-TCP connection to the server's passive candidate, RFC 6544 and RFC
+// 4571 framing), an ICE agent (controlling by default), a DTLS client (or server) and SRTP. The integration tests
 // and the load generator use it the way a browser would use a peer connection's transport.
 // It lives on one libuv loop and is used only from that loop's thread.
 #pragma once
@@ -17,6 +18,7 @@
 #include "dtls/dtls_certificate.h"
 #include "dtls/dtls_transport.h"
 #include "ice/ice_client.h"
+#include "net/tcp_connection.h"
 #include "net/udp_socket.h"
 #include "rtp/srtp_session.h"
 
@@ -31,7 +33,7 @@ struct ClientCounters {
   uint64_t dropped_out = 0, dropped_in = 0, stalled_in = 0;
 };
 
-class WebRtcClient {
+class WebRtcClient : private net::TcpConnection::Handler {
  public:
   // What the server's SDP says about its side of the connection.
   struct RemoteParameters {
@@ -39,12 +41,13 @@ class WebRtcClient {
     std::string ice_ufrag;
     std::string ice_pwd;
     std::string fingerprint;  // sha-256, colon hex
+    std::optional<SocketAddress> tcp_address;  // its passive TCP candidate, for use_ice_tcp()
   };
   enum class State { New, Checking, IceConnected, Connected, Failed };
 
   WebRtcClient(uv_loop_t* loop, std::shared_ptr<dtls::DtlsCertificate> certificate,
                dtls::DtlsRole dtls_role = dtls::DtlsRole::Client, bool ice_controlling = true);
-  ~WebRtcClient();
+  ~WebRtcClient() override;
 
   bool open(const SocketAddress& bind_address, std::string* error);
   const SocketAddress& local_address() const { return socket_.local_address(); }
@@ -52,6 +55,10 @@ class WebRtcClient {
   const std::string& ice_pwd() const { return ice_pwd_; }
   const std::string& fingerprint() const { return certificate_->fingerprint_sha256(); }
 
+  // Everything goes over one ICE-TCP connection to RemoteParameters::tcp_address instead of UDP
+  // (an active TCP candidate, as a browser behind a UDP-blocking firewall). Call before connect().
+  void use_ice_tcp() { ice_tcp_ = true; }
+  bool ice_tcp() const { return ice_tcp_; }
   // Starts ICE checks toward the server; DTLS starts when ICE has connected.
   void connect(const RemoteParameters& remote);
   State state() const { return state_; }
@@ -62,10 +69,16 @@ class WebRtcClient {
   // or by flush()). False when not connected or protection failed.
   bool send_rtp(ByteSpan packet);
   bool send_rtcp(ByteSpan packet);
-  void flush() { socket_.flush(); }
+  void flush() {
+    if (tcp_) tcp_->flush();
+    socket_.flush();
+  }
   // Closes the UDP socket as a vanished network would: nothing is sent or received any more,
   // not even ICE consent checks. For tests of the server's consent freshness.
-  void drop_network() { socket_.close(); }
+  void drop_network() {
+    socket_.close();
+    if (tcp_) tcp_->close(net::TcpCloseReason::Released);
+  }
   // Stops at ICE: the DTLS handshake is never started, as with a client that vanished between its
   // connectivity checks and its ClientHello. Call before connect(). For the soak's vanishing
   // clients and tests of the server's DTLS deadline.
@@ -94,10 +107,19 @@ class WebRtcClient {
 
   const ClientCounters& counters() const { return counters_; }
   const net::UdpSocketCounters& socket_counters() const { return socket_.counters(); }
+  const net::TcpCounters& tcp_counters() const { return tcp_counters_; }
   std::optional<int> last_ice_error() const { return ice_ ? ice_->last_error_code() : std::nullopt; }
 
  private:
   void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
+  void handle_packet(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
+  void handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
+  void handle_srtp(const net::UdpSocket::Datagram& datagram, bool rtcp);
+  // To the server on the connection's path (UDP to `to`, or the ICE-TCP connection).
+  void send_packet(ByteSpan packet, const SocketAddress& to);
+  // net::TcpConnection::Handler
+  void on_frame(net::TcpConnection& connection, uint8_t* data, size_t size) override;
+  void on_closed(net::TcpConnection& connection, net::TcpCloseReason reason) override;
   void on_timer();
   void start_dtls();
   void fail(std::string reason);
@@ -113,6 +135,9 @@ class WebRtcClient {
   std::string ice_ufrag_;
   std::string ice_pwd_;
   net::UdpSocket socket_;
+  bool ice_tcp_ = false;
+  net::TcpCounters tcp_counters_;
+  std::unique_ptr<net::TcpConnection> tcp_;  // with use_ice_tcp(), from connect()
   uv_timer_t* timer_;
   RemoteParameters remote_;
   std::unique_ptr<ice::IceClient> ice_;
