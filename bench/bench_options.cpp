@@ -80,6 +80,8 @@ Target:
   --no-pin               do not pin the server and the clients to separate CPUs
 Modes:
   --baseline             also run the same load through a plain UDP reflector (no ICE/DTLS/SRTP)
+  --tcp                  after the SFU run over UDP, run the same load with every participant on
+                         ICE-TCP (RFC 6544, the server's passive TCP candidate) and compare
   --ramp                 raise the video rate step by step until loss > --ramp-max-loss or
                          p99 > --ramp-max-p99-ms; report the highest load that held, then run at
                          half of it. With --data-rate, the data rate is raised instead (media
@@ -186,6 +188,7 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
   };
   std::map<std::string, std::function<void()>> flags = {
       {"--no-audio", [&] { s.audio = false; }}, {"--baseline", [&] { o.baseline = true; }},
+      {"--tcp", [&] { o.tcp = true; }},
       {"--ramp", [&] { o.ramp = true; }},       {"--no-pin", [&] { o.pin = false; }},
       {"--quiet", [&] { s.progress = false; }}, {"--help", [&] { o.help = true; }},
       {"-h", [&] { o.help = true; }},
@@ -220,6 +223,7 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
   if (s.client_threads == 0 || s.client_threads > 64) return "--client-threads must be 1..64";
   if (s.duration_s <= 0) return "--duration must be positive";
   if (o.target != "sfu" && o.ramp) return "--ramp is not supported with --target janus or both";
+  if (o.tcp && (o.target != "sfu" || o.ramp)) return "--tcp needs --target sfu and no --ramp";
   if (!o.url.empty()) {
     std::string host, path;
     uint16_t port = 0;

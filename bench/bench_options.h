@@ -26,6 +26,7 @@ struct BenchOptions {
   std::string srtp_profile = "any";  // any | gcm | aes-cm
   std::string json_path;
   bool baseline = false;
+  bool tcp = false;  // after the SFU run over UDP, the same load over ICE-TCP
   bool ramp = false;
   double ramp_step_s = 3;
   double ramp_factor = 1.5;

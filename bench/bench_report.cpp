@@ -74,6 +74,7 @@ nlohmann::json run_to_json(const RunResult& run) {
         {"video_pps_per_publisher", run.scenario.video_pps},
         {"video_packet_size", run.scenario.video_packet_size},
         {"audio", run.scenario.audio},
+        {"ice_tcp", run.scenario.ice_tcp},
         {"data_rate_per_channel", run.scenario.data_rate},
         {"data_size", run.scenario.data_size},
         {"participants", run.scenario.participants()},
@@ -111,6 +112,12 @@ nlohmann::json report_to_json(const Report& report) {
     out["janus_pps"] = report.janus->forwarded_pps;
     out["janus"] = run_to_json(*report.janus);
   }
+  if (report.ice_tcp) {
+    out["ice_tcp_pps"] = report.ice_tcp->forwarded_pps;
+    out["ice_tcp"] = run_to_json(*report.ice_tcp);
+    if (report.main && report.main->forwarded_pps > 0)
+      out["ice_tcp_fraction_of_udp"] = report.ice_tcp->forwarded_pps / report.main->forwarded_pps;
+  }
   auto ramp_json = [](const std::vector<RampStep>& steps) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& step : steps) {
@@ -142,6 +149,7 @@ std::string report_table(const Report& report) {
   std::vector<std::string> labels;
   if (report.main) runs.push_back(&*report.main), labels.push_back(report.main->target);
   if (report.half_load) runs.push_back(&*report.half_load), labels.push_back("sfu @ half load");
+  if (report.ice_tcp) runs.push_back(&*report.ice_tcp), labels.push_back("sfu ice-tcp");
   if (report.baseline) runs.push_back(&*report.baseline), labels.push_back("udp baseline");
   if (report.janus) runs.push_back(&*report.janus), labels.push_back("janus");
   std::string out;
@@ -198,6 +206,8 @@ std::string report_table(const Report& report) {
   if (report.main && report.baseline && report.baseline->forwarded_pps > 0)
     out += format("sfu / baseline forwarded rate: %.2f\n",
                   report.main->forwarded_pps / report.baseline->forwarded_pps);
+  if (report.main && report.ice_tcp && report.ice_tcp->ok && report.main->forwarded_pps > 0)
+    out += format("ice-tcp / udp forwarded rate: %.2f\n", report.ice_tcp->forwarded_pps / report.main->forwarded_pps);
   auto ramp_lines = [&](const char* name, const std::vector<RampStep>& steps) {
     if (steps.empty()) return;
     out += std::string("ramp (") + name + "):\n";

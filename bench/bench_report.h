@@ -26,6 +26,7 @@ struct Report {
   std::vector<RampStep> ramp;
   std::vector<RampStep> baseline_ramp;
   std::optional<RunResult> half_load;  // ramp: the SFU at half the highest load that held
+  std::optional<RunResult> ice_tcp;    // --tcp: the SFU with every participant on ICE-TCP
 };
 
 nlohmann::json run_to_json(const RunResult& run);

@@ -158,6 +158,7 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     options.room = scenario.room_prefix + "-" + std::to_string(spec.room);
     options.name = spec.name;
     options.bind_ip = scenario.bind_ip;
+    options.ice_tcp = scenario.ice_tcp;
     return std::make_unique<SfuParticipant>(loop, options, media, spec, std::move(accounting), stats, window,
                                             data, std::move(data_accounting));
   };

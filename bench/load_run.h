@@ -41,6 +41,7 @@ struct Scenario {
   uint32_t client_threads = 2;
   std::vector<int> client_cpus;  // affinity of the client threads; empty = any
   std::string bind_ip = "127.0.0.1";
+  bool ice_tcp = false;  // SFU participants connect over ICE-TCP (RFC 6544) instead of UDP
   std::string room_prefix = "bench";
   bool progress = true;
   // Called on run_load's thread once every participant is ready, before the warm-up; the run

@@ -53,6 +53,7 @@ nlohmann::json options_json(const BenchOptions& o) {
           {"url", o.url},
           {"ramp", o.ramp},
           {"baseline", o.baseline},
+          {"tcp", o.tcp},
           {"pinned", !s.client_cpus.empty()},
           {"nice", o.nice},
           {"cpus", sysconf(_SC_NPROCESSORS_ONLN)}};
@@ -239,6 +240,15 @@ static int bench_main(int argc, char** argv) {
       }
     } else {
       report.main = run_load(o.scenario, target);
+      if (o.tcp && report.main && report.main->ok) {
+        Scenario over_tcp = o.scenario;
+        over_tcp.ice_tcp = true;
+        over_tcp.room_prefix = "tcp";
+        std::fprintf(stderr, "[sfu] the same load over ICE-TCP\n");
+        report.ice_tcp = run_load(over_tcp, target);
+        report.ice_tcp->target = "sfu ice-tcp";
+        if (!report.ice_tcp->ok) exit_code = 1;
+      }
     }
     if (!report.main || !report.main->ok) exit_code = 1;
     // Data channels: a reliable message lost or reordered, or nothing relayed, fails the run.

@@ -38,6 +38,7 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   uint16_t http_port() const { return http_port_; }
   uint16_t udp_port() const { return udp_port_; }
+  uint16_t tcp_port() const { return tcp_port_; }  // the first worker's ICE-TCP port
   const std::string& config_path() const { return config_path_; }
   const std::string& log_path() const { return log_path_; }
   std::string log_tail(size_t max_bytes = 2000) const;
@@ -46,17 +47,20 @@ class ServerProcess {
   pid_t pid_ = -1;
   uint16_t http_port_ = 0;
   uint16_t udp_port_ = 0;
+  uint16_t tcp_port_ = 0;
   std::string config_path_;
   std::string log_path_;
 };
 
-// A free TCP port on `ip`, and a free run of `count` UDP ports on `ip` (0 when none was found).
+// A free TCP port on `ip`, and a free run of `count` UDP (or TCP) ports on `ip` (0 when none was found).
 uint16_t free_tcp_port(const std::string& ip);
 uint16_t free_udp_ports(const std::string& ip, uint32_t count);
+uint16_t free_tcp_ports(const std::string& ip, uint32_t count);
 
-// The generated configuration (exposed for tests).
-std::string server_config_yaml(uint16_t http_port, uint16_t udp_port, uint32_t workers, const std::string& ip,
-                               const std::string& log_level, const std::string& extra_yaml);
+// The generated configuration (exposed for tests): workers on UDP udp_port + i and ICE-TCP
+// tcp_port + i.
+std::string server_config_yaml(uint16_t http_port, uint16_t udp_port, uint16_t tcp_port, uint32_t workers,
+                               const std::string& ip, const std::string& log_level, const std::string& extra_yaml);
 
 // In a forked child before exec: pin to `cpus` (none = any) and set the nice level (0 = keep).
 void set_scheduling(const std::vector<int>& cpus, int nice);

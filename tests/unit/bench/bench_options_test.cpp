@@ -22,11 +22,22 @@ TEST(BenchOptions, DefaultsAndScenarioFlags) {
   EXPECT_FALSE(o.scenario.audio);
   EXPECT_EQ(o.json_path, "out.json");
   EXPECT_TRUE(o.baseline);
+  EXPECT_FALSE(o.tcp);
+  EXPECT_FALSE(o.scenario.ice_tcp);
   EXPECT_EQ(o.workers, 1u);
   EXPECT_EQ(o.target, "sfu");
   // 10 rooms x 2 publishers x 1 kind x (20 + 1) receivers.
   EXPECT_EQ(o.scenario.down_tracks(), 420u);
   EXPECT_DOUBLE_EQ(o.scenario.offered_forward_pps(), 10 * 2 * 1000.0 * 21);
+}
+
+// --tcp: the SFU run over UDP, then the same load over ICE-TCP (main.cpp sets Scenario::ice_tcp for
+// the second run).
+TEST(BenchOptions, TcpComparesIceTcpWithUdp) {
+  auto parsed = parse_bench_options({"--tcp", "--publishers", "3"});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(parsed)) << std::get<std::string>(parsed);
+  EXPECT_TRUE(std::get<BenchOptions>(parsed).tcp);
+  EXPECT_FALSE(std::get<BenchOptions>(parsed).scenario.ice_tcp) << "the first run stays on UDP";
 }
 
 TEST(BenchOptions, DataChannelFlags) {
@@ -71,6 +82,8 @@ TEST(BenchOptions, BadInputIsRefusedWithAReason) {
                                              {"--data-rate", "10", "--data-test-fault", "loss"},
                                              {"--data-rate", "10", "--baseline"},
                                              {"--data-rate", "10", "--target", "janus"},
+                                             {"--tcp", "--target", "janus"},
+                                             {"--tcp", "--ramp"},
                                              {"--video-pps", "0", "--no-audio", "--data-rate", "0"}}) {
     auto parsed = parse_bench_options(args);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << args[0];
@@ -118,16 +131,18 @@ TEST(ProcStats, ReadsThisProcess) {
 }
 
 TEST(ServerProcess, ConfigHasTheAskedWorkersAndPorts) {
-  std::string yaml = server_config_yaml(18080, 41000, 3, "127.0.0.1", "warn", "limits:\n  rooms: 5\n");
+  std::string yaml = server_config_yaml(18080, 41000, 42000, 3, "127.0.0.1", "warn", "limits:\n  rooms: 5\n");
   EXPECT_NE(yaml.find("listen: 127.0.0.1:18080"), std::string::npos);
   EXPECT_NE(yaml.find("workers: 3"), std::string::npos);
   EXPECT_NE(yaml.find("udp_port: 41000"), std::string::npos);
+  EXPECT_NE(yaml.find("tcp_port: 42000"), std::string::npos);
   EXPECT_NE(yaml.find("announced_ip: 127.0.0.1"), std::string::npos);
   EXPECT_NE(yaml.find("rooms: 5"), std::string::npos);
   // The load comes from one address: the server's per-address connection cap must not apply.
   EXPECT_NE(yaml.find("max_connections_per_address: 1000000"), std::string::npos);
   EXPECT_NE(free_tcp_port("127.0.0.1"), 0);
   EXPECT_NE(free_udp_ports("127.0.0.1", 4), 0);
+  EXPECT_NE(free_tcp_ports("127.0.0.1", 4), 0);
 }
 
 }  // namespace
