@@ -4,7 +4,8 @@
 #   parse_binaries "$@"     sets SFU_BIN and SOAK_BIN from --sfu/--tool (or build/bin), leaves the
 #                           remaining arguments in REST_ARGS
 #   start_server DIR YAML   writes DIR/sfu.yaml (YAML is the config without http.listen and
-#                           rtc.udp_port, which are added), starts the server, sets SERVER_PID,
+#                           rtc.udp_port, which are added, and with ICE-TCP off: rtc.tcp_port 0,
+#                           so parallel runs never share a TCP port), starts the server, sets SERVER_PID,
 #                           HTTP_PORT, SERVER_URL, SERVER_CONFIG, SERVER_LOG
 #   stop_server             SIGTERM; fails (returns 1) unless it exits with status 0 within 10 s
 
@@ -63,7 +64,7 @@ start_server() {
   awk -v http="127.0.0.1:$HTTP_PORT" -v udp="$udp_port" '
     { print }
     /^http:/ { print "  listen: " http }
-    /^rtc:/ { print "  udp_port: " udp }' <<<"$yaml" >"$SERVER_CONFIG"
+    /^rtc:/ { print "  udp_port: " udp; print "  tcp_port: 0" }' <<<"$yaml" >"$SERVER_CONFIG"
   "$SFU_BIN" --config "$SERVER_CONFIG" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   SERVER_URL="ws://127.0.0.1:$HTTP_PORT/v1/rtc"

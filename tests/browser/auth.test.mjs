@@ -35,7 +35,7 @@ before(async () => {
   const work = mkdtempSync(join(tmpdir(), 'sfu-auth-'));
   const config = join(work, 'sfu.yaml');
   logPath = join(work, 'sfu.log');
-  writeFileSync(config, `http:\n  listen: 127.0.0.1:${httpPort}\nworkers: 1\nrtc:\n  udp_port: ${udpPort}\n` +
+  writeFileSync(config, `http:\n  listen: 127.0.0.1:${httpPort}\nworkers: 1\nrtc:\n  udp_port: ${udpPort}\n  tcp_port: ${udpPort}\n` +
     `auth:\n  enabled: true\n  secret: "${SECRET}"\n`);
   assert.ok(existsSync(SFU_BIN), `${SFU_BIN} is missing`);
   const log = (await import('node:fs')).openSync(logPath, 'w');

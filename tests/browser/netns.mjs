@@ -95,11 +95,12 @@ export function linkNamespaces(a, addrA, b, addrB, tag) {
   b.exec('ip', 'route', 'add', 'default', 'via', addrA, 'dev', ifB);
 }
 
-// Starts build/bin/sfu inside `ns` with HTTP on `listenIp:httpPort`, workers on `udpPort`+i,
-// announcing `announcedIp`, and waits for /healthz (asked from `probeNs`, default `ns`).
+// Starts build/bin/sfu inside `ns` with HTTP on `listenIp:httpPort`, workers on `udpPort`+i (and
+// ICE-TCP on `tcpPort`+i, the config's default when not given), announcing `announcedIp`, and
+// waits for /healthz (asked from `probeNs`, default `ns`).
 // Returns {base, process, log(), stop()}.
 export async function startServerInNamespace(ns, { work, listenIp = '127.0.0.1', announcedIp = listenIp, httpPort = 8080,
-  udpPort = 40000, probeNs = ns, extraYaml = [] }) {
+  udpPort = 40000, tcpPort = null, probeNs = ns, extraYaml = [] }) {
   const configPath = join(work, 'sfu.yaml');
   const logPath = join(work, 'sfu.log');
   const loopback = listenIp.startsWith('127.');
@@ -110,6 +111,7 @@ export async function startServerInNamespace(ns, { work, listenIp = '127.0.0.1',
     'workers: 2',
     'rtc:',
     `  udp_port: ${udpPort}`,
+    ...(tcpPort === null ? [] : [`  tcp_port: ${tcpPort}`]),
     `  announced_ip: ${announcedIp}`,
     'log:',
     '  level: info',

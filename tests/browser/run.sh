@@ -6,7 +6,7 @@
 # Usage: tests/browser/run.sh [TEST_FILE.test.mjs ...]
 #   default files: three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs
 #                  data_channels.test.mjs
-#                  (+ lossy_link.test.mjs and firefox.test.mjs when SFU_E2E_NETNS=1, or the older
+#                  (+ lossy_link.test.mjs, firefox.test.mjs and ice_tcp.test.mjs when SFU_E2E_NETNS=1, or the older
 #                  SFU_E2E_LOSSY=1; they start their own server in network namespaces and need
 #                  root. data_channels.test.mjs has a Firefox part that does the same when root.)
 # Environment: SFU_BIN (default <repo>/build/bin/sfu), CHROMIUM (default /usr/bin/chromium),
@@ -57,7 +57,7 @@ if (($#)); then
 else
   tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
-    tests+=(lossy_link.test.mjs firefox.test.mjs)
+    tests+=(lossy_link.test.mjs firefox.test.mjs ice_tcp.test.mjs)
   fi
 fi
 for i in "${!tests[@]}"; do
@@ -120,6 +120,7 @@ http:
 workers: 2
 rtc:
   udp_port: $udp_port
+  tcp_port: $udp_port  # free_ports.mjs checks the UDP range is free for TCP too
   announced_ip: 127.0.0.1
 log:
   level: info

@@ -49,8 +49,14 @@ timeout 10 "$sfu" --config "$work/range.yaml" > "$work/range.out" 2>&1
 check "a UDP port range past 65535 exits 2" test $? -eq 2
 check "the refusal names rtc.udp_port and workers" \
   grep -q "rtc.udp_port=65533 workers=4 last_udp_port=65536" "$work/range.out"
+# The same for ICE-TCP's rtc.tcp_port + i.
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 4\nrtc:\n  udp_port: %s\n  tcp_port: 65533\n' "$(free_port)" "$(free_port)" > "$work/tcp_range.yaml"
+timeout 10 "$sfu" --config "$work/tcp_range.yaml" > "$work/tcp_range.out" 2>&1
+check "a TCP port range past 65535 exits 2" test $? -eq 2
+check "the refusal names rtc.tcp_port and workers" \
+  grep -q "rtc.tcp_port=65533 workers=4 last_tcp_port=65536" "$work/tcp_range.out"
 # The last port itself is fine (unless something else holds one of these ports: then the bind fails).
-printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 3\nrtc:\n  udp_port: 65533\n' "$(free_port)" > "$work/edge.yaml"
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 3\nrtc:\n  udp_port: 65533\n  tcp_port: 0\n' "$(free_port)" > "$work/edge.yaml"
 "$sfu" --config "$work/edge.yaml" > "$work/edge.out" 2>&1 &
 edge=$!
 for _ in $(seq 1 100); do
@@ -65,7 +71,8 @@ check "a range ending exactly at 65535 is accepted" \
 # Start with the default config on free ports, check it is up, stop it with SIGTERM within 2 s.
 http_port=$(free_port)
 udp_port=$(free_port)
-printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 2\nrtc:\n  udp_port: %s\n' "$http_port" "$udp_port" > "$work/run.yaml"
+# free_port is free for TCP: ICE-TCP takes the same numbers as UDP.
+printf 'http:\n  listen: 127.0.0.1:%s\nworkers: 2\nrtc:\n  udp_port: %s\n  tcp_port: %s\n' "$http_port" "$udp_port" "$udp_port" > "$work/run.yaml"
 "$sfu" --config "$work/run.yaml" > "$work/run.out" 2>&1 &
 pid=$!
 up=0
@@ -75,6 +82,7 @@ for _ in $(seq 1 100); do
 done
 check "the server answers /healthz" test "$up" -eq 1
 check "the start-up log says where workers listen" grep -q "msg=\"worker listening\" worker=1 udp=127.0.0.1:$((udp_port + 1))" "$work/run.out"
+check "the start-up log says where ICE-TCP listens" grep -q "worker=1 udp=127.0.0.1:$((udp_port + 1)) ice_tcp=127.0.0.1:$((udp_port + 1))" "$work/run.out"
 check "the start-up log says where HTTP listens" grep -q "msg=\"http listening\" demo=http://127.0.0.1:$http_port/" "$work/run.out"
 start=$(date +%s%N)
 kill -TERM "$pid"
