@@ -188,10 +188,9 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
   };
   std::map<std::string, std::function<void()>> flags = {
       {"--no-audio", [&] { s.audio = false; }}, {"--baseline", [&] { o.baseline = true; }},
-      {"--tcp", [&] { o.tcp = true; }},
-      {"--ramp", [&] { o.ramp = true; }},       {"--no-pin", [&] { o.pin = false; }},
-      {"--quiet", [&] { s.progress = false; }}, {"--help", [&] { o.help = true; }},
-      {"-h", [&] { o.help = true; }},
+      {"--tcp", [&] { o.tcp = true; }},         {"--ramp", [&] { o.ramp = true; }},
+      {"--no-pin", [&] { o.pin = false; }},     {"--quiet", [&] { s.progress = false; }},
+      {"--help", [&] { o.help = true; }},       {"-h", [&] { o.help = true; }},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i], value;

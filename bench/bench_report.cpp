@@ -207,7 +207,8 @@ std::string report_table(const Report& report) {
     out += format("sfu / baseline forwarded rate: %.2f\n",
                   report.main->forwarded_pps / report.baseline->forwarded_pps);
   if (report.main && report.ice_tcp && report.ice_tcp->ok && report.main->forwarded_pps > 0)
-    out += format("ice-tcp / udp forwarded rate: %.2f\n", report.ice_tcp->forwarded_pps / report.main->forwarded_pps);
+    out += format("ice-tcp / udp forwarded rate: %.2f\n",
+                  report.ice_tcp->forwarded_pps / report.main->forwarded_pps);
   auto ramp_lines = [&](const char* name, const std::vector<RampStep>& steps) {
     if (steps.empty()) return;
     out += std::string("ramp (") + name + "):\n";

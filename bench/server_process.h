@@ -60,7 +60,8 @@ uint16_t free_tcp_ports(const std::string& ip, uint32_t count);
 // The generated configuration (exposed for tests): workers on UDP udp_port + i and ICE-TCP
 // tcp_port + i.
 std::string server_config_yaml(uint16_t http_port, uint16_t udp_port, uint16_t tcp_port, uint32_t workers,
-                               const std::string& ip, const std::string& log_level, const std::string& extra_yaml);
+                               const std::string& ip, const std::string& log_level,
+                               const std::string& extra_yaml);
 
 // In a forked child before exec: pin to `cpus` (none = any) and set the nice level (0 = keep).
 void set_scheduling(const std::vector<int>& cpus, int nice);

@@ -120,7 +120,9 @@ struct Config {
   // value over 65535 (the loader cannot: with `workers: auto` it depends on the machine).
   uint32_t last_udp_port() const { return uint32_t{rtc.udp_port} + resolved_workers() - 1; }
   // The same for ICE-TCP: rtc.tcp_port + resolved_workers() - 1; 0 when ICE-TCP is off.
-  uint32_t last_tcp_port() const { return rtc.tcp_port ? uint32_t{*rtc.tcp_port} + resolved_workers() - 1 : 0; }
+  uint32_t last_tcp_port() const {
+    return rtc.tcp_port ? uint32_t{*rtc.tcp_port} + resolved_workers() - 1 : 0;
+  }
 };
 
 struct ConfigError {

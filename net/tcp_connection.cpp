@@ -131,7 +131,8 @@ void TcpConnection::on_connect(uv_connect_t* request, int status) {
     return;
   }
   self->state_ = State::Open;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&self->io_->tcp), &TcpConnection::on_alloc, &TcpConnection::on_read);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&self->io_->tcp), &TcpConnection::on_alloc,
+                &TcpConnection::on_read);
   self->flush();
 }
 
@@ -217,11 +218,13 @@ void TcpConnection::flush() {
   if (!send_ || state_ != State::Open || !io_) return;
   SendBuffers& s = *send_;
   if (s.writing > 0 || s.filled == 0) return;
-  uv_buf_t buffer = uv_buf_init(reinterpret_cast<char*>(s.halves[s.filling].data()), static_cast<unsigned>(s.filled));
+  uv_buf_t buffer =
+      uv_buf_init(reinterpret_cast<char*>(s.halves[s.filling].data()), static_cast<unsigned>(s.filled));
   s.writing = s.filled;
   s.filling ^= 1;
   s.filled = 0;
-  if (uv_write(&io_->write, reinterpret_cast<uv_stream_t*>(&io_->tcp), &buffer, 1, &TcpConnection::on_write) != 0) {
+  if (uv_write(&io_->write, reinterpret_cast<uv_stream_t*>(&io_->tcp), &buffer, 1,
+               &TcpConnection::on_write) != 0) {
     s.writing = 0;
     close(TcpCloseReason::Error);
   }

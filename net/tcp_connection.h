@@ -46,7 +46,7 @@ enum class TcpCloseReason : uint8_t {
 };
 inline constexpr size_t kTcpRefusalReasons = 6;  // PendingLimit .. CheckTimeout
 inline constexpr std::array<const char*, static_cast<size_t>(TcpCloseReason::kCount)> kTcpCloseReasonNames = {
-    "pending_limit", "pending_per_address", "frame_too_large", "not_ice", "unknown_ufrag",
+    "pending_limit", "pending_per_address", "frame_too_large", "not_ice",  "unknown_ufrag",
     "check_timeout", "peer_closed",         "error",           "released", "stopping",
 };
 

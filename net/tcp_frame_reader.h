@@ -25,9 +25,9 @@ class TcpFrameReader {
   static constexpr size_t kCapacity = 4 * (kHeaderSize + kMaxFrameSize);
 
   enum class Status : uint8_t {
-    Ok,            // every complete frame was handed out; a partial one waits for more bytes
-    FrameTooLarge, // a length field over kMaxFrameSize: the stream cannot be trusted any more
-    Stopped,       // the frame handler asked to stop (the connection is closing)
+    Ok,             // every complete frame was handed out; a partial one waits for more bytes
+    FrameTooLarge,  // a length field over kMaxFrameSize: the stream cannot be trusted any more
+    Stopped,        // the frame handler asked to stop (the connection is closing)
   };
 
   // Where the next read goes; never empty.

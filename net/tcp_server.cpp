@@ -12,11 +12,14 @@ template <typename Handle>
 void close_handle(Handle*& handle) {
   if (!handle) return;
   handle->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) { delete reinterpret_cast<Handle*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(handle),
+           [](uv_handle_t* h) { delete reinterpret_cast<Handle*>(h); });
   handle = nullptr;
 }
 
-void set_gauge(std::atomic<uint64_t>& gauge, uint64_t value) { gauge.store(value, std::memory_order_relaxed); }
+void set_gauge(std::atomic<uint64_t>& gauge, uint64_t value) {
+  gauge.store(value, std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -40,7 +43,8 @@ bool TcpServer::listen(const SocketAddress& address, std::string* error) {
   }
   listener_->data = this;
   if (int rc = uv_tcp_bind(listener_, address.sockaddr_ptr(), 0); rc != 0) return fail("bind", rc);
-  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), kBacklog, &TcpServer::on_connection); rc != 0)
+  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), kBacklog, &TcpServer::on_connection);
+      rc != 0)
     return fail("listen", rc);
   sockaddr_storage bound{};
   int length = sizeof(bound);
@@ -95,7 +99,8 @@ std::optional<TcpCloseReason> TcpServer::refusal_for(const SocketAddress& peer) 
 }
 
 void TcpServer::accept_one() {
-  auto connection = std::make_unique<TcpConnection>(loop_, static_cast<TcpConnection::Handler&>(*this), counters_);
+  auto connection =
+      std::make_unique<TcpConnection>(loop_, static_cast<TcpConnection::Handler&>(*this), counters_);
   if (!connection->accept(reinterpret_cast<uv_stream_t*>(listener_))) return;
   TcpConnection* key = connection.get();
   bump(counters_.accepted);

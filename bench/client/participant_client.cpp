@@ -263,7 +263,8 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
       publish_data_->enable(sctp_options_for(*peer), peer->max_message_size);
   }
   if (first && options_.connect_media)
-    publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint, server.tcp_address});
+    publish_->connect(
+        {server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint, server.tcp_address});
 }
 
 void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
@@ -331,7 +332,8 @@ void ParticipantClient::connect_subscribe() {
   if (subscribe_connect_started_ || !subscribe_endpoint_ || !options_.connect_media) return;
   subscribe_connect_started_ = true;
   const ServerEndpoint& server = *subscribe_endpoint_;
-  subscribe_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint, server.tcp_address});
+  subscribe_->connect(
+      {server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint, server.tcp_address});
 }
 
 void ParticipantClient::send_held_subscribe_answer() {

@@ -120,7 +120,8 @@ void WebRtcClient::on_frame(net::TcpConnection& connection, uint8_t* data, size_
 }
 
 void WebRtcClient::on_closed(net::TcpConnection&, net::TcpCloseReason reason) {
-  fail(std::string("ice-tcp: connection ended (") + net::kTcpCloseReasonNames[static_cast<size_t>(reason)] + ")");
+  fail(std::string("ice-tcp: connection ended (") + net::kTcpCloseReasonNames[static_cast<size_t>(reason)] +
+       ")");
 }
 
 // RFC 7983 demux, as in the worker.
@@ -165,7 +166,8 @@ void WebRtcClient::handle_srtp(const net::UdpSocket::Datagram& datagram, bool rt
     return;
   }
   size_t size = datagram.size;
-  auto error = rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size) : srtp_in_->unprotect_rtp(datagram.data, size);
+  auto error =
+      rtcp ? srtp_in_->unprotect_rtcp(datagram.data, size) : srtp_in_->unprotect_rtp(datagram.data, size);
   if (error != rtp::SrtpError::Ok) {
     ++counters_.srtp_errors;
     return;

@@ -1,8 +1,8 @@
 // The client side of one WebRTC connection, built from the project's own layers: a UDP socket (or,
 // with use_ice_tcp(), an ICE-TCP connection to the server's passive candidate, RFC 6544 and RFC
-// 4571 framing), an ICE agent (controlling by default), a DTLS client (or server) and SRTP. The integration tests
-// and the load generator use it the way a browser would use a peer connection's transport.
-// It lives on one libuv loop and is used only from that loop's thread.
+// 4571 framing), an ICE agent (controlling by default), a DTLS client (or server) and SRTP. The integration
+// tests and the load generator use it the way a browser would use a peer connection's transport. It lives on
+// one libuv loop and is used only from that loop's thread.
 #pragma once
 
 #include <uv.h>
@@ -40,7 +40,7 @@ class WebRtcClient : private net::TcpConnection::Handler {
     SocketAddress address;
     std::string ice_ufrag;
     std::string ice_pwd;
-    std::string fingerprint;  // sha-256, colon hex
+    std::string fingerprint;                   // sha-256, colon hex
     std::optional<SocketAddress> tcp_address;  // its passive TCP candidate, for use_ice_tcp()
   };
   enum class State { New, Checking, IceConnected, Connected, Failed };

@@ -89,9 +89,11 @@ void render_ice_tcp_metrics(Exposition& e, const std::vector<Worker*>& workers) 
     e.sample("sfu_ice_tcp_connections", open > pending ? open - pending : 0,
              Exposition::worker_label(*w) + ",state=\"validated\"");
   }
-  e.per_worker("sfu_ice_tcp_accepted_total", "counter", "ICE-TCP connections accepted (refused ones included).",
-               workers, [&](const Worker& w) { return relaxed(w.tcp_counters().accepted); });
-  e.family("sfu_ice_tcp_refused_total", "counter", "ICE-TCP connections the server refused or closed, by reason.");
+  e.per_worker("sfu_ice_tcp_accepted_total", "counter",
+               "ICE-TCP connections accepted (refused ones included).", workers,
+               [&](const Worker& w) { return relaxed(w.tcp_counters().accepted); });
+  e.family("sfu_ice_tcp_refused_total", "counter",
+           "ICE-TCP connections the server refused or closed, by reason.");
   for (const Worker* w : workers)
     for (size_t i = 0; i < net::kTcpRefusalReasons; ++i)
       e.sample("sfu_ice_tcp_refused_total", relaxed(w->tcp_counters().closed[i]),
@@ -108,7 +110,8 @@ void render_ice_tcp_metrics(Exposition& e, const std::vector<Worker*>& workers) 
     e.sample("sfu_ice_tcp_packets_total", relaxed(w->tcp_counters().tx_frames),
              Exposition::worker_label(*w) + ",direction=\"out\"");
   }
-  e.family("sfu_ice_tcp_bytes_total", "counter", "ICE-TCP bytes received (in) and written (out), framing included.");
+  e.family("sfu_ice_tcp_bytes_total", "counter",
+           "ICE-TCP bytes received (in) and written (out), framing included.");
   for (const Worker* w : workers) {
     e.sample("sfu_ice_tcp_bytes_total", relaxed(w->tcp_counters().rx_bytes),
              Exposition::worker_label(*w) + ",direction=\"in\"");

@@ -153,14 +153,17 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // Datagrams routed here by the worker (already classified, RFC 7983). A STUN packet that came
   // over an ICE-TCP connection names it in `via` (its answer goes back there, and a valid check
   // makes it a path); nullptr for UDP.
-  void handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms, net::TcpConnection* via = nullptr);
+  void handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms,
+                   net::TcpConnection* via = nullptr);
   void handle_dtls(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
   void handle_srtp(const net::UdpSocket::Datagram& datagram, bool is_rtcp);
 
   // MediaSink. acquire_send() gives a socket slot to build a plain RTP packet in; commit_rtp()
   // encrypts it in place and queues it. False (and counted) when it cannot be sent.
   bool ready() const override { return state_ == State::DtlsConnected; }
-  MutableByteSpan acquire_send() override { return remote_tcp_ ? remote_tcp_->acquire_send() : socket_.acquire_send(); }
+  MutableByteSpan acquire_send() override {
+    return remote_tcp_ ? remote_tcp_->acquire_send() : socket_.acquire_send();
+  }
   bool commit_rtp(MutableByteSpan slot, size_t size) override;
   bool send_rtcp(ByteSpan packet) override;  // copies
   bool commit_rtcp(MutableByteSpan slot, size_t size);
@@ -248,7 +251,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // The connection the last nomination (USE-CANDIDATE) came over; nullptr when it came over UDP
   // (the agent's selected address is then the path) or that connection is gone.
   net::TcpConnection* nominated_tcp_ = nullptr;
-  bool nominated_over_tcp_ = false;  // the last nomination came over TCP (even if since closed)
+  bool nominated_over_tcp_ = false;            // the last nomination came over TCP (even if since closed)
   std::unique_ptr<dtls::DtlsTransport> dtls_;  // nullptr until start_dtls()
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   UvTimer dtls_timer_;

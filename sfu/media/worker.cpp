@@ -381,7 +381,8 @@ void Worker::on_frames_done(net::TcpConnection&) {
 
 void Worker::on_closed(net::TcpConnection& connection, net::TcpCloseReason) {
   if (connection.owner_id() == 0) return;
-  if (WebRtcTransport* transport = find_transport(connection.owner_id())) transport->release_tcp_path(connection);
+  if (WebRtcTransport* transport = find_transport(connection.owner_id()))
+    transport->release_tcp_path(connection);
 }
 
 void Worker::on_tick() {

@@ -1,6 +1,6 @@
 // A worker: one thread with its own libuv loop that owns a UDP socket (and, with rtc.tcp_port, an
-// ICE-TCP listener), every ICE/DTLS/SRTP transport on them and the rooms assigned to it. Other threads reach it only through post(); the
-// control plane owns the Worker object, the worker owns its transports and rooms.
+// ICE-TCP listener), every ICE/DTLS/SRTP transport on them and the rooms assigned to it. Other threads reach
+// it only through post(); the control plane owns the Worker object, the worker owns its transports and rooms.
 //
 // With data_channels.enabled each worker has an SctpMailbox on its loop (usrsctp's work for its
 // associations lands there), and worker 0 also runs the process's one SctpTimerDriver

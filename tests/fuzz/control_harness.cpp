@@ -45,7 +45,7 @@ std::shared_ptr<dtls::DtlsCertificate> certificate() {
 
 config::Config make_config(ControlFlags flags) {
   config::Config config = config::default_config();
-  config.rtc.udp_port = 0;  // any free port, so parallel fuzzers and tests never collide
+  config.rtc.udp_port = 0;      // any free port, so parallel fuzzers and tests never collide
   config.rtc.tcp_port.reset();  // no ICE-TCP listener
   config.rtc.bind_ip = "127.0.0.1";
   config.rtc.announced_ip = "127.0.0.1";

@@ -175,7 +175,8 @@ TEST_F(IceTcp, GarbageIsRefusedAndCounted) {
   std::array<uint8_t, ice::IceClient::kMaxMessageSize> request_bytes{};
   size_t size = check.build_check(0, true, MutableByteSpan(request_bytes));
   ASSERT_GT(size, 0u);
-  ASSERT_TRUE(stranger.write(framed(std::vector<uint8_t>(request_bytes.begin(), request_bytes.begin() + static_cast<long>(size)))));
+  ASSERT_TRUE(stranger.write(
+      framed(std::vector<uint8_t>(request_bytes.begin(), request_bytes.begin() + static_cast<long>(size)))));
   ASSERT_TRUE(wait_closed(stranger));
   EXPECT_EQ(closed(tcp(), TcpCloseReason::UnknownUfrag), 1u);
 

@@ -83,7 +83,8 @@ TEST_F(TcpConnectionTest, FramesBothWaysInOrder) {
   // Queued while connecting: they go out once connected.
   for (int i = 0; i < 100; ++i) client.send(packet(1 + i * 10, static_cast<uint8_t>(i)));
   ASSERT_TRUE(run_until([&] { return server_side_.frames.size() == 100; }));
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(server_side_.frames[i], packet(1 + i * 10, static_cast<uint8_t>(i)));
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(server_side_.frames[i], packet(1 + i * 10, static_cast<uint8_t>(i)));
   EXPECT_EQ(server_counters_.pending.load(), 1u);
   TcpConnection& accepted = *server_side_.from.front();
   server->assign(accepted, 7);

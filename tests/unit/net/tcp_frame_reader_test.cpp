@@ -118,7 +118,8 @@ TEST(TcpFrameReader, OversizedLengthStopsAtTheHeader) {
   // Good frames before the bad header are still delivered.
   Collector after_good;
   Bytes a = packet_of(50, 3);
-  EXPECT_EQ(after_good.feed(join({frame(a), Bytes{0x10, 0x00}}), 1 << 20), TcpFrameReader::Status::FrameTooLarge);
+  EXPECT_EQ(after_good.feed(join({frame(a), Bytes{0x10, 0x00}}), 1 << 20),
+            TcpFrameReader::Status::FrameTooLarge);
   EXPECT_EQ(after_good.frames.size(), 1u);
 }
 
