@@ -63,7 +63,7 @@ struct TcpCounters {
 class TcpConnection {
  public:
   // Bytes of one half of the send double buffer: what may wait while the other half is written.
-  static constexpr size_t kSendHalfBytes = 64 * 1024;
+  static constexpr size_t kSendHalfBytes = size_t{64} * 1024;
 
   class Handler {
    public:

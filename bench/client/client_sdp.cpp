@@ -139,6 +139,25 @@ std::optional<sdp::DataChannelSpec> data_channel_of(const sdp::SessionDescriptio
   return std::nullopt;
 }
 
+// The first UDP candidate and the first passive TCP one (component 1, IP addresses) into
+// `endpoint`; false without a UDP one.
+static bool take_candidates(const sdp::MediaSection& m, ServerEndpoint& endpoint) {
+  bool has_udp = false;
+  for (const auto& candidate : m.candidates) {
+    std::string transport_name = candidate.transport;
+    for (char& c : transport_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto address = SocketAddress::from_ip(candidate.address, candidate.port);
+    if (candidate.component != 1 || !address) continue;
+    if (transport_name == "udp" && !has_udp) {
+      endpoint.address = *address;
+      has_udp = true;
+    } else if (transport_name == "tcp" && candidate.tcp_type == "passive" && !endpoint.tcp_address) {
+      endpoint.tcp_address = *address;
+    }
+  }
+  return has_udp;
+}
+
 std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description) {
   const sdp::MediaSection* m = nullptr;
   if (const sdp::Group* bundle = description.find_group("BUNDLE"); bundle && !bundle->mids.empty()) {
@@ -162,21 +181,8 @@ std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionD
   endpoint.ice_pwd = remote.ice_pwd;
   endpoint.fingerprint = remote.fingerprint;
   endpoint.setup = remote.setup;
-  bool has_udp = false;
-  for (const auto& candidate : m->candidates) {
-    std::string transport_name = candidate.transport;
-    for (char& c : transport_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (candidate.component != 1) continue;
-    auto address = SocketAddress::from_ip(candidate.address, candidate.port);
-    if (!address) continue;
-    if (transport_name == "udp" && !has_udp) {
-      endpoint.address = *address;
-      has_udp = true;
-    } else if (transport_name == "tcp" && candidate.tcp_type == "passive" && !endpoint.tcp_address) {
-      endpoint.tcp_address = *address;
-    }
-  }
-  if (!has_udp) return "m-section mid=" + m->mid + " has no UDP candidate with an IP address";
+  if (!take_candidates(*m, endpoint))
+    return "m-section mid=" + m->mid + " has no UDP candidate with an IP address";
   return endpoint;
 }
 
