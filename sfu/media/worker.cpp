@@ -375,6 +375,10 @@ void Worker::on_pending_tcp_frame(net::TcpConnection& connection, const net::Udp
 }
 
 void Worker::on_frames_done(net::TcpConnection&) {
+  // What a TCP client's packets made the worker send to UDP peers (forwarded media, feedback)
+  // goes out now, as after a datagram batch; TCP connections flush themselves before the loop
+  // blocks.
+  socket_->flush();
   report_failed_transports();
   retired_.clear();
 }

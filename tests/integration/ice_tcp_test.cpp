@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "ice/ice_client.h"
 #include "sfu/control/metrics.h"
@@ -68,8 +69,9 @@ class RawTcp {
 };
 
 std::vector<uint8_t> framed(const std::vector<uint8_t>& packet) {
-  std::vector<uint8_t> out{static_cast<uint8_t>(packet.size() >> 8), static_cast<uint8_t>(packet.size())};
-  out.insert(out.end(), packet.begin(), packet.end());
+  std::vector<uint8_t> out(2 + packet.size());
+  store_be16(out.data(), static_cast<uint16_t>(packet.size()));
+  if (!packet.empty()) std::memcpy(out.data() + 2, packet.data(), packet.size());
   return out;
 }
 
