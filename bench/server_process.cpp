@@ -86,6 +86,8 @@ std::string server_config_yaml(uint16_t http_port, uint16_t udp_port, uint16_t t
       << "workers: " << workers << "\n"
       << "rtc:\n  udp_port: " << udp_port << "\n  tcp_port: " << tcp_port << "\n  announced_ip: " << ip
       << "\n"
+      << "  tcp_max_pending: 100000  # with --tcp every participant connects from one address, at once\n"
+      << "  tcp_max_pending_per_address: 100000\n"
       << "log:\n  level: " << log_level << "\n"
       << extra_yaml;
   return out.str();

@@ -136,6 +136,7 @@ TEST(ServerProcess, ConfigHasTheAskedWorkersAndPorts) {
   EXPECT_NE(yaml.find("workers: 3"), std::string::npos);
   EXPECT_NE(yaml.find("udp_port: 41000"), std::string::npos);
   EXPECT_NE(yaml.find("tcp_port: 42000"), std::string::npos);
+  EXPECT_NE(yaml.find("tcp_max_pending_per_address: 100000"), std::string::npos);
   EXPECT_NE(yaml.find("announced_ip: 127.0.0.1"), std::string::npos);
   EXPECT_NE(yaml.find("rooms: 5"), std::string::npos);
   // The load comes from one address: the server's per-address connection cap must not apply.
