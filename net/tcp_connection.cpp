@@ -45,7 +45,8 @@ struct TcpConnection::Io {
   }
 };
 
-// Two halves: `filling` takes new frames, the other one is being written (`writing` bytes).
+// Two halves: `filling` takes new frames; the other one holds what the kernel did not take yet
+// (`writing` bytes, in flight with a uv_write).
 struct TcpConnection::SendBuffers {
   std::array<std::array<uint8_t, kSendHalfBytes>, 2> halves;
   std::array<uint8_t, kFrameSlot> scratch;  // what acquire_send() hands out when there is no room
@@ -172,6 +173,9 @@ void TcpConnection::take_bytes(size_t count) {
 MutableByteSpan TcpConnection::acquire_send() {
   if (!send_) send_ = std::make_unique<SendBuffers>();
   SendBuffers& s = *send_;
+  // A full half goes to the kernel now rather than at the end of the loop turn, unless the
+  // previous write is still in flight (the kernel's buffer is full: then this packet is dropped).
+  if (kSendHalfBytes - s.filled < kFrameSlot) flush();
   s.scratch_acquired = state_ == State::Closed || kSendHalfBytes - s.filled < kFrameSlot;
   uint8_t* frame = s.scratch_acquired ? s.scratch.data() : s.halves[s.filling].data() + s.filled;
   return {frame + TcpFrameReader::kHeaderSize, TcpFrameReader::kMaxFrameSize};
@@ -218,13 +222,27 @@ void TcpConnection::flush() {
   if (!send_ || state_ != State::Open || !io_) return;
   SendBuffers& s = *send_;
   if (s.writing > 0 || s.filled == 0) return;
-  uv_buf_t buffer =
-      uv_buf_init(reinterpret_cast<char*>(s.halves[s.filling].data()), static_cast<unsigned>(s.filled));
-  s.writing = s.filled;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&io_->tcp);
+  uint8_t* data = s.halves[s.filling].data();
+  // Straight into the kernel's buffer when it has room (the usual case): the half is free again
+  // at once. Only what does not fit waits, in flight, for a uv_write to complete.
+  uv_buf_t buffer = uv_buf_init(reinterpret_cast<char*>(data), static_cast<unsigned>(s.filled));
+  int written = uv_try_write(stream, &buffer, 1);
+  if (written < 0 && written != UV_EAGAIN) {
+    close(TcpCloseReason::Error);
+    return;
+  }
+  size_t done = written > 0 ? static_cast<size_t>(written) : 0;
+  bump(counters_.tx_bytes, done);
+  if (done == s.filled) {
+    s.filled = 0;
+    return;
+  }
+  buffer = uv_buf_init(reinterpret_cast<char*>(data + done), static_cast<unsigned>(s.filled - done));
+  s.writing = s.filled - done;
   s.filling ^= 1;
   s.filled = 0;
-  if (uv_write(&io_->write, reinterpret_cast<uv_stream_t*>(&io_->tcp), &buffer, 1,
-               &TcpConnection::on_write) != 0) {
+  if (uv_write(&io_->write, stream, &buffer, 1, &TcpConnection::on_write) != 0) {
     s.writing = 0;
     close(TcpCloseReason::Error);
   }

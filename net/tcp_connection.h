@@ -1,12 +1,13 @@
 // One ICE-TCP connection (RFC 6544) on a libuv loop, accepted by a TcpServer or connected by a
 // test client: RFC 4571 frames in (TcpFrameReader) and out.
 //
-// Sending is bounded and batched. Frames are built in place in one half of a double buffer while
-// the other half is being written; everything queued during a loop turn goes out in one uv_write
-// before the loop next blocks (a uv_prepare handle), and what is queued while that write is in
-// flight goes out in one write when it completes. When the half being filled has no room for
-// another frame, the packet is dropped and counted: a slow peer costs at most the two halves,
-// never more memory, and never blocks the loop. The buffers are allocated at the first send.
+// Sending is bounded and batched. Frames are built in place in one half of a double buffer;
+// everything queued during a loop turn goes to the kernel in one write before the loop next
+// blocks (a uv_prepare handle), or earlier when the half is full. What the kernel's socket buffer
+// does not take stays in that half, in flight with a uv_write, while the other half fills; when
+// the write completes the next one follows. Only with a write in flight and the other half full
+// is a packet dropped (and counted): a slow peer costs at most the two halves, never more memory,
+// and never blocks the loop. The buffers are allocated at the first send.
 //
 // Lifetime: close() tells the handler once (on_closed) and closes the handle; the object may be
 // destroyed any time after that, but not from inside one of its own callbacks (the owner frees it
@@ -62,7 +63,8 @@ struct TcpCounters {
 
 class TcpConnection {
  public:
-  // Bytes of one half of the send double buffer: what may wait while the other half is written.
+  // Bytes of one half of the send double buffer: what may wait while the kernel's buffer is full
+  // and the other half's write is in flight.
   static constexpr size_t kSendHalfBytes = size_t{64} * 1024;
 
   class Handler {
@@ -99,8 +101,8 @@ class TcpConnection {
   void commit_send(size_t size);
   // Copies and queues one packet.
   void send(ByteSpan packet);
-  // Writes what is queued now, unless a write is in flight (its completion writes the rest).
-  // Called by itself before the loop blocks; a caller may flush earlier.
+  // Hands what is queued to the kernel now, unless a write is in flight (its completion writes
+  // the rest). Called by itself before the loop blocks; a caller may flush earlier.
   void flush();
 
   // Ends the connection: on_closed(reason) at once, the handle closes with the next loop turn.
