@@ -25,6 +25,7 @@ namespace sfu::client {
 struct ClientCounters {
   uint64_t rtp_received = 0, rtcp_received = 0, rtp_sent = 0, rtcp_sent = 0;
   uint64_t srtp_errors = 0, stun_errors = 0, ice_error_responses = 0;
+  uint64_t ice_success_responses = 0;  // answers to our checks: the server has our address
   // DTLS application-data datagrams (SCTP) the test hooks dropped: set_datagram_loss() on the way
   // out and in, stall_application_data() on the way in.
   uint64_t application_datagrams_sent = 0, application_datagrams_received = 0;

@@ -56,20 +56,35 @@ class IceRestart : public Conference {
     return receiver.received_from(sender.participant_id()).video_packets;
   }
 
-  // Runs `change` and waits until `receiver` gets `sender`'s video again (more packets than when
-  // the change began); prints and returns how long that took.
-  template <typename Change>
-  std::chrono::milliseconds time_to_recover(const char* what, ParticipantClient& receiver,
-                                            const ParticipantClient& sender, Change change) {
-    uint64_t before = video_at(receiver, sender);
+  // Runs `change` and waits until `receiver` gets `sender`'s video again, and prints how long that
+  // took. A receiver's new socket gets nothing sent before the change. Packets a publisher sent
+  // before its change may still be on their way, so for a publisher `path_up` says when its new
+  // path works (the server answered a check from it); the first packet after that counts.
+  template <typename Change, typename PathUp>
+  void time_to_recover(const char* what, ParticipantClient& receiver, const ParticipantClient& sender,
+                       Change change, PathUp path_up) {
     auto started = std::chrono::steady_clock::now();
     change();
-    bool recovered = run_until([&] { return video_at(receiver, sender) > before; }, kRecoveryBound);
+    bool recovered = run_until(path_up, kRecoveryBound);
+    uint64_t before = video_at(receiver, sender);
+    recovered = recovered && run_until([&] { return video_at(receiver, sender) > before; }, kRecoveryBound);
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     EXPECT_TRUE(recovered) << what << ": " << describe(receiver) << "\n" << describe(sender);
     std::printf("[ recovery ] %s: recovered in %lld ms\n", what, static_cast<long long>(took.count()));
-    return took;
   }
+  template <typename Change>
+  void time_to_recover(const char* what, ParticipantClient& receiver, const ParticipantClient& sender,
+                       Change change) {
+    time_to_recover(what, receiver, sender, change, [] { return true; });
+  }
+  // The publisher's path works again: a check from its current socket was answered after `since`.
+  auto publish_path_up(uint64_t since, uint64_t restarts = 0) {
+    return [this, since, restarts] {
+      return alice_->publish_connection().counters().ice_success_responses > since &&
+             alice_->counters().ice_restarts >= restarts;
+    };
+  }
+  uint64_t publish_successes() const { return alice_->publish_connection().counters().ice_success_responses; }
 
   // Media still flows both ways, and nobody saw the other leave or lose a track.
   void expect_call_intact() {
@@ -112,10 +127,13 @@ TEST_F(IceRestart, AReceiverThatMovesToANewPortKeepsReceivingAfterItsNextCheck) 
 TEST_F(IceRestart, APublisherThatMovesToANewPortIsForwardedAgainAfterItsNextCheck) {
   // The server learns the publisher's new address from its check; media sent from there before
   // is dropped (unknown address), from then on forwarded.
-  time_to_recover("publisher moved to a new port, checks at once", *bob_, *alice_, [&] {
-    std::string error;
-    ASSERT_TRUE(alice_->publish_connection().switch_local_port(/*check_now=*/true, &error)) << error;
-  });
+  time_to_recover(
+      "publisher moved to a new port, checks at once", *bob_, *alice_,
+      [&] {
+        std::string error;
+        ASSERT_TRUE(alice_->publish_connection().switch_local_port(/*check_now=*/true, &error)) << error;
+      },
+      publish_path_up(publish_successes()));
   expect_call_intact();
 }
 
@@ -133,11 +151,14 @@ TEST_F(IceRestart, APublishIceRestartKeepsTheTracksAndTheMedia) {
 
   // The restart browsers do after a network change: new credentials from a new port. Media sent
   // from the new port counts only once a check with the new credentials nominated it.
-  time_to_recover("publisher restarted ICE from a new port", *bob_, *alice_, [&] {
-    std::string error;
-    ASSERT_TRUE(alice_->publish_connection().switch_local_port(/*check_now=*/false, &error)) << error;
-    ASSERT_TRUE(alice_->restart_publish_ice());
-  });
+  time_to_recover(
+      "publisher restarted ICE from a new port", *bob_, *alice_,
+      [&] {
+        std::string error;
+        ASSERT_TRUE(alice_->publish_connection().switch_local_port(/*check_now=*/false, &error)) << error;
+        ASSERT_TRUE(alice_->restart_publish_ice());
+      },
+      publish_path_up(publish_successes(), 2));
   EXPECT_EQ(alice_->counters().ice_restarts, 2u);
   expect_call_intact();
   metrics = metrics_text(server_.http_port());
