@@ -24,7 +24,8 @@ IceLiteAgent::Outcome outcome_of_rejection(BindingRequestCheck check) {
 }  // namespace
 
 IceLiteAgent::IceLiteAgent(std::string local_ufrag, std::string local_pwd, uint64_t consent_timeout_ms)
-    : current_{std::move(local_ufrag), std::move(local_pwd), {}, {}}, consent_timeout_ms_(consent_timeout_ms) {}
+    : current_{std::move(local_ufrag), std::move(local_pwd), {}, {}},
+      consent_timeout_ms_(consent_timeout_ms) {}
 
 void IceLiteAgent::set_remote_credentials(std::string remote_ufrag, std::string remote_pwd) {
   current_.remote_ufrag = std::move(remote_ufrag);

@@ -271,7 +271,8 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
   if (first && options_.connect_media)
     publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
   // New server credentials: the answer to our ICE restart (restart_publish_ice()).
-  if (!first && publish_->state() != WebRtcClient::State::New && server.ice_ufrag != publish_->remote_ice_ufrag()) {
+  if (!first && publish_->state() != WebRtcClient::State::New &&
+      server.ice_ufrag != publish_->remote_ice_ufrag()) {
     ++counters_.ice_restarts;
     publish_->restart_ice({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
   }
@@ -330,7 +331,8 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
   if (restarted) {
     ++counters_.ice_restarts;
     subscribe_endpoint_ = restarted;
-    subscribe_->restart_ice({restarted->address, restarted->ice_ufrag, restarted->ice_pwd, restarted->fingerprint});
+    subscribe_->restart_ice(
+        {restarted->address, restarted->ice_ufrag, restarted->ice_pwd, restarted->fingerprint});
   }
 }
 

@@ -148,7 +148,8 @@ void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
             ice_->handle_stun(bytes, datagram.from, now, MutableByteSpan(stun_buffer_), response_size);
         if (response_size > 0) socket_.send(ByteSpan(stun_buffer_.data(), response_size), datagram.from);
         if (outcome == ice::IceClient::Outcome::ErrorResponse) ++counters_.ice_error_responses;
-        if (outcome == ice::IceClient::Outcome::Connected || outcome == ice::IceClient::Outcome::ConsentRefreshed)
+        if (outcome == ice::IceClient::Outcome::Connected ||
+            outcome == ice::IceClient::Outcome::ConsentRefreshed)
           ++counters_.ice_success_responses;
         if (outcome == ice::IceClient::Outcome::BadIntegrity ||
             outcome == ice::IceClient::Outcome::MalformedStun)

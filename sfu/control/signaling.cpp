@@ -268,9 +268,10 @@ void ControlPlane::handle_restart_ice(ClientConnection& ws, Session& session, co
                       "restart_ice");
   RoomEntry* room = find_room(session.room);
   if (!room) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, "restart_ice");
-  if (!post_request(room->worker, [room_name = session.room, participant_id = session.participant_id](Worker& w) {
-        if (Room* r = w.find_room(room_name)) r->restart_subscribe_ice(participant_id);
-      }))
+  if (!post_request(room->worker,
+                    [room_name = session.room, participant_id = session.participant_id](Worker& w) {
+                      if (Room* r = w.find_room(room_name)) r->restart_subscribe_ice(participant_id);
+                    }))
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "restart_ice");
 }
 

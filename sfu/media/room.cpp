@@ -135,8 +135,8 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
     if (id != participant_id) update_subscriptions(*other);
 }
 
-std::variant<sdp::RemoteTransportChange, Error> Room::take_remote_transport(Participant& p, TransportRole role,
-                                                                           const sdp::RemoteTransport& remote) {
+std::variant<sdp::RemoteTransportChange, Error> Room::take_remote_transport(
+    Participant& p, TransportRole role, const sdp::RemoteTransport& remote) {
   const bool publish = role == TransportRole::Publish;
   std::optional<sdp::RemoteTransport>& current = publish ? p.publish_remote : p.subscribe_remote;
   WebRtcTransport* transport = publish ? p.publish_transport : p.subscribe_transport;
@@ -154,10 +154,11 @@ std::variant<sdp::RemoteTransportChange, Error> Room::take_remote_transport(Part
   // connection: an answer restarts exactly when the offer it answers did.
   if (!publish && restart != p.subscribe_ice_restart)
     return Error{ErrorCode::bad_request,
-                 restart ? "subscribe answer rejected: new ICE credentials in answer to an offer that did not "
-                           "restart ICE; send restart_ice to restart the subscribe connection"
-                         : "subscribe answer rejected: the offer restarted ICE, so the answer must carry new "
-                           "a=ice-ufrag and a=ice-pwd"};
+                 restart
+                     ? "subscribe answer rejected: new ICE credentials in answer to an offer that did not "
+                       "restart ICE; send restart_ice to restart the subscribe connection"
+                     : "subscribe answer rejected: the offer restarted ICE, so the answer must carry new "
+                       "a=ice-ufrag and a=ice-pwd"};
   if (!restart) return change;
   if (publish) {
     transport->restart_ice();
@@ -174,7 +175,8 @@ void Room::restart_subscribe_ice(const std::string& participant_id) {
   Participant& p = *it->second;
   if (!p.subscribe_remote)
     return fail_request(
-        p, {ErrorCode::bad_request, "the subscribe connection has not been negotiated yet: no ICE to restart"},
+        p,
+        {ErrorCode::bad_request, "the subscribe connection has not been negotiated yet: no ICE to restart"},
         "restart_ice");
   // One restart per offer and answer: the client's own round trips bound how often it can ask.
   if (p.outstanding_offer)

@@ -229,7 +229,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   static constexpr size_t kMaxEarlyDtlsDatagrams = 8;
 
   ice::IceLiteAgent ice_;
-  std::vector<SocketAddress> validated_;  // bounded: kMaxValidatedAddresses
+  std::vector<SocketAddress> validated_;      // bounded: kMaxValidatedAddresses
   std::vector<uint64_t> validated_check_ms_;  // the last valid check from validated_[i]
   std::optional<SocketAddress> remote_address_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;  // nullptr until start_dtls()

@@ -308,8 +308,9 @@ std::variant<RemoteTransportChange, Error> remote_transport_change(const RemoteT
   bool new_pwd = later.ice_pwd != current.ice_pwd;
   if (new_ufrag && new_pwd) return RemoteTransportChange::IceRestart;
   if (new_ufrag || new_pwd)
-    return Error{ErrorCode::bad_request, std::string("an ICE restart changes both a=ice-ufrag and a=ice-pwd (") +
-                                             (new_ufrag ? "only a=ice-ufrag" : "only a=ice-pwd") + " changed)"};
+    return Error{ErrorCode::bad_request,
+                 std::string("an ICE restart changes both a=ice-ufrag and a=ice-pwd (") +
+                     (new_ufrag ? "only a=ice-ufrag" : "only a=ice-pwd") + " changed)"};
   return RemoteTransportChange::None;
 }
 

@@ -91,7 +91,9 @@ test('an ICE restart on either connection keeps the call going in Chromium', { t
   browser = await launchBrowser();
   const alice = { name: 'Alice', page: await newParticipantPage(browser, base) };
   const bob = { name: 'Bob', page: await newParticipantPage(browser, base) };
+  let failed = true; // until the last line: a failure prints the pages' own view of things
   t.after(async () => {
+    if (!failed) return;
     for (const p of [alice, bob]) {
       if (p.page.isClosed()) continue;
       const state = await demoState(p.page).catch((err) => ({ error: String(err) }));
@@ -153,4 +155,5 @@ test('an ICE restart on either connection keeps the call going in Chromium', { t
   const metrics = await alice.page.evaluate(async () => (await fetch('/metrics')).text());
   const restarts = [...metrics.matchAll(/^sfu_ice_restarts_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
   assert.ok(restarts >= 2, `sfu_ice_restarts_total: ${restarts}`);
+  failed = false;
 });

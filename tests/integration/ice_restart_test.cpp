@@ -68,7 +68,8 @@ class IceRestart : public Conference {
     bool recovered = run_until(path_up, kRecoveryBound);
     uint64_t before = video_at(receiver, sender);
     recovered = recovered && run_until([&] { return video_at(receiver, sender) > before; }, kRecoveryBound);
-    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     EXPECT_TRUE(recovered) << what << ": " << describe(receiver) << "\n" << describe(sender);
     std::printf("[ recovery ] %s: recovered in %lld ms\n", what, static_cast<long long>(took.count()));
   }
@@ -89,8 +90,10 @@ class IceRestart : public Conference {
   // Media still flows both ways, and nobody saw the other leave or lose a track.
   void expect_call_intact() {
     uint64_t a = video_at(*alice_, *bob_), b = video_at(*bob_, *alice_);
-    EXPECT_TRUE(run_until([&] { return video_at(*alice_, *bob_) > a + 30 && video_at(*bob_, *alice_) > b + 30; }))
-        << describe(*alice_) << "\n"
+    EXPECT_TRUE(run_until([&] {
+      return video_at(*alice_, *bob_) > a + 30 && video_at(*bob_, *alice_) > b + 30;
+    })) << describe(*alice_)
+        << "\n"
         << describe(*bob_);
     for (const ParticipantClient* c : {alice_, bob_}) {
       EXPECT_EQ(c->message_count("participant_left"), 0u) << describe(*c);

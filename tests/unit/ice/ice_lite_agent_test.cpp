@@ -417,7 +417,8 @@ class IceRestartTest : public IceLiteAgentTest {
     agent_.set_remote_credentials(std::string(kNewRemoteUfrag), "new-client-pwd");
   }
   // Sends a check and says whether its success response verifies with `pwd`.
-  bool answered_with(const CheckSpec& spec, const SocketAddress& from, uint64_t now_ms, std::string_view pwd) {
+  bool answered_with(const CheckSpec& spec, const SocketAddress& from, uint64_t now_ms,
+                     std::string_view pwd) {
     const auto request = build_check(spec);
     const auto r = send(request, from, now_ms);
     if (r.outcome != IceLiteAgent::Outcome::BindingSuccess && r.outcome != IceLiteAgent::Outcome::Nominated)

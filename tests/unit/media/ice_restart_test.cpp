@@ -108,14 +108,16 @@ TEST_F(IceRestartTest, ChecksWithTheNewUfragReachTheSameTransportAndTheOldOneGoe
   UdpTestPeer elsewhere;  // the old ufrag still routes a new address while the restart is pending
   EXPECT_EQ(elsewhere.check(server_.ufrag, server_.pwd, server(), false, client_ufrag_), 200);
   auto remote = [&] {
-    return on_transport(restarted.ufrag, [](WebRtcTransport& t) { return t.remote_address().value_or(SocketAddress{}); });
+    return on_transport(restarted.ufrag,
+                        [](WebRtcTransport& t) { return t.remote_address().value_or(SocketAddress{}); });
   };
   EXPECT_EQ(remote(), before.address()) << "media stays on the nominated pair until the peer moves it";
 
   // The peer nominates a new pair: the restart is complete, media goes there.
   EXPECT_EQ(after.check(restarted.ufrag, restarted.pwd, server(), true, "NewClientUfrag"), 200);
   EXPECT_EQ(remote(), after.address());
-  EXPECT_TRUE(on_transport(restarted.ufrag, [](WebRtcTransport& t) { return t.retiring_ice_ufrag().empty(); }));
+  EXPECT_TRUE(
+      on_transport(restarted.ufrag, [](WebRtcTransport& t) { return t.retiring_ice_ufrag().empty(); }));
 
   // The old credentials are refused now: 401 from an address the transport knows, silence (and a
   // counted drop) from one it does not.
@@ -138,7 +140,8 @@ TEST_F(IceRestartTest, ARestartThatNeverCompletesDoesNotLeaveItsUfragBehind) {
 
   UdpTestPeer peer;
   EXPECT_EQ(peer.check(pending.ufrag, pending.pwd, server(), true, "FirstRestartUfrag"), 0) << "replaced";
-  EXPECT_EQ(peer.check(server_.ufrag, server_.pwd, server(), false, client_ufrag_), 200) << "still the old one";
+  EXPECT_EQ(peer.check(server_.ufrag, server_.pwd, server(), false, client_ufrag_), 200)
+      << "still the old one";
   EXPECT_EQ(peer.check(latest.ufrag, latest.pwd, server(), true, "SecondRestartUfra"), 200);
 
   // Leaving frees every ufrag the transport had: nothing routes to it any more.

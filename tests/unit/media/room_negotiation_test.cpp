@@ -337,7 +337,8 @@ TEST_F(RenegotiationTest, ASubscribeAnswerCannotRestartIceByItself) {
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].error.code, ErrorCode::bad_request);
   EXPECT_NE(failed[0].error.message.find("send restart_ice"), std::string::npos) << failed[0].error.message;
-  EXPECT_EQ(all_of_type<SubscribeOffer>(events).size(), 1u) << "a new offer follows, as for any refused answer";
+  EXPECT_EQ(all_of_type<SubscribeOffer>(events).size(), 1u)
+      << "a new offer follows, as for any refused answer";
 }
 
 TEST_F(RenegotiationTest, RestartIceOffersNewServerCredentialsOnTheSubscribeConnection) {

@@ -401,11 +401,13 @@ TEST(RemoteTransportChange, TellsAnIceRestartFromRefusedChanges) {
   using Change = RemoteTransportChange;
   auto change_of = [](const RemoteTransport& current, const RemoteTransport& later) {
     auto change = remote_transport_change(current, later);
-    return std::holds_alternative<Change>(change) ? std::optional<Change>(std::get<Change>(change)) : std::nullopt;
+    return std::holds_alternative<Change>(change) ? std::optional<Change>(std::get<Change>(change))
+                                                  : std::nullopt;
   };
   auto refusal_of = [](const RemoteTransport& current, const RemoteTransport& later) {
     auto change = remote_transport_change(current, later);
-    return std::holds_alternative<Error>(change) ? std::get<Error>(change) : Error{ErrorCode::internal_error, ""};
+    return std::holds_alternative<Error>(change) ? std::get<Error>(change)
+                                                 : Error{ErrorCode::internal_error, ""};
   };
   RemoteTransport first{"ufrag", "password-of-24-characters", "sha-256", "AB:CD:EF", "active"};
   RemoteTransport same = first;
@@ -418,7 +420,8 @@ TEST(RemoteTransportChange, TellsAnIceRestartFromRefusedChanges) {
   restarted.ice_ufrag = "other";
   restarted.ice_pwd = "another-password-of-24-c";
   EXPECT_EQ(change_of(first, restarted), Change::IceRestart);
-  EXPECT_EQ(change_of(restarted, restarted), Change::None) << "the restart's credentials are the current ones now";
+  EXPECT_EQ(change_of(restarted, restarted), Change::None)
+      << "the restart's credentials are the current ones now";
 
   RemoteTransport half = first;
   half.ice_ufrag = "other";
