@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <sstream>
 #include <string>
 
 #include "sfu/sdp/sdp_negotiation.h"
@@ -440,6 +441,47 @@ TEST(RemoteTransportChange, TellsAnIceRestartFromRefusedChanges) {
   recertified = restarted;
   recertified.fingerprint_algorithm = "sha-384";
   EXPECT_EQ(refusal_of(first, recertified).code, ErrorCode::unsupported);
+}
+
+// A publish re-offer after pc.restartIce() (new a=ice-ufrag and a=ice-pwd, the same certificate),
+// negotiated with the server's new local credentials: the answer carries those on every accepted
+// m-section, and the offer's transport compares as an ICE restart.
+TEST(RemoteTransportChange, ARestartOfferIsAnsweredWithTheNewLocalCredentials) {
+  std::string text = load("chromium_publish_offer.sdp");
+  auto first = negotiate_publish(parse_ok(text), server_transport());
+  ASSERT_TRUE(std::holds_alternative<PublishResult>(first));
+  std::string restarted_text;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("a=ice-ufrag:", 0) == 0) line = "a=ice-ufrag:RsTu\r";
+    if (line.rfind("a=ice-pwd:", 0) == 0) line = "a=ice-pwd:restartedPasswordOf24Chars\r";
+    restarted_text += line + "\n";
+  }
+  LocalTransport renewed = server_transport();
+  renewed.ice_ufrag = "srvUfrag2";
+  renewed.ice_pwd = "renewedserverpassword012";
+  auto restarted = negotiate_publish(parse_ok(restarted_text), renewed);
+  ASSERT_TRUE(std::holds_alternative<PublishResult>(restarted));
+  const PublishResult& before = std::get<PublishResult>(first);
+  const PublishResult& after = std::get<PublishResult>(restarted);
+  EXPECT_EQ(after.remote.ice_ufrag, "RsTu");
+  EXPECT_EQ(after.remote.ice_pwd, "restartedPasswordOf24Chars");
+  auto change = remote_transport_change(before.remote, after.remote);
+  ASSERT_TRUE(std::holds_alternative<RemoteTransportChange>(change));
+  EXPECT_EQ(std::get<RemoteTransportChange>(change), RemoteTransportChange::IceRestart);
+
+  SessionDescription answer = parse_ok(write_sdp(after.answer));
+  size_t accepted = 0;
+  for (const auto& m : answer.media) {
+    if (m.port == 0) continue;
+    ++accepted;
+    EXPECT_EQ(m.ice_ufrag, "srvUfrag2") << m.mid;
+    EXPECT_EQ(m.ice_pwd, "renewedserverpassword012") << m.mid;
+    ASSERT_EQ(m.fingerprints.size(), 1u);
+    EXPECT_EQ(m.fingerprints[0].value, server_transport().fingerprint) << "the certificate stays";
+  }
+  EXPECT_GT(accepted, 0u);
+  EXPECT_EQ(after.tracks.size(), before.tracks.size()) << "the same tracks";
 }
 
 }  // namespace
