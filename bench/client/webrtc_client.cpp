@@ -69,18 +69,18 @@ void WebRtcClient::restart_ice(const RemoteParameters& remote) {
   socket_.flush();
 }
 
-bool WebRtcClient::switch_local_port(bool check_now, std::string* error) {
+bool WebRtcClient::switch_local_address(const std::string& ip, bool check_now, std::string* error) {
   SocketAddress old_address = socket_.local_address();
-  auto any_port = SocketAddress::from_ip(old_address.ip_string(), 0);
+  auto any_port = SocketAddress::from_ip(ip.empty() ? old_address.ip_string() : ip, 0);
   if (!any_port) {
-    if (error) *error = "no address to rebind";
+    if (error) *error = "not an IP address: " + ip;
     return false;
   }
   // The kernel picks ephemeral ports at random; the freed one again is possible, so retry then.
   for (int attempt = 0; attempt < 5; ++attempt) {
     socket_.close();
     if (!socket_.bind(*any_port, 1 << 22, 1 << 22, error)) return false;
-    if (socket_.local_address().port() != old_address.port()) break;
+    if (!(socket_.local_address() == old_address)) break;
   }
   if (check_now && ice_ && state_ != State::Failed) {
     send_check(uv_now(loop_));

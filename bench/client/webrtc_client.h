@@ -64,11 +64,12 @@ class WebRtcClient {
   // Checks the server with the credentials of its description after the restart (and ours from
   // renew_ice_credentials()), from the same socket, nominating at once; DTLS and SRTP go on.
   void restart_ice(const RemoteParameters& remote);
-  // A network change: a new socket on a new local port of the same address (same credentials),
-  // and a nominating check from it at once unless `check_now` is false (a NAT rebinding the
-  // client does not notice: the next consent check finds the way). Media sent to the old port is
-  // lost. False with *error when no new socket could be bound.
-  bool switch_local_port(bool check_now, std::string* error);
+  // A network change: a new socket on a new local port, of `ip` (e.g. 127.0.0.2 for another
+  // loopback address; empty: the same address), with the same credentials, and a nominating
+  // check from it at once unless `check_now` is false (a NAT rebinding the client does not
+  // notice: the next consent check finds the way). Media sent to the old address is lost. False
+  // with *error when no new socket could be bound.
+  bool switch_local_address(const std::string& ip, bool check_now, std::string* error);
   State state() const { return state_; }
   bool connected() const { return state_ == State::Connected; }
   const std::string& failure_reason() const { return failure_reason_; }

@@ -1,6 +1,7 @@
 // ICE restart and address change through the whole server with real ICE, DTLS and SRTP over
-// loopback (conference_fixture.h): a participant that moves to a new local port (Wi-Fi to LTE:
-// same ICE credentials, new socket) keeps sending and receiving after its next check; a publish
+// loopback (conference_fixture.h): a participant that moves to a new local port or address (Wi-Fi
+// to LTE: same ICE credentials, new socket, 127.0.0.2 for the other interface) keeps sending and
+// receiving after its next check; a publish
 // ICE restart (new credentials on both sides, RFC 8445 §9) keeps the tracks and the media; a
 // subscribe connection restarted with `restart_ice` does too; and the others see no one leave.
 // The time media took to come back is printed ("recovered in N ms"); nothing is asserted on it
@@ -111,30 +112,47 @@ class IceRestart : public Conference {
   ParticipantClient* bob_ = nullptr;
 };
 
-TEST_F(IceRestart, AReceiverThatMovesToANewPortKeepsReceivingAfterItsNextCheck) {
+TEST_F(IceRestart, AReceiverThatMovesToANewPortOrAddressKeepsReceivingAfterItsNextCheck) {
   // Wi-Fi to LTE: the subscribe connection's socket is replaced, the credentials stay, and the
   // client checks from the new port at once (as a browser does on a network change).
   time_to_recover("subscriber moved to a new port, checks at once", *bob_, *alice_, [&] {
     std::string error;
-    ASSERT_TRUE(bob_->subscribe_connection().switch_local_port(/*check_now=*/true, &error)) << error;
+    ASSERT_TRUE(bob_->subscribe_connection().switch_local_address("", /*check_now=*/true, &error)) << error;
   });
   // A NAT rebinding the client does not notice: media resumes with its next consent check
   // (every 2.5 s).
   time_to_recover("subscriber moved to a new port, next consent check", *bob_, *alice_, [&] {
     std::string error;
-    ASSERT_TRUE(bob_->subscribe_connection().switch_local_port(/*check_now=*/false, &error)) << error;
+    ASSERT_TRUE(bob_->subscribe_connection().switch_local_address("", /*check_now=*/false, &error)) << error;
   });
+  // Another address altogether (127.0.0.2 stands for the LTE interface).
+  time_to_recover("subscriber moved to another address, checks at once", *bob_, *alice_, [&] {
+    std::string error;
+    ASSERT_TRUE(bob_->subscribe_connection().switch_local_address("127.0.0.2", /*check_now=*/true, &error))
+        << error;
+  });
+  EXPECT_EQ(bob_->subscribe_connection().local_address().ip_string(), "127.0.0.2");
   expect_call_intact();
 }
 
-TEST_F(IceRestart, APublisherThatMovesToANewPortIsForwardedAgainAfterItsNextCheck) {
+TEST_F(IceRestart, APublisherThatMovesToANewPortOrAddressIsForwardedAgainAfterItsNextCheck) {
   // The server learns the publisher's new address from its check; media sent from there before
   // is dropped (unknown address), from then on forwarded.
   time_to_recover(
       "publisher moved to a new port, checks at once", *bob_, *alice_,
       [&] {
         std::string error;
-        ASSERT_TRUE(alice_->publish_connection().switch_local_port(/*check_now=*/true, &error)) << error;
+        ASSERT_TRUE(alice_->publish_connection().switch_local_address("", /*check_now=*/true, &error))
+            << error;
+      },
+      publish_path_up(publish_successes()));
+  time_to_recover(
+      "publisher moved to another address, checks at once", *bob_, *alice_,
+      [&] {
+        std::string error;
+        ASSERT_TRUE(
+            alice_->publish_connection().switch_local_address("127.0.0.2", /*check_now=*/true, &error))
+            << error;
       },
       publish_path_up(publish_successes()));
   expect_call_intact();
@@ -158,7 +176,8 @@ TEST_F(IceRestart, APublishIceRestartKeepsTheTracksAndTheMedia) {
       "publisher restarted ICE from a new port", *bob_, *alice_,
       [&] {
         std::string error;
-        ASSERT_TRUE(alice_->publish_connection().switch_local_port(/*check_now=*/false, &error)) << error;
+        ASSERT_TRUE(alice_->publish_connection().switch_local_address("", /*check_now=*/false, &error))
+            << error;
         ASSERT_TRUE(alice_->restart_publish_ice());
       },
       publish_path_up(publish_successes(), 2));
@@ -179,7 +198,7 @@ TEST_F(IceRestart, RestartIceRestartsTheSubscribeConnection) {
   // From a new port: media comes back once the answer is in and the new pair is nominated.
   time_to_recover("subscriber asked for restart_ice from a new port", *bob_, *alice_, [&] {
     std::string error;
-    ASSERT_TRUE(bob_->subscribe_connection().switch_local_port(/*check_now=*/false, &error)) << error;
+    ASSERT_TRUE(bob_->subscribe_connection().switch_local_address("", /*check_now=*/false, &error)) << error;
     ASSERT_TRUE(bob_->request_subscribe_ice_restart());
   });
   EXPECT_EQ(bob_->counters().ice_restarts, 2u);
