@@ -63,12 +63,18 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     virtual ~Host() = default;
     // `address` joined validated_addresses(); the host routes datagrams from it here.
     virtual void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) = 0;
-    // `address` left validated_addresses() (the oldest, evicted for a new one).
+    // `address` left validated_addresses() (the oldest, evicted for a new one, or the one the
+    // peer nominated before it nominated another).
     virtual void on_address_released(WebRtcTransport& transport, const SocketAddress& address) = 0;
     // `connection` carried a valid ICE check (it joined tcp_paths()); the host routes its frames here.
     virtual void on_tcp_path_validated(WebRtcTransport& transport, net::TcpConnection& connection) = 0;
     // `connection` left tcp_paths() (the oldest, evicted for a new one): the host closes it.
     virtual void on_tcp_path_released(WebRtcTransport& transport, net::TcpConnection& connection) = 0;
+    // An ICE restart (restart_ice()) gave the transport a new local ufrag: checks that name it
+    // come here too. The one before stays the transport's until on_ufrag_retired().
+    virtual void on_ufrag_added(WebRtcTransport& transport, const std::string& ufrag) = 0;
+    // `ufrag` no longer names the transport: the restart completed, or a newer one replaced it.
+    virtual void on_ufrag_retired(WebRtcTransport& transport, const std::string& ufrag) = 0;
     // The transport has closed itself. The host must call report_failure() later, at a point where
     // no call into the transport or its observer is on the stack.
     virtual void on_transport_failed(WebRtcTransport& transport, std::string_view reason) = 0;
@@ -116,8 +122,11 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   WebRtcTransport& operator=(const WebRtcTransport&) = delete;
 
   uint64_t id() const { return id_; }
-  const std::string& ice_ufrag() const { return ice_ufrag_; }
-  const std::string& ice_pwd() const { return ice_pwd_; }
+  // The local ICE credentials the next description carries (a pending restart's new ones).
+  const std::string& ice_ufrag() const { return ice_.local_ufrag(); }
+  const std::string& ice_pwd() const { return ice_.local_pwd(); }
+  // While a restart is pending, the ufrag in use before it (still accepted); empty otherwise.
+  const std::string& retiring_ice_ufrag() const { return retiring_ufrag_; }
   const std::string& dtls_fingerprint() const;
   const SocketAddress& local_address() const { return socket_.local_address(); }
   State state() const { return state_; }
@@ -149,6 +158,13 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // check started it already.
   void set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
                              const std::string& fingerprint_algorithm, const std::string& fingerprint);
+
+  // ICE restart (RFC 8445 §9): new local credentials (ice_ufrag(), ice_pwd()) for the next
+  // description, told to the host. Checks with the previous ones are answered until the peer
+  // nominates with the new ones; DTLS, SRTP and the selected address stay, so media goes on.
+  void restart_ice();
+  // The peer's ICE credentials of the restart (from its description); DTLS is not touched.
+  void set_remote_ice_credentials(const std::string& ice_ufrag, const std::string& ice_pwd);
 
   // Datagrams routed here by the worker (already classified, RFC 7983). A STUN packet that came
   // over an ICE-TCP connection names it in `via` (its answer goes back there, and a valid check
@@ -210,6 +226,10 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // Copies and queues one packet (STUN, DTLS) on the selected path.
   void send_to_path(ByteSpan packet);
   void add_tcp_path(net::TcpConnection& connection);
+  // A valid check from a new address: it joins validated_addresses() (the oldest may go).
+  void add_validated_address(const SocketAddress& address, uint64_t now_ms);
+  // Lets go of the validated addresses the peer has left (see the definition).
+  void release_quiet_addresses(uint64_t now_ms);
   void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
   void start_data_channels();
   void on_application_data(ByteSpan packet);
@@ -232,8 +252,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   Host& host_;
   Observer* observer_;  // not owned; nullptr once detached
   Options options_;
-  std::string ice_ufrag_;
-  std::string ice_pwd_;
+  std::string retiring_ufrag_;  // see retiring_ice_ufrag()
   State state_ = State::New;
   std::optional<std::string> failure_reason_;  // why fail() closed it, until report_failure()
   std::optional<uint64_t> remote_set_ms_;      // when set_remote_parameters() was called
@@ -244,7 +263,8 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   static constexpr size_t kMaxEarlyDtlsDatagrams = 8;
 
   ice::IceLiteAgent ice_;
-  std::vector<SocketAddress> validated_;  // bounded: kMaxValidatedAddresses
+  std::vector<SocketAddress> validated_;      // bounded: kMaxValidatedAddresses
+  std::vector<uint64_t> validated_check_ms_;  // the last valid check from validated_[i]
   std::optional<SocketAddress> remote_address_;
   std::vector<net::TcpConnection*> tcp_paths_;  // bounded: kMaxTcpPaths; the host keeps them alive
   net::TcpConnection* remote_tcp_ = nullptr;    // the selected path when it is a TCP connection

@@ -208,7 +208,8 @@ void Worker::destroy_transport(uint64_t transport_id) {
     auto found = by_address_.find(address);
     if (found != by_address_.end() && found->second == &transport) by_address_.erase(found);
   }
-  by_ufrag_.erase(transport.ice_ufrag());
+  for (const std::string* ufrag : {&transport.ice_ufrag(), &transport.retiring_ice_ufrag()})
+    if (!ufrag->empty()) on_ufrag_retired(transport, *ufrag);
   std::vector<net::TcpConnection*> tcp_paths = transport.tcp_paths();
   transport.detach_observer();
   transport.close("destroyed");
@@ -240,6 +241,15 @@ void Worker::on_tcp_path_validated(WebRtcTransport& transport, net::TcpConnectio
 
 void Worker::on_tcp_path_released(WebRtcTransport&, net::TcpConnection& connection) {
   connection.close(net::TcpCloseReason::Released);
+}
+
+void Worker::on_ufrag_added(WebRtcTransport& transport, const std::string& ufrag) {
+  by_ufrag_[ufrag] = &transport;
+}
+
+void Worker::on_ufrag_retired(WebRtcTransport& transport, const std::string& ufrag) {
+  auto entry = by_ufrag_.find(ufrag);
+  if (entry != by_ufrag_.end() && entry->second == &transport) by_ufrag_.erase(entry);
 }
 
 void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view reason) {
