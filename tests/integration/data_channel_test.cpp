@@ -72,11 +72,12 @@ class DataChannels : public Conference {
     config.data_channels.bytes_per_second_per_participant = 0;  // the runs below send fast
   }
 
-  // A participant with data channels only (no audio or video).
-  ParticipantClient& add_data_client(const std::string& room, const std::string& name) {
+  // A participant with data channels only (no audio or video), over UDP or ICE-TCP.
+  ParticipantClient& add_data_client(const std::string& room, const std::string& name, bool ice_tcp = false) {
     return add_client(room, name, [&](ParticipantClient::Options& o) {
       o.publish_audio = false;
       o.publish_video = false;
+      o.ice_tcp = ice_tcp;
       o.sctp_mailbox = &sctp_mailbox();
     });
   }
@@ -232,6 +233,33 @@ TEST_F(DataChannels, ChannelsReachEveryOtherParticipantWithLabelReliabilityAndPu
     EXPECT_EQ(participant["data_tracks"][1]["max_retransmits"], 0);
     EXPECT_EQ(participant["data_tracks"][1]["ordered"], false);
   }
+}
+
+// SCTP over DTLS over ICE-TCP (RFC 4571 frames): a publisher on TCP reaches a subscriber on UDP
+// and one on TCP, every message in order and byte for byte, the 256 KiB ones included.
+TEST_F(DataChannels, RelayedOverIceTcp) {
+  auto& a = add_data_client("dctcp", "alice", /*ice_tcp=*/true);
+  auto& b = add_data_client("dctcp", "bob");
+  auto& c = add_data_client("dctcp", "carol", /*ice_tcp=*/true);
+  record(b);
+  record(c);
+  ASSERT_TRUE(run_until([&] { return a.joined() && b.joined() && c.joined(); }));
+  uint16_t chat = open_channel(a, "chat", reliable_ordered());
+  for (auto* p : {&b, &c})
+    ASSERT_TRUE(run_until([&] { return subscribed(*p, "chat") != nullptr; })) << describe(*p);
+  constexpr uint32_t kMessages = 200;
+  auto slowest = [&] { return std::min(received(b, "chat").size(), received(c, "chat").size()); };
+  ASSERT_TRUE(send_run(a, chat, 0, kMessages, message_size, slowest)) << describe(a);
+  ASSERT_TRUE(run_until([&] {
+    return received(b, "chat").size() >= kMessages && received(c, "chat").size() >= kMessages;
+  })) << received(b, "chat").size()
+      << " / " << received(c, "chat").size() << "; drops: " << drop_summary();
+  expect_run_received(received(b, "chat"), kMessages, message_size);
+  expect_run_received(received(c, "chat"), kMessages, message_size);
+  EXPECT_EQ(a.publish_connection().socket_counters().rx_packets.load(), 0u) << "alice used TCP only";
+  EXPECT_GT(a.publish_connection().tcp_counters().tx_frames.load(), 200u);
+  EXPECT_GT(c.subscribe_connection().tcp_counters().rx_frames.load(), 200u);
+  EXPECT_EQ(server_.worker().tcp_counters().tx_dropped_queue_full.load(), 0u);
 }
 
 TEST_F(DataChannels, LateJoinerGetsExistingChannelsAndLeavingClosesThem) {
