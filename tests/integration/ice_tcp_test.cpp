@@ -226,6 +226,33 @@ TEST_F(IceTcp, StalledOversizedFrameIsClosedWithoutHurtingOthers) {
   EXPECT_EQ(tcp().open.load(), 2u) << "Tina's connections are untouched";
 }
 
+class IceTcpShortConsent : public IceTcp {
+ protected:
+  void configure(config::Config& config) override { config.rtc.consent_timeout_s = 10; }  // the least allowed
+};
+
+// A TCP connection the client closes stops being a path at once (nothing more is sent on it);
+// with no other path, consent freshness then removes the participant, as for a UDP client that
+// went quiet.
+TEST_F(IceTcpShortConsent, ClosedConnectionReleasesThePathAndConsentDecides) {
+  auto& tina = add_client("gone", "tina", tcp_client());
+  auto& ulla = add_client("gone", "ulla");
+  tina.start_media();
+  ulla.start_media();
+  ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(ulla, tina.participant_id(), 20); }))
+      << describe(ulla);
+  std::string tina_id = tina.participant_id();
+  tina.stop_media();
+  tina.publish_connection().drop_network();
+  tina.subscribe_connection().drop_network();
+  ASSERT_TRUE(run_until([&] { return tcp().open.load() == 0; }, 10s));
+  EXPECT_EQ(closed(tcp(), TcpCloseReason::PeerClosed), 2u);
+  // Media for Tina is no longer sent anywhere; she is removed when her consent expires.
+  ASSERT_TRUE(run_until([&] { return ulla.message_count("participant_left") > 0; }, 25s)) << describe(ulla);
+  EXPECT_EQ(ulla.participants().count(tina_id), 0u);
+  EXPECT_EQ(server_.worker().tcp_counters().tx_dropped_queue_full.load(), 0u);
+}
+
 class IceTcpPendingLimits : public IceTcp {
  protected:
   void configure(config::Config& config) override {
