@@ -27,6 +27,13 @@ struct HttpConfig {
   uint32_t websocket_idle_timeout_s = 0;     // ... and closed when nothing arrives for this long
 };
 
+// The signaling WebSocket's sessions.
+struct SignalingConfig {
+  // A participant whose WebSocket is lost stays in its room this long, waiting for a resume with
+  // its token; 0 = it leaves at once.
+  uint32_t resume_grace_s = 0;
+};
+
 struct RtcConfig {
   uint16_t udp_port = 0;     // worker i listens on udp_port + i
   std::string announced_ip;  // put in ICE candidates
@@ -97,6 +104,7 @@ struct AuthConfig {
 
 struct Config {
   HttpConfig http;
+  SignalingConfig signaling;
   uint32_t workers = 0;  // 0 = auto: one per core
   RtcConfig rtc;
   DtlsConfig dtls;

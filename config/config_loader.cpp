@@ -170,6 +170,7 @@ const std::map<std::string, Apply>& schema() {
       {"http.max_connections_per_address", uint_in(FIELD(http.max_connections_per_address), 1, 1000000)},
       {"http.websocket_ping_interval_s", uint_in(FIELD(http.websocket_ping_interval_s), 1, 3600)},
       {"http.websocket_idle_timeout_s", uint_in(FIELD(http.websocket_idle_timeout_s), 2, 86400)},
+      {"signaling.resume_grace_s", uint_in(FIELD(signaling.resume_grace_s), 0, 3600)},
       {"workers", workers_field()},
       {"rtc.udp_port", uint_in(FIELD(rtc.udp_port), 1, 65535)},
       {"rtc.announced_ip", ip_field(FIELD(rtc.announced_ip), false)},

@@ -12,6 +12,8 @@ http:
   max_connections_per_address: 100  # ... from one source IP address
   websocket_ping_interval_s: 20     # a silent WebSocket gets a ping after this long
   websocket_idle_timeout_s: 60      # ... and is closed when nothing at all arrives for this long
+signaling:
+  resume_grace_s: 20         # a participant whose WebSocket is lost waits this long for a resume; 0 = leaves at once
 workers: auto                # worker threads; auto = one per core
 rtc:
   udp_port: 40000            # worker i listens on udp_port + i

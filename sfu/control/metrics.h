@@ -34,6 +34,10 @@ struct ControlStats {
   std::vector<QueueStats> to_worker, to_control;
   // Joins the control plane refused, as {reason, count}.
   std::vector<std::pair<const char*, uint64_t>> joins_refused;
+  // Session resume: attempts as {result, count}, participants waiting for one, graces that ran out.
+  std::vector<std::pair<const char*, uint64_t>> resumes;
+  size_t participants_detached = 0;
+  uint64_t resume_grace_expired = 0;
 };
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control);

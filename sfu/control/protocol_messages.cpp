@@ -22,7 +22,7 @@ nlohmann::json participant_json(const ParticipantSummary& participant) {
 nlohmann::json to_json(const Joined& e) {
   nlohmann::json participants = nlohmann::json::array();
   for (const auto& participant : e.participants) participants.push_back(participant_json(participant));
-  return {{"type", "joined"},
+  return {{"type", e.resumed ? "resumed" : "joined"},
           {"room", e.room},
           {"participant_id", e.participant_id},
           {"participants", participants}};
@@ -31,7 +31,9 @@ nlohmann::json to_json(const ParticipantJoined& e) {
   return {{"type", "participant_joined"}, {"participant", {{"id", e.participant_id}, {"name", e.name}}}};
 }
 nlohmann::json to_json(const ParticipantLeft& e) {
-  return {{"type", "participant_left"}, {"participant_id", e.participant_id}};
+  nlohmann::json message = {{"type", "participant_left"}, {"participant_id", e.participant_id}};
+  if (!e.reason.empty()) message["reason"] = e.reason;
+  return message;
 }
 nlohmann::json to_json(const PublishAnswer& e) { return {{"type", "publish_answer"}, {"sdp", e.sdp}}; }
 nlohmann::json to_json(const SubscribeOffer& e) { return {{"type", "subscribe_offer"}, {"sdp", e.sdp}}; }

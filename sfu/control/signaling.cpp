@@ -46,7 +46,12 @@ void ControlPlane::on_ws_open(ClientConnection& ws) {
 void ControlPlane::on_ws_close(ClientConnection& ws) {
   auto it = sessions_.find(ws.id());
   if (it == sessions_.end()) return;
-  handle_leave(it->second, "signaling connection closed");
+  // A lost connection (not a goodbye, a kick or a deleted room: those cleared the membership or
+  // closed with 1000/1001) keeps its participant for a resume; while stopping, everyone leaves.
+  if (ws.lost() && resume_.enabled() && !stopping_ && !it->second.participant_id.empty())
+    detach(it->second);
+  else
+    handle_leave(it->second, "signaling connection closed");
   sessions_.erase(it);
 }
 
@@ -99,6 +104,8 @@ void ControlPlane::on_ws_message(ClientConnection& ws, std::string_view text) {
     ws.send_text(protocol::pong_text());
   } else if (*type == "join") {
     handle_join(ws, session, message);
+  } else if (*type == "resume") {
+    handle_resume(ws, session, message);
   } else if (*type == "publish" || *type == "subscribe_answer") {
     handle_sdp(ws, session, message, *type == "publish");
   } else if (*type == "candidate") {

@@ -283,6 +283,15 @@ TEST(ConfigLoader, AuthClaimChecksDefaultToLeewayOnlyAndABriefKickBan) {
   EXPECT_EQ(expect_error("auth:\n  audience: [a, b]\n").key, "auth.audience");
 }
 
+// Session resume (docs/protocol.md 2.6): 20 s by default, 0 turns it off, at most an hour.
+TEST(ConfigLoader, ResumeGraceDefaultsToTwentySecondsAndZeroTurnsItOff) {
+  EXPECT_EQ(default_config().signaling.resume_grace_s, 20u);
+  EXPECT_EQ(expect_ok("signaling:\n  resume_grace_s: 0\n").signaling.resume_grace_s, 0u);
+  EXPECT_EQ(expect_ok("signaling:\n  resume_grace_s: 3600\n").signaling.resume_grace_s, 3600u);
+  EXPECT_EQ(expect_error("signaling:\n  resume_grace_s: 3601\n").key, "signaling.resume_grace_s");
+  EXPECT_EQ(expect_error("signaling:\n  resume_grace: 5\n").key, "signaling.resume_grace");
+}
+
 // RFC 7518 section 3.2: an HS256 key shorter than the hash can be brute-forced offline from any
 // token. The error names the key and why, and never echoes the secret.
 TEST(ConfigLoader, ShortSecretIsRefusedWithoutEchoingIt) {
