@@ -25,6 +25,9 @@ export const demo = {
   subscribePc: null,
   localStream: null,
   messages: [], // messages received from the server, newest last, SDP bodies elided
+  signaling: 'closed', // 'connecting' | 'open' | 'reconnecting' (socket lost, resuming: reconnect.js) | 'closed'
+  reconnects: 0, // resumes that brought the call back
+  lastReconnect: null, // {result: 'resumed' | error code, attempts, ms}: the latest resume
   // Data channels (data_channels.js): this page's own "chat" and "file" channels on the publish
   // connection, and the channels the server opened on the subscribe connection (others' data
   // tracks, `protocol` = the sender's participant id, and "server").
