@@ -138,7 +138,7 @@ void ParticipantClient::drop_signaling() {
   signaling_->drop();
 }
 
-bool ParticipantClient::resume(std::optional<std::string> token, std::string* error) {
+bool ParticipantClient::resume(const std::optional<std::string>& token, std::string* error) {
   if (signaling_->state() != SignalingClient::State::Closed) {
     if (error) *error = "the signaling socket is still open";
     return false;

@@ -113,7 +113,7 @@ class ParticipantClient {
   // latest resume token (or `token`, to test refusals). `resumed` then replaces what the client
   // knows of the room; an `error` (resume_failed, ...) lands in errors().
   void drop_signaling();
-  bool resume(std::optional<std::string> token = std::nullopt, std::string* error = nullptr);
+  bool resume(const std::optional<std::string>& token = std::nullopt, std::string* error = nullptr);
   const std::string& resume_token() const { return resume_token_; }
 
   void start_media();

@@ -322,7 +322,8 @@ HttpResponse ControlPlane::kick_participant(const std::string& room_name, const 
   // whether its WebSocket is open or lost (a detached participant waiting for a resume).
   if (const Session* member = membership_of(participant_id); member && !member->identity.empty())
     kick_bans_.ban(room_name, member->identity, uv_now(loop_));
-  if (auto it = sessions_.find(session_id); it != sessions_.end() && it->second.participant_id == participant_id)
+  if (auto it = sessions_.find(session_id);
+      it != sessions_.end() && it->second.participant_id == participant_id)
     it->second.clear_membership();
   remove_participant_everywhere(room_name, participant_id, "kicked");
   close_session(session_id, protocol::kicked_message(), 1000);

@@ -31,7 +31,8 @@ std::string ResumeRegistry::issue(const std::string& participant_id) {
   Entry& entry = entries_[participant_id];
   entry.has_token = false;
   if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) return {};
-  std::string token = base64url_encode(std::string_view(reinterpret_cast<const char*>(random.data()), random.size()));
+  std::string token =
+      base64url_encode(std::string_view(reinterpret_cast<const char*>(random.data()), random.size()));
   entry.digest = digest_of(token);
   entry.has_token = true;
   return token;

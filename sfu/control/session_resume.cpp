@@ -78,20 +78,21 @@ void ControlPlane::handle_resume(ClientConnection& ws, Session& session, const n
                       {ErrorCode::bad_request, "'room', 'participant_id' and 'resume_token' must be strings"},
                       "resume");
   if (!resume_.enabled())
-    return send_error(
-        ws, {ErrorCode::resume_failed, "session resume is off on this server (signaling.resume_grace_s is 0); join again"},
-        "resume");
+    return send_error(ws,
+                      {ErrorCode::resume_failed,
+                       "session resume is off on this server (signaling.resume_grace_s is 0); join again"},
+                      "resume");
   const Session* owner = membership_of(*participant_id);
   ResumeRegistry::Check result = resume_.check(*participant_id, *token, uv_now(loop_));
   if (!owner || owner->room != *room) result = ResumeRegistry::Check::expired;
   if (result != ResumeRegistry::Check::ok) {
     count_resume(result);
-    std::string why =
-        result == ResumeRegistry::Check::bad_token
-            ? "the resume token is not valid for participant '" + *participant_id + "' (forged, or already used)"
-            : "participant '" + *participant_id + "' of room '" + *room +
-                  "' cannot be resumed: it left or was removed, or its resume grace of " +
-                  std::to_string(resume_.grace_ms() / 1000) + " s ran out";
+    std::string why = result == ResumeRegistry::Check::bad_token
+                          ? "the resume token is not valid for participant '" + *participant_id +
+                                "' (forged, or already used)"
+                          : "participant '" + *participant_id + "' of room '" + *room +
+                                "' cannot be resumed: it left or was removed, or its resume grace of " +
+                                std::to_string(resume_.grace_ms() / 1000) + " s ran out";
     return send_error(ws, {ErrorCode::resume_failed, why + "; join again"}, "resume");
   }
   // A kick holds against a resume as against a join (another participant of the same identity may
@@ -108,10 +109,10 @@ void ControlPlane::handle_resume(ClientConnection& ws, Session& session, const n
   if (!entry) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, "resume");
   // The worker sends this session the room's state (`resumed`) and, if one was outstanding, a
   // fresh subscribe offer; later events follow in order.
-  bool posted = post_request(entry->worker, [room_name = *room, id = *participant_id, session_id = session.id](
-                                                Worker& w) {
-    if (Room* r = w.find_room(room_name)) r->resume(id, session_id);
-  });
+  bool posted = post_request(entry->worker,
+                             [room_name = *room, id = *participant_id, session_id = session.id](Worker& w) {
+                               if (Room* r = w.find_room(room_name)) r->resume(id, session_id);
+                             });
   if (!posted) {
     ++resume_counts_.overloaded;
     return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "resume");
@@ -132,7 +133,8 @@ void ControlPlane::handle_resume(ClientConnection& ws, Session& session, const n
   session.identity = taken.identity;
   session_of_participant_[session.participant_id] = session.id;
   ++resume_counts_.ok;
-  log_info("control", "participant resumed", {{"room", session.room}, {"participant", session.participant_id}});
+  log_info("control", "participant resumed",
+           {{"room", session.room}, {"participant", session.participant_id}});
 }
 
 void ControlPlane::expire_detached(uint64_t now_ms) {

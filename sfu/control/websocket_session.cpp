@@ -88,8 +88,8 @@ int HttpServerCore::on_ws_timer(WebSocketSession& session) {
 int HttpServerCore::on_ws_peer_close(lws* wsi, const char* payload, size_t len) {
   Connection* conn = connection(wsi, false);
   if (conn != nullptr && conn->session && payload != nullptr && len >= 2)
-    conn->session->peer_close_code_ = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
-                                                            static_cast<uint8_t>(payload[1]));
+    conn->session->peer_close_code_ =
+        static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) | static_cast<uint8_t>(payload[1]));
   return 0;
 }
 

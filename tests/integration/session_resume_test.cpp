@@ -30,8 +30,8 @@ class SessionResume : public Conference {
   // One sample of /metrics ("name{labels}"), or -1 when it is missing.
   int64_t metric(const std::string& sample) {
     http_test::Socket socket(server_.http_port());
-    std::string request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server_.http_port()) +
-                          "\r\n\r\n";
+    std::string request =
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server_.http_port()) + "\r\n\r\n";
     if (!socket.ok() || !socket.send_all(request)) return -1;
     auto response = http_test::read_response(socket);
     if (!response) return -1;
@@ -39,10 +39,13 @@ class SessionResume : public Conference {
     if (at == std::string::npos) return -1;
     return std::stoll(response->body.substr(at + sample.size() + 2));
   }
-  int64_t resumes(const std::string& result) { return metric("sfu_resumes_total{result=\"" + result + "\"}"); }
+  int64_t resumes(const std::string& result) {
+    return metric("sfu_resumes_total{result=\"" + result + "\"}");
+  }
 
   // A `resume` on a fresh WebSocket of its own, and the server's answer.
-  json resume_on_new_socket(const std::string& room, const std::string& participant_id, const std::string& token) {
+  json resume_on_new_socket(const std::string& room, const std::string& participant_id,
+                            const std::string& token) {
     http_test::WsClient ws(server_.http_port());
     if (!ws.handshake()) return json::value_t::discarded;
     ws.send_text(
@@ -98,7 +101,8 @@ TEST_F(SessionResume, ADroppedWebSocketResumesWithTheSameIdTracksAndMediaAndMiss
   EXPECT_EQ(metric("sfu_participants_detached"), 1);
 
   const auto resume_started = Clock::now();
-  const int64_t gap_ms = std::chrono::duration_cast<std::chrono::milliseconds>(resume_started - dropped_at).count();
+  const int64_t gap_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(resume_started - dropped_at).count();
   std::string error;
   ASSERT_TRUE(bob.resume(std::nullopt, &error)) << error;
   ASSERT_TRUE(run_until([&] { return bob.message_count("resumed") == 1; }, 10s)) << describe(bob);
@@ -127,7 +131,8 @@ TEST_F(SessionResume, ADroppedWebSocketResumesWithTheSameIdTracksAndMediaAndMiss
   EXPECT_EQ(resumes("ok"), 1);
   EXPECT_EQ(metric("sfu_participants_detached"), 0);
   EXPECT_EQ(server_.worker().transport_count(), 6u) << "nobody's connections were replaced";
-  std::cout << "[ metric ] websocket dropped for " << gap_ms << " ms: resume -> resumed " << resumed_ms << " ms, resume -> media of a participant who "
+  std::cout << "[ metric ] websocket dropped for " << gap_ms << " ms: resume -> resumed " << resumed_ms
+            << " ms, resume -> media of a participant who "
             << "joined meanwhile " << carol_media_ms << " ms; media during the gap: " << audio_over_gap
             << " audio + " << video_over_gap << " video packets of Bob at Alice\n";
 }
@@ -154,7 +159,8 @@ TEST_F(ShortResumeGrace, ForgedTokensAndAnExpiredGraceAreRefusedAndCountedAndThe
   EXPECT_EQ(resumes("bad_token"), 2);
   EXPECT_EQ(alice.message_count("participant_left"), 0u) << "a forged resume changes nothing";
 
-  ASSERT_TRUE(run_until([&] { return alice.message_count("participant_left") == 1; }, 20s)) << describe(alice);
+  ASSERT_TRUE(run_until([&] { return alice.message_count("participant_left") == 1; }, 20s))
+      << describe(alice);
   const int64_t left_after_ms = ms_since(dropped_at);
   EXPECT_GE(left_after_ms, 1900) << "left before its grace ran out";
   const json* left = nullptr;

@@ -182,8 +182,9 @@ TEST_F(ControlPlaneAuthTest, AKickBanHoldsAgainstAResume) {
   ASSERT_EQ(away["type"], "joined");
   second.lost_connection = true;
   closed(second);
-  ASSERT_EQ(admin("DELETE", "/v1/rooms/r1/participants/" + kicked["participant_id"].get<std::string>()).status,
-            204);
+  ASSERT_EQ(
+      admin("DELETE", "/v1/rooms/r1/participants/" + kicked["participant_id"].get<std::string>()).status,
+      204);
   RecordingConnection& back = open();
   send(back, nlohmann::json{{"type", "resume"},
                             {"room", "r1"},
@@ -200,8 +201,9 @@ TEST_F(ControlPlaneAuthTest, AKickBanHoldsAgainstAResume) {
   nlohmann::json joined = join(carol, "r2", token("r2", {{"sub", "u-carol"}}));
   carol.lost_connection = true;
   closed(carol);
-  ASSERT_EQ(admin("DELETE", "/v1/rooms/r2/participants/" + joined["participant_id"].get<std::string>()).status,
-            204);
+  ASSERT_EQ(
+      admin("DELETE", "/v1/rooms/r2/participants/" + joined["participant_id"].get<std::string>()).status,
+      204);
   RecordingConnection& rejoin = open();
   EXPECT_EQ(join(rejoin, "r2", token("r2", {{"sub", "u-carol"}}))["code"], "forbidden");
   send(rejoin, nlohmann::json{{"type", "resume"},
