@@ -137,6 +137,35 @@ TEST_F(SessionResume, ADroppedWebSocketResumesWithTheSameIdTracksAndMediaAndMiss
             << " audio + " << video_over_gap << " video packets of Bob at Alice\n";
 }
 
+// The old socket may still look open to the server (a half-open TCP connection): a resume on a new
+// one wins, and the old one is closed with 4001 so that its client does not come back.
+TEST_F(SessionResume, AResumeOnASecondSocketClosesTheFirstWith4001) {
+  auto& alice = add_client("takeover", "Alice");
+  auto& bob = add_client("takeover", "Bob");
+  bob.start_media();
+  ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(alice, bob.participant_id(), 5); }))
+      << describe(alice);
+  http_test::WsClient second(server_.http_port());
+  ASSERT_TRUE(second.handshake());
+  second.send_text(json{{"type", "resume"},
+                        {"room", "takeover"},
+                        {"participant_id", bob.participant_id()},
+                        {"resume_token", bob.resume_token()}}
+                       .dump());
+  auto answer = second.read_message();
+  ASSERT_TRUE(answer.has_value());
+  json resumed = json::parse(answer->payload, nullptr, false);
+  EXPECT_EQ(resumed.value("type", ""), "resumed") << answer->payload;
+  EXPECT_EQ(resumed.value("participant_id", ""), bob.participant_id());
+  ASSERT_TRUE(run_until([&] { return bob.signaling_closed(); }, 10s)) << describe(bob);
+  EXPECT_EQ(bob.close_code(), 4001);
+  const uint64_t before = media_from(alice, bob.participant_id());
+  run_for(500ms);
+  EXPECT_GT(media_from(alice, bob.participant_id()), before) << "Bob's media goes on";
+  EXPECT_EQ(alice.message_count("participant_left"), 0u);
+  EXPECT_EQ(resumes("ok"), 1);
+}
+
 class ShortResumeGrace : public SessionResume {
   void configure(config::Config& config) override { config.signaling.resume_grace_s = 2; }
 };
