@@ -127,6 +127,13 @@ int Server::run() {
             {"signaling", base + "/v1/rtc"},
             {"rest", base + "/v1/rooms"},
             {"metrics", base + "/metrics"}});
+  if (config_.turn.enabled()) {
+    std::string urls;
+    for (const std::string& url : config_.turn.urls) urls += (urls.empty() ? "" : ",") + url;
+    // The secret never goes into a log; the URLs are what every participant is told in `joined`.
+    log_info("main", "turn credentials enabled",
+             {{"urls", urls}, {"ttl_s", std::to_string(config_.turn.ttl_s)}});
+  }
 
   uv_signal_t sigint, sigterm;
   uv_signal_init(&loop_, &sigint);

@@ -147,8 +147,12 @@ void ControlPlane::retry_waiting_posts() {
 
 void ControlPlane::on_room_event(uint64_t session_id, const RoomEvent& event) {
   // The JSON is built here, so workers spend no time on the protocol.
-  if (ClientConnection* ws = find_client(session_id))
-    ws->send_text(protocol::to_text(protocol::event_message(event)));
+  ClientConnection* ws = find_client(session_id);
+  if (!ws) return;
+  nlohmann::json message = protocol::event_message(event);
+  if (const auto* joined = std::get_if<Joined>(&event); joined && config_.turn.enabled())
+    message["ice_servers"] = ice_servers_for(joined->participant_id);
+  ws->send_text(protocol::to_text(message));
 }
 
 void ControlPlane::on_participant_removed(const std::string& room, const std::string& participant_id,

@@ -109,6 +109,9 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.family("sfu_joins_refused_total", "counter", "Joins refused by the control plane, by reason.");
   for (const auto& [reason, count] : control.joins_refused)
     e.sample("sfu_joins_refused_total", count, std::string("reason=\"") + reason + "\"");
+  e.family("sfu_turn_credentials_issued_total", "counter",
+           "TURN credentials handed out in joined (one per join while turn.urls is set).");
+  e.sample("sfu_turn_credentials_issued_total", control.turn_credentials_issued);
   e.family("sfu_queue_posts_deferred_total", "counter",
            "Control messages that found the receiving queue full and were kept for a retry.");
   queue_samples(e, "sfu_queue_posts_deferred_total", control, &QueueStats::deferred);

@@ -1,5 +1,6 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See docs/protocol.md.
+#include <chrono>
 #include <exception>
 
 #include "base/logger.h"
@@ -7,6 +8,7 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/turn_credentials.h"
 #include "sfu/media/subscription_slots.h"
 #include "sfu/media/worker.h"
 #include "sfu/sdp/sdp.h"
@@ -250,6 +252,15 @@ void ControlPlane::handle_sdp(ClientConnection& ws, Session& session, const nloh
           r->subscribe_answer(participant_id, *description);
       }))
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, type);
+}
+
+nlohmann::json ControlPlane::ice_servers_for(const std::string& participant_id) {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  ++turn_credentials_issued_;
+  return protocol::ice_servers_json(
+      config_.turn.urls, make_turn_credential(config_.turn.secret, participant_id, now + config_.turn.ttl_s));
 }
 
 void ControlPlane::handle_leave(Session& session, const std::string& reason) {
