@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian packages, whatever the build and the tests need and this machine lacks.
-# Usage: scripts/setup.sh [--browser]   (--browser adds Chromium, Firefox ESR, nftables, iproute2 and
-#                                        Node.js for the browser tests)
+# Usage: scripts/setup.sh [--browser]   (--browser adds Chromium, Firefox ESR, nftables, iproute2,
+#                                        coturn and Node.js for the browser tests)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14-dev
@@ -9,7 +9,7 @@ packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14
   libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev libbenchmark-dev
   clang-format-14 clang-tidy-14)  # pinned: the lint gates (scripts/lint.sh) depend on the exact version
 if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium firefox-esr nftables iproute2 nodejs npm)
+  packages+=(chromium firefox-esr nftables iproute2 coturn nodejs npm)
 fi
 
 missing=()
