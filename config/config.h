@@ -96,7 +96,7 @@ struct AuthConfig {
 };
 
 // TURN relays (coturn) for clients that cannot reach the media ports directly (docs/protocol.md,
-// "TURN"). The server runs no relay itself: it hands each participant `ice_servers` with
+// 2.6 "TURN relays"). The server runs no relay itself: it hands each participant `ice_servers` with
 // credentials of the TURN REST API scheme (draft-uberti-behave-turn-rest), which coturn checks
 // with the same shared secret (`use-auth-secret`, `static-auth-secret`).
 struct TurnConfig {

@@ -23,7 +23,7 @@ std::string to_text(const nlohmann::json& message);
 // A worker's event as the signaling message for its session.
 nlohmann::json event_message(const RoomEvent& event);
 
-// `joined`'s `ice_servers` (docs/protocol.md, "TURN"): one RTCIceServer dictionary,
+// `joined`'s `ice_servers` (docs/protocol.md, 2.6 "TURN relays"): one RTCIceServer dictionary,
 // [{"urls":[...],"username","credential"}], for the turn.urls that share one coturn secret.
 nlohmann::json ice_servers_json(const std::vector<std::string>& urls, const TurnCredential& credential);
 

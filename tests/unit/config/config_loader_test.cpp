@@ -299,7 +299,8 @@ TEST(ConfigLoader, ShortSecretIsRefusedWithoutEchoingIt) {
   EXPECT_EQ(expect_ok("auth:\n  secret: \"\"\n").auth.secret, "");  // none: auth stays off
 }
 
-// TURN is off by default; urls, secret and ttl_s turn it on for clients (docs/protocol.md, "TURN").
+// TURN is off by default; urls, secret and ttl_s turn it on for clients (docs/protocol.md, 2.6 "TURN
+// relays").
 TEST(ConfigLoader, TurnIsOffByDefaultAndTakesUrlsSecretAndTtl) {
   Config c = default_config();
   EXPECT_FALSE(c.turn.enabled());

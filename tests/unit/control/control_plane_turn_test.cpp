@@ -1,5 +1,5 @@
 // `joined` carries `ice_servers` with TURN REST API credentials when turn.urls is set, and nothing
-// new when it is not (docs/protocol.md, "TURN"). The real ControlPlane and worker, no sockets.
+// new when it is not (docs/protocol.md, 2.6 "TURN relays"). The real ControlPlane and worker, no sockets.
 #include <gtest/gtest.h>
 
 #include <chrono>
