@@ -70,6 +70,31 @@ export function onPublishAnswer(session, msg) {
     });
 }
 
+// ICE restart (docs/protocol.md 3.1), e.g. after a network change: on the publish connection this
+// page is the offerer and restarts by itself (pc.restartIce(), then a publish offer with new ICE
+// credentials, answered with new server ones); on the subscribe connection it asks the server
+// (`restart_ice`), whose next subscribe_offer restarts and is answered as usual. DTLS and the
+// tracks stay, media goes on. Resolves with whether a request went out.
+export function restartIce(session, connection = 'publish') {
+  if (connection === 'subscribe') {
+    return Promise.resolve(Boolean(demo.subscribePc) && send(session, { type: 'restart_ice', connection: 'subscribe' }));
+  }
+  const restarted = session.publishChain.then(async () => {
+    const pc = demo.publishPc;
+    if (session !== current || !pc || pc.signalingState !== 'stable') return false;
+    pc.restartIce();
+    const offer = await pc.createOffer();
+    if (session !== current) return false;
+    await pc.setLocalDescription(offer);
+    return send(session, { type: 'publish', sdp: pc.localDescription.sdp });
+  }).catch((err) => {
+    if (session === current) showBanner('warning', 'Could not restart the media connection.', String(err.message || err));
+    return false;
+  });
+  session.publishChain = restarted;
+  return restarted;
+}
+
 // Reads, per m-section of an offer, its mid, kind, msid and whether it is live.
 function parseOfferSections(sdp) {
   const sections = new Map();

@@ -38,6 +38,7 @@ export const demo = {
   leave: null, // () => leaveCall()
   sendChat: null, // (text) => sends a chat line
   sendFile: null, // (File) => queues a file for sending
+  restartIce: null, // ('publish' | 'subscribe') => restarts ICE on that connection (peer_connections.js)
 };
 
 // One object per attempt to join; handlers of an old session check `session !== current`

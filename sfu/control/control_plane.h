@@ -112,6 +112,7 @@ class ControlPlane {
   // too_many_rooms or room_full (counted) when it may not.
   Result<RoomEntry*> room_for_join(const std::string& name, bool& created);
   void handle_sdp(ClientConnection& ws, Session& session, const nlohmann::json& message, bool is_publish);
+  void handle_restart_ice(ClientConnection& ws, Session& session, const nlohmann::json& message);
   void handle_leave(Session& session, const std::string& reason);
   void send_error(ClientConnection& ws, const Error& error, std::string_view request_type = {});
   // `joined`'s ice_servers: the turn.urls with credentials for this participant, valid turn.ttl_s

@@ -127,6 +127,9 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.per_worker("sfu_join_timeouts_total", "counter",
                "Participants removed because none of their connections came up within rtc.join_timeout_s.",
                workers, [](const Worker& w) { return w.join_timeouts(); });
+  e.per_worker("sfu_ice_restarts_total", "counter",
+               "ICE restarts begun: publish re-offers with new ICE credentials and restart_ice requests.",
+               workers, [](const Worker& w) { return w.ice_restarts(); });
   e.per_worker("sfu_worker_loop_lag_ms", "gauge", "How late the worker's 100 ms timer last fired.", workers,
                [](const Worker& w) { return w.loop_lag_ms(); });
   e.per_worker("sfu_packets_received_total", "counter", "UDP datagrams received.", workers,

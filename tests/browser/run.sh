@@ -5,7 +5,7 @@
 #
 # Usage: tests/browser/run.sh [TEST_FILE.test.mjs ...]
 #   default files: three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs
-#                  data_channels.test.mjs
+#                  data_channels.test.mjs ice_restart.test.mjs
 #                  (+ lossy_link.test.mjs, firefox.test.mjs and turn.test.mjs when SFU_E2E_NETNS=1,
 #                  or the older SFU_E2E_LOSSY=1; they start their own server (and coturn) in network
 #                  namespaces and need root. data_channels.test.mjs has a Firefox part that does the
@@ -56,7 +56,7 @@ fi
 if (($#)); then
   tests=("$@")
 else
-  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs)
+  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs ice_restart.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
     tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs)
   fi
