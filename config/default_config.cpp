@@ -60,6 +60,10 @@ auth:
   audience: ""               # "" = not checked; else a token's aud must contain it
   issuer: ""                 # "" = not checked; else a token's iss must equal it
   kick_ban_s: 60             # a kicked participant's identity may not rejoin that room for this long
+turn:
+  urls: []                   # TURN servers (coturn) for clients, e.g. [turn:turn.example.com:3478?transport=udp]; [] = off
+  secret: ""                 # coturn's static-auth-secret (use-auth-secret): at least 32 bytes, required with urls
+  ttl_s: 86400               # a participant's TURN credentials are valid this long after its join
 )";
 }
 

@@ -24,13 +24,27 @@ IceLiteAgent::Outcome outcome_of_rejection(BindingRequestCheck check) {
 }  // namespace
 
 IceLiteAgent::IceLiteAgent(std::string local_ufrag, std::string local_pwd, uint64_t consent_timeout_ms)
-    : local_ufrag_(std::move(local_ufrag)),
-      local_pwd_(std::move(local_pwd)),
+    : current_{std::move(local_ufrag), std::move(local_pwd), {}, {}},
       consent_timeout_ms_(consent_timeout_ms) {}
 
 void IceLiteAgent::set_remote_credentials(std::string remote_ufrag, std::string remote_pwd) {
-  remote_ufrag_ = std::move(remote_ufrag);
-  remote_pwd_ = std::move(remote_pwd);
+  current_.remote_ufrag = std::move(remote_ufrag);
+  current_.remote_pwd = std::move(remote_pwd);
+}
+
+void IceLiteAgent::restart(std::string local_ufrag, std::string local_pwd) {
+  // The generation in use before the first of several restarts in a row is the one the peer's
+  // selected pair has; a pending one that never completed is simply replaced.
+  if (!previous_) previous_ = std::move(current_);
+  current_ = Credentials{std::move(local_ufrag), std::move(local_pwd), {}, {}};
+}
+
+IceLiteAgent::Credentials& IceLiteAgent::credentials_for(const StunMessage& request) {
+  if (previous_) {
+    auto receiver = local_ufrag_of_request(request);
+    if (receiver && *receiver == previous_->local_ufrag) return *previous_;
+  }
+  return current_;
 }
 
 std::optional<std::string_view> IceLiteAgent::local_ufrag_of_request(const StunMessage& message) {
@@ -82,13 +96,16 @@ IceLiteAgent::Result IceLiteAgent::handle_binding_request(ByteSpan packet, const
                                                           const SocketAddress& from, uint64_t now_ms,
                                                           MutableByteSpan response_out) {
   Result result;
+  Credentials& credentials = credentials_for(request);
   // The sender's ufrag is checked once known (from set_remote_credentials or the first valid check).
   const CheckedBindingRequest checked = check_binding_request(
-      packet, request, local_ufrag_, local_pwd_,
-      remote_ufrag_.empty() ? std::nullopt : std::optional<std::string_view>(remote_ufrag_));
+      packet, request, credentials.local_ufrag, credentials.local_pwd,
+      credentials.remote_ufrag.empty() ? std::nullopt
+                                       : std::optional<std::string_view>(credentials.remote_ufrag));
   if (checked.result != BindingRequestCheck::Valid) {
     result.outcome = outcome_of_rejection(checked.result);
-    result.response_length = build_binding_rejection(request, checked.result, local_pwd_, response_out);
+    result.response_length =
+        build_binding_rejection(request, checked.result, credentials.local_pwd, response_out);
     return result;
   }
   const std::string_view sender_ufrag = checked.sender_ufrag;
@@ -102,12 +119,13 @@ IceLiteAgent::Result IceLiteAgent::handle_binding_request(ByteSpan packet, const
   if (request.ice_controlled) {
     result.outcome = Outcome::RoleConflict487;
     result.response_length =
-        build_binding_error(request, 487, "Role Conflict", true, local_pwd_, response_out);
+        build_binding_error(request, 487, "Role Conflict", true, credentials.local_pwd, response_out);
     return result;
   }
 
   // A valid check.
-  if (remote_ufrag_.empty() && !sender_ufrag.empty()) remote_ufrag_ = std::string(sender_ufrag);
+  if (credentials.remote_ufrag.empty() && !sender_ufrag.empty())
+    credentials.remote_ufrag = std::string(sender_ufrag);
   last_valid_check_ms_ = now_ms;
   if (!first_valid_) first_valid_ = from;
   if (state_ == State::New) state_ = State::Checking;
@@ -122,7 +140,13 @@ IceLiteAgent::Result IceLiteAgent::handle_binding_request(ByteSpan packet, const
     }
     state_ = State::Connected;
   }
-  result.response_length = build_binding_success(request, from, local_pwd_, response_out);
+  result.response_length = build_binding_success(request, from, credentials.local_pwd, response_out);
+  // The peer nominated a pair of the new generation: the restart is over (RFC 8445 §9), and the
+  // previous credentials go (`credentials` is the current generation here, never the one freed).
+  if (request.use_candidate && previous_ && &credentials == &current_) {
+    previous_.reset();
+    result.restart_completed = true;
+  }
   return result;
 }
 

@@ -2,6 +2,13 @@
 // short-term credentials, follows the peer's nomination (USE-CANDIDATE), and tracks consent
 // freshness (RFC 7675) from the peer's checks. A lite agent never sends checks of its own and is
 // always in the controlled role. No event loop: the owner passes packets and the clock in.
+//
+// ICE restart (RFC 8445 §9): restart() gives the agent new local credentials (and forgets the
+// remote ones until set or learned). Until the peer nominates a pair with the new credentials
+// (a valid check with USE-CANDIDATE), checks with the previous ones are still answered: the peer
+// keeps its old pair alive, and media keeps flowing on the selected address, while the new pairs
+// are checked. That nomination completes the restart: the previous credentials are refused from
+// then on (401). Consent freshness counts valid checks of either generation.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +57,8 @@ class IceLiteAgent {
     Outcome outcome = Outcome::MalformedStun;
     StunParseError parse_error = StunParseError::None;
     bool selected_changed = false;  // the selected (nominated) address changed with this packet
+    // This packet completed a restart: the previous local credentials are refused from now on.
+    bool restart_completed = false;
   };
 
   IceLiteAgent(std::string local_ufrag, std::string local_pwd,
@@ -58,7 +67,15 @@ class IceLiteAgent {
   // Optional: checks are accepted before the remote ufrag is known, and the remote part of the
   // first authenticated USERNAME is then remembered. Once known (set or learned), checks must
   // carry it. The remote password is kept for completeness; a lite agent never uses it.
+  // During a restart they are the new generation's (the peer's new ufrag and pwd).
   void set_remote_credentials(std::string remote_ufrag, std::string remote_pwd);
+  // Starts an ICE restart with new local credentials; the remote ones are unknown again until
+  // set_remote_credentials() or the first valid check with the new ones. The selected address and
+  // consent are kept. A restart while one is pending replaces the pending generation (its
+  // credentials are refused from then on); the ones in use before the first stay accepted.
+  void restart(std::string local_ufrag, std::string local_pwd);
+  // A restart is pending: the previous local credentials are still accepted.
+  bool restart_pending() const { return previous_.has_value(); }
   void set_consent_timeout_ms(uint64_t timeout_ms) { consent_timeout_ms_ = timeout_ms; }
 
   // Handles one STUN packet from `from`. The response, if any, goes to `from` and is written into
@@ -81,24 +98,34 @@ class IceLiteAgent {
   std::optional<SocketAddress> first_valid_address() const { return first_valid_; }
   std::optional<uint64_t> last_valid_check_ms() const { return last_valid_check_ms_; }
 
-  const std::string& local_ufrag() const { return local_ufrag_; }
-  const std::string& local_pwd() const { return local_pwd_; }
+  // The newest credentials (those of the pending restart, if one is).
+  const std::string& local_ufrag() const { return current_.local_ufrag; }
+  const std::string& local_pwd() const { return current_.local_pwd; }
   // Set by set_remote_credentials or learned from the first authenticated check; empty if neither.
-  const std::string& remote_ufrag() const { return remote_ufrag_; }
-  const std::string& remote_pwd() const { return remote_pwd_; }
+  const std::string& remote_ufrag() const { return current_.remote_ufrag; }
+  const std::string& remote_pwd() const { return current_.remote_pwd; }
 
   // For demultiplexing a new address by ufrag: the part of USERNAME before ':' (the receiver's
   // ufrag, RFC 8445 §7.2.2). nullopt without USERNAME or without ':'.
   static std::optional<std::string_view> local_ufrag_of_request(const StunMessage& message);
 
  private:
+  // One generation of credentials: a restart starts a new one.
+  struct Credentials {
+    std::string local_ufrag;
+    std::string local_pwd;
+    std::string remote_ufrag;  // empty until set or learned
+    std::string remote_pwd;
+  };
+
   Result handle_binding_request(ByteSpan packet, const StunMessage& request, const SocketAddress& from,
                                 uint64_t now_ms, MutableByteSpan response_out);
+  // The generation a request is addressed to (by the receiver part of its USERNAME); the newest
+  // when none matches, so that the check fails against it.
+  Credentials& credentials_for(const StunMessage& request);
 
-  std::string local_ufrag_;
-  std::string local_pwd_;
-  std::string remote_ufrag_;
-  std::string remote_pwd_;
+  Credentials current_;
+  std::optional<Credentials> previous_;  // while a restart is pending
   uint64_t consent_timeout_ms_;
 
   State state_ = State::New;

@@ -18,11 +18,13 @@ import { layoutGrid } from './tiles.js';
 import { setState, toggleTrack } from './controls.js';
 import { sendChat } from './chat.js';
 import { sendFile } from './file_transfer.js';
+import { restartIce } from './peer_connections.js';
 
 demo.join = (options) => joinCall(options);
 demo.leave = () => leaveCall();
 demo.sendChat = (text) => sendChat(text);
 demo.sendFile = (file) => sendFile(file);
+demo.restartIce = (connection) => (current ? restartIce(current, connection) : Promise.resolve(false));
 window.sfuDemo = demo;
 
 // ---------------------------------------------------------------- lobby

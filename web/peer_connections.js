@@ -10,9 +10,20 @@ import { createRemoteTile, removeTile, refreshTileMedia, layoutGrid } from './ti
 import { updateConnState } from './controls.js';
 import { openPublishChannels, onPublishAnswered, onRemoteChannel } from './data_channels.js';
 
+// PC_CONFIG with the TURN servers of `joined`. `?ice=relay` in the page's URL sets
+// iceTransportPolicy 'relay': media only through the TURN relay, to try it out.
+function peerConnectionConfig() {
+  const config = { ...PC_CONFIG, iceServers: demo.iceServers };
+  if (new URLSearchParams(location.search).get('ice') === 'relay') {
+    if (demo.iceServers.length) config.iceTransportPolicy = 'relay';
+    else console.warn('?ice=relay ignored: the server gave no TURN servers (turn.urls is not set)');
+  }
+  return config;
+}
+
 export async function startPublishing(session) {
   const stream = demo.localStream;
-  const pc = new RTCPeerConnection(PC_CONFIG);
+  const pc = new RTCPeerConnection(peerConnectionConfig());
   demo.publishPc = pc;
   pc.onconnectionstatechange = () => {
     if (session !== current) return;
@@ -59,6 +70,31 @@ export function onPublishAnswer(session, msg) {
     });
 }
 
+// ICE restart (docs/protocol.md 3.1), e.g. after a network change: on the publish connection this
+// page is the offerer and restarts by itself (pc.restartIce(), then a publish offer with new ICE
+// credentials, answered with new server ones); on the subscribe connection it asks the server
+// (`restart_ice`), whose next subscribe_offer restarts and is answered as usual. DTLS and the
+// tracks stay, media goes on. Resolves with whether a request went out.
+export function restartIce(session, connection = 'publish') {
+  if (connection === 'subscribe') {
+    return Promise.resolve(Boolean(demo.subscribePc) && send(session, { type: 'restart_ice', connection: 'subscribe' }));
+  }
+  const restarted = session.publishChain.then(async () => {
+    const pc = demo.publishPc;
+    if (session !== current || !pc || pc.signalingState !== 'stable') return false;
+    pc.restartIce();
+    const offer = await pc.createOffer();
+    if (session !== current) return false;
+    await pc.setLocalDescription(offer);
+    return send(session, { type: 'publish', sdp: pc.localDescription.sdp });
+  }).catch((err) => {
+    if (session === current) showBanner('warning', 'Could not restart the media connection.', String(err.message || err));
+    return false;
+  });
+  session.publishChain = restarted;
+  return restarted;
+}
+
 // Reads, per m-section of an offer, its mid, kind, msid and whether it is live.
 function parseOfferSections(sdp) {
   const sections = new Map();
@@ -92,7 +128,7 @@ function parseOfferSections(sdp) {
 
 function ensureSubscribePc(session) {
   if (demo.subscribePc) return demo.subscribePc;
-  const pc = new RTCPeerConnection(PC_CONFIG);
+  const pc = new RTCPeerConnection(peerConnectionConfig());
   demo.subscribePc = pc;
   pc.ontrack = (event) => {
     if (session !== current) return;

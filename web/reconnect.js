@@ -105,6 +105,14 @@ export function onResumed(session, msg) {
   demo.lastReconnect = { result: 'resumed', attempts, ms };
   setSignaling('open');
   hideBanner();
+  // Fresh TURN credentials (docs/protocol.md 2.6), for ICE restarts to come.
+  if (Array.isArray(msg.ice_servers)) {
+    demo.iceServers = msg.ice_servers;
+    for (const pc of [demo.publishPc, demo.subscribePc]) {
+      if (!pc) continue;
+      try { pc.setConfiguration({ ...pc.getConfiguration(), iceServers: msg.ice_servers }); } catch { /* kept as it was */ }
+    }
+  }
   takeRoomState(session, msg.participants);
   renderParticipants();
   refreshTileLabels(session);

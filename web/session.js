@@ -47,6 +47,7 @@ export function startSession({ room, name, stream }) {
   setCurrent(session);
   demo.localStream = stream;
   demo.participants = new Map();
+  demo.iceServers = [];
   demo.participantId = null;
   demo.messages = [];
   resetChat();

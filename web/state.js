@@ -7,7 +7,8 @@ export const CONNECT_TIMEOUT_MS = 10000; // WebSocket open
 export const JOIN_TIMEOUT_MS = 15000; // `joined` after `join`
 export const NAME_STORAGE_KEY = 'sfuDemo.name';
 export const MESSAGE_LOG_LIMIT = 500;
-// The server is ICE-lite with its candidates in its SDP: no STUN/TURN servers are needed.
+// The server is ICE-lite with its candidates in its SDP: no STUN server is needed. TURN servers,
+// when the server has some, come in `joined` (peer_connections.js adds them).
 export const PC_CONFIG = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: [] };
 
 // Everything a test may want to read. `participants` holds the *other* participants only
@@ -19,6 +20,7 @@ export const demo = {
   room: null,
   name: null,
   participants: new Map(),
+  iceServers: [], // `joined`'s ice_servers: the TURN servers both peer connections use
   lastError: null, // {code, message, requestType?}
   endReason: null, // 'left' | 'kicked' | 'room_closed' | 'server_gone' | ... once a call ended
   publishPc: null,
@@ -39,6 +41,7 @@ export const demo = {
   leave: null, // () => leaveCall()
   sendChat: null, // (text) => sends a chat line
   sendFile: null, // (File) => queues a file for sending
+  restartIce: null, // ('publish' | 'subscribe') => restarts ICE on that connection (peer_connections.js)
 };
 
 // One object per attempt to join; handlers of an old session check `session !== current`

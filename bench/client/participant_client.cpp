@@ -172,6 +172,16 @@ bool ParticipantClient::publish() {
   return signaling_->send({{"type", "publish"}, {"sdp", sdp::write_sdp(make_publish_offer())}});
 }
 
+bool ParticipantClient::restart_publish_ice() {
+  if (!publish_) return false;
+  publish_->renew_ice_credentials();
+  return publish();
+}
+
+bool ParticipantClient::request_subscribe_ice_restart() {
+  return signaling_->send({{"type", "restart_ice"}, {"connection", "subscribe"}});
+}
+
 bool ParticipantClient::send_signaling(const nlohmann::json& message) { return signaling_->send(message); }
 
 void ParticipantClient::leave() {
@@ -299,6 +309,12 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
   }
   if (first && options_.connect_media)
     publish_->connect({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
+  // New server credentials: the answer to our ICE restart (restart_publish_ice()).
+  if (!first && publish_->state() != WebRtcClient::State::New &&
+      server.ice_ufrag != publish_->remote_ice_ufrag()) {
+    ++counters_.ice_restarts;
+    publish_->restart_ice({server.address, server.ice_ufrag, server.ice_pwd, server.fingerprint});
+  }
 }
 
 void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
@@ -307,6 +323,17 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
   if (auto* error = std::get_if<sdp::SdpError>(&parsed))
     return fail("subscribe_offer: " + error->to_string());
   auto& offer = std::get<sdp::SessionDescription>(parsed);
+  // New server credentials on a running connection: the server restarted ICE (restart_ice), and
+  // the answer to a restart carries new credentials of ours too (RFC 8445 §9).
+  std::optional<ServerEndpoint> restarted;
+  if (subscribe_connect_started_ && subscribe_->state() != WebRtcClient::State::New) {
+    auto endpoint = server_endpoint_of(offer);
+    auto* server = std::get_if<ServerEndpoint>(&endpoint);
+    if (server && server->ice_ufrag != subscribe_->remote_ice_ufrag()) {
+      restarted = *server;
+      subscribe_->renew_ice_credentials();
+    }
+  }
   std::optional<ClientDataChannelOptions> data;
   if (subscribe_data_) data = options_.data_channel_options;
   auto built = build_subscribe_answer(offer, transport_of(*subscribe_), subscribe_session_id_,
@@ -340,6 +367,12 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
   subscribed_media_ = std::move(answer.media);
   last_subscribe_offer_ = std::move(offer);
   if (first_connect) connect_subscribe();
+  if (restarted) {
+    ++counters_.ice_restarts;
+    subscribe_endpoint_ = restarted;
+    subscribe_->restart_ice(
+        {restarted->address, restarted->ice_ufrag, restarted->ice_pwd, restarted->fingerprint});
+  }
 }
 
 void ParticipantClient::remember_subscribed_media(const sdp::SessionDescription& offer,

@@ -88,6 +88,7 @@ class ParticipantClient {
     // first packet was not the start of a keyframe.
     uint64_t unexpected_payload_type = 0, undeclared_extension = 0, video_started_without_keyframe = 0;
     uint64_t subscribe_offers = 0, subscribe_answers_sent = 0, errors_received = 0;
+    uint64_t ice_restarts = 0;  // answers (publish) and offers (subscribe) with new server credentials
   };
 
   ParticipantClient(uv_loop_t* loop, Options options);
@@ -101,6 +102,13 @@ class ParticipantClient {
   bool publish();
   // The offer publish() would send, for tests that want to alter it before sending.
   sdp::SessionDescription make_publish_offer() const;
+  // ICE restart of the publish connection, as pc.restartIce() and a renegotiation do it: new
+  // local ICE credentials in a new publish offer; the answer's new server credentials restart the
+  // checks. Media goes on over the running DTLS association.
+  bool restart_publish_ice();
+  // Asks the server to restart ICE on the subscribe connection (`restart_ice`); the subscribe
+  // offer that follows, with new server credentials, is answered with new credentials of ours.
+  bool request_subscribe_ice_restart();
   // Sends any message, e.g. a hand-made `publish`.
   bool send_signaling(const nlohmann::json& message);
   // Sends `leave` and stops media.

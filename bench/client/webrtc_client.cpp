@@ -51,18 +51,58 @@ void WebRtcClient::connect(const RemoteParameters& remote) {
       0, kTimerMs);
 }
 
+void WebRtcClient::renew_ice_credentials() {
+  ice_ufrag_ = random_string(8, kIceCharacters);
+  ice_pwd_ = random_string(24, kIceCharacters);
+}
+
+void WebRtcClient::restart_ice(const RemoteParameters& remote) {
+  if (state_ == State::Failed || !ice_) return;
+  // The new generation replaces the old at once: this client has one pair, and the server keeps
+  // answering the old credentials only until this one nominates.
+  remote_.address = remote.address;
+  remote_.ice_ufrag = remote.ice_ufrag;
+  remote_.ice_pwd = remote.ice_pwd;
+  ice_ = std::make_unique<ice::IceClient>(ice_ufrag_, ice_pwd_, remote.ice_ufrag, remote.ice_pwd,
+                                          random_value<uint64_t>(), ice_controlling_);
+  send_check(uv_now(loop_));
+  socket_.flush();
+}
+
+bool WebRtcClient::switch_local_address(const std::string& ip, bool check_now, std::string* error) {
+  SocketAddress old_address = socket_.local_address();
+  auto any_port = SocketAddress::from_ip(ip.empty() ? old_address.ip_string() : ip, 0);
+  if (!any_port) {
+    if (error) *error = "not an IP address: " + ip;
+    return false;
+  }
+  // The kernel picks ephemeral ports at random; the freed one again is possible, so retry then.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    socket_.close();
+    if (!socket_.bind(*any_port, 1 << 22, 1 << 22, error)) return false;
+    if (!(socket_.local_address() == old_address)) break;
+  }
+  if (check_now && ice_ && state_ != State::Failed) {
+    send_check(uv_now(loop_));
+    socket_.flush();
+  }
+  return true;
+}
+
+void WebRtcClient::send_check(uint64_t now_ms) {
+  // Regular nomination by the controlling side: every check carries USE-CANDIDATE, as an
+  // aggressive browser would; the server (lite) selects the first valid one.
+  size_t size = ice_->build_check(now_ms, ice_controlling_, MutableByteSpan(stun_buffer_));
+  if (size > 0) socket_.send(ByteSpan(stun_buffer_.data(), size), remote_.address);
+}
+
 void WebRtcClient::on_timer() {
   uint64_t now = uv_now(loop_);
   if (state_ == State::Failed) {
     uv_timer_stop(timer_);
     return;
   }
-  if (ice_ && ice_->needs_check(now)) {
-    // Regular nomination by the controlling side: every check carries USE-CANDIDATE, as an
-    // aggressive browser would; the server (lite) selects the first valid one.
-    size_t size = ice_->build_check(now, ice_controlling_, MutableByteSpan(stun_buffer_));
-    if (size > 0) socket_.send(ByteSpan(stun_buffer_.data(), size), remote_.address);
-  }
+  if (ice_ && ice_->needs_check(now)) send_check(now);
   if (dtls_) {
     auto deadline = dtls_->next_timeout_ms();
     if (deadline && *deadline <= now) dtls_->handle_timeout(now);
@@ -108,6 +148,9 @@ void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
             ice_->handle_stun(bytes, datagram.from, now, MutableByteSpan(stun_buffer_), response_size);
         if (response_size > 0) socket_.send(ByteSpan(stun_buffer_.data(), response_size), datagram.from);
         if (outcome == ice::IceClient::Outcome::ErrorResponse) ++counters_.ice_error_responses;
+        if (outcome == ice::IceClient::Outcome::Connected ||
+            outcome == ice::IceClient::Outcome::ConsentRefreshed)
+          ++counters_.ice_success_responses;
         if (outcome == ice::IceClient::Outcome::BadIntegrity ||
             outcome == ice::IceClient::Outcome::MalformedStun)
           ++counters_.stun_errors;

@@ -25,6 +25,7 @@ namespace sfu::client {
 struct ClientCounters {
   uint64_t rtp_received = 0, rtcp_received = 0, rtp_sent = 0, rtcp_sent = 0;
   uint64_t srtp_errors = 0, stun_errors = 0, ice_error_responses = 0;
+  uint64_t ice_success_responses = 0;  // answers to our checks: the server has our address
   // DTLS application-data datagrams (SCTP) the test hooks dropped: set_datagram_loss() on the way
   // out and in, stall_application_data() on the way in.
   uint64_t application_datagrams_sent = 0, application_datagrams_received = 0;
@@ -51,9 +52,24 @@ class WebRtcClient {
   const std::string& ice_ufrag() const { return ice_ufrag_; }
   const std::string& ice_pwd() const { return ice_pwd_; }
   const std::string& fingerprint() const { return certificate_->fingerprint_sha256(); }
+  // The server's ICE ufrag the checks use (from connect() or restart_ice()).
+  const std::string& remote_ice_ufrag() const { return remote_.ice_ufrag; }
 
   // Starts ICE checks toward the server; DTLS starts when ICE has connected.
   void connect(const RemoteParameters& remote);
+
+  // ICE restart, the client's half (RFC 8445 §9): new local credentials (ice_ufrag(), ice_pwd())
+  // for the next description. Checks go on with the old ones until restart_ice().
+  void renew_ice_credentials();
+  // Checks the server with the credentials of its description after the restart (and ours from
+  // renew_ice_credentials()), from the same socket, nominating at once; DTLS and SRTP go on.
+  void restart_ice(const RemoteParameters& remote);
+  // A network change: a new socket on a new local port, of `ip` (e.g. 127.0.0.2 for another
+  // loopback address; empty: the same address), with the same credentials, and a nominating
+  // check from it at once unless `check_now` is false (a NAT rebinding the client does not
+  // notice: the next consent check finds the way). Media sent to the old address is lost. False
+  // with *error when no new socket could be bound.
+  bool switch_local_address(const std::string& ip, bool check_now, std::string* error);
   State state() const { return state_; }
   bool connected() const { return state_ == State::Connected; }
   const std::string& failure_reason() const { return failure_reason_; }
@@ -99,6 +115,7 @@ class WebRtcClient {
  private:
   void on_datagrams(std::span<net::UdpSocket::Datagram> batch);
   void on_timer();
+  void send_check(uint64_t now_ms);
   void start_dtls();
   void fail(std::string reason);
   bool send_protected(ByteSpan packet, bool rtcp);

@@ -154,7 +154,10 @@ void ControlPlane::on_room_event(uint64_t session_id, const RoomEvent& event) {
   ClientConnection* ws = find_client(session_id);
   if (!ws) return;
   nlohmann::json message = protocol::event_message(event);
-  if (const auto* joined = std::get_if<Joined>(&event)) add_resume_token(session_id, *joined, message);
+  if (const auto* joined = std::get_if<Joined>(&event)) {
+    add_resume_token(session_id, *joined, message);
+    if (config_.turn.enabled()) message["ice_servers"] = ice_servers_for(joined->participant_id);
+  }
   ws->send_text(protocol::to_text(message));
 }
 

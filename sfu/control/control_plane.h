@@ -118,6 +118,7 @@ class ControlPlane {
   // too_many_rooms or room_full (counted) when it may not.
   Result<RoomEntry*> room_for_join(const std::string& name, bool& created);
   void handle_sdp(ClientConnection& ws, Session& session, const nlohmann::json& message, bool is_publish);
+  void handle_restart_ice(ClientConnection& ws, Session& session, const nlohmann::json& message);
   void handle_leave(Session& session, const std::string& reason);
 
   // Session resume (session_resume.cpp; docs/protocol.md, "Session resume").
@@ -137,6 +138,9 @@ class ControlPlane {
   void forget_resume(const std::string& participant_id);
   void count_resume(ResumeRegistry::Check result);
   void send_error(ClientConnection& ws, const Error& error, std::string_view request_type = {});
+  // `joined`'s ice_servers: the turn.urls with credentials for this participant, valid turn.ttl_s
+  // from now (counted in sfu_turn_credentials_issued_total).
+  nlohmann::json ice_servers_for(const std::string& participant_id);
   void count_bad_message(ClientConnection& ws, Session& session);
   // The open connection of a session, or nullptr when it is gone.
   ClientConnection* find_client(uint64_t session_id);
@@ -224,6 +228,7 @@ class ControlPlane {
   uint64_t rest_errors_ = 0;     // from workers
   uint64_t refused_origin_ = 0;  // WebSocket upgrades and REST requests from a page not allowed
   uint64_t refused_host_ = 0;    // REST requests whose Host does not name this server
+  uint64_t turn_credentials_issued_ = 0;
   std::map<std::string, RoomEntry> rooms_;
   std::unordered_map<uint64_t, Session> sessions_;
   std::unordered_map<std::string, uint64_t> session_of_participant_;

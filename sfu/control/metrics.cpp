@@ -118,6 +118,9 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.family("sfu_resume_grace_expired_total", "counter",
            "Participants that left because no resume came within signaling.resume_grace_s.");
   e.sample("sfu_resume_grace_expired_total", control.resume_grace_expired);
+  e.family("sfu_turn_credentials_issued_total", "counter",
+           "TURN credentials handed out in joined (one per join while turn.urls is set).");
+  e.sample("sfu_turn_credentials_issued_total", control.turn_credentials_issued);
   e.family("sfu_queue_posts_deferred_total", "counter",
            "Control messages that found the receiving queue full and were kept for a retry.");
   queue_samples(e, "sfu_queue_posts_deferred_total", control, &QueueStats::deferred);
@@ -133,6 +136,9 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.per_worker("sfu_join_timeouts_total", "counter",
                "Participants removed because none of their connections came up within rtc.join_timeout_s.",
                workers, [](const Worker& w) { return w.join_timeouts(); });
+  e.per_worker("sfu_ice_restarts_total", "counter",
+               "ICE restarts begun: publish re-offers with new ICE credentials and restart_ice requests.",
+               workers, [](const Worker& w) { return w.ice_restarts(); });
   e.per_worker("sfu_worker_loop_lag_ms", "gauge", "How late the worker's 100 ms timer last fired.", workers,
                [](const Worker& w) { return w.loop_lag_ms(); });
   e.per_worker("sfu_packets_received_total", "counter", "UDP datagrams received.", workers,

@@ -32,6 +32,8 @@ struct ControlStats {
   } http_timeouts;
   // By worker index.
   std::vector<QueueStats> to_worker, to_control;
+  // `joined` messages that carried TURN credentials (turn.urls set).
+  uint64_t turn_credentials_issued = 0;
   // Joins the control plane refused, as {reason, count}.
   std::vector<std::pair<const char*, uint64_t>> joins_refused;
   // Session resume: attempts as {result, count}, participants waiting for one, graces that ran out.

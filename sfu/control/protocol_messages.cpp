@@ -51,6 +51,12 @@ nlohmann::json event_message(const RoomEvent& event) {
   return std::visit([](const auto& e) { return to_json(e); }, event);
 }
 
+nlohmann::json ice_servers_json(const std::vector<std::string>& urls, const TurnCredential& credential) {
+  nlohmann::json server = {
+      {"urls", urls}, {"username", credential.username}, {"credential", credential.credential}};
+  return nlohmann::json::array({server});
+}
+
 nlohmann::json error_message(const Error& error, std::string_view request_type) {
   nlohmann::json message = {{"type", "error"}, {"code", to_string(error.code)}, {"message", error.message}};
   if (!request_type.empty()) message["request_type"] = request_type;

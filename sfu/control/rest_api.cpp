@@ -349,6 +349,7 @@ std::string ControlPlane::metrics() {
     const OrderedPoster& from = from_worker_[i]->poster();
     stats.to_control.push_back({from.deferred_total(), from.refused_total()});
   }
+  stats.turn_credentials_issued = turn_credentials_issued_;
   stats.joins_refused = {{"server_full", join_refusals_.server_full},
                          {"too_many_rooms", join_refusals_.too_many_rooms},
                          {"room_full", join_refusals_.room_full},

@@ -1,5 +1,6 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See docs/protocol.md.
+#include <chrono>
 #include <exception>
 
 #include "base/logger.h"
@@ -7,6 +8,7 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/turn_credentials.h"
 #include "sfu/media/subscription_slots.h"
 #include "sfu/media/worker.h"
 #include "sfu/sdp/sdp.h"
@@ -108,6 +110,8 @@ void ControlPlane::on_ws_message(ClientConnection& ws, std::string_view text) {
     handle_resume(ws, session, message);
   } else if (*type == "publish" || *type == "subscribe_answer") {
     handle_sdp(ws, session, message, *type == "publish");
+  } else if (*type == "restart_ice") {
+    handle_restart_ice(ws, session, message);
   } else if (*type == "candidate") {
     // Optional trickle: the server is ICE-lite and learns the peer's address from its checks.
     if (session.participant_id.empty()) send_error(ws, {ErrorCode::not_joined, "join a room first"}, *type);
@@ -257,6 +261,36 @@ void ControlPlane::handle_sdp(ClientConnection& ws, Session& session, const nloh
           r->subscribe_answer(participant_id, *description);
       }))
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, type);
+}
+
+nlohmann::json ControlPlane::ice_servers_for(const std::string& participant_id) {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  ++turn_credentials_issued_;
+  return protocol::ice_servers_json(
+      config_.turn.urls, make_turn_credential(config_.turn.secret, participant_id, now + config_.turn.ttl_s));
+}
+
+void ControlPlane::handle_restart_ice(ClientConnection& ws, Session& session, const nlohmann::json& message) {
+  if (session.participant_id.empty())
+    return send_error(ws, {ErrorCode::not_joined, "join a room first"}, "restart_ice");
+  // Only the subscribe connection, where the server offers: on the publish connection the client
+  // is the offerer and restarts by itself (pc.restartIce() and a new publish offer).
+  auto connection = message.find("connection");
+  if (connection != message.end() && !(connection->is_string() && *connection == "subscribe"))
+    return send_error(ws,
+                      {ErrorCode::bad_request,
+                       "'connection' must be \"subscribe\"; restart the publish connection with "
+                       "pc.restartIce() and a new publish offer"},
+                      "restart_ice");
+  RoomEntry* room = find_room(session.room);
+  if (!room) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, "restart_ice");
+  if (!post_request(room->worker,
+                    [room_name = session.room, participant_id = session.participant_id](Worker& w) {
+                      if (Room* r = w.find_room(room_name)) r->restart_subscribe_ice(participant_id);
+                    }))
+    send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "restart_ice");
 }
 
 void ControlPlane::handle_leave(Session& session, const std::string& reason) {

@@ -74,10 +74,12 @@ struct Participant {
   std::map<uint8_t, std::string> subscribe_payload_types;  // pt -> codec key, one meaning per pt (BUNDLE)
   // Refused subscribe answers in a row (see Room::kMaxSubscribeReoffers).
   uint32_t subscribe_refusals = 0;
-  // The client's side of each connection as its first description set it up (publish offer,
-  // subscribe answer); nullopt until then. Later descriptions must keep it (no ICE restart yet).
+  // The client's side of each connection as its descriptions set it up (publish offer, subscribe
+  // answer); nullopt until the first. Later ones keep it or restart ICE (Room::take_remote_transport).
   std::optional<sdp::RemoteTransport> publish_remote;
   std::optional<sdp::RemoteTransport> subscribe_remote;
+  // The outstanding subscribe offer restarts ICE (restart_ice): its answer brings new credentials.
+  bool subscribe_ice_restart = false;
 
   void set_transport_cc_extension(uint8_t extension_id) {
     transport_cc_extension_id = extension_id;

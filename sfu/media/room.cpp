@@ -132,8 +132,14 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
         {ErrorCode::too_many_tracks,
          "at most " + std::to_string(limits_.max_tracks_per_participant) + " tracks per participant"},
         "publish");
-  if (auto refused = take_remote_transport(p, TransportRole::Publish, result.remote))
-    return fail_request(p, std::move(*refused), "publish");
+  auto change = take_remote_transport(p, TransportRole::Publish, result.remote);
+  if (auto* refused = std::get_if<Error>(&change)) return fail_request(p, std::move(*refused), "publish");
+  if (std::get<sdp::RemoteTransportChange>(change) == sdp::RemoteTransportChange::IceRestart) {
+    // The answer carries the server's new credentials: a restart changes both sides' (RFC 8445 §9).
+    auto restarted = sdp::negotiate_publish(
+        offer, local_transport_of(*p.publish_transport, worker_.announced_ip()), options);
+    if (auto* again = std::get_if<sdp::PublishResult>(&restarted)) result.answer = std::move(again->answer);
+  }
   if (result.data_channel)
     p.publish_transport->enable_data_channels(
         data_relay_.options().setup_for(TransportRole::Publish, *result.data_channel));
@@ -148,21 +154,58 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
     if (id != participant_id) update_subscriptions(*other);
 }
 
-std::optional<Error> Room::take_remote_transport(Participant& p, TransportRole role,
-                                                 const sdp::RemoteTransport& remote) {
-  std::optional<sdp::RemoteTransport>& first =
-      role == TransportRole::Publish ? p.publish_remote : p.subscribe_remote;
-  WebRtcTransport* transport = role == TransportRole::Publish ? p.publish_transport : p.subscribe_transport;
-  if (remote.ice_ufrag.empty() || !transport) return std::nullopt;
-  if (first) {
-    if (auto change = sdp::remote_transport_change(*first, remote))
-      return Error{ErrorCode::unsupported, *change};
-    return std::nullopt;
+std::variant<sdp::RemoteTransportChange, Error> Room::take_remote_transport(
+    Participant& p, TransportRole role, const sdp::RemoteTransport& remote) {
+  const bool publish = role == TransportRole::Publish;
+  std::optional<sdp::RemoteTransport>& current = publish ? p.publish_remote : p.subscribe_remote;
+  WebRtcTransport* transport = publish ? p.publish_transport : p.subscribe_transport;
+  if (remote.ice_ufrag.empty() || !transport) return sdp::RemoteTransportChange::None;
+  if (!current) {
+    current = remote;
+    transport->set_remote_parameters(remote.ice_ufrag, remote.ice_pwd, remote.fingerprint_algorithm,
+                                     remote.fingerprint);
+    return sdp::RemoteTransportChange::None;
   }
-  first = remote;
-  transport->set_remote_parameters(remote.ice_ufrag, remote.ice_pwd, remote.fingerprint_algorithm,
-                                   remote.fingerprint);
-  return std::nullopt;
+  auto change = sdp::remote_transport_change(*current, remote);
+  if (std::holds_alternative<Error>(change)) return change;
+  const bool restart = std::get<sdp::RemoteTransportChange>(change) == sdp::RemoteTransportChange::IceRestart;
+  // Only the offerer restarts ICE (RFC 8839 §4.4.1.1.1), and the server offers on the subscribe
+  // connection: an answer restarts exactly when the offer it answers did.
+  if (!publish && restart != p.subscribe_ice_restart)
+    return Error{ErrorCode::bad_request,
+                 restart
+                     ? "subscribe answer rejected: new ICE credentials in answer to an offer that did not "
+                       "restart ICE; send restart_ice to restart the subscribe connection"
+                     : "subscribe answer rejected: the offer restarted ICE, so the answer must carry new "
+                       "a=ice-ufrag and a=ice-pwd"};
+  if (!restart) return change;
+  if (publish) {
+    transport->restart_ice();
+    worker_.count_ice_restart();
+  }
+  transport->set_remote_ice_credentials(remote.ice_ufrag, remote.ice_pwd);
+  current = remote;
+  return change;
+}
+
+void Room::restart_subscribe_ice(const std::string& participant_id) {
+  auto it = participants_.find(participant_id);
+  if (it == participants_.end() || !it->second->subscribe_transport) return;
+  Participant& p = *it->second;
+  if (!p.subscribe_remote)
+    return fail_request(
+        p,
+        {ErrorCode::bad_request, "the subscribe connection has not been negotiated yet: no ICE to restart"},
+        "restart_ice");
+  // One restart per offer and answer: the client's own round trips bound how often it can ask.
+  if (p.outstanding_offer)
+    return fail_request(
+        p, {ErrorCode::conflict, "a subscribe_offer is outstanding: answer it, then send restart_ice again"},
+        "restart_ice");
+  p.subscribe_transport->restart_ice();
+  worker_.count_ice_restart();
+  p.subscribe_ice_restart = true;
+  send_subscribe_offer(p);
 }
 
 std::vector<PublishedTrack*> Room::update_published_tracks(
@@ -299,9 +342,10 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
   if (auto* error = std::get_if<sdp::SdpError>(&applied))
     return refuse_subscribe_answer(p, sdp::to_error(*error, "subscribe answer rejected"));
   auto& result = std::get<sdp::SubscribeAnswerResult>(applied);
-  if (auto refused = take_remote_transport(p, TransportRole::Subscribe, result.remote))
-    return refuse_subscribe_answer(p, std::move(*refused));
+  auto change = take_remote_transport(p, TransportRole::Subscribe, result.remote);
+  if (auto* refused = std::get_if<Error>(&change)) return refuse_subscribe_answer(p, std::move(*refused));
   p.subscribe_refusals = 0;
+  p.subscribe_ice_restart = false;
   uint64_t now = worker_.now_ms();
   for (const auto& state : result.tracks) {
     auto slot = std::find_if(p.slots.begin(), p.slots.end(),

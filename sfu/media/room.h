@@ -51,6 +51,10 @@ class Room : private DataRelay::Host {
   // The publish offer (already parsed): answers with PublishAnswer or RequestFailed.
   void publish(const std::string& participant_id, const sdp::SessionDescription& offer);
   void subscribe_answer(const std::string& participant_id, const sdp::SessionDescription& answer);
+  // restart_ice: restarts ICE on the participant's subscribe connection (new server credentials in
+  // a new SubscribeOffer); refused (RequestFailed) while an offer is outstanding or before the
+  // connection was ever negotiated.
+  void restart_subscribe_ice(const std::string& participant_id);
   // The participant's signaling moved to another session (a resume after its WebSocket dropped):
   // its events go there from now on, starting with Joined{resumed} (the room as it is now) and, if
   // a subscribe offer was outstanding, a fresh one (the old one or its answer may have been lost).
@@ -95,10 +99,14 @@ class Room : private DataRelay::Host {
   // (returned, to be announced once the answer is out).
   std::vector<PublishedTrack*> update_published_tracks(Participant& publisher,
                                                        const std::vector<sdp::PublishedTrackSpec>& offered);
-  // Gives the connection of `role` the client's transport from its first description; refuses
-  // (unsupported) a later one that changes it. An answer that accepted nothing carries none.
-  std::optional<Error> take_remote_transport(Participant& participant, TransportRole role,
-                                             const sdp::RemoteTransport& remote);
+  // Gives the connection of `role` the client's transport from its first description. A later one
+  // keeps it or restarts ICE: a publish offer may at any time (the server's credentials change
+  // too, so the answer must be built after this), a subscribe answer only in answer to an offer
+  // that restarted. Anything else is refused and changes nothing. An answer that accepted
+  // nothing carries no transport.
+  std::variant<sdp::RemoteTransportChange, Error> take_remote_transport(Participant& participant,
+                                                                        TransportRole role,
+                                                                        const sdp::RemoteTransport& remote);
   // Reports a refused subscribe answer and, unless the client keeps failing, sends a new offer.
   void refuse_subscribe_answer(Participant& subscriber, Error error);
   // Recomputes what `subscriber` should receive and sends a subscribe offer if one is due.

@@ -10,6 +10,11 @@ namespace {
 
 constexpr size_t kMaxValidatedAddresses = 8;
 
+// 8 ufrag characters give 48 random bits (RFC 8445 asks for at least 24), 24 pwd characters give
+// 144 (at least 128).
+std::string new_ice_ufrag() { return random_string(8, kIceCharacters); }
+std::string new_ice_pwd() { return random_string(24, kIceCharacters); }
+
 DropReason drop_reason_of(rtp::SrtpError error) {
   switch (error) {
     case rtp::SrtpError::AuthFail:
@@ -35,11 +40,7 @@ WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& s
       host_(host),
       observer_(&observer),
       options_(options),
-      // 8 ufrag characters give 48 random bits (RFC 8445 asks for at least 24), 24 pwd characters
-      // give 144 (at least 128).
-      ice_ufrag_(random_string(8, kIceCharacters)),
-      ice_pwd_(random_string(24, kIceCharacters)),
-      ice_(ice_ufrag_, ice_pwd_),
+      ice_(new_ice_ufrag(), new_ice_pwd()),
       certificate_(std::move(certificate)),
       dtls_timer_(loop, [this] {
         if (dtls_) dtls_->handle_timeout(uv_now(loop_));
@@ -119,6 +120,21 @@ void WebRtcTransport::set_remote_parameters(const std::string& ice_ufrag, const 
   }
 }
 
+void WebRtcTransport::restart_ice() {
+  if (state_ == State::Closed) return;
+  // A restart that replaces a pending one drops that one's ufrag; the one in use before both
+  // stays until the peer nominates with the newest.
+  std::string replaced = ice_.restart_pending() ? ice_.local_ufrag() : std::string();
+  if (!ice_.restart_pending()) retiring_ufrag_ = ice_.local_ufrag();
+  ice_.restart(new_ice_ufrag(), new_ice_pwd());
+  host_.on_ufrag_added(*this, ice_.local_ufrag());
+  if (!replaced.empty()) host_.on_ufrag_retired(*this, replaced);
+}
+
+void WebRtcTransport::set_remote_ice_credentials(const std::string& ice_ufrag, const std::string& ice_pwd) {
+  ice_.set_remote_credentials(ice_ufrag, ice_pwd);
+}
+
 void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms) {
   if (state_ == State::Closed) {
     count_drop(DropReason::TransportClosed);
@@ -145,21 +161,55 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
     }
     return;
   }
-  if (std::find(validated_.begin(), validated_.end(), datagram.from) == validated_.end()) {
-    // Oldest first out: a peer that keeps moving (mobile networks) never grows this, nor the
-    // host's table, which forgets the evicted address with it.
-    if (validated_.size() == kMaxValidatedAddresses) {
-      SocketAddress oldest = validated_.front();
-      validated_.erase(validated_.begin());
-      host_.on_address_released(*this, oldest);
-    }
-    validated_.push_back(datagram.from);
-    host_.on_address_validated(*this, datagram.from);
+  if (result.restart_completed && !retiring_ufrag_.empty()) {
+    host_.on_ufrag_retired(*this, retiring_ufrag_);
+    retiring_ufrag_.clear();
   }
+  auto known = std::find(validated_.begin(), validated_.end(), datagram.from);
+  if (known == validated_.end())
+    add_validated_address(datagram.from, now_ms);
+  else
+    validated_check_ms_[static_cast<size_t>(known - validated_.begin())] = now_ms;
+  // A nomination from another address (the peer's network changed, or an ICE restart completed)
+  // makes it the one media goes to, from this packet on. The address left behind is let go once
+  // quiet (on_tick).
   update_remote_address();
   if (state_ == State::New) {
     state_ = State::IceConnected;
     start_dtls(now_ms);
+  }
+}
+
+void WebRtcTransport::add_validated_address(const SocketAddress& address, uint64_t now_ms) {
+  // Oldest first out: a peer that keeps moving (mobile networks) never grows this, nor the host's
+  // table, which forgets the evicted address with it.
+  if (validated_.size() == kMaxValidatedAddresses) {
+    SocketAddress oldest = validated_.front();
+    validated_.erase(validated_.begin());
+    validated_check_ms_.erase(validated_check_ms_.begin());
+    host_.on_address_released(*this, oldest);
+  }
+  validated_.push_back(address);
+  validated_check_ms_.push_back(now_ms);
+  host_.on_address_validated(*this, address);
+}
+
+void WebRtcTransport::release_quiet_addresses(uint64_t now_ms) {
+  // An address the peer has stopped checking from, and that media does not go to: the peer left
+  // it (its network changed, or it nominated another pair). A pair in use is checked at least
+  // every 6 s (RFC 7675 §5.1), so half the consent timeout only ever catches abandoned ones.
+  const uint64_t quiet_ms = options_.consent_timeout_ms / 2;
+  for (size_t i = 0; i < validated_.size();) {
+    bool abandoned = now_ms >= validated_check_ms_[i] + quiet_ms &&
+                     !(remote_address_ && *remote_address_ == validated_[i]);
+    if (!abandoned) {
+      ++i;
+      continue;
+    }
+    SocketAddress address = validated_[i];
+    validated_.erase(validated_.begin() + static_cast<std::ptrdiff_t>(i));
+    validated_check_ms_.erase(validated_check_ms_.begin() + static_cast<std::ptrdiff_t>(i));
+    host_.on_address_released(*this, address);
   }
 }
 
@@ -262,6 +312,7 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
     fail("ice consent expired");
     return false;
   }
+  release_quiet_addresses(now_ms);
   // A connection the peer was told about (remote parameters set) must start within the timeout;
   // one not negotiated yet (a receive-only participant's publish side) may idle.
   if (state_ == State::New && remote_set_ms_ && now_ms - *remote_set_ms_ > options_.consent_timeout_ms) {
@@ -272,7 +323,10 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
 }
 
 void WebRtcTransport::release_address(const SocketAddress& address) {
-  std::erase(validated_, address);
+  auto it = std::find(validated_.begin(), validated_.end(), address);
+  if (it == validated_.end()) return;
+  validated_check_ms_.erase(validated_check_ms_.begin() + (it - validated_.begin()));
+  validated_.erase(it);
   update_remote_address();
 }
 

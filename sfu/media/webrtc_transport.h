@@ -61,8 +61,14 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     virtual ~Host() = default;
     // `address` joined validated_addresses(); the host routes datagrams from it here.
     virtual void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) = 0;
-    // `address` left validated_addresses() (the oldest, evicted for a new one).
+    // `address` left validated_addresses() (the oldest, evicted for a new one, or the one the
+    // peer nominated before it nominated another).
     virtual void on_address_released(WebRtcTransport& transport, const SocketAddress& address) = 0;
+    // An ICE restart (restart_ice()) gave the transport a new local ufrag: checks that name it
+    // come here too. The one before stays the transport's until on_ufrag_retired().
+    virtual void on_ufrag_added(WebRtcTransport& transport, const std::string& ufrag) = 0;
+    // `ufrag` no longer names the transport: the restart completed, or a newer one replaced it.
+    virtual void on_ufrag_retired(WebRtcTransport& transport, const std::string& ufrag) = 0;
     // The transport has closed itself. The host must call report_failure() later, at a point where
     // no call into the transport or its observer is on the stack.
     virtual void on_transport_failed(WebRtcTransport& transport, std::string_view reason) = 0;
@@ -110,8 +116,11 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   WebRtcTransport& operator=(const WebRtcTransport&) = delete;
 
   uint64_t id() const { return id_; }
-  const std::string& ice_ufrag() const { return ice_ufrag_; }
-  const std::string& ice_pwd() const { return ice_pwd_; }
+  // The local ICE credentials the next description carries (a pending restart's new ones).
+  const std::string& ice_ufrag() const { return ice_.local_ufrag(); }
+  const std::string& ice_pwd() const { return ice_.local_pwd(); }
+  // While a restart is pending, the ufrag in use before it (still accepted); empty otherwise.
+  const std::string& retiring_ice_ufrag() const { return retiring_ufrag_; }
   const std::string& dtls_fingerprint() const;
   const SocketAddress& local_address() const { return socket_.local_address(); }
   State state() const { return state_; }
@@ -134,6 +143,13 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // check started it already.
   void set_remote_parameters(const std::string& ice_ufrag, const std::string& ice_pwd,
                              const std::string& fingerprint_algorithm, const std::string& fingerprint);
+
+  // ICE restart (RFC 8445 §9): new local credentials (ice_ufrag(), ice_pwd()) for the next
+  // description, told to the host. Checks with the previous ones are answered until the peer
+  // nominates with the new ones; DTLS, SRTP and the selected address stay, so media goes on.
+  void restart_ice();
+  // The peer's ICE credentials of the restart (from its description); DTLS is not touched.
+  void set_remote_ice_credentials(const std::string& ice_ufrag, const std::string& ice_pwd);
 
   // Datagrams routed here by the worker (already classified, RFC 7983).
   void handle_stun(const net::UdpSocket::Datagram& datagram, uint64_t now_ms);
@@ -176,6 +192,10 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   void fail(std::string_view reason);
   void arm_dtls_timer();
   void update_remote_address();
+  // A valid check from a new address: it joins validated_addresses() (the oldest may go).
+  void add_validated_address(const SocketAddress& address, uint64_t now_ms);
+  // Lets go of the validated addresses the peer has left (see the definition).
+  void release_quiet_addresses(uint64_t now_ms);
   void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
   void start_data_channels();
   void on_application_data(ByteSpan packet);
@@ -198,8 +218,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   Host& host_;
   Observer* observer_;  // not owned; nullptr once detached
   Options options_;
-  std::string ice_ufrag_;
-  std::string ice_pwd_;
+  std::string retiring_ufrag_;  // see retiring_ice_ufrag()
   State state_ = State::New;
   std::optional<std::string> failure_reason_;  // why fail() closed it, until report_failure()
   std::optional<uint64_t> remote_set_ms_;      // when set_remote_parameters() was called
@@ -210,7 +229,8 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   static constexpr size_t kMaxEarlyDtlsDatagrams = 8;
 
   ice::IceLiteAgent ice_;
-  std::vector<SocketAddress> validated_;  // bounded: kMaxValidatedAddresses
+  std::vector<SocketAddress> validated_;      // bounded: kMaxValidatedAddresses
+  std::vector<uint64_t> validated_check_ms_;  // the last valid check from validated_[i]
   std::optional<SocketAddress> remote_address_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;  // nullptr until start_dtls()
   std::shared_ptr<dtls::DtlsCertificate> certificate_;

@@ -183,7 +183,8 @@ void Worker::destroy_transport(uint64_t transport_id) {
     auto found = by_address_.find(address);
     if (found != by_address_.end() && found->second == &transport) by_address_.erase(found);
   }
-  by_ufrag_.erase(transport.ice_ufrag());
+  for (const std::string* ufrag : {&transport.ice_ufrag(), &transport.retiring_ice_ufrag()})
+    if (!ufrag->empty()) on_ufrag_retired(transport, *ufrag);
   transport.detach_observer();
   transport.close("destroyed");
   // Freed later, never under a caller that may still be inside one of its methods.
@@ -205,6 +206,15 @@ void Worker::on_address_validated(WebRtcTransport& transport, const SocketAddres
 void Worker::on_address_released(WebRtcTransport& transport, const SocketAddress& address) {
   auto entry = by_address_.find(address);
   if (entry != by_address_.end() && entry->second == &transport) by_address_.erase(entry);
+}
+
+void Worker::on_ufrag_added(WebRtcTransport& transport, const std::string& ufrag) {
+  by_ufrag_[ufrag] = &transport;
+}
+
+void Worker::on_ufrag_retired(WebRtcTransport& transport, const std::string& ufrag) {
+  auto entry = by_ufrag_.find(ufrag);
+  if (entry != by_ufrag_.end() && entry->second == &transport) by_ufrag_.erase(entry);
 }
 
 void Worker::on_transport_failed(WebRtcTransport& transport, std::string_view reason) {

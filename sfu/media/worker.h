@@ -105,6 +105,10 @@ class Worker : private WebRtcTransport::Host {
   // rtc.join_timeout_s: how long a participant may stay without any connection up.
   uint64_t join_timeout_ms() const { return uint64_t{config_.rtc.join_timeout_s} * 1000; }
   void count_join_timeout() { join_timeouts_.store(join_timeouts() + 1, std::memory_order_relaxed); }
+  // ICE restarts begun on this worker's transports (a publish re-offer with new credentials, or
+  // restart_ice on a subscribe connection).
+  uint64_t ice_restarts() const { return ice_restarts_.load(std::memory_order_relaxed); }
+  void count_ice_restart() { ice_restarts_.store(ice_restarts() + 1, std::memory_order_relaxed); }
   // Sends whatever transports queued outside a receive batch (timers, tasks).
   void flush_sends() { socket_->flush(); }
 
@@ -131,6 +135,8 @@ class Worker : private WebRtcTransport::Host {
   // WebRtcTransport::Host
   void on_address_validated(WebRtcTransport& transport, const SocketAddress& address) override;
   void on_address_released(WebRtcTransport& transport, const SocketAddress& address) override;
+  void on_ufrag_added(WebRtcTransport& transport, const std::string& ufrag) override;
+  void on_ufrag_retired(WebRtcTransport& transport, const std::string& ufrag) override;
   void on_transport_failed(WebRtcTransport& transport, std::string_view reason) override;
   DropCounters& drop_counters() override { return drops_; }
   DataCounters& data_counters() override { return data_counters_; }
@@ -154,6 +160,7 @@ class Worker : private WebRtcTransport::Host {
   std::atomic<size_t> transport_count_{0};
   std::atomic<size_t> room_count_{0};
   std::atomic<uint64_t> join_timeouts_{0};
+  std::atomic<uint64_t> ice_restarts_{0};
   RouterCounters router_counters_;
   DropCounters drops_;
   DataCounters data_counters_;
@@ -168,6 +175,8 @@ class Worker : private WebRtcTransport::Host {
   std::unordered_map<uint64_t, std::unique_ptr<WebRtcTransport>> transports_;
   std::vector<std::unique_ptr<WebRtcTransport>> retired_;  // destroyed, freed at a safe point
   std::vector<uint64_t> failed_transports_;                // failed, reported at a safe point
+  // Every local ufrag of a live transport: its current one and, during an ICE restart, the one
+  // before (see WebRtcTransport::Host::on_ufrag_added).
   std::unordered_map<std::string, WebRtcTransport*, TransparentStringHash, std::equal_to<>> by_ufrag_;
   // Exactly the validated addresses of every transport (each transport's own list says which;
   // the Host calls keep the two in step), so an entry never outlives its transport.

@@ -291,11 +291,8 @@ std::variant<RemoteTransport, SdpError> remote_transport_of(const SessionDescrip
   return remote;
 }
 
-std::optional<std::string> remote_transport_change(const RemoteTransport& first,
-                                                   const RemoteTransport& later) {
-  if (later.ice_ufrag != first.ice_ufrag || later.ice_pwd != first.ice_pwd)
-    return std::string(
-        "ICE restart is not supported yet: keep the ice-ufrag and ice-pwd of the first description");
+std::variant<RemoteTransportChange, Error> remote_transport_change(const RemoteTransport& current,
+                                                                   const RemoteTransport& later) {
   // Hex digits may be written in either case (RFC 8122 section 5).
   auto same_text = [](const std::string& a, const std::string& b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -303,11 +300,18 @@ std::optional<std::string> remote_transport_change(const RemoteTransport& first,
                     std::tolower(static_cast<unsigned char>(y));
            });
   };
-  if (!same_text(later.fingerprint_algorithm, first.fingerprint_algorithm) ||
-      !same_text(later.fingerprint, first.fingerprint))
-    return std::string(
-        "a new DTLS certificate is not supported yet: keep the fingerprint of the first description");
-  return std::nullopt;
+  if (!same_text(later.fingerprint_algorithm, current.fingerprint_algorithm) ||
+      !same_text(later.fingerprint, current.fingerprint))
+    return Error{ErrorCode::unsupported,
+                 "a new DTLS certificate is not supported: keep the fingerprint of the first description"};
+  bool new_ufrag = later.ice_ufrag != current.ice_ufrag;
+  bool new_pwd = later.ice_pwd != current.ice_pwd;
+  if (new_ufrag && new_pwd) return RemoteTransportChange::IceRestart;
+  if (new_ufrag || new_pwd)
+    return Error{ErrorCode::bad_request,
+                 std::string("an ICE restart changes both a=ice-ufrag and a=ice-pwd (") +
+                     (new_ufrag ? "only a=ice-ufrag" : "only a=ice-pwd") + " changed)"};
+  return RemoteTransportChange::None;
 }
 
 ParseOptions subscribe_answer_parse_options(size_t max_media_sections, size_t max_input_bytes) {

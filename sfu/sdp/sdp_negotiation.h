@@ -212,12 +212,17 @@ struct SubscribeAnswerResult {
 std::variant<SubscribeAnswerResult, SdpError> apply_subscribe_answer(const SessionDescription& our_offer,
                                                                      const SessionDescription& answer);
 
-// What a later description of a connection changes in the remote transport its first one set
-// up, as a message for the client, or nullopt when nothing: new ICE credentials (an ICE restart)
-// or another DTLS certificate. The server supports neither yet, so such a description is refused
-// rather than answered with credentials the client no longer uses.
-std::optional<std::string> remote_transport_change(const RemoteTransport& first,
-                                                   const RemoteTransport& later);
+// What a later description of a connection does to the remote transport the connection uses.
+enum class RemoteTransportChange : uint8_t {
+  None,        // the same ICE credentials and fingerprint (hex digits in either case)
+  IceRestart,  // new a=ice-ufrag and a=ice-pwd, the same fingerprint (RFC 8445 §9)
+};
+// Compares `later` with `current`. Refused, with a message for the client: only one of ice-ufrag
+// and ice-pwd changed (bad_request: a restart changes both, RFC 8445 §9), or another DTLS
+// certificate (unsupported: DTLS and SRTP stay up across a restart, so the peer's certificate is
+// the one of the running association).
+std::variant<RemoteTransportChange, Error> remote_transport_change(const RemoteTransport& current,
+                                                                   const RemoteTransport& later);
 
 // Parse limits for a subscribe answer. It has as many m-sections as the server's offer, so its
 // caps follow the largest offer the server makes (`max_media_sections`): that many m-sections, a

@@ -23,6 +23,18 @@ def signaling(flags, lines):
     return flags + "\n" + "\n".join(lines) + "\n"
 
 
+def restarted(text, pwd=True):
+    """The description after an ICE restart: new a=ice-ufrag (and a=ice-pwd unless pwd is False)."""
+    lines = []
+    for line in text.split("\r\n"):
+        if line.startswith("a=ice-ufrag:"):
+            line = "a=ice-ufrag:RsTu"
+        elif pwd and line.startswith("a=ice-pwd:"):
+            line = "a=ice-pwd:restartedPasswordOf24Chars"
+        lines.append(line)
+    return "\r\n".join(lines)
+
+
 def join(room, name=None, token=None):
     fields = {"type": "join", "room": room}
     if name is not None:
@@ -54,6 +66,24 @@ SIGNALING = {
         "C" + '{"type":"subscribe_answer","sdp":"$ANSWER2"}',
         "A" + msg(type="leave"),
         "B" + '{"type":"subscribe_answer","sdp":"$ANSWER1"}',
+    ]),
+    # ICE restarts: a publish re-offer with new credentials (and one that changes only the ufrag),
+    # restart_ice on the subscribe connection, again while its offer is outstanding, and for the
+    # publish connection.
+    "ice_restart": signaling("0", [
+        "B" + msg(type="restart_ice"),
+        "A" + join("r1", "alice"),
+        "A" + msg(type="publish", sdp=sdp("chromium_publish_offer.sdp")),
+        "B" + join("r1", "bob"),
+        "B" + msg(type="restart_ice"),
+        "B" + msg(type="subscribe_answer", sdp=sdp("chromium_subscribe_answer.sdp")),
+        "B" + msg(type="restart_ice"),
+        "B" + msg(type="restart_ice", connection="subscribe"),
+        "B" + msg(type="restart_ice", connection="publish"),
+        "B" + msg(type="restart_ice", connection=7),
+        "B" + msg(type="subscribe_answer", sdp=restarted(sdp("chromium_subscribe_answer.sdp"))),
+        "A" + msg(type="publish", sdp=restarted(sdp("chromium_publish_offer.sdp"))),
+        "A" + msg(type="publish", sdp=restarted(sdp("chromium_publish_offer.sdp"), pwd=False)),
     ]),
     # Auth on: good tokens, and signed tokens with wrong claims (numeric sub, room of the wrong
     # type, expired, object name, not yet valid, another room, a name too long).

@@ -390,5 +390,143 @@ TEST(IceLiteAgentStatic, LocalUfragOfRequest) {
   EXPECT_EQ(IceLiteAgent::local_ufrag_of_request(parsed.message), kLocalUfrag);
 }
 
+// ---- ICE restart (RFC 8445 §9) ----
+
+constexpr std::string_view kNewLocalUfrag = "srvN";
+constexpr std::string_view kNewLocalPwd = "new-server-password-98765";
+constexpr std::string_view kNewRemoteUfrag = "cliN";
+
+CheckSpec new_generation_check(bool use_candidate = false, uint8_t tid_seed = 50) {
+  CheckSpec spec;
+  spec.username = std::string(kNewLocalUfrag) + ":" + std::string(kNewRemoteUfrag);
+  spec.key = std::string(kNewLocalPwd);
+  spec.use_candidate = use_candidate;
+  spec.tid_seed = tid_seed;
+  return spec;
+}
+
+class IceRestartTest : public IceLiteAgentTest {
+ protected:
+  // Connected and nominated on client_a_ with the first credentials, then restarted as a publish
+  // re-offer does it: new local credentials, and the peer's new ones from its offer.
+  void SetUp() override {
+    CheckSpec nominate;
+    nominate.use_candidate = true;
+    ASSERT_EQ(send(build_check(nominate), client_a_, 1000).outcome, IceLiteAgent::Outcome::Nominated);
+    agent_.restart(std::string(kNewLocalUfrag), std::string(kNewLocalPwd));
+    agent_.set_remote_credentials(std::string(kNewRemoteUfrag), "new-client-pwd");
+  }
+  // Sends a check and says whether its success response verifies with `pwd`.
+  bool answered_with(const CheckSpec& spec, const SocketAddress& from, uint64_t now_ms,
+                     std::string_view pwd) {
+    const auto request = build_check(spec);
+    const auto r = send(request, from, now_ms);
+    if (r.outcome != IceLiteAgent::Outcome::BindingSuccess && r.outcome != IceLiteAgent::Outcome::Nominated)
+      return false;
+    const StunMessage m = response(request);
+    return m.message_class == StunClass::SuccessResponse && verify_message_integrity(response_, m, pwd);
+  }
+};
+
+TEST_F(IceRestartTest, TheNewCredentialsAreTheLocalOnesAndTheOldStayAcceptedUntilTheRestartCompletes) {
+  EXPECT_EQ(agent_.local_ufrag(), kNewLocalUfrag);
+  EXPECT_EQ(agent_.local_pwd(), kNewLocalPwd);
+  EXPECT_EQ(agent_.remote_ufrag(), kNewRemoteUfrag);
+  EXPECT_TRUE(agent_.restart_pending());
+  // Media goes on where it went: the peer keeps its old pair alive while it checks the new ones.
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::Connected);
+  EXPECT_EQ(agent_.selected_address(), client_a_);
+  EXPECT_TRUE(answered_with({}, client_a_, 2000, kLocalPwd)) << "old credentials, answered with the old pwd";
+
+  // A check of the new generation from the peer's new address: valid, answered with the new
+  // password, but without USE-CANDIDATE the old pair stays selected and the restart pending.
+  EXPECT_TRUE(answered_with(new_generation_check(), client_b_, 2100, kNewLocalPwd));
+  EXPECT_EQ(agent_.selected_address(), client_a_);
+  EXPECT_TRUE(agent_.restart_pending());
+  EXPECT_TRUE(answered_with({}, client_a_, 2200, kLocalPwd));
+
+  // The peer nominates a new pair: the restart completes, media moves there.
+  const auto request = build_check(new_generation_check(/*use_candidate=*/true, 51));
+  const auto r = send(request, client_b_, 2300);
+  EXPECT_EQ(r.outcome, IceLiteAgent::Outcome::Nominated);
+  EXPECT_TRUE(r.restart_completed);
+  EXPECT_TRUE(r.selected_changed);
+  EXPECT_EQ(agent_.selected_address(), client_b_);
+  EXPECT_FALSE(agent_.restart_pending());
+
+  // From now on the old credentials are refused (401, unauthenticated), from any address.
+  for (const auto& from : {client_a_, client_b_}) {
+    CheckSpec old;
+    old.tid_seed = 60;
+    const auto stale = build_check(old);
+    EXPECT_EQ(send(stale, from, 2400).outcome, IceLiteAgent::Outcome::Unauthorized401);
+    expect_error(stale, 401, false);
+  }
+  EXPECT_TRUE(answered_with(new_generation_check(false, 52), client_b_, 2500, kNewLocalPwd));
+  EXPECT_FALSE(send(build_check(new_generation_check(true, 53)), client_b_, 2600).restart_completed)
+      << "completes once";
+}
+
+TEST_F(IceRestartTest, ANominationWithTheOldCredentialsDoesNotCompleteIt) {
+  CheckSpec old;
+  old.use_candidate = true;
+  const auto r = send(build_check(old), client_b_, 2000);
+  EXPECT_EQ(r.outcome, IceLiteAgent::Outcome::Nominated);
+  EXPECT_FALSE(r.restart_completed);
+  EXPECT_TRUE(agent_.restart_pending());
+  EXPECT_EQ(agent_.selected_address(), client_b_) << "the old generation still moves its pair";
+}
+
+TEST_F(IceRestartTest, ConsentCarriesOverTheRestart) {
+  // The last check before the restart was at 1 s; consent runs 30 s from the last valid check of
+  // either generation.
+  EXPECT_FALSE(agent_.consent_expired(30'999));
+  EXPECT_TRUE(answered_with({}, client_a_, 20'000, kLocalPwd));  // an old-generation consent check
+  EXPECT_FALSE(agent_.consent_expired(49'999));
+  EXPECT_TRUE(answered_with(new_generation_check(true), client_b_, 40'000, kNewLocalPwd));
+  EXPECT_FALSE(agent_.restart_pending());
+  EXPECT_FALSE(agent_.consent_expired(69'999));
+  EXPECT_TRUE(agent_.consent_expired(70'000));
+  agent_.on_tick(70'000);
+  EXPECT_EQ(agent_.state(), IceLiteAgent::State::Failed);
+}
+
+TEST_F(IceRestartTest, TheNewGenerationChecksThePeersNewUfrag) {
+  CheckSpec stranger = new_generation_check();
+  stranger.username = std::string(kNewLocalUfrag) + ":" + std::string(kRemoteUfrag);  // the peer's old ufrag
+  EXPECT_EQ(send(build_check(stranger), client_b_, 2000).outcome, IceLiteAgent::Outcome::Unauthorized401);
+  CheckSpec crossed = new_generation_check();
+  crossed.key = std::string(kLocalPwd);  // the new ufrag keyed with the old password
+  EXPECT_EQ(send(build_check(crossed), client_b_, 2000).outcome, IceLiteAgent::Outcome::Unauthorized401);
+  EXPECT_TRUE(agent_.restart_pending());
+}
+
+// The subscribe connection: the server restarts first (its offer), the peer's new credentials come
+// with its answer, and its checks may come first; they are learned as on a first connection.
+TEST_F(IceLiteAgentTest, ARestartBeforeThePeersNewCredentialsLearnsThemFromItsFirstCheck) {
+  ASSERT_EQ(send(build_check({}), client_a_, 1000).outcome, IceLiteAgent::Outcome::BindingSuccess);
+  agent_.restart(std::string(kNewLocalUfrag), std::string(kNewLocalPwd));
+  EXPECT_TRUE(agent_.remote_ufrag().empty());
+  ASSERT_EQ(send(build_check(new_generation_check(true)), client_a_, 2000).outcome,
+            IceLiteAgent::Outcome::Nominated);
+  EXPECT_EQ(agent_.remote_ufrag(), kNewRemoteUfrag);
+  EXPECT_FALSE(agent_.restart_pending());
+}
+
+TEST_F(IceLiteAgentTest, ASecondRestartReplacesAPendingOne) {
+  ASSERT_EQ(send(build_check({}), client_a_, 1000).outcome, IceLiteAgent::Outcome::BindingSuccess);
+  agent_.restart("srvX", "pending-password-never-used");
+  agent_.restart(std::string(kNewLocalUfrag), std::string(kNewLocalPwd));
+  CheckSpec replaced;
+  replaced.username = "srvX:" + std::string(kNewRemoteUfrag);
+  replaced.key = "pending-password-never-used";
+  EXPECT_EQ(send(build_check(replaced), client_a_, 2000).outcome, IceLiteAgent::Outcome::Unauthorized401);
+  EXPECT_EQ(send(build_check({}), client_a_, 2000).outcome, IceLiteAgent::Outcome::BindingSuccess)
+      << "the credentials in use before both restarts stay until one completes";
+  const auto done = send(build_check(new_generation_check(true)), client_b_, 2100);
+  EXPECT_TRUE(done.restart_completed);
+  EXPECT_EQ(send(build_check({}), client_a_, 2200).outcome, IceLiteAgent::Outcome::Unauthorized401);
+}
+
 }  // namespace
 }  // namespace sfu::ice

@@ -223,6 +223,13 @@ void set_ice_credentials(sdp::SessionDescription& d, const std::string& ufrag, c
   }
 }
 
+const std::string& ice_ufrag_of(const sdp::SessionDescription& d) {
+  return d.media.empty() || d.media[0].ice_ufrag.empty() ? d.ice_ufrag : d.media[0].ice_ufrag;
+}
+const std::string& ice_pwd_of(const sdp::SessionDescription& d) {
+  return d.media.empty() || d.media[0].ice_pwd.empty() ? d.ice_pwd : d.media[0].ice_pwd;
+}
+
 void set_fingerprint(sdp::SessionDescription& d, const std::string& value) {
   for (auto& m : d.media) m.fingerprints = {{"sha-256", value}};
 }
@@ -243,6 +250,12 @@ class RenegotiationTest : public RoomNegotiationTest {
   std::vector<RoomEvent> republish(const sdp::SessionDescription& offer) {
     in_room([&](Room& room) { room.publish("pub0", offer); });
     return events_.take(kPublisherSession);
+  }
+  // The one PublishAnswer of `events`, parsed.
+  static sdp::SessionDescription answer_of(const std::vector<RoomEvent>& events) {
+    auto answers = all_of_type<PublishAnswer>(events);
+    EXPECT_EQ(answers.size(), 1u);
+    return answers.empty() ? sdp::SessionDescription{} : sdp::test::parse_ok(answers[0].sdp);
   }
   std::vector<RoomEvent> subscribe_answer(const sdp::SessionDescription& answer) {
     in_room([&](Room& room) { room.subscribe_answer("sub", answer); });
@@ -267,13 +280,41 @@ TEST_F(RenegotiationTest, AReOfferWithTheSameTransportIsAnswered) {
   EXPECT_TRUE(all_of_type<TrackUnpublished>(events_.take(kSubscriberSession)).empty());
 }
 
-TEST_F(RenegotiationTest, APublishIceRestartIsRefusedAsUnsupported) {
+TEST_F(RenegotiationTest, APublishIceRestartIsAnsweredWithNewServerCredentialsAndKeepsTheTracks) {
+  const sdp::SessionDescription first = answer_of(republish(chromium_publish_offer()));
   sdp::SessionDescription restart = chromium_publish_offer();
   set_ice_credentials(restart, "NewU", "aNewPasswordOf24Chars!!!");
   auto events = republish(restart);
-  expect_unsupported(events, "publish", "ICE restart is not supported yet");
-  EXPECT_TRUE(all_of_type<PublishAnswer>(events).empty()) << "no answer with stale server credentials";
-  EXPECT_TRUE(events_.take(kSubscriberSession).empty()) << "nothing changed";
+  EXPECT_TRUE(all_of_type<RequestFailed>(events).empty());
+  const sdp::SessionDescription restarted = answer_of(events);
+  // Both sides change their credentials (RFC 8445 §9); the certificate stays, DTLS goes on.
+  EXPECT_NE(ice_ufrag_of(restarted), ice_ufrag_of(first));
+  EXPECT_NE(ice_pwd_of(restarted), ice_pwd_of(first));
+  EXPECT_EQ(restarted.media[0].fingerprints.at(0).value, first.media[0].fingerprints.at(0).value);
+  EXPECT_EQ(restarted.media.size(), first.media.size());
+  // The tracks stay: the others see nothing.
+  EXPECT_TRUE(events_.take(kSubscriberSession).empty());
+  EXPECT_EQ(worker_->ice_restarts(), 1u);
+
+  // A later re-offer that keeps the new credentials is no restart; one with the old ones is.
+  EXPECT_EQ(ice_ufrag_of(answer_of(republish(restart))), ice_ufrag_of(restarted));
+  EXPECT_EQ(worker_->ice_restarts(), 1u);
+  EXPECT_NE(ice_ufrag_of(answer_of(republish(chromium_publish_offer()))), ice_ufrag_of(restarted));
+  EXPECT_EQ(worker_->ice_restarts(), 2u);
+  EXPECT_TRUE(events_.take(kSubscriberSession).empty());
+}
+
+TEST_F(RenegotiationTest, APublishThatChangesOnlyOneIceCredentialIsABadRequest) {
+  sdp::SessionDescription half = chromium_publish_offer();
+  const std::string same_pwd = ice_pwd_of(half);
+  set_ice_credentials(half, "NewU", same_pwd);
+  auto events = republish(half);
+  auto failed = all_of_type<RequestFailed>(events);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].error.code, ErrorCode::bad_request);
+  EXPECT_NE(failed[0].error.message.find("changes both"), std::string::npos) << failed[0].error.message;
+  EXPECT_TRUE(all_of_type<PublishAnswer>(events).empty());
+  EXPECT_EQ(worker_->ice_restarts(), 0u);
 }
 
 TEST_F(RenegotiationTest, APublishWithAnotherCertificateIsRefusedAsUnsupported) {
@@ -284,14 +325,73 @@ TEST_F(RenegotiationTest, APublishWithAnotherCertificateIsRefusedAsUnsupported) 
   EXPECT_TRUE(all_of_type<PublishAnswer>(events).empty());
 }
 
-TEST_F(RenegotiationTest, ASubscribeReAnswerWithNewIceCredentialsIsRefusedAsUnsupported) {
+TEST_F(RenegotiationTest, ASubscribeAnswerCannotRestartIceByItself) {
   ASSERT_TRUE(subscribe_answer(browser_answer(offer_)).empty());
   add_publishers(1, 1);
   auto second = latest_offer();
   ASSERT_TRUE(second);
   sdp::SessionDescription restart = browser_answer(*second);
   set_ice_credentials(restart, "NewU", "aNewPasswordOf24Chars!!!");
-  expect_unsupported(subscribe_answer(restart), "subscribe_answer", "ICE restart is not supported yet");
+  auto events = subscribe_answer(restart);
+  auto failed = all_of_type<RequestFailed>(events);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].error.code, ErrorCode::bad_request);
+  EXPECT_NE(failed[0].error.message.find("send restart_ice"), std::string::npos) << failed[0].error.message;
+  EXPECT_EQ(all_of_type<SubscribeOffer>(events).size(), 1u)
+      << "a new offer follows, as for any refused answer";
+}
+
+TEST_F(RenegotiationTest, RestartIceOffersNewServerCredentialsOnTheSubscribeConnection) {
+  auto restart_ice = [&] {
+    in_room([&](Room& room) { room.restart_subscribe_ice("sub"); });
+    return events_.take(kSubscriberSession);
+  };
+  auto expect_refused = [](const std::vector<RoomEvent>& events, ErrorCode code) {
+    auto failed = all_of_type<RequestFailed>(events);
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].error.code, code) << failed[0].error.message;
+    EXPECT_EQ(failed[0].request_type, "restart_ice");
+    EXPECT_TRUE(all_of_type<SubscribeOffer>(events).empty());
+  };
+  // The first offer is outstanding: nothing has been negotiated to restart yet.
+  expect_refused(restart_ice(), ErrorCode::bad_request);
+  ASSERT_TRUE(subscribe_answer(browser_answer(offer_)).empty());
+
+  auto events = restart_ice();
+  auto offers = all_of_type<SubscribeOffer>(events);
+  ASSERT_EQ(offers.size(), 1u);
+  sdp::SessionDescription restarted = sdp::test::parse_ok(offers[0].sdp);
+  EXPECT_NE(ice_ufrag_of(restarted), ice_ufrag_of(offer_));
+  EXPECT_NE(ice_pwd_of(restarted), ice_pwd_of(offer_));
+  EXPECT_EQ(restarted.media[0].fingerprints.at(0).value, offer_.media[0].fingerprints.at(0).value);
+  EXPECT_EQ(restarted.media.size(), offer_.media.size()) << "the same m-sections";
+  EXPECT_EQ(worker_->ice_restarts(), 1u);
+  // One at a time: while that offer is outstanding, another restart is refused.
+  expect_refused(restart_ice(), ErrorCode::conflict);
+
+  // The answer to a restart must bring new credentials too (RFC 8445 §9); a refused one is
+  // followed by a new offer, which keeps the restart's server credentials.
+  events = subscribe_answer(browser_answer(restarted));
+  auto failed = all_of_type<RequestFailed>(events);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].error.message.find("must carry new"), std::string::npos) << failed[0].error.message;
+  offers = all_of_type<SubscribeOffer>(events);
+  ASSERT_EQ(offers.size(), 1u);
+  sdp::SessionDescription again = sdp::test::parse_ok(offers[0].sdp);
+  EXPECT_EQ(ice_ufrag_of(again), ice_ufrag_of(restarted));
+
+  sdp::SessionDescription answer = browser_answer(again);
+  set_ice_credentials(answer, "NewU", "aNewPasswordOf24Chars!!!");
+  EXPECT_TRUE(subscribe_answer(answer).empty());
+  // Later offers keep the new credentials, and plain answers with the client's new ones pass.
+  add_publishers(1, 1);
+  auto next = latest_offer();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(ice_ufrag_of(*next), ice_ufrag_of(restarted));
+  sdp::SessionDescription next_answer = browser_answer(*next);
+  set_ice_credentials(next_answer, "NewU", "aNewPasswordOf24Chars!!!");
+  EXPECT_TRUE(subscribe_answer(next_answer).empty());
+  EXPECT_EQ(worker_->ice_restarts(), 1u);
 }
 
 TEST_F(RenegotiationTest, ATrackWhoseSsrcsChangeIsPublishedAnew) {

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <sstream>
 #include <string>
 
 #include "sfu/sdp/sdp_negotiation.h"
@@ -397,30 +398,90 @@ TEST(SubscribeAnswerLimits, FollowTheLargestOfferTheServerMakes) {
   EXPECT_EQ(subscribe_answer_parse_options(2, size_t{1} << 20).max_input_bytes, size_t{1} << 20);
 }
 
-TEST(RemoteTransportChange, NamesAnIceRestartOrANewCertificate) {
+TEST(RemoteTransportChange, TellsAnIceRestartFromRefusedChanges) {
+  using Change = RemoteTransportChange;
+  auto change_of = [](const RemoteTransport& current, const RemoteTransport& later) {
+    auto change = remote_transport_change(current, later);
+    return std::holds_alternative<Change>(change) ? std::optional<Change>(std::get<Change>(change))
+                                                  : std::nullopt;
+  };
+  auto refusal_of = [](const RemoteTransport& current, const RemoteTransport& later) {
+    auto change = remote_transport_change(current, later);
+    return std::holds_alternative<Error>(change) ? std::get<Error>(change)
+                                                 : Error{ErrorCode::internal_error, ""};
+  };
   RemoteTransport first{"ufrag", "password-of-24-characters", "sha-256", "AB:CD:EF", "active"};
   RemoteTransport same = first;
   same.fingerprint = "ab:cd:ef";  // hex case is not significant
   same.setup = "passive";         // not the transport's identity (checked elsewhere)
-  EXPECT_EQ(remote_transport_change(first, same), std::nullopt);
+  EXPECT_EQ(change_of(first, same), Change::None);
 
+  // RFC 8445 §9: a restart changes both the ufrag and the password.
   RemoteTransport restarted = first;
   restarted.ice_ufrag = "other";
-  ASSERT_TRUE(remote_transport_change(first, restarted));
-  EXPECT_EQ(remote_transport_change(first, restarted)->rfind("ICE restart is not supported yet", 0), 0u);
-  restarted = first;
   restarted.ice_pwd = "another-password-of-24-c";
-  EXPECT_TRUE(remote_transport_change(first, restarted));
+  EXPECT_EQ(change_of(first, restarted), Change::IceRestart);
+  EXPECT_EQ(change_of(restarted, restarted), Change::None)
+      << "the restart's credentials are the current ones now";
 
+  RemoteTransport half = first;
+  half.ice_ufrag = "other";
+  EXPECT_EQ(refusal_of(first, half).code, ErrorCode::bad_request);
+  EXPECT_NE(refusal_of(first, half).message.find("only a=ice-ufrag changed"), std::string::npos);
+  half = first;
+  half.ice_pwd = "another-password-of-24-c";
+  EXPECT_EQ(refusal_of(first, half).code, ErrorCode::bad_request);
+  EXPECT_NE(refusal_of(first, half).message.find("only a=ice-pwd changed"), std::string::npos);
+
+  // DTLS and SRTP stay up across a restart: a new certificate is refused, restart or not.
   RemoteTransport recertified = first;
   recertified.fingerprint = "AB:CD:00";
-  ASSERT_TRUE(remote_transport_change(first, recertified));
-  EXPECT_EQ(
-      remote_transport_change(first, recertified)->rfind("a new DTLS certificate is not supported yet", 0),
-      0u);
-  recertified = first;
+  EXPECT_EQ(refusal_of(first, recertified).code, ErrorCode::unsupported);
+  EXPECT_EQ(refusal_of(first, recertified).message.rfind("a new DTLS certificate is not supported", 0), 0u);
+  recertified = restarted;
   recertified.fingerprint_algorithm = "sha-384";
-  EXPECT_TRUE(remote_transport_change(first, recertified));
+  EXPECT_EQ(refusal_of(first, recertified).code, ErrorCode::unsupported);
+}
+
+// A publish re-offer after pc.restartIce() (new a=ice-ufrag and a=ice-pwd, the same certificate),
+// negotiated with the server's new local credentials: the answer carries those on every accepted
+// m-section, and the offer's transport compares as an ICE restart.
+TEST(RemoteTransportChange, ARestartOfferIsAnsweredWithTheNewLocalCredentials) {
+  std::string text = load("chromium_publish_offer.sdp");
+  auto first = negotiate_publish(parse_ok(text), server_transport());
+  ASSERT_TRUE(std::holds_alternative<PublishResult>(first));
+  std::string restarted_text;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("a=ice-ufrag:", 0) == 0) line = "a=ice-ufrag:RsTu\r";
+    if (line.rfind("a=ice-pwd:", 0) == 0) line = "a=ice-pwd:restartedPasswordOf24Chars\r";
+    restarted_text += line + "\n";
+  }
+  LocalTransport renewed = server_transport();
+  renewed.ice_ufrag = "srvUfrag2";
+  renewed.ice_pwd = "renewedserverpassword012";
+  auto restarted = negotiate_publish(parse_ok(restarted_text), renewed);
+  ASSERT_TRUE(std::holds_alternative<PublishResult>(restarted));
+  const PublishResult& before = std::get<PublishResult>(first);
+  const PublishResult& after = std::get<PublishResult>(restarted);
+  EXPECT_EQ(after.remote.ice_ufrag, "RsTu");
+  EXPECT_EQ(after.remote.ice_pwd, "restartedPasswordOf24Chars");
+  auto change = remote_transport_change(before.remote, after.remote);
+  ASSERT_TRUE(std::holds_alternative<RemoteTransportChange>(change));
+  EXPECT_EQ(std::get<RemoteTransportChange>(change), RemoteTransportChange::IceRestart);
+
+  SessionDescription answer = parse_ok(write_sdp(after.answer));
+  size_t accepted = 0;
+  for (const auto& m : answer.media) {
+    if (m.port == 0) continue;
+    ++accepted;
+    EXPECT_EQ(m.ice_ufrag, "srvUfrag2") << m.mid;
+    EXPECT_EQ(m.ice_pwd, "renewedserverpassword012") << m.mid;
+    ASSERT_EQ(m.fingerprints.size(), 1u);
+    EXPECT_EQ(m.fingerprints[0].value, server_transport().fingerprint) << "the certificate stays";
+  }
+  EXPECT_GT(accepted, 0u);
+  EXPECT_EQ(after.tracks.size(), before.tracks.size()) << "the same tracks";
 }
 
 }  // namespace
