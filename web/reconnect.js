@@ -1,4 +1,4 @@
-// Coming back after the signaling socket is lost (docs/protocol.md 2.6, "Session resume"). The
+// Coming back after the signaling socket is lost (docs/protocol.md 2.7, "Session resume"). The
 // two peer connections do not need the socket, so the call goes on meanwhile; the page shows
 // "reconnecting", opens a new socket after 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s, ... (each ±25 % at
 // random, so that clients do not all come back at the same instant), and sends `resume` with the

@@ -3,7 +3,7 @@
 // socket was lost), a `ping` every 20 s, every message received logged on `demo.messages`. It
 // knows nothing of what messages mean: the session gets them through `onMessage`, learns through
 // `onFailure(code, message)` that the socket cannot go on, and through `onLost()` that a socket
-// of a joined call ended without the server saying why (docs/protocol.md 2.6: resume it).
+// of a joined call ended without the server saying why (docs/protocol.md 2.7: resume it).
 import { demo, current, PING_INTERVAL_MS, CONNECT_TIMEOUT_MS, JOIN_TIMEOUT_MS, MESSAGE_LOG_LIMIT } from './state.js';
 
 // Always the page's own origin: a link must not be able to send someone's camera elsewhere.

@@ -1,4 +1,4 @@
-// Session resume in the demo page (docs/protocol.md 2.6): Bob's signaling WebSocket is closed from
+// Session resume in the demo page (docs/protocol.md 2.7): Bob's signaling WebSocket is closed from
 // page script and his browser goes offline for 3 s (DevTools network emulation: new sockets fail,
 // WebRTC is not affected), so his reconnect attempts fail until the network is back. The page
 // shows "reconnecting", comes back by itself with the same participant id, keeps decoding, and

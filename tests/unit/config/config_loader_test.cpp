@@ -283,7 +283,7 @@ TEST(ConfigLoader, AuthClaimChecksDefaultToLeewayOnlyAndABriefKickBan) {
   EXPECT_EQ(expect_error("auth:\n  audience: [a, b]\n").key, "auth.audience");
 }
 
-// Session resume (docs/protocol.md 2.6): 20 s by default, 0 turns it off, at most an hour.
+// Session resume (docs/protocol.md 2.7): 20 s by default, 0 turns it off, at most an hour.
 TEST(ConfigLoader, ResumeGraceDefaultsToTwentySecondsAndZeroTurnsItOff) {
   EXPECT_EQ(default_config().signaling.resume_grace_s, 20u);
   EXPECT_EQ(expect_ok("signaling:\n  resume_grace_s: 0\n").signaling.resume_grace_s, 0u);
