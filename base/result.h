@@ -38,6 +38,7 @@ enum class ErrorCode : uint8_t {
   length_required,
   internal_error,
   unsupported,
+  resume_failed,
   // Start-up failures (logged, never sent to a client).
   bind_failed,
 };
@@ -86,6 +87,8 @@ constexpr std::string_view to_string(ErrorCode code) {
       return "length_required";
     case ErrorCode::unsupported:
       return "unsupported";
+    case ErrorCode::resume_failed:
+      return "resume_failed";
     case ErrorCode::internal_error:
       return "internal_error";
     case ErrorCode::bind_failed:

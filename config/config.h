@@ -28,6 +28,13 @@ struct HttpConfig {
   uint32_t websocket_idle_timeout_s = 0;     // ... and closed when nothing arrives for this long
 };
 
+// The signaling WebSocket's sessions.
+struct SignalingConfig {
+  // A participant whose WebSocket is lost stays in its room this long, waiting for a resume with
+  // its token; 0 = it leaves at once.
+  uint32_t resume_grace_s = 0;
+};
+
 struct RtcConfig {
   uint16_t udp_port = 0;     // worker i listens on udp_port + i
   std::string announced_ip;  // put in ICE candidates
@@ -102,8 +109,24 @@ struct AuthConfig {
   static constexpr size_t kMinSecretBytes = 32;
 };
 
+// TURN relays (coturn) for clients that cannot reach the media ports directly (docs/protocol.md,
+// 2.6 "TURN relays"). The server runs no relay itself: it hands each participant `ice_servers` with
+// credentials of the TURN REST API scheme (draft-uberti-behave-turn-rest), which coturn checks
+// with the same shared secret (`use-auth-secret`, `static-auth-secret`).
+struct TurnConfig {
+  std::vector<std::string> urls;  // turn: / turns: URLs for clients; empty = TURN off
+  std::string secret;             // coturn's static-auth-secret; at least kMinSecretBytes, required with urls
+  uint32_t ttl_s = 0;             // how long a participant's credentials stay valid after its join
+
+  // An HMAC key shorter than this can be found offline from one credential, which then lets anyone
+  // mint their own; the same bound as auth.secret.
+  static constexpr size_t kMinSecretBytes = 32;
+  bool enabled() const { return !urls.empty(); }
+};
+
 struct Config {
   HttpConfig http;
+  SignalingConfig signaling;
   uint32_t workers = 0;  // 0 = auto: one per core
   RtcConfig rtc;
   DtlsConfig dtls;
@@ -113,6 +136,7 @@ struct Config {
   MetricsConfig metrics;
   LogLevel log_level = LogLevel::Info;
   AuthConfig auth;
+  TurnConfig turn;
 
   // Worker threads to start: `workers`, or the number of cores when it is auto.
   uint32_t resolved_workers() const;

@@ -2,6 +2,7 @@
 // out-of-range value is an error naming the key, its line and what was expected.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -145,17 +146,42 @@ Apply log_level_field() {
   };
 }
 
-// auth.secret: "" (none), or an HS256 key at least as long as the hash. A shorter one lets anyone
-// holding a single token find the key offline and sign their own tokens (RFC 7518 section 3.2).
-Apply secret_field() {
-  return [](const YAML::Node& node, Config& config) -> std::string {
+// A shared secret (auth.secret, turn.secret): "" (none), or a key of at least 32 bytes. `why` says
+// what a shorter one would let an attacker do.
+template <typename Member>
+Apply secret_field(Member member, const char* why) {
+  static_assert(AuthConfig::kMinSecretBytes == TurnConfig::kMinSecretBytes, "one bound, one message");
+  return [member, why](const YAML::Node& node, Config& config) -> std::string {
     if (!node.IsScalar()) return "a string";
     const std::string& secret = node.Scalar();
     if (!secret.empty() && secret.size() < AuthConfig::kMinSecretBytes)
-      return "a secret of at least " + std::to_string(AuthConfig::kMinSecretBytes) +
-             " bytes (an HS256 key shorter than the 32-byte hash can be brute-forced offline from any "
-             "token, RFC 7518 section 3.2; e.g. openssl rand -base64 32)";
-    config.auth.secret = secret;
+      return "a secret of at least " + std::to_string(AuthConfig::kMinSecretBytes) + " bytes (" + why +
+             "; e.g. openssl rand -base64 32)";
+    member(config) = secret;
+    return {};
+  };
+}
+
+// turn.urls: the URLs clients get in `ice_servers` (RFC 7065 turn: and turns: URIs). Only their
+// scheme and shape are checked: the client's browser resolves and uses them, not this server.
+Apply turn_urls_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    const char* expected =
+        "a list of turn: or turns: URLs without spaces, e.g. [turn:turn.example.com:3478?transport=udp]";
+    if (!node.IsSequence()) return expected;
+    std::vector<std::string> urls;
+    for (const auto& item : node) {
+      if (!item.IsScalar()) return expected;
+      const std::string& url = item.Scalar();
+      size_t colon = url.find(':');
+      std::string scheme = colon == std::string::npos ? std::string() : url.substr(0, colon);
+      bool printable = std::all_of(url.begin(), url.end(), [](char c) { return c > ' ' && c < 0x7f; });
+      if ((scheme != "turn" && scheme != "turns") || colon + 1 >= url.size() || !printable ||
+          url.size() > 256)
+        return expected;
+      urls.push_back(url);
+    }
+    config.turn.urls = std::move(urls);
     return {};
   };
 }
@@ -163,7 +189,7 @@ Apply secret_field() {
 // What an error says it got: the value, except for a secret, which never goes into a log.
 std::string shown_value(const std::string& key, const YAML::Node& node) {
   if (!node.IsScalar()) return "a non-scalar value";
-  if (key == "auth.secret") return std::to_string(node.Scalar().size()) + " bytes";
+  if (key == "auth.secret" || key == "turn.secret") return std::to_string(node.Scalar().size()) + " bytes";
   return "'" + node.Scalar() + "'";
 }
 
@@ -181,6 +207,7 @@ const std::map<std::string, Apply>& schema() {
       {"http.max_connections_per_address", uint_in(FIELD(http.max_connections_per_address), 1, 1000000)},
       {"http.websocket_ping_interval_s", uint_in(FIELD(http.websocket_ping_interval_s), 1, 3600)},
       {"http.websocket_idle_timeout_s", uint_in(FIELD(http.websocket_idle_timeout_s), 2, 86400)},
+      {"signaling.resume_grace_s", uint_in(FIELD(signaling.resume_grace_s), 0, 3600)},
       {"workers", workers_field()},
       {"rtc.udp_port", uint_in(FIELD(rtc.udp_port), 1, 65535)},
       {"rtc.announced_ip", ip_field(FIELD(rtc.announced_ip), false)},
@@ -220,12 +247,19 @@ const std::map<std::string, Apply>& schema() {
       {"metrics.require_auth", bool_field(FIELD(metrics.require_auth))},
       {"log.level", log_level_field()},
       {"auth.enabled", bool_field(FIELD(auth.enabled))},
-      {"auth.secret", secret_field()},
+      {"auth.secret", secret_field(FIELD(auth.secret),
+                                   "an HS256 key shorter than the 32-byte hash can be brute-forced offline "
+                                   "from any token, RFC 7518 section 3.2")},
       {"auth.allow_public_without_auth", bool_field(FIELD(auth.allow_public_without_auth))},
       {"auth.clock_skew_s", uint_in(FIELD(auth.clock_skew_s), 0, 300)},
       {"auth.audience", string_field(FIELD(auth.audience))},
       {"auth.issuer", string_field(FIELD(auth.issuer))},
       {"auth.kick_ban_s", uint_in(FIELD(auth.kick_ban_s), 0, 86400)},
+      {"turn.urls", turn_urls_field()},
+      {"turn.secret", secret_field(FIELD(turn.secret),
+                                   "a shorter HMAC key can be found offline from one TURN credential, and "
+                                   "with it anyone can mint credentials for the relay")},
+      {"turn.ttl_s", uint_in(FIELD(turn.ttl_s), 60, 604800)},
   };
   return fields;
 }
@@ -319,6 +353,10 @@ std::optional<ConfigError> check_across_keys(const Config& config, const YAML::N
     return error("data_channels.burst_bytes",
                  "must be at least data_channels.max_message_bytes (" + std::to_string(dc.max_message_bytes) +
                      ") unless bytes_per_second_per_participant is 0, got " + std::to_string(dc.burst_bytes));
+  // Credentials signed with no key would be refused by coturn, so every relayed call would fail.
+  if (config.turn.enabled() && config.turn.secret.empty())
+    return error("turn.secret", "required when turn.urls is set: coturn's static-auth-secret (at least " +
+                                    std::to_string(TurnConfig::kMinSecretBytes) + " bytes)");
   return std::nullopt;
 }
 

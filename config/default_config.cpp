@@ -12,6 +12,8 @@ http:
   max_connections_per_address: 100  # ... from one source IP address
   websocket_ping_interval_s: 20     # a silent WebSocket gets a ping after this long
   websocket_idle_timeout_s: 60      # ... and is closed when nothing at all arrives for this long
+signaling:
+  resume_grace_s: 20         # a participant whose WebSocket is lost waits this long for a resume; 0 = leaves at once
 workers: auto                # worker threads; auto = one per core
 rtc:
   udp_port: 40000            # worker i listens on udp_port + i
@@ -62,6 +64,10 @@ auth:
   audience: ""               # "" = not checked; else a token's aud must contain it
   issuer: ""                 # "" = not checked; else a token's iss must equal it
   kick_ban_s: 60             # a kicked participant's identity may not rejoin that room for this long
+turn:
+  urls: []                   # TURN servers (coturn) for clients, e.g. [turn:turn.example.com:3478?transport=udp]; [] = off
+  secret: ""                 # coturn's static-auth-secret (use-auth-secret): at least 32 bytes, required with urls
+  ttl_s: 86400               # a participant's TURN credentials are valid this long after its join
 )";
 }
 

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs, from Debian packages, whatever the build and the tests need and this machine lacks.
-# Usage: scripts/setup.sh [--browser]   (--browser adds Chromium, Firefox ESR, nftables, iproute2 and
-#                                        Node.js for the browser tests)
+# Usage: scripts/setup.sh [--browser] [--turn]
+#   --browser adds Chromium, Firefox ESR, nftables, iproute2, coturn and Node.js (browser tests)
+#   --turn    adds coturn (scripts/run.sh --turn)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14-dev
   libuv1-dev libsrtp2-dev libssl-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-uv
   libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev libbenchmark-dev
   clang-format-14 clang-tidy-14)  # pinned: the lint gates (scripts/lint.sh) depend on the exact version
-if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium firefox-esr nftables iproute2 nodejs npm)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --browser) packages+=(chromium firefox-esr nftables iproute2 coturn nodejs npm) ;;
+    --turn) packages+=(coturn) ;;
+    *) echo "setup: unknown argument '$arg' (--browser, --turn)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +37,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq || true
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian's coturn starts a system-wide TURN server with its sample config, which allows anonymous
+  # relaying on every interface. The tests and `scripts/run.sh --turn` start their own coturn
+  # (scripts/turn.sh), so the service of a coturn installed here is stopped and disabled.
+  if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null; then
+    "${sudo_cmd[@]}" systemctl disable --now coturn >/dev/null 2>&1 || true
+  fi
 else
   echo "setup: all packages present"
 fi

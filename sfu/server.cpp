@@ -38,6 +38,14 @@ Result<std::shared_ptr<dtls::DtlsCertificate>> load_certificate(const config::Co
   return Error{ErrorCode::internal_error, reason};
 }
 
+// The TURN relays every `joined` names, if any. The secret never goes into a log.
+void log_turn(const config::TurnConfig& turn) {
+  if (!turn.enabled()) return;
+  std::string urls;
+  for (const std::string& url : turn.urls) urls += (urls.empty() ? "" : ",") + url;
+  log_info("main", "turn credentials enabled", {{"urls", urls}, {"ttl_s", std::to_string(turn.ttl_s)}});
+}
+
 }  // namespace
 
 Server::Server(config::Config config) : config_(std::move(config)) { uv_loop_init(&loop_); }
@@ -136,6 +144,7 @@ int Server::run() {
             {"signaling", base + "/v1/rtc"},
             {"rest", base + "/v1/rooms"},
             {"metrics", base + "/metrics"}});
+  log_turn(config_.turn);
 
   uv_signal_t sigint, sigterm;
   uv_signal_init(&loop_, &sigint);

@@ -54,6 +54,8 @@ export function updateConnState() {
   else if (states.includes('disconnected')) { text = 'media interrupted'; kind = 'warn'; }
   else if (states.some((s) => s === 'new' || s === 'connecting')) { text = 'connecting media…'; kind = 'warn'; }
   else if (states.length && states.every((s) => s === 'connected')) { text = 'connected'; kind = 'ok'; }
+  // The signaling socket was lost: the media may still flow, but the call is not whole until it is back.
+  if (demo.signaling === 'reconnecting') { text = 'reconnecting…'; kind = 'warn'; }
   ui.connState.textContent = text;
   ui.connState.dataset.kind = kind;
 }

@@ -10,9 +10,20 @@ import { createRemoteTile, removeTile, refreshTileMedia, layoutGrid } from './ti
 import { updateConnState } from './controls.js';
 import { openPublishChannels, onPublishAnswered, onRemoteChannel } from './data_channels.js';
 
+// PC_CONFIG with the TURN servers of `joined`. `?ice=relay` in the page's URL sets
+// iceTransportPolicy 'relay': media only through the TURN relay, to try it out.
+function peerConnectionConfig() {
+  const config = { ...PC_CONFIG, iceServers: demo.iceServers };
+  if (new URLSearchParams(location.search).get('ice') === 'relay') {
+    if (demo.iceServers.length) config.iceTransportPolicy = 'relay';
+    else console.warn('?ice=relay ignored: the server gave no TURN servers (turn.urls is not set)');
+  }
+  return config;
+}
+
 export async function startPublishing(session) {
   const stream = demo.localStream;
-  const pc = new RTCPeerConnection(PC_CONFIG);
+  const pc = new RTCPeerConnection(peerConnectionConfig());
   demo.publishPc = pc;
   pc.onconnectionstatechange = () => {
     if (session !== current) return;
@@ -117,7 +128,7 @@ function parseOfferSections(sdp) {
 
 function ensureSubscribePc(session) {
   if (demo.subscribePc) return demo.subscribePc;
-  const pc = new RTCPeerConnection(PC_CONFIG);
+  const pc = new RTCPeerConnection(peerConnectionConfig());
   demo.subscribePc = pc;
   pc.ontrack = (event) => {
     if (session !== current) return;

@@ -12,6 +12,7 @@ export function onJoined(session, msg) {
   if (demo.state !== 'joining') return;
   demo.participantId = msg.participant_id;
   demo.room = msg.room || session.room;
+  demo.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
   for (const p of msg.participants || []) {
     if (!p || p.id === undefined || p.id === demo.participantId) continue;
     demo.participants.set(p.id, { id: p.id, name: p.name || '', tracks: normalizeTracks(p.tracks) });

@@ -1,5 +1,6 @@
 // A call's life: starting a session, dispatching the server's messages, and ending it
-// (leaving, being kicked, the room closing, errors) with everything it held released.
+// (leaving, being kicked, the room closing, errors) with everything it held released. A lost
+// signaling socket does not end it: reconnect.js resumes it, and a refused resume joins afresh.
 import { demo, current, setCurrent, nextSessionId } from './state.js';
 import { ui } from './dom.js';
 import { fail, showBanner } from './errors.js';
@@ -13,6 +14,7 @@ import { setState } from './controls.js';
 import { closeDataChannels } from './data_channels.js';
 import { resetChat } from './chat.js';
 import { resetFiles } from './file_transfer.js';
+import { onSignalingLost, onResumed, resumeRefused } from './reconnect.js';
 
 export function startSession({ room, name, stream }) {
   const session = {
@@ -38,19 +40,26 @@ export function startSession({ room, name, stream }) {
     dataRefused: false, // the publish answer rejected m=application
     fileChain: Promise.resolve(), // files being sent, one after another
     outgoingFile: null, // the file being sent: {id, receivers: pid -> {bytes, at}, wake} (file_transfer.js)
+    resumeToken: null, // from `joined` / `resumed`: takes the participant back after a lost socket
+    reconnect: null, // {attempt, since} while reconnect.js is reconnecting
+    handlers: null, // what signaling.js reports to: {onMessage, onFailure, onLost}
   };
   setCurrent(session);
   demo.localStream = stream;
   demo.participants = new Map();
+  demo.iceServers = [];
   demo.participantId = null;
   demo.messages = [];
   resetChat();
   resetFiles();
 
-  connectSignaling(session, {
+  demo.signaling = 'connecting';
+  session.handlers = {
     onMessage: (msg) => handleMessage(session, msg),
     onFailure: (code, message) => endSession(session, 'error', code, message),
-  });
+    onLost: () => onSignalingLost(session),
+  };
+  connectSignaling(session, session.handlers);
 }
 
 export function leaveCall() {
@@ -60,11 +69,11 @@ export function leaveCall() {
   endSession(session, 'left', 'left');
 }
 
-// Ends a session: frees the connections, the socket, the camera, the tiles; shows why.
-// state: 'left' or 'error'. reason: 'left' | 'kicked' | 'room_closed' | error code.
-function endSession(session, state, reason, message, extra = {}) {
-  if (session.ended) return;
+// Frees what a session holds: the connections, the socket, the camera (unless taken away first),
+// the tiles.
+function releaseSession(session) {
   session.ended = true;
+  demo.signaling = 'closed';
   clearInterval(session.levelTimer);
   session.timers.forEach(clearTimeout);
   closeSignaling(session);
@@ -81,6 +90,24 @@ function endSession(session, state, reason, message, extra = {}) {
   demo.participants = new Map();
   ui.list.replaceChildren();
   ui.count.textContent = '0';
+}
+
+// A resume was refused (the participant's grace ran out, the server restarted): the call joins
+// afresh, as a new participant, with the same camera and microphone.
+export function rejoinFresh(session) {
+  if (session.ended) return;
+  const stream = demo.localStream;
+  demo.localStream = null; // kept for the new session
+  releaseSession(session);
+  setState('joining');
+  startSession({ room: session.room, name: session.name, stream });
+}
+
+// Ends a session and shows why. state: 'left' or 'error'.
+// reason: 'left' | 'kicked' | 'room_closed' | error code.
+function endSession(session, state, reason, message, extra = {}) {
+  if (session.ended) return;
+  releaseSession(session);
   demo.endReason = reason;
   document.title = 'SFU conference';
 
@@ -114,7 +141,12 @@ function endSession(session, state, reason, message, extra = {}) {
 function handleMessage(session, msg) {
   switch (msg.type) {
     case 'joined':
+      session.resumeToken = msg.resume_token || null;
+      demo.signaling = 'open';
       onJoined(session, msg);
+      break;
+    case 'resumed':
+      onResumed(session, msg);
       break;
     case 'publish_answer':
       onPublishAnswer(session, msg);
@@ -155,6 +187,13 @@ function handleMessage(session, msg) {
 function onServerError(session, msg) {
   const code = msg.code || 'error';
   const message = msg.message || code;
+  if (msg.request_type === 'resume') {
+    // The socket stays open after a refused resume; what follows depends on why.
+    const outcome = resumeRefused(session, code, message);
+    if (outcome === 'rejoin') rejoinFresh(session);
+    else if (outcome === 'end') endSession(session, 'error', code, message, { requestType: 'resume' });
+    return;
+  }
   session.lastServerError = { code, message, at: Date.now() };
   if (demo.state === 'joining') {
     // Nothing but `join` was sent yet: the call cannot go on.

@@ -1,7 +1,9 @@
 // The signaling WebSocket of a session (docs/protocol.md): one socket at /v1/rtc on the page's own
-// origin; `join` once it opens, a `ping` every 20 s, every message received logged on
-// `demo.messages`. It knows nothing of what messages mean: the session gets them through
-// `onMessage`, and learns through `onFailure(code, message)` that the socket cannot go on.
+// origin; `join` once it opens (or `resume`, when reconnect.js opens it again for a call whose
+// socket was lost), a `ping` every 20 s, every message received logged on `demo.messages`. It
+// knows nothing of what messages mean: the session gets them through `onMessage`, learns through
+// `onFailure(code, message)` that the socket cannot go on, and through `onLost()` that a socket
+// of a joined call ended without the server saying why (docs/protocol.md 2.7: resume it).
 import { demo, current, PING_INTERVAL_MS, CONNECT_TIMEOUT_MS, JOIN_TIMEOUT_MS, MESSAGE_LOG_LIMIT } from './state.js';
 
 // Always the page's own origin: a link must not be able to send someone's camera elsewhere.
@@ -10,44 +12,56 @@ function signalingUrl() {
   return `${scheme}//${location.host}/v1/rtc`;
 }
 
-export function connectSignaling(session, { onMessage, onFailure }) {
+// `resume`: {room, participant_id, resume_token} to send instead of `join` (a reconnect).
+export function connectSignaling(session, { onMessage, onFailure, onLost, resume = null }) {
   const { room, name } = session;
   const url = signalingUrl();
+  // Only the session's latest socket speaks for it: late events of an earlier one are ignored.
+  const mine = () => session === current && session.ws === ws;
   let ws;
   try {
     ws = new WebSocket(url);
   } catch (err) {
-    onFailure('server_unreachable', `Cannot open a connection to ${url}: ${err.message}`);
+    if (resume) onLost();
+    else onFailure('server_unreachable', `Cannot open a connection to ${url}: ${err.message}`);
     return;
   }
   session.ws = ws;
+  session.opened = false;
   session.timers.push(
     setTimeout(() => {
-      if (session === current && !session.opened) {
+      if (mine() && !session.opened) {
+        ws.onclose = null;
         try { ws.close(); } catch { /* already closed */ }
-        onFailure('server_unreachable', `The server at ${url} did not answer.`);
+        if (resume) onLost();
+        else onFailure('server_unreachable', `The server at ${url} did not answer.`);
       }
     }, CONNECT_TIMEOUT_MS),
   );
 
   ws.onopen = () => {
-    if (session !== current) return;
+    if (!mine()) return;
     session.opened = true;
-    const join = { type: 'join', room, name };
-    const token = new URLSearchParams(location.search).get('token');
-    if (token) join.token = token;
-    send(session, join);
+    if (resume) {
+      send(session, { type: 'resume', ...resume });
+    } else {
+      const join = { type: 'join', room, name };
+      const token = new URLSearchParams(location.search).get('token');
+      if (token) join.token = token;
+      send(session, join);
+      session.timers.push(
+        setTimeout(() => {
+          if (session === current && demo.state === 'joining') {
+            onFailure('join_unanswered', 'The server accepted the connection but did not answer the join request.');
+          }
+        }, JOIN_TIMEOUT_MS),
+      );
+    }
+    clearInterval(session.pingTimer);
     session.pingTimer = setInterval(() => send(session, { type: 'ping' }), PING_INTERVAL_MS);
-    session.timers.push(
-      setTimeout(() => {
-        if (session === current && demo.state === 'joining') {
-          onFailure('join_unanswered', 'The server accepted the connection but did not answer the join request.');
-        }
-      }, JOIN_TIMEOUT_MS),
-    );
   };
   ws.onmessage = (event) => {
-    if (session !== current) return;
+    if (!mine()) return;
     let msg;
     try {
       msg = JSON.parse(event.data);
@@ -64,10 +78,19 @@ export function connectSignaling(session, { onMessage, onFailure }) {
     }
   };
   ws.onclose = (event) => {
-    if (session !== current || session.ended) return;
+    if (!mine() || session.ended) return;
+    clearInterval(session.pingTimer);
+    const serverSaidWhy = session.lastServerError && Date.now() - session.lastServerError.at < 5000;
+    // A joined call's socket that ended without a reason from the server (a network drop, a proxy,
+    // a sleeping laptop), or a reconnect attempt that failed: try (again) to resume. 4001: the call
+    // was resumed on another socket (another tab took it over): nothing to come back to.
+    if (session.resumeToken && event.code !== 4001 && !serverSaidWhy) {
+      onLost();
+      return;
+    }
     if (!session.opened) {
       onFailure('server_unreachable', `Cannot reach the server at ${url}. Is it running?`);
-    } else if (session.lastServerError && Date.now() - session.lastServerError.at < 5000) {
+    } else if (serverSaidWhy) {
       // The server said why before it closed (e.g. connection_lost, too_many_errors).
       const last = session.lastServerError;
       onFailure(last.code || 'server_gone', last.message || 'The server closed the connection.');

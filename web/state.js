@@ -7,7 +7,8 @@ export const CONNECT_TIMEOUT_MS = 10000; // WebSocket open
 export const JOIN_TIMEOUT_MS = 15000; // `joined` after `join`
 export const NAME_STORAGE_KEY = 'sfuDemo.name';
 export const MESSAGE_LOG_LIMIT = 500;
-// The server is ICE-lite with its candidates in its SDP: no STUN/TURN servers are needed.
+// The server is ICE-lite with its candidates in its SDP: no STUN server is needed. TURN servers,
+// when the server has some, come in `joined` (peer_connections.js adds them).
 export const PC_CONFIG = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: [] };
 
 // Everything a test may want to read. `participants` holds the *other* participants only
@@ -19,12 +20,16 @@ export const demo = {
   room: null,
   name: null,
   participants: new Map(),
+  iceServers: [], // `joined`'s ice_servers: the TURN servers both peer connections use
   lastError: null, // {code, message, requestType?}
   endReason: null, // 'left' | 'kicked' | 'room_closed' | 'server_gone' | ... once a call ended
   publishPc: null,
   subscribePc: null,
   localStream: null,
   messages: [], // messages received from the server, newest last, SDP bodies elided
+  signaling: 'closed', // 'connecting' | 'open' | 'reconnecting' (socket lost, resuming: reconnect.js) | 'closed'
+  reconnects: 0, // resumes that brought the call back
+  lastReconnect: null, // {result: 'resumed' | error code, attempts, ms}: the latest resume
   // Data channels (data_channels.js): this page's own "chat" and "file" channels on the publish
   // connection, and the channels the server opened on the subscribe connection (others' data
   // tracks, `protocol` = the sender's participant id, and "server").

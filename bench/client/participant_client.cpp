@@ -59,7 +59,7 @@ ParticipantClient::ParticipantClient(uv_loop_t* loop, Options options)
     : loop_(loop),
       options_(std::move(options)),
       certificate_(dtls::DtlsCertificate::generate()),
-      signaling_(loop) {
+      signaling_(std::make_unique<SignalingClient>(loop)) {
   stream_id_ = "stream-" + random_token(10);
   audio_track_id_ = "audio-" + random_token(10);
   video_track_id_ = "video-" + random_token(10);
@@ -117,19 +117,41 @@ bool ParticipantClient::start(std::string* error) {
   }
   subscribe_->on_rtp = [this](uint8_t* data, size_t size) { on_subscribe_rtp(data, size); };
 
+  nlohmann::json join = {{"type", "join"}, {"room", options_.room}, {"name", options_.name}};
+  if (!options_.token.empty()) join["token"] = options_.token;
+  return connect_signaling(std::move(join), error);
+}
+
+bool ParticipantClient::connect_signaling(nlohmann::json first_message, std::string* error) {
+  if (signaling_->state() != SignalingClient::State::Idle)
+    signaling_ = std::make_unique<SignalingClient>(loop_);
+  closing_signaling_ = false;
   SignalingClient::Callbacks callbacks;
-  callbacks.on_open = [this] {
-    nlohmann::json join = {{"type", "join"}, {"room", options_.room}, {"name", options_.name}};
-    if (!options_.token.empty()) join["token"] = options_.token;
-    signaling_.send(join);
-  };
+  callbacks.on_open = [this, first = std::move(first_message)] { signaling_->send(first); };
   callbacks.on_message = [this](const nlohmann::json& message) { handle_message(message); };
   callbacks.on_close = [this](uint16_t code, const std::string& reason) {
     close_code_ = code;
     if (!closing_signaling_) fail("signaling closed: " + std::to_string(code) + " " + reason);
   };
-  return signaling_.connect(options_.server_host, options_.server_port, options_.path, std::move(callbacks),
-                            error);
+  return signaling_->connect(options_.server_host, options_.server_port, options_.path, std::move(callbacks),
+                             error);
+}
+
+void ParticipantClient::drop_signaling() {
+  closing_signaling_ = true;
+  signaling_->drop();
+}
+
+bool ParticipantClient::resume(const std::optional<std::string>& token, std::string* error) {
+  if (signaling_->state() != SignalingClient::State::Closed) {
+    if (error) *error = "the signaling socket is still open";
+    return false;
+  }
+  return connect_signaling({{"type", "resume"},
+                            {"room", options_.room},
+                            {"participant_id", participant_id_},
+                            {"resume_token", token.value_or(resume_token_)}},
+                           error);
 }
 
 sdp::SessionDescription ParticipantClient::make_publish_offer() const {
@@ -151,7 +173,7 @@ sdp::SessionDescription ParticipantClient::make_publish_offer() const {
 
 bool ParticipantClient::publish() {
   if (!publish_) return false;
-  return signaling_.send({{"type", "publish"}, {"sdp", sdp::write_sdp(make_publish_offer())}});
+  return signaling_->send({{"type", "publish"}, {"sdp", sdp::write_sdp(make_publish_offer())}});
 }
 
 bool ParticipantClient::restart_publish_ice() {
@@ -161,19 +183,19 @@ bool ParticipantClient::restart_publish_ice() {
 }
 
 bool ParticipantClient::request_subscribe_ice_restart() {
-  return signaling_.send({{"type", "restart_ice"}, {"connection", "subscribe"}});
+  return signaling_->send({{"type", "restart_ice"}, {"connection", "subscribe"}});
 }
 
-bool ParticipantClient::send_signaling(const nlohmann::json& message) { return signaling_.send(message); }
+bool ParticipantClient::send_signaling(const nlohmann::json& message) { return signaling_->send(message); }
 
 void ParticipantClient::leave() {
   stop_media();
-  signaling_.send({{"type", "leave"}});
+  signaling_->send({{"type", "leave"}});
 }
 
 void ParticipantClient::close_signaling() {
   closing_signaling_ = true;
-  signaling_.close(1000, "bye");
+  signaling_->close(1000, "bye");
 }
 
 void ParticipantClient::fail(std::string what) { failures_.push_back(std::move(what)); }
@@ -209,6 +231,8 @@ void ParticipantClient::handle_message(const nlohmann::json& message) {
   ++message_counts_[type];
   if (type == "joined") {
     handle_joined(message);
+  } else if (type == "resumed") {
+    handle_resumed(message);
   } else if (type == "publish_answer") {
     handle_publish_answer(message);
   } else if (type == "subscribe_offer") {
@@ -238,23 +262,38 @@ void ParticipantClient::handle_message(const nlohmann::json& message) {
   if (on_message) on_message(message);
 }
 
+void ParticipantClient::take_participants(const nlohmann::json& list) {
+  if (!list.is_array()) return;
+  for (const auto& entry : list) {
+    if (!entry.is_object()) continue;
+    std::string id = string_or_empty(entry, "id");
+    if (id.empty()) continue;
+    participants_[id] = {id, string_or_empty(entry, "name")};
+    auto tracks = entry.find("tracks");
+    if (tracks == entry.end() || !tracks->is_array()) continue;
+    for (const auto& track : *tracks)
+      if (track.is_object()) add_track(id, string_or_empty(track, "id"), string_or_empty(track, "kind"));
+  }
+}
+
 void ParticipantClient::handle_joined(const nlohmann::json& message) {
   participant_id_ = string_or_empty(message, "participant_id");
-  auto list = message.find("participants");
-  if (list != message.end() && list->is_array()) {
-    for (const auto& entry : *list) {
-      if (!entry.is_object()) continue;
-      std::string id = string_or_empty(entry, "id");
-      if (id.empty()) continue;
-      participants_[id] = {id, string_or_empty(entry, "name")};
-      auto tracks = entry.find("tracks");
-      if (tracks == entry.end() || !tracks->is_array()) continue;
-      for (const auto& track : *tracks)
-        if (track.is_object()) add_track(id, string_or_empty(track, "id"), string_or_empty(track, "kind"));
-    }
-  }
+  resume_token_ = string_or_empty(message, "resume_token");
+  take_participants(message.value("participants", nlohmann::json()));
   if (options_.auto_publish && (options_.publish_audio || options_.publish_video || options_.sctp_mailbox))
     publish();
+}
+
+// The room as it is now replaces what the client knew: who joined, left, published or unpublished
+// while its signaling was away is in this list.
+void ParticipantClient::handle_resumed(const nlohmann::json& message) {
+  if (string_or_empty(message, "participant_id") != participant_id_)
+    return fail("resumed: participant id " + string_or_empty(message, "participant_id") + ", expected " +
+                participant_id_);
+  resume_token_ = string_or_empty(message, "resume_token");
+  participants_.clear();
+  tracks_by_participant_.clear();
+  take_participants(message.value("participants", nlohmann::json()));
 }
 
 void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
@@ -322,7 +361,7 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
           if (auto* self = static_cast<ParticipantClient*>(timer->data)) self->send_held_subscribe_answer();
         },
         options_.first_subscribe_answer_delay_ms, 0);
-  } else if (signaling_.send(answer_message)) {
+  } else if (signaling_->send(answer_message)) {
     ++counters_.subscribe_answers_sent;
   }
 
@@ -372,7 +411,7 @@ void ParticipantClient::connect_subscribe() {
 
 void ParticipantClient::send_held_subscribe_answer() {
   if (!held_subscribe_answer_) return;
-  if (signaling_.send_text(*held_subscribe_answer_)) ++counters_.subscribe_answers_sent;
+  if (signaling_->send_text(*held_subscribe_answer_)) ++counters_.subscribe_answers_sent;
   held_subscribe_answer_.reset();
 }
 

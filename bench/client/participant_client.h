@@ -117,14 +117,22 @@ class ParticipantClient {
   void leave();
   // Closes the signaling socket.
   void close_signaling();
+  // Session resume (docs/protocol.md, "Session resume"): drop_signaling() ends the signaling socket
+  // as a lost network does (no close frame, TCP reset), leaving both connections and the media
+  // running; resume() opens a new socket and sends `resume` with the participant's id and its
+  // latest resume token (or `token`, to test refusals). `resumed` then replaces what the client
+  // knows of the room; an `error` (resume_failed, ...) lands in errors().
+  void drop_signaling();
+  bool resume(const std::optional<std::string>& token = std::nullopt, std::string* error = nullptr);
+  const std::string& resume_token() const { return resume_token_; }
 
   void start_media();
   void stop_media();
 
   // ---- state ----
   const std::string& participant_id() const { return participant_id_; }
-  bool signaling_open() const { return signaling_.open(); }
-  bool signaling_closed() const { return signaling_.state() == SignalingClient::State::Closed; }
+  bool signaling_open() const { return signaling_->open(); }
+  bool signaling_closed() const { return signaling_->state() == SignalingClient::State::Closed; }
   bool joined() const { return !participant_id_.empty(); }
   bool publish_answered() const { return publish_answered_; }
   bool publish_connected() const { return publish_ && publish_->connected(); }
@@ -178,6 +186,11 @@ class ParticipantClient {
 
   void handle_message(const nlohmann::json& message);
   void handle_joined(const nlohmann::json& message);
+  void handle_resumed(const nlohmann::json& message);
+  // The room's participants and their tracks from a `joined` or `resumed` list.
+  void take_participants(const nlohmann::json& list);
+  // A new signaling socket (the previous one must be closed); `first_message` goes when it opens.
+  bool connect_signaling(nlohmann::json first_message, std::string* error);
   void handle_publish_answer(const nlohmann::json& message);
   void handle_subscribe_offer(const nlohmann::json& message);
   void add_track(const std::string& participant_id, const std::string& track_id, const std::string& kind);
@@ -198,7 +211,7 @@ class ParticipantClient {
   uv_loop_t* loop_;
   Options options_;
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
-  SignalingClient signaling_;
+  std::unique_ptr<SignalingClient> signaling_;  // replaced by resume()
   std::unique_ptr<WebRtcClient> publish_;
   std::unique_ptr<WebRtcClient> subscribe_;
   std::unique_ptr<ClientDataChannels> publish_data_;  // destroyed before the connections
@@ -207,6 +220,7 @@ class ParticipantClient {
   uv_timer_t* answer_timer_ = nullptr;  // Options::first_subscribe_answer_delay_ms
 
   std::string participant_id_;
+  std::string resume_token_;  // from the latest `joined` or `resumed`
   bool publish_answered_ = false;
   bool subscribe_connect_started_ = false;
   std::optional<ServerEndpoint> subscribe_endpoint_;  // from the first offer with an active m-section
@@ -225,7 +239,7 @@ class ParticipantClient {
   std::vector<std::string> failures_;
   Counters counters_;
   uint16_t close_code_ = 0;
-  bool closing_signaling_ = false;  // close_signaling() was called: the close is no failure
+  bool closing_signaling_ = false;  // close_signaling() or drop_signaling(): the close is no failure
 
   // What this participant publishes.
   std::string stream_id_, audio_track_id_, video_track_id_, cname_;

@@ -532,6 +532,22 @@ void SignalingClient::fail(uint16_t code, const std::string& reason) {
   finish(code, reason);
 }
 
+void SignalingClient::drop() {
+  if (!handle_) return;
+  Handle* handle = handle_;
+  handle_ = nullptr;
+  handle->owner = nullptr;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
+  uv_timer_stop(&handle->timer);
+  // RST rather than FIN, and nothing queued is flushed: the server learns only that it is gone.
+  if (uv_tcp_close_reset(&handle->tcp, Handle::on_closed) != 0) {
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&handle->tcp)))
+      uv_close(reinterpret_cast<uv_handle_t*>(&handle->tcp), Handle::on_closed);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle->timer), Handle::on_closed);
+  finish(kCloseAbnormal, "dropped by the client");
+}
+
 void SignalingClient::shutdown_transport() {
   if (!handle_) return;
   Handle* handle = handle_;

@@ -63,6 +63,9 @@ class SignalingClient {
   bool send_text(std::string_view text);
   // Starts the close handshake (or aborts a connection still being set up).
   void close(uint16_t code = 1000, std::string_view reason = {});
+  // Ends the connection as a lost network does: no close frame, the TCP connection reset. on_close
+  // follows at once with 1006.
+  void drop();
 
   State state() const { return state_; }
   bool open() const { return state_ == State::Open; }

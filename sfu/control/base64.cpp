@@ -6,6 +6,32 @@ namespace sfu {
 namespace {
 
 constexpr std::string_view kUrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kStandardAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// Either alphabet; `pad` fills the last group to 4 characters with '='.
+std::string encode(std::string_view data, std::string_view alphabet, bool pad) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
+                 static_cast<uint8_t>(data[i + 2]);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
+  }
+  size_t rest = data.size() - i;
+  if (rest == 0) return out;
+  uint32_t v = static_cast<uint8_t>(data[i]) << 16;
+  if (rest == 2) v |= static_cast<uint8_t>(data[i + 1]) << 8;
+  out += alphabet[(v >> 18) & 63];
+  out += alphabet[(v >> 12) & 63];
+  if (rest == 2) out += alphabet[(v >> 6) & 63];
+  if (pad) out.append(3 - rest, '=');
+  return out;
+}
 
 // The 6-bit value of c, with `c62` and `c63` the alphabet's last two characters; -1 if none.
 int sextet(char c, char c62, char c63) {
@@ -53,30 +79,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
 
 std::optional<std::string> base64url_decode(std::string_view text) { return decode_unpadded(text, '-', '_'); }
 
-std::string base64url_encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() * 4 + 2) / 3);
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
-                 static_cast<uint8_t>(data[i + 2]);
-    out += kUrlAlphabet[(v >> 18) & 63];
-    out += kUrlAlphabet[(v >> 12) & 63];
-    out += kUrlAlphabet[(v >> 6) & 63];
-    out += kUrlAlphabet[v & 63];
-  }
-  size_t rest = data.size() - i;
-  if (rest == 1) {
-    uint32_t v = static_cast<uint8_t>(data[i]) << 16;
-    out += kUrlAlphabet[(v >> 18) & 63];
-    out += kUrlAlphabet[(v >> 12) & 63];
-  } else if (rest == 2) {
-    uint32_t v = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8);
-    out += kUrlAlphabet[(v >> 18) & 63];
-    out += kUrlAlphabet[(v >> 12) & 63];
-    out += kUrlAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
+std::string base64url_encode(std::string_view data) { return encode(data, kUrlAlphabet, false); }
+
+std::string base64_encode(std::string_view data) { return encode(data, kStandardAlphabet, true); }
 
 }  // namespace sfu

@@ -24,6 +24,12 @@ class ClientConnection {
   virtual bool send_text(std::string_view message) = 0;
   // Sends what is queued, then ends the connection with this close code and reason.
   virtual void close(uint16_t code, std::string reason) = 0;
+  // Once the connection has ended (on_ws_close): true when it was lost rather than ended on
+  // purpose, so the participant may come back with a resume (docs/protocol.md, "Session resume"):
+  // the peer sent no close frame (a network drop, a killed process), or a close code other than
+  // 1000 or 1001, or the server closed it for silence (idle timeout). False when the peer said
+  // goodbye (1000, 1001) or the server closed it for any other reason.
+  virtual bool lost() const { return false; }
 
  protected:
   ClientConnection() = default;

@@ -44,7 +44,8 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
     : loop_(loop),
       config_(config),
       workers_(std::move(workers)),
-      kick_bans_(uint64_t{config.auth.kick_ban_s} * 1000, kMaxKickBans) {
+      kick_bans_(uint64_t{config.auth.kick_ban_s} * 1000, kMaxKickBans),
+      resume_(uint64_t{config.signaling.resume_grace_s} * 1000) {
   HttpServer::Options options;
   options.host = config_.http.host;
   options.port = config_.http.port;
@@ -103,6 +104,7 @@ Status ControlPlane::start() {
 }
 
 void ControlPlane::stop() {
+  stopping_ = true;
   if (http_) http_->stop();
   // The timer handle closes with the loop's next turn, so the loop can end.
   housekeeping_.reset();
@@ -131,6 +133,7 @@ void ControlPlane::on_housekeeping() {
   uint64_t now = uv_now(loop_);
   free_due_rooms(now);
   time_out_room_queries(now);
+  expire_detached(now);
 }
 
 void ControlPlane::retry_waiting_posts() {
@@ -146,16 +149,28 @@ void ControlPlane::retry_waiting_posts() {
 // ---- What workers report ----
 
 void ControlPlane::on_room_event(uint64_t session_id, const RoomEvent& event) {
-  // The JSON is built here, so workers spend no time on the protocol.
-  if (ClientConnection* ws = find_client(session_id))
-    ws->send_text(protocol::to_text(protocol::event_message(event)));
+  // The JSON is built here, so workers spend no time on the protocol. Events for a session that is
+  // gone are dropped: a participant that resumes gets the room's state anew (Room::resume).
+  ClientConnection* ws = find_client(session_id);
+  if (!ws) return;
+  nlohmann::json message = protocol::event_message(event);
+  if (const auto* joined = std::get_if<Joined>(&event)) {
+    add_resume_token(session_id, *joined, message);
+    if (config_.turn.enabled()) message["ice_servers"] = ice_servers_for(joined->participant_id);
+  }
+  ws->send_text(protocol::to_text(message));
 }
 
 void ControlPlane::on_participant_removed(const std::string& room, const std::string& participant_id,
                                           uint64_t session_id, const Error& why) {
   RoomEntry* entry = find_room(room);
   if (entry && entry->participants.erase(participant_id) > 0) update_room_expiry(*entry);
-  session_of_participant_.erase(participant_id);
+  // The session the participant has now: the worker may not know yet of a resume onto a new one.
+  if (auto current = session_of_participant_.find(participant_id); current != session_of_participant_.end()) {
+    session_id = current->second;
+    session_of_participant_.erase(current);
+  }
+  forget_resume(participant_id);
   auto it = sessions_.find(session_id);
   if (it != sessions_.end() && it->second.participant_id == participant_id) {
     it->second.clear_membership();
@@ -219,6 +234,7 @@ void ControlPlane::remove_participant_everywhere(const std::string& room, const 
   if (!entry) return;
   entry->participants.erase(participant_id);
   session_of_participant_.erase(participant_id);
+  forget_resume(participant_id);
   post_lifecycle(entry->worker, [room, participant_id, reason](Worker& w) {
     if (Room* r = w.find_room(room)) r->leave(participant_id, reason);
   });

@@ -32,6 +32,7 @@
 #include "sfu/control/ordered_poster.h"
 #include "sfu/control/origin_policy.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/resume_registry.h"
 #include "sfu/control/worker_event_sink.h"
 #include "sfu/media/room_events.h"
 
@@ -79,6 +80,11 @@ class ControlPlane {
   struct JoinRefusals {
     uint64_t server_full = 0, too_many_rooms = 0, room_full = 0, overloaded = 0, banned = 0;
   };
+  // Resume attempts by result (sfu_resumes_total), and participants whose grace ran out.
+  struct ResumeCounts {
+    uint64_t ok = 0, bad_token = 0, expired = 0, banned = 0, overloaded = 0;
+    uint64_t grace_expired = 0;
+  };
   struct Session {
     uint64_t id = 0;
     ClientConnection* client = nullptr;  // valid while the session is in sessions_
@@ -114,7 +120,27 @@ class ControlPlane {
   void handle_sdp(ClientConnection& ws, Session& session, const nlohmann::json& message, bool is_publish);
   void handle_restart_ice(ClientConnection& ws, Session& session, const nlohmann::json& message);
   void handle_leave(Session& session, const std::string& reason);
+
+  // Session resume (session_resume.cpp; docs/protocol.md, "Session resume").
+  // A `resume` on a connection not in a room: takes the participant back from its lost (or still
+  // open) session, or answers resume_failed / forbidden / overloaded.
+  void handle_resume(ClientConnection& ws, Session& session, const nlohmann::json& message);
+  // The session's WebSocket was lost: its participant waits signaling.resume_grace_s for a resume.
+  void detach(const Session& session);
+  // The participant's membership as the control plane holds it: its open session, or its entry
+  // among the detached; nullptr when neither.
+  const Session* membership_of(const std::string& participant_id) const;
+  // Adds a fresh resume_token to a `joined` / `resumed` for the session that joined (or resumed).
+  void add_resume_token(uint64_t session_id, const Joined& joined, nlohmann::json& message);
+  // Detached participants whose grace ran out leave (the others get participant_left).
+  void expire_detached(uint64_t now_ms);
+  // The participant is gone: its resume token and detached entry with it.
+  void forget_resume(const std::string& participant_id);
+  void count_resume(ResumeRegistry::Check result);
   void send_error(ClientConnection& ws, const Error& error, std::string_view request_type = {});
+  // `joined`'s ice_servers: the turn.urls with credentials for this participant, valid turn.ttl_s
+  // from now (counted in sfu_turn_credentials_issued_total).
+  nlohmann::json ice_servers_for(const std::string& participant_id);
   void count_bad_message(ClientConnection& ws, Session& session);
   // The open connection of a session, or nullptr when it is gone.
   ClientConnection* find_client(uint64_t session_id);
@@ -191,11 +217,18 @@ class ControlPlane {
   DeferredAnswers deferred_answers_;
   JoinRefusals join_refusals_;
   KickBans kick_bans_;  // identities kicked from a room, for auth.kick_ban_s
+  ResumeRegistry resume_;
+  ResumeCounts resume_counts_;
+  // Participants whose WebSocket was lost, by participant id, until resumed or their grace ends:
+  // their session as it was (client nullptr; its id is the one their room still delivers to).
+  std::unordered_map<std::string, Session> detached_;
+  bool stopping_ = false;  // stop(): closing sockets end their participants, as before resume
   // Exceptions caught at the handler boundaries (read by /metrics on this thread).
   uint64_t signaling_errors_ = 0;
   uint64_t rest_errors_ = 0;     // from workers
   uint64_t refused_origin_ = 0;  // WebSocket upgrades and REST requests from a page not allowed
   uint64_t refused_host_ = 0;    // REST requests whose Host does not name this server
+  uint64_t turn_credentials_issued_ = 0;
   std::map<std::string, RoomEntry> rooms_;
   std::unordered_map<uint64_t, Session> sessions_;
   std::unordered_map<std::string, uint64_t> session_of_participant_;

@@ -237,7 +237,7 @@ int HttpServerCore::handle(lws* wsi, lws_callback_reasons reason, void* user, vo
     case LWS_CALLBACK_SERVER_WRITEABLE:
       return on_ws_writeable(wsi);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-      return 0;  // lws answers the close frame, then LWS_CALLBACK_CLOSED
+      return on_ws_peer_close(wsi, data, len);  // lws answers the close frame, then LWS_CALLBACK_CLOSED
     case LWS_CALLBACK_CLOSED:
       return on_ws_closed(wsi);
 

@@ -85,6 +85,10 @@ class WebSocketSession final : public ClientConnection {
   // Options::ws_close_grace_seconds. on_ws_close follows either way.
   void close(uint16_t code, std::string reason) override;
 
+  // Lost rather than ended: no close frame from the peer, or one with a code other than 1000/1001,
+  // or closed by the idle timeout (see ClientConnection::lost).
+  bool lost() const override;
+
  private:
   friend class detail::HttpServerCore;
   WebSocketSession(detail::HttpServerCore& core, struct lws* wsi, uint64_t id, std::string remote_address);
@@ -104,9 +108,11 @@ class WebSocketSession final : public ClientConnection {
   std::string rx_message_;  // fragments of the message being received
   bool rx_in_message_ = false;
   bool rx_discarding_ = false;
-  uint64_t last_rx_ms_ = 0;  // steady clock, when anything (a frame, a pong) last arrived
-  bool ping_sent_ = false;   // since last_rx_ms_
-  bool ping_due_ = false;    // to be written at the next writeable callback
+  uint64_t last_rx_ms_ = 0;       // steady clock, when anything (a frame, a pong) last arrived
+  bool ping_sent_ = false;        // since last_rx_ms_
+  bool ping_due_ = false;         // to be written at the next writeable callback
+  uint16_t peer_close_code_ = 0;  // the status of the peer's close frame; 0: none (or none received)
+  bool idle_closed_ = false;      // closed by the idle timeout
 };
 
 class HttpServer {

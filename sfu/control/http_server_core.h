@@ -110,6 +110,7 @@ class HttpServerCore {
   int on_ws_writeable(lws* wsi);
   int on_ws_timer(WebSocketSession& session);
   int on_ws_closed(lws* wsi);
+  int on_ws_peer_close(lws* wsi, const char* payload, size_t len);
   // The WebSocket idle policy (Options::ws_ping_interval_ms, ws_idle_timeout_ms).
   void note_ws_activity(WebSocketSession& session) const;
   void arm_ws_timer(WebSocketSession& session) const;

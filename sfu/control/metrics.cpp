@@ -158,6 +158,18 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.family("sfu_joins_refused_total", "counter", "Joins refused by the control plane, by reason.");
   for (const auto& [reason, count] : control.joins_refused)
     e.sample("sfu_joins_refused_total", count, std::string("reason=\"") + reason + "\"");
+  e.family("sfu_resumes_total", "counter", "Session resume attempts (a `resume` message), by result.");
+  for (const auto& [result, count] : control.resumes)
+    e.sample("sfu_resumes_total", count, std::string("result=\"") + result + "\"");
+  e.family("sfu_participants_detached", "gauge",
+           "Participants whose signaling WebSocket was lost, waiting for a resume.");
+  e.sample("sfu_participants_detached", control.participants_detached);
+  e.family("sfu_resume_grace_expired_total", "counter",
+           "Participants that left because no resume came within signaling.resume_grace_s.");
+  e.sample("sfu_resume_grace_expired_total", control.resume_grace_expired);
+  e.family("sfu_turn_credentials_issued_total", "counter",
+           "TURN credentials handed out in joined (one per join while turn.urls is set).");
+  e.sample("sfu_turn_credentials_issued_total", control.turn_credentials_issued);
   e.family("sfu_queue_posts_deferred_total", "counter",
            "Control messages that found the receiving queue full and were kept for a retry.");
   queue_samples(e, "sfu_queue_posts_deferred_total", control, &QueueStats::deferred);

@@ -32,8 +32,14 @@ struct ControlStats {
   } http_timeouts;
   // By worker index.
   std::vector<QueueStats> to_worker, to_control;
+  // `joined` messages that carried TURN credentials (turn.urls set).
+  uint64_t turn_credentials_issued = 0;
   // Joins the control plane refused, as {reason, count}.
   std::vector<std::pair<const char*, uint64_t>> joins_refused;
+  // Session resume: attempts as {result, count}, participants waiting for one, graces that ran out.
+  std::vector<std::pair<const char*, uint64_t>> resumes;
+  size_t participants_detached = 0;
+  uint64_t resume_grace_expired = 0;
 };
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control);

@@ -22,7 +22,7 @@ nlohmann::json participant_json(const ParticipantSummary& participant) {
 nlohmann::json to_json(const Joined& e) {
   nlohmann::json participants = nlohmann::json::array();
   for (const auto& participant : e.participants) participants.push_back(participant_json(participant));
-  return {{"type", "joined"},
+  return {{"type", e.resumed ? "resumed" : "joined"},
           {"room", e.room},
           {"participant_id", e.participant_id},
           {"participants", participants}};
@@ -31,7 +31,9 @@ nlohmann::json to_json(const ParticipantJoined& e) {
   return {{"type", "participant_joined"}, {"participant", {{"id", e.participant_id}, {"name", e.name}}}};
 }
 nlohmann::json to_json(const ParticipantLeft& e) {
-  return {{"type", "participant_left"}, {"participant_id", e.participant_id}};
+  nlohmann::json message = {{"type", "participant_left"}, {"participant_id", e.participant_id}};
+  if (!e.reason.empty()) message["reason"] = e.reason;
+  return message;
 }
 nlohmann::json to_json(const PublishAnswer& e) { return {{"type", "publish_answer"}, {"sdp", e.sdp}}; }
 nlohmann::json to_json(const SubscribeOffer& e) { return {{"type", "subscribe_offer"}, {"sdp", e.sdp}}; }
@@ -47,6 +49,12 @@ nlohmann::json to_json(const RequestFailed& e) { return error_message(e.error, e
 
 nlohmann::json event_message(const RoomEvent& event) {
   return std::visit([](const auto& e) { return to_json(e); }, event);
+}
+
+nlohmann::json ice_servers_json(const std::vector<std::string>& urls, const TurnCredential& credential) {
+  nlohmann::json server = {
+      {"urls", urls}, {"username", credential.username}, {"credential", credential.credential}};
+  return nlohmann::json::array({server});
 }
 
 nlohmann::json error_message(const Error& error, std::string_view request_type) {

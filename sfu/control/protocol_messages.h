@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
+#include "sfu/control/turn_credentials.h"
 #include "sfu/media/room_events.h"
 
 namespace sfu::protocol {
@@ -20,6 +22,10 @@ std::string to_text(const nlohmann::json& message);
 
 // A worker's event as the signaling message for its session.
 nlohmann::json event_message(const RoomEvent& event);
+
+// `joined`'s `ice_servers` (docs/protocol.md, 2.6 "TURN relays"): one RTCIceServer dictionary,
+// [{"urls":[...],"username","credential"}], for the turn.urls that share one coturn secret.
+nlohmann::json ice_servers_json(const std::vector<std::string>& urls, const TurnCredential& credential);
 
 // {"type":"error","code","message"[,"request_type"]}; request_type is left out when empty.
 nlohmann::json error_message(const Error& error, std::string_view request_type = {});

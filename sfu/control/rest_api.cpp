@@ -295,6 +295,7 @@ HttpResponse ControlPlane::delete_room(const std::string& name) {
   RoomEntry* room = find_room(name);
   if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
   for (const auto& [participant_id, display_name] : room->participants) {
+    forget_resume(participant_id);
     auto session = session_of_participant_.find(participant_id);
     if (session == session_of_participant_.end()) continue;
     if (auto it = sessions_.find(session->second); it != sessions_.end()) {
@@ -317,11 +318,13 @@ HttpResponse ControlPlane::kick_participant(const std::string& room_name, const 
         {ErrorCode::not_found, "no participant '" + participant_id + "' in room '" + room_name + "'"});
   auto session = session_of_participant_.find(participant_id);
   uint64_t session_id = session == session_of_participant_.end() ? 0 : session->second;
-  if (auto it = sessions_.find(session_id); it != sessions_.end()) {
-    // The kick holds: this identity may not join the room again for auth.kick_ban_s.
-    if (!it->second.identity.empty()) kick_bans_.ban(room_name, it->second.identity, uv_now(loop_));
+  // The kick holds: this identity may not join (or resume into) the room again for auth.kick_ban_s,
+  // whether its WebSocket is open or lost (a detached participant waiting for a resume).
+  if (const Session* member = membership_of(participant_id); member && !member->identity.empty())
+    kick_bans_.ban(room_name, member->identity, uv_now(loop_));
+  if (auto it = sessions_.find(session_id);
+      it != sessions_.end() && it->second.participant_id == participant_id)
     it->second.clear_membership();
-  }
   remove_participant_everywhere(room_name, participant_id, "kicked");
   close_session(session_id, protocol::kicked_message(), 1000);
   HttpResponse response;
@@ -346,11 +349,19 @@ std::string ControlPlane::metrics() {
     const OrderedPoster& from = from_worker_[i]->poster();
     stats.to_control.push_back({from.deferred_total(), from.refused_total()});
   }
+  stats.turn_credentials_issued = turn_credentials_issued_;
   stats.joins_refused = {{"server_full", join_refusals_.server_full},
                          {"too_many_rooms", join_refusals_.too_many_rooms},
                          {"room_full", join_refusals_.room_full},
                          {"overloaded", join_refusals_.overloaded},
                          {"banned", join_refusals_.banned}};
+  stats.resumes = {{"ok", resume_counts_.ok},
+                   {"bad_token", resume_counts_.bad_token},
+                   {"expired", resume_counts_.expired},
+                   {"banned", resume_counts_.banned},
+                   {"overloaded", resume_counts_.overloaded}};
+  stats.participants_detached = detached_.size();
+  stats.resume_grace_expired = resume_counts_.grace_expired;
   const HttpServer::Counters& http = http_->counters();
   stats.http_refused = {refused_origin_, refused_host_, http.refused_connections,
                         http.refused_connections_per_address};

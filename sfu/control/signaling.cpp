@@ -1,5 +1,6 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See docs/protocol.md.
+#include <chrono>
 #include <exception>
 
 #include "base/logger.h"
@@ -7,6 +8,7 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/turn_credentials.h"
 #include "sfu/media/subscription_slots.h"
 #include "sfu/media/worker.h"
 #include "sfu/sdp/sdp.h"
@@ -46,7 +48,12 @@ void ControlPlane::on_ws_open(ClientConnection& ws) {
 void ControlPlane::on_ws_close(ClientConnection& ws) {
   auto it = sessions_.find(ws.id());
   if (it == sessions_.end()) return;
-  handle_leave(it->second, "signaling connection closed");
+  // A lost connection (not a goodbye, a kick or a deleted room: those cleared the membership or
+  // closed with 1000/1001) keeps its participant for a resume; while stopping, everyone leaves.
+  if (ws.lost() && resume_.enabled() && !stopping_ && !it->second.participant_id.empty())
+    detach(it->second);
+  else
+    handle_leave(it->second, "signaling connection closed");
   sessions_.erase(it);
 }
 
@@ -99,6 +106,8 @@ void ControlPlane::on_ws_message(ClientConnection& ws, std::string_view text) {
     ws.send_text(protocol::pong_text());
   } else if (*type == "join") {
     handle_join(ws, session, message);
+  } else if (*type == "resume") {
+    handle_resume(ws, session, message);
   } else if (*type == "publish" || *type == "subscribe_answer") {
     handle_sdp(ws, session, message, *type == "publish");
   } else if (*type == "restart_ice") {
@@ -252,6 +261,15 @@ void ControlPlane::handle_sdp(ClientConnection& ws, Session& session, const nloh
           r->subscribe_answer(participant_id, *description);
       }))
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, type);
+}
+
+nlohmann::json ControlPlane::ice_servers_for(const std::string& participant_id) {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  ++turn_credentials_issued_;
+  return protocol::ice_servers_json(
+      config_.turn.urls, make_turn_credential(config_.turn.secret, participant_id, now + config_.turn.ttl_s));
 }
 
 void ControlPlane::handle_restart_ice(ClientConnection& ws, Session& session, const nlohmann::json& message) {

@@ -70,6 +70,7 @@ int HttpServerCore::on_ws_timer(WebSocketSession& session) {
   const uint64_t silent_ms = steady_ms() - session.last_rx_ms_;
   if (options_.ws_idle_timeout_ms != 0 && silent_ms >= options_.ws_idle_timeout_ms) {
     ++counters_.websocket_idle_closes;
+    session.idle_closed_ = true;
     session.close(kIdleCloseCode, "idle timeout");
     return 0;
   }
@@ -79,6 +80,16 @@ int HttpServerCore::on_ws_timer(WebSocketSession& session) {
     lws_callback_on_writable(session.wsi_);
   }
   arm_ws_timer(session);
+  return 0;
+}
+
+// The peer's close frame: its status code (RFC 6455 5.5.1: the first two bytes of the payload, if
+// any) says whether the peer said goodbye or the connection should count as lost.
+int HttpServerCore::on_ws_peer_close(lws* wsi, const char* payload, size_t len) {
+  Connection* conn = connection(wsi, false);
+  if (conn != nullptr && conn->session && payload != nullptr && len >= 2)
+    conn->session->peer_close_code_ =
+        static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) | static_cast<uint8_t>(payload[1]));
   return 0;
 }
 
@@ -205,6 +216,12 @@ void WebSocketSession::close(uint16_t code, std::string reason) {
   // Bounds the whole goodbye: flushing the queue, the close frame and the peer's answer.
   lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_ACK, core_.ws_close_grace_seconds());
   lws_callback_on_writable(wsi_);
+}
+
+bool WebSocketSession::lost() const {
+  if (idle_closed_) return true;
+  if (close_requested_) return false;  // the server ended it on purpose
+  return peer_close_code_ != 1000 && peer_close_code_ != 1001;
 }
 
 void WebSocketSession::close_now(uint16_t code, std::string reason) {

@@ -85,6 +85,25 @@ Status Room::join(const std::string& participant_id, const std::string& display_
   return {};
 }
 
+bool Room::resume(const std::string& participant_id, uint64_t session_id) {
+  auto it = participants_.find(participant_id);
+  if (it == participants_.end()) return false;
+  Participant& p = *it->second;
+  p.session_id = session_id;
+  // Everything sent to the old session meanwhile may be lost: the state as it is now replaces it.
+  Joined resumed{name_, participant_id, {}, /*resumed=*/true};
+  for (const auto& [id, other] : participants_)
+    if (id != participant_id) resumed.participants.push_back(participant_summary(*other));
+  deliver(p, std::move(resumed));
+  p.subscribe_refusals = 0;
+  if (p.outstanding_offer) {
+    p.outstanding_offer.reset();
+    p.subscribe_dirty = true;
+  }
+  if (p.subscribe_dirty) send_subscribe_offer(p);
+  return true;
+}
+
 // The UDP host candidate first (the default one, on the m= line), then the passive ICE-TCP one
 // when the worker listens for it, with a lower priority (sdp::kTcpPassiveLocalPreference).
 sdp::LocalTransport local_transport_of(const WebRtcTransport& transport, const std::string& announced_ip,
@@ -392,7 +411,7 @@ void Room::remove_participant(const std::string& id_ref, const std::string& reas
   p.subscribe_transport = nullptr;
   uint64_t session_id = p.session_id;
   participants_.erase(it);
-  broadcast(ParticipantLeft{participant_id}, participant_id);
+  broadcast(ParticipantLeft{participant_id, reason}, participant_id);
   if (report) events_.participant_removed(name_, participant_id, session_id, *report);
   for (auto& [id, other] : participants_)
     if (other->subscribe_dirty && !other->outstanding_offer) send_subscribe_offer(*other);

@@ -55,6 +55,11 @@ class Room : private DataRelay::Host {
   // a new SubscribeOffer); refused (RequestFailed) while an offer is outstanding or before the
   // connection was ever negotiated.
   void restart_subscribe_ice(const std::string& participant_id);
+  // The participant's signaling moved to another session (a resume after its WebSocket dropped):
+  // its events go there from now on, starting with Joined{resumed} (the room as it is now) and, if
+  // a subscribe offer was outstanding, a fresh one (the old one or its answer may have been lost).
+  // Its transports, tracks and subscriptions are untouched. False when it is not in the room.
+  bool resume(const std::string& participant_id, uint64_t session_id);
   // Frees everything of the participant and tells the others (ParticipantLeft).
   void leave(const std::string& participant_id, const std::string& reason);
   // Removes everyone (room deleted or server stopping).

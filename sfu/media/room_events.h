@@ -27,11 +27,13 @@ struct ParticipantSummary {
   std::vector<TrackSummary> tracks;
 };
 
-// To the participant that joined: the room and everyone already in it.
+// To the participant that joined: the room and everyone already in it. The same, with `resumed`,
+// to a participant taken back by a new signaling session (Room::resume): the room as it is now.
 struct Joined {
   std::string room;
   std::string participant_id;
   std::vector<ParticipantSummary> participants;
+  bool resumed = false;
 };
 // To everyone else in the room.
 struct ParticipantJoined {
@@ -40,6 +42,7 @@ struct ParticipantJoined {
 };
 struct ParticipantLeft {
   std::string participant_id;
+  std::string reason;  // human-readable ("left", "kicked", "resume grace expired", ...); may be empty
 };
 // The answer to the participant's publish offer (SDP text).
 struct PublishAnswer {

@@ -5,10 +5,11 @@
 #
 # Usage: tests/browser/run.sh [TEST_FILE.test.mjs ...]
 #   default files: three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs
-#                  data_channels.test.mjs ice_restart.test.mjs
-#                  (+ lossy_link.test.mjs, firefox.test.mjs and ice_tcp.test.mjs when SFU_E2E_NETNS=1, or the older
-#                  SFU_E2E_LOSSY=1; they start their own server in network namespaces and need
-#                  root. data_channels.test.mjs has a Firefox part that does the same when root.)
+#                  data_channels.test.mjs ice_restart.test.mjs resume.test.mjs
+#                  (+ lossy_link.test.mjs, firefox.test.mjs, turn.test.mjs and ice_tcp.test.mjs when
+#                  SFU_E2E_NETNS=1, or the older SFU_E2E_LOSSY=1; they start their own server (and
+#                  coturn) in network namespaces and need root. data_channels.test.mjs has a Firefox
+#                  part that does the same when root.)
 # Environment: SFU_BIN (default <repo>/build/bin/sfu), CHROMIUM (default /usr/bin/chromium),
 #   FIREFOX (default /usr/bin/firefox-esr), SFU_E2E_KEEP=1 keeps the temp dir (config, server log).
 # It builds nothing: build the server first (scripts/build.sh).
@@ -55,9 +56,9 @@ fi
 if (($#)); then
   tests=("$@")
 else
-  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs ice_restart.test.mjs)
+  tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs ice_restart.test.mjs resume.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
-    tests+=(lossy_link.test.mjs firefox.test.mjs ice_tcp.test.mjs)
+    tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs)
   fi
 fi
 for i in "${!tests[@]}"; do

@@ -149,6 +149,17 @@ SIGNALING = {
         "C" + join("r3", "c"),
         "A" + '{"type":"publish","sdp":"$OFFER"}',
     ]),
+    # Session resume: forged, malformed and misplaced resumes; a resume while joined.
+    "resume_attempts": signaling("0", [
+        "A" + join("r1", "alice"),
+        "B" + join("r1", "bob"),
+        "C" + msg(type="resume", room="r1", participant_id="$P1", resume_token="A" * 43),
+        "C" + msg(type="resume", room="r1", participant_id="$P1"),
+        "C" + msg(type="resume", room="r2", participant_id="$P0", resume_token=""),
+        "A" + msg(type="resume", room="r1", participant_id="$P0", resume_token="x"),
+        "b",
+        "C" + '{"type":"resume","room":"r1","participant_id":"$P1","resume_token":1}',
+    ]),
     "two_workers": signaling("4", [
         "A" + join("r1", "a"),
         "B" + join("r2", "b"),

@@ -303,6 +303,15 @@ TEST(ConfigLoader, AuthClaimChecksDefaultToLeewayOnlyAndABriefKickBan) {
   EXPECT_EQ(expect_error("auth:\n  audience: [a, b]\n").key, "auth.audience");
 }
 
+// Session resume (docs/protocol.md 2.7): 20 s by default, 0 turns it off, at most an hour.
+TEST(ConfigLoader, ResumeGraceDefaultsToTwentySecondsAndZeroTurnsItOff) {
+  EXPECT_EQ(default_config().signaling.resume_grace_s, 20u);
+  EXPECT_EQ(expect_ok("signaling:\n  resume_grace_s: 0\n").signaling.resume_grace_s, 0u);
+  EXPECT_EQ(expect_ok("signaling:\n  resume_grace_s: 3600\n").signaling.resume_grace_s, 3600u);
+  EXPECT_EQ(expect_error("signaling:\n  resume_grace_s: 3601\n").key, "signaling.resume_grace_s");
+  EXPECT_EQ(expect_error("signaling:\n  resume_grace: 5\n").key, "signaling.resume_grace");
+}
+
 // RFC 7518 section 3.2: an HS256 key shorter than the hash can be brute-forced offline from any
 // token. The error names the key and why, and never echoes the secret.
 TEST(ConfigLoader, ShortSecretIsRefusedWithoutEchoingIt) {
@@ -317,4 +326,57 @@ TEST(ConfigLoader, ShortSecretIsRefusedWithoutEchoingIt) {
   EXPECT_EQ(expect_error("auth:\n  secret: short\n").key, "auth.secret");
   EXPECT_EQ(expect_ok("auth:\n  secret: hunter2-is-32-bytes-long-0000000\n").auth.secret.size(), 32u);
   EXPECT_EQ(expect_ok("auth:\n  secret: \"\"\n").auth.secret, "");  // none: auth stays off
+}
+
+// TURN is off by default; urls, secret and ttl_s turn it on for clients (docs/protocol.md, 2.6 "TURN
+// relays").
+TEST(ConfigLoader, TurnIsOffByDefaultAndTakesUrlsSecretAndTtl) {
+  Config c = default_config();
+  EXPECT_FALSE(c.turn.enabled());
+  EXPECT_TRUE(c.turn.urls.empty());
+  EXPECT_EQ(c.turn.secret, "");
+  EXPECT_EQ(c.turn.ttl_s, 86400u);
+  c = expect_ok(
+      "turn:\n  urls: [\"turn:10.0.0.1:3478?transport=udp\", \"turns:turn.example.com:5349?transport=tcp\"]\n"
+      "  secret: coturn-static-auth-secret-32bytes\n  ttl_s: 3600\n");
+  EXPECT_TRUE(c.turn.enabled());
+  ASSERT_EQ(c.turn.urls.size(), 2u);
+  EXPECT_EQ(c.turn.urls[0], "turn:10.0.0.1:3478?transport=udp");
+  EXPECT_EQ(c.turn.urls[1], "turns:turn.example.com:5349?transport=tcp");
+  EXPECT_EQ(c.turn.secret, "coturn-static-auth-secret-32bytes");
+  EXPECT_EQ(c.turn.ttl_s, 3600u);
+  EXPECT_EQ(expect_ok("turn:\n  ttl_s: 60\n").turn.ttl_s, 60u);
+  EXPECT_EQ(expect_ok("turn:\n  ttl_s: 604800\n").turn.ttl_s, 604800u);
+  EXPECT_EQ(expect_error("turn:\n  ttl_s: 59\n").key, "turn.ttl_s");
+  EXPECT_EQ(expect_error("turn:\n  ttl_s: 604801\n").key, "turn.ttl_s");
+}
+
+// Only turn: and turns: URLs, each with something after the scheme and no spaces: what the config
+// lists goes to every browser as RTCIceServer.urls, where a bad one fails the whole peer connection.
+TEST(ConfigLoader, TurnUrlsMustBeTurnUrls) {
+  const char* secret = "\n  secret: coturn-static-auth-secret-32bytes\n";
+  for (const char* bad : {"[stun:10.0.0.1:3478]", "[\"http://turn.example.com\"]", "[\"turn:\"]",
+                          "[\"turn:a b\"]", "[\"\"]", "turn:10.0.0.1", "[[turn:10.0.0.1]]"}) {
+    ConfigError e = expect_error(std::string("turn:\n  urls: ") + bad + secret);
+    EXPECT_EQ(e.key, "turn.urls") << bad;
+    EXPECT_NE(e.message.find("turn: or turns: URLs"), std::string::npos) << e.message;
+  }
+  EXPECT_EQ(expect_ok(std::string("turn:\n  urls: []") + secret).turn.urls.size(), 0u);
+}
+
+// A TURN URL without a secret would hand out credentials coturn refuses; a short secret can be
+// found from one credential. Both stop the start-up, and the error never shows the secret.
+TEST(ConfigLoader, TurnSecretIsRequiredWithUrlsAndLongEnough) {
+  ConfigError e = expect_error("turn:\n  urls: [\"turn:10.0.0.1:3478\"]\n");
+  EXPECT_EQ(e.key, "turn.secret");
+  EXPECT_NE(e.message.find("required when turn.urls is set"), std::string::npos) << e.message;
+  e = expect_error("turn:\n  urls: [\"turn:10.0.0.1:3478\"]\n  secret: coturn-secret-of-31-bytes-00000\n");
+  EXPECT_EQ(e.key, "turn.secret");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_NE(e.message.find("at least 32 bytes"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("got 31 bytes"), std::string::npos) << e.message;
+  EXPECT_EQ(e.to_string().find("coturn-secret"), std::string::npos) << e.to_string();
+  // A secret without URLs is accepted (TURN stays off), but still not a short one.
+  EXPECT_EQ(expect_error("turn:\n  secret: short\n").key, "turn.secret");
+  EXPECT_FALSE(expect_ok("turn:\n  secret: coturn-static-auth-secret-32bytes\n").turn.enabled());
 }

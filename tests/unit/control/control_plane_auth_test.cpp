@@ -170,6 +170,50 @@ TEST_F(ControlPlaneAuthTest, AKickedTokenWithoutSubjectIsRefused) {
   EXPECT_EQ(join(again, "r1", token("r1", {{"name", "Mallory"}, {"jti", "2"}}))["type"], "joined");
 }
 
+// A resume needs no join token (the resume token is enough), but a kick's ban holds against it: a
+// participant of the kicked identity that was away when the kick came cannot come back.
+TEST_F(ControlPlaneAuthTest, AKickBanHoldsAgainstAResume) {
+  start(auth_config());
+  const std::string jwt = token("r1", {{"sub", "u-mallory"}});
+  RecordingConnection& first = open();
+  RecordingConnection& second = open();
+  nlohmann::json kicked = join(first, "r1", jwt);
+  nlohmann::json away = join(second, "r1", jwt);  // the same identity, twice
+  ASSERT_EQ(away["type"], "joined");
+  second.lost_connection = true;
+  closed(second);
+  ASSERT_EQ(
+      admin("DELETE", "/v1/rooms/r1/participants/" + kicked["participant_id"].get<std::string>()).status,
+      204);
+  RecordingConnection& back = open();
+  send(back, nlohmann::json{{"type", "resume"},
+                            {"room", "r1"},
+                            {"participant_id", away["participant_id"]},
+                            {"resume_token", away["resume_token"]}}
+                 .dump());
+  ASSERT_FALSE(back.received.empty());
+  EXPECT_EQ(back.received.back()["code"], "forbidden") << back.received.back();
+  EXPECT_EQ(back.received.back()["request_type"], "resume");
+  EXPECT_NE(admin("GET", "/metrics").body.find("sfu_resumes_total{result=\"banned\"} 1"), std::string::npos);
+
+  // A detached participant kicked itself: the ban is on its identity, and its token is worthless.
+  RecordingConnection& carol = open();
+  nlohmann::json joined = join(carol, "r2", token("r2", {{"sub", "u-carol"}}));
+  carol.lost_connection = true;
+  closed(carol);
+  ASSERT_EQ(
+      admin("DELETE", "/v1/rooms/r2/participants/" + joined["participant_id"].get<std::string>()).status,
+      204);
+  RecordingConnection& rejoin = open();
+  EXPECT_EQ(join(rejoin, "r2", token("r2", {{"sub", "u-carol"}}))["code"], "forbidden");
+  send(rejoin, nlohmann::json{{"type", "resume"},
+                              {"room", "r2"},
+                              {"participant_id", joined["participant_id"]},
+                              {"resume_token", joined["resume_token"]}}
+                   .dump());
+  EXPECT_EQ(rejoin.received.back()["code"], "resume_failed");
+}
+
 TEST_F(ControlPlaneAuthTest, KickBanZeroLetsTheKickedRejoinAtOnce) {
   config::Config config = auth_config();
   config.auth.kick_ban_s = 0;

@@ -42,6 +42,7 @@ class RecordingConnection final : public ClientConnection {
     close_code = code;
     close_reason = std::move(reason);
   }
+  bool lost() const override { return lost_connection; }
 
   // The messages received so far of this type.
   std::vector<nlohmann::json> of_type(const std::string& type) const {
@@ -54,6 +55,8 @@ class RecordingConnection final : public ClientConnection {
   std::vector<nlohmann::json> received;
   std::optional<uint16_t> close_code;
   std::string close_reason;
+  // The connection ends without a goodbye (a network drop): its participant may resume.
+  bool lost_connection = false;
 
  private:
   uint64_t id_;

@@ -29,6 +29,17 @@ TEST(ProtocolMessages, RoomEventsAsSignalingJson) {
             R"({"code":"room_full","message":"room 'r' is full","request_type":"join","type":"error"})");
 }
 
+// Session resume: the room's state after a resume, and why someone left (when the room says).
+TEST(ProtocolMessages, ResumedAndTheReasonOfALeave) {
+  EXPECT_EQ(text(Joined{"r", "p1", {{"p0", "Ann", {}}}, /*resumed=*/true}),
+            R"({"participant_id":"p1","participants":[{"id":"p0","name":"Ann","tracks":[]}],"room":"r",)"
+            R"("type":"resumed"})");
+  EXPECT_EQ(text(ParticipantLeft{"p2", "resume grace expired"}),
+            R"({"participant_id":"p2","reason":"resume grace expired","type":"participant_left"})");
+  EXPECT_EQ(protocol::error_message({ErrorCode::resume_failed, "no"}, "resume").dump(),
+            R"({"code":"resume_failed","message":"no","request_type":"resume","type":"error"})");
+}
+
 TEST(ProtocolMessages, ErrorsLeaveOutAnEmptyRequestType) {
   EXPECT_EQ(protocol::error_message({ErrorCode::too_many_errors, "bye"}).dump(),
             R"({"code":"too_many_errors","message":"bye","type":"error"})");
