@@ -532,13 +532,19 @@ void SignalingClient::fail(uint16_t code, const std::string& reason) {
   finish(code, reason);
 }
 
-void SignalingClient::drop() {
-  if (!handle_) return;
+SignalingClient::Handle* SignalingClient::detach_handle() {
+  if (!handle_) return nullptr;
   Handle* handle = handle_;
   handle_ = nullptr;
   handle->owner = nullptr;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
   uv_timer_stop(&handle->timer);
+  return handle;
+}
+
+void SignalingClient::drop() {
+  Handle* handle = detach_handle();
+  if (!handle) return;
   // RST rather than FIN, and nothing queued is flushed: the server learns only that it is gone.
   if (uv_tcp_close_reset(&handle->tcp, Handle::on_closed) != 0) {
     if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&handle->tcp)))
@@ -549,12 +555,8 @@ void SignalingClient::drop() {
 }
 
 void SignalingClient::shutdown_transport() {
-  if (!handle_) return;
-  Handle* handle = handle_;
-  handle_ = nullptr;
-  handle->owner = nullptr;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
-  uv_timer_stop(&handle->timer);
+  Handle* handle = detach_handle();
+  if (!handle) return;
   // Let queued frames (a close frame above all) reach the peer before the socket goes.
   int rc = uv_shutdown(&handle->shutdown_request, reinterpret_cast<uv_stream_t*>(&handle->tcp),
                        [](uv_shutdown_t* request, int) {

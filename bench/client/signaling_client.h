@@ -93,6 +93,9 @@ class SignalingClient {
   void write_raw(std::string bytes);
   void fail(uint16_t code, const std::string& reason);  // protocol error: close frame, then drop
   void shutdown_transport();
+  // Takes the socket and its timer from this client (reading and the timer stopped, callbacks no
+  // longer reach us); nullptr when there is none. The caller closes them.
+  Handle* detach_handle();
   // Calls on_close once; returns false if the callback destroyed this object.
   bool finish(uint16_t code, const std::string& reason);
 

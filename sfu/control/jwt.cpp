@@ -2,9 +2,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include <array>
+#include "sfu/control/hmac.h"
 
 namespace sfu {
 
@@ -13,19 +12,8 @@ namespace {
 constexpr size_t kMaxTokenBytes = size_t{16} * 1024;  // far above any real token; bounds the work per request
 constexpr size_t kSha256Bytes = 32;
 
-std::optional<std::array<unsigned char, kSha256Bytes>> hmac_sha256(std::string_view key,
-                                                                   std::string_view data) {
-  std::array<unsigned char, kSha256Bytes> mac{};
-  unsigned int length = 0;
-  // A zero-length key still needs a valid pointer.
-  static const unsigned char kEmpty = 0;
-  const void* key_ptr = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(),
-           &length) == nullptr ||
-      length != kSha256Bytes)
-    return std::nullopt;
-  return mac;
+std::optional<std::string> hmac_sha256(std::string_view key, std::string_view data) {
+  return hmac(EVP_sha256(), key, data);
 }
 
 // Parses a JSON object; anything else (invalid JSON, arrays, numbers...) gives nullopt.
@@ -134,8 +122,7 @@ std::string sign_jwt_hs256(const nlohmann::json& claims, std::string_view secret
       base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(claims.dump());
   auto mac = hmac_sha256(secret, signing_input);
   if (!mac) return {};
-  return signing_input + "." +
-         base64url_encode(std::string_view(reinterpret_cast<const char*>(mac->data()), mac->size()));
+  return signing_input + "." + base64url_encode(*mac);
 }
 
 }  // namespace sfu
