@@ -251,8 +251,9 @@ void Room::remove_published_track(Participant& publisher, PublishedTrack& track)
   }
   // Its streams are over: their SRTP state goes, so renegotiating never exhausts the SSRC limit.
   if (publisher.publish_transport) {
-    for (uint32_t ssrc : {track.ssrc(), track.rtx_ssrc()})
-      if (ssrc != 0) publisher.publish_transport->forget_inbound_ssrc(ssrc);
+    for (size_t i = 0; i < track.layer_count(); ++i)
+      for (uint32_t ssrc : {track.layer(i).ssrc(), track.layer(i).rtx_ssrc()})
+        if (ssrc != 0) publisher.publish_transport->forget_inbound_ssrc(ssrc);
   }
   std::erase_if(publisher.published, [&track](const auto& t) { return t.get() == &track; });
   broadcast(TrackUnpublished{publisher.id, track_id}, publisher.id);
