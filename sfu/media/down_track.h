@@ -26,6 +26,7 @@
 #include "sfu/media/extension_ids.h"
 #include "sfu/media/layer_selector.h"
 #include "sfu/media/media_sink.h"
+#include "sfu/media/track_preferences.h"
 
 namespace sfu {
 
@@ -41,13 +42,6 @@ struct DownTrackCounters {
   // What the sender report counts (RFC 3550 6.4.1): payload only, no header, CSRCs, extensions
   // or padding.
   uint64_t payload_bytes = 0;
-};
-
-// What a subscriber wants of a track (the track_settings message); unset fields keep their value.
-struct TrackPreferences {
-  std::optional<uint8_t> max_layer;                   // highest simulcast layer, 0 = lowest
-  std::optional<uint16_t> max_width, max_height;      // the size it is shown at; 0 = no limit
-  std::optional<bool> paused;
 };
 
 class DownTrack {
