@@ -71,7 +71,8 @@ void DownTrack::sync_target() {
   target_dirty_ = false;
   synced_generation_ = source_.layer_generation();
   selector_.set_max_layer(wanted_layer());
-  selector_.update_target(source_.arriving_layers(), static_cast<uint8_t>(source_.layer_count()));
+  selector_.update_target(source_.arriving_layers(), static_cast<uint8_t>(source_.layer_count()),
+                          source_.layers_settling());
 }
 
 size_t DownTrack::rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out,

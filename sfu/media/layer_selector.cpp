@@ -9,10 +9,12 @@ void LayerSelector::set_paused(bool paused) {
   if (paused) current_ = kNoLayer;
 }
 
-bool LayerSelector::update_target(uint32_t available, uint8_t layer_count) {
+bool LayerSelector::update_target(uint32_t available, uint8_t layer_count, bool settling) {
   layer_count = std::min<uint8_t>(layer_count, kMaxLayers);
   if (layer_count == 0) return false;
   const auto cap = static_cast<int8_t>(std::min<int>(max_layer_, layer_count - 1));
+  const uint32_t wanted = (2u << cap) - 1;  // layers 0..cap
+  if (settling && (available & wanted) != wanted) available = 0;
   int8_t target = kNoLayer;
   for (int8_t layer = cap; layer >= 0 && target == kNoLayer; --layer)
     if ((available >> layer) & 1u) target = layer;

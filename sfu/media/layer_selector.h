@@ -38,8 +38,10 @@ class LayerSelector {
 
   // Recomputes the target from the layers being received (bit i: layer i arrives) among
   // `layer_count`: the highest one within the cap, else the lowest above it. With nothing
-  // received the target stays, or starts at the cap within the count. True when it changed.
-  bool update_target(uint32_t available, uint8_t layer_count);
+  // received the target stays, or starts at the cap within the count. `settling`: the publisher
+  // may still be starting its layers, so unless every layer up to the cap arrives already, the
+  // target stays too (the best one wanted is likely on its way). True when it changed.
+  bool update_target(uint32_t available, uint8_t layer_count, bool settling = false);
 
   // Packet path: what to do with a packet of `layer`.
   Verdict on_packet(uint8_t layer, bool keyframe_start);

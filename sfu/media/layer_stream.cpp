@@ -10,6 +10,7 @@ bool LayerStream::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms, bool 
   counters_.bytes += packet.size();
   last_packet_ms_ = now_ms;
   bool changed = !arriving_;
+  if (changed) arriving_since_ms_ = now_ms;
   arriving_ = true;
   statistics_.on_packet(packet.sequence_number(), packet.timestamp(), now_ms, packet.size());
   // Audio is repaired by Opus FEC, not NACK: it keeps no history and no NACK state.
@@ -34,8 +35,13 @@ bool LayerStream::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms, bool 
 
 bool LayerStream::on_timer(uint64_t now_ms) {
   history_.on_timer(now_ms);
-  if (!arriving_ || now_ms - last_packet_ms_ < kIdleMs) return false;
-  arriving_ = false;
+  if (!arriving_) return false;
+  if (now_ms - last_packet_ms_ >= kIdleMs) {
+    arriving_ = settled_ = false;
+    return true;
+  }
+  if (settled_ || now_ms - arriving_since_ms_ < kSettleMs) return false;
+  settled_ = true;
   return true;
 }
 

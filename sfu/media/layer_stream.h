@@ -32,6 +32,10 @@ class LayerStream {
   // A layer silent this long no longer counts as sent: subscribers move off it. Chromium stops a
   // layer when its bandwidth estimate drops; a 5 fps screen share still sends every 200 ms.
   static constexpr uint64_t kIdleMs = 1500;
+  // A layer arriving this long is settled: the publisher's encodings have had time to start
+  // together. Until one layer of a track is settled, a subscriber waits for the best layer it
+  // wants rather than start at the first one that arrives and climb (a publisher starting up).
+  static constexpr uint64_t kSettleMs = 300;
 
   LayerStream(std::string rid, uint32_t ssrc, uint32_t rtx_ssrc, uint32_t clock_rate, bool video);
 
@@ -45,9 +49,10 @@ class LayerStream {
   // Packet path: one media packet (restored from RTX when it came as RTX). True when the layer
   // started arriving, or its frame size changed (selectors re-evaluate).
   bool on_packet(const rtp::RtpPacket& packet, uint64_t now_ms, bool read_frame_size);
-  // Timer: grows the retransmission buffer; true when the layer just went idle.
+  // Timer: grows the retransmission buffer; true when the layer just went idle or settled.
   bool on_timer(uint64_t now_ms);
   bool arriving() const { return arriving_; }
+  bool settled() const { return settled_; }
   // Of its latest key frame (VP8); nullopt until one was seen.
   const std::optional<rtp::FrameSize>& frame_size() const { return frame_size_; }
 
@@ -95,6 +100,8 @@ class LayerStream {
   SenderClock sender_clock_;
   LayerStreamCounters counters_;
   bool arriving_ = false;
+  bool settled_ = false;
+  uint64_t arriving_since_ms_ = 0;
   uint64_t last_packet_ms_ = 0;
   std::optional<rtp::FrameSize> frame_size_;
 };

@@ -59,9 +59,16 @@ void PublishedTrack::on_packet(size_t layer, const rtp::RtpPacket& packet, uint6
 void PublishedTrack::on_timer(uint64_t now_ms) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (!layers_[i]->on_timer(now_ms)) continue;
-    arriving_layers_ &= ~(1u << i);
+    if (!layers_[i]->arriving()) arriving_layers_ &= ~(1u << i);
     ++layer_generation_;
   }
+}
+
+bool PublishedTrack::layers_settling() const {
+  if (layers_.size() < 2) return false;
+  for (const auto& layer : layers_)
+    if (layer->settled()) return false;
+  return true;
 }
 
 bool PublishedTrack::take_keyframe_request(uint64_t now_ms, uint64_t interval_ms) {

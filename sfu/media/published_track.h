@@ -89,6 +89,8 @@ class PublishedTrack {
   // Bit i: layer i is arriving. Changes to it, or to a layer's frame size, raise the generation,
   // so each down-track's selector re-evaluates its target once after a change.
   uint32_t arriving_layers() const { return arriving_layers_; }
+  // Simulcast and no layer settled yet (LayerStream::kSettleMs): the publisher may be starting.
+  bool layers_settling() const;
   uint32_t layer_generation() const { return layer_generation_; }
 
   // Layer 0 (everything without simulcast).

@@ -125,3 +125,29 @@ TEST(LayerSelector, AudioStartsAtOnce) {
 
 }  // namespace
 }  // namespace sfu
+
+namespace sfu {
+namespace {
+
+TEST(LayerSelector, WhileThePublisherStartsItWaitsForTheBestLayerWanted) {
+  LayerSelector s;
+  EXPECT_TRUE(s.update_target(0b001, 3, /*settling=*/true));
+  EXPECT_EQ(s.target(), 2) << "q arrived first, f is likely on its way";
+  EXPECT_EQ(s.on_packet(0, true), LayerSelector::Verdict::kDropOtherLayer);
+  EXPECT_FALSE(s.update_target(0b111, 3, true));
+  EXPECT_EQ(s.on_packet(2, true), LayerSelector::Verdict::kStart);
+
+  LayerSelector low;
+  low.set_max_layer(0);
+  low.update_target(0b001, 3, true);
+  EXPECT_EQ(low.target(), 0) << "everything it wants arrives: no reason to wait";
+
+  LayerSelector late;
+  late.update_target(0b011, 3, true);
+  EXPECT_EQ(late.target(), 2);
+  EXPECT_TRUE(late.update_target(0b011, 3, false)) << "settled without f: the best that came";
+  EXPECT_EQ(late.target(), 1);
+}
+
+}  // namespace
+}  // namespace sfu
