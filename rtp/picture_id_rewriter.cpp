@@ -8,7 +8,8 @@ void Vp8PictureIdRewriter::rewrite(MutableByteSpan payload, const Vp8Descriptor&
     restart_pending_ = false;
     if (d.has_picture_id && have_last_picture_id_)
       picture_id_offset_ = static_cast<uint16_t>((last_picture_id_ + 1 - d.picture_id) & 0x7FFF);
-    if (d.has_tl0_pic_idx && have_last_tl0_) tl0_offset_ = static_cast<uint8_t>(last_tl0_ + 1 - d.tl0_pic_idx);
+    if (d.has_tl0_pic_idx && have_last_tl0_)
+      tl0_offset_ = static_cast<uint8_t>(last_tl0_ + 1 - d.tl0_pic_idx);
   }
   if (d.has_picture_id) {
     const auto picture_id = static_cast<uint16_t>((d.picture_id + picture_id_offset_) & 0x7FFF);

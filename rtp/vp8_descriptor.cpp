@@ -11,7 +11,7 @@ constexpr uint8_t kL = 0x40;
 constexpr uint8_t kT = 0x20;
 constexpr uint8_t kK = 0x10;
 constexpr uint8_t kM = 0x80;
-constexpr uint8_t kKeyframeP = 0x01;  // frame tag: 0 = key frame
+constexpr uint8_t kKeyframeP = 0x01;        // frame tag: 0 = key frame
 constexpr size_t kKeyframeHeaderSize = 10;  // frame tag (3), start code (3), width (2), height (2)
 constexpr uint16_t kSizeMask = 0x3FFF;      // the top 2 bits are the scaling
 

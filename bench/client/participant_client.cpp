@@ -492,16 +492,17 @@ void ParticipantClient::send_audio_packet() {
   if (size > 0 && publish_->send_rtp(ByteSpan(packet_buffer_.data(), size))) ++counters_.audio_packets_sent;
 }
 
+void ParticipantClient::send_simulcast_frame() {
+  simulcast_->send_frame(uv_now(loop_), transport_seq_, [this](ByteSpan packet) {
+    bool sent = publish_->send_rtp(packet);
+    if (sent) ++counters_.video_packets_sent;
+    return sent;
+  });
+  ++counters_.video_frames_sent;
+}
+
 void ParticipantClient::send_video_frame() {
-  if (simulcast_) {
-    simulcast_->send_frame(uv_now(loop_), transport_seq_, [this](ByteSpan packet) {
-      bool sent = publish_->send_rtp(packet);
-      if (sent) ++counters_.video_packets_sent;
-      return sent;
-    });
-    ++counters_.video_frames_sent;
-    return;
-  }
+  if (simulcast_) return send_simulcast_frame();
   bool keyframe = keyframe_requested_ || counters_.video_frames_sent % kKeyframeIntervalFrames == 0;
   keyframe_requested_ = false;
   for (int index = 0; index < kPacketsPerFrame; ++index) {
@@ -631,7 +632,8 @@ void ParticipantClient::check_video(SsrcOwner& owner, const rtp::RtpPacket& pack
     auto step = static_cast<int16_t>(packet.sequence_number() - owner.last_sequence);
     if (step > 1) ++media.video_sequence_gaps;
     if (step <= 0) ++media.video_sequence_backwards;
-    if (static_cast<int32_t>(packet.timestamp() - owner.last_timestamp) < 0) ++media.video_timestamp_backwards;
+    if (static_cast<int32_t>(packet.timestamp() - owner.last_timestamp) < 0)
+      ++media.video_timestamp_backwards;
   }
   owner.last_sequence = packet.sequence_number();
   owner.last_timestamp = packet.timestamp();

@@ -220,6 +220,7 @@ class ParticipantClient {
   void on_media_timer();
   void send_audio_packet();
   void send_video_frame();
+  void send_simulcast_frame();
   void on_publish_rtcp(const uint8_t* data, size_t size);
   void on_subscribe_rtp(uint8_t* data, size_t size);
   // Continuity and layer checks of a video packet received on `owner`'s SSRC.

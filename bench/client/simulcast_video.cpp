@@ -80,9 +80,10 @@ size_t SimulcastVideo::build_packet(Layer& layer, size_t layer_index, bool keyfr
     payload[at++] = 0x02;
     payload[at++] = 0x00;
     if (keyframe) {
-      for (uint8_t byte : {uint8_t{0x9D}, uint8_t{0x01}, uint8_t{0x2A}, static_cast<uint8_t>(layer.width & 0xFF),
-                           static_cast<uint8_t>(layer.width >> 8), static_cast<uint8_t>(layer.height & 0xFF),
-                           static_cast<uint8_t>(layer.height >> 8)})
+      for (uint8_t byte :
+           {uint8_t{0x9D}, uint8_t{0x01}, uint8_t{0x2A}, static_cast<uint8_t>(layer.width & 0xFF),
+            static_cast<uint8_t>(layer.width >> 8), static_cast<uint8_t>(layer.height & 0xFF),
+            static_cast<uint8_t>(layer.height >> 8)})
         payload[at++] = byte;
     }
   }
@@ -94,7 +95,8 @@ size_t SimulcastVideo::build_packet(Layer& layer, size_t layer_index, bool keyfr
   auto abs_send_time = static_cast<uint32_t>(((now_ms << 18) / 1000) & 0xFFFFFF);
   const uint8_t abs[3] = {static_cast<uint8_t>(abs_send_time >> 16), static_cast<uint8_t>(abs_send_time >> 8),
                           static_cast<uint8_t>(abs_send_time)};
-  const uint8_t twcc[2] = {static_cast<uint8_t>(transport_sequence >> 8), static_cast<uint8_t>(transport_sequence)};
+  const uint8_t twcc[2] = {static_cast<uint8_t>(transport_sequence >> 8),
+                           static_cast<uint8_t>(transport_sequence)};
   const uint8_t mid[] = {'1'};
   rtp::HeaderExtension extensions[] = {
       {ids_.abs_send_time, ByteSpan(abs, 3)},
@@ -118,7 +120,8 @@ void SimulcastVideo::send_frame(uint64_t now_ms, uint16_t& transport_sequence,
     layer.keyframe_requested = false;
     const size_t packets = index + 1;
     for (size_t p = 0; p < packets; ++p) {
-      size_t size = build_packet(layer, index, keyframe, p == 0, p + 1 == packets, now_ms, transport_sequence++);
+      size_t size =
+          build_packet(layer, index, keyframe, p == 0, p + 1 == packets, now_ms, transport_sequence++);
       if (size > 0 && send(ByteSpan(buffer_.data(), size))) ++layer.packets;
     }
     layer.timestamp += kTimestampStep;

@@ -80,10 +80,12 @@ void render_data_channel_metrics(Exposition& e, const std::vector<Worker*>& work
 // for, and the packets a subscriber did not get, by reason.
 void render_simulcast_metrics(Exposition& e, const std::vector<Worker*>& workers) {
   auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-  e.family("sfu_layer_switches_total", "counter", "Simulcast layer switches made for subscribers, by direction.");
+  e.family("sfu_layer_switches_total", "counter",
+           "Simulcast layer switches made for subscribers, by direction.");
   for (const Worker* w : workers) {
     const LayerCounters& c = w->router_counters().layers;
-    e.sample("sfu_layer_switches_total", relaxed(c.switches_up), Exposition::worker_label(*w) + ",direction=\"up\"");
+    e.sample("sfu_layer_switches_total", relaxed(c.switches_up),
+             Exposition::worker_label(*w) + ",direction=\"up\"");
     e.sample("sfu_layer_switches_total", relaxed(c.switches_down),
              Exposition::worker_label(*w) + ",direction=\"down\"");
   }

@@ -6,9 +6,9 @@
 #include "base/logger.h"
 #include "base/random.h"
 #include "sfu/control/control_plane.h"
-#include "sfu/control/track_settings_message.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/track_settings_message.h"
 #include "sfu/control/turn_credentials.h"
 #include "sfu/media/subscription_slots.h"
 #include "sfu/media/worker.h"
@@ -296,7 +296,8 @@ void ControlPlane::handle_restart_ice(ClientConnection& ws, Session& session, co
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "restart_ice");
 }
 
-void ControlPlane::handle_track_settings(ClientConnection& ws, Session& session, const nlohmann::json& message) {
+void ControlPlane::handle_track_settings(ClientConnection& ws, Session& session,
+                                         const nlohmann::json& message) {
   if (session.participant_id.empty())
     return send_error(ws, {ErrorCode::not_joined, "join a room first"}, "track_settings");
   auto request = parse_track_settings(message);

@@ -114,8 +114,8 @@ void DownTrack::begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms) {
 }
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): one case per selector verdict.
-size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_keyframe_start, uint64_t now_ms,
-                          MutableByteSpan out) {
+size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_keyframe_start,
+                          uint64_t now_ms, MutableByteSpan out) {
   if (!active_) {
     outcome_ = Outcome::kInactive;
     return 0;

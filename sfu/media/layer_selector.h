@@ -19,9 +19,9 @@ class LayerSelector {
   static constexpr uint8_t kMaxLayers = 4;  // bits of the availability mask that count
 
   enum class Verdict : uint8_t {
-    kForward,              // a packet of the current layer
-    kStart,                // the key frame the first layer (or a resume after a pause) starts at
-    kSwitchUp,             // the target's key frame: it is the current layer from this packet on
+    kForward,   // a packet of the current layer
+    kStart,     // the key frame the first layer (or a resume after a pause) starts at
+    kSwitchUp,  // the target's key frame: it is the current layer from this packet on
     kSwitchDown,
     kDropOtherLayer,       // neither current nor target
     kDropWaitingKeyframe,  // the target's, before its key frame

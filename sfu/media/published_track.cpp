@@ -8,10 +8,12 @@ PublishedTrack::PublishedTrack(Participant& publisher, MediaSink& feedback_sink,
     : publisher_(publisher), feedback_sink_(feedback_sink), spec_(std::move(spec)) {
   const bool video = spec_.kind == sdp::MediaKind::kVideo;
   if (spec_.layers.empty()) {
-    layers_.push_back(std::make_unique<LayerStream>(spec_.rid, spec_.ssrc, spec_.rtx_ssrc, clock_rate(), video));
+    layers_.push_back(
+        std::make_unique<LayerStream>(spec_.rid, spec_.ssrc, spec_.rtx_ssrc, clock_rate(), video));
   } else {
     for (const LayerSpec& layer : spec_.layers)
-      layers_.push_back(std::make_unique<LayerStream>(layer.rid, layer.ssrc, layer.rtx_ssrc, clock_rate(), video));
+      layers_.push_back(
+          std::make_unique<LayerStream>(layer.rid, layer.ssrc, layer.rtx_ssrc, clock_rate(), video));
   }
   for (const auto& codec : spec_.codecs)
     reads_frame_size_ = reads_frame_size_ || rtp::video_codec_from_name(codec.name) == rtp::VideoCodec::VP8;

@@ -95,7 +95,8 @@ void Router::on_rtx(PublishedTrack& track, size_t layer, const rtp::RtpPacket& r
     drops_.count(DropReason::RtpMalformed);
     return;
   }
-  size_t restored = rtp::unwrap_rtx(rtx, *original_pt, track.layer(layer).ssrc(), MutableByteSpan(scratch_a_));
+  size_t restored =
+      rtp::unwrap_rtx(rtx, *original_pt, track.layer(layer).ssrc(), MutableByteSpan(scratch_a_));
   auto original =
       restored ? rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), restored)) : std::nullopt;
   if (!original) {
@@ -205,8 +206,8 @@ void Router::on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t siz
     PublishedTrack* track = publisher.track_by_ssrc(report->info.ssrc);
     if (!track) continue;
     auto layer = static_cast<size_t>(track->layer_of_ssrc(report->info.ssrc));
-    size_t sent = sender_reports_.relay(*track, layer, report->info.ntp_timestamp,
-                                        report->info.rtp_timestamp, now_ms);
+    size_t sent =
+        sender_reports_.relay(*track, layer, report->info.ntp_timestamp, report->info.rtp_timestamp, now_ms);
     bump(counters_.sender_reports_sent, sent);
   }
   if (packets.error() != rtp::RtcpError::kNone) drops_.count(DropReason::RtcpMalformed);

@@ -73,7 +73,8 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   // packets (unannounced_stream.h).
   if (!negotiated.ssrcs.empty()) {
     for (size_t i = 0; i < negotiated.ssrcs.size() && i < LayerSelector::kMaxLayers; ++i)
-      spec.layers.push_back({"", negotiated.ssrcs[i], i < negotiated.rtx_ssrcs.size() ? negotiated.rtx_ssrcs[i] : 0});
+      spec.layers.push_back(
+          {"", negotiated.ssrcs[i], i < negotiated.rtx_ssrcs.size() ? negotiated.rtx_ssrcs[i] : 0});
   } else {
     for (size_t i = 0; i < negotiated.rids.size() && i < LayerSelector::kMaxLayers; ++i)
       spec.layers.push_back({negotiated.rids[i], 0, 0});

@@ -64,10 +64,11 @@ class Simulcast : public Conference {
     return who.received_from(alice->participant_id());
   }
   // Waits until `who` got `count` more packets of `layer` than in `since`.
-  bool wait_for_layer(const ParticipantClient& who, size_t layer, const ParticipantClient::ReceivedMedia& since,
-                      uint64_t count) {
-    return run_until(
-        [&] { return from_alice(who).video_packets_by_layer[layer] >= since.video_packets_by_layer[layer] + count; });
+  bool wait_for_layer(const ParticipantClient& who, size_t layer,
+                      const ParticipantClient::ReceivedMedia& since, uint64_t count) {
+    return run_until([&] {
+      return from_alice(who).video_packets_by_layer[layer] >= since.video_packets_by_layer[layer] + count;
+    });
   }
 };
 
@@ -114,7 +115,8 @@ TEST_F(Simulcast, ASizePreferencePicksTheLayerThatCoversTheTileAndPausedStopsIt)
   ASSERT_TRUE(wait_for_layer(*bob, 1, {}, 60)) << describe(*bob);
   auto then = from_alice(*bob);
   ASSERT_TRUE(wait_for_layer(*bob, 1, then, 60)) << describe(*bob);
-  EXPECT_EQ(from_alice(*bob).video_packets_by_layer[2], then.video_packets_by_layer[2]) << "320x240 covers 300x200";
+  EXPECT_EQ(from_alice(*bob).video_packets_by_layer[2], then.video_packets_by_layer[2])
+      << "320x240 covers 300x200";
   EXPECT_EQ(from_alice(*bob).video_width, 320);
 
   settings(*bob, {{"paused", true}});

@@ -13,7 +13,8 @@ size_t NackRequester::build_due(PublishedTrack& track, uint32_t sender_ssrc, uin
   return build_due(track.layer(0), sender_ssrc, now_ms, out);
 }
 
-size_t NackRequester::build_due(LayerStream& layer, uint32_t sender_ssrc, uint64_t now_ms, MutableByteSpan out) {
+size_t NackRequester::build_due(LayerStream& layer, uint32_t sender_ssrc, uint64_t now_ms,
+                                MutableByteSpan out) {
   rtp::NackGenerator* generator = layer.nack_generator();
   if (!generator || layer.ssrc() == 0) return 0;
   size_t lost = generator->collect(now_ms, kDefaultRttMs, std::span<uint16_t>(lost_));

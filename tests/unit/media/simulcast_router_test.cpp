@@ -40,7 +40,8 @@ PublishedTrack& add_simulcast_track(Participant& publisher, MediaSink& sink) {
 // The first packet of a VP8 frame with a 15-bit picture id; key frames carry the layer's size.
 // The last byte names the layer, so a test can tell what a subscriber got.
 Bytes vp8_payload(int layer, bool key, uint16_t picture_id) {
-  Bytes p = {0x90, 0x80, static_cast<uint8_t>(0x80 | (picture_id >> 8)), static_cast<uint8_t>(picture_id & 0xFF)};
+  Bytes p = {0x90, 0x80, static_cast<uint8_t>(0x80 | (picture_id >> 8)),
+             static_cast<uint8_t>(picture_id & 0xFF)};
   if (key) {
     Bytes tag = {0x50, 0x02, 0x00, 0x9D, 0x01, 0x2A};
     p.insert(p.end(), tag.begin(), tag.end());

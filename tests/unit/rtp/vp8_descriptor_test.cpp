@@ -13,8 +13,13 @@ namespace {
 
 // X=1, S=1, PID=0; I, L, T set; M=1 (15-bit picture id); TID 2, Y=1; then one payload byte.
 std::vector<uint8_t> full_descriptor(uint16_t picture_id, uint8_t tl0) {
-  return {0x90, 0xE0, static_cast<uint8_t>(0x80 | (picture_id >> 8)), static_cast<uint8_t>(picture_id & 0xFF),
-          tl0, 0xA0, 0x55};
+  return {0x90,
+          0xE0,
+          static_cast<uint8_t>(0x80 | (picture_id >> 8)),
+          static_cast<uint8_t>(picture_id & 0xFF),
+          tl0,
+          0xA0,
+          0x55};
 }
 
 // X=1, I only, M=0 (7-bit picture id); S=1.
