@@ -87,6 +87,11 @@ export function linkNamespaces(a, addrA, b, addrB, tag) {
   run('ip', ['link', 'add', ifA, 'netns', a.name, 'type', 'veth', 'peer', 'name', ifB, 'netns', b.name]);
   a.exec('ip', 'addr', 'add', `${addrA}/24`, 'dev', ifA);
   b.exec('ip', 'addr', 'add', `${addrB}/24`, 'dev', ifB);
+  // No IPv6 link-local addresses: one appearing (after duplicate address detection) a second
+  // after the link comes up is a network change to a browser started meanwhile, which then
+  // aborts its page loads with net::ERR_NETWORK_CHANGED.
+  a.exec('ip', 'link', 'set', ifA, 'addrgenmode', 'none');
+  b.exec('ip', 'link', 'set', ifB, 'addrgenmode', 'none');
   a.exec('ip', 'link', 'set', ifA, 'up');
   b.exec('ip', 'link', 'set', ifB, 'up');
   // A default route over the link: browsers pick "the" interface for ICE by asking the kernel
