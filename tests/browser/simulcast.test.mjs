@@ -77,9 +77,11 @@ test('simulcast: each subscriber decodes the layer it asked for, and climbs when
   assert.ok(low.frameWidth < high.frameWidth, 'Bob receives a smaller layer than Carol');
 
   // Bob asks for the best: he climbs and keeps decoding.
+  const asked = Date.now();
   await bob.page.evaluate((pid) => window.sfuDemo.setTrackSettings(pid, { max_layer: 2 }), alice.id);
   const climbed = await decodesAt(bob.page, alice.id, 'Bob to climb to the full size', (w) => w >= 1280, 30000);
-  t.diagnostic(`Bob climbed to ${climbed.frameWidth}x${climbed.frameHeight}`);
+  // Polled once a second: an upper bound of the time from the request to decoding the new layer.
+  t.diagnostic(`Bob climbed to ${climbed.frameWidth}x${climbed.frameHeight} within ${Date.now() - asked} ms`);
   const later = await decodesAt(bob.page, alice.id, 'Bob to keep decoding', (w) => w >= 1280, 10000);
   assert.ok(later.framesDecoded > climbed.framesDecoded, 'frames keep being decoded after the switch');
   // Carol was never touched.

@@ -302,3 +302,31 @@ TEST(SimulcastRouter, NacksAreAnsweredFromTheLayerReceivedAndNotFromBeforeTheSwi
   ASSERT_EQ(resent.ssrc(), 0xB0Cu) << "as RTX";
   EXPECT_EQ(resent.payload().back(), 0xA1) << "h's packet, rewritten the same way";
 }
+
+TEST(SimulcastRouter, SsrcSimulcastLayersAreTheirAnnouncedSsrcs) {
+  DropCounters drops;
+  RouterCounters counters;
+  Router router{drops, counters};
+  Participant alice, bob;
+  FakeMediaSink alice_publish, bob_subscribe;
+  PublishedTrackSpec spec;
+  spec.id = "camera";
+  spec.mid = "1";
+  spec.kind = sdp::MediaKind::kVideo;
+  spec.ssrc = 10;
+  spec.rtx_ssrc = 11;
+  spec.layers = {{"", 10, 11}, {"", 20, 21}, {"", 30, 31}};
+  spec.codecs = {make_codec(kVp8Pt, "VP8", 90000)};
+  alice.published.push_back(std::make_unique<PublishedTrack>(alice, alice_publish, spec));
+  PublishedTrack& video = *alice.published.back();
+  DownTrack& to_bob = add_down_track(video, bob, bob_subscribe, 0xB0B);
+  to_bob.set_preferences({.max_layer = 1});
+  for (uint32_t ssrc : {10u, 20u, 30u}) {
+    Bytes bytes = make_rtp(ssrc, kVp8Pt, 5, 900, vp8_payload(static_cast<int>(ssrc / 10 - 1), true, 1));
+    router.on_publisher_rtp(alice, bytes.data(), bytes.size(), 1000);
+  }
+  EXPECT_EQ(video.layer_of_ssrc(21), 1);
+  auto got = received(bob_subscribe);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].layer, 1);
+}
