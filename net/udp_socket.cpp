@@ -136,28 +136,31 @@ SocketAddress UdpSocket::local_address_of(size_t i) const {
   return local_;  // not reached: the kernel adds the message to every datagram
 }
 
+namespace {
+// Makes `info` the one control message of `header` (whose msg_control has room for it).
+template <typename Info>
+void put_control_message(msghdr& header, int level, int type, const Info& info) {
+  header.msg_controllen = CMSG_SPACE(sizeof(Info));
+  cmsghdr* c = CMSG_FIRSTHDR(&header);
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(sizeof(Info));
+  std::memcpy(CMSG_DATA(c), &info, sizeof(info));
+}
+}  // namespace
+
 void UdpSocket::attach_source(size_t i) {
   msghdr& header = send_->headers[i].msg_hdr;
   const SocketAddress& from = send_->sources[i];
   header.msg_control = send_->controls[i].bytes.data();
   if (from.is_v4()) {
-    header.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-    cmsghdr* c = CMSG_FIRSTHDR(&header);
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
     in_pktinfo info{};
     info.ipi_spec_dst = from.v4().sin_addr;  // the source; ifindex 0 leaves the route to the kernel
-    std::memcpy(CMSG_DATA(c), &info, sizeof(info));
+    put_control_message(header, IPPROTO_IP, IP_PKTINFO, info);
   } else {
-    header.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-    cmsghdr* c = CMSG_FIRSTHDR(&header);
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
     in6_pktinfo info{};
     info.ipi6_addr = from.v6().sin6_addr;
-    std::memcpy(CMSG_DATA(c), &info, sizeof(info));
+    put_control_message(header, IPPROTO_IPV6, IPV6_PKTINFO, info);
   }
 }
 

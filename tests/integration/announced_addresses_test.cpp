@@ -10,18 +10,12 @@
 #include <set>
 
 #include "tests/integration/conference_fixture.h"
+#include "tests/support/ipv6_loopback.h"
 
 namespace sfu::conference_test {
 namespace {
 
-bool ipv6_loopback_available() {
-  int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  SocketAddress address = *SocketAddress::from_ip("::1", 0);
-  bool ok = ::bind(fd, address.sockaddr_ptr(), address.length()) == 0;
-  ::close(fd);
-  return ok;
-}
+using test_support::ipv6_loopback_available;
 
 constexpr const char* kNoIpv6 = "no IPv6 loopback (::1) on this machine: nothing to announce over IPv6";
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "net/udp_socket.h"
+#include "tests/support/ipv6_loopback.h"
 
 namespace sfu::net {
 namespace {
@@ -48,14 +49,7 @@ class Peer {
   int fd_ = -1;
 };
 
-bool ipv6_loopback_available() {
-  int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  SocketAddress address = *SocketAddress::from_ip("::1", 0);
-  bool ok = ::bind(fd, address.sockaddr_ptr(), address.length()) == 0;
-  ::close(fd);
-  return ok;
-}
+using test_support::ipv6_loopback_available;
 
 class UdpSocketLocalAddressTest : public ::testing::Test {
  protected:
