@@ -31,7 +31,8 @@ function preferenceOf(entry, pid) {
 export function updateLayerPreferences(session = current) {
   if (!session || session !== current || demo.state !== 'joined') return;
   for (const [pid, entry] of session.tiles) {
-    if (!entry.videoTrackId) continue;
+    // A track or participant already gone (its tile goes with the next sync) has nothing to set.
+    if (!entry.videoTrackId || session.departed.has(pid) || session.unpublished.has(`${pid}/${entry.videoTrackId}`)) continue;
     const pref = preferenceOf(entry, pid);
     const key = `${entry.videoTrackId}:${JSON.stringify(pref)}`;
     if (entry.sentPreference === key) continue;
