@@ -104,7 +104,7 @@ std::unique_ptr<LibsrtpSrtp> LibsrtpSrtp::create(SrtpProfile profile, ByteSpan k
   set_crypto_policy(profile, policy);
   policy.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
   policy.key = key.data();
-  policy.window_size = 1024;
+  policy.window_size = SrtpSession::kReplayWindow;
   // Answering a NACK re-protects a packet with a sequence number already sent.
   policy.allow_repeat_tx = outbound ? 1 : 0;
   policy.next = nullptr;

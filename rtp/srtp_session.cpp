@@ -6,8 +6,12 @@
 
 #include "rtp/srtp_libsrtp.h"
 #include "rtp/srtp_openssl.h"
+#include "rtp/srtp_replay_window.h"
 
 namespace sfu::rtp {
+
+// The OpenSSL backend's window is the one the facade promises (libsrtp gets it in its policy).
+static_assert(static_cast<unsigned long>(SrtpReplayWindow::kSize) == SrtpSession::kReplayWindow);
 
 namespace {
 
