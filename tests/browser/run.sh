@@ -13,6 +13,7 @@
 #                  coturn) in network namespaces and need root. data_channels.test.mjs has a Firefox
 #                  part that does the same when root.)
 # Environment: SFU_BIN (default <repo>/build/bin/sfu), CHROMIUM (default /usr/bin/chromium),
+#   SFU_E2E_SRTP_BACKEND (rtc.srtp_backend of the server: openssl, the default, or libsrtp2),
 #   FIREFOX (default /usr/bin/firefox-esr), SFU_E2E_KEEP=1 keeps the temp dir (config, server log).
 # It builds nothing: build the server first (scripts/build.sh).
 set -euo pipefail
@@ -127,6 +128,7 @@ rtc:
   udp_port: $udp_port
   tcp_port: $udp_port  # free_ports.mjs checks the UDP range is free for TCP too
   announced_ip: 127.0.0.1
+  srtp_backend: ${SFU_E2E_SRTP_BACKEND:-openssl}
 log:
   level: info
 EOF
