@@ -98,7 +98,7 @@ size_t DownTrack::rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_typ
 
 void DownTrack::begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms) {
   layer_start_seq_ = packet.sequence_number();
-  layer_started_ = true;
+  guarding_layer_start_ = true;
   picture_ids_.restart();
   if (!sent_any_) {
     // First packet: the subscriber's sequence starts at the random start with no artificial gap.
@@ -111,6 +111,11 @@ void DownTrack::begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms) {
   const uint64_t elapsed_ms = std::max<uint64_t>(1, now_ms > last_sent_ms_ ? now_ms - last_sent_ms_ : 0);
   const auto ticks = static_cast<uint32_t>(elapsed_ms * source_.clock_rate() / 1000);
   timestamp_offset_ = last_timestamp_ + ticks - packet.timestamp();
+}
+
+void DownTrack::end_layer_start_guard(uint16_t source_seq) {
+  if (guarding_layer_start_ && static_cast<uint16_t>(source_seq - layer_start_seq_) >= kLayerStartGuard)
+    guarding_layer_start_ = false;
 }
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): one case per selector verdict.
@@ -146,6 +151,7 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
     case LayerSelector::Verdict::kForward:
       if (!in_current_layer(packet.sequence_number()))
         return drop(Outcome::kBeforeSwitch, counters_.dropped_before_switch);
+      end_layer_start_guard(packet.sequence_number());
       break;
   }
   size_t size = rewrite_into(packet, payload_type, out, true);

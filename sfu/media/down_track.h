@@ -99,10 +99,14 @@ class DownTrack {
     return selector_.current() < 0 ? 0 : static_cast<uint8_t>(selector_.current());
   }
   // Whether a packet of the current layer with this source sequence number belongs to what the
-  // subscriber received (not from before the layer started): only those may be resent.
+  // subscriber received (not from before the layer started): only those may be resent. Only
+  // asked while the layer is young (kLayerStartGuard packets): a 16-bit comparison with the start
+  // turns negative 32,768 packets later, and by then nothing from before the start is still
+  // reordered in flight or held by the 1,024-packet retransmission history.
   bool in_current_layer(uint16_t source_seq) const {
-    return !layer_started_ || static_cast<int16_t>(source_seq - layer_start_seq_) >= 0;
+    return !guarding_layer_start_ || static_cast<int16_t>(source_seq - layer_start_seq_) >= 0;
   }
+  static constexpr uint16_t kLayerStartGuard = 8192;
   // A retransmission of a stored packet: plain, or as RTX when the subscriber negotiated it
   // (`scratch` holds the intermediate rewritten packet).
   size_t rewrite_retransmission(const rtp::RtpPacket& stored, MutableByteSpan scratch, MutableByteSpan out);
@@ -130,6 +134,8 @@ class DownTrack {
   size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out, bool fresh);
   // The first packet of a layer (a key frame): offsets that continue what was sent.
   void begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms);
+  // Stops guarding the layer's start once `source_seq` (forwarded) is far enough past it.
+  void end_layer_start_guard(uint16_t source_seq);
   // The highest layer the preferences allow, given the layers' frame sizes.
   uint8_t wanted_layer() const;
   size_t drop(Outcome outcome, uint64_t& counter) {
@@ -153,8 +159,10 @@ class DownTrack {
   uint32_t synced_generation_ = 0;
   Outcome outcome_ = Outcome::kInactive;
   uint16_t initial_sequence_ = 0;  // the first subscriber sequence number
-  bool layer_started_ = false;     // audio starts without a first packet
-  uint16_t layer_start_seq_ = 0;   // source sequence number of the current layer's first packet
+  // Whether packets from before the current layer's first one are still refused (audio starts
+  // without a first packet; the guard ends kLayerStartGuard packets into the layer).
+  bool guarding_layer_start_ = false;
+  uint16_t layer_start_seq_ = 0;  // source sequence number of the current layer's first packet
   // The newest packet sent: where the next layer continues.
   bool sent_any_ = false;
   uint16_t last_sequence_ = 0;

@@ -151,6 +151,43 @@ TEST(DownTrack, VideoStartsOnAKeyframe) {
             static_cast<uint16_t>(first + 1));
 }
 
+// A late packet from before the start is refused, and a long call keeps forwarding: the start is
+// compared as a 16-bit difference, which would read as "before" 32,768 packets later, so the
+// check must end well before that (it once dropped every packet from then on).
+TEST(DownTrack, KeepsForwardingPastHalfTheSequenceSpaceAfterTheStart) {
+  Fixture f(sdp::MediaKind::kVideo);
+  DownTrack down(*f.track, f.subscriber, f.sink, "5", 0x33333333, 0);
+  down.map_payload_type(96, 98, 0);
+  down.set_active(true);
+  std::array<uint8_t, 2048> out{};
+  const uint16_t start = 65000;  // the run wraps the 16-bit sequence too
+  auto key = packet(96, start, 0, kVp8Keyframe);
+  ASSERT_GT(down.rewrite(view(key), true, out), 0u);
+  auto late = packet(96, static_cast<uint16_t>(start - 1), 0, kVp8Delta);
+  EXPECT_EQ(down.rewrite(view(late), false, out), 0u);
+  EXPECT_EQ(down.outcome(), DownTrack::Outcome::kBeforeSwitch);
+  EXPECT_FALSE(down.in_current_layer(static_cast<uint16_t>(start - 1)));
+
+  constexpr int kPackets = 100000;  // past 32,768 and 65,536
+  int sent = 0;
+  uint16_t last = 0;
+  for (int i = 1; i <= kPackets; ++i) {
+    auto delta = packet(96, static_cast<uint16_t>(start + i), static_cast<uint32_t>(i * 90), kVp8Delta);
+    size_t size = down.rewrite(view(delta), false, out);
+    if (size == 0) continue;
+    ++sent;
+    uint16_t seq = rtp::RtpPacket::parse(MutableByteSpan(out.data(), size))->sequence_number();
+    if (sent > 1) {
+      EXPECT_EQ(seq, static_cast<uint16_t>(last + 1)) << "packet " << i;
+    }
+    last = seq;
+  }
+  EXPECT_EQ(sent, kPackets);
+  EXPECT_EQ(down.counters().dropped_before_switch, 1u);
+  // NACKs for recent packets are still answered, whatever their distance from the start.
+  EXPECT_TRUE(down.in_current_layer(static_cast<uint16_t>(start + kPackets - 5)));
+}
+
 TEST(DownTrack, RetransmitsAsRtxWhenNegotiated) {
   Fixture f(sdp::MediaKind::kVideo);
   DownTrack down(*f.track, f.subscriber, f.sink, "5", 0x33333333, 0x44444444);
