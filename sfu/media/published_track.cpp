@@ -38,6 +38,8 @@ void PublishedTrack::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms) {
   // Audio is repaired by Opus FEC, not NACK: it keeps no history and no NACK state.
   if (spec_.kind != sdp::MediaKind::kVideo) return;
   history_.store(packet.bytes(), packet.sequence_number(), now_ms);
+  // A proxy's losses upstream are its publisher's worker's to repair (cross_worker_routes.h).
+  if (remote_routes_.proxied) return;
   if (!nack_) nack_ = std::make_unique<rtp::NackGenerator>();  // once, on the first packet
   nack_->on_packet(packet.sequence_number(), now_ms);
   if (nack_->keyframe_needed()) {

@@ -5,6 +5,7 @@
 #include "rtp/rtcp_builder.h"
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtcp_parser.h"
+#include "sfu/media/cross_worker_link.h"
 #include "sfu/media/unannounced_stream.h"
 
 namespace sfu {
@@ -101,7 +102,28 @@ void Router::on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t n
 
 void Router::on_media(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms) {
   track.on_packet(packet, now_ms);
+  // Every media packet of the track, before this worker's own fan-out: the other workers' share of
+  // the room fans out on their own cores meanwhile.
+  if (!track.remote_routes().links.empty()) hand_to_other_workers(track.remote_routes(), packet.bytes(), now_ms);
   forward(track, packet, now_ms);
+}
+
+void Router::on_remote_rtp(PublishedTrack& proxy, uint8_t* data, size_t size, uint64_t arrival_ms,
+                           uint64_t now_ms) {
+  auto packet = rtp::RtpPacket::parse(MutableByteSpan(data, size));
+  if (!packet) {
+    drops_.count(DropReason::RtpMalformed);
+    return;
+  }
+  // A publisher without a=ssrc (rid simulcast) is learned on its worker; the proxy learns the same.
+  if (proxy.ssrc() == 0) proxy.learn_ssrc(packet->ssrc());
+  proxy.on_packet(*packet, arrival_ms);
+  forward(proxy, *packet, now_ms);
+}
+
+void Router::on_remote_sender_report(PublishedTrack& proxy, uint64_t ntp, uint32_t rtp_timestamp,
+                                     uint64_t now_ms) {
+  bump(counters_.sender_reports_sent, sender_reports_.relay(proxy, ntp, rtp_timestamp, now_ms));
 }
 
 void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms) {
@@ -160,6 +182,9 @@ void Router::on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t siz
     size_t sent =
         sender_reports_.relay(*track, report->info.ntp_timestamp, report->info.rtp_timestamp, now_ms);
     bump(counters_.sender_reports_sent, sent);
+    for (CrossWorkerLink* link : track->remote_routes().links)
+      link->push_sender_report(track->remote_routes().ref, report->info.ntp_timestamp,
+                               report->info.rtp_timestamp);
   }
   if (packets.error() != rtp::RtcpError::kNone) drops_.count(DropReason::RtcpMalformed);
 }
@@ -196,6 +221,20 @@ void Router::on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& 
   bump(counters_.retransmissions_duplicate, result.duplicate);
   bump(counters_.retransmissions_over_budget, result.over_budget);
   bump(counters_.retransmissions_unsendable, result.unsendable);
+  if (result.missed > 0 && down->source().remote_routes().proxied) ask_publisher_worker(*down, *nack, now_ms);
+}
+
+void Router::ask_publisher_worker(DownTrack& down, const rtp::GenericNack& nack, uint64_t now_ms) {
+  PublishedTrack& proxy = down.source();
+  size_t count = 0;
+  nack.for_each_lost([&](uint16_t subscriber_seq) {
+    uint16_t seq = down.to_source_sequence(subscriber_seq);
+    if (count < missing_.size() && !proxy.stored_packet(seq, now_ms)) missing_[count++] = seq;
+  });
+  size_t size = rtp::build_generic_nack(proxy.publisher().feedback_ssrc, proxy.ssrc(),
+                                        std::span<const uint16_t>(missing_.data(), count),
+                                        MutableByteSpan(scratch_b_));
+  if (size > 0) proxy.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size));
 }
 
 void Router::on_subscriber_keyframe_request(Participant& subscriber, const rtp::RtcpHeader& header,

@@ -1,0 +1,89 @@
+#include "sfu/media/cross_worker_link.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sfu {
+
+CrossWorkerLink::CrossWorkerLink(uint32_t from_worker, uint32_t to_worker, size_t packets,
+                                 CrossWorkerCounters& producer, CrossWorkerCounters& consumer,
+                                 RingDoorbell& consumer_doorbell)
+    : from_(from_worker),
+      to_(to_worker),
+      ring_(packets),
+      producer_(producer),
+      consumer_(consumer),
+      doorbell_(consumer_doorbell) {}
+
+CrossWorkerPacket* CrossWorkerLink::claim() {
+  CrossWorkerPacket* slot = ring_.claim();
+  if (!slot) bump(producer_.dropped_full);
+  return slot;
+}
+
+void CrossWorkerLink::publish() {
+  ring_.publish();
+  bump(producer_.packets_out);
+  wake_pending_ = true;
+}
+
+bool CrossWorkerLink::push_rtp(CrossWorkerKind kind, CrossWorkerTrackRef track, ByteSpan rtp,
+                               uint64_t arrival_ms) {
+  if (rtp.size() > CrossWorkerPacket::kMaxBytes) {
+    bump(producer_.dropped_too_large);
+    return false;
+  }
+  CrossWorkerPacket* slot = claim();
+  if (!slot) return false;
+  slot->kind = kind;
+  slot->track = track;
+  slot->arrival_ms = arrival_ms;
+  slot->size = static_cast<uint16_t>(rtp.size());
+  std::memcpy(slot->data.data(), rtp.data(), rtp.size());
+  publish();
+  return true;
+}
+
+bool CrossWorkerLink::push_sender_report(CrossWorkerTrackRef track, uint64_t ntp, uint32_t rtp_timestamp) {
+  CrossWorkerPacket* slot = claim();
+  if (!slot) return false;
+  slot->kind = CrossWorkerKind::kSenderReport;
+  slot->track = track;
+  slot->ntp = ntp;
+  slot->rtp_timestamp = rtp_timestamp;
+  slot->size = 0;
+  publish();
+  return true;
+}
+
+bool CrossWorkerLink::push_keyframe_request(CrossWorkerTrackRef track) {
+  CrossWorkerPacket* slot = claim();
+  if (!slot) return false;
+  slot->kind = CrossWorkerKind::kKeyframeRequest;
+  slot->track = track;
+  slot->size = 0;
+  publish();
+  return true;
+}
+
+bool CrossWorkerLink::push_nack(CrossWorkerTrackRef track, std::span<const uint16_t> sequence_numbers) {
+  if (sequence_numbers.empty()) return false;
+  CrossWorkerPacket* slot = claim();
+  if (!slot) return false;
+  size_t count = std::min(sequence_numbers.size(), CrossWorkerPacket::kMaxNackItems);
+  slot->kind = CrossWorkerKind::kNack;
+  slot->track = track;
+  slot->size = static_cast<uint16_t>(count * sizeof(uint16_t));
+  std::memcpy(slot->data.data(), sequence_numbers.data(), slot->size);
+  publish();
+  return true;
+}
+
+void CrossWorkerLink::wake_consumer() {
+  if (!wake_pending_) return;
+  wake_pending_ = false;
+  bump(producer_.wakeups);
+  doorbell_.ring();
+}
+
+}  // namespace sfu

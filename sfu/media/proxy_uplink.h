@@ -1,0 +1,38 @@
+// The feedback sink of a proxy track (a track published on another worker of a room that spans
+// workers, see room_shard.h): where the router's RTCP "to the publisher" goes on a subscribers'
+// worker. The router treats a proxy like any published track, so its keyframe requests are already
+// collapsed on this worker (KeyframeRequestCollapser, per-subscriber intervals); what reaches this
+// sink crosses back to the publisher's worker through the reverse ring, which collapses again and
+// asks the publisher:
+//   - PLI and FIR: one keyframe request slot per packet;
+//   - generic NACK (the sequence numbers this worker's subscribers asked for that its own
+//     retransmission buffer did not hold, Router::on_subscriber_nack): one NACK slot, answered
+//     from the publisher's worker's buffer with repair slots.
+// Receiver reports and transport-cc are terminated per hop (the publisher's worker reports its own
+// reception), so anything else is ignored. A proxy never sends RTP to its publisher.
+//
+// Thread: the room's worker. Owned by the room shard, outlives its proxy track; allocates nothing.
+#pragma once
+
+#include "sfu/media/cross_worker_link.h"
+#include "sfu/media/media_sink.h"
+
+namespace sfu {
+
+class ProxyUplink final : public MediaSink {
+ public:
+  // `to_publisher`: the link from this worker to the publisher's worker.
+  ProxyUplink(CrossWorkerLink& to_publisher, CrossWorkerTrackRef track) : link_(to_publisher), track_(track) {}
+
+  bool ready() const override { return true; }
+  MutableByteSpan acquire_send() override { return {}; }
+  bool commit_rtp(MutableByteSpan, size_t) override { return false; }
+  // Parses the compound packet; true when something crossed.
+  bool send_rtcp(ByteSpan packet) override;
+
+ private:
+  CrossWorkerLink& link_;
+  const CrossWorkerTrackRef track_;
+};
+
+}  // namespace sfu
