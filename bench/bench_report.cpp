@@ -122,6 +122,18 @@ std::string worker_lines(const RunResult& run) {
   return out;
 }
 
+// The UDP reflector's run, and the SFU's forwarded rate and CPU per packet relative to it.
+void add_baseline_json(const Report& report, nlohmann::json& out) {
+  const RunResult& baseline = *report.baseline;
+  out["baseline_pps"] = baseline.forwarded_pps;
+  out["baseline"] = run_to_json(baseline);
+  if (!report.main) return;
+  if (baseline.forwarded_pps > 0)
+    out["fraction_of_baseline"] = report.main->forwarded_pps / baseline.forwarded_pps;
+  if (baseline.cpu_us_per_forwarded() > 0)
+    out["cpu_per_packet_vs_baseline"] = report.main->cpu_us_per_forwarded() / baseline.cpu_us_per_forwarded();
+}
+
 }  // namespace
 
 nlohmann::json report_to_json(const Report& report) {
@@ -136,14 +148,7 @@ nlohmann::json report_to_json(const Report& report) {
       if (main.contains(key)) out[key] = main[key];
     out["sfu"] = main;
   }
-  if (report.baseline) {
-    out["baseline_pps"] = report.baseline->forwarded_pps;
-    out["baseline"] = run_to_json(*report.baseline);
-    if (report.main && report.baseline->forwarded_pps > 0)
-      out["fraction_of_baseline"] = report.main->forwarded_pps / report.baseline->forwarded_pps;
-    if (report.main && report.baseline->cpu_us_per_forwarded() > 0)
-      out["cpu_per_packet_vs_baseline"] = report.main->cpu_us_per_forwarded() / report.baseline->cpu_us_per_forwarded();
-  }
+  if (report.baseline) add_baseline_json(report, out);
   if (report.janus) {
     out["janus_pps"] = report.janus->forwarded_pps;
     out["janus"] = run_to_json(*report.janus);
@@ -238,7 +243,8 @@ std::string report_table(const Report& report) {
   for (size_t i = 0; i < runs.size(); ++i) out += worker_lines(*runs[i]);
   for (size_t i = 0; i < runs.size(); ++i) {
     if (runs[i]->ok && runs[i]->forwarded_pps > 0)
-      out += labels[i] + format(": server CPU %.2f us per forwarded packet\n", runs[i]->cpu_us_per_forwarded());
+      out +=
+          labels[i] + format(": server CPU %.2f us per forwarded packet\n", runs[i]->cpu_us_per_forwarded());
   }
   if (report.main && report.baseline && report.baseline->ok && report.baseline->cpu_us_per_forwarded() > 0)
     out += format("sfu / baseline CPU per forwarded packet: %.2f\n",

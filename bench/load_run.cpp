@@ -293,7 +293,8 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   result.server_threads = cpu_use_between(server_before, server_after, measured_s);
   result.server_cpu_percent = total_percent(result.server_threads);
   if (media_metrics_before && media_metrics_after)
-    result.workers = worker_figures(*media_metrics_before, *media_metrics_after, result.server_threads, measured_s);
+    result.workers =
+        worker_figures(*media_metrics_before, *media_metrics_after, result.server_threads, measured_s);
   result.client_threads = cpu_use_between(clients_before, clients_after, measured_s);
   result.client_cpu_percent = total_percent(result.client_threads);
   for (const CpuTimes& after : machine_after) {

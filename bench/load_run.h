@@ -86,11 +86,11 @@ struct Target {
 // spread over workers shares the work.
 struct WorkerFigures {
   uint32_t index = 0;
-  uint64_t participants = 0;       // placed on it (at the end of the window)
-  double cpu_percent = 0;          // its thread, sfu-worker-<index>
-  double forwarded_pps = 0;        // RTP packets it forwarded, by its own count
-  double ring_out_pps = 0;         // slots it handed to other workers
-  uint64_t ring_dropped = 0;       // slots dropped on a full ring
+  uint64_t participants = 0;        // placed on it (at the end of the window)
+  double cpu_percent = 0;           // its thread, sfu-worker-<index>
+  double forwarded_pps = 0;         // RTP packets it forwarded, by its own count
+  double ring_out_pps = 0;          // slots it handed to other workers
+  uint64_t ring_dropped = 0;        // slots dropped on a full ring
   double cpu_us_per_forwarded = 0;  // CPU-microseconds per forwarded packet
 };
 

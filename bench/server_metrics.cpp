@@ -72,7 +72,8 @@ void add_media_sample(const Sample& s, ServerMediaMetrics* m) {
   std::string_view worker_label = label_value(s.labels, "worker");
   uint32_t worker = 0;
   if (worker_label.empty() ||
-      std::from_chars(worker_label.data(), worker_label.data() + worker_label.size(), worker).ec != std::errc())
+      std::from_chars(worker_label.data(), worker_label.data() + worker_label.size(), worker).ec !=
+          std::errc())
     return;
   if (s.name == "sfu_rtp_forwarded_total")
     (*m)[worker].forwarded = s.value;
@@ -112,7 +113,8 @@ ServerMediaMetrics parse_media_metrics(std::string_view text) {
   return m;
 }
 
-std::optional<ServerMediaMetrics> fetch_media_metrics(const std::string& host, uint16_t port, std::string* error) {
+std::optional<ServerMediaMetrics> fetch_media_metrics(const std::string& host, uint16_t port,
+                                                      std::string* error) {
   auto response = janus::http_request(host, port, "GET", "/metrics", "", 5000, error);
   if (!response) return std::nullopt;
   if (response->status != 200) {

@@ -43,6 +43,7 @@ struct WorkerMediaMetrics {
 using ServerMediaMetrics = std::map<uint32_t, WorkerMediaMetrics>;  // by worker index
 
 ServerMediaMetrics parse_media_metrics(std::string_view text);
-std::optional<ServerMediaMetrics> fetch_media_metrics(const std::string& host, uint16_t port, std::string* error);
+std::optional<ServerMediaMetrics> fetch_media_metrics(const std::string& host, uint16_t port,
+                                                      std::string* error);
 
 }  // namespace sfu::bench

@@ -220,7 +220,8 @@ uint64_t ParticipantClient::received_packets(const std::string& participant_id, 
 uint64_t ParticipantClient::missing_packets(const std::string& participant_id, sdp::MediaKind kind) const {
   uint64_t missing = 0;
   for (const auto& [ssrc, owner] : ssrc_owners_)
-    if (!owner.rtx && owner.participant_id == participant_id && owner.kind == kind) missing += owner.gaps.missing();
+    if (!owner.rtx && owner.participant_id == participant_id && owner.kind == kind)
+      missing += owner.gaps.missing();
   return missing;
 }
 

@@ -218,7 +218,8 @@ ControlPlane::RoomEntry* ControlPlane::find_room(const std::string& name) {
 
 uint32_t ControlPlane::least_loaded_worker() const {
   if (worker_load_.empty()) return 0;
-  return static_cast<uint32_t>(std::min_element(worker_load_.begin(), worker_load_.end()) - worker_load_.begin());
+  return static_cast<uint32_t>(std::min_element(worker_load_.begin(), worker_load_.end()) -
+                               worker_load_.begin());
 }
 
 // ---- Rooms across workers ----
@@ -235,7 +236,8 @@ uint32_t ControlPlane::place_new_participant(RoomEntry& room) {
                                                        .room_workers = room.shards,
                                                        .room_home = room.worker,
                                                        .room_joins = room.joins});
-  if (std::find(room.shards.begin(), room.shards.end(), worker) == room.shards.end()) open_shard(room, worker);
+  if (std::find(room.shards.begin(), room.shards.end(), worker) == room.shards.end())
+    open_shard(room, worker);
   return worker;
 }
 
@@ -255,7 +257,8 @@ void ControlPlane::open_shard(RoomEntry& room, uint32_t worker) {
   room.shards.push_back(worker);
   if (room.shards.size() > 1)
     log_info("control", "room spans another worker",
-             {{"room", room.name}, {"worker", std::to_string(worker)},
+             {{"room", room.name},
+              {"worker", std::to_string(worker)},
               {"workers", std::to_string(room.shards.size())}});
 }
 

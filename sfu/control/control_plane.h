@@ -71,7 +71,7 @@ class ControlPlane {
  private:
   struct RoomEntry {
     std::string name;
-    uint32_t worker = 0;  // its home: the worker chosen when it was created (room_placement.h)
+    uint32_t worker = 0;     // its home: the worker chosen when it was created (room_placement.h)
     int64_t created_at = 0;  // unix seconds
     uint32_t max_participants = 0;
     bool created_by_join = false;                     // freed limits.empty_room_grace_s after it empties
@@ -173,8 +173,8 @@ class ControlPlane {
   HttpResponse kick_participant(const std::string& room, const std::string& participant_id);
   std::string metrics();
   static protocol::RoomDirectoryEntry directory_entry(const RoomEntry& room) {
-    return {room.name,       room.participants.size(), room.worker, room.created_at, room.max_participants,
-            room.shards};
+    return {room.name,       room.participants.size(), room.worker,
+            room.created_at, room.max_participants,    room.shards};
   }
   // Ok when auth is off or the request carries an admin token; else unauthorized / forbidden.
   Status authorize_admin(const HttpRequest& request);
@@ -236,8 +236,8 @@ class ControlPlane {
   std::vector<std::unique_ptr<OrderedPoster>> to_worker_;      // by worker index; this thread
   std::vector<std::unique_ptr<WorkerEventSink>> from_worker_;  // by worker index; its worker's thread
   std::unique_ptr<UvTimer> housekeeping_;
-  DeadlineQueue<std::string> empty_rooms_;                  // rooms created by join, while empty
-  DeadlineQueue<uint64_t> room_query_timeouts_;             // HTTP exchange ids of pending room queries
+  DeadlineQueue<std::string> empty_rooms_;       // rooms created by join, while empty
+  DeadlineQueue<uint64_t> room_query_timeouts_;  // HTTP exchange ids of pending room queries
   // A REST request answered once every shard of its room has (GET /v1/rooms/{name}, POST
   // /v1/rooms/{name}/data), by HTTP exchange id.
   struct RoomQuery {

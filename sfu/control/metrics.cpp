@@ -130,7 +130,8 @@ void render_ice_tcp_metrics(Exposition& e, const std::vector<Worker*>& workers) 
 void render_span_metrics(Exposition& e, const std::vector<Worker*>& workers, const ControlStats& control) {
   e.family("sfu_worker_participants", "gauge", "Participants placed on the worker.");
   for (size_t i = 0; i < control.worker_participants.size(); ++i)
-    e.sample("sfu_worker_participants", control.worker_participants[i], "worker=\"" + std::to_string(i) + "\"");
+    e.sample("sfu_worker_participants", control.worker_participants[i],
+             "worker=\"" + std::to_string(i) + "\"");
   e.family("sfu_worker_spanning_rooms", "gauge", "Shards of rooms that span workers, on the worker.");
   for (size_t i = 0; i < control.worker_spanning_rooms.size(); ++i)
     e.sample("sfu_worker_spanning_rooms", control.worker_spanning_rooms[i],
@@ -140,8 +141,10 @@ void render_span_metrics(Exposition& e, const std::vector<Worker*>& workers, con
            "Slots the worker queued to other workers' rings (out) and took from them (in).");
   for (const Worker* w : workers) {
     const CrossWorkerCounters& c = w->cross_worker_counters();
-    e.sample("sfu_worker_ring_packets_total", relaxed(c.packets_out), Exposition::worker_label(*w) + ",direction=\"out\"");
-    e.sample("sfu_worker_ring_packets_total", relaxed(c.packets_in), Exposition::worker_label(*w) + ",direction=\"in\"");
+    e.sample("sfu_worker_ring_packets_total", relaxed(c.packets_out),
+             Exposition::worker_label(*w) + ",direction=\"out\"");
+    e.sample("sfu_worker_ring_packets_total", relaxed(c.packets_in),
+             Exposition::worker_label(*w) + ",direction=\"in\"");
   }
   e.per_worker("sfu_worker_ring_wakeups_total", "counter",
                "Wake-ups the worker sent to other workers (at most one per ring and loop turn).", workers,

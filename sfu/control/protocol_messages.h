@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 

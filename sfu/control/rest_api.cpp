@@ -253,9 +253,8 @@ void ControlPlane::answer_room_query(uint64_t exchange_id, const RoomSnapshot& s
   room_query_timeouts_.cancel(exchange_id);
   room_queries_.erase(query);
   // The client may have gone meanwhile; complete() then sends nothing.
-  complete_http(exchange_id, room
-                                 ? json_response(200, protocol::room_detail(directory_entry(*room), merged))
-                                 : error_response({ErrorCode::not_found, "no room '" + merged.name + "'"}));
+  complete_http(exchange_id, room ? json_response(200, protocol::room_detail(directory_entry(*room), merged))
+                                  : error_response({ErrorCode::not_found, "no room '" + merged.name + "'"}));
 }
 
 void ControlPlane::time_out_room_queries(uint64_t now_ms) {

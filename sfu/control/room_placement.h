@@ -21,7 +21,7 @@ namespace sfu {
 struct PlacementRequest {
   config::SpanWorkers policy = config::SpanWorkers::Auto;
   uint32_t margin = 1;
-  std::span<const size_t> worker_load;  // per worker: its participants (and rooms homed there)
+  std::span<const size_t> worker_load;     // per worker: its participants (and rooms homed there)
   std::span<const uint32_t> room_workers;  // the workers the room uses already
   uint32_t room_home = 0;
   uint64_t room_joins = 0;  // participants placed in the room so far (round_robin)

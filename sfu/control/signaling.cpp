@@ -256,15 +256,15 @@ void ControlPlane::handle_sdp(ClientConnection& ws, Session& session, const nloh
   auto description =
       std::make_shared<sdp::SessionDescription>(std::move(std::get<sdp::SessionDescription>(parsed)));
   std::string room_name = session.room, participant_id = session.participant_id;
-  if (!post_request(worker_of(*room, participant_id), [room_name, participant_id, description,
-                                                       is_publish](Worker& w) {
-        Room* r = w.find_room(room_name);
-        if (!r) return;
-        if (is_publish)
-          r->publish(participant_id, *description);
-        else
-          r->subscribe_answer(participant_id, *description);
-      }))
+  if (!post_request(worker_of(*room, participant_id),
+                    [room_name, participant_id, description, is_publish](Worker& w) {
+                      Room* r = w.find_room(room_name);
+                      if (!r) return;
+                      if (is_publish)
+                        r->publish(participant_id, *description);
+                      else
+                        r->subscribe_answer(participant_id, *description);
+                    }))
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, type);
 }
 

@@ -57,8 +57,8 @@ void CrossWorkerHub::drain(uint64_t now_ms) {
     PeerLinks& links = links_[peer];
     if (!links.in || !links.out) continue;
     CrossWorkerLink& back = *links.out;
-    taken += links.in->drain(
-        [&](CrossWorkerPacket& packet) { tables_.dispatch(peer, packet, back, now_ms); });
+    taken +=
+        links.in->drain([&](CrossWorkerPacket& packet) { tables_.dispatch(peer, packet, back, now_ms); });
   }
   if (taken > 0 && after_drain_) after_drain_();
 }

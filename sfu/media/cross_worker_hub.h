@@ -39,7 +39,8 @@ class CrossWorkerHub final : private RingDoorbell {
   // ---- loop thread ----
   // The two directions between this worker and `peer` (built by the control plane). Queued slots
   // from `peer` are drained at once.
-  void attach(uint32_t peer, std::shared_ptr<CrossWorkerLink> to_peer, std::shared_ptr<CrossWorkerLink> from_peer);
+  void attach(uint32_t peer, std::shared_ptr<CrossWorkerLink> to_peer,
+              std::shared_ptr<CrossWorkerLink> from_peer);
   // The link to `peer`; nullptr until attached.
   CrossWorkerLink* to_peer(uint32_t peer) const {
     return peer < links_.size() && links_[peer].out ? links_[peer].out.get() : nullptr;

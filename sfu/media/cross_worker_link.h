@@ -53,11 +53,11 @@ struct CrossWorkerPacket {
   static constexpr size_t kMaxNackItems = kMaxBytes / sizeof(uint16_t);
 
   CrossWorkerKind kind = CrossWorkerKind::kMedia;
-  uint16_t size = 0;            // bytes of `data` in use
-  CrossWorkerTrackRef track;    // the track, by its export on the publisher's worker
-  uint64_t arrival_ms = 0;      // media: when its publisher's packet arrived (the worker's loop clock)
-  uint64_t ntp = 0;             // sender report
-  uint32_t rtp_timestamp = 0;   // sender report
+  uint16_t size = 0;           // bytes of `data` in use
+  CrossWorkerTrackRef track;   // the track, by its export on the publisher's worker
+  uint64_t arrival_ms = 0;     // media: when its publisher's packet arrived (the worker's loop clock)
+  uint64_t ntp = 0;            // sender report
+  uint32_t rtp_timestamp = 0;  // sender report
   std::array<uint8_t, kMaxBytes> data;
 };
 
@@ -68,7 +68,8 @@ struct CrossWorkerCounters {
   std::atomic<uint64_t> wakeups{0};       // doorbells this worker rang (at most one per link and loop turn)
   std::atomic<uint64_t> dropped_full{0};  // its push found the ring to that worker full
   std::atomic<uint64_t> dropped_too_large{0};
-  std::atomic<uint64_t> dropped_stale{0};  // a slot for a track this worker no longer has (unpublished meanwhile)
+  std::atomic<uint64_t> dropped_stale{
+      0};  // a slot for a track this worker no longer has (unpublished meanwhile)
   std::atomic<uint64_t> keyframe_requests_in{0};  // from other workers' subscribers, for its publishers
   std::atomic<uint64_t> repairs_sent{0};          // ... answered from its buffer
   std::atomic<uint64_t> repairs_missed{0};        // ... not (or no longer) in its buffer
@@ -133,7 +134,8 @@ class CrossWorkerLink {
 
 // Publisher's worker, packet path: a copy of `rtp` to every worker `routes` lists.
 inline void hand_to_other_workers(const CrossWorkerRoutes& routes, ByteSpan rtp, uint64_t arrival_ms) {
-  for (CrossWorkerLink* link : routes.links) link->push_rtp(CrossWorkerKind::kMedia, routes.ref, rtp, arrival_ms);
+  for (CrossWorkerLink* link : routes.links)
+    link->push_rtp(CrossWorkerKind::kMedia, routes.ref, rtp, arrival_ms);
 }
 
 }  // namespace sfu

@@ -55,8 +55,8 @@ class CrossWorkerTables {
   };
   Entry* exported_entry(CrossWorkerTrackRef ref);
   Entry* imported_entry(uint32_t peer, CrossWorkerTrackRef ref);
-  void answer_nack(const Entry& exported, const CrossWorkerPacket& nack, uint32_t peer, CrossWorkerLink& to_peer,
-                   uint64_t now_ms);
+  void answer_nack(const Entry& exported, const CrossWorkerPacket& nack, uint32_t peer,
+                   CrossWorkerLink& to_peer, uint64_t now_ms);
 
   CrossWorkerCounters& counters_;
   std::vector<Entry> exports_;  // by export id; an entry with no track is free

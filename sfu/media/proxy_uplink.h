@@ -22,7 +22,8 @@ namespace sfu {
 class ProxyUplink final : public MediaSink {
  public:
   // `to_publisher`: the link from this worker to the publisher's worker.
-  ProxyUplink(CrossWorkerLink& to_publisher, CrossWorkerTrackRef track) : link_(to_publisher), track_(track) {}
+  ProxyUplink(CrossWorkerLink& to_publisher, CrossWorkerTrackRef track)
+      : link_(to_publisher), track_(track) {}
 
   bool ready() const override { return true; }
   MutableByteSpan acquire_send() override { return {}; }

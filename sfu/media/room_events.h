@@ -118,7 +118,8 @@ class RoomEvents {
                                    uint64_t session_id, const Error& why) = 0;
   // A room spanning workers: a message for the room's shards on other workers, which the control
   // plane relays in order and never drops (room_shard.h). A room on one worker sends none.
-  virtual void to_shards(ShardMessage message) { (void)message; }
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): by value, so an implementation moves it on
+  virtual void to_shards(ShardMessage /*message*/) {}
 };
 
 }  // namespace sfu

@@ -175,7 +175,8 @@ Participant& RoomShard::ensure_proxy(uint32_t worker, const std::string& id, con
   return p;
 }
 
-void RoomShard::add_proxy_track(uint32_t worker, const std::string& participant_id, const ShardTrack& shared) {
+void RoomShard::add_proxy_track(uint32_t worker, const std::string& participant_id,
+                                const ShardTrack& shared) {
   Participant* p = proxy(worker, participant_id);
   if (!p) return;
   for (const auto& track : p->published)
@@ -198,7 +199,8 @@ void RoomShard::add_proxy_track(uint32_t worker, const std::string& participant_
   update_local_subscriptions();
 }
 
-void RoomShard::remove_proxy_track(uint32_t worker, const std::string& participant_id, CrossWorkerTrackRef ref) {
+void RoomShard::remove_proxy_track(uint32_t worker, const std::string& participant_id,
+                                   CrossWorkerTrackRef ref) {
   Participant* p = proxy(worker, participant_id);
   if (!p) return;
   auto it = std::find_if(p->published.begin(), p->published.end(),

@@ -99,7 +99,7 @@ class RoomShard {
   Worker& worker_;
   std::map<uint32_t, Peer> peers_;  // the room's other shards, by worker
   std::vector<HeldJoin> held_;
-  size_t locals_ = 0;  // local participants joined
+  size_t locals_ = 0;                                                      // local participants joined
   std::map<const PublishedTrack*, std::unique_ptr<ProxyUplink>> uplinks_;  // by proxy track
 };
 

@@ -104,7 +104,8 @@ void Router::on_media(PublishedTrack& track, const rtp::RtpPacket& packet, uint6
   track.on_packet(packet, now_ms);
   // Every media packet of the track, before this worker's own fan-out: the other workers' share of
   // the room fans out on their own cores meanwhile.
-  if (!track.remote_routes().links.empty()) hand_to_other_workers(track.remote_routes(), packet.bytes(), now_ms);
+  if (!track.remote_routes().links.empty())
+    hand_to_other_workers(track.remote_routes(), packet.bytes(), now_ms);
   forward(track, packet, now_ms);
 }
 
@@ -231,9 +232,9 @@ void Router::ask_publisher_worker(DownTrack& down, const rtp::GenericNack& nack,
     uint16_t seq = down.to_source_sequence(subscriber_seq);
     if (count < missing_.size() && !proxy.stored_packet(seq, now_ms)) missing_[count++] = seq;
   });
-  size_t size = rtp::build_generic_nack(proxy.publisher().feedback_ssrc, proxy.ssrc(),
-                                        std::span<const uint16_t>(missing_.data(), count),
-                                        MutableByteSpan(scratch_b_));
+  size_t size =
+      rtp::build_generic_nack(proxy.publisher().feedback_ssrc, proxy.ssrc(),
+                              std::span<const uint16_t>(missing_.data(), count), MutableByteSpan(scratch_b_));
   if (size > 0) proxy.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size));
 }
 

@@ -48,7 +48,8 @@ class SpanWorkers : public Conference {
       http_test::Socket socket(port);
       std::optional<http_test::Response> answer;
       // REST checks that Host names this server (port included).
-      std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
+      std::string request =
+          "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
       if (socket.ok() && socket.send_all(request)) answer = http_test::read_response(socket);
       return answer;
     });
@@ -59,7 +60,8 @@ class SpanWorkers : public Conference {
   // The SSRC `subscriber` receives `publisher`'s video on.
   static uint32_t video_ssrc_from(const ParticipantClient& subscriber, const ParticipantClient& publisher) {
     for (const auto& media : subscriber.subscribed_media())
-      if (media.active && media.participant_id == publisher.participant_id() && media.kind == sdp::MediaKind::kVideo)
+      if (media.active && media.participant_id == publisher.participant_id() &&
+          media.kind == sdp::MediaKind::kVideo)
         return media.ssrc;
     return 0;
   }
@@ -107,8 +109,10 @@ TEST_F(SpanWorkers, FourParticipantsOnTwoWorkersReceiveEachOtherWithoutLoss) {
   auto& d = join("span", "dee");
   std::vector<ParticipantClient*> all = {&a, &b, &c, &d};
   for (auto* p : all) p->start_media();
-  ASSERT_TRUE(run_until([&] { return everyone_receives_everyone(all, 200); }))
-      << describe(a) << "\n" << describe(b) << "\n" << describe(c) << "\n" << describe(d);
+  ASSERT_TRUE(run_until([&] { return everyone_receives_everyone(all, 200); })) << describe(a) << "\n"
+                                                                               << describe(b) << "\n"
+                                                                               << describe(c) << "\n"
+                                                                               << describe(d);
   for (auto* p : all) p->stop_media();
   run_for(500ms);  // what is in flight arrives
 
@@ -145,10 +149,11 @@ TEST_F(SpanWorkers, FourParticipantsOnTwoWorkersReceiveEachOtherWithoutLoss) {
   // And in /metrics: two participants per worker, media crossing both ways, nothing dropped.
   auto metrics = get("/metrics");
   ASSERT_TRUE(metrics);
-  for (const char* line : {"sfu_worker_participants{worker=\"0\"} 2\n", "sfu_worker_participants{worker=\"1\"} 2\n",
-                           "sfu_worker_spanning_rooms{worker=\"1\"} 1\n",
-                           "sfu_worker_ring_dropped_total{worker=\"0\",reason=\"full\"} 0\n",
-                           "sfu_worker_ring_dropped_total{worker=\"1\",reason=\"full\"} 0\n"})
+  for (const char* line :
+       {"sfu_worker_participants{worker=\"0\"} 2\n", "sfu_worker_participants{worker=\"1\"} 2\n",
+        "sfu_worker_spanning_rooms{worker=\"1\"} 1\n",
+        "sfu_worker_ring_dropped_total{worker=\"0\",reason=\"full\"} 0\n",
+        "sfu_worker_ring_dropped_total{worker=\"1\",reason=\"full\"} 0\n"})
     EXPECT_NE(metrics->body.find(line), std::string::npos) << line << metrics->body;
   for (size_t w = 0; w < 2; ++w) {
     const CrossWorkerCounters& ring = server_.worker(w).cross_worker_counters();
@@ -165,11 +170,13 @@ TEST_F(SpanWorkers, FourParticipantsOnTwoWorkersReceiveEachOtherWithoutLoss) {
     for (auto* p : {&a, &b, &c})
       if (p->participants().count(dee) || p->tracks_by_participant().count(dee)) return false;
     return true;
-  })) << describe(a) << "\n" << describe(b);
+  })) << describe(a)
+      << "\n"
+      << describe(b);
 }
 
 TEST_F(SpanWorkers, KeyframeRequestOfASubscriberOnOneWorkerReachesThePublisherOnTheOther) {
-  auto& publisher = join("pli", "pub");  // worker 0
+  auto& publisher = join("pli", "pub");   // worker 0
   auto& subscriber = join("pli", "sub");  // worker 1
   publisher.start_media();
   ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(subscriber, publisher.participant_id(), 30); }))
@@ -204,7 +211,7 @@ class SpanWorkersSmallRing : public SpanWorkers {
 };
 
 TEST_F(SpanWorkersSmallRing, NackForPacketsTheRingDroppedIsAnsweredAcrossWorkers) {
-  auto& publisher = join("nack", "pub");  // worker 0
+  auto& publisher = join("nack", "pub");   // worker 0
   auto& subscriber = join("nack", "sub");  // worker 1
   publisher.start_media();
   ASSERT_TRUE(run_until([&] { return receives_both_kinds_from(subscriber, publisher.participant_id(), 30); }))
@@ -235,10 +242,12 @@ TEST_F(SpanWorkersSmallRing, NackForPacketsTheRingDroppedIsAnsweredAcrossWorkers
   subscriber.subscribe_connection().flush();
   ASSERT_TRUE(run_until([&] {
     std::vector<uint16_t> still = subscriber.missing_sequence_numbers(ssrc);
-    return std::none_of(missing.begin(), missing.end(),
-                        [&](uint16_t seq) { return std::find(still.begin(), still.end(), seq) != still.end(); });
+    return std::none_of(missing.begin(), missing.end(), [&](uint16_t seq) {
+      return std::find(still.begin(), still.end(), seq) != still.end();
+    });
   })) << describe(subscriber);
-  EXPECT_GE(server_.worker(1).router_counters().retransmissions_missed.load() - missed_before, missing.size());
+  EXPECT_GE(server_.worker(1).router_counters().retransmissions_missed.load() - missed_before,
+            missing.size());
   EXPECT_GE(publisher_side.repairs_sent.load() - repairs_before, missing.size());
   expect_clean_media(subscriber);
 }

@@ -74,8 +74,9 @@ TEST(ProtocolMessages, RoomDetailMergesTheDirectoryAndTheSnapshot) {
       R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":[{"data_tracks":[],"id":"p1",)"
       R"("name":"Ann","tracks":[{"bytes":1200,"id":"t","kind":"video","packets":10,"subscribers":2}],"worker":0}],)"
       R"("worker":0,"workers":[]})");
-  EXPECT_EQ(protocol::room_summary(entry).dump(),
-            R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":1,"worker":0,"workers":[]})");
+  EXPECT_EQ(
+      protocol::room_summary(entry).dump(),
+      R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":1,"worker":0,"workers":[]})");
 }
 
 // Rooms across workers: the workers holding the room, and each participant's.

@@ -19,7 +19,9 @@ TEST(RoomPlacement, OffKeepsTheRoomOnItsHomeWorker) {
   EXPECT_EQ(place(config::SpanWorkers::Off, {0, 0}, {}, 1), 1u);
 }
 
-TEST(RoomPlacement, AutoStartsARoomOnItsHome) { EXPECT_EQ(place(config::SpanWorkers::Auto, {5, 3}, {}, 1), 1u); }
+TEST(RoomPlacement, AutoStartsARoomOnItsHome) {
+  EXPECT_EQ(place(config::SpanWorkers::Auto, {5, 3}, {}, 1), 1u);
+}
 
 TEST(RoomPlacement, AutoStaysOnTheRoomsWorkersWhileTheOthersAreNotMuchLessLoaded) {
   EXPECT_EQ(place(config::SpanWorkers::Auto, {7, 0}, {0}), 0u) << "7 fewer is within the margin of 8";

@@ -16,9 +16,12 @@ ParticipantSnapshot participant(const std::string& id, uint32_t worker, bool rem
 
 TEST(ShardSnapshots, EachParticipantOnceWithTheSubscribersOfEveryShard) {
   // Worker 0 holds ann (1 subscriber there: cid) and sees bob; worker 1 holds bob and dee.
-  RoomSnapshot on0{"r", {participant("ann", 0, false, 1), participant("bob", 1, true, 2), participant("cid", 0, false, 3)}};
-  RoomSnapshot on1{"r", {participant("ann", 0, true, 2), participant("bob", 1, false, 1), participant("cid", 0, true, 2),
-                         participant("dee", 1, false, 3)}};
+  RoomSnapshot on0{
+      "r",
+      {participant("ann", 0, false, 1), participant("bob", 1, true, 2), participant("cid", 0, false, 3)}};
+  RoomSnapshot on1{"r",
+                   {participant("ann", 0, true, 2), participant("bob", 1, false, 1),
+                    participant("cid", 0, true, 2), participant("dee", 1, false, 3)}};
   RoomSnapshot merged = merge_shard_snapshots("r", {on0, on1});
   ASSERT_EQ(merged.participants.size(), 4u);
   const char* ids[] = {"ann", "bob", "cid", "dee"};

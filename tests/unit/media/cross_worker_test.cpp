@@ -49,7 +49,8 @@ TEST(CrossWorkerLink, WakesTheConsumerOncePerBurst) {
   test::TwoWorkers w;
   w.a_to_b.wake_consumer();
   EXPECT_EQ(w.b_bell.rings, 0) << "nothing pushed, nobody woken";
-  for (uint16_t seq = 0; seq < 10; ++seq) w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, video_packet(seq), 1);
+  for (uint16_t seq = 0; seq < 10; ++seq)
+    w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, video_packet(seq), 1);
   w.a_to_b.wake_consumer();
   w.a_to_b.wake_consumer();
   EXPECT_EQ(w.b_bell.rings, 1);
@@ -58,7 +59,8 @@ TEST(CrossWorkerLink, WakesTheConsumerOncePerBurst) {
 
 TEST(CrossWorkerLink, FullRingAndOversizedPacketsAreDroppedAndCounted) {
   test::TwoWorkers w(16);
-  for (uint16_t seq = 0; seq < 20; ++seq) w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, video_packet(seq), 1);
+  for (uint16_t seq = 0; seq < 20; ++seq)
+    w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, video_packet(seq), 1);
   EXPECT_EQ(w.a_counters.packets_out.load(), 16u);
   EXPECT_EQ(w.a_counters.dropped_full.load(), 4u);
   Bytes huge(CrossWorkerPacket::kMaxBytes + 1, 0x80);
@@ -93,7 +95,8 @@ TEST(CrossWorker, MediaIsHandedOverOnceAndFansOutWithTheOtherWorkersDownTracks) 
   EXPECT_EQ(test::view(ann_sink.rtp[0]).ssrc(), 5000u);
   EXPECT_EQ(test::view(bob_sink.rtp[0]).ssrc(), 6000u);
   EXPECT_EQ(test::view(ann_sink.rtp[0]).payload_type(), test::kSubscriberVp8Pt);
-  for (size_t i = 1; i < 5; ++i) EXPECT_EQ(seq_of(ann_sink.rtp[i]), static_cast<uint16_t>(seq_of(ann_sink.rtp[0]) + i));
+  for (size_t i = 1; i < 5; ++i)
+    EXPECT_EQ(seq_of(ann_sink.rtp[i]), static_cast<uint16_t>(seq_of(ann_sink.rtp[0]) + i));
   EXPECT_EQ(w.b_router_counters.rtp_forwarded.load(), 10u);
   EXPECT_EQ(w.proxy->counters().packets, 5u);
   EXPECT_EQ(w.proxy->nack_generator(), nullptr) << "the publisher's worker NACKs the publisher";

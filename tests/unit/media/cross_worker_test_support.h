@@ -27,7 +27,8 @@ struct TwoWorkers {
   explicit TwoWorkers(size_t ring_packets = 64)
       : a_to_b(0, 1, ring_packets, a_counters, b_counters, b_bell),
         b_to_a(1, 0, ring_packets, b_counters, a_counters, a_bell) {
-    track = &add_track(publisher, publisher_feedback, sdp::MediaKind::kVideo, kPublisherSsrc, kPublisherRtxSsrc);
+    track =
+        &add_track(publisher, publisher_feedback, sdp::MediaKind::kVideo, kPublisherSsrc, kPublisherRtxSsrc);
     ref = a_tables.export_track(*track, a_router);
     track->remote_routes().ref = ref;
     track->remote_routes().links = {&a_to_b};

@@ -67,7 +67,8 @@ class RoomShardTest : public ::testing::Test {
 
   // Opens the room on worker 1 while it is on worker 0, in the control plane's order.
   void open_second_shard() {
-    on_worker(*workers_[1], [this](Worker& w) { return w.open_room_shard("big", events_[1], {}, {0}), true; });
+    on_worker(*workers_[1],
+              [this](Worker& w) { return w.open_room_shard("big", events_[1], {}, {0}), true; });
     on_worker(*workers_[0], [](Worker& w) { return w.find_room("big")->add_peer_shard(1), true; });
   }
   // Relays what worker `from`'s shard sent (to the other shard), as the control plane does;
@@ -77,7 +78,8 @@ class RoomShardTest : public ::testing::Test {
     for (const ShardMessage& message : messages) {
       uint32_t to = 1 - from;
       if (message.to_worker && *message.to_worker != to) continue;
-      on_worker(*workers_[to], [&](Worker& w) { return w.find_room("big")->on_shard_message(message), true; });
+      on_worker(*workers_[to],
+                [&](Worker& w) { return w.find_room("big")->on_shard_message(message), true; });
     }
     return messages.size();
   }
