@@ -37,8 +37,11 @@ struct SignalingConfig {
 
 struct RtcConfig {
   uint16_t udp_port = 0;     // worker i listens on udp_port + i
-  std::string announced_ip;  // put in ICE candidates
-  std::string bind_ip;       // empty = see resolved_bind_ip()
+  std::string announced_ip;  // put in ICE candidates when announced_addresses is empty
+  // The addresses put in ICE candidates, IPv4 and IPv6, most preferred first (the first is the
+  // default candidate); empty = announced_ip alone. The loader refuses both keys in one file.
+  std::vector<std::string> announced_addresses;
+  std::string bind_ip;  // empty = see bind_ip_for()
   uint32_t consent_timeout_s = 0;
   uint32_t dtls_handshake_timeout_s = 0;  // counted from the remote description (or first check)
   uint32_t join_timeout_s = 0;  // a participant with no connected transport this long after join is removed
@@ -51,11 +54,18 @@ struct RtcConfig {
   uint32_t tcp_max_pending_per_address = 0;  // ... from one source IP address
   uint32_t tcp_pending_timeout_s = 0;        // a connection with no valid ICE check this long is closed
 
-  // The address worker sockets bind. A reply must leave from the address the peer sent to: a
-  // wildcard socket answers a browser's check to 127.0.0.1 (sent from the host's own address,
-  // as Chromium does) from that host address, and the browser drops it. So with a loopback
-  // announced address the sockets bind it; otherwise all interfaces.
-  std::string resolved_bind_ip() const;
+  // More addresses make every m-section's candidate list longer (two lines per address).
+  static constexpr size_t kMaxAnnouncedAddresses = 4;
+
+  // announced_addresses, or announced_ip alone when that list is empty.
+  std::vector<std::string> resolved_announced_addresses() const;
+  // The address a worker's sockets of one family (IPv6 when `v6`) bind; "" when no announced
+  // address is of that family (no socket). rtc.bind_ip when it is of that family; else the one
+  // announced address of the family when it is a loopback one (nothing listens on the host's
+  // other interfaces); else the family's wildcard (0.0.0.0, or :: IPv6-only), whose replies
+  // leave from the address each peer sent to (IP_PKTINFO, see net/udp_socket.h). A reply must:
+  // a browser drops an answer to its check of 127.0.0.1 that comes from the host's own address.
+  std::string bind_ip_for(bool v6) const;
 };
 
 struct DtlsConfig {

@@ -109,6 +109,65 @@ Apply ip_field(Member member, bool allow_empty) {
   };
 }
 
+// Why `text` cannot be an announced address, "" when it can: it goes into ICE candidates, so a
+// client must be able to send to it as written.
+std::string announced_address_problem(const std::string& text) {
+  auto address = SocketAddress::from_ip(text, 0);
+  if (!address) return "'" + text + "' is not an IPv4 or IPv6 address";
+  if (address->is_v4()) {
+    uint32_t ip = ntohl(address->v4().sin_addr.s_addr);
+    if (ip == 0) return "'" + text + "' is the wildcard address; name one clients can reach";
+    if ((ip >> 28) == 0xe || ip == 0xffffffffu) return "'" + text + "' is a multicast or broadcast address";
+    return {};
+  }
+  const in6_addr& ip = address->v6().sin6_addr;
+  if (IN6_IS_ADDR_UNSPECIFIED(&ip))
+    return "'" + text + "' is the wildcard address; name one clients can reach";
+  if (IN6_IS_ADDR_MULTICAST(&ip)) return "'" + text + "' is a multicast address";
+  if (IN6_IS_ADDR_V4MAPPED(&ip)) return "'" + text + "' is IPv4-mapped; write the IPv4 address";
+  if (IN6_IS_ADDR_LINKLOCAL(&ip)) return "'" + text + "' is link-local, which needs an interface zone";
+  return {};
+}
+
+constexpr const char* kAnnouncedExpected = "an IPv4 or IPv6 address clients can reach";
+
+Apply announced_ip_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    std::string problem = announced_address_problem(scalar_text(node));
+    if (!problem.empty()) return std::string(kAnnouncedExpected) + " (" + problem + ")";
+    config.rtc.announced_ip = node.Scalar();
+    return {};
+  };
+}
+
+// rtc.announced_addresses: distinct announced addresses, at most kMaxAnnouncedAddresses.
+Apply announced_addresses_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    std::string expected = "a list of at most " + std::to_string(RtcConfig::kMaxAnnouncedAddresses) +
+                           " distinct IPv4 or IPv6 addresses clients can reach";
+    auto because = [&expected](const std::string& why) {
+      return expected.append(" (").append(why).append(")");
+    };
+    if (!node.IsSequence()) return expected;
+    if (node.size() > RtcConfig::kMaxAnnouncedAddresses)
+      return because(std::to_string(node.size()) + " given");
+    std::vector<std::string> addresses;
+    std::vector<SocketAddress> parsed;
+    for (const auto& item : node) {
+      std::string problem =
+          item.IsScalar() ? announced_address_problem(item.Scalar()) : "an entry is not a string";
+      if (!problem.empty()) return because(problem);
+      auto address = *SocketAddress::from_ip(item.Scalar(), 0);
+      if (std::find(parsed.begin(), parsed.end(), address) != parsed.end())
+        return because("'" + item.Scalar() + "' is listed twice");
+      parsed.push_back(address);
+      addresses.push_back(item.Scalar());
+    }
+    config.rtc.announced_addresses = std::move(addresses);
+    return {};
+  };
+}
+
 // rtc.tcp_port: 0 turns ICE-TCP off (nullopt), 1-65535 is the first worker's port.
 Apply tcp_port_field() {
   return [](const YAML::Node& node, Config& config) -> std::string {
@@ -199,6 +258,12 @@ Apply turn_urls_field() {
 
 // What an error says it got: the value, except for a secret, which never goes into a log.
 std::string shown_value(const std::string& key, const YAML::Node& node) {
+  if (node.IsSequence() &&
+      std::all_of(node.begin(), node.end(), [](const YAML::Node& item) { return item.IsScalar(); })) {
+    std::string list = "[";
+    for (const auto& item : node) list.append(list.size() > 1 ? ", " : "").append(item.Scalar());
+    return list + "]";
+  }
   if (!node.IsScalar()) return "a non-scalar value";
   if (key == "auth.secret" || key == "turn.secret") return std::to_string(node.Scalar().size()) + " bytes";
   return "'" + node.Scalar() + "'";
@@ -221,7 +286,8 @@ const std::map<std::string, Apply>& schema() {
       {"signaling.resume_grace_s", uint_in(FIELD(signaling.resume_grace_s), 0, 3600)},
       {"workers", workers_field()},
       {"rtc.udp_port", uint_in(FIELD(rtc.udp_port), 1, 65535)},
-      {"rtc.announced_ip", ip_field(FIELD(rtc.announced_ip), false)},
+      {"rtc.announced_ip", announced_ip_field()},
+      {"rtc.announced_addresses", announced_addresses_field()},
       {"rtc.bind_ip", ip_field(FIELD(rtc.bind_ip), true)},
       {"rtc.consent_timeout_s", uint_in(FIELD(rtc.consent_timeout_s), 10, 3600)},
       {"rtc.dtls_handshake_timeout_s", uint_in(FIELD(rtc.dtls_handshake_timeout_s), 1, 600)},
@@ -350,6 +416,24 @@ int line_of_key(const YAML::Node& root, const std::string& dotted) {
   return line_of(node);
 }
 
+// announced_ip is the one-address form of announced_addresses: a file that gives both is
+// ambiguous. A bind_ip serves only the announced addresses of its family: one of them must be.
+std::optional<ConfigError> check_announced_addresses(const Config& config, const YAML::Node& root,
+                                                     std::string_view source) {
+  const RtcConfig& rtc = config.rtc;
+  if (!rtc.announced_addresses.empty() && line_of_key(root, "rtc.announced_ip") != 0)
+    return ConfigError{std::string(source), "rtc.announced_addresses",
+                       line_of_key(root, "rtc.announced_addresses"),
+                       "give either rtc.announced_ip (one address) or rtc.announced_addresses, not both"};
+  auto bind = SocketAddress::from_ip(rtc.bind_ip, 0);
+  if (!bind) return std::nullopt;
+  for (const std::string& announced : rtc.resolved_announced_addresses())
+    if (SocketAddress::from_ip(announced, 0)->family() == bind->family()) return std::nullopt;
+  return ConfigError{std::string(source), "rtc.bind_ip", line_of_key(root, "rtc.bind_ip"),
+                     std::string("is ") + (bind->is_v6() ? "IPv6" : "IPv4") +
+                         " but no announced address is: a socket bound to it would serve no candidate"};
+}
+
 // Rules that tie two keys together, checked once everything is applied.
 std::optional<ConfigError> check_across_keys(const Config& config, const YAML::Node& root,
                                              std::string_view source) {
@@ -367,6 +451,7 @@ std::optional<ConfigError> check_across_keys(const Config& config, const YAML::N
     return error("data_channels.burst_bytes",
                  "must be at least data_channels.max_message_bytes (" + std::to_string(dc.max_message_bytes) +
                      ") unless bytes_per_second_per_participant is 0, got " + std::to_string(dc.burst_bytes));
+  if (auto error = check_announced_addresses(config, root, source)) return error;
   // Credentials signed with no key would be refused by coturn, so every relayed call would fail.
   if (config.turn.enabled() && config.turn.secret.empty())
     return error("turn.secret", "required when turn.urls is set: coturn's static-auth-secret (at least " +
@@ -396,11 +481,20 @@ ConfigResult apply_text(Config config, std::string_view text, std::string_view s
 
 }  // namespace
 
-std::string RtcConfig::resolved_bind_ip() const {
-  if (!bind_ip.empty()) return bind_ip;
-  auto announced = SocketAddress::from_ip(announced_ip, 0);
-  if (announced && announced->is_loopback()) return announced_ip;
-  return announced && announced->is_v6() ? "::" : "0.0.0.0";
+std::vector<std::string> RtcConfig::resolved_announced_addresses() const {
+  if (!announced_addresses.empty()) return announced_addresses;
+  return {announced_ip};
+}
+
+std::string RtcConfig::bind_ip_for(bool v6) const {
+  std::vector<SocketAddress> of_family;
+  for (const std::string& text : resolved_announced_addresses())
+    if (auto address = SocketAddress::from_ip(text, 0); address && address->is_v6() == v6)
+      of_family.push_back(*address);
+  if (of_family.empty()) return {};
+  if (auto bind = SocketAddress::from_ip(bind_ip, 0); bind && bind->is_v6() == v6) return bind_ip;
+  if (of_family.size() == 1 && of_family.front().is_loopback()) return of_family.front().ip_string();
+  return v6 ? "::" : "0.0.0.0";
 }
 
 uint32_t Config::resolved_workers() const {

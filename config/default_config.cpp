@@ -17,8 +17,9 @@ signaling:
 workers: auto                # worker threads; auto = one per core
 rtc:
   udp_port: 40000            # worker i listens on udp_port + i
-  announced_ip: 127.0.0.1    # the address put in ICE candidates
-  bind_ip: ""                # "" = announced_ip when it is loopback, else all interfaces
+  announced_ip: 127.0.0.1    # the address put in ICE candidates (one; see announced_addresses)
+  announced_addresses: []    # several, IPv4 and IPv6, most preferred first, e.g. [203.0.113.5, "2001:db8::5"]; [] = [announced_ip]
+  bind_ip: ""                # "" = per address family: its one announced address when that is loopback, else all interfaces
   consent_timeout_s: 30      # no valid ICE check for this long closes a connection (RFC 7675)
   dtls_handshake_timeout_s: 30  # counted from the peer's SDP (or its first ICE check), not from join
   join_timeout_s: 600        # a participant none of whose connections is up this long after join is removed

@@ -29,28 +29,31 @@ TcpServer::TcpServer(uv_loop_t* loop, TcpConnection::Handler& handler, Limits li
 TcpServer::~TcpServer() { close(); }
 
 bool TcpServer::listen(const SocketAddress& address, std::string* error) {
-  auto fail = [&](const char* what, int rc) {
-    if (error) *error = std::string(what) + ": " + uv_strerror(rc);
-    close_handle(listener_);
-    return false;
-  };
-  listener_ = new uv_tcp_t;
-  if (int rc = uv_tcp_init(loop_, listener_); rc != 0) {
-    delete listener_;
-    listener_ = nullptr;
+  auto* listener = new uv_tcp_t;
+  if (int rc = uv_tcp_init(loop_, listener); rc != 0) {
+    delete listener;
     if (error) *error = std::string("uv_tcp_init: ") + uv_strerror(rc);
     return false;
   }
-  listener_->data = this;
-  if (int rc = uv_tcp_bind(listener_, address.sockaddr_ptr(), 0); rc != 0) return fail("bind", rc);
-  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), kBacklog, &TcpServer::on_connection);
+  listener->data = this;
+  auto fail = [&](const char* what, int rc) {
+    if (error) *error = std::string(what) + ": " + uv_strerror(rc);
+    close_handle(listener);
+    return false;
+  };
+  // IPv4 has a listener of its own: :: must not take its connections as IPv4-mapped addresses.
+  unsigned flags = address.is_v6() ? UV_TCP_IPV6ONLY : 0;
+  if (int rc = uv_tcp_bind(listener, address.sockaddr_ptr(), flags); rc != 0) return fail("bind", rc);
+  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener), kBacklog, &TcpServer::on_connection);
       rc != 0)
     return fail("listen", rc);
   sockaddr_storage bound{};
   int length = sizeof(bound);
-  if (int rc = uv_tcp_getsockname(listener_, reinterpret_cast<sockaddr*>(&bound), &length); rc != 0)
+  if (int rc = uv_tcp_getsockname(listener, reinterpret_cast<sockaddr*>(&bound), &length); rc != 0)
     return fail("getsockname", rc);
-  local_ = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&bound));
+  locals_.push_back(SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&bound)));
+  listeners_.push_back(listener);
+  if (sweep_) return true;
 
   sweep_ = new uv_timer_t;
   uv_timer_init(loop_, sweep_);
@@ -64,7 +67,8 @@ bool TcpServer::listen(const SocketAddress& address, std::string* error) {
 }
 
 void TcpServer::close() {
-  close_handle(listener_);
+  for (uv_tcp_t*& listener : listeners_) close_handle(listener);
+  listeners_.clear();
   close_handle(sweep_);
   close_handle(check_);
   // Each close() calls back into on_closed, which moves the connection to closed_.
@@ -78,7 +82,7 @@ void TcpServer::close() {
 void TcpServer::on_connection(uv_stream_t* listener, int status) {
   auto* self = static_cast<TcpServer*>(listener->data);
   if (!self || status != 0) return;
-  self->accept_one();
+  self->accept_one(listener);
 }
 
 SocketAddress TcpServer::ip_of(const SocketAddress& address) {
@@ -98,10 +102,10 @@ std::optional<TcpCloseReason> TcpServer::refusal_for(const SocketAddress& peer) 
   return std::nullopt;
 }
 
-void TcpServer::accept_one() {
+void TcpServer::accept_one(uv_stream_t* listener) {
   auto connection =
       std::make_unique<TcpConnection>(loop_, static_cast<TcpConnection::Handler&>(*this), counters_);
-  if (!connection->accept(reinterpret_cast<uv_stream_t*>(listener_))) return;
+  if (!connection->accept(listener)) return;
   TcpConnection* key = connection.get();
   bump(counters_.accepted);
   Entry& entry = connections_[key];

@@ -37,9 +37,13 @@ class TcpServer : private TcpConnection::Handler {
   TcpServer(const TcpServer&) = delete;
   TcpServer& operator=(const TcpServer&) = delete;
 
-  // Binds and listens. Port 0 picks a free port. False with *error set.
+  // Binds and listens; may be called again to listen on more addresses too (a worker's IPv4 and
+  // IPv6 ones: an IPv6 listener is IPv6-only), all sharing the limits. Port 0 picks a free port.
+  // False with *error set.
   bool listen(const SocketAddress& address, std::string* error);
-  const SocketAddress& local_address() const { return local_; }
+  // The first listener's address (unset before listen()), and all of them in listen() order.
+  SocketAddress local_address() const { return locals_.empty() ? SocketAddress() : locals_.front(); }
+  const std::vector<SocketAddress>& local_addresses() const { return locals_; }
 
   // The owner vouches for `connection` (0 < owner_id): it is no longer pending.
   void assign(TcpConnection& connection, uint64_t owner_id);
@@ -59,7 +63,7 @@ class TcpServer : private TcpConnection::Handler {
   static void on_connection(uv_stream_t* listener, int status);
   static void on_sweep(uv_timer_t* timer);
   static void on_check(uv_check_t* check);
-  void accept_one();
+  void accept_one(uv_stream_t* listener);
   // Why a new connection from `peer` must be refused; nullopt when it may be taken.
   std::optional<TcpCloseReason> refusal_for(const SocketAddress& peer) const;
   void stop_pending(Entry& entry);
@@ -75,8 +79,8 @@ class TcpServer : private TcpConnection::Handler {
   TcpConnection::Handler& handler_;
   const Limits limits_;
   TcpCounters& counters_;
-  SocketAddress local_;
-  uv_tcp_t* listener_ = nullptr;  // heap-allocated so that uv_close can outlive us safely
+  std::vector<SocketAddress> locals_;
+  std::vector<uv_tcp_t*> listeners_;  // heap-allocated so that uv_close can outlive us safely
   uv_timer_t* sweep_ = nullptr;
   uv_check_t* check_ = nullptr;
   std::unordered_map<TcpConnection*, Entry> connections_;

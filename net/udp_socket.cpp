@@ -9,10 +9,27 @@
 #include <cstring>
 
 namespace sfu::net {
+namespace {
+
+// Room for one IP_PKTINFO or IPV6_PKTINFO control message (the only ones a socket asks for).
+constexpr size_t kControlBytes = 64;
+static_assert(CMSG_SPACE(sizeof(in6_pktinfo)) <= kControlBytes &&
+              CMSG_SPACE(sizeof(in_pktinfo)) <= kControlBytes);
+struct alignas(cmsghdr) ControlBuffer {
+  std::array<uint8_t, kControlBytes> bytes;
+};
+
+bool is_wildcard(const SocketAddress& address) {
+  if (address.is_v4()) return address.v4().sin_addr.s_addr == htonl(INADDR_ANY);
+  return address.is_v6() && IN6_IS_ADDR_UNSPECIFIED(&address.v6().sin6_addr);
+}
+
+}  // namespace
 
 struct UdpSocket::RecvSlots {
   std::array<std::array<uint8_t, kBufferSize>, kBatch> buffers;
   std::array<sockaddr_storage, kBatch> addresses;
+  std::array<ControlBuffer, kBatch> controls;  // used by a wildcard socket
   std::array<iovec, kBatch> iovecs;
   std::array<mmsghdr, kBatch> headers;
   std::array<Datagram, kBatch> datagrams;
@@ -21,14 +38,17 @@ struct UdpSocket::RecvSlots {
 struct UdpSocket::SendSlots {
   std::array<std::array<uint8_t, kBufferSize>, kSendRing> buffers;
   std::array<SocketAddress, kSendRing> destinations;
+  std::array<SocketAddress, kSendRing> sources;  // a wildcard socket's; family 0 = none
+  std::array<ControlBuffer, kSendRing> controls;
   std::array<iovec, kSendRing> iovecs;
   std::array<mmsghdr, kSendRing> headers;
   size_t queued = 0;
 };
 
-UdpSocket::UdpSocket(uv_loop_t* loop, BatchHandler on_batch)
+UdpSocket::UdpSocket(uv_loop_t* loop, BatchHandler on_batch, UdpSocketCounters* shared_counters)
     : loop_(loop),
       on_batch_(std::move(on_batch)),
+      counters_(shared_counters ? shared_counters : &own_counters_),
       recv_(std::make_unique<RecvSlots>()),
       send_(std::make_unique<SendSlots>()) {
   for (size_t i = 0; i < kBatch; ++i) {
@@ -63,6 +83,13 @@ bool UdpSocket::bind(const SocketAddress& address, uint32_t recv_buffer_bytes, u
     int pmtu = IP_PMTUDISC_DO;
     setsockopt(fd_, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
   }
+  // IPv4 has a socket of its own: :: must not take it (as IPv4-mapped addresses) nor collide
+  // with an IPv4 socket on the same port.
+  int v6only = 1;
+  if (address.is_v6() && setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) != 0)
+    return fail("IPV6_V6ONLY");
+  wildcard_ = is_wildcard(address);
+  if (wildcard_ && !enable_local_addresses(address)) return fail("IP_PKTINFO");
   if (::bind(fd_, address.sockaddr_ptr(), address.length()) != 0) return fail("bind");
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
@@ -81,10 +108,66 @@ bool UdpSocket::bind(const SocketAddress& address, uint32_t recv_buffer_bytes, u
   return true;
 }
 
+bool UdpSocket::enable_local_addresses(const SocketAddress& address) {
+  int on = 1;
+  if (address.is_v4()) return setsockopt(fd_, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == 0;
+  return setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) == 0;
+}
+
+SocketAddress UdpSocket::local_address_of(size_t i) const {
+  if (!wildcard_) return local_;
+  auto& header = const_cast<msghdr&>(recv_->headers[i].msg_hdr);  // CMSG_NXTHDR takes a mutable one
+  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+    SocketAddress local = local_;  // the bound port, the datagram's own address
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      // ipi_spec_dst: the local address a reply should come from (ipi_addr may be a broadcast).
+      reinterpret_cast<sockaddr_in*>(local.sockaddr_ptr())->sin_addr = info.ipi_spec_dst;
+      return local;
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      reinterpret_cast<sockaddr_in6*>(local.sockaddr_ptr())->sin6_addr = info.ipi6_addr;
+      return local;
+    }
+  }
+  return local_;  // not reached: the kernel adds the message to every datagram
+}
+
+namespace {
+// Makes `info` the one control message of `header` (whose msg_control has room for it).
+template <typename Info>
+void put_control_message(msghdr& header, int level, int type, const Info& info) {
+  header.msg_controllen = CMSG_SPACE(sizeof(Info));
+  cmsghdr* c = CMSG_FIRSTHDR(&header);
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(sizeof(Info));
+  std::memcpy(CMSG_DATA(c), &info, sizeof(info));
+}
+}  // namespace
+
+void UdpSocket::attach_source(size_t i) {
+  msghdr& header = send_->headers[i].msg_hdr;
+  const SocketAddress& from = send_->sources[i];
+  header.msg_control = send_->controls[i].bytes.data();
+  if (from.is_v4()) {
+    in_pktinfo info{};
+    info.ipi_spec_dst = from.v4().sin_addr;  // the source; ifindex 0 leaves the route to the kernel
+    put_control_message(header, IPPROTO_IP, IP_PKTINFO, info);
+  } else {
+    in6_pktinfo info{};
+    info.ipi6_addr = from.v6().sin6_addr;
+    put_control_message(header, IPPROTO_IPV6, IPV6_PKTINFO, info);
+  }
+}
+
 void UdpSocket::on_poll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<UdpSocket*>(handle->data);
   if (status < 0) {
-    bump(self->counters_.rx_errors);
+    bump(self->counters_->rx_errors);
     return;
   }
   if (events & UV_READABLE) self->drain();
@@ -99,13 +182,13 @@ void UdpSocket::drain() {
       h.msg_namelen = sizeof(sockaddr_storage);
       h.msg_iov = &recv_->iovecs[i];
       h.msg_iovlen = 1;
-      h.msg_control = nullptr;
-      h.msg_controllen = 0;
+      h.msg_control = wildcard_ ? recv_->controls[i].bytes.data() : nullptr;
+      h.msg_controllen = wildcard_ ? kControlBytes : 0;
       h.msg_flags = 0;
     }
     int n = recvmmsg(fd_, recv_->headers.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) {
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) bump(counters_.rx_errors);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) bump(counters_->rx_errors);
       break;
     }
     size_t kept = 0;
@@ -113,16 +196,17 @@ void UdpSocket::drain() {
     for (int i = 0; i < n; ++i) {
       const mmsghdr& m = recv_->headers[i];
       if (m.msg_hdr.msg_flags & MSG_TRUNC) {
-        bump(counters_.rx_truncated);
+        bump(counters_->rx_truncated);
         continue;
       }
       bytes += m.msg_len;
       recv_->datagrams[kept++] = {
           recv_->buffers[i].data(), m.msg_len,
-          SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&recv_->addresses[i]))};
+          SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&recv_->addresses[i])),
+          local_address_of(static_cast<size_t>(i))};
     }
-    bump(counters_.rx_packets, kept);
-    bump(counters_.rx_bytes, bytes);
+    bump(counters_->rx_packets, kept);
+    bump(counters_->rx_bytes, bytes);
     if (kept > 0) on_batch_(std::span<Datagram>(recv_->datagrams.data(), kept));
     flush();
     if (fd_ < 0 || static_cast<size_t>(n) < kBatch) break;
@@ -133,27 +217,28 @@ MutableByteSpan UdpSocket::acquire_send() {
   if (send_->queued == kSendRing) flush();
   if (send_->queued == kSendRing) {
     // Flush could not empty the ring (socket buffer full): reuse the last slot, counted as a drop.
-    bump(counters_.tx_dropped_ring_full);
+    bump(counters_->tx_dropped_ring_full);
     --send_->queued;
   }
   return MutableByteSpan(send_->buffers[send_->queued].data(), kBufferSize);
 }
 
-void UdpSocket::commit_send(size_t size, const SocketAddress& to) {
+void UdpSocket::commit_send(size_t size, const SocketAddress& to, const SocketAddress* from) {
   size_t i = send_->queued;
   send_->destinations[i] = to;
+  if (wildcard_) send_->sources[i] = from ? *from : SocketAddress();
   send_->iovecs[i] = {send_->buffers[i].data(), size};
   ++send_->queued;
 }
 
-void UdpSocket::send(ByteSpan datagram, const SocketAddress& to) {
+void UdpSocket::send(ByteSpan datagram, const SocketAddress& to, const SocketAddress* from) {
   if (datagram.size() > kBufferSize) {
-    bump(counters_.tx_errors);
+    bump(counters_->tx_errors);
     return;
   }
   MutableByteSpan slot = acquire_send();
   std::memcpy(slot.data(), datagram.data(), datagram.size());
-  commit_send(datagram.size(), to);
+  commit_send(datagram.size(), to, from);
 }
 
 void UdpSocket::flush() {
@@ -168,6 +253,7 @@ void UdpSocket::flush() {
     h.msg_control = nullptr;
     h.msg_controllen = 0;
     h.msg_flags = 0;
+    if (wildcard_ && send_->sources[i].family() == local_.family()) attach_source(i);
   }
   size_t sent = 0;
   uint64_t bytes = 0;
@@ -176,10 +262,10 @@ void UdpSocket::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        bump(counters_.tx_dropped_would_block, total - sent);
+        bump(counters_->tx_dropped_would_block, total - sent);
       } else {
         // One bad destination (e.g. unreachable) fails the call: skip that datagram, send the rest.
-        bump(counters_.tx_errors);
+        bump(counters_->tx_errors);
         ++sent;
         continue;
       }
@@ -187,9 +273,9 @@ void UdpSocket::flush() {
     }
     for (int i = 0; i < n; ++i) bytes += send_->iovecs[sent + i].iov_len;
     sent += static_cast<size_t>(n);
-    bump(counters_.tx_packets, static_cast<uint64_t>(n));
+    bump(counters_->tx_packets, static_cast<uint64_t>(n));
   }
-  bump(counters_.tx_bytes, bytes);
+  bump(counters_->tx_bytes, bytes);
   send_->queued = 0;
 }
 

@@ -4,6 +4,11 @@
 // Receiving: each readable event drains up to kBatch datagrams per recvmmsg and hands the whole
 // batch to the owner, who may queue replies with acquire_send()/commit_send(); the socket flushes
 // the send ring after the batch (one sendmmsg for all replies and forwards of that batch).
+//
+// Bound to a wildcard address (0.0.0.0, or :: which is always IPv6-only here), the socket learns
+// the local address each datagram was sent to (IP_PKTINFO / IPV6_RECVPKTINFO) and sends a
+// datagram from the source its caller names, so a reply leaves from the address the peer sent to
+// on a host with several addresses. Bound to one address, both are that address.
 #pragma once
 
 #include <uv.h>
@@ -39,10 +44,15 @@ class UdpSocket {
     uint8_t* data;  // points into the socket's receive buffer, valid during the batch callback
     size_t size;
     SocketAddress from;
+    // The local address (and port) it was sent to: the source of a reply. Not set (family 0) for
+    // frames of an ICE-TCP connection, which answer on that connection.
+    SocketAddress local{};
   };
   using BatchHandler = std::function<void(std::span<Datagram>)>;
 
-  UdpSocket(uv_loop_t* loop, BatchHandler on_batch);
+  // With `shared_counters` the socket counts into those (a worker's sockets share one set; all on
+  // one loop thread); else into its own.
+  UdpSocket(uv_loop_t* loop, BatchHandler on_batch, UdpSocketCounters* shared_counters = nullptr);
   ~UdpSocket();
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
@@ -51,13 +61,17 @@ class UdpSocket {
   bool bind(const SocketAddress& address, uint32_t recv_buffer_bytes, uint32_t send_buffer_bytes,
             std::string* error);
   const SocketAddress& local_address() const { return local_; }
+  // Bound to a wildcard address: datagrams carry their own local address, sends take a source.
+  bool wildcard() const { return wildcard_; }
 
   // A buffer of kBufferSize bytes to fill with one datagram; commit_send() queues it. Flushes first
   // when the ring is full. Valid until commit_send() or the next acquire_send().
   MutableByteSpan acquire_send();
-  void commit_send(size_t size, const SocketAddress& to);
+  // `from`: the source address (a Datagram::local of this socket); used by a wildcard socket,
+  // nullptr = the kernel's choice.
+  void commit_send(size_t size, const SocketAddress& to, const SocketAddress* from = nullptr);
   // Copies and queues one datagram (control traffic: STUN, DTLS, RTCP).
-  void send(ByteSpan datagram, const SocketAddress& to);
+  void send(ByteSpan datagram, const SocketAddress& to, const SocketAddress* from = nullptr);
   // Sends everything queued with as few sendmmsg calls as possible.
   void flush();
 
@@ -65,23 +79,42 @@ class UdpSocket {
   // once more (the owner's loop shutdown does that).
   void close();
 
-  const UdpSocketCounters& counters() const { return counters_; }
+  const UdpSocketCounters& counters() const { return *counters_; }
 
  private:
   static void on_poll(uv_poll_t* handle, int status, int events);
   void drain();
+  bool enable_local_addresses(const SocketAddress& address);
+  // The local address of received datagram `i`: from its IP_PKTINFO / IPV6_PKTINFO, else local_.
+  SocketAddress local_address_of(size_t i) const;
+  // Points slot `i`'s header at its control buffer holding `from` as the source address.
+  void attach_source(size_t i);
 
   uv_loop_t* loop_;
   BatchHandler on_batch_;
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;  // heap-allocated so that uv_close can outlive us safely
   SocketAddress local_;
-  UdpSocketCounters counters_;
+  bool wildcard_ = false;
+  UdpSocketCounters own_counters_;
+  UdpSocketCounters* counters_;
 
   struct RecvSlots;
   struct SendSlots;
   std::unique_ptr<RecvSlots> recv_;
   std::unique_ptr<SendSlots> send_;
+};
+
+// A worker's UDP sockets: at most one per address family (one IPv4, one IPv6), owned elsewhere.
+struct UdpSockets {
+  UdpSocket* v4 = nullptr;
+  UdpSocket* v6 = nullptr;
+  // The socket that reaches `peer`; nullptr when there is none of its family.
+  UdpSocket* for_peer(const SocketAddress& peer) const { return peer.is_v6() ? v6 : v4; }
+  void flush() const {
+    if (v4) v4->flush();
+    if (v6) v6->flush();
+  }
 };
 
 }  // namespace sfu::net

@@ -4,8 +4,9 @@
 #
 # scripts/run.sh --turn [--config FILE] [other sfu arguments]
 #   also runs coturn (scripts/turn.sh) as the server's TURN relay: on the server's announced
-#   address (rtc.announced_ip of FILE, else 127.0.0.1), port 3478 (SFU_TURN_PORT), relaying to that
-#   address only, with a fresh shared secret (or SFU_TURN_SECRET); the server gets a matching
+#   address (the first of FILE's rtc.announced_addresses in the one-line [a, b] form, or its
+#   rtc.announced_ip, else 127.0.0.1), port 3478 (SFU_TURN_PORT), relaying to those addresses
+#   only, with a fresh shared secret (or SFU_TURN_SECRET); the server gets a matching
 #   `turn:` section on top of FILE, so every `joined` carries `ice_servers`. Open the demo page
 #   with ?ice=relay to send all media through the relay. Ctrl-C stops both.
 set -euo pipefail
@@ -38,12 +39,23 @@ fi
 scripts/setup.sh --turn
 scripts/build.sh
 
-# The address clients reach the server at: coturn listens there too, and relays to it.
-ip=127.0.0.1
+# The addresses clients reach the server at: coturn listens on the first, and relays to all.
+peers=()
 if [[ -n "$config_file" ]]; then
-  announced="$(sed -n 's/^[[:space:]]\{1,\}announced_ip:[[:space:]]*["'\'']\{0,1\}\([0-9A-Fa-f.:]*\).*/\1/p' "$config_file" | head -n 1)"
-  [[ -n "$announced" ]] && ip="$announced"
+  list="$(sed -n 's/^[[:space:]]\{1,\}announced_addresses:[[:space:]]*\[\([^]]*\)\].*/\1/p' "$config_file" | head -n 1)"
+  for item in ${list//,/ }; do
+    item="${item//[\"\']/}"
+    [[ -n "$item" ]] && peers+=("$item")
+  done
+  if ((${#peers[@]} == 0)); then
+    announced="$(sed -n 's/^[[:space:]]\{1,\}announced_ip:[[:space:]]*["'\'']\{0,1\}\([0-9A-Fa-f.:]*\).*/\1/p' "$config_file" | head -n 1)"
+    [[ -n "$announced" ]] && peers+=("$announced")
+  fi
 fi
+((${#peers[@]})) || peers=(127.0.0.1)
+ip="${peers[0]}"
+peer_args=()
+for peer in "${peers[@]}"; do peer_args+=(--peer "$peer"); done
 port="${SFU_TURN_PORT:-3478}"
 secret="${SFU_TURN_SECRET:-$(openssl rand -base64 32)}"
 url_host="$ip"
@@ -73,7 +85,7 @@ turn:
 EOF
 } >"$work/sfu.yaml"
 
-scripts/turn.sh --secret "$secret" --listen "$ip" --port "$port" --peer "$ip" --dir "$work/turn" \
+scripts/turn.sh --secret "$secret" --listen "$ip" --port "$port" "${peer_args[@]}" --dir "$work/turn" \
   >"$work/turn.log" 2>&1 &
 turn_pid=$!
 for _ in $(seq 1 50); do

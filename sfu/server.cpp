@@ -13,6 +13,25 @@
 namespace sfu {
 namespace {
 
+std::string comma_joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out.append(out.empty() ? "" : ",").append(item);
+  return out;
+}
+
+// What a worker listens on, one address per family: udp=127.0.0.1:40000,[::1]:40000.
+void log_worker_listening(const Worker& worker, const config::Config& config) {
+  std::vector<std::string> udp, tcp;
+  for (const net::UdpSocket* socket : {worker.udp_sockets().v4, worker.udp_sockets().v6})
+    if (socket) udp.push_back(socket->local_address().to_string());
+  for (const SocketAddress& listener : worker.tcp_addresses()) tcp.push_back(listener.to_string());
+  log_info("main", "worker listening",
+           {{"worker", std::to_string(worker.index())},
+            {"udp", comma_joined(udp)},
+            {"ice_tcp", tcp.empty() ? std::string("off") : comma_joined(tcp)},
+            {"announced_ip", comma_joined(config.rtc.resolved_announced_addresses())}});
+}
+
 Result<std::shared_ptr<dtls::DtlsCertificate>> load_certificate(const config::Config& config) {
   std::string reason;
   if (config.dtls.certificate_file.empty()) {
@@ -117,11 +136,7 @@ int Server::run() {
                 {{"worker", std::to_string(i)}, {"error", started.error().message}});
       return 1;
     }
-    log_info("main", "worker listening",
-             {{"worker", std::to_string(i)},
-              {"udp", worker->udp_address().to_string()},
-              {"ice_tcp", worker->tcp_port() ? worker->tcp_address().to_string() : std::string("off")},
-              {"announced_ip", config_.rtc.announced_ip}});
+    log_worker_listening(*worker, config_);
     workers_.push_back(std::move(worker));
   }
 

@@ -139,15 +139,18 @@ std::optional<sdp::DataChannelSpec> data_channel_of(const sdp::SessionDescriptio
   return std::nullopt;
 }
 
-// The first UDP candidate and the first passive TCP one (component 1, IP addresses) into
-// `endpoint`; false without a UDP one.
-static bool take_candidates(const sdp::MediaSection& m, ServerEndpoint& endpoint) {
+// The first UDP candidate and the first passive TCP one (component 1, IP addresses of `family`
+// unless it is AF_UNSPEC, and `ip` unless it is empty) into `endpoint`; false without a UDP one.
+static bool take_candidates(const sdp::MediaSection& m, int family, const std::string& ip,
+                            ServerEndpoint& endpoint) {
   bool has_udp = false;
   for (const auto& candidate : m.candidates) {
     std::string transport_name = candidate.transport;
     for (char& c : transport_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto address = SocketAddress::from_ip(candidate.address, candidate.port);
     if (candidate.component != 1 || !address) continue;
+    if (family != AF_UNSPEC && address->family() != family) continue;
+    if (!ip.empty() && candidate.address != ip) continue;
     if (transport_name == "udp" && !has_udp) {
       endpoint.address = *address;
       has_udp = true;
@@ -158,7 +161,8 @@ static bool take_candidates(const sdp::MediaSection& m, ServerEndpoint& endpoint
   return has_udp;
 }
 
-std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description) {
+std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description,
+                                                             int family, const std::string& ip) {
   const sdp::MediaSection* m = nullptr;
   if (const sdp::Group* bundle = description.find_group("BUNDLE"); bundle && !bundle->mids.empty()) {
     m = description.find_media(bundle->mids.front());
@@ -181,8 +185,12 @@ std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionD
   endpoint.ice_pwd = remote.ice_pwd;
   endpoint.fingerprint = remote.fingerprint;
   endpoint.setup = remote.setup;
-  if (!take_candidates(*m, endpoint))
-    return "m-section mid=" + m->mid + " has no UDP candidate with an IP address";
+  if (!take_candidates(*m, family, ip, endpoint))
+    return "m-section mid=" + m->mid + " has no UDP candidate with an IP address" +
+           (family == AF_INET6  ? " of IPv6"
+            : family == AF_INET ? " of IPv4"
+                                : "") +
+           (ip.empty() ? "" : " " + ip);
   return endpoint;
 }
 

@@ -68,7 +68,9 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params);
 
 // How to reach the server for one connection: from the m-section that is the BUNDLE tag (or, with
 // no BUNDLE group, the first one that is not rejected): ICE credentials, sha-256 fingerprint, the
-// first UDP candidate and the first passive TCP candidate (ICE-TCP), if any.
+// first UDP candidate and the first passive TCP candidate (ICE-TCP), if any, of `family` (AF_INET,
+// AF_INET6; AF_UNSPEC = any): an ICE agent pairs its candidates only with the server's of their
+// family. With `ip`, only the candidates of that address count (a test's choice among several).
 struct ServerEndpoint {
   std::string ice_ufrag;
   std::string ice_pwd;
@@ -77,7 +79,9 @@ struct ServerEndpoint {
   std::optional<SocketAddress> tcp_address;
   std::string setup;  // the server's a=setup
 };
-std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description);
+std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionDescription& description,
+                                                             int family = AF_UNSPEC,
+                                                             const std::string& ip = {});
 
 // One m-section of a subscribe offer as the client understood it.
 struct SubscribedMedia {

@@ -313,7 +313,7 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
   auto parsed = sdp::parse_sdp(string_or_empty(message, "sdp"));
   if (auto* error = std::get_if<sdp::SdpError>(&parsed)) return fail("publish_answer: " + error->to_string());
   const auto& answer = std::get<sdp::SessionDescription>(parsed);
-  auto endpoint = server_endpoint_of(answer);
+  auto endpoint = server_endpoint_of(answer, bind_family(), options_.server_media_ip);
   if (auto* error = std::get_if<std::string>(&endpoint)) return fail("publish_answer: " + *error);
   const auto& server = std::get<ServerEndpoint>(endpoint);
   if (server.setup != "passive")
@@ -346,7 +346,7 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
   // the answer to a restart carries new credentials of ours too (RFC 8445 §9).
   std::optional<ServerEndpoint> restarted;
   if (subscribe_connect_started_ && subscribe_->state() != WebRtcClient::State::New) {
-    auto endpoint = server_endpoint_of(offer);
+    auto endpoint = server_endpoint_of(offer, bind_family(), options_.server_media_ip);
     auto* server = std::get_if<ServerEndpoint>(&endpoint);
     if (server && server->ice_ufrag != subscribe_->remote_ice_ufrag()) {
       restarted = *server;
@@ -360,7 +360,7 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
   if (auto* error = std::get_if<std::string>(&built)) return fail("subscribe_offer: " + *error);
   auto& answer = std::get<SubscribeAnswer>(built);
   if (!subscribe_endpoint_) {
-    auto endpoint = server_endpoint_of(offer);
+    auto endpoint = server_endpoint_of(offer, bind_family(), options_.server_media_ip);
     if (auto* server = std::get_if<ServerEndpoint>(&endpoint)) subscribe_endpoint_ = *server;
   }
   if (options_.alter_subscribe_answer) options_.alter_subscribe_answer(answer.answer);

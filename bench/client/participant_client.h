@@ -49,6 +49,9 @@ class ParticipantClient {
     bool publish_video = true;
     bool auto_publish = true;           // send the publish offer as soon as `joined` arrives
     std::string bind_ip = "127.0.0.1";  // local address of the two UDP sockets
+    // Both connections use the server's candidates of this address (one of its announced ones);
+    // empty = its first candidates of bind_ip's address family.
+    std::string server_media_ip;
     // Both connections run over ICE-TCP to the server's passive TCP candidate instead of UDP.
     bool ice_tcp = false;
     // The subscribe connection starts its checks as soon as the first answer is sent, as a browser
@@ -182,6 +185,11 @@ class ParticipantClient {
   std::function<void(const nlohmann::json& message)> on_message;
 
  private:
+  // The address family of Options::bind_ip: the server candidates the connections use.
+  int bind_family() const {
+    auto bind = SocketAddress::from_ip(options_.bind_ip, 0);
+    return bind ? bind->family() : AF_UNSPEC;
+  }
   struct SsrcOwner {
     std::string participant_id;
     sdp::MediaKind kind = sdp::MediaKind::kOther;

@@ -152,7 +152,10 @@ void WebRtcClient::start_dtls() {
 
 void WebRtcClient::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   uint64_t now = uv_now(loop_);
-  for (const auto& datagram : batch) handle_packet(datagram, now);
+  for (const auto& datagram : batch) {
+    if (!(datagram.from == remote_.address)) ++counters_.from_other_address;
+    handle_packet(datagram, now);
+  }
 }
 
 void WebRtcClient::on_frame(net::TcpConnection& connection, uint8_t* data, size_t size) {

@@ -28,6 +28,9 @@ struct ClientCounters {
   uint64_t rtp_received = 0, rtcp_received = 0, rtp_sent = 0, rtcp_sent = 0;
   uint64_t srtp_errors = 0, stun_errors = 0, ice_error_responses = 0;
   uint64_t ice_success_responses = 0;  // answers to our checks: the server has our address
+  // UDP datagrams whose source is not the server address our checks go to (a multi-address
+  // server must answer from the address it was sent to; a real agent would drop them).
+  uint64_t from_other_address = 0;
   // DTLS application-data datagrams (SCTP) the test hooks dropped: set_datagram_loss() on the way
   // out and in, stall_application_data() on the way in.
   uint64_t application_datagrams_sent = 0, application_datagrams_received = 0;
@@ -52,6 +55,8 @@ class WebRtcClient : private net::TcpConnection::Handler {
 
   bool open(const SocketAddress& bind_address, std::string* error);
   const SocketAddress& local_address() const { return socket_.local_address(); }
+  // The server's UDP candidate the checks go to (from connect() or restart_ice()).
+  const SocketAddress& remote_address() const { return remote_.address; }
   const std::string& ice_ufrag() const { return ice_ufrag_; }
   const std::string& ice_pwd() const { return ice_pwd_; }
   const std::string& fingerprint() const { return certificate_->fingerprint_sha256(); }

@@ -109,16 +109,15 @@ bool Room::resume(const std::string& participant_id, uint64_t session_id) {
   return true;
 }
 
-// The UDP host candidate first (the default one, on the m= line), then the passive ICE-TCP one
-// when the worker listens for it, with a lower priority (sdp::kTcpPassiveLocalPreference).
-sdp::LocalTransport local_transport_of(const WebRtcTransport& transport, const std::string& announced_ip,
-                                       uint16_t tcp_port) {
+// The worker's host candidates (sdp::host_candidates(): a UDP one per announced address, the first
+// being the default one on the m= line, then the passive ICE-TCP ones, of lower priority).
+sdp::LocalTransport local_transport_of(const WebRtcTransport& transport,
+                                       const std::vector<sdp::Candidate>& host_candidates) {
   sdp::LocalTransport local;
   local.ice_ufrag = transport.ice_ufrag();
   local.ice_pwd = transport.ice_pwd();
   local.fingerprint = transport.dtls_fingerprint();
-  local.candidates.push_back(sdp::make_host_candidate(announced_ip, transport.local_address().port()));
-  if (tcp_port != 0) local.candidates.push_back(sdp::make_host_candidate(announced_ip, tcp_port, "tcp"));
+  local.candidates = host_candidates;
   return local;
 }
 
@@ -131,7 +130,7 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   options.answer_session_version = ++p.subscribe_version;
   options.data_channels = data_relay_.options().negotiation();
   auto negotiated = sdp::negotiate_publish(
-      offer, local_transport_of(*p.publish_transport, worker_.announced_ip(), worker_.tcp_port()), options);
+      offer, local_transport_of(*p.publish_transport, worker_.host_candidates()), options);
   if (auto* error = std::get_if<sdp::SdpError>(&negotiated))
     return fail_request(p, sdp::to_error(*error, "publish offer rejected"), "publish");
   auto& result = std::get<sdp::PublishResult>(negotiated);
@@ -146,7 +145,7 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   if (std::get<sdp::RemoteTransportChange>(change) == sdp::RemoteTransportChange::IceRestart) {
     // The answer carries the server's new credentials: a restart changes both sides' (RFC 8445 §9).
     auto restarted = sdp::negotiate_publish(
-        offer, local_transport_of(*p.publish_transport, worker_.announced_ip(), worker_.tcp_port()), options);
+        offer, local_transport_of(*p.publish_transport, worker_.host_candidates()), options);
     if (auto* again = std::get_if<sdp::PublishResult>(&restarted)) result.answer = std::move(again->answer);
   }
   if (result.data_channel)
@@ -315,7 +314,7 @@ void Room::send_subscribe_offer(Participant& subscriber) {
     slots.push_back(std::move(s));
   }
   auto offer = sdp::build_subscribe_offer(
-      slots, local_transport_of(*subscriber.subscribe_transport, worker_.announced_ip(), worker_.tcp_port()),
+      slots, local_transport_of(*subscriber.subscribe_transport, worker_.host_candidates()),
       subscriber.subscribe_session_id, ++subscriber.subscribe_version);
   deliver(subscriber, SubscribeOffer{sdp::write_sdp(offer)});
   subscriber.outstanding_offer = std::move(offer);

@@ -31,12 +31,13 @@ DropReason drop_reason_of(rtp::SrtpError error) {
 
 }  // namespace
 
-WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& socket,
+WebRtcTransport::WebRtcTransport(uint64_t id, uv_loop_t* loop, const net::UdpSockets& sockets,
                                  std::shared_ptr<dtls::DtlsCertificate> certificate, Host& host,
                                  Observer& observer, Options options)
     : id_(id),
       loop_(loop),
-      socket_(socket),
+      sockets_(sockets),
+      path_socket_(sockets.v4 ? sockets.v4 : sockets.v6),
       host_(host),
       observer_(&observer),
       options_(options),
@@ -73,12 +74,17 @@ void WebRtcTransport::update_remote_address() {
     return;
   }
   auto selected = nominated_over_tcp_ ? std::nullopt : ice_.selected_address();
-  if (selected && std::find(validated_.begin(), validated_.end(), *selected) != validated_.end())
-    remote_address_ = selected;
-  else if (!validated_.empty())
-    remote_address_ = validated_.back();
-  else
-    remote_address_.reset();
+  auto path = selected ? std::find(validated_.begin(), validated_.end(), *selected) : validated_.end();
+  if (path == validated_.end() && !validated_.empty()) path = validated_.end() - 1;
+  remote_address_.reset();
+  path_local_ = SocketAddress();
+  if (path != validated_.end()) {
+    // Validated addresses came in on one of the sockets, so there is one of their family.
+    auto i = static_cast<size_t>(path - validated_.begin());
+    remote_address_ = validated_[i];
+    path_local_ = validated_local_[i];
+    path_socket_ = sockets_.for_peer(validated_[i]);
+  }
   if (!remote_address_ && !tcp_paths_.empty()) remote_tcp_ = tcp_paths_.back();
 }
 
@@ -86,7 +92,7 @@ void WebRtcTransport::send_to_path(ByteSpan packet) {
   if (remote_tcp_)
     remote_tcp_->send(packet);
   else if (remote_address_)
-    socket_.send(packet, *remote_address_);
+    path_socket_->send(packet, *remote_address_, &path_local_);
 }
 
 // The handshake deadline counts from the moment the peer can start the handshake: when its
@@ -159,8 +165,8 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
     ByteSpan response(stun_response_.data(), result.response_length);
     if (via)
       via->send(response);
-    else
-      socket_.send(response, datagram.from);
+    else if (net::UdpSocket* socket = sockets_.for_peer(datagram.from))
+      socket->send(response, datagram.from, &datagram.local);  // from the address it was sent to
   }
   using Outcome = ice::IceLiteAgent::Outcome;
   if (result.outcome != Outcome::BindingSuccess && result.outcome != Outcome::Nominated) {
@@ -191,9 +197,12 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
     add_tcp_path(*via);
   } else if (auto known = std::find(validated_.begin(), validated_.end(), datagram.from);
              known == validated_.end()) {
-    add_validated_address(datagram.from, now_ms);
+    add_validated_address(datagram.from, datagram.local, now_ms);
   } else {
-    validated_check_ms_[static_cast<size_t>(known - validated_.begin())] = now_ms;
+    auto i = static_cast<size_t>(known - validated_.begin());
+    validated_check_ms_[i] = now_ms;
+    // A peer checks each of our addresses from one of its own; the pair it nominates is the path.
+    if (result.outcome == Outcome::Nominated) validated_local_[i] = datagram.local;
   }
   // A nomination from another address (the peer's network changed, or an ICE restart completed)
   // makes it the one media goes to, from this packet on. The address left behind is let go once
@@ -205,18 +214,26 @@ void WebRtcTransport::handle_stun(const net::UdpSocket::Datagram& datagram, uint
   }
 }
 
-void WebRtcTransport::add_validated_address(const SocketAddress& address, uint64_t now_ms) {
+void WebRtcTransport::add_validated_address(const SocketAddress& address, const SocketAddress& local,
+                                            uint64_t now_ms) {
   // Oldest first out: a peer that keeps moving (mobile networks) never grows this, nor the host's
   // table, which forgets the evicted address with it.
   if (validated_.size() == kMaxValidatedAddresses) {
     SocketAddress oldest = validated_.front();
-    validated_.erase(validated_.begin());
-    validated_check_ms_.erase(validated_check_ms_.begin());
+    erase_validated(0);
     host_.on_address_released(*this, oldest);
   }
   validated_.push_back(address);
   validated_check_ms_.push_back(now_ms);
+  validated_local_.push_back(local);
   host_.on_address_validated(*this, address);
+}
+
+void WebRtcTransport::erase_validated(size_t i) {
+  auto offset = static_cast<std::ptrdiff_t>(i);
+  validated_.erase(validated_.begin() + offset);
+  validated_check_ms_.erase(validated_check_ms_.begin() + offset);
+  validated_local_.erase(validated_local_.begin() + offset);
 }
 
 void WebRtcTransport::release_quiet_addresses(uint64_t now_ms) {
@@ -232,8 +249,7 @@ void WebRtcTransport::release_quiet_addresses(uint64_t now_ms) {
       continue;
     }
     SocketAddress address = validated_[i];
-    validated_.erase(validated_.begin() + static_cast<std::ptrdiff_t>(i));
-    validated_check_ms_.erase(validated_check_ms_.begin() + static_cast<std::ptrdiff_t>(i));
+    erase_validated(i);
     host_.on_address_released(*this, address);
   }
 }
@@ -350,8 +366,7 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
 void WebRtcTransport::release_address(const SocketAddress& address) {
   auto it = std::find(validated_.begin(), validated_.end(), address);
   if (it == validated_.end()) return;
-  validated_check_ms_.erase(validated_check_ms_.begin() + (it - validated_.begin()));
-  validated_.erase(it);
+  erase_validated(static_cast<size_t>(it - validated_.begin()));
   update_remote_address();
 }
 

@@ -1,6 +1,8 @@
 // One WebRTC connection as the server sees it: an ICE-lite agent, a DTLS server and a pair of SRTP
-// sessions, bundled on one 5-tuple of its worker's UDP socket or on one ICE-TCP connection (RFC
-// 6544; the path the peer nominated last, see update_remote_address()). It decrypts what arrives and hands
+// sessions, bundled on one 5-tuple of one of its worker's UDP sockets or on one ICE-TCP connection
+// (RFC 6544; the path the peer nominated last, see update_remote_address()). A UDP path is the
+// peer's address and the server address the peer sent to (one of the announced addresses): what
+// goes to the peer leaves from there. It decrypts what arrives and hands
 // RTP/RTCP to its observer (the router); it encrypts what the router sends back out, as the
 // MediaSink of the tracks that send through it.
 //
@@ -114,7 +116,8 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     uint32_t max_inbound_ssrcs = 0;
   };
 
-  WebRtcTransport(uint64_t id, uv_loop_t* loop, net::UdpSocket& socket,
+  // `sockets`: the worker's, which outlive the transport.
+  WebRtcTransport(uint64_t id, uv_loop_t* loop, const net::UdpSockets& sockets,
                   std::shared_ptr<dtls::DtlsCertificate> certificate, Host& host, Observer& observer,
                   Options options);
   ~WebRtcTransport() override;
@@ -128,7 +131,6 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // While a restart is pending, the ufrag in use before it (still accepted); empty otherwise.
   const std::string& retiring_ice_ufrag() const { return retiring_ufrag_; }
   const std::string& dtls_fingerprint() const;
-  const SocketAddress& local_address() const { return socket_.local_address(); }
   State state() const { return state_; }
   const std::vector<SocketAddress>& validated_addresses() const { return validated_; }
   // The UDP address media goes to; nullopt when the selected path is an ICE-TCP connection.
@@ -178,7 +180,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // encrypts it in place and queues it. False (and counted) when it cannot be sent.
   bool ready() const override { return state_ == State::DtlsConnected; }
   MutableByteSpan acquire_send() override {
-    return remote_tcp_ ? remote_tcp_->acquire_send() : socket_.acquire_send();
+    return remote_tcp_ ? remote_tcp_->acquire_send() : path_socket_->acquire_send();
   }
   bool commit_rtp(MutableByteSpan slot, size_t size) override;
   bool send_rtcp(ByteSpan packet) override;  // copies
@@ -187,7 +189,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // socket flushes after every batch by itself.
   void flush_sends() {
     if (remote_tcp_) remote_tcp_->flush();
-    socket_.flush();
+    sockets_.flush();
   }
 
   // The peer has stopped sending on `ssrc` for good (its track was unpublished): its SRTP state
@@ -221,13 +223,16 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     if (remote_tcp_)
       remote_tcp_->commit_send(size);
     else
-      socket_.commit_send(size, *remote_address_);
+      path_socket_->commit_send(size, *remote_address_, &path_local_);
   }
   // Copies and queues one packet (STUN, DTLS) on the selected path.
   void send_to_path(ByteSpan packet);
   void add_tcp_path(net::TcpConnection& connection);
-  // A valid check from a new address: it joins validated_addresses() (the oldest may go).
-  void add_validated_address(const SocketAddress& address, uint64_t now_ms);
+  // A valid check from a new address, sent to our `local`: it joins validated_addresses() (the
+  // oldest may go).
+  void add_validated_address(const SocketAddress& address, const SocketAddress& local, uint64_t now_ms);
+  // Removes validated_[i] and what goes with it (not the host's table: the caller tells it).
+  void erase_validated(size_t i);
   // Lets go of the validated addresses the peer has left (see the definition).
   void release_quiet_addresses(uint64_t now_ms);
   void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
@@ -248,7 +253,10 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
 
   const uint64_t id_;
   uv_loop_t* loop_;
-  net::UdpSocket& socket_;
+  const net::UdpSockets& sockets_;
+  // The socket of remote_address_'s family (the worker's first one while there is no UDP path):
+  // cached, as remote_address_ and path_local_, for the packet path.
+  net::UdpSocket* path_socket_;
   Host& host_;
   Observer* observer_;  // not owned; nullptr once detached
   Options options_;
@@ -265,7 +273,12 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   ice::IceLiteAgent ice_;
   std::vector<SocketAddress> validated_;      // bounded: kMaxValidatedAddresses
   std::vector<uint64_t> validated_check_ms_;  // the last valid check from validated_[i]
+  // Our address validated_[i] sent its first valid check to, or its latest nominating one.
+  std::vector<SocketAddress> validated_local_;
   std::optional<SocketAddress> remote_address_;
+  // Our address remote_address_ sent its checks to (its nominating one's, if it nominated): the
+  // source of everything sent there. Unset without a UDP path.
+  SocketAddress path_local_;
   std::vector<net::TcpConnection*> tcp_paths_;  // bounded: kMaxTcpPaths; the host keeps them alive
   net::TcpConnection* remote_tcp_ = nullptr;    // the selected path when it is a TCP connection
   // The connection the last nomination (USE-CANDIDATE) came over; nullptr when it came over UDP

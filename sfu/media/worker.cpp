@@ -11,11 +11,20 @@
 #include "ice/ice_lite_agent.h"
 #include "ice/stun_message.h"
 #include "net/packet_demux.h"
+#include "sfu/sdp/host_candidates.h"
 
 namespace sfu {
 namespace {
 constexpr uint64_t kTickMs = 100;
+
+// "udp port 40000 on 0.0.0.0: bind: Address already in use"
+Error bind_error(const char* protocol, uint32_t port, const std::string& ip, const std::string& reason) {
+  std::string message = protocol;
+  message.append(" port ").append(std::to_string(port)).append(" on ").append(ip).append(": ").append(reason);
+  return Error{ErrorCode::bind_failed, std::move(message)};
 }
+
+}  // namespace
 
 Worker::Worker(uint32_t index, const config::Config& config,
                std::shared_ptr<dtls::DtlsCertificate> certificate)
@@ -25,7 +34,22 @@ Worker::Worker(uint32_t index, const config::Config& config,
       certificate_(std::move(certificate)),
       data_relay_options_(DataRelayOptions::from_config(config)) {
   uv_loop_init(&loop_);
-  socket_ = std::make_unique<net::UdpSocket>(&loop_, [this](auto batch) { on_datagrams(batch); });
+  // A socket for each family some announced address is of (its buffers are a few MB: none for an
+  // unused family). The first address's family is the primary one (udp_address()).
+  for (bool v6 : {false, true}) {
+    if (config_.rtc.bind_ip_for(v6).empty()) continue;
+    auto& socket = v6 ? socket_v6_ : socket_v4_;
+    socket = std::make_unique<net::UdpSocket>(
+        &loop_, [this](auto batch) { on_datagrams(batch); }, &udp_counters_);
+    (v6 ? sockets_.v6 : sockets_.v4) = socket.get();
+  }
+  auto first = SocketAddress::from_ip(config_.rtc.resolved_announced_addresses().front(), 0);
+  primary_socket_ = first && first->is_v6() ? sockets_.v6 : sockets_.v4;
+  if (!primary_socket_) {  // an unchecked config (tests): no valid announced address
+    socket_v4_ = std::make_unique<net::UdpSocket>(
+        &loop_, [this](auto batch) { on_datagrams(batch); }, &udp_counters_);
+    sockets_.v4 = primary_socket_ = socket_v4_.get();
+  }
   tasks_ = std::make_unique<TaskQueue>(&loop_, config_.limits.worker_queue_messages);
   tick_ = std::make_unique<UvTimer>(&loop_, [this] { on_tick(); });
   // What other workers hand over is fanned out by the drain: its sends go out at once.
@@ -43,28 +67,41 @@ Worker::~Worker() {
   tick_.reset();
   cross_worker_->close();  // every linked worker has stopped (Server stops all before freeing any)
   if (tasks_) tasks_->close();
-  socket_->close();
+  for (auto* socket : {sockets_.v4, sockets_.v6})
+    if (socket) socket->close();
   tcp_.reset();
   uv_run(&loop_, UV_RUN_NOWAIT);
   uv_loop_close(&loop_);
 }
 
 Status Worker::start() {
+  if (Status udp_started = start_udp(); !udp_started) return udp_started;
+  if (Status tcp_started = start_tcp(); !tcp_started) return tcp_started;
+  make_host_candidates();
+  last_tick_ms_ = uv_now(&loop_);
+  tick_->start(kTickMs, kTickMs);
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+  return {};
+}
+
+Status Worker::start_udp() {
   // udp_port 0 (tests only; the config schema requires 1..65535) lets every worker pick a free port.
   // Start-up refuses a range past 65535 (Server::run); this only keeps a port from wrapping.
   uint32_t wanted = config_.rtc.udp_port == 0 ? 0 : uint32_t{config_.rtc.udp_port} + index_;
   if (wanted > 65535)
     return Error{ErrorCode::bind_failed, "udp port " + std::to_string(wanted) + ": beyond 65535"};
   auto port = static_cast<uint16_t>(wanted);
-  auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), port);
-  std::string reason;
-  if (!socket_->bind(*address, config_.rtc.udp_recv_buffer_bytes, config_.rtc.udp_send_buffer_bytes, &reason))
-    return Error{ErrorCode::bind_failed, "udp port " + std::to_string(port) + ": " + reason};
-  if (Status tcp_started = start_tcp(); !tcp_started) return tcp_started;
-  last_tick_ms_ = uv_now(&loop_);
-  tick_->start(kTickMs, kTickMs);
-  running_ = true;
-  thread_ = std::thread([this] { run(); });
+  for (bool v6 : {false, true}) {
+    net::UdpSocket* socket = v6 ? sockets_.v6 : sockets_.v4;
+    if (!socket) continue;
+    std::string ip = config_.rtc.bind_ip_for(v6);
+    auto address = SocketAddress::from_ip(ip.empty() ? "127.0.0.1" : ip, port);
+    std::string reason;
+    if (!address || !socket->bind(*address, config_.rtc.udp_recv_buffer_bytes,
+                                  config_.rtc.udp_send_buffer_bytes, &reason))
+      return bind_error("udp", port, ip, reason);
+  }
   return {};
 }
 
@@ -80,14 +117,36 @@ Status Worker::start_tcp() {
   limits.pending_timeout_ms = uint64_t{config_.rtc.tcp_pending_timeout_s} * 1000;
   tcp_ = std::make_unique<net::TcpServer>(&loop_, static_cast<net::TcpConnection::Handler&>(*this), limits,
                                           tcp_counters_);
-  auto address = SocketAddress::from_ip(config_.rtc.resolved_bind_ip(), static_cast<uint16_t>(wanted));
-  std::string reason;
-  if (!tcp_->listen(*address, &reason)) {
-    tcp_.reset();
-    uv_run(&loop_, UV_RUN_NOWAIT);  // frees the listener's handle
-    return Error{ErrorCode::bind_failed, "tcp port " + std::to_string(wanted) + ": " + reason};
+  // The primary family's listener first: tcp_address() is the first one.
+  for (net::UdpSocket* socket :
+       {primary_socket_, primary_socket_ == sockets_.v4 ? sockets_.v6 : sockets_.v4}) {
+    if (!socket) continue;
+    auto address = socket->local_address();
+    std::string ip = address.ip_string();
+    address = *SocketAddress::from_ip(ip, static_cast<uint16_t>(wanted));
+    std::string reason;
+    if (!tcp_->listen(address, &reason)) {
+      tcp_.reset();
+      uv_run(&loop_, UV_RUN_NOWAIT);  // frees the listeners' handles
+      return bind_error("tcp", wanted, ip, reason);
+    }
   }
   return {};
+}
+
+void Worker::make_host_candidates() {
+  std::vector<sdp::HostAddress> hosts;
+  const std::vector<SocketAddress> tcp = tcp_addresses();
+  for (const std::string& ip : config_.rtc.resolved_announced_addresses()) {
+    auto announced = SocketAddress::from_ip(ip, 0);
+    net::UdpSocket* socket = announced ? sockets_.for_peer(*announced) : nullptr;
+    if (!socket) continue;
+    sdp::HostAddress host{ip, socket->local_address().port(), 0};
+    for (const SocketAddress& listener : tcp)
+      if (listener.family() == announced->family()) host.tcp_port = listener.port();
+    hosts.push_back(std::move(host));
+  }
+  host_candidates_ = sdp::host_candidates(hosts);
 }
 
 void Worker::run() {
@@ -110,7 +169,7 @@ void Worker::start_data_channels() {
   uv_check_init(&loop_, flush_check_);
   flush_check_->data = this;
   uv_check_start(flush_check_, [](uv_check_t* check) {
-    if (auto* self = static_cast<Worker*>(check->data)) self->socket_->flush();
+    if (auto* self = static_cast<Worker*>(check->data)) self->sockets_.flush();
   });
 }
 
@@ -143,7 +202,8 @@ void Worker::stop() {
     by_address_.clear();
     transport_count_ = 0;
     tick_.reset();
-    socket_->close();
+    for (auto* socket : {sockets_.v4, sockets_.v6})
+      if (socket) socket->close();
     if (tcp_) tcp_->close();
     tasks_->close();
     uv_stop(&loop_);
@@ -173,7 +233,7 @@ WebRtcTransport& Worker::create_transport(WebRtcTransport::Observer& observer) {
   options.dtls_handshake_timeout_ms = uint64_t{config_.rtc.dtls_handshake_timeout_s} * 1000;
   options.max_inbound_ssrcs = config_.limits.ssrcs_per_transport;
   auto transport = std::make_unique<WebRtcTransport>(
-      id, &loop_, *socket_, certificate_, static_cast<WebRtcTransport::Host&>(*this), observer, options);
+      id, &loop_, sockets_, certificate_, static_cast<WebRtcTransport::Host&>(*this), observer, options);
   WebRtcTransport& ref = *transport;
   by_ufrag_[ref.ice_ufrag()] = &ref;
   transports_[id] = std::move(transport);
@@ -338,6 +398,9 @@ void Worker::on_datagrams(std::span<net::UdpSocket::Datagram> batch) {
         break;
     }
   }
+  // What this batch queued on the other family's socket (an IPv4 publisher's media forwarded to
+  // an IPv6 subscriber); the receiving socket flushes its own after the batch anyway.
+  sockets_.flush();
   report_failed_transports();
   retired_.clear();
 }
@@ -401,7 +464,7 @@ void Worker::on_frames_done(net::TcpConnection&) {
   // What a TCP client's packets made the worker send to UDP peers (forwarded media, feedback)
   // goes out now, as after a datagram batch; TCP connections flush themselves before the loop
   // blocks.
-  socket_->flush();
+  sockets_.flush();
   report_failed_transports();
   retired_.clear();
 }

@@ -1,5 +1,6 @@
-// A worker: one thread with its own libuv loop that owns a UDP socket (and, with rtc.tcp_port, an
-// ICE-TCP listener), every ICE/DTLS/SRTP transport on them and the rooms assigned to it. Other threads reach
+// A worker: one thread with its own libuv loop that owns a UDP socket per address family of the
+// announced addresses (and, with rtc.tcp_port, an ICE-TCP listener per family), every ICE/DTLS/SRTP
+// transport on them and the rooms assigned to it. Other threads reach
 // it only through post(); the control plane owns the Worker object, the worker owns its transports and rooms.
 //
 // With data_channels.enabled each worker has an SctpMailbox on its loop (usrsctp's work for its
@@ -35,6 +36,7 @@
 #include "sfu/media/room.h"
 #include "sfu/media/router.h"
 #include "sfu/media/webrtc_transport.h"
+#include "sfu/sdp/sdp.h"
 
 namespace sfu {
 
@@ -57,8 +59,9 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds the UDP socket (udp_port + index) and, with ICE-TCP on, the TCP listener (tcp_port +
-  // index), and starts the thread; bind_failed with the reason.
+  // Binds the UDP sockets (udp_port + index) and, with ICE-TCP on, the TCP listeners (tcp_port +
+  // index), one per address family (config::RtcConfig::bind_ip_for()), and starts the thread;
+  // bind_failed with the reason.
   Status start();
   // Stops the loop and joins the thread; transports are closed. Call from a thread other than this
   // worker's own.
@@ -70,14 +73,24 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   bool try_post(TaskQueue::Task& task) { return tasks_->try_post(task); }
 
   uint32_t index() const { return index_; }
-  const SocketAddress& udp_address() const { return socket_->local_address(); }
-  // The ICE-TCP listener's address and port; port 0 when ICE-TCP is off. Set by start().
+  // The UDP socket of the first announced address's family (its bound address and port).
+  const SocketAddress& udp_address() const { return primary_socket_->local_address(); }
+  // Each family's socket (nullptr for a family with no announced address).
+  const net::UdpSockets& udp_sockets() const { return sockets_; }
+  // The ICE-TCP listener of the first announced address's family; port 0 when ICE-TCP is off.
+  // Set by start(), as are the other families' (tcp_addresses()).
   SocketAddress tcp_address() const { return tcp_ ? tcp_->local_address() : SocketAddress(); }
   uint16_t tcp_port() const { return tcp_ ? tcp_->local_address().port() : 0; }
+  std::vector<SocketAddress> tcp_addresses() const {
+    return tcp_ ? tcp_->local_addresses() : std::vector<SocketAddress>();
+  }
+  // The host candidates of every transport of this worker (sdp::host_candidates() of the
+  // announced addresses and the bound ports). Set by start().
+  const std::vector<sdp::Candidate>& host_candidates() const { return host_candidates_; }
   bool running() const { return running_.load(); }
 
   // Read from any thread (metrics).
-  const net::UdpSocketCounters& socket_counters() const { return socket_->counters(); }
+  const net::UdpSocketCounters& socket_counters() const { return udp_counters_; }  // all its UDP sockets
   const net::TcpCounters& tcp_counters() const { return tcp_counters_; }
   const DropCounters& drops() const { return drops_; }
   const DataCounters& data_channel_counters() const { return data_counters_; }
@@ -116,7 +129,6 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   DropCounters& drop_counters_for_rooms() { return drops_; }
   DataCounters& data_counters_for_rooms() { return data_counters_; }
   const DataRelayOptions& data_relay_options() const { return data_relay_options_; }
-  const std::string& announced_ip() const { return config_.rtc.announced_ip; }
   const config::MediaConfig& media_config() const { return config_.media; }
   // rtc.join_timeout_s: how long a participant may stay without any connection up.
   uint64_t join_timeout_ms() const { return uint64_t{config_.rtc.join_timeout_s} * 1000; }
@@ -126,7 +138,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   uint64_t ice_restarts() const { return ice_restarts_.load(std::memory_order_relaxed); }
   void count_ice_restart() { ice_restarts_.store(ice_restarts() + 1, std::memory_order_relaxed); }
   // Sends whatever transports queued outside a receive batch (timers, tasks).
-  void flush_sends() { socket_->flush(); }
+  void flush_sends() { sockets_.flush(); }
 
  private:
   void run();
@@ -168,7 +180,10 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   // ufrag may come first (that transport's agent checks it); anything else closes the connection.
   void on_pending_tcp_frame(net::TcpConnection& connection, const net::UdpSocket::Datagram& frame,
                             net::PacketKind kind, uint64_t now_ms);
+  Status start_udp();
   Status start_tcp();
+  // host_candidates_ from the announced addresses and the ports bound.
+  void make_host_candidates();
 
   const uint32_t index_;
   const config::Config config_;
@@ -178,7 +193,11 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   const uint64_t takeover_quiet_ms_;
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   uv_loop_t loop_{};
-  std::unique_ptr<net::UdpSocket> socket_;
+  net::UdpSocketCounters udp_counters_;
+  std::unique_ptr<net::UdpSocket> socket_v4_, socket_v6_;  // for the families announced
+  net::UdpSockets sockets_;                                // the two above
+  net::UdpSocket* primary_socket_ = nullptr;               // the first announced address's family
+  std::vector<sdp::Candidate> host_candidates_;
   net::TcpCounters tcp_counters_;
   std::unique_ptr<net::TcpServer> tcp_;  // with ICE-TCP on; loop thread after start()
   std::unique_ptr<TaskQueue> tasks_;

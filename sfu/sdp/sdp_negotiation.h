@@ -31,8 +31,9 @@ struct LocalTransport {
 
 // The local preference of a passive TCP host candidate (RFC 6544 section 4.2): 2^13 times the
 // direction preference (4 for passive on a host candidate; 6 active, 2 simultaneous-open) plus the
-// other preference (8191: the server has one address). Below UDP's 65535, so with the same type
-// preference the UDP candidate keeps the higher priority and a browser uses TCP only when UDP fails.
+// other preference (8191 for the first address; host_candidates() gives the next ones 8190, ...).
+// Below UDP's 65535, so with the same type preference the UDP candidate keeps the higher priority
+// and a browser uses TCP only when UDP fails.
 inline constexpr uint16_t kTcpPassiveLocalPreference = (1u << 13) * 4 + 8191;
 
 // A host candidate with the RFC 8445 section 5.1.2.1 priority: type preference 126, component 1,

@@ -88,16 +88,42 @@ export const byTestId = (id) => `[data-testid="${id}"]`;
 // clicks Join and waits for the `joined` state. Returns the participant id. Works on a
 // playwright (Chromium) and a puppeteer (Firefox, firefox.mjs) page alike.
 export async function joinThroughUi(page, { base = baseUrl(), room, name, timeoutMs = 20000 }) {
-  await page.goto(`${base}/?room=${encodeURIComponent(room)}`);
+  await openDemoPage(page, `${base}/?room=${encodeURIComponent(room)}`);
   await page.locator(byTestId('room-input')).fill(room);
   await page.locator(byTestId('name-input')).fill(name);
   await page.locator(byTestId('join-button')).click();
-  await waitFor(`"${name}" to join room ${room}`, async () => {
-    const s = await demoState(page);
-    if (s.state === 'error') throw new Error(`the page is in error state: ${JSON.stringify(s.lastError)}`);
-    return s.state === 'joined' && s.participantId ? s : null;
-  }, { timeoutMs });
+  await waitForJoined(page, { room, name, timeoutMs });
   return (await demoState(page)).participantId;
+}
+
+// Opens the demo page and waits until its script has run (`window.sfuDemo` is set), loading it
+// again if it did not: a module that failed to load leaves a page whose Join button submits the
+// plain HTML form (a reload) instead of joining.
+export async function openDemoPage(page, url) {
+  for (let attempt = 1; ; attempt++) {
+    await page.goto(url);
+    const ready = await waitFor('the demo page script to run', () => page.evaluate(() => Boolean(window.sfuDemo)),
+      { timeoutMs: 5000, intervalMs: 100 }).catch(() => false);
+    if (ready) return;
+    if (attempt === 3) throw new Error(`the demo page at ${url} never ran its script; console:\n${(page.logs || []).join('\n')}`);
+  }
+}
+
+// Waits until the demo page has joined `room`; on a timeout the error carries what the page
+// showed (state, last error, messages, console), so a failure in CI says why.
+export async function waitForJoined(page, { room, name, timeoutMs = 20000 }) {
+  try {
+    return await waitFor(`"${name}" to join room ${room}`, async () => {
+      const s = await demoState(page);
+      if (s.state === 'error') throw new Error(`the page is in error state: ${JSON.stringify(s.lastError)}`);
+      return s.state === 'joined' && s.participantId ? s : null;
+    }, { timeoutMs });
+  } catch (err) {
+    const s = await demoState(page).catch((e) => ({ unavailable: String(e) }));
+    err.message += `\npage state: ${JSON.stringify({ state: s.state, lastError: s.lastError, endReason: s.endReason, messageTypes: s.messageTypes })}`;
+    err.message += `\npage console (last 20):\n${(page.logs || []).slice(-20).join('\n')}`;
+    throw err;
+  }
 }
 
 // A JSON-safe snapshot of window.sfuDemo.

@@ -87,12 +87,33 @@ export function linkNamespaces(a, addrA, b, addrB, tag) {
   run('ip', ['link', 'add', ifA, 'netns', a.name, 'type', 'veth', 'peer', 'name', ifB, 'netns', b.name]);
   a.exec('ip', 'addr', 'add', `${addrA}/24`, 'dev', ifA);
   b.exec('ip', 'addr', 'add', `${addrB}/24`, 'dev', ifB);
+  // No IPv6 link-local addresses: one appearing (after duplicate address detection) a second
+  // after the link comes up is a network change to a browser started meanwhile, which then
+  // aborts its page loads with net::ERR_NETWORK_CHANGED.
+  a.exec('ip', 'link', 'set', ifA, 'addrgenmode', 'none');
+  b.exec('ip', 'link', 'set', ifB, 'addrgenmode', 'none');
   a.exec('ip', 'link', 'set', ifA, 'up');
   b.exec('ip', 'link', 'set', ifB, 'up');
   // A default route over the link: browsers pick "the" interface for ICE by asking the kernel
   // for the route to a public address; without one they may gather no host candidate at all.
   a.exec('ip', 'route', 'add', 'default', 'via', addrB, 'dev', ifA);
   b.exec('ip', 'route', 'add', 'default', 'via', addrA, 'dev', ifB);
+}
+
+// Two namespaces, `<tag>-srv-<pid>` and `<tag>-cli-<pid>`, linked by a veth pair: a server host
+// on `serverIp` and a client host on `clientIp`. Returns {srv, cli, namespaces, error}: on error
+// (the kernel refused a namespace) the ones made so far are in `namespaces`, for the caller's
+// clean-up, which deletes `namespaces` in every case.
+export function linkedNamespaces(tag, serverIp, clientIp) {
+  const namespaces = [];
+  for (const role of ['srv', 'cli']) {
+    const { ns, error } = NetNs.create(`${tag}-${role}-${process.pid}`);
+    if (!ns) return { namespaces, error };
+    namespaces.push(ns);
+  }
+  const [srv, cli] = namespaces;
+  linkNamespaces(srv, serverIp, cli, clientIp, `${tag}${process.pid}`);
+  return { srv, cli, namespaces, error: null };
 }
 
 // Starts build/bin/sfu inside `ns` with HTTP on `listenIp:httpPort`, workers on `udpPort`+i (and

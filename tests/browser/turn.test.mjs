@@ -32,16 +32,17 @@ import {
   byTestId,
   launchBrowser,
   newParticipantPage,
+  openDemoPage,
   remoteTilesWithVideo,
   sleep,
   uniqueRoom,
   waitFor,
+  waitForJoined,
   waitForMediaFlow,
 } from './helpers.mjs';
 import {
-  NetNs,
   browserInNamespace,
-  linkNamespaces,
+  linkedNamespaces,
   netnsUnsupportedReason,
   run,
   startServerInNamespace,
@@ -105,17 +106,14 @@ function startTimeToMedia(page) {
 // Joins through the demo page like helpers.joinThroughUi, with `query` page parameters; with
 // `timed`, returns the time to media measured from the click on Join.
 async function joinTimed(page, { base, room, name, query, timed }) {
-  await page.goto(`${base}/?room=${encodeURIComponent(room)}${query ? `&${query}` : ''}`);
+  await openDemoPage(page, `${base}/?room=${encodeURIComponent(room)}${query ? `&${query}` : ''}`);
   await page.locator(byTestId('room-input')).fill(room);
   await page.locator(byTestId('name-input')).fill(name);
   const times = timed ? startTimeToMedia(page) : null;
   await page.locator(byTestId('join-button')).click();
-  const state = await waitFor(`"${name}" to join room ${room}`, () => page.evaluate(() => {
-    const d = window.sfuDemo;
-    if (d.state === 'error') throw new Error(`the page is in error state: ${JSON.stringify(d.lastError)}`);
-    return d.state === 'joined' && d.participantId ? { id: d.participantId, iceServers: d.iceServers } : null;
-  }), { timeoutMs: 20000 });
-  return { ...state, times };
+  // The first join of a fresh browser in a namespace can be slow on a loaded 2-core CI machine.
+  const state = await waitForJoined(page, { room, name, timeoutMs: 45000 });
+  return { id: state.participantId, iceServers: await page.evaluate(() => window.sfuDemo.iceServers), times };
 }
 
 // The nftables table of the client namespace: `rules` are the output chain's rules, each counted.
@@ -140,9 +138,8 @@ test('TURN via coturn: relayed media when the media ports are blocked, and refus
     t.skip(`TURN test skipped: ${reason}`);
     return;
   }
-  const id = `${process.pid}`;
   const work = workDir('sfu-h11b-');
-  const namespaces = [];
+  let namespaces = [];
   let server = null;
   let coturn = null;
   let browser = null;
@@ -163,16 +160,13 @@ test('TURN via coturn: relayed media when the media ports are blocked, and refus
     rmSync(work, { recursive: true, force: true });
   });
 
-  for (const role of ['srv', 'cli']) {
-    const { ns, error } = NetNs.create(`h11b-${role}-${id}`);
-    if (!ns) {
-      t.skip(`TURN test skipped: cannot create a network namespace (${error})`);
-      return;
-    }
-    namespaces.push(ns);
+  const link = linkedNamespaces('h11b', SERVER_IP, CLIENT_IP);
+  namespaces = link.namespaces;
+  if (link.error) {
+    t.skip(`TURN test skipped: cannot create a network namespace (${link.error})`);
+    return;
   }
-  const [srv, cli] = namespaces;
-  linkNamespaces(srv, SERVER_IP, cli, CLIENT_IP, `h11b${id}`);
+  const { srv, cli } = link;
 
   // coturn, on the server's side of the link, allowed to relay to the server's address only.
   const secret = randomBytes(32).toString('base64');

@@ -4,28 +4,11 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "tests/unit/config/config_expect.h"
 
 using namespace sfu::config;
 
-namespace {
-
-Config expect_ok(std::string_view yaml) {
-  auto result = load_config_text(yaml, "test.yaml");
-  if (auto* error = std::get_if<ConfigError>(&result)) {
-    ADD_FAILURE() << error->to_string();
-    return Config{};
-  }
-  return std::get<Config>(result);
-}
-
-ConfigError expect_error(std::string_view yaml) {
-  auto result = load_config_text(yaml, "test.yaml");
-  EXPECT_TRUE(std::holds_alternative<ConfigError>(result)) << "accepted: " << yaml;
-  if (auto* error = std::get_if<ConfigError>(&result)) return *error;
-  return {};
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(ConfigLoader, EmbeddedDefaultHasThePublicValues) {
   Config c = default_config();
