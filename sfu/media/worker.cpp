@@ -54,7 +54,7 @@ Worker::Worker(uint32_t index, const config::Config& config,
   tick_ = std::make_unique<UvTimer>(&loop_, [this] { on_tick(); });
   // What other workers hand over is fanned out by the drain: its sends go out at once.
   cross_worker_ = std::make_unique<CrossWorkerHub>(&loop_, index_, [this] {
-    socket_->flush();
+    flush_sends();
     report_failed_transports();
   });
 }
