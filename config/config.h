@@ -35,6 +35,15 @@ struct SignalingConfig {
   uint32_t resume_grace_s = 0;
 };
 
+// Which implementation protects and unprotects SRTP (the rtp layer's SrtpBackend; config knows
+// only the choice). OpenSSL's libcrypto directly, or libsrtp2 for platforms whose libsrtp2 is
+// built on OpenSSL.
+enum class SrtpBackendChoice { OpenSsl, Libsrtp2 };
+
+// "openssl" / "libsrtp2", as the YAML and the start-up log name them.
+const char* srtp_backend_choice_name(SrtpBackendChoice choice);
+std::optional<SrtpBackendChoice> srtp_backend_choice_from_name(std::string_view name);
+
 struct RtcConfig {
   uint16_t udp_port = 0;     // worker i listens on udp_port + i
   std::string announced_ip;  // put in ICE candidates when announced_addresses is empty
@@ -53,6 +62,7 @@ struct RtcConfig {
   uint32_t tcp_max_pending = 0;              // per worker: connections with no valid ICE check yet
   uint32_t tcp_max_pending_per_address = 0;  // ... from one source IP address
   uint32_t tcp_pending_timeout_s = 0;        // a connection with no valid ICE check this long is closed
+  SrtpBackendChoice srtp_backend = SrtpBackendChoice::OpenSsl;
 
   // More addresses make every m-section's candidate list longer (two lines per address).
   static constexpr size_t kMaxAnnouncedAddresses = 4;

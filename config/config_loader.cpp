@@ -202,6 +202,15 @@ Apply span_workers_field() {
   };
 }
 
+Apply srtp_backend_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    auto choice = srtp_backend_choice_from_name(scalar_text(node));
+    if (!choice) return "openssl or libsrtp2";
+    config.rtc.srtp_backend = *choice;
+    return {};
+  };
+}
+
 Apply log_level_field() {
   return [](const YAML::Node& node, Config& config) -> std::string {
     static const std::map<std::string, LogLevel> levels = {{"trace", LogLevel::Trace},
@@ -298,6 +307,7 @@ const std::map<std::string, Apply>& schema() {
       {"rtc.tcp_max_pending", uint_in(FIELD(rtc.tcp_max_pending), 1, 100000)},
       {"rtc.tcp_max_pending_per_address", uint_in(FIELD(rtc.tcp_max_pending_per_address), 1, 100000)},
       {"rtc.tcp_pending_timeout_s", uint_in(FIELD(rtc.tcp_pending_timeout_s), 1, 60)},
+      {"rtc.srtp_backend", srtp_backend_field()},
       {"dtls.certificate_file", string_field(FIELD(dtls.certificate_file))},
       {"dtls.private_key_file", string_field(FIELD(dtls.private_key_file))},
       {"limits.rooms", uint_in(FIELD(limits.rooms), 1, 1000000)},
@@ -480,6 +490,16 @@ ConfigResult apply_text(Config config, std::string_view text, std::string_view s
 }
 
 }  // namespace
+
+const char* srtp_backend_choice_name(SrtpBackendChoice choice) {
+  return choice == SrtpBackendChoice::OpenSsl ? "openssl" : "libsrtp2";
+}
+
+std::optional<SrtpBackendChoice> srtp_backend_choice_from_name(std::string_view name) {
+  if (name == "openssl") return SrtpBackendChoice::OpenSsl;
+  if (name == "libsrtp2") return SrtpBackendChoice::Libsrtp2;
+  return std::nullopt;
+}
 
 std::vector<std::string> RtcConfig::resolved_announced_addresses() const {
   if (!announced_addresses.empty()) return announced_addresses;

@@ -29,6 +29,7 @@ rtc:
   tcp_max_pending: 256       # per worker: TCP connections that have not sent a valid ICE check yet
   tcp_max_pending_per_address: 16  # ... from one IP address
   tcp_pending_timeout_s: 5   # a TCP connection with no valid ICE check this long is closed
+  srtp_backend: openssl      # SRTP on OpenSSL's libcrypto directly; libsrtp2 = through libsrtp2
 dtls:
   certificate_file: ""       # PEM; empty = generate an ECDSA P-256 certificate at start-up
   private_key_file: ""

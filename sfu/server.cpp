@@ -172,7 +172,9 @@ int Server::run() {
   uv_signal_start(&sigterm, on_signal, SIGTERM);
   std::signal(SIGPIPE, SIG_IGN);
 
-  log_info("main", "sfu ready", {{"workers", std::to_string(count)}});
+  log_info("main", "sfu ready",
+           {{"workers", std::to_string(count)},
+            {"srtp", config::srtp_backend_choice_name(config_.rtc.srtp_backend)}});
   uv_run(&loop_, UV_RUN_DEFAULT);
 
   // Signaling first (sessions close), then the workers (rooms and transports), then the loop's

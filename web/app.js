@@ -19,12 +19,14 @@ import { setState, toggleTrack } from './controls.js';
 import { sendChat } from './chat.js';
 import { sendFile } from './file_transfer.js';
 import { restartIce } from './peer_connections.js';
+import { setTrackSettings, updateLayerPreferences } from './layer_preferences.js';
 
 demo.join = (options) => joinCall(options);
 demo.leave = () => leaveCall();
 demo.sendChat = (text) => sendChat(text);
 demo.sendFile = (file) => sendFile(file);
 demo.restartIce = (connection) => (current ? restartIce(current, connection) : Promise.resolve(false));
+demo.setTrackSettings = (participantId, settings) => setTrackSettings(participantId, settings);
 window.sfuDemo = demo;
 
 // ---------------------------------------------------------------- lobby
@@ -163,7 +165,10 @@ document.addEventListener('drop', (event) => {
 window.addEventListener('pagehide', () => {
   if (current && !current.ended) send(current, { type: 'leave' });
 });
-window.addEventListener('resize', layoutGrid);
+window.addEventListener('resize', () => {
+  layoutGrid();
+  updateLayerPreferences();
+});
 
 // ---------------------------------------------------------------- start
 

@@ -9,7 +9,23 @@ import { send } from './signaling.js';
 import { createRemoteTile, removeTile, refreshTileMedia, layoutGrid } from './tiles.js';
 import { updateConnState } from './controls.js';
 import { openPublishChannels, onPublishAnswered, onRemoteChannel } from './data_channels.js';
+import { updateLayerPreferences } from './layer_preferences.js';
 import { watchIceConnection } from './ice_recovery.js';
+
+// Three VP8 simulcast encodings of the camera, a quarter, half and full size (docs/protocol.md
+// 3.2): the server forwards each subscriber the one that fits its tile. `?simulcast=0` sends one.
+const SIMULCAST_ENCODINGS = [
+  { rid: 'q', scaleResolutionDownBy: 4 },
+  { rid: 'h', scaleResolutionDownBy: 2 },
+  { rid: 'f', scaleResolutionDownBy: 1 },
+];
+
+function transceiverInit(track, stream) {
+  const init = { direction: 'sendonly', streams: [stream] };
+  const simulcast = new URLSearchParams(location.search).get('simulcast') !== '0';
+  if (track.kind === 'video' && simulcast) init.sendEncodings = SIMULCAST_ENCODINGS.map((e) => ({ ...e }));
+  return init;
+}
 
 // PC_CONFIG with the TURN servers of `joined`. `?ice=relay` in the page's URL sets
 // iceTransportPolicy 'relay': media only through the TURN relay, to try it out.
@@ -42,7 +58,7 @@ export async function startPublishing(session) {
     onIceState();
   };
   for (const track of stream ? stream.getTracks() : []) {
-    pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    pc.addTransceiver(track, transceiverInit(track, stream));
   }
   // After the media: the data channels' m=application comes last in the offer.
   openPublishChannels(session, pc);
@@ -190,6 +206,7 @@ export function onSubscribeOffer(session, msg) {
 export function syncRemoteMedia(session) {
   const pc = demo.subscribePc;
   const wanted = new Map(); // participant id -> [MediaStreamTrack]
+  const videoTrackIds = new Map(); // participant id -> the server's id of its video track
   if (pc) {
     for (const transceiver of pc.getTransceivers()) {
       const mid = transceiver.mid;
@@ -204,10 +221,12 @@ export function syncRemoteMedia(session) {
       if (!track || track.readyState === 'ended') continue;
       if (!wanted.has(pid)) wanted.set(pid, []);
       wanted.get(pid).push(track);
+      if (track.kind === 'video' && info && info.trackId) videoTrackIds.set(pid, info.trackId);
     }
   }
   for (const [pid, tracks] of wanted) {
     const entry = session.tiles.get(pid) || createRemoteTile(session, pid);
+    entry.videoTrackId = videoTrackIds.get(pid) || null;
     const have = entry.stream ? entry.stream.getTracks() : [];
     const same = have.length === tracks.length && tracks.every((t) => have.includes(t));
     if (!same) {
@@ -221,4 +240,5 @@ export function syncRemoteMedia(session) {
   }
   refreshTileMedia(session);
   layoutGrid();
+  updateLayerPreferences(session);
 }

@@ -3,6 +3,7 @@
 import { demo, current } from './state.js';
 import { ui } from './dom.js';
 import { fail, showBanner, toast } from './errors.js';
+import { updateLayerPreferences, updateTileResolutions } from './layer_preferences.js';
 import { createLocalTile, removeTile, refreshTileLabels, updateAudioLevels, displayName } from './tiles.js';
 import { renderParticipants } from './participant_list.js';
 import { setState, updateMuteButtons, updateConnState } from './controls.js';
@@ -25,6 +26,10 @@ export function onJoined(session, msg) {
   updateMuteButtons();
   updateConnState();
   session.levelTimer = setInterval(() => updateAudioLevels(session), 250);
+  session.layerTimer = setInterval(() => {
+    updateLayerPreferences(session);
+    updateTileResolutions(session);
+  }, 1000);
   // Always: even without camera and microphone the publish connection carries the chat and
   // file data channels.
   session.publishChain = session.publishChain.then(() => startPublishing(session)).catch((err) => {

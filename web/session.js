@@ -35,6 +35,7 @@ export function startSession({ room, name, stream }) {
     tiles: new Map(), // participant id -> {tile, video, stream, indicator, ...}
     localTile: null,
     levelTimer: null,
+    layerTimer: null, // track_settings and the tiles' received resolution (layer_preferences.js)
     channels: null, // {chat, file}: this page's data channels on the publish connection
     remoteChannels: [], // channels the server opened on the subscribe connection
     dataRefused: false, // the publish answer rejected m=application
@@ -75,6 +76,7 @@ function releaseSession(session) {
   session.ended = true;
   demo.signaling = 'closed';
   clearInterval(session.levelTimer);
+  clearInterval(session.layerTimer);
   session.timers.forEach(clearTimeout);
   closeSignaling(session);
   closeDataChannels(session);

@@ -44,6 +44,11 @@ export const demo = {
   sendChat: null, // (text) => sends a chat line
   sendFile: null, // (File) => queues a file for sending
   restartIce: null, // ('publish' | 'subscribe') => restarts ICE on that connection (peer_connections.js)
+  // Simulcast (layer_preferences.js): participant id -> the track_settings fields that replace
+  // that tile's own size and visibility; set with setTrackSettings(pid, {max_layer: 0}) (null: back
+  // to the tile's own). `?simulcast=0` in the URL publishes one encoding instead of three.
+  trackSettings: new Map(),
+  setTrackSettings: null, // (participantId, settings | null)
 };
 
 // One object per attempt to join; handlers of an old session check `session !== current`

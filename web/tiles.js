@@ -22,10 +22,11 @@ function buildTile({ pid, name, local, avatarName = name }) {
   const indicator = el('span', { className: 'audio-indicator', 'data-testid': 'audio-indicator', title: 'Audio level' }, [
     el('i'), el('i'), el('i'),
   ]);
-  const footer = el('div', { className: 'tile-footer' }, [indicator, label, micOff]);
+  const resolution = el('span', { className: 'tile-resolution', 'data-testid': 'tile-resolution', title: 'Resolution received' });
+  const footer = el('div', { className: 'tile-footer' }, [indicator, label, micOff, resolution]);
   const tile = el('div', { className: 'tile', 'data-testid': 'video-tile', 'data-participant-id': pid ?? '' }, [video, avatar, footer]);
   if (local) tile.dataset.local = 'true';
-  return { tile, video, avatar, label, micOff, indicator, stream: null };
+  return { tile, video, avatar, label, micOff, indicator, resolution, stream: null };
 }
 
 export function createLocalTile(session) {

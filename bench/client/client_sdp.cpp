@@ -116,9 +116,23 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
     rtx.fmtp = {{"apt", std::to_string(kVp8PayloadType)}};
     m.codecs = {vp8, rtx};
     m.msid = sdp::Msid{params.stream_id, params.video_track_id};
-    m.ssrc_groups.push_back({"FID", {params.video_ssrc, params.video_rtx_ssrc}});
-    m.ssrcs.push_back({params.video_ssrc, params.cname, m.msid});
-    m.ssrcs.push_back({params.video_rtx_ssrc, params.cname, m.msid});
+    if (params.video_rids.empty()) {
+      m.ssrc_groups.push_back({"FID", {params.video_ssrc, params.video_rtx_ssrc}});
+      m.ssrcs.push_back({params.video_ssrc, params.cname, m.msid});
+      m.ssrcs.push_back({params.video_rtx_ssrc, params.cname, m.msid});
+    } else {
+      m.extmaps.push_back(extmap(kExtIdRid, sdp::kExtRid));
+      m.extmaps.push_back(extmap(kExtIdRepairedRid, sdp::kExtRepairedRid));
+      sdp::Simulcast simulcast;
+      for (const auto& rid : params.video_rids) {
+        sdp::Rid r;
+        r.id = rid;
+        r.direction = sdp::RidDirection::kSend;
+        m.rids.push_back(r);
+        simulcast.send.push_back({{rid, false}});
+      }
+      m.simulcast = simulcast;
+    }
     offer.media.push_back(std::move(m));
     bundle.mids.push_back(kVideoMid);
   }

@@ -32,6 +32,8 @@ inline constexpr uint8_t kExtIdAudioLevel = 1;
 inline constexpr uint8_t kExtIdAbsSendTime = 2;
 inline constexpr uint8_t kExtIdTransportCc = 3;
 inline constexpr uint8_t kExtIdMid = 4;
+inline constexpr uint8_t kExtIdRid = 5;
+inline constexpr uint8_t kExtIdRepairedRid = 6;
 
 // The client's data channel m-section (a=sctp-port, a=max-message-size), as Chromium writes it.
 struct ClientDataChannelOptions {
@@ -50,6 +52,9 @@ struct PublishOfferParams {
   uint32_t audio_ssrc = 0;
   uint32_t video_ssrc = 0;
   uint32_t video_rtx_ssrc = 0;
+  // Rid simulcast, as Chromium offers it: a=rid:<rid> send for each, a=simulcast:send in this
+  // order, the rid and repaired-rid extensions, and no a=ssrc lines for video.
+  std::vector<std::string> video_rids;
   uint64_t session_id = 1;
   uint64_t session_version = 2;
   std::optional<ClientDataChannelOptions> data_channel;  // an m=application section (mid "2")

@@ -9,6 +9,7 @@
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtcp_parser.h"
 #include "rtp/rtp_packet.h"
+#include "rtp/vp8_descriptor.h"
 
 namespace sfu::client {
 namespace {
@@ -72,6 +73,10 @@ ParticipantClient::ParticipantClient(uv_loop_t* loop, Options options)
   audio_timestamp_ = random_value<uint32_t>();
   video_timestamp_ = random_value<uint32_t>();
   subscribe_session_id_ = random_value<uint64_t>() & 0x3FFFFFFFFFFFFFFFull;
+  if (options_.simulcast_layers >= 2)
+    simulcast_ = std::make_unique<SimulcastVideo>(
+        options_.simulcast_layers,
+        SimulcastVideo::ExtensionIds{kExtIdAbsSendTime, kExtIdTransportCc, kExtIdMid, kExtIdRid});
   for (uv_timer_t** timer : {&media_timer_, &answer_timer_}) {
     *timer = new uv_timer_t;
     uv_timer_init(loop_, *timer);
@@ -166,6 +171,7 @@ sdp::SessionDescription ParticipantClient::make_publish_offer() const {
   params.audio_ssrc = audio_ssrc_;
   params.video_ssrc = video_ssrc_;
   params.video_rtx_ssrc = video_rtx_ssrc_;
+  if (simulcast_) params.video_rids = simulcast_->rids();
   params.session_id = subscribe_session_id_ + 1;
   if (options_.sctp_mailbox) params.data_channel = options_.data_channel_options;
   return build_publish_offer(params);
@@ -500,7 +506,17 @@ void ParticipantClient::send_audio_packet() {
   if (size > 0 && publish_->send_rtp(ByteSpan(packet_buffer_.data(), size))) ++counters_.audio_packets_sent;
 }
 
+void ParticipantClient::send_simulcast_frame() {
+  simulcast_->send_frame(uv_now(loop_), transport_seq_, [this](ByteSpan packet) {
+    bool sent = publish_->send_rtp(packet);
+    if (sent) ++counters_.video_packets_sent;
+    return sent;
+  });
+  ++counters_.video_frames_sent;
+}
+
 void ParticipantClient::send_video_frame() {
+  if (simulcast_) return send_simulcast_frame();
   bool keyframe = keyframe_requested_ || counters_.video_frames_sent % kKeyframeIntervalFrames == 0;
   keyframe_requested_ = false;
   for (int index = 0; index < kPacketsPerFrame; ++index) {
@@ -559,6 +575,8 @@ void ParticipantClient::on_publish_rtcp(const uint8_t* data, size_t size) {
         if (auto pli = rtp::parse_pli(header); pli && pli->media_ssrc == video_ssrc_) {
           ++counters_.plis_received;
           keyframe_requested_ = true;
+        } else if (pli && simulcast_ && simulcast_->on_keyframe_request(pli->media_ssrc)) {
+          ++counters_.plis_received;
         }
         break;
       case rtp::RtcpMessageKind::kFir:
@@ -622,8 +640,30 @@ void ParticipantClient::on_subscribe_rtp(uint8_t* data, size_t size) {
     if (keyframe) ++media.video_keyframes;
     ++media.video_packets;
     media.video_bytes += packet->payload_size();
+    check_video(owner, *packet, media);
   }
   owner.seen = true;
+}
+
+void ParticipantClient::check_video(SsrcOwner& owner, const rtp::RtpPacket& packet, ReceivedMedia& media) {
+  if (auto layer = SimulcastVideo::layer_of(packet.payload())) ++media.video_packets_by_layer[*layer];
+  if (auto size = rtp::vp8_keyframe_size(packet.payload())) media.video_width = size->width;
+  if (owner.seen) {
+    auto step = static_cast<int16_t>(packet.sequence_number() - owner.last_sequence);
+    if (step > 1) ++media.video_sequence_gaps;
+    if (step <= 0) ++media.video_sequence_backwards;
+    if (static_cast<int32_t>(packet.timestamp() - owner.last_timestamp) < 0)
+      ++media.video_timestamp_backwards;
+  }
+  owner.last_sequence = packet.sequence_number();
+  owner.last_timestamp = packet.timestamp();
+  auto descriptor = rtp::parse_vp8_descriptor(packet.payload());
+  if (!descriptor || !descriptor->has_picture_id) return;
+  if (owner.last_picture_id) {
+    auto step = static_cast<uint16_t>((descriptor->picture_id - *owner.last_picture_id) & 0x7FFF);
+    if (step > 1) ++media.video_picture_id_jumps;
+  }
+  owner.last_picture_id = descriptor->picture_id;
 }
 
 }  // namespace sfu::client

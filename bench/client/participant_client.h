@@ -31,7 +31,9 @@
 #include "bench/client/client_sdp.h"
 #include "bench/client/sequence_gaps.h"
 #include "bench/client/signaling_client.h"
+#include "bench/client/simulcast_video.h"
 #include "bench/client/webrtc_client.h"
+#include "rtp/rtp_packet.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu::client {
@@ -47,6 +49,8 @@ class ParticipantClient {
     std::string token;  // sent with join when not empty
     bool publish_audio = true;
     bool publish_video = true;
+    // 2 or 3: the video is rid simulcast (SimulcastVideo: q, h, f) instead of one stream.
+    size_t simulcast_layers = 0;
     bool auto_publish = true;           // send the publish offer as soon as `joined` arrives
     std::string bind_ip = "127.0.0.1";  // local address of the two UDP sockets
     // Both connections use the server's candidates of this address (one of its announced ones);
@@ -83,6 +87,14 @@ class ParticipantClient {
   struct ReceivedMedia {
     uint64_t audio_packets = 0, video_packets = 0, audio_bytes = 0, video_bytes = 0;
     uint64_t video_keyframes = 0;  // first packets of VP8 keyframes
+    // Of a simulcast publisher (SimulcastVideo's payload tags): packets per layer, and the frame
+    // width of the latest key frame.
+    std::array<uint64_t, SimulcastVideo::kMaxLayers> video_packets_by_layer{};
+    uint16_t video_width = 0;
+    // Continuity of what one subscriber SSRC carries: sequence numbers that skipped ahead or
+    // went back, timestamps that went back, and VP8 picture ids that moved by more than one.
+    uint64_t video_sequence_gaps = 0, video_sequence_backwards = 0, video_timestamp_backwards = 0,
+             video_picture_id_jumps = 0;
   };
 
   struct Counters {
@@ -179,6 +191,8 @@ class ParticipantClient {
   // Problems on the client side (unparsable SDP, signaling closed, transport failures).
   const std::vector<std::string>& failures() const { return failures_; }
   const Counters& counters() const { return counters_; }
+  // The simulcast video this client publishes (Options::simulcast_layers); nullptr without.
+  const SimulcastVideo* simulcast() const { return simulcast_.get(); }
   uint16_t close_code() const { return close_code_; }
 
   // Called for each message after the client has handled it.
@@ -199,6 +213,9 @@ class ParticipantClient {
     bool seen = false;
     uint32_t media_ssrc = 0;  // RTX: the stream it repairs
     SequenceGaps gaps;        // media streams only
+    uint16_t last_sequence = 0;
+    uint32_t last_timestamp = 0;
+    std::optional<uint16_t> last_picture_id;
   };
 
   void handle_message(const nlohmann::json& message);
@@ -220,8 +237,11 @@ class ParticipantClient {
   void on_media_timer();
   void send_audio_packet();
   void send_video_frame();
+  void send_simulcast_frame();
   void on_publish_rtcp(const uint8_t* data, size_t size);
   void on_subscribe_rtp(uint8_t* data, size_t size);
+  // Continuity and layer checks of a video packet received on `owner`'s SSRC.
+  static void check_video(SsrcOwner& owner, const rtp::RtpPacket& packet, ReceivedMedia& media);
   // The association's options for a connection whose peer described `peer`.
   dtls::SctpOptions sctp_options_for(const sdp::DataChannelSpec& peer) const;
 
@@ -268,6 +288,7 @@ class ParticipantClient {
   uint64_t audio_packets_due_ = 0, video_frames_due_ = 0;
   bool keyframe_requested_ = true;
   std::array<uint8_t, 1500> packet_buffer_{};
+  std::unique_ptr<SimulcastVideo> simulcast_;
 };
 
 }  // namespace sfu::client

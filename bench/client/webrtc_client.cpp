@@ -133,9 +133,9 @@ void WebRtcClient::start_dtls() {
   };
   callbacks.on_connected = [this](const dtls::SrtpKeys& keys) {
     std::string error;
-    srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt,
+    srtp_in_ = rtp::SrtpSession::create(srtp_backend_, keys.profile, keys.remote_key_salt,
                                         rtp::SrtpSession::Direction::Inbound, &error);
-    srtp_out_ = rtp::SrtpSession::create(keys.profile, keys.local_key_salt,
+    srtp_out_ = rtp::SrtpSession::create(srtp_backend_, keys.profile, keys.local_key_salt,
                                          rtp::SrtpSession::Direction::Outbound, &error);
     if (!srtp_in_ || !srtp_out_) return fail("srtp: " + error);
     state_ = State::Connected;

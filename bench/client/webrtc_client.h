@@ -67,6 +67,8 @@ class WebRtcClient : private net::TcpConnection::Handler {
   // (an active TCP candidate, as a browser behind a UDP-blocking firewall). Call before connect().
   void use_ice_tcp() { ice_tcp_ = true; }
   bool ice_tcp() const { return ice_tcp_; }
+  // The SRTP implementation of this client (OpenSSL by default). Call before connect().
+  void use_srtp_backend(rtp::SrtpBackend backend) { srtp_backend_ = backend; }
   // Starts ICE checks toward the server; DTLS starts when ICE has connected.
   void connect(const RemoteParameters& remote);
 
@@ -164,6 +166,7 @@ class WebRtcClient : private net::TcpConnection::Handler {
   RemoteParameters remote_;
   std::unique_ptr<ice::IceClient> ice_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;
+  rtp::SrtpBackend srtp_backend_ = rtp::SrtpBackend::OpenSsl;
   std::unique_ptr<rtp::SrtpSession> srtp_in_;
   std::unique_ptr<rtp::SrtpSession> srtp_out_;
   State state_ = State::New;

@@ -68,8 +68,7 @@ struct HandOver {
     vp8.clock_rate = 90000;
     spec.codecs = {vp8};
     proxy = std::make_unique<PublishedTrack>(remote, *uplink, spec);
-    proxy->remote_routes().proxied = true;
-    proxy->remote_routes().ref = ref;
+    make_proxy(*proxy, *uplink, ref);
     tables.import_track(0, ref, *proxy, router);
     down = std::make_unique<DownTrack>(*proxy, subscriber, sink, "1", 0x22222222, 0);
     down->map_payload_type(kVp8PayloadType, kVp8PayloadType, 0);
@@ -82,7 +81,7 @@ void BM_CrossWorkerRing(benchmark::State& state) {
   HandOver h;
   std::vector<uint8_t> packet = build_packet(kVideoPacket);
   run_op(state, AllocationPolicy::kMustNotAllocate, "the ring refused or lost the packet", [&] {
-    if (!h.to_b.push_rtp(CrossWorkerKind::kMedia, h.ref, packet, 1000)) return size_t{0};
+    if (!h.to_b.push_rtp(CrossWorkerKind::kMedia, h.ref, 0, packet, 1000)) return size_t{0};
     size_t taken = 0;
     h.to_b.drain([&](CrossWorkerPacket& slot) { taken += slot.size; });
     return taken;
@@ -103,7 +102,7 @@ void BM_CrossWorkerToProxy(benchmark::State& state) {
     packet[2] = static_cast<uint8_t>(seq >> 8);
     packet[3] = static_cast<uint8_t>(seq++);
     uint64_t before = h.sink.sent;
-    h.to_b.push_rtp(CrossWorkerKind::kMedia, h.ref, packet, now);
+    h.to_b.push_rtp(CrossWorkerKind::kMedia, h.ref, 0, packet, now);
     h.to_b.drain([&](CrossWorkerPacket& slot) { h.tables.dispatch(0, slot, h.to_a, now); });
     return static_cast<size_t>(h.sink.sent - before);
   };

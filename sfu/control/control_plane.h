@@ -125,6 +125,7 @@ class ControlPlane {
   Result<RoomEntry*> room_for_join(const std::string& name, bool& created);
   void handle_sdp(ClientConnection& ws, Session& session, const nlohmann::json& message, bool is_publish);
   void handle_restart_ice(ClientConnection& ws, Session& session, const nlohmann::json& message);
+  void handle_track_settings(ClientConnection& ws, Session& session, const nlohmann::json& message);
   void handle_leave(Session& session, const std::string& reason);
 
   // Session resume (session_resume.cpp; docs/protocol.md, "Session resume").

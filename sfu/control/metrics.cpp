@@ -76,6 +76,38 @@ void render_data_channel_metrics(Exposition& e, const std::vector<Worker*>& work
                [](const Worker& w) { return w.data_channel_counters().associations(); });
 }
 
+// Simulcast (docs/protocol.md 3.3): layer switches made for subscribers, the PLIs switches asked
+// for, and the packets a subscriber did not get, by reason.
+void render_simulcast_metrics(Exposition& e, const std::vector<Worker*>& workers) {
+  auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  e.family("sfu_layer_switches_total", "counter",
+           "Simulcast layer switches made for subscribers, by direction.");
+  for (const Worker* w : workers) {
+    const LayerCounters& c = w->router_counters().layers;
+    e.sample("sfu_layer_switches_total", relaxed(c.switches_up),
+             Exposition::worker_label(*w) + ",direction=\"up\"");
+    e.sample("sfu_layer_switches_total", relaxed(c.switches_down),
+             Exposition::worker_label(*w) + ",direction=\"down\"");
+  }
+  e.per_worker("sfu_layer_switch_keyframe_requests_total", "counter",
+               "PLIs sent to publishers for a subscriber waiting to switch simulcast layers.", workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().layers.switch_keyframe_requests); });
+  e.family("sfu_layer_packets_not_forwarded_total", "counter",
+           "Packets of simulcast or paused tracks not sent to a subscriber, by reason.");
+  for (const Worker* w : workers) {
+    const LayerCounters& c = w->router_counters().layers;
+    const std::pair<const char*, const std::atomic<uint64_t>*> reasons[] = {
+        {"other_layer", &c.not_forwarded_other_layer},
+        {"waiting_keyframe", &c.not_forwarded_waiting_keyframe},
+        {"paused", &c.not_forwarded_paused},
+        {"before_switch", &c.not_forwarded_before_switch},
+    };
+    for (const auto& [reason, counter] : reasons)
+      e.sample("sfu_layer_packets_not_forwarded_total", relaxed(*counter),
+               Exposition::worker_label(*w) + ",reason=\"" + reason + "\"");
+  }
+}
+
 // ICE-TCP (docs/protocol.md, "ICE-TCP"): connections open (pending: no valid ICE check yet),
 // refusals and other ends by reason, frames and bytes each way, and sends dropped on a full queue.
 void render_ice_tcp_metrics(Exposition& e, const std::vector<Worker*>& workers) {
@@ -294,6 +326,7 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   render_data_channel_metrics(e, workers);
   render_ice_tcp_metrics(e, workers);
   render_span_metrics(e, workers, control);
+  render_simulcast_metrics(e, workers);
 
   e.family("sfu_dropped_packets_total", "counter", "Datagrams dropped, by reason.");
   for (const Worker* w : workers) {

@@ -8,6 +8,7 @@
 #include "sfu/control/control_plane.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/track_settings_message.h"
 #include "sfu/control/turn_credentials.h"
 #include "sfu/media/subscription_slots.h"
 #include "sfu/media/worker.h"
@@ -112,6 +113,8 @@ void ControlPlane::on_ws_message(ClientConnection& ws, std::string_view text) {
     handle_sdp(ws, session, message, *type == "publish");
   } else if (*type == "restart_ice") {
     handle_restart_ice(ws, session, message);
+  } else if (*type == "track_settings") {
+    handle_track_settings(ws, session, message);
   } else if (*type == "candidate") {
     // Optional trickle: the server is ICE-lite and learns the peer's address from its checks.
     if (session.participant_id.empty()) send_error(ws, {ErrorCode::not_joined, "join a room first"}, *type);
@@ -296,6 +299,24 @@ void ControlPlane::handle_restart_ice(ClientConnection& ws, Session& session, co
                       if (Room* r = w.find_room(room_name)) r->restart_subscribe_ice(participant_id);
                     }))
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "restart_ice");
+}
+
+void ControlPlane::handle_track_settings(ClientConnection& ws, Session& session,
+                                         const nlohmann::json& message) {
+  if (session.participant_id.empty())
+    return send_error(ws, {ErrorCode::not_joined, "join a room first"}, "track_settings");
+  auto request = parse_track_settings(message);
+  if (!request) return send_error(ws, request.error(), "track_settings");
+  RoomEntry* room = find_room(session.room);
+  if (!room) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, "track_settings");
+  // The subscriber's down-tracks are on its own worker (a proxy there stands for a publisher on another).
+  if (!post_request(worker_of(*room, session.participant_id), [room_name = session.room,
+                                                               subscriber = session.participant_id,
+                                                               request = std::move(*request)](Worker& w) {
+        if (Room* r = w.find_room(room_name))
+          r->set_track_preferences(subscriber, request.participant_id, request.track_id, request.preferences);
+      }))
+    send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "track_settings");
 }
 
 void ControlPlane::handle_leave(Session& session, const std::string& reason) {

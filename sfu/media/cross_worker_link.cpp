@@ -15,9 +15,16 @@ CrossWorkerLink::CrossWorkerLink(uint32_t from_worker, uint32_t to_worker, size_
       consumer_(consumer),
       doorbell_(consumer_doorbell) {}
 
-CrossWorkerPacket* CrossWorkerLink::claim() {
+CrossWorkerPacket* CrossWorkerLink::claim(CrossWorkerKind kind, CrossWorkerTrackRef track, size_t layer) {
   CrossWorkerPacket* slot = ring_.claim();
-  if (!slot) bump(producer_.dropped_full);
+  if (!slot) {
+    bump(producer_.dropped_full);
+    return nullptr;
+  }
+  slot->kind = kind;
+  slot->track = track;
+  slot->layer = static_cast<uint8_t>(layer);
+  slot->size = 0;
   return slot;
 }
 
@@ -27,16 +34,14 @@ void CrossWorkerLink::publish() {
   wake_pending_ = true;
 }
 
-bool CrossWorkerLink::push_rtp(CrossWorkerKind kind, CrossWorkerTrackRef track, ByteSpan rtp,
+bool CrossWorkerLink::push_rtp(CrossWorkerKind kind, CrossWorkerTrackRef track, size_t layer, ByteSpan rtp,
                                uint64_t arrival_ms) {
   if (rtp.size() > CrossWorkerPacket::kMaxBytes) {
     bump(producer_.dropped_too_large);
     return false;
   }
-  CrossWorkerPacket* slot = claim();
+  CrossWorkerPacket* slot = claim(kind, track, layer);
   if (!slot) return false;
-  slot->kind = kind;
-  slot->track = track;
   slot->arrival_ms = arrival_ms;
   slot->size = static_cast<uint16_t>(rtp.size());
   std::memcpy(slot->data.data(), rtp.data(), rtp.size());
@@ -44,35 +49,28 @@ bool CrossWorkerLink::push_rtp(CrossWorkerKind kind, CrossWorkerTrackRef track, 
   return true;
 }
 
-bool CrossWorkerLink::push_sender_report(CrossWorkerTrackRef track, uint64_t ntp, uint32_t rtp_timestamp) {
-  CrossWorkerPacket* slot = claim();
+bool CrossWorkerLink::push_sender_report(CrossWorkerTrackRef track, size_t layer, uint64_t ntp,
+                                         uint32_t rtp_timestamp) {
+  CrossWorkerPacket* slot = claim(CrossWorkerKind::kSenderReport, track, layer);
   if (!slot) return false;
-  slot->kind = CrossWorkerKind::kSenderReport;
-  slot->track = track;
   slot->ntp = ntp;
   slot->rtp_timestamp = rtp_timestamp;
-  slot->size = 0;
   publish();
   return true;
 }
 
-bool CrossWorkerLink::push_keyframe_request(CrossWorkerTrackRef track) {
-  CrossWorkerPacket* slot = claim();
-  if (!slot) return false;
-  slot->kind = CrossWorkerKind::kKeyframeRequest;
-  slot->track = track;
-  slot->size = 0;
+bool CrossWorkerLink::push_keyframe_request(CrossWorkerTrackRef track, size_t layer) {
+  if (!claim(CrossWorkerKind::kKeyframeRequest, track, layer)) return false;
   publish();
   return true;
 }
 
-bool CrossWorkerLink::push_nack(CrossWorkerTrackRef track, std::span<const uint16_t> sequence_numbers) {
+bool CrossWorkerLink::push_nack(CrossWorkerTrackRef track, size_t layer,
+                                std::span<const uint16_t> sequence_numbers) {
   if (sequence_numbers.empty()) return false;
-  CrossWorkerPacket* slot = claim();
+  CrossWorkerPacket* slot = claim(CrossWorkerKind::kNack, track, layer);
   if (!slot) return false;
   size_t count = std::min(sequence_numbers.size(), CrossWorkerPacket::kMaxNackItems);
-  slot->kind = CrossWorkerKind::kNack;
-  slot->track = track;
   slot->size = static_cast<uint16_t>(count * sizeof(uint16_t));
   std::memcpy(slot->data.data(), sequence_numbers.data(), slot->size);
   publish();

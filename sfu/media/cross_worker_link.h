@@ -53,6 +53,7 @@ struct CrossWorkerPacket {
   static constexpr size_t kMaxNackItems = kMaxBytes / sizeof(uint16_t);
 
   CrossWorkerKind kind = CrossWorkerKind::kMedia;
+  uint8_t layer = 0;           // the track's simulcast layer (0 without simulcast)
   uint16_t size = 0;           // bytes of `data` in use
   CrossWorkerTrackRef track;   // the track, by its export on the publisher's worker
   uint64_t arrival_ms = 0;     // media: when its publisher's packet arrived (the worker's loop clock)
@@ -100,12 +101,13 @@ class CrossWorkerLink {
   size_t capacity() const { return ring_.capacity(); }
 
   // ---- producer worker ----
-  // kMedia or kRepair: a copy of `rtp`. False when dropped (counted).
-  bool push_rtp(CrossWorkerKind kind, CrossWorkerTrackRef track, ByteSpan rtp, uint64_t arrival_ms);
-  bool push_sender_report(CrossWorkerTrackRef track, uint64_t ntp, uint32_t rtp_timestamp);
-  bool push_keyframe_request(CrossWorkerTrackRef track);
-  // At most kMaxNackItems sequence numbers (the rest are left out).
-  bool push_nack(CrossWorkerTrackRef track, std::span<const uint16_t> sequence_numbers);
+  // kMedia or kRepair: a copy of `rtp`, a packet of the track's `layer`. False when dropped (counted).
+  bool push_rtp(CrossWorkerKind kind, CrossWorkerTrackRef track, size_t layer, ByteSpan rtp,
+                uint64_t arrival_ms);
+  bool push_sender_report(CrossWorkerTrackRef track, size_t layer, uint64_t ntp, uint32_t rtp_timestamp);
+  bool push_keyframe_request(CrossWorkerTrackRef track, size_t layer);
+  // At most kMaxNackItems sequence numbers of `layer` (the rest are left out).
+  bool push_nack(CrossWorkerTrackRef track, size_t layer, std::span<const uint16_t> sequence_numbers);
   // Rings the consumer's doorbell if anything was pushed since the last call.
   void wake_consumer();
 
@@ -120,7 +122,7 @@ class CrossWorkerLink {
 
  private:
   // The next slot, or nullptr (counted) when the ring is full.
-  CrossWorkerPacket* claim();
+  CrossWorkerPacket* claim(CrossWorkerKind kind, CrossWorkerTrackRef track, size_t layer);
   void publish();
 
   const uint32_t from_;
@@ -132,10 +134,12 @@ class CrossWorkerLink {
   bool wake_pending_ = false;  // producer thread only
 };
 
-// Publisher's worker, packet path: a copy of `rtp` to every worker `routes` lists.
-inline void hand_to_other_workers(const CrossWorkerRoutes& routes, ByteSpan rtp, uint64_t arrival_ms) {
+// Publisher's worker, packet path: a copy of `rtp` (of the track's `layer`) to every worker
+// `routes` lists.
+inline void hand_to_other_workers(const CrossWorkerRoutes& routes, size_t layer, ByteSpan rtp,
+                                  uint64_t arrival_ms) {
   for (CrossWorkerLink* link : routes.links)
-    link->push_rtp(CrossWorkerKind::kMedia, routes.ref, rtp, arrival_ms);
+    link->push_rtp(CrossWorkerKind::kMedia, routes.ref, layer, rtp, arrival_ms);
 }
 
 }  // namespace sfu

@@ -88,14 +88,16 @@ void CrossWorkerTables::dispatch(uint32_t peer, CrossWorkerPacket& packet, Cross
   switch (packet.kind) {
     case CrossWorkerKind::kMedia:
     case CrossWorkerKind::kRepair:
-      entry->router->on_remote_rtp(*entry->track, packet.data.data(), packet.size, packet.arrival_ms, now_ms);
+      entry->router->on_remote_rtp(*entry->track, packet.layer, packet.data.data(), packet.size,
+                                   packet.arrival_ms, now_ms);
       break;
     case CrossWorkerKind::kSenderReport:
-      entry->router->on_remote_sender_report(*entry->track, packet.ntp, packet.rtp_timestamp, now_ms);
+      entry->router->on_remote_sender_report(*entry->track, packet.layer, packet.ntp, packet.rtp_timestamp,
+                                             now_ms);
       break;
     case CrossWorkerKind::kKeyframeRequest:
       bump(counters_.keyframe_requests_in);
-      entry->router->request_keyframe(*entry->track, now_ms);
+      entry->router->request_keyframe(*entry->track, packet.layer, now_ms);
       break;
     case CrossWorkerKind::kNack:
       answer_nack(*entry, packet, peer, to_peer, now_ms);
@@ -106,22 +108,25 @@ void CrossWorkerTables::dispatch(uint32_t peer, CrossWorkerPacket& packet, Cross
 void CrossWorkerTables::answer_nack(const Entry& exported, const CrossWorkerPacket& nack, uint32_t peer,
                                     CrossWorkerLink& to_peer, uint64_t now_ms) {
   PublishedTrack& track = *exported.track;
+  if (nack.layer >= track.layer_count()) return;
+  LayerStream& layer = track.layer(nack.layer);
   const CrossWorkerTrackRef ref = track.remote_routes().ref;
   const uint32_t recipient = repair_recipient(peer);
   const size_t items = nack.size / sizeof(uint16_t);
   for (size_t i = 0; i < items; ++i) {
     uint16_t seq;
     std::memcpy(&seq, nack.data.data() + i * sizeof(uint16_t), sizeof(seq));
-    auto stored = track.stored_packet(seq, now_ms);
+    auto stored = layer.stored_packet(seq, now_ms);
     if (!stored) {
       bump(counters_.repairs_missed);
       continue;
     }
-    if (!track.mark_resent(seq, now_ms, kRepairIntervalMs, recipient)) {
+    if (!layer.mark_resent(seq, now_ms, kRepairIntervalMs, recipient)) {
       bump(counters_.repairs_duplicate);
       continue;
     }
-    if (to_peer.push_rtp(CrossWorkerKind::kRepair, ref, *stored, now_ms)) bump(counters_.repairs_sent);
+    if (to_peer.push_rtp(CrossWorkerKind::kRepair, ref, nack.layer, *stored, now_ms))
+      bump(counters_.repairs_sent);
   }
 }
 

@@ -1,9 +1,12 @@
 #include "sfu/media/down_track.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/random.h"
+#include "rtp/vp8_descriptor.h"
 #include "sfu/media/published_track.h"
+#include "sfu/media/simulcast_layers.h"
 
 namespace sfu {
 
@@ -19,11 +22,19 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink&
   rtx_payload_type_map_.fill(kUnmapped);
   // Random starting points, as RFC 3550 asks of any sender; the offsets are fixed when the first
   // packet goes out.
-  sequence_offset_ = random_value<uint16_t>();
+  initial_sequence_ = random_value<uint16_t>();
+  sequence_offset_ = initial_sequence_;
   timestamp_offset_ = random_value<uint32_t>();
   rtx_sequence_ = random_value<uint16_t>();
+  preferences_ = {LayerSelector::kMaxLayers - 1, 0, 0, false};
   // Audio needs no keyframe: every Opus packet decodes on its own.
-  started_ = source_.kind() == sdp::MediaKind::kAudio;
+  if (source_.kind() == sdp::MediaKind::kAudio) selector_.start_at(0);
+  // Layer switches splice VP8 picture id sequences; a single stream's go through untouched.
+  for (const auto& codec : source_.spec().codecs) {
+    if (codec.payload_type >= 128 || rtp::video_codec_from_name(codec.name) != rtp::VideoCodec::VP8) continue;
+    vp8_payload_type_[codec.payload_type] = true;
+    rewrites_vp8_ = source_.simulcast();
+  }
 }
 
 void DownTrack::map_payload_type(uint8_t publisher_pt, uint8_t subscriber_pt, uint8_t subscriber_rtx_pt) {
@@ -37,43 +48,119 @@ void DownTrack::map_extension(uint8_t publisher_id, uint8_t subscriber_id) {
   extension_map_[publisher_id] = subscriber_id;
 }
 
-size_t DownTrack::rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out) {
+void DownTrack::set_preferences(const TrackPreferences& preferences) {
+  if (preferences.max_layer) preferences_.max_layer = preferences.max_layer;
+  if (preferences.max_width) preferences_.max_width = preferences.max_width;
+  if (preferences.max_height) preferences_.max_height = preferences.max_height;
+  if (preferences.paused) {
+    preferences_.paused = preferences.paused;
+    selector_.set_paused(*preferences.paused);
+  }
+  target_dirty_ = true;
+}
+
+uint8_t DownTrack::wanted_layer() const {
+  uint8_t layer = *preferences_.max_layer;
+  if (*preferences_.max_width != 0 || *preferences_.max_height != 0)
+    layer = std::min(layer, layer_for_frame_size(source_, *preferences_.max_width, *preferences_.max_height));
+  return layer;
+}
+
+void DownTrack::sync_target() {
+  if (!target_dirty_ && synced_generation_ == source_.layer_generation()) return;
+  target_dirty_ = false;
+  synced_generation_ = source_.layer_generation();
+  selector_.set_max_layer(wanted_layer());
+  selector_.update_target(source_.arriving_layers(), static_cast<uint8_t>(source_.layer_count()),
+                          source_.layers_settling());
+}
+
+size_t DownTrack::rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out,
+                               bool fresh) {
   size_t size = packet.size();
   if (size > out.size()) return 0;
   std::memcpy(out.data(), packet.bytes().data(), size);
   rtp::RtpPacket copy = packet.view_of_copy(out.data());
   copy.set_ssrc(ssrc_);
-  copy.set_sequence_number(static_cast<uint16_t>(packet.sequence_number() + sequence_offset_));
+  const auto sequence = static_cast<uint16_t>(packet.sequence_number() + sequence_offset_);
+  copy.set_sequence_number(sequence);
   copy.set_timestamp(packet.timestamp() + timestamp_offset_);
   copy.set_payload_type(payload_type);
   if (copy.has_extension()) copy.remap_extension_ids(extension_map_);
+  if (rewrites_vp8_ && vp8_payload_type_[packet.payload_type()]) {
+    if (auto descriptor = rtp::parse_vp8_descriptor(copy.payload())) {
+      const bool newest = fresh && (!sent_any_ || static_cast<int16_t>(sequence - last_sequence_) > 0);
+      picture_ids_.rewrite(copy.mutable_payload(), *descriptor, newest);
+    }
+  }
   return size;
 }
 
-size_t DownTrack::rewrite(const rtp::RtpPacket& packet, bool is_keyframe_start, MutableByteSpan out) {
-  if (!active_) return 0;
-  uint8_t payload_type = payload_type_map_[packet.payload_type()];
-  if (payload_type == kUnmapped) {
-    ++counters_.dropped_unsupported_codec;
+void DownTrack::begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms) {
+  layer_start_seq_ = packet.sequence_number();
+  layer_started_ = true;
+  picture_ids_.restart();
+  if (!sent_any_) {
+    // First packet: the subscriber's sequence starts at the random start with no artificial gap.
+    sequence_offset_ = static_cast<uint16_t>(initial_sequence_ - packet.sequence_number());
+    return;
+  }
+  // Continue right after the newest packet sent, and let the clock advance by the time elapsed
+  // (at least one millisecond): layers have unrelated sequence numbers and timestamp origins.
+  sequence_offset_ = static_cast<uint16_t>(last_sequence_ + 1 - packet.sequence_number());
+  const uint64_t elapsed_ms = std::max<uint64_t>(1, now_ms > last_sent_ms_ ? now_ms - last_sent_ms_ : 0);
+  const auto ticks = static_cast<uint32_t>(elapsed_ms * source_.clock_rate() / 1000);
+  timestamp_offset_ = last_timestamp_ + ticks - packet.timestamp();
+}
+
+// NOLINTNEXTLINE(readability-function-cognitive-complexity): one case per selector verdict.
+size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_keyframe_start,
+                          uint64_t now_ms, MutableByteSpan out) {
+  if (!active_) {
+    outcome_ = Outcome::kInactive;
     return 0;
   }
-  if (!started_) {
-    if (!is_keyframe_start) {
-      ++counters_.dropped_before_keyframe;
-      return 0;
-    }
-    // First packet: choose offsets so the subscriber's sequence continues from a random start
-    // with no artificial gap.
-    uint16_t first_seq = sequence_offset_;
-    sequence_offset_ = static_cast<uint16_t>(first_seq - packet.sequence_number());
-    started_ = true;
+  uint8_t payload_type = payload_type_map_[packet.payload_type()];
+  if (payload_type == kUnmapped) return drop(Outcome::kUnsupportedCodec, counters_.dropped_unsupported_codec);
+  sync_target();
+  const bool keyframe = is_keyframe_start || source_.kind() != sdp::MediaKind::kVideo;
+  Outcome sent = Outcome::kSent;
+  const int8_t previous_layer = selector_.current();
+  switch (selector_.on_packet(layer, keyframe)) {
+    case LayerSelector::Verdict::kDropPaused:
+      return drop(Outcome::kPaused, counters_.dropped_paused);
+    case LayerSelector::Verdict::kDropOtherLayer:
+      return drop(Outcome::kOtherLayer, counters_.dropped_other_layer);
+    case LayerSelector::Verdict::kDropWaitingKeyframe:
+      return drop(Outcome::kWaitingKeyframe, counters_.dropped_before_keyframe);
+    case LayerSelector::Verdict::kStart:
+      sent = Outcome::kStarted;
+      begin_layer(packet, now_ms);
+      break;
+    case LayerSelector::Verdict::kSwitchUp:
+    case LayerSelector::Verdict::kSwitchDown:
+      sent = static_cast<int8_t>(layer) > previous_layer ? Outcome::kSwitchedUp : Outcome::kSwitchedDown;
+      ++counters_.layer_switches;
+      begin_layer(packet, now_ms);
+      break;
+    case LayerSelector::Verdict::kForward:
+      if (!in_current_layer(packet.sequence_number()))
+        return drop(Outcome::kBeforeSwitch, counters_.dropped_before_switch);
+      break;
   }
-  size_t size = rewrite_into(packet, payload_type, out);
-  if (size > 0) {
-    ++counters_.packets;
-    counters_.bytes += size;
-    counters_.payload_bytes += packet.payload_size();
+  size_t size = rewrite_into(packet, payload_type, out, true);
+  if (size == 0) return 0;
+  outcome_ = sent;
+  const auto sequence = static_cast<uint16_t>(packet.sequence_number() + sequence_offset_);
+  if (!sent_any_ || static_cast<int16_t>(sequence - last_sequence_) > 0) {
+    last_sequence_ = sequence;
+    last_timestamp_ = packet.timestamp() + timestamp_offset_;
+    last_sent_ms_ = now_ms;
   }
+  sent_any_ = true;
+  ++counters_.packets;
+  counters_.bytes += size;
+  counters_.payload_bytes += packet.payload_size();
   return size;
 }
 
@@ -86,18 +173,18 @@ bool DownTrack::allow_keyframe_request(uint64_t now_ms, uint64_t interval_ms) {
 
 size_t DownTrack::rewrite_retransmission(const rtp::RtpPacket& stored, MutableByteSpan scratch,
                                          MutableByteSpan out) {
-  if (!active_ || !started_) return 0;
+  if (!active_ || !started()) return 0;
   uint8_t payload_type = payload_type_map_[stored.payload_type()];
   if (payload_type == kUnmapped) return 0;
   uint8_t rtx_payload_type = rtx_payload_type_map_[payload_type];
   if (rtx_payload_type == kUnmapped || rtx_ssrc_ == 0) {
     // No RTX negotiated: RFC 4585 allows resending the original packet on the media SSRC.
-    size_t size = rewrite_into(stored, payload_type, out);
+    size_t size = rewrite_into(stored, payload_type, out, false);
     if (size > 0) ++counters_.retransmitted;
     return size;
   }
   // Rewrite into `scratch`, then wrap as RTX (RFC 4588) into `out`.
-  size_t size = rewrite_into(stored, payload_type, scratch);
+  size_t size = rewrite_into(stored, payload_type, scratch, false);
   if (size == 0) return 0;
   auto rewritten = rtp::RtpPacket::parse(scratch.first(size));
   if (!rewritten) return 0;

@@ -3,6 +3,13 @@
 // the subscriber's own. A video down-track starts forwarding at a keyframe, so the decoder never
 // sees a delta frame without its reference.
 //
+// Simulcast: a LayerSelector picks the one layer forwarded (the subscriber's preferences, set
+// with track_settings, cap it) and switches only at a key frame of the target layer. At a switch
+// the offsets are recomputed so the subscriber's sequence numbers continue from the last one
+// sent, its timestamps advance by the time elapsed, and (VP8) its picture ids and TL0PICIDX
+// continue too (rtp::Vp8PictureIdRewriter); packets of the new layer from before its key frame
+// are dropped, as they would land in the subscriber's past.
+//
 // Thread: its room's worker. Owned by its subscriber's Participant; the source track, the
 // subscriber and the sink (the subscriber's subscribe transport, through which its RTP and RTCP
 // go) are passed in and outlive it. Allocates nothing after construction.
@@ -10,12 +17,16 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/bytes.h"
+#include "rtp/picture_id_rewriter.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/extension_ids.h"
+#include "sfu/media/layer_selector.h"
 #include "sfu/media/media_sink.h"
+#include "sfu/media/track_preferences.h"
 
 namespace sfu {
 
@@ -25,6 +36,9 @@ struct Participant;
 struct DownTrackCounters {
   uint64_t packets = 0, bytes = 0, retransmitted = 0, dropped_unsupported_codec = 0,
            dropped_before_keyframe = 0;
+  // Simulcast: switches made, and packets not forwarded because another layer is forwarded,
+  // because the subscriber paused the track, or because they precede the current layer's start.
+  uint64_t layer_switches = 0, dropped_other_layer = 0, dropped_paused = 0, dropped_before_switch = 0;
   // What the sender report counts (RFC 3550 6.4.1): payload only, no header, CSRCs, extensions
   // or padding.
   uint64_t payload_bytes = 0;
@@ -32,6 +46,20 @@ struct DownTrackCounters {
 
 class DownTrack {
  public:
+  // What rewrite() did with the last packet (the router counts it).
+  enum class Outcome : uint8_t {
+    kSent,
+    kStarted,  // sent: the first packet (or the first after a pause)
+    kSwitchedUp,
+    kSwitchedDown,
+    kInactive,
+    kUnsupportedCodec,
+    kOtherLayer,
+    kWaitingKeyframe,
+    kPaused,
+    kBeforeSwitch,
+  };
+
   DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink& sink, std::string mid, uint32_t ssrc,
             uint32_t rtx_ssrc);
 
@@ -51,9 +79,30 @@ class DownTrack {
   void set_active(bool active) { active_ = active; }
   bool active() const { return active_; }
 
-  // Packet path. Copies `packet` into `out` rewritten for this subscriber; returns the size, or 0
-  // when the packet is not to be sent (inactive, codec not accepted, waiting for a keyframe).
-  size_t rewrite(const rtp::RtpPacket& packet, bool is_keyframe_start, MutableByteSpan out);
+  // Packet path. Copies `packet` (of simulcast layer `layer`) into `out` rewritten for this
+  // subscriber; returns the size, or 0 when the packet is not to be sent (inactive, codec not
+  // accepted, another layer, waiting for a keyframe, paused): outcome() says which.
+  size_t rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_keyframe_start, uint64_t now_ms,
+                 MutableByteSpan out);
+  size_t rewrite(const rtp::RtpPacket& packet, bool is_keyframe_start, MutableByteSpan out) {
+    return rewrite(packet, 0, is_keyframe_start, 0, out);
+  }
+  Outcome outcome() const { return outcome_; }
+
+  // Simulcast layer choice. set_preferences() takes effect at the next packet or sync_target().
+  void set_preferences(const TrackPreferences& preferences);
+  // Re-evaluates the target layer when the source's layers or the preferences changed.
+  void sync_target();
+  const LayerSelector& selector() const { return selector_; }
+  // The layer forwarded now; 0 before the first (retransmissions and reports follow it).
+  uint8_t current_layer() const {
+    return selector_.current() < 0 ? 0 : static_cast<uint8_t>(selector_.current());
+  }
+  // Whether a packet of the current layer with this source sequence number belongs to what the
+  // subscriber received (not from before the layer started): only those may be resent.
+  bool in_current_layer(uint16_t source_seq) const {
+    return !layer_started_ || static_cast<int16_t>(source_seq - layer_start_seq_) >= 0;
+  }
   // A retransmission of a stored packet: plain, or as RTX when the subscriber negotiated it
   // (`scratch` holds the intermediate rewritten packet).
   size_t rewrite_retransmission(const rtp::RtpPacket& stored, MutableByteSpan scratch, MutableByteSpan out);
@@ -64,8 +113,8 @@ class DownTrack {
   uint32_t to_subscriber_timestamp(uint32_t source_timestamp) const {
     return source_timestamp + timestamp_offset_;
   }
-  bool started() const { return started_; }
-  bool needs_keyframe() const { return active_ && !started_; }
+  bool started() const { return selector_.current() != LayerSelector::kNoLayer; }
+  bool needs_keyframe() const { return active_ && !started(); }
 
   // The subscriber's PLI/FIR for this track: true (and the interval restarts) when none was let
   // through in the last `interval_ms` (media.keyframe_request_interval_ms; 0: no limit). One
@@ -78,7 +127,16 @@ class DownTrack {
   uint32_t octets_sent() const { return static_cast<uint32_t>(counters_.payload_bytes); }
 
  private:
-  size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out);
+  size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out, bool fresh);
+  // The first packet of a layer (a key frame): offsets that continue what was sent.
+  void begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms);
+  // The highest layer the preferences allow, given the layers' frame sizes.
+  uint8_t wanted_layer() const;
+  size_t drop(Outcome outcome, uint64_t& counter) {
+    outcome_ = outcome;
+    ++counter;
+    return 0;
+  }
 
   // Passed by argument.
   PublishedTrack& source_;
@@ -89,7 +147,23 @@ class DownTrack {
   uint32_t ssrc_;
   uint32_t rtx_ssrc_;
   bool active_ = false;
-  bool started_ = false;
+  LayerSelector selector_;
+  TrackPreferences preferences_;  // every field set (defaults: best layer, no size, not paused)
+  bool target_dirty_ = true;
+  uint32_t synced_generation_ = 0;
+  Outcome outcome_ = Outcome::kInactive;
+  uint16_t initial_sequence_ = 0;  // the first subscriber sequence number
+  bool layer_started_ = false;     // audio starts without a first packet
+  uint16_t layer_start_seq_ = 0;   // source sequence number of the current layer's first packet
+  // The newest packet sent: where the next layer continues.
+  bool sent_any_ = false;
+  uint16_t last_sequence_ = 0;
+  uint32_t last_timestamp_ = 0;
+  uint64_t last_sent_ms_ = 0;
+  // VP8 picture id and TL0PICIDX continuity across layers (simulcast VP8 sources only).
+  std::array<bool, 128> vp8_payload_type_{};
+  bool rewrites_vp8_ = false;
+  rtp::Vp8PictureIdRewriter picture_ids_;
   uint16_t sequence_offset_ = 0;
   uint32_t timestamp_offset_ = 0;
   uint16_t rtx_sequence_ = 0;

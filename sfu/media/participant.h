@@ -95,7 +95,7 @@ struct Participant {
   }
   PublishedTrack* track_by_ssrc(uint32_t ssrc) {
     for (auto& track : published)
-      if (track->ssrc() == ssrc || (track->rtx_ssrc() != 0 && track->rtx_ssrc() == ssrc)) return track.get();
+      if (track->layer_of_ssrc(ssrc) >= 0) return track.get();
     return nullptr;
   }
   PublishedTrack* track_by_mid(std::string_view mid) {

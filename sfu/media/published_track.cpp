@@ -1,12 +1,24 @@
 #include "sfu/media/published_track.h"
 
+#include "sfu/media/down_track.h"
+
 namespace sfu {
 
 PublishedTrack::PublishedTrack(Participant& publisher, MediaSink& feedback_sink, PublishedTrackSpec spec)
-    : publisher_(publisher),
-      feedback_sink_(feedback_sink),
-      spec_(std::move(spec)),
-      statistics_(spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate) {}
+    : publisher_(publisher), feedback_sink_(feedback_sink), spec_(std::move(spec)) {
+  const bool video = spec_.kind == sdp::MediaKind::kVideo;
+  if (spec_.layers.empty()) {
+    layers_.push_back(
+        std::make_unique<LayerStream>(spec_.rid, spec_.ssrc, spec_.rtx_ssrc, clock_rate(), video));
+  } else {
+    for (const LayerSpec& layer : spec_.layers)
+      layers_.push_back(
+          std::make_unique<LayerStream>(layer.rid, layer.ssrc, layer.rtx_ssrc, clock_rate(), video));
+  }
+  for (const auto& codec : spec_.codecs)
+    reads_frame_size_ = reads_frame_size_ || rtp::video_codec_from_name(codec.name) == rtp::VideoCodec::VP8;
+  reads_frame_size_ = reads_frame_size_ && video && layers_.size() > 1;
+}
 
 const sdp::Codec* PublishedTrack::codec_for(uint8_t payload_type) const {
   for (const auto& codec : spec_.codecs)
@@ -31,28 +43,55 @@ uint32_t PublishedTrack::clock_rate() const {
   return spec_.codecs.empty() ? 90000 : spec_.codecs.front().clock_rate;
 }
 
-void PublishedTrack::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms) {
+int PublishedTrack::layer_of_ssrc(uint32_t ssrc) const {
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i]->owns(ssrc)) return static_cast<int>(i);
+  return -1;
+}
+
+void PublishedTrack::on_packet(size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms) {
   ++counters_.packets;
   counters_.bytes += packet.size();
-  statistics_.on_packet(packet.sequence_number(), packet.timestamp(), now_ms, packet.size());
-  // Audio is repaired by Opus FEC, not NACK: it keeps no history and no NACK state.
-  if (spec_.kind != sdp::MediaKind::kVideo) return;
-  history_.store(packet.bytes(), packet.sequence_number(), now_ms);
-  // A proxy's losses upstream are its publisher's worker's to repair (cross_worker_routes.h).
-  if (remote_routes_.proxied) return;
-  if (!nack_) nack_ = std::make_unique<rtp::NackGenerator>();  // once, on the first packet
-  nack_->on_packet(packet.sequence_number(), now_ms);
-  if (nack_->keyframe_needed()) {
-    // Too much was lost to repair packet by packet: ask for a fresh keyframe instead.
-    nack_->clear_keyframe_needed();
-    keyframe_requests_.request();
+  if (layers_[layer]->on_packet(packet, now_ms, reads_frame_size_)) {
+    arriving_layers_ |= 1u << layer;
+    ++layer_generation_;
   }
 }
 
+void PublishedTrack::on_timer(uint64_t now_ms) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (!layers_[i]->on_timer(now_ms)) continue;
+    if (!layers_[i]->arriving()) arriving_layers_ &= ~(1u << i);
+    ++layer_generation_;
+  }
+}
+
+bool PublishedTrack::layers_settling() const {
+  if (layers_.size() < 2) return false;
+  for (const auto& layer : layers_)
+    if (layer->settled()) return false;
+  return true;
+}
+
 bool PublishedTrack::take_keyframe_request(uint64_t now_ms, uint64_t interval_ms) {
-  if (!keyframe_requests_.take(now_ms, interval_ms)) return false;
+  if (!layers_.front()->take_keyframe_request(now_ms, interval_ms)) return false;
   ++counters_.keyframe_requests_sent;
   return true;
+}
+
+void PublishedTrack::request_keyframe() {
+  if (!simulcast()) {
+    layers_.front()->request_keyframe();
+    return;
+  }
+  // Simulcast: only the layers someone waits for; none known yet means the subscriber's first
+  // target packet asks (the router's forward()).
+  for (DownTrack* down : down_tracks_) {
+    int8_t target = down->selector().target();
+    if (target >= 0 && static_cast<size_t>(target) < layers_.size() &&
+        down->selector().waiting_for_keyframe_of(static_cast<uint8_t>(target)))
+      layers_[static_cast<size_t>(target)]->request_keyframe(down->selector().current() >= 0);
+  }
 }
 
 }  // namespace sfu

@@ -1,14 +1,15 @@
-// A track a participant publishes, as the router receives it: its SSRCs and codecs, the state
-// of the incoming stream (reception statistics for receiver reports, losses to NACK, a buffer of
-// recent packets to answer subscribers' NACKs, pending keyframe requests) and the down-tracks it
-// fans out to.
+// A track a participant publishes, as the router receives it: its codecs, its encodings (one
+// LayerStream each: a simulcast layer, or the only stream; each with its SSRCs and the state of
+// its incoming stream: reception statistics, losses to NACK, recent packets to answer NACKs,
+// pending keyframe requests) and the down-tracks it fans out to. The accessors without a layer
+// (ssrc(), statistics(), stored_packet(), ...) are layer 0's: all there is without simulcast.
 //
 // Thread: its room's worker. Owned by its publisher's Participant; the publisher and the feedback
 // sink (the publish transport, through which PLIs, NACKs and reports go back to the publisher)
 // are passed in and outlive it; the down-tracks are observed, owned by their subscribers. Video
 // tracks allocate their NACK generator and retransmission buffer on their first media packet
 // (a track published and never sent costs no packet memory), and grow the buffer with the
-// packet rate on the room's timer (RetransmissionHistory).
+// packet rate on the room's timer (RetransmissionHistory). Layers are allocated with the track.
 #pragma once
 
 #include <array>
@@ -19,14 +20,11 @@
 #include <vector>
 
 #include "rtp/keyframe_detector.h"
-#include "rtp/nack_generator.h"
-#include "rtp/receive_statistics.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/cross_worker_routes.h"
 #include "sfu/media/extension_ids.h"
+#include "sfu/media/layer_stream.h"
 #include "sfu/media/media_sink.h"
-#include "sfu/media/retransmission_history.h"
-#include "sfu/media/rtcp/keyframe_request_collapser.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu {
@@ -34,15 +32,26 @@ namespace sfu {
 class DownTrack;
 struct Participant;
 
+// One simulcast encoding: its rid (rid simulcast) or its SSRCs (a=ssrc-group:SIM, with FID).
+struct LayerSpec {
+  std::string rid;
+  uint32_t ssrc = 0;      // 0 = learn from the first packet naming `rid`
+  uint32_t rtx_ssrc = 0;  // 0 = none announced (learned from repaired-rid when rids are used)
+  bool operator==(const LayerSpec&) const = default;
+};
+
 struct PublishedTrackSpec {
   std::string id;   // the msid track id (unique within its participant)
   std::string mid;  // in the publisher's session
   sdp::MediaKind kind = sdp::MediaKind::kAudio;
   uint32_t ssrc = 0;      // 0 = learn from the first packet carrying this mid (simulcast, no a=ssrc)
   uint32_t rtx_ssrc = 0;  // 0 = none announced
-  // Rid simulcast: the rid of the layer forwarded (empty without rids). An unannounced SSRC binds
-  // as this track's media only with this rid, as its RTX only with this repaired-rid.
+  // The first layer's rid (empty without rids). An unannounced SSRC binds as a layer's media only
+  // with its rid, as its RTX only with its repaired-rid.
   std::string rid;
+  // Simulcast: every layer, lowest quality first (the announced order); ssrc, rtx_ssrc and rid
+  // above then repeat layers[0]. Empty: one layer, from ssrc, rtx_ssrc and rid.
+  std::vector<LayerSpec> layers;
   std::vector<sdp::Codec> codecs;  // media codecs, the publisher's payload types, preferred first
   std::array<uint8_t, 128> rtx_payload_type{};  // media pt -> its rtx pt (0 = none)
   ExtensionIds extensions;
@@ -65,49 +74,68 @@ class PublishedTrack {
   const PublishedTrackSpec& spec() const { return spec_; }
   const std::string& id() const { return spec_.id; }
   sdp::MediaKind kind() const { return spec_.kind; }
-  uint32_t ssrc() const { return spec_.ssrc; }
-  uint32_t rtx_ssrc() const { return spec_.rtx_ssrc; }
-  void learn_ssrc(uint32_t ssrc) { spec_.ssrc = ssrc; }
-  void learn_rtx_ssrc(uint32_t ssrc) { spec_.rtx_ssrc = ssrc; }
   const sdp::Codec* codec_for(uint8_t payload_type) const;
   rtp::VideoCodec video_codec_for(uint8_t payload_type) const;
   uint32_t clock_rate() const;
   // The media payload type a publisher's RTX payload type repairs (RFC 4588 apt), if any.
   std::optional<uint8_t> media_payload_type_of_rtx(uint8_t rtx_payload_type) const;
 
-  // Packet path: account for one media packet (already restored from RTX when it came as RTX).
-  void on_packet(const rtp::RtpPacket& packet, uint64_t now_ms);
-  // Timer (the room's, every ~20 ms): sizes the retransmission buffer by the packet rate.
-  void on_timer(uint64_t now_ms) { history_.on_timer(now_ms); }
+  // Layers: one without simulcast.
+  size_t layer_count() const { return layers_.size(); }
+  bool simulcast() const { return layers_.size() > 1; }
+  LayerStream& layer(size_t index) { return *layers_[index]; }
+  const LayerStream& layer(size_t index) const { return *layers_[index]; }
+  // The layer whose media or RTX SSRC `ssrc` is; -1 when none.
+  int layer_of_ssrc(uint32_t ssrc) const;
+  // Bit i: layer i is arriving. Changes to it, or to a layer's frame size, raise the generation,
+  // so each down-track's selector re-evaluates its target once after a change.
+  uint32_t arriving_layers() const { return arriving_layers_; }
+  // Simulcast and no layer settled yet (LayerStream::kSettleMs): the publisher may be starting.
+  bool layers_settling() const;
+  uint32_t layer_generation() const { return layer_generation_; }
 
-  // The retransmission buffer (video only; empty until the first media packet).
-  std::optional<ByteSpan> stored_packet(uint16_t seq, uint64_t now_ms) { return history_.get(seq, now_ms); }
+  // Layer 0 (everything without simulcast).
+  uint32_t ssrc() const { return layers_.front()->ssrc(); }
+  uint32_t rtx_ssrc() const { return layers_.front()->rtx_ssrc(); }
+  void learn_ssrc(uint32_t ssrc) { layers_.front()->learn_ssrc(ssrc); }
+  void learn_rtx_ssrc(uint32_t ssrc) { layers_.front()->learn_rtx_ssrc(ssrc); }
+
+  // Packet path: account for one media packet of `layer` (already restored from RTX when it came
+  // as RTX).
+  void on_packet(size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms);
+  void on_packet(const rtp::RtpPacket& packet, uint64_t now_ms) { on_packet(0, packet, now_ms); }
+  // Timer (the room's, every ~20 ms): sizes the retransmission buffers by the packet rate, and
+  // notices layers that stopped arriving.
+  void on_timer(uint64_t now_ms);
+
+  // Layer 0's retransmission buffer (video only; empty until the first media packet).
+  std::optional<ByteSpan> stored_packet(uint16_t seq, uint64_t now_ms) {
+    return layers_.front()->stored_packet(seq, now_ms);
+  }
   bool resent_recently(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient) const {
-    return history_.resent_recently(seq, now_ms, min_interval_ms, recipient);
+    return layers_.front()->resent_recently(seq, now_ms, min_interval_ms, recipient);
   }
   bool mark_resent(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient) {
-    return history_.mark_resent(seq, now_ms, min_interval_ms, recipient);
+    return layers_.front()->mark_resent(seq, now_ms, min_interval_ms, recipient);
   }
-  size_t retransmission_capacity() const { return history_.capacity(); }
+  size_t retransmission_capacity() const { return layers_.front()->retransmission_capacity(); }
 
-  // Keyframe requests from any number of subscribers collapse into one per `interval_ms`
-  // (KeyframeRequestCollapser); take_keyframe_request() is true when a PLI is to be sent now.
+  // Keyframe requests from any number of subscribers collapse into one per `interval_ms` per
+  // layer (KeyframeRequestCollapser); take_keyframe_request() is true when a PLI for layer 0 is
+  // to be sent now. request_keyframe() asks every layer a subscriber waits for (layer 0 without
+  // simulcast).
   bool take_keyframe_request(uint64_t now_ms, uint64_t interval_ms);
-  void request_keyframe() { keyframe_requests_.request(); }
-  bool keyframe_wanted() const { return keyframe_requests_.pending(); }
+  void request_keyframe();
+  bool keyframe_wanted() const { return layers_.front()->keyframe_wanted(); }
 
-  rtp::ReceiveStatistics& statistics() { return statistics_; }
-  rtp::NackGenerator* nack_generator() { return nack_.get(); }
+  rtp::ReceiveStatistics& statistics() { return layers_.front()->statistics(); }
+  rtp::NackGenerator* nack_generator() { return layers_.front()->nack_generator(); }
+  // All layers together.
   PublishedTrackCounters& counters() { return counters_; }
   const PublishedTrackCounters& counters() const { return counters_; }
 
-  // The last sender report of this stream: subscribers get it rewritten into their own spaces.
-  struct SenderClock {
-    uint64_t ntp = 0;
-    uint32_t rtp_timestamp = 0;
-    bool valid = false;
-  };
-  SenderClock& sender_clock() { return sender_clock_; }
+  using SenderClock = LayerStream::SenderClock;
+  SenderClock& sender_clock() { return layers_.front()->sender_clock(); }
 
   std::vector<DownTrack*>& down_tracks() { return down_tracks_; }
 
@@ -121,12 +149,11 @@ class PublishedTrack {
   MediaSink& feedback_sink_;
   // Allocated by this.
   PublishedTrackSpec spec_;
-  rtp::ReceiveStatistics statistics_;
-  RetransmissionHistory history_;             // video only: stays empty for audio
-  std::unique_ptr<rtp::NackGenerator> nack_;  // video only, from the first media packet
+  std::vector<std::unique_ptr<LayerStream>> layers_;  // at least one
+  bool reads_frame_size_ = false;                     // VP8 simulcast: selectors use frame sizes
+  uint32_t arriving_layers_ = 0;
+  uint32_t layer_generation_ = 0;
   PublishedTrackCounters counters_;
-  SenderClock sender_clock_;
-  KeyframeRequestCollapser keyframe_requests_;
   // Observed: owned by their subscribers, unlinked by the room before they are freed.
   std::vector<DownTrack*> down_tracks_;
   CrossWorkerRoutes remote_routes_;

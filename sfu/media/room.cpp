@@ -217,6 +217,23 @@ void Room::restart_subscribe_ice(const std::string& participant_id) {
   send_subscribe_offer(p);
 }
 
+void Room::set_track_preferences(const std::string& subscriber_id, const std::string& publisher_id,
+                                 const std::string& track_id, const TrackPreferences& preferences) {
+  auto it = participants_.find(subscriber_id);
+  if (it == participants_.end()) return;
+  Participant& p = *it->second;
+  for (auto& slot : p.slots) {
+    if (slot.down_track && slot.participant_id == publisher_id && slot.track_id == track_id) {
+      slot.down_track->set_preferences(preferences);
+      return;
+    }
+  }
+  fail_request(p,
+               {ErrorCode::not_found, "no track '" + track_id + "' of participant '" + publisher_id +
+                                          "' is received by this participant"},
+               "track_settings");
+}
+
 std::vector<PublishedTrack*> Room::update_published_tracks(
     Participant& p, const std::vector<sdp::PublishedTrackSpec>& offered) {
   // Tracks whose m-section no longer sends are unpublished, and so are those whose streams changed
@@ -258,8 +275,9 @@ void Room::remove_published_track(Participant& publisher, PublishedTrack& track)
   }
   // Its streams are over: their SRTP state goes, so renegotiating never exhausts the SSRC limit.
   if (publisher.publish_transport) {
-    for (uint32_t ssrc : {track.ssrc(), track.rtx_ssrc()})
-      if (ssrc != 0) publisher.publish_transport->forget_inbound_ssrc(ssrc);
+    for (size_t i = 0; i < track.layer_count(); ++i)
+      for (uint32_t ssrc : {track.layer(i).ssrc(), track.layer(i).rtx_ssrc()})
+        if (ssrc != 0) publisher.publish_transport->forget_inbound_ssrc(ssrc);
   }
   std::erase_if(publisher.published, [&track](const auto& t) { return t.get() == &track; });
   broadcast(TrackUnpublished{publisher.id, track_id}, publisher.id);

@@ -58,6 +58,11 @@ class Room : private DataRelay::Host {
   // a new SubscribeOffer); refused (RequestFailed) while an offer is outstanding or before the
   // connection was ever negotiated.
   void restart_subscribe_ice(const std::string& participant_id);
+  // track_settings: `subscriber`'s preferences for the track `track_id` of `publisher_id` it
+  // receives (simulcast layer, shown size, paused); not_found (RequestFailed) when it receives no
+  // such track.
+  void set_track_preferences(const std::string& subscriber_id, const std::string& publisher_id,
+                             const std::string& track_id, const TrackPreferences& preferences);
   // The participant's signaling moved to another session (a resume after its WebSocket dropped):
   // its events go there from now on, starting with Joined{resumed} (the room as it is now) and, if
   // a subscribe offer was outstanding, a fresh one (the old one or its answer may have been lost).

@@ -189,8 +189,7 @@ void RoomShard::add_proxy_track(uint32_t worker, const std::string& participant_
   }
   auto uplink = std::make_unique<ProxyUplink>(*link, shared.ref);
   auto track = std::make_unique<PublishedTrack>(*p, *uplink, shared.spec);
-  track->remote_routes().proxied = true;
-  track->remote_routes().ref = shared.ref;
+  make_proxy(*track, *uplink, shared.ref);
   worker_.cross_worker().tables().import_track(worker, shared.ref, *track, room_.router_);
   PublishedTrack& added = *track;
   uplinks_[track.get()] = std::move(uplink);

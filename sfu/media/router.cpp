@@ -34,16 +34,18 @@ Router::Router(DropCounters& drops, RouterCounters& counters, RouterOptions opti
       nack_responder_(NackResponder::Options{options.retransmission_min_interval_ms,
                                              options.retransmissions_per_second}) {}
 
-PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket& packet) {
+PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket& packet, size_t& layer) {
   // Streams announced without a=ssrc (rid simulcast) bind on their first packet that names the
-  // track's mid and forwarded layer (see unannounced_stream.h).
+  // track's mid and one of its layers (see unannounced_stream.h).
   for (auto& track : publisher.published) {
-    switch (classify_unannounced_stream(*track, packet)) {
+    UnannouncedBinding binding = classify_unannounced_stream(*track, packet);
+    layer = binding.layer;
+    switch (binding.kind) {
       case UnannouncedStream::kMedia:
-        track->learn_ssrc(packet.ssrc());
+        track->layer(layer).learn_ssrc(packet.ssrc());
         return track.get();
       case UnannouncedStream::kRepair:
-        track->learn_rtx_ssrc(packet.ssrc());
+        track->layer(layer).learn_rtx_ssrc(packet.ssrc());
         return track.get();
       case UnannouncedStream::kNone:
         break;
@@ -63,19 +65,24 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
     if (auto seq = packet->transport_sequence_number(publisher.transport_cc_extension_id))
       publisher.transport_cc->on_packet(*seq, monotonic_us());
   }
+  size_t layer = 0;
   PublishedTrack* track = publisher.track_by_ssrc(packet->ssrc());
-  if (!track) track = learn_track(publisher, *packet);
+  if (track)
+    layer = static_cast<size_t>(track->layer_of_ssrc(packet->ssrc()));
+  else
+    track = learn_track(publisher, *packet, layer);
   if (!track) {
     drops_.count(DropReason::NoRoute);
     return;
   }
-  if (packet->ssrc() == track->rtx_ssrc() && track->rtx_ssrc() != track->ssrc())
-    on_rtx(*track, *packet, now_ms);
+  const LayerStream& stream = track->layer(layer);
+  if (packet->ssrc() == stream.rtx_ssrc() && stream.rtx_ssrc() != stream.ssrc())
+    on_rtx(*track, layer, *packet, now_ms);
   else
-    on_media(*track, *packet, now_ms);
+    on_media(*track, layer, *packet, now_ms);
 }
 
-void Router::on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t now_ms) {
+void Router::on_rtx(PublishedTrack& track, size_t layer, const rtp::RtpPacket& rtx, uint64_t now_ms) {
   // Padding only, no original sequence number: a bandwidth probe (libwebrtc pads on the RTX
   // stream when RTX is negotiated). It has served its purpose (transport-cc recorded it) and
   // repairs nothing; it is neither malformed nor media.
@@ -89,7 +96,8 @@ void Router::on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t n
     drops_.count(DropReason::RtpMalformed);
     return;
   }
-  size_t restored = rtp::unwrap_rtx(rtx, *original_pt, track.ssrc(), MutableByteSpan(scratch_a_));
+  size_t restored =
+      rtp::unwrap_rtx(rtx, *original_pt, track.layer(layer).ssrc(), MutableByteSpan(scratch_a_));
   auto original =
       restored ? rtp::RtpPacket::parse(MutableByteSpan(scratch_a_.data(), restored)) : std::nullopt;
   if (!original) {
@@ -97,40 +105,43 @@ void Router::on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t n
     return;
   }
   ++track.counters().rtx_packets;
-  on_media(track, *original, now_ms);
+  on_media(track, layer, *original, now_ms);
 }
 
-void Router::on_media(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms) {
-  track.on_packet(packet, now_ms);
-  // Every media packet of the track, before this worker's own fan-out: the other workers' share of
-  // the room fans out on their own cores meanwhile.
+void Router::on_media(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms) {
+  track.on_packet(layer, packet, now_ms);
+  // Every media packet of every layer, before this worker's own fan-out: the other workers' share
+  // of the room fans out (and selects layers) on their own cores meanwhile.
   if (!track.remote_routes().links.empty())
-    hand_to_other_workers(track.remote_routes(), packet.bytes(), now_ms);
-  forward(track, packet, now_ms);
+    hand_to_other_workers(track.remote_routes(), layer, packet.bytes(), now_ms);
+  forward(track, layer, packet, now_ms);
 }
 
-void Router::on_remote_rtp(PublishedTrack& proxy, uint8_t* data, size_t size, uint64_t arrival_ms,
-                           uint64_t now_ms) {
+void Router::on_remote_rtp(PublishedTrack& proxy, size_t layer, uint8_t* data, size_t size,
+                           uint64_t arrival_ms, uint64_t now_ms) {
   auto packet = rtp::RtpPacket::parse(MutableByteSpan(data, size));
-  if (!packet) {
+  if (!packet || layer >= proxy.layer_count()) {
     drops_.count(DropReason::RtpMalformed);
     return;
   }
-  // A publisher without a=ssrc (rid simulcast) is learned on its worker; the proxy learns the same.
-  if (proxy.ssrc() == 0) proxy.learn_ssrc(packet->ssrc());
-  proxy.on_packet(*packet, arrival_ms);
-  forward(proxy, *packet, now_ms);
+  // Streams without a=ssrc (rid simulcast) are learned on the publisher's worker; the proxy learns
+  // the same from what crosses.
+  if (proxy.layer(layer).ssrc() == 0) proxy.layer(layer).learn_ssrc(packet->ssrc());
+  proxy.on_packet(layer, *packet, arrival_ms);
+  forward(proxy, layer, *packet, now_ms);
 }
 
-void Router::on_remote_sender_report(PublishedTrack& proxy, uint64_t ntp, uint32_t rtp_timestamp,
-                                     uint64_t now_ms) {
-  bump(counters_.sender_reports_sent, sender_reports_.relay(proxy, ntp, rtp_timestamp, now_ms));
+void Router::on_remote_sender_report(PublishedTrack& proxy, size_t layer, uint64_t ntp,
+                                     uint32_t rtp_timestamp, uint64_t now_ms) {
+  if (layer >= proxy.layer_count()) return;
+  bump(counters_.sender_reports_sent, sender_reports_.relay(proxy, layer, ntp, rtp_timestamp, now_ms));
 }
 
-void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms) {
+void Router::forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms) {
   auto& downs = track.down_tracks();
   if (downs.empty()) return;
-  // Keyframe detection reads a few payload bytes; only down-tracks still waiting need it.
+  const auto layer_index = static_cast<uint8_t>(layer);
+  // Keyframe detection reads a few payload bytes; only down-tracks waiting for one need it.
   bool is_keyframe_start = false;
   bool keyframe_checked = false;
   for (DownTrack* down : downs) {
@@ -138,15 +149,20 @@ void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64
     // Only once the subscriber can decrypt: a keyframe rewritten for a sink still in its DTLS
     // handshake would start the down-track and then be lost.
     if (!down->active() || !sink.ready()) continue;
-    if (!down->started() && !keyframe_checked) {
+    down->sync_target();
+    const bool waiting = down->selector().waiting_for_keyframe_of(layer_index);
+    if (waiting && !keyframe_checked) {
       is_keyframe_start =
           rtp::is_keyframe_start(track.video_codec_for(packet.payload_type()), packet.payload());
       keyframe_checked = true;
     }
     MutableByteSpan slot = sink.acquire_send();
-    size_t size = down->rewrite(packet, is_keyframe_start, slot);
+    size_t size = down->rewrite(packet, layer_index, is_keyframe_start && waiting, now_ms, slot);
+    count_outcome(down->outcome());
     if (size == 0) {
-      if (down->needs_keyframe()) track.request_keyframe();
+      // The subscriber waits for this layer's keyframe (to start, or to switch to it).
+      if (down->outcome() == DownTrack::Outcome::kWaitingKeyframe)
+        track.layer(layer).request_keyframe(down->started());
       continue;
     }
     if (sink.commit_rtp(slot, size)) bump(counters_.rtp_forwarded);
@@ -154,20 +170,60 @@ void Router::forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64
   send_pending_keyframe_request(track, now_ms);
 }
 
+void Router::count_outcome(DownTrack::Outcome outcome) {
+  LayerCounters& layers = counters_.layers;
+  switch (outcome) {
+    case DownTrack::Outcome::kSwitchedUp:
+      bump(layers.switches_up);
+      break;
+    case DownTrack::Outcome::kSwitchedDown:
+      bump(layers.switches_down);
+      break;
+    case DownTrack::Outcome::kOtherLayer:
+      bump(layers.not_forwarded_other_layer);
+      break;
+    case DownTrack::Outcome::kWaitingKeyframe:
+      bump(layers.not_forwarded_waiting_keyframe);
+      break;
+    case DownTrack::Outcome::kPaused:
+      bump(layers.not_forwarded_paused);
+      break;
+    case DownTrack::Outcome::kBeforeSwitch:
+      bump(layers.not_forwarded_before_switch);
+      break;
+    default:
+      break;
+  }
+}
+
 void Router::request_keyframe(PublishedTrack& track, uint64_t now_ms) {
   track.request_keyframe();
   send_pending_keyframe_request(track, now_ms);
 }
 
+void Router::request_keyframe(PublishedTrack& track, size_t layer, uint64_t now_ms) {
+  if (layer >= track.layer_count()) return;
+  track.layer(layer).request_keyframe();
+  send_pending_keyframe_request(track, now_ms);
+}
+
 void Router::send_pending_keyframe_request(PublishedTrack& track, uint64_t now_ms) {
-  // Audio needs no keyframe; an unlearned stream has no SSRC to name in the PLI.
-  if (track.kind() != sdp::MediaKind::kVideo || track.ssrc() == 0 ||
-      !track.take_keyframe_request(now_ms, options_.publisher_keyframe_interval_ms))
-    return;
-  // RFC 4585 section 6.3.1: PLI, sender SSRC = the server's feedback SSRC for this publisher.
-  size_t size = rtp::build_pli(track.publisher().feedback_ssrc, track.ssrc(), MutableByteSpan(scratch_b_));
-  if (size > 0 && track.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size)))
-    bump(counters_.plis_sent);
+  // Audio needs no keyframe.
+  if (track.kind() != sdp::MediaKind::kVideo) return;
+  for (size_t i = 0; i < track.layer_count(); ++i) {
+    LayerStream& layer = track.layer(i);
+    // An unlearned stream has no SSRC to name in the PLI.
+    bool for_switch = false;
+    if (layer.ssrc() == 0 ||
+        !layer.take_keyframe_request(now_ms, options_.publisher_keyframe_interval_ms, &for_switch))
+      continue;
+    ++track.counters().keyframe_requests_sent;
+    if (for_switch) bump(counters_.layers.switch_keyframe_requests);
+    // RFC 4585 section 6.3.1: PLI, sender SSRC = the server's feedback SSRC for this publisher.
+    size_t size = rtp::build_pli(track.publisher().feedback_ssrc, layer.ssrc(), MutableByteSpan(scratch_b_));
+    if (size > 0 && track.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size)))
+      bump(counters_.plis_sent);
+  }
 }
 
 void Router::on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms) {
@@ -180,11 +236,12 @@ void Router::on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t siz
     if (!report) continue;
     PublishedTrack* track = publisher.track_by_ssrc(report->info.ssrc);
     if (!track) continue;
+    auto layer = static_cast<size_t>(track->layer_of_ssrc(report->info.ssrc));
     size_t sent =
-        sender_reports_.relay(*track, report->info.ntp_timestamp, report->info.rtp_timestamp, now_ms);
+        sender_reports_.relay(*track, layer, report->info.ntp_timestamp, report->info.rtp_timestamp, now_ms);
     bump(counters_.sender_reports_sent, sent);
     for (CrossWorkerLink* link : track->remote_routes().links)
-      link->push_sender_report(track->remote_routes().ref, report->info.ntp_timestamp,
+      link->push_sender_report(track->remote_routes().ref, layer, report->info.ntp_timestamp,
                                report->info.rtp_timestamp);
   }
   if (packets.error() != rtp::RtcpError::kNone) drops_.count(DropReason::RtcpMalformed);
@@ -226,14 +283,19 @@ void Router::on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& 
 }
 
 void Router::ask_publisher_worker(DownTrack& down, const rtp::GenericNack& nack, uint64_t now_ms) {
+  // The layer the subscriber receives now, as NackResponder answers it.
   PublishedTrack& proxy = down.source();
+  LayerStream& layer = proxy.layer(down.current_layer());
   size_t count = 0;
   nack.for_each_lost([&](uint16_t subscriber_seq) {
     uint16_t seq = down.to_source_sequence(subscriber_seq);
-    if (count < missing_.size() && !proxy.stored_packet(seq, now_ms)) missing_[count++] = seq;
+    if (count < missing_.size() && (!down.started() || down.in_current_layer(seq)) &&
+        !layer.stored_packet(seq, now_ms))
+      missing_[count++] = seq;
   });
+  // The media SSRC names the layer (ProxyUplink maps it back).
   size_t size =
-      rtp::build_generic_nack(proxy.publisher().feedback_ssrc, proxy.ssrc(),
+      rtp::build_generic_nack(proxy.publisher().feedback_ssrc, layer.ssrc(),
                               std::span<const uint16_t>(missing_.data(), count), MutableByteSpan(scratch_b_));
   if (size > 0) proxy.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size));
 }
@@ -270,8 +332,13 @@ void Router::subscriber_asks_keyframe(DownTrack& down, uint64_t now_ms) {
     bump(counters_.keyframe_requests_throttled);
     return;
   }
-  if (track.keyframe_wanted()) bump(counters_.keyframe_requests_collapsed);
-  request_keyframe(track, now_ms);
+  // The layer it receives, or, while it waits for one, the layer it waits for.
+  int8_t target = down.selector().target();
+  size_t layer = down.started() || target < 0 ? down.current_layer() : static_cast<size_t>(target);
+  if (layer >= track.layer_count()) return;
+  if (track.layer(layer).keyframe_wanted()) bump(counters_.keyframe_requests_collapsed);
+  track.layer(layer).request_keyframe();
+  send_pending_keyframe_request(track, now_ms);
 }
 
 void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
@@ -280,7 +347,7 @@ void Router::on_fast_timer(Participant& publisher, uint64_t now_ms) {
   for (auto& track : publisher.published) {
     track->on_timer(now_ms);
     send_pending_keyframe_request(*track, now_ms);
-    send_nacks(*track, now_ms);
+    for (size_t i = 0; i < track->layer_count(); ++i) send_nacks(*track, i, now_ms);
   }
 }
 
@@ -295,12 +362,13 @@ void Router::send_transport_cc(Participant& publisher, uint64_t now_ms) {
   if (size > 0 && sink->send_rtcp(ByteSpan(scratch_b_.data(), size))) bump(counters_.transport_cc_sent);
 }
 
-void Router::send_nacks(PublishedTrack& track, uint64_t now_ms) {
-  size_t size =
-      nack_requester_.build_due(track, track.publisher().feedback_ssrc, now_ms, MutableByteSpan(scratch_b_));
+void Router::send_nacks(PublishedTrack& track, size_t layer, uint64_t now_ms) {
+  size_t size = nack_requester_.build_due(track.layer(layer), track.publisher().feedback_ssrc, now_ms,
+                                          MutableByteSpan(scratch_b_));
   if (size > 0 && track.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size))) {
     bump(counters_.nacks_sent);
     ++track.counters().nacks_sent;
+    ++track.layer(layer).counters().nacks_sent;
   }
 }
 

@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "rtp/rtcp_parser.h"
 #include "sfu/media/drop_reason.h"
+#include "sfu/media/layer_counters.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/rtcp/nack_requester.h"
 #include "sfu/media/rtcp/nack_responder.h"
@@ -48,6 +49,7 @@ struct RouterCounters {
   // subscriber's interval for the track (throttled), or joining a request already pending for
   // the track (collapsed).
   std::atomic<uint64_t> keyframe_requests_throttled{0}, keyframe_requests_collapsed{0};
+  LayerCounters layers;  // simulcast layer selection
 };
 
 // The media.* configuration as the router applies it; the defaults are the config's.
@@ -77,19 +79,25 @@ class Router {
   // Asks the publisher of `track` for a keyframe now, unless one was asked for very recently.
   void request_keyframe(PublishedTrack& track, uint64_t now_ms);
 
-  // A room spanning workers (cross_worker_tables.h): a packet of a proxy track, handed over by its
-  // publisher's worker (plain RTP, `arrival_ms` on that worker), fanned out like local media; and
-  // the publisher's sender report, relayed to this worker's subscribers.
-  void on_remote_rtp(PublishedTrack& proxy, uint8_t* data, size_t size, uint64_t arrival_ms, uint64_t now_ms);
-  void on_remote_sender_report(PublishedTrack& proxy, uint64_t ntp, uint32_t rtp_timestamp, uint64_t now_ms);
+  // The same for one layer (a keyframe request another worker collapsed for it).
+  void request_keyframe(PublishedTrack& track, size_t layer, uint64_t now_ms);
+
+  // A room spanning workers (cross_worker_tables.h): a packet of a proxy track's `layer`, handed
+  // over by its publisher's worker (plain RTP, `arrival_ms` on that worker), fanned out like local
+  // media; and the publisher's sender report of that layer, relayed to this worker's subscribers.
+  void on_remote_rtp(PublishedTrack& proxy, size_t layer, uint8_t* data, size_t size, uint64_t arrival_ms,
+                     uint64_t now_ms);
+  void on_remote_sender_report(PublishedTrack& proxy, size_t layer, uint64_t ntp, uint32_t rtp_timestamp,
+                               uint64_t now_ms);
 
  private:
-  void on_media(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms);
-  void on_rtx(PublishedTrack& track, const rtp::RtpPacket& rtx, uint64_t now_ms);
-  void forward(PublishedTrack& track, const rtp::RtpPacket& packet, uint64_t now_ms);
+  void on_media(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms);
+  void on_rtx(PublishedTrack& track, size_t layer, const rtp::RtpPacket& rtx, uint64_t now_ms);
+  void forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms);
   void send_pending_keyframe_request(PublishedTrack& track, uint64_t now_ms);
+  void count_outcome(DownTrack::Outcome outcome);
   void send_transport_cc(Participant& publisher, uint64_t now_ms);
-  void send_nacks(PublishedTrack& track, uint64_t now_ms);
+  void send_nacks(PublishedTrack& track, size_t layer, uint64_t now_ms);
   void on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& header, uint64_t now_ms);
   // What a subscriber NACKed for a proxy track and this worker's buffer lacks: asked of the
   // publisher's worker through the proxy's feedback sink (ProxyUplink).
@@ -98,7 +106,8 @@ class Router {
                                       rtp::RtcpMessageKind kind, uint64_t now_ms);
   // One PLI or FIR entry of `down`'s subscriber, through both intervals.
   void subscriber_asks_keyframe(DownTrack& down, uint64_t now_ms);
-  PublishedTrack* learn_track(Participant& publisher, const rtp::RtpPacket& packet);
+  // The track (and its layer) an unannounced SSRC binds to, if any.
+  PublishedTrack* learn_track(Participant& publisher, const rtp::RtpPacket& packet, size_t& layer);
 
   // Passed by argument.
   DropCounters& drops_;

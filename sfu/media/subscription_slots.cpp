@@ -66,11 +66,22 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   spec.id = negotiated.track_id.empty() ? "track-" + negotiated.mid : negotiated.track_id;
   spec.kind = negotiated.kind == sdp::MediaKind::kVideo ? sdp::MediaKind::kVideo
                                                         : sdp::MediaKind::kAudio;  // audio or video only
-  // Simulcast: the server forwards one layer (the first announced); layer switching is future work.
+  // Simulcast: every layer, in the announced order (lowest quality first), up to the selector's
+  // limit; the rest are never bound (their packets count as no_route). With SSRCs (SIM group)
+  // each layer is its SSRC and FID partner; without (rid simulcast) it is named by its rid, and
+  // its streams are learned from the rid and repaired-rid header extensions of their first
+  // packets (unannounced_stream.h).
+  if (!negotiated.ssrcs.empty()) {
+    for (size_t i = 0; i < negotiated.ssrcs.size() && i < LayerSelector::kMaxLayers; ++i)
+      spec.layers.push_back(
+          {"", negotiated.ssrcs[i], i < negotiated.rtx_ssrcs.size() ? negotiated.rtx_ssrcs[i] : 0});
+  } else {
+    for (size_t i = 0; i < negotiated.rids.size() && i < LayerSelector::kMaxLayers; ++i)
+      spec.layers.push_back({negotiated.rids[i], 0, 0});
+  }
+  if (spec.layers.size() < 2) spec.layers.clear();  // one layer: described by the fields below
   spec.ssrc = negotiated.ssrcs.empty() ? 0 : negotiated.ssrcs.front();
   spec.rtx_ssrc = negotiated.rtx_ssrcs.empty() ? 0 : negotiated.rtx_ssrcs.front();
-  // Without SSRCs (rid simulcast) the layer is named by its rid; its streams are learned from the
-  // rid and repaired-rid header extensions of their first packets (unannounced_stream.h).
   if (negotiated.ssrcs.empty() && !negotiated.rids.empty()) spec.rid = negotiated.rids.front();
   for (const auto& c : negotiated.codecs) {
     spec.codecs.push_back(c.codec);
@@ -82,7 +93,8 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
 }
 
 bool describes_same_streams(const PublishedTrackSpec& current, const PublishedTrackSpec& offered) {
-  if (current.kind != offered.kind || current.rid != offered.rid) return false;
+  if (current.kind != offered.kind || current.rid != offered.rid || current.layers != offered.layers)
+    return false;
   // An SSRC the offer does not announce is learned; the one learned before still holds.
   if (offered.ssrc != 0 && offered.ssrc != current.ssrc) return false;
   if (offered.rtx_ssrc != 0 && offered.rtx_ssrc != current.rtx_ssrc) return false;

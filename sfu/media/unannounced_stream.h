@@ -1,10 +1,10 @@
 // How an SSRC that the publisher's SDP did not announce joins one of its tracks, on the stream's
-// first packet. Rid simulcast (Chromium) announces no a=ssrc at all: the MID header extension
-// names the track, and the rid (media) or repaired-rid (RTX) extension names the layer. A track
-// forwards one layer (PublishedTrackSpec::rid), so only that layer's media and repair streams
-// may bind: another layer's would be forwarded, or "restored" into the forwarded one, with
-// foreign sequence numbers and frames. An RTX packet without a repair in it (a padding probe)
-// never binds.
+// first packet. Rid simulcast (Chromium, Firefox) announces no usable a=ssrc: the MID header
+// extension names the track, and the rid (media) or repaired-rid (RTX) extension names the
+// layer (RFC 8852), whatever order the layers' first packets come in. Only a layer whose slot is
+// still unbound binds: a stream of another layer would be forwarded, or "restored" into the
+// wrong layer, with foreign sequence numbers and frames. An RTX packet without a repair in it (a
+// padding probe) never binds.
 //
 // Plain functions over the track and the packet; no state, nothing allocated.
 #pragma once
@@ -17,12 +17,17 @@
 namespace sfu {
 
 enum class UnannouncedStream : uint8_t {
-  kNone,    // not this track's, or not the layer it forwards, or a slot already bound
-  kMedia,   // the forwarded layer's media stream: bind as the track's SSRC
-  kRepair,  // the forwarded layer's RTX stream: bind as the track's RTX SSRC
+  kNone,    // not this track's, a rid it does not have, or a slot already bound
+  kMedia,   // a layer's media stream: bind as that layer's SSRC
+  kRepair,  // a layer's RTX stream: bind as that layer's RTX SSRC
+};
+
+struct UnannouncedBinding {
+  UnannouncedStream kind = UnannouncedStream::kNone;
+  uint8_t layer = 0;
 };
 
 // What `packet`, on an SSRC no track knows, is to `track`.
-UnannouncedStream classify_unannounced_stream(const PublishedTrack& track, const rtp::RtpPacket& packet);
+UnannouncedBinding classify_unannounced_stream(const PublishedTrack& track, const rtp::RtpPacket& packet);
 
 }  // namespace sfu

@@ -284,9 +284,9 @@ void WebRtcTransport::arm_dtls_timer() {
 
 void WebRtcTransport::on_dtls_connected(const dtls::SrtpKeys& keys) {
   std::string error;
-  srtp_in_ = rtp::SrtpSession::create(keys.profile, keys.remote_key_salt,
+  srtp_in_ = rtp::SrtpSession::create(options_.srtp_backend, keys.profile, keys.remote_key_salt,
                                       rtp::SrtpSession::Direction::Inbound, &error);
-  srtp_out_ = rtp::SrtpSession::create(keys.profile, keys.local_key_salt,
+  srtp_out_ = rtp::SrtpSession::create(options_.srtp_backend, keys.profile, keys.local_key_salt,
                                        rtp::SrtpSession::Direction::Outbound, &error);
   if (!srtp_in_ || !srtp_out_) {
     fail("srtp: " + error);

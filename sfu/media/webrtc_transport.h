@@ -114,6 +114,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     uint64_t dtls_handshake_timeout_ms = 30000;
     // Distinct inbound SSRCs the peer may use (limits.ssrcs_per_transport); 0 = no limit.
     uint32_t max_inbound_ssrcs = 0;
+    rtp::SrtpBackend srtp_backend = rtp::SrtpBackend::OpenSsl;  // rtc.srtp_backend
   };
 
   // `sockets`: the worker's, which outlive the transport.

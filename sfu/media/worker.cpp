@@ -232,6 +232,9 @@ WebRtcTransport& Worker::create_transport(WebRtcTransport::Observer& observer) {
   options.consent_timeout_ms = uint64_t{config_.rtc.consent_timeout_s} * 1000;
   options.dtls_handshake_timeout_ms = uint64_t{config_.rtc.dtls_handshake_timeout_s} * 1000;
   options.max_inbound_ssrcs = config_.limits.ssrcs_per_transport;
+  options.srtp_backend = config_.rtc.srtp_backend == config::SrtpBackendChoice::Libsrtp2
+                             ? rtp::SrtpBackend::Libsrtp2
+                             : rtp::SrtpBackend::OpenSsl;
   auto transport = std::make_unique<WebRtcTransport>(
       id, &loop_, sockets_, certificate_, static_cast<WebRtcTransport::Host&>(*this), observer, options);
   WebRtcTransport& ref = *transport;

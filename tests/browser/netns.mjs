@@ -241,13 +241,14 @@ let lanCounter = 0;
 
 // Two namespaces like two hosts on a LAN, linked by a veth pair: one runs build/bin/sfu on
 // 10.99.0.1 (HTTP :8080, UDP :40000-40001, announcing 10.99.0.1), the other the browsers on
-// 10.99.0.2, which reach the server the way a newcomer's browser on a LAN would: a non-loopback
+// 10.99.0.2 (`subnet` replaces 10.99.0, so parallel runs use their own), which reach the server
+// the way a newcomer's browser on a LAN would: a non-loopback
 // address, which Firefox insists on. Everything is removed when the test ends, also on failure
 // (the server log is printed then, unless `lan.passed()` was called).
 //
 // Returns {skip: reason} when the machine cannot do it, else {base, server, clients,
 // launchChromium(), launchFirefox(), passed()}.
-export async function startLan(t, prefix, { extraYaml = [] } = {}) {
+export async function startLan(t, prefix, { extraYaml = [], subnet = '10.99.0' } = {}) {
   const reason = netnsUnsupportedReason() || firefoxUnsupportedReason();
   if (reason) return { skip: reason };
 
@@ -273,8 +274,8 @@ export async function startLan(t, prefix, { extraYaml = [] } = {}) {
     namespaces.push(ns);
   }
   const [srv, cli] = namespaces;
-  const serverIp = '10.99.0.1';
-  linkNamespaces(srv, serverIp, cli, '10.99.0.2', `sv${id}`.replace(/-/g, ''));
+  const serverIp = `${subnet}.1`;
+  linkNamespaces(srv, serverIp, cli, `${subnet}.2`, `sv${id}`.replace(/-/g, ''));
   server = await startServerInNamespace(srv, { work, listenIp: serverIp, probeNs: cli, extraYaml });
   const base = server.base;
 

@@ -6,12 +6,14 @@
 # Usage: tests/browser/run.sh [TEST_FILE.test.mjs ...]
 #   default files: three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs
 #                  data_channels.test.mjs ice_restart.test.mjs resume.test.mjs
-#                  announced_addresses.test.mjs
-#                  (+ lossy_link.test.mjs, firefox.test.mjs, turn.test.mjs and ice_tcp.test.mjs when
+#                  announced_addresses.test.mjs simulcast.test.mjs
+#                  (+ lossy_link.test.mjs, firefox.test.mjs, firefox_simulcast.test.mjs, turn.test.mjs
+#                  and ice_tcp.test.mjs when
 #                  SFU_E2E_NETNS=1, or the older SFU_E2E_LOSSY=1; they start their own server (and
 #                  coturn) in network namespaces and need root. data_channels.test.mjs has a Firefox
 #                  part that does the same when root.)
 # Environment: SFU_BIN (default <repo>/build/bin/sfu), CHROMIUM (default /usr/bin/chromium),
+#   SFU_E2E_SRTP_BACKEND (rtc.srtp_backend of the server: openssl, the default, or libsrtp2),
 #   FIREFOX (default /usr/bin/firefox-esr), SFU_E2E_KEEP=1 keeps the temp dir (config, server log).
 # It builds nothing: build the server first (scripts/build.sh).
 set -euo pipefail
@@ -58,9 +60,10 @@ if (($#)); then
   tests=("$@")
 else
   tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs ice_restart.test.mjs resume.test.mjs
-    announced_addresses.test.mjs)
+    announced_addresses.test.mjs simulcast.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
-    tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs address_change.test.mjs)
+    tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs address_change.test.mjs
+      firefox_simulcast.test.mjs)
   fi
 fi
 for i in "${!tests[@]}"; do
@@ -125,6 +128,7 @@ rtc:
   udp_port: $udp_port
   tcp_port: $udp_port  # free_ports.mjs checks the UDP range is free for TCP too
   announced_ip: 127.0.0.1
+  srtp_backend: ${SFU_E2E_SRTP_BACKEND:-openssl}
 log:
   level: info
 EOF

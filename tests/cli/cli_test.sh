@@ -83,6 +83,7 @@ done
 check "the server answers /healthz" test "$up" -eq 1
 check "the start-up log says where workers listen" grep -q "msg=\"worker listening\" worker=1 udp=127.0.0.1:$((udp_port + 1))" "$work/run.out"
 check "the start-up log says where ICE-TCP listens" grep -q "worker=1 udp=127.0.0.1:$((udp_port + 1)) ice_tcp=127.0.0.1:$((udp_port + 1))" "$work/run.out"
+check "the start-up log names the SRTP backend" grep -q 'msg="sfu ready" workers=2 srtp=openssl' "$work/run.out"
 check "the start-up log says where HTTP listens" grep -q "msg=\"http listening\" demo=http://127.0.0.1:$http_port/" "$work/run.out"
 start=$(date +%s%N)
 kill -TERM "$pid"

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -36,8 +37,9 @@ class SpanWorkers : public Conference {
   }
 
   // Joins one at a time, so round-robin placement puts the n-th on worker n mod 2.
-  ParticipantClient& join(const std::string& room, const std::string& name) {
-    ParticipantClient& client = add_client(room, name);
+  ParticipantClient& join(const std::string& room, const std::string& name,
+                          std::function<void(ParticipantClient::Options&)> customize = {}) {
+    ParticipantClient& client = add_client(room, name, std::move(customize));
     EXPECT_TRUE(run_until([&] { return client.joined(); })) << describe(client);
     return client;
   }
@@ -250,6 +252,68 @@ TEST_F(SpanWorkersSmallRing, NackForPacketsTheRingDroppedIsAnsweredAcrossWorkers
             missing.size());
   EXPECT_GE(publisher_side.repairs_sent.load() - repairs_before, missing.size());
   expect_clean_media(subscriber);
+}
+
+}  // namespace
+
+namespace {
+
+std::string video_track_of(const ParticipantClient& subscriber, const std::string& publisher) {
+  auto tracks = subscriber.tracks_by_participant().find(publisher);
+  if (tracks == subscriber.tracks_by_participant().end()) return {};
+  for (const auto& [id, kind] : tracks->second)
+    if (kind == "video") return id;
+  return {};
+}
+
+// Simulcast across workers: every layer crosses, and each worker selects per subscriber. Bob, on
+// the other worker than Alice, first takes the lowest layer, then asks for the best: the key frame
+// his worker needs to switch is asked of Alice's worker for that layer, and he climbs with
+// continuous sequence numbers, timestamps and picture ids.
+TEST_F(SpanWorkers, SimulcastLayersAreSelectedPerSubscriberOnTheOtherWorker) {
+  auto& alice = join("simul", "alice", [](ParticipantClient::Options& o) {
+    o.simulcast_layers = 3;
+    o.publish_audio = false;
+  });  // worker 0
+  auto& bob = join("simul", "bob", [](ParticipantClient::Options& o) {
+    o.publish_audio = false;
+    o.publish_video = false;
+  });  // worker 1
+  alice.start_media();
+  ASSERT_TRUE(run_until([&] { return !video_track_of(bob, alice.participant_id()).empty(); }))
+      << describe(bob);
+  auto settings = [&](nlohmann::json fields) {
+    fields["type"] = "track_settings";
+    fields["participant_id"] = alice.participant_id();
+    fields["track_id"] = video_track_of(bob, alice.participant_id());
+    ASSERT_TRUE(bob.send_signaling(fields));
+  };
+  auto from_alice = [&] { return bob.received_from(alice.participant_id()); };
+  auto wait_for_layer = [&](size_t layer, uint64_t more_than) {
+    return run_until([&] { return from_alice().video_packets_by_layer[layer] > more_than; });
+  };
+
+  settings({{"max_layer", 0}});
+  ASSERT_TRUE(wait_for_layer(0, 30)) << describe(bob);
+  auto low = from_alice();
+  ASSERT_TRUE(wait_for_layer(0, low.video_packets_by_layer[0] + 60)) << describe(bob);
+  EXPECT_EQ(from_alice().video_packets_by_layer[2], low.video_packets_by_layer[2]) << "q only";
+  EXPECT_EQ(from_alice().video_width, 160);
+
+  uint64_t crossed = server_.worker(0).cross_worker_counters().keyframe_requests_in.load();
+  settings({{"max_layer", 2}});
+  auto before = from_alice();
+  ASSERT_TRUE(wait_for_layer(2, before.video_packets_by_layer[2] + 60)) << describe(bob);
+  EXPECT_EQ(from_alice().video_width, 640);
+  EXPECT_GT(server_.worker(0).cross_worker_counters().keyframe_requests_in.load(), crossed)
+      << "the switch's key frame was asked of Alice's worker";
+  EXPECT_GE(server_.worker(1).router_counters().layers.switches_up.load(), 1u);
+  auto media = from_alice();
+  EXPECT_EQ(media.video_sequence_gaps, 0u);
+  EXPECT_EQ(media.video_sequence_backwards, 0u);
+  EXPECT_EQ(media.video_timestamp_backwards, 0u);
+  EXPECT_EQ(media.video_picture_id_jumps, 0u);
+  expect_clean_media(bob);
 }
 
 }  // namespace

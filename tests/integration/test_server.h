@@ -16,6 +16,7 @@
 #include "dtls/dtls_certificate.h"
 #include "sfu/control/control_plane.h"
 #include "sfu/media/worker.h"
+#include "tests/unit/media/room_test_support.h"
 
 namespace sfu::test {
 
@@ -30,6 +31,7 @@ class TestServer {
     config_.rtc.tcp_port = 0;  // ICE-TCP on any free port
     config_.rtc.announced_ip = "127.0.0.1";
     config_.workers = 1;
+    media_test::apply_test_srtp_backend(config_);
   }
   ~TestServer() { stop(); }
 

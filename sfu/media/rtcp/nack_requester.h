@@ -17,6 +17,7 @@
 namespace sfu {
 
 class PublishedTrack;
+class LayerStream;
 
 class NackRequester {
  public:
@@ -26,6 +27,8 @@ class NackRequester {
   // The NACK due now for `track` into `out`, sent as `sender_ssrc`; 0 when nothing is due (audio
   // tracks have no generator, streams not learned yet have no SSRC).
   size_t build_due(PublishedTrack& track, uint32_t sender_ssrc, uint64_t now_ms, MutableByteSpan out);
+  // The same for one layer of a track (each simulcast layer has its own losses and SSRC).
+  size_t build_due(LayerStream& layer, uint32_t sender_ssrc, uint64_t now_ms, MutableByteSpan out);
 
  private:
   std::array<uint16_t, 256> lost_{};

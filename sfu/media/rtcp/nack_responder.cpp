@@ -24,8 +24,10 @@ NackResponder::Result NackResponder::answer(DownTrack& down, const rtp::GenericN
 }
 
 NackResponder::Result NackResponder::answer_one(DownTrack& down, uint16_t subscriber_seq, uint64_t now_ms) {
-  PublishedTrack& source = down.source();
+  // The layer the subscriber receives now; what it got of an earlier layer is gone from its space.
+  LayerStream& source = down.source().layer(down.current_layer());
   const uint16_t seq = down.to_source_sequence(subscriber_seq);
+  if (down.started() && !down.in_current_layer(seq)) return {.missed = 1};
   auto stored = source.stored_packet(seq, now_ms);
   if (!stored || stored->size() > copy_.size()) return {.missed = 1};
   if (!down.active() || !down.started()) return {.unsendable = 1};

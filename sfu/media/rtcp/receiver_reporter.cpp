@@ -10,10 +10,13 @@ namespace sfu {
 size_t ReceiverReporter::build(Participant& publisher, uint64_t now_ms, MutableByteSpan out) {
   size_t count = 0;
   for (auto& track : publisher.published) {
-    // A stream not learned yet, or silent so far, has nothing to report (RFC 3550 6.4: blocks
-    // are for sources heard from).
-    if (track->ssrc() == 0 || track->counters().packets == 0 || count == blocks_.size()) continue;
-    blocks_[count++] = track->statistics().make_report_block(track->ssrc(), now_ms);
+    for (size_t i = 0; i < track->layer_count(); ++i) {
+      // A stream not learned yet, or silent so far, has nothing to report (RFC 3550 6.4: blocks
+      // are for sources heard from).
+      LayerStream& layer = track->layer(i);
+      if (layer.ssrc() == 0 || layer.counters().packets == 0 || count == blocks_.size()) continue;
+      blocks_[count++] = layer.statistics().make_report_block(layer.ssrc(), now_ms);
+    }
   }
   if (count == 0) return 0;
   return rtp::build_receiver_report(publisher.feedback_ssrc,

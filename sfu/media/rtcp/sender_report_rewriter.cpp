@@ -23,12 +23,14 @@ size_t SenderReportRewriter::build(const DownTrack& down, uint64_t ntp, uint32_t
   return sdes == 0 ? 0 : size + sdes;
 }
 
-size_t SenderReportRewriter::relay(PublishedTrack& track, uint64_t ntp, uint32_t rtp_timestamp,
+size_t SenderReportRewriter::relay(PublishedTrack& track, size_t layer, uint64_t ntp, uint32_t rtp_timestamp,
                                    uint64_t now_ms) {
-  track.statistics().on_sender_report(ntp, now_ms);
-  track.sender_clock() = {ntp, rtp_timestamp, true};
+  track.layer(layer).statistics().on_sender_report(ntp, now_ms);
+  track.layer(layer).sender_clock() = {ntp, rtp_timestamp, true};
   size_t sent = 0;
   for (DownTrack* down : track.down_tracks()) {
+    // Timestamps map through the offsets of the layer the subscriber receives.
+    if (down->current_layer() != layer) continue;
     size_t size = build(*down, ntp, rtp_timestamp, scratch_);
     if (size > 0 && down->sink().send_rtcp(ByteSpan(scratch_.data(), size))) ++sent;
   }

@@ -29,7 +29,11 @@ class SenderReportRewriter {
   // Records the publisher's report on `track` (for receiver reports and the sender clock) and
   // sends every started down-track its rewritten copy through the down-track's sink. Returns how
   // many were sent.
-  size_t relay(PublishedTrack& track, uint64_t ntp, uint32_t rtp_timestamp, uint64_t now_ms);
+  size_t relay(PublishedTrack& track, uint64_t ntp, uint32_t rtp_timestamp, uint64_t now_ms) {
+    return relay(track, 0, ntp, rtp_timestamp, now_ms);
+  }
+  // A sender report of simulcast layer `layer`: only subscribers receiving that layer get it.
+  size_t relay(PublishedTrack& track, size_t layer, uint64_t ntp, uint32_t rtp_timestamp, uint64_t now_ms);
 
  private:
   // SR (28 bytes) + SDES with a CNAME of at most 255 bytes.

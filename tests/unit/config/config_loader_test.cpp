@@ -27,6 +27,17 @@ TEST(ConfigLoader, EmbeddedDefaultHasThePublicValues) {
   EXPECT_EQ(c.rtc.tcp_max_pending, 256u);
   EXPECT_EQ(c.rtc.tcp_max_pending_per_address, 16u);
   EXPECT_EQ(c.rtc.tcp_pending_timeout_s, 5u);
+  EXPECT_EQ(c.rtc.srtp_backend, SrtpBackendChoice::OpenSsl);
+}
+
+// rtc.srtp_backend picks the SRTP implementation: OpenSSL's libcrypto (default) or libsrtp2.
+TEST(ConfigLoader, SrtpBackendIsOpensslOrLibsrtp2) {
+  EXPECT_EQ(expect_ok("rtc:\n  srtp_backend: libsrtp2\n").rtc.srtp_backend, SrtpBackendChoice::Libsrtp2);
+  EXPECT_EQ(expect_ok("rtc:\n  srtp_backend: openssl\n").rtc.srtp_backend, SrtpBackendChoice::OpenSsl);
+  ConfigError e = expect_error("rtc:\n  srtp_backend: nss\n");
+  EXPECT_EQ(e.key, "rtc.srtp_backend");
+  EXPECT_NE(e.message.find("openssl or libsrtp2"), std::string::npos) << e.message;
+  EXPECT_STREQ(srtp_backend_choice_name(SrtpBackendChoice::Libsrtp2), "libsrtp2");
 }
 
 // rtc.tcp_port 0 turns ICE-TCP off; worker i listens on tcp_port + i, and start-up refuses a last

@@ -31,7 +31,7 @@ uint16_t seq_of(const Bytes& rtp) { return test::view(const_cast<Bytes&>(rtp)).s
 TEST(CrossWorkerLink, CopiesAPacketWithItsTrackAndArrivalTime) {
   test::TwoWorkers w;
   Bytes packet = video_packet(7, true);
-  ASSERT_TRUE(w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, packet, 1234));
+  ASSERT_TRUE(w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, 0, packet, 1234));
   packet.assign(packet.size(), 0);  // the ring holds its own copy
   size_t seen = w.a_to_b.drain([&](CrossWorkerPacket& slot) {
     EXPECT_EQ(slot.kind, CrossWorkerKind::kMedia);
@@ -50,7 +50,7 @@ TEST(CrossWorkerLink, WakesTheConsumerOncePerBurst) {
   w.a_to_b.wake_consumer();
   EXPECT_EQ(w.b_bell.rings, 0) << "nothing pushed, nobody woken";
   for (uint16_t seq = 0; seq < 10; ++seq)
-    w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, video_packet(seq), 1);
+    w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, 0, video_packet(seq), 1);
   w.a_to_b.wake_consumer();
   w.a_to_b.wake_consumer();
   EXPECT_EQ(w.b_bell.rings, 1);
@@ -60,24 +60,24 @@ TEST(CrossWorkerLink, WakesTheConsumerOncePerBurst) {
 TEST(CrossWorkerLink, FullRingAndOversizedPacketsAreDroppedAndCounted) {
   test::TwoWorkers w(16);
   for (uint16_t seq = 0; seq < 20; ++seq)
-    w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, video_packet(seq), 1);
+    w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, 0, video_packet(seq), 1);
   EXPECT_EQ(w.a_counters.packets_out.load(), 16u);
   EXPECT_EQ(w.a_counters.dropped_full.load(), 4u);
   Bytes huge(CrossWorkerPacket::kMaxBytes + 1, 0x80);
   w.drain_b(1);
-  EXPECT_FALSE(w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, huge, 1));
+  EXPECT_FALSE(w.a_to_b.push_rtp(CrossWorkerKind::kMedia, w.ref, 0, huge, 1));
   EXPECT_EQ(w.a_counters.dropped_too_large.load(), 1u);
 }
 
 TEST(CrossWorkerLink, ANackNamesAtMostOneSlotOfSequenceNumbers) {
   test::TwoWorkers w;
   std::vector<uint16_t> many(CrossWorkerPacket::kMaxNackItems + 10, 1);
-  ASSERT_TRUE(w.b_to_a.push_nack(w.ref, many));
+  ASSERT_TRUE(w.b_to_a.push_nack(w.ref, 0, many));
   w.b_to_a.drain([](CrossWorkerPacket& slot) {
     EXPECT_EQ(slot.kind, CrossWorkerKind::kNack);
     EXPECT_EQ(slot.size, CrossWorkerPacket::kMaxNackItems * sizeof(uint16_t));
   });
-  EXPECT_FALSE(w.b_to_a.push_nack(w.ref, {})) << "nothing to ask";
+  EXPECT_FALSE(w.b_to_a.push_nack(w.ref, 0, {})) << "nothing to ask";
 }
 
 TEST(CrossWorker, MediaIsHandedOverOnceAndFansOutWithTheOtherWorkersDownTracks) {
@@ -118,7 +118,7 @@ TEST(CrossWorker, SlotsOfAnUnpublishedTrackAreDroppedAsStale) {
   EXPECT_TRUE(ann_sink.rtp.empty());
   EXPECT_EQ(w.b_counters.dropped_stale.load(), 1u);
   // A keyframe request for the old generation finds nothing on A either.
-  w.b_to_a.push_keyframe_request(w.ref);
+  w.b_to_a.push_keyframe_request(w.ref, 0);
   w.drain_a(1002);
   EXPECT_EQ(w.a_counters.dropped_stale.load(), 1u);
   EXPECT_TRUE(w.publisher_feedback.rtcp_of(rtp::RtcpMessageKind::kPli).empty());
@@ -185,7 +185,7 @@ TEST(CrossWorker, ANackTheSubscribersWorkerCannotAnswerIsAnsweredByThePublishers
   // A repeat across within 100 ms is refused on A as a duplicate; one for a packet A no longer
   // (or never) had is counted missed.
   const uint16_t again[] = {2, 40000};
-  w.b_to_a.push_nack(w.ref, again);
+  w.b_to_a.push_nack(w.ref, 0, again);
   w.drain_a(1020);
   EXPECT_EQ(w.a_counters.repairs_duplicate.load(), 1u);
   EXPECT_EQ(w.a_counters.repairs_missed.load(), 1u);

@@ -34,8 +34,7 @@ struct TwoWorkers {
     track->remote_routes().links = {&a_to_b};
     uplink = std::make_unique<ProxyUplink>(b_to_a, ref);
     proxy = &add_track(proxy_participant, *uplink, sdp::MediaKind::kVideo, kPublisherSsrc, kPublisherRtxSsrc);
-    proxy->remote_routes().proxied = true;
-    proxy->remote_routes().ref = ref;
+    make_proxy(*proxy, *uplink, ref);
     proxy_participant.remote_worker = 0;
     b_tables.import_track(0, ref, *proxy, b_router);
   }

@@ -1,12 +1,15 @@
-// The forwarding path's own code allocates nothing per packet: parsing, reception statistics,
-// NACK bookkeeping, the retransmission buffer, keyframe detection and the per-subscriber rewrite
-// run here under a counting operator new, alone and then through the Router and its RTCP features
-// into counting sinks. (SRTP is libsrtp2's; Debian builds it on NSS, whose
-// AES-GCM allocates with malloc per packet: see the README's Performance section.)
+// The forwarding path allocates nothing per packet: parsing, reception statistics, NACK
+// bookkeeping, the retransmission buffer, keyframe detection and the per-subscriber rewrite run
+// here under a counting operator new, alone and then through the Router and its RTCP features into
+// counting sinks; and the whole path with SRTP (the OpenSSL backend) on both ends, where OpenSSL's
+// own allocations are counted too (CRYPTO_set_mem_functions). The libsrtp2 backend is not covered:
+// Debian builds it on NSS, which allocates per packet (see the README's Performance section).
 #include <gtest/gtest.h>
 
 // GCC cannot see that these replacements pair malloc with free throughout.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <openssl/crypto.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -16,6 +19,7 @@
 #include "rtp/keyframe_detector.h"
 #include "rtp/rtcp_builder.h"
 #include "rtp/rtp_packet.h"
+#include "rtp/srtp_session.h"
 #include "sfu/media/down_track.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
@@ -26,6 +30,21 @@
 namespace {
 std::atomic<uint64_t> g_allocations{0};
 std::atomic<uint64_t> g_allocated_bytes{0};
+
+// OpenSSL's allocations, counted through its own hook. It must be installed before libcrypto's
+// first allocation, so at static initialization; hooked says whether that worked.
+std::atomic<uint64_t> g_crypto_allocations{0};
+void* count_crypto_malloc(size_t size, const char*, int) {
+  g_crypto_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size);
+}
+void* count_crypto_realloc(void* p, size_t size, const char*, int) {
+  g_crypto_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::realloc(p, size);
+}
+void crypto_free(void* p, const char*, int) { std::free(p); }
+const bool g_crypto_hooked =
+    CRYPTO_set_mem_functions(count_crypto_malloc, count_crypto_realloc, crypto_free) == 1;
 }  // namespace
 
 // Counting replacements for the global allocation functions of this test binary.
@@ -205,6 +224,133 @@ TEST(HotPath, RouterFanOutNackAnswersAndReportsThroughSinksAllocateNothing) {
   EXPECT_EQ(counters.sender_reports_sent.load(), kPackets / 10u * 20u);
   EXPECT_EQ(allocations, 0u) << "allocations in Router for " << counters.rtp_forwarded.load()
                              << " forwarded packets";
+}
+
+namespace {
+
+// The transport's half of a subscriber: protects what the router commits, as WebRtcTransport does
+// (in place, in the slot), and counts it.
+class SrtpSink final : public MediaSink {
+ public:
+  explicit SrtpSink(ByteSpan key)
+      : session_(rtp::SrtpSession::create(rtp::SrtpBackend::OpenSsl, rtp::SrtpProfile::AeadAes128Gcm, key,
+                                          rtp::SrtpSession::Direction::Outbound)) {}
+  bool ready() const override { return session_ != nullptr; }
+  MutableByteSpan acquire_send() override { return slot_; }
+  bool commit_rtp(MutableByteSpan slot, size_t size) override {
+    if (session_->protect_rtp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
+    return ++rtp, true;
+  }
+  bool send_rtcp(ByteSpan packet) override {
+    std::copy(packet.begin(), packet.end(), slot_.begin());
+    size_t size = packet.size();
+    if (session_->protect_rtcp(slot_.data(), size, slot_.size()) != rtp::SrtpError::Ok) return false;
+    return ++rtcp, true;
+  }
+  uint64_t rtp = 0, rtcp = 0;
+
+ private:
+  std::unique_ptr<rtp::SrtpSession> session_;
+  std::array<uint8_t, 1500> slot_{};
+};
+
+// One end of a connection as the browser has it (protects what it sends) and as the server has it
+// (unprotects what arrives), keyed alike.
+struct SrtpLink {
+  explicit SrtpLink(ByteSpan key)
+      : browser(rtp::SrtpSession::create(rtp::SrtpBackend::OpenSsl, rtp::SrtpProfile::AeadAes128Gcm, key,
+                                         rtp::SrtpSession::Direction::Outbound)),
+        server(rtp::SrtpSession::create(rtp::SrtpBackend::OpenSsl, rtp::SrtpProfile::AeadAes128Gcm, key,
+                                        rtp::SrtpSession::Direction::Inbound)) {}
+  // Protects buf[0, size) as the browser sends it, then unprotects it as the server receives it.
+  size_t send(std::vector<uint8_t>& buf, size_t size, bool rtcp) {
+    if (rtcp ? browser->protect_rtcp(buf.data(), size, buf.size()) != rtp::SrtpError::Ok
+             : browser->protect_rtp(buf.data(), size, buf.size()) != rtp::SrtpError::Ok)
+      return 0;
+    rtp::SrtpError error =
+        rtcp ? server->unprotect_rtcp(buf.data(), size) : server->unprotect_rtp(buf.data(), size);
+    return error == rtp::SrtpError::Ok ? size : 0;
+  }
+  std::unique_ptr<rtp::SrtpSession> browser;
+  std::unique_ptr<rtp::SrtpSession> server;
+};
+
+std::vector<uint8_t> test_key(uint8_t seed) {
+  std::vector<uint8_t> key(rtp::srtp_key_salt_length(rtp::SrtpProfile::AeadAes128Gcm));
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(seed * 31 + i);
+  return key;
+}
+
+}  // namespace
+
+// The whole forwarding path with SRTP on the OpenSSL backend: the publisher's packets and sender
+// reports are protected (as the browser would) and unprotected by the server, routed, rewritten and
+// protected once per subscriber; subscribers' NACKs arrive as SRTCP and are answered with
+// re-protected retransmissions. After each SSRC's first packet, nothing allocates: neither the
+// server's code (operator new) nor OpenSSL (its allocation hook).
+TEST(HotPath, ForwardingWithSrtpOnTheOpenSslBackendAllocatesNothing) {
+  ASSERT_TRUE(g_crypto_hooked) << "OpenSSL allocated before the counting hook was installed";
+  DropCounters drops;
+  RouterCounters counters;
+  Router router(drops, counters);
+  Participant publisher;
+  SrtpSink feedback(test_key(1));
+  SrtpLink publisher_link(test_key(2));
+  PublishedTrack& track = test::add_track(publisher, feedback, sdp::MediaKind::kVideo, 1234, 1235);
+  std::vector<std::unique_ptr<Participant>> subscribers;
+  std::vector<std::unique_ptr<SrtpSink>> sinks;
+  std::vector<std::unique_ptr<SrtpLink>> subscriber_links;
+  for (int i = 0; i < 20; ++i) {
+    subscribers.push_back(std::make_unique<Participant>());
+    sinks.push_back(std::make_unique<SrtpSink>(test_key(static_cast<uint8_t>(10 + i))));
+    subscriber_links.push_back(std::make_unique<SrtpLink>(test_key(static_cast<uint8_t>(40 + i))));
+    test::add_down_track(track, *subscribers.back(), *sinks.back(), 5000 + i, 6000 + i);
+  }
+  std::vector<uint8_t> payload(1180, 0x55);
+  std::copy(test::kVp8Keyframe.begin(), test::kVp8Keyframe.end(), payload.begin());
+  std::vector<uint8_t> packet(1500), rtcp(1500);
+  rtp::RtpHeaderFields fields;
+  fields.payload_type = test::kVp8Pt;
+  fields.ssrc = 1234;
+  rtp::SenderInfo sr;
+  sr.ssrc = 1234;
+
+  // As in the Router test above: the track's one-off allocations happen in the first 1,100
+  // packets, and so does the first packet of every SSRC in every SRTP session (its replay state).
+  constexpr uint16_t kWarmup = 1100, kPackets = 3100;
+  uint64_t before = 0, crypto_before = 0;
+  for (uint16_t seq = 0; seq < kPackets; ++seq) {
+    if (seq == kWarmup) {
+      before = g_allocations.load();
+      crypto_before = g_crypto_allocations.load();
+    }
+    fields.sequence_number = seq;
+    fields.timestamp = seq / 3 * 3000u;
+    size_t size = publisher_link.send(packet, rtp::build_rtp_packet(fields, {}, payload, 0, packet), false);
+    ASSERT_GT(size, 0u) << seq;
+    router.on_publisher_rtp(publisher, packet.data(), size, 1000 + seq);
+    if (seq % 10 == 0) {
+      const uint16_t nacked[] = {
+          static_cast<uint16_t>(seq - subscribers[0]->down_tracks[0]->to_source_sequence(0))};
+      size_t nack = subscriber_links[0]->send(rtcp, rtp::build_generic_nack(1, 5000, nacked, rtcp), true);
+      ASSERT_GT(nack, 0u) << seq;
+      router.on_subscriber_rtcp(*subscribers[0], rtcp.data(), nack, 1000 + seq);
+      sr.rtp_timestamp = fields.timestamp;
+      size_t report = publisher_link.send(rtcp, rtp::build_sender_report(sr, {}, rtcp), true);
+      ASSERT_GT(report, 0u) << seq;
+      router.on_publisher_rtcp(publisher, rtcp.data(), report, 1000 + seq);
+      router.on_fast_timer(publisher, 1000 + seq);
+    }
+  }
+  uint64_t allocations = g_allocations.load() - before;
+  uint64_t crypto_allocations = g_crypto_allocations.load() - crypto_before;
+  EXPECT_EQ(sinks[19]->rtp, kPackets);
+  EXPECT_EQ(counters.retransmissions_sent.load(), kPackets / 10u);
+  EXPECT_EQ(sinks[0]->rtp, kPackets + kPackets / 10u) << "every NACK answered, protected again";
+  EXPECT_GT(sinks[19]->rtcp, 0u);
+  EXPECT_EQ(allocations, 0u) << "operator new on the SRTP forwarding path for "
+                             << counters.rtp_forwarded.load() << " forwarded packets";
+  EXPECT_EQ(crypto_allocations, 0u) << "OpenSSL allocations on the SRTP forwarding path";
 }
 
 // Rooms spanning workers: the publisher's worker hands every packet to the other worker's ring,

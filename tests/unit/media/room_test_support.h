@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,19 @@
 
 namespace sfu::media_test {
 
+// SFU_TEST_SRTP_BACKEND=libsrtp2 runs the tests' workers on libsrtp2 instead of the default
+// (OpenSSL), so the whole integration suite can run on either backend.
+inline void apply_test_srtp_backend(config::Config& config) {
+  const char* name = std::getenv("SFU_TEST_SRTP_BACKEND");
+  if (name == nullptr || *name == '\0') return;
+  auto choice = config::srtp_backend_choice_from_name(name);
+  if (!choice) {
+    ADD_FAILURE() << "SFU_TEST_SRTP_BACKEND must be openssl or libsrtp2, not " << name;
+    return;
+  }
+  config.rtc.srtp_backend = *choice;
+}
+
 inline config::Config worker_test_config() {
   config::Config config = config::default_config();
   config.rtc.udp_port = 0;  // any free port
@@ -27,6 +41,7 @@ inline config::Config worker_test_config() {
   config.rtc.bind_ip = "127.0.0.1";
   config.rtc.announced_ip = "127.0.0.1";
   config.workers = 1;
+  apply_test_srtp_backend(config);
   return config;
 }
 

@@ -16,7 +16,7 @@ sdp::PublishResult negotiated(const std::string& file) {
                                                             : sdp::PublishResult{};
 }
 
-TEST(TrackSpec, RidSimulcastForwardsTheFirstAnnouncedLayerAndLearnsItsSsrcs) {
+TEST(TrackSpec, RidSimulcastHasEveryLayerInTheAnnouncedOrderAndLearnsTheirSsrcs) {
   sdp::PublishResult result = negotiated("chromium_simulcast_offer.sdp");
   ASSERT_EQ(result.tracks.size(), 2u);
   ASSERT_EQ(result.tracks[0].kind, sdp::MediaKind::kVideo);
@@ -27,6 +27,27 @@ TEST(TrackSpec, RidSimulcastForwardsTheFirstAnnouncedLayerAndLearnsItsSsrcs) {
   EXPECT_EQ(spec.extensions.mid, 9);
   EXPECT_EQ(spec.extensions.rid, 10);
   EXPECT_EQ(spec.extensions.repaired_rid, 11);
+  ASSERT_EQ(spec.layers.size(), 3u);
+  EXPECT_EQ(spec.layers[0], (LayerSpec{"q", 0, 0}));
+  EXPECT_EQ(spec.layers[2], (LayerSpec{"f", 0, 0}));
+}
+
+TEST(TrackSpec, SsrcSimulcastHasALayerPerSimSsrcWithItsFidPartner) {
+  auto offer = sdp::test::parse_ok(sdp::test::load("chromium_publish_offer.sdp"));
+  sdp::MediaSection& v = offer.media[1];
+  v.ssrc_groups = {{"SIM", {10, 20, 30}}, {"FID", {10, 11}}, {"FID", {20, 21}}, {"FID", {30, 31}}};
+  v.ssrcs.clear();
+  for (uint32_t s : {10, 11, 20, 21, 30, 31}) v.ssrcs.push_back({s, "cn", std::nullopt});
+  auto result = sdp::negotiate_publish(offer, sdp::test::server_transport());
+  ASSERT_TRUE(std::holds_alternative<sdp::PublishResult>(result));
+  PublishedTrackSpec spec = to_track_spec(std::get<sdp::PublishResult>(result).tracks[1]);
+  ASSERT_EQ(spec.layers.size(), 3u);
+  EXPECT_EQ(spec.layers[1], (LayerSpec{"", 20, 21}));
+  EXPECT_EQ(spec.ssrc, 10u);
+  EXPECT_EQ(spec.rtx_ssrc, 11u);
+  PublishedTrackSpec changed = spec;
+  changed.layers[2].ssrc = 33;
+  EXPECT_FALSE(describes_same_streams(spec, changed)) << "a layer's SSRC changed";
 }
 
 TEST(TrackSpec, AnnouncedSsrcsNeedNoRid) {

@@ -10,11 +10,16 @@
 #include <vector>
 
 #include "rtp/srtp_profile.h"
+#include "tests/unit/rtp/srtp_test_support.h"
 
 namespace sfu::rtp {
 namespace {
 
 using Direction = SrtpSession::Direction;
+using test::key_for;
+using test::Packet;
+
+constexpr SrtpBackend kBackends[] = {SrtpBackend::OpenSsl, SrtpBackend::Libsrtp2};
 
 // libSRTP's reference vectors (test/srtp_driver.c, srtp_validate and srtp_validate_gcm):
 // an RTP packet with SSRC 0xcafebabe, seq 0x1234, 16 bytes of 0xab payload, and an RTCP
@@ -54,22 +59,6 @@ constexpr std::array<uint8_t, 44> kGcmSrtcp = {
     0x81, 0xc8, 0x00, 0x0b, 0xca, 0xfe, 0xba, 0xbe, 0xc9, 0x8b, 0x8b, 0x5d, 0xf0, 0x39, 0x2a,
     0x55, 0x85, 0x2b, 0x6c, 0x21, 0xac, 0x8e, 0x70, 0x25, 0xc5, 0x2c, 0x6f, 0xbe, 0xa2, 0xb3,
     0xb4, 0x46, 0xea, 0x31, 0x12, 0x3b, 0xa8, 0x8c, 0xe6, 0x1e, 0x80, 0x00, 0x00, 0x01};
-
-constexpr size_t kBufferSize = 1500;
-
-struct Packet {
-  std::vector<uint8_t> buf = std::vector<uint8_t>(kBufferSize, 0);
-  size_t len = 0;
-
-  static Packet of(ByteSpan bytes) {
-    Packet p;
-    std::memcpy(p.buf.data(), bytes.data(), bytes.size());
-    p.len = bytes.size();
-    return p;
-  }
-  ByteSpan bytes() const { return ByteSpan(buf.data(), len); }
-  std::vector<uint8_t> vec() const { return std::vector<uint8_t>(buf.begin(), buf.begin() + len); }
-};
 
 std::vector<uint8_t> to_vec(ByteSpan bytes) { return std::vector<uint8_t>(bytes.begin(), bytes.end()); }
 
@@ -111,48 +100,62 @@ Packet make_rtcp(uint32_t ssrc = 0x11223344) {
   return p;
 }
 
-std::vector<uint8_t> key_for(SrtpProfile profile, uint8_t seed) {
-  std::vector<uint8_t> key(srtp_key_salt_length(profile));
-  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(seed + i * 13);
-  return key;
+std::unique_ptr<SrtpSession> make_session(SrtpBackend backend, SrtpProfile profile, ByteSpan key,
+                                          Direction dir) {
+  return test::make_session(backend, profile, key, dir);
 }
 
-std::unique_ptr<SrtpSession> make_session(SrtpProfile profile, ByteSpan key, Direction dir) {
-  std::string error;
-  auto session = SrtpSession::create(profile, key, dir, &error);
-  EXPECT_NE(session, nullptr) << error;
-  return session;
-}
-
-class SrtpSessionProfileTest : public ::testing::TestWithParam<SrtpProfile> {
+// Every test on both backends and every profile.
+class SrtpSessionProfileTest : public ::testing::TestWithParam<std::tuple<SrtpBackend, SrtpProfile>> {
  protected:
-  SrtpProfile profile() const { return GetParam(); }
-  std::vector<uint8_t> key = key_for(GetParam(), 1);
-  std::unique_ptr<SrtpSession> sender = make_session(GetParam(), key, Direction::Outbound);
-  std::unique_ptr<SrtpSession> receiver = make_session(GetParam(), key, Direction::Inbound);
+  SrtpBackend backend() const { return std::get<0>(GetParam()); }
+  SrtpProfile profile() const { return std::get<1>(GetParam()); }
+  std::vector<uint8_t> key = key_for(profile(), 1);
+  std::unique_ptr<SrtpSession> sender = make_session(backend(), profile(), key, Direction::Outbound);
+  std::unique_ptr<SrtpSession> receiver = make_session(backend(), profile(), key, Direction::Inbound);
 };
 
 INSTANTIATE_TEST_SUITE_P(Profiles, SrtpSessionProfileTest,
-                         ::testing::Values(SrtpProfile::AeadAes128Gcm, SrtpProfile::AesCm128HmacSha1_80),
+                         ::testing::Combine(::testing::ValuesIn(kBackends),
+                                            ::testing::ValuesIn(kAllSrtpProfiles)),
                          [](const auto& info) {
-                           return info.param == SrtpProfile::AeadAes128Gcm ? "Gcm" : "AesCm";
+                           return test::backend_label(std::get<0>(info.param)) + "_" +
+                                  test::profile_label(std::get<1>(info.param));
                          });
 
 TEST(SrtpProfileTest, LengthsAndNames) {
   EXPECT_EQ(srtp_key_length(SrtpProfile::AesCm128HmacSha1_80), 16u);
   EXPECT_EQ(srtp_salt_length(SrtpProfile::AesCm128HmacSha1_80), 14u);
   EXPECT_EQ(srtp_key_salt_length(SrtpProfile::AesCm128HmacSha1_80), 30u);
+  EXPECT_EQ(srtp_key_salt_length(SrtpProfile::AesCm128HmacSha1_32), 30u);
   EXPECT_EQ(srtp_key_length(SrtpProfile::AeadAes128Gcm), 16u);
   EXPECT_EQ(srtp_salt_length(SrtpProfile::AeadAes128Gcm), 12u);
   EXPECT_EQ(srtp_key_salt_length(SrtpProfile::AeadAes128Gcm), 28u);
+  EXPECT_EQ(srtp_key_length(SrtpProfile::AeadAes256Gcm), 32u);
+  EXPECT_EQ(srtp_key_salt_length(SrtpProfile::AeadAes256Gcm), 44u);
+  EXPECT_EQ(srtp_rtp_tag_length(SrtpProfile::AesCm128HmacSha1_32), 4u);
+  EXPECT_EQ(srtp_rtcp_tag_length(SrtpProfile::AesCm128HmacSha1_32), 10u);  // RFC 5764 §4.1.2
+  EXPECT_EQ(srtp_rtp_tag_length(SrtpProfile::AeadAes256Gcm), 16u);
   EXPECT_STREQ(srtp_profile_openssl_name(SrtpProfile::AeadAes128Gcm), "SRTP_AEAD_AES_128_GCM");
   EXPECT_STREQ(srtp_profile_openssl_name(SrtpProfile::AesCm128HmacSha1_80), "SRTP_AES128_CM_SHA1_80");
-  for (SrtpProfile p : {SrtpProfile::AeadAes128Gcm, SrtpProfile::AesCm128HmacSha1_80}) {
+  EXPECT_STREQ(srtp_profile_openssl_name(SrtpProfile::AeadAes256Gcm), "SRTP_AEAD_AES_256_GCM");
+  EXPECT_STREQ(srtp_profile_openssl_name(SrtpProfile::AesCm128HmacSha1_32), "SRTP_AES128_CM_SHA1_32");
+  for (SrtpProfile p : kAllSrtpProfiles) {
     EXPECT_EQ(srtp_profile_from_dtls_id(srtp_profile_dtls_id(p)), p);
     EXPECT_EQ(srtp_profile_from_name(srtp_profile_name(p)), p);
   }
-  EXPECT_EQ(srtp_profile_from_dtls_id(0x0002), std::nullopt);  // AES128_CM_SHA1_32
+  EXPECT_EQ(srtp_profile_from_dtls_id(0x0002), SrtpProfile::AesCm128HmacSha1_32);
+  EXPECT_EQ(srtp_profile_from_dtls_id(0x0008), SrtpProfile::AeadAes256Gcm);
+  EXPECT_EQ(srtp_profile_from_dtls_id(0x0005), std::nullopt);  // SRTP_NULL_HMAC_SHA1_80: no cipher, not ours
   EXPECT_EQ(srtp_profile_from_name("bogus"), std::nullopt);
+}
+
+TEST(SrtpBackendTest, NamesRoundTrip) {
+  for (SrtpBackend backend : kBackends)
+    EXPECT_EQ(srtp_backend_from_name(srtp_backend_name(backend)), backend);
+  EXPECT_STREQ(srtp_backend_name(SrtpBackend::OpenSsl), "openssl");
+  EXPECT_STREQ(srtp_backend_name(SrtpBackend::Libsrtp2), "libsrtp2");
+  EXPECT_EQ(srtp_backend_from_name("nss"), std::nullopt);
 }
 
 TEST(SrtpErrorTest, NamesAreDistinct) {
@@ -175,6 +178,26 @@ TEST(SrtpSessionTest, RejectsWrongKeyLength) {
   std::vector<uint8_t> long_key(30);
   EXPECT_EQ(SrtpSession::create(SrtpProfile::AeadAes128Gcm, long_key, Direction::Inbound), nullptr);
   EXPECT_EQ(SrtpSession::create(SrtpProfile::AeadAes128Gcm, {}, Direction::Outbound), nullptr);
+  // AES-256-GCM takes a 32-byte key and a 12-byte salt; 28 bytes are refused on either backend.
+  std::vector<uint8_t> gcm128_key(28);
+  for (SrtpBackend backend : kBackends) {
+    EXPECT_EQ(SrtpSession::create(backend, SrtpProfile::AeadAes256Gcm, gcm128_key, Direction::Inbound),
+              nullptr);
+    std::vector<uint8_t> gcm256_key(44);
+    EXPECT_NE(SrtpSession::create(backend, SrtpProfile::AeadAes256Gcm, gcm256_key, Direction::Inbound),
+              nullptr);
+  }
+}
+
+TEST(SrtpSessionTest, TheDefaultBackendIsOpenSsl) {
+  auto session = SrtpSession::create(SrtpProfile::AeadAes128Gcm, key_for(SrtpProfile::AeadAes128Gcm, 3),
+                                     Direction::Outbound);
+  ASSERT_NE(session, nullptr);
+  EXPECT_EQ(session->backend(), SrtpBackend::OpenSsl);
+  auto libsrtp = SrtpSession::create(SrtpBackend::Libsrtp2, SrtpProfile::AeadAes128Gcm,
+                                     key_for(SrtpProfile::AeadAes128Gcm, 3), Direction::Outbound);
+  ASSERT_NE(libsrtp, nullptr);
+  EXPECT_EQ(libsrtp->backend(), SrtpBackend::Libsrtp2);
 }
 
 struct KnownAnswer {
@@ -184,17 +207,27 @@ struct KnownAnswer {
   ByteSpan srtcp;
 };
 
-class SrtpKnownAnswerTest : public ::testing::TestWithParam<KnownAnswer> {};
+class SrtpKnownAnswerTest : public ::testing::TestWithParam<std::tuple<SrtpBackend, KnownAnswer>> {
+ protected:
+  SrtpBackend backend() const { return std::get<0>(GetParam()); }
+  const KnownAnswer& vectors() const { return std::get<1>(GetParam()); }
+};
 
-INSTANTIATE_TEST_SUITE_P(
-    LibsrtpVectors, SrtpKnownAnswerTest,
-    ::testing::Values(KnownAnswer{SrtpProfile::AesCm128HmacSha1_80, kAesCmKeySalt, kAesCmSrtp, kAesCmSrtcp},
-                      KnownAnswer{SrtpProfile::AeadAes128Gcm, kGcmKeySalt, kGcmSrtp, kGcmSrtcp}),
-    [](const auto& info) { return info.param.profile == SrtpProfile::AeadAes128Gcm ? "Gcm" : "AesCm"; });
+INSTANTIATE_TEST_SUITE_P(LibsrtpVectors, SrtpKnownAnswerTest,
+                         ::testing::Combine(::testing::ValuesIn(kBackends),
+                                            ::testing::Values(KnownAnswer{SrtpProfile::AesCm128HmacSha1_80,
+                                                                          kAesCmKeySalt, kAesCmSrtp,
+                                                                          kAesCmSrtcp},
+                                                              KnownAnswer{SrtpProfile::AeadAes128Gcm,
+                                                                          kGcmKeySalt, kGcmSrtp, kGcmSrtcp})),
+                         [](const auto& info) {
+                           return test::backend_label(std::get<0>(info.param)) + "_" +
+                                  test::profile_label(std::get<1>(info.param).profile);
+                         });
 
 TEST_P(SrtpKnownAnswerTest, ProtectProducesReferenceBytes) {
-  const KnownAnswer& v = GetParam();
-  auto sender = make_session(v.profile, v.key, Direction::Outbound);
+  const KnownAnswer& v = vectors();
+  auto sender = make_session(backend(), v.profile, v.key, Direction::Outbound);
   ASSERT_NE(sender, nullptr);
 
   Packet rtp = Packet::of(kRtpPlaintext);
@@ -207,8 +240,8 @@ TEST_P(SrtpKnownAnswerTest, ProtectProducesReferenceBytes) {
 }
 
 TEST_P(SrtpKnownAnswerTest, UnprotectRecoversReferencePlaintext) {
-  const KnownAnswer& v = GetParam();
-  auto receiver = make_session(v.profile, v.key, Direction::Inbound);
+  const KnownAnswer& v = vectors();
+  auto receiver = make_session(backend(), v.profile, v.key, Direction::Inbound);
   ASSERT_NE(receiver, nullptr);
 
   Packet rtp = Packet::of(v.srtp);
@@ -227,8 +260,7 @@ TEST_P(SrtpSessionProfileTest, RtpRoundTrip) {
     Packet original = make_rtp(seq);
     Packet p = original;
     ASSERT_EQ(sender->protect_rtp(p.buf.data(), p.len, p.buf.size()), SrtpError::Ok);
-    size_t expected_tag = profile() == SrtpProfile::AeadAes128Gcm ? 16 : 10;
-    ASSERT_EQ(p.len, original.len + expected_tag);
+    ASSERT_EQ(p.len, original.len + srtp_rtp_tag_length(profile()));
     // The header stays in the clear, the payload does not.
     EXPECT_TRUE(std::equal(p.buf.begin(), p.buf.begin() + 28, original.buf.begin()));
     EXPECT_FALSE(std::equal(p.buf.begin() + 28, p.buf.begin() + original.len, original.buf.begin() + 28));
@@ -244,8 +276,7 @@ TEST_P(SrtpSessionProfileTest, RtcpRoundTrip) {
     Packet original = make_rtcp(0x11223344 + static_cast<uint32_t>(i % 3));
     Packet p = original;
     ASSERT_EQ(sender->protect_rtcp(p.buf.data(), p.len, p.buf.size()), SrtpError::Ok);
-    size_t expected_tag = profile() == SrtpProfile::AeadAes128Gcm ? 16 : 10;
-    ASSERT_EQ(p.len, original.len + 4 + expected_tag);
+    ASSERT_EQ(p.len, original.len + 4 + srtp_rtcp_tag_length(profile()));
     ASSERT_EQ(receiver->unprotect_rtcp(p.buf.data(), p.len), SrtpError::Ok);
     ASSERT_EQ(p.vec(), original.vec());
   }
@@ -338,7 +369,7 @@ TEST_P(SrtpSessionProfileTest, ReplayedRtcpIsRejected) {
 }
 
 TEST_P(SrtpSessionProfileTest, WrongKeyFailsAuthentication) {
-  auto other_receiver = make_session(profile(), key_for(profile(), 99), Direction::Inbound);
+  auto other_receiver = make_session(backend(), profile(), key_for(profile(), 99), Direction::Inbound);
   ASSERT_NE(other_receiver, nullptr);
   Packet p = make_rtp(7);
   ASSERT_EQ(sender->protect_rtp(p.buf.data(), p.len, p.buf.size()), SrtpError::Ok);
@@ -537,22 +568,24 @@ TEST_P(SrtpSessionProfileTest, WithoutALimitEveryAuthenticatedSsrcIsTaken) {
 }
 
 TEST(SrtpSessionTest, CreatesConcurrentlyFromManyThreads) {
-  std::vector<std::thread> threads;
-  std::array<bool, 8> ok{};
-  for (size_t i = 0; i < ok.size(); ++i) {
-    threads.emplace_back([&ok, i] {
-      auto key = key_for(SrtpProfile::AesCm128HmacSha1_80, static_cast<uint8_t>(i));
-      auto out = SrtpSession::create(SrtpProfile::AesCm128HmacSha1_80, key, Direction::Outbound);
-      auto in = SrtpSession::create(SrtpProfile::AesCm128HmacSha1_80, key, Direction::Inbound);
-      if (!out || !in) return;
-      Packet p = make_rtp(static_cast<uint16_t>(i));
-      ok[i] = out->protect_rtp(p.buf.data(), p.len, p.buf.size()) == SrtpError::Ok &&
-              in->unprotect_rtp(p.buf.data(), p.len) == SrtpError::Ok &&
-              p.vec() == make_rtp(static_cast<uint16_t>(i)).vec();
-    });
+  for (SrtpBackend backend : kBackends) {
+    std::vector<std::thread> threads;
+    std::array<bool, 8> ok{};
+    for (size_t i = 0; i < ok.size(); ++i) {
+      threads.emplace_back([&ok, i, backend] {
+        auto key = key_for(SrtpProfile::AesCm128HmacSha1_80, static_cast<uint8_t>(i));
+        auto out = SrtpSession::create(backend, SrtpProfile::AesCm128HmacSha1_80, key, Direction::Outbound);
+        auto in = SrtpSession::create(backend, SrtpProfile::AesCm128HmacSha1_80, key, Direction::Inbound);
+        if (!out || !in) return;
+        Packet p = make_rtp(static_cast<uint16_t>(i));
+        ok[i] = out->protect_rtp(p.buf.data(), p.len, p.buf.size()) == SrtpError::Ok &&
+                in->unprotect_rtp(p.buf.data(), p.len) == SrtpError::Ok &&
+                p.vec() == make_rtp(static_cast<uint16_t>(i)).vec();
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < ok.size(); ++i) EXPECT_TRUE(ok[i]) << srtp_backend_name(backend) << " " << i;
   }
-  for (auto& t : threads) t.join();
-  for (size_t i = 0; i < ok.size(); ++i) EXPECT_TRUE(ok[i]) << i;
 }
 
 }  // namespace
