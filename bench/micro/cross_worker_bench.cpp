@@ -95,12 +95,16 @@ void BM_CrossWorkerToProxy(benchmark::State& state) {
   // The subscriber's stream starts at a keyframe: start it before the timed loop.
   std::array<uint8_t, 1500> out;
   h.down->rewrite(*rtp::RtpPacket::parse(MutableByteSpan(packet)), true, out);
-  uint16_t seq = 0;
+  // Sequence numbers from the stream's first (1000, the packet's), cycling through 16,384 of them:
+  // DownTrack::in_current_layer() compares with the layer's first packet in 16 bits, so a packet
+  // 32,768 or more past it counts as older than the layer and is not forwarded.
+  uint32_t sent = 0;
   uint64_t now = 1000;
   auto hand_over = [&] {
     // A fresh sequence number each time, as a stream has: the proxy's buffer stores every packet.
+    const auto seq = static_cast<uint16_t>(1000 + sent++ % 16384);
     packet[2] = static_cast<uint8_t>(seq >> 8);
-    packet[3] = static_cast<uint8_t>(seq++);
+    packet[3] = static_cast<uint8_t>(seq);
     uint64_t before = h.sink.sent;
     h.to_b.push_rtp(CrossWorkerKind::kMedia, h.ref, 0, packet, now);
     h.to_b.drain([&](CrossWorkerPacket& slot) { h.tables.dispatch(0, slot, h.to_a, now); });
