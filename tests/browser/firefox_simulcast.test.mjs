@@ -5,35 +5,9 @@
 // namespaces (netns.mjs, subnet 10.223.0), needs root, and is skipped with the reason otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinThroughUi, newParticipantPage, uniqueRoom, waitFor } from './helpers.mjs';
+import { decodesAt, joinThroughUi, newParticipantPage, uniqueRoom } from './helpers.mjs';
 import { newFirefoxPage } from './firefox.mjs';
 import { startLan } from './netns.mjs';
-
-// frameWidth and framesDecoded of `publisherId`'s video on a Chromium page.
-function videoOf(page, publisherId) {
-  return page.evaluate(async (pid) => {
-    const tile = document.querySelector(`[data-testid="video-tile"][data-participant-id="${pid}"]`);
-    const video = tile && tile.querySelector('video');
-    const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
-    const pc = window.sfuDemo.subscribePc;
-    if (!track || !pc) return null;
-    let found = null;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier === track.id) found = s;
-    });
-    return found ? { frameWidth: found.frameWidth || 0, framesDecoded: found.framesDecoded || 0 } : null;
-  }, publisherId);
-}
-
-async function decodesAt(page, publisherId, what, accept, timeoutMs = 60000) {
-  return waitFor(what, async () => {
-    const before = await videoOf(page, publisherId);
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = await videoOf(page, publisherId);
-    if (!before || !now || now.framesDecoded <= before.framesDecoded) return null;
-    return accept(now.frameWidth) ? now : null;
-  }, { timeoutMs, intervalMs: 500 });
-}
 
 test('simulcast from Firefox: each Chromium subscriber decodes its layer and one climbs', { timeout: 240000 }, async (t) => {
   const lan = await startLan(t, 'ffsim', { subnet: '10.223.0' });

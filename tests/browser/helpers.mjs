@@ -422,3 +422,48 @@ export function makeOffer(sections) {
   });
   return `${lines.join('\r\n')}\r\n`;
 }
+
+// ------------------------------------------------------------------ simulcast
+
+// The inbound video stats of `publisherId`'s tile on `page`: frameWidth and framesDecoded.
+export function videoOf(page, publisherId) {
+  return page.evaluate(async (pid) => {
+    const d = window.sfuDemo;
+    const tile = document.querySelector(`[data-testid="video-tile"][data-participant-id="${pid}"]`);
+    const video = tile && tile.querySelector('video');
+    const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
+    if (!track || !d.subscribePc) return null;
+    const report = await d.subscribePc.getStats();
+    let found = null;
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier === track.id) found = s;
+    });
+    if (!found) return null;
+    const shown = tile.querySelector('[data-testid="tile-resolution"]');
+    return {
+      frameWidth: found.frameWidth || 0,
+      frameHeight: found.frameHeight || 0,
+      framesDecoded: found.framesDecoded || 0,
+      shown: shown ? shown.textContent : '',
+    };
+  }, publisherId);
+}
+
+// Waits until `page` decodes `publisherId` at a width that `accept` takes, with frames still
+// being decoded; returns the stats.
+export async function decodesAt(page, publisherId, what, accept, timeoutMs = 60000) {
+  let last = null;
+  try {
+    return await waitFor(what, async () => {
+      const before = await videoOf(page, publisherId);
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = await videoOf(page, publisherId);
+      last = now;
+      if (!before || !now || now.framesDecoded <= before.framesDecoded) return null;
+      return (await accept(now.frameWidth)) ? now : null;
+    }, { timeoutMs, intervalMs: 500 });
+  } catch (err) {
+    err.message += `; last stats: ${JSON.stringify(last)}`;
+    throw err;
+  }
+}
