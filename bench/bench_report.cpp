@@ -85,10 +85,56 @@ nlohmann::json run_to_json(const RunResult& run) {
   // not saturate the forwarder.
   if (run.server_cpu_percent > 0)
     out["forwarded_pps_per_core"] = run.forwarded_pps / (run.server_cpu_percent / 100.0);
+  if (run.forwarded_pps > 0) out["server_cpu_us_per_packet"] = run.cpu_us_per_forwarded();
+  if (!run.workers.empty()) {
+    nlohmann::json workers = nlohmann::json::array();
+    for (const WorkerFigures& w : run.workers)
+      workers.push_back({{"worker", w.index},
+                         {"participants", w.participants},
+                         {"cpu_percent", w.cpu_percent},
+                         {"forwarded_pps", w.forwarded_pps},
+                         {"ring_out_pps", w.ring_out_pps},
+                         {"ring_dropped", w.ring_dropped},
+                         {"cpu_us_per_packet", w.cpu_us_per_forwarded}});
+    out["workers"] = workers;
+  }
   if (run.data) out["data"] = data_to_json(*run.data);
   if (!run.ok) out["error"] = run.error;
   return out;
 }
+
+namespace {
+
+// Per worker of an SFU run: placement, CPU, the server's own forwarded count, CPU per packet.
+std::string worker_lines(const RunResult& run) {
+  std::string out;
+  if (run.workers.size() < 2) return out;
+  char line[256];
+  for (const WorkerFigures& w : run.workers) {
+    std::snprintf(line, sizeof(line),
+                  "  %s worker %u: %llu participants, CPU %5.1f%%, %9.0f fwd pkt/s (server count), %6.2f "
+                  "CPU-us/pkt, ring out %7.0f pkt/s, ring drops %llu\n",
+                  run.target.c_str(), w.index, static_cast<unsigned long long>(w.participants), w.cpu_percent,
+                  w.forwarded_pps, w.cpu_us_per_forwarded, w.ring_out_pps,
+                  static_cast<unsigned long long>(w.ring_dropped));
+    out += line;
+  }
+  return out;
+}
+
+// The UDP reflector's run, and the SFU's forwarded rate and CPU per packet relative to it.
+void add_baseline_json(const Report& report, nlohmann::json& out) {
+  const RunResult& baseline = *report.baseline;
+  out["baseline_pps"] = baseline.forwarded_pps;
+  out["baseline"] = run_to_json(baseline);
+  if (!report.main) return;
+  if (baseline.forwarded_pps > 0)
+    out["fraction_of_baseline"] = report.main->forwarded_pps / baseline.forwarded_pps;
+  if (baseline.cpu_us_per_forwarded() > 0)
+    out["cpu_per_packet_vs_baseline"] = report.main->cpu_us_per_forwarded() / baseline.cpu_us_per_forwarded();
+}
+
+}  // namespace
 
 nlohmann::json report_to_json(const Report& report) {
   nlohmann::json out = nlohmann::json::object();
@@ -102,12 +148,7 @@ nlohmann::json report_to_json(const Report& report) {
       if (main.contains(key)) out[key] = main[key];
     out["sfu"] = main;
   }
-  if (report.baseline) {
-    out["baseline_pps"] = report.baseline->forwarded_pps;
-    out["baseline"] = run_to_json(*report.baseline);
-    if (report.main && report.baseline->forwarded_pps > 0)
-      out["fraction_of_baseline"] = report.main->forwarded_pps / report.baseline->forwarded_pps;
-  }
+  if (report.baseline) add_baseline_json(report, out);
   if (report.janus) {
     out["janus_pps"] = report.janus->forwarded_pps;
     out["janus"] = run_to_json(*report.janus);
@@ -199,6 +240,15 @@ std::string report_table(const Report& report) {
     }
     out += "\n";
   }
+  for (size_t i = 0; i < runs.size(); ++i) out += worker_lines(*runs[i]);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i]->ok && runs[i]->forwarded_pps > 0)
+      out +=
+          labels[i] + format(": server CPU %.2f us per forwarded packet\n", runs[i]->cpu_us_per_forwarded());
+  }
+  if (report.main && report.baseline && report.baseline->ok && report.baseline->cpu_us_per_forwarded() > 0)
+    out += format("sfu / baseline CPU per forwarded packet: %.2f\n",
+                  report.main->cpu_us_per_forwarded() / report.baseline->cpu_us_per_forwarded());
   for (size_t i = 0; i < runs.size(); ++i) out += data_table(labels[i], *runs[i]);
   if (report.main && report.janus && report.janus->ok && report.janus->forwarded_pps > 0)
     out += format("sfu / janus forwarded rate: %.2f\n",

@@ -62,6 +62,34 @@ void drain_data(const std::vector<std::unique_ptr<ClientThread>>& threads) {
   }
 }
 
+std::optional<ServerMediaMetrics> sample_media_metrics(const Target& target) {
+  if (target.kind != Target::Kind::kSfu) return std::nullopt;
+  std::string error;
+  return fetch_media_metrics(target.host, target.port, &error);
+}
+
+// Per worker: what its counters and its thread's CPU say about the window.
+std::vector<WorkerFigures> worker_figures(const ServerMediaMetrics& before, const ServerMediaMetrics& after,
+                                          const std::vector<ThreadCpuUse>& threads, double seconds) {
+  std::vector<WorkerFigures> figures;
+  for (const auto& [index, end] : after) {
+    auto start = before.find(index);
+    WorkerMediaMetrics begin = start == before.end() ? WorkerMediaMetrics{} : start->second;
+    WorkerFigures f;
+    f.index = index;
+    f.participants = end.participants;
+    f.forwarded_pps = static_cast<double>(end.forwarded - begin.forwarded) / seconds;
+    f.ring_out_pps = static_cast<double>(end.ring_out - begin.ring_out) / seconds;
+    f.ring_dropped = end.ring_dropped - begin.ring_dropped;
+    std::string name = "sfu-worker-" + std::to_string(index);
+    for (const auto& t : threads)
+      if (t.name == name) f.cpu_percent += t.percent;
+    if (f.forwarded_pps > 0) f.cpu_us_per_forwarded = f.cpu_percent * 1e4 / f.forwarded_pps;
+    figures.push_back(f);
+  }
+  return figures;
+}
+
 std::optional<ServerDataMetrics> sample_data_metrics(const Scenario& scenario, const Target& target,
                                                      std::string* error) {
   if (!scenario.data() || target.kind != Target::Kind::kSfu) return std::nullopt;
@@ -217,6 +245,7 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   auto clients_before = sample_clients(threads);
   auto machine_before = read_cpu_times();
   auto data_metrics_before = sample_data_metrics(scenario, target, &metrics_error);
+  auto media_metrics_before = sample_media_metrics(target);
   uint64_t measured_start = monotonic_ns();
   uint64_t previous_packets = 0, previous_ns = measured_start;
   // RTP packets and data channel messages received.
@@ -244,6 +273,7 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   auto clients_after = sample_clients(threads);
   auto machine_after = read_cpu_times();
   auto data_metrics_after = sample_data_metrics(scenario, target, &metrics_error);
+  auto media_metrics_after = sample_media_metrics(target);
   auto data_metrics_at_end = data_metrics_after;
   double measured_s = static_cast<double>(monotonic_ns() - measured_start) / 1e9;
   if (target.server_pid > 0) result.server_rss_bytes = read_rss_bytes(target.server_pid);
@@ -262,6 +292,9 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   result.window_s = window.seconds();
   result.server_threads = cpu_use_between(server_before, server_after, measured_s);
   result.server_cpu_percent = total_percent(result.server_threads);
+  if (media_metrics_before && media_metrics_after)
+    result.workers =
+        worker_figures(*media_metrics_before, *media_metrics_after, result.server_threads, measured_s);
   result.client_threads = cpu_use_between(clients_before, clients_after, measured_s);
   result.client_cpu_percent = total_percent(result.client_threads);
   for (const CpuTimes& after : machine_after) {

@@ -82,6 +82,18 @@ struct Target {
   std::vector<pid_t> own_threads;
 };
 
+// One worker of the SFU during the window (its /metrics and its thread's CPU), to see how a room
+// spread over workers shares the work.
+struct WorkerFigures {
+  uint32_t index = 0;
+  uint64_t participants = 0;        // placed on it (at the end of the window)
+  double cpu_percent = 0;           // its thread, sfu-worker-<index>
+  double forwarded_pps = 0;         // RTP packets it forwarded, by its own count
+  double ring_out_pps = 0;          // slots it handed to other workers
+  uint64_t ring_dropped = 0;        // slots dropped on a full ring
+  double cpu_us_per_forwarded = 0;  // CPU-microseconds per forwarded packet
+};
+
 struct RunResult {
   std::string target;
   bool ok = false;
@@ -110,7 +122,13 @@ struct RunResult {
   double other_cpu_percent = 0;
   std::vector<double> cpu_busy_percent;  // per CPU
   std::optional<DataRunResult> data;     // Scenario::data()
+  std::vector<WorkerFigures> workers;    // SFU runs
   Scenario scenario;
+
+  // Server CPU-microseconds per packet the receivers counted (all server threads).
+  double cpu_us_per_forwarded() const {
+    return forwarded_pps > 0 ? server_cpu_percent * 1e4 / forwarded_pps : 0;
+  }
 };
 
 RunResult run_load(const Scenario& scenario, const Target& target);

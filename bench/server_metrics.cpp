@@ -68,20 +68,60 @@ void add_sample(const Sample& s, ServerDataMetrics* m, bool* found) {
   }
 }
 
-}  // namespace
+void add_media_sample(const Sample& s, ServerMediaMetrics* m) {
+  std::string_view worker_label = label_value(s.labels, "worker");
+  uint32_t worker = 0;
+  if (worker_label.empty() ||
+      std::from_chars(worker_label.data(), worker_label.data() + worker_label.size(), worker).ec !=
+          std::errc())
+    return;
+  if (s.name == "sfu_rtp_forwarded_total")
+    (*m)[worker].forwarded = s.value;
+  else if (s.name == "sfu_worker_ring_packets_total" && label_value(s.labels, "direction") == "out")
+    (*m)[worker].ring_out = s.value;
+  else if (s.name == "sfu_worker_ring_dropped_total" && label_value(s.labels, "reason") == "full")
+    (*m)[worker].ring_dropped = s.value;
+  else if (s.name == "sfu_worker_participants")
+    (*m)[worker].participants = s.value;
+}
 
-std::optional<ServerDataMetrics> parse_data_metrics(std::string_view text) {
-  ServerDataMetrics m;
-  bool found = false;
+// Calls `each(sample)` for every sample line of the exposition text.
+template <typename Each>
+void for_each_sample(std::string_view text, Each&& each) {
   while (!text.empty()) {
     size_t eol = text.find('\n');
     std::string_view line = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (auto sample = parse_sample(line)) add_sample(*sample, &m, &found);
+    if (auto sample = parse_sample(line)) each(*sample);
   }
+}
+
+}  // namespace
+
+std::optional<ServerDataMetrics> parse_data_metrics(std::string_view text) {
+  ServerDataMetrics m;
+  bool found = false;
+  for_each_sample(text, [&](const Sample& sample) { add_sample(sample, &m, &found); });
   if (!found) return std::nullopt;
   return m;
+}
+
+ServerMediaMetrics parse_media_metrics(std::string_view text) {
+  ServerMediaMetrics m;
+  for_each_sample(text, [&](const Sample& sample) { add_media_sample(sample, &m); });
+  return m;
+}
+
+std::optional<ServerMediaMetrics> fetch_media_metrics(const std::string& host, uint16_t port,
+                                                      std::string* error) {
+  auto response = janus::http_request(host, port, "GET", "/metrics", "", 5000, error);
+  if (!response) return std::nullopt;
+  if (response->status != 200) {
+    *error = "GET /metrics: HTTP " + std::to_string(response->status);
+    return std::nullopt;
+  }
+  return parse_media_metrics(response->body);
 }
 
 std::optional<ServerDataMetrics> fetch_data_metrics(const std::string& host, uint16_t port,

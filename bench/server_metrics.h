@@ -31,4 +31,19 @@ std::optional<ServerDataMetrics> fetch_data_metrics(const std::string& host, uin
 // after - before for the counters; the gauges as after has them.
 ServerDataMetrics metrics_delta(const ServerDataMetrics& before, const ServerDataMetrics& after);
 
+// One worker's media counters (docs/protocol.md "Metrics", "Rooms across workers"): RTP packets it
+// forwarded to subscribers, slots it handed to other workers' rings and those it dropped because a
+// ring was full, and the participants placed on it (a gauge).
+struct WorkerMediaMetrics {
+  uint64_t forwarded = 0;     // sfu_rtp_forwarded_total
+  uint64_t ring_out = 0;      // sfu_worker_ring_packets_total{direction="out"}
+  uint64_t ring_dropped = 0;  // sfu_worker_ring_dropped_total{reason="full"}
+  uint64_t participants = 0;  // sfu_worker_participants
+};
+using ServerMediaMetrics = std::map<uint32_t, WorkerMediaMetrics>;  // by worker index
+
+ServerMediaMetrics parse_media_metrics(std::string_view text);
+std::optional<ServerMediaMetrics> fetch_media_metrics(const std::string& host, uint16_t port,
+                                                      std::string* error);
+
 }  // namespace sfu::bench

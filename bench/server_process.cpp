@@ -88,6 +88,7 @@ std::string server_config_yaml(uint16_t http_port, uint16_t udp_port, uint16_t t
       << "\n"
       << "  tcp_max_pending: 100000  # with --tcp every participant connects from one address, at once\n"
       << "  tcp_max_pending_per_address: 100000\n"
+      << "limits:\n  participants_per_room: 10000  # one large room (--rooms 1 --subscribers 400)\n"
       << "log:\n  level: " << log_level << "\n"
       << extra_yaml;
   return out.str();

@@ -112,6 +112,22 @@ struct DataChannelsConfig {
   uint32_t burst_bytes = 0;                       // ... in bursts up to this many bytes
 };
 
+// How the participants of one room are placed on the workers (docs/protocol.md, "Rooms across
+// workers").
+enum class SpanWorkers : uint8_t {
+  Off,         // a room lives on one worker (the least loaded when it is created)
+  Auto,        // a new participant may go to another, less loaded worker than the room's others
+  RoundRobin,  // tests only: the n-th participant of a room goes to worker n mod workers
+};
+
+struct RoomsConfig {
+  SpanWorkers span_workers = SpanWorkers::Auto;
+  // Auto: a room takes a new worker only when that one carries at least this many fewer
+  // participants than the least loaded of the room's workers.
+  uint32_t span_margin = 0;
+  uint32_t ring_packets = 0;  // slots of each inter-worker ring (per direction and worker pair)
+};
+
 struct MetricsConfig {
   bool require_auth = false;  // /metrics needs the admin token (auth.enabled must be true)
 };
@@ -153,6 +169,7 @@ struct Config {
   LimitsConfig limits;
   MediaConfig media;
   DataChannelsConfig data_channels;
+  RoomsConfig rooms;
   MetricsConfig metrics;
   LogLevel log_level = LogLevel::Info;
   AuthConfig auth;

@@ -191,6 +191,17 @@ Apply workers_field() {
   };
 }
 
+Apply span_workers_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    static const std::map<std::string, SpanWorkers> values = {
+        {"off", SpanWorkers::Off}, {"auto", SpanWorkers::Auto}, {"round_robin", SpanWorkers::RoundRobin}};
+    auto it = values.find(scalar_text(node));
+    if (it == values.end()) return "one of auto, off, round_robin (round_robin is for tests)";
+    config.rooms.span_workers = it->second;
+    return {};
+  };
+}
+
 Apply srtp_backend_field() {
   return [](const YAML::Node& node, Config& config) -> std::string {
     auto choice = srtp_backend_choice_from_name(scalar_text(node));
@@ -320,6 +331,9 @@ const std::map<std::string, Apply>& schema() {
       {"data_channels.bytes_per_second_per_participant",
        uint_in(FIELD(data_channels.bytes_per_second_per_participant), 0, 1u << 30)},
       {"data_channels.burst_bytes", uint_in(FIELD(data_channels.burst_bytes), 1024, 1u << 30)},
+      {"rooms.span_workers", span_workers_field()},
+      {"rooms.span_margin", uint_in(FIELD(rooms.span_margin), 1, 1000000)},
+      {"rooms.ring_packets", uint_in(FIELD(rooms.ring_packets), 16, 65536)},
       {"metrics.require_auth", bool_field(FIELD(metrics.require_auth))},
       {"log.level", log_level_field()},
       {"auth.enabled", bool_field(FIELD(auth.enabled))},

@@ -54,6 +54,10 @@ data_channels:
   send_buffer_bytes: 1048576          # bytes queued per subscriber association; past it unreliable messages drop, reliable channels close
   bytes_per_second_per_participant: 2097152  # data one participant may send per second; 0 = unlimited
   burst_bytes: 4194304       # ... in bursts up to this many bytes
+rooms:
+  span_workers: auto         # auto: a room's participants are placed on workers by load; off: one worker per room
+  span_margin: 8             # auto: a room takes another worker only when it carries this many fewer participants
+  ring_packets: 1024         # packets each inter-worker ring holds (per direction and pair of workers)
 metrics:
   require_auth: false        # true: /metrics needs the admin token (auth must be enabled)
 log:

@@ -223,6 +223,19 @@ uint64_t ParticipantClient::received_packets(const std::string& participant_id, 
                                           : 0;
 }
 
+uint64_t ParticipantClient::missing_packets(const std::string& participant_id, sdp::MediaKind kind) const {
+  uint64_t missing = 0;
+  for (const auto& [ssrc, owner] : ssrc_owners_)
+    if (!owner.rtx && owner.participant_id == participant_id && owner.kind == kind)
+      missing += owner.gaps.missing();
+  return missing;
+}
+
+std::vector<uint16_t> ParticipantClient::missing_sequence_numbers(uint32_t ssrc, size_t max) const {
+  auto it = ssrc_owners_.find(ssrc);
+  return it == ssrc_owners_.end() ? std::vector<uint16_t>{} : it->second.gaps.missing_sequence_numbers(max);
+}
+
 void ParticipantClient::add_track(const std::string& participant_id, const std::string& track_id,
                                   const std::string& kind) {
   if (participant_id.empty() || track_id.empty()) return;
@@ -400,6 +413,7 @@ void ParticipantClient::remember_subscribed_media(const sdp::SessionDescription&
       owner.participant_id = media.participant_id;
       owner.kind = media.kind;
       owner.rtx = ssrc == media.rtx_ssrc;
+      owner.media_ssrc = media.ssrc;
       owner.payload_types = media.payload_types;
       owner.extension_ids = extension_ids;
     }
@@ -600,8 +614,14 @@ void ParticipantClient::on_subscribe_rtp(uint8_t* data, size_t size) {
   SsrcOwner& owner = it->second;
   if (owner.rtx) {
     ++counters_.rtx_received;
+    // RFC 4588: the repaired packet's sequence number leads the payload.
+    auto media = ssrc_owners_.find(owner.media_ssrc);
+    ByteSpan payload = packet->payload();
+    if (media != ssrc_owners_.end() && payload.size() >= 2)
+      media->second.gaps.on_packet(static_cast<uint16_t>(payload[0] << 8 | payload[1]));
     return;
   }
+  owner.gaps.on_packet(packet->sequence_number());
   if (std::find(owner.payload_types.begin(), owner.payload_types.end(), packet->payload_type()) ==
       owner.payload_types.end())
     ++counters_.unexpected_payload_type;

@@ -29,6 +29,7 @@
 
 #include "bench/client/client_data_channels.h"
 #include "bench/client/client_sdp.h"
+#include "bench/client/sequence_gaps.h"
 #include "bench/client/signaling_client.h"
 #include "bench/client/simulcast_video.h"
 #include "bench/client/webrtc_client.h"
@@ -175,6 +176,12 @@ class ParticipantClient {
   // Media received from `participant_id` (all zero if none).
   ReceivedMedia received_from(const std::string& participant_id) const;
   uint64_t received_packets(const std::string& participant_id, sdp::MediaKind kind) const;
+  // Packets of `participant_id`'s streams of `kind` missing so far (gaps in their sequence numbers
+  // since the first packet; repairs, as plain packets or RTX, fill them).
+  uint64_t missing_packets(const std::string& participant_id, sdp::MediaKind kind) const;
+  // The missing sequence numbers of the stream received on `ssrc` (in the server's numbering for
+  // this subscriber), at most `max`.
+  std::vector<uint16_t> missing_sequence_numbers(uint32_t ssrc, size_t max = 256) const;
 
   // Every message received, in order (up to Options::max_logged_messages), and per-type counts.
   const std::vector<nlohmann::json>& messages() const { return messages_; }
@@ -204,6 +211,8 @@ class ParticipantClient {
     std::vector<uint8_t> payload_types;
     std::vector<uint16_t> extension_ids;
     bool seen = false;
+    uint32_t media_ssrc = 0;  // RTX: the stream it repairs
+    SequenceGaps gaps;        // media streams only
     uint16_t last_sequence = 0;
     uint32_t last_timestamp = 0;
     std::optional<uint16_t> last_picture_id;

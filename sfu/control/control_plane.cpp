@@ -6,6 +6,7 @@
 #include "base/logger.h"
 #include "sfu/control/jwt.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/room_placement.h"
 #include "sfu/media/worker.h"
 
 namespace sfu {
@@ -82,6 +83,10 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
     on_participant_removed(room, participant_id, session_id, why);
   };
   sink_handlers.events_lost = [this](uint64_t session_id) { on_events_lost(session_id); };
+  sink_handlers.shard_message = [this](const std::shared_ptr<const ShardMessage>& message) {
+    on_shard_message(message);
+  };
+  worker_load_.assign(workers_.size(), 0);
   for (Worker* worker : workers_) {
     to_worker_.push_back(std::make_unique<OrderedPoster>(
         [worker](TaskQueue::Task& task) { return worker->try_post(task); }, 0));
@@ -164,7 +169,10 @@ void ControlPlane::on_room_event(uint64_t session_id, const RoomEvent& event) {
 void ControlPlane::on_participant_removed(const std::string& room, const std::string& participant_id,
                                           uint64_t session_id, const Error& why) {
   RoomEntry* entry = find_room(room);
-  if (entry && entry->participants.erase(participant_id) > 0) update_room_expiry(*entry);
+  if (entry && entry->participants.erase(participant_id) > 0) {
+    unplace(*entry, participant_id);
+    update_room_expiry(*entry);
+  }
   // The session the participant has now: the worker may not know yet of a resume onto a new one.
   if (auto current = session_of_participant_.find(participant_id); current != session_of_participant_.end()) {
     session_id = current->second;
@@ -209,9 +217,86 @@ ControlPlane::RoomEntry* ControlPlane::find_room(const std::string& name) {
 }
 
 uint32_t ControlPlane::least_loaded_worker() const {
-  std::vector<size_t> load(workers_.size(), 0);
-  for (const auto& [name, room] : rooms_) load[room.worker] += room.participants.size() + 1;
-  return static_cast<uint32_t>(std::min_element(load.begin(), load.end()) - load.begin());
+  if (worker_load_.empty()) return 0;
+  return static_cast<uint32_t>(std::min_element(worker_load_.begin(), worker_load_.end()) -
+                               worker_load_.begin());
+}
+
+// ---- Rooms across workers ----
+
+uint32_t ControlPlane::worker_of(const RoomEntry& room, const std::string& participant_id) const {
+  auto it = room.placement.find(participant_id);
+  return it == room.placement.end() ? room.worker : it->second;
+}
+
+uint32_t ControlPlane::place_new_participant(RoomEntry& room) {
+  uint32_t worker = place_participant(PlacementRequest{.policy = config_.rooms.span_workers,
+                                                       .margin = config_.rooms.span_margin,
+                                                       .worker_load = worker_load_,
+                                                       .room_workers = room.shards,
+                                                       .room_home = room.worker,
+                                                       .room_joins = room.joins});
+  if (std::find(room.shards.begin(), room.shards.end(), worker) == room.shards.end())
+    open_shard(room, worker);
+  return worker;
+}
+
+void ControlPlane::open_shard(RoomEntry& room, uint32_t worker) {
+  // Rings first, then the new shard (which waits for the others' states), then the others (which
+  // send it theirs): each worker's queue keeps this order.
+  for (uint32_t other : room.shards) link_workers(other, worker);
+  WorkerEventSink* sink = from_worker_[worker].get();
+  RoomLimits limits{room.max_participants, config_.limits.tracks_per_participant};
+  post_lifecycle(worker, [sink, limits, name = room.name, peers = room.shards](Worker& w) {
+    w.open_room_shard(name, *sink, limits, peers);
+  });
+  for (uint32_t other : room.shards)
+    post_lifecycle(other, [name = room.name, worker](Worker& w) {
+      if (Room* r = w.find_room(name)) r->add_peer_shard(worker);
+    });
+  room.shards.push_back(worker);
+  if (room.shards.size() > 1)
+    log_info("control", "room spans another worker",
+             {{"room", room.name},
+              {"worker", std::to_string(worker)},
+              {"workers", std::to_string(room.shards.size())}});
+}
+
+void ControlPlane::link_workers(uint32_t a, uint32_t b) {
+  if (a == b || !linked_workers_.insert({std::min(a, b), std::max(a, b)}).second) return;
+  Worker& wa = *workers_[a];
+  Worker& wb = *workers_[b];
+  const size_t packets = config_.rooms.ring_packets;
+  auto a_to_b = std::make_shared<CrossWorkerLink>(a, b, packets, wa.cross_worker().counters(),
+                                                  wb.cross_worker().counters(), wb.cross_worker().doorbell());
+  auto b_to_a = std::make_shared<CrossWorkerLink>(b, a, packets, wb.cross_worker().counters(),
+                                                  wa.cross_worker().counters(), wa.cross_worker().doorbell());
+  post_lifecycle(a, [b, a_to_b, b_to_a](Worker& w) { w.cross_worker().attach(b, a_to_b, b_to_a); });
+  post_lifecycle(b, [a, a_to_b, b_to_a](Worker& w) { w.cross_worker().attach(a, b_to_a, a_to_b); });
+}
+
+void ControlPlane::place(RoomEntry& room, const std::string& participant_id, uint32_t worker) {
+  room.placement[participant_id] = worker;
+  ++room.joins;
+  ++worker_load_[worker];
+}
+
+void ControlPlane::unplace(RoomEntry& room, const std::string& participant_id) {
+  auto it = room.placement.find(participant_id);
+  if (it == room.placement.end()) return;
+  if (worker_load_[it->second] > 0) --worker_load_[it->second];
+  room.placement.erase(it);
+}
+
+void ControlPlane::on_shard_message(const std::shared_ptr<const ShardMessage>& message) {
+  RoomEntry* room = find_room(message->room);
+  if (!room) return;  // freed meanwhile: its shards are being removed
+  for (uint32_t worker : room->shards) {
+    if (worker == message->from_worker || (message->to_worker && *message->to_worker != worker)) continue;
+    post_lifecycle(worker, [message](Worker& w) {
+      if (Room* r = w.find_room(message->room)) r->on_shard_message(*message);
+    });
+  }
 }
 
 ControlPlane::RoomEntry& ControlPlane::add_room(const std::string& name, uint32_t max_participants,
@@ -219,6 +304,7 @@ ControlPlane::RoomEntry& ControlPlane::add_room(const std::string& name, uint32_
   RoomEntry& entry = rooms_[name];
   entry.name = name;
   entry.worker = least_loaded_worker();
+  ++worker_load_[entry.worker];  // an empty room counts for one, so rooms spread before anyone joins
   entry.created_at =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
@@ -235,7 +321,9 @@ void ControlPlane::remove_participant_everywhere(const std::string& room, const 
   entry->participants.erase(participant_id);
   session_of_participant_.erase(participant_id);
   forget_resume(participant_id);
-  post_lifecycle(entry->worker, [room, participant_id, reason](Worker& w) {
+  uint32_t worker = worker_of(*entry, participant_id);
+  unplace(*entry, participant_id);
+  post_lifecycle(worker, [room, participant_id, reason](Worker& w) {
     if (Room* r = w.find_room(room)) r->leave(participant_id, reason);
   });
   update_room_expiry(*entry);
@@ -260,10 +348,14 @@ void ControlPlane::free_due_rooms(uint64_t now_ms) {
 void ControlPlane::forget_room(const std::string& name) {
   auto it = rooms_.find(name);
   if (it == rooms_.end()) return;
-  uint32_t worker = it->second.worker;
+  RoomEntry& room = it->second;
+  std::vector<uint32_t> shards = room.shards;
+  if (shards.empty()) shards.push_back(room.worker);
+  while (!room.placement.empty()) unplace(room, room.placement.begin()->first);
+  if (worker_load_[room.worker] > 0) --worker_load_[room.worker];
   rooms_.erase(it);
   empty_rooms_.cancel(name);
-  post_lifecycle(worker, [name](Worker& w) { w.remove_room(name); });
+  for (uint32_t worker : shards) post_lifecycle(worker, [name](Worker& w) { w.remove_room(name); });
 }
 
 void ControlPlane::close_session(uint64_t session_id, const nlohmann::json& last_message, uint16_t code) {

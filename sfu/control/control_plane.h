@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -70,11 +71,16 @@ class ControlPlane {
  private:
   struct RoomEntry {
     std::string name;
-    uint32_t worker = 0;
+    uint32_t worker = 0;     // its home: the worker chosen when it was created (room_placement.h)
     int64_t created_at = 0;  // unix seconds
     uint32_t max_participants = 0;
     bool created_by_join = false;                     // freed limits.empty_room_grace_s after it empties
     std::map<std::string, std::string> participants;  // id -> display name
+    // Rooms across workers (room_shard.h): the workers with a shard of the room, in the order they
+    // were opened (the home first, once anyone joined), and where each participant is placed.
+    std::vector<uint32_t> shards;
+    std::map<std::string, uint32_t> placement;
+    uint64_t joins = 0;  // participants placed so far (round_robin)
   };
   // Joins refused by the control plane, by reason (sfu_joins_refused_total).
   struct JoinRefusals {
@@ -155,6 +161,10 @@ class ControlPlane {
   // Answered later (deferred): the worker's snapshot comes back as a task, or the timeout fires.
   HttpResponse get_room(const std::string& name, uint64_t exchange_id);
   void answer_room_query(uint64_t exchange_id, const RoomSnapshot& snapshot);
+  // Posts `ask(worker)` to every shard of `room` (its home before anyone joined) and records the
+  // query; false (nothing recorded) when a worker's queue refused.
+  bool ask_shards(const RoomEntry& room, uint64_t exchange_id,
+                  const std::function<std::function<void(Worker&)>(uint32_t worker)>& ask);
   void time_out_room_queries(uint64_t now_ms);
   void complete_http(uint64_t exchange_id, HttpResponse response);
   // POST /v1/rooms/{name}/data: answered later (202 with the count) like get_room.
@@ -164,7 +174,8 @@ class ControlPlane {
   HttpResponse kick_participant(const std::string& room, const std::string& participant_id);
   std::string metrics();
   static protocol::RoomDirectoryEntry directory_entry(const RoomEntry& room) {
-    return {room.name, room.participants.size(), room.worker, room.created_at, room.max_participants};
+    return {room.name,       room.participants.size(), room.worker,
+            room.created_at, room.max_participants,    room.shards};
   }
   // Ok when auth is off or the request carries an admin token; else unauthorized / forbidden.
   Status authorize_admin(const HttpRequest& request);
@@ -180,6 +191,20 @@ class ControlPlane {
   RoomEntry* find_room(const std::string& name);
   RoomEntry& add_room(const std::string& name, uint32_t max_participants, bool created_by_join);
   uint32_t least_loaded_worker() const;
+  // Rooms across workers (room_placement.h, room_shard.h). The worker a participant of `room` is
+  // placed on (its home when unknown).
+  uint32_t worker_of(const RoomEntry& room, const std::string& participant_id) const;
+  // Where a new participant goes; opens a shard there (and links it to the others) when the room
+  // has none on that worker yet.
+  uint32_t place_new_participant(RoomEntry& room);
+  void open_shard(RoomEntry& room, uint32_t worker);
+  // The rings between workers a and b, built once and handed to both (cross_worker_hub.h).
+  void link_workers(uint32_t a, uint32_t b);
+  void place(RoomEntry& room, const std::string& participant_id, uint32_t worker);
+  // Forgets where the participant was placed (it left, or its join was undone).
+  void unplace(RoomEntry& room, const std::string& participant_id);
+  // A shard's message for the room's other shards: relayed in order, never dropped.
+  void on_shard_message(const std::shared_ptr<const ShardMessage>& message);
   size_t participant_count() const { return session_of_participant_.size(); }
   void remove_participant_everywhere(const std::string& room, const std::string& participant_id,
                                      const std::string& reason);
@@ -212,9 +237,17 @@ class ControlPlane {
   std::vector<std::unique_ptr<OrderedPoster>> to_worker_;      // by worker index; this thread
   std::vector<std::unique_ptr<WorkerEventSink>> from_worker_;  // by worker index; its worker's thread
   std::unique_ptr<UvTimer> housekeeping_;
-  DeadlineQueue<std::string> empty_rooms_;                  // rooms created by join, while empty
-  DeadlineQueue<uint64_t> room_query_timeouts_;             // HTTP exchange ids of pending room queries
-  std::unordered_map<uint64_t, std::string> room_queries_;  // exchange id -> room name
+  DeadlineQueue<std::string> empty_rooms_;       // rooms created by join, while empty
+  DeadlineQueue<uint64_t> room_query_timeouts_;  // HTTP exchange ids of pending room queries
+  // A REST request answered once every shard of its room has (GET /v1/rooms/{name}, POST
+  // /v1/rooms/{name}/data), by HTTP exchange id.
+  struct RoomQuery {
+    std::string room;
+    size_t waiting = 0;  // shards that have not answered
+    std::vector<RoomSnapshot> snapshots;
+    size_t queued = 0;
+  };
+  std::unordered_map<uint64_t, RoomQuery> room_queries_;
   DeferredAnswers deferred_answers_;
   JoinRefusals join_refusals_;
   KickBans kick_bans_;  // identities kicked from a room, for auth.kick_ban_s
@@ -231,6 +264,9 @@ class ControlPlane {
   uint64_t refused_host_ = 0;    // REST requests whose Host does not name this server
   uint64_t turn_credentials_issued_ = 0;
   std::map<std::string, RoomEntry> rooms_;
+  // Per worker: participants placed on it plus rooms homed there (the load placement compares).
+  std::vector<size_t> worker_load_;
+  std::set<std::pair<uint32_t, uint32_t>> linked_workers_;  // (lower, higher) index pairs with rings
   std::unordered_map<uint64_t, Session> sessions_;
   std::unordered_map<std::string, uint64_t> session_of_participant_;
 };

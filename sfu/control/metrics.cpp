@@ -157,6 +157,55 @@ void render_ice_tcp_metrics(Exposition& e, const std::vector<Worker*>& workers) 
              Exposition::worker_label(*w) + ",reason=\"send_queue_full\"");
 }
 
+// Rooms across workers (docs/protocol.md, "Rooms across workers"): where participants are placed,
+// and what the rings between workers carried, dropped and repaired.
+void render_span_metrics(Exposition& e, const std::vector<Worker*>& workers, const ControlStats& control) {
+  e.family("sfu_worker_participants", "gauge", "Participants placed on the worker.");
+  for (size_t i = 0; i < control.worker_participants.size(); ++i)
+    e.sample("sfu_worker_participants", control.worker_participants[i],
+             "worker=\"" + std::to_string(i) + "\"");
+  e.family("sfu_worker_spanning_rooms", "gauge", "Shards of rooms that span workers, on the worker.");
+  for (size_t i = 0; i < control.worker_spanning_rooms.size(); ++i)
+    e.sample("sfu_worker_spanning_rooms", control.worker_spanning_rooms[i],
+             "worker=\"" + std::to_string(i) + "\"");
+  auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  e.family("sfu_worker_ring_packets_total", "counter",
+           "Slots the worker queued to other workers' rings (out) and took from them (in).");
+  for (const Worker* w : workers) {
+    const CrossWorkerCounters& c = w->cross_worker_counters();
+    e.sample("sfu_worker_ring_packets_total", relaxed(c.packets_out),
+             Exposition::worker_label(*w) + ",direction=\"out\"");
+    e.sample("sfu_worker_ring_packets_total", relaxed(c.packets_in),
+             Exposition::worker_label(*w) + ",direction=\"in\"");
+  }
+  e.per_worker("sfu_worker_ring_wakeups_total", "counter",
+               "Wake-ups the worker sent to other workers (at most one per ring and loop turn).", workers,
+               [&](const Worker& w) { return relaxed(w.cross_worker_counters().wakeups); });
+  e.family("sfu_worker_ring_dropped_total", "counter",
+           "Ring slots dropped: full (the other worker's ring), too_large, stale (track gone).");
+  for (const Worker* w : workers) {
+    const CrossWorkerCounters& c = w->cross_worker_counters();
+    const std::pair<const char*, const std::atomic<uint64_t>*> reasons[] = {
+        {"full", &c.dropped_full}, {"too_large", &c.dropped_too_large}, {"stale", &c.dropped_stale}};
+    for (const auto& [reason, counter] : reasons)
+      e.sample("sfu_worker_ring_dropped_total", relaxed(*counter),
+               Exposition::worker_label(*w) + ",reason=\"" + reason + "\"");
+  }
+  e.per_worker("sfu_worker_ring_keyframe_requests_total", "counter",
+               "Keyframe requests other workers' subscribers sent the worker's publishers.", workers,
+               [&](const Worker& w) { return relaxed(w.cross_worker_counters().keyframe_requests_in); });
+  e.family("sfu_worker_ring_repairs_total", "counter",
+           "Packets other workers NACKed from the worker: resent, missed (not buffered), duplicate.");
+  for (const Worker* w : workers) {
+    const CrossWorkerCounters& c = w->cross_worker_counters();
+    const std::pair<const char*, const std::atomic<uint64_t>*> results[] = {
+        {"sent", &c.repairs_sent}, {"missed", &c.repairs_missed}, {"duplicate", &c.repairs_duplicate}};
+    for (const auto& [result, counter] : results)
+      e.sample("sfu_worker_ring_repairs_total", relaxed(*counter),
+               Exposition::worker_label(*w) + ",result=\"" + result + "\"");
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control) {
@@ -276,6 +325,7 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
 
   render_data_channel_metrics(e, workers);
   render_ice_tcp_metrics(e, workers);
+  render_span_metrics(e, workers, control);
   render_simulcast_metrics(e, workers);
 
   e.family("sfu_dropped_packets_total", "counter", "Datagrams dropped, by reason.");

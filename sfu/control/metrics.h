@@ -32,6 +32,8 @@ struct ControlStats {
   } http_timeouts;
   // By worker index.
   std::vector<QueueStats> to_worker, to_control;
+  // By worker index: participants placed on it, and shards of rooms spanning workers on it.
+  std::vector<size_t> worker_participants, worker_spanning_rooms;
   // `joined` messages that carried TURN credentials (turn.urls set).
   uint64_t turn_credentials_issued = 0;
   // Joins the control plane refused, as {reason, count}.

@@ -108,6 +108,7 @@ nlohmann::json room_summary(const RoomDirectoryEntry& room) {
   return {{"name", room.name},
           {"participants", room.participants},
           {"worker", room.worker},
+          {"workers", std::vector<uint32_t>(room.workers.begin(), room.workers.end())},
           {"created_at", room.created_at},
           {"max_participants", room.max_participants}};
 }
@@ -139,12 +140,14 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
     }
     participants.push_back({{"id", participant.id},
                             {"name", participant.name},
+                            {"worker", participant.worker},
                             {"tracks", tracks},
                             {"data_tracks", data_tracks}});
   }
   return {{"name", room.name},
           {"participants", participants},
           {"worker", room.worker},
+          {"workers", std::vector<uint32_t>(room.workers.begin(), room.workers.end())},
           {"created_at", room.created_at},
           {"max_participants", room.max_participants}};
 }

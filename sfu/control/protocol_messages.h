@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,8 @@ struct RoomDirectoryEntry {
   uint32_t worker = 0;
   int64_t created_at = 0;
   uint32_t max_participants = 0;
+  // The workers with a shard of the room (rooms across workers); empty before the first join.
+  std::span<const uint32_t> workers;
 };
 nlohmann::json room_summary(const RoomDirectoryEntry& room);
 nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& snapshot);

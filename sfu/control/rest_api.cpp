@@ -9,6 +9,7 @@
 #include "sfu/control/jwt.h"
 #include "sfu/control/metrics.h"
 #include "sfu/control/protocol_messages.h"
+#include "sfu/control/shard_snapshots.h"
 #include "sfu/control/web_assets.h"
 #include "sfu/media/worker.h"
 
@@ -213,31 +214,47 @@ HttpResponse ControlPlane::create_room(const HttpRequest& request) {
 HttpResponse ControlPlane::get_room(const std::string& name, uint64_t exchange_id) {
   RoomEntry* room = find_room(name);
   if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
-  // The worker owns the media state: ask it, and answer when its snapshot comes back (or when the
-  // timeout fires), never waiting on this thread. A room not yet on its worker has no one.
-  WorkerEventSink* sink = from_worker_[room->worker].get();
-  if (!post_request(room->worker, [this, sink, name, exchange_id](Worker& w) {
-        Room* r = w.find_room(name);
-        sink->send([this, exchange_id, snapshot = r ? r->describe() : RoomSnapshot{name, {}}] {
-          answer_room_query(exchange_id, snapshot);
-        });
-      }))
-    return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
-  room_queries_[exchange_id] = name;
-  room_query_timeouts_.schedule(exchange_id, uv_now(loop_) + kWorkerReplyTimeoutMs);
+  // The workers own the media state: ask each shard, and answer when every snapshot is back (or
+  // when the timeout fires), never waiting on this thread. A room not yet on its worker has no one.
+  bool asked = ask_shards(*room, exchange_id, [this, name, exchange_id](uint32_t worker) {
+    WorkerEventSink* sink = from_worker_[worker].get();
+    return [this, sink, name, exchange_id](Worker& w) {
+      Room* r = w.find_room(name);
+      sink->send([this, exchange_id, snapshot = r ? r->describe() : RoomSnapshot{name, {}}] {
+        answer_room_query(exchange_id, snapshot);
+      });
+    };
+  });
+  if (!asked) return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
   return deferred_response();
+}
+
+bool ControlPlane::ask_shards(const RoomEntry& room, uint64_t exchange_id,
+                              const std::function<std::function<void(Worker&)>(uint32_t worker)>& ask) {
+  std::vector<uint32_t> workers = room.shards.empty() ? std::vector<uint32_t>{room.worker} : room.shards;
+  for (uint32_t worker : workers) {
+    if (post_request(worker, ask(worker))) continue;
+    // Answers of the shards already asked find no query and are dropped.
+    room_queries_.erase(exchange_id);
+    return false;
+  }
+  room_queries_[exchange_id] = RoomQuery{room.name, workers.size(), {}, 0};
+  room_query_timeouts_.schedule(exchange_id, uv_now(loop_) + kWorkerReplyTimeoutMs);
+  return true;
 }
 
 void ControlPlane::answer_room_query(uint64_t exchange_id, const RoomSnapshot& snapshot) {
   auto query = room_queries_.find(exchange_id);
   if (query == room_queries_.end()) return;  // answered by the timeout already
-  const RoomEntry* room = find_room(query->second);
+  query->second.snapshots.push_back(snapshot);
+  if (--query->second.waiting > 0) return;
+  const RoomEntry* room = find_room(query->second.room);
+  RoomSnapshot merged = merge_shard_snapshots(query->second.room, query->second.snapshots);
   room_query_timeouts_.cancel(exchange_id);
   room_queries_.erase(query);
   // The client may have gone meanwhile; complete() then sends nothing.
-  complete_http(exchange_id, room
-                                 ? json_response(200, protocol::room_detail(directory_entry(*room), snapshot))
-                                 : error_response({ErrorCode::not_found, "no room '" + snapshot.name + "'"}));
+  complete_http(exchange_id, room ? json_response(200, protocol::room_detail(directory_entry(*room), merged))
+                                  : error_response({ErrorCode::not_found, "no room '" + merged.name + "'"}));
 }
 
 void ControlPlane::time_out_room_queries(uint64_t now_ms) {
@@ -268,27 +285,31 @@ HttpResponse ControlPlane::post_room_data(const std::string& name, const HttpReq
                               [&](const std::string& id) { return !room->participants.count(id); });
   if (unknown != post->participants.end())
     return error_response({ErrorCode::not_found, "no participant '" + *unknown + "' in room '" + name + "'"});
-  WorkerEventSink* sink = from_worker_[room->worker].get();
   uint64_t exchange_id = request.exchange_id;
   auto shared = std::make_shared<DataPost>(std::move(post.value()));
-  if (!post_request(room->worker, [this, sink, name, exchange_id, shared](Worker& w) {
-        Room* r = w.find_room(name);
-        ByteSpan message(reinterpret_cast<const uint8_t*>(shared->message.data()), shared->message.size());
-        size_t queued = r ? r->send_data(shared->participants, shared->binary, message) : 0;
-        sink->send([this, exchange_id, queued] { answer_data_post(exchange_id, queued); });
-      }))
-    return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
-  room_queries_[exchange_id] = name;
-  room_query_timeouts_.schedule(exchange_id, uv_now(loop_) + kWorkerReplyTimeoutMs);
+  // Each shard sends it to the participants it holds.
+  bool asked = ask_shards(*room, exchange_id, [this, name, exchange_id, shared](uint32_t worker) {
+    WorkerEventSink* sink = from_worker_[worker].get();
+    return [this, sink, name, exchange_id, shared](Worker& w) {
+      Room* r = w.find_room(name);
+      ByteSpan message(reinterpret_cast<const uint8_t*>(shared->message.data()), shared->message.size());
+      size_t queued = r ? r->send_data(shared->participants, shared->binary, message) : 0;
+      sink->send([this, exchange_id, queued] { answer_data_post(exchange_id, queued); });
+    };
+  });
+  if (!asked) return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
   return deferred_response();
 }
 
 void ControlPlane::answer_data_post(uint64_t exchange_id, size_t queued) {
   auto query = room_queries_.find(exchange_id);
   if (query == room_queries_.end()) return;  // answered by the timeout already
+  query->second.queued += queued;
+  if (--query->second.waiting > 0) return;
+  size_t total = query->second.queued;
   room_query_timeouts_.cancel(exchange_id);
   room_queries_.erase(query);
-  complete_http(exchange_id, json_response(202, {{"participants", queued}}));
+  complete_http(exchange_id, json_response(202, {{"participants", total}}));
 }
 
 HttpResponse ControlPlane::delete_room(const std::string& name) {
@@ -341,6 +362,13 @@ std::string ControlPlane::metrics() {
   stats.rooms = rooms_.size();
   for (const auto& [name, room] : rooms_) stats.participants += room.participants.size();
   stats.websocket_sessions = sessions_.size();
+  stats.worker_participants.assign(workers_.size(), 0);
+  stats.worker_spanning_rooms.assign(workers_.size(), 0);
+  for (const auto& [name, room] : rooms_) {
+    for (const auto& [id, worker] : room.placement) ++stats.worker_participants[worker];
+    if (room.shards.size() > 1)
+      for (uint32_t worker : room.shards) ++stats.worker_spanning_rooms[worker];
+  }
   stats.signaling_errors = signaling_errors_;
   stats.rest_errors = rest_errors_;
   stats.control_task_errors = inbox_->failed_tasks();

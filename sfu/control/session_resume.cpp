@@ -109,7 +109,7 @@ void ControlPlane::handle_resume(ClientConnection& ws, Session& session, const n
   if (!entry) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, "resume");
   // The worker sends this session the room's state (`resumed`) and, if one was outstanding, a
   // fresh subscribe offer; later events follow in order.
-  bool posted = post_request(entry->worker,
+  bool posted = post_request(worker_of(*entry, *participant_id),
                              [room_name = *room, id = *participant_id, session_id = session.id](Worker& w) {
                                if (Room* r = w.find_room(room_name)) r->resume(id, session_id);
                              });

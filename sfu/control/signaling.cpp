@@ -185,11 +185,13 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   RoomEntry* room = *room_or_refusal;
 
   std::string participant_id = new_participant_id();
-  // The worker creates the room with its first join; its rooms report through its sink.
-  WorkerEventSink* sink = from_worker_[room->worker].get();
+  // Placed by load on one of the room's workers, or on a new one (room_placement.h); the worker's
+  // shard of the room reports through its sink.
+  uint32_t worker = place_new_participant(*room);
+  WorkerEventSink* sink = from_worker_[worker].get();
   RoomLimits limits{room->max_participants, config_.limits.tracks_per_participant};
-  bool posted = post_request(room->worker, [sink, limits, room_copy = *room_name, participant_id,
-                                            name = display_name, session_id = session.id](Worker& w) {
+  bool posted = post_request(worker, [sink, limits, room_copy = *room_name, participant_id,
+                                      name = display_name, session_id = session.id](Worker& w) {
     Room& r = w.create_room(room_copy, *sink, limits);
     if (!r.join(participant_id, name, session_id))
       sink->participant_removed(room_copy, participant_id, session_id,
@@ -197,17 +199,19 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   });
   if (!posted) {
     ++join_refusals_.overloaded;
-    // Nothing changed: a room this join created is forgotten again (its worker never heard of it).
-    if (new_room) rooms_.erase(*room_name);
+    // Nothing changed: a room this join created is forgotten again (with the shard it opened).
+    if (new_room) forget_room(*room_name);
     return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "join");
   }
   room->participants[participant_id] = display_name;
+  place(*room, participant_id, worker);
   update_room_expiry(*room);
   session.room = *room_name;
   session.participant_id = participant_id;
   session.identity = who->identity;
   session_of_participant_[participant_id] = session.id;
-  log_info("control", "participant joined", {{"room", *room_name}, {"participant", participant_id}});
+  log_info("control", "participant joined",
+           {{"room", *room_name}, {"participant", participant_id}, {"worker", std::to_string(worker)}});
 }
 
 Result<ControlPlane::RoomEntry*> ControlPlane::room_for_join(const std::string& name, bool& created) {
@@ -226,7 +230,7 @@ Result<ControlPlane::RoomEntry*> ControlPlane::room_for_join(const std::string& 
   }
   if (room->participants.size() >= room->max_participants) {
     ++join_refusals_.room_full;
-    if (created) rooms_.erase(name);  // cannot happen (max_participants >= 1); kept consistent anyway
+    if (created) forget_room(name);  // cannot happen (max_participants >= 1); kept consistent anyway
     return Error{ErrorCode::room_full, "room '" + name + "' is full"};
   }
   return room;
@@ -255,14 +259,15 @@ void ControlPlane::handle_sdp(ClientConnection& ws, Session& session, const nloh
   auto description =
       std::make_shared<sdp::SessionDescription>(std::move(std::get<sdp::SessionDescription>(parsed)));
   std::string room_name = session.room, participant_id = session.participant_id;
-  if (!post_request(room->worker, [room_name, participant_id, description, is_publish](Worker& w) {
-        Room* r = w.find_room(room_name);
-        if (!r) return;
-        if (is_publish)
-          r->publish(participant_id, *description);
-        else
-          r->subscribe_answer(participant_id, *description);
-      }))
+  if (!post_request(worker_of(*room, participant_id),
+                    [room_name, participant_id, description, is_publish](Worker& w) {
+                      Room* r = w.find_room(room_name);
+                      if (!r) return;
+                      if (is_publish)
+                        r->publish(participant_id, *description);
+                      else
+                        r->subscribe_answer(participant_id, *description);
+                    }))
     send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, type);
 }
 
@@ -289,7 +294,7 @@ void ControlPlane::handle_restart_ice(ClientConnection& ws, Session& session, co
                       "restart_ice");
   RoomEntry* room = find_room(session.room);
   if (!room) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, "restart_ice");
-  if (!post_request(room->worker,
+  if (!post_request(worker_of(*room, session.participant_id),
                     [room_name = session.room, participant_id = session.participant_id](Worker& w) {
                       if (Room* r = w.find_room(room_name)) r->restart_subscribe_ice(participant_id);
                     }))
@@ -304,8 +309,10 @@ void ControlPlane::handle_track_settings(ClientConnection& ws, Session& session,
   if (!request) return send_error(ws, request.error(), "track_settings");
   RoomEntry* room = find_room(session.room);
   if (!room) return send_error(ws, {ErrorCode::not_found, "the room is gone"}, "track_settings");
-  if (!post_request(room->worker, [room_name = session.room, subscriber = session.participant_id,
-                                   request = std::move(*request)](Worker& w) {
+  // The subscriber's down-tracks are on its own worker (a proxy there stands for a publisher on another).
+  if (!post_request(worker_of(*room, session.participant_id), [room_name = session.room,
+                                                               subscriber = session.participant_id,
+                                                               request = std::move(*request)](Worker& w) {
         if (Room* r = w.find_room(room_name))
           r->set_track_preferences(subscriber, request.participant_id, request.track_id, request.preferences);
       }))

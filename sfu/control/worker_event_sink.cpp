@@ -25,6 +25,14 @@ void WorkerEventSink::participant_removed(const std::string& room, const std::st
   forget_closed_sessions_if_sent();
 }
 
+void WorkerEventSink::to_shards(ShardMessage message) {
+  if (!handlers_.shard_message) return;
+  poster_.post_lifecycle([this, shared = std::make_shared<const ShardMessage>(std::move(message))] {
+    handlers_.shard_message(shared);
+  });
+  forget_closed_sessions_if_sent();
+}
+
 void WorkerEventSink::send(TaskQueue::Task task) {
   poster_.post_event(std::move(task));
   forget_closed_sessions_if_sent();

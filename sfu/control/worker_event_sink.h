@@ -1,7 +1,8 @@
 // What the rooms of one worker tell the control thread (their RoomEvents), queued to the control
 // thread's task queue in order through an OrderedPoster, so that a full queue loses nothing
 // silently (docs/protocol.md, "Queues between threads"):
-//   - participant_removed is a lifecycle message: never lost, it waits and is retried;
+//   - participant_removed and a shard's message to the room's other shards (rooms across workers)
+//     are lifecycle messages: never lost, they wait and are retried;
 //   - an event for a signaling session waits while fewer than `event_limit` of this worker's events
 //     wait; beyond that it is dropped, and that session is closed instead (events_lost, itself a
 //     lifecycle message), so no client waits forever for a subscribe_offer that never comes;
@@ -19,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_set>
 
@@ -38,6 +40,8 @@ class WorkerEventSink : public RoomEvents {
         participant_removed;
     // Events for this session were dropped: the control plane closes it.
     std::function<void(uint64_t session_id)> events_lost;
+    // A room shard's message for the room's other shards (rooms across workers).
+    std::function<void(const std::shared_ptr<const ShardMessage>& message)> shard_message;
   };
 
   WorkerEventSink(TaskQueue& control_queue, Handlers handlers, size_t event_limit);
@@ -46,6 +50,8 @@ class WorkerEventSink : public RoomEvents {
   void deliver(uint64_t session_id, RoomEvent event) override;
   void participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
                            const Error& why) override;
+  // A lifecycle message: the shards must not miss one.
+  void to_shards(ShardMessage message) override;
 
   // Worker thread: a task for the control thread that may be dropped when too much waits.
   void send(TaskQueue::Task task);

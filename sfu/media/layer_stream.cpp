@@ -23,6 +23,7 @@ bool LayerStream::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms, bool 
     }
   }
   history_.store(packet.bytes(), packet.sequence_number(), now_ms);
+  if (!nacks_) return changed;
   if (!nack_) nack_ = std::make_unique<rtp::NackGenerator>();  // once, on the first packet
   nack_->on_packet(packet.sequence_number(), now_ms);
   if (nack_->keyframe_needed()) {

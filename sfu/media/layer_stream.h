@@ -77,6 +77,9 @@ class LayerStream {
 
   rtp::ReceiveStatistics& statistics() { return statistics_; }
   rtp::NackGenerator* nack_generator() { return nack_.get(); }
+  // A proxy's layer (a room spanning workers, cross_worker_routes.h): its losses upstream are the
+  // publisher's worker's to NACK, so it keeps its retransmission buffer but no NACK state.
+  void keep_no_nack_state() { nacks_ = false; }
   LayerStreamCounters& counters() { return counters_; }
   const LayerStreamCounters& counters() const { return counters_; }
 
@@ -95,6 +98,7 @@ class LayerStream {
   rtp::ReceiveStatistics statistics_;
   RetransmissionHistory history_;             // video only: stays empty for audio
   std::unique_ptr<rtp::NackGenerator> nack_;  // video only, from the first media packet
+  bool nacks_ = true;
   KeyframeRequestCollapser keyframe_requests_;
   bool switch_request_ = false;
   SenderClock sender_clock_;

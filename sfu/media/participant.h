@@ -38,6 +38,9 @@ struct SubscriptionSlot {
 struct Participant {
   std::string id;
   std::string name;
+  // A room spanning workers: set on a proxy of another worker's participant (room_shard.h), which
+  // has no transports and no session here; its tracks are proxies fed by that worker.
+  std::optional<uint32_t> remote_worker;
   uint64_t session_id = 0;
   uint64_t joined_at_ms = 0;
   // One of its connections has completed ICE and DTLS at least once: the join timeout

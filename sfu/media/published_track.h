@@ -21,6 +21,7 @@
 
 #include "rtp/keyframe_detector.h"
 #include "rtp/rtp_packet.h"
+#include "sfu/media/cross_worker_routes.h"
 #include "sfu/media/extension_ids.h"
 #include "sfu/media/layer_stream.h"
 #include "sfu/media/media_sink.h"
@@ -138,6 +139,10 @@ class PublishedTrack {
 
   std::vector<DownTrack*>& down_tracks() { return down_tracks_; }
 
+  // A room spanning workers: where else this track goes, or that it is a proxy (room_shard.h).
+  CrossWorkerRoutes& remote_routes() { return remote_routes_; }
+  const CrossWorkerRoutes& remote_routes() const { return remote_routes_; }
+
  private:
   // Passed by argument.
   Participant& publisher_;
@@ -151,6 +156,7 @@ class PublishedTrack {
   PublishedTrackCounters counters_;
   // Observed: owned by their subscribers, unlinked by the room before they are freed.
   std::vector<DownTrack*> down_tracks_;
+  CrossWorkerRoutes remote_routes_;
 };
 
 }  // namespace sfu

@@ -34,8 +34,9 @@ void Room::deliver(const Participant& participant, RoomEvent event) {
 }
 
 void Room::broadcast(const RoomEvent& event, const std::string& except_id) {
+  // Another worker's participants (proxies) hear it from their own worker's shard.
   for (const auto& [id, participant] : participants_)
-    if (id != except_id) events_.deliver(participant->session_id, event);
+    if (id != except_id && !participant->remote_worker) events_.deliver(participant->session_id, event);
 }
 
 void Room::fail_request(const Participant& participant, Error error, const char* request_type) {
@@ -49,11 +50,13 @@ ParticipantSummary Room::participant_summary(const Participant& participant) con
 }
 
 Status Room::join(const std::string& participant_id, const std::string& display_name, uint64_t session_id) {
-  if (participants_.size() >= limits_.max_participants) {
+  if (participants_.size() + shard_.held_joins() >= limits_.max_participants) {
     Error full{ErrorCode::room_full, "room '" + name_ + "' is full"};
     events_.deliver(session_id, RequestFailed{full, "join"});
     return full;
   }
+  // A new shard of a room spanning workers: joins wait for the other shards' states.
+  if (shard_.hold_join(participant_id, display_name, session_id)) return {};
   auto participant = std::make_unique<Participant>();
   Participant& p = *participant;
   p.id = participant_id;
@@ -78,6 +81,7 @@ Status Room::join(const std::string& participant_id, const std::string& display_
   participants_[participant_id] = std::move(participant);
   deliver(p, std::move(joined));
   broadcast(ParticipantJoined{participant_id, display_name}, participant_id);
+  shard_.on_local_joined(p);
   // The room's data tracks go in the first subscribe offer with its media.
   if (data_relay_.has_tracks()) add_data_slot(p);
   update_subscriptions(p);
@@ -86,6 +90,7 @@ Status Room::join(const std::string& participant_id, const std::string& display_
 }
 
 bool Room::resume(const std::string& participant_id, uint64_t session_id) {
+  if (shard_.resume_held_join(participant_id, session_id)) return true;
   auto it = participants_.find(participant_id);
   if (it == participants_.end()) return false;
   Participant& p = *it->second;
@@ -153,8 +158,9 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   p.set_transport_cc_extension(transport_cc_id);
   deliver(p, PublishAnswer{sdp::write_sdp(result.answer)});
   for (PublishedTrack* track : added) broadcast(TrackPublished{p.id, {track->id(), track->kind()}}, p.id);
+  shard_.on_tracks_published(p, added);
   for (auto& [id, other] : participants_)
-    if (id != participant_id) update_subscriptions(*other);
+    if (id != participant_id && !other->remote_worker) update_subscriptions(*other);
 }
 
 std::variant<sdp::RemoteTransportChange, Error> Room::take_remote_transport(
@@ -255,6 +261,8 @@ std::vector<PublishedTrack*> Room::update_published_tracks(
 
 void Room::remove_published_track(Participant& publisher, PublishedTrack& track) {
   std::string track_id = track.id();
+  // A proxy's feedback sink outlives it: freed when this returns.
+  std::unique_ptr<ProxyUplink> uplink = shard_.on_track_removed(publisher, track);
   for (DownTrack* down : track.down_tracks()) {
     Participant& subscriber = down->subscriber();
     for (auto& slot : subscriber.slots) {
@@ -403,6 +411,7 @@ void Room::refuse_subscribe_answer(Participant& p, Error error) {
 }
 
 void Room::leave(const std::string& participant_id, const std::string& reason) {
+  if (shard_.drop_held_join(participant_id)) return;
   remove_participant(participant_id, reason, std::nullopt);
 }
 
@@ -426,6 +435,7 @@ void Room::remove_participant(const std::string& id_ref, const std::string& reas
     worker_.destroy_transport(transport_id);
   p.publish_transport = nullptr;
   p.subscribe_transport = nullptr;
+  if (!p.remote_worker) shard_.on_local_left(p, reason);
   uint64_t session_id = p.session_id;
   participants_.erase(it);
   broadcast(ParticipantLeft{participant_id, reason}, participant_id);
@@ -448,6 +458,8 @@ RoomSnapshot Room::describe() const {
   for (const auto& [id, p] : participants_) {
     ParticipantSnapshot& participant =
         snapshot.participants.emplace_back(ParticipantSnapshot{id, p->name, {}, data_relay_.describe(*p)});
+    participant.worker = p->remote_worker.value_or(worker_.index());
+    participant.remote = p->remote_worker.has_value();
     for (const auto& track : p->published)
       participant.tracks.push_back({track->id(), track->kind(), track->counters().packets,
                                     track->counters().bytes, track->down_tracks().size()});
@@ -491,7 +503,8 @@ void Room::on_timer() {
   if (report) last_report_ms_ = now;
   for (auto& [id, p] : participants_) {
     router_.on_fast_timer(*p, now);
-    if (report) router_.send_receiver_reports(*p, now);
+    // A proxy's publisher gets its receiver reports from its own worker (per hop).
+    if (report && !p->remote_worker) router_.send_receiver_reports(*p, now);
   }
   data_relay_.on_timer(now);
   if (report) remove_unconnected_participants(now);

@@ -17,6 +17,7 @@
 #include "sfu/media/data_relay.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/room_events.h"
+#include "sfu/media/room_shard.h"
 #include "sfu/media/router.h"
 #include "sfu/media/transport_link.h"
 #include "sfu/media/webrtc_transport.h"
@@ -32,6 +33,8 @@ struct RoomLimits {
 };
 
 class Room : private DataRelay::Host {
+  friend class RoomShard;  // adds and removes proxies of other workers' participants
+
  public:
   // Refused subscribe answers in a row that are each followed by a fresh offer (see
   // subscribe_answer); after that the outstanding offer stays until answered.
@@ -81,6 +84,13 @@ class Room : private DataRelay::Host {
   }
   // Where the participants' TransportLinks send data-channel events.
   DataRelay& data_relay() { return data_relay_; }
+
+  // A room spanning workers (room_shard.h), from the control plane: this shard was opened while
+  // the room has shards on `workers`; a shard was opened on `worker`; a message of another shard.
+  void expect_peer_shards(const std::vector<uint32_t>& workers) { shard_.expect_peers(workers); }
+  void add_peer_shard(uint32_t worker) { shard_.add_peer(worker); }
+  void on_shard_message(const ShardMessage& message) { shard_.on_message(message); }
+  bool spanning() const { return shard_.spanning(); }
 
   // From a participant's TransportLink (the observer of its two transports).
   void on_transport_connected(Participant& participant, TransportRole role);
@@ -138,6 +148,7 @@ class Room : private DataRelay::Host {
   UvTimer timer_;
   uint64_t last_report_ms_ = 0;
   uint32_t next_mid_ = 0;
+  RoomShard shard_{*this, worker_};
 };
 
 }  // namespace sfu

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sfu/media/shard_messages.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu {
@@ -95,6 +96,10 @@ struct ParticipantSnapshot {
   std::string name;
   std::vector<TrackSnapshot> tracks;
   std::vector<DataTrackSnapshot> data_tracks;
+  uint32_t worker = 0;  // the worker it is placed on
+  // A room spanning workers: a participant of another worker's shard, as this shard sees it (its
+  // tracks' `subscribers` are this worker's only). The control plane adds them to its own entry.
+  bool remote = false;
 };
 struct RoomSnapshot {
   std::string name;
@@ -111,6 +116,10 @@ class RoomEvents {
   // lost, DTLS failed, a join the worker refused) or join_timeout (no connection came up in time).
   virtual void participant_removed(const std::string& room, const std::string& participant_id,
                                    uint64_t session_id, const Error& why) = 0;
+  // A room spanning workers: a message for the room's shards on other workers, which the control
+  // plane relays in order and never drops (room_shard.h). A room on one worker sends none.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): by value, so an implementation moves it on
+  virtual void to_shards(ShardMessage /*message*/) {}
 };
 
 }  // namespace sfu

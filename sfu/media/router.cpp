@@ -5,6 +5,7 @@
 #include "rtp/rtcp_builder.h"
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtcp_parser.h"
+#include "sfu/media/cross_worker_link.h"
 #include "sfu/media/unannounced_stream.h"
 
 namespace sfu {
@@ -109,7 +110,31 @@ void Router::on_rtx(PublishedTrack& track, size_t layer, const rtp::RtpPacket& r
 
 void Router::on_media(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms) {
   track.on_packet(layer, packet, now_ms);
+  // Every media packet of every layer, before this worker's own fan-out: the other workers' share
+  // of the room fans out (and selects layers) on their own cores meanwhile.
+  if (!track.remote_routes().links.empty())
+    hand_to_other_workers(track.remote_routes(), layer, packet.bytes(), now_ms);
   forward(track, layer, packet, now_ms);
+}
+
+void Router::on_remote_rtp(PublishedTrack& proxy, size_t layer, uint8_t* data, size_t size,
+                           uint64_t arrival_ms, uint64_t now_ms) {
+  auto packet = rtp::RtpPacket::parse(MutableByteSpan(data, size));
+  if (!packet || layer >= proxy.layer_count()) {
+    drops_.count(DropReason::RtpMalformed);
+    return;
+  }
+  // Streams without a=ssrc (rid simulcast) are learned on the publisher's worker; the proxy learns
+  // the same from what crosses.
+  if (proxy.layer(layer).ssrc() == 0) proxy.layer(layer).learn_ssrc(packet->ssrc());
+  proxy.on_packet(layer, *packet, arrival_ms);
+  forward(proxy, layer, *packet, now_ms);
+}
+
+void Router::on_remote_sender_report(PublishedTrack& proxy, size_t layer, uint64_t ntp,
+                                     uint32_t rtp_timestamp, uint64_t now_ms) {
+  if (layer >= proxy.layer_count()) return;
+  bump(counters_.sender_reports_sent, sender_reports_.relay(proxy, layer, ntp, rtp_timestamp, now_ms));
 }
 
 void Router::forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms) {
@@ -176,6 +201,12 @@ void Router::request_keyframe(PublishedTrack& track, uint64_t now_ms) {
   send_pending_keyframe_request(track, now_ms);
 }
 
+void Router::request_keyframe(PublishedTrack& track, size_t layer, uint64_t now_ms) {
+  if (layer >= track.layer_count()) return;
+  track.layer(layer).request_keyframe();
+  send_pending_keyframe_request(track, now_ms);
+}
+
 void Router::send_pending_keyframe_request(PublishedTrack& track, uint64_t now_ms) {
   // Audio needs no keyframe.
   if (track.kind() != sdp::MediaKind::kVideo) return;
@@ -209,6 +240,9 @@ void Router::on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t siz
     size_t sent =
         sender_reports_.relay(*track, layer, report->info.ntp_timestamp, report->info.rtp_timestamp, now_ms);
     bump(counters_.sender_reports_sent, sent);
+    for (CrossWorkerLink* link : track->remote_routes().links)
+      link->push_sender_report(track->remote_routes().ref, layer, report->info.ntp_timestamp,
+                               report->info.rtp_timestamp);
   }
   if (packets.error() != rtp::RtcpError::kNone) drops_.count(DropReason::RtcpMalformed);
 }
@@ -245,6 +279,25 @@ void Router::on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& 
   bump(counters_.retransmissions_duplicate, result.duplicate);
   bump(counters_.retransmissions_over_budget, result.over_budget);
   bump(counters_.retransmissions_unsendable, result.unsendable);
+  if (result.missed > 0 && down->source().remote_routes().proxied) ask_publisher_worker(*down, *nack, now_ms);
+}
+
+void Router::ask_publisher_worker(DownTrack& down, const rtp::GenericNack& nack, uint64_t now_ms) {
+  // The layer the subscriber receives now, as NackResponder answers it.
+  PublishedTrack& proxy = down.source();
+  LayerStream& layer = proxy.layer(down.current_layer());
+  size_t count = 0;
+  nack.for_each_lost([&](uint16_t subscriber_seq) {
+    uint16_t seq = down.to_source_sequence(subscriber_seq);
+    if (count < missing_.size() && (!down.started() || down.in_current_layer(seq)) &&
+        !layer.stored_packet(seq, now_ms))
+      missing_[count++] = seq;
+  });
+  // The media SSRC names the layer (ProxyUplink maps it back).
+  size_t size =
+      rtp::build_generic_nack(proxy.publisher().feedback_ssrc, layer.ssrc(),
+                              std::span<const uint16_t>(missing_.data(), count), MutableByteSpan(scratch_b_));
+  if (size > 0) proxy.feedback_sink().send_rtcp(ByteSpan(scratch_b_.data(), size));
 }
 
 void Router::on_subscriber_keyframe_request(Participant& subscriber, const rtp::RtcpHeader& header,

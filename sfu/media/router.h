@@ -79,6 +79,17 @@ class Router {
   // Asks the publisher of `track` for a keyframe now, unless one was asked for very recently.
   void request_keyframe(PublishedTrack& track, uint64_t now_ms);
 
+  // The same for one layer (a keyframe request another worker collapsed for it).
+  void request_keyframe(PublishedTrack& track, size_t layer, uint64_t now_ms);
+
+  // A room spanning workers (cross_worker_tables.h): a packet of a proxy track's `layer`, handed
+  // over by its publisher's worker (plain RTP, `arrival_ms` on that worker), fanned out like local
+  // media; and the publisher's sender report of that layer, relayed to this worker's subscribers.
+  void on_remote_rtp(PublishedTrack& proxy, size_t layer, uint8_t* data, size_t size, uint64_t arrival_ms,
+                     uint64_t now_ms);
+  void on_remote_sender_report(PublishedTrack& proxy, size_t layer, uint64_t ntp, uint32_t rtp_timestamp,
+                               uint64_t now_ms);
+
  private:
   void on_media(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms);
   void on_rtx(PublishedTrack& track, size_t layer, const rtp::RtpPacket& rtx, uint64_t now_ms);
@@ -88,6 +99,9 @@ class Router {
   void send_transport_cc(Participant& publisher, uint64_t now_ms);
   void send_nacks(PublishedTrack& track, size_t layer, uint64_t now_ms);
   void on_subscriber_nack(Participant& subscriber, const rtp::RtcpHeader& header, uint64_t now_ms);
+  // What a subscriber NACKed for a proxy track and this worker's buffer lacks: asked of the
+  // publisher's worker through the proxy's feedback sink (ProxyUplink).
+  void ask_publisher_worker(DownTrack& down, const rtp::GenericNack& nack, uint64_t now_ms);
   void on_subscriber_keyframe_request(Participant& subscriber, const rtp::RtcpHeader& header,
                                       rtp::RtcpMessageKind kind, uint64_t now_ms);
   // One PLI or FIR entry of `down`'s subscriber, through both intervals.
@@ -107,6 +121,7 @@ class Router {
   // Scratch space for RTX unwrapping and RTCP building (one packet at a time).
   std::array<uint8_t, 2048> scratch_a_{};
   std::array<uint8_t, 2048> scratch_b_{};
+  std::array<uint16_t, 512> missing_{};  // ask_publisher_worker()
 };
 
 }  // namespace sfu

@@ -52,6 +52,11 @@ Worker::Worker(uint32_t index, const config::Config& config,
   }
   tasks_ = std::make_unique<TaskQueue>(&loop_, config_.limits.worker_queue_messages);
   tick_ = std::make_unique<UvTimer>(&loop_, [this] { on_tick(); });
+  // What other workers hand over is fanned out by the drain: its sends go out at once.
+  cross_worker_ = std::make_unique<CrossWorkerHub>(&loop_, index_, [this] {
+    flush_sends();
+    report_failed_transports();
+  });
 }
 
 Worker::~Worker() {
@@ -60,6 +65,7 @@ Worker::~Worker() {
   transports_.clear();
   retired_.clear();  // destroyed transports not yet freed by a datagram batch or tick
   tick_.reset();
+  cross_worker_->close();  // every linked worker has stopped (Server stops all before freeing any)
   if (tasks_) tasks_->close();
   for (auto* socket : {sockets_.v4, sockets_.v6})
     if (socket) socket->close();
@@ -253,6 +259,13 @@ Room& Worker::create_room(const std::string& name, RoomEvents& events, RoomLimit
   if (!slot) slot = std::make_unique<Room>(name, *this, events, router_counters_, limits);
   room_count_ = rooms_.size();
   return *slot;
+}
+
+Room& Worker::open_room_shard(const std::string& name, RoomEvents& events, RoomLimits limits,
+                              const std::vector<uint32_t>& peers) {
+  Room& room = create_room(name, events, limits);
+  room.expect_peer_shards(peers);
+  return room;
 }
 
 void Worker::remove_room(const std::string& name) {

@@ -29,6 +29,7 @@
 #include "net/packet_demux.h"
 #include "net/tcp_server.h"
 #include "net/udp_socket.h"
+#include "sfu/media/cross_worker_hub.h"
 #include "sfu/media/data_counters.h"
 #include "sfu/media/data_relay.h"
 #include "sfu/media/drop_reason.h"
@@ -114,7 +115,15 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   // Rooms assigned to this worker.
   Room* find_room(const std::string& name);
   Room& create_room(const std::string& name, RoomEvents& events, RoomLimits limits);
+  // A room that spans workers: its shard here, opened while the room has shards on `peers`
+  // (room_shard.h). The same as create_room() when `peers` is empty.
+  Room& open_room_shard(const std::string& name, RoomEvents& events, RoomLimits limits,
+                        const std::vector<uint32_t>& peers);
   void remove_room(const std::string& name);
+  // The rings to and from the other workers (cross_worker_hub.h). doorbell() and counters() may be
+  // used from any thread; the rest on the loop thread.
+  CrossWorkerHub& cross_worker() { return *cross_worker_; }
+  const CrossWorkerCounters& cross_worker_counters() const { return cross_worker_->counters(); }
   size_t room_count() const { return room_count_.load(std::memory_order_relaxed); }
   const RouterCounters& router_counters() const { return router_counters_; }
   DropCounters& drop_counters_for_rooms() { return drops_; }
@@ -193,6 +202,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   std::unique_ptr<net::TcpServer> tcp_;  // with ICE-TCP on; loop thread after start()
   std::unique_ptr<TaskQueue> tasks_;
   std::unique_ptr<UvTimer> tick_;
+  std::unique_ptr<CrossWorkerHub> cross_worker_;
   uint64_t last_tick_ms_ = 0;
   std::thread thread_;
   std::atomic<bool> running_{false};

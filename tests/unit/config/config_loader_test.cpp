@@ -374,3 +374,22 @@ TEST(ConfigLoader, TurnSecretIsRequiredWithUrlsAndLongEnough) {
   EXPECT_EQ(expect_error("turn:\n  secret: short\n").key, "turn.secret");
   EXPECT_FALSE(expect_ok("turn:\n  secret: coturn-static-auth-secret-32bytes\n").turn.enabled());
 }
+
+// Rooms across workers (docs/protocol.md, "Rooms across workers").
+TEST(ConfigLoader, RoomsSpanWorkersByDefaultAndCanBeForcedForTests) {
+  Config c = default_config();
+  EXPECT_EQ(c.rooms.span_workers, SpanWorkers::Auto);
+  EXPECT_EQ(c.rooms.span_margin, 8u);
+  EXPECT_EQ(c.rooms.ring_packets, 1024u);
+  Config off = expect_ok("rooms:\n  span_workers: off\n  span_margin: 1\n  ring_packets: 16\n");
+  EXPECT_EQ(off.rooms.span_workers, SpanWorkers::Off);
+  EXPECT_EQ(off.rooms.span_margin, 1u);
+  EXPECT_EQ(off.rooms.ring_packets, 16u);
+  EXPECT_EQ(expect_ok("rooms:\n  span_workers: round_robin\n").rooms.span_workers, SpanWorkers::RoundRobin);
+  ConfigError error = expect_error("rooms:\n  span_workers: always\n");
+  EXPECT_EQ(error.key, "rooms.span_workers");
+  EXPECT_NE(error.message.find("one of auto, off, round_robin"), std::string::npos) << error.message;
+  EXPECT_EQ(expect_error("rooms:\n  span_margin: 0\n").key, "rooms.span_margin");
+  EXPECT_EQ(expect_error("rooms:\n  ring_packets: 15\n").key, "rooms.ring_packets");
+  EXPECT_EQ(expect_error("rooms:\n  ring_packets: 65537\n").key, "rooms.ring_packets");
+}

@@ -72,9 +72,25 @@ TEST(ProtocolMessages, RoomDetailMergesTheDirectoryAndTheSnapshot) {
   EXPECT_EQ(
       protocol::room_detail(entry, snapshot).dump(),
       R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":[{"data_tracks":[],"id":"p1",)"
-      R"("name":"Ann","tracks":[{"bytes":1200,"id":"t","kind":"video","packets":10,"subscribers":2}]}],"worker":0})");
-  EXPECT_EQ(protocol::room_summary(entry).dump(),
-            R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":1,"worker":0})");
+      R"("name":"Ann","tracks":[{"bytes":1200,"id":"t","kind":"video","packets":10,"subscribers":2}],"worker":0}],)"
+      R"("worker":0,"workers":[]})");
+  EXPECT_EQ(
+      protocol::room_summary(entry).dump(),
+      R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":1,"worker":0,"workers":[]})");
+}
+
+// Rooms across workers: the workers holding the room, and each participant's.
+TEST(ProtocolMessages, RoomJsonNamesTheWorkersOfARoomAndOfEachParticipant) {
+  const std::vector<uint32_t> workers = {0, 2};
+  protocol::RoomDirectoryEntry entry{"r", 2, 0, 1700000000, 8, workers};
+  ParticipantSnapshot ann{"p1", "Ann", {}, {}};
+  ParticipantSnapshot bob{"p2", "Bob", {}, {}};
+  bob.worker = 2;
+  nlohmann::json detail = protocol::room_detail(entry, RoomSnapshot{"r", {ann, bob}});
+  EXPECT_EQ(detail["workers"], nlohmann::json::array({0, 2}));
+  EXPECT_EQ(detail["participants"][0]["worker"], 0);
+  EXPECT_EQ(detail["participants"][1]["worker"], 2);
+  EXPECT_EQ(protocol::room_summary(entry)["workers"], nlohmann::json::array({0, 2}));
 }
 
 TEST(ProtocolMessages, RoomDetailListsDataTracksWithTheirReliability) {

@@ -24,6 +24,7 @@
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
 #include "sfu/media/router.h"
+#include "tests/unit/media/cross_worker_test_support.h"
 #include "tests/unit/media/media_test_support.h"
 
 namespace {
@@ -350,4 +351,69 @@ TEST(HotPath, ForwardingWithSrtpOnTheOpenSslBackendAllocatesNothing) {
   EXPECT_EQ(allocations, 0u) << "operator new on the SRTP forwarding path for "
                              << counters.rtp_forwarded.load() << " forwarded packets";
   EXPECT_EQ(crypto_allocations, 0u) << "OpenSSL allocations on the SRTP forwarding path";
+}
+
+// Rooms spanning workers: the publisher's worker hands every packet to the other worker's ring,
+// which fans it out to its 20 subscribers; every tenth packet never reaches the other worker, its
+// subscriber NACKs it, the NACK crosses back, the publisher's worker answers from its buffer and the
+// repair crosses again; sender reports cross too. After the one-off warm-up, nothing allocates.
+TEST(HotPath, CrossWorkerHandOverNackRepairsAndReportsAllocateNothing) {
+  test::TwoWorkers w;  // before: its tracks' one-off allocations are not counted
+  std::vector<std::unique_ptr<Participant>> subscribers;
+  std::vector<std::unique_ptr<CountingSink>> sinks;
+  for (int i = 0; i < 20; ++i) {
+    subscribers.push_back(std::make_unique<Participant>());
+    sinks.push_back(std::make_unique<CountingSink>());
+    w.subscribe_on_b(*subscribers.back(), *sinks.back(), 5000 + 2 * i);
+  }
+  std::vector<uint8_t> payload(1180, 0x55);
+  std::copy(test::kVp8Keyframe.begin(), test::kVp8Keyframe.end(), payload.begin());
+  std::vector<uint8_t> packet(1500), rtcp(1500);
+  rtp::RtpHeaderFields fields;
+  fields.payload_type = test::kVp8Pt;
+  fields.ssrc = test::TwoWorkers::kPublisherSsrc;
+  rtp::SenderInfo sr;
+  sr.ssrc = test::TwoWorkers::kPublisherSsrc;
+
+  constexpr uint16_t kWarmup = 1100, kPackets = 3100;
+  uint64_t before = 0;
+  for (uint16_t seq = 0; seq < kPackets; ++seq) {
+    if (seq == kWarmup) before = g_allocations.load();
+    const uint64_t now = 1000 + seq;
+    fields.sequence_number = seq;
+    fields.timestamp = seq / 3 * 3000u;
+    size_t size = rtp::build_rtp_packet(fields, {}, payload, 0, packet);
+    if (seq % 10 == 5) {
+      // Lost between the workers: only the publisher's worker has it.
+      auto view = rtp::RtpPacket::parse(MutableByteSpan(packet.data(), size));
+      w.track->on_packet(*view, now);
+      w.a_to_b.wake_consumer();
+      w.drain_b(now);
+      const uint16_t nacked[] = {
+          static_cast<uint16_t>(seq - subscribers[0]->down_tracks[0]->to_source_sequence(0))};
+      size_t nack = rtp::build_generic_nack(1, 5000, nacked, rtcp);
+      w.b_router.on_subscriber_rtcp(*subscribers[0], rtcp.data(), nack, now);
+      w.b_to_a.wake_consumer();
+      w.drain_a(now);
+      w.drain_b(now);
+      continue;
+    }
+    w.a_router.on_publisher_rtp(w.publisher, packet.data(), size, now);
+    w.a_to_b.wake_consumer();
+    w.drain_b(now);
+    if (seq % 10 == 0) {
+      sr.rtp_timestamp = fields.timestamp;
+      size_t report = rtp::build_sender_report(sr, {}, rtcp);
+      w.a_router.on_publisher_rtcp(w.publisher, rtcp.data(), report, now);
+      w.drain_b(now);
+      w.a_router.on_fast_timer(w.publisher, now);
+      w.b_router.on_fast_timer(w.proxy_participant, now);
+    }
+  }
+  uint64_t allocations = g_allocations.load() - before;
+  EXPECT_EQ(sinks[19]->rtp, kPackets) << "every packet, the repaired ones included";
+  EXPECT_EQ(w.a_counters.repairs_sent.load(), kPackets / 10u);
+  EXPECT_EQ(w.a_counters.dropped_full.load(), 0u);
+  EXPECT_EQ(allocations, 0u) << "allocations on the cross-worker path for "
+                             << w.b_router_counters.rtp_forwarded.load() << " forwarded packets";
 }

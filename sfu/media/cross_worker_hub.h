@@ -1,0 +1,72 @@
+// A worker's end of the rings to and from the other workers (rooms spanning workers,
+// cross_worker_link.h): its doorbell (a uv_async_t other workers' links ring), the links to and
+// from each peer worker, and its CrossWorkerTables. When its doorbell rings, it drains every
+// inbound link and dispatches each slot (tables), then runs `after_drain` (the worker flushes the
+// sends the fan-out queued). Once per loop turn (a uv_check handle, after the turn's I/O) it rings
+// the doorbell of every peer its links pushed to during the turn: one wake-up per burst.
+//
+// Thread: the worker's, except doorbell() and counters(), which the control thread uses to build
+// links (their addresses only; ringing is thread-safe, the counters are written by this worker).
+// Owned by the Worker, created before its loop runs. close() the handles before the loop's last run;
+// every worker linked to this one must have stopped by then (another worker may ring the doorbell
+// until it stops).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "sfu/media/cross_worker_link.h"
+#include "sfu/media/cross_worker_tables.h"
+
+namespace sfu {
+
+class CrossWorkerHub final : private RingDoorbell {
+ public:
+  CrossWorkerHub(uv_loop_t* loop, uint32_t worker_index, std::function<void()> after_drain);
+  ~CrossWorkerHub() override;
+  CrossWorkerHub(const CrossWorkerHub&) = delete;
+  CrossWorkerHub& operator=(const CrossWorkerHub&) = delete;
+
+  // Any thread.
+  RingDoorbell& doorbell() { return *this; }
+  CrossWorkerCounters& counters() { return counters_; }
+  const CrossWorkerCounters& counters() const { return counters_; }
+
+  // ---- loop thread ----
+  // The two directions between this worker and `peer` (built by the control plane). Queued slots
+  // from `peer` are drained at once.
+  void attach(uint32_t peer, std::shared_ptr<CrossWorkerLink> to_peer,
+              std::shared_ptr<CrossWorkerLink> from_peer);
+  // The link to `peer`; nullptr until attached.
+  CrossWorkerLink* to_peer(uint32_t peer) const {
+    return peer < links_.size() && links_[peer].out ? links_[peer].out.get() : nullptr;
+  }
+  CrossWorkerTables& tables() { return tables_; }
+  // Drains every inbound link now (the doorbell's callback; tests call it directly).
+  void drain(uint64_t now_ms);
+  // Rings the peers pushed to since the last call (the uv_check callback).
+  void wake_peers();
+  void close();
+
+ private:
+  struct PeerLinks {
+    std::shared_ptr<CrossWorkerLink> out;
+    std::shared_ptr<CrossWorkerLink> in;
+  };
+  void ring() override;  // RingDoorbell: any thread
+
+  const uint32_t index_;
+  std::function<void()> after_drain_;
+  CrossWorkerCounters counters_;
+  CrossWorkerTables tables_{counters_};
+  std::vector<PeerLinks> links_;  // by peer worker index
+  uv_loop_t* loop_;
+  uv_async_t* doorbell_ = nullptr;
+  uv_check_t* wake_check_ = nullptr;
+};
+
+}  // namespace sfu
