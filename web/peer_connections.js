@@ -9,6 +9,7 @@ import { send } from './signaling.js';
 import { createRemoteTile, removeTile, refreshTileMedia, layoutGrid } from './tiles.js';
 import { updateConnState } from './controls.js';
 import { openPublishChannels, onPublishAnswered, onRemoteChannel } from './data_channels.js';
+import { watchIceConnection } from './ice_recovery.js';
 
 // PC_CONFIG with the TURN servers of `joined`. `?ice=relay` in the page's URL sets
 // iceTransportPolicy 'relay': media only through the TURN relay, to try it out.
@@ -25,16 +26,20 @@ export async function startPublishing(session) {
   const stream = demo.localStream;
   const pc = new RTCPeerConnection(peerConnectionConfig());
   demo.publishPc = pc;
-  pc.onconnectionstatechange = () => {
-    if (session !== current) return;
-    updateConnState();
-    if (pc.connectionState === 'failed') {
+  const onIceState = watchIceConnection(session, pc, 'publish', {
+    restart: () => restartIce(session, 'publish'),
+    giveUp: () => {
       // demo.leave() is session.js's leaveCall(), reached through `demo` to avoid an import cycle.
       fail('publish_connection_failed', 'Your media could not reach the server (UDP blocked?).');
       showBanner('error', 'Media connection failed.', demo.lastError.message, [
         { label: 'Rejoin', testid: 'rejoin', onClick: () => { demo.leave(); ui.form.requestSubmit(); } },
       ]);
-    }
+    },
+  });
+  pc.onconnectionstatechange = () => {
+    if (session !== current) return;
+    updateConnState();
+    onIceState();
   };
   for (const track of stream ? stream.getTracks() : []) {
     pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
@@ -142,13 +147,17 @@ function ensureSubscribePc(session) {
     track.addEventListener('unmute', () => session === current && refreshTileMedia(session));
   };
   pc.ondatachannel = (event) => onRemoteChannel(session, event.channel);
+  const onIceState = watchIceConnection(session, pc, 'subscribe', {
+    restart: () => restartIce(session, 'subscribe'),
+    giveUp: () => {
+      fail('subscribe_connection_failed', "Other participants' media could not reach you (UDP blocked?).");
+      showBanner('error', 'Media connection failed.', demo.lastError.message);
+    },
+  });
   pc.onconnectionstatechange = () => {
     if (session !== current) return;
     updateConnState();
-    if (pc.connectionState === 'failed') {
-      fail('subscribe_connection_failed', "Other participants' media could not reach you (UDP blocked?).");
-      showBanner('error', 'Media connection failed.', demo.lastError.message);
-    }
+    onIceState();
   };
   return pc;
 }

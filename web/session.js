@@ -195,6 +195,9 @@ function onServerError(session, msg) {
     return;
   }
   session.lastServerError = { code, message, at: Date.now() };
+  // A restart asked for while a subscribe_offer was on its way: that offer is answered first,
+  // and ice_recovery.js asks again if the connection is still down. Nothing to show.
+  if (msg.request_type === 'restart_ice' && code === 'conflict') return;
   if (demo.state === 'joining') {
     // Nothing but `join` was sent yet: the call cannot go on.
     endSession(session, 'error', code, message, { requestType: msg.request_type });

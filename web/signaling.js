@@ -104,13 +104,35 @@ export function connectSignaling(session, { onMessage, onFailure, onLost, resume
   };
 }
 
-// Stops the pings and closes the socket without reporting its close: the session is over.
-export function closeSignaling(session) {
+// Stops the pings and closes the socket without reporting its close. 1000: the session is over
+// (the server lets the participant leave at once); an application code (4000-4999) keeps the
+// participant for a resume (docs/protocol.md 2.7).
+export function closeSignaling(session, code = 1000, reason = '') {
   clearInterval(session.pingTimer);
   if (session.ws) {
     session.ws.onclose = session.ws.onmessage = session.ws.onopen = null;
-    try { session.ws.close(1000); } catch { /* already closed */ }
+    try { session.ws.close(code, reason); } catch { /* already closed */ }
   }
+}
+
+// Whether the socket still carries messages: a `ping` answered within `timeoutMs`. A socket cut
+// by a network change can look open for minutes (its TCP retransmits toward an address that is
+// gone). One that does not answer is dropped, and the session resumes on a new one (onLost).
+export async function signalingAnswers(session, timeoutMs) {
+  const ws = session.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN || !session.opened) return false;
+  const sentAt = Date.now();
+  send(session, { type: 'ping' });
+  while (Date.now() - sentAt < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (session.ws !== ws) return false;
+    if ((session.lastPong || 0) >= sentAt) return true;
+  }
+  if (session !== current || session.ended || session.ws !== ws) return false;
+  closeSignaling(session, 4000, 'no answer to ping');
+  session.ws = null;
+  session.handlers.onLost();
+  return false;
 }
 
 export function send(session, msg) {

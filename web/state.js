@@ -29,6 +29,8 @@ export const demo = {
   messages: [], // messages received from the server, newest last, SDP bodies elided
   signaling: 'closed', // 'connecting' | 'open' | 'reconnecting' (socket lost, resuming: reconnect.js) | 'closed'
   reconnects: 0, // resumes that brought the call back
+  iceRecoveries: { publish: 0, subscribe: 0 }, // ICE restarts the page made by itself (ice_recovery.js)
+  iceLog: [], // {at, connection, event}: connection states and restarts (ice_recovery.js)
   lastReconnect: null, // {result: 'resumed' | error code, attempts, ms}: the latest resume
   // Data channels (data_channels.js): this page's own "chat" and "file" channels on the publish
   // connection, and the channels the server opened on the subscribe connection (others' data

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { CHROMIUM_PATH, joinThroughUi, launchBrowser, newParticipantPage, rtpStats, uniqueRoom, waitFor, waitForMediaFlow } from './helpers.mjs';
-import { NetNs, browserInNamespace, linkNamespaces, netnsUnsupportedReason, startServerInNamespace, workDir } from './netns.mjs';
+import { browserInNamespace, linkedNamespaces, netnsUnsupportedReason, startServerInNamespace, workDir } from './netns.mjs';
 
 const SERVER_IP = '10.211.0.1';
 const BROWSER_IP = '10.211.0.2';
@@ -76,7 +76,7 @@ test('with UDP blocked, Chromium connects over ICE-TCP and media decodes both wa
     return;
   }
   const work = workDir('sfu-h11a-');
-  const namespaces = [];
+  let namespaces = [];
   let server = null;
   let browser = null;
   let failed = true;
@@ -88,16 +88,13 @@ test('with UDP blocked, Chromium connects over ICE-TCP and media decodes both wa
     rmSync(work, { recursive: true, force: true });
   });
 
-  for (const role of ['srv', 'cli']) {
-    const { ns, error } = NetNs.create(`h11a-${role}-${process.pid}`);
-    if (!ns) {
-      t.skip(`ICE-TCP test skipped: cannot create a network namespace (${error})`);
-      return;
-    }
-    namespaces.push(ns);
+  const link = linkedNamespaces('h11a', SERVER_IP, BROWSER_IP);
+  namespaces = link.namespaces;
+  if (link.error) {
+    t.skip(`ICE-TCP test skipped: cannot create a network namespace (${link.error})`);
+    return;
   }
-  const [srv, cli] = namespaces;
-  linkNamespaces(srv, SERVER_IP, cli, BROWSER_IP, `h11a${process.pid}`);
+  const { srv, cli } = link;
   server = await startServerInNamespace(srv, { work, listenIp: SERVER_IP, httpPort: 8080, udpPort: UDP_PORT, tcpPort: TCP_PORT, probeNs: cli });
   const base = server.base;
   assert.match(server.log(), /worker listening" worker=0 udp=0\.0\.0\.0:40000 ice_tcp=0\.0\.0\.0:40100/, 'the start-up log says where ICE-TCP listens');

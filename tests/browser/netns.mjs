@@ -100,6 +100,22 @@ export function linkNamespaces(a, addrA, b, addrB, tag) {
   b.exec('ip', 'route', 'add', 'default', 'via', addrA, 'dev', ifB);
 }
 
+// Two namespaces, `<tag>-srv-<pid>` and `<tag>-cli-<pid>`, linked by a veth pair: a server host
+// on `serverIp` and a client host on `clientIp`. Returns {srv, cli, namespaces, error}: on error
+// (the kernel refused a namespace) the ones made so far are in `namespaces`, for the caller's
+// clean-up, which deletes `namespaces` in every case.
+export function linkedNamespaces(tag, serverIp, clientIp) {
+  const namespaces = [];
+  for (const role of ['srv', 'cli']) {
+    const { ns, error } = NetNs.create(`${tag}-${role}-${process.pid}`);
+    if (!ns) return { namespaces, error };
+    namespaces.push(ns);
+  }
+  const [srv, cli] = namespaces;
+  linkNamespaces(srv, serverIp, cli, clientIp, `${tag}${process.pid}`);
+  return { srv, cli, namespaces, error: null };
+}
+
 // Starts build/bin/sfu inside `ns` with HTTP on `listenIp:httpPort`, workers on `udpPort`+i (and
 // ICE-TCP on `tcpPort`+i, the config's default when not given), announcing `announcedIp`, and
 // waits for /healthz (asked from `probeNs`, default `ns`).

@@ -60,7 +60,7 @@ else
   tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs ice_restart.test.mjs resume.test.mjs
     announced_addresses.test.mjs bandwidth_estimate.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
-    tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs)
+    tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs address_change.test.mjs)
   fi
 fi
 for i in "${!tests[@]}"; do

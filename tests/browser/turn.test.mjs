@@ -41,9 +41,8 @@ import {
   waitForMediaFlow,
 } from './helpers.mjs';
 import {
-  NetNs,
   browserInNamespace,
-  linkNamespaces,
+  linkedNamespaces,
   netnsUnsupportedReason,
   run,
   startServerInNamespace,
@@ -139,9 +138,8 @@ test('TURN via coturn: relayed media when the media ports are blocked, and refus
     t.skip(`TURN test skipped: ${reason}`);
     return;
   }
-  const id = `${process.pid}`;
   const work = workDir('sfu-h11b-');
-  const namespaces = [];
+  let namespaces = [];
   let server = null;
   let coturn = null;
   let browser = null;
@@ -162,16 +160,13 @@ test('TURN via coturn: relayed media when the media ports are blocked, and refus
     rmSync(work, { recursive: true, force: true });
   });
 
-  for (const role of ['srv', 'cli']) {
-    const { ns, error } = NetNs.create(`h11b-${role}-${id}`);
-    if (!ns) {
-      t.skip(`TURN test skipped: cannot create a network namespace (${error})`);
-      return;
-    }
-    namespaces.push(ns);
+  const link = linkedNamespaces('h11b', SERVER_IP, CLIENT_IP);
+  namespaces = link.namespaces;
+  if (link.error) {
+    t.skip(`TURN test skipped: cannot create a network namespace (${link.error})`);
+    return;
   }
-  const [srv, cli] = namespaces;
-  linkNamespaces(srv, SERVER_IP, cli, CLIENT_IP, `h11b${id}`);
+  const { srv, cli } = link;
 
   // coturn, on the server's side of the link, allowed to relay to the server's address only.
   const secret = randomBytes(32).toString('base64');
