@@ -406,7 +406,11 @@ void ParticipantClient::remember_subscribed_media(const sdp::SessionDescription&
     const SubscribedMedia& media = answered[i];
     if (!media.active) continue;
     std::vector<uint16_t> extension_ids;
-    for (const auto& e : offer.media[i].extmaps) extension_ids.push_back(e.id);
+    for (const auto& e : offer.media[i].extmaps) {
+      extension_ids.push_back(e.id);
+      if (e.uri == sdp::kExtTransportCc && e.id < 256 && options_.transport_cc_feedback)
+        subscribe_transport_cc_id_ = static_cast<uint8_t>(e.id);
+    }
     for (uint32_t ssrc : {media.ssrc, media.rtx_ssrc}) {
       if (ssrc == 0) continue;
       SsrcOwner& owner = ssrc_owners_[ssrc];
@@ -606,6 +610,7 @@ void ParticipantClient::on_subscribe_rtp(uint8_t* data, size_t size) {
     return;
   }
   ++counters_.rtp_received;
+  record_transport_cc(*packet);
   auto it = ssrc_owners_.find(packet->ssrc());
   if (it == ssrc_owners_.end()) {
     ++counters_.unknown_ssrc;
@@ -664,6 +669,23 @@ void ParticipantClient::check_video(SsrcOwner& owner, const rtp::RtpPacket& pack
     if (step > 1) ++media.video_picture_id_jumps;
   }
   owner.last_picture_id = descriptor->picture_id;
+}
+
+void ParticipantClient::record_transport_cc(const rtp::RtpPacket& packet) {
+  if (subscribe_transport_cc_id_ == 0) return;
+  auto sequence = packet.transport_sequence_number(subscribe_transport_cc_id_);
+  if (!sequence) return;
+  if (!subscribe_transport_cc_) subscribe_transport_cc_ = std::make_unique<rtp::TransportCcRecorder>();
+  subscribe_transport_cc_->on_packet(*sequence, uv_hrtime() / 1000);
+  // Feedback every 50 ms while packets arrive, as libwebrtc's receivers send it.
+  const uint64_t now = uv_now(loop_);
+  if (now - last_transport_cc_feedback_ms_ < 50) return;
+  std::array<uint8_t, 1200> feedback{};
+  // Sender SSRC: any of ours; media SSRC: the packet's, as libwebrtc fills them.
+  size_t size = subscribe_transport_cc_->build_feedback(1, packet.ssrc(), MutableByteSpan(feedback));
+  if (size == 0) return;
+  last_transport_cc_feedback_ms_ = now;
+  if (subscribe_->send_rtcp(ByteSpan(feedback.data(), size))) ++counters_.transport_cc_feedback_sent;
 }
 
 }  // namespace sfu::client

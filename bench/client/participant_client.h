@@ -34,6 +34,7 @@
 #include "bench/client/simulcast_video.h"
 #include "bench/client/webrtc_client.h"
 #include "rtp/rtp_packet.h"
+#include "rtp/transport_cc_recorder.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu::client {
@@ -76,6 +77,11 @@ class ParticipantClient {
     // data channel m-sections are accepted; publish_data() and subscribe_data() then carry them.
     dtls::SctpMailbox* sctp_mailbox = nullptr;
     ClientDataChannelOptions data_channel_options;
+    // As a browser does: record when each subscribed packet carrying the server's transport-wide
+    // sequence number (the transport-cc extension of the subscribe offer) arrived, and send
+    // transport-cc feedback on the subscribe connection at most every 50 ms, so the server can
+    // estimate this client's downlink.
+    bool transport_cc_feedback = true;
   };
 
   struct RemoteParticipant {
@@ -107,6 +113,7 @@ class ParticipantClient {
     uint64_t unexpected_payload_type = 0, undeclared_extension = 0, video_started_without_keyframe = 0;
     uint64_t subscribe_offers = 0, subscribe_answers_sent = 0, errors_received = 0;
     uint64_t ice_restarts = 0;  // answers (publish) and offers (subscribe) with new server credentials
+    uint64_t transport_cc_feedback_sent = 0;  // on the subscribe connection
   };
 
   ParticipantClient(uv_loop_t* loop, Options options);
@@ -242,6 +249,8 @@ class ParticipantClient {
   void on_subscribe_rtp(uint8_t* data, size_t size);
   // Continuity and layer checks of a video packet received on `owner`'s SSRC.
   static void check_video(SsrcOwner& owner, const rtp::RtpPacket& packet, ReceivedMedia& media);
+  // Records a subscribed packet's transport-wide sequence number and sends the feedback when due.
+  void record_transport_cc(const rtp::RtpPacket& packet);
   // The association's options for a connection whose peer described `peer`.
   dtls::SctpOptions sctp_options_for(const sdp::DataChannelSpec& peer) const;
 
@@ -269,6 +278,11 @@ class ParticipantClient {
   std::vector<SubscribedMedia> subscribed_media_;
   std::optional<sdp::SessionDescription> last_subscribe_offer_;
   std::map<uint32_t, SsrcOwner> ssrc_owners_;  // every SSRC ever offered; never reused by the server
+  // Options::transport_cc_feedback: the extension id the subscribe offers give transport-cc (0:
+  // none), the arrivals, and when the last feedback went.
+  uint8_t subscribe_transport_cc_id_ = 0;
+  std::unique_ptr<rtp::TransportCcRecorder> subscribe_transport_cc_;
+  uint64_t last_transport_cc_feedback_ms_ = 0;
   std::map<std::string, ReceivedMedia> received_;
   std::vector<nlohmann::json> messages_;
   std::map<std::string, size_t, std::less<>> message_counts_;

@@ -206,6 +206,44 @@ void render_span_metrics(Exposition& e, const std::vector<Worker*>& workers, con
   }
 }
 
+// Send-side bandwidth estimation toward subscribers (docs/protocol.md, section 6): the feedback
+// it reads, its over-use events, and its current estimates as a histogram snapshot.
+void render_bandwidth_metrics(Exposition& e, const std::vector<Worker*>& workers) {
+  e.family("sfu_transport_cc_feedback_total", "counter",
+           "Transport-cc feedback packets from subscribers, by result (parsed, malformed).");
+  for (const Worker* w : workers) {
+    const BweCounters& c = w->bandwidth_counters();
+    e.sample("sfu_transport_cc_feedback_total", c.feedback_parsed(),
+             Exposition::worker_label(*w) + ",result=\"parsed\"");
+    e.sample("sfu_transport_cc_feedback_total", c.feedback_malformed(),
+             Exposition::worker_label(*w) + ",result=\"malformed\"");
+  }
+  e.per_worker("sfu_remb_received_total", "counter", "REMB packets from subscribers.", workers,
+               [](const Worker& w) { return w.bandwidth_counters().remb(); });
+  e.per_worker("sfu_bwe_overuse_total", "counter",
+               "Times a subscriber's delay-based estimate detected over-use (a growing queue).", workers,
+               [](const Worker& w) { return w.bandwidth_counters().overuse(); });
+  e.per_worker("sfu_bwe_unstamped_total", "counter",
+               "RTP packets sent to a subscriber without a transport-wide sequence number.", workers,
+               [](const Worker& w) { return w.bandwidth_counters().unstamped(); });
+  e.family("sfu_subscriber_bwe_bps", "histogram",
+           "Current send-side bandwidth estimates of subscriber connections, bit/s (a snapshot, "
+           "refreshed every 100 ms: not cumulative).");
+  for (const Worker* w : workers) {
+    const BweCounters& c = w->bandwidth_counters();
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < BweCounters::kBuckets; ++i) {
+      cumulative += c.bucket(i);
+      const std::string le =
+          i < BweCounters::kBucketBounds.size() ? std::to_string(BweCounters::kBucketBounds[i]) : "+Inf";
+      e.sample("sfu_subscriber_bwe_bps_bucket", cumulative,
+               Exposition::worker_label(*w) + ",le=\"" + le + "\"");
+    }
+    e.sample("sfu_subscriber_bwe_bps_sum", c.sum_bps(), Exposition::worker_label(*w));
+    e.sample("sfu_subscriber_bwe_bps_count", c.count(), Exposition::worker_label(*w));
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const std::vector<Worker*>& workers, const ControlStats& control) {
@@ -327,6 +365,7 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   render_ice_tcp_metrics(e, workers);
   render_span_metrics(e, workers, control);
   render_simulcast_metrics(e, workers);
+  render_bandwidth_metrics(e, workers);
 
   e.family("sfu_dropped_packets_total", "counter", "Datagrams dropped, by reason.");
   for (const Worker* w : workers) {

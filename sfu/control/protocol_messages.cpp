@@ -113,6 +113,27 @@ nlohmann::json room_summary(const RoomDirectoryEntry& room) {
           {"max_participants", room.max_participants}};
 }
 
+namespace {
+
+// The server's estimate of a participant's downlink (docs/protocol.md, section 5).
+nlohmann::json bandwidth_json(const BandwidthSnapshot& b) {
+  nlohmann::json out = {{"source", b.source},
+                        {"estimate_bps", b.estimate_bps},
+                        {"delay_based_bps", b.delay_based_bps},
+                        {"loss_based_bps", b.loss_based_bps},
+                        {"loss", b.loss},
+                        {"rtt_ms", b.rtt_ms},
+                        {"trend", b.trend},
+                        {"delay_state", b.usage},
+                        {"feedbacks", b.feedbacks},
+                        {"overuse_events", b.overuse_events}};
+  out["acknowledged_bps"] = b.acknowledged_bps ? nlohmann::json(*b.acknowledged_bps) : nlohmann::json();
+  out["remb_bps"] = b.remb_bps ? nlohmann::json(*b.remb_bps) : nlohmann::json();
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& snapshot) {
   nlohmann::json participants = nlohmann::json::array();
   for (const auto& participant : snapshot.participants) {
@@ -138,11 +159,13 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
         entry["max_packet_life_time_ms"] = track.reliability_value;
       data_tracks.push_back(std::move(entry));
     }
-    participants.push_back({{"id", participant.id},
-                            {"name", participant.name},
-                            {"worker", participant.worker},
-                            {"tracks", tracks},
-                            {"data_tracks", data_tracks}});
+    nlohmann::json entry = {{"id", participant.id},
+                             {"name", participant.name},
+                             {"worker", participant.worker},
+                             {"tracks", tracks},
+                             {"data_tracks", data_tracks}};
+    if (participant.bandwidth) entry["bandwidth"] = bandwidth_json(*participant.bandwidth);
+    participants.push_back(std::move(entry));
   }
   return {{"name", room.name},
           {"participants", participants},

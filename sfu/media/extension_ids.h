@@ -20,8 +20,10 @@ struct ExtensionIds {
   bool operator==(const ExtensionIds&) const = default;
 };
 
-// The ids the server uses toward subscribers. The server strips mid/rid and transport-cc from
-// forwarded packets (they describe the publisher's connection, not the subscriber's).
-inline constexpr ExtensionIds kSubscriberExtensionIds = {0, 0, 0, 2, 1, 0};
+// The ids the server uses toward subscribers. The server strips mid/rid and the publisher's
+// transport-cc from forwarded packets (they describe the publisher's connection, not the
+// subscriber's); transport-cc toward a subscriber carries the server's own sequence numbers
+// (TransportBandwidthEstimator).
+inline constexpr ExtensionIds kSubscriberExtensionIds = {0, 0, 0, 2, 1, 3};
 
 }  // namespace sfu

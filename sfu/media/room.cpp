@@ -390,6 +390,8 @@ void Room::subscribe_answer(const std::string& participant_id, const sdp::Sessio
     down.set_active(true);
     if (down.source().kind() == sdp::MediaKind::kVideo) router_.request_keyframe(down.source(), now);
   }
+  if (auto transport_cc = accepted_transport_cc(result.tracks); transport_cc && p.subscribe_transport)
+    p.subscribe_transport->enable_bandwidth_estimation(*transport_cc);
   p.outstanding_offer.reset();
   if (p.subscribe_dirty) send_subscribe_offer(p);
   worker_.flush_sends();
@@ -463,6 +465,8 @@ RoomSnapshot Room::describe() const {
     for (const auto& track : p->published)
       participant.tracks.push_back({track->id(), track->kind(), track->counters().packets,
                                     track->counters().bytes, track->down_tracks().size()});
+    if (const auto* bwe = p->subscribe_transport ? p->subscribe_transport->bandwidth_estimator() : nullptr)
+      participant.bandwidth = bwe->snapshot();
   }
   return snapshot;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -91,6 +92,18 @@ struct DataTrackSnapshot {
   uint64_t bytes = 0;
   size_t subscribers = 0;
 };
+// The server's send-side estimate of the participant's downlink (its subscribe connection).
+struct BandwidthSnapshot {
+  std::string source;  // "transport-cc" (the estimator runs on its feedback), "remb", or "none" yet
+  uint64_t estimate_bps = 0;
+  uint64_t delay_based_bps = 0, loss_based_bps = 0;
+  std::optional<uint64_t> acknowledged_bps, remb_bps;
+  double loss = 0;  // the share of packets the feedback reported lost, 0..1
+  uint64_t rtt_ms = 0;
+  std::string trend;  // increasing, holding, decreasing
+  std::string usage;  // the delay detector's: normal, underusing, overusing
+  uint64_t feedbacks = 0, overuse_events = 0;
+};
 struct ParticipantSnapshot {
   std::string id;
   std::string name;
@@ -100,6 +113,7 @@ struct ParticipantSnapshot {
   // A room spanning workers: a participant of another worker's shard, as this shard sees it (its
   // tracks' `subscribers` are this worker's only). The control plane adds them to its own entry.
   bool remote = false;
+  std::optional<BandwidthSnapshot> bandwidth;  // once its subscribe answer accepted media
 };
 struct RoomSnapshot {
   std::string name;

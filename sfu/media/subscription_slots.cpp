@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sfu/sdp/codec_catalog.h"
+
 namespace sfu {
 namespace {
 
@@ -122,7 +124,23 @@ std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {
   abs.id = kSubscriberExtensionIds.abs_send_time;
   abs.uri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
   extensions.push_back(abs);
+  sdp::Extmap transport_cc;
+  transport_cc.id = kSubscriberExtensionIds.transport_cc;
+  transport_cc.uri = std::string(sdp::kExtTransportCc);
+  extensions.push_back(transport_cc);
   return extensions;
+}
+
+std::optional<uint8_t> accepted_transport_cc(const std::vector<sdp::SubscribedTrackState>& tracks) {
+  std::optional<uint8_t> id;
+  for (const auto& track : tracks) {
+    if (!track.receivable) continue;
+    if (!id) id = 0;
+    for (const auto& extension : track.extensions)
+      if (extension.id == kSubscriberExtensionIds.transport_cc && extension.uri == sdp::kExtTransportCc)
+        id = kSubscriberExtensionIds.transport_cc;
+  }
+  return id;
 }
 
 SubscriptionSlot& claim_slot(std::vector<SubscriptionSlot>& slots, sdp::MediaKind kind, uint32_t& next_mid) {
@@ -144,6 +162,12 @@ bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const Publishe
   for (const auto& codec : spec.codecs) {
     sdp::NegotiatedCodec offered;
     offered.codec = codec;
+    // The subscriber's feedback for the server's own estimate of its link, whether or not the
+    // publisher negotiated it (Chromium sends transport-cc feedback only for codecs that have it).
+    const sdp::RtcpFeedback transport_cc{"transport-cc", ""};
+    if (std::find(offered.codec.rtcp_fb.begin(), offered.codec.rtcp_fb.end(), transport_cc) ==
+        offered.codec.rtcp_fb.end())
+      offered.codec.rtcp_fb.push_back(transport_cc);
     offered.codec.payload_type = allocate_payload_type(used, codec.payload_type, codec_key(codec));
     if (offered.codec.payload_type == kNoPayloadType) continue;
     uint8_t publisher_rtx = codec.payload_type < 128 ? spec.rtx_payload_type[codec.payload_type] : 0;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ size_t max_subscribe_media_sections(size_t participants, size_t tracks_per_parti
 
 // The header extensions the server offers subscribers, with its own ids (kSubscriberExtensionIds).
 std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind);
+
+// What a subscribe answer's receivable audio/video m-sections accepted for the server's bandwidth
+// estimate: kSubscriberExtensionIds.transport_cc when any accepted the transport-cc extension, 0
+// when none did (REMB only), nullopt when none is receivable (nothing is sent to estimate).
+std::optional<uint8_t> accepted_transport_cc(const std::vector<sdp::SubscribedTrackState>& tracks);
 
 // An inactive slot of `kind` to reuse, or a new one with mid `next_mid++`.
 SubscriptionSlot& claim_slot(std::vector<SubscriptionSlot>& slots, sdp::MediaKind kind, uint32_t& next_mid);

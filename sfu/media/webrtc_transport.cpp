@@ -8,6 +8,9 @@
 namespace sfu {
 namespace {
 
+// Send and feedback times of the bandwidth estimate: microseconds, monotonic.
+int64_t monotonic_us() { return static_cast<int64_t>(uv_hrtime() / 1000); }
+
 constexpr size_t kMaxValidatedAddresses = 8;
 
 // 8 ufrag characters give 48 random bits (RFC 8445 asks for at least 24), 24 pwd characters give
@@ -312,6 +315,7 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
   }
   if (is_rtcp) {
     ++counters_.rtcp_packets_in;
+    if (bwe_) bwe_->on_rtcp(ByteSpan(datagram.data, size), monotonic_us());
     if (observer_) observer_->on_rtcp(*this, datagram.data, size);
   } else {
     ++counters_.rtp_packets_in;
@@ -320,10 +324,17 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
   }
 }
 
+void WebRtcTransport::enable_bandwidth_estimation(uint8_t extension_id) {
+  if (bwe_ && bwe_->extension_id() == extension_id) return;
+  bwe_ = std::make_unique<TransportBandwidthEstimator>(extension_id, host_.bwe_counters());
+}
+
 bool WebRtcTransport::commit_rtp(MutableByteSpan slot, size_t size) {
   if (state_ != State::DtlsConnected || !srtp_out_ || !has_path()) return false;
+  if (bwe_) size = bwe_->stamp(slot, size);
   if (srtp_out_->protect_rtp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
   commit_to_path(size);
+  if (bwe_) bwe_->on_sent(size, monotonic_us());
   ++counters_.rtp_packets_out;
   counters_.rtp_bytes_out += size;
   return true;
@@ -354,6 +365,7 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
     return false;
   }
   release_quiet_addresses(now_ms);
+  if (bwe_) bwe_->on_tick(monotonic_us());
   // A connection the peer was told about (remote parameters set) must start within the timeout;
   // one not negotiated yet (a receive-only participant's publish side) may idle.
   if (state_ == State::New && remote_set_ms_ && now_ms - *remote_set_ms_ > options_.consent_timeout_ms) {

@@ -35,6 +35,7 @@
 #include "sfu/media/data_counters.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/media_sink.h"
+#include "sfu/media/transport_bandwidth_estimator.h"
 
 namespace sfu::dtls {
 class SctpMailbox;
@@ -82,6 +83,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     virtual void on_transport_failed(WebRtcTransport& transport, std::string_view reason) = 0;
     virtual DropCounters& drop_counters() = 0;
     virtual DataCounters& data_counters() = 0;
+    virtual BweCounters& bwe_counters() = 0;
     // The SCTP mailbox of the host's thread (dtls/sctp_stack.h); nullptr when data channels are off.
     virtual dtls::SctpMailbox* sctp_mailbox() = 0;
   };
@@ -199,6 +201,14 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     if (srtp_in_) srtp_in_->forget_stream(ssrc);
   }
 
+  // Send-side bandwidth estimation toward the peer (a subscribe connection whose answer accepted
+  // media): every RTP packet sent carries the server's transport-wide sequence number in header
+  // extension `extension_id` (0: the peer accepted none and can only send REMB), and the peer's
+  // transport-cc feedback and REMB feed the estimate. A later call with the same id keeps it.
+  void enable_bandwidth_estimation(uint8_t extension_id);
+  // nullptr until enabled.
+  const TransportBandwidthEstimator* bandwidth_estimator() const { return bwe_.get(); }
+
   // Gives the connection data channels (its negotiated SDP has an application m-section): the
   // SCTP association starts when DTLS is up, at once if it is. The first call counts; without the
   // host's SCTP mailbox (data channels off) nothing starts.
@@ -292,6 +302,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   std::unique_ptr<rtp::SrtpSession> srtp_in_;
   std::unique_ptr<rtp::SrtpSession> srtp_out_;
   TransportCounters counters_;
+  std::unique_ptr<TransportBandwidthEstimator> bwe_;  // see enable_bandwidth_estimation()
   std::array<uint8_t, 512> stun_response_{};
   std::optional<DataChannelSetup> data_setup_;
   std::unique_ptr<dtls::DataChannelEndpoint> data_;  // once DTLS is up with data channels enabled

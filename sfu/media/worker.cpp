@@ -489,8 +489,13 @@ void Worker::on_tick() {
   // A transport that fails here only queues its report (see report_failed_transports), so
   // nothing is destroyed during this walk.
   std::vector<uint64_t> closed;
-  for (auto& [id, transport] : transports_)
+  BweCounters::Snapshot estimates;  // sfu_subscriber_bwe_bps
+  for (auto& [id, transport] : transports_) {
     if (!transport->on_tick(now)) closed.push_back(id);
+    if (const TransportBandwidthEstimator* bwe = transport->bandwidth_estimator())
+      estimates.add(bwe->estimator().estimate_bps());
+  }
+  bwe_counters_.publish(estimates);
   report_failed_transports();
   // Failed transports whose observer kept them (the room frees its participant's, others may not).
   for (uint64_t id : closed) destroy_transport(id);

@@ -30,6 +30,7 @@
 #include "net/tcp_server.h"
 #include "net/udp_socket.h"
 #include "sfu/media/cross_worker_hub.h"
+#include "sfu/media/bwe_counters.h"
 #include "sfu/media/data_counters.h"
 #include "sfu/media/data_relay.h"
 #include "sfu/media/drop_reason.h"
@@ -94,6 +95,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   const net::TcpCounters& tcp_counters() const { return tcp_counters_; }
   const DropCounters& drops() const { return drops_; }
   const DataCounters& data_channel_counters() const { return data_counters_; }
+  const BweCounters& bandwidth_counters() const { return bwe_counters_; }
   // Control tasks that threw on this worker (caught at the task boundary, see TaskQueue).
   uint64_t failed_tasks() const { return tasks_ ? tasks_->failed_tasks() : 0; }
   uint64_t loop_lag_ms() const { return loop_lag_ms_.load(std::memory_order_relaxed); }
@@ -170,6 +172,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   void on_transport_failed(WebRtcTransport& transport, std::string_view reason) override;
   DropCounters& drop_counters() override { return drops_; }
   DataCounters& data_counters() override { return data_counters_; }
+  BweCounters& bwe_counters() override { return bwe_counters_; }
   dtls::SctpMailbox* sctp_mailbox() override { return sctp_mailbox_.get(); }
 
   // net::TcpConnection::Handler: the frames of ICE-TCP connections, routed like datagrams.
@@ -214,6 +217,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   RouterCounters router_counters_;
   DropCounters drops_;
   DataCounters data_counters_;
+  BweCounters bwe_counters_;
   const DataRelayOptions data_relay_options_;
   std::unique_ptr<dtls::SctpMailbox> sctp_mailbox_;     // loop thread; with data channels on
   std::unique_ptr<dtls::SctpTimerDriver> sctp_timers_;  // worker 0 only

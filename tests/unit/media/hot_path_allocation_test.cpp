@@ -20,11 +20,13 @@
 #include "rtp/rtcp_builder.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/srtp_session.h"
+#include "rtp/transport_cc_recorder.h"
 #include "sfu/media/down_track.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
 #include "sfu/media/router.h"
 #include "tests/unit/media/cross_worker_test_support.h"
+#include "sfu/media/transport_bandwidth_estimator.h"
 #include "tests/unit/media/media_test_support.h"
 
 namespace {
@@ -416,4 +418,37 @@ TEST(HotPath, CrossWorkerHandOverNackRepairsAndReportsAllocateNothing) {
   EXPECT_EQ(w.a_counters.dropped_full.load(), 0u);
   EXPECT_EQ(allocations, 0u) << "allocations on the cross-worker path for "
                              << w.b_router_counters.rtp_forwarded.load() << " forwarded packets";
+}
+
+// The subscriber's bandwidth estimate: stamping, recording and reading its feedback and REMB
+// allocate nothing once the estimator exists (its send history is allocated with it).
+TEST(HotPath, BandwidthEstimationAllocatesNothingPerPacketOrFeedback) {
+  BweCounters counters;
+  TransportBandwidthEstimator bwe(3, counters);
+  auto recorder = std::make_unique<rtp::TransportCcRecorder>();
+  std::vector<uint8_t> packet = test::make_rtp(1234, test::kVp8Pt, 1, 0, std::vector<uint8_t>(1100, 7));
+  std::array<uint8_t, 2048> slot{};
+  std::array<uint8_t, 1500> rtcp{};
+  const uint32_t ssrc = 1234;
+  const uint64_t before = g_allocations.load();
+  for (int64_t i = 0; i < 3000; ++i) {
+    const int64_t now_us = i * 2000;
+    std::copy(packet.begin(), packet.end(), slot.begin());
+    size_t size = bwe.stamp(slot, packet.size());
+    bwe.on_sent(size + 10, now_us);
+    auto sent = rtp::RtpPacket::parse(MutableByteSpan(slot.data(), size));
+    recorder->on_packet(*sent->transport_sequence_number(3), static_cast<uint64_t>(now_us + 20'000));
+    if (i % 25 == 0) {
+      size_t feedback = recorder->build_feedback(1, ssrc, rtcp);
+      size_t remb = rtp::build_remb(1, 5'000'000, std::span<const uint32_t>(&ssrc, 1),
+                                    MutableByteSpan(rtcp).subspan(feedback));
+      bwe.on_rtcp(ByteSpan(rtcp.data(), feedback + remb), now_us + 40'000);
+      bwe.on_tick(now_us + 40'000);
+    }
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0u) << "allocations in the bandwidth estimator";
+  EXPECT_EQ(counters.feedback_parsed(), 120u);
+  EXPECT_EQ(counters.remb(), 120u);
+  EXPECT_EQ(counters.unstamped(), 0u);
+  EXPECT_GT(bwe.estimator().acknowledged_bps().value_or(0), 4'000'000);  // 1.1 KB every 2 ms
 }

@@ -1,0 +1,99 @@
+// The send-side bandwidth estimate toward one peer, in the way of libwebrtc's GoogCC: every packet
+// sent with a transport-wide sequence number goes into a SendHistory; the peer's transport-cc
+// feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01) turns those into (send time,
+// arrival time, size) triples for the delay-based estimator, an acknowledged rate, and a loss
+// count for the loss-based one. The estimate is the lower of the two halves, and of the peer's
+// REMB when it sends one; a peer that sends REMB and no transport-cc feedback gets its REMB value.
+//
+// What a prober or an allocator reads: estimate_bps() and trend() (increasing / holding /
+// decreasing), besides the parts' values for stats.
+//
+// Plain value type: no event loop, no clock of its own (times are passed in, microseconds on one
+// monotonic clock), no allocation after construction (the history is sized then).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "rtp/acknowledged_bitrate.h"
+#include "rtp/bwe_types.h"
+#include "rtp/delay_based_bwe.h"
+#include "rtp/loss_based_bwe.h"
+#include "rtp/rtcp_parser.h"
+#include "rtp/send_history.h"
+
+namespace sfu::rtp {
+
+class SendSideBwe {
+ public:
+  struct Options {
+    double start_bps = 1'000'000;
+    double min_bps = 30'000;
+    double max_bps = 50'000'000;
+    size_t history_capacity = SendHistory::kDefaultCapacity;
+  };
+
+  // Statuses of one feedback beyond this many are not read (Chromium's cover a 50-100 ms interval).
+  static constexpr size_t kMaxFeedbackPackets = 2048;
+  // A decrease within this long still counts as "decreasing" for trend().
+  static constexpr int64_t kDecreasingForUs = 1'000'000;
+
+  // What one feedback said.
+  struct FeedbackResult {
+    uint32_t received = 0;  // newly acknowledged packets
+    uint32_t lost = 0;      // reported not received
+    uint32_t unknown = 0;   // named packets not (or no longer) in the history, or reported already
+  };
+
+  SendSideBwe() : SendSideBwe(Options{}) {}
+  explicit SendSideBwe(Options options);
+
+  // Packet path: a packet left with extended transport-wide sequence number `sequence` (one more
+  // than the previous), `size` bytes as counted on the link (IP/UDP overhead included).
+  void on_packet_sent(int64_t sequence, int64_t send_us, uint32_t size) {
+    history_.on_sent(sequence, send_us, size);
+  }
+  // One parsed transport-cc feedback from the peer, arrived at `now_us`.
+  FeedbackResult on_transport_cc(const TransportCc& feedback, int64_t now_us);
+  // The peer's receiver-estimated maximum bitrate (REMB).
+  void on_remb(uint64_t bitrate_bps, int64_t now_us);
+  // Periodically (every 100 ms or so): lets the loss-based half rise between feedbacks.
+  void on_timer(int64_t now_us);
+
+  double estimate_bps() const { return estimate_bps_; }
+  BweTrend trend() const;
+  double delay_based_bps() const { return delay_.estimate_bps(); }
+  double loss_based_bps() const { return loss_.estimate_bps(); }
+  std::optional<double> acknowledged_bps() const { return acknowledged_.bitrate_bps(); }
+  std::optional<uint64_t> remb_bps() const { return remb_bps_; }
+  double loss_fraction() const { return loss_.loss_fraction(); }
+  int64_t rtt_us() const { return rtt_us_; }
+  BandwidthUsage usage() const { return delay_.usage(); }
+  uint64_t overuse_events() const { return delay_.overuse_events(); }
+  uint64_t feedbacks() const { return feedbacks_; }
+  bool has_transport_cc() const { return feedbacks_ > 0; }
+  const SendHistory& history() const { return history_; }
+
+ private:
+  // The arrival clock of a feedback's reference time, unwrapped (24 bits of 64 ms).
+  int64_t reference_us(int32_t reference_time);
+  void update_rtt(int64_t sample_us);
+  void update_estimate(int64_t now_us);
+
+  Options options_;
+  SendHistory history_;
+  DelayBasedBwe delay_;
+  LossBasedBwe loss_;
+  AcknowledgedBitrate acknowledged_;
+  std::optional<uint64_t> remb_bps_;
+  double estimate_bps_;
+  int64_t rtt_us_ = 0;  // 0 until the first feedback
+  uint64_t feedbacks_ = 0;
+  int64_t last_update_us_ = 0;
+  bool has_reference_ = false;
+  int32_t last_reference_ = 0;
+  int64_t reference_base_us_ = 0;
+};
+
+}  // namespace sfu::rtp
