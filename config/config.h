@@ -101,6 +101,16 @@ struct MediaConfig {
   uint32_t publisher_keyframe_interval_ms = 0;  // a publisher is asked for a keyframe at most this often
 };
 
+// Congestion control toward each subscriber (docs/protocol.md, "Bandwidth allocation"): its
+// send-side estimate shared among its tracks, and probing for more.
+struct BandwidthConfig {
+  bool allocation = false;           // share the estimate among the subscriber's tracks (else forward all)
+  bool probing = false;              // padding clusters on RTX when the estimate holds layers back
+  uint32_t up_hold_ms = 0;           // a higher layer or a resume must fit this long first
+  uint32_t up_headroom_percent = 0;  // ... with this much of its cost to spare
+  uint32_t event_interval_ms = 0;    // the `bandwidth` event to each subscriber; 0 = none
+};
+
 // WebRTC data channels (SCTP over DTLS), relayed between the participants of a room.
 struct DataChannelsConfig {
   bool enabled = false;                   // false: m=application is rejected (port 0)
@@ -168,6 +178,7 @@ struct Config {
   DtlsConfig dtls;
   LimitsConfig limits;
   MediaConfig media;
+  BandwidthConfig bandwidth;
   DataChannelsConfig data_channels;
   RoomsConfig rooms;
   MetricsConfig metrics;

@@ -46,6 +46,12 @@ media:
   retransmissions_per_second: 1000    # NACK answers per subscriber per second
   keyframe_request_interval_ms: 1000  # one subscriber's PLI/FIR forwarded at most this often per track
   publisher_keyframe_interval_ms: 500 # a publisher is asked for a keyframe at most this often
+bandwidth:
+  allocation: true           # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits)
+  probing: true              # probe with padding on RTX when the estimate holds back layers the subscriber wants
+  up_hold_ms: 2000           # a higher layer (or a resume) must fit this long before it is taken
+  up_headroom_percent: 15    # ... with this much of its cost to spare; lower layers are taken at once
+  event_interval_ms: 1000    # the `bandwidth` event to each subscriber (at most 1/s); 0 = none
 data_channels:
   enabled: true              # false: data channel m-sections (m=application) are rejected with port 0
   sctp_port: 5000            # the server's a=sctp-port

@@ -37,6 +37,8 @@ class DelayBasedBwe {
   void set_rtt(int64_t rtt_us) { rate_.set_rtt(rtt_us); }
 
   double estimate_bps() const { return rate_.estimate_bps(); }
+  // A probe's result (send_side_bwe.cpp): the link carried this much.
+  void set_estimate(double bps, int64_t now_us) { rate_.set_estimate(bps, now_us); }
   BandwidthUsage usage() const { return detector_.state(); }
   BweTrend trend() const { return rate_.trend(); }
   // Times the detector went into over-use.

@@ -46,6 +46,13 @@ class LossBasedBwe {
   void set_acknowledged_bps(double bps) { acknowledged_bps_ = bps; }
   // Moves the estimate (after each feedback, and periodically so it can rise between them).
   void update(int64_t now_us);
+  // A probe showed the link carries `bps`: the estimate (and the minimum it grows from) rises to
+  // it, within the upper limit.
+  void raise_to(double bps) {
+    if (bps <= current_bps_) return;
+    set_target(bps);
+    history_count_ = 0;
+  }
 
   double estimate_bps() const { return current_bps_; }
   // The last loss share computed (over >= 20 packets), 0..1.

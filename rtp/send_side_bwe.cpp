@@ -82,10 +82,12 @@ SendSideBwe::FeedbackResult SendSideBwe::on_transport_cc(const TransportCc& feed
     if (!status.received) {
       // Stays unacknowledged: a later feedback may still report it received (reordering).
       ++result.lost;
+      probe_.on_lost(*sequence);
       continue;
     }
     packet->acknowledged = true;
     ++result.received;
+    probe_.on_acknowledged(*sequence, packet->send_us, arrival_us, packet->size);
     acknowledged_.on_packet(arrival_us, packet->size);
     delay_.on_packet(packet->send_us, arrival_us, packet->size, now_us);
     min_rtt_plus_arrival = std::min(min_rtt_plus_arrival, now_us - packet->send_us + arrival_us);
@@ -95,7 +97,22 @@ SendSideBwe::FeedbackResult SendSideBwe::on_transport_cc(const TransportCc& feed
   loss_.on_feedback(result.lost, result.lost + result.received, now_us);
   delay_.on_feedback_done(acknowledged_.bitrate_bps(), now_us);
   update_estimate(now_us);
+  if (auto probed = probe_.take_result()) on_probe_result(*probed, now_us);
   return result;
+}
+
+void SendSideBwe::on_probe_result(double bps, int64_t now_us) {
+  last_probe_bps_ = bps;
+  // Only upwards, and not while the delay detector sees a queue building: then the probe's rate
+  // was what the queue absorbed, not what the link carries.
+  if (bps <= estimate_bps_ || delay_.usage() == BandwidthUsage::kOverusing) return;
+  ++probes_succeeded_;
+  delay_.set_estimate(bps, now_us);
+  double limit = delay_.estimate_bps();
+  if (remb_bps_) limit = std::min(limit, static_cast<double>(*remb_bps_));
+  loss_.set_upper_limit(limit);
+  loss_.raise_to(bps);
+  update_estimate(now_us);
 }
 
 void SendSideBwe::on_remb(uint64_t bitrate_bps, int64_t now_us) {

@@ -20,6 +20,7 @@
 #include "rtp/bwe_types.h"
 #include "rtp/delay_based_bwe.h"
 #include "rtp/loss_based_bwe.h"
+#include "rtp/probe_measurement.h"
 #include "rtp/rtcp_parser.h"
 #include "rtp/send_history.h"
 
@@ -61,6 +62,15 @@ class SendSideBwe {
   // Periodically (every 100 ms or so): lets the loss-based half rise between feedbacks.
   void on_timer(int64_t now_us);
 
+  // A probe cluster (probe_measurement.h): its first and last packets' sequence numbers. When
+  // the feedback shows the link carried more than the estimate, the estimate rises to that.
+  void start_probe(int64_t first_sequence) { probe_.start(first_sequence); }
+  void end_probe(int64_t last_sequence) { probe_.end(last_sequence); }
+  bool probing() const { return probe_.active(); }
+  // The last probe's measured rate (0: it failed), and how many raised the estimate.
+  double last_probe_bps() const { return last_probe_bps_; }
+  uint64_t probes_succeeded() const { return probes_succeeded_; }
+
   double estimate_bps() const { return estimate_bps_; }
   BweTrend trend() const;
   double delay_based_bps() const { return delay_.estimate_bps(); }
@@ -80,6 +90,7 @@ class SendSideBwe {
   int64_t reference_us(int32_t reference_time);
   void update_rtt(int64_t sample_us);
   void update_estimate(int64_t now_us);
+  void on_probe_result(double bps, int64_t now_us);
 
   Options options_;
   SendHistory history_;
@@ -90,6 +101,9 @@ class SendSideBwe {
   double estimate_bps_;
   int64_t rtt_us_ = 0;  // 0 until the first feedback
   uint64_t feedbacks_ = 0;
+  ProbeMeasurement probe_;
+  double last_probe_bps_ = 0;
+  uint64_t probes_succeeded_ = 0;
   int64_t last_update_us_ = 0;
   bool has_reference_ = false;
   int32_t last_reference_ = 0;

@@ -15,6 +15,7 @@ import { closeDataChannels } from './data_channels.js';
 import { resetChat } from './chat.js';
 import { resetFiles } from './file_transfer.js';
 import { onSignalingLost, onResumed, resumeRefused } from './reconnect.js';
+import { onBandwidth, onTrackPaused } from './bandwidth_badge.js';
 
 export function startSession({ room, name, stream }) {
   const session = {
@@ -167,6 +168,15 @@ function handleMessage(session, msg) {
       break;
     case 'track_unpublished':
       onTrackUnpublished(session, msg.participant_id, msg.track_id);
+      break;
+    case 'track_paused':
+      onTrackPaused(session, msg, true);
+      break;
+    case 'track_resumed':
+      onTrackPaused(session, msg, false);
+      break;
+    case 'bandwidth':
+      onBandwidth(session, msg);
       break;
     case 'kicked':
       endSession(session, 'left', 'kicked', null, { reason: msg.reason || '' });

@@ -226,6 +226,30 @@ void render_bandwidth_metrics(Exposition& e, const std::vector<Worker*>& workers
   e.per_worker("sfu_bwe_unstamped_total", "counter",
                "RTP packets sent to a subscriber without a transport-wide sequence number.", workers,
                [](const Worker& w) { return w.bandwidth_counters().unstamped(); });
+  e.per_worker("sfu_bandwidth_probe_clusters_total", "counter", "Probe clusters sent to subscribers.", workers,
+               [](const Worker& w) { return w.bandwidth_counters().probe_clusters(); });
+  e.per_worker("sfu_bandwidth_probe_packets_total", "counter", "Padding-only probe packets sent to subscribers.",
+               workers, [](const Worker& w) { return w.bandwidth_counters().probe_packets(); });
+  e.per_worker("sfu_bandwidth_probe_bytes_total", "counter", "Bytes of probe packets sent to subscribers.",
+               workers, [](const Worker& w) { return w.bandwidth_counters().probe_bytes(); });
+  e.family("sfu_bandwidth_tracks_paused_total", "counter",
+           "Video tracks the allocator paused or resumed for a subscriber's bandwidth.");
+  for (const Worker* w : workers) {
+    const BweCounters& c = w->bandwidth_counters();
+    e.sample("sfu_bandwidth_tracks_paused_total", c.tracks_paused(),
+             Exposition::worker_label(*w) + ",change=\"paused\"");
+    e.sample("sfu_bandwidth_tracks_paused_total", c.tracks_resumed(),
+             Exposition::worker_label(*w) + ",change=\"resumed\"");
+  }
+  e.family("sfu_bandwidth_layer_changes_total", "counter",
+           "Layer caps the allocator lowered (down, pauses included) or raised (up, resumes included).");
+  for (const Worker* w : workers) {
+    const BweCounters& c = w->bandwidth_counters();
+    e.sample("sfu_bandwidth_layer_changes_total", c.allocation_down(),
+             Exposition::worker_label(*w) + ",direction=\"down\"");
+    e.sample("sfu_bandwidth_layer_changes_total", c.allocation_up(),
+             Exposition::worker_label(*w) + ",direction=\"up\"");
+  }
   e.family("sfu_subscriber_bwe_bps", "histogram",
            "Current send-side bandwidth estimates of subscriber connections, bit/s (a snapshot, "
            "refreshed every 100 ms: not cumulative).");

@@ -44,6 +44,19 @@ nlohmann::json to_json(const TrackUnpublished& e) {
   return {{"type", "track_unpublished"}, {"participant_id", e.participant_id}, {"track_id", e.track_id}};
 }
 nlohmann::json to_json(const RequestFailed& e) { return error_message(e.error, e.request_type); }
+nlohmann::json to_json(const TrackPaused& e) {
+  return {{"type", "track_paused"}, {"participant_id", e.participant_id}, {"track_id", e.track_id}, {"reason", e.reason}};
+}
+nlohmann::json to_json(const TrackResumed& e) {
+  return {{"type", "track_resumed"}, {"participant_id", e.participant_id}, {"track_id", e.track_id}};
+}
+nlohmann::json to_json(const BandwidthEstimate& e) {
+  return {{"type", "bandwidth"},
+          {"estimate_bps", e.estimate_bps},
+          {"allocated_bps", e.allocated_bps},
+          {"wanted_bps", e.wanted_bps},
+          {"paused_tracks", e.paused_tracks}};
+}
 
 }  // namespace
 

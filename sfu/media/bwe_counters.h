@@ -41,6 +41,18 @@ class BweCounters {
   void count_remb() { bump(remb_); }
   void count_overuse(uint64_t events) { bump(overuse_, events); }
   void count_unstamped() { bump(unstamped_); }
+  // The allocator and prober (bandwidth_controller.h).
+  void count_probe_cluster() { bump(probe_clusters_); }
+  void count_probe_packets(uint64_t packets, uint64_t bytes) {
+    bump(probe_packets_, packets);
+    bump(probe_bytes_, bytes);
+  }
+  void count_allocation(uint64_t paused, uint64_t resumed, uint64_t down, uint64_t up) {
+    bump(tracks_paused_, paused);
+    bump(tracks_resumed_, resumed);
+    bump(allocation_down_, down);
+    bump(allocation_up_, up);
+  }
   void publish(const Snapshot& snapshot) {
     for (size_t i = 0; i < kBuckets; ++i) buckets_[i].store(snapshot.counts[i], std::memory_order_relaxed);
     sum_bps_.store(snapshot.sum_bps, std::memory_order_relaxed);
@@ -52,12 +64,21 @@ class BweCounters {
   uint64_t remb() const { return remb_.load(std::memory_order_relaxed); }
   uint64_t overuse() const { return overuse_.load(std::memory_order_relaxed); }
   uint64_t unstamped() const { return unstamped_.load(std::memory_order_relaxed); }
+  uint64_t probe_clusters() const { return probe_clusters_.load(std::memory_order_relaxed); }
+  uint64_t probe_packets() const { return probe_packets_.load(std::memory_order_relaxed); }
+  uint64_t probe_bytes() const { return probe_bytes_.load(std::memory_order_relaxed); }
+  uint64_t tracks_paused() const { return tracks_paused_.load(std::memory_order_relaxed); }
+  uint64_t tracks_resumed() const { return tracks_resumed_.load(std::memory_order_relaxed); }
+  uint64_t allocation_down() const { return allocation_down_.load(std::memory_order_relaxed); }
+  uint64_t allocation_up() const { return allocation_up_.load(std::memory_order_relaxed); }
   uint64_t bucket(size_t i) const { return buckets_[i].load(std::memory_order_relaxed); }
   uint64_t sum_bps() const { return sum_bps_.load(std::memory_order_relaxed); }
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<uint64_t> feedback_parsed_{0}, feedback_malformed_{0}, remb_{0}, overuse_{0}, unstamped_{0};
+  std::atomic<uint64_t> probe_clusters_{0}, probe_packets_{0}, probe_bytes_{0}, tracks_paused_{0},
+      tracks_resumed_{0}, allocation_down_{0}, allocation_up_{0};
   std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
   std::atomic<uint64_t> sum_bps_{0}, count_{0};
 };

@@ -42,6 +42,8 @@ void DownTrack::map_payload_type(uint8_t publisher_pt, uint8_t subscriber_pt, ui
   payload_type_map_[publisher_pt] = subscriber_pt;
   rtx_payload_type_map_[subscriber_pt] =
       subscriber_rtx_pt < 128 && subscriber_rtx_pt != 0 ? subscriber_rtx_pt : kUnmapped;
+  if (probe_payload_type_ == 0 && rtx_payload_type_map_[subscriber_pt] != kUnmapped)
+    probe_payload_type_ = subscriber_rtx_pt;
 }
 
 void DownTrack::map_extension(uint8_t publisher_id, uint8_t subscriber_id) {
@@ -54,16 +56,27 @@ void DownTrack::set_preferences(const TrackPreferences& preferences) {
   if (preferences.max_height) preferences_.max_height = preferences.max_height;
   if (preferences.paused) {
     preferences_.paused = preferences.paused;
-    selector_.set_paused(*preferences.paused);
+    selector_.set_paused(*preferences.paused || paused_for_bandwidth());
   }
   target_dirty_ = true;
 }
 
-uint8_t DownTrack::wanted_layer() const {
+void DownTrack::apply_allocation() {
+  const bool paused = *preferences_.paused || paused_for_bandwidth();
+  if (paused != selector_.paused()) selector_.set_paused(paused);
+  target_dirty_ = true;
+}
+
+uint8_t DownTrack::preferred_layer() const {
   uint8_t layer = *preferences_.max_layer;
   if (*preferences_.max_width != 0 || *preferences_.max_height != 0)
     layer = std::min(layer, layer_for_frame_size(source_, *preferences_.max_width, *preferences_.max_height));
   return layer;
+}
+
+uint8_t DownTrack::wanted_layer() const {
+  const uint8_t layer = preferred_layer();
+  return allocation_.layer >= 0 ? std::min(layer, static_cast<uint8_t>(allocation_.layer)) : layer;
 }
 
 void DownTrack::sync_target() {

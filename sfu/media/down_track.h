@@ -23,6 +23,7 @@
 #include "base/bytes.h"
 #include "rtp/picture_id_rewriter.h"
 #include "rtp/rtp_packet.h"
+#include "sfu/media/allocation_state.h"
 #include "sfu/media/extension_ids.h"
 #include "sfu/media/layer_selector.h"
 #include "sfu/media/media_sink.h"
@@ -94,6 +95,19 @@ class DownTrack {
   // Re-evaluates the target layer when the source's layers or the preferences changed.
   void sync_target();
   const LayerSelector& selector() const { return selector_; }
+  // The bandwidth allocator's decision (bandwidth_allocator.h): a cap below the subscriber's own,
+  // or paused. apply_allocation() makes a changed allocation().layer take effect.
+  AllocationState& allocation() { return allocation_; }
+  void apply_allocation();
+  bool paused_for_bandwidth() const { return allocation_.layer == AllocationState::kPaused; }
+  bool paused_by_subscriber() const { return *preferences_.paused; }
+  // The highest layer the subscriber's preferences allow (before the allocator's cap).
+  uint8_t preferred_layer() const;
+  // Bandwidth probes: padding-only packets on the RTX stream (its next sequence number), when the
+  // subscriber negotiated RTX (0 otherwise).
+  uint8_t probe_payload_type() const { return probe_payload_type_; }
+  uint16_t take_rtx_sequence() { return rtx_sequence_++; }
+  uint32_t last_timestamp() const { return last_timestamp_; }
   // The layer forwarded now; 0 before the first (retransmissions and reports follow it).
   uint8_t current_layer() const {
     return selector_.current() < 0 ? 0 : static_cast<uint8_t>(selector_.current());
@@ -156,6 +170,8 @@ class DownTrack {
   LayerSelector selector_;
   TrackPreferences preferences_;  // every field set (defaults: best layer, no size, not paused)
   bool target_dirty_ = true;
+  AllocationState allocation_;
+  uint8_t probe_payload_type_ = 0;
   uint32_t synced_generation_ = 0;
   Outcome outcome_ = Outcome::kInactive;
   uint16_t initial_sequence_ = 0;  // the first subscriber sequence number

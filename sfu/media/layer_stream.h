@@ -52,6 +52,11 @@ class LayerStream {
   // Timer: grows the retransmission buffer; true when the layer just went idle or settled.
   bool on_timer(uint64_t now_ms);
   bool arriving() const { return arriving_; }
+  // What the layer costs on a subscriber's link, in bits/s with IP/UDP/SRTP overhead, measured
+  // over kRateWindowMs windows by on_timer() (quick to rise, halving its excess on the way down,
+  // so a key frame's burst is not forgotten at once); 0 until a window has passed.
+  uint32_t bitrate_bps() const { return bitrate_bps_; }
+  static constexpr uint64_t kRateWindowMs = 500;
   bool settled() const { return settled_; }
   // Of its latest key frame (VP8); nullopt until one was seen.
   const std::optional<rtp::FrameSize>& frame_size() const { return frame_size_; }
@@ -108,6 +113,11 @@ class LayerStream {
   uint64_t arriving_since_ms_ = 0;
   uint64_t last_packet_ms_ = 0;
   std::optional<rtp::FrameSize> frame_size_;
+  // bitrate_bps(): the window's start and the counters then.
+  void measure_bitrate(uint64_t now_ms);
+  uint64_t rate_window_start_ms_ = 0;
+  uint64_t rate_window_bytes_ = 0, rate_window_packets_ = 0;
+  uint32_t bitrate_bps_ = 0;
 };
 
 }  // namespace sfu

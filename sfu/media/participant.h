@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sfu/media/bandwidth_controller.h"
 #include "sfu/media/down_track.h"
 #include "sfu/media/published_track.h"
 #include "sfu/media/rtcp/retransmission_budget.h"
@@ -65,6 +66,9 @@ struct Participant {
   uint8_t transport_cc_extension_id = 0;
   std::unique_ptr<TransportCcFeedback> transport_cc;  // non-null whenever the id is not 0
   std::vector<std::unique_ptr<DownTrack>> down_tracks;
+  // Acts on the subscribe connection's bandwidth estimate (allocation, probing); created by the
+  // room's timer once that connection has an estimator.
+  std::unique_ptr<BandwidthController> bandwidth;
   // NACK answers this participant may still receive as a subscriber (all its down-tracks).
   RetransmissionBudget retransmission_budget;
 

@@ -509,10 +509,35 @@ void Room::on_timer() {
     router_.on_fast_timer(*p, now);
     // A proxy's publisher gets its receiver reports from its own worker (per hop).
     if (report && !p->remote_worker) router_.send_receiver_reports(*p, now);
+    if (!p->remote_worker) control_bandwidth(*p, now);
   }
   data_relay_.on_timer(now);
   if (report) remove_unconnected_participants(now);
   worker_.flush_sends();
+}
+
+void Room::control_bandwidth(Participant& subscriber, uint64_t now_ms) {
+  WebRtcTransport* transport = subscriber.subscribe_transport;
+  if (!transport || !transport->bandwidth_estimator()) return;
+  if (!subscriber.bandwidth)
+    subscriber.bandwidth = std::make_unique<BandwidthController>(
+        BandwidthOptions::from_config(worker_.bandwidth_config()), worker_.bwe_counters_for_rooms());
+  BandwidthController& control = *subscriber.bandwidth;
+  control.on_timer(subscriber, *transport, now_ms);
+  for (const BandwidthNotice& notice : control.notices()) {
+    if (notice.kind == BandwidthNotice::Kind::kEstimate) {
+      const auto paused = std::count_if(subscriber.down_tracks.begin(), subscriber.down_tracks.end(),
+                                        [](const auto& down) { return down->paused_for_bandwidth(); });
+      deliver(subscriber, BandwidthEstimate{control.estimate_bps(), control.last_round().allocated_bps,
+                                            control.last_round().wanted_bps, static_cast<uint32_t>(paused)});
+      continue;
+    }
+    PublishedTrack& source = notice.down->source();
+    if (notice.kind == BandwidthNotice::Kind::kPaused)
+      deliver(subscriber, TrackPaused{source.publisher().id, source.id(), "bandwidth"});
+    else
+      deliver(subscriber, TrackResumed{source.publisher().id, source.id()});
+  }
 }
 
 void Room::remove_unconnected_participants(uint64_t now_ms) {

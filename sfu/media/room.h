@@ -136,6 +136,8 @@ class Room : private DataRelay::Host {
   // The subscriber accepted (or not) the data channel m-section: its association may start.
   void apply_data_answer(Participant& subscriber, const sdp::SubscribedTrackState& state);
   void on_timer();
+  // The subscriber's bandwidth allocation and probing (BandwidthController), and what it tells it.
+  void control_bandwidth(Participant& subscriber, uint64_t now_ms);
   ParticipantSummary participant_summary(const Participant& participant) const;
 
   std::string name_;

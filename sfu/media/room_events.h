@@ -62,6 +62,25 @@ struct TrackUnpublished {
   std::string participant_id;
   std::string track_id;
 };
+// To a subscriber: the server stopped (track_paused) or restarted (track_resumed) sending it a
+// track because of its downlink's bandwidth (reason "bandwidth").
+struct TrackPaused {
+  std::string participant_id;
+  std::string track_id;
+  std::string reason;
+};
+struct TrackResumed {
+  std::string participant_id;
+  std::string track_id;
+};
+// To a subscriber, at most once a second: the server's estimate of its downlink, what the
+// allocator gives it and what it would take with no limit (bits/s).
+struct BandwidthEstimate {
+  uint64_t estimate_bps = 0;
+  uint64_t allocated_bps = 0;
+  uint64_t wanted_bps = 0;
+  uint32_t paused_tracks = 0;
+};
 // A request of the participant was refused; `request_type` names it ("join", "publish", ...).
 struct RequestFailed {
   Error error;
@@ -69,7 +88,8 @@ struct RequestFailed {
 };
 
 using RoomEvent = std::variant<Joined, ParticipantJoined, ParticipantLeft, PublishAnswer, SubscribeOffer,
-                               TrackPublished, TrackUnpublished, RequestFailed>;
+                               TrackPublished, TrackUnpublished, RequestFailed, TrackPaused, TrackResumed,
+                               BandwidthEstimate>;
 
 // Room::describe(): the media state the worker owns, for GET /v1/rooms/{name}.
 struct TrackSnapshot {

@@ -42,6 +42,13 @@ class TransportBandwidthEstimator {
   // The worker's tick: lets the estimate rise between feedbacks.
   void on_tick(int64_t now_us) { bwe_.on_timer(now_us); }
 
+  // A probe cluster (bandwidth_controller.h): the next packet stamped is its first; the last one
+  // stamped was its last.
+  void begin_probe() { bwe_.start_probe(next_sequence_); }
+  void end_probe() { bwe_.end_probe(next_sequence_ - 1); }
+  // Whether packets get transport-wide sequence numbers (probes are measured by them).
+  bool stamps() const { return extension_id_ != 0; }
+
   const rtp::SendSideBwe& estimator() const { return bwe_; }
   // For the REST room view (not the packet path: it allocates).
   BandwidthSnapshot snapshot() const;

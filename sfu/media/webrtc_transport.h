@@ -208,6 +208,7 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   void enable_bandwidth_estimation(uint8_t extension_id);
   // nullptr until enabled.
   const TransportBandwidthEstimator* bandwidth_estimator() const { return bwe_.get(); }
+  TransportBandwidthEstimator* bandwidth_estimator() { return bwe_.get(); }
 
   // Gives the connection data channels (its negotiated SDP has an application m-section): the
   // SCTP association starts when DTLS is up, at once if it is. The first call counts; without the

@@ -1,0 +1,22 @@
+// What the bandwidth allocator (bandwidth_allocator.h) decided for one down-track, kept with the
+// down-track between its rounds: the layer it allows now (or paused), a pending up-switch waiting
+// out its hold time, and the track's priority. Plain value; allocates nothing.
+#pragma once
+
+#include <cstdint>
+
+namespace sfu {
+
+struct AllocationState {
+  static constexpr int8_t kUnset = -2;   // no round has decided yet: no cap
+  static constexpr int8_t kPaused = -1;  // not even the lowest layer fits
+  int8_t layer = kUnset;                 // the highest layer allowed
+  // An up-switch (or a resume) the estimate allows since `up_since_ms`: applied after the hold.
+  bool up_pending = false;
+  uint64_t up_since_ms = 0;
+  // Higher first: audio is always first; among videos, a screen share or the active speaker may
+  // be given a higher one (0 by default).
+  uint8_t priority = 0;
+};
+
+}  // namespace sfu

@@ -1,0 +1,74 @@
+// Shares one subscriber's send-side bandwidth estimate among the tracks it receives (issue 10,
+// "congestion control toward each subscriber"), in rounds on the room's timer, not per packet:
+// audio first (never paused), then video by priority, each at its lowest arriving layer while
+// that fits (a video that cannot fit even there is paused), then upgraded, highest priority
+// first, to the best layer within the subscriber's own cap (track_settings) that still fits.
+// Layer costs are measured from the publisher's incoming stream (LayerStream::bitrate_bps()).
+//
+// Hysteresis: a lower layer (or a pause) applies at once; a higher one (or a resume) only when it
+// fits with `up_headroom` to spare, continuously for `up_hold_ms`, so a noisy estimate does not
+// make a subscriber flap between layers.
+//
+// Pure state machine: no clock, no transport; the caller (BandwidthController) gathers the input
+// and applies the output. Its scratch vector grows to the largest round once.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sfu/media/allocation_state.h"
+
+namespace sfu {
+
+struct AllocationTrack {
+  static constexpr uint8_t kMaxLayers = 4;
+  bool video = false;
+  uint8_t layer_count = 1;
+  uint8_t max_layer = kMaxLayers - 1;  // the subscriber's cap (preferences, shown size)
+  bool subscriber_paused = false;      // paused by the subscriber: takes no share
+  // What each layer costs on the link (bits/s, measured); a layer not arriving has arriving
+  // bit clear and is never picked.
+  std::array<uint32_t, kMaxLayers> layer_bps{};
+  uint32_t arriving = 0;             // bit i: layer i arrives
+  AllocationState* state = nullptr;  // read and updated
+};
+
+struct AllocationOptions {
+  double up_headroom = 0.15;  // an up-switch needs its layer's cost times (1 + this) to fit
+  uint64_t up_hold_ms = 2000;
+};
+
+struct AllocationResult {
+  uint64_t allocated_bps = 0;  // the cost of what is allowed now
+  // What the subscriber would get with no limit but its own caps: more than allocated means the
+  // estimate holds it back (the prober's target).
+  uint64_t wanted_bps = 0;
+  uint32_t paused = 0, resumed = 0, down_switches = 0, up_switches = 0;  // this round's changes
+};
+
+class BandwidthAllocator {
+ public:
+  explicit BandwidthAllocator(AllocationOptions options = {}) : options_(options) {}
+
+  // One round: decides every track's AllocationState::layer from `estimate_bps`.
+  AllocationResult allocate(double estimate_bps, uint64_t now_ms, std::span<AllocationTrack> tracks);
+
+ private:
+  // The layer the estimate allows `track`, given what is left; takes its cost off `budget`.
+  int8_t lowest_fitting(const AllocationTrack& track, double& budget) const;
+  int8_t upgrade(const AllocationTrack& track, int8_t layer, double& budget) const;
+  // Applies `wanted` to the track's state with the hysteresis; counts the change.
+  void apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, AllocationResult& result) const;
+  bool fits(const AllocationTrack& track, int8_t layer, double cost, double budget) const;
+
+  AllocationOptions options_;
+  std::vector<size_t> order_;      // video tracks by priority (scratch)
+  std::vector<int8_t> decision_;   // per track (scratch)
+};
+
+// The highest layer of `track` within its cap that arrives; -1 when none does.
+int8_t best_wanted_layer(const AllocationTrack& track);
+
+}  // namespace sfu

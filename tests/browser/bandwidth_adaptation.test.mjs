@@ -1,0 +1,192 @@
+// Congestion control toward a subscriber (issue 10), in Chromium: a publisher sends three
+// simulcast layers (the demo page's q/h/f), two subscribers receive them. The limited one's
+// Chromium runs in a network namespace of its own whose downlink nftables polices (`limit rate
+// over 400 kbytes/second drop`, then 60 kbytes/s, then lifted); the other one's link is free.
+// The server's allocator must step the limited one down within 5 s of the 60 kbyte/s limit, keep
+// it decoding, and climb back within 15 s of the limit lifting; the free one keeps its layer
+// throughout. The same run with `bandwidth.allocation: false` prints Chromium's freeze counts
+// for comparison (no assertions on it).
+//
+// Three namespaces (names h10a-*, subnet 10.233.0.0/16): the server on 10.233.1.1, the
+// publisher and the free subscriber on 10.233.1.2, the limited subscriber on 10.233.2.2 (a
+// second veth of the server's namespace, 10.233.2.1). Needs root and nft; skipped otherwise.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { CHROMIUM_PATH, joinThroughUi, launchBrowser, newParticipantPage, sleep, uniqueRoom, videoOf, waitFor } from './helpers.mjs';
+import { NetNs, browserInNamespace, netnsUnsupportedReason, run as sh, startServerInNamespace, workDir } from './netns.mjs';
+
+const SERVER_IP = '10.233.1.1';
+
+// A veth pair from the server's namespace to a client's (/24 each), with a default route in the
+// client's only: the server reaches both clients by their connected subnets, and the limited
+// client reaches SERVER_IP (on the other veth) through its own.
+function linkClient(srv, srvIp, cli, cliIp, tag) {
+  const ifS = `${tag}s`.slice(-15);
+  const ifC = `${tag}c`.slice(-15);
+  sh('ip', ['link', 'add', ifS, 'netns', srv.name, 'type', 'veth', 'peer', 'name', ifC, 'netns', cli.name]);
+  srv.exec('ip', 'addr', 'add', `${srvIp}/24`, 'dev', ifS);
+  cli.exec('ip', 'addr', 'add', `${cliIp}/24`, 'dev', ifC);
+  srv.exec('ip', 'link', 'set', ifS, 'addrgenmode', 'none');
+  cli.exec('ip', 'link', 'set', ifC, 'addrgenmode', 'none');
+  srv.exec('ip', 'link', 'set', ifS, 'up');
+  cli.exec('ip', 'link', 'set', ifC, 'up');
+  cli.exec('ip', 'route', 'add', 'default', 'via', srvIp, 'dev', ifC);
+}
+
+// Chromium's freeze counters of `publisherId`'s video on `page`.
+function freezes(page, publisherId) {
+  return page.evaluate(async (pid) => {
+    const tile = document.querySelector(`[data-testid="video-tile"][data-participant-id="${pid}"]`);
+    const video = tile && tile.querySelector('video');
+    const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
+    const report = await window.sfuDemo.subscribePc.getStats();
+    let out = null;
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && track && s.trackIdentifier === track.id)
+        out = { freezeCount: s.freezeCount ?? 0, totalFreezesDuration: s.totalFreezesDuration ?? 0, framesDecoded: s.framesDecoded ?? 0 };
+    });
+    return out;
+  }, publisherId);
+}
+
+// The server's estimate of `participantId`'s downlink (REST), asked from inside `ns`.
+function estimateOf(ns, base, room, participantId) {
+  const res = ns.tryExec('curl', '-s', '--max-time', '2', `${base}/v1/rooms/${room}`);
+  try {
+    const p = JSON.parse(res.stdout).participants.find((x) => x.id === participantId);
+    return p && p.bandwidth ? p.bandwidth.estimate_bps : null;
+  } catch {
+    return null;
+  }
+}
+
+function police(ns, kbytesPerSecond) {
+  ns.tryExec('nft', 'delete', 'table', 'inet', 'h10a');
+  if (!kbytesPerSecond) return;
+  ns.exec('nft', 'add', 'table', 'inet', 'h10a');
+  ns.exec('nft', 'add', 'chain', 'inet', 'h10a', 'input', '{ type filter hook input priority 0; policy accept; }');
+  ns.exec('nft', 'add', 'rule', 'inet', 'h10a', 'input', 'ip', 'saddr', SERVER_IP, 'meta', 'l4proto', 'udp',
+    'limit', 'rate', 'over', `${kbytesPerSecond}`, 'kbytes/second', 'drop');
+}
+
+async function run(t, allocation) {
+  const tag = allocation ? 'on' : 'off';
+  const work = workDir(`h10a-bw-${tag}-`);
+  const namespaces = [];
+  const browsers = [];
+  let server = null;
+  let ok = false;
+  t.after(async () => {
+    if (!ok && server) t.diagnostic(`server log:\n${server.log()}`);
+    for (const b of browsers) await b.close().catch(() => {});
+    if (server) await server.stop();
+    for (const ns of namespaces) ns.delete();
+    rmSync(work, { recursive: true, force: true });
+  });
+  for (const role of ['srv', 'free', 'lim']) {
+    const { ns, error } = NetNs.create(`h10a-${tag}-${role}-${process.pid}`);
+    if (!ns) return { skip: `cannot create a network namespace (${error})` };
+    namespaces.push(ns);
+  }
+  const [srv, free, lim] = namespaces;
+  linkClient(srv, SERVER_IP, free, '10.233.1.2', `h10a${tag}f`);
+  linkClient(srv, '10.233.2.1', lim, '10.233.2.2', `h10a${tag}l`);
+  server = await startServerInNamespace(srv, {
+    work, listenIp: SERVER_IP, probeNs: free,
+    extraYaml: ['bandwidth:', `  allocation: ${allocation}`],
+  });
+  const base = server.base;
+  const launch = async (ns) => {
+    const b = await launchBrowser({
+      executablePath: browserInNamespace(ns, work, CHROMIUM_PATH),
+      extraArgs: [`--unsafely-treat-insecure-origin-as-secure=${base}`],
+    });
+    browsers.push(b);
+    return b;
+  };
+  const [freeBrowser, limBrowser] = await Promise.all([launch(free), launch(lim)]);
+  const room = uniqueRoom(`bw${tag}`);
+  const pub = { name: 'Pub', page: await newParticipantPage(freeBrowser, base) };
+  const fast = { name: 'Fast', page: await newParticipantPage(freeBrowser, base) };
+  const slow = { name: 'Slow', page: await newParticipantPage(limBrowser, base) };
+  for (const p of [pub, fast, slow]) p.id = await joinThroughUi(p.page, { base, room, name: p.name });
+  // Both subscribers want the best layer whatever their tile's size: only bandwidth decides.
+  for (const p of [fast, slow]) await p.page.evaluate((pid) => window.sfuDemo.setTrackSettings(pid, { max_layer: 2 }), pub.id);
+
+  // Both decode the publisher's best layer before any limit.
+  const widthOf = async (p) => (await videoOf(p.page, pub.id))?.frameWidth ?? 0;
+  const top = await waitFor('both subscribers to decode the top layer', async () => {
+    const a = await videoOf(fast.page, pub.id);
+    const b = await videoOf(slow.page, pub.id);
+    return a && b && a.frameWidth >= 640 && b.frameWidth === a.frameWidth ? a.frameWidth : null;
+  }, { timeoutMs: 90000, intervalMs: 1000 });
+  const start = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
+  const log = [];
+  const sample = async (phase) => {
+    const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast), est: estimateOf(free, base, room, slow.id) };
+    log.push(s);
+    return s;
+  };
+
+  police(lim, 400);
+  for (let i = 0; i < 10; i++) { await sample('400k'); await sleep(1000); }
+  const limitedAt = Date.now();
+  police(lim, 60);
+  let steppedDownMs = null;
+  for (let i = 0; i < 20; i++) {
+    const s = await sample('60k');
+    if (steppedDownMs === null && s.slow && s.slow.frameWidth > 0 && s.slow.frameWidth < top) steppedDownMs = s.t - limitedAt;
+    await sleep(1000);
+  }
+  const liftedAt = Date.now();
+  police(lim, 0);
+  let recoveredMs = null;
+  for (let i = 0; i < 25 && recoveredMs === null; i++) {
+    const s = await sample('free');
+    if (s.slow && s.slow.frameWidth >= top) recoveredMs = s.t - liftedAt;
+    await sleep(1000);
+  }
+  const end = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
+  const summary = {
+    allocation, top, steppedDownMs, recoveredMs,
+    slowFreezes: end.slow && start.slow ? end.slow.freezeCount - start.slow.freezeCount : null,
+    slowFreezeSeconds: end.slow && start.slow ? +(end.slow.totalFreezesDuration - start.slow.totalFreezesDuration).toFixed(2) : null,
+    fastFreezes: end.fast && start.fast ? end.fast.freezeCount - start.fast.freezeCount : null,
+  };
+  t.diagnostic(`allocation ${tag}: ${JSON.stringify(summary)}`);
+  t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate): ${log.map((s) =>
+    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est}`).join(' | ')}`);
+  const metrics = free.tryExec('curl', '-s', '--max-time', '2', `${base}/metrics`).stdout;
+  t.diagnostic(metrics.split('\n').filter((l) => /^sfu_bandwidth_/.test(l)).join(' '));
+  return { log, summary, top, ok: () => { ok = true; } };
+}
+
+test('a subscriber on a policed downlink steps down, keeps decoding and climbs back; the other keeps the top layer', { timeout: 420000 }, async (t) => {
+  const reason = netnsUnsupportedReason({ tools: ['nft'] });
+  if (reason) {
+    t.skip(`bandwidth adaptation test skipped: ${reason}`);
+    return;
+  }
+  const on = await t.test('allocation on', { timeout: 200000 }, async (tt) => {
+    const r = await run(tt, true);
+    if (r.skip) return tt.skip(r.skip);
+    const { log, summary, top } = r;
+    assert.ok(summary.steppedDownMs !== null && summary.steppedDownMs <= 5000,
+      `the limited subscriber steps down within 5 s of 60 kbyte/s (took ${summary.steppedDownMs} ms)`);
+    const limited = log.filter((s) => s.phase === '60k');
+    const frames = limited.map((s) => s.slow?.framesDecoded ?? 0);
+    for (let i = 5; i < frames.length; i += 5)
+      assert.ok(frames[i] > frames[i - 5], `the limited subscriber keeps decoding: framesDecoded ${frames.join(', ')}`);
+    assert.ok(summary.recoveredMs !== null && summary.recoveredMs <= 15000,
+      `the limited subscriber climbs back within 15 s of the lift (took ${summary.recoveredMs} ms)`);
+    for (const s of log) assert.equal(s.fast, top, `the free subscriber keeps the top layer (${s.phase})`);
+    r.ok();
+  });
+  await t.test('allocation off (freeze numbers for comparison)', { timeout: 200000 }, async (tt) => {
+    const r = await run(tt, false);
+    if (r.skip) return tt.skip(r.skip);
+    r.ok();
+  });
+  void on;
+});

@@ -1,0 +1,108 @@
+// The allocator acting on a subscriber's estimate, end to end (conference_fixture.h: the whole
+// server in-process, clients with real ICE, DTLS and SRTP on loopback). The subscriber sends
+// REMB only, so the test sets its estimate exactly: below the lowest simulcast layer's cost the
+// video is paused and the client told `track_paused`; with room for the middle layer it is
+// resumed (`track_resumed`) on that layer after the hold; with room for all, it climbs to the top.
+// The client also gets the periodic `bandwidth` event.
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "rtp/rtcp_builder.h"
+#include "tests/integration/conference_fixture.h"
+
+using namespace sfu;
+using namespace std::chrono_literals;
+using client::ParticipantClient;
+using conference_test::Conference;
+
+namespace {
+
+class BandwidthAllocation : public Conference {
+ protected:
+  ParticipantClient* alice = nullptr;
+  ParticipantClient* bob = nullptr;
+
+  void start_room() {
+    alice = &add_client("alloc", "alice", [](ParticipantClient::Options& o) {
+      o.simulcast_layers = 3;
+      o.publish_audio = false;
+    });
+    bob = &add_client("alloc", "bob", [](ParticipantClient::Options& o) {
+      o.publish_audio = false;
+      o.publish_video = false;
+      // REMB only: the estimate is what the test says.
+      o.alter_subscribe_answer = [](sdp::SessionDescription& answer) {
+        for (auto& m : answer.media)
+          std::erase_if(m.extmaps, [](const sdp::Extmap& e) { return e.uri == sdp::kExtTransportCc; });
+      };
+    });
+    alice->start_media();
+    ASSERT_TRUE(run_until([&] { return from_alice().video_packets_by_layer[2] > 30; })) << describe(*bob);
+  }
+  ParticipantClient::ReceivedMedia from_alice() const { return bob->received_from(alice->participant_id()); }
+  void remb(uint64_t bps) {
+    std::array<uint8_t, 64> packet{};
+    const uint32_t media_ssrc = bob->subscribed_media().front().ssrc;
+    size_t size = rtp::build_remb(1, bps, std::span<const uint32_t>(&media_ssrc, 1), MutableByteSpan(packet));
+    ASSERT_GT(size, 0u);
+    ASSERT_TRUE(bob->subscribe_connection().send_rtcp(ByteSpan(packet.data(), size)));
+    bob->subscribe_connection().flush();
+  }
+  const nlohmann::json* last_of(std::string_view type) const {
+    const nlohmann::json* found = nullptr;
+    for (const auto& m : bob->messages())
+      if (m.value("type", "") == type) found = &m;
+    return found;
+  }
+};
+
+TEST_F(BandwidthAllocation, PausesWhatCannotFitResumesAndClimbsWithRoom) {
+  start_room();
+  // The layers cost about 160, 330 and 490 kbit/s (SimulcastVideo: 1, 2, 3 packets of ~650 bytes
+  // a frame at 30 fps). 30 kbit/s (the estimate's floor) carries none.
+  remb(20'000);
+  ASSERT_TRUE(run_until([&] { return bob->message_count("track_paused") == 1; }, 10s)) << describe(*bob);
+  const nlohmann::json* paused = last_of("track_paused");
+  EXPECT_EQ((*paused)["participant_id"], alice->participant_id());
+  EXPECT_EQ((*paused)["reason"], "bandwidth");
+  EXPECT_FALSE((*paused)["track_id"].get<std::string>().empty());
+  run_for(500ms);  // what was in flight
+  auto stopped = from_alice();
+  run_for(1s);
+  auto still = from_alice();
+  for (size_t layer = 0; layer < 3; ++layer)
+    EXPECT_EQ(still.video_packets_by_layer[layer], stopped.video_packets_by_layer[layer]) << "paused: " << layer;
+
+  // Room for the middle layer with headroom (330 x 1.15), not for the top: resumed there after the hold.
+  remb(420'000);
+  ASSERT_TRUE(run_until([&] { return bob->message_count("track_resumed") == 1; }, 10s)) << describe(*bob);
+  EXPECT_EQ((*last_of("track_resumed"))["participant_id"], alice->participant_id());
+  auto resumed = from_alice();
+  ASSERT_TRUE(run_until([&] { return from_alice().video_packets_by_layer[1] >= resumed.video_packets_by_layer[1] + 60; }))
+      << describe(*bob);
+  auto middle = from_alice();
+  run_for(1s);
+  EXPECT_EQ(from_alice().video_packets_by_layer[2], middle.video_packets_by_layer[2]) << "not the top layer yet";
+
+  // Room for everything: the top layer, at its next key frame after the hold.
+  remb(5'000'000);
+  auto before_top = from_alice();
+  ASSERT_TRUE(run_until([&] { return from_alice().video_packets_by_layer[2] >= before_top.video_packets_by_layer[2] + 90; }, 15s))
+      << describe(*bob);
+  EXPECT_EQ(bob->message_count("track_paused"), 1u);
+
+  // The `bandwidth` event (at most 1/s) says what the server estimates.
+  ASSERT_TRUE(run_until([&] { return last_of("bandwidth") != nullptr; }, 5s));
+  run_for(1500ms);
+  const nlohmann::json& event = *last_of("bandwidth");
+  EXPECT_EQ(event["estimate_bps"].get<uint64_t>(), 5'000'000u) << event.dump();
+  EXPECT_GT(event["allocated_bps"].get<uint64_t>(), 300'000u) << event.dump();
+  EXPECT_EQ(event["paused_tracks"].get<uint64_t>(), 0u);
+  EXPECT_GE(server_.worker().bandwidth_counters().tracks_paused(), 1u);
+  EXPECT_GE(server_.worker().bandwidth_counters().tracks_resumed(), 1u);
+  EXPECT_EQ(from_alice().video_sequence_gaps, 0u);
+  EXPECT_EQ(from_alice().video_picture_id_jumps, 0u);
+}
+
+}  // namespace
