@@ -63,7 +63,8 @@ class ProbeMeasurement {
     if (send_span <= 0 || arrival_span <= 0) return 0.0;
     // n packets span n - 1 gaps: one packet's worth of bytes is not inside the span.
     const double bits = static_cast<double>(bytes_) * 8.0 * (received_ - 1) / received_;
-    return std::min(bits * 1e6 / static_cast<double>(send_span), bits * 1e6 / static_cast<double>(arrival_span));
+    return std::min(bits * 1e6 / static_cast<double>(send_span),
+                    bits * 1e6 / static_cast<double>(arrival_span));
   }
 
  private:
@@ -77,7 +78,8 @@ class ProbeMeasurement {
   uint32_t received_ = 0, lost_ = 0;
   uint64_t bytes_ = 0;
   int64_t first_send_us_ = std::numeric_limits<int64_t>::max(), last_send_us_ = 0;
-  int64_t first_arrival_us_ = std::numeric_limits<int64_t>::max(), last_arrival_us_ = std::numeric_limits<int64_t>::min();
+  int64_t first_arrival_us_ = std::numeric_limits<int64_t>::max(),
+          last_arrival_us_ = std::numeric_limits<int64_t>::min();
 };
 
 }  // namespace sfu::rtp

@@ -226,10 +226,11 @@ void render_bandwidth_metrics(Exposition& e, const std::vector<Worker*>& workers
   e.per_worker("sfu_bwe_unstamped_total", "counter",
                "RTP packets sent to a subscriber without a transport-wide sequence number.", workers,
                [](const Worker& w) { return w.bandwidth_counters().unstamped(); });
-  e.per_worker("sfu_bandwidth_probe_clusters_total", "counter", "Probe clusters sent to subscribers.", workers,
-               [](const Worker& w) { return w.bandwidth_counters().probe_clusters(); });
-  e.per_worker("sfu_bandwidth_probe_packets_total", "counter", "Padding-only probe packets sent to subscribers.",
-               workers, [](const Worker& w) { return w.bandwidth_counters().probe_packets(); });
+  e.per_worker("sfu_bandwidth_probe_clusters_total", "counter", "Probe clusters sent to subscribers.",
+               workers, [](const Worker& w) { return w.bandwidth_counters().probe_clusters(); });
+  e.per_worker("sfu_bandwidth_probe_packets_total", "counter",
+               "Padding-only probe packets sent to subscribers.", workers,
+               [](const Worker& w) { return w.bandwidth_counters().probe_packets(); });
   e.per_worker("sfu_bandwidth_probe_bytes_total", "counter", "Bytes of probe packets sent to subscribers.",
                workers, [](const Worker& w) { return w.bandwidth_counters().probe_bytes(); });
   e.family("sfu_bandwidth_tracks_paused_total", "counter",

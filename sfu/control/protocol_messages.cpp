@@ -45,7 +45,10 @@ nlohmann::json to_json(const TrackUnpublished& e) {
 }
 nlohmann::json to_json(const RequestFailed& e) { return error_message(e.error, e.request_type); }
 nlohmann::json to_json(const TrackPaused& e) {
-  return {{"type", "track_paused"}, {"participant_id", e.participant_id}, {"track_id", e.track_id}, {"reason", e.reason}};
+  return {{"type", "track_paused"},
+          {"participant_id", e.participant_id},
+          {"track_id", e.track_id},
+          {"reason", e.reason}};
 }
 nlohmann::json to_json(const TrackResumed& e) {
   return {{"type", "track_resumed"}, {"participant_id", e.participant_id}, {"track_id", e.track_id}};
@@ -173,10 +176,10 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
       data_tracks.push_back(std::move(entry));
     }
     nlohmann::json entry = {{"id", participant.id},
-                             {"name", participant.name},
-                             {"worker", participant.worker},
-                             {"tracks", tracks},
-                             {"data_tracks", data_tracks}};
+                            {"name", participant.name},
+                            {"worker", participant.worker},
+                            {"tracks", tracks},
+                            {"data_tracks", data_tracks}};
     if (participant.bandwidth) entry["bandwidth"] = bandwidth_json(*participant.bandwidth);
     participants.push_back(std::move(entry));
   }

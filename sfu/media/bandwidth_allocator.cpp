@@ -16,7 +16,7 @@ int8_t lowest_arriving(const AllocationTrack& track) {
 }
 
 double cost_of(const AllocationTrack& track, int8_t layer) {
-  return layer < 0 ? 0.0 : static_cast<double>(track.layer_bps[static_cast<size_t>(layer)]);
+  return layer < 0 ? 0.0 : static_cast<double>(track.layer_bps[static_cast<uint8_t>(layer)]);
 }
 
 // The state's layer as a number to compare with: unset counts as "no cap yet" (anything is a

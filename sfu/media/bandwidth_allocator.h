@@ -64,8 +64,8 @@ class BandwidthAllocator {
   bool fits(const AllocationTrack& track, int8_t layer, double cost, double budget) const;
 
   AllocationOptions options_;
-  std::vector<size_t> order_;      // video tracks by priority (scratch)
-  std::vector<int8_t> decision_;   // per track (scratch)
+  std::vector<size_t> order_;     // video tracks by priority (scratch)
+  std::vector<int8_t> decision_;  // per track (scratch)
 };
 
 // The highest layer of `track` within its cap that arrives; -1 when none does.

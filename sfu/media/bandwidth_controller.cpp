@@ -12,8 +12,22 @@ namespace {
 // A probe asks the link for at most this many times the estimate (libwebrtc probes at 2x, then
 // further while the link keeps up).
 constexpr double kProbeGrowth = 2.0;
+constexpr double kMinProbeBps = 500'000;
+constexpr size_t kMinClusterPackets = 8;
 
 bool counts_for_allocation(DownTrack& down) { return down.active() && down.sink().ready(); }
+
+// What the allocator shares: the estimate, but not less than 0.9 x what the subscriber
+// demonstrably receives while it reports (almost) no loss. The delay detector alone may cut the
+// estimate well below that (a busy receiver delays its feedback too), and stepping down below
+// what arrives intact would starve the estimate further: it may rise no higher than 1.5 x what
+// is sent.
+double budget_of(const rtp::SendSideBwe& bwe) {
+  const double estimate = bwe.estimate_bps();
+  const auto acknowledged = bwe.acknowledged_bps();
+  if (!acknowledged || bwe.loss_fraction() >= rtp::LossBasedBwe::kLowLoss) return estimate;
+  return std::max(estimate, 0.9 * *acknowledged);
+}
 
 }  // namespace
 
@@ -70,7 +84,7 @@ void BandwidthController::round(Participant& subscriber, WebRtcTransport& transp
   estimate_bps_ = static_cast<uint64_t>(bwe.estimate_bps());
   if (!options_.allocation) return;
   gather(subscriber);
-  last_round_ = allocator_.allocate(bwe.estimate_bps(), now_ms, tracks_);
+  last_round_ = allocator_.allocate(budget_of(bwe), now_ms, tracks_);
   counters_.count_allocation(last_round_.paused, last_round_.resumed, last_round_.down_switches,
                              last_round_.up_switches);
   for (size_t i = 0; i < downs_.size(); ++i) {
@@ -103,7 +117,9 @@ void BandwidthController::maybe_start_probe(Participant& subscriber, WebRtcTrans
   const double wanted = static_cast<double>(last_round_.wanted_bps) * (1.0 + options_.allocator.up_headroom);
   const double estimate = bwe.estimate_bps();
   if (wanted <= estimate || bwe.trend() == rtp::BweTrend::kDecreasing || bwe.loss_fraction() > 0.1) return;
-  const double target = std::min(wanted, estimate * kProbeGrowth);
+  // Twice the estimate, and at least kMinProbeBps: an estimate that sank to the audio's rate
+  // (video paused) could otherwise only creep back up.
+  const double target = std::min(wanted, std::max(estimate * kProbeGrowth, kMinProbeBps));
   padding_bps_ = target - static_cast<double>(last_round_.allocated_bps);
   if (padding_bps_ <= 0) return;
   in_cluster_ = true;
@@ -129,8 +145,11 @@ void BandwidthController::send_padding(Participant& subscriber, WebRtcTransport&
   DownTrack* down = probe_track(subscriber);
   const uint64_t until = std::min(now_ms, cluster_end_ms_);
   padding_carry_bytes_ += padding_bps_ * static_cast<double>(until - last_padding_ms_) / 8000.0;
-  // The first call of a cluster sends one tick's worth at once: a cluster needs a few packets.
-  if (until == last_padding_ms_) padding_carry_bytes_ += padding_bps_ * 20.0 / 8000.0;
+  // The first call of a cluster sends one tick's worth at once, and at least kMinClusterPackets:
+  // a cluster measures nothing with fewer than rtp::ProbeMeasurement::kMinPackets arriving.
+  if (until == last_padding_ms_)
+    padding_carry_bytes_ +=
+        std::max(padding_bps_ * 20.0 / 8000.0, kMinClusterPackets * double{kPaddingBytes});
   last_padding_ms_ = until;
   uint64_t packets = 0, bytes = 0;
   while (down && padding_carry_bytes_ > 0 && packets < kMaxPaddingPacketsPerTick) {

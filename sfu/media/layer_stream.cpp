@@ -39,8 +39,8 @@ void LayerStream::measure_bitrate(uint64_t now_ms) {
   constexpr uint64_t kOverheadBytes = 28 + 10;
   const uint64_t elapsed = now_ms - rate_window_start_ms_;
   if (elapsed < kRateWindowMs) return;
-  const uint64_t bytes = counters_.bytes - rate_window_bytes_ +
-                         (counters_.packets - rate_window_packets_) * kOverheadBytes;
+  const uint64_t bytes =
+      counters_.bytes - rate_window_bytes_ + (counters_.packets - rate_window_packets_) * kOverheadBytes;
   const auto window = static_cast<uint32_t>(rate_window_start_ms_ == 0 ? 0 : bytes * 8000 / elapsed);
   bitrate_bps_ = window >= bitrate_bps_ ? window : (bitrate_bps_ + window) / 2;
   rate_window_start_ms_ = now_ms;

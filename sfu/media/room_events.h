@@ -87,9 +87,9 @@ struct RequestFailed {
   std::string request_type;
 };
 
-using RoomEvent = std::variant<Joined, ParticipantJoined, ParticipantLeft, PublishAnswer, SubscribeOffer,
-                               TrackPublished, TrackUnpublished, RequestFailed, TrackPaused, TrackResumed,
-                               BandwidthEstimate>;
+using RoomEvent =
+    std::variant<Joined, ParticipantJoined, ParticipantLeft, PublishAnswer, SubscribeOffer, TrackPublished,
+                 TrackUnpublished, RequestFailed, TrackPaused, TrackResumed, BandwidthEstimate>;
 
 // Room::describe(): the media state the worker owns, for GET /v1/rooms/{name}.
 struct TrackSnapshot {

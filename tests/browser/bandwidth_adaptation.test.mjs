@@ -124,7 +124,8 @@ async function run(t, allocation) {
   const start = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
   const log = [];
   const sample = async (phase) => {
-    const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast), est: estimateOf(free, base, room, slow.id) };
+    const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast),
+      est: estimateOf(free, base, room, slow.id), fastEst: estimateOf(free, base, room, fast.id) };
     log.push(s);
     return s;
   };
@@ -155,8 +156,8 @@ async function run(t, allocation) {
     fastFreezes: end.fast && start.fast ? end.fast.freezeCount - start.fast.freezeCount : null,
   };
   t.diagnostic(`allocation ${tag}: ${JSON.stringify(summary)}`);
-  t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate): ${log.map((s) =>
-    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est}`).join(' | ')}`);
+  t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate, fast estimate): ${log.map((s) =>
+    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst}`).join(' | ')}`);
   const metrics = free.tryExec('curl', '-s', '--max-time', '2', `${base}/metrics`).stdout;
   t.diagnostic(metrics.split('\n').filter((l) => /^sfu_bandwidth_/.test(l)).join(' '));
   return { log, summary, top, ok: () => { ok = true; } };

@@ -72,23 +72,28 @@ TEST_F(BandwidthAllocation, PausesWhatCannotFitResumesAndClimbsWithRoom) {
   run_for(1s);
   auto still = from_alice();
   for (size_t layer = 0; layer < 3; ++layer)
-    EXPECT_EQ(still.video_packets_by_layer[layer], stopped.video_packets_by_layer[layer]) << "paused: " << layer;
+    EXPECT_EQ(still.video_packets_by_layer[layer], stopped.video_packets_by_layer[layer])
+        << "paused: " << layer;
 
   // Room for the middle layer with headroom (330 x 1.15), not for the top: resumed there after the hold.
   remb(420'000);
   ASSERT_TRUE(run_until([&] { return bob->message_count("track_resumed") == 1; }, 10s)) << describe(*bob);
   EXPECT_EQ((*last_of("track_resumed"))["participant_id"], alice->participant_id());
   auto resumed = from_alice();
-  ASSERT_TRUE(run_until([&] { return from_alice().video_packets_by_layer[1] >= resumed.video_packets_by_layer[1] + 60; }))
-      << describe(*bob);
+  ASSERT_TRUE(run_until([&] {
+    return from_alice().video_packets_by_layer[1] >= resumed.video_packets_by_layer[1] + 60;
+  })) << describe(*bob);
   auto middle = from_alice();
   run_for(1s);
-  EXPECT_EQ(from_alice().video_packets_by_layer[2], middle.video_packets_by_layer[2]) << "not the top layer yet";
+  EXPECT_EQ(from_alice().video_packets_by_layer[2], middle.video_packets_by_layer[2])
+      << "not the top layer yet";
 
   // Room for everything: the top layer, at its next key frame after the hold.
   remb(5'000'000);
   auto before_top = from_alice();
-  ASSERT_TRUE(run_until([&] { return from_alice().video_packets_by_layer[2] >= before_top.video_packets_by_layer[2] + 90; }, 15s))
+  ASSERT_TRUE(run_until(
+      [&] { return from_alice().video_packets_by_layer[2] >= before_top.video_packets_by_layer[2] + 90; },
+      15s))
       << describe(*bob);
   EXPECT_EQ(bob->message_count("track_paused"), 1u);
 
