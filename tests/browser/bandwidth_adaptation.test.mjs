@@ -51,11 +51,12 @@ function freezes(page, publisherId) {
 }
 
 // The server's estimate of `participantId`'s downlink (REST), asked from inside `ns`.
-function estimateOf(ns, base, room, participantId) {
+function estimateOf(ns, base, room, participantId, whole = false) {
   const res = ns.tryExec('curl', '-s', '--max-time', '2', `${base}/v1/rooms/${room}`);
   try {
     const p = JSON.parse(res.stdout).participants.find((x) => x.id === participantId);
-    return p && p.bandwidth ? p.bandwidth.estimate_bps : null;
+    if (whole) return p && p.bandwidth;
+    return p && p.bandwidth ? `${p.bandwidth.estimate_bps}/${Math.round(p.bandwidth.loss * 100)}%` : null;
   } catch {
     return null;
   }
@@ -66,8 +67,12 @@ function police(ns, kbytesPerSecond) {
   if (!kbytesPerSecond) return;
   ns.exec('nft', 'add', 'table', 'inet', 'h10a');
   ns.exec('nft', 'add', 'chain', 'inet', 'h10a', 'input', '{ type filter hook input priority 0; policy accept; }');
+  // A burst of 1/8 s of the rate: a link's queue. Without one, nftables' byte limit drops every
+  // packet closer than its own length at the rate to the one before, i.e. almost all of each
+  // video frame's back-to-back packets, which no real link does (and which only a pacer on the
+  // server could get through; the server has none yet, docs/protocol.md Known gaps).
   ns.exec('nft', 'add', 'rule', 'inet', 'h10a', 'input', 'ip', 'saddr', SERVER_IP, 'meta', 'l4proto', 'udp',
-    'limit', 'rate', 'over', `${kbytesPerSecond}`, 'kbytes/second', 'drop');
+    'limit', 'rate', 'over', `${kbytesPerSecond}`, 'kbytes/second', 'burst', `${Math.ceil(kbytesPerSecond / 8)}`, 'kbytes', 'drop');
 }
 
 async function run(t, allocation) {
@@ -137,7 +142,9 @@ async function run(t, allocation) {
   let steppedDownMs = null;
   for (let i = 0; i < 20; i++) {
     const s = await sample('60k');
-    if (steppedDownMs === null && s.slow && s.slow.frameWidth > 0 && s.slow.frameWidth < top) steppedDownMs = s.t - limitedAt;
+    const prev = log[log.length - 2];
+    if (steppedDownMs === null && s.slow && s.slow.frameWidth > 0 && s.slow.frameWidth < top &&
+        prev?.slow && s.slow.framesDecoded > prev.slow.framesDecoded) steppedDownMs = s.t - limitedAt;
     await sleep(1000);
   }
   const liftedAt = Date.now();
@@ -145,7 +152,8 @@ async function run(t, allocation) {
   let recoveredMs = null;
   for (let i = 0; i < 25 && recoveredMs === null; i++) {
     const s = await sample('free');
-    if (s.slow && s.slow.frameWidth >= top) recoveredMs = s.t - liftedAt;
+    const prev = log[log.length - 2];
+    if (s.slow && s.slow.frameWidth >= top && prev?.slow && s.slow.framesDecoded > prev.slow.framesDecoded) recoveredMs = s.t - liftedAt;
     await sleep(1000);
   }
   const end = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
@@ -158,6 +166,7 @@ async function run(t, allocation) {
   t.diagnostic(`allocation ${tag}: ${JSON.stringify(summary)}`);
   t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate, fast estimate): ${log.map((s) =>
     `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst}`).join(' | ')}`);
+  t.diagnostic(`estimates at the end: slow ${JSON.stringify(estimateOf(free, base, room, slow.id, true))}; fast ${JSON.stringify(estimateOf(free, base, room, fast.id, true))}`);
   const metrics = free.tryExec('curl', '-s', '--max-time', '2', `${base}/metrics`).stdout;
   t.diagnostic(metrics.split('\n').filter((l) => /^sfu_bandwidth_/.test(l)).join(' '));
   return { log, summary, top, ok: () => { ok = true; } };
@@ -169,7 +178,9 @@ test('a subscriber on a policed downlink steps down, keeps decoding and climbs b
     t.skip(`bandwidth adaptation test skipped: ${reason}`);
     return;
   }
-  const on = await t.test('allocation on', { timeout: 200000 }, async (tt) => {
+  // SFU_BW_RUNS=on or off runs one of the two (diagnosis); both by default.
+  const runs = (process.env.SFU_BW_RUNS || 'on,off').split(',');
+  if (runs.includes('on')) await t.test('allocation on', { timeout: 200000 }, async (tt) => {
     const r = await run(tt, true);
     if (r.skip) return tt.skip(r.skip);
     const { log, summary, top } = r;
@@ -184,10 +195,9 @@ test('a subscriber on a policed downlink steps down, keeps decoding and climbs b
     for (const s of log) assert.equal(s.fast, top, `the free subscriber keeps the top layer (${s.phase})`);
     r.ok();
   });
-  await t.test('allocation off (freeze numbers for comparison)', { timeout: 200000 }, async (tt) => {
+  if (runs.includes('off')) await t.test('allocation off (freeze numbers for comparison)', { timeout: 200000 }, async (tt) => {
     const r = await run(tt, false);
     if (r.skip) return tt.skip(r.skip);
     r.ok();
   });
-  void on;
 });
