@@ -52,8 +52,9 @@ elif [[ $mode == reflector ]]; then
     --callgrind-out-file="$out.cg" "$bench" --url "ws://127.0.0.1:$port/v1/rtc" --server-pid $spid --baseline \
     --connect-timeout 120 --duration $((win + 15)) --warmup 1 --json "$out.json" "$@" >"$out.bench.log" 2>&1 &
   vpid=$!
-  until grep -q "baseline" "$out.bench.log" 2>/dev/null; do sleep 1; done
-  sleep 8
+  # The SFU part runs first; count once the baseline's receivers report packets.
+  until tr '\r' '\n' <"$out.bench.log" 2>/dev/null | grep -q '^\[baseline\] .*received'; do sleep 1; done
+  sleep 3
   callgrind_control -z $vpid >/dev/null
   sleep "$win"
   callgrind_control -d $vpid >/dev/null
