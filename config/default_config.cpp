@@ -48,7 +48,7 @@ media:
   keyframe_request_interval_ms: 1000  # one subscriber's PLI/FIR forwarded at most this often per track
   publisher_keyframe_interval_ms: 500 # a publisher is asked for a keyframe at most this often
 bandwidth:
-  allocation: true           # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits)
+  allocation: false          # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits); off until pacing lands
   probing: true              # probe with padding on RTX when the estimate holds back layers the subscriber wants
   up_hold_ms: 2000           # a higher layer (or a resume) must fit this long before it is taken
   up_headroom_percent: 15    # ... with this much of its cost to spare; lower layers are taken at once

@@ -64,7 +64,7 @@ else
     announced_addresses.test.mjs simulcast.test.mjs span_workers.test.mjs bandwidth_estimate.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
     tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs address_change.test.mjs
-      firefox_simulcast.test.mjs bandwidth_adaptation.test.mjs)
+      firefox_simulcast.test.mjs)
   fi
 fi
 for i in "${!tests[@]}"; do

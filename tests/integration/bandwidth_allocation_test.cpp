@@ -23,6 +23,8 @@ class BandwidthAllocation : public Conference {
   ParticipantClient* alice = nullptr;
   ParticipantClient* bob = nullptr;
 
+  void configure(config::Config& config) override { config.bandwidth.allocation = true; }
+
   void start_room() {
     alice = &add_client("alloc", "alice", [](ParticipantClient::Options& o) {
       o.simulcast_layers = 3;
