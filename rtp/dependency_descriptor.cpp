@@ -84,7 +84,8 @@ void read_template_chains(BitReader& in, DependencyStructure& s) {
   for (uint8_t dt = 0; dt < s.decode_target_count; ++dt)
     s.decode_target_protected_by[dt] = static_cast<uint8_t>(in.non_symmetric(s.chain_count));
   for (uint8_t t = 0; t < s.template_count; ++t)
-    for (uint8_t c = 0; c < s.chain_count; ++c) s.templates[t].chain_fdiffs[c] = static_cast<uint8_t>(in.bits(4));
+    for (uint8_t c = 0; c < s.chain_count; ++c)
+      s.templates[t].chain_fdiffs[c] = static_cast<uint8_t>(in.bits(4));
 }
 
 // A.8.2: the highest layers of the templates that take part in each decode target.
@@ -107,7 +108,8 @@ Error read_structure(BitReader& in, DependencyStructure& s) {
   s.decode_target_count = static_cast<uint8_t>(in.bits(5) + 1);
   if (Error e = read_template_layers(in, s); e != Error::kNone) return e;
   for (uint8_t t = 0; t < s.template_count; ++t)
-    for (uint8_t dt = 0; dt < s.decode_target_count; ++dt) s.templates[t].dtis[dt] = static_cast<Dti>(in.bits(2));
+    for (uint8_t dt = 0; dt < s.decode_target_count; ++dt)
+      s.templates[t].dtis[dt] = static_cast<Dti>(in.bits(2));
   if (Error e = read_template_fdiffs(in, s); e != Error::kNone) return e;
   read_template_chains(in, s);
   derive_decode_target_layers(s);

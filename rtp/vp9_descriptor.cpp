@@ -29,7 +29,8 @@ struct Cursor {
 void read_picture_id(Cursor& in, Vp9Descriptor& d) {
   const uint8_t first = in.next();
   d.picture_id_15_bit = (first & kM) != 0;
-  d.picture_id = d.picture_id_15_bit ? static_cast<uint16_t>(((first & 0x7F) << 8) | in.next()) : first & 0x7F;
+  d.picture_id =
+      d.picture_id_15_bit ? static_cast<uint16_t>(((first & 0x7F) << 8) | in.next()) : first & 0x7F;
 }
 
 void read_layer_indices(Cursor& in, Vp9Descriptor& d) {

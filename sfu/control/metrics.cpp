@@ -93,7 +93,8 @@ void render_simulcast_metrics(Exposition& e, const std::vector<Worker*>& workers
                "PLIs sent to publishers for a subscriber waiting to switch simulcast layers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().layers.switch_keyframe_requests); });
   e.family("sfu_layer_packets_not_forwarded_total", "counter",
-           "Packets of simulcast, scalable (SVC, temporal layers) or paused tracks not sent to a subscriber, by reason.");
+           "Packets of simulcast, scalable (SVC, temporal layers) or paused tracks not sent to a subscriber, "
+           "by reason.");
   for (const Worker* w : workers) {
     const LayerCounters& c = w->router_counters().layers;
     const std::pair<const char*, const std::atomic<uint64_t>*> reasons[] = {

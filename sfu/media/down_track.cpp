@@ -29,7 +29,6 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink&
   preferences_ = {LayerSelector::kMaxLayers - 1, 0, 0, std::nullopt, false};
   // Audio needs no keyframe: every Opus packet decodes on its own.
   if (source_.kind() == sdp::MediaKind::kAudio) selector_.start_at(0);
-  if (source_.kind() == sdp::MediaKind::kVideo) forwarded_ = std::make_unique<ForwardedPacketMap>();
   // Layer switches splice VP8 picture id sequences; a single stream's go through untouched.
   for (const auto& codec : source_.spec().codecs) {
     if (codec.payload_type >= 128 || rtp::video_codec_from_name(codec.name) != rtp::VideoCodec::VP8) continue;
@@ -181,7 +180,8 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
   if (static_cast<int16_t>(packet.sequence_number() - newest_source_seq_) > 0)
     newest_source_seq_ = packet.sequence_number();
   if (forwarded_)
-    forwarded_->record(packet.sequence_number(), sequence, picture_ids_.picture_id_offset(), (out[1] & 0x80) != 0);
+    forwarded_->record(packet.sequence_number(), sequence, picture_ids_.picture_id_offset(),
+                       (out[1] & 0x80) != 0);
   if (!sent_any_ || static_cast<int16_t>(sequence - last_sequence_) > 0) {
     last_sequence_ = sequence;
     last_timestamp_ = packet.timestamp() + timestamp_offset_;
@@ -196,6 +196,8 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
 
 size_t DownTrack::drop_layer(const rtp::RtpPacket& packet, const PacketLayers& layers,
                              SvcFilter::Verdict verdict) {
+  // Once, at the first drop: a down-track that never drops a layer costs no map.
+  if (!forwarded_) forwarded_ = std::make_unique<ForwardedPacketMap>();
   filtered_ = true;
   // Only a packet newer than any seen moves the offsets: a late one's number was passed over
   // already (the subscriber sees a gap there, as it would for a loss).
@@ -211,7 +213,8 @@ size_t DownTrack::drop_layer(const rtp::RtpPacket& packet, const PacketLayers& l
       last_skipped_picture_id_ = layers.picture_id;
     }
   }
-  if (verdict == SvcFilter::Verdict::kDropTemporal) return drop(Outcome::kTemporalLayer, counters_.dropped_temporal_layer);
+  if (verdict == SvcFilter::Verdict::kDropTemporal)
+    return drop(Outcome::kTemporalLayer, counters_.dropped_temporal_layer);
   return drop(Outcome::kSpatialLayer, counters_.dropped_spatial_layer);
 }
 

@@ -23,8 +23,8 @@
 #pragma once
 
 #include <array>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -201,7 +201,8 @@ class DownTrack {
   bool rewrites_vp8_ = false;
   rtp::Vp8PictureIdRewriter picture_ids_;
   SvcFilter svc_;
-  // Once a packet was dropped by the SvcFilter, resends follow forwarded_ (video only).
+  // Once a packet was dropped by the SvcFilter, resends follow forwarded_ (allocated then: packets
+  // forwarded before the first drop are not resent after it).
   bool filtered_ = false;
   std::unique_ptr<ForwardedPacketMap> forwarded_;
   // The newest source sequence number forwarded or dropped by the filter in the current layer.

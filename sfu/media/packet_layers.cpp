@@ -62,7 +62,10 @@ void PacketLayerReader::read_vp9(const rtp::RtpPacket& packet) {
 void PacketLayerReader::read_av1(const rtp::RtpPacket& packet) {
   auto extension = packet.find_extension(dd_id_);
   if (!extension) return;
-  const auto error = rtp::parse_dependency_descriptor(*extension, structure_, structure_valid_, frame_);
+  if (!av1_) av1_ = std::make_unique<Av1State>();
+  const rtp::DependencyFrame& frame = av1_->frame;
+  const auto error =
+      rtp::parse_dependency_descriptor(*extension, av1_->structure, av1_->structure_valid, av1_->frame);
   if (error != rtp::DependencyDescriptorError::kNone) {
     // A structure is lost only when a new one was bad; a frame naming no known template is
     // forwarded unfiltered until the next key frame brings one.
@@ -70,15 +73,15 @@ void PacketLayerReader::read_av1(const rtp::RtpPacket& packet) {
     return;
   }
   layers_.scheme = PacketLayers::Scheme::kAv1;
-  layers_.spatial_id = frame_.spatial_id;
-  layers_.temporal_id = frame_.temporal_id;
-  layers_.starts_picture = frame_.start_of_frame;
-  layers_.ends_layer_frame = frame_.end_of_frame;
-  layers_.keyframe = frame_.carries_structure && frame_.start_of_frame;
+  layers_.spatial_id = frame.spatial_id;
+  layers_.temporal_id = frame.temporal_id;
+  layers_.starts_picture = frame.start_of_frame;
+  layers_.ends_layer_frame = frame.end_of_frame;
+  layers_.keyframe = frame.carries_structure && frame.start_of_frame;
   layers_.has_picture_id = true;
-  layers_.picture_id = frame_.frame_number;
-  layers_.frame = &frame_;
-  layers_.structure = &structure_;
+  layers_.picture_id = frame.frame_number;
+  layers_.frame = &frame;
+  layers_.structure = &av1_->structure;
 }
 
 }  // namespace sfu

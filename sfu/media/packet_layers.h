@@ -6,11 +6,13 @@
 // track's latest dependency structure; every down-track of the track then decides on the same
 // facts (SvcFilter).
 //
-// Thread: the track's worker. One reader per video PublishedTrack; allocates nothing per packet.
+// Thread: the track's worker. One reader per video PublishedTrack; allocates nothing per packet
+// (its AV1 state once, on the first packet with a Dependency Descriptor).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include "rtp/dependency_descriptor.h"
 #include "rtp/keyframe_detector.h"
@@ -28,13 +30,13 @@ struct PacketLayers {
   Scheme scheme = Scheme::kNone;
   uint8_t spatial_id = 0;
   uint8_t temporal_id = 0;
-  bool starts_picture = false;     // the first packet of a new picture (temporal unit)
-  bool ends_layer_frame = false;   // VP9 E, DD end_of_frame
-  bool switch_up_point = false;    // VP8 Y, VP9 U: higher temporal layers may start after this
-  bool keyframe = false;           // starts a picture every layer can be decoded from
-  uint16_t picture_id = 0;         // VP8/VP9 picture id, AV1 frame number
+  bool starts_picture = false;    // the first packet of a new picture (temporal unit)
+  bool ends_layer_frame = false;  // VP9 E, DD end_of_frame
+  bool switch_up_point = false;   // VP8 Y, VP9 U: higher temporal layers may start after this
+  bool keyframe = false;          // starts a picture every layer can be decoded from
+  uint16_t picture_id = 0;        // VP8/VP9 picture id, AV1 frame number
   bool has_picture_id = false;
-  const rtp::DependencyFrame* frame = nullptr;           // kAv1: this packet's descriptor
+  const rtp::DependencyFrame* frame = nullptr;          // kAv1: this packet's descriptor
   const rtp::DependencyStructure* structure = nullptr;  // kAv1: the structure it resolves against
 };
 
@@ -51,8 +53,7 @@ class PacketLayerReader {
   // malformed() (it is forwarded unfiltered: the decoder is the judge).
   const PacketLayers& read(const rtp::RtpPacket& packet);
   uint64_t malformed() const { return malformed_; }
-  bool has_structure() const { return structure_valid_; }
-  const rtp::DependencyStructure& structure() const { return structure_; }
+  bool has_structure() const { return av1_ && av1_->structure_valid; }
 
  private:
   void read_vp8(const rtp::RtpPacket& packet);
@@ -62,9 +63,14 @@ class PacketLayerReader {
   std::array<rtp::VideoCodec, 128> codecs_ = filled(rtp::VideoCodec::Unknown);
   uint8_t dd_id_ = 0;
   PacketLayers layers_;
-  rtp::DependencyStructure structure_;
-  bool structure_valid_ = false;
-  rtp::DependencyFrame frame_;
+  // The AV1 state (5 KB), allocated on the first packet with a descriptor: a track published and
+  // never fed costs little.
+  struct Av1State {
+    rtp::DependencyStructure structure;
+    bool structure_valid = false;
+    rtp::DependencyFrame frame;
+  };
+  std::unique_ptr<Av1State> av1_;
   uint64_t malformed_ = 0;
 
   static constexpr std::array<rtp::VideoCodec, 128> filled(rtp::VideoCodec codec) {

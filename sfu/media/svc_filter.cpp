@@ -11,7 +11,8 @@ using Dti = rtp::DecodeTargetIndication;
 // full SVC or temporal structure): a switch from `of` down to `sub` needs nothing not sent.
 bool subset_of(const rtp::DependencyStructure& s, uint8_t sub, uint8_t of) {
   for (uint8_t t = 0; t < s.template_count; ++t)
-    if (s.templates[t].dtis[sub] != Dti::kNotPresent && s.templates[t].dtis[of] == Dti::kNotPresent) return false;
+    if (s.templates[t].dtis[sub] != Dti::kNotPresent && s.templates[t].dtis[of] == Dti::kNotPresent)
+      return false;
   return true;
 }
 
@@ -71,7 +72,8 @@ int8_t SvcFilter::choose_decode_target(const rtp::DependencyStructure& s) const 
   for (uint8_t dt = 0; dt < s.decode_target_count; ++dt) {
     const uint8_t spatial = s.decode_target_spatial_id[dt];
     const uint8_t temporal = s.decode_target_temporal_id[dt];
-    if (spatial > max_spatial_ || temporal > max_temporal_ || ((active_decode_targets_ >> dt) & 1u) == 0) continue;
+    if (spatial > max_spatial_ || temporal > max_temporal_ || ((active_decode_targets_ >> dt) & 1u) == 0)
+      continue;
     if (best < 0 || spatial > s.decode_target_spatial_id[best] ||
         (spatial == s.decode_target_spatial_id[best] && temporal > s.decode_target_temporal_id[best]))
       best = static_cast<int8_t>(dt);
@@ -98,7 +100,7 @@ SvcFilter::Verdict SvcFilter::on_av1(const PacketLayers& packet) {
   }
   if (current_dt_ < 0 || frame.in_decode_target(static_cast<uint8_t>(current_dt_))) return Verdict::kForward;
   return frame.spatial_id > s.decode_target_spatial_id[current_dt_] ? Verdict::kDropSpatial
-                                                                     : Verdict::kDropTemporal;
+                                                                    : Verdict::kDropTemporal;
 }
 
 bool SvcFilter::marker(const PacketLayers& packet, bool original_marker) const {

@@ -128,7 +128,8 @@ TEST(DependencyDescriptor, TemplateIdsCountFromTheOffsetModulo64) {
   ASSERT_EQ(p.feed(write_dd({.template_id = 62, .frame_number = 1, .structure = &structure})), kNone);
   ASSERT_EQ(p.feed(write_dd({.template_id = 1, .frame_number = 2})), kNone);  // (1 + 64 - 62) % 64 = 3
   EXPECT_EQ(p.frame.temporal_id, 2);
-  EXPECT_EQ(p.feed(write_dd({.template_id = 5, .frame_number = 3})), DependencyDescriptorError::kUnknownTemplate);
+  EXPECT_EQ(p.feed(write_dd({.template_id = 5, .frame_number = 3})),
+            DependencyDescriptorError::kUnknownTemplate);
 }
 
 TEST(DependencyDescriptor, ActiveDecodeTargetsAndCustomFields) {

@@ -51,7 +51,7 @@ struct DdStructure {
   int decode_targets = 1;
   std::vector<DdTemplate> templates;
   int chains = 0;
-  std::vector<int> protected_by;  // per decode target
+  std::vector<int> protected_by;                 // per decode target
   std::vector<std::pair<int, int>> resolutions;  // per spatial layer; empty: none
 };
 
@@ -80,7 +80,8 @@ inline void write_structure(DdBitWriter& w, const DdStructure& s) {
   }
   w.non_symmetric(static_cast<uint32_t>(s.chains), static_cast<uint32_t>(s.decode_targets + 1));
   if (s.chains > 0) {
-    for (int chain : s.protected_by) w.non_symmetric(static_cast<uint32_t>(chain), static_cast<uint32_t>(s.chains));
+    for (int chain : s.protected_by)
+      w.non_symmetric(static_cast<uint32_t>(chain), static_cast<uint32_t>(s.chains));
     for (const auto& t : s.templates)
       for (int fdiff : t.chain_fdiffs) w.bits(static_cast<uint32_t>(fdiff), 4);
   }
@@ -97,7 +98,7 @@ struct DdPacket {
   int frame_number = 0;
   const DdStructure* structure = nullptr;  // carried by this packet
   std::optional<uint32_t> active_decode_targets;
-  int decode_targets = 0;                 // for the active mask and custom DTIs
+  int decode_targets = 0;  // for the active mask and custom DTIs
   std::optional<std::string> custom_dtis;
   std::optional<std::vector<int>> custom_fdiffs;
 };
@@ -169,7 +170,11 @@ inline DdStructure three_by_three(bool simulcast) {
   };
   for (int spatial = 0; spatial < 3; ++spatial) {
     // Key frame template first (no references but the layer below), then T0, T1, T2.
-    s.templates.push_back({spatial, 0, dtis(spatial, 0), spatial > 0 && !simulcast ? std::vector<int>{1} : std::vector<int>{}, {0, 0, 0}});
+    s.templates.push_back({spatial,
+                           0,
+                           dtis(spatial, 0),
+                           spatial > 0 && !simulcast ? std::vector<int>{1} : std::vector<int>{},
+                           {0, 0, 0}});
     s.templates.push_back({spatial, 0, dtis(spatial, 0), {12}, {3, 3, 3}});
     s.templates.push_back({spatial, 1, dtis(spatial, 1), {6}, {1, 2, 3}});
     s.templates.push_back({spatial, 2, dtis(spatial, 2), {3}, {2, 3, 4}});

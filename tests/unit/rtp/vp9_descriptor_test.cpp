@@ -16,16 +16,16 @@ namespace {
 // A key frame's first packet in non-flexible mode: I L B V set, 15-bit picture id 0x1234,
 // TID 0 U 0 SID 0 D 0, TL0PICIDX 9, SS with 3 spatial layers (sizes 320x180, 640x360,
 // 1280x720) and a group of 1 picture (TID 0, U 0, 1 reference with P_DIFF 1), then payload.
-const std::vector<uint8_t> kKeyframeStart = {
-    0xAA,                                                                          // I P=0 L F=0 B E=0 V Z=0
-    0x92, 0x34,                                                                    // M, picture id
-    0x00,                                                                          // TID U SID D
-    0x09,                                                                          // TL0PICIDX
-    0x58,                                                                          // N_S=2, Y, G
-    0x01, 0x40, 0x00, 0xB4, 0x02, 0x80, 0x01, 0x68, 0x05, 0x00, 0x02, 0xD0,  // sizes
-    0x01,                                                                          // N_G
-    0x04, 0x01,                                                                    // TID 0 U 0 R 1, P_DIFF 1
-    0x82, 0x49, 0x83};                                                             // VP9 frame
+const std::vector<uint8_t> kKeyframeStart = {0xAA,        // I P=0 L F=0 B E=0 V Z=0
+                                             0x92, 0x34,  // M, picture id
+                                             0x00,        // TID U SID D
+                                             0x09,        // TL0PICIDX
+                                             0x58,        // N_S=2, Y, G
+                                             0x01, 0x40, 0x00, 0xB4, 0x02, 0x80,
+                                             0x01, 0x68, 0x05, 0x00, 0x02, 0xD0,  // sizes
+                                             0x01,                                // N_G
+                                             0x04, 0x01,                          // TID 0 U 0 R 1, P_DIFF 1
+                                             0x82, 0x49, 0x83};                   // VP9 frame
 
 }  // namespace
 
@@ -86,7 +86,8 @@ TEST(Vp9Descriptor, FlexibleModeReferences) {
 
 TEST(Vp9Descriptor, RefusesTruncatedAndMalformed) {
   for (size_t size = 0; size < kKeyframeStart.size() - 2; ++size) {
-    std::vector<uint8_t> cut(kKeyframeStart.begin(), kKeyframeStart.begin() + static_cast<std::ptrdiff_t>(size));
+    std::vector<uint8_t> cut(kKeyframeStart.begin(),
+                             kKeyframeStart.begin() + static_cast<std::ptrdiff_t>(size));
     EXPECT_FALSE(parse_vp9_descriptor(cut)) << size;
   }
   // Flexible, P, no layer indices, four P_DIFFs: at most three are allowed (three pass).
