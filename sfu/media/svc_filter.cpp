@@ -78,7 +78,7 @@ int8_t SvcFilter::choose_decode_target(const rtp::DependencyStructure& s) const 
         (spatial == s.decode_target_spatial_id[best] && temporal > s.decode_target_temporal_id[best]))
       best = static_cast<int8_t>(dt);
   }
-  return best < 0 ? 0 : best;  // nothing within the caps: the lowest there is
+  return best < 0 ? int8_t{0} : best;  // nothing within the caps: the lowest there is
 }
 
 SvcFilter::Verdict SvcFilter::on_av1(const PacketLayers& packet) {
