@@ -29,4 +29,11 @@ void Vp8PictureIdRewriter::rewrite(MutableByteSpan payload, const Vp8Descriptor&
   }
 }
 
+void Vp8PictureIdRewriter::rewrite_resend(MutableByteSpan payload, const Vp8Descriptor& d,
+                                          uint16_t picture_id_offset) const {
+  if (d.has_picture_id)
+    write_vp8_picture_id(payload, d, static_cast<uint16_t>((d.picture_id + picture_id_offset) & 0x7FFF));
+  if (d.has_tl0_pic_idx) write_vp8_tl0_pic_idx(payload, d, static_cast<uint8_t>(d.tl0_pic_idx + tl0_offset_));
+}
+
 }  // namespace sfu::rtp

@@ -24,6 +24,13 @@ class Vp8PictureIdRewriter {
   // packet is the newest sent so far (sequence order), so it is what the next source continues.
   void rewrite(MutableByteSpan payload, const Vp8Descriptor& d, bool newest);
 
+  // A picture of the source is not forwarded (a temporal layer the receiver does not get): the
+  // next picture forwarded takes its id, so the receiver sees no gap it would treat as a loss.
+  void skip_picture() { picture_id_offset_ = static_cast<uint16_t>((picture_id_offset_ - 1) & 0x7FFF); }
+  // A resend of a packet forwarded when the picture id offset was `picture_id_offset`: written
+  // as it was then; nothing of the state changes.
+  void rewrite_resend(MutableByteSpan payload, const Vp8Descriptor& d, uint16_t picture_id_offset) const;
+
   uint16_t picture_id_offset() const { return picture_id_offset_; }
   uint8_t tl0_offset() const { return tl0_offset_; }
 

@@ -22,9 +22,24 @@ const SIMULCAST_ENCODINGS = [
 
 function transceiverInit(track, stream) {
   const init = { direction: 'sendonly', streams: [stream] };
-  const simulcast = new URLSearchParams(location.search).get('simulcast') !== '0';
-  if (track.kind === 'video' && simulcast) init.sendEncodings = SIMULCAST_ENCODINGS.map((e) => ({ ...e }));
+  const params = new URLSearchParams(location.search);
+  const simulcast = params.get('simulcast') !== '0';
+  // `?svc=L3T3_KEY` (a scalabilityMode, with `?codec=vp9` or `av1`): one SVC encoding instead of
+  // simulcast; the server forwards each subscriber the spatial/temporal layers it asks for.
+  const svc = params.get('svc');
+  if (track.kind === 'video' && svc) init.sendEncodings = [{ scalabilityMode: svc }];
+  else if (track.kind === 'video' && simulcast) init.sendEncodings = SIMULCAST_ENCODINGS.map((e) => ({ ...e }));
   return init;
+}
+
+// `?codec=vp9` (or av1, h264, vp8): that codec first in the publish offer's video m-section.
+function preferCodec(transceiver, track) {
+  const codec = new URLSearchParams(location.search).get('codec');
+  if (!codec || track.kind !== 'video' || !transceiver.setCodecPreferences) return;
+  const all = RTCRtpSender.getCapabilities('video')?.codecs || [];
+  const wanted = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+  if (!wanted.length) return console.warn(`?codec=${codec} ignored: this browser cannot send it`);
+  transceiver.setCodecPreferences([...wanted, ...all.filter((c) => !wanted.includes(c))]);
 }
 
 // PC_CONFIG with the TURN servers of `joined`. `?ice=relay` in the page's URL sets
@@ -58,7 +73,7 @@ export async function startPublishing(session) {
     onIceState();
   };
   for (const track of stream ? stream.getTracks() : []) {
-    pc.addTransceiver(track, transceiverInit(track, stream));
+    preferCodec(pc.addTransceiver(track, transceiverInit(track, stream)), track);
   }
   // After the media: the data channels' m=application comes last in the offer.
   openPublishChannels(session, pc);

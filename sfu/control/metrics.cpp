@@ -93,7 +93,8 @@ void render_simulcast_metrics(Exposition& e, const std::vector<Worker*>& workers
                "PLIs sent to publishers for a subscriber waiting to switch simulcast layers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().layers.switch_keyframe_requests); });
   e.family("sfu_layer_packets_not_forwarded_total", "counter",
-           "Packets of simulcast or paused tracks not sent to a subscriber, by reason.");
+           "Packets of simulcast, scalable (SVC, temporal layers) or paused tracks not sent to a subscriber, "
+           "by reason.");
   for (const Worker* w : workers) {
     const LayerCounters& c = w->router_counters().layers;
     const std::pair<const char*, const std::atomic<uint64_t>*> reasons[] = {
@@ -101,6 +102,8 @@ void render_simulcast_metrics(Exposition& e, const std::vector<Worker*>& workers
         {"waiting_keyframe", &c.not_forwarded_waiting_keyframe},
         {"paused", &c.not_forwarded_paused},
         {"before_switch", &c.not_forwarded_before_switch},
+        {"temporal_layer", &c.not_forwarded_temporal_layer},
+        {"spatial_layer", &c.not_forwarded_spatial_layer},
     };
     for (const auto& [reason, counter] : reasons)
       e.sample("sfu_layer_packets_not_forwarded_total", relaxed(*counter),

@@ -40,6 +40,9 @@ Result<TrackSettingsRequest> parse_track_settings(const nlohmann::json& message)
   if (!width) return width.error();
   auto height = integer_field(message, "max_height", kMaxTrackSettingsDimension);
   if (!height) return height.error();
+  auto temporal = integer_field(message, "max_temporal_layer", kMaxTemporalLayer);
+  if (!temporal) return temporal.error();
+  if (*temporal) request.preferences.max_temporal_layer = static_cast<uint8_t>(**temporal);
   if (*layer) request.preferences.max_layer = static_cast<uint8_t>(**layer);
   if (*width) request.preferences.max_width = static_cast<uint16_t>(**width);
   if (*height) request.preferences.max_height = static_cast<uint16_t>(**height);
@@ -48,8 +51,9 @@ Result<TrackSettingsRequest> parse_track_settings(const nlohmann::json& message)
     request.preferences.paused = paused->get<bool>();
   }
   const TrackPreferences& p = request.preferences;
-  if (!p.max_layer && !p.max_width && !p.max_height && !p.paused)
-    return Error{ErrorCode::bad_request, "track_settings needs max_layer, max_width, max_height or paused"};
+  if (!p.max_layer && !p.max_width && !p.max_height && !p.paused && !p.max_temporal_layer)
+    return Error{ErrorCode::bad_request,
+                 "track_settings needs max_layer, max_temporal_layer, max_width, max_height or paused"};
   return request;
 }
 

@@ -19,10 +19,12 @@ struct TrackSettingsRequest {
 
 // The largest max_width / max_height accepted (pixels).
 inline constexpr int kMaxTrackSettingsDimension = 16384;
+// The largest max_temporal_layer accepted: Chromium's encoders send at most three (L1T3, L3T3).
+inline constexpr int kMaxTemporalLayer = 2;
 
 // bad_request (naming the field) for a missing or non-string participant_id or track_id, a
-// max_layer not an integer 0-3, a max_width or max_height not an integer 0-16384, a paused
-// that is not a boolean, or none of the four present.
+// max_layer not an integer 0-3, a max_temporal_layer not an integer 0-2, a max_width or
+// max_height not an integer 0-16384, a paused that is not a boolean, or none of the five present.
 Result<TrackSettingsRequest> parse_track_settings(const nlohmann::json& message);
 
 }  // namespace sfu

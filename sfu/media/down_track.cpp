@@ -26,7 +26,7 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink&
   sequence_offset_ = initial_sequence_;
   timestamp_offset_ = random_value<uint32_t>();
   rtx_sequence_ = random_value<uint16_t>();
-  preferences_ = {LayerSelector::kMaxLayers - 1, 0, 0, false};
+  preferences_ = {LayerSelector::kMaxLayers - 1, 0, 0, std::nullopt, false};
   // Audio needs no keyframe: every Opus packet decodes on its own.
   if (source_.kind() == sdp::MediaKind::kAudio) selector_.start_at(0);
   // Layer switches splice VP8 picture id sequences; a single stream's go through untouched.
@@ -54,6 +54,7 @@ void DownTrack::set_preferences(const TrackPreferences& preferences) {
   if (preferences.max_layer) preferences_.max_layer = preferences.max_layer;
   if (preferences.max_width) preferences_.max_width = preferences.max_width;
   if (preferences.max_height) preferences_.max_height = preferences.max_height;
+  if (preferences.max_temporal_layer) preferences_.max_temporal_layer = preferences.max_temporal_layer;
   if (preferences.paused) {
     preferences_.paused = preferences.paused;
     selector_.set_paused(*preferences.paused || paused_for_bandwidth());
@@ -84,26 +85,35 @@ void DownTrack::sync_target() {
   target_dirty_ = false;
   synced_generation_ = source_.layer_generation();
   selector_.set_max_layer(wanted_layer());
+  // Without simulcast, max_layer caps the spatial layer of an SVC stream (VP9, AV1).
+  svc_.set_caps(source_.simulcast() ? SvcFilter::kAll : *preferences_.max_layer,
+                preferences_.max_temporal_layer.value_or(SvcFilter::kAll));
   selector_.update_target(source_.arriving_layers(), static_cast<uint8_t>(source_.layer_count()),
                           source_.layers_settling());
 }
 
 size_t DownTrack::rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out,
-                               bool fresh) {
+                               bool fresh, const ForwardedPacketMap::Entry* resend) {
   size_t size = packet.size();
   if (size > out.size()) return 0;
   std::memcpy(out.data(), packet.bytes().data(), size);
   rtp::RtpPacket copy = packet.view_of_copy(out.data());
   copy.set_ssrc(ssrc_);
-  const auto sequence = static_cast<uint16_t>(packet.sequence_number() + sequence_offset_);
+  const auto sequence_offset =
+      resend ? static_cast<uint16_t>(resend->subscriber_seq - resend->source_seq) : sequence_offset_;
+  const auto sequence = static_cast<uint16_t>(packet.sequence_number() + sequence_offset);
   copy.set_sequence_number(sequence);
+  if (resend) copy.set_marker(resend->marker);
   copy.set_timestamp(packet.timestamp() + timestamp_offset_);
   copy.set_payload_type(payload_type);
   if (copy.has_extension()) copy.remap_extension_ids(extension_map_);
   if (rewrites_vp8_ && vp8_payload_type_[packet.payload_type()]) {
     if (auto descriptor = rtp::parse_vp8_descriptor(copy.payload())) {
       const bool newest = fresh && (!sent_any_ || static_cast<int16_t>(sequence - last_sequence_) > 0);
-      picture_ids_.rewrite(copy.mutable_payload(), *descriptor, newest);
+      if (resend)
+        picture_ids_.rewrite_resend(copy.mutable_payload(), *descriptor, resend->picture_id_offset);
+      else
+        picture_ids_.rewrite(copy.mutable_payload(), *descriptor, newest);
     }
   }
   return size;
@@ -113,6 +123,10 @@ void DownTrack::begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms) {
   layer_start_seq_ = packet.sequence_number();
   guarding_layer_start_ = true;
   picture_ids_.restart();
+  svc_.restart();
+  newest_source_seq_ = packet.sequence_number();
+  if (filtered_ && forwarded_) forwarded_->clear();  // another source: its sequence numbers are new
+  filtered_ = false;
   if (!sent_any_) {
     // First packet: the subscriber's sequence starts at the random start with no artificial gap.
     sequence_offset_ = static_cast<uint16_t>(initial_sequence_ - packet.sequence_number());
@@ -133,7 +147,7 @@ void DownTrack::end_layer_start_guard(uint16_t source_seq) {
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): one case per selector verdict.
 size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_keyframe_start,
-                          uint64_t now_ms, MutableByteSpan out) {
+                          uint64_t now_ms, MutableByteSpan out, const PacketLayers* layers) {
   if (!active_) {
     outcome_ = Outcome::kInactive;
     return 0;
@@ -167,10 +181,20 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
       end_layer_start_guard(packet.sequence_number());
       break;
   }
+  if (layers != nullptr && layers->scheme != PacketLayers::Scheme::kNone) {
+    const SvcFilter::Verdict verdict = svc_.on_packet(*layers);
+    if (verdict != SvcFilter::Verdict::kForward) return drop_layer(packet, *layers, verdict);
+  }
   size_t size = rewrite_into(packet, payload_type, out, true);
   if (size == 0) return 0;
+  if (layers != nullptr) fix_marker(out, *layers, packet.marker());
   outcome_ = sent;
   const auto sequence = static_cast<uint16_t>(packet.sequence_number() + sequence_offset_);
+  if (static_cast<int16_t>(packet.sequence_number() - newest_source_seq_) > 0)
+    newest_source_seq_ = packet.sequence_number();
+  if (forwarded_)
+    forwarded_->record(packet.sequence_number(), sequence, picture_ids_.picture_id_offset(),
+                       (out[1] & 0x80) != 0);
   if (!sent_any_ || static_cast<int16_t>(sequence - last_sequence_) > 0) {
     last_sequence_ = sequence;
     last_timestamp_ = packet.timestamp() + timestamp_offset_;
@@ -181,6 +205,35 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
   counters_.bytes += size;
   counters_.payload_bytes += packet.payload_size();
   return size;
+}
+
+size_t DownTrack::drop_layer(const rtp::RtpPacket& packet, const PacketLayers& layers,
+                             SvcFilter::Verdict verdict) {
+  // Once, at the first drop: a down-track that never drops a layer costs no map.
+  if (!forwarded_) forwarded_ = std::make_unique<ForwardedPacketMap>();
+  filtered_ = true;
+  // Only a packet newer than any seen moves the offsets: a late one's number was passed over
+  // already (the subscriber sees a gap there, as it would for a loss).
+  const uint16_t seq = packet.sequence_number();
+  if (static_cast<int16_t>(seq - newest_source_seq_) > 0) {
+    newest_source_seq_ = seq;
+    --sequence_offset_;
+    const bool new_picture = !skipped_picture_ || layers.picture_id != last_skipped_picture_id_;
+    if (layers.scheme == PacketLayers::Scheme::kVp8 && layers.has_picture_id && new_picture) {
+      rewrites_vp8_ = true;  // from now on, a single stream's picture ids are rewritten too
+      picture_ids_.skip_picture();
+      skipped_picture_ = true;
+      last_skipped_picture_id_ = layers.picture_id;
+    }
+  }
+  if (verdict == SvcFilter::Verdict::kDropTemporal)
+    return drop(Outcome::kTemporalLayer, counters_.dropped_temporal_layer);
+  return drop(Outcome::kSpatialLayer, counters_.dropped_spatial_layer);
+}
+
+void DownTrack::fix_marker(MutableByteSpan out, const PacketLayers& layers, bool original_marker) const {
+  const bool marker = svc_.marker(layers, original_marker);
+  if (marker != original_marker) out[1] = static_cast<uint8_t>((out[1] & 0x7F) | (marker ? 0x80 : 0));
 }
 
 bool DownTrack::allow_keyframe_request(uint64_t now_ms, uint64_t interval_ms) {
@@ -195,15 +248,21 @@ size_t DownTrack::rewrite_retransmission(const rtp::RtpPacket& stored, MutableBy
   if (!active_ || !started()) return 0;
   uint8_t payload_type = payload_type_map_[stored.payload_type()];
   if (payload_type == kUnmapped) return 0;
+  // After layers were dropped, only what was forwarded is resent, and as it was sent.
+  const ForwardedPacketMap::Entry* resend = nullptr;
+  if (filtered_ && forwarded_) {
+    resend = forwarded_->find(stored.sequence_number());
+    if (!resend) return 0;
+  }
   uint8_t rtx_payload_type = rtx_payload_type_map_[payload_type];
   if (rtx_payload_type == kUnmapped || rtx_ssrc_ == 0) {
     // No RTX negotiated: RFC 4585 allows resending the original packet on the media SSRC.
-    size_t size = rewrite_into(stored, payload_type, out, false);
+    size_t size = rewrite_into(stored, payload_type, out, false, resend);
     if (size > 0) ++counters_.retransmitted;
     return size;
   }
   // Rewrite into `scratch`, then wrap as RTX (RFC 4588) into `out`.
-  size_t size = rewrite_into(stored, payload_type, scratch, false);
+  size_t size = rewrite_into(stored, payload_type, scratch, false, resend);
   if (size == 0) return 0;
   auto rewritten = rtp::RtpPacket::parse(scratch.first(size));
   if (!rewritten) return 0;

@@ -10,6 +10,13 @@
 // continue too (rtp::Vp8PictureIdRewriter); packets of the new layer from before its key frame
 // are dropped, as they would land in the subscriber's past.
 //
+// Scalable video (VP8 temporal layers, VP9 SVC, AV1 with the Dependency Descriptor): an
+// SvcFilter drops the layers above the subscriber's caps (max_temporal_layer, and max_layer as
+// the spatial layer of a stream without simulcast). Every dropped packet moves the sequence
+// number offset back by one (and every dropped VP8 picture the picture id offset), so what the
+// subscriber receives has no gaps it would take for losses; a ForwardedPacketMap keeps what each
+// recent packet was sent as, so NACKs are still answered exactly.
+//
 // Thread: its room's worker. Owned by its subscriber's Participant; the source track, the
 // subscriber and the sink (the subscriber's subscribe transport, through which its RTP and RTCP
 // go) are passed in and outlive it. Allocates nothing after construction.
@@ -17,6 +24,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,8 +33,11 @@
 #include "rtp/rtp_packet.h"
 #include "sfu/media/allocation_state.h"
 #include "sfu/media/extension_ids.h"
+#include "sfu/media/forwarded_packet_map.h"
 #include "sfu/media/layer_selector.h"
 #include "sfu/media/media_sink.h"
+#include "sfu/media/packet_layers.h"
+#include "sfu/media/svc_filter.h"
 #include "sfu/media/track_preferences.h"
 
 namespace sfu {
@@ -40,6 +51,8 @@ struct DownTrackCounters {
   // Simulcast: switches made, and packets not forwarded because another layer is forwarded,
   // because the subscriber paused the track, or because they precede the current layer's start.
   uint64_t layer_switches = 0, dropped_other_layer = 0, dropped_paused = 0, dropped_before_switch = 0;
+  // Scalable video: packets of a temporal or spatial layer above the subscriber's target.
+  uint64_t dropped_temporal_layer = 0, dropped_spatial_layer = 0;
   // What the sender report counts (RFC 3550 6.4.1): payload only, no header, CSRCs, extensions
   // or padding.
   uint64_t payload_bytes = 0;
@@ -59,6 +72,8 @@ class DownTrack {
     kWaitingKeyframe,
     kPaused,
     kBeforeSwitch,
+    kTemporalLayer,  // a temporal layer above the subscriber's target (SvcFilter)
+    kSpatialLayer,   // a spatial layer (or AV1 decode target) above it
   };
 
   DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink& sink, std::string mid, uint32_t ssrc,
@@ -83,8 +98,9 @@ class DownTrack {
   // Packet path. Copies `packet` (of simulcast layer `layer`) into `out` rewritten for this
   // subscriber; returns the size, or 0 when the packet is not to be sent (inactive, codec not
   // accepted, another layer, waiting for a keyframe, paused): outcome() says which.
+  // `layers`: the packet's scalability (PacketLayerReader); nullptr forwards every layer.
   size_t rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_keyframe_start, uint64_t now_ms,
-                 MutableByteSpan out);
+                 MutableByteSpan out, const PacketLayers* layers = nullptr);
   size_t rewrite(const rtp::RtpPacket& packet, bool is_keyframe_start, MutableByteSpan out) {
     return rewrite(packet, 0, is_keyframe_start, 0, out);
   }
@@ -108,6 +124,9 @@ class DownTrack {
   uint8_t probe_payload_type() const { return probe_payload_type_; }
   uint16_t take_rtx_sequence() { return rtx_sequence_++; }
   uint32_t last_timestamp() const { return last_timestamp_; }
+  const SvcFilter& svc_filter() const { return svc_; }
+  // A higher SVC spatial layer (or AV1 decode target) is wanted that only a key frame can start.
+  bool svc_wants_keyframe() const { return active_ && started() && svc_.wants_keyframe(); }
   // The layer forwarded now; 0 before the first (retransmissions and reports follow it).
   uint8_t current_layer() const {
     return selector_.current() < 0 ? 0 : static_cast<uint8_t>(selector_.current());
@@ -126,7 +145,9 @@ class DownTrack {
   size_t rewrite_retransmission(const rtp::RtpPacket& stored, MutableByteSpan scratch, MutableByteSpan out);
   // Maps a sequence number the subscriber NACKed back to the publisher's.
   uint16_t to_source_sequence(uint16_t subscriber_seq) const {
-    return static_cast<uint16_t>(subscriber_seq - sequence_offset_);
+    const auto guess = static_cast<uint16_t>(subscriber_seq - sequence_offset_);
+    if (!filtered_ || !forwarded_) return guess;
+    return forwarded_->source_of(subscriber_seq, guess).value_or(guess);
   }
   uint32_t to_subscriber_timestamp(uint32_t source_timestamp) const {
     return source_timestamp + timestamp_offset_;
@@ -145,7 +166,14 @@ class DownTrack {
   uint32_t octets_sent() const { return static_cast<uint32_t>(counters_.payload_bytes); }
 
  private:
-  size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out, bool fresh);
+  // `resend`: how a resent packet was first sent (after layers were dropped); nullptr: by the
+  // offsets in force.
+  size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out, bool fresh,
+                      const ForwardedPacketMap::Entry* resend = nullptr);
+  // A packet the SvcFilter refused: the offsets move so the next one forwarded closes the gap.
+  size_t drop_layer(const rtp::RtpPacket& packet, const PacketLayers& layers, SvcFilter::Verdict verdict);
+  // Rewrites the marker of the packet just written to `out` as the SvcFilter says.
+  void fix_marker(MutableByteSpan out, const PacketLayers& layers, bool original_marker) const;
   // The first packet of a layer (a key frame): offsets that continue what was sent.
   void begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms);
   // Stops guarding the layer's start once `source_seq` (forwarded) is far enough past it.
@@ -188,6 +216,15 @@ class DownTrack {
   std::array<bool, 128> vp8_payload_type_{};
   bool rewrites_vp8_ = false;
   rtp::Vp8PictureIdRewriter picture_ids_;
+  SvcFilter svc_;
+  // Once a packet was dropped by the SvcFilter, resends follow forwarded_ (allocated then: packets
+  // forwarded before the first drop are not resent after it).
+  bool filtered_ = false;
+  std::unique_ptr<ForwardedPacketMap> forwarded_;
+  // The newest source sequence number forwarded or dropped by the filter in the current layer.
+  uint16_t newest_source_seq_ = 0;
+  bool skipped_picture_ = false;
+  uint16_t last_skipped_picture_id_ = 0;
   uint16_t sequence_offset_ = 0;
   uint32_t timestamp_offset_ = 0;
   uint16_t rtx_sequence_ = 0;

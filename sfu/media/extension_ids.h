@@ -16,6 +16,7 @@ struct ExtensionIds {
   uint8_t abs_send_time = 0;
   uint8_t audio_level = 0;
   uint8_t transport_cc = 0;
+  uint8_t dependency_descriptor = 0;  // AV1 RTP spec appendix A (SVC layers of AV1, or VP9)
 
   bool operator==(const ExtensionIds&) const = default;
 };
@@ -24,6 +25,6 @@ struct ExtensionIds {
 // transport-cc from forwarded packets (they describe the publisher's connection, not the
 // subscriber's); transport-cc toward a subscriber carries the server's own sequence numbers
 // (TransportBandwidthEstimator).
-inline constexpr ExtensionIds kSubscriberExtensionIds = {0, 0, 0, 2, 1, 3};
+inline constexpr ExtensionIds kSubscriberExtensionIds = {0, 0, 0, 2, 1, 3, 5};
 
 }  // namespace sfu

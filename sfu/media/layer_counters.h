@@ -16,6 +16,8 @@ struct LayerCounters {
   // layer from before the layer's start.
   std::atomic<uint64_t> not_forwarded_other_layer{0}, not_forwarded_waiting_keyframe{0},
       not_forwarded_paused{0}, not_forwarded_before_switch{0};
+  // Scalable video (SvcFilter): a temporal or spatial layer above the subscriber's target.
+  std::atomic<uint64_t> not_forwarded_temporal_layer{0}, not_forwarded_spatial_layer{0};
 };
 
 }  // namespace sfu

@@ -18,6 +18,12 @@ PublishedTrack::PublishedTrack(Participant& publisher, MediaSink& feedback_sink,
   for (const auto& codec : spec_.codecs)
     reads_frame_size_ = reads_frame_size_ || rtp::video_codec_from_name(codec.name) == rtp::VideoCodec::VP8;
   reads_frame_size_ = reads_frame_size_ && video && layers_.size() > 1;
+  if (video) {
+    layer_reader_ = std::make_unique<PacketLayerReader>();
+    layer_reader_->set_dependency_descriptor_id(spec_.extensions.dependency_descriptor);
+    for (const auto& codec : spec_.codecs)
+      layer_reader_->set_codec(codec.payload_type, rtp::video_codec_from_name(codec.name));
+  }
 }
 
 const sdp::Codec* PublishedTrack::codec_for(uint8_t payload_type) const {

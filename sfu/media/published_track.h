@@ -25,6 +25,7 @@
 #include "sfu/media/extension_ids.h"
 #include "sfu/media/layer_stream.h"
 #include "sfu/media/media_sink.h"
+#include "sfu/media/packet_layers.h"
 #include "sfu/sdp/sdp.h"
 
 namespace sfu {
@@ -138,6 +139,9 @@ class PublishedTrack {
   SenderClock& sender_clock() { return layers_.front()->sender_clock(); }
 
   std::vector<DownTrack*>& down_tracks() { return down_tracks_; }
+  // Video: reads each packet's spatial/temporal layers for the down-tracks' SvcFilters (the
+  // track's latest AV1 dependency structure lives in it); nullptr for audio.
+  PacketLayerReader* layer_reader() { return layer_reader_.get(); }
 
   // A room spanning workers: where else this track goes, or that it is a proxy (room_shard.h).
   CrossWorkerRoutes& remote_routes() { return remote_routes_; }
@@ -156,6 +160,7 @@ class PublishedTrack {
   PublishedTrackCounters counters_;
   // Observed: owned by their subscribers, unlinked by the room before they are freed.
   std::vector<DownTrack*> down_tracks_;
+  std::unique_ptr<PacketLayerReader> layer_reader_;
   CrossWorkerRoutes remote_routes_;
 };
 

@@ -144,6 +144,9 @@ void Router::forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& 
   // Keyframe detection reads a few payload bytes; only down-tracks waiting for one need it.
   bool is_keyframe_start = false;
   bool keyframe_checked = false;
+  // Spatial/temporal layers, read once for every down-track's SvcFilter.
+  PacketLayerReader* reader = track.layer_reader();
+  const PacketLayers* layers = reader ? &reader->read(packet) : nullptr;
   for (DownTrack* down : downs) {
     MediaSink& sink = down->sink();
     // Only once the subscriber can decrypt: a keyframe rewritten for a sink still in its DTLS
@@ -157,8 +160,10 @@ void Router::forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& 
       keyframe_checked = true;
     }
     MutableByteSpan slot = sink.acquire_send();
-    size_t size = down->rewrite(packet, layer_index, is_keyframe_start && waiting, now_ms, slot);
+    size_t size = down->rewrite(packet, layer_index, is_keyframe_start && waiting, now_ms, slot, layers);
     count_outcome(down->outcome());
+    // A higher SVC spatial layer starts only at a key frame (collapsed per layer and interval).
+    if (down->svc_wants_keyframe()) track.layer(layer).request_keyframe(true);
     if (size == 0) {
       // The subscriber waits for this layer's keyframe (to start, or to switch to it).
       if (down->outcome() == DownTrack::Outcome::kWaitingKeyframe)
@@ -190,6 +195,12 @@ void Router::count_outcome(DownTrack::Outcome outcome) {
       break;
     case DownTrack::Outcome::kBeforeSwitch:
       bump(layers.not_forwarded_before_switch);
+      break;
+    case DownTrack::Outcome::kTemporalLayer:
+      bump(layers.not_forwarded_temporal_layer);
+      break;
+    case DownTrack::Outcome::kSpatialLayer:
+      bump(layers.not_forwarded_spatial_layer);
       break;
     default:
       break;

@@ -56,6 +56,8 @@ ExtensionIds extension_ids_of(const std::vector<sdp::Extmap>& extmaps) {
       ids.audio_level = id;
     else if (e.uri == "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01")
       ids.transport_cc = id;
+    else if (e.uri == sdp::kExtDependencyDescriptor)
+      ids.dependency_descriptor = id;
   }
   return ids;
 }
@@ -128,6 +130,14 @@ std::vector<sdp::Extmap> subscriber_extensions(sdp::MediaKind kind) {
   transport_cc.id = kSubscriberExtensionIds.transport_cc;
   transport_cc.uri = std::string(sdp::kExtTransportCc);
   extensions.push_back(transport_cc);
+  if (kind == sdp::MediaKind::kVideo) {
+    // Passed on when the publisher sends it (AV1 SVC): the subscriber's decoder reads its frames'
+    // dependencies from it.
+    sdp::Extmap dependency_descriptor;
+    dependency_descriptor.id = kSubscriberExtensionIds.dependency_descriptor;
+    dependency_descriptor.uri = std::string(sdp::kExtDependencyDescriptor);
+    extensions.push_back(dependency_descriptor);
+  }
   return extensions;
 }
 
@@ -198,6 +208,9 @@ void apply_accepted(const SubscriptionSlot& slot, const sdp::SubscribedTrackStat
       down.map_extension(source_ids.audio_level, kSubscriberExtensionIds.audio_level);
     if (extension.id == kSubscriberExtensionIds.abs_send_time && source_ids.abs_send_time)
       down.map_extension(source_ids.abs_send_time, kSubscriberExtensionIds.abs_send_time);
+    if (extension.id == kSubscriberExtensionIds.dependency_descriptor && source_ids.dependency_descriptor &&
+        extension.uri == sdp::kExtDependencyDescriptor)
+      down.map_extension(source_ids.dependency_descriptor, kSubscriberExtensionIds.dependency_descriptor);
   }
 }
 

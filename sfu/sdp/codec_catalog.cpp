@@ -147,7 +147,8 @@ bool CodecCatalog::supports_extension(MediaKind kind, std::string_view uri) cons
     return kind == MediaKind::kAudio || kind == MediaKind::kVideo;
   }
   if (uri == kExtAudioLevel) return kind == MediaKind::kAudio;
-  if (uri == kExtRid || uri == kExtRepairedRid) return kind == MediaKind::kVideo;
+  if (uri == kExtRid || uri == kExtRepairedRid || uri == kExtDependencyDescriptor)
+    return kind == MediaKind::kVideo;
   return false;
 }
 

@@ -87,8 +87,9 @@ export const byTestId = (id) => `[data-testid="${id}"]`;
 // Joins through the demo page's UI: fills the room (also given in ?room=) and the name,
 // clicks Join and waits for the `joined` state. Returns the participant id. Works on a
 // playwright (Chromium) and a puppeteer (Firefox, firefox.mjs) page alike.
-export async function joinThroughUi(page, { base = baseUrl(), room, name, timeoutMs = 20000 }) {
-  await openDemoPage(page, `${base}/?room=${encodeURIComponent(room)}`);
+// `query`: more of the page's URL parameters (e.g. '&codec=vp9&svc=L3T3_KEY').
+export async function joinThroughUi(page, { base = baseUrl(), room, name, timeoutMs = 20000, query = '' }) {
+  await openDemoPage(page, `${base}/?room=${encodeURIComponent(room)}${query}`);
   await page.locator(byTestId('room-input')).fill(room);
   await page.locator(byTestId('name-input')).fill(name);
   await page.locator(byTestId('join-button')).click();

@@ -150,6 +150,14 @@ TEST_F(Simulcast, BadTrackSettingsAreRefusedWithAClearError) {
   settings(*bob, nlohmann::json::object());
   ASSERT_TRUE(run_until([&] { return error_count() == 4; }));
   EXPECT_EQ(bob->errors()[3]["code"], "bad_request");
+  // max_temporal_layer: 0-2 only (Chromium's encoders send at most three temporal layers).
+  settings(*bob, {{"max_temporal_layer", 3}});
+  ASSERT_TRUE(run_until([&] { return error_count() == 5; }));
+  EXPECT_EQ(bob->errors()[4]["code"], "bad_request");
+  EXPECT_NE(bob->errors()[4]["message"].get<std::string>().find("max_temporal_layer"), std::string::npos);
+  settings(*bob, {{"max_temporal_layer", 1}});
+  run_for(300ms);
+  EXPECT_EQ(error_count(), 5u) << "a valid max_temporal_layer is accepted silently";
 }
 
 }  // namespace
