@@ -1,0 +1,45 @@
+// What the server says about the media itself (docs/protocol.md 2.3): `active_speakers` (who
+// speaks, loudest first: their tiles get the `active-speaker` class and data attribute) and
+// `publisher_layers` (dynacast: which simulcast layers of this page's camera anyone receives;
+// the others are turned off with RTCRtpSender.setParameters encodings[i].active, saving this
+// device's encoder and uplink, and back on when asked).
+import { demo, current } from './state.js';
+
+export function onActiveSpeakers(session, msg) {
+  if (session !== current || !Array.isArray(msg.speakers)) return;
+  demo.activeSpeakers = msg.speakers.filter((s) => s && s.participant_id !== undefined);
+  const speaking = new Set(demo.activeSpeakers.map((s) => s.participant_id));
+  const mine = speaking.has(demo.participantId);
+  for (const [pid, entry] of session.tiles) markTile(entry.tile, speaking.has(pid));
+  if (session.localTile) markTile(session.localTile.tile, mine);
+}
+
+function markTile(tile, on) {
+  tile.classList.toggle('active-speaker', on);
+  tile.dataset.activeSpeaker = String(on);
+}
+
+export async function onPublisherLayers(session, msg) {
+  const pc = demo.publishPc;
+  if (session !== current || !pc || !Array.isArray(msg.active)) return;
+  demo.publisherLayers.set(msg.track_id, msg.active.slice());
+  const sender = pc.getSenders().find((s) => s.track && s.track.id === msg.track_id);
+  if (!sender) return;
+  const params = sender.getParameters();
+  if (!params.encodings || params.encodings.length !== msg.active.length) return;
+  let changed = false;
+  params.encodings.forEach((encoding, i) => {
+    const active = msg.active[i] !== false;
+    if (encoding.active !== active) {
+      encoding.active = active;
+      changed = true;
+    }
+  });
+  if (!changed) return;
+  try {
+    await sender.setParameters(params);
+  } catch (err) {
+    // Another setParameters in flight or the connection closed: the next message corrects it.
+    console.warn('publisher_layers not applied:', err.message || err);
+  }
+}
