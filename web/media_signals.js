@@ -19,17 +19,27 @@ function markTile(tile, on) {
   tile.dataset.activeSpeaker = String(on);
 }
 
-export async function onPublisherLayers(session, msg) {
-  const pc = demo.publishPc;
-  if (session !== current || !pc || !Array.isArray(msg.active)) return;
+// One setParameters at a time (Chromium refuses a second before the first settles); the latest
+// message per track is what is applied.
+let applying = Promise.resolve();
+
+export function onPublisherLayers(session, msg) {
+  if (session !== current || !Array.isArray(msg.active)) return;
   demo.publisherLayers.set(msg.track_id, msg.active.slice());
-  const sender = pc.getSenders().find((s) => s.track && s.track.id === msg.track_id);
+  applying = applying.then(() => applyLayers(session, msg.track_id));
+}
+
+async function applyLayers(session, trackId) {
+  const pc = demo.publishPc;
+  const wanted = demo.publisherLayers.get(trackId);
+  if (session !== current || !pc || !wanted) return;
+  const sender = pc.getSenders().find((s) => s.track && s.track.id === trackId);
   if (!sender) return;
   const params = sender.getParameters();
-  if (!params.encodings || params.encodings.length !== msg.active.length) return;
+  if (!params.encodings || params.encodings.length !== wanted.length) return;
   let changed = false;
   params.encodings.forEach((encoding, i) => {
-    const active = msg.active[i] !== false;
+    const active = wanted[i] !== false;
     if (encoding.active !== active) {
       encoding.active = active;
       changed = true;
@@ -39,7 +49,7 @@ export async function onPublisherLayers(session, msg) {
   try {
     await sender.setParameters(params);
   } catch (err) {
-    // Another setParameters in flight or the connection closed: the next message corrects it.
+    // The connection closed meanwhile, or a renegotiation is in flight: the next message corrects it.
     console.warn('publisher_layers not applied:', err.message || err);
   }
 }

@@ -46,6 +46,7 @@ bool ActiveSpeakers::update(std::vector<Candidate>& candidates, uint64_t now_ms,
   if (sent_once_ && now_ms - last_sent_ms_ < min_interval_ms) return false;
   sent_ids_.clear();
   for (const SpeakerLevel& s : event.speakers) sent_ids_.push_back(s.participant_id);
+  last_event_ = event;
   sent_once_ = true;
   last_sent_ms_ = now_ms;
   return true;

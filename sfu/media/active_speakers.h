@@ -41,12 +41,15 @@ class ActiveSpeakers {
   bool update(std::vector<Candidate>& candidates, uint64_t now_ms, ActiveSpeakersChanged& event);
 
   const std::vector<std::string>& last_sent() const { return sent_ids_; }
+  // The last event sent, for a participant that joins after it; nullptr before the first.
+  const ActiveSpeakersChanged* last_event() const { return sent_once_ ? &last_event_ : nullptr; }
 
  private:
   void mark_forwarded(std::vector<Candidate>& ranked) const;
 
   Options options_;
   std::vector<std::string> sent_ids_;
+  ActiveSpeakersChanged last_event_;
   bool sent_once_ = false;
   uint64_t last_sent_ms_ = 0;
 };

@@ -37,10 +37,22 @@ void RoomMediaSignals::update_speakers(Participants& participants, uint64_t now_
       candidates_.push_back({&p->id, &meter});
     }
   }
-  if (!speakers_.update(candidates_, now_ms, event_) || !options_.active_speakers) return;
-  // Another worker's participants (proxies) hear it from their own worker's shard.
+  const bool due = speakers_.update(candidates_, now_ms, event_);
+  if (!options_.active_speakers) return;
+  // Another worker's participants (proxies) hear it from their own worker's shard. Those that
+  // joined (or resumed) since the last event get that one, so nobody waits for the next change.
+  const ActiveSpeakersChanged* last = speakers_.last_event();
+  auto told = [&](uint64_t session) { return std::find(told_.begin(), told_.end(), session) != told_.end(); };
+  for (const auto& [id, p] : participants) {
+    if (p->remote_worker) continue;
+    if (due)
+      events.deliver(p->session_id, event_);
+    else if (last && !told(p->session_id))
+      events.deliver(p->session_id, *last);
+  }
+  told_.clear();
   for (const auto& [id, p] : participants)
-    if (!p->remote_worker) events.deliver(p->session_id, event_);
+    if (!p->remote_worker) told_.push_back(p->session_id);
 }
 
 void RoomMediaSignals::update_layers(Participants& participants, uint64_t now_ms, RoomEvents& events) {

@@ -48,6 +48,7 @@ class RoomMediaSignals {
   uint64_t last_window_ms_ = 0;
   std::vector<ActiveSpeakers::Candidate> candidates_;  // reused
   ActiveSpeakersChanged event_;                        // reused
+  std::vector<uint64_t> told_;  // the sessions of the local participants that have the last event
 };
 
 }  // namespace sfu

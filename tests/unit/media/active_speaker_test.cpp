@@ -139,12 +139,17 @@ struct SpeakerFixture {
 TEST(ActiveSpeakers, NamesTheSpeakersLoudestFirstOnlyWhenTheListChanges) {
   SpeakerFixture f;
   EXPECT_FALSE(f.step(127, 127, 127)) << "nobody has spoken: no event";
+  EXPECT_EQ(f.speakers.last_event(), nullptr);
   f.step(10, 127, 30);
   f.step(10, 127, 30);
   ASSERT_TRUE(f.step(10, 127, 30));
   EXPECT_EQ(f.ids(), (std::vector<std::string>{"alice", "carol"}));
   EXPECT_GT(f.event.speakers[0].level, f.event.speakers[1].level);
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(f.step(10, 127, 30)) << "same list: no event";
+  // What a participant joining now is given.
+  ASSERT_NE(f.speakers.last_event(), nullptr);
+  EXPECT_EQ(f.speakers.last_event()->speakers.size(), 2u);
+  EXPECT_EQ(f.speakers.last_event()->speakers[0].participant_id, "alice");
 }
 
 TEST(ActiveSpeakers, SendsAtMostTheConfiguredRateAndTheHeldBackChangeLater) {
