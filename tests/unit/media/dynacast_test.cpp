@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+
 #include "tests/unit/media/media_test_support.h"
 
 using namespace sfu;
@@ -36,6 +38,17 @@ struct DynacastFixture {
   Participant alice, bob, carol;
   FakeMediaSink alice_publish, bob_subscribe, carol_subscribe;
   PublishedTrack& video = add_three_layer_track(alice, alice_publish);
+
+  // The publisher sends `layers` (a key frame, then a delta frame once they settled).
+  void arrive(std::initializer_list<size_t> layers) {
+    for (size_t layer : layers) {
+      Bytes key = make_rtp(static_cast<uint32_t>(0x100 + layer), kVp8Pt, 1, 0, kVp8Keyframe);
+      video.on_packet(layer, view(key), 1000);
+      Bytes delta = make_rtp(static_cast<uint32_t>(0x100 + layer), kVp8Pt, 2, 3000, kVp8Delta);
+      video.on_packet(layer, view(delta), 1000 + LayerStream::kSettleMs);
+    }
+    video.on_timer(1000 + LayerStream::kSettleMs);
+  }
 };
 
 }  // namespace
@@ -49,6 +62,7 @@ TEST(DynacastNeededLayers, EachSubscribersCapIsNeeded) {
   DynacastFixture f;
   DownTrack& to_bob = add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0);
   DownTrack& to_carol = add_down_track(f.video, f.carol, f.carol_subscribe, 0xC0);
+  f.arrive({0, 1, 2});
   EXPECT_EQ(needed_layers(f.video), 0b101u) << "defaults: the best layer";
   to_bob.set_preferences(max_layer(0));
   to_carol.set_preferences(max_layer(0));
@@ -63,6 +77,7 @@ TEST(DynacastNeededLayers, PausedAndInactiveSubscribersNeedNothing) {
   DynacastFixture f;
   DownTrack& to_bob = add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0);
   DownTrack& to_carol = add_down_track(f.video, f.carol, f.carol_subscribe, 0xC0);
+  f.arrive({0, 1, 2});
   TrackPreferences paused;
   paused.paused = true;
   to_bob.set_preferences(paused);
@@ -79,13 +94,7 @@ TEST(DynacastNeededLayers, TheLayerASubscriberFallsBackToIsNeededWhileItsCapDoes
   DownTrack& to_bob = add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0);
   // The publisher sends q and h only (its own bandwidth estimate keeps f off): Bob, capped at the
   // best, targets h, which must stay on, and f stays asked for.
-  for (size_t layer : {0u, 1u}) {
-    Bytes bytes = make_rtp(0x100 + layer, kVp8Pt, 1, 0, kVp8Keyframe);
-    f.video.on_packet(layer, view(bytes), 1000);
-    Bytes later = make_rtp(0x100 + layer, kVp8Pt, 2, 3000, kVp8Delta);
-    f.video.on_packet(layer, view(later), 1000 + LayerStream::kSettleMs);
-  }
-  f.video.on_timer(1000 + LayerStream::kSettleMs);  // the layers settle: f is not coming
+  f.arrive({0, 1});  // the layers settle: f is not coming
   EXPECT_EQ(needed_layers(f.video), 0b111u);
   EXPECT_EQ(to_bob.selector().target(), 1);
   to_bob.set_preferences(max_layer(0));
