@@ -8,13 +8,13 @@ import { demo, current } from './state.js';
 export function onActiveSpeakers(session, msg) {
   if (session !== current || !Array.isArray(msg.speakers)) return;
   demo.activeSpeakers = msg.speakers.filter((s) => s && s.participant_id !== undefined);
-  const speaking = new Set(demo.activeSpeakers.map((s) => s.participant_id));
-  const mine = speaking.has(demo.participantId);
-  for (const [pid, entry] of session.tiles) markTile(entry.tile, speaking.has(pid));
-  if (session.localTile) markTile(session.localTile.tile, mine);
+  for (const [pid, entry] of session.tiles) markSpeakerTile(entry.tile, pid);
+  if (session.localTile) markSpeakerTile(session.localTile.tile, demo.participantId);
 }
 
-function markTile(tile, on) {
+// Also called for each new tile (tiles.js): the list may name someone before their tile exists.
+export function markSpeakerTile(tile, pid) {
+  const on = demo.activeSpeakers.some((s) => s.participant_id === pid);
   tile.classList.toggle('active-speaker', on);
   tile.dataset.activeSpeaker = String(on);
 }
