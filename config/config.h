@@ -100,6 +100,16 @@ struct MediaConfig {
   uint32_t retransmissions_per_second = 0;      // NACK answers one subscriber may get per second
   uint32_t keyframe_request_interval_ms = 0;    // one subscriber's PLI/FIR reach a track at most this often
   uint32_t publisher_keyframe_interval_ms = 0;  // a publisher is asked for a keyframe at most this often
+  bool dynacast = false;                        // publishers are told to stop simulcast layers nobody needs
+  uint32_t dynacast_off_delay_ms = 0;           // a layer unneeded this long is turned off (on: at once)
+};
+
+// Audio levels (RFC 6464) and what the room does with them (docs/protocol.md, "Active speakers").
+struct AudioConfig {
+  bool active_speakers = false;            // send `active_speakers` events
+  uint32_t active_level_dbov = 0;          // a packet at most this many dB below overload counts as voice
+  uint32_t speaker_events_per_second = 0;  // at most this many active_speakers events per second
+  uint32_t forward_loudest = 0;            // forward only the N loudest audio tracks; 0 = all
 };
 
 // Congestion control toward each subscriber (docs/protocol.md, "Bandwidth allocation"): its
@@ -180,6 +190,7 @@ struct Config {
   LimitsConfig limits;
   MediaConfig media;
   BandwidthConfig bandwidth;
+  AudioConfig audio;
   DataChannelsConfig data_channels;
   RoomsConfig rooms;
   MetricsConfig metrics;

@@ -53,6 +53,13 @@ bandwidth:
   up_hold_ms: 2000           # a higher layer (or a resume) must fit this long before it is taken
   up_headroom_percent: 15    # ... with this much of its cost to spare; lower layers are taken at once
   event_interval_ms: 1000    # the `bandwidth` event to each subscriber (at most 1/s); 0 = none
+  dynacast: true             # tell publishers to stop simulcast layers no subscriber needs (publisher_layers)
+  dynacast_off_delay_ms: 3000  # a layer turns off after nobody needed it this long; back on at once
+audio:
+  active_speakers: true      # send the room active_speakers events from the RFC 6464 audio levels
+  active_level_dbov: 40      # a packet at most this many dB below overload (RFC 6464 -dBov) counts as voice
+  speaker_events_per_second: 2  # at most this many active_speakers events per second, only on change
+  forward_loudest: 0         # forward only the N loudest audio tracks to each subscriber; 0 = all
 data_channels:
   enabled: true              # false: data channel m-sections (m=application) are rejected with port 0
   sctp_port: 5000            # the server's a=sctp-port

@@ -10,6 +10,7 @@ import {
   onJoined, onParticipantJoined, onParticipantLeft, onTrackPublished, onTrackUnpublished,
 } from './room_events.js';
 import { removeTile } from './tiles.js';
+import { onActiveSpeakers, onPublisherLayers } from './media_signals.js';
 import { setState } from './controls.js';
 import { closeDataChannels } from './data_channels.js';
 import { resetChat } from './chat.js';
@@ -177,6 +178,12 @@ function handleMessage(session, msg) {
       break;
     case 'bandwidth':
       onBandwidth(session, msg);
+      break;
+    case 'active_speakers':
+      onActiveSpeakers(session, msg);
+      break;
+    case 'publisher_layers':
+      onPublisherLayers(session, msg);
       break;
     case 'kicked':
       endSession(session, 'left', 'kicked', null, { reason: msg.reason || '' });

@@ -49,6 +49,10 @@ export const demo = {
   // to the tile's own). `?simulcast=0` in the URL publishes one encoding instead of three.
   trackSettings: new Map(),
   setTrackSettings: null, // (participantId, settings | null)
+  // media_signals.js: the latest `active_speakers` list ({participant_id, level}, loudest first),
+  // and per own track id the latest `publisher_layers` active flags applied to its encodings.
+  activeSpeakers: [],
+  publisherLayers: new Map(),
 };
 
 // One object per attempt to join; handlers of an old session check `session !== current`

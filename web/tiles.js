@@ -2,6 +2,7 @@
 // level), and the layout that makes the tiles as large as the grid allows.
 import { demo, current } from './state.js';
 import { ui, el, icon } from './dom.js';
+import { markSpeakerTile } from './media_signals.js';
 
 export function initials(name) {
   const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
@@ -26,6 +27,7 @@ function buildTile({ pid, name, local, avatarName = name }) {
   const footer = el('div', { className: 'tile-footer' }, [indicator, label, micOff, resolution]);
   const tile = el('div', { className: 'tile', 'data-testid': 'video-tile', 'data-participant-id': pid ?? '' }, [video, avatar, footer]);
   if (local) tile.dataset.local = 'true';
+  markSpeakerTile(tile, pid);
   return { tile, video, avatar, label, micOff, indicator, resolution, stream: null };
 }
 

@@ -510,7 +510,9 @@ void ParticipantClient::on_media_timer() {
 void ParticipantClient::send_audio_packet() {
   std::array<uint8_t, kAudioPayloadSize> payload{};
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(audio_seq_ + i * 13);
-  const uint8_t level = 0x80 | 30;  // voice activity, -30 dBov (RFC 6464)
+  // RFC 6464: the voice activity bit, and the level in -dBov.
+  const auto level =
+      static_cast<uint8_t>((options_.audio_level_dbov < 127 ? 0x80 : 0) | (options_.audio_level_dbov & 0x7F));
   const uint8_t mid[] = {'0'};
   rtp::HeaderExtension extensions[] = {{kExtIdAudioLevel, ByteSpan(&level, 1)},
                                        {kExtIdMid, ByteSpan(mid, 1)}};

@@ -49,6 +49,8 @@ class ParticipantClient {
     std::string name;
     std::string token;  // sent with join when not empty
     bool publish_audio = true;
+    // The RFC 6464 level of every audio packet: -dBov, 0 (loudest) .. 127 (silence).
+    uint8_t audio_level_dbov = 30;
     bool publish_video = true;
     // 2 or 3: the video is rid simulcast (SimulcastVideo: q, h, f) instead of one stream.
     size_t simulcast_layers = 0;

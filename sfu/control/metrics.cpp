@@ -386,6 +386,11 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.per_worker("sfu_transport_cc_feedback_sent_total", "counter",
                "Transport-wide congestion control feedback sent to publishers.", workers,
                [&](const Worker& w) { return relaxed(w.router_counters().transport_cc_sent); });
+  e.per_worker("sfu_audio_packets_not_forwarded_total", "counter",
+               "Audio packets not sent to a subscriber: the track was not among the room's loudest "
+               "(audio.forward_loudest).",
+               workers,
+               [&](const Worker& w) { return relaxed(w.router_counters().audio_not_forwarded_quiet); });
   e.per_worker("sfu_keyframe_requests_sent_total", "counter", "PLIs sent to publishers (after throttling).",
                workers, [&](const Worker& w) { return relaxed(w.router_counters().plis_sent); });
 

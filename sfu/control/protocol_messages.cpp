@@ -1,5 +1,6 @@
 #include "sfu/control/protocol_messages.h"
 
+#include <cmath>
 #include <type_traits>
 
 namespace sfu::protocol {
@@ -59,6 +60,16 @@ nlohmann::json to_json(const BandwidthEstimate& e) {
           {"allocated_bps", e.allocated_bps},
           {"wanted_bps", e.wanted_bps},
           {"paused_tracks", e.paused_tracks}};
+}
+nlohmann::json to_json(const ActiveSpeakersChanged& e) {
+  nlohmann::json speakers = nlohmann::json::array();
+  // Three decimals are all a level shown on screen needs.
+  for (const auto& s : e.speakers)
+    speakers.push_back({{"participant_id", s.participant_id}, {"level", std::round(s.level * 1000) / 1000}});
+  return {{"type", "active_speakers"}, {"speakers", speakers}};
+}
+nlohmann::json to_json(const PublisherLayers& e) {
+  return {{"type", "publisher_layers"}, {"track_id", e.track_id}, {"active", e.active}};
 }
 
 }  // namespace

@@ -58,6 +58,9 @@ int PublishedTrack::layer_of_ssrc(uint32_t ssrc) const {
 void PublishedTrack::on_packet(size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms) {
   ++counters_.packets;
   counters_.bytes += packet.size();
+  if (has_audio_level()) {
+    if (auto level = packet.audio_level(spec_.extensions.audio_level)) audio_level_.add(level->level);
+  }
   if (layers_[layer]->on_packet(packet, now_ms, reads_frame_size_)) {
     arriving_layers_ |= 1u << layer;
     ++layer_generation_;

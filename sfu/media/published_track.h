@@ -21,7 +21,9 @@
 
 #include "rtp/keyframe_detector.h"
 #include "rtp/rtp_packet.h"
+#include "sfu/media/audio_level_meter.h"
 #include "sfu/media/cross_worker_routes.h"
+#include "sfu/media/dynacast.h"
 #include "sfu/media/extension_ids.h"
 #include "sfu/media/layer_stream.h"
 #include "sfu/media/media_sink.h"
@@ -143,6 +145,15 @@ class PublishedTrack {
   // track's latest AV1 dependency structure lives in it); nullptr for audio.
   PacketLayerReader* layer_reader() { return layer_reader_.get(); }
 
+  // Audio with the RFC 6464 extension negotiated: how loud it is (active speakers).
+  bool has_audio_level() const {
+    return spec_.kind == sdp::MediaKind::kAudio && spec_.extensions.audio_level != 0;
+  }
+  AudioLevelMeter& audio_level() { return audio_level_; }
+  const AudioLevelMeter& audio_level() const { return audio_level_; }
+  // Simulcast video: the layers the publisher is told to send (dynacast.h).
+  DynacastLayers& dynacast() { return dynacast_; }
+
   // A room spanning workers: where else this track goes, or that it is a proxy (room_shard.h).
   CrossWorkerRoutes& remote_routes() { return remote_routes_; }
   const CrossWorkerRoutes& remote_routes() const { return remote_routes_; }
@@ -158,6 +169,8 @@ class PublishedTrack {
   uint32_t arriving_layers_ = 0;
   uint32_t layer_generation_ = 0;
   PublishedTrackCounters counters_;
+  AudioLevelMeter audio_level_;
+  DynacastLayers dynacast_;
   // Observed: owned by their subscribers, unlinked by the room before they are freed.
   std::vector<DownTrack*> down_tracks_;
   std::unique_ptr<PacketLayerReader> layer_reader_;

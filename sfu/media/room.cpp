@@ -22,6 +22,7 @@ Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters&
       events_(events),
       limits_(limits),
       router_(worker.drop_counters_for_rooms(), counters, RouterOptions::from_config(worker.media_config())),
+      media_signals_(RoomMediaSignals::Options::from_config(worker.media_config(), worker.audio_config())),
       data_relay_(worker.data_counters_for_rooms(), worker.data_relay_options(), *this),
       timer_(worker.loop(), [this] { on_timer(); }) {
   timer_.start(kFastTimerMs, kFastTimerMs);
@@ -511,6 +512,7 @@ void Room::on_timer() {
     if (report && !p->remote_worker) router_.send_receiver_reports(*p, now);
     if (!p->remote_worker) control_bandwidth(*p, now);
   }
+  media_signals_.on_timer(participants_, now, events_);
   data_relay_.on_timer(now);
   if (report) remove_unconnected_participants(now);
   worker_.flush_sends();

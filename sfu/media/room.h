@@ -17,6 +17,7 @@
 #include "sfu/media/data_relay.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/room_events.h"
+#include "sfu/media/room_media_signals.h"
 #include "sfu/media/room_shard.h"
 #include "sfu/media/router.h"
 #include "sfu/media/transport_link.h"
@@ -145,6 +146,7 @@ class Room : private DataRelay::Host {
   RoomEvents& events_;
   RoomLimits limits_;
   Router router_;
+  RoomMediaSignals media_signals_;  // active speakers, dynacast
   DataRelay data_relay_;
   std::map<std::string, std::unique_ptr<Participant>> participants_;
   UvTimer timer_;

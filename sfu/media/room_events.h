@@ -87,9 +87,23 @@ struct RequestFailed {
   std::string request_type;
 };
 
-using RoomEvent =
-    std::variant<Joined, ParticipantJoined, ParticipantLeft, PublishAnswer, SubscribeOffer, TrackPublished,
-                 TrackUnpublished, RequestFailed, TrackPaused, TrackResumed, BandwidthEstimate>;
+// To everyone: who speaks now, loudest first (active_speakers.h); empty when nobody does.
+struct SpeakerLevel {
+  std::string participant_id;
+  double level = 0;  // smoothed linear amplitude, 0..1
+};
+struct ActiveSpeakersChanged {
+  std::vector<SpeakerLevel> speakers;
+};
+// To a publisher (dynacast, dynacast.h): which simulcast layers of its track anyone needs.
+struct PublisherLayers {
+  std::string track_id;
+  std::vector<bool> active;  // by layer, lowest quality first (the announced order)
+};
+
+using RoomEvent = std::variant<Joined, ParticipantJoined, ParticipantLeft, PublishAnswer, SubscribeOffer,
+                               TrackPublished, TrackUnpublished, RequestFailed, TrackPaused, TrackResumed,
+                               BandwidthEstimate, ActiveSpeakersChanged, PublisherLayers>;
 
 // Room::describe(): the media state the worker owns, for GET /v1/rooms/{name}.
 struct TrackSnapshot {

@@ -140,6 +140,11 @@ void Router::on_remote_sender_report(PublishedTrack& proxy, size_t layer, uint64
 void Router::forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& packet, uint64_t now_ms) {
   auto& downs = track.down_tracks();
   if (downs.empty()) return;
+  // audio.forward_loudest: only the room's loudest audio tracks go out (RoomMediaSignals).
+  if (!track.audio_level().forwarded()) {
+    bump(counters_.audio_not_forwarded_quiet, downs.size());
+    return;
+  }
   const auto layer_index = static_cast<uint8_t>(layer);
   // Keyframe detection reads a few payload bytes; only down-tracks waiting for one need it.
   bool is_keyframe_start = false;

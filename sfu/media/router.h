@@ -50,6 +50,9 @@ struct RouterCounters {
   // the track (collapsed).
   std::atomic<uint64_t> keyframe_requests_throttled{0}, keyframe_requests_collapsed{0};
   LayerCounters layers;  // simulcast layer selection
+  // audio.forward_loudest: audio packets not sent to a subscriber (one per subscriber) because
+  // the track was not among the room's loudest.
+  std::atomic<uint64_t> audio_not_forwarded_quiet{0};
 };
 
 // The media.* configuration as the router applies it; the defaults are the config's.

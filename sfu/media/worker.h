@@ -134,6 +134,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   const config::MediaConfig& media_config() const { return config_.media; }
   const config::BandwidthConfig& bandwidth_config() const { return config_.bandwidth; }
   BweCounters& bwe_counters_for_rooms() { return bwe_counters_; }
+  const config::AudioConfig& audio_config() const { return config_.audio; }
   // rtc.join_timeout_s: how long a participant may stay without any connection up.
   uint64_t join_timeout_ms() const { return uint64_t{config_.rtc.join_timeout_s} * 1000; }
   void count_join_timeout() { join_timeouts_.store(join_timeouts() + 1, std::memory_order_relaxed); }

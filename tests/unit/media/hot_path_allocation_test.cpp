@@ -25,8 +25,8 @@
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
 #include "sfu/media/router.h"
-#include "tests/unit/media/cross_worker_test_support.h"
 #include "sfu/media/transport_bandwidth_estimator.h"
+#include "tests/unit/media/cross_worker_test_support.h"
 #include "tests/unit/media/media_test_support.h"
 
 namespace {

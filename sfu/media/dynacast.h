@@ -1,0 +1,45 @@
+// Dynacast: a simulcast publisher is told which of its layers anyone needs, so it stops encoding
+// (and sending) the others and saves its CPU and uplink (docs/protocol.md, `publisher_layers`).
+//
+// needed_layers() is the one place that says what a track's subscribers need: for each active,
+// unpaused down-track, the layer its selector is capped at (LayerSelector::max_layer(): the
+// subscriber's preferences today, a bandwidth allocator's cap later, whatever sets it), its
+// target and current layers, and always the lowest layer (a new subscriber starts at once). The
+// cap alone would turn off the layer a subscriber falls back to while its cap's layer does not
+// arrive (the publisher's own estimate keeps it off); the target alone follows the layers that
+// arrive, so a layer turned off would never be asked back.
+// A track whose packets also go to other workers (a room spanning workers) needs every layer:
+// those workers' subscribers' needs are not known here (a documented gap).
+//
+// DynacastLayers debounces per track: a layer needed turns on at once, a layer unneeded turns
+// off only after `off_delay_ms` without need (a tile resized back and forth does not make the
+// publisher's encoder restart its layers). Pure state, allocates nothing.
+// Thread: its room's worker.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace sfu {
+
+class PublishedTrack;
+
+// Bit i: layer i is needed by some subscriber of `track`.
+uint32_t needed_layers(PublishedTrack& track);
+
+class DynacastLayers {
+ public:
+  static constexpr uint8_t kMaxLayers = 4;
+
+  // Timer: the layers needed now. True when active() changed (the publisher is to be told).
+  bool update(uint32_t needed, uint8_t layer_count, uint64_t now_ms, uint64_t off_delay_ms);
+  // Bit i: layer i is to be sent. Starts with every layer on (as the publisher starts).
+  uint32_t active() const { return active_; }
+
+ private:
+  uint32_t active_ = (1u << kMaxLayers) - 1;
+  bool started_ = false;
+  std::array<uint64_t, kMaxLayers> last_needed_ms_{};
+};
+
+}  // namespace sfu

@@ -1,0 +1,156 @@
+// Active speakers and dynacast end to end through the whole server (conference_fixture.h), with
+// bench clients over real ICE, DTLS and SRTP. Active speakers: Alice's audio packets carry a loud
+// RFC 6464 level, Bob's silence; everyone gets `active_speakers` naming Alice, never Bob.
+// Dynacast: Alice publishes three rid layers; when both subscribers ask for the lowest only, she
+// gets `publisher_layers` [true, false, false] after the off delay; when one asks for the best,
+// the top layer is turned back on at once.
+#include <gtest/gtest.h>
+
+#include "tests/integration/conference_fixture.h"
+
+using namespace sfu;
+using namespace std::chrono_literals;
+using client::ParticipantClient;
+using conference_test::Conference;
+
+namespace {
+
+void receive_only(ParticipantClient::Options& options) {
+  options.publish_audio = false;
+  options.publish_video = false;
+}
+
+// The `active_speakers` events `who` received, as lists of participant ids.
+std::vector<std::vector<std::string>> speaker_lists(const ParticipantClient& who) {
+  std::vector<std::vector<std::string>> lists;
+  for (const auto& m : who.messages()) {
+    if (m.value("type", "") != "active_speakers") continue;
+    std::vector<std::string> ids;
+    for (const auto& s : m.at("speakers")) ids.push_back(s.at("participant_id").get<std::string>());
+    lists.push_back(ids);
+  }
+  return lists;
+}
+
+std::vector<nlohmann::json> layer_messages(const ParticipantClient& who) {
+  std::vector<nlohmann::json> out;
+  for (const auto& m : who.messages())
+    if (m.value("type", "") == "publisher_layers") out.push_back(m);
+  return out;
+}
+
+}  // namespace
+
+class ActiveSpeakersEndToEnd : public Conference {};
+
+TEST_F(ActiveSpeakersEndToEnd, EveryoneHearsTheLoudParticipantNamedAndNeverTheSilentOne) {
+  auto& alice = add_client("speakers", "alice", [](ParticipantClient::Options& o) {
+    o.publish_video = false;
+    o.audio_level_dbov = 6;
+  });
+  auto& bob = add_client("speakers", "bob", [](ParticipantClient::Options& o) {
+    o.publish_video = false;
+    o.audio_level_dbov = 127;
+  });
+  auto& carol = add_client("speakers", "carol", receive_only);
+  alice.start_media();
+  bob.start_media();
+  ASSERT_TRUE(run_until([&] {
+    return carol.received_from(alice.participant_id()).audio_packets > 0 &&
+           carol.received_from(bob.participant_id()).audio_packets > 0;
+  })) << describe(carol);
+  for (ParticipantClient* who : {&alice, &bob, &carol}) {
+    ASSERT_TRUE(run_until([&] {
+      auto lists = speaker_lists(*who);
+      return !lists.empty() && lists.back() == std::vector<std::string>{alice.participant_id()};
+    })) << describe(*who);
+  }
+  run_for(1500ms);
+  for (ParticipantClient* who : {&alice, &bob, &carol}) {
+    for (const auto& list : speaker_lists(*who))
+      EXPECT_EQ(std::count(list.begin(), list.end(), bob.participant_id()), 0) << who->participant_id();
+    EXPECT_LE(speaker_lists(*who).size(), 2u) << "the list stays the same: no more events";
+  }
+  for (const auto& m : carol.messages()) {
+    if (m.value("type", "") != "active_speakers") continue;
+    EXPECT_GT(m.at("speakers").at(0).at("level").get<double>(), 0.2) << m.dump();
+  }
+  expect_clean_media(carol);
+}
+
+class DynacastEndToEnd : public Conference {
+ protected:
+  void configure(config::Config& config) override { config.media.dynacast_off_delay_ms = 500; }
+};
+
+TEST_F(DynacastEndToEnd, UnneededLayersAreTurnedOffAndBackOnWhenAskedFor) {
+  auto& alice = add_client("dynacast", "alice", [](ParticipantClient::Options& o) {
+    o.simulcast_layers = 3;
+    o.publish_audio = false;
+  });
+  auto& bob = add_client("dynacast", "bob", receive_only);
+  auto& carol = add_client("dynacast", "carol", receive_only);
+  alice.start_media();
+  std::string track;
+  ASSERT_TRUE(run_until([&] {
+    auto tracks = carol.tracks_by_participant().find(alice.participant_id());
+    if (tracks == carol.tracks_by_participant().end() || tracks->second.empty()) return false;
+    track = tracks->second.begin()->first;
+    return bob.received_from(alice.participant_id()).video_packets > 0 &&
+           carol.received_from(alice.participant_id()).video_packets > 0;
+  })) << describe(carol);
+  EXPECT_TRUE(layer_messages(alice).empty()) << "everyone receives the best layer: all are needed";
+
+  auto ask = [&](ParticipantClient& who, int layer) {
+    ASSERT_TRUE(who.send_signaling({{"type", "track_settings"},
+                                    {"participant_id", alice.participant_id()},
+                                    {"track_id", track},
+                                    {"max_layer", layer}}));
+  };
+  ask(bob, 0);
+  ask(carol, 0);
+  const nlohmann::json off = {true, false, false};
+  ASSERT_TRUE(run_until([&] {
+    auto m = layer_messages(alice);
+    return !m.empty() && m.back().at("active") == off;
+  })) << describe(alice);
+  EXPECT_EQ(layer_messages(alice).back().at("track_id"), track);
+
+  ask(carol, 2);
+  const nlohmann::json top_back = {true, false, true};
+  ASSERT_TRUE(run_until([&] {
+    auto m = layer_messages(alice);
+    return !m.empty() && m.back().at("active") == top_back;
+  })) << describe(alice);
+  EXPECT_TRUE(layer_messages(bob).empty() && layer_messages(carol).empty()) << "only to the publisher";
+}
+
+class DynacastOff : public Conference {
+ protected:
+  void configure(config::Config& config) override {
+    config.media.dynacast = false;
+    config.media.dynacast_off_delay_ms = 100;
+  }
+};
+
+TEST_F(DynacastOff, NoPublisherLayersAreSent) {
+  auto& alice = add_client("dynacast-off", "alice", [](ParticipantClient::Options& o) {
+    o.simulcast_layers = 3;
+    o.publish_audio = false;
+  });
+  auto& bob = add_client("dynacast-off", "bob", receive_only);
+  alice.start_media();
+  std::string track;
+  ASSERT_TRUE(run_until([&] {
+    auto tracks = bob.tracks_by_participant().find(alice.participant_id());
+    if (tracks == bob.tracks_by_participant().end() || tracks->second.empty()) return false;
+    track = tracks->second.begin()->first;
+    return bob.received_from(alice.participant_id()).video_packets > 0;
+  })) << describe(bob);
+  ASSERT_TRUE(bob.send_signaling({{"type", "track_settings"},
+                                  {"participant_id", alice.participant_id()},
+                                  {"track_id", track},
+                                  {"max_layer", 0}}));
+  run_for(1500ms);
+  EXPECT_TRUE(layer_messages(alice).empty());
+}
