@@ -19,6 +19,9 @@ namespace {
 
 constexpr uint64_t kFirstRetryMs = 100;
 constexpr uint64_t kMaxRetryMs = 2000;
+// hiredis 0.14's libuv adapter drops a poll error, so a refused connection never reports back:
+// an attempt not up within this long is abandoned and retried.
+constexpr uint64_t kConnectTimeoutMs = 1000;
 
 RedisConnection* owner_of(const redisAsyncContext* context) {
   return context ? static_cast<RedisConnection*>(context->data) : nullptr;
@@ -30,6 +33,15 @@ RedisConnection::RedisConnection(uv_loop_t* loop, std::string host, uint16_t por
                                  Handlers handlers)
     : loop_(loop), host_(std::move(host)), port_(port), name_(std::move(name)), handlers_(std::move(handlers)) {
   retry_ = std::make_unique<UvTimer>(loop_, [this] { connect(); });
+  connect_timeout_ = std::make_unique<UvTimer>(loop_, [this] { abandon_connect(); });
+}
+
+void RedisConnection::abandon_connect() {
+  if (!context_ || up_) return;
+  context_->data = nullptr;
+  redisAsyncFree(context_);
+  context_ = nullptr;
+  lost("connect timed out");
 }
 
 RedisConnection::~RedisConnection() {
@@ -60,6 +72,7 @@ void RedisConnection::connect() {
   redisAsyncSetConnectCallback(context, &RedisConnection::on_connect);
   redisAsyncSetDisconnectCallback(context, &RedisConnection::on_disconnect);
   context_ = context;
+  connect_timeout_->start(kConnectTimeoutMs);
 }
 
 void RedisConnection::on_connect(const redisAsyncContext* context, int status) {
@@ -70,6 +83,7 @@ void RedisConnection::on_connect(const redisAsyncContext* context, int status) {
     self->context_ = nullptr;
     return self->lost(context->errstr);
   }
+  self->connect_timeout_->stop();
   self->up_ = true;
   self->backoff_ms_ = 0;
   log_info("cluster", "redis connected", {{"connection", self->name_}});
@@ -84,6 +98,7 @@ void RedisConnection::on_disconnect(const redisAsyncContext* context, int status
 }
 
 void RedisConnection::lost(const char* why) {
+  connect_timeout_->stop();
   bool was_up = up_;
   up_ = false;
   backoff_ms_ = backoff_ms_ == 0 ? kFirstRetryMs : std::min(backoff_ms_ * 2, kMaxRetryMs);

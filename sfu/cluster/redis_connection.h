@@ -1,5 +1,5 @@
 // One asynchronous Redis connection (hiredis) on a libuv loop: never blocks the loop, reconnects by
-// itself with backoff (100 ms doubling to 2 s) whenever the server goes away, and tells its owner
+// itself with backoff (100 ms doubling to 2 s; an attempt not up in 1 s is retried) whenever the server goes away, and tells its owner
 // when it is up and down. Commands are argument vectors (hiredis formats the protocol); each
 // command's callback runs exactly once, with nullptr when the connection dropped first. A
 // connection in subscriber mode gets every published message through Handlers::on_message.
@@ -49,6 +49,7 @@ class RedisConnection {
   static void on_reply(redisAsyncContext* context, void* reply, void* privdata);
   static void on_subscribed(redisAsyncContext* context, void* reply, void* privdata);
   void connect();
+  void abandon_connect();
   void lost(const char* why);
 
   uv_loop_t* loop_;
@@ -61,6 +62,7 @@ class RedisConnection {
   uint64_t backoff_ms_ = 0;
   uint64_t reconnects_ = 0;
   std::unique_ptr<UvTimer> retry_;
+  std::unique_ptr<UvTimer> connect_timeout_;
 };
 
 }  // namespace sfu::cluster
