@@ -165,10 +165,10 @@ struct TurnConfig {
 // `redirect`. Off by default: a single node needs no Redis.
 struct ClusterConfig {
   bool enabled = false;
-  std::string redis_url;  // redis://host:port
-  std::string node_id;    // "" = hostname + random suffix, chosen at start-up
-  std::string advertise;  // this node's public http:// base URL; "" = from http.listen
-  std::string secret;     // HMAC-SHA256 key of every pub/sub message; at least kMinSecretBytes
+  std::string redis_url;      // redis://host:port
+  std::string node_id;        // "" = hostname + random suffix, chosen at start-up
+  std::string advertise;      // this node's public http:// base URL; "" = from http.listen
+  std::string secret;         // HMAC-SHA256 key of every pub/sub message; at least kMinSecretBytes
   uint32_t refresh_s = 1;     // the node's registry entry and rooms are written this often
   uint32_t dead_after_s = 3;  // ... and expire this long after the last write
   static constexpr size_t kMinSecretBytes = 32;

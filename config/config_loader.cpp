@@ -326,7 +326,8 @@ std::string shown_value(const std::string& key, const YAML::Node& node) {
     return list + "]";
   }
   if (!node.IsScalar()) return "a non-scalar value";
-  if (key == "auth.secret" || key == "turn.secret" || key == "cluster.secret") return std::to_string(node.Scalar().size()) + " bytes";
+  if (key == "auth.secret" || key == "turn.secret" || key == "cluster.secret")
+    return std::to_string(node.Scalar().size()) + " bytes";
   return "'" + node.Scalar() + "'";
 }
 
@@ -525,8 +526,9 @@ std::optional<ConfigError> check_across_keys(const Config& config, const YAML::N
   if (auto error = check_announced_addresses(config, root, source)) return error;
   // Credentials signed with no key would be refused by coturn, so every relayed call would fail.
   if (config.cluster.enabled && config.cluster.secret.empty())
-    return error("cluster.secret", "required when cluster.enabled is true: the key that authenticates the "
-                                   "nodes' messages (at least 32 bytes, the same on every node)");
+    return error("cluster.secret",
+                 "required when cluster.enabled is true: the key that authenticates the "
+                 "nodes' messages (at least 32 bytes, the same on every node)");
   if (config.cluster.enabled && config.cluster.dead_after_s <= config.cluster.refresh_s)
     return error("cluster.dead_after_s", "must be more than cluster.refresh_s");
   if (config.turn.enabled() && config.turn.secret.empty())

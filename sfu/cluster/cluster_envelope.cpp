@@ -71,7 +71,8 @@ std::variant<ClusterMessage, Rejection> open(std::string_view wire, std::string_
   const std::string* to = string_at(json, "to");
   auto ts = json.find("ts_ms");
   auto body = json.find("body");
-  if (!from || !to || ts == json.end() || !ts->is_number_integer() || body == json.end() || !body->is_object())
+  if (!from || !to || ts == json.end() || !ts->is_number_integer() || body == json.end() ||
+      !body->is_object())
     return Rejection::malformed;
   if (*to != me) return Rejection::wrong_node;
   int64_t ts_ms = ts->get<int64_t>();

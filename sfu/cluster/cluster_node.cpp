@@ -19,7 +19,8 @@ constexpr uint64_t kForwardCheckMs = 100;
 constexpr size_t kNodeSuffixLength = 6;
 
 int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -96,8 +97,7 @@ ClusterNode::ClusterNode(uv_loop_t* loop, const config::ClusterConfig& config, s
         subscriber_->subscribe(kChannelPrefix + id_);
         on_connection_up();
       },
-      [] {},
-      [this](const std::string&, const std::string& payload) { on_message(payload); }};
+      [] {}, [this](const std::string&, const std::string& payload) { on_message(payload); }};
   subscriber_ = std::make_unique<RedisConnection>(loop_, host, port, "subscriber", subscriber_handlers);
   refresh_timer_ = std::make_unique<UvTimer>(loop_, [this] { refresh(); });
   forward_timer_ = std::make_unique<UvTimer>(loop_, [this] { time_out_forwards(); });
@@ -128,7 +128,8 @@ nlohmann::json ClusterNode::node_entry() {
   if (now > last_refresh_ms_) {
     double elapsed_s = static_cast<double>(now - last_refresh_ms_) / 1000.0;
     double cpu_now = cpu_seconds();
-    forwarded_pps_ = static_cast<uint64_t>(static_cast<double>(load.rtp_forwarded_total - last_forwarded_) / elapsed_s);
+    forwarded_pps_ =
+        static_cast<uint64_t>(static_cast<double>(load.rtp_forwarded_total - last_forwarded_) / elapsed_s);
     cpu_ = (cpu_now - last_cpu_s_) / elapsed_s;
     last_cpu_s_ = cpu_now;
   }
@@ -149,7 +150,12 @@ nlohmann::json ClusterNode::node_entry() {
 
 void ClusterNode::refresh() {
   if (!commands_->up()) return;
-  std::vector<std::string> args = {"EVAL",   kRefreshScript, "2", kNodesKey, kRoomsKey, id_,
+  std::vector<std::string> args = {"EVAL",
+                                   kRefreshScript,
+                                   "2",
+                                   kNodesKey,
+                                   kRoomsKey,
+                                   id_,
                                    node_entry().dump(),
                                    std::to_string(uint64_t{config_.dead_after_s} * 1000)};
   // A draining node no longer offers its rooms: their clients are moving to other nodes.
@@ -246,32 +252,33 @@ void ClusterNode::claim_room(const LocalRoom& proposal, std::function<void(std::
 
 void ClusterNode::list_rooms(std::function<void(std::optional<std::vector<DirectoryRoom>>)> done) {
   auto shared = std::make_shared<decltype(done)>(std::move(done));
-  bool queued = commands_->command({"EVAL", kListScript, "2", kNodesKey, kRoomsKey}, [this, shared](
-                                                                                        const redisReply* reply) {
-    if (!is_array(reply, 2) || reply->element[0]->type != REDIS_REPLY_ARRAY ||
-        reply->element[1]->type != REDIS_REPLY_ARRAY)
-      return (*shared)(std::nullopt);
-    std::map<std::string, NodeInfo> nodes;
-    const redisReply* node_list = reply->element[0];
-    for (size_t i = 0; i < node_list->elements; ++i) {
-      nlohmann::json node = nlohmann::json::parse(reply_string(node_list->element[i]), nullptr, false);
-      if (!node.is_object() || !node.contains("id") || !node["id"].is_string()) continue;
-      NodeInfo info{node["id"].get<std::string>(), node.value("url", std::string()), node.value("draining", false)};
-      if (auto load = node.find("load"); load != node.end() && load->is_object()) {
-        info.participants = load->value("participants", uint64_t{0});
-        info.rooms = load->value("rooms", uint64_t{0});
-      }
-      nodes[info.id] = info;
-    }
-    nodes_ = std::move(nodes);
-    std::vector<DirectoryRoom> rooms;
-    const redisReply* room_list = reply->element[1];
-    for (size_t i = 0; i + 1 < room_list->elements; i += 2)
-      if (auto room =
-              directory_room(reply_string(room_list->element[i]), reply_string(room_list->element[i + 1]), nodes_))
-        rooms.push_back(std::move(*room));
-    (*shared)(std::move(rooms));
-  });
+  bool queued = commands_->command(
+      {"EVAL", kListScript, "2", kNodesKey, kRoomsKey}, [this, shared](const redisReply* reply) {
+        if (!is_array(reply, 2) || reply->element[0]->type != REDIS_REPLY_ARRAY ||
+            reply->element[1]->type != REDIS_REPLY_ARRAY)
+          return (*shared)(std::nullopt);
+        std::map<std::string, NodeInfo> nodes;
+        const redisReply* node_list = reply->element[0];
+        for (size_t i = 0; i < node_list->elements; ++i) {
+          nlohmann::json node = nlohmann::json::parse(reply_string(node_list->element[i]), nullptr, false);
+          if (!node.is_object() || !node.contains("id") || !node["id"].is_string()) continue;
+          NodeInfo info{node["id"].get<std::string>(), node.value("url", std::string()),
+                        node.value("draining", false)};
+          if (auto load = node.find("load"); load != node.end() && load->is_object()) {
+            info.participants = load->value("participants", uint64_t{0});
+            info.rooms = load->value("rooms", uint64_t{0});
+          }
+          nodes[info.id] = info;
+        }
+        nodes_ = std::move(nodes);
+        std::vector<DirectoryRoom> rooms;
+        const redisReply* room_list = reply->element[1];
+        for (size_t i = 0; i + 1 < room_list->elements; i += 2)
+          if (auto room = directory_room(reply_string(room_list->element[i]),
+                                         reply_string(room_list->element[i + 1]), nodes_))
+            rooms.push_back(std::move(*room));
+        (*shared)(std::move(rooms));
+      });
   if (!queued) (*shared)(std::nullopt);
 }
 
@@ -292,7 +299,8 @@ void ClusterNode::release_room(const std::string& name) {
 
 // ---- messages ----
 
-void ClusterNode::publish(const std::string& to, nlohmann::json body, std::function<void(bool delivered)> done) {
+void ClusterNode::publish(const std::string& to, nlohmann::json body,
+                          std::function<void(bool delivered)> done) {
   std::string wire = seal(ClusterMessage{id_, to, unix_ms(), std::move(body)}, config_.secret);
   auto shared = std::make_shared<decltype(done)>(std::move(done));
   bool queued = commands_->command({"PUBLISH", kChannelPrefix + to, wire}, [shared](const redisReply* reply) {
@@ -352,7 +360,8 @@ void ClusterNode::handle_request(const ClusterMessage& message) {
   const nlohmann::json& body = message.body;
   auto string_of = [&body](const char* key) {
     auto it = body.find(key);
-    return it != body.end() && it->is_string() ? std::optional<std::string>(it->get<std::string>()) : std::nullopt;
+    return it != body.end() && it->is_string() ? std::optional<std::string>(it->get<std::string>())
+                                               : std::nullopt;
   };
   auto method = string_of("method");
   auto path = string_of("path");
@@ -399,9 +408,12 @@ std::string ClusterNode::metrics_text() const {
   line("# HELP sfu_cluster_redis_connected 1 while both Redis connections (commands, pub/sub) are up.");
   line("# TYPE sfu_cluster_redis_connected gauge");
   line("sfu_cluster_redis_connected " + std::to_string(available() ? 1 : 0));
-  line("# HELP sfu_cluster_redis_reconnects_total Redis connections lost or refused, each retried with backoff.");
+  line(
+      "# HELP sfu_cluster_redis_reconnects_total Redis connections lost or refused, each retried with "
+      "backoff.");
   line("# TYPE sfu_cluster_redis_reconnects_total counter");
-  line("sfu_cluster_redis_reconnects_total " + std::to_string(commands_->reconnects() + subscriber_->reconnects()));
+  line("sfu_cluster_redis_reconnects_total " +
+       std::to_string(commands_->reconnects() + subscriber_->reconnects()));
   line("# HELP sfu_cluster_nodes_alive Live nodes in the registry, as last read (this one included).");
   line("# TYPE sfu_cluster_nodes_alive gauge");
   line("sfu_cluster_nodes_alive " + std::to_string(nodes_.size()));

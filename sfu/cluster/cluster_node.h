@@ -86,8 +86,8 @@ class ClusterNode {
 
   // `advertise`: this node's base URL (cluster.advertise or the one made from http.listen);
   // `media`: what the registry says of its media addresses and ports.
-  ClusterNode(uv_loop_t* loop, const config::ClusterConfig& config, std::string advertise, nlohmann::json media,
-              Hooks hooks);
+  ClusterNode(uv_loop_t* loop, const config::ClusterConfig& config, std::string advertise,
+              nlohmann::json media, Hooks hooks);
   ~ClusterNode();
   ClusterNode(const ClusterNode&) = delete;
   ClusterNode& operator=(const ClusterNode&) = delete;
@@ -104,7 +104,8 @@ class ClusterNode {
   // Every room of the cluster, with whether its home is alive.
   void list_rooms(std::function<void(std::optional<std::vector<DirectoryRoom>>)> done);
   // The room's entry, if any (nullopt entry: no such room; available false: Redis unavailable).
-  void find_room(const std::string& name, std::function<void(bool available, std::optional<DirectoryRoom>)> done);
+  void find_room(const std::string& name,
+                 std::function<void(bool available, std::optional<DirectoryRoom>)> done);
   // This node forgot the room: its entry goes if this node is still its home.
   void release_room(const std::string& name);
   // Runs `request` on node `node` and answers with its answer (503 when it cannot be reached, 504

@@ -16,7 +16,9 @@ inline constexpr const char* kChannelPrefix = "sfu:to:";
   "local function home_of(v) local ok, e = pcall(cjson.decode, v) "                   \
   "if ok and type(e) == 'table' and type(e.home) == 'string' then return e.home end " \
   "return nil end "                                                                   \
-  "local function alive(h) return h and redis.call('EXISTS', '" "sfu:node:" "' .. h) == 1 end "
+  "local function alive(h) return h and redis.call('EXISTS', '"                       \
+  "sfu:node:"                                                                         \
+  "' .. h) == 1 end "
 
 // KEYS: nodes, rooms. ARGV: id, node json, ttl ms, then room name/entry pairs. Registers the node
 // and writes its rooms, except one another live node has taken meanwhile.

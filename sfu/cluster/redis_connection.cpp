@@ -31,7 +31,11 @@ RedisConnection* owner_of(const redisAsyncContext* context) {
 
 RedisConnection::RedisConnection(uv_loop_t* loop, std::string host, uint16_t port, std::string name,
                                  Handlers handlers)
-    : loop_(loop), host_(std::move(host)), port_(port), name_(std::move(name)), handlers_(std::move(handlers)) {
+    : loop_(loop),
+      host_(std::move(host)),
+      port_(port),
+      name_(std::move(name)),
+      handlers_(std::move(handlers)) {
   retry_ = std::make_unique<UvTimer>(loop_, [this] { connect(); });
   connect_timeout_ = std::make_unique<UvTimer>(loop_, [this] { abandon_connect(); });
 }
@@ -136,7 +140,8 @@ bool RedisConnection::subscribe(const std::string& channel) {
   if (!up_ || !context_) return false;
   const char* argv[] = {"SUBSCRIBE", channel.data()};
   const size_t lengths[] = {9, channel.size()};
-  return redisAsyncCommandArgv(context_, &RedisConnection::on_subscribed, nullptr, 2, argv, lengths) == REDIS_OK;
+  return redisAsyncCommandArgv(context_, &RedisConnection::on_subscribed, nullptr, 2, argv, lengths) ==
+         REDIS_OK;
 }
 
 // Called for the subscription's confirmation and then for every message: ["message", channel, payload].
@@ -150,7 +155,8 @@ void RedisConnection::on_subscribed(redisAsyncContext* context, void* reply, voi
   const redisReply* payload = r->element[2];
   if (channel->type != REDIS_REPLY_STRING || payload->type != REDIS_REPLY_STRING) return;
   if (self->handlers_.on_message)
-    self->handlers_.on_message(std::string(channel->str, channel->len), std::string(payload->str, payload->len));
+    self->handlers_.on_message(std::string(channel->str, channel->len),
+                               std::string(payload->str, payload->len));
 }
 
 }  // namespace sfu::cluster

@@ -1,7 +1,7 @@
 // One asynchronous Redis connection (hiredis) on a libuv loop: never blocks the loop, reconnects by
-// itself with backoff (100 ms doubling to 2 s; an attempt not up in 1 s is retried) whenever the server goes away, and tells its owner
-// when it is up and down. Commands are argument vectors (hiredis formats the protocol); each
-// command's callback runs exactly once, with nullptr when the connection dropped first. A
+// itself with backoff (100 ms doubling to 2 s; an attempt not up in 1 s is retried) whenever the server goes
+// away, and tells its owner when it is up and down. Commands are argument vectors (hiredis formats the
+// protocol); each command's callback runs exactly once, with nullptr when the connection dropped first. A
 // connection in subscriber mode gets every published message through Handlers::on_message.
 // Used from the loop's thread only.
 #pragma once

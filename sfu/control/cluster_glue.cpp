@@ -81,14 +81,17 @@ bool ControlPlane::route_join(ClientConnection& ws, const Session& session, cons
   }
   if (find_room(room)) return false;
   cluster::LocalRoom proposal{room, unix_seconds(), config_.limits.participants_per_room, 0};
-  cluster_->claim_room(proposal, [this, session_id = session.id, message, room](std::optional<cluster::Claim> claim) {
-    auto it = sessions_.find(session_id);
-    if (it == sessions_.end() || !it->second.client) return;  // the client went meanwhile
-    ClientConnection& client = *it->second.client;
-    if (claim && claim->home != cluster_->id()) return send_redirect(client, claim->url, claim->home, "room_home");
-    // Home here (or Redis went away meanwhile: serve the room here).
-    handle_join(client, it->second, message, /*routed=*/true);
-  });
+  cluster_->claim_room(proposal,
+                       [this, session_id = session.id, message, room](std::optional<cluster::Claim> claim) {
+                         auto it = sessions_.find(session_id);
+                         if (it == sessions_.end() || !it->second.client)
+                           return;  // the client went meanwhile
+                         ClientConnection& client = *it->second.client;
+                         if (claim && claim->home != cluster_->id())
+                           return send_redirect(client, claim->url, claim->home, "room_home");
+                         // Home here (or Redis went away meanwhile: serve the room here).
+                         handle_join(client, it->second, message, /*routed=*/true);
+                       });
   return true;
 }
 
@@ -159,14 +162,17 @@ HttpResponse ControlPlane::create_cluster_room(const HttpRequest& request) {
       !valid_room_name(name->get<std::string>()) || find_room(name->get<std::string>()))
     return create_room(request);  // the checks and answers of one node
   uint64_t exchange_id = request.exchange_id;
-  cluster::LocalRoom proposal{name->get<std::string>(), unix_seconds(), config_.limits.participants_per_room, 0};
+  cluster::LocalRoom proposal{name->get<std::string>(), unix_seconds(), config_.limits.participants_per_room,
+                              0};
   cluster_->claim_room(proposal, [this, exchange_id, request](std::optional<cluster::Claim> claim) {
     if (!claim || claim->home == cluster_->id()) {
       HttpResponse response = create_room(request);
-      if (claim && !claim->created && response.status == 201) response = error_response({ErrorCode::conflict, "the room exists"});
+      if (claim && !claim->created && response.status == 201)
+        response = error_response({ErrorCode::conflict, "the room exists"});
       return complete_http(exchange_id, response);
     }
-    if (!claim->created) return complete_http(exchange_id, error_response({ErrorCode::conflict, "the room exists"}));
+    if (!claim->created)
+      return complete_http(exchange_id, error_response({ErrorCode::conflict, "the room exists"}));
     cluster_->forward(claim->home, {request.method, request.path, request.body},
                       [this, exchange_id](const cluster::ForwardedAnswer& answer) {
                         complete_http(exchange_id, answer_response(answer));
@@ -211,13 +217,15 @@ HttpResponse ControlPlane::drain_node() {
       ++redirected;
     }
   }
-  log_info("cluster", "node drained",
-           {{"redirected", std::to_string(redirected)}, {"target", target ? target->id : std::string("none")}});
+  log_info(
+      "cluster", "node drained",
+      {{"redirected", std::to_string(redirected)}, {"target", target ? target->id : std::string("none")}});
   HttpResponse response;
   response.status = 202;
-  response.body = protocol::to_text({{"draining", true},
-                                     {"redirected", redirected},
-                                     {"target", target ? nlohmann::json(target->id) : nlohmann::json(nullptr)}});
+  response.body =
+      protocol::to_text({{"draining", true},
+                         {"redirected", redirected},
+                         {"target", target ? nlohmann::json(target->id) : nlohmann::json(nullptr)}});
   return response;
 }
 

@@ -16,8 +16,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -122,7 +122,8 @@ class ControlPlane {
   // forbidden (counted) while a kick's ban of this identity from this room lasts.
   Status check_kick_ban(const std::string& room_name, const std::string& identity);
   // `routed`: the cluster (if any) already said this node is the room's home.
-  void handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message, bool routed = false);
+  void handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message,
+                   bool routed = false);
   // The room a join goes into, added to the directory when missing (`created`); server_full,
   // too_many_rooms or room_full (counted) when it may not.
   Result<RoomEntry*> room_for_join(const std::string& name, bool& created);
@@ -203,7 +204,8 @@ class ControlPlane {
                      const std::string& reason);
   // A REST request for a room this node does not have: forwarded to its home (deferred), or
   // nullopt to answer here.
-  std::optional<HttpResponse> route_rest_to_home(const std::vector<std::string>& parts, const HttpRequest& request);
+  std::optional<HttpResponse> route_rest_to_home(const std::vector<std::string>& parts,
+                                                 const HttpRequest& request);
   HttpResponse list_cluster_rooms(uint64_t exchange_id);
   HttpResponse create_cluster_room(const HttpRequest& request);
   HttpResponse drain_node();

@@ -164,10 +164,10 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
       data_tracks.push_back(std::move(entry));
     }
     nlohmann::json entry = {{"id", participant.id},
-                             {"name", participant.name},
-                             {"worker", participant.worker},
-                             {"tracks", tracks},
-                             {"data_tracks", data_tracks}};
+                            {"name", participant.name},
+                            {"worker", participant.worker},
+                            {"tracks", tracks},
+                            {"data_tracks", data_tracks}};
     if (participant.bandwidth) entry["bandwidth"] = bandwidth_json(*participant.bandwidth);
     participants.push_back(std::move(entry));
   }

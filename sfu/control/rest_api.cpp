@@ -163,7 +163,8 @@ HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
   if (Status authorized = authorize_admin(request); !authorized) return error_response(authorized.error());
   if (drain) {
     if (request.method == "POST") return drain_node();
-    return error_response({ErrorCode::method_not_allowed, request.method + " is not allowed on " + request.path});
+    return error_response(
+        {ErrorCode::method_not_allowed, request.method + " is not allowed on " + request.path});
   }
   // Cluster mode: a room homed on another node is served there.
   if (std::optional<HttpResponse> forwarded = route_rest_to_home(parts, request)) return *forwarded;
@@ -175,8 +176,10 @@ HttpResponse ControlPlane::route_rest(const std::vector<std::string>& parts, con
   const std::string& method = request.method;
   switch (parts.size()) {
     case 2:  // /v1/rooms
-      if (method == "GET") return forwarded || !cluster_ ? list_rooms() : list_cluster_rooms(request.exchange_id);
-      if (method == "POST") return forwarded || !cluster_ ? create_room(request) : create_cluster_room(request);
+      if (method == "GET")
+        return forwarded || !cluster_ ? list_rooms() : list_cluster_rooms(request.exchange_id);
+      if (method == "POST")
+        return forwarded || !cluster_ ? create_room(request) : create_cluster_room(request);
       break;
     case 3:  // /v1/rooms/{room}
       if (method == "GET") return get_room(parts[2], request.exchange_id);

@@ -83,7 +83,8 @@ std::optional<HttpAnswer> http(uint16_t port, const std::string& method, const s
     return std::nullopt;
   }
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                        "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+                        "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n\r\n" + body;
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return std::nullopt;
@@ -123,14 +124,16 @@ double metric(uint16_t port, const std::string& sample) {
 
 int redis_publish(uint16_t redis_port, const std::string& channel, const std::string& payload) {
   // The payload through a file: no shell quoting of arbitrary bytes.
-  std::string path = std::filesystem::temp_directory_path() / ("sfu-cluster-payload-" + std::to_string(getpid()));
+  std::string path =
+      std::filesystem::temp_directory_path() / ("sfu-cluster-payload-" + std::to_string(getpid()));
   {
     FILE* file = fopen(path.c_str(), "wb");
     if (!file) return -1;
     fwrite(payload.data(), 1, payload.size(), file);
     fclose(file);
   }
-  std::string command = "redis-cli -p " + std::to_string(redis_port) + " -x PUBLISH " + channel + " < " + path;
+  std::string command =
+      "redis-cli -p " + std::to_string(redis_port) + " -x PUBLISH " + channel + " < " + path;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return -1;
   char line[64] = {};
@@ -157,8 +160,9 @@ void Cluster::SetUp() {
     options.log_level = "info";
     options.work_dir = work_dir_ + "/" + node_id(i);
     std::filesystem::create_directories(options.work_dir);
-    options.extra_yaml = "cluster:\n  enabled: true\n  redis_url: redis://127.0.0.1:" + std::to_string(redis_.port()) +
-                         "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n";
+    options.extra_yaml =
+        "cluster:\n  enabled: true\n  redis_url: redis://127.0.0.1:" + std::to_string(redis_.port()) +
+        "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n";
     nodes_.push_back(std::make_unique<bench::ServerProcess>());
     ASSERT_TRUE(nodes_.back()->start(options, &error)) << node_id(i) << ": " << error;
   }
@@ -182,7 +186,8 @@ bool Cluster::wait_for_registry(size_t alive) {
   while (std::chrono::steady_clock::now() < deadline) {
     bool all = true;
     for (auto& node : nodes_)
-      if (node->running() && metric(node->http_port(), "sfu_cluster_nodes_alive") != static_cast<double>(alive))
+      if (node->running() &&
+          metric(node->http_port(), "sfu_cluster_nodes_alive") != static_cast<double>(alive))
         all = false;
     if (all) return true;
     std::this_thread::sleep_for(100ms);

@@ -1,8 +1,7 @@
 // Cluster mode end to end (docs/protocol.md, "Cluster"): three real server processes and a real
 // redis-server on loopback, driven over REST and by bench clients (real signaling, ICE, DTLS, SRTP).
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "sfu/cluster/cluster_envelope.h"
 #include "tests/cluster/cluster_fixture.h"
@@ -79,7 +78,8 @@ TEST_F(Cluster, ForgedAndMalformedMessagesAreDroppedAndCounted) {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   // Signed with the wrong key; garbage; the right key but for another node; the right key but old.
-  std::string forged = cluster::seal({"node-b", "node-a", now_ms, del}, "not-the-cluster-secret-0123456789ab");
+  std::string forged =
+      cluster::seal({"node-b", "node-a", now_ms, del}, "not-the-cluster-secret-0123456789ab");
   std::string wrong_node = cluster::seal({"node-b", "node-c", now_ms, del}, kSecret);
   std::string stale = cluster::seal({"node-b", "node-a", now_ms - 120'000, del}, kSecret);
   EXPECT_EQ(redis_publish(redis().port(), channel, forged), 1);
@@ -153,13 +153,15 @@ TEST_F(Cluster, KilledNodesClientsAreBackInTheRoomWithinFiveSeconds) {
       },
       15s);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
-  std::printf("[ cluster  ] kill -9 of the room's home to media flowing again on a live node: %.2f s\n", seconds);
+  std::printf("[ cluster  ] kill -9 of the room's home to media flowing again on a live node: %.2f s\n",
+              seconds);
   ASSERT_TRUE(back) << diagnostics();
   EXPECT_LT(seconds, 5.0);
   EXPECT_EQ(new_speaker.client->server_port(), new_viewer.client->server_port());
   json entry = listed_room(port(1), "failover");
   EXPECT_NE(entry.value("node", ""), "node-a") << entry.dump();
-  double rehomed = metric(port(1), "sfu_cluster_rooms_rehomed_total") + metric(port(2), "sfu_cluster_rooms_rehomed_total");
+  double rehomed =
+      metric(port(1), "sfu_cluster_rooms_rehomed_total") + metric(port(2), "sfu_cluster_rooms_rehomed_total");
   EXPECT_EQ(rehomed, 1);
   for (auto* r : {&new_speaker, &new_viewer}) {
     r->client->close_signaling();

@@ -38,25 +38,27 @@ TEST(ClusterEnvelope, AnyChangedByteBreaksTheSignature) {
     tampered[i] = static_cast<char>(tampered[i] ^ 0x01);
     EXPECT_EQ(rejection_of(open(tampered, kSecret, "node-a", kNow)), Rejection::bad_signature) << i;
   }
-  EXPECT_EQ(rejection_of(open(seal(message_to("node-a"), "another-secret-0123456789abcdef!"), kSecret, "node-a",
-                              kNow)),
+  EXPECT_EQ(rejection_of(open(seal(message_to("node-a"), "another-secret-0123456789abcdef!"), kSecret,
+                              "node-a", kNow)),
             Rejection::bad_signature);
 }
 
 TEST(ClusterEnvelope, WrongReceiverStaleAndMalformedAreRejected) {
-  EXPECT_EQ(rejection_of(open(seal(message_to("node-c"), kSecret), kSecret, "node-a", kNow)), Rejection::wrong_node);
-  EXPECT_EQ(rejection_of(open(seal(message_to("node-a", kNow - kMaxMessageAgeMs - 1), kSecret), kSecret, "node-a",
-                              kNow)),
+  EXPECT_EQ(rejection_of(open(seal(message_to("node-c"), kSecret), kSecret, "node-a", kNow)),
+            Rejection::wrong_node);
+  EXPECT_EQ(rejection_of(open(seal(message_to("node-a", kNow - kMaxMessageAgeMs - 1), kSecret), kSecret,
+                              "node-a", kNow)),
             Rejection::stale);
-  EXPECT_EQ(rejection_of(open(seal(message_to("node-a", kNow + kMaxMessageAgeMs + 1), kSecret), kSecret, "node-a",
-                              kNow)),
+  EXPECT_EQ(rejection_of(open(seal(message_to("node-a", kNow + kMaxMessageAgeMs + 1), kSecret), kSecret,
+                              "node-a", kNow)),
             Rejection::stale);
   EXPECT_EQ(rejection_of(open("", kSecret, "node-a", kNow)), Rejection::malformed);
   EXPECT_EQ(rejection_of(open("garbage", kSecret, "node-a", kNow)), Rejection::malformed);
   EXPECT_EQ(rejection_of(open(std::string(64, 'a') + "x{}", kSecret, "node-a", kNow)), Rejection::malformed);
   // A valid MAC over text that is not an envelope: still refused.
   std::string sealed = seal(message_to("node-a"), kSecret);
-  EXPECT_EQ(rejection_of(open(sealed.substr(0, 64) + " [1,2]", kSecret, "node-a", kNow)), Rejection::bad_signature);
+  EXPECT_EQ(rejection_of(open(sealed.substr(0, 64) + " [1,2]", kSecret, "node-a", kNow)),
+            Rejection::bad_signature);
 }
 
 }  // namespace
