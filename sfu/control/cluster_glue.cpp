@@ -128,29 +128,30 @@ std::optional<HttpResponse> ControlPlane::route_rest_to_home(const std::vector<s
 
 HttpResponse ControlPlane::list_cluster_rooms(uint64_t exchange_id) {
   if (!cluster_available()) return list_rooms();
-  cluster_->list_rooms([this, exchange_id](std::optional<std::vector<cluster::DirectoryRoom>> directory) {
-    nlohmann::json rooms = nlohmann::json::array();
-    for (const auto& [name, room] : rooms_) {
-      nlohmann::json summary = protocol::room_summary(directory_entry(room));
-      summary["node"] = cluster_->id();
-      summary["node_url"] = cluster_->url();
-      summary["node_alive"] = true;
-      rooms.push_back(std::move(summary));
-    }
-    for (const cluster::DirectoryRoom& room : directory.value_or(std::vector<cluster::DirectoryRoom>{})) {
-      if (room.home == cluster_->id() || find_room(room.name)) continue;
-      rooms.push_back({{"name", room.name},
-                       {"participants", room.entry.value("participants", 0)},
-                       {"created_at", room.entry.value("created_at", int64_t{0})},
-                       {"max_participants", room.entry.value("max_participants", 0)},
-                       {"node", room.home},
-                       {"node_url", room.url},
-                       {"node_alive", room.home_alive}});
-    }
-    HttpResponse response;
-    response.body = protocol::to_text({{"rooms", rooms}});
-    complete_http(exchange_id, response);
-  });
+  cluster_->list_rooms(
+      [this, exchange_id](const std::optional<std::vector<cluster::DirectoryRoom>>& directory) {
+        nlohmann::json rooms = nlohmann::json::array();
+        for (const auto& [name, room] : rooms_) {
+          nlohmann::json summary = protocol::room_summary(directory_entry(room));
+          summary["node"] = cluster_->id();
+          summary["node_url"] = cluster_->url();
+          summary["node_alive"] = true;
+          rooms.push_back(std::move(summary));
+        }
+        for (const cluster::DirectoryRoom& room : directory.value_or(std::vector<cluster::DirectoryRoom>{})) {
+          if (room.home == cluster_->id() || find_room(room.name)) continue;
+          rooms.push_back({{"name", room.name},
+                           {"participants", room.entry.value("participants", 0)},
+                           {"created_at", room.entry.value("created_at", int64_t{0})},
+                           {"max_participants", room.entry.value("max_participants", 0)},
+                           {"node", room.home},
+                           {"node_url", room.url},
+                           {"node_alive", room.home_alive}});
+        }
+        HttpResponse response;
+        response.body = protocol::to_text({{"rooms", rooms}});
+        complete_http(exchange_id, response);
+      });
   return deferred_response();
 }
 
