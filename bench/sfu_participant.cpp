@@ -16,6 +16,9 @@ SfuParticipant::SfuParticipant(uv_loop_t* loop, client::ParticipantClient::Optio
               [&] {
                 options.publish_audio = media && media->audio;
                 options.publish_video = media && media->video_pps > 0;
+                // A join storm (hundreds joining one room at once) is admitted at the pace the
+                // server can announce it: refused joins (overloaded) are sent again.
+                if (options.join_retry_ms == 0) options.join_retry_ms = 50;
                 if (data_accounting) {
                   options.sctp_mailbox = dtls::SctpMailbox::current();
                   // Only publishers have a publish connection, with or without data.

@@ -87,11 +87,12 @@ struct LimitsConfig {
   uint32_t rooms = 0;
   uint32_t participants_per_room = 0;
   uint32_t tracks_per_participant = 0;
-  uint32_t message_bytes = 0;          // largest signaling WebSocket message / REST body
-  uint32_t worker_queue_messages = 0;  // bound of each control<->worker message queue
-  uint32_t participants = 0;           // participants on the whole server
-  uint32_t ssrcs_per_transport = 0;    // distinct inbound SSRCs one SRTP session may learn
-  uint32_t empty_room_grace_s = 0;     // a room created by join is freed this long after it empties
+  uint32_t message_bytes = 0;           // largest signaling WebSocket message / REST body
+  uint32_t worker_queue_messages = 0;   // bound of each control<->worker message queue
+  uint32_t control_queue_messages = 0;  // bound of the workers->control queue (join admission budget)
+  uint32_t participants = 0;            // participants on the whole server
+  uint32_t ssrcs_per_transport = 0;     // distinct inbound SSRCs one SRTP session may learn
+  uint32_t empty_room_grace_s = 0;      // a room created by join is freed this long after it empties
 };
 
 // Per-subscriber protections on the media path.

@@ -368,6 +368,7 @@ const std::map<std::string, Apply>& schema() {
       {"limits.tracks_per_participant", uint_in(FIELD(limits.tracks_per_participant), 1, 64)},
       {"limits.message_bytes", uint_in(FIELD(limits.message_bytes), 1024, 16u << 20)},
       {"limits.worker_queue_messages", uint_in(FIELD(limits.worker_queue_messages), 16, 1u << 20)},
+      {"limits.control_queue_messages", uint_in(FIELD(limits.control_queue_messages), 64, 1u << 22)},
       {"limits.participants", uint_in(FIELD(limits.participants), 1, 10000000)},
       {"limits.ssrcs_per_transport", uint_in(FIELD(limits.ssrcs_per_transport), 4, 4096)},
       {"limits.empty_room_grace_s", uint_in(FIELD(limits.empty_room_grace_s), 0, 86400)},

@@ -39,6 +39,7 @@ limits:
   tracks_per_participant: 8
   message_bytes: 524288      # largest signaling message or REST body (a subscribe answer: ~2.7 KB per audio+video publisher)
   worker_queue_messages: 4096
+  control_queue_messages: 65536  # workers -> signaling thread; joins wait (overloaded) rather than overflow it
   participants: 10000        # participants on the whole server
   ssrcs_per_transport: 64    # inbound SSRCs one connection may use
   empty_room_grace_s: 60     # a room created by join is freed this long after its last participant leaves

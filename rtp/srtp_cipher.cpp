@@ -20,6 +20,10 @@ void CipherContextDeleter::operator()(evp_cipher_ctx_st* ctx) const { EVP_CIPHER
 
 namespace {
 
+// OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED with this length sets the whole IV (the provider's
+// setivfixed(); EVP_CTRL_GCM_SET_IV_FIXED with -1 passes the same).
+constexpr size_t kWholeIv = static_cast<size_t>(-1);
+
 bool fits_int(size_t size) { return size <= static_cast<size_t>(INT_MAX); }
 
 const EVP_CIPHER* aes_ctr(size_t key_size) {
@@ -76,20 +80,29 @@ bool AesGcm::init(ByteSpan key, bool encrypt) {
          EVP_CipherInit_ex(ctx, nullptr, nullptr, key.data(), nullptr, enc) == 1;
 }
 
+// The per-packet IV goes in as the provider's "restore the whole fixed IV" parameter
+// (EVP_CTRL_GCM_SET_IV_FIXED with length -1, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED): in OpenSSL 3.0
+// EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1) first asks the provider for the IV length through
+// a parameter query (EVP_CIPHER_CTX_get_iv_length), which costs more than the whole IV change. The
+// provider copies the 12 bytes and applies them at the next update, as a re-init does; the key
+// schedule and the GHASH key stay from init().
 bool AesGcm::seal(const std::array<uint8_t, kIvSize>& iv, ByteSpan aad_head, ByteSpan aad_tail, uint8_t* data,
                   size_t size, uint8_t* tag) {
   EVP_CIPHER_CTX* ctx = ctx_.get();
   if (ctx == nullptr) return false;
   uint8_t final_block[16];
   int out = 0;
+  // The parameter takes a non-const pointer, but the IV is only copied from it.
+  OSSL_PARAM set_iv[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED,
+                                                           const_cast<uint8_t*>(iv.data()), kWholeIv),
+                         OSSL_PARAM_construct_end()};
   // The tag through the parameter call itself: EVP_CIPHER_CTX_ctrl(EVP_CTRL_GCM_GET_TAG) builds the
   // same parameter and costs more in OpenSSL 3.
   OSSL_PARAM get_tag[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTagSize),
                           OSSL_PARAM_construct_end()};
-  // enc = -1: keep the direction and the key, set only the IV.
-  return EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, iv.data(), -1) == 1 && add_aad(ctx, aad_head) &&
-         add_aad(ctx, aad_tail) && crypt(ctx, data, size) &&
-         EVP_CipherFinal_ex(ctx, final_block, &out) == 1 && EVP_CIPHER_CTX_get_params(ctx, get_tag) == 1;
+  return EVP_CIPHER_CTX_set_params(ctx, set_iv) == 1 && add_aad(ctx, aad_head) && add_aad(ctx, aad_tail) &&
+         crypt(ctx, data, size) && EVP_CipherFinal_ex(ctx, final_block, &out) == 1 &&
+         EVP_CIPHER_CTX_get_params(ctx, get_tag) == 1;
 }
 
 bool AesGcm::open(const std::array<uint8_t, kIvSize>& iv, ByteSpan aad_head, ByteSpan aad_tail, uint8_t* data,
@@ -98,13 +111,15 @@ bool AesGcm::open(const std::array<uint8_t, kIvSize>& iv, ByteSpan aad_head, Byt
   if (ctx == nullptr) return false;
   uint8_t final_block[16];
   int out = 0;
-  // The parameter takes a non-const pointer, but the tag is only copied from it.
-  OSSL_PARAM set_tag[] = {
+  // The IV and the expected tag in one parameter call (the provider keeps the tag for the final
+  // check; nothing before it reads or changes it). Both are only copied from.
+  OSSL_PARAM set_iv_and_tag[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, const_cast<uint8_t*>(iv.data()),
+                                        kWholeIv),
       OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, const_cast<uint8_t*>(tag), kTagSize),
       OSSL_PARAM_construct_end()};
-  return EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, iv.data(), -1) == 1 && add_aad(ctx, aad_head) &&
-         add_aad(ctx, aad_tail) && crypt(ctx, data, size) && EVP_CIPHER_CTX_set_params(ctx, set_tag) == 1 &&
-         EVP_CipherFinal_ex(ctx, final_block, &out) == 1;
+  return EVP_CIPHER_CTX_set_params(ctx, set_iv_and_tag) == 1 && add_aad(ctx, aad_head) &&
+         add_aad(ctx, aad_tail) && crypt(ctx, data, size) && EVP_CipherFinal_ex(ctx, final_block, &out) == 1;
 }
 
 void HmacSha1::init(ByteSpan key) {

@@ -77,7 +77,7 @@ ParticipantClient::ParticipantClient(uv_loop_t* loop, Options options)
     simulcast_ = std::make_unique<SimulcastVideo>(
         options_.simulcast_layers,
         SimulcastVideo::ExtensionIds{kExtIdAbsSendTime, kExtIdTransportCc, kExtIdMid, kExtIdRid});
-  for (uv_timer_t** timer : {&media_timer_, &answer_timer_}) {
+  for (uv_timer_t** timer : {&media_timer_, &answer_timer_, &join_timer_}) {
     *timer = new uv_timer_t;
     uv_timer_init(loop_, *timer);
     (*timer)->data = this;
@@ -87,7 +87,7 @@ ParticipantClient::ParticipantClient(uv_loop_t* loop, Options options)
 ParticipantClient::~ParticipantClient() {
   publish_data_.reset();
   subscribe_data_.reset();
-  for (uv_timer_t* timer : {media_timer_, answer_timer_}) {
+  for (uv_timer_t* timer : {media_timer_, answer_timer_, join_timer_}) {
     timer->data = nullptr;
     uv_close(reinterpret_cast<uv_handle_t*>(timer),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
@@ -124,6 +124,7 @@ bool ParticipantClient::start(std::string* error) {
 
   nlohmann::json join = {{"type", "join"}, {"room", options_.room}, {"name", options_.name}};
   if (!options_.token.empty()) join["token"] = options_.token;
+  join_message_ = join;
   return connect_signaling(std::move(join), error);
 }
 
@@ -279,6 +280,7 @@ void ParticipantClient::handle_message(const nlohmann::json& message) {
   } else if (type == "error") {
     ++counters_.errors_received;
     errors_.push_back(message);
+    retry_join_if_overloaded(message);
   }
   if (on_message) on_message(message);
 }
@@ -307,6 +309,19 @@ void ParticipantClient::follow_redirect(const nlohmann::json& message) {
   if (!options_.token.empty()) join["token"] = options_.token;
   std::string error;
   if (!connect_signaling(std::move(join), &error)) fail("redirect to " + url + " failed: " + error);
+}
+
+void ParticipantClient::retry_join_if_overloaded(const nlohmann::json& error) {
+  if (options_.join_retry_ms == 0 || joined() || string_or_empty(error, "request_type") != "join" ||
+      string_or_empty(error, "code") != "overloaded")
+    return;
+  uv_timer_start(
+      join_timer_,
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<ParticipantClient*>(timer->data);
+        if (self && !self->joined() && self->signaling_) self->signaling_->send(self->join_message_);
+      },
+      options_.join_retry_ms, 0);
 }
 
 void ParticipantClient::take_participants(const nlohmann::json& list) {

@@ -52,7 +52,10 @@ class ParticipantClient {
     bool publish_video = true;
     // 2 or 3: the video is rid simulcast (SimulcastVideo: q, h, f) instead of one stream.
     size_t simulcast_layers = 0;
-    bool auto_publish = true;           // send the publish offer as soon as `joined` arrives
+    bool auto_publish = true;  // send the publish offer as soon as `joined` arrives
+    // A `join` refused with `overloaded` (the server asks to try again, docs/protocol.md) is sent
+    // again this much later; 0 = not retried (the error is only recorded).
+    uint64_t join_retry_ms = 0;
     std::string bind_ip = "127.0.0.1";  // local address of the two UDP sockets
     // Both connections use the server's candidates of this address (one of its announced ones);
     // empty = its first candidates of bind_ip's address family.
@@ -272,6 +275,9 @@ class ParticipantClient {
   std::unique_ptr<ClientDataChannels> subscribe_data_;
   uv_timer_t* media_timer_ = nullptr;
   uv_timer_t* answer_timer_ = nullptr;  // Options::first_subscribe_answer_delay_ms
+  uv_timer_t* join_timer_ = nullptr;    // Options::join_retry_ms
+  nlohmann::json join_message_;         // the join, for a retry
+  void retry_join_if_overloaded(const nlohmann::json& error);
 
   std::string participant_id_;
   std::string resume_token_;  // from the latest `joined` or `resumed`

@@ -14,10 +14,15 @@ namespace {
 
 // How often the housekeeping timer retries waiting messages and checks deadlines.
 constexpr uint64_t kHousekeepingMs = 20;
+// The workers' queue to this thread (limits.control_queue_messages; a Config not loaded through
+// the schema gets the default).
+size_t control_queue_capacity(const config::Config& config) {
+  return config.limits.control_queue_messages != 0 ? config.limits.control_queue_messages : size_t{1} << 16;
+}
 // Events one worker's rooms may have waiting for the control queue before a session's events are
-// dropped and that session is closed (docs/protocol.md, "Queues between threads").
-constexpr size_t kWaitingEventsPerWorker = 4096;
-constexpr size_t kControlQueueCapacity = size_t{1} << 16;
+// dropped and that session is closed (docs/protocol.md, "Queues between threads"): 1/16 of the
+// queue, 4096 at the default.
+size_t waiting_events_per_worker(size_t control_queue) { return std::max<size_t>(64, control_queue / 16); }
 // Kicked identities remembered at once (auth.kick_ban_s); beyond, the oldest ban ends early.
 constexpr size_t kMaxKickBans = 10000;
 
@@ -72,7 +77,10 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
   // the handlers without start() get the same checks (a request without Host or Origin passes).
   origin_policy_ =
       std::make_unique<OriginPolicy>(config_.http.host, config_.http.port, config_.http.allowed_origins);
-  inbox_ = std::make_unique<TaskQueue>(loop_, kControlQueueCapacity);
+  const size_t control_queue = control_queue_capacity(config_);
+  inbox_ = std::make_unique<TaskQueue>(loop_, control_queue);
+  // Half the queue for the events of admitted joins; the rest for everything else.
+  join_event_budget_ = control_queue / 2;
 
   WorkerEventSink::Handlers sink_handlers;
   sink_handlers.deliver = [this](uint64_t session_id, const RoomEvent& event) {
@@ -91,7 +99,7 @@ ControlPlane::ControlPlane(uv_loop_t* loop, const config::Config& config, std::v
     to_worker_.push_back(std::make_unique<OrderedPoster>(
         [worker](TaskQueue::Task& task) { return worker->try_post(task); }, 0));
     from_worker_.push_back(
-        std::make_unique<WorkerEventSink>(*inbox_, sink_handlers, kWaitingEventsPerWorker));
+        std::make_unique<WorkerEventSink>(*inbox_, sink_handlers, waiting_events_per_worker(control_queue)));
   }
   housekeeping_ = std::make_unique<UvTimer>(loop_, [this] { on_housekeeping(); });
 }

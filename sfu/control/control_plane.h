@@ -254,6 +254,14 @@ class ControlPlane {
   void on_participant_removed(const std::string& room, const std::string& participant_id, uint64_t session_id,
                               const Error& why);
   void on_events_lost(uint64_t session_id);
+  // Join admission (signaling.cpp): a join makes about one event per participant of the room
+  // (participant_joined to each, joined to the joiner), all at once on its worker. They are
+  // reserved here when the join is posted and released when the worker's note that it has posted
+  // them reaches this thread (so they have been handled). A join that would take the reserved
+  // events over join_event_budget_, or that comes while a worker's events already wait for this
+  // thread, is refused with overloaded (try again) instead of being admitted and then dropped.
+  bool join_events_fit(size_t events) const;
+  void release_join_events(size_t events);
 
   uv_loop_t* loop_;
   const config::Config& config_;
@@ -261,7 +269,9 @@ class ControlPlane {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<OriginPolicy> origin_policy_;  // replaced in start(), when the port is known
   std::unique_ptr<TaskQueue> inbox_;
-  std::vector<std::unique_ptr<OrderedPoster>> to_worker_;      // by worker index; this thread
+  size_t join_event_budget_ = 0;                           // half of the inbox
+  size_t join_events_in_flight_ = 0;                       // reserved by admitted joins, not yet handled here
+  std::vector<std::unique_ptr<OrderedPoster>> to_worker_;  // by worker index; this thread
   std::vector<std::unique_ptr<WorkerEventSink>> from_worker_;  // by worker index; its worker's thread
   std::unique_ptr<UvTimer> housekeeping_;
   DeadlineQueue<std::string> empty_rooms_;       // rooms created by join, while empty

@@ -1,5 +1,6 @@
 // The signaling WebSocket (/v1/rtc) of the control plane: validates every message, keeps the
 // rooms directory, and hands room work to the room's worker. See docs/protocol.md.
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -186,6 +187,12 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   auto room_or_refusal = room_for_join(*room_name, new_room);
   if (!room_or_refusal) return send_error(ws, room_or_refusal.error(), "join");
   RoomEntry* room = *room_or_refusal;
+  const size_t join_events = room->participants.size() + 1;
+  if (!join_events_fit(join_events)) {
+    ++join_refusals_.overloaded;
+    if (new_room) forget_room(*room_name);
+    return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "join");
+  }
 
   std::string participant_id = new_participant_id();
   // Placed by load on one of the room's workers, or on a new one (room_placement.h); the worker's
@@ -193,12 +200,13 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   uint32_t worker = place_new_participant(*room);
   WorkerEventSink* sink = from_worker_[worker].get();
   RoomLimits limits{room->max_participants, config_.limits.tracks_per_participant};
-  bool posted = post_request(worker, [sink, limits, room_copy = *room_name, participant_id,
+  bool posted = post_request(worker, [this, sink, limits, room_copy = *room_name, participant_id, join_events,
                                       name = display_name, session_id = session.id](Worker& w) {
     Room& r = w.create_room(room_copy, *sink, limits);
     if (!r.join(participant_id, name, session_id))
       sink->participant_removed(room_copy, participant_id, session_id,
                                 {ErrorCode::connection_lost, "media connection lost: join refused"});
+    sink->after_events([this, join_events] { release_join_events(join_events); });
   });
   if (!posted) {
     ++join_refusals_.overloaded;
@@ -206,6 +214,7 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
     if (new_room) forget_room(*room_name);
     return send_error(ws, {ErrorCode::overloaded, "the server is overloaded, try again"}, "join");
   }
+  join_events_in_flight_ += join_events;
   room->participants[participant_id] = display_name;
   place(*room, participant_id, worker);
   update_room_expiry(*room);
@@ -215,6 +224,18 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   session_of_participant_[participant_id] = session.id;
   log_info("control", "participant joined",
            {{"room", *room_name}, {"participant", participant_id}, {"worker", std::to_string(worker)}});
+}
+
+bool ControlPlane::join_events_fit(size_t events) const {
+  for (const auto& sink : from_worker_)
+    if (sink->poster().has_waiting()) return false;
+  // One join is always let through when none is in flight, so a room larger than the budget still
+  // fills (one join at a time).
+  return join_events_in_flight_ == 0 || join_events_in_flight_ + events <= join_event_budget_;
+}
+
+void ControlPlane::release_join_events(size_t events) {
+  join_events_in_flight_ -= std::min(events, join_events_in_flight_);
 }
 
 Result<ControlPlane::RoomEntry*> ControlPlane::room_for_join(const std::string& name, bool& created) {

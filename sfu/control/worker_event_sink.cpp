@@ -38,6 +38,11 @@ void WorkerEventSink::send(TaskQueue::Task task) {
   forget_closed_sessions_if_sent();
 }
 
+void WorkerEventSink::after_events(TaskQueue::Task task) {
+  poster_.post_lifecycle(std::move(task));
+  forget_closed_sessions_if_sent();
+}
+
 void WorkerEventSink::retry() {
   retry_claimed_.store(false, std::memory_order_relaxed);
   poster_.retry();

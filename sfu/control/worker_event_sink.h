@@ -55,6 +55,9 @@ class WorkerEventSink : public RoomEvents {
 
   // Worker thread: a task for the control thread that may be dropped when too much waits.
   void send(TaskQueue::Task task);
+  // Worker thread: a task for the control thread that is never dropped; it runs after every
+  // message given before it (the queue and the waiting list keep their order).
+  void after_events(TaskQueue::Task task);
   // Worker thread: offers the waiting messages again.
   void retry();
 

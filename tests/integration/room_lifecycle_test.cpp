@@ -288,6 +288,72 @@ TEST_F(ServerParticipantCap, AJoinBeyondTheCapGetsServerFullAndIsCounted) {
   EXPECT_EQ(accepted.value("type", ""), "joined") << accepted.dump();
 }
 
+// ---- A join storm (limits.control_queue_messages small) ----
+
+// Every join into one room makes an event for each participant already there, all at once on the
+// worker. With the worker held while 30 joins wait for it and a workers->control queue of 64 (32
+// for joins' events), the joins beyond that budget are refused with overloaded and retried by the
+// clients, instead of being admitted and then costing sessions their events (closed with 1013).
+class JoinStorm : public RoomLifecycle {
+  void configure(config::Config& config) override { config.limits.control_queue_messages = 64; }
+};
+
+TEST_F(JoinStorm, JoinsBeyondTheEventBudgetAreRefusedAndRetriedAndNoSessionLosesEvents) {
+  constexpr size_t kClients = 30;
+  std::vector<std::unique_ptr<http_test::WsClient>> clients;
+  for (size_t i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<http_test::WsClient>(port()));
+    ASSERT_TRUE(clients.back()->handshake());
+  }
+  auto send_join = [&](size_t i) {
+    return clients[i]->send_text(
+        json{{"type", "join"}, {"room", "storm"}, {"name", "p" + std::to_string(i)}}.dump());
+  };
+  std::vector<size_t> known(kClients, 0);  // participants each client has been told of
+  size_t refused = 0;
+  {
+    WorkerBlocker blocker(server_.worker());
+    for (size_t i = 0; i < kClients; ++i) ASSERT_TRUE(send_join(i));
+    // The refusals come at once, from the control thread; the worker has answered nothing yet.
+    ASSERT_TRUE(wait_until([&] { return metric(R"(sfu_joins_refused_total{reason="overloaded"})") > 0; }));
+  }
+  // Each client reads until it has joined, sending its join again whenever it was refused.
+  for (size_t i = 0; i < kClients; ++i) {
+    for (bool joined = false; !joined;) {
+      {
+        json message = read_json(*clients[i]);
+        ASSERT_FALSE(message.is_discarded()) << "client " << i << " lost its socket";
+        const std::string type = message.value("type", "");
+        if (type == "joined") {
+          joined = true;
+          known[i] += message["participants"].size();
+        } else if (type == "participant_joined") {
+          ++known[i];
+        } else if (type == "error") {
+          ASSERT_EQ(message.value("code", ""), "overloaded") << message.dump();
+          ASSERT_EQ(message.value("request_type", ""), "join") << "a session lost events: " << message.dump();
+          ++refused;
+          std::this_thread::sleep_for(5ms);
+          ASSERT_TRUE(send_join(i));
+        }
+      }
+    }
+  }
+  EXPECT_GT(refused, 0u);
+  // Every client hears of every other one, and no event was dropped on the way.
+  for (size_t i = 0; i < kClients; ++i) {
+    while (known[i] < kClients - 1) {
+      json message = read_json(*clients[i]);
+      ASSERT_FALSE(message.is_discarded()) << "client " << i << " knows " << known[i];
+      ASSERT_NE(message.value("type", ""), "error") << message.dump();
+      if (message.value("type", "") == "participant_joined") ++known[i];
+    }
+  }
+  EXPECT_EQ(rooms(), (std::map<std::string, size_t>{{"storm", kClients}}));
+  EXPECT_EQ(metric(R"(sfu_queue_posts_refused_total{to="control",worker="0"})"), 0);
+  EXPECT_EQ(metric(R"(sfu_joins_refused_total{reason="overloaded"})"), static_cast<int64_t>(refused));
+}
+
 // ---- A full worker queue (limits.worker_queue_messages at its minimum) ----
 
 class BusyWorker : public RoomLifecycle {
