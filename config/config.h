@@ -181,6 +181,20 @@ struct TurnConfig {
   bool enabled() const { return !urls.empty(); }
 };
 
+// Cluster mode (docs/protocol.md, "Cluster"): Redis holds the node registry and the room directory,
+// REST changes reach a room's home node over pub/sub, and joins for a room homed elsewhere get a
+// `redirect`. Off by default: a single node needs no Redis.
+struct ClusterConfig {
+  bool enabled = false;
+  std::string redis_url;      // redis://host:port
+  std::string node_id;        // "" = hostname + random suffix, chosen at start-up
+  std::string advertise;      // this node's public http:// base URL; "" = from http.listen
+  std::string secret;         // HMAC-SHA256 key of every pub/sub message; at least kMinSecretBytes
+  uint32_t refresh_s = 1;     // the node's registry entry and rooms are written this often
+  uint32_t dead_after_s = 3;  // ... and expire this long after the last write
+  static constexpr size_t kMinSecretBytes = 32;
+};
+
 struct Config {
   HttpConfig http;
   SignalingConfig signaling;
@@ -197,6 +211,7 @@ struct Config {
   LogLevel log_level = LogLevel::Info;
   AuthConfig auth;
   TurnConfig turn;
+  ClusterConfig cluster;
 
   // Worker threads to start: `workers`, or the number of cores when it is auto.
   uint32_t resolved_workers() const;

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -225,6 +226,57 @@ Apply log_level_field() {
   };
 }
 
+// cluster.redis_url: redis://host:port (the host a name or an address literal).
+Apply redis_url_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    const char* expected = "a URL redis://host:port, e.g. redis://127.0.0.1:6379";
+    if (!node.IsScalar()) return expected;
+    const std::string& url = node.Scalar();
+    const std::string scheme = "redis://";
+    if (url.rfind(scheme, 0) != 0) return expected;
+    size_t colon = url.rfind(':');
+    if (colon == std::string::npos || colon < scheme.size() + 1) return expected;
+    std::string port = url.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(port) < 1 || std::stoul(port) > 65535)
+      return expected;
+    config.cluster.redis_url = url;
+    return {};
+  };
+}
+
+// cluster.node_id: "" or 1-64 of [A-Za-z0-9_.-] (it is part of Redis keys and channel names).
+Apply node_id_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    const char* expected = "\"\" or 1-64 characters of [A-Za-z0-9_.-]";
+    if (!node.IsScalar()) return expected;
+    const std::string& id = node.Scalar();
+    bool ok = id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+              });
+    if (!ok) return expected;
+    config.cluster.node_id = id;
+    return {};
+  };
+}
+
+// cluster.advertise: "" or an http:// or https:// base URL without a path.
+Apply advertise_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    const char* expected = "\"\" or a base URL http://host:port (https:// behind a TLS proxy), no path";
+    if (!node.IsScalar()) return expected;
+    const std::string& url = node.Scalar();
+    if (!url.empty()) {
+      size_t start = url.rfind("http://", 0) == 0 ? 7 : url.rfind("https://", 0) == 0 ? 8 : 0;
+      bool printable = std::all_of(url.begin(), url.end(), [](char c) { return c > ' ' && c < 0x7f; });
+      if (start == 0 || url.size() == start || url.find('/', start) != std::string::npos || !printable)
+        return expected;
+    }
+    config.cluster.advertise = url;
+    return {};
+  };
+}
+
 // A shared secret (auth.secret, turn.secret): "" (none), or a key of at least 32 bytes. `why` says
 // what a shorter one would let an attacker do.
 template <typename Member>
@@ -274,7 +326,8 @@ std::string shown_value(const std::string& key, const YAML::Node& node) {
     return list + "]";
   }
   if (!node.IsScalar()) return "a non-scalar value";
-  if (key == "auth.secret" || key == "turn.secret") return std::to_string(node.Scalar().size()) + " bytes";
+  if (key == "auth.secret" || key == "turn.secret" || key == "cluster.secret")
+    return std::to_string(node.Scalar().size()) + " bytes";
   return "'" + node.Scalar() + "'";
 }
 
@@ -362,6 +415,15 @@ const std::map<std::string, Apply>& schema() {
                                    "a shorter HMAC key can be found offline from one TURN credential, and "
                                    "with it anyone can mint credentials for the relay")},
       {"turn.ttl_s", uint_in(FIELD(turn.ttl_s), 60, 604800)},
+      {"cluster.enabled", bool_field(FIELD(cluster.enabled))},
+      {"cluster.redis_url", redis_url_field()},
+      {"cluster.node_id", node_id_field()},
+      {"cluster.advertise", advertise_field()},
+      {"cluster.secret", secret_field(FIELD(cluster.secret),
+                                      "a shorter HMAC key lets anyone who reads Redis forge commands to the "
+                                      "nodes")},
+      {"cluster.refresh_s", uint_in(FIELD(cluster.refresh_s), 1, 60)},
+      {"cluster.dead_after_s", uint_in(FIELD(cluster.dead_after_s), 2, 600)},
   };
   return fields;
 }
@@ -475,6 +537,12 @@ std::optional<ConfigError> check_across_keys(const Config& config, const YAML::N
                      ") unless bytes_per_second_per_participant is 0, got " + std::to_string(dc.burst_bytes));
   if (auto error = check_announced_addresses(config, root, source)) return error;
   // Credentials signed with no key would be refused by coturn, so every relayed call would fail.
+  if (config.cluster.enabled && config.cluster.secret.empty())
+    return error("cluster.secret",
+                 "required when cluster.enabled is true: the key that authenticates the "
+                 "nodes' messages (at least 32 bytes, the same on every node)");
+  if (config.cluster.enabled && config.cluster.dead_after_s <= config.cluster.refresh_s)
+    return error("cluster.dead_after_s", "must be more than cluster.refresh_s");
   if (config.turn.enabled() && config.turn.secret.empty())
     return error("turn.secret", "required when turn.urls is set: coturn's static-auth-secret (at least " +
                                     std::to_string(TurnConfig::kMinSecretBytes) + " bytes)");

@@ -88,6 +88,14 @@ turn:
   urls: []                   # TURN servers (coturn) for clients, e.g. [turn:turn.example.com:3478?transport=udp]; [] = off
   secret: ""                 # coturn's static-auth-secret (use-auth-secret): at least 32 bytes, required with urls
   ttl_s: 86400               # a participant's TURN credentials are valid this long after its join
+cluster:
+  enabled: false             # true: join the cluster on redis_url (node registry, room directory, redirects)
+  redis_url: redis://127.0.0.1:6379
+  node_id: ""                # "" = hostname plus a random suffix
+  advertise: ""              # this node's public base URL, e.g. http://10.0.0.5:8080; "" = from http.listen
+  secret: ""                 # HMAC key of the nodes' pub/sub messages: at least 32 bytes, required when enabled
+  refresh_s: 1               # the node's registry entry and rooms are refreshed this often
+  dead_after_s: 3            # a node that stops refreshing is dead this long after its last refresh
 )";
 }
 

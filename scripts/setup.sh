@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14-dev
   libuv1-dev libsrtp2-dev libssl-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-uv
   libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev libbenchmark-dev
+  redis-server libhiredis-dev  # cluster mode: hiredis (build), redis-server (tests, scripts/cluster.sh)
   clang-format-14 clang-tidy-14)  # pinned: the lint gates (scripts/lint.sh) depend on the exact version
 for arg in "$@"; do
   case "$arg" in
@@ -42,6 +43,10 @@ if ((${#missing[@]})); then
   # (scripts/turn.sh), so the service of a coturn installed here is stopped and disabled.
   if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null; then
     "${sudo_cmd[@]}" systemctl disable --now coturn >/dev/null 2>&1 || true
+  fi
+  # The same for redis-server: the tests and scripts/cluster.sh start their own on a free port.
+  if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null; then
+    "${sudo_cmd[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
   fi
 else
   echo "setup: all packages present"

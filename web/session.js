@@ -61,6 +61,7 @@ export function startSession({ room, name, stream }) {
     onMessage: (msg) => handleMessage(session, msg),
     onFailure: (code, message) => endSession(session, 'error', code, message),
     onLost: () => onSignalingLost(session),
+    onRetry: () => rejoinFresh(session), // a redirected socket failed: join again through our own server
   };
   connectSignaling(session, session.handlers);
 }
@@ -105,6 +106,15 @@ export function rejoinFresh(session) {
   releaseSession(session);
   setState('joining');
   startSession({ room: session.room, name: session.name, stream });
+}
+
+// Cluster mode: the room lives on another node (or this one drains): join again there, as a new
+// participant, with the same camera and microphone.
+function followRedirect(session, msg) {
+  if (typeof msg.url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(msg.url)) return;
+  demo.signalingTarget = msg.url;
+  demo.redirects += 1;
+  rejoinFresh(session);
 }
 
 // Ends a session and shows why. state: 'left' or 'error'.
@@ -184,6 +194,9 @@ function handleMessage(session, msg) {
       break;
     case 'publisher_layers':
       onPublisherLayers(session, msg);
+      break;
+    case 'redirect':
+      followRedirect(session, msg);
       break;
     case 'kicked':
       endSession(session, 'left', 'kicked', null, { reason: msg.reason || '' });

@@ -6,10 +6,21 @@
 // of a joined call ended without the server saying why (docs/protocol.md 2.7: resume it).
 import { demo, current, PING_INTERVAL_MS, CONNECT_TIMEOUT_MS, JOIN_TIMEOUT_MS, MESSAGE_LOG_LIMIT } from './state.js';
 
-// Always the page's own origin: a link must not be able to send someone's camera elsewhere.
+// The page's own origin (a link must not be able to send someone's camera elsewhere), or the node
+// of the cluster the page's own server redirected it to.
 function signalingUrl() {
+  if (demo.signalingTarget) return demo.signalingTarget;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/v1/rtc`;
+}
+
+// A redirected socket that failed (the node died, or is unreachable from here): go back to the
+// page's own server, which knows the cluster (a dead node's rooms are re-homed on a live one).
+// True when the caller should retry there instead of failing.
+function fellBackToOrigin() {
+  if (!demo.signalingTarget) return false;
+  demo.signalingTarget = null;
+  return true;
 }
 
 // `resume`: {room, participant_id, resume_token} to send instead of `join` (a reconnect).
@@ -33,7 +44,9 @@ export function connectSignaling(session, { onMessage, onFailure, onLost, resume
       if (mine() && !session.opened) {
         ws.onclose = null;
         try { ws.close(); } catch { /* already closed */ }
+        const retry = fellBackToOrigin() && session.handlers && session.handlers.onRetry;
         if (resume) onLost();
+        else if (retry) session.timers.push(setTimeout(retry, 500));
         else onFailure('server_unreachable', `The server at ${url} did not answer.`);
       }
     }, CONNECT_TIMEOUT_MS),
@@ -84,11 +97,14 @@ export function connectSignaling(session, { onMessage, onFailure, onLost, resume
     // A joined call's socket that ended without a reason from the server (a network drop, a proxy,
     // a sleeping laptop), or a reconnect attempt that failed: try (again) to resume. 4001: the call
     // was resumed on another socket (another tab took it over): nothing to come back to.
+    const fellBack = (!session.opened || !serverSaidWhy) && fellBackToOrigin();
     if (session.resumeToken && event.code !== 4001 && !serverSaidWhy) {
       onLost();
       return;
     }
-    if (!session.opened) {
+    if (fellBack && !session.opened && session.handlers && session.handlers.onRetry) {
+      session.timers.push(setTimeout(session.handlers.onRetry, 500));
+    } else if (!session.opened) {
       onFailure('server_unreachable', `Cannot reach the server at ${url}. Is it running?`);
     } else if (serverSaidWhy) {
       // The server said why before it closed (e.g. connection_lost, too_many_errors).

@@ -29,6 +29,10 @@ export const demo = {
   messages: [], // messages received from the server, newest last, SDP bodies elided
   signaling: 'closed', // 'connecting' | 'open' | 'reconnecting' (socket lost, resuming: reconnect.js) | 'closed'
   reconnects: 0, // resumes that brought the call back
+  // Cluster mode (docs/protocol.md, "Cluster"): the signaling URL a `redirect` named (null: this
+  // page's own server), and how many redirects were followed.
+  signalingTarget: null,
+  redirects: 0,
   iceRecoveries: { publish: 0, subscribe: 0 }, // ICE restarts the page made by itself (ice_recovery.js)
   iceLog: [], // {at, connection, event}: connection states and restarts (ice_recovery.js)
   lastReconnect: null, // {result: 'resumed' | error code, attempts, ms}: the latest resume

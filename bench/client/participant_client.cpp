@@ -275,12 +275,40 @@ void ParticipantClient::handle_message(const nlohmann::json& message) {
   } else if (type == "track_unpublished") {
     auto it = tracks_by_participant_.find(string_or_empty(message, "participant_id"));
     if (it != tracks_by_participant_.end()) it->second.erase(string_or_empty(message, "track_id"));
+  } else if (type == "redirect") {
+    follow_redirect(message);
   } else if (type == "error") {
     ++counters_.errors_received;
     errors_.push_back(message);
     retry_join_if_overloaded(message);
   }
   if (on_message) on_message(message);
+}
+
+// ws://host:port/path: the join goes again there. Only before `joined` (a drain's redirect of a
+// joined participant needs new peer connections: the caller makes a new client for it).
+void ParticipantClient::follow_redirect(const nlohmann::json& message) {
+  std::string url = string_or_empty(message, "url");
+  const std::string scheme = "ws://";
+  size_t slash = url.find('/', scheme.size());
+  size_t colon = url.rfind(':', slash);
+  if (!participant_id_.empty() || url.rfind(scheme, 0) != 0 || slash == std::string::npos ||
+      colon == std::string::npos || colon < scheme.size()) {
+    if (participant_id_.empty()) fail("unusable redirect: " + message.dump());
+    return;
+  }
+  std::string host = url.substr(scheme.size(), colon - scheme.size());
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  options_.server_host = host;
+  options_.server_port = static_cast<uint16_t>(std::stoul(url.substr(colon + 1, slash - colon - 1)));
+  options_.path = url.substr(slash);
+  ++redirects_;
+  closing_signaling_ = true;
+  signaling_->close(1000, "redirected");
+  nlohmann::json join = {{"type", "join"}, {"room", options_.room}, {"name", options_.name}};
+  if (!options_.token.empty()) join["token"] = options_.token;
+  std::string error;
+  if (!connect_signaling(std::move(join), &error)) fail("redirect to " + url + " failed: " + error);
 }
 
 void ParticipantClient::retry_join_if_overloaded(const nlohmann::json& error) {

@@ -207,6 +207,12 @@ class ParticipantClient {
   const SimulcastVideo* simulcast() const { return simulcast_.get(); }
   uint16_t close_code() const { return close_code_; }
 
+  // Cluster mode: `redirect`s followed (the join sent again on the named node), and where the
+  // signaling socket connects now.
+  uint64_t redirects() const { return redirects_; }
+  const std::string& server_host() const { return options_.server_host; }
+  uint16_t server_port() const { return options_.server_port; }
+
   // Called for each message after the client has handled it.
   std::function<void(const nlohmann::json& message)> on_message;
 
@@ -233,6 +239,8 @@ class ParticipantClient {
   void handle_message(const nlohmann::json& message);
   void handle_joined(const nlohmann::json& message);
   void handle_resumed(const nlohmann::json& message);
+  // A `redirect` before `joined`: reconnect to its url and join there (docs/protocol.md, "Cluster").
+  void follow_redirect(const nlohmann::json& message);
   // The room's participants and their tracks from a `joined` or `resumed` list.
   void take_participants(const nlohmann::json& list);
   // A new signaling socket (the previous one must be closed); `first_message` goes when it opens.
@@ -298,6 +306,7 @@ class ParticipantClient {
   std::vector<std::string> failures_;
   Counters counters_;
   uint16_t close_code_ = 0;
+  uint64_t redirects_ = 0;
   bool closing_signaling_ = false;  // close_signaling() or drop_signaling(): the close is no failure
 
   // What this participant publishes.

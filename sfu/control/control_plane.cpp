@@ -112,6 +112,7 @@ Status ControlPlane::start() {
     origin_policy_ =
         std::make_unique<OriginPolicy>(config_.http.host, http_->port(), config_.http.allowed_origins);
     housekeeping_->start(kHousekeepingMs, kHousekeepingMs);
+    start_cluster();
   }
   return started;
 }
@@ -121,6 +122,8 @@ void ControlPlane::stop() {
   if (http_) http_->stop();
   // The timer handle closes with the loop's next turn, so the loop can end.
   housekeeping_.reset();
+  cluster_exchanges_.clear();
+  cluster_.reset();  // its Redis connections close with the loop's next turn
   // Closed, not freed: workers may still report until they are stopped, and a closed queue
   // refuses their tasks safely (the sinks keep them and go with the ControlPlane).
   if (inbox_) inbox_->close();
@@ -363,6 +366,7 @@ void ControlPlane::forget_room(const std::string& name) {
   if (worker_load_[room.worker] > 0) --worker_load_[room.worker];
   rooms_.erase(it);
   empty_rooms_.cancel(name);
+  if (cluster_) cluster_->release_room(name);
   for (uint32_t worker : shards) post_lifecycle(worker, [name](Worker& w) { w.remove_room(name); });
 }
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -26,6 +27,7 @@
 #include "base/task_queue.h"
 #include "base/uv_timer.h"
 #include "config/config.h"
+#include "sfu/cluster/cluster_node.h"
 #include "sfu/control/client_connection.h"
 #include "sfu/control/deadline_queue.h"
 #include "sfu/control/http_server.h"
@@ -119,7 +121,9 @@ class ControlPlane {
   Result<JoinIdentity> join_identity(const nlohmann::json& message, const std::string& room_name);
   // forbidden (counted) while a kick's ban of this identity from this room lasts.
   Status check_kick_ban(const std::string& room_name, const std::string& identity);
-  void handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message);
+  // `routed`: the cluster (if any) already said this node is the room's home.
+  void handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message,
+                   bool routed = false);
   // The room a join goes into, added to the directory when missing (`created`); server_full,
   // too_many_rooms or room_full (counted) when it may not.
   Result<RoomEntry*> room_for_join(const std::string& name, bool& created);
@@ -156,6 +160,9 @@ class ControlPlane {
   HttpResponse on_http(const HttpRequest& request);
   HttpResponse health();
   HttpResponse on_rest(const HttpRequest& request);  // /v1/rooms...
+  // The request's answer once it passed the caller checks; `forwarded`: run for another node of the
+  // cluster (never forwarded again).
+  HttpResponse route_rest(const std::vector<std::string>& parts, const HttpRequest& request, bool forwarded);
   HttpResponse list_rooms();
   HttpResponse create_room(const HttpRequest& request);
   // Answered later (deferred): the worker's snapshot comes back as a task, or the timeout fires.
@@ -185,6 +192,26 @@ class ControlPlane {
   // Origin check; a refusal is a 403 answer, counted in sfu_http_refused_total.
   std::optional<HttpResponse> check_ws_origin(const HttpRequest& upgrade);
   std::optional<HttpResponse> check_rest_caller(const HttpRequest& request);
+
+  // Cluster mode (cluster_glue.cpp; docs/protocol.md, "Cluster"). Each returns what the caller
+  // would have done itself when the cluster is off or Redis is unavailable.
+  void start_cluster();
+  // A join for a room this node does not have: asks the directory (answer later); false when the
+  // join goes on here at once.
+  bool route_join(ClientConnection& ws, const Session& session, const nlohmann::json& message,
+                  const std::string& room);
+  void send_redirect(ClientConnection& ws, const std::string& base_url, const std::string& node,
+                     const std::string& reason);
+  // A REST request for a room this node does not have: forwarded to its home (deferred), or
+  // nullopt to answer here.
+  std::optional<HttpResponse> route_rest_to_home(const std::vector<std::string>& parts,
+                                                 const HttpRequest& request);
+  HttpResponse list_cluster_rooms(uint64_t exchange_id);
+  HttpResponse create_cluster_room(const HttpRequest& request);
+  HttpResponse drain_node();
+  void run_forwarded_request(const cluster::ForwardedRequest& request,
+                             std::function<void(cluster::ForwardedAnswer)> answer);
+  bool cluster_available() const { return cluster_ && cluster_->available(); }
 
   // Rooms directory (control_plane.cpp). A room exists on its worker from the first join on (the
   // join task creates it there), until it is deleted or freed.
@@ -274,6 +301,11 @@ class ControlPlane {
   uint64_t refused_host_ = 0;    // REST requests whose Host does not name this server
   uint64_t turn_credentials_issued_ = 0;
   std::map<std::string, RoomEntry> rooms_;
+  std::unique_ptr<cluster::ClusterNode> cluster_;  // cluster.enabled
+  // Answers of requests other nodes forwarded here that were deferred, by exchange id (ids with
+  // kClusterExchangeBit, so they never meet the HTTP server's).
+  std::unordered_map<uint64_t, std::function<void(cluster::ForwardedAnswer)>> cluster_exchanges_;
+  uint64_t next_cluster_exchange_ = 0;
   // Per worker: participants placed on it plus rooms homed there (the load placement compares).
   std::vector<size_t> worker_load_;
   std::set<std::pair<uint32_t, uint32_t>> linked_workers_;  // (lower, higher) index pairs with rings
@@ -283,5 +315,7 @@ class ControlPlane {
 
 // Shared by signaling and REST.
 bool valid_room_name(std::string_view name);
+// Splits "/v1/rooms/a/participants/b" into {"v1","rooms","a","participants","b"}.
+std::vector<std::string> path_parts(const std::string& path);
 
 }  // namespace sfu

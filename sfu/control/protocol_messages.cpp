@@ -94,6 +94,10 @@ nlohmann::json room_closed_message() { return {{"type", "room_closed"}, {"reason
 
 nlohmann::json kicked_message() { return {{"type", "kicked"}, {"reason", "removed by an operator"}}; }
 
+nlohmann::json redirect_message(const std::string& url, const std::string& node, const std::string& reason) {
+  return {{"type", "redirect"}, {"url", url}, {"node", node}, {"reason", reason}};
+}
+
 std::string pong_text() { return R"({"type":"pong"})"; }
 
 nlohmann::json rest_error_body(const Error& error) {

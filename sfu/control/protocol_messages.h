@@ -33,6 +33,8 @@ nlohmann::json error_message(const Error& error, std::string_view request_type =
 // The last message of a session closed by the server, with its reason.
 nlohmann::json room_closed_message();
 nlohmann::json kicked_message();
+// Cluster mode: join again on the node whose signaling WebSocket is `url` (reason: room_home, drain).
+nlohmann::json redirect_message(const std::string& url, const std::string& node, const std::string& reason);
 std::string pong_text();
 
 // REST: {"error":{"code","message"}} and the HTTP status that goes with the code.

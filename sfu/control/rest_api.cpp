@@ -23,6 +23,8 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   return response;
 }
 
+}  // namespace
+
 // Splits "/v1/rooms/a/participants/b" into {"v1","rooms","a","participants","b"}.
 std::vector<std::string> path_parts(const std::string& path) {
   std::vector<std::string> parts;
@@ -35,6 +37,8 @@ std::vector<std::string> path_parts(const std::string& path) {
   }
   return parts;
 }
+
+namespace {
 
 HttpResponse metrics_response(std::string text) {
   HttpResponse response;
@@ -152,15 +156,30 @@ HttpResponse ControlPlane::health() {
 // known one with a method it does not have a 405 after it.
 HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
   auto parts = path_parts(request.path);
-  if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms")
+  bool drain = parts.size() == 3 && parts[0] == "v1" && parts[1] == "node" && parts[2] == "drain";
+  if (!drain && (parts.size() < 2 || parts[0] != "v1" || parts[1] != "rooms"))
     return error_response({ErrorCode::not_found, "no such path"});
   if (std::optional<HttpResponse> refused = check_rest_caller(request)) return *refused;
   if (Status authorized = authorize_admin(request); !authorized) return error_response(authorized.error());
+  if (drain) {
+    if (request.method == "POST") return drain_node();
+    return error_response(
+        {ErrorCode::method_not_allowed, request.method + " is not allowed on " + request.path});
+  }
+  // Cluster mode: a room homed on another node is served there.
+  if (std::optional<HttpResponse> forwarded = route_rest_to_home(parts, request)) return *forwarded;
+  return route_rest(parts, request, /*forwarded=*/false);
+}
+
+HttpResponse ControlPlane::route_rest(const std::vector<std::string>& parts, const HttpRequest& request,
+                                      bool forwarded) {
   const std::string& method = request.method;
   switch (parts.size()) {
     case 2:  // /v1/rooms
-      if (method == "GET") return list_rooms();
-      if (method == "POST") return create_room(request);
+      if (method == "GET")
+        return forwarded || !cluster_ ? list_rooms() : list_cluster_rooms(request.exchange_id);
+      if (method == "POST")
+        return forwarded || !cluster_ ? create_room(request) : create_cluster_room(request);
       break;
     case 3:  // /v1/rooms/{room}
       if (method == "GET") return get_room(parts[2], request.exchange_id);
@@ -266,7 +285,11 @@ void ControlPlane::time_out_room_queries(uint64_t now_ms) {
 }
 
 void ControlPlane::complete_http(uint64_t exchange_id, HttpResponse response) {
-  if (deferred_answers_)
+  if (auto forwarded = cluster_exchanges_.find(exchange_id); forwarded != cluster_exchanges_.end()) {
+    auto answer = std::move(forwarded->second);
+    cluster_exchanges_.erase(forwarded);
+    answer({response.status, response.content_type, response.body});
+  } else if (deferred_answers_)
     deferred_answers_(exchange_id, std::move(response));
   else
     http_->complete(exchange_id, std::move(response));
@@ -394,7 +417,7 @@ std::string ControlPlane::metrics() {
   stats.http_refused = {refused_origin_, refused_host_, http.refused_connections,
                         http.refused_connections_per_address};
   stats.http_timeouts = {http.request_timeouts, http.websocket_idle_closes};
-  return render_metrics(workers_, stats);
+  return render_metrics(workers_, stats) + (cluster_ ? cluster_->metrics_text() : std::string());
 }
 
 }  // namespace sfu

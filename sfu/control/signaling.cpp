@@ -167,7 +167,8 @@ Status ControlPlane::check_kick_ban(const std::string& room_name, const std::str
                                          std::to_string((left_ms + 999) / 1000) + " s"};
 }
 
-void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message) {
+void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlohmann::json& message,
+                               bool routed) {
   const std::string* room_name = string_field(message, "room");
   if (!session.participant_id.empty())
     return send_error(ws, {ErrorCode::already_joined, "this connection is in a room already"}, "join");
@@ -179,6 +180,8 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   const std::string& display_name = who->display_name;
   if (display_name.empty() || display_name.size() > kMaxNameLength)
     return send_error(ws, {ErrorCode::bad_request, "'name' must be 1-64 characters"}, "join");
+  // Cluster mode: the room may be homed on another node (redirect), or need a home first.
+  if (!routed && route_join(ws, session, message, *room_name)) return;
 
   bool new_room = false;
   auto room_or_refusal = room_for_join(*room_name, new_room);

@@ -1,0 +1,170 @@
+// This server as a node of the cluster (docs/protocol.md, "Cluster"), on the control thread's loop:
+// - registry: every cluster.refresh_s it writes its entry (id, URLs, media addresses, load) with
+//   a TTL of cluster.dead_after_s, and reads the live nodes back (the load placement compares);
+// - room directory: it writes the rooms it is home of, claims a room's home atomically for a join
+//   or a creation (a room whose home died is re-homed on the first live node that claims it), and
+//   releases the rooms it forgets;
+// - messages: REST requests for a room homed elsewhere travel to its home over pub/sub in signed
+//   envelopes (cluster_envelope.h) and their answers come back the same way.
+// When Redis is unreachable it keeps trying (RedisConnection's backoff) and reports unavailable;
+// the control plane then serves its local rooms alone. When Redis is back it registers again and
+// rewrites its rooms. A relay of media between nodes (a later part) plugs in beside this class:
+// the directory already names each room's home and each node's media addresses.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/uv_timer.h"
+#include "config/config.h"
+#include "sfu/cluster/cluster_envelope.h"
+#include "sfu/cluster/redis_connection.h"
+
+namespace sfu::cluster {
+
+struct NodeInfo {
+  std::string id;
+  std::string url;  // http(s) base URL (cluster.advertise)
+  bool draining = false;
+  uint64_t participants = 0, rooms = 0;
+};
+
+// One room of the directory.
+struct DirectoryRoom {
+  std::string name;
+  std::string home;  // node id
+  std::string url;   // the home's base URL
+  bool home_alive = false;
+  nlohmann::json entry;  // as stored: home, url, created_at, max_participants, participants
+};
+
+// What this node says of one of its rooms.
+struct LocalRoom {
+  std::string name;
+  int64_t created_at = 0;
+  uint32_t max_participants = 0;
+  size_t participants = 0;
+};
+
+struct LocalLoad {
+  uint64_t participants = 0, rooms = 0;
+  uint64_t rtp_forwarded_total = 0;  // cumulative; the node reports its rate
+};
+
+// A REST request forwarded to a room's home, and its answer.
+struct ForwardedRequest {
+  std::string method, path, body;
+};
+struct ForwardedAnswer {
+  int status = 0;
+  std::string content_type, body;
+};
+
+// The result of claiming a room's home.
+struct Claim {
+  std::string home, url;
+  bool created = false;  // no live node had it: the proposal (home = the chosen node) was stored
+  bool rehomed = false;  // ... replacing the entry of a dead home
+};
+
+class ClusterNode {
+ public:
+  struct Hooks {
+    std::function<LocalLoad()> load;
+    std::function<std::vector<LocalRoom>()> local_rooms;
+    // Runs a forwarded request here, on the room's home; `answer` is called once, maybe later.
+    std::function<void(const ForwardedRequest&, std::function<void(ForwardedAnswer)> answer)> run_request;
+  };
+
+  // `advertise`: this node's base URL (cluster.advertise or the one made from http.listen);
+  // `media`: what the registry says of its media addresses and ports.
+  ClusterNode(uv_loop_t* loop, const config::ClusterConfig& config, std::string advertise,
+              nlohmann::json media, Hooks hooks);
+  ~ClusterNode();
+  ClusterNode(const ClusterNode&) = delete;
+  ClusterNode& operator=(const ClusterNode&) = delete;
+
+  void start();
+  bool available() const { return commands_->up() && subscriber_->up(); }
+  const std::string& id() const { return id_; }
+  const std::string& url() const { return url_; }
+
+  // ---- room directory (each `done` runs once; nullopt: Redis unavailable) ----
+  // Claims the room for a join or a creation: its live home, or a new home (the least loaded live
+  // node that is not draining) stored atomically.
+  void claim_room(const LocalRoom& proposal, std::function<void(std::optional<Claim>)> done);
+  // Every room of the cluster, with whether its home is alive.
+  void list_rooms(std::function<void(std::optional<std::vector<DirectoryRoom>>)> done);
+  // The room's entry, if any (nullopt entry: no such room; available false: Redis unavailable).
+  void find_room(const std::string& name,
+                 std::function<void(bool available, std::optional<DirectoryRoom>)> done);
+  // This node forgot the room: its entry goes if this node is still its home.
+  void release_room(const std::string& name);
+  // Runs `request` on node `node` and answers with its answer (503 when it cannot be reached, 504
+  // when it does not answer within 2 s).
+  void forward(const std::string& node, ForwardedRequest request, std::function<void(ForwardedAnswer)> done);
+
+  // ---- registry ----
+  // The least loaded live node other than this one that takes new rooms (drain's target).
+  std::optional<NodeInfo> other_node() const;
+  void set_draining();
+  bool draining() const { return draining_; }
+
+  void count_redirect(const std::string& reason) { ++redirects_[reason]; }
+  // sfu_cluster_* in the Prometheus text format.
+  std::string metrics_text() const;
+
+ private:
+  void on_connection_up();
+  void refresh();
+  void read_nodes();
+  nlohmann::json node_entry();
+  std::string choose_home() const;
+  void on_message(const std::string& payload);
+  void publish(const std::string& to, nlohmann::json body, std::function<void(bool delivered)> done);
+  void handle_request(const ClusterMessage& message);
+  void handle_answer(const ClusterMessage& message);
+  void time_out_forwards();
+  void count_rejected(Rejection why) { ++rejected_[rejection_name(why)]; }
+
+  uv_loop_t* loop_;
+  config::ClusterConfig config_;
+  std::string id_, url_;
+  nlohmann::json media_;
+  Hooks hooks_;
+  std::unique_ptr<RedisConnection> commands_;
+  std::unique_ptr<RedisConnection> subscriber_;
+  std::unique_ptr<UvTimer> refresh_timer_;
+  std::unique_ptr<UvTimer> forward_timer_;
+  std::map<std::string, NodeInfo> nodes_;  // live nodes as last read
+  bool draining_ = false;
+  int64_t started_at_ = 0;
+  // The rate of forwarded packets and CPU use between refreshes.
+  uint64_t last_forwarded_ = 0, last_refresh_ms_ = 0;
+  double last_cpu_s_ = 0;
+  uint64_t forwarded_pps_ = 0;
+  double cpu_ = 0;
+  struct PendingForward {
+    std::function<void(ForwardedAnswer)> done;
+    uint64_t deadline_ms = 0;
+  };
+  uint64_t next_forward_id_ = 1;
+  std::map<uint64_t, PendingForward> forwards_;
+  // Counters (sfu_cluster_*).
+  uint64_t sent_ = 0, received_ = 0, rooms_rehomed_ = 0, refresh_failures_ = 0;
+  std::map<std::string, uint64_t> rejected_;
+  std::map<std::string, uint64_t> redirects_;
+};
+
+// "ws://host:port/v1/rtc" (wss for https) for a node's base URL.
+std::string signaling_url(const std::string& base_url);
+
+}  // namespace sfu::cluster

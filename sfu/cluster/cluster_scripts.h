@@ -1,0 +1,63 @@
+// The Lua scripts the cluster runs in Redis (EVAL): each reads and changes the directory in one
+// atomic step, so two nodes never both take a room. Keys: sfu:nodes (set of node ids),
+// sfu:node:<id> (its registry entry, expiring cluster.dead_after_s after its last refresh) and
+// sfu:rooms (hash: room name -> {"home","url","created_at","max_participants","participants"}).
+#pragma once
+
+namespace sfu::cluster {
+
+inline constexpr const char* kNodesKey = "sfu:nodes";
+inline constexpr const char* kNodeKeyPrefix = "sfu:node:";
+inline constexpr const char* kRoomsKey = "sfu:rooms";
+inline constexpr const char* kChannelPrefix = "sfu:to:";
+
+// A room entry's home is alive when its node's registry key still exists.
+#define SFU_LUA_HOME_ALIVE                                                            \
+  "local function home_of(v) local ok, e = pcall(cjson.decode, v) "                   \
+  "if ok and type(e) == 'table' and type(e.home) == 'string' then return e.home end " \
+  "return nil end "                                                                   \
+  "local function alive(h) return h and redis.call('EXISTS', '"                       \
+  "sfu:node:"                                                                         \
+  "' .. h) == 1 end "
+
+// KEYS: nodes, rooms. ARGV: id, node json, ttl ms, then room name/entry pairs. Registers the node
+// and writes its rooms, except one another live node has taken meanwhile.
+inline constexpr const char* kRefreshScript = SFU_LUA_HOME_ALIVE
+    "redis.call('SET', 'sfu:node:' .. ARGV[1], ARGV[2], 'PX', ARGV[3]) "
+    "redis.call('SADD', KEYS[1], ARGV[1]) "
+    "local lost = {} "
+    "for i = 4, #ARGV, 2 do "
+    "  local cur = redis.call('HGET', KEYS[2], ARGV[i]) "
+    "  local h = cur and home_of(cur) "
+    "  if h and h ~= ARGV[1] and alive(h) then table.insert(lost, ARGV[i]) "
+    "  else redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end "
+    "end "
+    "return lost";
+
+// KEYS: nodes, rooms. The live nodes' entries (dead ids leave the set) and every room entry.
+inline constexpr const char* kListScript =
+    "local nodes = {} "
+    "for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
+    "  local v = redis.call('GET', 'sfu:node:' .. id) "
+    "  if v then table.insert(nodes, v) else redis.call('SREM', KEYS[1], id) end "
+    "end "
+    "return {nodes, redis.call('HGETALL', KEYS[2])}";
+
+// KEYS: rooms. ARGV: room, proposed entry. The room's entry when its home lives; else (no entry,
+// or its home is dead) the proposal becomes the entry. Returns {0 kept | 1 created | 2 re-homed, entry}.
+inline constexpr const char* kClaimScript = SFU_LUA_HOME_ALIVE
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1]) "
+    "if cur and alive(home_of(cur)) then return {0, cur} end "
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+    "if cur then return {2, ARGV[2]} end "
+    "return {1, ARGV[2]}";
+
+// KEYS: rooms. ARGV: room, node id. Deletes the room's entry if that node is its home.
+inline constexpr const char* kReleaseScript = SFU_LUA_HOME_ALIVE
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1]) "
+    "if cur and home_of(cur) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end "
+    "return 0";
+
+#undef SFU_LUA_HOME_ALIVE
+
+}  // namespace sfu::cluster

@@ -1,0 +1,68 @@
+// One asynchronous Redis connection (hiredis) on a libuv loop: never blocks the loop, reconnects by
+// itself with backoff (100 ms doubling to 2 s; an attempt not up in 1 s is retried) whenever the server goes
+// away, and tells its owner when it is up and down. Commands are argument vectors (hiredis formats the
+// protocol); each command's callback runs exactly once, with nullptr when the connection dropped first. A
+// connection in subscriber mode gets every published message through Handlers::on_message.
+// Used from the loop's thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/uv_timer.h"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace sfu::cluster {
+
+class RedisConnection {
+ public:
+  using ReplyFn = std::function<void(const redisReply* reply)>;  // nullptr: no reply (dropped)
+  struct Handlers {
+    std::function<void()> on_up;    // connected (again)
+    std::function<void()> on_down;  // lost, or a connect attempt failed
+    std::function<void(const std::string& channel, const std::string& payload)> on_message;
+  };
+
+  RedisConnection(uv_loop_t* loop, std::string host, uint16_t port, std::string name, Handlers handlers);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  void start();
+  bool up() const { return up_; }
+  // Queues a command; false (and `done` is not called) when the connection is down.
+  bool command(const std::vector<std::string>& args, ReplyFn done);
+  // SUBSCRIBE channel: messages arrive through Handlers::on_message.
+  bool subscribe(const std::string& channel);
+  uint64_t reconnects() const { return reconnects_; }
+
+ private:
+  static void on_connect(const redisAsyncContext* context, int status);
+  static void on_disconnect(const redisAsyncContext* context, int status);
+  static void on_reply(redisAsyncContext* context, void* reply, void* privdata);
+  static void on_subscribed(redisAsyncContext* context, void* reply, void* privdata);
+  void connect();
+  void abandon_connect();
+  void lost(const char* why);
+
+  uv_loop_t* loop_;
+  std::string host_;
+  uint16_t port_;
+  std::string name_;  // for logs: "commands" or "subscriber"
+  Handlers handlers_;
+  redisAsyncContext* context_ = nullptr;  // owned by hiredis once connecting; freed by it on loss
+  bool up_ = false;
+  uint64_t backoff_ms_ = 0;
+  uint64_t reconnects_ = 0;
+  std::unique_ptr<UvTimer> retry_;
+  std::unique_ptr<UvTimer> connect_timeout_;
+};
+
+}  // namespace sfu::cluster

@@ -1,0 +1,94 @@
+// Three sfu server processes (build/bin/sfu) in cluster mode and a redis-server of their own, all
+// on free loopback ports, for the cluster tests; plus the pieces the tests share: blocking HTTP
+// requests, /metrics samples, and bench clients (ParticipantClient) on the test thread's loop.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/client/participant_client.h"
+#include "bench/server_process.h"
+
+namespace sfu::cluster_test {
+
+using namespace std::chrono_literals;
+
+// redis-server --port N --save '' --appendonly no on loopback, as a child process.
+class RedisProcess {
+ public:
+  ~RedisProcess() { stop(); }
+  bool start(uint16_t port, std::string* error);
+  void kill_now();  // SIGKILL, as a crash
+  void stop();
+  uint16_t port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+std::optional<HttpAnswer> http(uint16_t port, const std::string& method, const std::string& path,
+                               const std::string& body = {});
+// The value of one sample line of /metrics (e.g. `sfu_cluster_nodes_alive`), NaN when absent.
+double metric(uint16_t port, const std::string& sample);
+// redis-cli PUBLISH channel payload; the number of receivers, or -1.
+int redis_publish(uint16_t redis_port, const std::string& channel, const std::string& payload);
+
+class Cluster : public ::testing::Test {
+ protected:
+  static constexpr const char* kSecret = "cluster-test-secret-0123456789abcdef";
+  static constexpr size_t kNodes = 3;
+
+  void SetUp() override;
+  void TearDown() override;
+
+  uint16_t port(size_t node) const { return nodes_[node]->http_port(); }
+  static std::string node_id(size_t node) { return std::string("node-") + static_cast<char>('a' + node); }
+  bench::ServerProcess& node(size_t index) { return *nodes_[index]; }
+  RedisProcess& redis() { return redis_; }
+  // Waits until every node sees all the others alive.
+  bool wait_for_registry(size_t alive = kNodes);
+
+  client::ParticipantClient& add_client(size_t node, const std::string& room, const std::string& name,
+                                        bool publish = true);
+  std::unique_ptr<client::ParticipantClient> make_client(uint16_t port, const std::string& room,
+                                                         const std::string& name, bool publish);
+  // Pumps the clients' loop until `done` or the timeout.
+  template <typename Pred>
+  bool run_until(Pred done, std::chrono::milliseconds timeout = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      uv_run(&loop_, UV_RUN_NOWAIT);
+      uv_sleep(1);
+    }
+    return true;
+  }
+  void pump_for(std::chrono::milliseconds time) {
+    run_until([] { return false; }, time);
+  }
+  std::string diagnostics();
+
+  uv_loop_t loop_{};
+  std::vector<std::unique_ptr<client::ParticipantClient>> clients_;
+  bool skipped_ = false;
+
+ private:
+  RedisProcess redis_;
+  std::vector<std::unique_ptr<bench::ServerProcess>> nodes_;
+  std::string work_dir_;
+};
+
+}  // namespace sfu::cluster_test

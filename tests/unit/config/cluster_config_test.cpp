@@ -1,0 +1,63 @@
+// The cluster: section (docs/protocol.md, "Cluster" and section 8).
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "tests/unit/config/config_expect.h"
+
+using namespace sfu::config;
+
+namespace {
+
+const char* kSecret = "\"0123456789abcdef0123456789abcdef\"";
+
+TEST(ClusterConfig, OffByDefaultWithPublicDefaults) {
+  Config c = default_config();
+  EXPECT_FALSE(c.cluster.enabled);
+  EXPECT_EQ(c.cluster.redis_url, "redis://127.0.0.1:6379");
+  EXPECT_EQ(c.cluster.node_id, "");
+  EXPECT_EQ(c.cluster.advertise, "");
+  EXPECT_EQ(c.cluster.secret, "");
+  EXPECT_EQ(c.cluster.refresh_s, 1u);
+  EXPECT_EQ(c.cluster.dead_after_s, 3u);
+}
+
+TEST(ClusterConfig, EnabledWithEverything) {
+  Config c = expect_ok(std::string("cluster:\n  enabled: true\n  redis_url: redis://10.0.0.9:6390\n") +
+                       "  node_id: eu-1.a\n  advertise: https://eu1.example.com\n  secret: " + kSecret +
+                       "\n  refresh_s: 2\n  dead_after_s: 7\n");
+  EXPECT_TRUE(c.cluster.enabled);
+  EXPECT_EQ(c.cluster.redis_url, "redis://10.0.0.9:6390");
+  EXPECT_EQ(c.cluster.node_id, "eu-1.a");
+  EXPECT_EQ(c.cluster.advertise, "https://eu1.example.com");
+  EXPECT_EQ(c.cluster.refresh_s, 2u);
+  EXPECT_EQ(c.cluster.dead_after_s, 7u);
+}
+
+TEST(ClusterConfig, BadValuesAreRefusedWithTheKey) {
+  EXPECT_EQ(expect_error("cluster:\n  redis_url: http://127.0.0.1:6379\n").key, "cluster.redis_url");
+  EXPECT_EQ(expect_error("cluster:\n  redis_url: redis://127.0.0.1\n").key, "cluster.redis_url");
+  EXPECT_EQ(expect_error("cluster:\n  redis_url: redis://127.0.0.1:70000\n").key, "cluster.redis_url");
+  EXPECT_EQ(expect_error("cluster:\n  node_id: \"a b\"\n").key, "cluster.node_id");
+  EXPECT_EQ(expect_error("cluster:\n  advertise: ws://x:1\n").key, "cluster.advertise");
+  EXPECT_EQ(expect_error("cluster:\n  advertise: http://x:1/path\n").key, "cluster.advertise");
+  EXPECT_EQ(expect_error("cluster:\n  secret: short\n").key, "cluster.secret");
+  EXPECT_EQ(expect_error("cluster:\n  refresh_s: 0\n").key, "cluster.refresh_s");
+}
+
+TEST(ClusterConfig, EnabledNeedsASecretAndDeadAfterLongerThanRefresh) {
+  ConfigError no_secret = expect_error("cluster:\n  enabled: true\n");
+  EXPECT_EQ(no_secret.key, "cluster.secret");
+  EXPECT_NE(no_secret.message.find("required"), std::string::npos) << no_secret.message;
+  EXPECT_EQ(expect_error(std::string("cluster:\n  enabled: true\n  secret: ") + kSecret +
+                         "\n  refresh_s: 3\n  dead_after_s: 3\n")
+                .key,
+            "cluster.dead_after_s");
+}
+
+// The secret never appears in an error message.
+TEST(ClusterConfig, ErrorsDoNotShowTheSecret) {
+  ConfigError e = expect_error("cluster:\n  secret: tooshort-secret\n");
+  EXPECT_EQ(e.message.find("tooshort-secret"), std::string::npos) << e.message;
+}
+
+}  // namespace
