@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "base/socket_address.h"
@@ -617,7 +618,9 @@ Config default_config() {
   // The embedded default is checked by the same schema; a failure here is a build-time bug that
   // the unit tests catch.
   auto result = apply_text(Config{}, default_config_yaml(), "<default>");
-  return std::get<Config>(result);
+  if (const auto* error = std::get_if<ConfigError>(&result))
+    throw std::logic_error("the embedded default config is invalid: " + error->to_string());
+  return std::get<Config>(std::move(result));
 }
 
 ConfigResult load_config_text(std::string_view yaml_text, std::string_view source_name) {

@@ -47,14 +47,14 @@ media:
   retransmissions_per_second: 1000    # NACK answers per subscriber per second
   keyframe_request_interval_ms: 1000  # one subscriber's PLI/FIR forwarded at most this often per track
   publisher_keyframe_interval_ms: 500 # a publisher is asked for a keyframe at most this often
+  dynacast: true             # tell publishers to stop simulcast layers no subscriber needs (publisher_layers)
+  dynacast_off_delay_ms: 3000  # a layer turns off after nobody needed it this long; back on at once
 bandwidth:
   allocation: false          # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits); off until pacing lands
   probing: true              # probe with padding on RTX when the estimate holds back layers the subscriber wants
   up_hold_ms: 2000           # a higher layer (or a resume) must fit this long before it is taken
   up_headroom_percent: 15    # ... with this much of its cost to spare; lower layers are taken at once
   event_interval_ms: 1000    # the `bandwidth` event to each subscriber (at most 1/s); 0 = none
-  dynacast: true             # tell publishers to stop simulcast layers no subscriber needs (publisher_layers)
-  dynacast_off_delay_ms: 3000  # a layer turns off after nobody needed it this long; back on at once
 audio:
   active_speakers: true      # send the room active_speakers events from the RFC 6464 audio levels
   active_level_dbov: 40      # a packet at most this many dB below overload (RFC 6464 -dBov) counts as voice
