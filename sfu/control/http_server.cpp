@@ -259,6 +259,9 @@ int HttpServerCore::on_wsi_destroy(lws* wsi) {
 
 int HttpServerCore::on_http_body(lws* wsi, const char* data, size_t len) {
   Connection* conn = connection(wsi, false);
+  // lws reports an empty body (Content-Length: 0) as one empty chunk after the request was
+  // answered: nothing to read, not an error.
+  if (conn != nullptr && len == 0) return 0;
   if (conn == nullptr || !conn->awaiting_body) return -1;
   if (conn->discarding_body) return 0;
   // lws enforces content-length already; belt and braces.

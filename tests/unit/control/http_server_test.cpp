@@ -58,6 +58,22 @@ TEST(HttpServer, PostBodyIsCollected) {
   EXPECT_EQ(echoed["headers"]["content-type"], "application/json");
 }
 
+// curl -d '' sends exactly this; lws then reports one empty body chunk after the answer, which
+// once closed the connection before the answer left (an empty reply).
+TEST(HttpServer, PostWithAnEmptyBodyIsAnswered) {
+  ServerHarness harness;
+  std::string error;
+  ASSERT_TRUE(harness.start(&error)) << error;
+  Socket client(harness.port());
+  ASSERT_TRUE(client.send_all("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  auto response = read_response(client);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  auto echoed = nlohmann::json::parse(response->body);
+  EXPECT_EQ(echoed["method"], "POST");
+  EXPECT_EQ(echoed["body"], "");
+}
+
 TEST(HttpServer, PutAndDeleteMethods) {
   ServerHarness harness;
   std::string error;
