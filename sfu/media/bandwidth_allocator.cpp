@@ -110,8 +110,12 @@ AllocationResult BandwidthAllocator::allocate(double estimate_bps, uint64_t now_
     budget -= cost_of(track, best);
     decision_[i] = best;
   }
-  std::stable_sort(order_.begin(), order_.end(),
-                   [&](size_t a, size_t b) { return tracks[a].state->priority > tracks[b].state->priority; });
+  // Higher priority first, equal ones in track order. std::sort with the index as tie-break, not
+  // std::stable_sort: that one takes a temporary buffer from the heap on every round.
+  std::sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
+    const auto pa = tracks[a].state->priority, pb = tracks[b].state->priority;
+    return pa != pb ? pa > pb : a < b;
+  });
   // Everyone's lowest layer before anyone's better one.
   for (size_t i : order_) decision_[i] = lowest_fitting(tracks[i], budget);
   for (size_t i : order_)
