@@ -82,6 +82,18 @@ Modes:
   --baseline             also run the same load through a plain UDP reflector (no ICE/DTLS/SRTP)
   --tcp                  after the SFU run over UDP, run the same load with every participant on
                          ICE-TCP (RFC 6544, the server's passive TCP candidate) and compare
+  --simulcast            after the plain SFU run, run the same scenario with simulcast publishers
+                         and compare: each publisher sends rid VP8 simulcast as Chromium does
+                         (layers q, h, f; f at --video-pps, h at half, q at a quarter of it, each
+                         layer with its own key frames), subscriber k of a room asks every
+                         publisher's video for layer k % 3 (track_settings max_layer), publishers
+                         receive each other at the default (f). Receivers count loss and latency on
+                         the layer they asked for. Reports forwarded pps per layer and the server
+                         CPU-us per forwarded packet of both runs and their ratio; sfu-bench exits 1
+                         when a layer with receivers forwarded nothing or a receiver got packets of
+                         a layer it did not ask for. --packet-size at least 100
+  --simulcast-test-fault to test the checks: with --simulcast, subscriber 0 of each room asks for
+                         another layer when the measurement starts, so the run must fail
   --ramp                 raise the video rate step by step until loss > --ramp-max-loss or
                          p99 > --ramp-max-p99-ms; report the highest load that held, then run at
                          half of it. With --data-rate, the data rate is raised instead (media
@@ -187,10 +199,16 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
        [&](const std::string& v) { return parse_number(v, &o.nice) && o.nice >= -20 && o.nice <= 19; }},
   };
   std::map<std::string, std::function<void()>> flags = {
-      {"--no-audio", [&] { s.audio = false; }}, {"--baseline", [&] { o.baseline = true; }},
-      {"--tcp", [&] { o.tcp = true; }},         {"--ramp", [&] { o.ramp = true; }},
-      {"--no-pin", [&] { o.pin = false; }},     {"--quiet", [&] { s.progress = false; }},
-      {"--help", [&] { o.help = true; }},       {"-h", [&] { o.help = true; }},
+      {"--no-audio", [&] { s.audio = false; }},
+      {"--baseline", [&] { o.baseline = true; }},
+      {"--tcp", [&] { o.tcp = true; }},
+      {"--ramp", [&] { o.ramp = true; }},
+      {"--simulcast", [&] { o.simulcast = true; }},
+      {"--simulcast-test-fault", [&] { s.simulcast_fault = true; }},
+      {"--no-pin", [&] { o.pin = false; }},
+      {"--quiet", [&] { s.progress = false; }},
+      {"--help", [&] { o.help = true; }},
+      {"-h", [&] { o.help = true; }},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i], value;
@@ -223,6 +241,11 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
   if (s.duration_s <= 0) return "--duration must be positive";
   if (o.target != "sfu" && o.ramp) return "--ramp is not supported with --target janus or both";
   if (o.tcp && (o.target != "sfu" || o.ramp)) return "--tcp needs --target sfu and no --ramp";
+  if (o.simulcast && (o.target != "sfu" || o.ramp || o.tcp || o.baseline || s.data()))
+    return "--simulcast needs --target sfu and none of --ramp, --tcp, --baseline, --data-rate";
+  if (o.simulcast && (s.video_pps < kSimulcastLayers + 1 || s.video_packet_size < kMinSimulcastPacketSize))
+    return "--simulcast needs --video-pps 4 or more and --packet-size 100 or more";
+  if (s.simulcast_fault && !o.simulcast) return "--simulcast-test-fault needs --simulcast";
   if (!o.url.empty()) {
     std::string host, path;
     uint16_t port = 0;

@@ -27,6 +27,8 @@ struct BenchOptions {
   std::string json_path;
   bool baseline = false;
   bool tcp = false;  // after the SFU run over UDP, the same load over ICE-TCP
+  // After the plain SFU run, the same scenario with simulcast publishers (Scenario::simulcast).
+  bool simulcast = false;
   bool ramp = false;
   double ramp_step_s = 3;
   double ramp_factor = 1.5;

@@ -159,6 +159,7 @@ nlohmann::json report_to_json(const Report& report) {
     if (report.main && report.main->forwarded_pps > 0)
       out["ice_tcp_fraction_of_udp"] = report.ice_tcp->forwarded_pps / report.main->forwarded_pps;
   }
+  if (report.simulcast) out["simulcast"] = simulcast_to_json(*report.simulcast, report.main);
   auto ramp_json = [](const std::vector<RampStep>& steps) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& step : steps) {
@@ -184,6 +185,68 @@ nlohmann::json report_to_json(const Report& report) {
   return out;
 }
 
+namespace {
+constexpr const char* kLayerNames[kSimulcastLayers] = {"q", "h", "f"};
+}  // namespace
+
+nlohmann::json simulcast_to_json(const RunResult& simulcast, const std::optional<RunResult>& plain) {
+  nlohmann::json out = run_to_json(simulcast);
+  if (simulcast.simulcast) {
+    const SimulcastFigures& figures = *simulcast.simulcast;
+    nlohmann::json layers = nlohmann::json::array();
+    for (uint32_t layer = 0; layer < kSimulcastLayers; ++layer) {
+      const SimulcastLayerFigures& l = figures.layers[layer];
+      layers.push_back({{"layer", layer},
+                        {"rid", kLayerNames[layer]},
+                        {"sent_pps_per_publisher", simulcast_layer_pps(simulcast.scenario.video_pps, layer)},
+                        {"receivers_per_room", l.receivers},
+                        {"sent_pps", l.sent_pps},
+                        {"forwarded_pps", l.forwarded_pps},
+                        {"expected", l.expected},
+                        {"received", l.received},
+                        {"loss_ratio", l.loss_ratio()}});
+    }
+    out["layers"] = layers;
+    out["wrong_layer_packets"] = figures.wrong_layer;
+    out["correct"] = figures.correct();
+    if (!figures.correct()) out["failure"] = figures.failure();
+  }
+  out["simulcast_cpu_us_per_packet"] = simulcast.cpu_us_per_forwarded();
+  if (plain && plain->ok) {
+    out["plain_forwarded_pps"] = plain->forwarded_pps;
+    out["plain_cpu_us_per_packet"] = plain->cpu_us_per_forwarded();
+    if (plain->cpu_us_per_forwarded() > 0)
+      out["cpu_per_packet_vs_plain"] = simulcast.cpu_us_per_forwarded() / plain->cpu_us_per_forwarded();
+  }
+  return out;
+}
+
+std::string simulcast_table(const RunResult& simulcast, const std::optional<RunResult>& plain) {
+  std::string out;
+  if (!simulcast.ok || !simulcast.simulcast) return out;
+  char line[256];
+  for (uint32_t layer = 0; layer < kSimulcastLayers; ++layer) {
+    const SimulcastLayerFigures& l = simulcast.simulcast->layers[layer];
+    std::snprintf(line, sizeof(line),
+                  "  simulcast layer %s: %5u pps per publisher, %u receiver(s) per room, %9.0f fwd pkt/s, "
+                  "loss %.4f%%\n",
+                  kLayerNames[layer], simulcast_layer_pps(simulcast.scenario.video_pps, layer), l.receivers,
+                  l.forwarded_pps, l.loss_ratio() * 100);
+    out += line;
+  }
+  if (simulcast.simulcast->wrong_layer > 0)
+    out += "  simulcast: " + std::to_string(simulcast.simulcast->wrong_layer) +
+           " packet(s) of a layer the receiver did not ask for\n";
+  if (plain && plain->ok && plain->cpu_us_per_forwarded() > 0 && simulcast.forwarded_pps > 0) {
+    std::snprintf(line, sizeof(line),
+                  "simulcast / plain server CPU per forwarded packet: %.2f (%.2f / %.2f us)\n",
+                  simulcast.cpu_us_per_forwarded() / plain->cpu_us_per_forwarded(),
+                  simulcast.cpu_us_per_forwarded(), plain->cpu_us_per_forwarded());
+    out += line;
+  }
+  return out;
+}
+
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): one row per optional section of the report, each a flat if; to split per section.
 std::string report_table(const Report& report) {
   std::vector<const RunResult*> runs;
@@ -191,6 +254,7 @@ std::string report_table(const Report& report) {
   if (report.main) runs.push_back(&*report.main), labels.push_back(report.main->target);
   if (report.half_load) runs.push_back(&*report.half_load), labels.push_back("sfu @ half load");
   if (report.ice_tcp) runs.push_back(&*report.ice_tcp), labels.push_back("sfu ice-tcp");
+  if (report.simulcast) runs.push_back(&*report.simulcast), labels.push_back("sfu simulcast");
   if (report.baseline) runs.push_back(&*report.baseline), labels.push_back("udp baseline");
   if (report.janus) runs.push_back(&*report.janus), labels.push_back("janus");
   std::string out;
@@ -259,6 +323,7 @@ std::string report_table(const Report& report) {
   if (report.main && report.ice_tcp && report.ice_tcp->ok && report.main->forwarded_pps > 0)
     out += format("ice-tcp / udp forwarded rate: %.2f\n",
                   report.ice_tcp->forwarded_pps / report.main->forwarded_pps);
+  if (report.simulcast) out += simulcast_table(*report.simulcast, report.main);
   auto ramp_lines = [&](const char* name, const std::vector<RampStep>& steps) {
     if (steps.empty()) return;
     out += std::string("ramp (") + name + "):\n";

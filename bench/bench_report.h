@@ -27,6 +27,7 @@ struct Report {
   std::vector<RampStep> baseline_ramp;
   std::optional<RunResult> half_load;  // ramp: the SFU at half the highest load that held
   std::optional<RunResult> ice_tcp;    // --tcp: the SFU with every participant on ICE-TCP
+  std::optional<RunResult> simulcast;  // --simulcast: the same scenario, simulcast publishers
 };
 
 nlohmann::json run_to_json(const RunResult& run);
@@ -36,6 +37,10 @@ std::string data_failure(const DataRunResult& data);
 // The data channel lines of the table for one run.
 std::string data_table(const std::string& label, const RunResult& run);
 nlohmann::json report_to_json(const Report& report);
+// The `simulcast` section: the simulcast run, its layers, and CPU per packet against `plain`.
+nlohmann::json simulcast_to_json(const RunResult& simulcast, const std::optional<RunResult>& plain);
+// The simulcast lines of the table: per layer, and the CPU per packet against the plain run.
+std::string simulcast_table(const RunResult& simulcast, const std::optional<RunResult>& plain);
 std::string report_table(const Report& report);
 
 }  // namespace sfu::bench

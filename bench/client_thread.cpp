@@ -100,7 +100,13 @@ void ClientThread::collect_results() {
     result.spec = participant->spec();
     if (const SyntheticMediaSource* source = participant->source()) {
       if (source->config().audio) result.audio_sent = source->audio_window();
-      if (source->config().video_pps > 0) result.video_sent = source->video_window();
+      if (source->simulcast()) {
+        result.layers_sent.emplace();
+        for (uint32_t layer = 0; layer < kSimulcastLayers; ++layer)
+          (*result.layers_sent)[layer] = source->layer_window(layer);
+      } else if (source->config().video_pps > 0) {
+        result.video_sent = source->video_window();
+      }
       result.skipped = source->skipped();
     }
     if (const DataSource* data = participant->data_source()) {

@@ -33,6 +33,8 @@ using ParticipantFactory = std::function<std::unique_ptr<BenchParticipant>(
 struct ParticipantResult {
   ParticipantSpec spec;
   std::optional<SentRange> audio_sent, video_sent;  // publishers: stamps sent in the window
+  // Simulcast publishers: each layer's stamps sent in the window (video_sent stays empty).
+  std::optional<std::array<SentRange, kSimulcastLayers>> layers_sent;
   uint64_t skipped = 0;
   ReceiveAccounting accounting{0, UINT32_MAX, false, false};
   // Data load: per DataChannelKind, the messages sent in the window (publishers), and what was

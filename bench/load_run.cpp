@@ -109,10 +109,34 @@ double Scenario::offered_data_relay_per_s() const {
   return rooms * publishers * 2.0 * data_rate * receivers;
 }
 
+double Scenario::receiver_video_pps(uint32_t index_in_room) const {
+  return simulcast ? simulcast_layer_pps(video_pps, receiver_layer(index_in_room)) : video_pps;
+}
+
 double Scenario::offered_forward_pps() const {
-  double per_publisher = video_pps + (audio ? 50.0 : 0.0);
-  double receivers = subscribers + (publishers > 0 ? publishers - 1.0 : 0.0);
-  return rooms * publishers * per_publisher * receivers;
+  double audio_pps = audio ? 50.0 : 0.0;
+  double per_room = 0;
+  for (uint32_t i = 0; i < publishers + subscribers; ++i) {
+    double senders = i < publishers ? publishers - 1.0 : publishers;
+    per_room += senders * (audio_pps + receiver_video_pps(i));
+  }
+  return rooms * per_room;
+}
+
+bool SimulcastFigures::correct() const { return failure().empty(); }
+
+std::string SimulcastFigures::failure() const {
+  std::string out;
+  for (uint32_t layer = 0; layer < kSimulcastLayers; ++layer) {
+    const SimulcastLayerFigures& l = layers[layer];
+    if (l.receivers > 0 && l.received == 0)
+      out += "layer " + std::to_string(layer) + ": nothing forwarded to its " + std::to_string(l.receivers) +
+             " receiver(s) per room; ";
+  }
+  if (wrong_layer > 0)
+    out += std::to_string(wrong_layer) + " packet(s) of a layer the receiver did not ask for; ";
+  if (!out.empty()) out.resize(out.size() - 2);
+  return out;
 }
 
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): the load run phases (set-up, ramp-in, measure, drain, collect) in sequence; to split per phase.
@@ -148,6 +172,7 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   media_base.video_packet_size = scenario.video_packet_size;
   media_base.video_fps = scenario.video_fps;
   media_base.audio = scenario.audio;
+  media_base.simulcast_layers = scenario.simulcast ? kSimulcastLayers : 0;
   uint32_t stream_count = scenario.publishers * 2;
   bool video = scenario.video_pps > 0;
 
@@ -162,6 +187,7 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     }
     ReceiveAccounting accounting(stream_count, spec.publisher_index.value_or(UINT32_MAX), scenario.audio,
                                  video);
+    if (scenario.simulcast) accounting.set_video_layer(scenario.receiver_layer(spec.index_in_room));
     std::optional<DataSourceConfig> data;
     std::optional<DataReceiveAccounting> data_accounting;
     if (scenario.data()) {
@@ -187,8 +213,16 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     options.name = spec.name;
     options.bind_ip = scenario.bind_ip;
     options.ice_tcp = scenario.ice_tcp;
-    return std::make_unique<SfuParticipant>(loop, options, media, spec, std::move(accounting), stats, window,
-                                            data, std::move(data_accounting));
+    auto participant = std::make_unique<SfuParticipant>(loop, options, media, spec, std::move(accounting),
+                                                        stats, window, data, std::move(data_accounting));
+    // Subscribers ask for their layer; publishers keep the default (the best layer).
+    if (scenario.simulcast && !spec.publisher_index) {
+      uint32_t layer = scenario.receiver_layer(spec.index_in_room);
+      bool fault = scenario.simulcast_fault && spec.index_in_room == scenario.publishers;
+      participant->ask_video_layer(
+          layer, fault ? std::optional<uint32_t>((layer + 1) % kSimulcastLayers) : std::nullopt);
+    }
+    return participant;
   };
 
   MeasurementWindow window;
@@ -323,14 +357,28 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
 
   // Expected: for each receiver and each stream it expects, what that stream's publisher sent in
   // the window.
+  // With simulcast, the stream key is the stamp's (stream and layer, stamp_stream()).
   std::map<std::pair<uint32_t, uint32_t>, SentRange> sent;  // (room, stream) -> range
   uint64_t sent_packets = 0;
+  if (scenario.simulcast) {
+    result.simulcast.emplace();
+    for (uint32_t i = 0; i < scenario.publishers + scenario.subscribers; ++i)
+      if (i >= scenario.publishers || scenario.publishers > 1)  // a lone publisher receives nothing
+        ++result.simulcast->layers[scenario.receiver_layer(i)].receivers;
+  }
   for (auto& thread : threads) {
     for (auto& r : thread->results()) {
       if (!r.spec.publisher_index) continue;
-      if (r.audio_sent) sent[{r.spec.room, audio_stream_of(*r.spec.publisher_index)}] = *r.audio_sent;
-      if (r.video_sent) sent[{r.spec.room, video_stream_of(*r.spec.publisher_index)}] = *r.video_sent;
+      uint32_t publisher = *r.spec.publisher_index;
+      if (r.audio_sent) sent[{r.spec.room, audio_stream_of(publisher)}] = *r.audio_sent;
+      if (r.video_sent) sent[{r.spec.room, video_stream_of(publisher)}] = *r.video_sent;
       sent_packets += (r.audio_sent ? r.audio_sent->count : 0) + (r.video_sent ? r.video_sent->count : 0);
+      for (uint32_t layer = 0; r.layers_sent && layer < kSimulcastLayers; ++layer) {
+        const SentRange& range = (*r.layers_sent)[layer];
+        sent[{r.spec.room, stamp_stream(video_stream_of(publisher), layer)}] = range;
+        sent_packets += range.count;
+        result.simulcast->layers[layer].sent_pps += static_cast<double>(range.count);
+      }
       result.skipped += r.skipped;
     }
   }
@@ -340,15 +388,22 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     result.duplicates += stats.duplicates;
     result.unstamped += stats.unstamped;
     result.too_old += stats.too_old;
+    if (result.simulcast) result.simulcast->wrong_layer += stats.wrong_layer;
     result.forwarded_bps += static_cast<double>(stats.window_bytes) * 8;
     for (auto& r : thread->results()) {
       for (uint32_t stream = 0; stream < r.accounting.stream_count(); ++stream) {
         if (!r.accounting.expects(stream)) continue;
-        auto it = sent.find({r.spec.room, stream});
+        bool layered = result.simulcast && stream % 2 == 1;
+        uint32_t layer = layered ? r.accounting.video_layer() : 0;
+        auto it = sent.find({r.spec.room, stamp_stream(stream, layer)});
         uint64_t expected = it == sent.end() ? 0 : it->second.count;
-        const SequenceTracker& tracker = r.accounting.window_tracker(stream);
+        uint64_t received = std::min<uint64_t>(r.accounting.window_tracker(stream).received(), expected);
         result.expected += expected;
-        result.received += std::min<uint64_t>(tracker.received(), expected);
+        result.received += received;
+        if (layered) {
+          result.simulcast->layers[layer].expected += expected;
+          result.simulcast->layers[layer].received += received;
+        }
       }
     }
   }
@@ -356,6 +411,12 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
   result.forwarded_pps = static_cast<double>(result.received) / seconds;
   result.forwarded_bps /= seconds;
   result.sent_pps = static_cast<double>(sent_packets) / seconds;
+  if (result.simulcast) {
+    for (SimulcastLayerFigures& layer : result.simulcast->layers) {
+      layer.sent_pps /= seconds;
+      layer.forwarded_pps = static_cast<double>(layer.received) / seconds;
+    }
+  }
   result.loss_ratio = result.expected ? static_cast<double>(result.expected - result.received) /
                                             static_cast<double>(result.expected)
                                       : 0;

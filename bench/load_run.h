@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -42,6 +43,13 @@ struct Scenario {
   std::vector<int> client_cpus;  // affinity of the client threads; empty = any
   std::string bind_ip = "127.0.0.1";
   bool ice_tcp = false;  // SFU participants connect over ICE-TCP (RFC 6544) instead of UDP
+  // Publishers send rid simulcast video (q, h, f; media_source.h); subscriber k of a room asks
+  // every publisher's video for layer k % 3 (track_settings max_layer), publishers receive each
+  // other at the server's default (the best layer, f). SFU target only.
+  bool simulcast = false;
+  // Test of the checks: subscriber 0 of each room asks for another layer when the window starts,
+  // while it still counts the layer it should get, so the run must fail.
+  bool simulcast_fault = false;
   std::string room_prefix = "bench";
   bool progress = true;
   // Called on run_load's thread once every participant is ready, before the warm-up; the run
@@ -54,6 +62,13 @@ struct Scenario {
   double offered_forward_pps() const;
   bool data() const { return data_rate > 0; }
   uint64_t participants() const { return uint64_t{rooms} * (publishers + subscribers); }
+  // Simulcast: the layer the participant at `index_in_room` receives (publishers come first).
+  uint32_t receiver_layer(uint32_t index_in_room) const {
+    return index_in_room < publishers ? kSimulcastLayers - 1
+                                      : (index_in_room - publishers) % kSimulcastLayers;
+  }
+  // Video packets per second one publisher's video brings the participant at `index_in_room`.
+  double receiver_video_pps(uint32_t index_in_room) const;
   // Messages the server should relay per second: both channels of every publisher to every other
   // participant of its room.
   double offered_data_relay_per_s() const;
@@ -94,6 +109,25 @@ struct WorkerFigures {
   double cpu_us_per_forwarded = 0;  // CPU-microseconds per forwarded packet
 };
 
+// A simulcast run per layer (0 = q .. 2 = f): what the publishers sent and what the receivers that
+// asked for it got in the window.
+struct SimulcastLayerFigures {
+  uint32_t receivers = 0;  // per room: participants that receive video at this layer
+  double sent_pps = 0;     // all publishers
+  uint64_t expected = 0, received = 0;
+  double forwarded_pps = 0;
+  double loss_ratio() const {
+    return expected ? static_cast<double>(expected - received) / static_cast<double>(expected) : 0;
+  }
+};
+struct SimulcastFigures {
+  std::array<SimulcastLayerFigures, kSimulcastLayers> layers;
+  uint64_t wrong_layer = 0;  // packets of a layer the receiver did not ask for, sent in the window
+  // The checks sfu-bench fails a run on: every layer forwarded packets, none of a wrong layer.
+  bool correct() const;
+  std::string failure() const;  // why not correct(), or empty
+};
+
 struct RunResult {
   std::string target;
   bool ok = false;
@@ -120,9 +154,10 @@ struct RunResult {
   double machine_busy_percent = 0;
   double softirq_percent = 0;
   double other_cpu_percent = 0;
-  std::vector<double> cpu_busy_percent;  // per CPU
-  std::optional<DataRunResult> data;     // Scenario::data()
-  std::vector<WorkerFigures> workers;    // SFU runs
+  std::vector<double> cpu_busy_percent;       // per CPU
+  std::optional<DataRunResult> data;          // Scenario::data()
+  std::vector<WorkerFigures> workers;         // SFU runs
+  std::optional<SimulcastFigures> simulcast;  // Scenario::simulcast
   Scenario scenario;
 
   // Server CPU-microseconds per packet the receivers counted (all server threads).

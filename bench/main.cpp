@@ -54,6 +54,7 @@ nlohmann::json options_json(const BenchOptions& o) {
           {"ramp", o.ramp},
           {"baseline", o.baseline},
           {"tcp", o.tcp},
+          {"simulcast", o.simulcast},
           {"pinned", !s.client_cpus.empty()},
           {"nice", o.nice},
           {"cpus", sysconf(_SC_NPROCESSORS_ONLN)}};
@@ -248,6 +249,19 @@ static int bench_main(int argc, char** argv) {
         report.ice_tcp = run_load(over_tcp, target);
         report.ice_tcp->target = "sfu ice-tcp";
         if (!report.ice_tcp->ok) exit_code = 1;
+      }
+      if (o.simulcast && report.main && report.main->ok) {
+        Scenario layered = o.scenario;
+        layered.simulcast = true;
+        layered.room_prefix = "simulcast";
+        std::fprintf(stderr, "[sfu] the same scenario with simulcast publishers\n");
+        report.simulcast = run_load(layered, target);
+        report.simulcast->target = "sfu simulcast";
+        if (!report.simulcast->ok) exit_code = 1;
+        if (report.simulcast->ok && !report.simulcast->simulcast->correct()) {
+          std::fprintf(stderr, "sfu-bench: simulcast: %s\n", report.simulcast->simulcast->failure().c_str());
+          exit_code = 1;
+        }
       }
     }
     if (!report.main || !report.main->ok) exit_code = 1;

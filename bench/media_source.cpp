@@ -25,12 +25,23 @@ SyntheticMediaSource::SyntheticMediaSource(const MediaSourceConfig& config) : co
   if (config_.audio_interval_ms == 0) config_.audio_interval_ms = 20;
   packets_per_frame_ = std::max<uint32_t>(1, (config_.video_pps + config_.video_fps / 2) / config_.video_fps);
   config_.video_packet_size = std::max(config_.video_packet_size, kMinVideoPacketSize);
+  if (config_.simulcast_layers > 0 && config_.video_pps > 0) {
+    config_.simulcast_layers = kSimulcastLayers;
+    config_.video_packet_size = std::max(config_.video_packet_size, kMinSimulcastPacketSize);
+    simulcast_.emplace(kSimulcastLayers, client::SimulcastVideo::ExtensionIds{
+                                             config_.ext_abs_send_time, config_.ext_transport_cc,
+                                             config_.ext_mid, config_.ext_rid});
+    for (uint32_t layer = 0; layer < kSimulcastLayers; ++layer)
+      layer_packets_per_frame_[layer] = std::max<uint32_t>(
+          1, (simulcast_layer_pps(config_.video_pps, layer) + config_.video_fps / 2) / config_.video_fps);
+  }
 }
 
 void SyntheticMediaSource::start(uint64_t now_ns) {
   started_ = true;
   start_ns_ = now_ns;
   audio_due_ = video_due_ = 0;
+  layer_due_.fill(0);
   frame_packet_ = 0;
   keyframe_requested_ = true;
 }
@@ -50,6 +61,7 @@ SyntheticMediaSource::Kind SyntheticMediaSource::next_due(uint64_t now_ns) {
       return Kind::kAudio;
     }
   }
+  if (simulcast_) return layer_due(elapsed) ? Kind::kVideo : Kind::kNone;
   if (config_.video_pps > 0) {
     // elapsed * pps may exceed 64 bits only after ~58 years at 10 Mpps.
     uint64_t target = elapsed * config_.video_pps / 1'000'000'000ull + 1;
@@ -66,9 +78,40 @@ SyntheticMediaSource::Kind SyntheticMediaSource::next_due(uint64_t now_ns) {
   return Kind::kNone;
 }
 
+// The first simulcast layer with a packet due (lowest first), in due_layer_; each layer paced and
+// its backlog skipped as the single video stream's is.
+bool SyntheticMediaSource::layer_due(uint64_t elapsed_ns) {
+  for (uint32_t layer = 0; layer < kSimulcastLayers; ++layer) {
+    uint32_t pps = simulcast_layer_pps(config_.video_pps, layer);
+    uint64_t target = elapsed_ns * pps / 1'000'000'000ull + 1;
+    uint64_t limit = max_backlog(pps, config_.max_backlog_ms);
+    uint64_t& due = layer_due_[layer];
+    if (target > due + limit) {
+      skipped_ += target - limit - due;
+      due = target - limit;
+    }
+    if (due < target) {
+      ++due;
+      due_layer_ = layer;
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t SyntheticMediaSource::build(Kind kind, uint64_t now_ns, const MeasurementWindow* window,
                                    MutableByteSpan out) {
   bool in_window = window && window->contains(now_ns);
+  if (kind == Kind::kVideo && simulcast_) {
+    uint32_t layer = due_layer_;
+    uint32_t sequence = layer_sequence_[layer];
+    size_t size = build_layer(layer, now_ns, out);
+    if (size > 0) {
+      ++video_sequence_;
+      if (in_window && layer_window_[layer].count++ == 0) layer_window_[layer].first = sequence;
+    }
+    return size;
+  }
   if (kind == Kind::kAudio) {
     uint32_t sequence = audio_sequence_;
     size_t size = build_audio(now_ns, out);
@@ -177,6 +220,22 @@ size_t SyntheticMediaSource::build_video(uint64_t now_ns, MutableByteSpan out) {
   return header + payload;
 }
 
+size_t SyntheticMediaSource::build_layer(uint32_t layer, uint64_t now_ns, MutableByteSpan out) {
+  // The RTP header with abs-send-time, transport-cc, mid and rid (one-byte form, padded to 4).
+  constexpr size_t kHeaderSize = 12 + 4 + (1 + 3) + (1 + 2) + (1 + 1) + (1 + 1) + 1;
+  size_t payload_size = config_.video_packet_size - kHeaderSize;
+  auto built = simulcast_->build_next(layer, layer_packets_per_frame_[layer], payload_size,
+                                      now_ns / 1'000'000, transport_sequence_, out);
+  if (built.size == 0) return 0;
+  // The stamp goes just before SimulcastVideo's layer tag (read_stamp_or_tagged()).
+  write_stamp({stamp_stream(video_stream_of(config_.publisher_index), layer), layer_sequence_[layer], now_ns},
+              out.subspan(built.payload_offset, built.payload_size - client::SimulcastVideo::kLayerTagSize));
+  if (built.keyframe_start) ++keyframes_;
+  ++layer_sequence_[layer];
+  ++transport_sequence_;
+  return built.size;
+}
+
 void SyntheticMediaSource::on_feedback(ByteSpan rtcp) {
   rtp::RtcpCompoundIterator packets(rtcp);
   rtp::RtcpHeader header;
@@ -185,11 +244,16 @@ void SyntheticMediaSource::on_feedback(ByteSpan rtcp) {
       case rtp::RtcpMessageKind::kPli:
         if (auto pli = rtp::parse_pli(header); pli && pli->media_ssrc == config_.video_ssrc)
           request_keyframe();
+        else if (pli && simulcast_)
+          simulcast_->on_keyframe_request(pli->media_ssrc);
         break;
       case rtp::RtcpMessageKind::kFir:
         if (auto fir = rtp::parse_fir(header)) {
           for (const rtp::FirEntry entry : fir->entries)
-            if (entry.ssrc == config_.video_ssrc) request_keyframe();
+            if (entry.ssrc == config_.video_ssrc)
+              request_keyframe();
+            else if (simulcast_)
+              simulcast_->on_keyframe_request(entry.ssrc);
         }
         break;
       default:

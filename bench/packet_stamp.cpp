@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include "bench/client/simulcast_video.h"
+
 namespace sfu::bench {
 
 bool write_stamp(const PacketStamp& stamp, MutableByteSpan payload) {
@@ -19,6 +21,12 @@ std::optional<PacketStamp> read_stamp(ByteSpan payload) {
   const uint8_t* p = payload.data() + payload.size() - kStampSize;
   if (load_be32(p) != kStampMagic) return std::nullopt;
   return PacketStamp{load_be32(p + 4), load_be32(p + 8), load_be64(p + 12)};
+}
+
+std::optional<PacketStamp> read_stamp_or_tagged(ByteSpan payload) {
+  if (auto stamp = read_stamp(payload)) return stamp;
+  if (!client::SimulcastVideo::layer_of(payload)) return std::nullopt;
+  return read_stamp(payload.first(payload.size() - client::SimulcastVideo::kLayerTagSize));
 }
 
 uint64_t monotonic_ns() {

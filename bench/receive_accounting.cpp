@@ -23,21 +23,28 @@ void ReceiveAccounting::on_rtp(const uint8_t* data, size_t size, uint64_t now_ns
   stats.bytes.add(size);
   // parse() wants a mutable span but only reads.
   auto packet = rtp::RtpPacket::parse(MutableByteSpan(const_cast<uint8_t*>(data), size));
-  auto stamp = packet ? read_stamp(packet->payload()) : std::nullopt;
+  auto stamp = packet ? read_stamp_or_tagged(packet->payload()) : std::nullopt;
   if (!stamp) {
     ++stats.unstamped;
     return;
   }
-  if (!expects(stamp->stream)) {
+  const uint32_t stream = stamp_stream_index(stamp->stream);
+  if (!expects(stream)) {
     ++stats.unknown_stream;
     return;
   }
-  if (!seen_[stamp->stream]) {
-    seen_[stamp->stream] = 1;
+  // A layer not asked for neither counts nor makes the stream "seen": before the window the
+  // server may still forward its default layer until the receiver's own one starts.
+  if (stamp_stream_layer(stamp->stream) != (stream % 2 == 1 ? video_layer_ : 0)) {
+    if (window.contains(stamp->send_ns)) ++stats.wrong_layer;
+    return;
+  }
+  if (!seen_[stream]) {
+    seen_[stream] = 1;
     ++seen_count_;
   }
   if (!window.contains(stamp->send_ns)) return;
-  switch (trackers_[stamp->stream].on_sequence(stamp->sequence)) {
+  switch (trackers_[stream].on_sequence(stamp->sequence)) {
     case SequenceTracker::Outcome::kNew:
       ++stats.window_packets;
       stats.window_bytes += size;

@@ -1,7 +1,9 @@
 // What one simulated subscriber receives: for each stream of its room, the distinct stamped
 // sequence numbers whose send time fell in the measurement window (a SequenceTracker), and the
 // one-way latency of those packets into its thread's histogram. Streams are room-local indices
-// (see media_source.h). Nothing here allocates per packet.
+// (see media_source.h). With simulcast, a receiver gets one layer of each publisher's video (the
+// one it asked for): only that layer's stamps count, and a packet of another layer sent in the
+// window is counted as wrong_layer. Nothing here allocates per packet.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,8 @@ struct ReceiverStats {
   LatencyHistogram latency;
   uint64_t window_packets = 0, window_bytes = 0;
   uint64_t unstamped = 0, unknown_stream = 0, duplicates = 0, too_old = 0;
+  // Simulcast: packets sent in the window of a video layer the receiver did not ask for.
+  uint64_t wrong_layer = 0;
   LiveCounter packets, bytes;  // everything received, for the progress line
   DataReceiverStats data;      // the data channel messages (--data-rate)
 };
@@ -31,6 +35,10 @@ class ReceiveAccounting {
   // publisher index, whose streams it does not expect (UINT32_MAX when it publishes nothing);
   // `audio`/`video`: which kinds the publishers send.
   ReceiveAccounting(uint32_t stream_count, uint32_t own_publisher, bool audio, bool video);
+
+  // Simulcast: the layer of every publisher's video this receiver asked for (0 = q .. 2 = f).
+  void set_video_layer(uint32_t layer) { video_layer_ = layer; }
+  uint32_t video_layer() const { return video_layer_; }
 
   // One received RTP packet (already decrypted), at now_ns.
   void on_rtp(const uint8_t* data, size_t size, uint64_t now_ns, const MeasurementWindow& window,
@@ -51,6 +59,7 @@ class ReceiveAccounting {
   std::vector<SequenceTracker> trackers_;
   uint32_t expected_count_ = 0;
   uint32_t seen_count_ = 0;
+  uint32_t video_layer_ = 0;
 };
 
 }  // namespace sfu::bench

@@ -1,5 +1,7 @@
 #include "bench/sfu_participant.h"
 
+#include <algorithm>
+
 #include "bench/packet_stamp.h"
 #include "dtls/sctp_stack.h"
 
@@ -16,6 +18,8 @@ SfuParticipant::SfuParticipant(uv_loop_t* loop, client::ParticipantClient::Optio
               [&] {
                 options.publish_audio = media && media->audio;
                 options.publish_video = media && media->video_pps > 0;
+                // The offer then declares the rids (q, h, f) and the rid extension.
+                if (media && media->simulcast_layers > 0) options.simulcast_layers = media->simulcast_layers;
                 // A join storm (hundreds joining one room at once) is admitted at the pace the
                 // server can announce it: refused joins (overloaded) are sent again.
                 if (options.join_retry_ms == 0) options.join_retry_ms = 50;
@@ -53,6 +57,7 @@ bool SfuParticipant::start(std::string* error) {
     media_->ext_abs_send_time = client::kExtIdAbsSendTime;
     media_->ext_transport_cc = client::kExtIdTransportCc;
     media_->ext_mid = client::kExtIdMid;
+    media_->ext_rid = client::kExtIdRid;
     source_.emplace(*media_);
     client_.publish_connection().on_rtcp = [this](uint8_t* data, size_t size) {
       on_publish_rtcp(data, size);
@@ -91,6 +96,7 @@ bool SfuParticipant::ready() const {
 
 void SfuParticipant::pump(uint64_t now_ns) {
   if (!media_on_) return;
+  pump_layer_requests(now_ns);
   pump_media(now_ns);
   pump_data(now_ns);
 }
@@ -141,6 +147,41 @@ void SfuParticipant::pump_media(uint64_t now_ns) {
     if (size > 0) sent |= client_.publish_connection().send_rtp(ByteSpan(buffer_.data(), size));
   }
   if (sent) client_.publish_connection().flush();
+}
+
+void SfuParticipant::ask_video_layer(uint32_t layer, std::optional<uint32_t> fault_layer) {
+  video_layer_ = layer;
+  fault_layer_ = fault_layer;
+}
+
+void SfuParticipant::send_layer_request(const std::pair<std::string, std::string>& track, uint32_t layer) {
+  client_.send_signaling({{"type", "track_settings"},
+                          {"participant_id", track.first},
+                          {"track_id", track.second},
+                          {"max_layer", layer}});
+}
+
+void SfuParticipant::pump_layer_requests(uint64_t now_ns) {
+  if (!video_layer_) return;
+  if (!layer_requests_done_) {
+    // Until every publisher's video has been asked (the setup phase, not the measured one).
+    size_t videos = 0;
+    for (uint32_t stream = 1; stream < accounting_.stream_count(); stream += 2)
+      videos += accounting_.expects(stream);
+    for (const client::SubscribedMedia& media : client_.subscribed_media()) {
+      if (!media.active || media.kind != sdp::MediaKind::kVideo) continue;
+      std::pair<std::string, std::string> track{media.participant_id, media.track_id};
+      if (std::find(layer_requested_.begin(), layer_requested_.end(), track) != layer_requested_.end())
+        continue;
+      send_layer_request(track, *video_layer_);
+      layer_requested_.push_back(std::move(track));
+    }
+    layer_requests_done_ = layer_requested_.size() >= videos;
+  }
+  if (fault_layer_ && !fault_sent_ && now_ns >= window_.start_ns.load(std::memory_order_relaxed)) {
+    for (const auto& track : layer_requested_) send_layer_request(track, *fault_layer_);
+    fault_sent_ = true;
+  }
 }
 
 void SfuParticipant::close() {

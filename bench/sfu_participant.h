@@ -10,6 +10,9 @@
 #include <uv.h>
 
 #include <array>
+#include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_participant.h"
@@ -41,6 +44,11 @@ class SfuParticipant : public BenchParticipant {
 
   const client::ParticipantClient& client() const { return client_; }
 
+  // Simulcast: ask every publisher's video for `layer` (track_settings max_layer) as soon as its
+  // subscribe offer carries it. Test of the checks: with `fault_layer`, ask for that layer instead
+  // once the measurement window starts (the accounting still counts `layer`).
+  void ask_video_layer(uint32_t layer, std::optional<uint32_t> fault_layer = std::nullopt);
+
  private:
   void on_publish_rtcp(const uint8_t* data, size_t size);
   void pump_media(uint64_t now_ns);
@@ -48,6 +56,9 @@ class SfuParticipant : public BenchParticipant {
   // Opens the two channels on the publish connection once its association is up.
   bool open_data_channels();
   void hook_data_receiver();
+  // Simulcast: the track_settings of ask_video_layer(), from the media tick.
+  void pump_layer_requests(uint64_t now_ns);
+  void send_layer_request(const std::pair<std::string, std::string>& track, uint32_t layer);
 
   uv_loop_t* loop_;
   client::ParticipantClient client_;
@@ -57,6 +68,10 @@ class SfuParticipant : public BenchParticipant {
   // Data load (publishers): the channel ids by DataChannelKind, once opened; the message buffer.
   std::optional<std::array<uint16_t, 2>> data_channels_;
   std::vector<uint8_t> data_buffer_;
+  // Simulcast subscriber: the layer to ask for, the fault's, and the (publisher, track) pairs asked.
+  std::optional<uint32_t> video_layer_, fault_layer_;
+  std::vector<std::pair<std::string, std::string>> layer_requested_;
+  bool layer_requests_done_ = false, fault_sent_ = false;
 };
 
 }  // namespace sfu::bench

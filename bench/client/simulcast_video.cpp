@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "rtp/rtp_packet.h"
 
 namespace sfu::client {
@@ -63,8 +65,11 @@ std::optional<uint8_t> SimulcastVideo::layer_of(ByteSpan payload) {
 }
 
 size_t SimulcastVideo::build_packet(Layer& layer, size_t layer_index, bool keyframe, bool first, bool last,
-                                    uint64_t now_ms, uint16_t transport_sequence) {
-  std::array<uint8_t, kPayloadSize> payload{};
+                                    uint64_t now_ms, uint16_t transport_sequence, size_t payload_size,
+                                    MutableByteSpan out) {
+  std::array<uint8_t, 1500> scratch{};
+  if (payload_size < kMinPayloadSize || payload_size > scratch.size()) return 0;
+  MutableByteSpan payload(scratch.data(), payload_size);
   size_t at = 0;
   // VP8 payload descriptor (RFC 7741): X, S on the frame's first packet, PID 0; I (15-bit picture
   // id), L (TL0PICIDX), T (TID 0, Y).
@@ -106,10 +111,49 @@ size_t SimulcastVideo::build_packet(Layer& layer, size_t layer_index, bool keyfr
   rtp::RtpHeaderFields fields;
   fields.marker = last;
   fields.payload_type = 96;
-  fields.sequence_number = layer.sequence++;
+  fields.sequence_number = layer.sequence;
   fields.timestamp = layer.timestamp;
   fields.ssrc = layer.ssrc;
-  return rtp::build_rtp_packet(fields, extensions, payload, 0, MutableByteSpan(buffer_));
+  size_t size = rtp::build_rtp_packet(fields, extensions, payload, 0, out);
+  if (size > 0) ++layer.sequence;  // a packet that did not fit takes no sequence number
+  return size;
+}
+
+void SimulcastVideo::end_frame(Layer& layer) {
+  layer.timestamp += kTimestampStep;
+  layer.picture_id = static_cast<uint16_t>((layer.picture_id + 1) & 0x7FFF);
+  ++layer.tl0_pic_idx;
+  ++layer.frames;
+}
+
+SimulcastVideo::BuiltPacket SimulcastVideo::build_next(size_t layer_index, size_t packets_per_frame,
+                                                       size_t payload_size, uint64_t now_ms,
+                                                       uint16_t transport_sequence, MutableByteSpan out) {
+  BuiltPacket built;
+  if (layer_index >= layers_.size()) return built;
+  Layer& layer = layers_[layer_index];
+  packets_per_frame = std::max<size_t>(1, packets_per_frame);
+  const bool first = layer.frame_packet == 0;
+  if (first) {
+    layer.frame_keyframe = layer.keyframe_requested || layer.frames % kKeyframeIntervalFrames == 0;
+    layer.keyframe_requested = false;
+  }
+  const bool last = layer.frame_packet + 1 >= packets_per_frame;
+  built.size = build_packet(layer, layer_index, layer.frame_keyframe, first, last, now_ms, transport_sequence,
+                            payload_size, out);
+  if (built.size == 0) return built;
+  built.payload_size = payload_size;
+  built.payload_offset = built.size - payload_size;
+  built.keyframe_start = first && layer.frame_keyframe;
+  if (built.keyframe_start) ++layer.keyframes;
+  ++layer.packets;
+  if (last) {
+    end_frame(layer);
+    layer.frame_packet = 0;
+  } else {
+    ++layer.frame_packet;
+  }
+  return built;
 }
 
 void SimulcastVideo::send_frame(uint64_t now_ms, uint16_t& transport_sequence,
@@ -120,14 +164,11 @@ void SimulcastVideo::send_frame(uint64_t now_ms, uint16_t& transport_sequence,
     layer.keyframe_requested = false;
     const size_t packets = index + 1;
     for (size_t p = 0; p < packets; ++p) {
-      size_t size =
-          build_packet(layer, index, keyframe, p == 0, p + 1 == packets, now_ms, transport_sequence++);
+      size_t size = build_packet(layer, index, keyframe, p == 0, p + 1 == packets, now_ms,
+                                 transport_sequence++, kPayloadSize, MutableByteSpan(buffer_));
       if (size > 0 && send(ByteSpan(buffer_.data(), size))) ++layer.packets;
     }
-    layer.timestamp += kTimestampStep;
-    layer.picture_id = static_cast<uint16_t>((layer.picture_id + 1) & 0x7FFF);
-    ++layer.tl0_pic_idx;
-    ++layer.frames;
+    end_frame(layer);
     if (keyframe) ++layer.keyframes;
   }
 }
