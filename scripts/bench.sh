@@ -11,6 +11,9 @@
 #   scripts/bench.sh --smoke BENCH_BINARY  # a 3-second run that only checks the tool works (ctest bench_smoke)
 #   scripts/bench.sh --data-smoke BENCH_BINARY  # data channels: a correct run passes, a faulty one
 #                                          # fails (ctest bench_data_smoke)
+#   scripts/bench.sh --simulcast-smoke BENCH_BINARY  # simulcast: a correct run passes (every layer
+#                                          # forwarded, no loss), one whose subscriber loses its
+#                                          # layer fails (ctest bench_simulcast_smoke)
 #   scripts/bench.sh --data [flags]        # the data channel figures (README, Performance): writes
 #                                          # bench-data-100.json, bench-data-16k.json, bench-data-memory-*.json
 #
@@ -37,6 +40,49 @@ assert d["baseline_pps"] > 0, "the baseline forwarded nothing"
 assert d["server_rss_bytes"] > 0, "no server RSS"
 print("bench_smoke: ok: forwarded %.0f pps (baseline %.0f), loss %.4f, p99 %.3f ms"
       % (d["forwarded_pps"], d["baseline_pps"], d["loss_ratio"], d["latency_ms"]["p99"]))
+PY
+  exit 0
+fi
+
+if [[ "${1:-}" == "--simulcast-smoke" ]]; then
+  # 2 publishers sending three simulcast layers, 3 subscribers asking for q, h and f: the plain
+  # pass, then the simulcast pass, 3 s each. Every layer must forward packets and nothing may be
+  # lost on loopback (sfu-bench itself exits 1 when a layer with receivers got nothing or a
+  # receiver got packets of a layer it did not ask for). Then the same run with
+  # --simulcast-test-fault (subscriber 0 asks for another layer when the window starts while it
+  # counts its own) must fail, with the loss and the wrong-layer packets counted: the checks work.
+  bench="${2:?usage: bench.sh --simulcast-smoke path/to/sfu-bench}"
+  out="$(mktemp -d)"
+  trap 'rm -rf "$out"' EXIT
+  run=(--rooms 1 --publishers 2 --subscribers 3 --video-pps 200 --duration 3 --warmup 0.5 --simulcast
+    --quiet --work-dir "$out")
+  "$bench" "${run[@]}" --json "$out/simulcast.json"
+  if "$bench" "${run[@]}" --simulcast-test-fault --json "$out/fault.json" >"$out/fault.log" 2>&1; then
+    cat "$out/fault.log"
+    echo "bench_simulcast_smoke: the run with --simulcast-test-fault passed; it must fail" >&2
+    exit 1
+  fi
+  python3 - "$out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1] + "/simulcast.json"))
+s = d["simulcast"]
+for key in ("layers", "wrong_layer_packets", "correct", "forwarded_pps", "loss_ratio", "plain_cpu_us_per_packet",
+            "simulcast_cpu_us_per_packet", "cpu_per_packet_vs_plain"):
+    assert key in s, f"missing simulcast.{key}"
+assert d["forwarded_pps"] > 0, "the plain pass forwarded nothing"
+assert s["correct"] and s["wrong_layer_packets"] == 0, s.get("failure")
+for layer in s["layers"]:
+    assert layer["received"] > 0, f"layer {layer['rid']} forwarded nothing: {layer}"
+    assert layer["received"] == layer["expected"], f"layer {layer['rid']} lost packets: {layer}"
+assert s["loss_ratio"] == 0, f"simulcast loss {s['loss_ratio']}"
+fault = json.load(open(sys.argv[1] + "/fault.json"))["simulcast"]
+q = fault["layers"][0]
+assert not fault["correct"] and fault["wrong_layer_packets"] > 0, f"the fault was not counted: {fault.get('failure')}"
+assert q["received"] < q["expected"], f"the fault's lost layer was not counted as loss: {q}"
+print("bench_simulcast_smoke: ok: forwarded %.0f pps (q %.0f, h %.0f, f %.0f), plain %.0f pps; CPU per packet "
+      "simulcast/plain %.2f; the fault: %d wrong-layer packets, q loss %.3f"
+      % (s["forwarded_pps"], *[l["forwarded_pps"] for l in s["layers"]], d["forwarded_pps"],
+         s["cpu_per_packet_vs_plain"], fault["wrong_layer_packets"], q["loss_ratio"]))
 PY
   exit 0
 fi

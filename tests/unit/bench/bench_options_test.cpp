@@ -40,6 +40,32 @@ TEST(BenchOptions, TcpComparesIceTcpWithUdp) {
   EXPECT_FALSE(std::get<BenchOptions>(parsed).scenario.ice_tcp) << "the first run stays on UDP";
 }
 
+// --simulcast: the plain SFU run, then the same scenario with simulcast publishers (main.cpp sets
+// Scenario::simulcast for the second run).
+TEST(BenchOptions, SimulcastComparesWithPlainForwarding) {
+  auto parsed = parse_bench_options({"--simulcast", "--subscribers", "12"});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(parsed)) << std::get<std::string>(parsed);
+  const BenchOptions& o = std::get<BenchOptions>(parsed);
+  EXPECT_TRUE(o.simulcast);
+  EXPECT_FALSE(o.scenario.simulcast) << "the first run is plain";
+  EXPECT_FALSE(o.scenario.simulcast_fault);
+  Scenario s = o.scenario;
+  s.simulcast = true;
+  // Publishers receive f; subscriber k asks for layer k % 3.
+  EXPECT_EQ(s.receiver_layer(0), 2u);
+  EXPECT_EQ(s.receiver_layer(2), 0u);
+  EXPECT_EQ(s.receiver_layer(3), 1u);
+  EXPECT_EQ(s.receiver_layer(13), 2u);
+  // 2 publishers x 500 pps: each other at f (500), 4 subscribers each at q (125), h (250), f (500),
+  // plus 50 pps of audio to everyone.
+  Scenario plain = o.scenario;
+  EXPECT_DOUBLE_EQ(plain.offered_forward_pps(), 2 * 550.0 * 13);
+  EXPECT_DOUBLE_EQ(s.offered_forward_pps(), 2 * 550.0 + 2 * 50.0 * 12 + 2 * 4 * (125.0 + 250.0 + 500.0));
+  auto fault = parse_bench_options({"--simulcast", "--simulcast-test-fault"});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(fault)) << std::get<std::string>(fault);
+  EXPECT_TRUE(std::get<BenchOptions>(fault).scenario.simulcast_fault);
+}
+
 TEST(BenchOptions, DataChannelFlags) {
   auto parsed = parse_bench_options({"--data-rate", "200", "--data-size", "16384", "--video-pps", "0",
                                      "--no-audio", "--publishers", "4", "--subscribers", "8"});
@@ -84,6 +110,14 @@ TEST(BenchOptions, BadInputIsRefusedWithAReason) {
                                              {"--data-rate", "10", "--target", "janus"},
                                              {"--tcp", "--target", "janus"},
                                              {"--tcp", "--ramp"},
+                                             {"--simulcast", "--ramp"},
+                                             {"--simulcast", "--baseline"},
+                                             {"--simulcast", "--tcp"},
+                                             {"--simulcast", "--target", "janus"},
+                                             {"--simulcast", "--data-rate", "10"},
+                                             {"--simulcast", "--packet-size", "80"},
+                                             {"--simulcast", "--video-pps", "3"},
+                                             {"--simulcast-test-fault"},
                                              {"--video-pps", "0", "--no-audio", "--data-rate", "0"}}) {
     auto parsed = parse_bench_options(args);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << args[0];

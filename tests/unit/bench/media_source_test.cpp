@@ -157,5 +157,79 @@ TEST(SyntheticMediaSource, TooSmallBufferBuildsNothing) {
   EXPECT_EQ(source.build(SyntheticMediaSource::Kind::kNone, kStart, nullptr, MutableByteSpan(small)), 0u);
 }
 
+// --simulcast: three rid layers (q, h, f) at a quarter, half and all of video_pps, built by the
+// test client's SimulcastVideo, each with its own SSRC, key frames and stamp stream, so a receiver
+// of one layer counts exactly what that layer sent.
+TEST(SyntheticMediaSource, SimulcastSendsThreeRidLayersEachWithItsOwnStampStream) {
+  MediaSourceConfig config;
+  config.publisher_index = 2;
+  config.video_pps = 960;  // q 240, h 480, f 960: frames of 8, 16, 32 packets at 30 fps
+  config.video_packet_size = 1000;
+  config.audio = false;
+  config.simulcast_layers = kSimulcastLayers;
+  SyntheticMediaSource source(config);
+  ASSERT_TRUE(source.simulcast());
+  MeasurementWindow window;
+  window.set(kStart + 200 * kMs, kStart + 700 * kMs);
+  source.start(kStart);
+  auto sent = drive(source, kStart, kStart + 1000 * kMs, &window);
+  const char* rids[kSimulcastLayers] = {"q", "h", "f"};
+  std::array<uint32_t, kSimulcastLayers> next{}, ssrc{};
+  std::array<size_t, kSimulcastLayers> keyframes{};
+  for (auto& s : sent) {
+    ASSERT_EQ(s.kind, SyntheticMediaSource::Kind::kVideo);
+    EXPECT_EQ(s.bytes.size(), 1000u);
+    auto packet = rtp::RtpPacket::parse(MutableByteSpan(s.bytes));
+    ASSERT_TRUE(packet);
+    auto stamp = read_stamp_or_tagged(packet->payload());
+    ASSERT_TRUE(stamp);
+    EXPECT_EQ(read_stamp(packet->payload()), std::nullopt) << "the layer tag ends the payload";
+    uint32_t layer = stamp_stream_layer(stamp->stream);
+    ASSERT_LT(layer, kSimulcastLayers);
+    EXPECT_EQ(stamp_stream_index(stamp->stream), video_stream_of(2));
+    EXPECT_EQ(client::SimulcastVideo::layer_of(packet->payload()), layer);
+    EXPECT_EQ(packet->rid(config.ext_rid), rids[layer]);
+    EXPECT_TRUE(packet->mid(config.ext_mid).has_value());
+    EXPECT_EQ(stamp->sequence, next[layer]++);
+    if (ssrc[layer] == 0) {
+      ssrc[layer] = packet->ssrc();
+      EXPECT_TRUE(rtp::is_vp8_keyframe_start(packet->payload())) << "layer " << layer << " starts with a key frame";
+    }
+    EXPECT_EQ(packet->ssrc(), ssrc[layer]);
+    keyframes[layer] += rtp::is_vp8_keyframe_start(packet->payload());
+  }
+  EXPECT_NE(ssrc[0], ssrc[1]);
+  EXPECT_NE(ssrc[1], ssrc[2]);
+  // Ticks at 0..999 ms: floor(0.999 s * pps) + 1 packets of each layer.
+  EXPECT_EQ(next[0], 240u);
+  EXPECT_EQ(next[1], 480u);
+  EXPECT_EQ(next[2], 960u);
+  EXPECT_EQ(source.video_sent(), 1680u);
+  // One key frame each in the first second (30 frames apart).
+  EXPECT_EQ(keyframes, (std::array<size_t, kSimulcastLayers>{1, 1, 1}));
+  EXPECT_EQ(source.layer_packets_per_frame(0), 8u);
+  EXPECT_EQ(source.layer_packets_per_frame(2), 32u);
+  // The window [200 ms, 700 ms) holds each layer's packets of those ticks.
+  EXPECT_EQ(source.layer_window(0).count, 120u);
+  EXPECT_EQ(source.layer_window(1).count, 240u);
+  EXPECT_EQ(source.layer_window(2).count, 480u);
+  EXPECT_EQ(source.layer_window(2).first, 192u);
+  EXPECT_EQ(source.video_window().count, 0u) << "simulcast counts per layer only";
+
+  // Frame 30 of every layer, at 1 s, is the next periodic key frame; past it, a PLI naming layer
+  // h's SSRC makes h's next frame a key frame, and not the others'.
+  drive(source, kStart + 1000 * kMs, kStart + 1500 * kMs, nullptr);
+  uint8_t pli[12] = {0x81, 206, 0, 2, 0, 0, 0, 1};
+  store_be32(pli + 8, ssrc[1]);
+  source.on_feedback(ByteSpan(pli, sizeof(pli)));
+  std::array<size_t, kSimulcastLayers> after{};
+  for (auto& s : drive(source, kStart + 1500 * kMs, kStart + 1600 * kMs, nullptr)) {
+    auto packet = rtp::RtpPacket::parse(MutableByteSpan(s.bytes));
+    after[stamp_stream_layer(read_stamp_or_tagged(packet->payload())->stream)] +=
+        rtp::is_vp8_keyframe_start(packet->payload());
+  }
+  EXPECT_EQ(after, (std::array<size_t, kSimulcastLayers>{0, 1, 0}));
+}
+
 }  // namespace
 }  // namespace sfu::bench

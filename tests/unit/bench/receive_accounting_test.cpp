@@ -12,6 +12,7 @@
 
 #include "bench/media_source.h"
 #include "bench/packet_stamp.h"
+#include "rtp/rtp_packet.h"
 
 namespace sfu::bench {
 namespace {
@@ -186,6 +187,50 @@ TEST(ReceiveAccounting, ForeignAndUnstampedPacketsAreCountedApart) {
   EXPECT_EQ(stats.unstamped, 1u + (size + 96) / 97);
   EXPECT_EQ(stats.window_packets, 0u);
   EXPECT_FALSE(accounting.receiving_all());
+}
+
+// --simulcast: a receiver that asked for layer h gets (here: is handed) every layer of publisher 1.
+// Only h's stamps count, exactly against what h sent in the window; the other layers' packets of
+// the window are counted as wrong_layer; dropped h packets are exactly the loss.
+TEST(ReceiveAccounting, SimulcastCountsTheAskedLayerOnlyAndFlagsTheOthers) {
+  MediaSourceConfig config;
+  config.publisher_index = 1;
+  config.video_pps = 400;
+  config.audio = false;
+  config.simulcast_layers = kSimulcastLayers;
+  SyntheticMediaSource source(config);
+  MeasurementWindow window;
+  window.set(kStart + 500 * kMs, kStart + 1500 * kMs);
+  ReceiverStats stats, q_stats;
+  ReceiveAccounting h_receiver(4, 0, false, true), q_only(4, 0, false, true);
+  h_receiver.set_video_layer(1);
+  q_only.set_video_layer(0);
+  source.start(kStart);
+  std::array<uint8_t, 1500> buffer{};
+  uint64_t h_packets = 0;
+  for (uint64_t now = kStart; now < kStart + 2000 * kMs; now += kMs) {
+    for (auto kind = source.next_due(now); kind != SyntheticMediaSource::Kind::kNone; kind = source.next_due(now)) {
+      size_t size = source.build(kind, now, &window, MutableByteSpan(buffer));
+      auto packet = rtp::RtpPacket::parse(MutableByteSpan(buffer.data(), size));
+      uint32_t layer = stamp_stream_layer(read_stamp_or_tagged(packet->payload())->stream);
+      // Every 50th packet of h is lost; q_only's receiver never gets q (the server sends it h).
+      if (layer != 1 || ++h_packets % 50 != 0) h_receiver.on_rtp(buffer.data(), size, now + kMs, window, stats);
+      if (layer == 1) q_only.on_rtp(buffer.data(), size, now + kMs, window, q_stats);
+    }
+  }
+  const SentRange& h = source.layer_window(1);
+  ASSERT_EQ(h.count, 200u);  // 200 pps for 1 s
+  const SequenceTracker& tracker = h_receiver.window_tracker(video_stream_of(1));
+  EXPECT_EQ(h.count - tracker.received(), 4u) << "h packets 50, 100, ... of which 4 in the window";
+  EXPECT_EQ(stats.window_packets, tracker.received());
+  EXPECT_EQ(stats.wrong_layer, source.layer_window(0).count + source.layer_window(2).count);
+  EXPECT_EQ(stats.latency.count(), tracker.received());
+  EXPECT_TRUE(h_receiver.receiving_all());
+  // A receiver whose layer never arrives: nothing counted, not "receiving", every packet wrong.
+  EXPECT_EQ(q_only.window_tracker(video_stream_of(1)).received(), 0u);
+  EXPECT_FALSE(q_only.receiving_all());
+  EXPECT_EQ(q_stats.wrong_layer, h.count);
+  EXPECT_EQ(q_stats.window_packets, 0u);
 }
 
 }  // namespace
