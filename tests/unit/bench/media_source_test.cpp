@@ -193,7 +193,8 @@ TEST(SyntheticMediaSource, SimulcastSendsThreeRidLayersEachWithItsOwnStampStream
     EXPECT_EQ(stamp->sequence, next[layer]++);
     if (ssrc[layer] == 0) {
       ssrc[layer] = packet->ssrc();
-      EXPECT_TRUE(rtp::is_vp8_keyframe_start(packet->payload())) << "layer " << layer << " starts with a key frame";
+      EXPECT_TRUE(rtp::is_vp8_keyframe_start(packet->payload()))
+          << "layer " << layer << " starts with a key frame";
     }
     EXPECT_EQ(packet->ssrc(), ssrc[layer]);
     keyframes[layer] += rtp::is_vp8_keyframe_start(packet->payload());

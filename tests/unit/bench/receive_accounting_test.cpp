@@ -209,12 +209,14 @@ TEST(ReceiveAccounting, SimulcastCountsTheAskedLayerOnlyAndFlagsTheOthers) {
   std::array<uint8_t, 1500> buffer{};
   uint64_t h_packets = 0;
   for (uint64_t now = kStart; now < kStart + 2000 * kMs; now += kMs) {
-    for (auto kind = source.next_due(now); kind != SyntheticMediaSource::Kind::kNone; kind = source.next_due(now)) {
+    for (auto kind = source.next_due(now); kind != SyntheticMediaSource::Kind::kNone;
+         kind = source.next_due(now)) {
       size_t size = source.build(kind, now, &window, MutableByteSpan(buffer));
       auto packet = rtp::RtpPacket::parse(MutableByteSpan(buffer.data(), size));
       uint32_t layer = stamp_stream_layer(read_stamp_or_tagged(packet->payload())->stream);
       // Every 50th packet of h is lost; q_only's receiver never gets q (the server sends it h).
-      if (layer != 1 || ++h_packets % 50 != 0) h_receiver.on_rtp(buffer.data(), size, now + kMs, window, stats);
+      if (layer != 1 || ++h_packets % 50 != 0)
+        h_receiver.on_rtp(buffer.data(), size, now + kMs, window, stats);
       if (layer == 1) q_only.on_rtp(buffer.data(), size, now + kMs, window, q_stats);
     }
   }
