@@ -89,7 +89,8 @@ Modes:
                          publisher's video for layer k % 3 (track_settings max_layer), publishers
                          receive each other at the default (f). Receivers count loss and latency on
                          the layer they asked for. Reports forwarded pps per layer and the server
-                         CPU-us per forwarded packet of both runs and their ratio; sfu-bench exits 1
+                         CPU-us per forwarded packet of both runs and their ratio (and per packet in
+                         or out, as simulcast publishers send 1.75x the packets); sfu-bench exits 1
                          when a layer with receivers forwarded nothing or a receiver got packets of
                          a layer it did not ask for. --packet-size at least 100
   --simulcast-test-fault to test the checks: with --simulcast, subscriber 0 of each room asks for
