@@ -3,9 +3,9 @@
 # with SFU_TSAN=1, into build-tsan/ with ThreadSanitizer). Warnings are errors here (SFU_WERROR=ON),
 # as for every developer and CI build; a packager's plain `cmake` build keeps them as warnings.
 # Uses ccache when it is installed. SFU_BUILD_TARGET="a b" builds those targets instead of all.
-# SFU_BUILD_TYPE overrides the plain build's type (default RelWithDebInfo; CI uses Release, so the
-# one build is also the -O3 warning gate). With SFU_SANITIZE=1, SFU_FUZZ=1 adds the libFuzzer
-# targets to the same ASan build (needs clang: run with CC=clang CXX=clang++).
+# SFU_BUILD_TYPE overrides the plain build's type (default RelWithDebInfo). With SFU_SANITIZE=1,
+# SFU_FUZZ=1 adds the libFuzzer targets to the same ASan build (needs clang: run with CC=clang
+# CXX=clang++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build

@@ -2,8 +2,9 @@
 # Installs what is missing, then runs every gate and test, cheapest first, failing on the first
 # that fails:
 #   lint          scripts/lint.sh: clang-format-14 and clang-tidy-14 (SFU_SKIP_LINT=1 skips both)
-#   build + tests a Release build (-O3: warnings RelWithDebInfo does not see), warnings as errors,
-#                 and the unit and integration tests (always)
+#   build + tests unit and integration tests, warnings as errors (always)
+#   release       a Release build of the server (`sfu` target) with warnings as errors: -O3 brings
+#                 warnings RelWithDebInfo does not see (SFU_SKIP_RELEASE=1)
 #   asan          ASan+UBSan build, every test but the soak and fault smokes (label soak: their
 #                 timeouts and latency bounds are for the plain build) (SFU_SKIP_SANITIZE=1). With
 #                 clang installed, this build is clang's and also holds the libFuzzer targets
@@ -14,8 +15,8 @@
 #                 (SFU_SKIP_FUZZ=1)
 #   browser       end-to-end tests in headless Chromium and Firefox ESR, with the network
 #                 namespace ones (lossy link, Firefox on a LAN address; root) (SFU_SKIP_BROWSER=1)
-# Builds are the time: one plain, one ASan (with the fuzz targets), one TSan of the integration
-# targets.
+# Builds are most of the time: one plain, the server again at -O3, one ASan (with the fuzz targets),
+# one TSan of the integration targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -28,9 +29,16 @@ if [[ "${SFU_SKIP_LINT:-0}" != 1 ]]; then
 fi
 
 echo "== build and run unit + integration tests"
-SFU_BUILD_TYPE=Release scripts/build.sh
+scripts/build.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
 stage_done "build and tests"
+
+if [[ "${SFU_SKIP_RELEASE:-0}" != 1 ]]; then
+  echo "== Release build of the server, warnings as errors"
+  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSFU_WERROR=ON -DSFU_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-release --target sfu -j "$(nproc)"
+  stage_done "release build"
+fi
 
 fuzz_targets=(stun rtp rtcp dependency_descriptor sdp dtls_srtp srtp sctp signaling rest)
 # The fuzz targets come from the ASan build when clang is there (libFuzzer is clang's).
