@@ -75,7 +75,7 @@ Target:
   --url URL              use a running server (ws://127.0.0.1:8080/v1/rtc) instead of starting one
   --server-pid PID       with --url: the server process to measure CPU and memory of
   --server-log-level L   (default warn)
-  --pacing on|off        the server's bandwidth.pacing (default: the server's default, on)
+  --pacing on|off        the server's bandwidth.pacing (default: the server's default, off)
   --nice N               run the server and the bench at this nice level (e.g. -10 on a machine
                          that is busy with other work; negative values need privileges)
   --no-pin               do not pin the server and the clients to separate CPUs
