@@ -298,7 +298,7 @@ std::vector<uint8_t> test_key(uint8_t seed) {
 // The pacer: its queue is allocated the first time it holds a packet; after that admitting,
 // holding (also past a full queue), draining and flushing allocate nothing.
 TEST(HotPath, PacingAllocatesNothingAfterItsQueue) {
-  Pacer pacer(PacerOptions{.pacing_factor = 2.5, .queue_packets = 64, .max_delay_ms = 500});
+  Pacer pacer(PacerOptions{.pacing_factor = 2.5, .queue_packets = 32, .max_delay_ms = 500});
   pacer.set_estimate(400'000, 0);
   std::array<uint8_t, 1100> packet{};
   ASSERT_TRUE(pacer.enqueue(MediaClass::kVideo, ByteSpan(packet.data(), packet.size()), 0));
@@ -308,8 +308,10 @@ TEST(HotPath, PacingAllocatesNothingAfterItsQueue) {
     const int64_t now_us = i * 1000;
     const auto kind =
         i % 7 == 0 ? MediaClass::kRetransmission : (i % 5 == 0 ? MediaClass::kAudio : MediaClass::kVideo);
-    // Bursts of 10 every 30 ms beyond the rate: the queue fills, drops, drains and flushes.
-    for (int n = 0; n < (i % 30 == 0 ? 10 : 1); ++n)
+    // A packet every 10 ms and bursts of 40 every 600 ms, at 125 bytes/ms: the queue fills, drops
+    // and drains.
+    const int packets = i % 600 == 0 ? 40 : (i % 10 == 0 ? 1 : 0);
+    for (int n = 0; n < packets; ++n)
       if (!pacer.admit(kind, packet.size(), now_us))
         pacer.enqueue(kind, ByteSpan(packet.data(), packet.size()), now_us);
     if (i % 5 == 0) pacer.drain(now_us, [&](ByteSpan) { ++sent; });
@@ -317,6 +319,7 @@ TEST(HotPath, PacingAllocatesNothingAfterItsQueue) {
   EXPECT_EQ(g_allocations.load() - before, 0u) << "allocations in the pacer";
   EXPECT_GT(sent, 0u);
   EXPECT_GT(pacer.stats().paced_packets, 0u);
+  EXPECT_GT(pacer.stats().dropped_packets, 0u);
 }
 
 }  // namespace
