@@ -75,6 +75,7 @@ Target:
   --url URL              use a running server (ws://127.0.0.1:8080/v1/rtc) instead of starting one
   --server-pid PID       with --url: the server process to measure CPU and memory of
   --server-log-level L   (default warn)
+  --pacing on|off        the server's bandwidth.pacing (default: the server's default, off)
   --nice N               run the server and the bench at this nice level (e.g. -10 on a machine
                          that is busy with other work; negative values need privileges)
   --no-pin               do not pin the server and the clients to separate CPUs
@@ -188,6 +189,11 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
       {"--url", str(&o.url)},
       {"--server-pid", [&](const std::string& v) { return parse_number(v, &o.server_pid); }},
       {"--server-log-level", str(&o.server_log_level)},
+      {"--pacing",
+       [&](const std::string& v) {
+         o.pacing = v;
+         return v == "on" || v == "off";
+       }},
       {"--ramp-step", dbl(&o.ramp_step_s)},
       {"--ramp-factor",
        [&](const std::string& v) { return parse_number(v, &o.ramp_factor) && o.ramp_factor > 1.0; }},

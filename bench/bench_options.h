@@ -23,6 +23,7 @@ struct BenchOptions {
   int server_pid = 0;      // with --url: whose CPU and memory to report
   std::string sfu_binary;  // default: "sfu" next to sfu-bench
   std::string server_log_level = "warn";
+  std::string pacing;                // --pacing on|off: the server's bandwidth.pacing (empty: its default)
   std::string srtp_profile = "any";  // any | gcm | aes-cm
   std::string json_path;
   bool baseline = false;

@@ -120,6 +120,10 @@ struct BandwidthConfig {
   uint32_t up_hold_ms = 0;           // a higher layer or a resume must fit this long first
   uint32_t up_headroom_percent = 0;  // ... with this much of its cost to spare
   uint32_t event_interval_ms = 0;    // the `bandwidth` event to each subscriber; 0 = none
+  bool pacing = false;               // pace each subscriber's packets at its estimate (sfu/media/pacer.h)
+  double pacing_factor = 0;          // the pacing rate is the estimate times this
+  uint32_t pacer_queue_packets = 0;  // packets a subscriber's pacer may hold (oldest video dropped past it)
+  uint32_t pacer_max_delay_ms = 0;   // a queue holding more than this long is sent at once
 };
 
 // WebRTC data channels (SCTP over DTLS), relayed between the participants of a room.

@@ -39,6 +39,24 @@ Apply uint_in(Member member, uint64_t min, uint64_t max) {
   };
 }
 
+// A decimal number (e.g. 2.5) from min to max.
+template <typename Member>
+Apply number_in(Member member, double min, double max) {
+  return [member, min, max](const YAML::Node& node, Config& config) -> std::string {
+    std::ostringstream expected;
+    expected << "a number from " << min << " to " << max;
+    if (!node.IsScalar()) return expected.str();
+    const std::string& text = node.Scalar();
+    if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789.") != std::string::npos)
+      return expected.str();
+    std::istringstream in(text);
+    double value = 0;
+    if (!(in >> value) || !in.eof() || value < min || value > max) return expected.str();
+    member(config) = value;
+    return {};
+  };
+}
+
 template <typename Member>
 Apply string_field(Member member) {
   return [member](const YAML::Node& node, Config& config) -> std::string {
@@ -382,6 +400,10 @@ const std::map<std::string, Apply>& schema() {
       {"bandwidth.up_hold_ms", uint_in(FIELD(bandwidth.up_hold_ms), 0, 60000)},
       {"bandwidth.up_headroom_percent", uint_in(FIELD(bandwidth.up_headroom_percent), 0, 100)},
       {"bandwidth.event_interval_ms", uint_in(FIELD(bandwidth.event_interval_ms), 0, 60000)},
+      {"bandwidth.pacing", bool_field(FIELD(bandwidth.pacing))},
+      {"bandwidth.pacing_factor", number_in(FIELD(bandwidth.pacing_factor), 1.0, 10.0)},
+      {"bandwidth.pacer_queue_packets", uint_in(FIELD(bandwidth.pacer_queue_packets), 16, 8192)},
+      {"bandwidth.pacer_max_delay_ms", uint_in(FIELD(bandwidth.pacer_max_delay_ms), 20, 10000)},
       {"media.dynacast", bool_field(FIELD(media.dynacast))},
       {"media.dynacast_off_delay_ms", uint_in(FIELD(media.dynacast_off_delay_ms), 0, 60000)},
       {"audio.active_speakers", bool_field(FIELD(audio.active_speakers))},

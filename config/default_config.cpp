@@ -50,11 +50,15 @@ media:
   dynacast: true             # tell publishers to stop simulcast layers no subscriber needs (publisher_layers)
   dynacast_off_delay_ms: 3000  # a layer turns off after nobody needed it this long; back on at once
 bandwidth:
-  allocation: false          # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits); off until pacing lands
+  allocation: false          # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits); off for now, see Known gaps
   probing: true              # probe with padding on RTX when the estimate holds back layers the subscriber wants
   up_hold_ms: 2000           # a higher layer (or a resume) must fit this long before it is taken
   up_headroom_percent: 15    # ... with this much of its cost to spare; lower layers are taken at once
   event_interval_ms: 1000    # the `bandwidth` event to each subscriber (at most 1/s); 0 = none
+  pacing: false              # pace each subscriber's packets at its estimate x pacing_factor (audio, RTCP and probes never held); off for now, see Known gaps
+  pacing_factor: 2.5         # the pacing rate is the estimate times this (libwebrtc's)
+  pacer_queue_packets: 512   # packets one subscriber's pacer may hold; past it its oldest video packet is dropped (counted)
+  pacer_max_delay_ms: 500    # a pacer queue holding more than this long (or this much data) is sent at once (counted)
 audio:
   active_speakers: true      # send the room active_speakers events from the RFC 6464 audio levels
   active_level_dbov: 40      # a packet at most this many dB below overload (RFC 6464 -dBov) counts as voice

@@ -17,9 +17,6 @@ namespace {
 constexpr uint64_t kMediaTickMs = 5;
 constexpr uint64_t kAudioIntervalMs = 20;
 constexpr uint32_t kAudioTimestampStep = 960;  // 20 ms at 48 kHz
-constexpr uint32_t kVideoFps = 30;
-constexpr uint32_t kVideoTimestampStep = 90000 / kVideoFps;
-constexpr uint64_t kKeyframeIntervalFrames = kVideoFps;  // about one a second
 constexpr size_t kAudioPayloadSize = 100;
 constexpr size_t kVideoPayloadSize = 1000;
 constexpr int kPacketsPerFrame = 3;
@@ -521,7 +518,7 @@ void ParticipantClient::on_media_timer() {
   }
   uint64_t elapsed = now - media_clock_start_ms_;
   uint64_t audio_target = elapsed / kAudioIntervalMs + 1;
-  uint64_t video_target = elapsed * kVideoFps / 1000 + 1;
+  uint64_t video_target = elapsed * video_fps() / 1000 + 1;
   if (options_.publish_audio) {
     for (uint64_t n = 0; audio_packets_due_ < audio_target && n < kMaxCatchUp; ++n, ++audio_packets_due_)
       send_audio_packet();
@@ -566,9 +563,12 @@ void ParticipantClient::send_simulcast_frame() {
 
 void ParticipantClient::send_video_frame() {
   if (simulcast_) return send_simulcast_frame();
-  bool keyframe = keyframe_requested_ || counters_.video_frames_sent % kKeyframeIntervalFrames == 0;
+  // About one keyframe a second.
+  bool keyframe = keyframe_requested_ || counters_.video_frames_sent % video_fps() == 0;
   keyframe_requested_ = false;
-  for (int index = 0; index < kPacketsPerFrame; ++index) {
+  const int packets_per_frame =
+      options_.video_packets_per_frame > 0 ? options_.video_packets_per_frame : kPacketsPerFrame;
+  for (int index = 0; index < packets_per_frame; ++index) {
     std::array<uint8_t, kVideoPayloadSize> payload{};
     for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(size_t{video_seq_} * 7 + i);
     size_t offset = 0;
@@ -602,7 +602,7 @@ void ParticipantClient::send_video_frame() {
                                          {kExtIdTransportCc, ByteSpan(transport_cc, 2)},
                                          {kExtIdMid, ByteSpan(mid, 1)}};
     rtp::RtpHeaderFields fields;
-    fields.marker = index == kPacketsPerFrame - 1;
+    fields.marker = index == packets_per_frame - 1;
     fields.payload_type = kVp8PayloadType;
     fields.sequence_number = video_seq_++;
     fields.timestamp = video_timestamp_;
@@ -610,7 +610,7 @@ void ParticipantClient::send_video_frame() {
     size_t size = rtp::build_rtp_packet(fields, extensions, payload, 0, MutableByteSpan(packet_buffer_));
     if (size > 0 && publish_->send_rtp(ByteSpan(packet_buffer_.data(), size))) ++counters_.video_packets_sent;
   }
-  video_timestamp_ += kVideoTimestampStep;
+  video_timestamp_ += 90000 / video_fps();
   ++counters_.video_frames_sent;
   if (keyframe) ++counters_.keyframes_sent;
 }
@@ -691,6 +691,7 @@ void ParticipantClient::on_subscribe_rtp(uint8_t* data, size_t size) {
     ++media.video_packets;
     media.video_bytes += packet->payload_size();
     check_video(owner, *packet, media);
+    if (options_.on_subscribed_video) options_.on_subscribed_video(*packet);
   }
   owner.seen = true;
 }

@@ -87,6 +87,12 @@ class ParticipantClient {
     // transport-cc feedback on the subscribe connection at most every 50 ms, so the server can
     // estimate this client's downlink.
     bool transport_cc_feedback = true;
+    // The plain (non-simulcast) video: packets per frame (0: 3) and frames per second (0: 30),
+    // e.g. bursts of 10 packets a few times a second to see a pacer spread them.
+    int video_packets_per_frame = 0;
+    uint32_t video_fps = 0;
+    // Test hook: every subscribed video packet (not RTX) as it arrives.
+    std::function<void(const rtp::RtpPacket& packet)> on_subscribed_video;
   };
 
   struct RemoteParticipant {
@@ -257,6 +263,7 @@ class ParticipantClient {
   void on_media_timer();
   void send_audio_packet();
   void send_video_frame();
+  uint32_t video_fps() const { return options_.video_fps > 0 ? options_.video_fps : 30; }
   void send_simulcast_frame();
   void on_publish_rtcp(const uint8_t* data, size_t size);
   void on_subscribe_rtp(uint8_t* data, size_t size);

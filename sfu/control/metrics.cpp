@@ -236,6 +236,12 @@ void render_bandwidth_metrics(Exposition& e, const std::vector<Worker*>& workers
                [](const Worker& w) { return w.bandwidth_counters().probe_packets(); });
   e.per_worker("sfu_bandwidth_probe_bytes_total", "counter", "Bytes of probe packets sent to subscribers.",
                workers, [](const Worker& w) { return w.bandwidth_counters().probe_bytes(); });
+  e.per_worker("sfu_pacer_paced_packets_total", "counter",
+               "RTP packets a subscriber's pacer held back and sent later (bandwidth.pacing).", workers,
+               [](const Worker& w) { return w.bandwidth_counters().paced_packets(); });
+  e.per_worker("sfu_pacer_flushed_packets_total", "counter",
+               "RTP packets a pacer sent at once because its queue exceeded bandwidth.pacer_max_delay_ms.",
+               workers, [](const Worker& w) { return w.bandwidth_counters().pacer_flushed(); });
   e.family("sfu_bandwidth_tracks_paused_total", "counter",
            "Video tracks the allocator paused or resumed for a subscriber's bandwidth.");
   for (const Worker* w : workers) {

@@ -160,6 +160,11 @@ nlohmann::json bandwidth_json(const BandwidthSnapshot& b) {
                         {"overuse_events", b.overuse_events}};
   out["acknowledged_bps"] = b.acknowledged_bps ? nlohmann::json(*b.acknowledged_bps) : nlohmann::json();
   out["remb_bps"] = b.remb_bps ? nlohmann::json(*b.remb_bps) : nlohmann::json();
+  if (b.pacing_rate_bps) {  // bandwidth.pacing on
+    out["pacing_rate_bps"] = *b.pacing_rate_bps;
+    out["pacer_queue_packets"] = b.pacer_queue_packets.value_or(0);
+    out["paced_packets"] = b.paced_packets.value_or(0);
+  }
   return out;
 }
 

@@ -53,6 +53,11 @@ class BweCounters {
     bump(allocation_down_, down);
     bump(allocation_up_, up);
   }
+  // The pacers (pacer.h): packets sent after waiting in a queue, and sent at once by a flush.
+  void count_paced(uint64_t paced, uint64_t flushed) {
+    if (paced) bump(paced_packets_, paced);
+    if (flushed) bump(pacer_flushed_, flushed);
+  }
   void publish(const Snapshot& snapshot) {
     for (size_t i = 0; i < kBuckets; ++i) buckets_[i].store(snapshot.counts[i], std::memory_order_relaxed);
     sum_bps_.store(snapshot.sum_bps, std::memory_order_relaxed);
@@ -71,6 +76,8 @@ class BweCounters {
   uint64_t tracks_resumed() const { return tracks_resumed_.load(std::memory_order_relaxed); }
   uint64_t allocation_down() const { return allocation_down_.load(std::memory_order_relaxed); }
   uint64_t allocation_up() const { return allocation_up_.load(std::memory_order_relaxed); }
+  uint64_t paced_packets() const { return paced_packets_.load(std::memory_order_relaxed); }
+  uint64_t pacer_flushed() const { return pacer_flushed_.load(std::memory_order_relaxed); }
   uint64_t bucket(size_t i) const { return buckets_[i].load(std::memory_order_relaxed); }
   uint64_t sum_bps() const { return sum_bps_.load(std::memory_order_relaxed); }
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
@@ -78,7 +85,7 @@ class BweCounters {
  private:
   std::atomic<uint64_t> feedback_parsed_{0}, feedback_malformed_{0}, remb_{0}, overuse_{0}, unstamped_{0};
   std::atomic<uint64_t> probe_clusters_{0}, probe_packets_{0}, probe_bytes_{0}, tracks_paused_{0},
-      tracks_resumed_{0}, allocation_down_{0}, allocation_up_{0};
+      tracks_resumed_{0}, allocation_down_{0}, allocation_up_{0}, paced_packets_{0}, pacer_flushed_{0};
   std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
   std::atomic<uint64_t> sum_bps_{0}, count_{0};
 };

@@ -31,6 +31,7 @@ enum class DropReason : uint8_t {
   TransportClosed,
   RtpPadding,
   SctpUnexpected,  // SCTP (DTLS application data) on a connection whose data channels are not up
+  PacerQueueFull,  // the oldest packet a subscriber's full pacer queue held (pacer.h)
   kCount
 };
 
@@ -39,13 +40,13 @@ constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDrop
     "stun_rejected",       "stun_not_request", "dtls_before_ice", "dtls_failed",
     "srtp_before_dtls",    "srtp_auth_failed", "srtp_replay",     "srtp_ssrc_limit",
     "srtp_other",          "rtp_malformed",    "rtcp_malformed",  "no_route",
-    "transport_closed",    "rtp_padding",      "sctp_unexpected",
+    "transport_closed",    "rtp_padding",      "sctp_unexpected", "pacer_queue_full",
 };
 
 // Written by one worker thread, read by the control thread for /metrics.
 class DropCounters {
  public:
-  void count(DropReason reason) { bump(counts_[static_cast<size_t>(reason)]); }
+  void count(DropReason reason, uint64_t times = 1) { bump(counts_[static_cast<size_t>(reason)], times); }
   uint64_t get(DropReason reason) const {
     return counts_[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
   }

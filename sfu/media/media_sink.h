@@ -11,10 +11,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "base/bytes.h"
 
 namespace sfu {
+
+// What an RTP packet is to a pacer (pacer.h): audio and padding are never held back,
+// retransmissions go before new video.
+enum class MediaClass : uint8_t { kAudio, kVideo, kRetransmission, kPadding };
 
 class MediaSink {
  public:
@@ -30,6 +35,11 @@ class MediaSink {
   // the packet could not be sent (the implementation counts why).
   virtual MutableByteSpan acquire_send() = 0;
   virtual bool commit_rtp(MutableByteSpan slot, size_t size) = 0;
+  // commit_rtp() for media a pacer may hold back (WebRtcTransport with bandwidth.pacing): it may
+  // then copy the packet and send it later. True when sent or held.
+  virtual bool commit_media(MutableByteSpan slot, size_t size, MediaClass /*kind*/) {
+    return commit_rtp(slot, size);
+  }
 
   // Copies, encrypts and queues one plain RTCP (compound) packet.
   virtual bool send_rtcp(ByteSpan packet) = 0;

@@ -466,8 +466,14 @@ RoomSnapshot Room::describe() const {
     for (const auto& track : p->published)
       participant.tracks.push_back({track->id(), track->kind(), track->counters().packets,
                                     track->counters().bytes, track->down_tracks().size()});
-    if (const auto* bwe = p->subscribe_transport ? p->subscribe_transport->bandwidth_estimator() : nullptr)
+    if (const auto* bwe = p->subscribe_transport ? p->subscribe_transport->bandwidth_estimator() : nullptr) {
       participant.bandwidth = bwe->snapshot();
+      if (const Pacer* pacer = p->subscribe_transport->pacer()) {
+        participant.bandwidth->pacing_rate_bps = static_cast<uint64_t>(pacer->pacing_rate_bps());
+        participant.bandwidth->pacer_queue_packets = pacer->queued_packets();
+        participant.bandwidth->paced_packets = pacer->stats().paced_packets;
+      }
+    }
   }
   return snapshot;
 }

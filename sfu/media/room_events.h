@@ -137,6 +137,9 @@ struct BandwidthSnapshot {
   std::string trend;  // increasing, holding, decreasing
   std::string usage;  // the delay detector's: normal, underusing, overusing
   uint64_t feedbacks = 0, overuse_events = 0;
+  // With bandwidth.pacing: the pacing rate (0 while packets go out at once), what the pacer
+  // holds now, and how many packets it has held and sent so far.
+  std::optional<uint64_t> pacing_rate_bps, pacer_queue_packets, paced_packets;
 };
 struct ParticipantSnapshot {
   std::string id;

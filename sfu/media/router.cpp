@@ -152,6 +152,8 @@ void Router::forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& 
   // Spatial/temporal layers, read once for every down-track's SvcFilter.
   PacketLayerReader* reader = track.layer_reader();
   const PacketLayers* layers = reader ? &reader->read(packet) : nullptr;
+  const MediaClass media_class =
+      track.kind() == sdp::MediaKind::kAudio ? MediaClass::kAudio : MediaClass::kVideo;
   for (DownTrack* down : downs) {
     MediaSink& sink = down->sink();
     // Only once the subscriber can decrypt: a keyframe rewritten for a sink still in its DTLS
@@ -175,7 +177,7 @@ void Router::forward(PublishedTrack& track, size_t layer, const rtp::RtpPacket& 
         track.layer(layer).request_keyframe(down->started());
       continue;
     }
-    if (sink.commit_rtp(slot, size)) bump(counters_.rtp_forwarded);
+    if (sink.commit_media(slot, size, media_class)) bump(counters_.rtp_forwarded);
   }
   send_pending_keyframe_request(track, now_ms);
 }

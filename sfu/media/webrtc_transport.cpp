@@ -315,7 +315,10 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
   }
   if (is_rtcp) {
     ++counters_.rtcp_packets_in;
-    if (bwe_) bwe_->on_rtcp(ByteSpan(datagram.data, size), monotonic_us());
+    if (bwe_) {
+      bwe_->on_rtcp(ByteSpan(datagram.data, size), monotonic_us());
+      if (pacer_) update_pacing_rate(monotonic_us());
+    }
     if (observer_) observer_->on_rtcp(*this, datagram.data, size);
   } else {
     ++counters_.rtp_packets_in;
@@ -327,6 +330,50 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
 void WebRtcTransport::enable_bandwidth_estimation(uint8_t extension_id) {
   if (bwe_ && bwe_->extension_id() == extension_id) return;
   bwe_ = std::make_unique<TransportBandwidthEstimator>(extension_id, host_.bwe_counters());
+  // A new estimator starts without an estimate: what a previous pacer held goes out with the
+  // next drain (the host still has it listed), then packets go out at once until feedback comes.
+  if (options_.pacer && !pacer_) pacer_ = std::make_unique<Pacer>(*options_.pacer);
+  if (pacer_) pacer_->set_estimate(0, monotonic_us());
+}
+
+void WebRtcTransport::update_pacing_rate(int64_t now_us) {
+  const rtp::SendSideBwe& bwe = bwe_->estimator();
+  // Before any feedback or REMB the estimate is only the estimator's start value.
+  const bool known = bwe.has_transport_cc() || bwe.remb_bps().has_value();
+  pacer_->set_estimate(known ? bwe.estimate_bps() : 0, now_us);
+}
+
+bool WebRtcTransport::commit_paced(MutableByteSpan slot, size_t size, MediaClass kind) {
+  const int64_t now_us = monotonic_us();
+  if (pacer_->admit(kind, size, now_us)) return commit_rtp(slot, size);
+  // Held only what could be sent now: a packet for a closed connection is refused as before.
+  if (state_ != State::DtlsConnected || !srtp_out_ || !has_path()) return false;
+  if (!pacer_->enqueue(kind, ByteSpan(slot.data(), size), now_us)) return commit_rtp(slot, size);
+  if (!pacer_scheduled) host_.on_pacer_queued(*this);
+  return true;
+}
+
+bool WebRtcTransport::drain_pacer() {
+  if (!pacer_) return false;
+  pacer_->drain(monotonic_us(), [this](ByteSpan packet) {
+    MutableByteSpan slot = acquire_send();
+    if (packet.size() > slot.size()) return;
+    std::copy(packet.begin(), packet.end(), slot.begin());
+    commit_rtp(slot, packet.size());
+  });
+  harvest_pacer_stats();
+  if (remote_tcp_) remote_tcp_->flush();
+  return !pacer_->empty();
+}
+
+void WebRtcTransport::harvest_pacer_stats() {
+  const PacerStats& now = pacer_->stats();
+  if (now.dropped_packets > pacer_seen_.dropped_packets)
+    host_.drop_counters().count(DropReason::PacerQueueFull,
+                                now.dropped_packets - pacer_seen_.dropped_packets);
+  host_.bwe_counters().count_paced(now.paced_packets - pacer_seen_.paced_packets,
+                                   now.flushed_packets - pacer_seen_.flushed_packets);
+  pacer_seen_ = now;
 }
 
 bool WebRtcTransport::commit_rtp(MutableByteSpan slot, size_t size) {
@@ -366,6 +413,7 @@ bool WebRtcTransport::on_tick(uint64_t now_ms) {
   }
   release_quiet_addresses(now_ms);
   if (bwe_) bwe_->on_tick(monotonic_us());
+  if (pacer_) update_pacing_rate(monotonic_us());
   // A connection the peer was told about (remote parameters set) must start within the timeout;
   // one not negotiated yet (a receive-only participant's publish side) may idle.
   if (state_ == State::New && remote_set_ms_ && now_ms - *remote_set_ms_ > options_.consent_timeout_ms) {

@@ -35,6 +35,7 @@
 #include "sfu/media/data_counters.h"
 #include "sfu/media/drop_reason.h"
 #include "sfu/media/media_sink.h"
+#include "sfu/media/pacer.h"
 #include "sfu/media/transport_bandwidth_estimator.h"
 
 namespace sfu::dtls {
@@ -84,6 +85,9 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     virtual DropCounters& drop_counters() = 0;
     virtual DataCounters& data_counters() = 0;
     virtual BweCounters& bwe_counters() = 0;
+    // The transport's pacer queue went from empty to holding packets: the host drains it
+    // (drain_pacer()) on its pacer timer until it is empty again.
+    virtual void on_pacer_queued(WebRtcTransport& /*transport*/) {}
     // The SCTP mailbox of the host's thread (dtls/sctp_stack.h); nullptr when data channels are off.
     virtual dtls::SctpMailbox* sctp_mailbox() = 0;
   };
@@ -117,6 +121,9 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     // Distinct inbound SSRCs the peer may use (limits.ssrcs_per_transport); 0 = no limit.
     uint32_t max_inbound_ssrcs = 0;
     rtp::SrtpBackend srtp_backend = rtp::SrtpBackend::OpenSsl;  // rtc.srtp_backend
+    // bandwidth.pacing: the subscribe connection's packets are paced at its estimate (pacer.h)
+    // once it has one; nullopt: every packet goes out at once.
+    std::optional<PacerOptions> pacer;
   };
 
   // `sockets`: the worker's, which outlive the transport.
@@ -186,6 +193,18 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     return remote_tcp_ ? remote_tcp_->acquire_send() : path_socket_->acquire_send();
   }
   bool commit_rtp(MutableByteSpan slot, size_t size) override;
+  // With a pacer that paces (an estimate exists): what it holds back is copied and sent by
+  // drain_pacer(); otherwise the same as commit_rtp().
+  bool commit_media(MutableByteSpan slot, size_t size, MediaClass kind) override {
+    if (!pacer_ || !pacer_->pacing()) return commit_rtp(slot, size);
+    return commit_paced(slot, size, kind);
+  }
+  // The host's pacer timer: sends what the pacer lets out now. True while packets remain queued.
+  bool drain_pacer();
+  // nullptr unless pacing is configured and bandwidth estimation enabled.
+  const Pacer* pacer() const { return pacer_.get(); }
+  // Set by the host while this transport is on its list of queues to drain.
+  bool pacer_scheduled = false;
   bool send_rtcp(ByteSpan packet) override;  // copies
   bool commit_rtcp(MutableByteSpan slot, size_t size);
   // Sends what is queued now. Needed only outside a receive batch (timers, control tasks): the
@@ -248,6 +267,11 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   // Lets go of the validated addresses the peer has left (see the definition).
   void release_quiet_addresses(uint64_t now_ms);
   void count_drop(DropReason reason) { host_.drop_counters().count(reason); }
+  bool commit_paced(MutableByteSpan slot, size_t size, MediaClass kind);
+  // The estimate, once the subscriber has given one (feedback or REMB), sets the pacing rate.
+  void update_pacing_rate(int64_t now_us);
+  // Moves the pacer's new drops and sends into the host's counters.
+  void harvest_pacer_stats();
   void start_data_channels();
   void on_application_data(ByteSpan packet);
   // Moves what the endpoint counted since the last call into the host's DataCounters (drops, and
@@ -304,6 +328,8 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
   std::unique_ptr<rtp::SrtpSession> srtp_out_;
   TransportCounters counters_;
   std::unique_ptr<TransportBandwidthEstimator> bwe_;  // see enable_bandwidth_estimation()
+  std::unique_ptr<Pacer> pacer_;                      // with bwe_, when options_.pacer is set
+  PacerStats pacer_seen_;                             // what harvest_pacer_stats() counted already
   std::array<uint8_t, 512> stun_response_{};
   std::optional<DataChannelSetup> data_setup_;
   std::unique_ptr<dtls::DataChannelEndpoint> data_;  // once DTLS is up with data channels enabled

@@ -52,6 +52,8 @@ Worker::Worker(uint32_t index, const config::Config& config,
   }
   tasks_ = std::make_unique<TaskQueue>(&loop_, config_.limits.worker_queue_messages);
   tick_ = std::make_unique<UvTimer>(&loop_, [this] { on_tick(); });
+  pacer_timer_ = std::make_unique<UvTimer>(&loop_, [this] { on_pacer_timer(); });
+  paced_.reserve(64);
   // What other workers hand over is fanned out by the drain: its sends go out at once.
   cross_worker_ = std::make_unique<CrossWorkerHub>(&loop_, index_, [this] {
     flush_sends();
@@ -65,6 +67,7 @@ Worker::~Worker() {
   transports_.clear();
   retired_.clear();  // destroyed transports not yet freed by a datagram batch or tick
   tick_.reset();
+  pacer_timer_.reset();
   cross_worker_->close();  // every linked worker has stopped (Server stops all before freeing any)
   if (tasks_) tasks_->close();
   for (auto* socket : {sockets_.v4, sockets_.v6})
@@ -202,6 +205,8 @@ void Worker::stop() {
     by_address_.clear();
     transport_count_ = 0;
     tick_.reset();
+    pacer_timer_.reset();
+    paced_.clear();
     for (auto* socket : {sockets_.v4, sockets_.v6})
       if (socket) socket->close();
     if (tcp_) tcp_->close();
@@ -235,6 +240,10 @@ WebRtcTransport& Worker::create_transport(WebRtcTransport::Observer& observer) {
   options.srtp_backend = config_.rtc.srtp_backend == config::SrtpBackendChoice::Libsrtp2
                              ? rtp::SrtpBackend::Libsrtp2
                              : rtp::SrtpBackend::OpenSsl;
+  if (config_.bandwidth.pacing)
+    options.pacer = PacerOptions{.pacing_factor = config_.bandwidth.pacing_factor,
+                                 .queue_packets = config_.bandwidth.pacer_queue_packets,
+                                 .max_delay_ms = config_.bandwidth.pacer_max_delay_ms};
   auto transport = std::make_unique<WebRtcTransport>(
       id, &loop_, sockets_, certificate_, static_cast<WebRtcTransport::Host&>(*this), observer, options);
   WebRtcTransport& ref = *transport;
@@ -499,6 +508,27 @@ void Worker::on_tick() {
   report_failed_transports();
   // Failed transports whose observer kept them (the room frees its participant's, others may not).
   for (uint64_t id : closed) destroy_transport(id);
+}
+
+void Worker::on_pacer_queued(WebRtcTransport& transport) {
+  transport.pacer_scheduled = true;
+  paced_.push_back(transport.id());  // grows to the number of paced subscribers once, then stays
+  if (paced_.size() == 1) pacer_timer_->start(kPacerIntervalMs, kPacerIntervalMs);
+}
+
+void Worker::on_pacer_timer() {
+  // Drains every queue that holds packets; the ones left empty leave the list (a transport gone
+  // since is skipped by its id).
+  std::erase_if(paced_, [this](uint64_t id) {
+    WebRtcTransport* transport = find_transport(id);
+    if (!transport) return true;
+    if (transport->drain_pacer()) return false;
+    transport->pacer_scheduled = false;
+    return true;
+  });
+  flush_sends();
+  report_failed_transports();
+  if (paced_.empty()) pacer_timer_->stop();
 }
 
 }  // namespace sfu

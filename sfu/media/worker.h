@@ -160,6 +160,8 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   // open and had a valid check within takeover_quiet_ms_.
   bool in_use(const WebRtcTransport& transport, uint64_t now_ms) const;
   void on_tick();
+  // Every kPacerIntervalMs while any transport's pacer holds packets: drains them.
+  void on_pacer_timer();
   // Tells the observers of transports that failed since the last call. Only from the loop's own
   // callbacks (a datagram batch, a task, the tick) once their work is done: observers free
   // participants and transports.
@@ -176,6 +178,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   DropCounters& drop_counters() override { return drops_; }
   DataCounters& data_counters() override { return data_counters_; }
   BweCounters& bwe_counters() override { return bwe_counters_; }
+  void on_pacer_queued(WebRtcTransport& transport) override;
   dtls::SctpMailbox* sctp_mailbox() override { return sctp_mailbox_.get(); }
 
   // net::TcpConnection::Handler: the frames of ICE-TCP connections, routed like datagrams.
@@ -208,6 +211,11 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   std::unique_ptr<net::TcpServer> tcp_;  // with ICE-TCP on; loop thread after start()
   std::unique_ptr<TaskQueue> tasks_;
   std::unique_ptr<UvTimer> tick_;
+  // The pacer timer, armed only while paced_ (ids of transports whose pacer holds packets) is not
+  // empty.
+  static constexpr uint64_t kPacerIntervalMs = 5;
+  std::unique_ptr<UvTimer> pacer_timer_;
+  std::vector<uint64_t> paced_;
   std::unique_ptr<CrossWorkerHub> cross_worker_;
   uint64_t last_tick_ms_ = 0;
   std::thread thread_;

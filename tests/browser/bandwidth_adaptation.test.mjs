@@ -7,32 +7,22 @@
 // throughout. The same run with `bandwidth.allocation: false` prints Chromium's freeze counts
 // for comparison (no assertions on it).
 //
-// Three namespaces (names h10a-*, subnet 10.233.0.0/16): the server on 10.233.1.1, the
-// publisher and the free subscriber on 10.233.1.2, the limited subscriber on 10.233.2.2 (a
-// second veth of the server's namespace, 10.233.2.1). Needs root and nft; skipped otherwise.
+// Three namespaces (names h10a-*, subnet 10.233.0.0/16; SFU_BW_NS and SFU_BW_SUBNET change them
+// so parallel runs do not collide): the server on 10.233.1.1, the publisher and the free
+// subscriber on 10.233.1.2, the limited subscriber on 10.233.2.2 (a second veth of the server's
+// namespace, 10.233.2.1). Needs root and nft; skipped otherwise.
+//
+// SFU_BW_RUNS picks the runs (comma-separated; default on,off): `on` (allocation and pacing on),
+// `on-nopacing` (allocation on, bandwidth.pacing off), `off` (both off).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { CHROMIUM_PATH, joinThroughUi, launchBrowser, newParticipantPage, sleep, uniqueRoom, videoOf, waitFor } from './helpers.mjs';
-import { NetNs, browserInNamespace, netnsUnsupportedReason, run as sh, startServerInNamespace, workDir } from './netns.mjs';
+import { NetNs, browserInNamespace, linkNamespaces, netnsUnsupportedReason, startServerInNamespace, workDir } from './netns.mjs';
 
-const SERVER_IP = '10.233.1.1';
-
-// A veth pair from the server's namespace to a client's (/24 each), with a default route in the
-// client's only: the server reaches both clients by their connected subnets, and the limited
-// client reaches SERVER_IP (on the other veth) through its own.
-function linkClient(srv, srvIp, cli, cliIp, tag) {
-  const ifS = `${tag}s`.slice(-15);
-  const ifC = `${tag}c`.slice(-15);
-  sh('ip', ['link', 'add', ifS, 'netns', srv.name, 'type', 'veth', 'peer', 'name', ifC, 'netns', cli.name]);
-  srv.exec('ip', 'addr', 'add', `${srvIp}/24`, 'dev', ifS);
-  cli.exec('ip', 'addr', 'add', `${cliIp}/24`, 'dev', ifC);
-  srv.exec('ip', 'link', 'set', ifS, 'addrgenmode', 'none');
-  cli.exec('ip', 'link', 'set', ifC, 'addrgenmode', 'none');
-  srv.exec('ip', 'link', 'set', ifS, 'up');
-  cli.exec('ip', 'link', 'set', ifC, 'up');
-  cli.exec('ip', 'route', 'add', 'default', 'via', srvIp, 'dev', ifC);
-}
+const NS = process.env.SFU_BW_NS || 'h10a';
+const SUBNET = process.env.SFU_BW_SUBNET || '10.233';
+const SERVER_IP = `${SUBNET}.1.1`;
 
 // Chromium's freeze counters of `publisherId`'s video on `page`.
 function freezes(page, publisherId) {
@@ -63,21 +53,21 @@ function estimateOf(ns, base, room, participantId, whole = false) {
 }
 
 function police(ns, kbytesPerSecond) {
-  ns.tryExec('nft', 'delete', 'table', 'inet', 'h10a');
+  ns.tryExec('nft', 'delete', 'table', 'inet', NS);
   if (!kbytesPerSecond) return;
-  ns.exec('nft', 'add', 'table', 'inet', 'h10a');
-  ns.exec('nft', 'add', 'chain', 'inet', 'h10a', 'input', '{ type filter hook input priority 0; policy accept; }');
+  ns.exec('nft', 'add', 'table', 'inet', NS);
+  ns.exec('nft', 'add', 'chain', 'inet', NS, 'input', '{ type filter hook input priority 0; policy accept; }');
   // A burst of 1/8 s of the rate: a link's queue. Without one, nftables' byte limit drops every
   // packet closer than its own length at the rate to the one before, i.e. almost all of each
   // video frame's back-to-back packets, which no real link does (and which only a pacer on the
-  // server could get through; the server has none yet, docs/protocol.md Known gaps).
-  ns.exec('nft', 'add', 'rule', 'inet', 'h10a', 'input', 'ip', 'saddr', SERVER_IP, 'meta', 'l4proto', 'udp',
+  // server gets through: the `on-nopacing` run is the server without one).
+  ns.exec('nft', 'add', 'rule', 'inet', NS, 'input', 'ip', 'saddr', SERVER_IP, 'meta', 'l4proto', 'udp',
     'limit', 'rate', 'over', `${kbytesPerSecond}`, 'kbytes/second', 'burst', `${Math.ceil(kbytesPerSecond / 8)}`, 'kbytes', 'drop');
 }
 
-async function run(t, allocation) {
-  const tag = allocation ? 'on' : 'off';
-  const work = workDir(`h10a-bw-${tag}-`);
+async function run(t, allocation, pacing) {
+  const tag = allocation ? (pacing ? 'on' : 'onnp') : 'off';
+  const work = workDir(`${NS}-bw-${tag}-`);
   const namespaces = [];
   const browsers = [];
   let server = null;
@@ -90,16 +80,16 @@ async function run(t, allocation) {
     rmSync(work, { recursive: true, force: true });
   });
   for (const role of ['srv', 'free', 'lim']) {
-    const { ns, error } = NetNs.create(`h10a-${tag}-${role}-${process.pid}`);
+    const { ns, error } = NetNs.create(`${NS}-${tag}-${role}-${process.pid}`);
     if (!ns) return { skip: `cannot create a network namespace (${error})` };
     namespaces.push(ns);
   }
   const [srv, free, lim] = namespaces;
-  linkClient(srv, SERVER_IP, free, '10.233.1.2', `h10a${tag}f`);
-  linkClient(srv, '10.233.2.1', lim, '10.233.2.2', `h10a${tag}l`);
+  linkNamespaces(srv, SERVER_IP, free, `${SUBNET}.1.2`, `${NS}${tag}f`, { defaultRoute: 'b' });
+  linkNamespaces(srv, `${SUBNET}.2.1`, lim, `${SUBNET}.2.2`, `${NS}${tag}l`, { defaultRoute: 'b' });
   server = await startServerInNamespace(srv, {
     work, listenIp: SERVER_IP, probeNs: free,
-    extraYaml: ['bandwidth:', `  allocation: ${allocation}`],
+    extraYaml: ['bandwidth:', `  allocation: ${allocation}`, `  pacing: ${pacing}`],
   });
   const base = server.base;
   const launch = async (ns) => {
@@ -160,17 +150,17 @@ async function run(t, allocation) {
   }
   const end = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
   const summary = {
-    allocation, top, steppedDownMs, recoveredMs,
+    allocation, pacing, top, steppedDownMs, recoveredMs,
     slowFreezes: end.slow && start.slow ? end.slow.freezeCount - start.slow.freezeCount : null,
     slowFreezeSeconds: end.slow && start.slow ? +(end.slow.totalFreezesDuration - start.slow.totalFreezesDuration).toFixed(2) : null,
     fastFreezes: end.fast && start.fast ? end.fast.freezeCount - start.fast.freezeCount : null,
   };
-  t.diagnostic(`allocation ${tag}: ${JSON.stringify(summary)}`);
+  t.diagnostic(`allocation ${allocation ? 'on' : 'off'}, pacing ${pacing ? 'on' : 'off'}: ${JSON.stringify(summary)}`);
   t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate, fast estimate): ${log.map((s) =>
     `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst}`).join(' | ')}`);
   t.diagnostic(`estimates at the end: slow ${JSON.stringify(estimateOf(free, base, room, slow.id, true))}; fast ${JSON.stringify(estimateOf(free, base, room, fast.id, true))}`);
   const metrics = free.tryExec('curl', '-s', '--max-time', '2', `${base}/metrics`).stdout;
-  t.diagnostic(metrics.split('\n').filter((l) => /^sfu_bandwidth_/.test(l)).join(' '));
+  t.diagnostic(metrics.split('\n').filter((l) => /^sfu_(bandwidth|pacer)_|pacer_queue_full/.test(l)).join(' '));
   return { log, summary, top, ok: () => { ok = true; } };
 }
 
@@ -182,8 +172,8 @@ test('a subscriber on a policed downlink steps down, keeps decoding and climbs b
   }
   // SFU_BW_RUNS=on or off runs one of the two (diagnosis); both by default.
   const runs = (process.env.SFU_BW_RUNS || 'on,off').split(',');
-  if (runs.includes('on')) await t.test('allocation on', { timeout: 200000 }, async (tt) => {
-    const r = await run(tt, true);
+  const adapts = async (tt, pacing) => {
+    const r = await run(tt, true, pacing);
     if (r.skip) return tt.skip(r.skip);
     const { log, summary, top } = r;
     assert.ok(summary.steppedDownMs !== null && summary.steppedDownMs <= 5000,
@@ -196,9 +186,11 @@ test('a subscriber on a policed downlink steps down, keeps decoding and climbs b
       `the limited subscriber climbs back within 15 s of the lift (took ${summary.recoveredMs} ms)`);
     for (const s of log) assert.equal(s.fast, top, `the free subscriber keeps the top layer (${s.phase})`);
     r.ok();
-  });
+  };
+  if (runs.includes('on')) await t.test('allocation on', { timeout: 200000 }, (tt) => adapts(tt, true));
+  if (runs.includes('on-nopacing')) await t.test('allocation on, pacing off', { timeout: 200000 }, (tt) => adapts(tt, false));
   if (runs.includes('off')) await t.test('allocation off (freeze numbers for comparison)', { timeout: 200000 }, async (tt) => {
-    const r = await run(tt, false);
+    const r = await run(tt, false, false);
     if (r.skip) return tt.skip(r.skip);
     r.ok();
   });

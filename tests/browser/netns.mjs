@@ -81,7 +81,10 @@ export class NetNs {
 
 // A veth pair between two namespaces: `a` gets `addrA`, `b` gets `addrB`, both /24 (e.g.
 // 10.99.0.1 and 10.99.0.2), like two hosts on one LAN. Interface names are at most 15 chars.
-export function linkNamespaces(a, addrA, b, addrB, tag) {
+// `defaultRoute` says which side routes everything over the link: 'both' (two hosts), or only
+// 'b' (a namespace linked to several clients keeps no default route and reaches each client by
+// its connected subnet; the client reaches `a`'s other addresses through its own).
+export function linkNamespaces(a, addrA, b, addrB, tag, { defaultRoute = 'both' } = {}) {
   const ifA = `${tag}a`.slice(-15);
   const ifB = `${tag}b`.slice(-15);
   run('ip', ['link', 'add', ifA, 'netns', a.name, 'type', 'veth', 'peer', 'name', ifB, 'netns', b.name]);
@@ -96,7 +99,7 @@ export function linkNamespaces(a, addrA, b, addrB, tag) {
   b.exec('ip', 'link', 'set', ifB, 'up');
   // A default route over the link: browsers pick "the" interface for ICE by asking the kernel
   // for the route to a public address; without one they may gather no host candidate at all.
-  a.exec('ip', 'route', 'add', 'default', 'via', addrB, 'dev', ifA);
+  if (defaultRoute === 'both') a.exec('ip', 'route', 'add', 'default', 'via', addrB, 'dev', ifA);
   b.exec('ip', 'route', 'add', 'default', 'via', addrA, 'dev', ifB);
 }
 

@@ -47,7 +47,7 @@ NackResponder::Result NackResponder::answer_one(DownTrack& down, uint16_t subscr
   size_t size = down.rewrite_retransmission(*packet, rtx_scratch_, slot);
   if (size == 0) return {.unsendable = 1};
   // A sink that refuses (send ring full) counts the drop itself.
-  return sink.commit_rtp(slot, size) ? Result{.resent = 1} : Result{};
+  return sink.commit_media(slot, size, MediaClass::kRetransmission) ? Result{.resent = 1} : Result{};
 }
 
 }  // namespace sfu

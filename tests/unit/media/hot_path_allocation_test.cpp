@@ -22,6 +22,7 @@
 #include "rtp/srtp_session.h"
 #include "rtp/transport_cc_recorder.h"
 #include "sfu/media/down_track.h"
+#include "sfu/media/pacer.h"
 #include "sfu/media/participant.h"
 #include "sfu/media/published_track.h"
 #include "sfu/media/router.h"
@@ -292,6 +293,33 @@ std::vector<uint8_t> test_key(uint8_t seed) {
   std::vector<uint8_t> key(rtp::srtp_key_salt_length(rtp::SrtpProfile::AeadAes128Gcm));
   for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(seed * 31 + i);
   return key;
+}
+
+// The pacer: its queue is allocated the first time it holds a packet; after that admitting,
+// holding (also past a full queue), draining and flushing allocate nothing.
+TEST(HotPath, PacingAllocatesNothingAfterItsQueue) {
+  Pacer pacer(PacerOptions{.pacing_factor = 2.5, .queue_packets = 32, .max_delay_ms = 500});
+  pacer.set_estimate(400'000, 0);
+  std::array<uint8_t, 1100> packet{};
+  ASSERT_TRUE(pacer.enqueue(MediaClass::kVideo, ByteSpan(packet.data(), packet.size()), 0));
+  size_t sent = 0;
+  const uint64_t before = g_allocations.load();
+  for (int64_t i = 1; i < 20'000; ++i) {
+    const int64_t now_us = i * 1000;
+    const auto kind =
+        i % 7 == 0 ? MediaClass::kRetransmission : (i % 5 == 0 ? MediaClass::kAudio : MediaClass::kVideo);
+    // A packet every 10 ms and bursts of 40 every 600 ms, at 125 bytes/ms: the queue fills, drops
+    // and drains.
+    const int packets = i % 600 == 0 ? 40 : (i % 10 == 0 ? 1 : 0);
+    for (int n = 0; n < packets; ++n)
+      if (!pacer.admit(kind, packet.size(), now_us))
+        pacer.enqueue(kind, ByteSpan(packet.data(), packet.size()), now_us);
+    if (i % 5 == 0) pacer.drain(now_us, [&](ByteSpan) { ++sent; });
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0u) << "allocations in the pacer";
+  EXPECT_GT(sent, 0u);
+  EXPECT_GT(pacer.stats().paced_packets, 0u);
+  EXPECT_GT(pacer.stats().dropped_packets, 0u);
 }
 
 }  // namespace
