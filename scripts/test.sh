@@ -66,7 +66,7 @@ if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
   command -v ccache >/dev/null && fuzz_flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_FUZZ=ON -DSFU_BUILD_TESTS=OFF \
     -DSFU_WERROR=ON ${fuzz_flags[@]+"${fuzz_flags[@]}"} >/dev/null
-  fuzz_targets=(stun rtp rtcp dependency_descriptor sdp dtls_srtp srtp sctp signaling rest)
+  fuzz_targets=(stun rtp rtcp dependency_descriptor red sdp dtls_srtp srtp sctp signaling rest)
   cmake --build build-fuzz --target "${fuzz_targets[@]/#/fuzz_}" -j "$(nproc)"
   for target in "${fuzz_targets[@]}"; do
     # Each run works on a copy of its seeds (tests/fuzz/corpus/fuzz_<target>), so the committed
