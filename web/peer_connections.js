@@ -44,16 +44,18 @@ function preferCodec(transceiver, track) {
 
 // Audio RED (RFC 2198, docs/protocol.md 3.1): redundant Opus survives a lost packet. Chromium offers
 // red/48000/2 but sends it only when it is the first codec, so the publish offer prefers it when
-// the browser has it (Opus stays as the fallback). `?red=0` publishes plain Opus and, on the
-// subscribe connection, answers without red, so the server sends this page plain Opus.
+// the browser has it (Opus stays as the fallback). `?red=0` leaves red out of both connections:
+// the publish offer has none (plain Opus), and the subscribe answers take none, so the server
+// sends this page plain Opus.
 const redWanted = () => new URLSearchParams(location.search).get('red') !== '0';
 const isRed = (c) => c.mimeType.toLowerCase() === 'audio/red';
 
 function preferRed(transceiver, track) {
-  if (track.kind !== 'audio' || !redWanted() || !transceiver.setCodecPreferences) return;
+  if (track.kind !== 'audio' || !transceiver.setCodecPreferences) return;
   const all = RTCRtpSender.getCapabilities('audio')?.codecs || [];
   const red = all.filter(isRed);
-  if (red.length) transceiver.setCodecPreferences([...red, ...all.filter((c) => !isRed(c))]);
+  if (!red.length) return;
+  transceiver.setCodecPreferences(redWanted() ? [...red, ...all.filter((c) => !isRed(c))] : all.filter((c) => !isRed(c)));
 }
 
 // `?red=0`: the subscribe answer's audio m-sections leave red out.
