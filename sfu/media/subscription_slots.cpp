@@ -172,13 +172,30 @@ SubscriptionSlot& claim_slot(std::vector<SubscriptionSlot>& slots, sdp::MediaKin
 
 namespace {
 
-// RED's fmtp names the payload type it wraps: in the subscriber's session, that Opus's.
-void point_red_at(sdp::Codec& red, uint8_t opus_payload_type) {
-  const std::string pt = std::to_string(opus_payload_type);
+// The order codecs get their payload types in: RED last, once the Opus it wraps has its own.
+std::vector<size_t> red_last(const PublishedTrackSpec& spec) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < spec.codecs.size(); ++i)
+    if (!sdp::CodecCatalog::is_red(spec.codecs[i])) order.push_back(i);
+  for (size_t i = 0; i < spec.codecs.size(); ++i)
+    if (sdp::CodecCatalog::is_red(spec.codecs[i])) order.push_back(i);
+  return order;
+}
+
+// RED's fmtp names the payload type it wraps: in the subscriber's session, that Opus's (already
+// offered, from `offered`: spec index and codec). False for a RED the track does not use.
+bool point_red_at(sdp::Codec& red, const PublishedTrackSpec& spec,
+                  const std::vector<std::pair<size_t, sdp::NegotiatedCodec>>& offered) {
+  auto opus = std::find_if(offered.begin(), offered.end(), [&](const auto& entry) {
+    return spec.codecs[entry.first].payload_type == spec.red_primary_payload_type;
+  });
+  if (red.payload_type != spec.red_payload_type || opus == offered.end()) return false;
+  const std::string pt = std::to_string(opus->second.codec.payload_type);
   sdp::FmtpParam& list = red.fmtp.front();  // red_wrapped_payload_type checked: one key, no value
-  size_t blocks = static_cast<size_t>(std::count(list.key.begin(), list.key.end(), '/')) + 1;
+  const auto blocks = static_cast<size_t>(std::count(list.key.begin(), list.key.end(), '/')) + 1;
   list.key.clear();
   for (size_t i = 0; i < blocks; ++i) list.key += (i ? "/" : "") + pt;
+  return true;
 }
 
 }  // namespace
@@ -186,15 +203,9 @@ void point_red_at(sdp::Codec& red, uint8_t opus_payload_type) {
 bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const PublishedTrackSpec& spec) {
   slot.codecs.clear();
   slot.publisher_payload_types.clear();
-  // RED last, once the Opus it wraps has its payload type here; offered in the publisher's order.
-  std::vector<size_t> order;
-  for (size_t i = 0; i < spec.codecs.size(); ++i)
-    if (!sdp::CodecCatalog::is_red(spec.codecs[i])) order.push_back(i);
-  for (size_t i = 0; i < spec.codecs.size(); ++i)
-    if (sdp::CodecCatalog::is_red(spec.codecs[i])) order.push_back(i);
   std::vector<std::pair<size_t, sdp::NegotiatedCodec>> offered_codecs;
   bool any_rtx = false;
-  for (size_t index : order) {
+  for (size_t index : red_last(spec)) {
     const sdp::Codec& codec = spec.codecs[index];
     sdp::NegotiatedCodec offered;
     offered.codec = codec;
@@ -204,13 +215,7 @@ bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const Publishe
     if (std::find(offered.codec.rtcp_fb.begin(), offered.codec.rtcp_fb.end(), transport_cc) ==
         offered.codec.rtcp_fb.end())
       offered.codec.rtcp_fb.push_back(transport_cc);
-    if (sdp::CodecCatalog::is_red(codec)) {
-      auto opus = std::find_if(offered_codecs.begin(), offered_codecs.end(), [&](const auto& entry) {
-        return spec.codecs[entry.first].payload_type == spec.red_primary_payload_type;
-      });
-      if (codec.payload_type != spec.red_payload_type || opus == offered_codecs.end()) continue;
-      point_red_at(offered.codec, opus->second.codec.payload_type);
-    }
+    if (sdp::CodecCatalog::is_red(codec) && !point_red_at(offered.codec, spec, offered_codecs)) continue;
     offered.codec.payload_type = allocate_payload_type(used, codec.payload_type, codec_key(offered.codec));
     if (offered.codec.payload_type == kNoPayloadType) continue;
     uint8_t publisher_rtx = codec.payload_type < 128 ? spec.rtx_payload_type[codec.payload_type] : 0;

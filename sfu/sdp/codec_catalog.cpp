@@ -65,22 +65,7 @@ std::optional<Codec> CodecCatalog::answer_codec(MediaKind kind, const Codec& off
   answer.payload_type = offered.payload_type;
   answer.name = offered.name;
   answer.rtcp_fb = filter_feedback(kind, offered.rtcp_fb);
-  if (kind == MediaKind::kAudio) {
-    if (is_red(offered)) {
-      if (!options_.enable_red || !red_wrapped_payload_type(offered)) return std::nullopt;
-      answer.clock_rate = offered.clock_rate;
-      answer.channels = offered.channels;
-      answer.fmtp = offered.fmtp;
-      return answer;
-    }
-    if (!offered.is_named("opus") || offered.clock_rate != 48000 || offered.channels != 2)
-      return std::nullopt;
-    answer.clock_rate = 48000;
-    answer.channels = 2;
-    // 10 ms packets at the least and in-band FEC: what Chromium offers and answers itself.
-    answer.fmtp = {{"minptime", "10"}, {"useinbandfec", "1"}};
-    return answer;
-  }
+  if (kind == MediaKind::kAudio) return answer_audio(offered, std::move(answer));
   if (kind != MediaKind::kVideo || offered.clock_rate != 90000 || offered.channels > 1) return std::nullopt;
   answer.clock_rate = 90000;
   if (offered.is_named("VP8")) return answer;  // no fmtp: the server sets no max-fs/max-fr limit
@@ -97,6 +82,22 @@ std::optional<Codec> CodecCatalog::answer_codec(MediaKind kind, const Codec& off
     return answer;
   }
   return std::nullopt;
+}
+
+std::optional<Codec> CodecCatalog::answer_audio(const Codec& offered, Codec answer) const {
+  if (is_red(offered)) {
+    if (!options_.enable_red || !red_wrapped_payload_type(offered)) return std::nullopt;
+    answer.clock_rate = offered.clock_rate;
+    answer.channels = offered.channels;
+    answer.fmtp = offered.fmtp;
+    return answer;
+  }
+  if (!offered.is_named("opus") || offered.clock_rate != 48000 || offered.channels != 2) return std::nullopt;
+  answer.clock_rate = 48000;
+  answer.channels = 2;
+  // 10 ms packets at the least and in-band FEC: what Chromium offers and answers itself.
+  answer.fmtp = {{"minptime", "10"}, {"useinbandfec", "1"}};
+  return answer;
 }
 
 std::optional<Codec> CodecCatalog::answer_h264(const Codec& offered) const {

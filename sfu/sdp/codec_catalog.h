@@ -106,6 +106,8 @@ class CodecCatalog {
 
  private:
   std::optional<Codec> answer_h264(const Codec& offered) const;
+  // Opus, or RED around it; `answer` has the offer's payload type, name and filtered feedback.
+  std::optional<Codec> answer_audio(const Codec& offered, Codec answer) const;
 
   Options options_;
 };
