@@ -77,6 +77,14 @@ bool CrossWorkerLink::push_nack(CrossWorkerTrackRef track, size_t layer,
   return true;
 }
 
+bool CrossWorkerLink::push_layer_demand(CrossWorkerTrackRef track, uint32_t layers) {
+  CrossWorkerPacket* slot = claim(CrossWorkerKind::kLayerDemand, track, 0);
+  if (!slot) return false;
+  slot->layers = layers;
+  publish();
+  return true;
+}
+
 void CrossWorkerLink::wake_consumer() {
   if (!wake_pending_) return;
   wake_pending_ = false;

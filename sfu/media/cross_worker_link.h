@@ -8,8 +8,9 @@
 //     again because the other worker's subscribers NACKed a packet it never got);
 //   - the publisher's sender reports (NTP/RTP clock), so the other worker's subscribers get them
 //     rewritten into their own spaces and keep lip sync;
-//   - back from a subscribers' worker: a keyframe request (already collapsed there) and NACKs for
-//     packets that worker's buffer did not hold.
+//   - back from a subscribers' worker: a keyframe request (already collapsed there), NACKs for
+//     packets that worker's buffer did not hold, and (dynacast) the simulcast layers that worker's
+//     subscribers need.
 // Receiver reports, REMB and transport-cc are terminated per hop, as on one worker: the publisher's
 // worker reports its own reception to the publisher, a subscriber's describe only its own hop.
 // (The same split as mediasoup's pipe transports between routers: the pipe consumer answers a
@@ -44,6 +45,7 @@ enum class CrossWorkerKind : uint8_t {
   kSenderReport,     // publisher's worker -> subscribers' worker: ntp + rtp_timestamp
   kKeyframeRequest,  // subscribers' worker -> publisher's worker
   kNack,             // subscribers' worker -> publisher's worker: data holds uint16_t sequence numbers
+  kLayerDemand,      // subscribers' worker -> publisher's worker: the layers its subscribers need
 };
 
 // One ring slot. Fixed size: the ring is preallocated, and nothing is allocated per packet.
@@ -59,6 +61,7 @@ struct CrossWorkerPacket {
   uint64_t arrival_ms = 0;     // media: when its publisher's packet arrived (the worker's loop clock)
   uint64_t ntp = 0;            // sender report
   uint32_t rtp_timestamp = 0;  // sender report
+  uint32_t layers = 0;         // layer demand: bit i, layer i is needed (dynacast.h)
   std::array<uint8_t, kMaxBytes> data;
 };
 
@@ -108,6 +111,8 @@ class CrossWorkerLink {
   bool push_keyframe_request(CrossWorkerTrackRef track, size_t layer);
   // At most kMaxNackItems sequence numbers of `layer` (the rest are left out).
   bool push_nack(CrossWorkerTrackRef track, size_t layer, std::span<const uint16_t> sequence_numbers);
+  // Bit i of `layers`: layer i of the track is needed by this (producing) worker's subscribers.
+  bool push_layer_demand(CrossWorkerTrackRef track, uint32_t layers);
   // Rings the consumer's doorbell if anything was pushed since the last call.
   void wake_consumer();
 

@@ -22,10 +22,20 @@ struct CrossWorkerTrackRef {
   bool operator==(const CrossWorkerTrackRef&) const = default;
 };
 
+// Publisher's worker, dynacast: what one receiving worker last said its subscribers need.
+struct RemoteLayerDemand {
+  uint32_t worker = 0;
+  uint32_t layers = 0;  // bit i: layer i
+  uint64_t at_ms = 0;   // when it arrived (the worker's loop clock)
+};
+
 struct CrossWorkerRoutes {
   CrossWorkerTrackRef ref;
   // Publisher's worker: the links to the workers whose participants receive the track.
   std::vector<CrossWorkerLink*> links;
+  // Publisher's worker: the receiving workers' layer demands (dynacast.h), one entry per worker
+  // that ever sent one (room shard reserves one per link, so an arrival allocates nothing).
+  std::vector<RemoteLayerDemand> layer_demands;
   // Another worker: this track is a proxy; its publisher's worker NACKs the publisher, so the
   // proxy keeps a retransmission buffer (to answer its own subscribers) but no NACK state.
   bool proxied = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sfu/media/dynacast.h"
 #include "sfu/media/published_track.h"
 #include "sfu/media/router.h"
 
@@ -101,6 +102,9 @@ void CrossWorkerTables::dispatch(uint32_t peer, CrossWorkerPacket& packet, Cross
       break;
     case CrossWorkerKind::kNack:
       answer_nack(*entry, packet, peer, to_peer, now_ms);
+      break;
+    case CrossWorkerKind::kLayerDemand:
+      note_layer_demand(entry->track->remote_routes(), peer, packet.layers, now_ms);
       break;
   }
 }

@@ -8,7 +8,8 @@
 //   - a keyframe request for an exported track: the router's request_keyframe (collapsed again
 //     with this worker's own subscribers' requests, then a PLI to the publisher);
 //   - a NACK for an exported track: each packet still in the track's buffer goes back as a repair
-//     slot, at most once per 100 ms per packet and worker (the NACK responder's interval).
+//     slot, at most once per 100 ms per packet and worker (the NACK responder's interval);
+//   - a layer demand for an exported track: kept on the track for dynacast (note_layer_demand).
 // A slot naming a track this worker no longer exports or imports (it was unpublished while the slot
 // was in the ring) is dropped and counted (stale).
 //

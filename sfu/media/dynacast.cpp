@@ -2,16 +2,48 @@
 
 #include <algorithm>
 
+#include "sfu/media/cross_worker_link.h"
 #include "sfu/media/down_track.h"
 #include "sfu/media/published_track.h"
 
 namespace sfu {
 
-uint32_t needed_layers(PublishedTrack& track) {
+namespace {
+
+// What the workers `routes` sends the track to need; every layer while one of them has not said.
+uint32_t remote_needs(const CrossWorkerRoutes& routes, uint32_t all, uint64_t now_ms) {
+  uint32_t needed = 0;
+  for (const CrossWorkerLink* link : routes.links) {
+    auto demand = std::find_if(routes.layer_demands.begin(), routes.layer_demands.end(),
+                               [&](const RemoteLayerDemand& d) { return d.worker == link->to_worker(); });
+    if (demand == routes.layer_demands.end() || now_ms - demand->at_ms > kLayerDemandStaleMs) return all;
+    needed |= demand->layers;
+  }
+  return needed;
+}
+
+bool links_to(const CrossWorkerRoutes& routes, uint32_t worker) {
+  return std::any_of(routes.links.begin(), routes.links.end(),
+                     [&](const CrossWorkerLink* link) { return link->to_worker() == worker; });
+}
+
+}  // namespace
+
+void note_layer_demand(CrossWorkerRoutes& routes, uint32_t worker, uint32_t layers, uint64_t now_ms) {
+  if (!links_to(routes, worker)) return;
+  auto& demands = routes.layer_demands;
+  auto entry = std::find_if(demands.begin(), demands.end(), [&](const RemoteLayerDemand& d) {
+    return d.worker == worker || !links_to(routes, d.worker);  // its own, or one no longer linked
+  });
+  if (entry == demands.end()) entry = demands.insert(demands.end(), RemoteLayerDemand{});
+  *entry = RemoteLayerDemand{worker, layers, now_ms};
+}
+
+uint32_t needed_layers(PublishedTrack& track, uint64_t now_ms) {
   const auto count = static_cast<uint8_t>(std::min<size_t>(track.layer_count(), DynacastLayers::kMaxLayers));
   const uint32_t all = (1u << count) - 1;
-  if (!track.remote_routes().links.empty()) return all;
   uint32_t needed = 1;  // the lowest layer: a new subscriber starts without waiting for it
+  if (!track.remote_routes().links.empty()) needed |= remote_needs(track.remote_routes(), all, now_ms);
   for (DownTrack* down : track.down_tracks()) {
     if (!down->active() || down->selector().paused()) continue;
     down->sync_target();  // preferences set since the last packet
@@ -24,6 +56,14 @@ uint32_t needed_layers(PublishedTrack& track) {
       if (layer >= 0 && layer < count) needed |= 1u << layer;
   }
   return needed & all;
+}
+
+bool DynacastLayers::demand_due(uint32_t needed, uint64_t now_ms) {
+  if (demanded_ && needed == last_demand_ && now_ms - last_demand_ms_ < kLayerDemandRefreshMs) return false;
+  demanded_ = true;
+  last_demand_ = needed;
+  last_demand_ms_ = now_ms;
+  return true;
 }
 
 bool DynacastLayers::update(uint32_t needed, uint8_t layer_count, uint64_t now_ms, uint64_t off_delay_ms) {

@@ -11,7 +11,8 @@
 // Receiver reports and transport-cc are terminated per hop (the publisher's worker reports its own
 // reception), so anything else is ignored. A proxy never sends RTP to its publisher.
 //
-// Simulcast: a request names a layer by its SSRC; the uplink sends the layer's index across.
+// Simulcast: a request names a layer by its SSRC; the uplink sends the layer's index across. And
+// dynacast (dynacast.h): the layers this worker's subscribers need, sent by the room's timer.
 //
 // Thread: the room's worker. Owned by the room shard, outlives its proxy track; allocates nothing.
 #pragma once
@@ -36,6 +37,8 @@ class ProxyUplink final : public MediaSink {
   bool commit_rtp(MutableByteSpan, size_t) override { return false; }
   // Parses the compound packet; true when something crossed.
   bool send_rtcp(ByteSpan packet) override;
+  // Dynacast: bit i of `layers`, layer i is needed here. False when the ring was full (counted).
+  bool send_layer_demand(uint32_t layers) { return link_.push_layer_demand(track_, layers); }
 
  private:
   // The layer whose SSRC `ssrc` is (0 when unknown: layer 0 is all there is without simulcast).

@@ -4,6 +4,7 @@
 
 #include "sfu/media/audio_level_meter.h"
 #include "sfu/media/dynacast.h"
+#include "sfu/media/proxy_uplink.h"
 
 namespace sfu {
 
@@ -57,12 +58,18 @@ void RoomMediaSignals::update_speakers(Participants& participants, uint64_t now_
 
 void RoomMediaSignals::update_layers(Participants& participants, uint64_t now_ms, RoomEvents& events) {
   for (auto& [id, p] : participants) {
-    if (p->remote_worker) continue;  // a proxy's publisher is told by its own worker
     for (auto& track : p->published) {
       if (track->kind() != sdp::MediaKind::kVideo || !track->simulcast()) continue;
-      const auto count = static_cast<uint8_t>(track->layer_count());
-      if (!track->dynacast().update(needed_layers(*track), count, now_ms, options_.dynacast_off_delay_ms))
+      const uint32_t needed = needed_layers(*track, now_ms);
+      if (p->remote_worker) {
+        // A proxy: its publisher is told by its own worker, which combines what every worker needs.
+        // A proxy's feedback sink is always its ProxyUplink (make_proxy).
+        if (track->remote_routes().proxied && track->dynacast().demand_due(needed, now_ms))
+          static_cast<ProxyUplink&>(track->feedback_sink()).send_layer_demand(needed);
         continue;
+      }
+      const auto count = static_cast<uint8_t>(track->layer_count());
+      if (!track->dynacast().update(needed, count, now_ms, options_.dynacast_off_delay_ms)) continue;
       PublisherLayers message{track->id(), {}};
       for (uint8_t i = 0; i < count; ++i) message.active.push_back((track->dynacast().active() >> i) & 1u);
       events.deliver(p->session_id, std::move(message));

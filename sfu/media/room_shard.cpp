@@ -130,6 +130,7 @@ void RoomShard::on_tracks_published(Participant& publisher, const std::vector<Pu
     CrossWorkerRoutes& routes = track->remote_routes();
     routes.ref = worker_.cross_worker().tables().export_track(*track, room_.router_);
     routes.links = links;
+    routes.layer_demands.reserve(links.size());
     if (spanning()) send(ShardTrackPublished{publisher.id, ShardTrack{track->spec(), routes.ref}});
   }
 }
@@ -240,7 +241,10 @@ void RoomShard::refresh_routes() {
   std::vector<CrossWorkerLink*> links = wanting_links();
   for (auto& [id, participant] : room_.participants_) {
     if (participant->remote_worker) continue;
-    for (auto& track : participant->published) track->remote_routes().links = links;
+    for (auto& track : participant->published) {
+      track->remote_routes().links = links;
+      track->remote_routes().layer_demands.reserve(links.size());
+    }
   }
 }
 

@@ -6,6 +6,9 @@
 // the top layer is turned back on at once.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+
 #include "tests/integration/conference_fixture.h"
 
 using namespace sfu;
@@ -123,6 +126,64 @@ TEST_F(DynacastEndToEnd, UnneededLayersAreTurnedOffAndBackOnWhenAskedFor) {
     return !m.empty() && m.back().at("active") == top_back;
   })) << describe(alice);
   EXPECT_TRUE(layer_messages(bob).empty() && layer_messages(carol).empty()) << "only to the publisher";
+}
+
+// A room spanning two workers (placement round-robin: Alice and Carol on worker 0, Bob on 1): the
+// layers Bob needs cross back to Alice's worker, so a layer only he asks for stays on, and one
+// nobody asks for goes off although the track goes to another worker.
+class DynacastAcrossWorkers : public Conference {
+ protected:
+  void configure(config::Config& config) override {
+    config.workers = 2;
+    config.rooms.span_workers = config::SpanWorkers::RoundRobin;
+    config.media.dynacast_off_delay_ms = 500;
+  }
+};
+
+TEST_F(DynacastAcrossWorkers, TheOtherWorkersSubscribersNeedsReachThePublisher) {
+  // One at a time: round-robin placement puts the n-th on worker n mod 2.
+  auto join = [&](const std::string& name,
+                  std::function<void(ParticipantClient::Options&)> customize) -> ParticipantClient& {
+    ParticipantClient& client = add_client("dynacast-span", name, std::move(customize));
+    EXPECT_TRUE(run_until([&] { return client.joined(); })) << describe(client);
+    return client;
+  };
+  ParticipantClient& alice = join("alice", [](ParticipantClient::Options& o) {
+    o.simulcast_layers = 3;
+    o.publish_audio = false;
+  });
+  ParticipantClient& bob = join("bob", receive_only);
+  ParticipantClient& carol = join("carol", receive_only);
+  alice.start_media();
+  std::string track;
+  ASSERT_TRUE(run_until([&] {
+    auto tracks = bob.tracks_by_participant().find(alice.participant_id());
+    if (tracks == bob.tracks_by_participant().end() || tracks->second.empty()) return false;
+    track = tracks->second.begin()->first;
+    return bob.received_from(alice.participant_id()).video_packets > 0 &&
+           carol.received_from(alice.participant_id()).video_packets > 0;
+  })) << describe(bob);
+
+  auto ask = [&](ParticipantClient& who, int layer) {
+    ASSERT_TRUE(who.send_signaling({{"type", "track_settings"},
+                                    {"participant_id", alice.participant_id()},
+                                    {"track_id", track},
+                                    {"max_layer", layer}}));
+  };
+  ask(bob, 0);
+  ask(carol, 0);
+  const nlohmann::json off = {true, false, false};
+  ASSERT_TRUE(run_until([&] {
+    auto m = layer_messages(alice);
+    return !m.empty() && m.back().at("active") == off;
+  })) << describe(alice);
+
+  ask(bob, 2);  // only the subscriber on the other worker asks for the top layer
+  const nlohmann::json top_back = {true, false, true};
+  ASSERT_TRUE(run_until([&] {
+    auto m = layer_messages(alice);
+    return !m.empty() && m.back().at("active") == top_back;
+  })) << describe(alice);
 }
 
 class DynacastOff : public Conference {

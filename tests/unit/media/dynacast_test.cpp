@@ -7,6 +7,7 @@
 
 #include <initializer_list>
 
+#include "sfu/media/cross_worker_link.h"
 #include "tests/unit/media/media_test_support.h"
 
 using namespace sfu;
@@ -55,7 +56,7 @@ struct DynacastFixture {
 
 TEST(DynacastNeededLayers, OnlyTheLowestWithoutSubscribers) {
   DynacastFixture f;
-  EXPECT_EQ(needed_layers(f.video), 0b001u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b001u);
 }
 
 TEST(DynacastNeededLayers, EachSubscribersCapIsNeeded) {
@@ -63,14 +64,14 @@ TEST(DynacastNeededLayers, EachSubscribersCapIsNeeded) {
   DownTrack& to_bob = add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0);
   DownTrack& to_carol = add_down_track(f.video, f.carol, f.carol_subscribe, 0xC0);
   f.arrive({0, 1, 2});
-  EXPECT_EQ(needed_layers(f.video), 0b101u) << "defaults: the best layer";
+  EXPECT_EQ(needed_layers(f.video, 0), 0b101u) << "defaults: the best layer";
   to_bob.set_preferences(max_layer(0));
   to_carol.set_preferences(max_layer(0));
-  EXPECT_EQ(needed_layers(f.video), 0b001u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b001u);
   to_carol.set_preferences(max_layer(1));
-  EXPECT_EQ(needed_layers(f.video), 0b011u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b011u);
   to_bob.set_preferences(max_layer(3));
-  EXPECT_EQ(needed_layers(f.video), 0b111u) << "a cap above the layers is the top layer";
+  EXPECT_EQ(needed_layers(f.video, 0), 0b111u) << "a cap above the layers is the top layer";
 }
 
 TEST(DynacastNeededLayers, PausedAndInactiveSubscribersNeedNothing) {
@@ -82,11 +83,11 @@ TEST(DynacastNeededLayers, PausedAndInactiveSubscribersNeedNothing) {
   paused.paused = true;
   to_bob.set_preferences(paused);
   to_carol.set_active(false);
-  EXPECT_EQ(needed_layers(f.video), 0b001u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b001u);
   TrackPreferences resumed;
   resumed.paused = false;
   to_bob.set_preferences(resumed);
-  EXPECT_EQ(needed_layers(f.video), 0b101u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b101u);
 }
 
 TEST(DynacastNeededLayers, TheLayerASubscriberFallsBackToIsNeededWhileItsCapDoesNotArrive) {
@@ -95,10 +96,10 @@ TEST(DynacastNeededLayers, TheLayerASubscriberFallsBackToIsNeededWhileItsCapDoes
   // The publisher sends q and h only (its own bandwidth estimate keeps f off): Bob, capped at the
   // best, targets h, which must stay on, and f stays asked for.
   f.arrive({0, 1});  // the layers settle: f is not coming
-  EXPECT_EQ(needed_layers(f.video), 0b111u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b111u);
   EXPECT_EQ(to_bob.selector().target(), 1);
   to_bob.set_preferences(max_layer(0));
-  EXPECT_EQ(needed_layers(f.video), 0b001u) << "not started: no current layer holds h";
+  EXPECT_EQ(needed_layers(f.video, 0), 0b001u) << "not started: no current layer holds h";
 }
 
 TEST(DynacastNeededLayers, TheShownSizePicksTheLayer) {
@@ -109,7 +110,62 @@ TEST(DynacastNeededLayers, TheShownSizePicksTheLayer) {
   small.max_height = 60;
   to_bob.set_preferences(small);
   // No frame sizes known yet: the top layer covers any size.
-  EXPECT_EQ(needed_layers(f.video), 0b101u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b101u);
+}
+
+namespace {
+
+struct NoDoorbell : RingDoorbell {
+  void ring() override {}
+};
+
+// Links from the publisher's worker (0) to workers 1 and 2, as a room spanning three workers has.
+struct SpanningLinks {
+  CrossWorkerCounters counters;
+  NoDoorbell doorbell;
+  CrossWorkerLink to_one{0, 1, 8, counters, counters, doorbell};
+  CrossWorkerLink to_two{0, 2, 8, counters, counters, doorbell};
+};
+
+}  // namespace
+
+TEST(DynacastNeededLayers, OtherWorkersNeedEveryLayerUntilTheySayAndWhatTheySayWhileFresh) {
+  DynacastFixture f;
+  SpanningLinks links;
+  CrossWorkerRoutes& routes = f.video.remote_routes();
+  routes.links = {&links.to_one, &links.to_two};
+  routes.layer_demands.reserve(routes.links.size());
+  EXPECT_EQ(needed_layers(f.video, 1000), 0b111u) << "no worker has said yet";
+  note_layer_demand(routes, 1, 0b001, 1000);
+  EXPECT_EQ(needed_layers(f.video, 1000), 0b111u) << "worker 2 has not said yet";
+  note_layer_demand(routes, 2, 0b010, 1000);
+  EXPECT_EQ(needed_layers(f.video, 1000), 0b011u);
+  note_layer_demand(routes, 2, 0b001, 1500);
+  EXPECT_EQ(needed_layers(f.video, 1500), 0b001u);
+  note_layer_demand(routes, 3, 0b100, 1500);
+  EXPECT_EQ(needed_layers(f.video, 1500), 0b001u) << "worker 3 does not receive the track";
+  EXPECT_EQ(needed_layers(f.video, 1000 + kLayerDemandStaleMs + 1), 0b111u) << "worker 1 went quiet";
+  // Worker 2 stops receiving; a new worker's demand takes its entry, with no allocation.
+  routes.links = {&links.to_one};
+  const size_t capacity = routes.layer_demands.capacity();
+  note_layer_demand(routes, 1, 0b001, 5000);
+  EXPECT_EQ(needed_layers(f.video, 5000), 0b001u);
+  EXPECT_EQ(routes.layer_demands.capacity(), capacity);
+  // A local subscriber's need adds to the others'.
+  DownTrack& to_bob = add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0);
+  f.arrive({0, 1, 2});
+  to_bob.set_preferences(max_layer(1));
+  EXPECT_EQ(needed_layers(f.video, 5000), 0b011u);
+  routes.links.clear();
+}
+
+TEST(DynacastLayers, ADemandIsDueWhenItChangesOrTheRefreshIsDue) {
+  DynacastLayers d;
+  EXPECT_TRUE(d.demand_due(0b001, 0));
+  EXPECT_FALSE(d.demand_due(0b001, 100));
+  EXPECT_TRUE(d.demand_due(0b011, 200));
+  EXPECT_FALSE(d.demand_due(0b011, 200 + kLayerDemandRefreshMs - 1));
+  EXPECT_TRUE(d.demand_due(0b011, 200 + kLayerDemandRefreshMs));
 }
 
 TEST(DynacastLayers, AllOnAtFirstThenOffOnlyAfterTheDelay) {
