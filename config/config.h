@@ -110,6 +110,7 @@ struct AudioConfig {
   uint32_t active_level_dbov = 0;          // a packet at most this many dB below overload counts as voice
   uint32_t speaker_events_per_second = 0;  // at most this many active_speakers events per second
   uint32_t forward_loudest = 0;            // forward only the N loudest audio tracks; 0 = all
+  bool red = true;                         // negotiate audio RED (RFC 2198) when a publisher offers it
 };
 
 // Congestion control toward each subscriber (docs/protocol.md, "Bandwidth allocation"): its

@@ -410,6 +410,7 @@ const std::map<std::string, Apply>& schema() {
       {"audio.active_level_dbov", uint_in(FIELD(audio.active_level_dbov), 0, 127)},
       {"audio.speaker_events_per_second", uint_in(FIELD(audio.speaker_events_per_second), 1, 50)},
       {"audio.forward_loudest", uint_in(FIELD(audio.forward_loudest), 0, 1000)},
+      {"audio.red", bool_field(FIELD(audio.red))},
       {"data_channels.enabled", bool_field(FIELD(data_channels.enabled))},
       {"data_channels.sctp_port", uint_in(FIELD(data_channels.sctp_port), 1, 65535)},
       {"data_channels.max_message_bytes", uint_in(FIELD(data_channels.max_message_bytes), 1024, 16u << 20)},

@@ -64,6 +64,7 @@ audio:
   active_level_dbov: 40      # a packet at most this many dB below overload (RFC 6464 -dBov) counts as voice
   speaker_events_per_second: 2  # at most this many active_speakers events per second, only on change
   forward_loudest: 0         # forward only the N loudest audio tracks to each subscriber; 0 = all
+  red: true                  # take audio RED (RFC 2198) from publishers that offer it; subscribers without it get plain Opus
 data_channels:
   enabled: true              # false: data channel m-sections (m=application) are rejected with port 0
   sctp_port: 5000            # the server's a=sctp-port

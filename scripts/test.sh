@@ -40,7 +40,7 @@ if [[ "${SFU_SKIP_RELEASE:-0}" != 1 ]]; then
   stage_done "release build"
 fi
 
-fuzz_targets=(stun rtp rtcp dependency_descriptor sdp dtls_srtp srtp sctp signaling rest)
+fuzz_targets=(stun rtp rtcp dependency_descriptor red sdp dtls_srtp srtp sctp signaling rest)
 # The fuzz targets come from the ASan build when clang is there (libFuzzer is clang's).
 asan_env=(SFU_SANITIZE=1)
 fuzz=0

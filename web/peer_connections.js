@@ -42,6 +42,32 @@ function preferCodec(transceiver, track) {
   transceiver.setCodecPreferences([...wanted, ...all.filter((c) => !wanted.includes(c))]);
 }
 
+// Audio RED (RFC 2198, docs/protocol.md 3.1): redundant Opus survives a lost packet. Chromium offers
+// red/48000/2 but sends it only when it is the first codec, so the publish offer prefers it when
+// the browser has it (Opus stays as the fallback). `?red=0` leaves red out of both connections:
+// the publish offer has none (plain Opus), and the subscribe answers take none, so the server
+// sends this page plain Opus.
+const redWanted = () => new URLSearchParams(location.search).get('red') !== '0';
+const isRed = (c) => c.mimeType.toLowerCase() === 'audio/red';
+
+function preferRed(transceiver, track) {
+  if (track.kind !== 'audio' || !transceiver.setCodecPreferences) return;
+  const all = RTCRtpSender.getCapabilities('audio')?.codecs || [];
+  const red = all.filter(isRed);
+  if (!red.length) return;
+  transceiver.setCodecPreferences(redWanted() ? [...red, ...all.filter((c) => !isRed(c))] : all.filter((c) => !isRed(c)));
+}
+
+// `?red=0`: the subscribe answer's audio m-sections leave red out.
+function refuseRed(pc) {
+  if (redWanted()) return;
+  const all = RTCRtpReceiver.getCapabilities('audio')?.codecs || [];
+  for (const transceiver of pc.getTransceivers()) {
+    if (transceiver.receiver.track?.kind !== 'audio' || !transceiver.setCodecPreferences) continue;
+    transceiver.setCodecPreferences(all.filter((c) => !isRed(c)));
+  }
+}
+
 // PC_CONFIG with the TURN servers of `joined`. `?ice=relay` in the page's URL sets
 // iceTransportPolicy 'relay': media only through the TURN relay, to try it out.
 function peerConnectionConfig() {
@@ -73,7 +99,9 @@ export async function startPublishing(session) {
     onIceState();
   };
   for (const track of stream ? stream.getTracks() : []) {
-    preferCodec(pc.addTransceiver(track, transceiverInit(track, stream)), track);
+    const transceiver = pc.addTransceiver(track, transceiverInit(track, stream));
+    preferCodec(transceiver, track);
+    preferRed(transceiver, track);
   }
   // After the media: the data channels' m=application comes last in the offer.
   openPublishChannels(session, pc);
@@ -200,6 +228,7 @@ export function onSubscribeOffer(session, msg) {
       const pc = ensureSubscribePc(session);
       session.midInfo = parseOfferSections(msg.sdp);
       await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+      refuseRed(pc);
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       if (session !== current) return;

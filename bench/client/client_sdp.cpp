@@ -59,9 +59,10 @@ sdp::MediaSection data_section(const ClientTransport& transport, sdp::SetupRole 
   return m;
 }
 
-bool client_decodes(sdp::MediaKind kind, const sdp::Codec& codec) {
+bool client_decodes(sdp::MediaKind kind, const sdp::Codec& codec, bool accept_red) {
   if (kind == sdp::MediaKind::kAudio)
-    return codec.is_named("opus") && codec.clock_rate == 48000 && codec.channels == 2;
+    return (codec.is_named("opus") || (accept_red && codec.is_named("red"))) && codec.clock_rate == 48000 &&
+           codec.channels == 2;
   if (kind == sdp::MediaKind::kVideo) return codec.is_named("VP8") && codec.clock_rate == 90000;
   return false;
 }
@@ -90,6 +91,15 @@ sdp::SessionDescription build_publish_offer(const PublishOfferParams& params) {
     opus.channels = 2;
     opus.fmtp = {{"minptime", "10"}, {"useinbandfec", "1"}};
     opus.rtcp_fb = {{"transport-cc", ""}};
+    if (params.audio_red) {
+      sdp::Codec red;
+      red.payload_type = kRedPayloadType;
+      red.name = "red";
+      red.clock_rate = 48000;
+      red.channels = 2;
+      red.fmtp = {{std::to_string(kOpusPayloadType) + "/" + std::to_string(kOpusPayloadType), ""}};
+      m.codecs.push_back(red);
+    }
     m.codecs.push_back(opus);
     m.msid = sdp::Msid{params.stream_id, params.audio_track_id};
     m.ssrcs.push_back({params.audio_ssrc, params.cname, m.msid});
@@ -211,7 +221,7 @@ std::variant<ServerEndpoint, std::string> server_endpoint_of(const sdp::SessionD
 // NOLINTNEXTLINE(readability-function-cognitive-complexity): the test client mirrors each offered m-section in order; to split per media kind.
 std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
     const sdp::SessionDescription& offer, const ClientTransport& transport, uint64_t session_id,
-    uint64_t session_version, const std::optional<ClientDataChannelOptions>& data_channel) {
+    uint64_t session_version, const std::optional<ClientDataChannelOptions>& data_channel, bool accept_red) {
   SubscribeAnswer result;
   sdp::SessionDescription& answer = result.answer;
   answer.session_id = session_id;
@@ -265,7 +275,8 @@ std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
     if (!rejected) {
       std::vector<uint8_t> media_pts;
       for (const auto& codec : offered.codecs)
-        if (!codec.is_rtx() && client_decodes(offered.kind, codec)) media_pts.push_back(codec.payload_type);
+        if (!codec.is_rtx() && client_decodes(offered.kind, codec, accept_red))
+          media_pts.push_back(codec.payload_type);
       for (const auto& codec : offered.codecs) {
         bool take = false;
         if (codec.is_rtx()) {

@@ -26,6 +26,7 @@ struct ClientTransport {
 
 // Payload types and header-extension ids the client uses, as Chromium numbers them.
 inline constexpr uint8_t kOpusPayloadType = 111;
+inline constexpr uint8_t kRedPayloadType = 63;  // audio RED (RFC 2198) around Opus 111
 inline constexpr uint8_t kVp8PayloadType = 96;
 inline constexpr uint8_t kVp8RtxPayloadType = 97;
 inline constexpr uint8_t kExtIdAudioLevel = 1;
@@ -58,6 +59,9 @@ struct PublishOfferParams {
   uint64_t session_id = 1;
   uint64_t session_version = 2;
   std::optional<ClientDataChannelOptions> data_channel;  // an m=application section (mid "2")
+  // Audio RED preferred, as a page does with setCodecPreferences: red/48000/2 (PT 63, fmtp
+  // 111/111) before Opus.
+  bool audio_red = false;
 };
 
 inline constexpr const char* kAudioMid = "0";
@@ -113,10 +117,12 @@ struct SubscribeAnswer {
 // knows is rejected. The first data channel m-section is accepted with `data_channel`'s
 // a=sctp-port and a=max-message-size (SubscribedMedia::active); without `data_channel`, a further
 // one, and any other application m-section are answered with port 0. BUNDLE lists the accepted mids.
+// With `accept_red`, audio red/48000/2 (RFC 2198) is accepted as well.
 // Fails only when the offer is unusable (e.g. an m-section without a=mid).
 std::variant<SubscribeAnswer, std::string> build_subscribe_answer(
     const sdp::SessionDescription& offer, const ClientTransport& transport, uint64_t session_id,
-    uint64_t session_version, const std::optional<ClientDataChannelOptions>& data_channel = std::nullopt);
+    uint64_t session_version, const std::optional<ClientDataChannelOptions>& data_channel = std::nullopt,
+    bool accept_red = false);
 
 // The peer's side of the first accepted data channel m-section of `description`; nullopt if none.
 // `our_max_message_size` stands for the peer's a=max-message-size:0 ("no limit").

@@ -172,6 +172,7 @@ sdp::SessionDescription ParticipantClient::make_publish_offer() const {
   if (simulcast_) params.video_rids = simulcast_->rids();
   params.session_id = subscribe_session_id_ + 1;
   if (options_.sctp_mailbox) params.data_channel = options_.data_channel_options;
+  params.audio_red = options_.publish_audio_red;
   return build_publish_offer(params);
 }
 
@@ -366,6 +367,9 @@ void ParticipantClient::handle_publish_answer(const nlohmann::json& message) {
     return fail("publish_answer: a=setup:" + server.setup + ", expected passive");
   bool first = !publish_answered_;
   publish_answered_ = true;
+  const sdp::MediaSection* audio = answer.find_media(kAudioMid);
+  publish_red_ = options_.publish_audio_red && audio && !audio->rejected() &&
+                 audio->find_codec(kRedPayloadType) && audio->find_codec(kRedPayloadType)->is_named("red");
   if (publish_data_) {
     if (auto peer = data_channel_of(answer, options_.data_channel_options.max_message_size))
       publish_data_->enable(sctp_options_for(*peer), peer->max_message_size);
@@ -402,7 +406,7 @@ void ParticipantClient::handle_subscribe_offer(const nlohmann::json& message) {
   std::optional<ClientDataChannelOptions> data;
   if (subscribe_data_) data = options_.data_channel_options;
   auto built = build_subscribe_answer(offer, transport_of(*subscribe_), subscribe_session_id_,
-                                      ++subscribe_answer_version_, data);
+                                      ++subscribe_answer_version_, data, options_.accept_audio_red);
   if (auto* error = std::get_if<std::string>(&built)) return fail("subscribe_offer: " + *error);
   auto& answer = std::get<SubscribeAnswer>(built);
   if (!subscribe_endpoint_) {
@@ -543,12 +547,30 @@ void ParticipantClient::send_audio_packet() {
                                        {kExtIdMid, ByteSpan(mid, 1)}};
   rtp::RtpHeaderFields fields;
   fields.marker = false;
-  fields.payload_type = kOpusPayloadType;
+  fields.payload_type = publish_red_ ? kRedPayloadType : kOpusPayloadType;
   fields.sequence_number = audio_seq_++;
   fields.timestamp = audio_timestamp_;
   fields.ssrc = audio_ssrc_;
   audio_timestamp_ += kAudioTimestampStep;
-  size_t size = rtp::build_rtp_packet(fields, extensions, payload, 0, MutableByteSpan(packet_buffer_));
+  ByteSpan body(payload);
+  std::vector<uint8_t> red;
+  if (publish_red_) {
+    // RFC 2198: the previous packet as a redundant block (4-byte header: F, PT, timestamp offset,
+    // length), then the primary's 1-byte header, then the blocks' data, the primary last.
+    if (!previous_audio_payload_.empty()) {
+      const size_t length = previous_audio_payload_.size();
+      red = {static_cast<uint8_t>(0x80 | kOpusPayloadType), static_cast<uint8_t>(kAudioTimestampStep >> 6),
+             static_cast<uint8_t>(((kAudioTimestampStep & 0x3F) << 2) | (length >> 8)),
+             static_cast<uint8_t>(length & 0xFF)};
+    }
+    red.push_back(kOpusPayloadType);
+    red.insert(red.end(), previous_audio_payload_.begin(), previous_audio_payload_.end());
+    red.insert(red.end(), payload.begin(), payload.end());
+    previous_audio_payload_.assign(payload.begin(), payload.end());
+    if (options_.alter_audio_red) options_.alter_audio_red(red);
+    body = ByteSpan(red);
+  }
+  size_t size = rtp::build_rtp_packet(fields, extensions, body, 0, MutableByteSpan(packet_buffer_));
   if (size > 0 && publish_->send_rtp(ByteSpan(packet_buffer_.data(), size))) ++counters_.audio_packets_sent;
 }
 
@@ -684,6 +706,7 @@ void ParticipantClient::on_subscribe_rtp(uint8_t* data, size_t size) {
   if (owner.kind == sdp::MediaKind::kAudio) {
     ++media.audio_packets;
     media.audio_bytes += packet->payload_size();
+    if (on_audio_packet) on_audio_packet(owner.participant_id, *packet);
   } else if (owner.kind == sdp::MediaKind::kVideo) {
     bool keyframe = rtp::is_vp8_keyframe_start(packet->payload());
     if (!owner.seen && !keyframe) ++counters_.video_started_without_keyframe;

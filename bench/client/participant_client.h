@@ -93,6 +93,13 @@ class ParticipantClient {
     uint32_t video_fps = 0;
     // Test hook: every subscribed video packet (not RTX) as it arrives.
     std::function<void(const rtp::RtpPacket& packet)> on_subscribed_video;
+    // Audio RED (RFC 2198): offer red/48000/2 before Opus and, when the answer takes it, send each
+    // audio packet as RED with the previous packet as a redundant block (as Chromium does).
+    bool publish_audio_red = false;
+    // Accept red/48000/2 in subscribe answers (a browser that supports it).
+    bool accept_audio_red = false;
+    // Test hook: sees (and may change, e.g. corrupt) each RED payload before it is sent.
+    std::function<void(std::vector<uint8_t>& red_payload)> alter_audio_red;
   };
 
   struct RemoteParticipant {
@@ -221,6 +228,10 @@ class ParticipantClient {
 
   // Called for each message after the client has handled it.
   std::function<void(const nlohmann::json& message)> on_message;
+  // Called for each subscribed audio packet, with the id of the participant it is from.
+  std::function<void(const std::string& participant_id, const rtp::RtpPacket& packet)> on_audio_packet;
+  // Whether the publish answer took audio RED (Options::publish_audio_red).
+  bool publishing_audio_red() const { return publish_red_; }
 
  private:
   // The address family of Options::bind_ip: the server candidates the connections use.
@@ -322,6 +333,8 @@ class ParticipantClient {
   uint16_t audio_seq_ = 0, video_seq_ = 0, transport_seq_ = 0;
   uint32_t audio_timestamp_ = 0, video_timestamp_ = 0;
   bool media_on_ = false;
+  bool publish_red_ = false;                     // the publish answer took red: audio goes as RED
+  std::vector<uint8_t> previous_audio_payload_;  // the redundant block of the next RED packet
   uint64_t media_clock_start_ms_ = 0;
   uint64_t audio_packets_due_ = 0, video_frames_due_ = 0;
   bool keyframe_requested_ = true;

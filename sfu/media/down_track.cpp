@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/random.h"
+#include "rtp/red_payload.h"
 #include "rtp/vp8_descriptor.h"
 #include "sfu/media/published_track.h"
 #include "sfu/media/simulcast_layers.h"
@@ -29,6 +30,11 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink&
   preferences_ = {LayerSelector::kMaxLayers - 1, 0, 0, std::nullopt, false};
   // Audio needs no keyframe: every Opus packet decodes on its own.
   if (source_.kind() == sdp::MediaKind::kAudio) selector_.start_at(0);
+  const PublishedTrackSpec& spec = source_.spec();
+  if (spec.red_payload_type != 0 && spec.red_payload_type < 128 && spec.red_primary_payload_type < 128) {
+    red_payload_type_ = spec.red_payload_type;
+    red_primary_payload_type_ = spec.red_primary_payload_type;
+  }
   // Layer switches splice VP8 picture id sequences; a single stream's go through untouched.
   for (const auto& codec : source_.spec().codecs) {
     if (codec.payload_type >= 128 || rtp::video_codec_from_name(codec.name) != rtp::VideoCodec::VP8) continue;
@@ -119,6 +125,40 @@ size_t DownTrack::rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_typ
   return size;
 }
 
+uint8_t DownTrack::outgoing_payload_type(uint8_t publisher_pt, RedForm& red) const {
+  red = RedForm::kAsIs;
+  const uint8_t mapped = payload_type_map_[publisher_pt];
+  if (publisher_pt != red_payload_type_) return mapped;
+  const uint8_t opus = payload_type_map_[red_primary_payload_type_];
+  if (mapped == kUnmapped) {  // the subscriber takes Opus only: it gets the primary block
+    if (opus != kUnmapped) red = RedForm::kUnwrap;
+    return opus;
+  }
+  if (opus != kUnmapped && opus != red_primary_payload_type_) red = RedForm::kRewriteBlocks;
+  return mapped;
+}
+
+bool DownTrack::parse_red(const rtp::RtpPacket& packet, rtp::RedPayload& parsed) const {
+  return rtp::parse_red_payload(packet.payload(), parsed) == rtp::RedError::kNone &&
+         parsed.primary().payload_type == red_primary_payload_type_;
+}
+
+size_t DownTrack::rewrite_red(const rtp::RtpPacket& packet, const rtp::RedPayload& parsed, RedForm red,
+                              MutableByteSpan out, size_t size) {
+  const size_t header_size = packet.header_size();
+  MutableByteSpan payload = out.subspan(header_size, packet.payload_size());
+  if (red == RedForm::kRewriteBlocks) {
+    rtp::rewrite_red_block_payload_types(payload, parsed, red_primary_payload_type_,
+                                         payload_type_map_[red_primary_payload_type_]);
+    return size;
+  }
+  // The primary block becomes the whole payload; RED's padding, if any, goes with the rest.
+  const rtp::RedBlock& primary = parsed.primary();
+  std::memmove(payload.data(), payload.data() + primary.offset, primary.length);
+  out[0] = static_cast<uint8_t>(out[0] & ~0x20);
+  return header_size + primary.length;
+}
+
 void DownTrack::begin_layer(const rtp::RtpPacket& packet, uint64_t now_ms) {
   layer_start_seq_ = packet.sequence_number();
   guarding_layer_start_ = true;
@@ -152,8 +192,13 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
     outcome_ = Outcome::kInactive;
     return 0;
   }
-  uint8_t payload_type = payload_type_map_[packet.payload_type()];
+  RedForm red = RedForm::kAsIs;
+  const uint8_t payload_type = outgoing_payload_type(packet.payload_type(), red);
   if (payload_type == kUnmapped) return drop(Outcome::kUnsupportedCodec, counters_.dropped_unsupported_codec);
+  // Read before anything changes state: a malformed one leaves a gap the subscriber takes for a loss.
+  rtp::RedPayload parsed;
+  if (red != RedForm::kAsIs && !parse_red(packet, parsed))
+    return drop(Outcome::kMalformedRed, counters_.dropped_malformed_red);
   sync_target();
   const bool keyframe = is_keyframe_start || source_.kind() != sdp::MediaKind::kVideo;
   Outcome sent = Outcome::kSent;
@@ -187,6 +232,7 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
   }
   size_t size = rewrite_into(packet, payload_type, out, true);
   if (size == 0) return 0;
+  if (red != RedForm::kAsIs) size = rewrite_red(packet, parsed, red, out, size);
   if (layers != nullptr) fix_marker(out, *layers, packet.marker());
   outcome_ = sent;
   const auto sequence = static_cast<uint16_t>(packet.sequence_number() + sequence_offset_);
@@ -203,7 +249,7 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
   sent_any_ = true;
   ++counters_.packets;
   counters_.bytes += size;
-  counters_.payload_bytes += packet.payload_size();
+  counters_.payload_bytes += red == RedForm::kUnwrap ? size - packet.header_size() : packet.payload_size();
   return size;
 }
 

@@ -17,6 +17,12 @@
 // subscriber receives has no gaps it would take for losses; a ForwardedPacketMap keeps what each
 // recent packet was sent as, so NACKs are still answered exactly.
 //
+// Audio RED (RFC 2198): a subscriber that accepted red gets the publisher's RED packets (the
+// blocks' payload types rewritten when its Opus payload type differs); one that accepted only
+// Opus gets the primary block, moved in place to the start of the payload of its copy, as a plain
+// Opus packet. A RED packet that does not parse, or whose primary is not the Opus the publisher's
+// red fmtp names, is dropped (Outcome::kMalformedRed).
+//
 // Thread: its room's worker. Owned by its subscriber's Participant; the source track, the
 // subscriber and the sink (the subscriber's subscribe transport, through which its RTP and RTCP
 // go) are passed in and outlive it. Allocates nothing after construction.
@@ -30,6 +36,7 @@
 
 #include "base/bytes.h"
 #include "rtp/picture_id_rewriter.h"
+#include "rtp/red_payload.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/allocation_state.h"
 #include "sfu/media/extension_ids.h"
@@ -53,6 +60,8 @@ struct DownTrackCounters {
   uint64_t layer_switches = 0, dropped_other_layer = 0, dropped_paused = 0, dropped_before_switch = 0;
   // Scalable video: packets of a temporal or spatial layer above the subscriber's target.
   uint64_t dropped_temporal_layer = 0, dropped_spatial_layer = 0;
+  // Audio RED packets that did not parse (or carried no Opus primary) where they had to be read.
+  uint64_t dropped_malformed_red = 0;
   // What the sender report counts (RFC 3550 6.4.1): payload only, no header, CSRCs, extensions
   // or padding.
   uint64_t payload_bytes = 0;
@@ -74,6 +83,7 @@ class DownTrack {
     kBeforeSwitch,
     kTemporalLayer,  // a temporal layer above the subscriber's target (SvcFilter)
     kSpatialLayer,   // a spatial layer (or AV1 decode target) above it
+    kMalformedRed,   // an audio RED packet to unwrap or rewrite that does not parse
   };
 
   DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink& sink, std::string mid, uint32_t ssrc,
@@ -170,6 +180,16 @@ class DownTrack {
   // offsets in force.
   size_t rewrite_into(const rtp::RtpPacket& packet, uint8_t payload_type, MutableByteSpan out, bool fresh,
                       const ForwardedPacketMap::Entry* resend = nullptr);
+  // What a RED packet needs for this subscriber.
+  enum class RedForm : uint8_t { kAsIs, kUnwrap, kRewriteBlocks };
+  // The payload type `packet` goes out with (kUnmapped: not accepted) and what its RED needs.
+  uint8_t outgoing_payload_type(uint8_t publisher_pt, RedForm& red) const;
+  // Whether `packet` is RED this down-track can read: it parses and its primary is the Opus.
+  bool parse_red(const rtp::RtpPacket& packet, rtp::RedPayload& parsed) const;
+  // In `out` (the rewritten copy of `packet`, `size` bytes): the primary block alone (kUnwrap) or
+  // the blocks' payload types rewritten (kRewriteBlocks). Returns the new size.
+  size_t rewrite_red(const rtp::RtpPacket& packet, const rtp::RedPayload& parsed, RedForm red,
+                     MutableByteSpan out, size_t size);
   // A packet the SvcFilter refused: the offsets move so the next one forwarded closes the gap.
   size_t drop_layer(const rtp::RtpPacket& packet, const PacketLayers& layers, SvcFilter::Verdict verdict);
   // Rewrites the marker of the packet just written to `out` as the SvcFilter says.
@@ -233,6 +253,9 @@ class DownTrack {
   static constexpr uint8_t kUnmapped = 0xFF;
   std::array<uint8_t, 128> payload_type_map_;
   std::array<uint8_t, 128> rtx_payload_type_map_;  // by subscriber media pt
+  // The publisher's red payload type and the Opus one it wraps (kUnmapped: no RED).
+  uint8_t red_payload_type_ = kUnmapped;
+  uint8_t red_primary_payload_type_ = kUnmapped;
   std::array<uint8_t, 256> extension_map_{};
   bool extensions_identity_ = false;
   DownTrackCounters counters_;

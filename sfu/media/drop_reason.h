@@ -32,6 +32,9 @@ enum class DropReason : uint8_t {
   RtpPadding,
   SctpUnexpected,  // SCTP (DTLS application data) on a connection whose data channels are not up
   PacerQueueFull,  // the oldest packet a subscriber's full pacer queue held (pacer.h)
+  // An audio RED packet (RFC 2198) that a subscriber without RED, or with other payload types,
+  // needed read and that did not parse or had no Opus primary: counted once per such subscriber.
+  RedMalformed,
   kCount
 };
 
@@ -41,6 +44,7 @@ constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDrop
     "srtp_before_dtls",    "srtp_auth_failed", "srtp_replay",     "srtp_ssrc_limit",
     "srtp_other",          "rtp_malformed",    "rtcp_malformed",  "no_route",
     "transport_closed",    "rtp_padding",      "sctp_unexpected", "pacer_queue_full",
+    "red_malformed",
 };
 
 // Written by one worker thread, read by the control thread for /metrics.

@@ -57,6 +57,10 @@ struct PublishedTrackSpec {
   std::vector<LayerSpec> layers;
   std::vector<sdp::Codec> codecs;  // media codecs, the publisher's payload types, preferred first
   std::array<uint8_t, 128> rtx_payload_type{};  // media pt -> its rtx pt (0 = none)
+  // Audio RED (RFC 2198): the publisher's red payload type and the Opus payload type its blocks
+  // carry (0 = no RED negotiated). Subscribers without RED get the primary block as that Opus.
+  uint8_t red_payload_type = 0;
+  uint8_t red_primary_payload_type = 0;
   ExtensionIds extensions;
 };
 

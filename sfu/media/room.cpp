@@ -127,6 +127,9 @@ void Room::publish(const std::string& participant_id, const sdp::SessionDescript
   if (it == participants_.end() || !it->second->publish_transport) return;
   Participant& p = *it->second;
   sdp::NegotiationOptions options;
+  sdp::CodecCatalog::Options codecs;
+  codecs.enable_red = worker_.audio_config().red;
+  options.catalog = sdp::CodecCatalog(codecs);
   options.answer_session_id = p.subscribe_session_id + 1;
   options.answer_session_version = ++p.subscribe_version;
   options.data_channels = data_relay_.options().negotiation();

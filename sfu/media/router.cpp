@@ -209,6 +209,9 @@ void Router::count_outcome(DownTrack::Outcome outcome) {
     case DownTrack::Outcome::kSpatialLayer:
       bump(layers.not_forwarded_spatial_layer);
       break;
+    case DownTrack::Outcome::kMalformedRed:
+      drops_.count(DropReason::RedMalformed);
+      break;
     default:
       break;
   }

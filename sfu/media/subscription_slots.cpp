@@ -89,6 +89,11 @@ PublishedTrackSpec to_track_spec(const sdp::PublishedTrackSpec& negotiated) {
   if (negotiated.ssrcs.empty() && !negotiated.rids.empty()) spec.rid = negotiated.rids.front();
   for (const auto& c : negotiated.codecs) {
     spec.codecs.push_back(c.codec);
+    const auto wrapped = sdp::CodecCatalog::red_wrapped_payload_type(c.codec);
+    if (wrapped && spec.red_payload_type == 0 && c.codec.payload_type < 128) {
+      spec.red_payload_type = c.codec.payload_type;
+      spec.red_primary_payload_type = *wrapped;
+    }
     if (c.rtx_payload_type && c.codec.payload_type < 128)
       spec.rtx_payload_type[c.codec.payload_type] = *c.rtx_payload_type;
   }
@@ -165,11 +170,43 @@ SubscriptionSlot& claim_slot(std::vector<SubscriptionSlot>& slots, sdp::MediaKin
   return slot;
 }
 
+namespace {
+
+// The order codecs get their payload types in: RED last, once the Opus it wraps has its own.
+std::vector<size_t> red_last(const PublishedTrackSpec& spec) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < spec.codecs.size(); ++i)
+    if (!sdp::CodecCatalog::is_red(spec.codecs[i])) order.push_back(i);
+  for (size_t i = 0; i < spec.codecs.size(); ++i)
+    if (sdp::CodecCatalog::is_red(spec.codecs[i])) order.push_back(i);
+  return order;
+}
+
+// RED's fmtp names the payload type it wraps: in the subscriber's session, that Opus's (already
+// offered, from `offered`: spec index and codec). False for a RED the track does not use.
+bool point_red_at(sdp::Codec& red, const PublishedTrackSpec& spec,
+                  const std::vector<std::pair<size_t, sdp::NegotiatedCodec>>& offered) {
+  auto opus = std::find_if(offered.begin(), offered.end(), [&](const auto& entry) {
+    return spec.codecs[entry.first].payload_type == spec.red_primary_payload_type;
+  });
+  if (red.payload_type != spec.red_payload_type || opus == offered.end()) return false;
+  const std::string pt = std::to_string(opus->second.codec.payload_type);
+  sdp::FmtpParam& list = red.fmtp.front();  // red_wrapped_payload_type checked: one key, no value
+  const auto blocks = static_cast<size_t>(std::count(list.key.begin(), list.key.end(), '/')) + 1;
+  list.key.clear();
+  for (size_t i = 0; i < blocks; ++i) list.key += (i ? "/" : "") + pt;
+  return true;
+}
+
+}  // namespace
+
 bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const PublishedTrackSpec& spec) {
   slot.codecs.clear();
   slot.publisher_payload_types.clear();
+  std::vector<std::pair<size_t, sdp::NegotiatedCodec>> offered_codecs;
   bool any_rtx = false;
-  for (const auto& codec : spec.codecs) {
+  for (size_t index : red_last(spec)) {
+    const sdp::Codec& codec = spec.codecs[index];
     sdp::NegotiatedCodec offered;
     offered.codec = codec;
     // The subscriber's feedback for the server's own estimate of its link, whether or not the
@@ -178,7 +215,8 @@ bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const Publishe
     if (std::find(offered.codec.rtcp_fb.begin(), offered.codec.rtcp_fb.end(), transport_cc) ==
         offered.codec.rtcp_fb.end())
       offered.codec.rtcp_fb.push_back(transport_cc);
-    offered.codec.payload_type = allocate_payload_type(used, codec.payload_type, codec_key(codec));
+    if (sdp::CodecCatalog::is_red(codec) && !point_red_at(offered.codec, spec, offered_codecs)) continue;
+    offered.codec.payload_type = allocate_payload_type(used, codec.payload_type, codec_key(offered.codec));
     if (offered.codec.payload_type == kNoPayloadType) continue;
     uint8_t publisher_rtx = codec.payload_type < 128 ? spec.rtx_payload_type[codec.payload_type] : 0;
     if (publisher_rtx != 0) {
@@ -188,8 +226,13 @@ bool offer_codecs(SubscriptionSlot& slot, PayloadTypeTable& used, const Publishe
       if (rtx != kNoPayloadType) offered.rtx_payload_type = rtx;
       any_rtx = any_rtx || offered.rtx_payload_type.has_value();
     }
+    offered_codecs.emplace_back(index, std::move(offered));
+  }
+  std::sort(offered_codecs.begin(), offered_codecs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [index, offered] : offered_codecs) {
     slot.codecs.push_back(std::move(offered));
-    slot.publisher_payload_types.push_back(codec.payload_type);
+    slot.publisher_payload_types.push_back(spec.codecs[index].payload_type);
   }
   return any_rtx;
 }

@@ -65,15 +65,7 @@ std::optional<Codec> CodecCatalog::answer_codec(MediaKind kind, const Codec& off
   answer.payload_type = offered.payload_type;
   answer.name = offered.name;
   answer.rtcp_fb = filter_feedback(kind, offered.rtcp_fb);
-  if (kind == MediaKind::kAudio) {
-    if (!offered.is_named("opus") || offered.clock_rate != 48000 || offered.channels != 2)
-      return std::nullopt;
-    answer.clock_rate = 48000;
-    answer.channels = 2;
-    // 10 ms packets at the least and in-band FEC: what Chromium offers and answers itself.
-    answer.fmtp = {{"minptime", "10"}, {"useinbandfec", "1"}};
-    return answer;
-  }
+  if (kind == MediaKind::kAudio) return answer_audio(offered, std::move(answer));
   if (kind != MediaKind::kVideo || offered.clock_rate != 90000 || offered.channels > 1) return std::nullopt;
   answer.clock_rate = 90000;
   if (offered.is_named("VP8")) return answer;  // no fmtp: the server sets no max-fs/max-fr limit
@@ -90,6 +82,22 @@ std::optional<Codec> CodecCatalog::answer_codec(MediaKind kind, const Codec& off
     return answer;
   }
   return std::nullopt;
+}
+
+std::optional<Codec> CodecCatalog::answer_audio(const Codec& offered, Codec answer) const {
+  if (is_red(offered)) {
+    if (!options_.enable_red || !red_wrapped_payload_type(offered)) return std::nullopt;
+    answer.clock_rate = offered.clock_rate;
+    answer.channels = offered.channels;
+    answer.fmtp = offered.fmtp;
+    return answer;
+  }
+  if (!offered.is_named("opus") || offered.clock_rate != 48000 || offered.channels != 2) return std::nullopt;
+  answer.clock_rate = 48000;
+  answer.channels = 2;
+  // 10 ms packets at the least and in-band FEC: what Chromium offers and answers itself.
+  answer.fmtp = {{"minptime", "10"}, {"useinbandfec", "1"}};
+  return answer;
 }
 
 std::optional<Codec> CodecCatalog::answer_h264(const Codec& offered) const {
@@ -152,6 +160,26 @@ bool CodecCatalog::supports_extension(MediaKind kind, std::string_view uri) cons
   return false;
 }
 
+std::optional<uint8_t> CodecCatalog::red_wrapped_payload_type(const Codec& codec) {
+  if (!is_red(codec) || codec.clock_rate != 48000 || codec.channels != 2 || codec.fmtp.size() != 1 ||
+      !codec.fmtp.front().value.empty())
+    return std::nullopt;
+  std::string_view list = codec.fmtp.front().key;  // "111/111" parses as one key without a value
+  std::optional<uint8_t> wrapped;
+  while (true) {
+    const size_t slash = list.find('/');
+    const std::string_view item = list.substr(0, slash);
+    unsigned pt = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), pt);
+    if (ec != std::errc() || end != item.data() + item.size() || item.empty() || pt > 127)
+      return std::nullopt;
+    if (wrapped && *wrapped != pt) return std::nullopt;
+    wrapped = static_cast<uint8_t>(pt);
+    if (slash == std::string_view::npos) return wrapped;
+    list.remove_prefix(slash + 1);
+  }
+}
+
 bool CodecCatalog::same_format(const Codec& a, const Codec& b) {
   if (!a.is_named(b.name) || a.clock_rate != b.clock_rate) return false;
   if (std::max<uint8_t>(a.channels, 1) != std::max<uint8_t>(b.channels, 1)) return false;
@@ -162,6 +190,7 @@ bool CodecCatalog::same_format(const Codec& a, const Codec& b) {
   if (a.is_named("VP9")) return fmtp_or(a, "profile-id", "0") == fmtp_or(b, "profile-id", "0");
   if (a.is_named("AV1")) return fmtp_or(a, "profile", "0") == fmtp_or(b, "profile", "0");
   if (a.is_rtx()) return a.rtx_apt() == b.rtx_apt();
+  if (is_red(a)) return red_wrapped_payload_type(a) == red_wrapped_payload_type(b);
   return true;
 }
 

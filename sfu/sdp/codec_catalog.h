@@ -4,8 +4,10 @@
 // (it knows how to find key frames and layers for it, and can rewrite its header fields) and a
 // browser on the other side will be able to decode it. Supported: Opus/48000/2; VP8; VP9 profiles
 // 0 and 2; H264 with packetization-mode=1 in the profiles listed in CodecCatalog::Options; AV1
-// profile 0; RTX (RFC 4588) for each video codec. RED and ULPFEC are never forwarded (the server
-// repairs loss with NACK/RTX per hop), nor are G.711, G.722, CN or telephone-event.
+// profile 0; RTX (RFC 4588) for each video codec; audio RED (RFC 2198, Chromium's red/48000/2
+// with fmtp "111/111") when every block it names is a negotiated Opus (Options::enable_red,
+// config audio.red). ULPFEC is never forwarded (the server repairs video loss with NACK/RTX per
+// hop), nor are G.711, G.722, CN or telephone-event.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +58,11 @@ class CodecCatalog {
     bool enable_vp9 = true;
     bool enable_h264 = true;
     bool enable_av1 = true;
+    // Audio RED: answered when its fmtp names only payload types of an Opus the answer also
+    // takes (see red_wrapped_payload_type). Off here, so that the catalog alone answers as the
+    // Chromium-verified answers in tests/data/sdp; the server sets it from config audio.red
+    // (default true).
+    bool enable_red = false;
     // Constrained Baseline (42e0, 42c0), Baseline (4200), Main (4d00), Constrained High (640c), High (6400).
     std::vector<H264Profile> h264_profiles = {{0x42, 0xe0}, {0x42, 0xc0}, {0x42, 0x00},
                                               {0x4d, 0x00}, {0x64, 0x0c}, {0x64, 0x00}};
@@ -68,8 +75,9 @@ class CodecCatalog {
 
   // The codec as the server answers it, if it can forward `offered` in an m-section of `kind`:
   // same payload type and name, the server's fmtp (see the .cpp for each codec) and the offered
-  // rtcp-fb filtered to those the server uses. nullopt for RTX (see answer_rtx), RED, ULPFEC and
-  // anything unknown.
+  // rtcp-fb filtered to those the server uses. nullopt for RTX (see answer_rtx), ULPFEC and
+  // anything unknown. An audio red codec is answered as offered (its fmtp names the payload type
+  // it wraps); whether that payload type is a taken Opus is for the caller to check.
   std::optional<Codec> answer_codec(MediaKind kind, const Codec& offered) const;
 
   // The answer form of an offered rtx codec whose apt points at `primary` (already answered).
@@ -89,8 +97,17 @@ class CodecCatalog {
 
   const Options& options() const { return options_; }
 
+  // The payload type an audio RED codec wraps, from its fmtp (RFC 2198 section 5: "111/111", one
+  // payload type per block, the primary last). The server forwards RED of a single codec only, so
+  // every entry must name the same payload type; nullopt when they differ, for no or a malformed
+  // fmtp, and for a codec that is not red/48000/2.
+  static std::optional<uint8_t> red_wrapped_payload_type(const Codec& codec);
+  static bool is_red(const Codec& codec) { return codec.is_named("red"); }
+
  private:
   std::optional<Codec> answer_h264(const Codec& offered) const;
+  // Opus, or RED around it; `answer` has the offer's payload type, name and filtered feedback.
+  std::optional<Codec> answer_audio(const Codec& offered, Codec answer) const;
 
   Options options_;
 };

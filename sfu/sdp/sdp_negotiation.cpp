@@ -53,6 +53,18 @@ std::string offered_codec_names(const MediaSection& m) {
   return out.empty() ? "nothing" : out;
 }
 
+// RED only around an Opus the answer takes (the catalog checked its fmtp names one payload type).
+void drop_red_without_opus(std::vector<NegotiatedCodec>& chosen) {
+  std::set<uint8_t> opus_payload_types;
+  for (const auto& c : chosen)
+    if (c.codec.is_named("opus")) opus_payload_types.insert(c.codec.payload_type);
+  std::erase_if(chosen, [&opus_payload_types](const NegotiatedCodec& c) {
+    if (!CodecCatalog::is_red(c.codec)) return false;
+    const auto wrapped = CodecCatalog::red_wrapped_payload_type(c.codec);
+    return !wrapped || opus_payload_types.count(*wrapped) == 0;
+  });
+}
+
 // The codecs of the answer, in the offer's order: each supported media codec and the RTX whose
 // apt points at one of them.
 std::vector<NegotiatedCodec> choose_codecs(const MediaSection& offered, const CodecCatalog& catalog,
@@ -63,6 +75,7 @@ std::vector<NegotiatedCodec> choose_codecs(const MediaSection& offered, const Co
     if (auto answered = catalog.answer_codec(offered.kind, codec))
       chosen.push_back({std::move(*answered), {}});
   }
+  drop_red_without_opus(chosen);
   for (const auto& codec : offered.codecs) {
     if (!codec.is_rtx() || !catalog.supports_rtx(offered.kind)) continue;
     auto apt = codec.rtx_apt();

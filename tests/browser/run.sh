@@ -8,7 +8,7 @@
 #                  data_channels.test.mjs ice_restart.test.mjs resume.test.mjs
 #                  announced_addresses.test.mjs simulcast.test.mjs span_workers.test.mjs
 #                  bandwidth_estimate.test.mjs active_speaker.test.mjs dynacast.test.mjs cluster.test.mjs
-#                  svc.test.mjs
+#                  svc.test.mjs red.test.mjs
 #                  (+ lossy_link.test.mjs, firefox.test.mjs, firefox_simulcast.test.mjs, turn.test.mjs
 #                  and ice_tcp.test.mjs when
 #                  SFU_E2E_NETNS=1, or the older SFU_E2E_LOSSY=1; they start their own server (and
@@ -63,7 +63,7 @@ if (($#)); then
 else
   tests=(three_party.test.mjs bad_input.test.mjs auth.test.mjs origin.test.mjs data_channels.test.mjs ice_restart.test.mjs resume.test.mjs
     announced_addresses.test.mjs simulcast.test.mjs span_workers.test.mjs bandwidth_estimate.test.mjs
-    active_speaker.test.mjs dynacast.test.mjs cluster.test.mjs svc.test.mjs)
+    active_speaker.test.mjs dynacast.test.mjs cluster.test.mjs svc.test.mjs red.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
     tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs address_change.test.mjs
       firefox_simulcast.test.mjs)

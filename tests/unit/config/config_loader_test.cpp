@@ -311,6 +311,13 @@ TEST(ConfigLoader, ResumeGraceDefaultsToTwentySecondsAndZeroTurnsItOff) {
   EXPECT_EQ(expect_error("signaling:\n  resume_grace: 5\n").key, "signaling.resume_grace");
 }
 
+// Audio RED (docs/protocol.md 3.1): negotiated by default, audio.red: false turns it off.
+TEST(ConfigLoader, AudioRedIsOnByDefaultAndCanBeTurnedOff) {
+  EXPECT_TRUE(default_config().audio.red);
+  EXPECT_FALSE(expect_ok("audio:\n  red: false\n").audio.red);
+  EXPECT_EQ(expect_error("audio:\n  red: 3\n").key, "audio.red");
+}
+
 // RFC 7518 section 3.2: an HS256 key shorter than the hash can be brute-forced offline from any
 // token. The error names the key and why, and never echoes the secret.
 TEST(ConfigLoader, ShortSecretIsRefusedWithoutEchoingIt) {

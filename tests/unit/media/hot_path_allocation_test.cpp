@@ -163,6 +163,66 @@ TEST(HotPath, ForwardingOnePacketToManySubscribersAllocatesNothing) {
                              << " forwarded packets";
 }
 
+// Audio RED (RFC 2198) to subscribers that take it as it is, with other payload types (the
+// blocks' payload types rewritten) and Opus only (the primary moved in place): nothing allocates.
+TEST(HotPath, ForwardingAudioRedAllocatesNothing) {
+  Participant publisher;
+  test::FakeMediaSink feedback_sink, sink;
+  PublishedTrackSpec spec;
+  spec.id = "audio";
+  spec.mid = "0";
+  spec.kind = sdp::MediaKind::kAudio;
+  spec.ssrc = 4321;
+  sdp::Codec red, opus;
+  red.payload_type = 63;
+  red.name = "red";
+  red.clock_rate = 48000;
+  red.channels = 2;
+  red.fmtp = {{"111/111", ""}};
+  opus.payload_type = 111;
+  opus.name = "opus";
+  opus.clock_rate = 48000;
+  opus.channels = 2;
+  spec.codecs = {red, opus};
+  spec.red_payload_type = 63;
+  spec.red_primary_payload_type = 111;
+  PublishedTrack track(publisher, feedback_sink, spec);
+  std::vector<std::unique_ptr<Participant>> subscribers;
+  std::vector<std::unique_ptr<DownTrack>> downs;
+  for (int i = 0; i < 3; ++i) {
+    subscribers.push_back(std::make_unique<Participant>());
+    downs.push_back(std::make_unique<DownTrack>(track, *subscribers.back(), sink, "m", 5000 + i, 0));
+    downs.back()->set_active(true);
+  }
+  downs[0]->map_payload_type(63, 63, 0);
+  downs[0]->map_payload_type(111, 111, 0);
+  downs[1]->map_payload_type(63, 100, 0);
+  downs[1]->map_payload_type(111, 101, 0);
+  downs[2]->map_payload_type(111, 109, 0);
+  // Two redundant blocks of 60 bytes and a 60-byte primary.
+  std::vector<uint8_t> payload = {0x80 | 111, 0x1E, 0x00, 60, 0x80 | 111, 0x0F, 0x00, 60, 111};
+  payload.resize(payload.size() + 180, 0x42);
+  std::vector<uint8_t> packet(1500), out(2048);
+  rtp::RtpHeaderFields fields;
+  fields.payload_type = 63;
+  fields.ssrc = 4321;
+  uint64_t before = 0;
+  uint64_t forwarded = 0;
+  for (uint16_t seq = 0; seq < 2000; ++seq) {
+    if (seq == 1) before = g_allocations.load();
+    fields.sequence_number = seq;
+    fields.timestamp = seq * 960u;
+    size_t size = rtp::build_rtp_packet(fields, {}, payload, 0, packet);
+    ASSERT_GT(size, 0u);
+    auto view = rtp::RtpPacket::parse(MutableByteSpan(packet.data(), size));
+    ASSERT_TRUE(view);
+    track.on_packet(*view, 1000 + seq);
+    for (auto& down : downs) forwarded += down->rewrite(*view, false, out) > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(forwarded, 2000u * 3u);
+  EXPECT_EQ(g_allocations.load() - before, 0u) << "allocations forwarding RED";
+}
+
 namespace {
 
 // Counts what it is given and keeps nothing: the recording FakeMediaSink would allocate itself.
