@@ -3,16 +3,13 @@
 # with SFU_TSAN=1, into build-tsan/ with ThreadSanitizer). Warnings are errors here (SFU_WERROR=ON),
 # as for every developer and CI build; a packager's plain `cmake` build keeps them as warnings.
 # Uses ccache when it is installed. SFU_BUILD_TARGET="a b" builds those targets instead of all.
-# SFU_BUILD_TYPE overrides the plain build's type (default RelWithDebInfo). With SFU_SANITIZE=1,
-# SFU_FUZZ=1 adds the libFuzzer targets to the same ASan build (needs clang: run with CC=clang
-# CXX=clang++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build
-flags=(-DCMAKE_BUILD_TYPE="${SFU_BUILD_TYPE:-RelWithDebInfo}")
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 if [[ "${SFU_SANITIZE:-0}" == 1 ]]; then
   dir=build-asan
-  flags=(-DCMAKE_BUILD_TYPE=Debug -DSFU_SANITIZE=ON -DSFU_FUZZ="$([[ "${SFU_FUZZ:-0}" == 1 ]] && echo ON || echo OFF)")
+  flags=(-DCMAKE_BUILD_TYPE=Debug -DSFU_SANITIZE=ON)
 elif [[ "${SFU_TSAN:-0}" == 1 ]]; then
   dir=build-tsan
   flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_TSAN=ON)

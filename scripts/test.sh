@@ -6,17 +6,15 @@
 #   release       a Release build of the server (`sfu` target) with warnings as errors: -O3 brings
 #                 warnings RelWithDebInfo does not see (SFU_SKIP_RELEASE=1)
 #   asan          ASan+UBSan build, every test but the soak and fault smokes (label soak: their
-#                 timeouts and latency bounds are for the plain build) (SFU_SKIP_SANITIZE=1). With
-#                 clang installed, this build is clang's and also holds the libFuzzer targets
+#                 timeouts and latency bounds are for the plain build) (SFU_SKIP_SANITIZE=1)
 #   tsan          ThreadSanitizer build, the integration tests (workers, control thread, task
 #                 queues, counters read by /metrics) and the CLI test, not the soak and fault
 #                 smokes, and the cross-thread SCTP unit test (SFU_SKIP_TSAN=1)
-#   fuzz          each libFuzzer target for SFU_FUZZ_SECONDS (10), from the ASan build (clang)
-#                 (SFU_SKIP_FUZZ=1)
+#   fuzz          each libFuzzer target for SFU_FUZZ_SECONDS (10) (clang) (SFU_SKIP_FUZZ=1)
 #   browser       end-to-end tests in headless Chromium and Firefox ESR, with the network
 #                 namespace ones (lossy link, Firefox on a LAN address; root) (SFU_SKIP_BROWSER=1)
-# Builds are most of the time: one plain, the server again at -O3, one ASan (with the fuzz targets),
-# one TSan of the integration targets.
+# Builds are most of the time: one plain, the server again at -O3, one ASan, one TSan of the
+# integration targets, the fuzz targets' libraries with clang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -40,18 +38,9 @@ if [[ "${SFU_SKIP_RELEASE:-0}" != 1 ]]; then
   stage_done "release build"
 fi
 
-fuzz_targets=(stun rtp rtcp dependency_descriptor red sdp dtls_srtp srtp sctp signaling rest)
-# The fuzz targets come from the ASan build when clang is there (libFuzzer is clang's).
-asan_env=(SFU_SANITIZE=1)
-fuzz=0
-if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
-  asan_env+=(CC=clang CXX=clang++ SFU_FUZZ=1)
-  fuzz=1
-fi
-
 if [[ "${SFU_SKIP_SANITIZE:-0}" != 1 ]]; then
-  echo "== ASan + UBSan build and tests$( ((fuzz)) && echo " (clang, with the fuzz targets)")"
-  env "${asan_env[@]}" scripts/build.sh
+  echo "== ASan + UBSan build and tests"
+  SFU_SANITIZE=1 scripts/build.sh
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600 -LE soak
   stage_done "asan"
@@ -73,10 +62,15 @@ if [[ "${SFU_SKIP_TSAN:-0}" != 1 ]]; then
   stage_done "tsan"
 fi
 
-if ((fuzz)); then
+if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
   echo "== fuzz smoke: each libFuzzer target for ${SFU_FUZZ_SECONDS:-10} s (clang, ASan+UBSan)"
-  # Built with the ASan stage's tests; alone when that stage was skipped.
-  [[ "${SFU_SKIP_SANITIZE:-0}" != 1 ]] || env "${asan_env[@]}" SFU_BUILD_TARGET="${fuzz_targets[*]/#/fuzz_}" scripts/build.sh
+  # The libraries and the targets only (no tests): libFuzzer is clang's, the ASan stage's build GCC's.
+  fuzz_flags=()
+  command -v ccache >/dev/null && fuzz_flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_FUZZ=ON -DSFU_BUILD_TESTS=OFF \
+    -DSFU_WERROR=ON ${fuzz_flags[@]+"${fuzz_flags[@]}"} >/dev/null
+  fuzz_targets=(stun rtp rtcp dependency_descriptor red sdp dtls_srtp srtp sctp signaling rest)
+  cmake --build build-fuzz --target "${fuzz_targets[@]/#/fuzz_}" -j "$(nproc)"
   for target in "${fuzz_targets[@]}"; do
     # Each run works on a copy of its seeds (tests/fuzz/corpus/fuzz_<target>), so the committed
     # corpus never grows by itself.
@@ -84,7 +78,7 @@ if ((fuzz)); then
     [[ $target == sdp ]] && cp tests/data/sdp/*.sdp "$corpus"/
     [[ -d tests/fuzz/corpus/fuzz_$target ]] && cp tests/fuzz/corpus/fuzz_$target/* "$corpus"/
     log=$(mktemp)
-    if ! build-asan/bin/fuzz_$target -max_total_time="${SFU_FUZZ_SECONDS:-10}" -rss_limit_mb=2048 "$corpus" >"$log" 2>&1; then
+    if ! build-fuzz/bin/fuzz_$target -max_total_time="${SFU_FUZZ_SECONDS:-10}" -rss_limit_mb=2048 "$corpus" >"$log" 2>&1; then
       tail -60 "$log"
       echo "fuzz_$target failed (the input is in the crash-* file named above)"
       exit 1

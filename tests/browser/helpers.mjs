@@ -198,6 +198,11 @@ export function rtpStats(page, which = 'subscribePc') {
         nackCount: s.nackCount,
         retransmittedPacketsSent: s.retransmittedPacketsSent,
         retransmittedPacketsReceived: s.retransmittedPacketsReceived,
+        bytesReceived: s.bytesReceived,
+        bytesSent: s.bytesSent,
+        totalSamplesReceived: s.totalSamplesReceived,
+        concealedSamples: s.concealedSamples,
+        mimeType: s.codecId && report.get(s.codecId) ? report.get(s.codecId).mimeType : null,
       });
     });
     return out;

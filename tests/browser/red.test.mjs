@@ -10,36 +10,19 @@
 // RED packet carries the previous packet as a redundant block, about twice a plain Opus packet.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, demoState, joinThroughUi, launchBrowser, newParticipantPage, sleep, uniqueRoom, waitFor } from './helpers.mjs';
+import { baseUrl, demoState, joinThroughUi, launchBrowser, newParticipantPage, rtpStats, sleep, uniqueRoom, waitFor } from './helpers.mjs';
 
 let browser;
 after(async () => {
   if (browser) await browser.close().catch(() => {});
 });
 
-// Audio RTP streams of one of the page's connections, with their codec.
-function audioStats(page, which) {
-  return page.evaluate(async (which) => {
-    const pc = window.sfuDemo[which];
-    if (!pc) return [];
-    const report = await pc.getStats();
-    const out = [];
-    report.forEach((s) => {
-      if ((s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp') || s.kind !== 'audio') return;
-      const codec = s.codecId ? report.get(s.codecId) : null;
-      out.push({
-        type: s.type,
-        mid: s.mid,
-        trackIdentifier: s.trackIdentifier,
-        mimeType: codec ? codec.mimeType : null,
-        packets: s.packetsReceived ?? s.packetsSent,
-        bytes: s.bytesReceived ?? s.bytesSent,
-        totalSamplesReceived: s.totalSamplesReceived,
-        concealedSamples: s.concealedSamples,
-      });
-    });
-    return out;
-  }, which);
+// Audio RTP streams of one of the page's connections, with their codec and packet and byte counts
+// whichever way they go.
+async function audioStats(page, which) {
+  return (await rtpStats(page, which))
+    .filter((s) => s.kind === 'audio')
+    .map((s) => ({ ...s, packets: s.packetsReceived ?? s.packetsSent, bytes: s.bytesReceived ?? s.bytesSent }));
 }
 
 // The subscribed stream of track `trackId` (the receiver's track id is the publisher's, from the

@@ -81,109 +81,103 @@ TEST_F(ActiveSpeakersEndToEnd, EveryoneHearsTheLoudParticipantNamedAndNeverTheSi
   expect_clean_media(carol);
 }
 
-class DynacastEndToEnd : public Conference {
+// Alice publishes three rid layers to Bob and Carol (simulcast_publisher(), receive_only);
+// they ask for layers with track_settings, and Alice is told with publisher_layers.
+class Dynacast : public Conference {
  protected:
   void configure(config::Config& config) override { config.media.dynacast_off_delay_ms = 500; }
-};
 
-TEST_F(DynacastEndToEnd, UnneededLayersAreTurnedOffAndBackOnWhenAskedFor) {
-  auto& alice = add_client("dynacast", "alice", [](ParticipantClient::Options& o) {
+  static void simulcast_publisher(ParticipantClient::Options& o) {
     o.simulcast_layers = 3;
     o.publish_audio = false;
-  });
+  }
+
+  // Joins one at a time (round-robin placement puts the n-th on worker n mod 2).
+  ParticipantClient& join(const std::string& room, const std::string& name,
+                          std::function<void(ParticipantClient::Options&)> customize) {
+    ParticipantClient& client = add_client(room, name, std::move(customize));
+    EXPECT_TRUE(run_until([&] { return client.joined(); })) << describe(client);
+    return client;
+  }
+
+  // Once both receive the publisher's video: the id of its track (empty when that never happens).
+  std::string wait_for_video(ParticipantClient& publisher, ParticipantClient& a, ParticipantClient& b) {
+    std::string track;
+    EXPECT_TRUE(run_until([&] {
+      auto tracks = a.tracks_by_participant().find(publisher.participant_id());
+      if (tracks == a.tracks_by_participant().end() || tracks->second.empty()) return false;
+      track = tracks->second.begin()->first;
+      return a.received_from(publisher.participant_id()).video_packets > 0 &&
+             b.received_from(publisher.participant_id()).video_packets > 0;
+    })) << describe(a);
+    return track;
+  }
+
+  static void ask(ParticipantClient& who, const ParticipantClient& publisher, const std::string& track,
+                  int layer) {
+    ASSERT_TRUE(who.send_signaling({{"type", "track_settings"},
+                                    {"participant_id", publisher.participant_id()},
+                                    {"track_id", track},
+                                    {"max_layer", layer}}));
+  }
+
+  // Whether the publisher's latest publisher_layers says `active` (waits for it).
+  bool publisher_told(ParticipantClient& publisher, const nlohmann::json& active) {
+    return run_until([&] {
+      auto m = layer_messages(publisher);
+      return !m.empty() && m.back().at("active") == active;
+    });
+  }
+};
+
+const nlohmann::json kLowestOnly = {true, false, false};
+const nlohmann::json kLowestAndTop = {true, false, true};
+
+TEST_F(Dynacast, UnneededLayersAreTurnedOffAndBackOnWhenAskedFor) {
+  auto& alice = add_client("dynacast", "alice", simulcast_publisher);
   auto& bob = add_client("dynacast", "bob", receive_only);
   auto& carol = add_client("dynacast", "carol", receive_only);
   alice.start_media();
-  std::string track;
-  ASSERT_TRUE(run_until([&] {
-    auto tracks = carol.tracks_by_participant().find(alice.participant_id());
-    if (tracks == carol.tracks_by_participant().end() || tracks->second.empty()) return false;
-    track = tracks->second.begin()->first;
-    return bob.received_from(alice.participant_id()).video_packets > 0 &&
-           carol.received_from(alice.participant_id()).video_packets > 0;
-  })) << describe(carol);
+  const std::string track = wait_for_video(alice, carol, bob);
+  ASSERT_FALSE(track.empty());
   EXPECT_TRUE(layer_messages(alice).empty()) << "everyone receives the best layer: all are needed";
 
-  auto ask = [&](ParticipantClient& who, int layer) {
-    ASSERT_TRUE(who.send_signaling({{"type", "track_settings"},
-                                    {"participant_id", alice.participant_id()},
-                                    {"track_id", track},
-                                    {"max_layer", layer}}));
-  };
-  ask(bob, 0);
-  ask(carol, 0);
-  const nlohmann::json off = {true, false, false};
-  ASSERT_TRUE(run_until([&] {
-    auto m = layer_messages(alice);
-    return !m.empty() && m.back().at("active") == off;
-  })) << describe(alice);
+  ask(bob, alice, track, 0);
+  ask(carol, alice, track, 0);
+  ASSERT_TRUE(publisher_told(alice, kLowestOnly)) << describe(alice);
   EXPECT_EQ(layer_messages(alice).back().at("track_id"), track);
 
-  ask(carol, 2);
-  const nlohmann::json top_back = {true, false, true};
-  ASSERT_TRUE(run_until([&] {
-    auto m = layer_messages(alice);
-    return !m.empty() && m.back().at("active") == top_back;
-  })) << describe(alice);
+  ask(carol, alice, track, 2);
+  ASSERT_TRUE(publisher_told(alice, kLowestAndTop)) << describe(alice);
   EXPECT_TRUE(layer_messages(bob).empty() && layer_messages(carol).empty()) << "only to the publisher";
 }
 
 // A room spanning two workers (placement round-robin: Alice and Carol on worker 0, Bob on 1): the
 // layers Bob needs cross back to Alice's worker, so a layer only he asks for stays on, and one
 // nobody asks for goes off although the track goes to another worker.
-class DynacastAcrossWorkers : public Conference {
+class DynacastAcrossWorkers : public Dynacast {
  protected:
   void configure(config::Config& config) override {
+    Dynacast::configure(config);
     config.workers = 2;
     config.rooms.span_workers = config::SpanWorkers::RoundRobin;
-    config.media.dynacast_off_delay_ms = 500;
   }
 };
 
 TEST_F(DynacastAcrossWorkers, TheOtherWorkersSubscribersNeedsReachThePublisher) {
-  // One at a time: round-robin placement puts the n-th on worker n mod 2.
-  auto join = [&](const std::string& name,
-                  std::function<void(ParticipantClient::Options&)> customize) -> ParticipantClient& {
-    ParticipantClient& client = add_client("dynacast-span", name, std::move(customize));
-    EXPECT_TRUE(run_until([&] { return client.joined(); })) << describe(client);
-    return client;
-  };
-  ParticipantClient& alice = join("alice", [](ParticipantClient::Options& o) {
-    o.simulcast_layers = 3;
-    o.publish_audio = false;
-  });
-  ParticipantClient& bob = join("bob", receive_only);
-  ParticipantClient& carol = join("carol", receive_only);
+  ParticipantClient& alice = join("dynacast-span", "alice", simulcast_publisher);
+  ParticipantClient& bob = join("dynacast-span", "bob", receive_only);
+  ParticipantClient& carol = join("dynacast-span", "carol", receive_only);
   alice.start_media();
-  std::string track;
-  ASSERT_TRUE(run_until([&] {
-    auto tracks = bob.tracks_by_participant().find(alice.participant_id());
-    if (tracks == bob.tracks_by_participant().end() || tracks->second.empty()) return false;
-    track = tracks->second.begin()->first;
-    return bob.received_from(alice.participant_id()).video_packets > 0 &&
-           carol.received_from(alice.participant_id()).video_packets > 0;
-  })) << describe(bob);
+  const std::string track = wait_for_video(alice, bob, carol);
+  ASSERT_FALSE(track.empty());
 
-  auto ask = [&](ParticipantClient& who, int layer) {
-    ASSERT_TRUE(who.send_signaling({{"type", "track_settings"},
-                                    {"participant_id", alice.participant_id()},
-                                    {"track_id", track},
-                                    {"max_layer", layer}}));
-  };
-  ask(bob, 0);
-  ask(carol, 0);
-  const nlohmann::json off = {true, false, false};
-  ASSERT_TRUE(run_until([&] {
-    auto m = layer_messages(alice);
-    return !m.empty() && m.back().at("active") == off;
-  })) << describe(alice);
+  ask(bob, alice, track, 0);
+  ask(carol, alice, track, 0);
+  ASSERT_TRUE(publisher_told(alice, kLowestOnly)) << describe(alice);
 
-  ask(bob, 2);  // only the subscriber on the other worker asks for the top layer
-  const nlohmann::json top_back = {true, false, true};
-  ASSERT_TRUE(run_until([&] {
-    auto m = layer_messages(alice);
-    return !m.empty() && m.back().at("active") == top_back;
-  })) << describe(alice);
+  ask(bob, alice, track, 2);  // only the subscriber on the other worker asks for the top layer
+  ASSERT_TRUE(publisher_told(alice, kLowestAndTop)) << describe(alice);
 }
 
 class DynacastOff : public Conference {
