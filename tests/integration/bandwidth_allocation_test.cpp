@@ -10,6 +10,7 @@
 
 #include "rtp/rtcp_builder.h"
 #include "tests/integration/conference_fixture.h"
+#include "tests/integration/subscriber_feedback.h"
 
 using namespace sfu;
 using namespace std::chrono_literals;
@@ -43,14 +44,7 @@ class BandwidthAllocation : public Conference {
     ASSERT_TRUE(run_until([&] { return from_alice().video_packets_by_layer[2] > 30; })) << describe(*bob);
   }
   ParticipantClient::ReceivedMedia from_alice() const { return bob->received_from(alice->participant_id()); }
-  void remb(uint64_t bps) {
-    std::array<uint8_t, 64> packet{};
-    const uint32_t media_ssrc = bob->subscribed_media().front().ssrc;
-    size_t size = rtp::build_remb(1, bps, std::span<const uint32_t>(&media_ssrc, 1), MutableByteSpan(packet));
-    ASSERT_GT(size, 0u);
-    ASSERT_TRUE(bob->subscribe_connection().send_rtcp(ByteSpan(packet.data(), size)));
-    bob->subscribe_connection().flush();
-  }
+  void remb(uint64_t bps) { conference_test::send_remb(*bob, bps); }
   const nlohmann::json* last_of(std::string_view type) const {
     const nlohmann::json* found = nullptr;
     for (const auto& m : bob->messages())

@@ -15,6 +15,7 @@
 
 #include "rtp/rtcp_builder.h"
 #include "tests/integration/conference_fixture.h"
+#include "tests/integration/subscriber_feedback.h"
 #include "tests/unit/control/http_test_client.h"
 
 using namespace sfu;
@@ -28,15 +29,8 @@ class BandwidthEstimation : public Conference {
  protected:
   // An HTTP request to the server from another thread, while this one pumps the clients.
   http_test::Response http(const std::string& method, const std::string& path) {
-    auto answer = std::async(std::launch::async, [port = server_.http_port(), method, path] {
-      http_test::Socket socket(port);
-      std::string text = http_test::request_text(method, path, {});
-      text.replace(text.find("Host: 127.0.0.1"), 15, "Host: 127.0.0.1:" + std::to_string(port));
-      if (!socket.ok() || !socket.send_all(text)) return http_test::Response{};
-      return http_test::read_response(socket).value_or(http_test::Response{});
-    });
-    EXPECT_TRUE(run_until([&] { return answer.wait_for(0ms) == std::future_status::ready; }));
-    return answer.get();
+    return conference_test::http_while_pumping(server_.http_port(), method, path,
+                                               [this](auto done) { return run_until(done); });
   }
 
   // The `bandwidth` object of `participant_id` in GET /v1/rooms/{room}; null when absent.

@@ -18,6 +18,7 @@
 
 #include "rtp/rtcp_builder.h"
 #include "tests/integration/conference_fixture.h"
+#include "tests/integration/subscriber_feedback.h"
 #include "tests/unit/control/http_test_client.h"
 
 using namespace sfu;
@@ -69,14 +70,7 @@ class Pacing : public Conference {
     ASSERT_TRUE(run_until([&] { return from_alice().video_packets > 30; })) << describe(*bob);
   }
   ParticipantClient::ReceivedMedia from_alice() const { return bob->received_from(alice->participant_id()); }
-  void remb(uint64_t bps) {
-    std::array<uint8_t, 64> packet{};
-    const uint32_t media_ssrc = bob->subscribed_media().front().ssrc;
-    size_t size = rtp::build_remb(1, bps, std::span<const uint32_t>(&media_ssrc, 1), MutableByteSpan(packet));
-    ASSERT_GT(size, 0u);
-    ASSERT_TRUE(bob->subscribe_connection().send_rtcp(ByteSpan(packet.data(), size)));
-    bob->subscribe_connection().flush();
-  }
+  void remb(uint64_t bps) { conference_test::send_remb(*bob, bps); }
   // The median time from a burst's first packet to its last, over `count` complete frames
   // received from now on.
   int64_t median_burst_spread_us(size_t count) {
@@ -95,15 +89,8 @@ class Pacing : public Conference {
   }
 
   http_test::Response http(const std::string& method, const std::string& path) {
-    auto answer = std::async(std::launch::async, [port = server_.http_port(), method, path] {
-      http_test::Socket socket(port);
-      std::string text = http_test::request_text(method, path, {});
-      text.replace(text.find("Host: 127.0.0.1"), 15, "Host: 127.0.0.1:" + std::to_string(port));
-      if (!socket.ok() || !socket.send_all(text)) return http_test::Response{};
-      return http_test::read_response(socket).value_or(http_test::Response{});
-    });
-    EXPECT_TRUE(run_until([&] { return answer.wait_for(0ms) == std::future_status::ready; }));
-    return answer.get();
+    return conference_test::http_while_pumping(server_.http_port(), method, path,
+                                               [this](auto done) { return run_until(done); });
   }
 };
 
