@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "base/random.h"
 #include "rtp/red_payload.h"
@@ -87,12 +88,22 @@ uint8_t DownTrack::wanted_layer() const {
 }
 
 void DownTrack::sync_target() {
-  if (!target_dirty_ && synced_generation_ == source_.layer_generation()) return;
+  const PacketLayerReader* reader = source_.layer_reader();
+  const uint32_t sizes_generation = reader ? reader->sizes_generation() : 0;
+  if (!target_dirty_ && synced_generation_ == source_.layer_generation() &&
+      synced_sizes_generation_ == sizes_generation)
+    return;
   target_dirty_ = false;
   synced_generation_ = source_.layer_generation();
+  synced_sizes_generation_ = sizes_generation;
   selector_.set_max_layer(wanted_layer());
-  // Without simulcast, max_layer caps the spatial layer of an SVC stream (VP9, AV1).
-  svc_.set_caps(source_.simulcast() ? SvcFilter::kAll : *preferences_.max_layer,
+  // Without simulcast, max_layer (and the tile's size, against the spatial layers' sizes the
+  // publisher describes) caps the spatial layer of an SVC stream (VP9, AV1).
+  uint8_t max_spatial = *preferences_.max_layer;
+  if (reader != nullptr)
+    max_spatial = std::min(
+        max_spatial, reader->spatial_layer_for_frame_size(*preferences_.max_width, *preferences_.max_height));
+  svc_.set_caps(source_.simulcast() ? SvcFilter::kAll : max_spatial,
                 preferences_.max_temporal_layer.value_or(SvcFilter::kAll));
   selector_.update_target(source_.arriving_layers(), static_cast<uint8_t>(source_.layer_count()),
                           source_.layers_settling());
@@ -196,8 +207,10 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
   const uint8_t payload_type = outgoing_payload_type(packet.payload_type(), red);
   if (payload_type == kUnmapped) return drop(Outcome::kUnsupportedCodec, counters_.dropped_unsupported_codec);
   // Read before anything changes state: a malformed one leaves a gap the subscriber takes for a loss.
-  rtp::RedPayload parsed;
-  if (red != RedForm::kAsIs && !parse_red(packet, parsed))
+  // Constructed only for a RED packet that must be read: its block array (384 bytes) would
+  // otherwise be zeroed for every packet of every subscriber.
+  std::optional<rtp::RedPayload> parsed;
+  if (red != RedForm::kAsIs && !parse_red(packet, parsed.emplace()))
     return drop(Outcome::kMalformedRed, counters_.dropped_malformed_red);
   sync_target();
   const bool keyframe = is_keyframe_start || source_.kind() != sdp::MediaKind::kVideo;
@@ -232,7 +245,7 @@ size_t DownTrack::rewrite(const rtp::RtpPacket& packet, uint8_t layer, bool is_k
   }
   size_t size = rewrite_into(packet, payload_type, out, true);
   if (size == 0) return 0;
-  if (red != RedForm::kAsIs) size = rewrite_red(packet, parsed, red, out, size);
+  if (parsed) size = rewrite_red(packet, *parsed, red, out, size);
   if (layers != nullptr) fix_marker(out, *layers, packet.marker());
   outcome_ = sent;
   const auto sequence = static_cast<uint16_t>(packet.sequence_number() + sequence_offset_);

@@ -221,6 +221,7 @@ class DownTrack {
   AllocationState allocation_;
   uint8_t probe_payload_type_ = 0;
   uint32_t synced_generation_ = 0;
+  uint32_t synced_sizes_generation_ = 0;  // of the source's SVC spatial layer sizes
   Outcome outcome_ = Outcome::kInactive;
   uint16_t initial_sequence_ = 0;  // the first subscriber sequence number
   // Whether packets from before the current layer's first one are still refused (audio starts

@@ -1,5 +1,7 @@
 #include "sfu/media/packet_layers.h"
 
+#include <algorithm>
+
 #include "rtp/vp8_descriptor.h"
 #include "rtp/vp9_descriptor.h"
 
@@ -16,7 +18,10 @@ const PacketLayers& PacketLayerReader::read(const rtp::RtpPacket& packet) {
       read_vp9(packet);
       break;
     case rtp::VideoCodec::AV1:
-      if (dd_id_ != 0) read_av1(packet);
+    case rtp::VideoCodec::H264:
+      // H.264's payload names no layers; with the descriptor negotiated, libwebrtc describes its
+      // temporal layers (L1T2, L1T3) there exactly as AV1's.
+      if (dd_id_ != 0) read_dependency_descriptor(packet);
       break;
     default:
       break;
@@ -57,22 +62,24 @@ void PacketLayerReader::read_vp9(const rtp::RtpPacket& packet) {
   layers_.keyframe = d->starts_keyframe();
   layers_.has_picture_id = d->has_picture_id;
   layers_.picture_id = d->picture_id;
+  if (d->has_scalability && d->has_resolutions)
+    note_sizes(size_t{d->spatial_layers}, d->widths.data(), d->heights.data());
 }
 
-void PacketLayerReader::read_av1(const rtp::RtpPacket& packet) {
+void PacketLayerReader::read_dependency_descriptor(const rtp::RtpPacket& packet) {
   auto extension = packet.find_extension(dd_id_);
   if (!extension) return;
-  if (!av1_) av1_ = std::make_unique<Av1State>();
-  const rtp::DependencyFrame& frame = av1_->frame;
-  const auto error =
-      rtp::parse_dependency_descriptor(*extension, av1_->structure, av1_->structure_valid, av1_->frame);
+  if (!descriptor_) descriptor_ = std::make_unique<DescriptorState>();
+  const rtp::DependencyFrame& frame = descriptor_->frame;
+  const auto error = rtp::parse_dependency_descriptor(*extension, descriptor_->structure,
+                                                      descriptor_->structure_valid, descriptor_->frame);
   if (error != rtp::DependencyDescriptorError::kNone) {
     // A structure is lost only when a new one was bad; a frame naming no known template is
     // forwarded unfiltered until the next key frame brings one.
     ++malformed_;
     return;
   }
-  layers_.scheme = PacketLayers::Scheme::kAv1;
+  layers_.scheme = PacketLayers::Scheme::kDependencyDescriptor;
   layers_.spatial_id = frame.spatial_id;
   layers_.temporal_id = frame.temporal_id;
   layers_.starts_picture = frame.start_of_frame;
@@ -81,7 +88,32 @@ void PacketLayerReader::read_av1(const rtp::RtpPacket& packet) {
   layers_.has_picture_id = true;
   layers_.picture_id = frame.frame_number;
   layers_.frame = &frame;
-  layers_.structure = &av1_->structure;
+  layers_.structure = &descriptor_->structure;
+  const rtp::DependencyStructure& structure = descriptor_->structure;
+  if (frame.carries_structure && structure.has_resolutions)
+    note_sizes(size_t{structure.max_spatial_id} + 1, structure.widths.data(), structure.heights.data());
+}
+
+void PacketLayerReader::note_sizes(size_t count, const uint16_t* widths, const uint16_t* heights) {
+  count = std::min(count, kMaxSpatialSizes);
+  bool same = count == size_count_;
+  for (size_t i = 0; same && i < count; ++i) same = widths[i] == widths_[i] && heights[i] == heights_[i];
+  if (same) return;
+  std::copy_n(widths, count, widths_.begin());
+  std::copy_n(heights, count, heights_.begin());
+  size_count_ = count;
+  ++sizes_generation_;
+}
+
+uint8_t PacketLayerReader::spatial_layer_for_frame_size(uint16_t max_width, uint16_t max_height) const {
+  if (size_count_ == 0 || (max_width == 0 && max_height == 0)) return kNoSpatialCap;
+  for (size_t i = 0; i + 1 < size_count_; ++i) {
+    // As for simulcast layers (simulcast_layers.h): 0 is no limit in that dimension.
+    const bool wide_enough = max_width != 0 && widths_[i] >= max_width;
+    const bool tall_enough = max_height != 0 && heights_[i] >= max_height;
+    if (wide_enough || tall_enough) return static_cast<uint8_t>(i);
+  }
+  return static_cast<uint8_t>(size_count_ - 1);
 }
 
 }  // namespace sfu

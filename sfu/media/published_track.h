@@ -148,6 +148,7 @@ class PublishedTrack {
   // Video: reads each packet's spatial/temporal layers for the down-tracks' SvcFilters (the
   // track's latest AV1 dependency structure lives in it); nullptr for audio.
   PacketLayerReader* layer_reader() { return layer_reader_.get(); }
+  const PacketLayerReader* layer_reader() const { return layer_reader_.get(); }
 
   // Audio with the RFC 6464 extension negotiated: how loud it is (active speakers).
   bool has_audio_level() const {

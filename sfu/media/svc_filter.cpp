@@ -24,8 +24,8 @@ SvcFilter::Verdict SvcFilter::on_packet(const PacketLayers& packet) {
       return on_vp8(packet);
     case PacketLayers::Scheme::kVp9:
       return on_vp9(packet);
-    case PacketLayers::Scheme::kAv1:
-      return on_av1(packet);
+    case PacketLayers::Scheme::kDependencyDescriptor:
+      return on_dependency_descriptor(packet);
     case PacketLayers::Scheme::kNone:
       break;
   }
@@ -81,7 +81,7 @@ int8_t SvcFilter::choose_decode_target(const rtp::DependencyStructure& s) const 
   return best < 0 ? int8_t{0} : best;  // nothing within the caps: the lowest there is
 }
 
-SvcFilter::Verdict SvcFilter::on_av1(const PacketLayers& packet) {
+SvcFilter::Verdict SvcFilter::on_dependency_descriptor(const PacketLayers& packet) {
   const rtp::DependencyFrame& frame = *packet.frame;
   const rtp::DependencyStructure& s = *packet.structure;
   if (frame.has_active_decode_targets) active_decode_targets_ = frame.active_decode_targets;
@@ -108,7 +108,7 @@ bool SvcFilter::marker(const PacketLayers& packet, bool original_marker) const {
   switch (packet.scheme) {
     case PacketLayers::Scheme::kVp9:
       return packet.spatial_id == current_spatial_;
-    case PacketLayers::Scheme::kAv1:
+    case PacketLayers::Scheme::kDependencyDescriptor:
       return current_dt_ >= 0 && packet.spatial_id == packet.structure->decode_target_spatial_id[current_dt_];
     default:
       return original_marker;

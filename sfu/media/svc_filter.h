@@ -1,16 +1,17 @@
 // Which spatial and temporal layers of a scalable video stream one subscriber receives, packet
-// by packet: VP8 temporal layers (TID), VP9 spatial and temporal layers (SVC and k-SVC), and AV1
-// decode targets (Dependency Descriptor). The subscriber's caps (track_settings max_layer for
-// the spatial layer of an SVC stream, max_temporal_layer) give a target; the layers forwarded
-// now (the current ones) move to it only where the receiver can decode the result:
+// by packet: VP8 temporal layers (TID), VP9 spatial and temporal layers (SVC and k-SVC), and the
+// decode targets of the Dependency Descriptor (AV1; H.264 temporal layers). The subscriber's caps
+// (track_settings max_layer for the spatial layer of an SVC stream, max_temporal_layer) give a target; the
+// layers forwarded now (the current ones) move to it only where the receiver can decode the result:
 //
-// - down, at the next picture (or, AV1, at the next frame when the target's frames are a subset
+// - down, at the next picture (or, with the descriptor, at the next frame when the target's frames are a
+// subset
 //   of what was forwarded): everything the lower layers need has been forwarded already;
 // - temporal up (VP8, VP9), at a switching-up point (VP8 Y, VP9 U) of a layer up to the target,
 //   or at a key frame;
 // - spatial up (VP9), at a key frame: the k-SVC structures (L3T3_KEY) Chromium sends predict
 //   between spatial layers only there, so no other picture is safe; wants_keyframe() asks for one;
-// - AV1, at a frame that is a switch indication (DTI "switch") of the target, or a key frame.
+// - with the descriptor, at a frame that is a switch indication (DTI "switch") of the target, or a key frame.
 //
 // For what is forwarded, marker() tells the RTP marker bit: set on the end of the highest layer
 // forwarded of a picture (the receiver's end of picture), as the publisher set it on its top one.
@@ -42,7 +43,7 @@ class SvcFilter {
 
   Verdict on_packet(const PacketLayers& packet);
   bool marker(const PacketLayers& packet, bool original_marker) const;
-  // A higher spatial layer (or AV1 decode target) is wanted that only a key frame can start.
+  // A higher spatial layer (or descriptor decode target) is wanted that only a key frame can start.
   bool wants_keyframe() const { return wants_keyframe_; }
 
   uint8_t current_spatial() const { return current_spatial_; }
@@ -53,7 +54,7 @@ class SvcFilter {
   void follow_temporal(const PacketLayers& packet);
   Verdict on_vp8(const PacketLayers& packet);
   Verdict on_vp9(const PacketLayers& packet);
-  Verdict on_av1(const PacketLayers& packet);
+  Verdict on_dependency_descriptor(const PacketLayers& packet);
   int8_t choose_decode_target(const rtp::DependencyStructure& structure) const;
 
   uint8_t max_spatial_ = kAll;

@@ -1,5 +1,5 @@
 // Scalable video through the router to two subscribers with different targets: VP8 temporal
-// layers (L1T3), VP9 k-SVC (L3T3_KEY) and AV1 L3T3 with the Dependency Descriptor. Each
+// layers (L1T3), VP9 k-SVC (L3T3_KEY), AV1 L3T3 and H.264 L1T3 with the Dependency Descriptor. Each
 // subscriber must get exactly the layers of its target, with continuous sequence numbers (and
 // VP8 picture ids), the marker on the last layer it gets of each picture, and resends of what
 // it was sent. Sinks are fakes; no sockets.
@@ -212,14 +212,23 @@ namespace {
 
 // A one-packet layer frame of a non-flexible VP9 stream: I L B E, picture id, layer indices,
 // TL0PICIDX, the scalability structure on a key frame's base layer.
-Bytes vp9(uint16_t picture_id, uint8_t tl0, int sid, int tid, bool key) {
+// With `sizes`, the structure gives the three layers' frame sizes (Y): 320x180, 640x360, 1280x720.
+Bytes vp9(uint16_t picture_id, uint8_t tl0, int sid, int tid, bool key, bool sizes = false) {
   const bool inter = !key;
   uint8_t first = 0x80 | 0x20 | 0x08 | 0x04;
   if (inter) first |= 0x40;
   if (key && sid == 0) first |= 0x02;
   Bytes p = {first, static_cast<uint8_t>(0x80 | (picture_id >> 8)), static_cast<uint8_t>(picture_id & 0xFF),
              static_cast<uint8_t>((tid << 5) | 0x10 | (sid << 1) | (key && sid > 0 ? 1 : 0)), tl0};
-  if (key && sid == 0) p.push_back(0x40);  // N_S = 2, no sizes, no group
+  if (key && sid == 0 && !sizes) p.push_back(0x40);  // N_S = 2, no sizes, no group
+  if (key && sid == 0 && sizes) {
+    p.push_back(0x50);  // N_S = 2, Y, no group
+    for (int layer = 0; layer < 3; ++layer) {
+      const int width = 320 << layer, height = 180 << layer;
+      for (int v : {width >> 8, width & 0xFF, height >> 8, height & 0xFF})
+        p.push_back(static_cast<uint8_t>(v));
+    }
+  }
   p.push_back(0x83);
   p.push_back(tag(sid, tid));
   return p;
@@ -230,11 +239,12 @@ struct Vp9Stream {
   uint16_t picture_id = 100;
   uint8_t tl0 = 0;
   int index = 0;
+  bool sizes = false;  // the key frames' structure gives the layers' frame sizes
   // One picture: three spatial layer frames, the marker on the top one.
   void picture(bool key = false) {
     const int tid = key ? 0 : kL1T3[index % 4];
     if (tid == 0) ++tl0;
-    for (int sid = 0; sid < 3; ++sid) f.send(kVp9Pt, vp9(picture_id, tl0, sid, tid, key), sid == 2);
+    for (int sid = 0; sid < 3; ++sid) f.send(kVp9Pt, vp9(picture_id, tl0, sid, tid, key, sizes), sid == 2);
     ++picture_id;
     ++index;
     f.next_picture();
@@ -375,4 +385,101 @@ TEST(SvcRouter, Av1DependencyDescriptorEachSubscriberGetsItsDecodeTarget) {
   ASSERT_GE(raised.size(), 6u);
   EXPECT_EQ(raised.back().spatial, 2);
   EXPECT_EQ(to_bob.svc_filter().current_decode_target(), 8);
+}
+
+// --- H.264 temporal layers with the Dependency Descriptor -----------------------------------------
+
+// L1T3 as libwebrtc sends H.264 with the descriptor negotiated: the payload (one NAL unit per
+// packet here) names no layer, the descriptor does. Templates as l1t3(): 0 key, 1 T0, 2 T1, 3 T2
+// after T0, 4 T2 after T1.
+TEST(SvcRouter, H264TemporalLayersFromTheDependencyDescriptor) {
+  constexpr uint8_t kH264Pt = 108;
+  Fixture f;
+  PublishedTrack& video = add_codec_track(f.alice, f.alice_publish, kH264Pt, "H264");
+  DownTrack& to_bob = subscribe(video, kH264Pt, f.bob, f.bob_subscribe, 0xB0B);
+  subscribe(video, kH264Pt, f.carol, f.carol_subscribe, 0xCA401);
+  to_bob.set_preferences({.max_temporal_layer = 0});
+  const DdStructure structure = l1t3();
+  uint16_t frame_number = 65533;  // wraps
+  auto frame = [&](int index, bool key) {
+    const int tid = key ? 0 : kL1T3[index % 4];
+    const int template_id = key ? 0 : tid == 0 ? 1 : tid == 1 ? 2 : index % 4 == 1 ? 3 : 4;
+    DdPacket dd{.template_id = template_id, .frame_number = frame_number++};
+    if (key) dd.structure = &structure;
+    Bytes payload = key ? Bytes{0x65, 0x88, 0x84} : Bytes{0x41, 0x9A, 0x02};  // IDR / non-IDR slice
+    payload.push_back(tag(0, tid));
+    f.send(kH264Pt, payload, true, write_dd(dd));
+    f.next_picture();
+  };
+  frame(0, true);
+  for (int i = 1; i < 12; ++i) frame(i, false);
+
+  const auto bob = got(f.bob_subscribe, kH264Pt);
+  const auto carol = got(f.carol_subscribe, kH264Pt);
+  ASSERT_EQ(carol.size(), 12u) << "no cap: every frame";
+  ASSERT_EQ(bob.size(), 3u) << "T0 only: frames 0, 4 and 8";
+  for (const Got& packet : bob) {
+    EXPECT_EQ(packet.temporal, 0);
+    EXPECT_TRUE(packet.marker);
+  }
+  expect_continuous(bob, "bob");
+  expect_continuous(carol, "carol");
+
+  // Up to T2 at the next frame the descriptor marks as a switch point of that target (T0 and T1
+  // frames, "S"); no key frame needed.
+  to_bob.set_preferences({.max_temporal_layer = 2});
+  f.bob_subscribe.clear();
+  const size_t plis = f.plis();
+  for (int i = 12; i < 20; ++i) frame(i, false);
+  const auto raised = got(f.bob_subscribe, kH264Pt);
+  EXPECT_EQ(raised.size(), 8u) << "from the T0 frame 12 on, every frame";
+  EXPECT_EQ(f.plis(), plis);
+  EXPECT_EQ(raised.back().temporal, 2);
+  expect_continuous(raised, "bob raised");
+}
+
+// --- A tile's size picks the SVC spatial layer ----------------------------------------------------
+
+// Both descriptions of the spatial layers' sizes (VP9's scalability structure with Y, the AV1
+// Dependency Descriptor's resolutions): a subscriber showing the track at 640x360 gets the
+// spatial layers up to 640x360 (S1), one with no size limit every layer.
+TEST(SvcRouter, Vp9TileSizeCapsTheSpatialLayer) {
+  Fixture f;
+  PublishedTrack& video = add_codec_track(f.alice, f.alice_publish, kVp9Pt, "VP9");
+  DownTrack& to_bob = subscribe(video, kVp9Pt, f.bob, f.bob_subscribe, 0xB0B);
+  subscribe(video, kVp9Pt, f.carol, f.carol_subscribe, 0xCA401);
+  to_bob.set_preferences({.max_width = 640, .max_height = 360});
+  Vp9Stream stream{f};
+  stream.sizes = true;
+  stream.picture(true);
+  for (int i = 1; i < 4; ++i) stream.picture();
+  const auto bob = got(f.bob_subscribe, kVp9Pt);
+  ASSERT_EQ(got(f.carol_subscribe, kVp9Pt).size(), 12u);
+  ASSERT_EQ(bob.size(), 8u) << "spatial layers 0 and 1 of each of the 4 pictures";
+  for (const auto& packet : bob) EXPECT_LE(packet.spatial, 1);
+  EXPECT_TRUE(bob.back().marker) << "S1 ends Bob's picture";
+  expect_continuous(bob, "bob");
+
+  // A bigger tile: S2 from the next key frame on (requested).
+  to_bob.set_preferences({.max_width = 1280, .max_height = 720});
+  const size_t plis = f.plis();
+  f.bob_subscribe.clear();
+  stream.picture();
+  EXPECT_GT(f.plis(), plis);
+  stream.picture(true);
+  EXPECT_EQ(got(f.bob_subscribe, kVp9Pt).back().spatial, 2);
+}
+
+TEST(SvcRouter, Av1TileSizeCapsTheDecodeTarget) {
+  Fixture f;
+  PublishedTrack& video = add_codec_track(f.alice, f.alice_publish, kAv1Pt, "AV1");
+  DownTrack& to_bob = subscribe(video, kAv1Pt, f.bob, f.bob_subscribe, 0xB0B);
+  to_bob.set_preferences({.max_width = 400});  // wider than S0 (320): S1 is the first that fills it
+  Av1Stream stream{f};
+  stream.temporal_unit(true);
+  for (int i = 1; i < 4; ++i) stream.temporal_unit();
+  EXPECT_EQ(to_bob.svc_filter().current_decode_target(), 5) << "S1T2";
+  const auto bob = got(f.bob_subscribe, kAv1Pt);
+  ASSERT_EQ(bob.size(), 8u);
+  for (const auto& packet : bob) EXPECT_LE(packet.spatial, 1);
 }
