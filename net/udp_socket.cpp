@@ -255,6 +255,10 @@ void UdpSocket::flush() {
     h.msg_flags = 0;
     if (wildcard_ && send_->sources[i].family() == local_.family()) attach_source(i);
   }
+  // The datagrams' send time (flush_clock.h), read once, just before the first sendmmsg: the kernel
+  // sends a UDP datagram within the call. Not after it: the return from a system call is where a
+  // loaded machine preempts the thread, and a read there came up to ~100 ms late.
+  const int64_t sent_us = flush_clock_ ? static_cast<int64_t>(uv_hrtime() / 1000) : 0;
   size_t sent = 0;
   uint64_t bytes = 0;
   while (sent < total) {
@@ -277,6 +281,7 @@ void UdpSocket::flush() {
   }
   bump(counters_->tx_bytes, bytes);
   send_->queued = 0;
+  if (flush_clock_) flush_clock_->on_flushed(sent_us);
 }
 
 void UdpSocket::close() {

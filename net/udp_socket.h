@@ -24,6 +24,7 @@
 #include "base/bytes.h"
 #include "base/counter.h"
 #include "base/socket_address.h"
+#include "net/flush_clock.h"
 
 namespace sfu::net {
 
@@ -72,8 +73,11 @@ class UdpSocket {
   void commit_send(size_t size, const SocketAddress& to, const SocketAddress* from = nullptr);
   // Copies and queues one datagram (control traffic: STUN, DTLS, RTCP).
   void send(ByteSpan datagram, const SocketAddress& to, const SocketAddress* from = nullptr);
-  // Sends everything queued with as few sendmmsg calls as possible.
+  // Sends everything queued with as few sendmmsg calls as possible; a flush that sent anything
+  // records its time on the flush clock, when one is set.
   void flush();
+  // The worker's clock of flushes (flush_clock.h), owned by the worker; nullptr: none.
+  void set_flush_clock(FlushClock* clock) { flush_clock_ = clock; }
 
   // Stops reading and closes the handle; the socket must then be kept alive until the loop has run
   // once more (the owner's loop shutdown does that).
@@ -98,6 +102,7 @@ class UdpSocket {
   bool wildcard_ = false;
   UdpSocketCounters own_counters_;
   UdpSocketCounters* counters_;
+  FlushClock* flush_clock_ = nullptr;  // not owned
 
   struct RecvSlots;
   struct SendSlots;
@@ -114,6 +119,10 @@ struct UdpSockets {
   void flush() const {
     if (v4) v4->flush();
     if (v6) v6->flush();
+  }
+  void set_flush_clock(FlushClock* clock) const {
+    if (v4) v4->set_flush_clock(clock);
+    if (v6) v6->set_flush_clock(clock);
   }
 };
 

@@ -31,11 +31,16 @@ class SendHistory {
   // than the previous one's; a jump forgets what lies between).
   void on_sent(int64_t sequence, int64_t send_us, uint32_t size);
 
+  // Packets `first`..`last` (extended, inclusive) left at `send_us`: sets the send time of those
+  // still held. For a sender that learns when a batch left after queueing it (net/flush_clock.h).
+  void set_send_time(int64_t first, int64_t last, int64_t send_us);
+
   // The extended sequence number of a 16-bit one from feedback: the nearest at or before the
   // newest sent (feedback only names packets already sent). nullopt before anything was sent.
   std::optional<int64_t> unwrap(uint16_t sequence) const;
   // The packet, while still held; nullptr when never sent or already forgotten.
   Packet* find(int64_t sequence);
+  const Packet* find(int64_t sequence) const { return const_cast<SendHistory*>(this)->find(sequence); }
 
   int64_t newest() const { return newest_; }  // -1 before the first
   size_t capacity() const { return packets_.size(); }

@@ -55,6 +55,12 @@ class SendSideBwe {
   void on_packet_sent(int64_t sequence, int64_t send_us, uint32_t size) {
     history_.on_sent(sequence, send_us, size);
   }
+  // Packets `first`..`last` (as given to on_packet_sent) actually left at `send_us`: a sender
+  // that queues packets and sends them in a batch corrects their send time once the batch left,
+  // before feedback on them is read (the delay-based half compares send and arrival spacing).
+  void set_send_time(int64_t first, int64_t last, int64_t send_us) {
+    history_.set_send_time(first, last, send_us);
+  }
   // One parsed transport-cc feedback from the peer, arrived at `now_us`.
   FeedbackResult on_transport_cc(const TransportCc& feedback, int64_t now_us);
   // The peer's receiver-estimated maximum bitrate (REMB).

@@ -16,8 +16,12 @@ rtp::SendSideBwe::Options options_for(uint8_t extension_id) {
 
 }  // namespace
 
-TransportBandwidthEstimator::TransportBandwidthEstimator(uint8_t extension_id, BweCounters& counters)
-    : bwe_(options_for(extension_id)), counters_(counters), extension_id_(extension_id) {}
+TransportBandwidthEstimator::TransportBandwidthEstimator(uint8_t extension_id, BweCounters& counters,
+                                                         const net::FlushClock* flush_clock)
+    : bwe_(options_for(extension_id)),
+      counters_(counters),
+      extension_id_(extension_id),
+      flush_clock_(flush_clock) {}
 
 size_t TransportBandwidthEstimator::stamp(MutableByteSpan slot, size_t size) {
   stamped_ = false;
@@ -35,10 +39,36 @@ size_t TransportBandwidthEstimator::stamp(MutableByteSpan slot, size_t size) {
 void TransportBandwidthEstimator::on_sent(size_t protected_size, int64_t now_us) {
   if (!stamped_) return;
   stamped_ = false;
+  settle_send_times();
   bwe_.on_packet_sent(next_sequence_++, now_us, static_cast<uint32_t>(protected_size + kPacketOverheadBytes));
 }
 
+void TransportBandwidthEstimator::queue_for_flush(uint32_t size) {
+  const uint64_t flush = flush_clock_->next();
+  if (pending_count_ > 0 && pending_flush_ != flush) settle_send_times();
+  // A packet sent with its own time (ICE-TCP) in between ends the range: the earlier ones keep
+  // their provisional time (a path change, rare).
+  if (pending_count_ > 0 && pending_first_ + pending_count_ != next_sequence_) pending_count_ = 0;
+  if (pending_count_ == 0) {
+    pending_first_ = next_sequence_;
+    pending_flush_ = flush;
+  }
+  ++pending_count_;
+  // Until its flush is known, the packet carries the last flush's time: a lower bound, kept only
+  // if the flush's time is gone from the clock's ring before the estimator settles (it settles
+  // every tick, see flush_clock.h).
+  bwe_.on_packet_sent(next_sequence_++, flush_clock_->last_us(), size);
+}
+
+void TransportBandwidthEstimator::settle_send_times() {
+  if (pending_count_ == 0 || flush_clock_->count() < pending_flush_) return;  // nothing, or not flushed yet
+  if (auto sent_us = flush_clock_->time_of(pending_flush_))
+    bwe_.set_send_time(pending_first_, pending_first_ + pending_count_ - 1, *sent_us);
+  pending_count_ = 0;
+}
+
 void TransportBandwidthEstimator::on_rtcp(ByteSpan compound, int64_t now_us) {
+  settle_send_times();
   rtp::RtcpCompoundIterator packets(compound);
   rtp::RtcpHeader header;
   while (packets.next(header)) {

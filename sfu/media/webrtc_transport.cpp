@@ -329,7 +329,8 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
 
 void WebRtcTransport::enable_bandwidth_estimation(uint8_t extension_id) {
   if (bwe_ && bwe_->extension_id() == extension_id) return;
-  bwe_ = std::make_unique<TransportBandwidthEstimator>(extension_id, host_.bwe_counters());
+  bwe_ =
+      std::make_unique<TransportBandwidthEstimator>(extension_id, host_.bwe_counters(), host_.flush_clock());
   // A new estimator starts without an estimate: what a previous pacer held goes out with the
   // next drain (the host still has it listed), then packets go out at once until feedback comes.
   if (options_.pacer && !pacer_) pacer_ = std::make_unique<Pacer>(*options_.pacer);
@@ -381,7 +382,12 @@ bool WebRtcTransport::commit_rtp(MutableByteSpan slot, size_t size) {
   if (bwe_) size = bwe_->stamp(slot, size);
   if (srtp_out_->protect_rtp(slot.data(), size, slot.size()) != rtp::SrtpError::Ok) return false;
   commit_to_path(size);
-  if (bwe_) bwe_->on_sent(size, monotonic_us());
+  if (bwe_) {
+    if (remote_tcp_)
+      bwe_->on_sent(size, monotonic_us());
+    else
+      bwe_->on_queued(size, monotonic_us);  // sent with the socket's next flush
+  }
   ++counters_.rtp_packets_out;
   counters_.rtp_bytes_out += size;
   return true;

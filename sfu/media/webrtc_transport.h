@@ -85,6 +85,9 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     virtual DropCounters& drop_counters() = 0;
     virtual DataCounters& data_counters() = 0;
     virtual BweCounters& bwe_counters() = 0;
+    // When the host's sockets flushed (send times for the bandwidth estimate); nullptr: the
+    // estimate takes the time a packet was queued.
+    virtual const net::FlushClock* flush_clock() { return nullptr; }
     // The transport's pacer queue went from empty to holding packets: the host drains it
     // (drain_pacer()) on its pacer timer until it is empty again.
     virtual void on_pacer_queued(WebRtcTransport& /*transport*/) {}

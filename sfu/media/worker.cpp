@@ -50,6 +50,8 @@ Worker::Worker(uint32_t index, const config::Config& config,
         &loop_, [this](auto batch) { on_datagrams(batch); }, &udp_counters_);
     sockets_.v4 = primary_socket_ = socket_v4_.get();
   }
+  // Each flush's time is the send time of what it sent (the bandwidth estimators read it).
+  sockets_.set_flush_clock(&flush_clock_);
   tasks_ = std::make_unique<TaskQueue>(&loop_, config_.limits.worker_queue_messages);
   tick_ = std::make_unique<UvTimer>(&loop_, [this] { on_tick(); });
   pacer_timer_ = std::make_unique<UvTimer>(&loop_, [this] { on_pacer_timer(); });

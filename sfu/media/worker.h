@@ -178,6 +178,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   DropCounters& drop_counters() override { return drops_; }
   DataCounters& data_counters() override { return data_counters_; }
   BweCounters& bwe_counters() override { return bwe_counters_; }
+  const net::FlushClock* flush_clock() override { return &flush_clock_; }
   void on_pacer_queued(WebRtcTransport& transport) override;
   dtls::SctpMailbox* sctp_mailbox() override { return sctp_mailbox_.get(); }
 
@@ -203,6 +204,9 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   uv_loop_t loop_{};
   net::UdpSocketCounters udp_counters_;
+  // Set on the sockets below (declared before them: they may flush until destroyed); the
+  // transports' bandwidth estimators read it.
+  net::FlushClock flush_clock_;
   std::unique_ptr<net::UdpSocket> socket_v4_, socket_v6_;  // for the families announced
   net::UdpSockets sockets_;                                // the two above
   net::UdpSocket* primary_socket_ = nullptr;               // the first announced address's family

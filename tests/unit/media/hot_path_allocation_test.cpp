@@ -523,7 +523,8 @@ TEST(HotPath, CrossWorkerHandOverNackRepairsAndReportsAllocateNothing) {
 // allocate nothing once the estimator exists (its send history is allocated with it).
 TEST(HotPath, BandwidthEstimationAllocatesNothingPerPacketOrFeedback) {
   BweCounters counters;
-  TransportBandwidthEstimator bwe(3, counters);
+  net::FlushClock flush_clock;  // the worker's, as in production: send times from its flushes
+  TransportBandwidthEstimator bwe(3, counters, &flush_clock);
   auto recorder = std::make_unique<rtp::TransportCcRecorder>();
   std::vector<uint8_t> packet = test::make_rtp(1234, test::kVp8Pt, 1, 0, std::vector<uint8_t>(1100, 7));
   std::array<uint8_t, 2048> slot{};
@@ -534,7 +535,8 @@ TEST(HotPath, BandwidthEstimationAllocatesNothingPerPacketOrFeedback) {
     const int64_t now_us = i * 2000;
     std::copy(packet.begin(), packet.end(), slot.begin());
     size_t size = bwe.stamp(slot, packet.size());
-    bwe.on_sent(size + 10, now_us);
+    bwe.on_queued(size + 10, [now_us] { return now_us; });
+    flush_clock.on_flushed(now_us + 100);
     auto sent = rtp::RtpPacket::parse(MutableByteSpan(slot.data(), size));
     recorder->on_packet(*sent->transport_sequence_number(3), static_cast<uint64_t>(now_us + 20'000));
     if (i % 25 == 0) {

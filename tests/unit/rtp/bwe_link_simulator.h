@@ -6,6 +6,12 @@
 // its transport-cc feedback every 50 ms, as Chromium does. The feedback goes through the real
 // RTCP builder and parser, so the estimator reads what it would read from a browser.
 //
+// Scheduling jitter (Jitter): the sender's loop may stall, so packets it queued leave together when
+// the stall ends (the estimator is told that time, or, as the bug it models, the time they were
+// queued); the receiver's loop may stall, so packets that arrived meanwhile are stamped together
+// when it ends (Chromium stamps arrival when its network thread reads the socket); and arrivals
+// get a little noise. A loaded machine does all three to an SFU and its local browsers.
+//
 // Simulated time only (1 ms steps); deterministic for a given seed.
 #pragma once
 
@@ -32,6 +38,15 @@ class BweLinkSimulator {
     double loss = 0;                       // random, on the forward path
   };
 
+  struct Jitter {
+    double sender_stall_per_ms = 0;   // probability that the sender's loop stalls, per 1 ms step
+    int64_t sender_max_stall_us = 0;  // for 0..this long (uniform)
+    bool record_queue_time = false;   // the estimator gets the time packets were queued, not sent
+    double receiver_stall_per_ms = 0;
+    int64_t receiver_max_stall_us = 0;
+    int64_t arrival_noise_us = 0;  // 0..this added to each arrival (never reordering)
+  };
+
   struct Sample {
     int64_t at_us;
     double estimate_bps;
@@ -42,6 +57,7 @@ class BweLinkSimulator {
       : bwe_(options), random_(seed) {}
 
   Link& link() { return link_; }
+  Jitter& jitter() { return jitter_; }
   SendSideBwe& bwe() { return bwe_; }
   int64_t now_us() const { return now_us_; }
   // The most the "encoder" sends, whatever the estimate says.
@@ -103,6 +119,7 @@ class BweLinkSimulator {
   };
 
   void step() {
+    maybe_stall();
     if (now_us_ >= next_frame_us_) {
       send_frame();
       next_frame_us_ += kFrameIntervalUs;
@@ -111,8 +128,11 @@ class BweLinkSimulator {
       send_packet(kAudioPacketBytes + kOverheadBytes);
       next_audio_us_ += kAudioIntervalUs;
     }
-    while (!in_flight_.empty() && in_flight_.front().arrival_us <= now_us_) {
-      recorder_.on_packet(in_flight_.front().sequence, static_cast<uint64_t>(in_flight_.front().arrival_us));
+    // A stalled receiver reads nothing; when it wakes, what arrived meanwhile gets the wake time.
+    while (!in_flight_.empty() && in_flight_.front().arrival_us <= now_us_ &&
+           now_us_ >= receiver_stalled_until_us_) {
+      const int64_t stamp = std::max(in_flight_.front().arrival_us, receiver_stalled_until_us_);
+      recorder_.on_packet(in_flight_.front().sequence, static_cast<uint64_t>(stamp));
       in_flight_.pop_front();
     }
     if (now_us_ >= next_feedback_us_) {
@@ -130,6 +150,17 @@ class BweLinkSimulator {
     }
   }
 
+  void maybe_stall() {
+    if (now_us_ >= sender_stalled_until_us_ && jitter_.sender_stall_per_ms > 0 &&
+        uniform_(random_) < jitter_.sender_stall_per_ms)
+      sender_stalled_until_us_ =
+          now_us_ + static_cast<int64_t>(uniform_(random_) * jitter_.sender_max_stall_us);
+    if (now_us_ >= receiver_stalled_until_us_ && jitter_.receiver_stall_per_ms > 0 &&
+        uniform_(random_) < jitter_.receiver_stall_per_ms)
+      receiver_stalled_until_us_ =
+          now_us_ + static_cast<int64_t>(uniform_(random_) * jitter_.receiver_max_stall_us);
+  }
+
   void send_frame() {
     const double rate = fixed_send_bps_ > 0 ? fixed_send_bps_ : std::min(bwe_.estimate_bps(), max_send_bps_);
     // Video takes the rate less the audio stream's.
@@ -144,11 +175,13 @@ class BweLinkSimulator {
 
   void send_packet(uint32_t size) {
     const int64_t sequence = next_sequence_++;
-    bwe_.on_packet_sent(sequence, now_us_, size);
+    // Queued now; leaves when the sender's loop runs again.
+    const int64_t sent_us = std::max(now_us_, sender_stalled_until_us_);
+    bwe_.on_packet_sent(sequence, jitter_.record_queue_time ? now_us_ : sent_us, size);
     // The bottleneck serves packets in order at its capacity; one that would wait longer than the
     // queue holds is dropped at the tail.
-    const int64_t start = std::max(link_free_us_, now_us_);
-    if (start - now_us_ > link_.max_queue_delay_us) {
+    const int64_t start = std::max(link_free_us_, sent_us);
+    if (start - sent_us > link_.max_queue_delay_us) {
       ++dropped_;
       return;
     }
@@ -157,7 +190,12 @@ class BweLinkSimulator {
       ++dropped_;
       return;
     }
-    in_flight_.push_back({link_free_us_ + link_.one_way_delay_us, static_cast<uint16_t>(sequence)});
+    int64_t arrival_us = link_free_us_ + link_.one_way_delay_us;
+    if (jitter_.arrival_noise_us > 0) {
+      arrival_us += static_cast<int64_t>(uniform_(random_) * jitter_.arrival_noise_us);
+      if (!in_flight_.empty()) arrival_us = std::max(arrival_us, in_flight_.back().arrival_us);
+    }
+    in_flight_.push_back({arrival_us, static_cast<uint16_t>(sequence)});
   }
 
   void send_feedback() {
@@ -179,6 +217,8 @@ class BweLinkSimulator {
   SendSideBwe bwe_;
   TransportCcRecorder recorder_;
   Link link_;
+  Jitter jitter_;
+  int64_t sender_stalled_until_us_ = 0, receiver_stalled_until_us_ = 0;
   std::mt19937 random_;
   std::uniform_real_distribution<double> uniform_{0.0, 1.0};
   double max_send_bps_ = 4'000'000;

@@ -30,6 +30,18 @@ TEST(SendHistory, FindsWhatItHoldsAndUnwrapsFeedbackNumbers) {
   EXPECT_FALSE(history.find(-1));
 }
 
+TEST(SendHistory, SetsTheSendTimeOfARangeItStillHolds) {
+  SendHistory history(8);
+  for (int64_t s = 0; s < 20; ++s) history.on_sent(s, 1'000, 100);
+  history.set_send_time(0, 14, 5'000);  // 0-11 are forgotten: untouched, nothing written
+  history.set_send_time(15, 19, 7'000);
+  EXPECT_EQ(history.find(12)->send_us, 5'000);
+  EXPECT_EQ(history.find(14)->send_us, 5'000);
+  EXPECT_EQ(history.find(15)->send_us, 7'000);
+  EXPECT_EQ(history.find(19)->send_us, 7'000);
+  EXPECT_EQ(history.find(11), nullptr);
+}
+
 TEST(InterArrivalDelta, GroupsBurstsAndComparesGroups) {
   InterArrivalDelta inter;
   InterArrivalDelta::Deltas d;
