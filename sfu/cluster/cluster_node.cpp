@@ -302,7 +302,8 @@ void ClusterNode::release_room(const std::string& name) {
 
 // ---- rooms spanning nodes ----
 
-void ClusterNode::join_room_nodes(const std::string& room, std::function<void(std::vector<std::string>)> done) {
+void ClusterNode::join_room_nodes(const std::string& room,
+                                  std::function<void(std::vector<std::string>)> done) {
   const std::string key = std::string(kRoomNodesKeyPrefix) + room;
   commands_->command({"SADD", key, id_}, [](const redisReply*) {});
   auto shared = std::make_shared<decltype(done)>(std::move(done));
@@ -479,8 +480,9 @@ std::string ClusterNode::metrics_text() const {
     line(std::string("sfu_cluster_redirects_total{reason=\"") + reason + "\"} " +
          std::to_string(it == redirects_.end() ? 0 : it->second));
   }
-  line("# HELP sfu_cluster_span_joins_total Joins for a room homed on another node that stayed here (the "
-       "room spans nodes).");
+  line(
+      "# HELP sfu_cluster_span_joins_total Joins for a room homed on another node that stayed here (the "
+      "room spans nodes).");
   line("# TYPE sfu_cluster_span_joins_total counter");
   line("sfu_cluster_span_joins_total " + std::to_string(span_joins_));
   line("# HELP sfu_cluster_rooms_rehomed_total Rooms of a dead node this node took over.");

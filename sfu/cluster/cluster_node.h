@@ -71,8 +71,8 @@ struct ForwardedAnswer {
 // The result of claiming a room's home.
 struct Claim {
   std::string home, url;
-  bool created = false;  // no live node had it: the proposal (home = the chosen node) was stored
-  bool rehomed = false;  // ... replacing the entry of a dead home
+  bool created = false;       // no live node had it: the proposal (home = the chosen node) was stored
+  bool rehomed = false;       // ... replacing the entry of a dead home
   uint64_t participants = 0;  // the home's participants of the room, as it last wrote them
 };
 

@@ -106,7 +106,8 @@ bool ControlPlane::route_join(ClientConnection& ws, const Session& session, cons
                          }
                          // Home here, a part of a room spanning nodes, or Redis went away meanwhile.
                          handle_join(client, it->second, message, /*routed=*/true);
-                         if (RoomEntry* entry = elsewhere ? find_room(room) : nullptr) entry->remote_home = true;
+                         if (RoomEntry* entry = elsewhere ? find_room(room) : nullptr)
+                           entry->remote_home = true;
                        });
   return true;
 }

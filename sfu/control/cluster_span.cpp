@@ -34,7 +34,8 @@ nlohmann::json ControlPlane::relay_info() const {
   for (Worker* worker : workers_) {
     const SocketAddress& address = worker->cross_worker().relay_address();
     if (address.port() == 0) continue;
-    workers.push_back({{"worker", worker->index()}, {"address", address.ip_string()}, {"port", address.port()}});
+    workers.push_back(
+        {{"worker", worker->index()}, {"address", address.ip_string()}, {"port", address.port()}});
   }
   return {{"nonce", relay_nonce_}, {"workers", workers}};
 }
@@ -71,7 +72,8 @@ std::optional<uint32_t> ControlPlane::remote_peer(const std::string& node, const
     return std::nullopt;
   // A node that restarted (a new run, a new nonce): its earlier run's shards are gone.
   auto known = node_nonce_.find(node);
-  if (known != node_nonce_.end() && known->second != *nonce) forget_node_shards(node, *nonce, "node restarted");
+  if (known != node_nonce_.end() && known->second != *nonce)
+    forget_node_shards(node, *nonce, "node restarted");
   node_nonce_[node] = *nonce;
   auto key = std::make_tuple(node, *nonce, worker);
   if (auto it = remote_peer_of_.find(key); it != remote_peer_of_.end()) return it->second;
@@ -143,8 +145,7 @@ void ControlPlane::on_cluster_shard(const cluster::ClusterMessage& message) {
     return;
   }
   auto shard = body.find("message");
-  std::optional<ShardMessage> parsed =
-      shard == body.end() ? std::nullopt : shard_message_from_json(*shard);
+  std::optional<ShardMessage> parsed = shard == body.end() ? std::nullopt : shard_message_from_json(*shard);
   if (!parsed || parsed->room != *name) {
     ++shard_messages_malformed_;
     return;
@@ -177,7 +178,8 @@ void ControlPlane::send_to_remote_shards(const RoomEntry& room, const ShardMessa
     only = remote->second.node;
     wire.to_worker = remote->second.worker;
   }
-  nlohmann::json body = {{"room", room.name}, {"relay", relay_info()}, {"message", shard_message_to_json(wire)}};
+  nlohmann::json body = {
+      {"room", room.name}, {"relay", relay_info()}, {"message", shard_message_to_json(wire)}};
   for (const std::string& node : room.remote_nodes)
     if (!only || *only == node) cluster_->send_shard(node, body);
 }
@@ -231,16 +233,20 @@ std::string ControlPlane::relay_metrics_text() const {
     received_bytes += load(c.bytes_received);
     consent_sent += load(c.consent_sent);
     consent_received += load(c.consent_received);
-    const std::atomic<uint64_t>* drops[] = {&c.dropped_not_member, &c.dropped_bad_tag,   &c.dropped_replay,
-                                            &c.dropped_malformed,  &c.dropped_too_large, &c.dropped_no_consent};
+    const std::atomic<uint64_t>* drops[] = {&c.dropped_not_member, &c.dropped_bad_tag,
+                                            &c.dropped_replay,     &c.dropped_malformed,
+                                            &c.dropped_too_large,  &c.dropped_no_consent};
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += load(*drops[i]);
   }
   std::string out;
   auto family = [&out](const char* name, const char* help) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
   };
-  auto sample = [&out](const std::string& name, uint64_t value) { out += name + " " + std::to_string(value) + "\n"; };
-  family("sfu_cluster_relay_packets_sent_total", "Slots (media, repairs, reports, feedback) sent to other nodes' relays.");
+  auto sample = [&out](const std::string& name, uint64_t value) {
+    out += name + " " + std::to_string(value) + "\n";
+  };
+  family("sfu_cluster_relay_packets_sent_total",
+         "Slots (media, repairs, reports, feedback) sent to other nodes' relays.");
   sample("sfu_cluster_relay_packets_sent_total", sent);
   family("sfu_cluster_relay_bytes_sent_total", "Plaintext bytes of those slots.");
   sample("sfu_cluster_relay_bytes_sent_total", sent_bytes);

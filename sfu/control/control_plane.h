@@ -338,7 +338,8 @@ class ControlPlane {
   std::unique_ptr<cluster::ClusterNode> cluster_;  // cluster.enabled
   std::string relay_nonce_;                        // this process's run, in relay keys
   std::map<uint32_t, RemoteShard> remote_shards_;  // by peer index
-  std::map<std::tuple<std::string, std::string, uint32_t>, uint32_t> remote_peer_of_;  // (node, nonce, worker)
+  std::map<std::tuple<std::string, std::string, uint32_t>, uint32_t>
+      remote_peer_of_;                             // (node, nonce, worker)
   std::map<std::string, std::string> node_nonce_;  // the run of each node last heard from
   uint32_t next_remote_peer_ = kRemotePeerBase;
   std::set<std::pair<uint32_t, uint32_t>> relay_links_;  // (local worker, peer index) attached

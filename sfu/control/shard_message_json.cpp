@@ -45,7 +45,9 @@ const json& array_field(const json& object, const char* key) {
   return value;
 }
 
-json ref_json(CrossWorkerTrackRef ref) { return {{"export_id", ref.export_id}, {"generation", ref.generation}}; }
+json ref_json(CrossWorkerTrackRef ref) {
+  return {{"export_id", ref.export_id}, {"generation", ref.generation}};
+}
 CrossWorkerTrackRef ref_of(const json& j) {
   return {unsigned_field<uint32_t>(j, "export_id"), unsigned_field<uint32_t>(j, "generation")};
 }
@@ -57,7 +59,8 @@ json spec_json(const PublishedTrackSpec& spec) {
   json codecs = json::array();
   for (const sdp::Codec& codec : spec.codecs) {
     json fmtp = json::array();
-    for (const sdp::FmtpParam& param : codec.fmtp) fmtp.push_back({{"key", param.key}, {"value", param.value}});
+    for (const sdp::FmtpParam& param : codec.fmtp)
+      fmtp.push_back({{"key", param.key}, {"value", param.value}});
     json feedback = json::array();
     for (const sdp::RtcpFeedback& fb : codec.rtcp_fb)
       feedback.push_back({{"type", fb.type}, {"parameter", fb.parameter}});
@@ -116,8 +119,9 @@ PublishedTrackSpec spec_of(const json& j) {
     spec.codecs.push_back(std::move(codec));
   }
   for (const json& pair : array_field(j, "rtx_payload_types")) {
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_unsigned() || !pair[1].is_number_unsigned() ||
-        pair[0].get<uint64_t>() >= spec.rtx_payload_type.size() || pair[1].get<uint64_t>() > 255)
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_unsigned() ||
+        !pair[1].is_number_unsigned() || pair[0].get<uint64_t>() >= spec.rtx_payload_type.size() ||
+        pair[1].get<uint64_t>() > 255)
       throw Malformed();
     spec.rtx_payload_type[pair[0].get<size_t>()] = pair[1].get<uint8_t>();
   }
@@ -134,7 +138,9 @@ PublishedTrackSpec spec_of(const json& j) {
   return spec;
 }
 
-json track_json(const ShardTrack& track) { return {{"spec", spec_json(track.spec)}, {"ref", ref_json(track.ref)}}; }
+json track_json(const ShardTrack& track) {
+  return {{"spec", spec_json(track.spec)}, {"ref", ref_json(track.ref)}};
+}
 ShardTrack track_of(const json& j) { return {spec_of(field(j, "spec")), ref_of(field(j, "ref"))}; }
 
 json payload_json(const ShardPayload& payload) {
@@ -154,9 +160,12 @@ json payload_json(const ShardPayload& payload) {
         } else if constexpr (std::is_same_v<T, ShardLeft>) {
           return {{"type", "left"}, {"id", p.id}, {"reason", p.reason}};
         } else if constexpr (std::is_same_v<T, ShardTrackPublished>) {
-          return {{"type", "track_published"}, {"participant_id", p.participant_id}, {"track", track_json(p.track)}};
+          return {{"type", "track_published"},
+                  {"participant_id", p.participant_id},
+                  {"track", track_json(p.track)}};
         } else if constexpr (std::is_same_v<T, ShardTrackUnpublished>) {
-          return {{"type", "track_unpublished"}, {"participant_id", p.participant_id}, {"ref", ref_json(p.ref)}};
+          return {
+              {"type", "track_unpublished"}, {"participant_id", p.participant_id}, {"ref", ref_json(p.ref)}};
         } else {
           return {{"type", "demand"}, {"wants_media", p.wants_media}};
         }
@@ -189,7 +198,9 @@ ShardPayload payload_of(const json& j) {
 }  // namespace
 
 json shard_message_to_json(const ShardMessage& message) {
-  json j = {{"room", message.room}, {"from_worker", message.from_worker}, {"payload", payload_json(message.payload)}};
+  json j = {{"room", message.room},
+            {"from_worker", message.from_worker},
+            {"payload", payload_json(message.payload)}};
   if (message.to_worker) j["to_worker"] = *message.to_worker;
   return j;
 }

@@ -110,7 +110,8 @@ void CrossWorkerHub::attach_remote(const RelayPeerParams& params) {
   if (!relay_socket_ || params.peer == index_) return;
   if (links_.size() <= params.peer) links_.resize(params.peer + 1);
   if (links_[params.peer].out) return;  // attached already (a peer index names one run of a worker)
-  auto& relay = remotes_.emplace_back(std::make_unique<RelayPeer>(loop_, params, *relay_socket_, relay_counters_));
+  auto& relay =
+      remotes_.emplace_back(std::make_unique<RelayPeer>(loop_, params, *relay_socket_, relay_counters_));
   links_[params.peer].out = std::make_shared<CrossWorkerLink>(index_, params.peer, *relay, counters_);
   relay->send_consent();  // the peer hears from this end at once
 }

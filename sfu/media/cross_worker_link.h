@@ -149,8 +149,8 @@ class CrossWorkerLink {
   CrossWorkerCounters& producer_;
   CrossWorkerCounters& consumer_;
   RingDoorbell& doorbell_;
-  bool wake_pending_ = false;  // producer thread only
-  RelayPeer* relay_ = nullptr;                   // relay mode
+  bool wake_pending_ = false;                   // producer thread only
+  RelayPeer* relay_ = nullptr;                  // relay mode
   std::unique_ptr<CrossWorkerPacket> scratch_;  // relay mode: the slot being filled
 };
 

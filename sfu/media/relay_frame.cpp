@@ -123,7 +123,8 @@ RelayOpenResult RelayOpener::open(ByteSpan frame, MutableByteSpan plain, RelayFr
                                   size_t& plain_size) {
   if (!ctx_ || frame.size() < kRelayHeaderBytes + kRelayTagBytes) return RelayOpenResult::kMalformed;
   const uint8_t* p = frame.data();
-  if (p[0] != static_cast<uint8_t>(RelayFrameType::kSlot) && p[0] != static_cast<uint8_t>(RelayFrameType::kConsent))
+  if (p[0] != static_cast<uint8_t>(RelayFrameType::kSlot) &&
+      p[0] != static_cast<uint8_t>(RelayFrameType::kConsent))
     return RelayOpenResult::kMalformed;
   const uint64_t sequence = load_be64(p + 1);
   const size_t payload = frame.size() - kRelayHeaderBytes - kRelayTagBytes;
@@ -140,8 +141,8 @@ RelayOpenResult RelayOpener::open(ByteSpan frame, MutableByteSpan plain, RelayFr
   if (EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, iv.data()) != 1 ||
       EVP_DecryptUpdate(ctx_, nullptr, &length, p, static_cast<int>(kRelayHeaderBytes)) != 1)
     return RelayOpenResult::kBadTag;
-  if (payload > 0 && EVP_DecryptUpdate(ctx_, plain.data(), &length, p + kRelayHeaderBytes,
-                                       static_cast<int>(payload)) != 1)
+  if (payload > 0 &&
+      EVP_DecryptUpdate(ctx_, plain.data(), &length, p + kRelayHeaderBytes, static_cast<int>(payload)) != 1)
     return RelayOpenResult::kBadTag;
   if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kRelayTagBytes), tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx_, plain.data() + payload, &length) != 1)

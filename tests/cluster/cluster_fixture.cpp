@@ -175,7 +175,7 @@ void Cluster::SetUp() {
     std::filesystem::create_directories(options.work_dir);
     options.extra_yaml =
         "cluster:\n  enabled: true\n  redis_url: redis://127.0.0.1:" + std::to_string(redis_.port()) +
-        "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n";
+        "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n" + extra_cluster_yaml();
     nodes_.push_back(std::make_unique<bench::ServerProcess>());
     ASSERT_TRUE(nodes_.back()->start(options, &error)) << node_id(i) << ": " << error;
   }

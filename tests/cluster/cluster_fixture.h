@@ -56,6 +56,9 @@ class Cluster : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
+  // YAML appended to every node's cluster: section (indented two spaces), e.g. a limit under test.
+  virtual std::string extra_cluster_yaml() const { return {}; }
+
   uint16_t port(size_t node) const { return nodes_[node]->http_port(); }
   static std::string node_id(size_t node) { return std::string("node-") + static_cast<char>('a' + node); }
   bench::ServerProcess& node(size_t index) { return *nodes_[index]; }

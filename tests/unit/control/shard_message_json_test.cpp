@@ -101,7 +101,8 @@ TEST(ShardMessageJson, EveryOtherPayloadRoundTrips) {
   EXPECT_EQ(std::get<ShardJoined>(joined.payload).name, "Alice \"A\" \xC3\xA9");
   ShardMessage left = round_trip({"r", 0, std::nullopt, ShardLeft{"p1", "left"}});
   EXPECT_EQ(std::get<ShardLeft>(left.payload).reason, "left");
-  ShardMessage published = round_trip({"r", 2, std::nullopt, ShardTrackPublished{"p1", {video_spec(), {1, 2}}}});
+  ShardMessage published =
+      round_trip({"r", 2, std::nullopt, ShardTrackPublished{"p1", {video_spec(), {1, 2}}}});
   const auto& track = std::get<ShardTrackPublished>(published.payload);
   EXPECT_EQ(track.participant_id, "p1");
   EXPECT_EQ(track.track.ref, (CrossWorkerTrackRef{1, 2}));
@@ -113,7 +114,8 @@ TEST(ShardMessageJson, EveryOtherPayloadRoundTrips) {
 }
 
 TEST(ShardMessageJson, WrongShapesAreRefusedWhole) {
-  nlohmann::json good = shard_message_to_json({"r", 0, std::nullopt, ShardTrackPublished{"p1", {video_spec(), {1, 2}}}});
+  nlohmann::json good =
+      shard_message_to_json({"r", 0, std::nullopt, ShardTrackPublished{"p1", {video_spec(), {1, 2}}}});
   ASSERT_TRUE(shard_message_from_json(good));
   auto refused = [&](const std::function<void(nlohmann::json&)>& change) {
     nlohmann::json bad = good;

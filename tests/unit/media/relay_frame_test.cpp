@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace sfu {
@@ -133,7 +135,8 @@ TEST(RelayFrame, ReplaysAndFramesOlderThanTheWindowAreRefused) {
   RelayOpener opener(key_a_to_b());
   CrossWorkerPacket out;
   std::vector<std::vector<uint8_t>> frames;
-  for (size_t i = 0; i < RelayOpener::kReplayWindow + 10; ++i) frames.push_back(sealed(sealer, media_slot(20)));
+  for (size_t i = 0; i < RelayOpener::kReplayWindow + 10; ++i)
+    frames.push_back(sealed(sealer, media_slot(20)));
   // Out of order within the window: accepted once each.
   ASSERT_EQ(open_into(opener, frames[5], out), RelayOpenResult::kOk);
   ASSERT_EQ(open_into(opener, frames[2], out), RelayOpenResult::kOk);
