@@ -51,7 +51,7 @@ void ControlPlane::announce_room_part(RoomEntry& room, uint32_t new_worker) {
     });
   }
   if (!cluster_->available()) return;
-  cluster_->join_room_nodes(room.name, [this, name = room.name](std::vector<std::string> others) {
+  cluster_->join_room_nodes(room.name, [this, name = room.name](const std::vector<std::string>& others) {
     RoomEntry* entry = find_room(name);
     if (!entry) return;
     for (const std::string& node : others) entry->remote_nodes.insert(node);
@@ -119,6 +119,20 @@ void ControlPlane::add_remote_peer(RoomEntry& room, uint32_t peer, bool resend_s
     });
 }
 
+void ControlPlane::on_cluster_hello(RoomEntry& room, const std::string& from, const nlohmann::json& relay,
+                                    const nlohmann::json& hello) {
+  if (!hello.is_array()) {
+    ++shard_messages_malformed_;
+    return;
+  }
+  // A new part: every local shard sends it its state (again, if it knew the node before).
+  for (const nlohmann::json& worker : hello) {
+    if (!worker.is_number_unsigned()) continue;
+    if (auto peer = remote_peer(from, relay, worker.get<uint32_t>()))
+      add_remote_peer(room, *peer, /*resend_state=*/true);
+  }
+}
+
 void ControlPlane::on_cluster_shard(const cluster::ClusterMessage& message) {
   const nlohmann::json& body = message.body;
   const std::string* name = string_at(body, "room");
@@ -131,19 +145,8 @@ void ControlPlane::on_cluster_shard(const cluster::ClusterMessage& message) {
   // No part of the room here: nothing to tell (this node says hello when it opens one).
   if (!room || room->shards.empty()) return;
   room->remote_nodes.insert(message.from);
-  if (auto hello = body.find("hello"); hello != body.end()) {
-    if (!hello->is_array()) {
-      ++shard_messages_malformed_;
-      return;
-    }
-    // A new part: every local shard sends it its state (again, if it knew the node before).
-    for (const nlohmann::json& worker : *hello) {
-      if (!worker.is_number_unsigned()) continue;
-      if (auto peer = remote_peer(message.from, *relay, worker.get<uint32_t>()))
-        add_remote_peer(*room, *peer, /*resend_state=*/true);
-    }
-    return;
-  }
+  if (auto hello = body.find("hello"); hello != body.end())
+    return on_cluster_hello(*room, message.from, *relay, *hello);
   auto shard = body.find("message");
   std::optional<ShardMessage> parsed = shard == body.end() ? std::nullopt : shard_message_from_json(*shard);
   if (!parsed || parsed->room != *name) {

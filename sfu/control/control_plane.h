@@ -235,6 +235,8 @@ class ControlPlane {
   void announce_room_part(RoomEntry& room, uint32_t new_worker);
   nlohmann::json relay_info() const;
   void on_cluster_shard(const cluster::ClusterMessage& message);
+  void on_cluster_hello(RoomEntry& room, const std::string& from, const nlohmann::json& relay,
+                        const nlohmann::json& hello);
   // The peer index of worker `worker` of `node` as its relay info describes it; nullopt when the
   // info does not describe it.
   std::optional<uint32_t> remote_peer(const std::string& node, const nlohmann::json& relay, uint32_t worker);
