@@ -197,6 +197,13 @@ struct ClusterConfig {
   std::string secret;         // HMAC-SHA256 key of every pub/sub message; at least kMinSecretBytes
   uint32_t refresh_s = 1;     // the node's registry entry and rooms are written this often
   uint32_t dead_after_s = 3;  // ... and expire this long after the last write
+  // The media relay between nodes of a room that spans them: each worker's relay socket binds
+  // relay_address:relay_port + worker index (relay_port 0: a free port each).
+  std::string relay_address = "127.0.0.1";
+  uint32_t relay_port = 0;
+  // A join for a room homed on another node joins here (the room spans both) when the home has this
+  // many participants of it; 0 = no limit (redirect to the home, unless the join says `stay`).
+  uint32_t max_room_participants_per_node = 0;
   static constexpr size_t kMinSecretBytes = 32;
 };
 

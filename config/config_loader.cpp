@@ -448,6 +448,10 @@ const std::map<std::string, Apply>& schema() {
                                       "nodes")},
       {"cluster.refresh_s", uint_in(FIELD(cluster.refresh_s), 1, 60)},
       {"cluster.dead_after_s", uint_in(FIELD(cluster.dead_after_s), 2, 600)},
+      {"cluster.relay_address", ip_field(FIELD(cluster.relay_address), false)},
+      {"cluster.relay_port", uint_in(FIELD(cluster.relay_port), 0, 65535)},
+      {"cluster.max_room_participants_per_node",
+       uint_in(FIELD(cluster.max_room_participants_per_node), 0, 1000000)},
   };
   return fields;
 }

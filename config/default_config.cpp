@@ -101,6 +101,9 @@ cluster:
   secret: ""                 # HMAC key of the nodes' pub/sub messages: at least 32 bytes, required when enabled
   refresh_s: 1               # the node's registry entry and rooms are refreshed this often
   dead_after_s: 3            # a node that stops refreshing is dead this long after its last refresh
+  relay_address: 127.0.0.1   # the media relay between nodes (rooms spanning nodes): each worker's UDP socket
+  relay_port: 0              # ... binds relay_port + worker index; 0 = a free port each (advertised in the registry)
+  max_room_participants_per_node: 0  # a join on a node that is not the room's home stays there (the room spans) once the home has this many; 0 = always redirect (unless the join says stay)
 )";
 }
 

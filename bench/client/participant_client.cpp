@@ -121,6 +121,7 @@ bool ParticipantClient::start(std::string* error) {
 
   nlohmann::json join = {{"type", "join"}, {"room", options_.room}, {"name", options_.name}};
   if (!options_.token.empty()) join["token"] = options_.token;
+  if (options_.stay) join["stay"] = true;
   join_message_ = join;
   return connect_signaling(std::move(join), error);
 }

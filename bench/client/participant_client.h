@@ -48,6 +48,9 @@ class ParticipantClient {
     std::string room;
     std::string name;
     std::string token;  // sent with join when not empty
+    // Cluster mode: join on this node even when the room is homed on another (`stay`: the room
+    // spans both nodes) instead of following a `redirect`.
+    bool stay = false;
     bool publish_audio = true;
     // The RFC 6464 level of every audio packet: -dBov, 0 (loudest) .. 127 (silence).
     uint8_t audio_level_dbov = 30;

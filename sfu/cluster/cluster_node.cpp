@@ -240,7 +240,7 @@ void ClusterNode::claim_room(const LocalRoom& proposal, std::function<void(std::
         nlohmann::json stored = nlohmann::json::parse(reply_string(reply->element[1]), nullptr, false);
         if (outcome < 0 || !stored.is_object()) return (*shared)(std::nullopt);
         Claim claim{stored.value("home", std::string()), stored.value("url", std::string()), outcome != 0,
-                    outcome == 2};
+                    outcome == 2, stored.value("participants", uint64_t{0})};
         // Until the next read of the registry, count the room where it went.
         if (claim.created && nodes_.count(claim.home)) ++nodes_[claim.home].rooms;
         if (claim.rehomed) {
@@ -273,6 +273,7 @@ void ClusterNode::list_rooms(std::function<void(std::optional<std::vector<Direct
           nodes[info.id] = info;
         }
         nodes_ = std::move(nodes);
+        if (hooks_.nodes_read) hooks_.nodes_read();
         std::vector<DirectoryRoom> rooms;
         const redisReply* room_list = reply->element[1];
         for (size_t i = 0; i + 1 < room_list->elements; i += 2)
@@ -297,6 +298,40 @@ void ClusterNode::find_room(const std::string& name,
 
 void ClusterNode::release_room(const std::string& name) {
   commands_->command({"EVAL", kReleaseScript, "1", kRoomsKey, name, id_}, [](const redisReply*) {});
+}
+
+// ---- rooms spanning nodes ----
+
+void ClusterNode::join_room_nodes(const std::string& room,
+                                  std::function<void(std::vector<std::string>)> done) {
+  const std::string key = std::string(kRoomNodesKeyPrefix) + room;
+  commands_->command({"SADD", key, id_}, [](const redisReply*) {});
+  auto shared = std::make_shared<decltype(done)>(std::move(done));
+  bool queued = commands_->command({"SMEMBERS", key}, [this, shared, room](const redisReply* reply) {
+    std::vector<std::string> others;
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+      for (size_t i = 0; i < reply->elements; ++i) {
+        std::string node = reply_string(reply->element[i]);
+        if (node.empty() || node == id_) continue;
+        if (alive(node))
+          others.push_back(node);
+        else
+          leave_room_nodes(room, node);
+      }
+    }
+    (*shared)(std::move(others));
+  });
+  if (!queued) (*shared)({});
+}
+
+void ClusterNode::leave_room_nodes(const std::string& room, const std::string& node) {
+  commands_->command({"SREM", std::string(kRoomNodesKeyPrefix) + room, node.empty() ? id_ : node},
+                     [](const redisReply*) {});
+}
+
+void ClusterNode::send_shard(const std::string& node, nlohmann::json body) {
+  body["kind"] = "shard";
+  publish(node, std::move(body), [](bool) {});
 }
 
 // ---- messages ----
@@ -355,6 +390,11 @@ void ClusterNode::on_message(const std::string& payload) {
   std::string kind = message.body.value("kind", std::string());
   if (kind == "rest") return handle_request(message);
   if (kind == "rest_answer") return handle_answer(message);
+  if (kind == "shard") {
+    ++received_;
+    if (hooks_.shard_message) hooks_.shard_message(message);
+    return;
+  }
   count_rejected(Rejection::malformed);
 }
 
@@ -440,6 +480,11 @@ std::string ClusterNode::metrics_text() const {
     line(std::string("sfu_cluster_redirects_total{reason=\"") + reason + "\"} " +
          std::to_string(it == redirects_.end() ? 0 : it->second));
   }
+  line(
+      "# HELP sfu_cluster_span_joins_total Joins for a room homed on another node that stayed here (the "
+      "room spans nodes).");
+  line("# TYPE sfu_cluster_span_joins_total counter");
+  line("sfu_cluster_span_joins_total " + std::to_string(span_joins_));
   line("# HELP sfu_cluster_rooms_rehomed_total Rooms of a dead node this node took over.");
   line("# TYPE sfu_cluster_rooms_rehomed_total counter");
   line("sfu_cluster_rooms_rehomed_total " + std::to_string(rooms_rehomed_));

@@ -71,8 +71,9 @@ struct ForwardedAnswer {
 // The result of claiming a room's home.
 struct Claim {
   std::string home, url;
-  bool created = false;  // no live node had it: the proposal (home = the chosen node) was stored
-  bool rehomed = false;  // ... replacing the entry of a dead home
+  bool created = false;       // no live node had it: the proposal (home = the chosen node) was stored
+  bool rehomed = false;       // ... replacing the entry of a dead home
+  uint64_t participants = 0;  // the home's participants of the room, as it last wrote them
 };
 
 class ClusterNode {
@@ -82,6 +83,10 @@ class ClusterNode {
     std::function<std::vector<LocalRoom>()> local_rooms;
     // Runs a forwarded request here, on the room's home; `answer` is called once, maybe later.
     std::function<void(const ForwardedRequest&, std::function<void(ForwardedAnswer)> answer)> run_request;
+    // A room's part on another node spoke (kind "shard": rooms spanning nodes).
+    std::function<void(const ClusterMessage&)> shard_message;
+    // The registry was read again (live nodes known): dead nodes' room parts can go.
+    std::function<void()> nodes_read;
   };
 
   // `advertise`: this node's base URL (cluster.advertise or the one made from http.listen);
@@ -112,6 +117,16 @@ class ClusterNode {
   // when it does not answer within 2 s).
   void forward(const std::string& node, ForwardedRequest request, std::function<void(ForwardedAnswer)> done);
 
+  // ---- rooms spanning nodes ----
+  // Adds this node to the room's set of nodes with a part of it (sfu:room_nodes:<room>) and calls
+  // `done` with the other live members (dead ones are removed from the set).
+  void join_room_nodes(const std::string& room, std::function<void(std::vector<std::string>)> done);
+  // Removes `node` (this one by default) from the room's set.
+  void leave_room_nodes(const std::string& room, const std::string& node = {});
+  // A signed message (kind "shard") to another node's control plane.
+  void send_shard(const std::string& node, nlohmann::json body);
+  bool alive(const std::string& node) const { return nodes_.count(node) > 0; }
+
   // ---- registry ----
   // The least loaded live node other than this one that takes new rooms (drain's target).
   std::optional<NodeInfo> other_node() const;
@@ -119,6 +134,8 @@ class ClusterNode {
   bool draining() const { return draining_; }
 
   void count_redirect(const std::string& reason) { ++redirects_[reason]; }
+  // A join for a room homed elsewhere that stayed here (the room spans nodes).
+  void count_span_join() { ++span_joins_; }
   // sfu_cluster_* in the Prometheus text format.
   std::string metrics_text() const;
 
@@ -159,7 +176,7 @@ class ClusterNode {
   uint64_t next_forward_id_ = 1;
   std::map<uint64_t, PendingForward> forwards_;
   // Counters (sfu_cluster_*).
-  uint64_t sent_ = 0, received_ = 0, rooms_rehomed_ = 0, refresh_failures_ = 0;
+  uint64_t sent_ = 0, received_ = 0, rooms_rehomed_ = 0, refresh_failures_ = 0, span_joins_ = 0;
   std::map<std::string, uint64_t> rejected_;
   std::map<std::string, uint64_t> redirects_;
 };

@@ -10,6 +10,8 @@ inline constexpr const char* kNodesKey = "sfu:nodes";
 inline constexpr const char* kNodeKeyPrefix = "sfu:node:";
 inline constexpr const char* kRoomsKey = "sfu:rooms";
 inline constexpr const char* kChannelPrefix = "sfu:to:";
+// A set per room of the nodes holding a part of it (rooms spanning nodes).
+inline constexpr const char* kRoomNodesKeyPrefix = "sfu:room_nodes:";
 
 // A room entry's home is alive when its node's registry key still exists.
 #define SFU_LUA_HOME_ALIVE                                                            \

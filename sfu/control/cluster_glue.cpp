@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "base/logger.h"
+#include "base/random.h"
 #include "sfu/control/control_plane.h"
 #include "sfu/control/protocol_messages.h"
 #include "sfu/media/router.h"
@@ -41,10 +42,12 @@ std::string advertised_url(const config::Config& config, uint16_t port) {
 
 void ControlPlane::start_cluster() {
   if (!config_.cluster.enabled) return;
+  relay_nonce_ = random_string(32, kIdCharacters);
   nlohmann::json media = {{"addresses", config_.rtc.resolved_announced_addresses()},
                           {"udp_port", config_.rtc.udp_port},
                           {"tcp_port", config_.rtc.tcp_port ? *config_.rtc.tcp_port : 0},
-                          {"workers", workers_.size()}};
+                          {"workers", workers_.size()},
+                          {"relay", relay_info()}};
   cluster::ClusterNode::Hooks hooks;
   hooks.load = [this] {
     cluster::LocalLoad load{participant_count(), rooms_.size(), 0};
@@ -55,13 +58,16 @@ void ControlPlane::start_cluster() {
   hooks.local_rooms = [this] {
     std::vector<cluster::LocalRoom> rooms;
     for (const auto& [name, room] : rooms_)
-      rooms.push_back({name, room.created_at, room.max_participants, room.participants.size()});
+      if (!room.remote_home)  // a part of a room homed on another node: that node writes it
+        rooms.push_back({name, room.created_at, room.max_participants, room.participants.size()});
     return rooms;
   };
   hooks.run_request = [this](const cluster::ForwardedRequest& request,
                              std::function<void(cluster::ForwardedAnswer)> answer) {
     run_forwarded_request(request, std::move(answer));
   };
+  hooks.shard_message = [this](const cluster::ClusterMessage& message) { on_cluster_shard(message); };
+  hooks.nodes_read = [this] { drop_dead_nodes(); };
   cluster_ = std::make_unique<cluster::ClusterNode>(loop_, config_.cluster, advertised_url(config_, port()),
                                                     std::move(media), std::move(hooks));
   cluster_->start();
@@ -87,10 +93,21 @@ bool ControlPlane::route_join(ClientConnection& ws, const Session& session, cons
                          if (it == sessions_.end() || !it->second.client)
                            return;  // the client went meanwhile
                          ClientConnection& client = *it->second.client;
-                         if (claim && claim->home != cluster_->id())
-                           return send_redirect(client, claim->url, claim->home, "room_home");
-                         // Home here (or Redis went away meanwhile: serve the room here).
+                         const bool elsewhere = claim && claim->home != cluster_->id();
+                         if (elsewhere) {
+                           // The room spans to this node when the join asks to stay, or when its
+                           // home holds cluster.max_room_participants_per_node of it already.
+                           auto stay = message.find("stay");
+                           const uint32_t limit = config_.cluster.max_room_participants_per_node;
+                           bool spans = (stay != message.end() && stay->is_boolean() && stay->get<bool>()) ||
+                                        (limit > 0 && claim->participants >= limit);
+                           if (!spans) return send_redirect(client, claim->url, claim->home, "room_home");
+                           cluster_->count_span_join();
+                         }
+                         // Home here, a part of a room spanning nodes, or Redis went away meanwhile.
                          handle_join(client, it->second, message, /*routed=*/true);
+                         if (RoomEntry* entry = elsewhere ? find_room(room) : nullptr)
+                           entry->remote_home = true;
                        });
   return true;
 }

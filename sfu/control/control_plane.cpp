@@ -266,6 +266,7 @@ void ControlPlane::open_shard(RoomEntry& room, uint32_t worker) {
       if (Room* r = w.find_room(name)) r->add_peer_shard(worker);
     });
   room.shards.push_back(worker);
+  announce_room_part(room, worker);
   if (room.shards.size() > 1)
     log_info("control", "room spans another worker",
              {{"room", room.name},
@@ -308,6 +309,7 @@ void ControlPlane::on_shard_message(const std::shared_ptr<const ShardMessage>& m
       if (Room* r = w.find_room(message->room)) r->on_shard_message(*message);
     });
   }
+  send_to_remote_shards(*room, *message);
 }
 
 ControlPlane::RoomEntry& ControlPlane::add_room(const std::string& name, uint32_t max_participants,
@@ -366,7 +368,10 @@ void ControlPlane::forget_room(const std::string& name) {
   if (worker_load_[room.worker] > 0) --worker_load_[room.worker];
   rooms_.erase(it);
   empty_rooms_.cancel(name);
-  if (cluster_) cluster_->release_room(name);
+  if (cluster_) {
+    cluster_->release_room(name);
+    cluster_->leave_room_nodes(name);
+  }
   for (uint32_t worker : shards) post_lifecycle(worker, [name](Worker& w) { w.remove_room(name); });
 }
 

@@ -20,10 +20,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
+#include "base/socket_address.h"
 #include "base/task_queue.h"
 #include "base/uv_timer.h"
 #include "config/config.h"
@@ -83,6 +85,12 @@ class ControlPlane {
     std::vector<uint32_t> shards;
     std::map<std::string, uint32_t> placement;
     uint64_t joins = 0;  // participants placed so far (round_robin)
+    // Rooms spanning nodes (cluster_span.cpp): the other nodes holding a part of the room, the
+    // peer indices of their shards, and whether the room's home is another node (this node holds
+    // a part only: it does not write the room's directory entry).
+    std::set<std::string> remote_nodes;
+    std::set<uint32_t> remote_peers;
+    bool remote_home = false;
   };
   // Joins refused by the control plane, by reason (sfu_joins_refused_total).
   struct JoinRefusals {
@@ -213,6 +221,34 @@ class ControlPlane {
                              std::function<void(cluster::ForwardedAnswer)> answer);
   bool cluster_available() const { return cluster_ && cluster_->available(); }
 
+  // Rooms spanning nodes (cluster_span.cpp; docs/protocol.md, "Cluster"). A shard of a room on
+  // another node is one more peer of the local shards, with a peer index from kRemotePeerBase up
+  // (one per node, process run and worker there), reached by relay-mode links (relay_peer.h).
+  static constexpr uint32_t kRemotePeerBase = 1024;  // above any worker index (workers <= 256)
+  struct RemoteShard {
+    std::string node, nonce;
+    uint32_t worker = 0;
+    SocketAddress relay;
+  };
+  // This node opened a shard of `room`: tells the room's other nodes (hello), and gives the new
+  // shard the remote peers the room already has.
+  void announce_room_part(RoomEntry& room, uint32_t new_worker);
+  nlohmann::json relay_info() const;
+  void on_cluster_shard(const cluster::ClusterMessage& message);
+  void on_cluster_hello(RoomEntry& room, const std::string& from, const nlohmann::json& relay,
+                        const nlohmann::json& hello);
+  // The peer index of worker `worker` of `node` as its relay info describes it; nullopt when the
+  // info does not describe it.
+  std::optional<uint32_t> remote_peer(const std::string& node, const nlohmann::json& relay, uint32_t worker);
+  void link_remote(uint32_t local_worker, uint32_t peer);
+  // The local shards of `room` get `peer` (they send it their state), once per room and peer.
+  void add_remote_peer(RoomEntry& room, uint32_t peer, bool resend_state);
+  void send_to_remote_shards(const RoomEntry& room, const ShardMessage& message);
+  // The shards of `node` (all its runs, or all but the run `keep_nonce`) leave every room.
+  void forget_node_shards(const std::string& node, const std::string& keep_nonce, const std::string& reason);
+  void drop_dead_nodes();
+  std::string relay_metrics_text() const;
+
   // Rooms directory (control_plane.cpp). A room exists on its worker from the first join on (the
   // join task creates it there), until it is deleted or freed.
   RoomEntry* find_room(const std::string& name);
@@ -302,6 +338,14 @@ class ControlPlane {
   uint64_t turn_credentials_issued_ = 0;
   std::map<std::string, RoomEntry> rooms_;
   std::unique_ptr<cluster::ClusterNode> cluster_;  // cluster.enabled
+  std::string relay_nonce_;                        // this process's run, in relay keys
+  std::map<uint32_t, RemoteShard> remote_shards_;  // by peer index
+  std::map<std::tuple<std::string, std::string, uint32_t>, uint32_t>
+      remote_peer_of_;                             // (node, nonce, worker)
+  std::map<std::string, std::string> node_nonce_;  // the run of each node last heard from
+  uint32_t next_remote_peer_ = kRemotePeerBase;
+  std::set<std::pair<uint32_t, uint32_t>> relay_links_;  // (local worker, peer index) attached
+  uint64_t shard_messages_malformed_ = 0;
   // Answers of requests other nodes forwarded here that were deferred, by exchange id (ids with
   // kClusterExchangeBit, so they never meet the HTTP server's).
   std::unordered_map<uint64_t, std::function<void(cluster::ForwardedAnswer)>> cluster_exchanges_;

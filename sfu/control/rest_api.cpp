@@ -417,7 +417,8 @@ std::string ControlPlane::metrics() {
   stats.http_refused = {refused_origin_, refused_host_, http.refused_connections,
                         http.refused_connections_per_address};
   stats.http_timeouts = {http.request_timeouts, http.websocket_idle_closes};
-  return render_metrics(workers_, stats) + (cluster_ ? cluster_->metrics_text() : std::string());
+  return render_metrics(workers_, stats) +
+         (cluster_ ? cluster_->metrics_text() + relay_metrics_text() : std::string());
 }
 
 }  // namespace sfu

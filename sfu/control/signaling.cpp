@@ -180,6 +180,8 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
   const std::string& display_name = who->display_name;
   if (display_name.empty() || display_name.size() > kMaxNameLength)
     return send_error(ws, {ErrorCode::bad_request, "'name' must be 1-64 characters"}, "join");
+  if (auto stay = message.find("stay"); stay != message.end() && !stay->is_boolean())
+    return send_error(ws, {ErrorCode::bad_request, "'stay' must be a boolean"}, "join");
   // Cluster mode: the room may be homed on another node (redirect), or need a home first.
   if (!routed && route_join(ws, session, message, *room_name)) return;
 

@@ -1,6 +1,9 @@
 #include "sfu/media/cross_worker_hub.h"
 
 namespace sfu {
+namespace {
+constexpr uint64_t kConsentIntervalMs = 1000;
+}  // namespace
 
 CrossWorkerHub::CrossWorkerHub(uv_loop_t* loop, uint32_t worker_index, std::function<void()> after_drain)
     : index_(worker_index), after_drain_(std::move(after_drain)), loop_(loop) {
@@ -24,6 +27,13 @@ CrossWorkerHub::CrossWorkerHub(uv_loop_t* loop, uint32_t worker_index, std::func
 CrossWorkerHub::~CrossWorkerHub() { close(); }
 
 void CrossWorkerHub::close() {
+  if (consent_timer_) {
+    consent_timer_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(consent_timer_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
+    consent_timer_ = nullptr;
+  }
+  if (relay_socket_) relay_socket_->close();
   if (doorbell_) {
     doorbell_->data = nullptr;
     uv_close(reinterpret_cast<uv_handle_t*>(doorbell_),
@@ -66,6 +76,73 @@ void CrossWorkerHub::drain(uint64_t now_ms) {
 void CrossWorkerHub::wake_peers() {
   for (PeerLinks& links : links_)
     if (links.out) links.out->wake_consumer();
+  // The turn's relay datagrams: one sendmmsg for all.
+  if (relay_socket_) relay_socket_->flush();
+}
+
+// ---- relay between nodes ----
+
+bool CrossWorkerHub::open_relay(const SocketAddress& address, std::string* error) {
+  relay_socket_ = std::make_unique<net::UdpSocket>(
+      loop_, [this](std::span<net::UdpSocket::Datagram> batch) { on_relay_datagrams(batch); });
+  // The relay carries every track crossing to other nodes: buffers like the media sockets'.
+  constexpr uint32_t kRelayBufferBytes = 4u << 20;
+  if (!relay_socket_->bind(address, kRelayBufferBytes, kRelayBufferBytes, error)) {
+    relay_socket_.reset();
+    return false;
+  }
+  relay_address_ = relay_socket_->local_address();
+  relay_slot_ = std::make_unique<CrossWorkerPacket>();
+  consent_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, consent_timer_);
+  consent_timer_->data = this;
+  uv_timer_start(
+      consent_timer_,
+      [](uv_timer_t* timer) {
+        if (auto* self = static_cast<CrossWorkerHub*>(timer->data)) self->send_consent();
+      },
+      kConsentIntervalMs, kConsentIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(consent_timer_));
+  return true;
+}
+
+void CrossWorkerHub::attach_remote(const RelayPeerParams& params) {
+  if (!relay_socket_ || params.peer == index_) return;
+  if (links_.size() <= params.peer) links_.resize(params.peer + 1);
+  if (links_[params.peer].out) return;  // attached already (a peer index names one run of a worker)
+  auto& relay =
+      remotes_.emplace_back(std::make_unique<RelayPeer>(loop_, params, *relay_socket_, relay_counters_));
+  links_[params.peer].out = std::make_shared<CrossWorkerLink>(index_, params.peer, *relay, counters_);
+  relay->send_consent();  // the peer hears from this end at once
+}
+
+void CrossWorkerHub::send_consent() {
+  for (auto& relay : remotes_) relay->send_consent();
+  if (relay_socket_) relay_socket_->flush();
+}
+
+void CrossWorkerHub::on_relay_datagrams(std::span<net::UdpSocket::Datagram> batch) {
+  const uint64_t now_ms = uv_now(loop_);
+  size_t taken = 0;
+  for (const net::UdpSocket::Datagram& datagram : batch) {
+    RelayPeer* from = nullptr;
+    for (auto& relay : remotes_)
+      if (relay->address() == datagram.from) {
+        from = relay.get();
+        break;
+      }
+    if (!from) {
+      bump(relay_counters_.dropped_not_member);
+      continue;
+    }
+    if (!from->receive(ByteSpan(datagram.data, datagram.size), *relay_slot_)) continue;
+    CrossWorkerLink* back = to_peer(from->peer());
+    if (!back) continue;
+    bump(counters_.packets_in);
+    tables_.dispatch(from->peer(), *relay_slot_, *back, now_ms);
+    ++taken;
+  }
+  if (taken > 0 && after_drain_) after_drain_();
 }
 
 }  // namespace sfu

@@ -5,6 +5,11 @@
 // sends the fan-out queued). Once per loop turn (a uv_check handle, after the turn's I/O) it rings
 // the doorbell of every peer its links pushed to during the turn: one wake-up per burst.
 //
+// Rooms spanning cluster nodes (relay_peer.h): the hub also owns the worker's relay socket and one
+// RelayPeer per worker of another node a room spans to, each with a relay-mode link as `to_peer`;
+// datagrams arriving on the relay socket are checked (sender, tag, replay) and dispatched like
+// drained ring slots, and a consent frame goes to each relay peer every second.
+//
 // Thread: the worker's, except doorbell() and counters(), which the control thread uses to build
 // links (their addresses only; ringing is thread-safe, the counters are written by this worker).
 // Owned by the Worker, created before its loop runs. close() the handles before the loop's last run;
@@ -17,10 +22,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "net/udp_socket.h"
 #include "sfu/media/cross_worker_link.h"
 #include "sfu/media/cross_worker_tables.h"
+#include "sfu/media/relay_peer.h"
 
 namespace sfu {
 
@@ -46,6 +55,17 @@ class CrossWorkerHub final : private RingDoorbell {
     return peer < links_.size() && links_[peer].out ? links_[peer].out.get() : nullptr;
   }
   CrossWorkerTables& tables() { return tables_; }
+
+  // ---- relay between nodes (loop thread, except relay_address() and relay_counters()) ----
+  // Binds the relay socket (before the loop runs); false with *error set.
+  bool open_relay(const SocketAddress& address, std::string* error);
+  // The bound address; family 0 without a relay socket. Immutable once bound.
+  const SocketAddress& relay_address() const { return relay_address_; }
+  RelayCounters& relay_counters() { return relay_counters_; }
+  const RelayCounters& relay_counters() const { return relay_counters_; }
+  // A worker of another node, as peer `params.peer` (at most once per peer index).
+  void attach_remote(const RelayPeerParams& params);
+  size_t remote_peers() const { return remotes_.size(); }
   // Drains every inbound link now (the doorbell's callback; tests call it directly).
   void drain(uint64_t now_ms);
   // Rings the peers pushed to since the last call (the uv_check callback).
@@ -58,6 +78,8 @@ class CrossWorkerHub final : private RingDoorbell {
     std::shared_ptr<CrossWorkerLink> in;
   };
   void ring() override;  // RingDoorbell: any thread
+  void on_relay_datagrams(std::span<net::UdpSocket::Datagram> batch);
+  void send_consent();
 
   const uint32_t index_;
   std::function<void()> after_drain_;
@@ -67,6 +89,13 @@ class CrossWorkerHub final : private RingDoorbell {
   uv_loop_t* loop_;
   uv_async_t* doorbell_ = nullptr;
   uv_check_t* wake_check_ = nullptr;
+  // Relay between nodes.
+  RelayCounters relay_counters_;
+  std::unique_ptr<net::UdpSocket> relay_socket_;
+  SocketAddress relay_address_{};
+  std::vector<std::unique_ptr<RelayPeer>> remotes_;
+  std::unique_ptr<CrossWorkerPacket> relay_slot_;  // where an arriving slot is decoded
+  uv_timer_t* consent_timer_ = nullptr;
 };
 
 }  // namespace sfu

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sfu/media/relay_peer.h"
+
 namespace sfu {
 
 CrossWorkerLink::CrossWorkerLink(uint32_t from_worker, uint32_t to_worker, size_t packets,
@@ -15,8 +17,30 @@ CrossWorkerLink::CrossWorkerLink(uint32_t from_worker, uint32_t to_worker, size_
       consumer_(consumer),
       doorbell_(consumer_doorbell) {}
 
+namespace {
+// A relay-mode link wakes no one: its datagrams leave with the relay socket's flush.
+class NoDoorbell final : public RingDoorbell {
+ public:
+  void ring() override {}
+};
+NoDoorbell no_doorbell;
+}  // namespace
+
+CrossWorkerLink::CrossWorkerLink(uint32_t from_worker, uint32_t to_peer, RelayPeer& relay,
+                                 CrossWorkerCounters& producer)
+    : from_(from_worker),
+      to_(to_peer),
+      ring_(2),
+      producer_(producer),
+      consumer_(producer),
+      doorbell_(no_doorbell),
+      relay_(&relay),
+      scratch_(std::make_unique<CrossWorkerPacket>()) {}
+
+CrossWorkerLink::~CrossWorkerLink() = default;
+
 CrossWorkerPacket* CrossWorkerLink::claim(CrossWorkerKind kind, CrossWorkerTrackRef track, size_t layer) {
-  CrossWorkerPacket* slot = ring_.claim();
+  CrossWorkerPacket* slot = relay_ ? scratch_.get() : ring_.claim();
   if (!slot) {
     bump(producer_.dropped_full);
     return nullptr;
@@ -29,6 +53,11 @@ CrossWorkerPacket* CrossWorkerLink::claim(CrossWorkerKind kind, CrossWorkerTrack
 }
 
 void CrossWorkerLink::publish() {
+  if (relay_) {
+    // Sent now (counted by the relay: sent, or dropped for no_consent / too_large).
+    if (relay_->send_slot(*scratch_)) bump(producer_.packets_out);
+    return;
+  }
   ring_.publish();
   bump(producer_.packets_out);
   wake_pending_ = true;

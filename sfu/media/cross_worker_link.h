@@ -21,8 +21,14 @@
 // producer worker calls wake_consumer() for each of its links once per loop turn, so a burst
 // costs one uv_async_send, not one per packet.
 //
+// Relay mode (rooms spanning cluster nodes, relay_peer.h): a link from this worker to a worker of
+// another node has no ring: each slot is filled in one scratch slot and sealed into one datagram
+// of the worker's relay socket at once (its sends are flushed once per loop turn, like a doorbell).
+// The same push_*() calls, so the room shard, proxies and tables treat a remote shard like any peer.
+//
 // Thread: push_*() and wake_consumer() on the producer worker's thread, drain() on the consumer's.
-// Created on the control thread and shared (shared_ptr) by the two workers' CrossWorkerHubs; the
+// A relay-mode link is made and used on its worker's thread only. Otherwise created on the control
+// thread and shared (shared_ptr) by the two workers' CrossWorkerHubs; the
 // counters and the doorbell it points at belong to the workers and outlive it.
 #pragma once
 
@@ -30,6 +36,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "base/bytes.h"
@@ -92,15 +99,21 @@ class RingDoorbell {
   RingDoorbell& operator=(const RingDoorbell&) = default;
 };
 
+class RelayPeer;
+
 class CrossWorkerLink {
  public:
   CrossWorkerLink(uint32_t from_worker, uint32_t to_worker, size_t packets, CrossWorkerCounters& producer,
                   CrossWorkerCounters& consumer, RingDoorbell& consumer_doorbell);
+  // Relay mode: to a remote shard's peer index `to_peer`, through `relay`.
+  CrossWorkerLink(uint32_t from_worker, uint32_t to_peer, RelayPeer& relay, CrossWorkerCounters& producer);
+  ~CrossWorkerLink();
   CrossWorkerLink(const CrossWorkerLink&) = delete;
   CrossWorkerLink& operator=(const CrossWorkerLink&) = delete;
 
   uint32_t from_worker() const { return from_; }
   uint32_t to_worker() const { return to_; }
+  bool relayed() const { return relay_ != nullptr; }
   size_t capacity() const { return ring_.capacity(); }
 
   // ---- producer worker ----
@@ -136,7 +149,9 @@ class CrossWorkerLink {
   CrossWorkerCounters& producer_;
   CrossWorkerCounters& consumer_;
   RingDoorbell& doorbell_;
-  bool wake_pending_ = false;  // producer thread only
+  bool wake_pending_ = false;                   // producer thread only
+  RelayPeer* relay_ = nullptr;                  // relay mode
+  std::unique_ptr<CrossWorkerPacket> scratch_;  // relay mode: the slot being filled
 };
 
 // Publisher's worker, packet path: a copy of `rtp` (of the track's `layer`) to every worker

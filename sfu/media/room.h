@@ -90,6 +90,7 @@ class Room : private DataRelay::Host {
   // the room has shards on `workers`; a shard was opened on `worker`; a message of another shard.
   void expect_peer_shards(const std::vector<uint32_t>& workers) { shard_.expect_peers(workers); }
   void add_peer_shard(uint32_t worker) { shard_.add_peer(worker); }
+  void remove_peer_shard(uint32_t worker, const std::string& reason) { shard_.remove_peer(worker, reason); }
   void on_shard_message(const ShardMessage& message) { shard_.on_message(message); }
   bool spanning() const { return shard_.spanning(); }
 

@@ -51,6 +51,17 @@ void RoomShard::on_message(const ShardMessage& message) {
   }
 }
 
+void RoomShard::remove_peer(uint32_t worker, const std::string& reason) {
+  if (worker == worker_.index() || !peers_.count(worker)) return;
+  std::vector<std::string> gone;
+  for (const auto& [id, participant] : room_.participants_)
+    if (participant->remote_worker == worker) gone.push_back(id);
+  for (const std::string& id : gone) remove_proxy(worker, id, reason);
+  peers_.erase(worker);
+  refresh_routes();
+  if (synced() && !held_.empty()) run_held_joins();
+}
+
 void RoomShard::apply_state(uint32_t from, const ShardState& state) {
   for (const ShardMember& member : state.members) {
     ensure_proxy(from, member.id, member.name);

@@ -47,6 +47,8 @@ class RoomShard {
   // A shard of the room was opened on `worker`: it gets this shard's state.
   void add_peer(uint32_t worker);
   void on_message(const ShardMessage& message);
+  // The shard on `worker` is gone (a dead node's): its proxies leave the room (`reason`).
+  void remove_peer(uint32_t worker, const std::string& reason);
 
   bool spanning() const { return !peers_.empty(); }
   // Every other shard's state has arrived.

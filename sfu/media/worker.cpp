@@ -82,6 +82,7 @@ Worker::~Worker() {
 Status Worker::start() {
   if (Status udp_started = start_udp(); !udp_started) return udp_started;
   if (Status tcp_started = start_tcp(); !tcp_started) return tcp_started;
+  if (Status relay_started = start_relay(); !relay_started) return relay_started;
   make_host_candidates();
   last_tick_ms_ = uv_now(&loop_);
   tick_->start(kTickMs, kTickMs);
@@ -107,6 +108,19 @@ Status Worker::start_udp() {
                                   config_.rtc.udp_send_buffer_bytes, &reason))
       return bind_error("udp", port, ip, reason);
   }
+  return {};
+}
+
+// Cluster mode: the socket of the media relay between nodes (relay_peer.h).
+Status Worker::start_relay() {
+  if (!config_.cluster.enabled) return {};
+  uint32_t wanted = config_.cluster.relay_port == 0 ? 0 : config_.cluster.relay_port + index_;
+  if (wanted > 65535)
+    return Error{ErrorCode::bind_failed, "relay port " + std::to_string(wanted) + ": beyond 65535"};
+  auto address = SocketAddress::from_ip(config_.cluster.relay_address, static_cast<uint16_t>(wanted));
+  std::string reason = "not an IP address";
+  if (!address || !cross_worker_->open_relay(*address, &reason))
+    return bind_error("relay udp", wanted, config_.cluster.relay_address, reason);
   return {};
 }
 

@@ -191,6 +191,7 @@ class Worker : private WebRtcTransport::Host, private net::TcpConnection::Handle
   void on_pending_tcp_frame(net::TcpConnection& connection, const net::UdpSocket::Datagram& frame,
                             net::PacketKind kind, uint64_t now_ms);
   Status start_udp();
+  Status start_relay();
   Status start_tcp();
   // host_candidates_ from the announced addresses and the ports bound.
   void make_host_candidates();

@@ -143,6 +143,19 @@ int redis_publish(uint16_t redis_port, const std::string& channel, const std::st
   return receivers;
 }
 
+std::string redis_get(uint16_t redis_port, const std::string& key) {
+  std::string command = "redis-cli -p " + std::to_string(redis_port) + " --raw GET " + key;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {};
+  std::string out;
+  char chunk[4096];
+  size_t n = 0;
+  while ((n = fread(chunk, 1, sizeof(chunk), pipe)) > 0) out.append(chunk, n);
+  pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
 void Cluster::SetUp() {
   if (!redis_installed()) {
     skipped_ = true;
@@ -162,7 +175,7 @@ void Cluster::SetUp() {
     std::filesystem::create_directories(options.work_dir);
     options.extra_yaml =
         "cluster:\n  enabled: true\n  redis_url: redis://127.0.0.1:" + std::to_string(redis_.port()) +
-        "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n";
+        "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n" + extra_cluster_yaml();
     nodes_.push_back(std::make_unique<bench::ServerProcess>());
     ASSERT_TRUE(nodes_.back()->start(options, &error)) << node_id(i) << ": " << error;
   }
@@ -196,8 +209,10 @@ bool Cluster::wait_for_registry(size_t alive) {
 }
 
 std::unique_ptr<client::ParticipantClient> Cluster::make_client(uint16_t port, const std::string& room,
-                                                                const std::string& name, bool publish) {
+                                                                const std::string& name, bool publish,
+                                                                bool stay) {
   client::ParticipantClient::Options options;
+  options.stay = stay;
   options.server_port = port;
   options.room = room;
   options.name = name;
@@ -210,8 +225,8 @@ std::unique_ptr<client::ParticipantClient> Cluster::make_client(uint16_t port, c
 }
 
 client::ParticipantClient& Cluster::add_client(size_t node, const std::string& room, const std::string& name,
-                                               bool publish) {
-  clients_.push_back(make_client(port(node), room, name, publish));
+                                               bool publish, bool stay) {
+  clients_.push_back(make_client(port(node), room, name, publish, stay));
   return *clients_.back();
 }
 

@@ -45,6 +45,8 @@ std::optional<HttpAnswer> http(uint16_t port, const std::string& method, const s
 double metric(uint16_t port, const std::string& sample);
 // redis-cli PUBLISH channel payload; the number of receivers, or -1.
 int redis_publish(uint16_t redis_port, const std::string& channel, const std::string& payload);
+// redis-cli GET key: the value, "" when absent.
+std::string redis_get(uint16_t redis_port, const std::string& key);
 
 class Cluster : public ::testing::Test {
  protected:
@@ -54,6 +56,9 @@ class Cluster : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
+  // YAML appended to every node's cluster: section (indented two spaces), e.g. a limit under test.
+  virtual std::string extra_cluster_yaml() const { return {}; }
+
   uint16_t port(size_t node) const { return nodes_[node]->http_port(); }
   static std::string node_id(size_t node) { return std::string("node-") + static_cast<char>('a' + node); }
   bench::ServerProcess& node(size_t index) { return *nodes_[index]; }
@@ -61,10 +66,12 @@ class Cluster : public ::testing::Test {
   // Waits until every node sees all the others alive.
   bool wait_for_registry(size_t alive = kNodes);
 
+  // `stay`: the join asks to stay on that node (the room spans nodes) rather than be redirected.
   client::ParticipantClient& add_client(size_t node, const std::string& room, const std::string& name,
-                                        bool publish = true);
+                                        bool publish = true, bool stay = false);
   std::unique_ptr<client::ParticipantClient> make_client(uint16_t port, const std::string& room,
-                                                         const std::string& name, bool publish);
+                                                         const std::string& name, bool publish,
+                                                         bool stay = false);
   // Pumps the clients' loop until `done` or the timeout.
   template <typename Pred>
   bool run_until(Pred done, std::chrono::milliseconds timeout = 30s) {

@@ -19,6 +19,22 @@ TEST(ClusterConfig, OffByDefaultWithPublicDefaults) {
   EXPECT_EQ(c.cluster.secret, "");
   EXPECT_EQ(c.cluster.refresh_s, 1u);
   EXPECT_EQ(c.cluster.dead_after_s, 3u);
+  EXPECT_EQ(c.cluster.relay_address, "127.0.0.1");
+  EXPECT_EQ(c.cluster.relay_port, 0u);
+  EXPECT_EQ(c.cluster.max_room_participants_per_node, 0u);
+}
+
+TEST(ClusterConfig, RelayAndPerNodeLimit) {
+  Config c = expect_ok(
+      "cluster:\n  relay_address: 10.0.0.9\n  relay_port: 7000\n  max_room_participants_per_node: 50\n");
+  EXPECT_EQ(c.cluster.relay_address, "10.0.0.9");
+  EXPECT_EQ(c.cluster.relay_port, 7000u);
+  EXPECT_EQ(c.cluster.max_room_participants_per_node, 50u);
+  EXPECT_EQ(expect_error("cluster:\n  relay_address: relay.example.com\n").key, "cluster.relay_address");
+  EXPECT_EQ(expect_error("cluster:\n  relay_address: \"\"\n").key, "cluster.relay_address");
+  EXPECT_EQ(expect_error("cluster:\n  relay_port: 70000\n").key, "cluster.relay_port");
+  EXPECT_EQ(expect_error("cluster:\n  max_room_participants_per_node: -1\n").key,
+            "cluster.max_room_participants_per_node");
 }
 
 TEST(ClusterConfig, EnabledWithEverything) {

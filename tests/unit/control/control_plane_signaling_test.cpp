@@ -28,6 +28,18 @@ TEST_F(ControlPlaneSignalingTest, JoinPingAndLeaveReachTheOtherParticipant) {
   EXPECT_EQ(alice.of_type("participant_left")[0]["participant_id"], bob_id);
 }
 
+// `stay` (cluster mode, docs/protocol.md 2.2) is a boolean; a single server ignores `true`.
+TEST_F(ControlPlaneSignalingTest, JoinStayMustBeABooleanAndIsIgnoredByOneServer) {
+  RecordingConnection& bad = open();
+  send(bad, R"({"type":"join","room":"r1","name":"alice","stay":"yes"})");
+  ASSERT_EQ(bad.of_type("error").size(), 1u);
+  EXPECT_EQ(bad.of_type("error")[0]["code"], "bad_request");
+  EXPECT_TRUE(bad.of_type("joined").empty());
+  RecordingConnection& good = open();
+  send(good, R"({"type":"join","room":"r1","name":"bob","stay":true})");
+  EXPECT_EQ(good.of_type("joined").size(), 1u);
+}
+
 TEST_F(ControlPlaneSignalingTest, TooManyBadMessagesCloseTheConnection) {
   RecordingConnection& client = open();
   for (int i = 0; i < 10; ++i) send(client, "not json");
