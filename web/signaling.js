@@ -59,8 +59,12 @@ export function connectSignaling(session, { onMessage, onFailure, onLost, resume
       send(session, { type: 'resume', ...resume });
     } else {
       const join = { type: 'join', room, name };
-      const token = new URLSearchParams(location.search).get('token');
+      const params = new URLSearchParams(location.search);
+      const token = params.get('token');
       if (token) join.token = token;
+      // ?stay=1 (cluster mode, docs/protocol.md 11): join on this node even when the room's home
+      // is another one (the room then spans both) instead of being redirected there.
+      if (params.get('stay') === '1') join.stay = true;
       send(session, join);
       session.timers.push(
         setTimeout(() => {
