@@ -136,6 +136,10 @@ void CrossWorkerHub::on_relay_datagrams(std::span<net::UdpSocket::Datagram> batc
       continue;
     }
     if (!from->receive(ByteSpan(datagram.data, datagram.size), *relay_slot_)) continue;
+    // The sender's arrival time is on its machine's monotonic clock, meaningless here (another
+    // boot, another origin): on this node the packet arrived now. Layer liveness (a simulcast
+    // layer that stops arriving) is judged against this worker's clock.
+    relay_slot_->arrival_ms = now_ms;
     CrossWorkerLink* back = to_peer(from->peer());
     if (!back) continue;
     bump(counters_.packets_in);
