@@ -1,6 +1,7 @@
 #include "sfu/media/dynacast.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "sfu/media/cross_worker_link.h"
 #include "sfu/media/down_track.h"
@@ -55,7 +56,11 @@ uint32_t needed_layers(PublishedTrack& track, uint64_t now_ms) {
     for (int8_t layer : {selector.target(), selector.current()})
       if (layer >= 0 && layer < count) needed |= 1u << layer;
   }
-  return needed & all;
+  // Every layer below the highest needed one too (as LiveKit's dynacast does): a subscriber that
+  // steps down (its bandwidth, a smaller tile) finds the next layer already sent, instead of
+  // waiting for the publisher's encoder to restart it and for its key frame.
+  needed &= all;
+  return (1u << std::bit_width(needed)) - 1;
 }
 
 bool DynacastLayers::demand_due(uint32_t needed, uint64_t now_ms) {

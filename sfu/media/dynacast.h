@@ -7,7 +7,8 @@
 // target and current layers, and always the lowest layer (a new subscriber starts at once). The
 // cap alone would turn off the layer a subscriber falls back to while its cap's layer does not
 // arrive (the publisher's own estimate keeps it off); the target alone follows the layers that
-// arrive, so a layer turned off would never be asked back.
+// arrive, so a layer turned off would never be asked back. Every layer below the highest needed
+// one is needed too, so stepping down never waits for the publisher.
 // A track whose packets also go to other workers (a room spanning workers) also needs what those
 // workers' subscribers need: each such worker computes needed_layers() of its proxy of the track
 // and sends it back (a kLayerDemand ring slot, at once when it changes and every

@@ -110,6 +110,12 @@ cleanup() {
     tail -n 400 "$log" >&2 || true
     echo "----- end of server log -----" >&2
   fi
+  # The failures again, after the server log, so the end of the output (all a CI summary may
+  # keep) names each failing test with its assertion and stack.
+  if ((status != 0)) && [[ -s "$work/node.log" ]]; then
+    echo "----- failing tests (again, from node's spec reporter) -----" >&2
+    sed -n '/failing tests:/,$p' "$work/node.log" | head -n 200 >&2 || true
+  fi
   if [[ "${SFU_E2E_KEEP:-0}" == 1 ]]; then
     say "kept $work"
   else
@@ -160,8 +166,8 @@ say "server is up"
 # ---------------------------------------------------------------- tests
 set +e
 (cd "$here" && SFU_BASE_URL="$base" SFU_BIN="$sfu_bin" SFU_REPO_ROOT="$root" SFU_LOG_FILE="$log" CHROMIUM="$chromium" FIREFOX="$firefox" \
-  node --test --test-concurrency=1 --test-reporter=spec "${tests[@]}")
-status=$?
+  node --test --test-concurrency=1 --test-reporter=spec "${tests[@]}") 2>&1 | tee "$work/node.log"
+status=${PIPESTATUS[0]}
 set -e
 
 if ! kill -0 "$sfu_pid" 2>/dev/null; then

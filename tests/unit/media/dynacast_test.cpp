@@ -1,6 +1,6 @@
 // Dynacast: the layers a simulcast track's subscribers need (from each down-track's cap: the
 // preferences, or whatever else caps the selector; paused and inactive down-tracks need nothing;
-// the lowest layer always), and the per-track debounce (on at once, off after the delay).
+// the lowest layer always; every layer below a needed one), and the per-track debounce (on at once, off after the delay).
 #include "sfu/media/dynacast.h"
 
 #include <gtest/gtest.h>
@@ -59,12 +59,12 @@ TEST(DynacastNeededLayers, OnlyTheLowestWithoutSubscribers) {
   EXPECT_EQ(needed_layers(f.video, 0), 0b001u);
 }
 
-TEST(DynacastNeededLayers, EachSubscribersCapIsNeeded) {
+TEST(DynacastNeededLayers, EachSubscribersCapAndTheLayersBelowItAreNeeded) {
   DynacastFixture f;
   DownTrack& to_bob = add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0);
   DownTrack& to_carol = add_down_track(f.video, f.carol, f.carol_subscribe, 0xC0);
   f.arrive({0, 1, 2});
-  EXPECT_EQ(needed_layers(f.video, 0), 0b101u) << "defaults: the best layer";
+  EXPECT_EQ(needed_layers(f.video, 0), 0b111u) << "defaults: the best layer, and the ones below it";
   to_bob.set_preferences(max_layer(0));
   to_carol.set_preferences(max_layer(0));
   EXPECT_EQ(needed_layers(f.video, 0), 0b001u);
@@ -87,7 +87,7 @@ TEST(DynacastNeededLayers, PausedAndInactiveSubscribersNeedNothing) {
   TrackPreferences resumed;
   resumed.paused = false;
   to_bob.set_preferences(resumed);
-  EXPECT_EQ(needed_layers(f.video, 0), 0b101u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b111u);
 }
 
 TEST(DynacastNeededLayers, TheLayerASubscriberFallsBackToIsNeededWhileItsCapDoesNotArrive) {
@@ -110,7 +110,7 @@ TEST(DynacastNeededLayers, TheShownSizePicksTheLayer) {
   small.max_height = 60;
   to_bob.set_preferences(small);
   // No frame sizes known yet: the top layer covers any size.
-  EXPECT_EQ(needed_layers(f.video, 0), 0b101u);
+  EXPECT_EQ(needed_layers(f.video, 0), 0b111u);
 }
 
 namespace {
