@@ -1,48 +1,68 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every gate and test, cheapest first, failing on the first
 # that fails:
-#   lint          scripts/lint.sh: clang-format-14 and clang-tidy-14 (SFU_SKIP_LINT=1 skips both)
-#   build + tests every target, warnings as errors (always); runs the soak and fault smokes here
-#                 (label soak: their timeouts and latency bounds are for this build); every other
-#                 test runs in the ASan stage (SFU_PLAIN_TESTS=all runs them here too)
-#   release       a Release build of the server (`sfu` target) with warnings as errors: -O3 brings
-#                 warnings RelWithDebInfo does not see (SFU_SKIP_RELEASE=1)
-#   asan          ASan+UBSan build, every test but the soak and fault smokes (label soak: their
-#                 timeouts and latency bounds are for the plain build) (SFU_SKIP_SANITIZE=1)
+#   lint          clang-format-14 on every tracked C++ file (SFU_SKIP_LINT=1); clang-tidy-14 too
+#                 with SFU_TIDY=1 (scripts/lint.sh runs both by default: run it before committing)
+#   release       a Release build (-O3, warnings as errors) of the server and the soak tool, and the
+#                 soak and fault smokes on it (label soak: their timeouts and latency bounds are for
+#                 an optimized build); the browser stage uses this server (SFU_SKIP_RELEASE=1 skips
+#                 the smokes; the browser stage then builds the server in build/)
+#   asan          ASan+UBSan build of every target, every test but the soak and fault smokes
+#                 (SFU_SKIP_SANITIZE=1 skips it and runs those tests on a plain build instead)
 #   tsan          ThreadSanitizer build, the integration tests (workers, control thread, task
 #                 queues, counters read by /metrics) and the CLI test, not the soak and fault
 #                 smokes, and the cross-thread SCTP unit test (SFU_SKIP_TSAN=1)
 #   fuzz          each libFuzzer target for SFU_FUZZ_SECONDS (6) (clang) (SFU_SKIP_FUZZ=1)
 #   browser       end-to-end tests in headless Chromium and Firefox ESR, with the network
 #                 namespace ones (lossy link, Firefox on a LAN address; root) (SFU_SKIP_BROWSER=1)
-# Builds are most of the time: one plain, the server again at -O3, one ASan, one TSan of the
-# integration targets, the fuzz targets' libraries with clang.
+# Builds are most of the time: the server at -O3, one ASan build of everything, one TSan of the
+# integration targets, the fuzz targets' libraries with clang. CI's budget is 50 minutes on two
+# cores; the stage times are printed again at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
 stage_start=$SECONDS
-stage_done() { echo "== $1 took $((SECONDS - stage_start)) s"; stage_start=$SECONDS; }
+stage_times=()
+stage_done() {
+  stage_times+=("$1=$((SECONDS - stage_start))s")
+  echo "== $1 took $((SECONDS - stage_start)) s"
+  stage_start=$SECONDS
+}
+print_stage_times() {
+  local rc=$?
+  echo "== stage times: ${stage_times[*]:-none} (total ${SECONDS} s with set-up, exit $rc)"
+}
+trap print_stage_times EXIT
 
 if [[ "${SFU_SKIP_LINT:-0}" != 1 ]]; then
-  scripts/lint.sh
+  skip_tidy=1
+  [[ "${SFU_TIDY:-0}" == 1 ]] && skip_tidy=0
+  SFU_SKIP_TIDY=$skip_tidy scripts/lint.sh
   stage_done lint
 fi
 
-echo "== build, and run the soak and fault smokes"
-scripts/build.sh
-# The unit, integration, cluster and bench tests run once, under ASan and UBSan below (the same
-# tests twice cost CI ~3 minutes and found nothing the sanitized run did not); with the sanitizers
-# skipped they run here.
-plain_tests=(-L soak)
-[[ "${SFU_PLAIN_TESTS:-}" == all || "${SFU_SKIP_SANITIZE:-0}" == 1 ]] && plain_tests=()
-ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300 ${plain_tests[@]+"${plain_tests[@]}"}
-stage_done "build and tests"
-
+sfu_bin=$PWD/build/bin/sfu
 if [[ "${SFU_SKIP_RELEASE:-0}" != 1 ]]; then
-  echo "== Release build of the server, warnings as errors"
-  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSFU_WERROR=ON -DSFU_BUILD_TESTS=OFF >/dev/null
-  cmake --build build-release --target sfu -j "$(nproc)"
-  stage_done "release build"
+  echo "== Release build (warnings as errors) of the server and the soak tool; the soak and fault smokes"
+  # -O3 shows warnings -O2 does not. Only what the smokes and the browser tests run is built here:
+  # the ASan stage builds every target, warnings as errors too.
+  release_flags=(-DCMAKE_BUILD_TYPE=Release -DSFU_WERROR=ON)
+  command -v ccache >/dev/null &&
+    release_flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B build-release "${release_flags[@]}" >/dev/null
+  cmake --build build-release --target sfu sfu-soak -j "$(nproc)"
+  ctest --test-dir build-release --output-on-failure --timeout 300 -L soak
+  sfu_bin=$PWD/build-release/bin/sfu
+  stage_done release
+fi
+
+if [[ "${SFU_SKIP_SANITIZE:-0}" == 1 ]]; then
+  echo "== build and tests (no sanitizers)"
+  scripts/build.sh
+  plain_filter=()
+  [[ "${SFU_SKIP_RELEASE:-0}" != 1 ]] && plain_filter=(-LE soak)  # they ran on the Release build
+  ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300 ${plain_filter[@]+"${plain_filter[@]}"}
+  stage_done plain
 fi
 
 if [[ "${SFU_SKIP_SANITIZE:-0}" != 1 ]]; then
@@ -74,7 +94,9 @@ if [[ "${SFU_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null; then
   # The libraries and the targets only (no tests): libFuzzer is clang's, the ASan stage's build GCC's.
   fuzz_flags=()
   command -v ccache >/dev/null && fuzz_flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  # -O1 with line tables, as libFuzzer's manual advises, and faster to build than -O2 -g.
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_FUZZ=ON -DSFU_BUILD_TESTS=OFF \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
     -DSFU_WERROR=ON ${fuzz_flags[@]+"${fuzz_flags[@]}"} >/dev/null
   fuzz_targets=(stun rtp rtcp dependency_descriptor red sdp dtls_srtp srtp sctp signaling rest)
   cmake --build build-fuzz --target "${fuzz_targets[@]/#/fuzz_}" -j "$(nproc)"
@@ -98,7 +120,8 @@ fi
 
 if [[ "${SFU_SKIP_BROWSER:-0}" != 1 && -x tests/browser/run.sh ]]; then
   echo "== browser end-to-end tests (Chromium, Firefox)"
-  SFU_E2E_NETNS=1 tests/browser/run.sh
+  [[ -x "$sfu_bin" ]] || SFU_BUILD_TARGET=sfu scripts/build.sh
+  SFU_BIN=$sfu_bin SFU_E2E_NETNS=1 tests/browser/run.sh
   stage_done "browser"
 fi
 echo "== all tests passed"
