@@ -1,6 +1,7 @@
 // Dynacast: the layers a simulcast track's subscribers need (from each down-track's cap: the
 // preferences, or whatever else caps the selector; paused and inactive down-tracks need nothing;
-// the lowest layer always; every layer below a needed one), and the per-track debounce (on at once, off after the delay).
+// the lowest layer always; every layer below a needed one), and the per-track debounce (on at once, off after
+// the delay).
 #include "sfu/media/dynacast.h"
 
 #include <gtest/gtest.h>
