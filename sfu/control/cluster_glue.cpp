@@ -2,6 +2,7 @@
 // meet the cluster's room directory (sfu/cluster/). Everything here is asynchronous on the control
 // loop; when the cluster is off or Redis is unavailable each function lets the caller go on as a
 // single node would.
+#include <algorithm>
 #include <chrono>
 
 #include "base/logger.h"
@@ -147,15 +148,26 @@ HttpResponse ControlPlane::list_cluster_rooms(uint64_t exchange_id) {
   if (!cluster_available()) return list_rooms();
   cluster_->list_rooms(
       [this, exchange_id](const std::optional<std::vector<cluster::DirectoryRoom>>& directory) {
+        const std::vector<cluster::DirectoryRoom> listed =
+            directory.value_or(std::vector<cluster::DirectoryRoom>{});
+        auto home_of = [&](const std::string& name) -> const cluster::DirectoryRoom* {
+          auto it = std::find_if(listed.begin(), listed.end(),
+                                 [&](const cluster::DirectoryRoom& room) { return room.name == name; });
+          return it == listed.end() ? nullptr : &*it;
+        };
         nlohmann::json rooms = nlohmann::json::array();
         for (const auto& [name, room] : rooms_) {
+          // This node's part of the room (its participants, workers); `node` is the room's home,
+          // another node's for a part of a room spanning nodes.
           nlohmann::json summary = protocol::room_summary(directory_entry(room));
-          summary["node"] = cluster_->id();
-          summary["node_url"] = cluster_->url();
-          summary["node_alive"] = true;
+          const cluster::DirectoryRoom* home = home_of(name);
+          const bool elsewhere = home != nullptr && home->home != cluster_->id();
+          summary["node"] = elsewhere ? home->home : cluster_->id();
+          summary["node_url"] = elsewhere ? home->url : cluster_->url();
+          summary["node_alive"] = elsewhere ? home->home_alive : true;
           rooms.push_back(std::move(summary));
         }
-        for (const cluster::DirectoryRoom& room : directory.value_or(std::vector<cluster::DirectoryRoom>{})) {
+        for (const cluster::DirectoryRoom& room : listed) {
           if (room.home == cluster_->id() || find_room(room.name)) continue;
           rooms.push_back({{"name", room.name},
                            {"participants", room.entry.value("participants", 0)},

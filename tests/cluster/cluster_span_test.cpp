@@ -238,6 +238,14 @@ TEST_F(RoomLimitPerNode, JoinsStayOnTheirNodeOnceTheHomeHoldsTheLimit) {
   EXPECT_EQ(metric(port(1), "sfu_cluster_redirects_total{reason=\"room_home\"}"), 1);
   EXPECT_EQ(missing_from(third, first), 0u);
   EXPECT_EQ(missing_from(first, third), 0u);
+  // C lists its part of the room (its one participant, its worker) under the room's home.
+  json listed = json::parse(http(port(2), "GET", "/v1/rooms")->body, nullptr, false);
+  json part;
+  for (const json& room : listed["rooms"])
+    if (room.value("name", "") == "busy") part = room;
+  EXPECT_EQ(part.value("node", ""), node_id(0)) << listed.dump();
+  EXPECT_EQ(part.value("participants", 0), 1) << listed.dump();
+  EXPECT_TRUE(part.contains("worker")) << listed.dump();
 }
 
 // CPU seconds (user + system) of process `pid` so far, from /proc.
