@@ -4,6 +4,7 @@
 
 #include "rtp/vp8_descriptor.h"
 #include "rtp/vp9_descriptor.h"
+#include "sfu/media/layer_for_size.h"
 
 namespace sfu {
 
@@ -107,13 +108,9 @@ void PacketLayerReader::note_sizes(size_t count, const uint16_t* widths, const u
 
 uint8_t PacketLayerReader::spatial_layer_for_frame_size(uint16_t max_width, uint16_t max_height) const {
   if (size_count_ == 0 || (max_width == 0 && max_height == 0)) return kNoSpatialCap;
-  for (size_t i = 0; i + 1 < size_count_; ++i) {
-    // As for simulcast layers (simulcast_layers.h): 0 is no limit in that dimension.
-    const bool wide_enough = max_width != 0 && widths_[i] >= max_width;
-    const bool tall_enough = max_height != 0 && heights_[i] >= max_height;
-    if (wide_enough || tall_enough) return static_cast<uint8_t>(i);
-  }
-  return static_cast<uint8_t>(size_count_ - 1);
+  return lowest_layer_covering(static_cast<uint8_t>(size_count_), max_width, max_height, [&](uint8_t i) {
+    return std::optional<rtp::FrameSize>(rtp::FrameSize{widths_[i], heights_[i]});
+  });
 }
 
 }  // namespace sfu
