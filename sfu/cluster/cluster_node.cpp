@@ -121,7 +121,9 @@ void ClusterNode::start() {
 
 // Redis (back) up: register and rewrite this node's rooms at once rather than at the next tick.
 void ClusterNode::on_connection_up() {
-  if (available()) refresh();
+  if (!available()) return;
+  connected_at_ms_ = uv_now(loop_);
+  refresh();
 }
 
 nlohmann::json ClusterNode::node_entry() {
@@ -164,6 +166,10 @@ void ClusterNode::refresh() {
   if (!draining_ && hooks_.local_rooms) {
     for (const LocalRoom& room : hooks_.local_rooms()) {
       args.push_back(room.name);
+      if (!room.home) {
+        args.emplace_back();  // its home writes the entry; this node only says it holds a part
+        continue;
+      }
       args.push_back(nlohmann::json{{"home", id_},
                                     {"url", url_},
                                     {"created_at", room.created_at},
@@ -218,7 +224,8 @@ void ClusterNode::set_draining() {
   draining_ = true;
   log_info("cluster", "draining: no new rooms here", {{"node", id_}});
   if (hooks_.local_rooms)
-    for (const LocalRoom& room : hooks_.local_rooms()) release_room(room.name);
+    for (const LocalRoom& room : hooks_.local_rooms())
+      if (room.home) release_room(room.name);
   refresh();
 }
 
@@ -272,6 +279,11 @@ void ClusterNode::list_rooms(std::function<void(std::optional<std::vector<Direct
           }
           nodes[info.id] = info;
         }
+        // Redis came back (maybe empty) less than dead_after_s ago: a node missing from the
+        // registry may just not have refreshed since. It stays live until it had the time to;
+        // else every node's rooms spanning nodes would lose their other parts at a Redis restart.
+        if (uv_now(loop_) - connected_at_ms_ < uint64_t{config_.dead_after_s} * 1000)
+          for (const auto& [id, info] : nodes_) nodes.emplace(id, info);
         nodes_ = std::move(nodes);
         if (hooks_.nodes_read) hooks_.nodes_read();
         std::vector<DirectoryRoom> rooms;

@@ -52,6 +52,7 @@ struct LocalRoom {
   int64_t created_at = 0;
   uint32_t max_participants = 0;
   size_t participants = 0;
+  bool home = true;  // false: this node holds a part of a room homed on another node
 };
 
 struct LocalLoad {
@@ -80,6 +81,7 @@ class ClusterNode {
  public:
   struct Hooks {
     std::function<LocalLoad()> load;
+    // Every room with a part on this node: the ones it is the home of and parts of others'.
     std::function<std::vector<LocalRoom>()> local_rooms;
     // Runs a forwarded request here, on the room's home; `answer` is called once, maybe later.
     std::function<void(const ForwardedRequest&, std::function<void(ForwardedAnswer)> answer)> run_request;
@@ -166,6 +168,7 @@ class ClusterNode {
   int64_t started_at_ = 0;
   // The rate of forwarded packets and CPU use between refreshes.
   uint64_t last_forwarded_ = 0, last_refresh_ms_ = 0;
+  uint64_t connected_at_ms_ = 0;  // when both Redis connections were last up (again)
   double last_cpu_s_ = 0;
   uint64_t forwarded_pps_ = 0;
   double cpu_ = 0;

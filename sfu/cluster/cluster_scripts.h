@@ -22,17 +22,23 @@ inline constexpr const char* kRoomNodesKeyPrefix = "sfu:room_nodes:";
   "sfu:node:"                                                                         \
   "' .. h) == 1 end "
 
-// KEYS: nodes, rooms. ARGV: id, node json, ttl ms, then room name/entry pairs. Registers the node
-// and writes its rooms, except one another live node has taken meanwhile.
+// KEYS: nodes, rooms. ARGV: id, node json, ttl ms, then room name/entry pairs (entry "" for a part
+// of a room homed on another node). Registers the node, adds it to the node set of every room it
+// holds a part of (sfu:room_nodes:<room>: after Redis lost its data, the sets come back with the
+// next refresh), and writes the rooms it is the home of, except one another live node has taken
+// meanwhile.
 inline constexpr const char* kRefreshScript = SFU_LUA_HOME_ALIVE
     "redis.call('SET', 'sfu:node:' .. ARGV[1], ARGV[2], 'PX', ARGV[3]) "
     "redis.call('SADD', KEYS[1], ARGV[1]) "
     "local lost = {} "
     "for i = 4, #ARGV, 2 do "
-    "  local cur = redis.call('HGET', KEYS[2], ARGV[i]) "
-    "  local h = cur and home_of(cur) "
-    "  if h and h ~= ARGV[1] and alive(h) then table.insert(lost, ARGV[i]) "
-    "  else redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end "
+    "  redis.call('SADD', 'sfu:room_nodes:' .. ARGV[i], ARGV[1]) "
+    "  if ARGV[i + 1] ~= '' then "
+    "    local cur = redis.call('HGET', KEYS[2], ARGV[i]) "
+    "    local h = cur and home_of(cur) "
+    "    if h and h ~= ARGV[1] and alive(h) then table.insert(lost, ARGV[i]) "
+    "    else redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end "
+    "  end "
     "end "
     "return lost";
 

@@ -59,8 +59,8 @@ void ControlPlane::start_cluster() {
   hooks.local_rooms = [this] {
     std::vector<cluster::LocalRoom> rooms;
     for (const auto& [name, room] : rooms_)
-      if (!room.remote_home)  // a part of a room homed on another node: that node writes it
-        rooms.push_back({name, room.created_at, room.max_participants, room.participants.size()});
+      rooms.push_back(
+          {name, room.created_at, room.max_participants, room.participants.size(), !room.remote_home});
     return rooms;
   };
   hooks.run_request = [this](const cluster::ForwardedRequest& request,

@@ -199,6 +199,41 @@ TEST_F(SpanningRoom, KilledNodesParticipantsLeaveAndTheOthersKeepTheirMedia) {
   EXPECT_EQ(on_c.participants().size(), 1u);
 }
 
+// Redis restarted (its data lost) under a room spanning A and B: media between them never needed
+// Redis, and each node's next refresh writes back that it holds a part of the room
+// (sfu:room_nodes:<room>), so a participant joining the room on C afterwards meets both.
+TEST_F(SpanningRoom, AfterRedisLostItsDataANewPartFindsTheRoomsOtherNodes) {
+  ASSERT_EQ(http(port(0), "POST", "/v1/rooms", R"({"name":"span"})")->status, 201);
+  ParticipantClient& on_a = add_client(0, "span", "member-a", /*publish=*/true, /*stay=*/true);
+  ParticipantClient& on_b = add_client(1, "span", "member-b", /*publish=*/true, /*stay=*/true);
+  ASSERT_TRUE(run_until([&] { return on_a.publish_connected() && on_b.publish_connected(); }))
+      << diagnostics();
+  on_a.start_media();
+  on_b.start_media();
+  ASSERT_TRUE(run_until([&] { return video_from(on_a, on_b) > 50 && video_from(on_b, on_a) > 50; }))
+      << diagnostics();
+
+  redis().kill_now();
+  ASSERT_TRUE(run_until([&] { return metric(port(1), "sfu_cluster_redis_connected") == 0; }, 5s));
+  const uint64_t b_from_a = video_from(on_b, on_a);
+  std::string error;
+  ASSERT_TRUE(redis().start(redis().port(), &error)) << error;  // empty: its data is gone
+  ASSERT_TRUE(run_until([&] { return redis_get(redis().port(), "sfu:node:node-b") != ""; }, 10s))
+      << "node B did not register again";
+  pump_for(1500ms);  // every node refreshed at least once since
+  EXPECT_GT(video_from(on_b, on_a), b_from_a + 50) << "media between A and B stopped";
+
+  ParticipantClient& on_c = add_client(2, "span", "member-c", /*publish=*/true, /*stay=*/true);
+  ASSERT_TRUE(run_until([&] { return on_c.publish_connected(); })) << diagnostics();
+  on_c.start_media();
+  ASSERT_TRUE(run_until([&] {
+    return video_from(on_c, on_a) > 50 && video_from(on_c, on_b) > 50 && video_from(on_a, on_c) > 50 &&
+           video_from(on_b, on_c) > 50;
+  })) << diagnostics();
+  EXPECT_EQ(on_c.redirects(), 0u);
+  EXPECT_EQ(on_c.participants().size(), 2u);
+}
+
 // cluster.max_room_participants_per_node: a join on another node is redirected to the home while
 // the home has fewer participants of the room, and stays (the room spans) once it has that many.
 class RoomLimitPerNode : public Cluster {
