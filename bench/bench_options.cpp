@@ -74,6 +74,9 @@ Target:
   --sfu PATH             the server binary (default: sfu next to sfu-bench)
   --url URL              use a running server (ws://127.0.0.1:8080/v1/rtc) instead of starting one
   --server-pid PID       with --url: the server process to measure CPU and memory of
+  --span-url URL         with --url, repeatable: another node of the same cluster; each room's
+                         participants go to --url and these nodes in turn and join with "stay",
+                         so every room spans the nodes (CPU and /metrics: --url's node only)
   --server-log-level L   (default warn)
   --pacing on|off        the server's bandwidth.pacing (default: the server's default, off)
   --nice N               run the server and the bench at this nice level (e.g. -10 on a machine
@@ -188,6 +191,11 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
       {"--sfu", str(&o.sfu_binary)},
       {"--url", str(&o.url)},
       {"--server-pid", [&](const std::string& v) { return parse_number(v, &o.server_pid); }},
+      {"--span-url",
+       [&](const std::string& v) {
+         o.span_urls.push_back(v);
+         return true;
+       }},
       {"--server-log-level", str(&o.server_log_level)},
       {"--pacing",
        [&](const std::string& v) {
@@ -258,6 +266,14 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
     uint16_t port = 0;
     if (!parse_url(o.url, &host, &port, &path))
       return "bad --url '" + o.url + "' (expected ws://host:port/v1/rtc)";
+  }
+  if (!o.span_urls.empty() && (o.url.empty() || o.target != "sfu" || o.ramp || o.tcp || o.baseline))
+    return "--span-url needs --url and --target sfu, and none of --ramp, --tcp, --baseline";
+  for (const std::string& url : o.span_urls) {
+    std::string host, path;
+    uint16_t port = 0;
+    if (!parse_url(url, &host, &port, &path))
+      return "bad --span-url '" + url + "' (expected ws://host:port/v1/rtc)";
   }
   return o;
 }

@@ -19,8 +19,11 @@ struct BenchOptions {
   std::string target = "sfu";  // sfu | janus | both (the SFU run, then the same load through Janus)
   std::string janus_binary = "janus";
   uint32_t workers = 1;
-  std::string url;         // use a running server instead of starting one
-  int server_pid = 0;      // with --url: whose CPU and memory to report
+  std::string url;     // use a running server instead of starting one
+  int server_pid = 0;  // with --url: whose CPU and memory to report
+  // --span-url (repeatable, with --url): other nodes of a cluster; each room's participants are
+  // spread over --url and these in turn and join with `stay`, so every room spans the nodes.
+  std::vector<std::string> span_urls;
   std::string sfu_binary;  // default: "sfu" next to sfu-bench
   std::string server_log_level = "warn";
   std::string pacing;                // --pacing on|off: the server's bandwidth.pacing (empty: its default)

@@ -209,6 +209,16 @@ RunResult run_load(const Scenario& scenario, const Target& target) {
     options.server_host = target.host;
     options.server_port = target.port;
     options.path = target.path;
+    if (!target.span_nodes.empty()) {
+      options.stay = true;
+      const size_t node = spec.index_in_room % (target.span_nodes.size() + 1);
+      if (node > 0) {
+        const Target::Node& other = target.span_nodes[node - 1];
+        options.server_host = other.host;
+        options.server_port = other.port;
+        options.path = other.path;
+      }
+    }
     options.room = scenario.room_prefix + "-" + std::to_string(spec.room);
     options.name = spec.name;
     options.bind_ip = scenario.bind_ip;

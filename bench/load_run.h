@@ -88,6 +88,14 @@ struct Target {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   std::string path = "/v1/rtc";
+  // kSfu: more nodes of a cluster (sfu-bench --span-url). Participant i of a room joins node
+  // i % (1 + span_nodes.size()) (0: host/port above) with `stay`: the room spans the nodes.
+  struct Node {
+    std::string host;
+    uint16_t port = 0;
+    std::string path;
+  };
+  std::vector<Node> span_nodes;
   // kUdpReflector: where to send.
   SocketAddress reflector;
   // kCustom: makes each participant.

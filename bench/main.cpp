@@ -51,6 +51,7 @@ nlohmann::json options_json(const BenchOptions& o) {
           {"workers", o.workers},
           {"srtp_profile", o.srtp_profile},
           {"url", o.url},
+          {"span_urls", o.span_urls},
           {"ramp", o.ramp},
           {"baseline", o.baseline},
           {"tcp", o.tcp},
@@ -196,6 +197,11 @@ static int bench_main(int argc, char** argv) {
     if (!o.url.empty()) {
       parse_url(o.url, &target.host, &target.port, &target.path);
       target.server_pid = o.server_pid;
+      for (const std::string& url : o.span_urls) {
+        Target::Node node;
+        parse_url(url, &node.host, &node.port, &node.path);
+        target.span_nodes.push_back(node);
+      }
       if (o.scenario.data())
         std::fprintf(stderr,
                      "sfu-bench: note: with --url the server's own data_channels limits apply "

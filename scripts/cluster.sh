@@ -8,7 +8,8 @@
 #   --udp-port    node a's first UDP (and ICE-TCP) port; b and c start 10 and 20 higher (default 41000)
 #   --dir         where the configs and logs go (default: a new temp directory)
 # Environment: SFU_BIN (default build/bin/sfu), SFU_CLUSTER_SECRET (default: a fresh random one),
-#   SFU_CLUSTER_WORKERS (workers per node, default 1).
+#   SFU_CLUSTER_WORKERS (workers per node, default 1), SFU_CLUSTER_YAML (more YAML appended to each
+#   node's config, e.g. $'limits:\n  participants_per_room: 1000' for a large room over the nodes).
 # Then open http://127.0.0.1:8081/ and http://127.0.0.1:8082/ in two windows and join one room:
 # the second page is redirected to the room's node. `kill -9` a node's pid (printed) and its
 # pages come back on a live node within seconds.
@@ -76,6 +77,7 @@ cluster:
   redis_url: redis://127.0.0.1:$redis_port
   node_id: node-$node
   secret: "$secret"
+${SFU_CLUSTER_YAML:-}
 YAML
   "$sfu_bin" --config "$dir/node-$node.yaml" >"$dir/node-$node.log" 2>&1 &
   pids+=($!)

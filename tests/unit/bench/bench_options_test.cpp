@@ -40,6 +40,16 @@ TEST(BenchOptions, TcpComparesIceTcpWithUdp) {
   EXPECT_FALSE(std::get<BenchOptions>(parsed).scenario.ice_tcp) << "the first run stays on UDP";
 }
 
+// --span-url: more nodes of a cluster for each room (needs --url; repeatable, in order).
+TEST(BenchOptions, SpanUrlsAddClusterNodesToUrl) {
+  auto parsed =
+      parse_bench_options({"--url", "ws://127.0.0.1:8081/v1/rtc", "--span-url", "ws://127.0.0.1:8082/v1/rtc",
+                           "--span-url", "ws://127.0.0.1:8083/v1/rtc"});
+  ASSERT_TRUE(std::holds_alternative<BenchOptions>(parsed)) << std::get<std::string>(parsed);
+  EXPECT_EQ(std::get<BenchOptions>(parsed).span_urls,
+            (std::vector<std::string>{"ws://127.0.0.1:8082/v1/rtc", "ws://127.0.0.1:8083/v1/rtc"}));
+}
+
 // --simulcast: the plain SFU run, then the same scenario with simulcast publishers (main.cpp sets
 // Scenario::simulcast for the second run).
 TEST(BenchOptions, SimulcastComparesWithPlainForwarding) {
@@ -89,36 +99,38 @@ TEST(BenchOptions, DataChannelFlags) {
 }
 
 TEST(BenchOptions, BadInputIsRefusedWithAReason) {
-  for (std::vector<std::string> args :
-       std::vector<std::vector<std::string>>{{"--rooms"},
-                                             {"--rooms", "x"},
-                                             {"--rooms", "0"},
-                                             {"--bogus"},
-                                             {"--target", "mediasoup"},
-                                             {"--srtp-profile", "none"},
-                                             {"--packet-size", "20"},
-                                             {"--video-pps", "0", "--no-audio"},
-                                             {"--url", "ws://nohost/v1/rtc"},
-                                             {"--duration", "-1"},
-                                             {"--ramp-factor", "1"},
-                                             {"--workers", "0"},
-                                             {"--data-rate", "-5"},
-                                             {"--data-rate", "10", "--data-size", "19"},
-                                             {"--data-rate", "10", "--data-size", "262145"},
-                                             {"--data-rate", "10", "--data-test-fault", "loss"},
-                                             {"--data-rate", "10", "--baseline"},
-                                             {"--data-rate", "10", "--target", "janus"},
-                                             {"--tcp", "--target", "janus"},
-                                             {"--tcp", "--ramp"},
-                                             {"--simulcast", "--ramp"},
-                                             {"--simulcast", "--baseline"},
-                                             {"--simulcast", "--tcp"},
-                                             {"--simulcast", "--target", "janus"},
-                                             {"--simulcast", "--data-rate", "10"},
-                                             {"--simulcast", "--packet-size", "80"},
-                                             {"--simulcast", "--video-pps", "3"},
-                                             {"--simulcast-test-fault"},
-                                             {"--video-pps", "0", "--no-audio", "--data-rate", "0"}}) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--rooms"},
+           {"--rooms", "x"},
+           {"--rooms", "0"},
+           {"--bogus"},
+           {"--target", "mediasoup"},
+           {"--srtp-profile", "none"},
+           {"--packet-size", "20"},
+           {"--video-pps", "0", "--no-audio"},
+           {"--url", "ws://nohost/v1/rtc"},
+           {"--span-url", "ws://127.0.0.1:8082/v1/rtc"},
+           {"--url", "ws://127.0.0.1:8081/v1/rtc", "--span-url", "ws://b/v1/rtc"},
+           {"--duration", "-1"},
+           {"--ramp-factor", "1"},
+           {"--workers", "0"},
+           {"--data-rate", "-5"},
+           {"--data-rate", "10", "--data-size", "19"},
+           {"--data-rate", "10", "--data-size", "262145"},
+           {"--data-rate", "10", "--data-test-fault", "loss"},
+           {"--data-rate", "10", "--baseline"},
+           {"--data-rate", "10", "--target", "janus"},
+           {"--tcp", "--target", "janus"},
+           {"--tcp", "--ramp"},
+           {"--simulcast", "--ramp"},
+           {"--simulcast", "--baseline"},
+           {"--simulcast", "--tcp"},
+           {"--simulcast", "--target", "janus"},
+           {"--simulcast", "--data-rate", "10"},
+           {"--simulcast", "--packet-size", "80"},
+           {"--simulcast", "--video-pps", "3"},
+           {"--simulcast-test-fault"},
+           {"--video-pps", "0", "--no-audio", "--data-rate", "0"}}) {
     auto parsed = parse_bench_options(args);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << args[0];
     EXPECT_FALSE(std::get<std::string>(parsed).empty());
