@@ -3,12 +3,15 @@
 // (room_shard.h). A shard on another node is one more peer of the local shards:
 //   - its ShardMessages travel as JSON (shard_message_json.h) in the signed pub/sub envelopes, and
 //     the receiving control plane relays them, in order, to its local shards of the room;
-//   - its media slots travel over the workers' relay sockets (relay_peer.h), sealed with keys
-//     derived from cluster.secret and both processes' nonces, which every envelope carries;
+//   - its media slots travel over the workers' relay sockets (relay_peer.h), sealed with keys from a
+//     DTLS handshake between the two workers, each authenticated by the certificate fingerprint
+//     its node put in the envelopes (signed with cluster.secret) beside its nonce and addresses;
 //   - membership: a Redis set per room of the nodes holding a part of it. A node that opens a part
 //     says hello to the others, which send it their shards' states (and it sends them its own
 //     when it first hears from them); a node the registry no longer lists leaves every room
 //     (its proxies go: participant_left), and so does an earlier run of a restarted node.
+#include <tuple>
+
 #include "base/logger.h"
 #include "base/random.h"
 #include "sfu/control/control_plane.h"
@@ -21,6 +24,7 @@ namespace {
 
 constexpr size_t kNonceLength = 32;
 constexpr size_t kMaxNonceLength = 64;
+constexpr size_t kSha256FingerprintLength = 95;  // "AB:CD:..." of 32 bytes
 
 const std::string* string_at(const nlohmann::json& object, const char* key) {
   auto it = object.find(key);
@@ -31,13 +35,15 @@ const std::string* string_at(const nlohmann::json& object, const char* key) {
 
 nlohmann::json ControlPlane::relay_info() const {
   nlohmann::json workers = nlohmann::json::array();
+  std::string fingerprint;  // one certificate for the process: every worker's is the same
   for (Worker* worker : workers_) {
     const SocketAddress& address = worker->cross_worker().relay_address();
     if (address.port() == 0) continue;
+    fingerprint = worker->cross_worker().relay_fingerprint();
     workers.push_back(
         {{"worker", worker->index()}, {"address", address.ip_string()}, {"port", address.port()}});
   }
-  return {{"nonce", relay_nonce_}, {"workers", workers}};
+  return {{"nonce", relay_nonce_}, {"fingerprint", fingerprint}, {"workers", workers}};
 }
 
 void ControlPlane::announce_room_part(RoomEntry& room, uint32_t new_worker) {
@@ -66,9 +72,10 @@ void ControlPlane::announce_room_part(RoomEntry& room, uint32_t new_worker) {
 std::optional<uint32_t> ControlPlane::remote_peer(const std::string& node, const nlohmann::json& relay,
                                                   uint32_t worker) {
   const std::string* nonce = relay.is_object() ? string_at(relay, "nonce") : nullptr;
+  const std::string* fingerprint = relay.is_object() ? string_at(relay, "fingerprint") : nullptr;
   auto workers = relay.is_object() ? relay.find("workers") : relay.end();
-  if (!nonce || nonce->empty() || nonce->size() > kMaxNonceLength || workers == relay.end() ||
-      !workers->is_array())
+  if (!nonce || nonce->empty() || nonce->size() > kMaxNonceLength || !fingerprint ||
+      fingerprint->size() != kSha256FingerprintLength || workers == relay.end() || !workers->is_array())
     return std::nullopt;
   // A node that restarted (a new run, a new nonce): its earlier run's shards are gone.
   auto known = node_nonce_.find(node);
@@ -87,7 +94,7 @@ std::optional<uint32_t> ControlPlane::remote_peer(const std::string& node, const
     auto address = SocketAddress::from_ip(*ip, port->get<uint16_t>());
     if (!address) return std::nullopt;
     uint32_t peer = next_remote_peer_++;
-    remote_shards_[peer] = RemoteShard{node, *nonce, worker, *address};
+    remote_shards_[peer] = RemoteShard{node, *nonce, *fingerprint, worker, *address};
     remote_peer_of_[key] = peer;
     return peer;
   }
@@ -99,13 +106,12 @@ void ControlPlane::link_remote(uint32_t local_worker, uint32_t peer) {
   if (shard == remote_shards_.end() || !relay_links_.insert({local_worker, peer}).second) return;
   const RemoteShard& remote = shard->second;
   const std::string& me = cluster_->id();
-  RelayEnd local{me, local_worker, relay_nonce_};
-  RelayEnd other{remote.node, remote.worker, remote.nonce};
   RelayPeerParams params;
   params.peer = peer;
   params.address = remote.relay;
-  params.send_key = derive_relay_key(config_.cluster.secret, local, other);
-  params.receive_key = derive_relay_key(config_.cluster.secret, other, local);
+  // Both ends decide alike: the lower (node id, worker index) starts the DTLS handshake.
+  params.dtls_client = std::tie(me, local_worker) < std::tie(remote.node, remote.worker);
+  params.remote_fingerprint = remote.fingerprint;
   params.dead_after_ms = uint64_t{config_.cluster.dead_after_s} * 1000;
   post_lifecycle(local_worker, [params](Worker& w) { w.cross_worker().attach_remote(params); });
 }
@@ -226,7 +232,8 @@ void ControlPlane::drop_dead_nodes() {
 
 std::string ControlPlane::relay_metrics_text() const {
   uint64_t sent = 0, sent_bytes = 0, received = 0, received_bytes = 0, consent_sent = 0, consent_received = 0;
-  std::array<uint64_t, 6> dropped{};
+  uint64_t handshakes = 0, handshakes_failed = 0;
+  std::array<uint64_t, 7> dropped{};
   auto load = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   for (Worker* worker : workers_) {
     const RelayCounters& c = worker->cross_worker().relay_counters();
@@ -236,9 +243,11 @@ std::string ControlPlane::relay_metrics_text() const {
     received_bytes += load(c.bytes_received);
     consent_sent += load(c.consent_sent);
     consent_received += load(c.consent_received);
-    const std::atomic<uint64_t>* drops[] = {&c.dropped_not_member, &c.dropped_bad_tag,
-                                            &c.dropped_replay,     &c.dropped_malformed,
-                                            &c.dropped_too_large,  &c.dropped_no_consent};
+    handshakes += load(c.handshakes_completed);
+    handshakes_failed += load(c.handshakes_failed);
+    const std::atomic<uint64_t>* drops[] = {&c.dropped_not_member, &c.dropped_bad_tag,    &c.dropped_replay,
+                                            &c.dropped_malformed,  &c.dropped_too_large,  &c.dropped_no_consent,
+                                            &c.dropped_handshaking};
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += load(*drops[i]);
   }
   std::string out;
@@ -260,8 +269,13 @@ std::string ControlPlane::relay_metrics_text() const {
   family("sfu_cluster_relay_consent_total", "Consent frames sent to and accepted from relay peers.");
   sample("sfu_cluster_relay_consent_total{direction=\"sent\"}", consent_sent);
   sample("sfu_cluster_relay_consent_total{direction=\"received\"}", consent_received);
-  family("sfu_cluster_relay_dropped_total", "Relay datagrams dropped, by reason.");
-  const char* reasons[] = {"not_member", "bad_tag", "replay", "malformed", "too_large", "no_consent"};
+  family("sfu_cluster_relay_handshakes_total",
+         "DTLS handshakes of relay links with other nodes' workers, by result (a failed one is retried).");
+  sample("sfu_cluster_relay_handshakes_total{result=\"completed\"}", handshakes);
+  sample("sfu_cluster_relay_handshakes_total{result=\"failed\"}", handshakes_failed);
+  family("sfu_cluster_relay_dropped_total", "Relay datagrams and slots dropped, by reason.");
+  const char* reasons[] = {"not_member", "bad_tag",    "replay",     "malformed",
+                           "too_large",  "no_consent", "handshaking"};
   for (size_t i = 0; i < dropped.size(); ++i)
     sample(std::string("sfu_cluster_relay_dropped_total{reason=\"") + reasons[i] + "\"}", dropped[i]);
   family("sfu_cluster_shard_messages_malformed_total", "Shard messages from other nodes that did not parse.");

@@ -227,6 +227,7 @@ class ControlPlane {
   static constexpr uint32_t kRemotePeerBase = 1024;  // above any worker index (workers <= 256)
   struct RemoteShard {
     std::string node, nonce;
+    std::string fingerprint;  // its relay's DTLS certificate, SHA-256, from the signed envelope
     uint32_t worker = 0;
     SocketAddress relay;
   };

@@ -1,5 +1,7 @@
 #include "sfu/media/cross_worker_hub.h"
 
+#include <algorithm>
+
 namespace sfu {
 namespace {
 constexpr uint64_t kConsentIntervalMs = 1000;
@@ -27,11 +29,12 @@ CrossWorkerHub::CrossWorkerHub(uv_loop_t* loop, uint32_t worker_index, std::func
 CrossWorkerHub::~CrossWorkerHub() { close(); }
 
 void CrossWorkerHub::close() {
-  if (consent_timer_) {
-    consent_timer_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(consent_timer_),
+  for (uv_timer_t** timer : {&consent_timer_, &handshake_timer_}) {
+    if (!*timer) continue;
+    (*timer)->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(*timer),
              [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
-    consent_timer_ = nullptr;
+    *timer = nullptr;
   }
   if (relay_socket_) relay_socket_->close();
   if (doorbell_) {
@@ -82,7 +85,13 @@ void CrossWorkerHub::wake_peers() {
 
 // ---- relay between nodes ----
 
-bool CrossWorkerHub::open_relay(const SocketAddress& address, std::string* error) {
+bool CrossWorkerHub::open_relay(const SocketAddress& address,
+                                std::shared_ptr<dtls::DtlsCertificate> certificate, std::string* error) {
+  if (!certificate) {
+    if (error) *error = "no DTLS certificate";
+    return false;
+  }
+  certificate_ = std::move(certificate);
   relay_socket_ = std::make_unique<net::UdpSocket>(
       loop_, [this](std::span<net::UdpSocket::Datagram> batch) { on_relay_datagrams(batch); });
   // The relay carries every track crossing to other nodes: buffers like the media sockets'.
@@ -92,6 +101,7 @@ bool CrossWorkerHub::open_relay(const SocketAddress& address, std::string* error
     return false;
   }
   relay_address_ = relay_socket_->local_address();
+  relay_fingerprint_ = certificate_->fingerprint_sha256();
   relay_slot_ = std::make_unique<CrossWorkerPacket>();
   consent_timer_ = new uv_timer_t;
   uv_timer_init(loop_, consent_timer_);
@@ -103,6 +113,10 @@ bool CrossWorkerHub::open_relay(const SocketAddress& address, std::string* error
       },
       kConsentIntervalMs, kConsentIntervalMs);
   uv_unref(reinterpret_cast<uv_handle_t*>(consent_timer_));
+  handshake_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, handshake_timer_);
+  handshake_timer_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(handshake_timer_));
   return true;
 }
 
@@ -110,10 +124,45 @@ void CrossWorkerHub::attach_remote(const RelayPeerParams& params) {
   if (!relay_socket_ || params.peer == index_) return;
   if (links_.size() <= params.peer) links_.resize(params.peer + 1);
   if (links_[params.peer].out) return;  // attached already (a peer index names one run of a worker)
-  auto& relay =
-      remotes_.emplace_back(std::make_unique<RelayPeer>(loop_, params, *relay_socket_, relay_counters_));
+  auto& relay = remotes_.emplace_back(
+      std::make_unique<RelayPeer>(loop_, params, certificate_, *relay_socket_, relay_counters_));
   links_[params.peer].out = std::make_shared<CrossWorkerLink>(index_, params.peer, *relay, counters_);
-  relay->send_consent();  // the peer hears from this end at once
+  relay->start();  // a client's ClientHello goes out with this turn's flush
+  schedule_handshakes();
+}
+
+const RelayPeer* CrossWorkerHub::remote(uint32_t peer) const {
+  for (const auto& relay : remotes_)
+    if (relay->peer() == peer) return relay.get();
+  return nullptr;
+}
+
+void CrossWorkerHub::on_handshake_timer() {
+  const uint64_t now_ms = uv_now(loop_);
+  for (auto& relay : remotes_) {
+    std::optional<uint64_t> due = relay->next_timeout_ms();
+    if (due && *due <= now_ms) relay->handle_timeout(now_ms);
+  }
+  if (relay_socket_) relay_socket_->flush();
+  schedule_handshakes();
+}
+
+void CrossWorkerHub::schedule_handshakes() {
+  if (!handshake_timer_) return;
+  std::optional<uint64_t> next;
+  for (auto& relay : remotes_)
+    if (std::optional<uint64_t> due = relay->next_timeout_ms()) next = next ? std::min(*next, *due) : *due;
+  if (!next) {
+    uv_timer_stop(handshake_timer_);
+    return;
+  }
+  const uint64_t now_ms = uv_now(loop_);
+  uv_timer_start(
+      handshake_timer_,
+      [](uv_timer_t* timer) {
+        if (auto* self = static_cast<CrossWorkerHub*>(timer->data)) self->on_handshake_timer();
+      },
+      *next > now_ms ? *next - now_ms : 0, 0);
 }
 
 void CrossWorkerHub::send_consent() {
@@ -124,6 +173,7 @@ void CrossWorkerHub::send_consent() {
 void CrossWorkerHub::on_relay_datagrams(std::span<net::UdpSocket::Datagram> batch) {
   const uint64_t now_ms = uv_now(loop_);
   size_t taken = 0;
+  bool handshake_moved = false;
   for (const net::UdpSocket::Datagram& datagram : batch) {
     RelayPeer* from = nullptr;
     for (auto& relay : remotes_)
@@ -135,6 +185,8 @@ void CrossWorkerHub::on_relay_datagrams(std::span<net::UdpSocket::Datagram> batc
       bump(relay_counters_.dropped_not_member);
       continue;
     }
+    if (datagram.size > 0 && datagram.data[0] == static_cast<uint8_t>(RelayFrameType::kDtls))
+      handshake_moved = true;
     if (!from->receive(ByteSpan(datagram.data, datagram.size), *relay_slot_)) continue;
     // The sender's arrival time is on its machine's monotonic clock, meaningless here (another
     // boot, another origin): on this node the packet arrived now. Layer liveness (a simulcast
@@ -146,6 +198,7 @@ void CrossWorkerHub::on_relay_datagrams(std::span<net::UdpSocket::Datagram> batc
     tables_.dispatch(from->peer(), *relay_slot_, *back, now_ms);
     ++taken;
   }
+  if (handshake_moved) schedule_handshakes();
   if (taken > 0 && after_drain_) after_drain_();
 }
 

@@ -7,8 +7,10 @@
 //
 // Rooms spanning cluster nodes (relay_peer.h): the hub also owns the worker's relay socket and one
 // RelayPeer per worker of another node a room spans to, each with a relay-mode link as `to_peer`;
-// datagrams arriving on the relay socket are checked (sender, tag, replay) and dispatched like
-// drained ring slots, and a consent frame goes to each relay peer every second.
+// datagrams arriving on the relay socket are checked (sender, then DTLS handshake or tag and replay)
+// and dispatched like drained ring slots, and a consent frame goes to each relay peer every second.
+// One timer drives the relay peers' DTLS handshakes (retransmissions, deadlines, retries): armed
+// for the earliest one due, idle once every handshake is done.
 //
 // Thread: the worker's, except doorbell() and counters(), which the control thread uses to build
 // links (their addresses only; ringing is thread-safe, the counters are written by this worker).
@@ -56,15 +58,24 @@ class CrossWorkerHub final : private RingDoorbell {
   }
   CrossWorkerTables& tables() { return tables_; }
 
-  // ---- relay between nodes (loop thread, except relay_address() and relay_counters()) ----
-  // Binds the relay socket (before the loop runs); false with *error set.
-  bool open_relay(const SocketAddress& address, std::string* error);
+  // ---- relay between nodes (loop thread, except relay_address(), relay_fingerprint() and
+  // relay_counters()) ----
+  // Binds the relay socket (before the loop runs); false with *error set. `certificate` is this
+  // process's DTLS identity, whose fingerprint the other nodes learn from the signed envelopes.
+  bool open_relay(const SocketAddress& address, std::shared_ptr<dtls::DtlsCertificate> certificate,
+                  std::string* error);
   // The bound address; family 0 without a relay socket. Immutable once bound.
   const SocketAddress& relay_address() const { return relay_address_; }
+  // The SHA-256 fingerprint of the relay's DTLS certificate; empty without a relay socket.
+  // Immutable once bound.
+  const std::string& relay_fingerprint() const { return relay_fingerprint_; }
   RelayCounters& relay_counters() { return relay_counters_; }
   const RelayCounters& relay_counters() const { return relay_counters_; }
-  // A worker of another node, as peer `params.peer` (at most once per peer index).
+  // A worker of another node, as peer `params.peer` (at most once per peer index); its DTLS
+  // handshake starts at once.
   void attach_remote(const RelayPeerParams& params);
+  // The relay peer of peer index `peer`; nullptr when none.
+  const RelayPeer* remote(uint32_t peer) const;
   size_t remote_peers() const { return remotes_.size(); }
   // Drains every inbound link now (the doorbell's callback; tests call it directly).
   void drain(uint64_t now_ms);
@@ -80,6 +91,9 @@ class CrossWorkerHub final : private RingDoorbell {
   void ring() override;  // RingDoorbell: any thread
   void on_relay_datagrams(std::span<net::UdpSocket::Datagram> batch);
   void send_consent();
+  // Drives the handshakes due, then arms the handshake timer for the next one.
+  void on_handshake_timer();
+  void schedule_handshakes();
 
   const uint32_t index_;
   std::function<void()> after_drain_;
@@ -93,9 +107,12 @@ class CrossWorkerHub final : private RingDoorbell {
   RelayCounters relay_counters_;
   std::unique_ptr<net::UdpSocket> relay_socket_;
   SocketAddress relay_address_{};
+  std::string relay_fingerprint_;
   std::vector<std::unique_ptr<RelayPeer>> remotes_;
   std::unique_ptr<CrossWorkerPacket> relay_slot_;  // where an arriving slot is decoded
   uv_timer_t* consent_timer_ = nullptr;
+  uv_timer_t* handshake_timer_ = nullptr;
+  std::shared_ptr<dtls::DtlsCertificate> certificate_;
 };
 
 }  // namespace sfu

@@ -1,47 +1,23 @@
 #include "sfu/media/relay_frame.h"
 
-#include <openssl/kdf.h>
-
 #include <cstring>
-#include <string>
 
 namespace sfu {
 namespace {
 
-constexpr std::string_view kLabel = "sfu cluster relay v1";
-
-std::string end_label(const RelayEnd& end) {
-  return std::string(end.node) + "/" + std::to_string(end.worker);
-}
-
+// RFC 7714 section 8.1 in spirit: the salt XOR the sequence number in the nonce's last 8 bytes.
 void nonce_of(const RelayKey& key, uint64_t sequence, std::array<uint8_t, 12>& iv) {
-  std::memcpy(iv.data(), key.salt.data(), key.salt.size());
-  store_be64(iv.data() + key.salt.size(), sequence);
+  iv = key.salt;
+  for (size_t i = 0; i < 8; ++i) iv[11 - i] ^= static_cast<uint8_t>(sequence >> (8 * i));
 }
 
 }  // namespace
 
-RelayKey derive_relay_key(std::string_view secret, const RelayEnd& from, const RelayEnd& to) {
-  // Salt: both runs' nonces (a restarted node gets new keys); info: the direction's two ends.
-  std::string salt = std::string(from.nonce) + "|" + std::string(to.nonce);
-  std::string info = std::string(kLabel) + "|" + end_label(from) + ">" + end_label(to);
-  std::array<uint8_t, 20> okm{};
-  size_t length = okm.size();
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
-  bool ok = ctx && EVP_PKEY_derive_init(ctx) > 0 && EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) > 0 &&
-            EVP_PKEY_CTX_set1_hkdf_salt(ctx, reinterpret_cast<const unsigned char*>(salt.data()),
-                                        static_cast<int>(salt.size())) > 0 &&
-            EVP_PKEY_CTX_set1_hkdf_key(ctx, reinterpret_cast<const unsigned char*>(secret.data()),
-                                       static_cast<int>(secret.size())) > 0 &&
-            EVP_PKEY_CTX_add1_hkdf_info(ctx, reinterpret_cast<const unsigned char*>(info.data()),
-                                        static_cast<int>(info.size())) > 0 &&
-            EVP_PKEY_derive(ctx, okm.data(), &length) > 0;
-  EVP_PKEY_CTX_free(ctx);
-  RelayKey key;
-  if (!ok) return key;  // all zero: frames of the other end will not open (counted bad_tag)
-  std::memcpy(key.key.data(), okm.data(), key.key.size());
-  std::memcpy(key.salt.data(), okm.data() + key.key.size(), key.salt.size());
-  return key;
+bool relay_key_from_srtp(ByteSpan key_salt, RelayKey& key) {
+  if (key_salt.size() != key.key.size() + key.salt.size()) return false;
+  std::memcpy(key.key.data(), key_salt.data(), key.key.size());
+  std::memcpy(key.salt.data(), key_salt.data() + key.key.size(), key.salt.size());
+  return true;
 }
 
 size_t encode_relay_slot(const CrossWorkerPacket& slot, MutableByteSpan out) {
@@ -88,6 +64,12 @@ RelaySealer::RelaySealer(const RelayKey& key) : key_(key), ctx_(EVP_CIPHER_CTX_n
 
 RelaySealer::~RelaySealer() { EVP_CIPHER_CTX_free(ctx_); }
 
+void RelaySealer::rekey(const RelayKey& key) {
+  key_ = key;
+  next_ = 1;
+  if (ctx_) EVP_EncryptInit_ex(ctx_, nullptr, nullptr, key_.key.data(), nullptr);
+}
+
 size_t RelaySealer::seal(RelayFrameType type, ByteSpan plain, MutableByteSpan out) {
   const size_t size = kRelayHeaderBytes + plain.size() + kRelayTagBytes;
   if (!ctx_ || out.size() < size) return 0;
@@ -118,6 +100,13 @@ RelayOpener::RelayOpener(const RelayKey& key) : key_(key), ctx_(EVP_CIPHER_CTX_n
 }
 
 RelayOpener::~RelayOpener() { EVP_CIPHER_CTX_free(ctx_); }
+
+void RelayOpener::rekey(const RelayKey& key) {
+  key_ = key;
+  highest_ = 0;
+  seen_.fill(0);
+  if (ctx_) EVP_DecryptInit_ex(ctx_, nullptr, nullptr, key_.key.data(), nullptr);
+}
 
 RelayOpenResult RelayOpener::open(ByteSpan frame, MutableByteSpan plain, RelayFrameType& type,
                                   size_t& plain_size) {

@@ -1,20 +1,24 @@
 // The datagrams of the media relay between two nodes of a cluster (docs/protocol.md, "Cluster",
 // "Media relay between nodes"): one CrossWorkerPacket slot, or a consent frame, sealed with
-// AES-128-GCM under a key of one direction between two (node, worker) pairs.
+// AES-128-GCM under a key of one direction between two (node, worker) pairs; or DTLS records of
+// the handshake that makes those keys (relay_peer.h), carried as they are.
 //
-//   byte 0      frame type (1 = slot, 2 = consent)
-//   bytes 1-8   sequence number, big-endian, from 1; the GCM nonce is the key's 4-byte salt and
-//               this 8-byte sequence, so a key never seals two frames under one nonce
+//   byte 0      frame type (1 = slot, 2 = consent, 3 = dtls)
+//   dtls:       bytes 1-   the DTLS datagram, unsealed (DTLS protects itself)
+//   slot, consent:
+//   bytes 1-8   sequence number, big-endian, from 1
 //   ...         ciphertext (a slot: a 36-byte slot header then its data; consent: empty)
 //   last 16     GCM tag; bytes 0-8 are authenticated as additional data
 //
-// The keys are HKDF-SHA256 of cluster.secret (the key that already signs the directory's
-// messages), salted with both processes' random nonces (exchanged in the signed envelopes) and
-// bound to both ends' node ids and worker indices: one key per direction, per node pair and per
-// process run. The receiver keeps a replay window of the last kReplayWindow sequence numbers.
+// The keys are the SRTP master keys a DTLS 1.2 handshake between the two ends exported (RFC 5764
+// section 4.2, profile AEAD_AES_128_GCM: a 16-byte key and a 12-byte salt per direction): what
+// this end sends under is its local key, what it opens with the peer's. As in RFC 7714 section
+// 8.1, the GCM nonce is the 12-byte salt XOR the sequence number (in its last 8 bytes), so a key
+// never seals two frames under one nonce. The receiver keeps a replay window of the last
+// kReplayWindow sequence numbers.
 //
 // Thread: a RelaySealer / RelayOpener belongs to one worker's thread; the EVP contexts are made
-// once, nothing allocates per frame.
+// once (and keyed again after a handshake), nothing allocates per frame.
 #pragma once
 
 #include <openssl/evp.h>
@@ -22,29 +26,23 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
 
 #include "base/bytes.h"
 #include "sfu/media/cross_worker_link.h"
 
 namespace sfu {
 
-enum class RelayFrameType : uint8_t { kSlot = 1, kConsent = 2 };
+enum class RelayFrameType : uint8_t { kSlot = 1, kConsent = 2, kDtls = 3 };
 
 struct RelayKey {
   std::array<uint8_t, 16> key{};
-  std::array<uint8_t, 4> salt{};
+  std::array<uint8_t, 12> salt{};
 };
 
-// One end of a direction: a node, one of its workers, and its process's nonce (hex or raw bytes).
-struct RelayEnd {
-  std::string_view node;
-  uint32_t worker = 0;
-  std::string_view nonce;
-};
-
-// The key of the direction from `from` to `to`.
-RelayKey derive_relay_key(std::string_view secret, const RelayEnd& from, const RelayEnd& to);
+// The key of one direction from DTLS-SRTP keying material of profile AEAD_AES_128_GCM: the master
+// key then the master salt (dtls::SrtpKeys::local_key_salt or remote_key_salt); false when
+// `key_salt` is not 28 bytes.
+bool relay_key_from_srtp(ByteSpan key_salt, RelayKey& key);
 
 inline constexpr size_t kRelayHeaderBytes = 9;
 inline constexpr size_t kRelayTagBytes = 16;
@@ -62,6 +60,8 @@ class RelaySealer {
  public:
   explicit RelaySealer(const RelayKey& key);
   ~RelaySealer();
+  // A new key (a new handshake): the sequence starts again from 1.
+  void rekey(const RelayKey& key);
   RelaySealer(const RelaySealer&) = delete;
   RelaySealer& operator=(const RelaySealer&) = delete;
 
@@ -83,6 +83,8 @@ class RelayOpener {
 
   explicit RelayOpener(const RelayKey& key);
   ~RelayOpener();
+  // A new key (a new handshake): the replay window starts empty.
+  void rekey(const RelayKey& key);
   RelayOpener(const RelayOpener&) = delete;
   RelayOpener& operator=(const RelayOpener&) = delete;
 

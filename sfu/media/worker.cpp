@@ -119,7 +119,7 @@ Status Worker::start_relay() {
     return Error{ErrorCode::bind_failed, "relay port " + std::to_string(wanted) + ": beyond 65535"};
   auto address = SocketAddress::from_ip(config_.cluster.relay_address, static_cast<uint16_t>(wanted));
   std::string reason = "not an IP address";
-  if (!address || !cross_worker_->open_relay(*address, &reason))
+  if (!address || !cross_worker_->open_relay(*address, certificate_, &reason))
     return bind_error("relay udp", wanted, config_.cluster.relay_address, reason);
   return {};
 }

@@ -11,11 +11,21 @@
 namespace sfu {
 namespace {
 
-constexpr std::string_view kSecret = "cluster-test-secret-0123456789abcdef";
-
-RelayKey key_a_to_b(std::string_view secret = kSecret, std::string_view nonce_a = "run-a") {
-  return derive_relay_key(secret, {"node-a", 0, nonce_a}, {"node-b", 1, "run-b"});
+// DTLS-SRTP keying material of profile AEAD_AES_128_GCM as a handshake exports it: a 16-byte
+// master key then a 12-byte master salt.
+std::vector<uint8_t> key_salt(uint8_t seed) {
+  std::vector<uint8_t> material(28);
+  for (size_t i = 0; i < material.size(); ++i) material[i] = static_cast<uint8_t>(seed + i * 31);
+  return material;
 }
+
+RelayKey key_of(uint8_t seed) {
+  RelayKey key;
+  EXPECT_TRUE(relay_key_from_srtp(key_salt(seed), key));
+  return key;
+}
+
+RelayKey key_a_to_b() { return key_of(1); }
 
 CrossWorkerPacket media_slot(size_t size) {
   CrossWorkerPacket slot;
@@ -53,13 +63,16 @@ RelayOpenResult open_into(RelayOpener& opener, const std::vector<uint8_t>& frame
   return result;
 }
 
-TEST(RelayFrame, KeysDifferByDirectionSecretAndRun) {
-  RelayKey ab = key_a_to_b();
-  RelayKey ba = derive_relay_key(kSecret, {"node-b", 1, "run-b"}, {"node-a", 0, "run-a"});
-  EXPECT_EQ(ab.key, key_a_to_b().key);  // both ends derive the same
-  EXPECT_NE(ab.key, ba.key);
-  EXPECT_NE(ab.key, key_a_to_b("another-cluster-secret-0123456789ab").key);
-  EXPECT_NE(ab.key, key_a_to_b(kSecret, "run-a-restarted").key);
+TEST(RelayFrame, KeyAndSaltComeFromTheExportedSrtpKeyingMaterial) {
+  std::vector<uint8_t> material = key_salt(1);
+  RelayKey key;
+  ASSERT_TRUE(relay_key_from_srtp(material, key));
+  EXPECT_TRUE(std::equal(key.key.begin(), key.key.end(), material.begin()));
+  EXPECT_TRUE(std::equal(key.salt.begin(), key.salt.end(), material.begin() + 16));
+  // Other profiles' sizes (AES_CM_128_HMAC_SHA1_80: 16 + 14) are refused.
+  std::vector<uint8_t> cm(30);
+  EXPECT_FALSE(relay_key_from_srtp(cm, key));
+  EXPECT_FALSE(relay_key_from_srtp({}, key));
 }
 
 TEST(RelayFrame, SlotRoundTripsAndEveryFieldSurvives) {
@@ -118,16 +131,35 @@ TEST(RelayFrame, AnyChangedByteFailsTheTag) {
   EXPECT_EQ(open_into(opener, frame, out), RelayOpenResult::kOk);
 }
 
-TEST(RelayFrame, WrongKeyIsRefused) {
+TEST(RelayFrame, WrongKeyOrSaltIsRefused) {
   RelaySealer sealer(key_a_to_b());
   std::vector<uint8_t> frame = sealed(sealer, media_slot(100));
   CrossWorkerPacket out;
-  RelayOpener other_secret(key_a_to_b("another-cluster-secret-0123456789ab"));
-  EXPECT_EQ(open_into(other_secret, frame, out), RelayOpenResult::kBadTag);
-  RelayOpener other_direction(derive_relay_key(kSecret, {"node-b", 1, "run-b"}, {"node-a", 0, "run-a"}));
+  RelayOpener other_direction(key_of(2));
   EXPECT_EQ(open_into(other_direction, frame, out), RelayOpenResult::kBadTag);
-  RelayOpener earlier_run(key_a_to_b(kSecret, "run-a-before-restart"));
-  EXPECT_EQ(open_into(earlier_run, frame, out), RelayOpenResult::kBadTag);
+  // The same key under another salt: the salt is in the nonce.
+  RelayKey other_salt = key_a_to_b();
+  other_salt.salt[11] ^= 0x01;
+  RelayOpener salted(other_salt);
+  EXPECT_EQ(open_into(salted, frame, out), RelayOpenResult::kBadTag);
+  RelayOpener right(key_a_to_b());
+  EXPECT_EQ(open_into(right, frame, out), RelayOpenResult::kOk);
+}
+
+TEST(RelayFrame, ANewHandshakesKeyStartsTheSequenceAndTheReplayWindowAfresh) {
+  RelaySealer sealer(key_of(3));
+  RelayOpener opener(key_of(3));
+  CrossWorkerPacket out;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(open_into(opener, sealed(sealer, media_slot(10)), out), RelayOpenResult::kOk);
+  EXPECT_EQ(sealer.next_sequence(), 4u);
+  sealer.rekey(key_a_to_b());
+  EXPECT_EQ(sealer.next_sequence(), 1u);
+  std::vector<uint8_t> frame = sealed(sealer, media_slot(10));
+  // Under the old key it does not open (and sequence 1 was seen under it).
+  EXPECT_NE(open_into(opener, frame, out), RelayOpenResult::kOk);
+  opener.rekey(key_a_to_b());
+  EXPECT_EQ(open_into(opener, frame, out), RelayOpenResult::kOk);
+  EXPECT_EQ(open_into(opener, frame, out), RelayOpenResult::kReplay);
 }
 
 TEST(RelayFrame, ReplaysAndFramesOlderThanTheWindowAreRefused) {
