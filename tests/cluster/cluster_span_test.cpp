@@ -10,6 +10,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "dtls/dtls_certificate.h"
+#include "dtls/dtls_transport.h"
 #include "tests/cluster/cluster_fixture.h"
 #include "tests/cluster/relay_probe.h"
 
@@ -40,6 +42,24 @@ std::vector<uint16_t> relay_ports(uint16_t redis_port, const std::string& node) 
   for (const json& worker : entry["media"]["relay"]["workers"])
     ports.push_back(worker["port"].get<uint16_t>());
   return ports;
+}
+
+// A relay frame of type dtls (3) holding the ClientHello of a DTLS client with a certificate of its own.
+std::vector<uint8_t> relay_client_hello() {
+  std::vector<uint8_t> frame;
+  dtls::DtlsCallbacks callbacks;
+  callbacks.send = [&](ByteSpan datagram) {
+    if (!frame.empty()) return;
+    frame.push_back(3);
+    frame.insert(frame.end(), datagram.begin(), datagram.end());
+  };
+  callbacks.on_connected = [](const dtls::SrtpKeys&) {};
+  callbacks.on_failed = [](std::string_view) {};
+  callbacks.on_application_data = [](ByteSpan) {};
+  dtls::DtlsTransport client(dtls::DtlsCertificate::generate(), dtls::DtlsRole::Client, std::move(callbacks),
+                             {rtp::SrtpProfile::AeadAes128Gcm});
+  client.start(0);
+  return frame;
 }
 
 double dropped(uint16_t port, const char* reason) {
@@ -105,6 +125,9 @@ TEST_F(SpanningRoom, ParticipantsOnThreeNodesReceiveEveryTrackWithNoLoss) {
     EXPECT_GT(metric(port(i), "sfu_cluster_relay_packets_sent_total"), 0) << node_id(i);
     EXPECT_EQ(dropped(port(i), "bad_tag"), 0) << node_id(i);
     EXPECT_EQ(dropped(port(i), "no_consent"), 0) << node_id(i);
+    // Two relay links (one per other node; one worker each), each keyed by one handshake.
+    EXPECT_GE(metric(port(i), "sfu_cluster_relay_handshakes_total{result=\"completed\"}"), 2) << node_id(i);
+    EXPECT_EQ(metric(port(i), "sfu_cluster_relay_handshakes_total{result=\"failed\"}"), 0) << node_id(i);
   }
   EXPECT_EQ(metric(port(0), "sfu_cluster_span_joins_total"), 0);  // the home
   EXPECT_EQ(metric(port(1), "sfu_cluster_span_joins_total"), 1);
@@ -130,6 +153,11 @@ TEST_F(SpanningRoom, ForeignForgedAndReplayedRelayDatagramsAreDroppedAndCounted)
   double not_member = dropped(port(0), "not_member");
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(send_udp(a_ports[0], std::vector<uint8_t>(100, 0x42)));
   EXPECT_TRUE(run_until([&] { return dropped(port(0), "not_member") == not_member + 5; }, 5s))
+      << dropped(port(0), "not_member") - not_member;
+  // A genuine DTLS ClientHello in a relay frame, from an address that is no member's relay: dropped
+  // as not_member too, before any handshake state is made for it.
+  ASSERT_TRUE(send_udp(a_ports[0], relay_client_hello()));
+  EXPECT_TRUE(run_until([&] { return dropped(port(0), "not_member") == not_member + 6; }, 5s))
       << dropped(port(0), "not_member") - not_member;
 
   if (raw_sockets_available()) {
