@@ -339,7 +339,7 @@ class ControlPlane {
   uint64_t turn_credentials_issued_ = 0;
   std::map<std::string, RoomEntry> rooms_;
   std::unique_ptr<cluster::ClusterNode> cluster_;  // cluster.enabled
-  std::string relay_nonce_;                        // this process's run, in relay keys
+  std::string relay_nonce_;                        // this process's run (a restart: a new one)
   std::map<uint32_t, RemoteShard> remote_shards_;  // by peer index
   std::map<std::tuple<std::string, std::string, uint32_t>, uint32_t>
       remote_peer_of_;                             // (node, nonce, worker)

@@ -168,6 +168,7 @@ void CrossWorkerHub::schedule_handshakes() {
 void CrossWorkerHub::send_consent() {
   for (auto& relay : remotes_) relay->send_consent();
   if (relay_socket_) relay_socket_->flush();
+  schedule_handshakes();  // a link whose consent lapsed started a new handshake
 }
 
 void CrossWorkerHub::on_relay_datagrams(std::span<net::UdpSocket::Datagram> batch) {

@@ -73,6 +73,7 @@ void RelayPeer::on_connected(const dtls::SrtpKeys& keys) {
   sealer_.rekey(send_key);
   opener_.rekey(receive_key);
   connected_ = true;
+  failure_logged_ = false;
   // The handshake authenticated the peer: that is consent.
   last_valid_ms_ = uv_now(loop_);
   bump(counters_.handshakes_completed);
@@ -84,8 +85,10 @@ void RelayPeer::on_failed(std::string_view reason) {
   failed_ = true;
   retry_at_ms_ = uv_now(loop_) + retry_ms_;
   bump(counters_.handshakes_failed);
-  log_warn("cluster", "relay handshake failed",
-           {{"peer", address_.to_string()}, {"reason", std::string(reason)}});
+  // Once per run of failures: a peer that is gone fails again every retry.
+  if (!failure_logged_)
+    log_warn("cluster", "relay handshake failed", {{"peer", address_.to_string()}, {"reason", std::string(reason)}});
+  failure_logged_ = true;
 }
 
 bool RelayPeer::consent_fresh() const { return connected_ && uv_now(loop_) < last_valid_ms_ + dead_after_ms_; }
@@ -121,7 +124,16 @@ bool RelayPeer::send_slot(const CrossWorkerPacket& slot) {
 }
 
 void RelayPeer::send_consent() {
-  if (connected_ && send_frame(RelayFrameType::kConsent, {})) bump(counters_.consent_sent);
+  if (!connected_) return;
+  if (!consent_fresh()) {
+    // Nothing valid from the peer for dead_after_ms: it may have lost its end (a failed or timed-out
+    // handshake there) or be gone. A new handshake recovers the first; for the second it is a few
+    // datagrams per attempt, as consent frames were.
+    connected_ = false;
+    start();
+    return;
+  }
+  if (send_frame(RelayFrameType::kConsent, {})) bump(counters_.consent_sent);
 }
 
 bool RelayPeer::receive(ByteSpan datagram, CrossWorkerPacket& slot) {

@@ -9,7 +9,8 @@
 //
 // Then consent in the spirit of RFC 7675: a consent frame goes to the peer every second, and when
 // nothing valid came from the peer for cluster.dead_after_s this end stops sending it media
-// (counted no_consent) until something valid arrives again; a fresh handshake grants consent.
+// (counted no_consent) and, at the next consent tick, starts a new handshake (the peer may have
+// lost its end of the old one); the completed handshake grants consent.
 //
 // Thread: the worker's. Owned by its CrossWorkerHub, which drives the handshake's timers
 // (next_timeout_ms(), handle_timeout()); sends through the hub's relay socket (batched: the hub
@@ -78,6 +79,7 @@ class RelayPeer {
 
   // Seals and queues one slot; false when dropped (counted: handshaking, no_consent, too_large).
   bool send_slot(const CrossWorkerPacket& slot);
+  // Once a second (the hub's consent timer): a consent frame, or a new handshake when consent lapsed.
   void send_consent();
   // A datagram from this peer's address: true with `slot` filled when it carried a slot (a consent
   // frame only refreshes consent, a DTLS frame feeds the handshake); false otherwise (drops counted).
@@ -103,6 +105,7 @@ class RelayPeer {
   bool connected_ = false;
   bool failed_ = false;  // dtls_ failed: a new one at retry_at_ms_
   uint64_t retry_at_ms_ = 0;
+  bool failure_logged_ = false;  // since the last completed handshake
   RelaySealer sealer_;
   RelayOpener opener_;
   uint64_t last_valid_ms_ = 0;

@@ -57,8 +57,10 @@ class RelayHandshake : public ::testing::Test {
 
   // Hub `i` attached to the other one, which it knows by `fingerprint`; hub 0 is the DTLS client
   // (the lower end).
-  void attach(size_t i, const std::string& fingerprint, uint64_t retry_ms = 2000) {
+  void attach(size_t i, const std::string& fingerprint, uint64_t retry_ms = 2000,
+              uint64_t dead_after_ms = 3000) {
     RelayPeerParams params;
+    params.dead_after_ms = dead_after_ms;
     params.peer = kPeer;
     params.address = hubs_[1 - i]->relay_address();
     params.dtls_client = i == 0;
@@ -130,6 +132,31 @@ TEST_F(RelayHandshake, CompletesAndSlotsCrossBothWays) {
     EXPECT_EQ(value(c->dropped_no_consent), 0u);
     EXPECT_GT(value(c->consent_received), 0u);  // each sends one as soon as it is connected
   }
+}
+
+TEST_F(RelayHandshake, AnEndThatLostItsLinkIsHandshakenAgainOnceConsentLapses) {
+  attach(0, certificates_[1]->fingerprint_sha256(), 2000, /*dead_after_ms=*/300);
+  attach(1, certificates_[0]->fingerprint_sha256(), 2000, /*dead_after_ms=*/300);
+  const RelayCounters& a = hubs_[0]->relay_counters();
+  ASSERT_TRUE(pump([&] { return value(hubs_[1]->relay_counters().packets_received) > 0; }, 10s));
+  // Hub 1's end goes and comes back on the same address with a new link (no handshake state):
+  // hub 0 still thinks its link connected, and what it seals is dropped there (handshaking).
+  SocketAddress address = hubs_[1]->relay_address();
+  hubs_[1]->close();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  hubs_[1] = std::make_unique<CrossWorkerHub>(&loop_, 0, nullptr);
+  std::string error;
+  ASSERT_TRUE(hubs_[1]->open_relay(address, certificates_[1], &error)) << error;
+  attach(1, certificates_[0]->fingerprint_sha256(), 2000, 300);
+  const RelayCounters& b = hubs_[1]->relay_counters();
+  // Hub 0's consent lapses (nothing valid for 300 ms), it starts over and slots flow again.
+  ASSERT_TRUE(pump([&] { return value(b.packets_received) > 0 && value(a.packets_received) > 0; }, 10s))
+      << "hub 0 handshakes " << value(a.handshakes_completed) << ", hub 1 drops while handshaking "
+      << value(b.dropped_handshaking);
+  EXPECT_EQ(value(a.handshakes_completed), 2u);
+  EXPECT_EQ(value(b.handshakes_completed), 1u);
+  EXPECT_GT(value(b.dropped_handshaking), 0u);
+  EXPECT_GT(value(a.dropped_no_consent), 0u);
 }
 
 TEST_F(RelayHandshake, APeerWithAnotherCertificateNeverGetsASlotThroughAndIsCounted) {
