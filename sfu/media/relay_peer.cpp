@@ -21,7 +21,8 @@ RelayPeer::RelayPeer(uv_loop_t* loop, const RelayPeerParams& params,
       socket_(socket),
       counters_(counters),
       sealer_(RelayKey{}),
-      opener_(RelayKey{}) {}
+      opener_(RelayKey{}),
+      created_ms_(uv_now(loop)) {}
 
 RelayPeer::~RelayPeer() = default;
 
@@ -39,7 +40,8 @@ void RelayPeer::start() {
   dtls_->set_handshake_timeout_ms(kHandshakeTimeoutMs);
   dtls_->set_initial_retransmit_ms(kInitialRetransmitMs);
   failed_ = false;
-  dtls_->start(uv_now(loop_));
+  started_ms_ = uv_now(loop_);
+  dtls_->start(started_ms_);
 }
 
 std::optional<uint64_t> RelayPeer::next_timeout_ms() const {
@@ -77,6 +79,12 @@ void RelayPeer::on_connected(const dtls::SrtpKeys& keys) {
   // The handshake authenticated the peer: that is consent.
   last_valid_ms_ = uv_now(loop_);
   bump(counters_.handshakes_completed);
+  const uint64_t now_ms = uv_now(loop_);
+  log_info("cluster", "relay link keyed",
+           {{"peer", address_.to_string()},
+            {"role", dtls_client_ ? "client" : "server"},
+            {"handshake_ms", std::to_string(now_ms - started_ms_)},
+            {"since_link_ms", std::to_string(now_ms - created_ms_)}});
   send_consent();  // the peer's first authenticated frame, at once
 }
 

@@ -109,6 +109,7 @@ class RelayPeer {
   RelaySealer sealer_;
   RelayOpener opener_;
   uint64_t last_valid_ms_ = 0;
+  uint64_t created_ms_ = 0, started_ms_ = 0;  // the link, and the current handshake (logged)
   std::array<uint8_t, kRelayMaxFrameBytes> plain_{};
 };
 
