@@ -245,9 +245,9 @@ std::string ControlPlane::relay_metrics_text() const {
     consent_received += load(c.consent_received);
     handshakes += load(c.handshakes_completed);
     handshakes_failed += load(c.handshakes_failed);
-    const std::atomic<uint64_t>* drops[] = {&c.dropped_not_member, &c.dropped_bad_tag,    &c.dropped_replay,
-                                            &c.dropped_malformed,  &c.dropped_too_large,  &c.dropped_no_consent,
-                                            &c.dropped_handshaking};
+    const std::atomic<uint64_t>* drops[] = {
+        &c.dropped_not_member, &c.dropped_bad_tag,    &c.dropped_replay,     &c.dropped_malformed,
+        &c.dropped_too_large,  &c.dropped_no_consent, &c.dropped_handshaking};
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += load(*drops[i]);
   }
   std::string out;

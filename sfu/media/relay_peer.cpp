@@ -1,9 +1,9 @@
 #include "sfu/media/relay_peer.h"
 
+#include <cstring>
+
 #include "base/counter.h"
 #include "base/logger.h"
-
-#include <cstring>
 
 namespace sfu {
 
@@ -69,7 +69,8 @@ void RelayPeer::send_dtls(ByteSpan datagram) {
 
 void RelayPeer::on_connected(const dtls::SrtpKeys& keys) {
   RelayKey send_key, receive_key;
-  if (keys.profile != rtp::SrtpProfile::AeadAes128Gcm || !relay_key_from_srtp(keys.local_key_salt, send_key) ||
+  if (keys.profile != rtp::SrtpProfile::AeadAes128Gcm ||
+      !relay_key_from_srtp(keys.local_key_salt, send_key) ||
       !relay_key_from_srtp(keys.remote_key_salt, receive_key))
     return on_failed("unexpected SRTP profile");
   sealer_.rekey(send_key);
@@ -95,11 +96,14 @@ void RelayPeer::on_failed(std::string_view reason) {
   bump(counters_.handshakes_failed);
   // Once per run of failures: a peer that is gone fails again every retry.
   if (!failure_logged_)
-    log_warn("cluster", "relay handshake failed", {{"peer", address_.to_string()}, {"reason", std::string(reason)}});
+    log_warn("cluster", "relay handshake failed",
+             {{"peer", address_.to_string()}, {"reason", std::string(reason)}});
   failure_logged_ = true;
 }
 
-bool RelayPeer::consent_fresh() const { return connected_ && uv_now(loop_) < last_valid_ms_ + dead_after_ms_; }
+bool RelayPeer::consent_fresh() const {
+  return connected_ && uv_now(loop_) < last_valid_ms_ + dead_after_ms_;
+}
 
 bool RelayPeer::send_frame(RelayFrameType type, ByteSpan plain) {
   MutableByteSpan buffer = socket_.acquire_send();

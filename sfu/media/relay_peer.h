@@ -59,8 +59,9 @@ class RelayPeer {
   // peer's node attached this end is dropped there (not_member), and the peers are servers.
   static constexpr uint32_t kInitialRetransmitMs = 100;
 
-  RelayPeer(uv_loop_t* loop, const RelayPeerParams& params, std::shared_ptr<dtls::DtlsCertificate> certificate,
-            net::UdpSocket& socket, RelayCounters& counters);
+  RelayPeer(uv_loop_t* loop, const RelayPeerParams& params,
+            std::shared_ptr<dtls::DtlsCertificate> certificate, net::UdpSocket& socket,
+            RelayCounters& counters);
   ~RelayPeer();
   RelayPeer(const RelayPeer&) = delete;
   RelayPeer& operator=(const RelayPeer&) = delete;

@@ -150,7 +150,8 @@ TEST(RelayFrame, ANewHandshakesKeyStartsTheSequenceAndTheReplayWindowAfresh) {
   RelaySealer sealer(key_of(3));
   RelayOpener opener(key_of(3));
   CrossWorkerPacket out;
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(open_into(opener, sealed(sealer, media_slot(10)), out), RelayOpenResult::kOk);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(open_into(opener, sealed(sealer, media_slot(10)), out), RelayOpenResult::kOk);
   EXPECT_EQ(sealer.next_sequence(), 4u);
   sealer.rekey(key_a_to_b());
   EXPECT_EQ(sealer.next_sequence(), 1u);
