@@ -201,6 +201,10 @@ struct ClusterConfig {
   // relay_address:relay_port + worker index (relay_port 0: a free port each).
   std::string relay_address = "127.0.0.1";
   uint32_t relay_port = 0;
+  // Each relay link's DTLS handshake fails when not done in this long, and a failed one is tried
+  // again this long after.
+  uint32_t relay_handshake_timeout_s = 10;
+  uint32_t relay_handshake_retry_s = 2;
   // A join for a room homed on another node joins here (the room spans both) when the home has this
   // many participants of it; 0 = no limit (redirect to the home, unless the join says `stay`).
   uint32_t max_room_participants_per_node = 0;

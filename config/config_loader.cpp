@@ -450,6 +450,8 @@ const std::map<std::string, Apply>& schema() {
       {"cluster.dead_after_s", uint_in(FIELD(cluster.dead_after_s), 2, 600)},
       {"cluster.relay_address", ip_field(FIELD(cluster.relay_address), false)},
       {"cluster.relay_port", uint_in(FIELD(cluster.relay_port), 0, 65535)},
+      {"cluster.relay_handshake_timeout_s", uint_in(FIELD(cluster.relay_handshake_timeout_s), 1, 120)},
+      {"cluster.relay_handshake_retry_s", uint_in(FIELD(cluster.relay_handshake_retry_s), 1, 600)},
       {"cluster.max_room_participants_per_node",
        uint_in(FIELD(cluster.max_room_participants_per_node), 0, 1000000)},
   };

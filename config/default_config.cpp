@@ -103,6 +103,8 @@ cluster:
   dead_after_s: 3            # a node that stops refreshing is dead this long after its last refresh
   relay_address: 127.0.0.1   # the media relay between nodes (rooms spanning nodes): each worker's UDP socket
   relay_port: 0              # ... binds relay_port + worker index; 0 = a free port each (advertised in the registry)
+  relay_handshake_timeout_s: 10  # a relay link's DTLS handshake not done in this long fails
+  relay_handshake_retry_s: 2     # ... and a failed one is tried again this long after
   max_room_participants_per_node: 0  # a join on a node that is not the room's home stays there (the room spans) once the home has this many; 0 = always redirect (unless the join says stay)
 )";
 }

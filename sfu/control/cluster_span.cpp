@@ -113,6 +113,8 @@ void ControlPlane::link_remote(uint32_t local_worker, uint32_t peer) {
   params.dtls_client = std::tie(me, local_worker) < std::tie(remote.node, remote.worker);
   params.remote_fingerprint = remote.fingerprint;
   params.dead_after_ms = uint64_t{config_.cluster.dead_after_s} * 1000;
+  params.handshake_timeout_ms = uint64_t{config_.cluster.relay_handshake_timeout_s} * 1000;
+  params.retry_ms = uint64_t{config_.cluster.relay_handshake_retry_s} * 1000;
   post_lifecycle(local_worker, [params](Worker& w) { w.cross_worker().attach_remote(params); });
 }
 

@@ -16,6 +16,7 @@ RelayPeer::RelayPeer(uv_loop_t* loop, const RelayPeerParams& params,
       dtls_client_(params.dtls_client),
       remote_fingerprint_(params.remote_fingerprint),
       dead_after_ms_(params.dead_after_ms),
+      handshake_timeout_ms_(params.handshake_timeout_ms),
       retry_ms_(params.retry_ms),
       certificate_(std::move(certificate)),
       socket_(socket),
@@ -37,7 +38,7 @@ void RelayPeer::start() {
       certificate_, dtls_client_ ? dtls::DtlsRole::Client : dtls::DtlsRole::Server, std::move(callbacks),
       std::vector<rtp::SrtpProfile>{rtp::SrtpProfile::AeadAes128Gcm});
   dtls_->set_remote_fingerprint("sha-256", remote_fingerprint_);
-  dtls_->set_handshake_timeout_ms(kHandshakeTimeoutMs);
+  dtls_->set_handshake_timeout_ms(handshake_timeout_ms_);
   dtls_->set_initial_retransmit_ms(kInitialRetransmitMs);
   failed_ = false;
   started_ms_ = uv_now(loop_);

@@ -49,12 +49,12 @@ struct RelayPeerParams {
   bool dtls_client = false;        // this end starts the handshake
   std::string remote_fingerprint;  // the peer's certificate, SHA-256 ("AB:CD:..."), as signed
   uint64_t dead_after_ms = 3000;
-  uint64_t retry_ms = 2000;  // after a failed handshake, a new one
+  uint64_t handshake_timeout_ms = 10000;  // cluster.relay_handshake_timeout_s
+  uint64_t retry_ms = 2000;               // cluster.relay_handshake_retry_s: after a failed handshake
 };
 
 class RelayPeer {
  public:
-  static constexpr uint64_t kHandshakeTimeoutMs = 10000;  // a handshake not done by then fails
   // The first retransmission of a flight; it doubles on each. Short: a ClientHello sent before the
   // peer's node attached this end is dropped there (not_member), and the peers are servers.
   static constexpr uint32_t kInitialRetransmitMs = 100;
@@ -98,6 +98,7 @@ class RelayPeer {
   const bool dtls_client_;
   const std::string remote_fingerprint_;
   const uint64_t dead_after_ms_;
+  const uint64_t handshake_timeout_ms_;
   const uint64_t retry_ms_;
   std::shared_ptr<dtls::DtlsCertificate> certificate_;
   net::UdpSocket& socket_;

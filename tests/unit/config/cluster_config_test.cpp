@@ -21,6 +21,8 @@ TEST(ClusterConfig, OffByDefaultWithPublicDefaults) {
   EXPECT_EQ(c.cluster.dead_after_s, 3u);
   EXPECT_EQ(c.cluster.relay_address, "127.0.0.1");
   EXPECT_EQ(c.cluster.relay_port, 0u);
+  EXPECT_EQ(c.cluster.relay_handshake_timeout_s, 10u);
+  EXPECT_EQ(c.cluster.relay_handshake_retry_s, 2u);
   EXPECT_EQ(c.cluster.max_room_participants_per_node, 0u);
 }
 
@@ -33,6 +35,14 @@ TEST(ClusterConfig, RelayAndPerNodeLimit) {
   EXPECT_EQ(expect_error("cluster:\n  relay_address: relay.example.com\n").key, "cluster.relay_address");
   EXPECT_EQ(expect_error("cluster:\n  relay_address: \"\"\n").key, "cluster.relay_address");
   EXPECT_EQ(expect_error("cluster:\n  relay_port: 70000\n").key, "cluster.relay_port");
+  Config handshake = expect_ok("cluster:\n  relay_handshake_timeout_s: 5\n  relay_handshake_retry_s: 30\n");
+  EXPECT_EQ(handshake.cluster.relay_handshake_timeout_s, 5u);
+  EXPECT_EQ(handshake.cluster.relay_handshake_retry_s, 30u);
+  EXPECT_EQ(expect_error("cluster:\n  relay_handshake_timeout_s: 0\n").key,
+            "cluster.relay_handshake_timeout_s");
+  EXPECT_EQ(expect_error("cluster:\n  relay_handshake_timeout_s: 121\n").key,
+            "cluster.relay_handshake_timeout_s");
+  EXPECT_EQ(expect_error("cluster:\n  relay_handshake_retry_s: 0\n").key, "cluster.relay_handshake_retry_s");
   EXPECT_EQ(expect_error("cluster:\n  max_room_participants_per_node: -1\n").key,
             "cluster.max_room_participants_per_node");
 }

@@ -252,5 +252,21 @@ TEST_F(RelayHandshake, FramesBeforeTheHandshakeAndForeignClientHellosAreDroppedA
   EXPECT_FALSE(hubs_[1]->remote(kPeer)->consent_fresh());
 }
 
+TEST_F(RelayHandshake, AHandshakeWithASilentPeerTimesOutAndIsTriedAgain) {
+  RawPeer silent;
+  RelayPeerParams params;
+  params.peer = kPeer;
+  params.address = silent.address();
+  params.dtls_client = true;  // retransmits its ClientHello to nobody
+  params.remote_fingerprint = certificates_[1]->fingerprint_sha256();
+  params.handshake_timeout_ms = 200;
+  params.retry_ms = 100;
+  hubs_[0]->attach_remote(params);
+  const RelayCounters& a = hubs_[0]->relay_counters();
+  EXPECT_TRUE(pump([&] { return value(a.handshakes_failed) >= 2; }, 5s)) << value(a.handshakes_failed);
+  EXPECT_EQ(value(a.handshakes_completed), 0u);
+  EXPECT_GT(value(a.dropped_handshaking), 0u);
+}
+
 }  // namespace
 }  // namespace sfu
