@@ -104,6 +104,7 @@ cluster:
   relay_address: 127.0.0.1   # the media relay between nodes (rooms spanning nodes): each worker's UDP socket
   relay_port: 0              # ... binds relay_port + worker index; 0 = a free port each (advertised in the registry)
   max_room_participants_per_node: 0  # a join on a node that is not the room's home stays there (the room spans) once the home has this many; 0 = always redirect (unless the join says stay)
+  region: ""                 # this node's region, 1-32 of [a-z0-9-] (e.g. eu-west): joins from clients that reached it stay for rooms homed in another region, and new rooms asked for here get a home here or in the same region; "" = none
 )";
 }
 

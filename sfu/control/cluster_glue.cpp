@@ -96,12 +96,17 @@ bool ControlPlane::route_join(ClientConnection& ws, const Session& session, cons
                          ClientConnection& client = *it->second.client;
                          const bool elsewhere = claim && claim->home != cluster_->id();
                          if (elsewhere) {
-                           // The room spans to this node when the join asks to stay, or when its
-                           // home holds cluster.max_room_participants_per_node of it already.
+                           // The room spans to this node when the join asks to stay, when its
+                           // home holds cluster.max_room_participants_per_node of it already, or
+                           // when the home is in another region than this node (the client
+                           // reached this one through its region's name or load balancer).
                            auto stay = message.find("stay");
                            const uint32_t limit = config_.cluster.max_room_participants_per_node;
+                           const std::string home_region = cluster_->region_of(claim->home);
                            bool spans = (stay != message.end() && stay->is_boolean() && stay->get<bool>()) ||
-                                        (limit > 0 && claim->participants >= limit);
+                                        (limit > 0 && claim->participants >= limit) ||
+                                        (!cluster_->region().empty() && !home_region.empty() &&
+                                         home_region != cluster_->region());
                            if (!spans) return send_redirect(client, claim->url, claim->home, "room_home");
                            cluster_->count_span_join();
                          }
@@ -120,29 +125,6 @@ void ControlPlane::send_redirect(ClientConnection& ws, const std::string& base_u
 }
 
 // ---- REST ----
-
-std::optional<HttpResponse> ControlPlane::route_rest_to_home(const std::vector<std::string>& parts,
-                                                             const HttpRequest& request) {
-  if (!cluster_available() || parts.size() < 3 || find_room(parts[2])) return std::nullopt;
-  uint64_t exchange_id = request.exchange_id;
-  cluster::ForwardedRequest forwarded{request.method, request.path, request.body};
-  cluster_->find_room(parts[2], [this, exchange_id, forwarded, name = parts[2]](
-                                    bool available, std::optional<cluster::DirectoryRoom> room) {
-    if (!available || !room || room->home == cluster_->id()) {
-      complete_http(exchange_id, error_response({ErrorCode::not_found, "no room '" + name + "'"}));
-      return;
-    }
-    if (!room->home_alive) {
-      complete_http(exchange_id, error_response({ErrorCode::not_found, "no room '" + name + "' (its node '" +
-                                                                           room->home + "' is gone)"}));
-      return;
-    }
-    cluster_->forward(room->home, forwarded, [this, exchange_id](const cluster::ForwardedAnswer& answer) {
-      complete_http(exchange_id, answer_response(answer));
-    });
-  });
-  return deferred_response();
-}
 
 HttpResponse ControlPlane::list_cluster_rooms(uint64_t exchange_id) {
   if (!cluster_available()) return list_rooms();
@@ -220,7 +202,7 @@ void ControlPlane::run_forwarded_request(const cluster::ForwardedRequest& reques
   local.exchange_id = kClusterExchangeBit | ++next_cluster_exchange_;
   HttpResponse response;
   try {
-    response = route_rest(path_parts(local.path), local, /*forwarded=*/true);
+    response = route_rest(path_parts(local.path), local, /*forwarded=*/true, request.part);
   } catch (const std::exception& e) {
     ++rest_errors_;
     log_error("control", "forwarded request threw", {{"what", e.what()}});
