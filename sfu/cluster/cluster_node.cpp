@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -175,7 +176,8 @@ void ClusterNode::refresh() {
                                     {"url", url_},
                                     {"created_at", room.created_at},
                                     {"max_participants", room.max_participants},
-                                    {"participants", room.participants}}
+                                    {"participants", room.participants},
+                                    {"room_participants", std::max(room.participants, room.room_participants)}}
                          .dump());
     }
   }

@@ -54,6 +54,8 @@ struct LocalRoom {
   uint32_t max_participants = 0;
   size_t participants = 0;
   bool home = true;  // false: this node holds a part of a room homed on another node
+  // The whole room's participants as this node sees them (every node's part); 0 = participants.
+  size_t room_participants = 0;
 };
 
 struct LocalLoad {

@@ -59,8 +59,8 @@ void ControlPlane::start_cluster() {
   hooks.local_rooms = [this] {
     std::vector<cluster::LocalRoom> rooms;
     for (const auto& [name, room] : rooms_)
-      rooms.push_back(
-          {name, room.created_at, room.max_participants, room.participants.size(), !room.remote_home});
+      rooms.push_back({name, room.created_at, room.max_participants, room.participants.size(), !room.remote_home,
+                       room.room_participants()});
     return rooms;
   };
   hooks.run_request = [this](const cluster::ForwardedRequest& request,
@@ -147,12 +147,15 @@ HttpResponse ControlPlane::list_cluster_rooms(uint64_t exchange_id) {
           summary["node"] = elsewhere ? home->home : cluster_->id();
           summary["node_url"] = elsewhere ? home->url : cluster_->url();
           summary["node_alive"] = elsewhere ? home->home_alive : true;
+          summary["room_participants"] = room.room_participants();
           rooms.push_back(std::move(summary));
         }
         for (const cluster::DirectoryRoom& room : listed) {
           if (room.home == cluster_->id() || find_room(room.name)) continue;
           rooms.push_back({{"name", room.name},
                            {"participants", room.entry.value("participants", 0)},
+                           {"room_participants",
+                            room.entry.value("room_participants", room.entry.value("participants", 0))},
                            {"created_at", room.entry.value("created_at", int64_t{0})},
                            {"max_participants", room.entry.value("max_participants", 0)},
                            {"node", room.home},

@@ -91,6 +91,14 @@ class ControlPlane {
     std::set<std::string> remote_nodes;
     std::set<uint32_t> remote_peers;
     bool remote_home = false;
+    // The other nodes' participants, by the peer index of their shard, as their shard messages
+    // (states, joins, leaves) passing through here tell: the whole room's count for the lists.
+    std::map<uint32_t, std::set<std::string>> remote_members;
+    size_t room_participants() const {
+      size_t count = participants.size();
+      for (const auto& [peer, members] : remote_members) count += members.size();
+      return count;
+    }
   };
   // Joins refused by the control plane, by reason (sfu_joins_refused_total).
   struct JoinRefusals {

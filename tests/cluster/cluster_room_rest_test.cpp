@@ -22,6 +22,15 @@ uint64_t video_from(const ParticipantClient& receiver, const ParticipantClient& 
   return receiver.received_from(sender.participant_id()).video_packets;
 }
 
+// The room's entry in GET /v1/rooms of `port`, or null.
+json listed_room(uint16_t port, const std::string& room) {
+  json list = body_of(http(port, "GET", "/v1/rooms"));
+  if (!list.is_object() || !list["rooms"].is_array()) return nullptr;
+  for (const json& entry : list["rooms"])
+    if (entry.value("name", "") == room) return entry;
+  return nullptr;
+}
+
 // The room's home in the directory (sfu:rooms), "" when it has no entry.
 std::string directory_home(uint16_t redis_port, const std::string& room) {
   json entry = json::parse(redis_command(redis_port, "HGET sfu:rooms " + room), nullptr, false);
@@ -97,6 +106,9 @@ TEST_F(SpanningRoomRest, KickThroughOneNodeReachesTheParticipantOnAnother) {
   EXPECT_EQ(detail["participants"].size(), 1u) << detail.dump();
   // Nobody of the whole room has that id (any more): 404, as a local kick answers.
   EXPECT_EQ(http(port(0), "DELETE", "/v1/rooms/span/participants/" + kicked)->status, 404);
+  // The list on C (no part) says the whole room's count, as the home last wrote it.
+  EXPECT_TRUE(run_until([&] { return listed_room(port(2), "span").value("room_participants", -1) == 1; }, 5s))
+      << listed_room(port(2), "span").dump();
   EXPECT_EQ(http(port(2), "DELETE", "/v1/rooms/span/participants/nobody")->status, 404);
 }
 
@@ -131,6 +143,10 @@ TEST_F(SpanningRoomRest, GetOnAnyNodeListsEveryParticipantWithItsNode) {
     for (const json& part : detail["nodes"]) EXPECT_EQ(part.value("participants", 0), 1) << detail.dump();
     EXPECT_FALSE(detail.contains("nodes_unanswered")) << detail.dump();
     EXPECT_FALSE(detail.contains("remote_subscribers")) << detail.dump();
+    // GET /v1/rooms: this node's part (`participants`) and the whole room (`room_participants`).
+    json listed = listed_room(port(i), "span");
+    EXPECT_EQ(listed.value("participants", 0), 1) << listed.dump();
+    EXPECT_EQ(listed.value("room_participants", 0), 3) << listed.dump();
   }
 }
 
