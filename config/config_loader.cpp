@@ -286,8 +286,9 @@ Apply region_field() {
     if (!node.IsScalar()) return expected;
     const std::string& region = node.Scalar();
     bool ok = region.size() <= ClusterConfig::kMaxRegionLength &&
-              std::all_of(region.begin(), region.end(),
-                          [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+              std::all_of(region.begin(), region.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+              });
     if (!ok) return expected;
     config.cluster.region = region;
     return {};

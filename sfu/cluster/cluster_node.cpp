@@ -172,13 +172,14 @@ void ClusterNode::refresh() {
         args.emplace_back();  // its home writes the entry; this node only says it holds a part
         continue;
       }
-      args.push_back(nlohmann::json{{"home", id_},
-                                    {"url", url_},
-                                    {"created_at", room.created_at},
-                                    {"max_participants", room.max_participants},
-                                    {"participants", room.participants},
-                                    {"room_participants", std::max(room.participants, room.room_participants)}}
-                         .dump());
+      args.push_back(
+          nlohmann::json{{"home", id_},
+                         {"url", url_},
+                         {"created_at", room.created_at},
+                         {"max_participants", room.max_participants},
+                         {"participants", room.participants},
+                         {"room_participants", std::max(room.participants, room.room_participants)}}
+              .dump());
     }
   }
   bool queued = commands_->command(args, [this](const redisReply* reply) {
@@ -331,20 +332,20 @@ void ClusterNode::room_parts(
     std::function<void(bool available, std::optional<DirectoryRoom>, std::vector<std::string> live_parts)>
         done) {
   auto shared = std::make_shared<decltype(done)>(std::move(done));
-  bool queued = commands_->command(
-      {"EVAL", kRoomPartsScript, "1", kRoomsKey, name}, [this, shared, name](const redisReply* reply) {
-        if (!is_array(reply, 2) || reply->element[1]->type != REDIS_REPLY_ARRAY)
-          return (*shared)(false, std::nullopt, {});
-        std::string entry = reply_string(reply->element[0]);
-        std::optional<DirectoryRoom> room =
-            entry.empty() ? std::nullopt : directory_room(name, entry, nodes_);
-        std::vector<std::string> parts;
-        for (size_t i = 0; i < reply->element[1]->elements; ++i) {
-          std::string node = reply_string(reply->element[1]->element[i]);
-          if (alive(node)) parts.push_back(std::move(node));
-        }
-        (*shared)(true, std::move(room), std::move(parts));
-      });
+  bool queued = commands_->command({"EVAL", kRoomPartsScript, "1", kRoomsKey, name},
+                                   [this, shared, name](const redisReply* reply) {
+                                     if (!is_array(reply, 2) || reply->element[1]->type != REDIS_REPLY_ARRAY)
+                                       return (*shared)(false, std::nullopt, {});
+                                     std::string entry = reply_string(reply->element[0]);
+                                     std::optional<DirectoryRoom> room =
+                                         entry.empty() ? std::nullopt : directory_room(name, entry, nodes_);
+                                     std::vector<std::string> parts;
+                                     for (size_t i = 0; i < reply->element[1]->elements; ++i) {
+                                       std::string node = reply_string(reply->element[1]->element[i]);
+                                       if (alive(node)) parts.push_back(std::move(node));
+                                     }
+                                     (*shared)(true, std::move(room), std::move(parts));
+                                   });
   if (!queued) (*shared)(false, std::nullopt, {});
 }
 
@@ -469,7 +470,8 @@ void ClusterNode::handle_request(const ClusterMessage& message) {
   }
   ++received_;
   auto part = body.find("part");
-  ForwardedRequest request{*method, *path, *request_body, part != body.end() && part->is_boolean() && part->get<bool>()};
+  ForwardedRequest request{*method, *path, *request_body,
+                           part != body.end() && part->is_boolean() && part->get<bool>()};
   hooks_.run_request(request, [this, from = message.from, id = id->get<uint64_t>()](ForwardedAnswer answer) {
     publish(from,
             {{"kind", "rest_answer"},

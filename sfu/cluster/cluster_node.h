@@ -121,10 +121,10 @@ class ClusterNode {
                  std::function<void(bool available, std::optional<DirectoryRoom>)> done);
   // The room's entry (if any) and the live nodes holding a part of it (sfu:room_nodes:<room>),
   // read in one step; available false: Redis unavailable.
-  void room_parts(const std::string& name,
-                  std::function<void(bool available, std::optional<DirectoryRoom>,
-                                     std::vector<std::string> live_parts)>
-                      done);
+  void room_parts(
+      const std::string& name,
+      std::function<void(bool available, std::optional<DirectoryRoom>, std::vector<std::string> live_parts)>
+          done);
   // This node forgot the room: its entry goes if this node is still its home.
   void release_room(const std::string& name);
   // Runs `request` on node `node` and answers with its answer (503 node_unavailable when it cannot

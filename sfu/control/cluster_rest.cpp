@@ -61,15 +61,17 @@ std::optional<HttpResponse> ControlPlane::route_rest_to_parts(const std::vector<
       for (const std::string& node : live_parts) add(node);
     if (nodes.empty()) {
       std::string gone = room && !room->home_alive ? " (its node '" + room->home + "' is gone)" : "";
-      complete_http(exchange_id, error_response({ErrorCode::not_found, "no room '" + merge.room + "'" + gone}));
+      complete_http(exchange_id,
+                    error_response({ErrorCode::not_found, "no room '" + merge.room + "'" + gone}));
       return;
     }
     if (nodes.size() > 1 && merge.kind == RoomRestKind::data) {
       // Checked once here, so every part does not refuse it alike (and a 404 can name who is
       // missing from the whole room).
       if (!config_.data_channels.enabled)
-        return complete_http(exchange_id, error_response({ErrorCode::unsupported,
-                                                          "data channels are off (data_channels.enabled: false)"}));
+        return complete_http(
+            exchange_id,
+            error_response({ErrorCode::unsupported, "data channels are off (data_channels.enabled: false)"}));
       auto post = parse_data_post(forwarded.body, config_.data_channels.max_message_bytes);
       if (!post) return complete_http(exchange_id, error_response(post.error()));
       merge.named = post->participants;

@@ -279,7 +279,8 @@ void ControlPlane::answer_room_query(uint64_t exchange_id, const RoomSnapshot& s
       for (const ParticipantSnapshot& seen : shard.participants)
         if (seen.remote && seen.worker >= kRemotePeerBase)
           for (const TrackSnapshot& track : seen.tracks)
-            remote_subscribers[track.id] = remote_subscribers.value(track.id, uint64_t{0}) + track.subscribers;
+            remote_subscribers[track.id] =
+                remote_subscribers.value(track.id, uint64_t{0}) + track.subscribers;
   room_query_timeouts_.cancel(exchange_id);
   room_queries_.erase(query);
   nlohmann::json detail;

@@ -44,7 +44,8 @@ json merge_rooms(const std::string& home, const std::vector<const PartAnswer*>& 
     size_t count = 0;
     if (auto list = body.find("participants"); list != body.end() && list->is_array()) {
       for (json& participant : *list) {
-        if (!participant.is_object() || !participant.contains("id") || !participant["id"].is_string()) continue;
+        if (!participant.is_object() || !participant.contains("id") || !participant["id"].is_string())
+          continue;
         participant["node"] = part->node;
         std::string id = participant["id"].get<std::string>();
         participants[id] = std::move(participant);
@@ -90,7 +91,8 @@ std::optional<RoomRestKind> room_rest_kind(const std::vector<std::string>& parts
   return std::nullopt;
 }
 
-cluster::ForwardedAnswer merge_part_answers(const RoomRestMerge& merge, const std::vector<PartAnswer>& answers) {
+cluster::ForwardedAnswer merge_part_answers(const RoomRestMerge& merge,
+                                            const std::vector<PartAnswer>& answers) {
   std::vector<const PartAnswer*> ok, not_found, failed;
   for (const PartAnswer& part : answers) {
     int status = part.answer.status;
@@ -158,8 +160,9 @@ cluster::ForwardedAnswer merge_part_answers(const RoomRestMerge& merge, const st
         // The named participants no part holds: a 404, as on one node (the others got it).
         for (const std::string& id : merge.named)
           if (!held.count(id))
-            return json_answer(404, error_body("not_found", "no participant '" + id + "' in room '" + merge.room +
-                                                                "' (the others named got the message)"));
+            return json_answer(404,
+                               error_body("not_found", "no participant '" + id + "' in room '" + merge.room +
+                                                           "' (the others named got the message)"));
       }
       json body = {{"participants", sent}};
       if (!unanswered.empty()) body["nodes_unanswered"] = unanswered;

@@ -44,6 +44,7 @@ struct RoomRestMerge {
   std::vector<std::string> named;
 };
 
-cluster::ForwardedAnswer merge_part_answers(const RoomRestMerge& merge, const std::vector<PartAnswer>& answers);
+cluster::ForwardedAnswer merge_part_answers(const RoomRestMerge& merge,
+                                            const std::vector<PartAnswer>& answers);
 
 }  // namespace sfu

@@ -143,7 +143,9 @@ int redis_publish(uint16_t redis_port, const std::string& channel, const std::st
   return receivers;
 }
 
-std::string redis_get(uint16_t redis_port, const std::string& key) { return redis_command(redis_port, "GET " + key); }
+std::string redis_get(uint16_t redis_port, const std::string& key) {
+  return redis_command(redis_port, "GET " + key);
+}
 
 std::string redis_command(uint16_t redis_port, const std::string& words) {
   std::string command = "redis-cli -p " + std::to_string(redis_port) + " --raw " + words;

@@ -44,7 +44,8 @@ class SpanningRoomRest : public Cluster {
   void start_room(const std::vector<size_t>& on_nodes, bool publish = true, bool data = false) {
     ASSERT_EQ(http(port(0), "POST", "/v1/rooms", R"({"name":"span"})")->status, 201);
     for (size_t node : on_nodes)
-      members_.push_back(&add_client(node, "span", std::string("member-") + static_cast<char>('a' + node), publish,
+      members_.push_back(&add_client(node, "span", std::string("member-") + static_cast<char>('a' + node),
+                                     publish,
                                      /*stay=*/true, data));
     ASSERT_TRUE(run_until([&] {
       for (ParticipantClient* c : members_)
@@ -76,10 +77,11 @@ TEST_F(SpanningRoomRest, DeleteOnANodeWithoutAPartClosesEveryPart) {
   EXPECT_EQ(deleted->status, 204) << deleted->body;
   // Both parts' participants get what a single node's delete sends: room_closed, then the close.
   for (ParticipantClient* member : members_)
-    EXPECT_TRUE(run_until([&] { return member->message_count("room_closed") == 1 && member->signaling_closed(); },
-                          5s))
+    EXPECT_TRUE(run_until(
+        [&] { return member->message_count("room_closed") == 1 && member->signaling_closed(); }, 5s))
         << member->participant_id() << diagnostics();
-  for (size_t i = 0; i < kNodes; ++i) EXPECT_EQ(http(port(i), "GET", "/v1/rooms/span")->status, 404) << node_id(i);
+  for (size_t i = 0; i < kNodes; ++i)
+    EXPECT_EQ(http(port(i), "GET", "/v1/rooms/span")->status, 404) << node_id(i);
   EXPECT_EQ(directory_home(redis().port(), "span"), "");
   EXPECT_EQ(redis_command(redis().port(), "EXISTS sfu:room_nodes:span"), "0");
   EXPECT_EQ(http(port(2), "DELETE", "/v1/rooms/span")->status, 404);
@@ -126,7 +128,8 @@ TEST_F(SpanningRoomRest, GetOnAnyNodeListsEveryParticipantWithItsNode) {
   })) << diagnostics();
   for (size_t i = 0; i < kNodes; ++i) {
     json detail = body_of(http(port(i), "GET", "/v1/rooms/span"));
-    ASSERT_TRUE(detail.is_object() && detail["participants"].is_array()) << node_id(i) << ": " << detail.dump();
+    ASSERT_TRUE(detail.is_object() && detail["participants"].is_array())
+        << node_id(i) << ": " << detail.dump();
     EXPECT_EQ(detail.value("name", ""), "span");
     ASSERT_EQ(detail["participants"].size(), kNodes) << node_id(i) << ": " << detail.dump();
     for (const json& participant : detail["participants"]) {
@@ -174,8 +177,8 @@ TEST_F(SpanningRoomRest, DataPostsReachTheParticipantsOfEveryPart) {
   ASSERT_TRUE(all);
   ASSERT_EQ(all->status, 202) << all->body;
   EXPECT_EQ(body_of(all)["participants"], 2) << all->body;
-  ASSERT_TRUE(run_until([&] { return server_messages_[&on_a].size() == 1 && server_messages_[&on_b].size() == 1; },
-                        10s))
+  ASSERT_TRUE(run_until(
+      [&] { return server_messages_[&on_a].size() == 1 && server_messages_[&on_b].size() == 1; }, 10s))
       << diagnostics();
   EXPECT_EQ(server_messages_[&on_a][0], "to everyone");
   EXPECT_EQ(server_messages_[&on_b][0], "to everyone");
@@ -190,7 +193,8 @@ TEST_F(SpanningRoomRest, DataPostsReachTheParticipantsOfEveryPart) {
   EXPECT_EQ(server_messages_[&on_b][1], "to b");
   pump_for(300ms);
   EXPECT_EQ(server_messages_[&on_a].size(), 1u);
-  EXPECT_EQ(http(port(1), "POST", "/v1/rooms/span/data", R"({"text":"x","participants":["nobody"]})")->status, 404);
+  EXPECT_EQ(http(port(1), "POST", "/v1/rooms/span/data", R"({"text":"x","participants":["nobody"]})")->status,
+            404);
   EXPECT_EQ(http(port(1), "POST", "/v1/rooms/span/data", R"({"text":1})")->status, 400);
 }
 
@@ -203,15 +207,17 @@ class Regions : public Cluster {
 };
 
 TEST_F(Regions, RegistryEntriesSayTheRegion) {
-  EXPECT_EQ(json::parse(redis_get(redis().port(), "sfu:node:node-a"), nullptr, false).value("region", ""), "eu-west");
-  EXPECT_EQ(json::parse(redis_get(redis().port(), "sfu:node:node-b"), nullptr, false).value("region", ""), "us-east");
+  EXPECT_EQ(json::parse(redis_get(redis().port(), "sfu:node:node-a"), nullptr, false).value("region", ""),
+            "eu-west");
+  EXPECT_EQ(json::parse(redis_get(redis().port(), "sfu:node:node-b"), nullptr, false).value("region", ""),
+            "us-east");
 }
 
 TEST_F(Regions, AJoinInAnotherRegionStaysAndOneInTheHomesRegionIsRedirected) {
   ASSERT_EQ(http(port(0), "POST", "/v1/rooms", R"({"name":"global"})")->status, 201);
   ASSERT_EQ(directory_home(redis().port(), "global"), "node-a");
   ParticipantClient& in_eu = add_client(0, "global", "in-eu");
-  ParticipantClient& in_us = add_client(1, "global", "in-us");     // no `stay`: B is in another region
+  ParticipantClient& in_us = add_client(1, "global", "in-us");      // no `stay`: B is in another region
   ParticipantClient& also_eu = add_client(2, "global", "also-eu");  // C is in the home's region
   ASSERT_TRUE(run_until([&] {
     return in_eu.publish_connected() && in_us.publish_connected() && also_eu.publish_connected();

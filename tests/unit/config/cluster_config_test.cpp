@@ -28,7 +28,8 @@ TEST(ClusterConfig, OffByDefaultWithPublicDefaults) {
 TEST(ClusterConfig, RegionIsAShortNameOfLowercaseLettersDigitsAndDashes) {
   EXPECT_EQ(expect_ok("cluster:\n  region: eu-west-1\n").cluster.region, "eu-west-1");
   EXPECT_EQ(expect_ok("cluster:\n  region: \"\"\n").cluster.region, "");
-  EXPECT_EQ(expect_ok("cluster:\n  region: " + std::string(32, 'a') + "\n").cluster.region, std::string(32, 'a'));
+  EXPECT_EQ(expect_ok("cluster:\n  region: " + std::string(32, 'a') + "\n").cluster.region,
+            std::string(32, 'a'));
   EXPECT_EQ(expect_error("cluster:\n  region: " + std::string(33, 'a') + "\n").key, "cluster.region");
   EXPECT_EQ(expect_error("cluster:\n  region: EU\n").key, "cluster.region");
   EXPECT_EQ(expect_error("cluster:\n  region: eu_west\n").key, "cluster.region");

@@ -18,12 +18,8 @@ PartAnswer part(const std::string& node, int status, const json& body = nullptr)
 json body_of(const cluster::ForwardedAnswer& answer) { return json::parse(answer.body, nullptr, false); }
 
 json room_detail(const std::vector<json>& participants, const json& remote_subscribers = nullptr) {
-  json detail = {{"name", "r"},
-                 {"created_at", 1},
-                 {"max_participants", 10},
-                 {"worker", 0},
-                 {"workers", {0}},
-                 {"participants", participants}};
+  json detail = {{"name", "r"}, {"created_at", 1}, {"max_participants", 10},
+                 {"worker", 0}, {"workers", {0}},  {"participants", participants}};
   if (!remote_subscribers.is_null()) detail["remote_subscribers"] = remote_subscribers;
   return detail;
 }
@@ -32,7 +28,8 @@ json participant(const std::string& id, const std::string& track, int subscriber
   return {{"id", id},
           {"name", id},
           {"worker", 0},
-          {"tracks", {{{"id", track}, {"kind", "video"}, {"packets", 1}, {"bytes", 1}, {"subscribers", subscribers}}}},
+          {"tracks",
+           {{{"id", track}, {"kind", "video"}, {"packets", 1}, {"bytes", 1}, {"subscribers", subscribers}}}},
           {"data_tracks", json::array()}};
 }
 
@@ -64,7 +61,8 @@ TEST(MergePartAnswers, GetListsEveryPartsParticipantsWithTheirNodeAndAllSubscrib
   EXPECT_FALSE(body.contains("remote_subscribers"));
   EXPECT_FALSE(body.contains("nodes_unanswered"));
   ASSERT_EQ(body["nodes"].size(), 2u);
-  EXPECT_EQ(body["nodes"][0], json({{"node", "node-a"}, {"participants", 1}, {"worker", 0}, {"workers", {0}}}));
+  EXPECT_EQ(body["nodes"][0],
+            json({{"node", "node-a"}, {"participants", 1}, {"worker", 0}, {"workers", {0}}}));
   EXPECT_EQ(body["max_participants"], 10);
 }
 
@@ -100,8 +98,9 @@ TEST(MergePartAnswers, KickSucceedsWhereTheParticipantWas) {
 
 TEST(MergePartAnswers, DataPostsCountEveryPartsTargetsAndNeedEveryNamedOneSomewhere) {
   RoomRestMerge everyone{RoomRestKind::data, "r", "node-a", {}, {}};
-  auto sent = merge_part_answers(everyone, {part("node-a", 202, {{"participants", 2}, {"held", json::array()}}),
-                                            part("node-b", 202, {{"participants", 1}, {"held", json::array()}})});
+  auto sent =
+      merge_part_answers(everyone, {part("node-a", 202, {{"participants", 2}, {"held", json::array()}}),
+                                    part("node-b", 202, {{"participants", 1}, {"held", json::array()}})});
   EXPECT_EQ(sent.status, 202);
   EXPECT_EQ(body_of(sent), json({{"participants", 3}}));
   RoomRestMerge named{RoomRestKind::data, "r", "node-a", {}, {"pa", "pb"}};
@@ -109,8 +108,9 @@ TEST(MergePartAnswers, DataPostsCountEveryPartsTargetsAndNeedEveryNamedOneSomewh
                                           part("node-b", 202, {{"participants", 1}, {"held", {"pb"}}})});
   EXPECT_EQ(found.status, 202);
   EXPECT_EQ(body_of(found)["participants"], 2);
-  auto missing = merge_part_answers(named, {part("node-a", 202, {{"participants", 1}, {"held", {"pa"}}}),
-                                            part("node-b", 202, {{"participants", 0}, {"held", json::array()}})});
+  auto missing =
+      merge_part_answers(named, {part("node-a", 202, {{"participants", 1}, {"held", {"pa"}}}),
+                                 part("node-b", 202, {{"participants", 0}, {"held", json::array()}})});
   EXPECT_EQ(missing.status, 404);
   EXPECT_NE(body_of(missing)["error"]["message"].get<std::string>().find("'pb'"), std::string::npos);
 }
