@@ -63,6 +63,21 @@ std::optional<DirectoryRoom> directory_room(const std::string& name, const std::
   return room;
 }
 
+// A registry entry as the placement reads it; nullopt when it is not one.
+std::optional<NodeInfo> node_info(const std::string& text) {
+  nlohmann::json node = nlohmann::json::parse(text, nullptr, false);
+  if (!node.is_object() || !node.contains("id") || !node["id"].is_string()) return std::nullopt;
+  NodeInfo info{node["id"].get<std::string>(), node.value("url", std::string()),
+                node.value("draining", false)};
+  if (auto region = node.find("region"); region != node.end() && region->is_string())
+    info.region = region->get<std::string>();
+  if (auto load = node.find("load"); load != node.end() && load->is_object()) {
+    info.participants = load->value("participants", uint64_t{0});
+    info.rooms = load->value("rooms", uint64_t{0});
+  }
+  return info;
+}
+
 ForwardedAnswer error_answer(int status, const std::string& code, const std::string& message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
   return {status, "application/json", body.dump()};
@@ -285,19 +300,8 @@ void ClusterNode::list_rooms(std::function<void(std::optional<std::vector<Direct
           return (*shared)(std::nullopt);
         std::map<std::string, NodeInfo> nodes;
         const redisReply* node_list = reply->element[0];
-        for (size_t i = 0; i < node_list->elements; ++i) {
-          nlohmann::json node = nlohmann::json::parse(reply_string(node_list->element[i]), nullptr, false);
-          if (!node.is_object() || !node.contains("id") || !node["id"].is_string()) continue;
-          NodeInfo info{node["id"].get<std::string>(), node.value("url", std::string()),
-                        node.value("draining", false)};
-          if (auto region = node.find("region"); region != node.end() && region->is_string())
-            info.region = region->get<std::string>();
-          if (auto load = node.find("load"); load != node.end() && load->is_object()) {
-            info.participants = load->value("participants", uint64_t{0});
-            info.rooms = load->value("rooms", uint64_t{0});
-          }
-          nodes[info.id] = info;
-        }
+        for (size_t i = 0; i < node_list->elements; ++i)
+          if (auto info = node_info(reply_string(node_list->element[i]))) nodes[info->id] = *info;
         // Redis came back (maybe empty) less than dead_after_s ago: a node missing from the
         // registry may just not have refreshed since. It stays live until it had the time to;
         // else every node's rooms spanning nodes would lose their other parts at a Redis restart.

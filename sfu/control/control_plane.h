@@ -44,6 +44,8 @@
 namespace sfu {
 
 class Worker;
+struct PartAnswer;     // room_rest_merge.h
+struct RoomRestMerge;  // room_rest_merge.h
 
 class ControlPlane {
  public:
@@ -228,6 +230,13 @@ class ControlPlane {
   // nullopt to answer here alone (cluster off or Redis unavailable, or another path).
   std::optional<HttpResponse> route_rest_to_parts(const std::vector<std::string>& parts,
                                                   const HttpRequest& request);
+  // A data post's body (and data_channels.enabled) checked before it goes to several parts: the
+  // refusal, or nullopt with the participants it names in `named`.
+  std::optional<HttpResponse> check_room_data_post(const std::string& body, std::vector<std::string>& named);
+  // Runs `request` on each node's part (this node's locally); `done` gets every answer.
+  void ask_parts(const std::vector<std::string>& nodes, const cluster::ForwardedRequest& request,
+                 std::function<void(const std::vector<PartAnswer>&)> done);
+  HttpResponse merged_parts_response(const RoomRestMerge& merge, const std::vector<PartAnswer>& answers);
   HttpResponse list_cluster_rooms(uint64_t exchange_id);
   HttpResponse create_cluster_room(const HttpRequest& request);
   HttpResponse drain_node();
