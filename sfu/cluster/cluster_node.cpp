@@ -242,12 +242,19 @@ std::string ClusterNode::region_of(const std::string& node) const {
   return it == nodes_.end() ? std::string() : it->second.region;
 }
 
+// With cluster.region set, a node of this node's region while one takes rooms: its clients (and
+// the joins it turns away while draining) stay near them.
 std::optional<NodeInfo> ClusterNode::other_node() const {
-  const NodeInfo* best = nullptr;
-  for (const auto& [id, node] : nodes_) {
-    if (node.draining || id == id_) continue;
-    if (!best || node.participants + node.rooms < best->participants + best->rooms) best = &node;
-  }
+  auto least_loaded = [&](bool same_region) {
+    const NodeInfo* best = nullptr;
+    for (const auto& [id, node] : nodes_) {
+      if (node.draining || id == id_ || (same_region && node.region != config_.region)) continue;
+      if (!best || node.participants + node.rooms < best->participants + best->rooms) best = &node;
+    }
+    return best;
+  };
+  const NodeInfo* best = config_.region.empty() ? nullptr : least_loaded(true);
+  if (!best) best = least_loaded(false);
   if (!best) return std::nullopt;
   return *best;
 }

@@ -145,7 +145,8 @@ class ClusterNode {
   const std::string& region() const { return config_.region; }
 
   // ---- registry ----
-  // The least loaded live node other than this one that takes new rooms (drain's target).
+  // The least loaded live node other than this one that takes new rooms (drain's target), of this
+  // node's cluster.region while one is live.
   std::optional<NodeInfo> other_node() const;
   void set_draining();
   bool draining() const { return draining_; }

@@ -261,6 +261,23 @@ TEST_F(Regions, ANewRoomGetsAHomeInTheAskingNodesRegionWhileOneIsLive) {
   EXPECT_TRUE(home == "node-a" || home == "node-c") << home;
 }
 
+// A draining node sends its participants to a node of its region (B, in another region, is as
+// little loaded as C and comes first by id).
+TEST_F(Regions, DrainSendsParticipantsToANodeOfTheSameRegion) {
+  ParticipantClient& moving = add_client(0, "moving", "moving");
+  ASSERT_TRUE(run_until([&] { return moving.joined(); })) << diagnostics();
+  ASSERT_EQ(moving.server_port(), port(0));
+  auto drained = http(port(0), "POST", "/v1/node/drain");
+  ASSERT_TRUE(drained);
+  ASSERT_EQ(drained->status, 202) << drained->body;
+  EXPECT_EQ(body_of(drained).value("target", ""), node_id(2)) << drained->body;
+  ASSERT_TRUE(run_until([&] { return moving.message_count("redirect") == 1; }, 5s)) << diagnostics();
+  for (const json& message : moving.messages()) {
+    if (message.value("type", "") != "redirect") continue;
+    EXPECT_EQ(message.value("node", ""), node_id(2)) << message.dump();
+  }
+}
+
 // Without regions, the same loads put the next room on B: what the test above rules out is the
 // region's doing.
 TEST_F(Cluster, WithoutRegionsANewRoomGoesToTheLeastLoadedNode) {
