@@ -3,6 +3,8 @@
 // a real redis-server on loopback, bench clients with real signaling, ICE, DTLS, SRTP and SCTP.
 #include <signal.h>
 
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -127,7 +129,11 @@ TEST_F(SpanningRoomRest, GetOnAnyNodeListsEveryParticipantWithItsNode) {
     return true;
   })) << diagnostics();
   for (size_t i = 0; i < kNodes; ++i) {
+    auto asked_at = std::chrono::steady_clock::now();
     json detail = body_of(http(port(i), "GET", "/v1/rooms/span"));
+    std::printf(
+        "[ cluster  ] GET /v1/rooms/span on %s (three parts): %.1f ms\n", node_id(i).c_str(),
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked_at).count());
     ASSERT_TRUE(detail.is_object() && detail["participants"].is_array())
         << node_id(i) << ": " << detail.dump();
     EXPECT_EQ(detail.value("name", ""), "span");
