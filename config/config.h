@@ -208,6 +208,11 @@ struct ClusterConfig {
   // A join for a room homed on another node joins here (the room spans both) when the home has this
   // many participants of it; 0 = no limit (redirect to the home, unless the join says `stay`).
   uint32_t max_room_participants_per_node = 0;
+  // Where the node is (e.g. "eu-west"), published in its registry entry: a join reaching it for a
+  // room homed on a node of another region stays here (the room spans), and a new room asked for
+  // here gets a home of this region while one is live. "" = no region (placement by load only).
+  std::string region;
+  static constexpr size_t kMaxRegionLength = 32;
   static constexpr size_t kMinSecretBytes = 32;
 };
 

@@ -279,6 +279,22 @@ Apply node_id_field() {
   };
 }
 
+// cluster.region: "" or 1-32 of [a-z0-9-] (it is compared between nodes' registry entries).
+Apply region_field() {
+  return [](const YAML::Node& node, Config& config) -> std::string {
+    const char* expected = "\"\" or 1-32 characters of [a-z0-9-], e.g. eu-west";
+    if (!node.IsScalar()) return expected;
+    const std::string& region = node.Scalar();
+    bool ok = region.size() <= ClusterConfig::kMaxRegionLength &&
+              std::all_of(region.begin(), region.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+              });
+    if (!ok) return expected;
+    config.cluster.region = region;
+    return {};
+  };
+}
+
 // cluster.advertise: "" or an http:// or https:// base URL without a path.
 Apply advertise_field() {
   return [](const YAML::Node& node, Config& config) -> std::string {
@@ -454,6 +470,7 @@ const std::map<std::string, Apply>& schema() {
       {"cluster.relay_handshake_retry_s", uint_in(FIELD(cluster.relay_handshake_retry_s), 1, 600)},
       {"cluster.max_room_participants_per_node",
        uint_in(FIELD(cluster.max_room_participants_per_node), 0, 1000000)},
+      {"cluster.region", region_field()},
   };
   return fields;
 }

@@ -106,6 +106,7 @@ cluster:
   relay_handshake_timeout_s: 10  # a relay link's DTLS handshake not done in this long fails
   relay_handshake_retry_s: 2     # ... and a failed one is tried again this long after
   max_room_participants_per_node: 0  # a join on a node that is not the room's home stays there (the room spans) once the home has this many; 0 = always redirect (unless the join says stay)
+  region: ""                 # this node's region, 1-32 of [a-z0-9-] (e.g. eu-west): joins from clients that reached it stay for rooms homed in another region, and new rooms asked for here get a home here or in the same region; "" = none
 )";
 }
 

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -60,6 +61,21 @@ std::optional<DirectoryRoom> directory_room(const std::string& name, const std::
   DirectoryRoom room{name, entry["home"].get<std::string>(), entry.value("url", std::string()), false, entry};
   room.home_alive = nodes.count(room.home) > 0;
   return room;
+}
+
+// A registry entry as the placement reads it; nullopt when it is not one.
+std::optional<NodeInfo> node_info(const std::string& text) {
+  nlohmann::json node = nlohmann::json::parse(text, nullptr, false);
+  if (!node.is_object() || !node.contains("id") || !node["id"].is_string()) return std::nullopt;
+  NodeInfo info{node["id"].get<std::string>(), node.value("url", std::string()),
+                node.value("draining", false)};
+  if (auto region = node.find("region"); region != node.end() && region->is_string())
+    info.region = region->get<std::string>();
+  if (auto load = node.find("load"); load != node.end() && load->is_object()) {
+    info.participants = load->value("participants", uint64_t{0});
+    info.rooms = load->value("rooms", uint64_t{0});
+  }
+  return info;
 }
 
 ForwardedAnswer error_answer(int status, const std::string& code, const std::string& message) {
@@ -144,6 +160,7 @@ nlohmann::json ClusterNode::node_entry() {
           {"signaling_url", signaling_url(url_)},
           {"media", media_},
           {"draining", draining_},
+          {"region", config_.region},
           {"started_at", started_at_},
           {"load",
            {{"participants", load.participants},
@@ -170,12 +187,14 @@ void ClusterNode::refresh() {
         args.emplace_back();  // its home writes the entry; this node only says it holds a part
         continue;
       }
-      args.push_back(nlohmann::json{{"home", id_},
-                                    {"url", url_},
-                                    {"created_at", room.created_at},
-                                    {"max_participants", room.max_participants},
-                                    {"participants", room.participants}}
-                         .dump());
+      args.push_back(
+          nlohmann::json{{"home", id_},
+                         {"url", url_},
+                         {"created_at", room.created_at},
+                         {"max_participants", room.max_participants},
+                         {"participants", room.participants},
+                         {"room_participants", std::max(room.participants, room.room_participants)}}
+              .dump());
     }
   }
   bool queued = commands_->command(args, [this](const redisReply* reply) {
@@ -198,24 +217,44 @@ void ClusterNode::read_nodes() {
   list_rooms([](const std::optional<std::vector<DirectoryRoom>>&) {});
 }
 
-// The least loaded live node (participants plus rooms) that takes rooms; this one on a tie.
+// The least loaded live node (participants plus rooms) that takes rooms; this one on a tie. With
+// cluster.region set, a node of this node's region while one takes rooms (the client reached this
+// node through its region's DNS name or load balancer: its room stays near it), else any.
 std::string ClusterNode::choose_home() const {
-  const NodeInfo* best = nullptr;
   auto load = [](const NodeInfo& node) { return node.participants + node.rooms; };
-  for (const auto& [id, node] : nodes_) {
-    if (node.draining) continue;
-    if (!best || load(node) < load(*best) || (load(node) == load(*best) && id == id_)) best = &node;
-  }
-  if (!best || (draining_ && best->id == id_)) return draining_ ? std::string() : id_;
+  auto least_loaded = [&](bool same_region) {
+    const NodeInfo* best = nullptr;
+    for (const auto& [id, node] : nodes_) {
+      if (node.draining || (id == id_ && draining_)) continue;
+      if (same_region && node.region != config_.region) continue;
+      if (!best || load(node) < load(*best) || (load(node) == load(*best) && id == id_)) best = &node;
+    }
+    return best;
+  };
+  const NodeInfo* best = config_.region.empty() ? nullptr : least_loaded(true);
+  if (!best) best = least_loaded(false);
+  if (!best) return draining_ ? std::string() : id_;
   return best->id;
 }
 
+std::string ClusterNode::region_of(const std::string& node) const {
+  auto it = nodes_.find(node);
+  return it == nodes_.end() ? std::string() : it->second.region;
+}
+
+// With cluster.region set, a node of this node's region while one takes rooms: its clients (and
+// the joins it turns away while draining) stay near them.
 std::optional<NodeInfo> ClusterNode::other_node() const {
-  const NodeInfo* best = nullptr;
-  for (const auto& [id, node] : nodes_) {
-    if (node.draining || id == id_) continue;
-    if (!best || node.participants + node.rooms < best->participants + best->rooms) best = &node;
-  }
+  auto least_loaded = [&](bool same_region) {
+    const NodeInfo* best = nullptr;
+    for (const auto& [id, node] : nodes_) {
+      if (node.draining || id == id_ || (same_region && node.region != config_.region)) continue;
+      if (!best || node.participants + node.rooms < best->participants + best->rooms) best = &node;
+    }
+    return best;
+  };
+  const NodeInfo* best = config_.region.empty() ? nullptr : least_loaded(true);
+  if (!best) best = least_loaded(false);
   if (!best) return std::nullopt;
   return *best;
 }
@@ -268,17 +307,8 @@ void ClusterNode::list_rooms(std::function<void(std::optional<std::vector<Direct
           return (*shared)(std::nullopt);
         std::map<std::string, NodeInfo> nodes;
         const redisReply* node_list = reply->element[0];
-        for (size_t i = 0; i < node_list->elements; ++i) {
-          nlohmann::json node = nlohmann::json::parse(reply_string(node_list->element[i]), nullptr, false);
-          if (!node.is_object() || !node.contains("id") || !node["id"].is_string()) continue;
-          NodeInfo info{node["id"].get<std::string>(), node.value("url", std::string()),
-                        node.value("draining", false)};
-          if (auto load = node.find("load"); load != node.end() && load->is_object()) {
-            info.participants = load->value("participants", uint64_t{0});
-            info.rooms = load->value("rooms", uint64_t{0});
-          }
-          nodes[info.id] = info;
-        }
+        for (size_t i = 0; i < node_list->elements; ++i)
+          if (auto info = node_info(reply_string(node_list->element[i]))) nodes[info->id] = *info;
         // Redis came back (maybe empty) less than dead_after_s ago: a node missing from the
         // registry may just not have refreshed since. It stays live until it had the time to;
         // else every node's rooms spanning nodes would lose their other parts at a Redis restart.
@@ -306,6 +336,28 @@ void ClusterNode::find_room(const std::string& name,
     (*shared)(true, directory_room(name, reply_string(reply), nodes_));
   });
   if (!queued) (*shared)(false, std::nullopt);
+}
+
+void ClusterNode::room_parts(
+    const std::string& name,
+    std::function<void(bool available, std::optional<DirectoryRoom>, std::vector<std::string> live_parts)>
+        done) {
+  auto shared = std::make_shared<decltype(done)>(std::move(done));
+  bool queued = commands_->command({"EVAL", kRoomPartsScript, "1", kRoomsKey, name},
+                                   [this, shared, name](const redisReply* reply) {
+                                     if (!is_array(reply, 2) || reply->element[1]->type != REDIS_REPLY_ARRAY)
+                                       return (*shared)(false, std::nullopt, {});
+                                     std::string entry = reply_string(reply->element[0]);
+                                     std::optional<DirectoryRoom> room =
+                                         entry.empty() ? std::nullopt : directory_room(name, entry, nodes_);
+                                     std::vector<std::string> parts;
+                                     for (size_t i = 0; i < reply->element[1]->elements; ++i) {
+                                       std::string node = reply_string(reply->element[1]->element[i]);
+                                       if (alive(node)) parts.push_back(std::move(node));
+                                     }
+                                     (*shared)(true, std::move(room), std::move(parts));
+                                   });
+  if (!queued) (*shared)(false, std::nullopt, {});
 }
 
 void ClusterNode::release_room(const std::string& name) {
@@ -368,6 +420,7 @@ void ClusterNode::forward(const std::string& node, ForwardedRequest request,
                          {"method", request.method},
                          {"path", request.path},
                          {"body", request.body}};
+  if (request.part) body["part"] = true;
   publish(node, std::move(body), [this, id, node](bool delivered) {
     if (delivered) return;
     auto it = forwards_.find(id);
@@ -427,7 +480,9 @@ void ClusterNode::handle_request(const ClusterMessage& message) {
     return;
   }
   ++received_;
-  ForwardedRequest request{*method, *path, *request_body};
+  auto part = body.find("part");
+  ForwardedRequest request{*method, *path, *request_body,
+                           part != body.end() && part->is_boolean() && part->get<bool>()};
   hooks_.run_request(request, [this, from = message.from, id = id->get<uint64_t>()](ForwardedAnswer answer) {
     publish(from,
             {{"kind", "rest_answer"},

@@ -35,6 +35,7 @@ struct NodeInfo {
   std::string url;  // http(s) base URL (cluster.advertise)
   bool draining = false;
   uint64_t participants = 0, rooms = 0;
+  std::string region;  // cluster.region ("" = none)
 };
 
 // One room of the directory.
@@ -53,6 +54,8 @@ struct LocalRoom {
   uint32_t max_participants = 0;
   size_t participants = 0;
   bool home = true;  // false: this node holds a part of a room homed on another node
+  // The whole room's participants as this node sees them (every node's part); 0 = participants.
+  size_t room_participants = 0;
 };
 
 struct LocalLoad {
@@ -60,9 +63,12 @@ struct LocalLoad {
   uint64_t rtp_forwarded_total = 0;  // cumulative; the node reports its rate
 };
 
-// A REST request forwarded to a room's home, and its answer.
+// A REST request forwarded to a node holding a part of a room, and its answer. `part`: the room
+// has parts on several nodes and the asking node merges their answers (cluster_rest.cpp): a data
+// post then goes to the named participants this part holds (not a 404 for the others).
 struct ForwardedRequest {
   std::string method, path, body;
+  bool part = false;
 };
 struct ForwardedAnswer {
   int status = 0;
@@ -113,10 +119,16 @@ class ClusterNode {
   // The room's entry, if any (nullopt entry: no such room; available false: Redis unavailable).
   void find_room(const std::string& name,
                  std::function<void(bool available, std::optional<DirectoryRoom>)> done);
+  // The room's entry (if any) and the live nodes holding a part of it (sfu:room_nodes:<room>),
+  // read in one step; available false: Redis unavailable.
+  void room_parts(
+      const std::string& name,
+      std::function<void(bool available, std::optional<DirectoryRoom>, std::vector<std::string> live_parts)>
+          done);
   // This node forgot the room: its entry goes if this node is still its home.
   void release_room(const std::string& name);
-  // Runs `request` on node `node` and answers with its answer (503 when it cannot be reached, 504
-  // when it does not answer within 2 s).
+  // Runs `request` on node `node` and answers with its answer (503 node_unavailable when it cannot
+  // be reached, 504 node_timeout when it does not answer within 2 s).
   void forward(const std::string& node, ForwardedRequest request, std::function<void(ForwardedAnswer)> done);
 
   // ---- rooms spanning nodes ----
@@ -128,9 +140,13 @@ class ClusterNode {
   // A signed message (kind "shard") to another node's control plane.
   void send_shard(const std::string& node, nlohmann::json body);
   bool alive(const std::string& node) const { return nodes_.count(node) > 0; }
+  // A live node's cluster.region as its registry entry says ("" = none or not live).
+  std::string region_of(const std::string& node) const;
+  const std::string& region() const { return config_.region; }
 
   // ---- registry ----
-  // The least loaded live node other than this one that takes new rooms (drain's target).
+  // The least loaded live node other than this one that takes new rooms (drain's target), of this
+  // node's cluster.region while one is live.
   std::optional<NodeInfo> other_node() const;
   void set_draining();
   bool draining() const { return draining_; }

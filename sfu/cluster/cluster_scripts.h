@@ -66,6 +66,11 @@ inline constexpr const char* kReleaseScript = SFU_LUA_HOME_ALIVE
     "if cur and home_of(cur) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end "
     "return 0";
 
+// KEYS: rooms. ARGV: room. {the room's entry or "", the members of sfu:room_nodes:<room>}.
+inline constexpr const char* kRoomPartsScript =
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1]) "
+    "return {cur or '', redis.call('SMEMBERS', 'sfu:room_nodes:' .. ARGV[1])}";
+
 #undef SFU_LUA_HOME_ALIVE
 
 }  // namespace sfu::cluster

@@ -59,8 +59,8 @@ void ControlPlane::start_cluster() {
   hooks.local_rooms = [this] {
     std::vector<cluster::LocalRoom> rooms;
     for (const auto& [name, room] : rooms_)
-      rooms.push_back(
-          {name, room.created_at, room.max_participants, room.participants.size(), !room.remote_home});
+      rooms.push_back({name, room.created_at, room.max_participants, room.participants.size(),
+                       !room.remote_home, room.room_participants()});
     return rooms;
   };
   hooks.run_request = [this](const cluster::ForwardedRequest& request,
@@ -88,28 +88,30 @@ bool ControlPlane::route_join(ClientConnection& ws, const Session& session, cons
   }
   if (find_room(room)) return false;
   cluster::LocalRoom proposal{room, unix_seconds(), config_.limits.participants_per_room, 0};
-  cluster_->claim_room(proposal,
-                       [this, session_id = session.id, message, room](std::optional<cluster::Claim> claim) {
-                         auto it = sessions_.find(session_id);
-                         if (it == sessions_.end() || !it->second.client)
-                           return;  // the client went meanwhile
-                         ClientConnection& client = *it->second.client;
-                         const bool elsewhere = claim && claim->home != cluster_->id();
-                         if (elsewhere) {
-                           // The room spans to this node when the join asks to stay, or when its
-                           // home holds cluster.max_room_participants_per_node of it already.
-                           auto stay = message.find("stay");
-                           const uint32_t limit = config_.cluster.max_room_participants_per_node;
-                           bool spans = (stay != message.end() && stay->is_boolean() && stay->get<bool>()) ||
-                                        (limit > 0 && claim->participants >= limit);
-                           if (!spans) return send_redirect(client, claim->url, claim->home, "room_home");
-                           cluster_->count_span_join();
-                         }
-                         // Home here, a part of a room spanning nodes, or Redis went away meanwhile.
-                         handle_join(client, it->second, message, /*routed=*/true);
-                         if (RoomEntry* entry = elsewhere ? find_room(room) : nullptr)
-                           entry->remote_home = true;
-                       });
+  cluster_->claim_room(proposal, [this, session_id = session.id, message,
+                                  room](std::optional<cluster::Claim> claim) {
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end() || !it->second.client) return;  // the client went meanwhile
+    ClientConnection& client = *it->second.client;
+    const bool elsewhere = claim && claim->home != cluster_->id();
+    if (elsewhere) {
+      // The room spans to this node when the join asks to stay, when its
+      // home holds cluster.max_room_participants_per_node of it already, or
+      // when the home is in another region than this node (the client
+      // reached this one through its region's name or load balancer).
+      auto stay = message.find("stay");
+      const uint32_t limit = config_.cluster.max_room_participants_per_node;
+      const std::string home_region = cluster_->region_of(claim->home);
+      bool spans = (stay != message.end() && stay->is_boolean() && stay->get<bool>()) ||
+                   (limit > 0 && claim->participants >= limit) ||
+                   (!cluster_->region().empty() && !home_region.empty() && home_region != cluster_->region());
+      if (!spans) return send_redirect(client, claim->url, claim->home, "room_home");
+      cluster_->count_span_join();
+    }
+    // Home here, a part of a room spanning nodes, or Redis went away meanwhile.
+    handle_join(client, it->second, message, /*routed=*/true);
+    if (RoomEntry* entry = elsewhere ? find_room(room) : nullptr) entry->remote_home = true;
+  });
   return true;
 }
 
@@ -121,66 +123,46 @@ void ControlPlane::send_redirect(ClientConnection& ws, const std::string& base_u
 
 // ---- REST ----
 
-std::optional<HttpResponse> ControlPlane::route_rest_to_home(const std::vector<std::string>& parts,
-                                                             const HttpRequest& request) {
-  if (!cluster_available() || parts.size() < 3 || find_room(parts[2])) return std::nullopt;
-  uint64_t exchange_id = request.exchange_id;
-  cluster::ForwardedRequest forwarded{request.method, request.path, request.body};
-  cluster_->find_room(parts[2], [this, exchange_id, forwarded, name = parts[2]](
-                                    bool available, std::optional<cluster::DirectoryRoom> room) {
-    if (!available || !room || room->home == cluster_->id()) {
-      complete_http(exchange_id, error_response({ErrorCode::not_found, "no room '" + name + "'"}));
-      return;
-    }
-    if (!room->home_alive) {
-      complete_http(exchange_id, error_response({ErrorCode::not_found, "no room '" + name + "' (its node '" +
-                                                                           room->home + "' is gone)"}));
-      return;
-    }
-    cluster_->forward(room->home, forwarded, [this, exchange_id](const cluster::ForwardedAnswer& answer) {
-      complete_http(exchange_id, answer_response(answer));
-    });
-  });
-  return deferred_response();
-}
-
 HttpResponse ControlPlane::list_cluster_rooms(uint64_t exchange_id) {
   if (!cluster_available()) return list_rooms();
-  cluster_->list_rooms(
-      [this, exchange_id](const std::optional<std::vector<cluster::DirectoryRoom>>& directory) {
-        const std::vector<cluster::DirectoryRoom> listed =
-            directory.value_or(std::vector<cluster::DirectoryRoom>{});
-        auto home_of = [&](const std::string& name) -> const cluster::DirectoryRoom* {
-          auto it = std::find_if(listed.begin(), listed.end(),
-                                 [&](const cluster::DirectoryRoom& room) { return room.name == name; });
-          return it == listed.end() ? nullptr : &*it;
-        };
-        nlohmann::json rooms = nlohmann::json::array();
-        for (const auto& [name, room] : rooms_) {
-          // This node's part of the room (its participants, workers); `node` is the room's home,
-          // another node's for a part of a room spanning nodes.
-          nlohmann::json summary = protocol::room_summary(directory_entry(room));
-          const cluster::DirectoryRoom* home = home_of(name);
-          const bool elsewhere = home != nullptr && home->home != cluster_->id();
-          summary["node"] = elsewhere ? home->home : cluster_->id();
-          summary["node_url"] = elsewhere ? home->url : cluster_->url();
-          summary["node_alive"] = elsewhere ? home->home_alive : true;
-          rooms.push_back(std::move(summary));
-        }
-        for (const cluster::DirectoryRoom& room : listed) {
-          if (room.home == cluster_->id() || find_room(room.name)) continue;
-          rooms.push_back({{"name", room.name},
-                           {"participants", room.entry.value("participants", 0)},
-                           {"created_at", room.entry.value("created_at", int64_t{0})},
-                           {"max_participants", room.entry.value("max_participants", 0)},
-                           {"node", room.home},
-                           {"node_url", room.url},
-                           {"node_alive", room.home_alive}});
-        }
-        HttpResponse response;
-        response.body = protocol::to_text({{"rooms", rooms}});
-        complete_http(exchange_id, response);
-      });
+  cluster_->list_rooms([this,
+                        exchange_id](const std::optional<std::vector<cluster::DirectoryRoom>>& directory) {
+    const std::vector<cluster::DirectoryRoom> listed =
+        directory.value_or(std::vector<cluster::DirectoryRoom>{});
+    auto home_of = [&](const std::string& name) -> const cluster::DirectoryRoom* {
+      auto it = std::find_if(listed.begin(), listed.end(),
+                             [&](const cluster::DirectoryRoom& room) { return room.name == name; });
+      return it == listed.end() ? nullptr : &*it;
+    };
+    nlohmann::json rooms = nlohmann::json::array();
+    for (const auto& [name, room] : rooms_) {
+      // This node's part of the room (its participants, workers); `node` is the room's home,
+      // another node's for a part of a room spanning nodes.
+      nlohmann::json summary = protocol::room_summary(directory_entry(room));
+      const cluster::DirectoryRoom* home = home_of(name);
+      const bool elsewhere = home != nullptr && home->home != cluster_->id();
+      summary["node"] = elsewhere ? home->home : cluster_->id();
+      summary["node_url"] = elsewhere ? home->url : cluster_->url();
+      summary["node_alive"] = elsewhere ? home->home_alive : true;
+      summary["room_participants"] = room.room_participants();
+      rooms.push_back(std::move(summary));
+    }
+    for (const cluster::DirectoryRoom& room : listed) {
+      if (room.home == cluster_->id() || find_room(room.name)) continue;
+      rooms.push_back(
+          {{"name", room.name},
+           {"participants", room.entry.value("participants", 0)},
+           {"room_participants", room.entry.value("room_participants", room.entry.value("participants", 0))},
+           {"created_at", room.entry.value("created_at", int64_t{0})},
+           {"max_participants", room.entry.value("max_participants", 0)},
+           {"node", room.home},
+           {"node_url", room.url},
+           {"node_alive", room.home_alive}});
+    }
+    HttpResponse response;
+    response.body = protocol::to_text({{"rooms", rooms}});
+    complete_http(exchange_id, response);
+  });
   return deferred_response();
 }
 
@@ -220,7 +202,7 @@ void ControlPlane::run_forwarded_request(const cluster::ForwardedRequest& reques
   local.exchange_id = kClusterExchangeBit | ++next_cluster_exchange_;
   HttpResponse response;
   try {
-    response = route_rest(path_parts(local.path), local, /*forwarded=*/true);
+    response = route_rest(path_parts(local.path), local, /*forwarded=*/true, request.part);
   } catch (const std::exception& e) {
     ++rest_errors_;
     log_error("control", "forwarded request threw", {{"what", e.what()}});

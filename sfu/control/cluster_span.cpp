@@ -168,6 +168,16 @@ void ControlPlane::on_cluster_shard(const cluster::ClusterMessage& message) {
   }
   // First heard of: the local shards send it their state (it sent its own, or this is it).
   add_remote_peer(*room, *peer, /*resend_state=*/false);
+  // Who is on that part, for the whole room's count (the workers keep the participants themselves).
+  if (const auto* state = std::get_if<ShardState>(&parsed->payload)) {
+    std::set<std::string>& members = room->remote_members[*peer];
+    members.clear();
+    for (const ShardMember& member : state->members) members.insert(member.id);
+  } else if (const auto* joined = std::get_if<ShardJoined>(&parsed->payload)) {
+    room->remote_members[*peer].insert(joined->id);
+  } else if (const auto* left = std::get_if<ShardLeft>(&parsed->payload)) {
+    room->remote_members[*peer].erase(left->id);
+  }
   std::optional<uint32_t> target = parsed->to_worker;
   parsed->from_worker = *peer;
   auto shared = std::make_shared<const ShardMessage>(std::move(*parsed));
@@ -203,6 +213,7 @@ void ControlPlane::forget_node_shards(const std::string& node, const std::string
   if (gone.empty()) return;
   for (auto& [name, room] : rooms_) {
     for (uint32_t peer : gone) {
+      room.remote_members.erase(peer);
       if (!room.remote_peers.erase(peer)) continue;
       for (uint32_t worker : room.shards)
         post_lifecycle(worker, [name = name, peer, reason](Worker& w) {

@@ -44,6 +44,8 @@
 namespace sfu {
 
 class Worker;
+struct PartAnswer;     // room_rest_merge.h
+struct RoomRestMerge;  // room_rest_merge.h
 
 class ControlPlane {
  public:
@@ -91,6 +93,14 @@ class ControlPlane {
     std::set<std::string> remote_nodes;
     std::set<uint32_t> remote_peers;
     bool remote_home = false;
+    // The other nodes' participants, by the peer index of their shard, as their shard messages
+    // (states, joins, leaves) passing through here tell: the whole room's count for the lists.
+    std::map<uint32_t, std::set<std::string>> remote_members;
+    size_t room_participants() const {
+      size_t count = participants.size();
+      for (const auto& [peer, members] : remote_members) count += members.size();
+      return count;
+    }
   };
   // Joins refused by the control plane, by reason (sfu_joins_refused_total).
   struct JoinRefusals {
@@ -169,12 +179,16 @@ class ControlPlane {
   HttpResponse health();
   HttpResponse on_rest(const HttpRequest& request);  // /v1/rooms...
   // The request's answer once it passed the caller checks; `forwarded`: run for another node of the
-  // cluster (never forwarded again).
-  HttpResponse route_rest(const std::vector<std::string>& parts, const HttpRequest& request, bool forwarded);
+  // cluster (never forwarded again), on this node's part of the room; `part`: that node merges the
+  // answers of several parts (room_rest_merge.h).
+  HttpResponse route_rest(const std::vector<std::string>& parts, const HttpRequest& request, bool forwarded,
+                          bool part = false);
   HttpResponse list_rooms();
   HttpResponse create_room(const HttpRequest& request);
   // Answered later (deferred): the worker's snapshot comes back as a task, or the timeout fires.
-  HttpResponse get_room(const std::string& name, uint64_t exchange_id);
+  // `part`: one part of a room spanning nodes, whose answer also says how many subscribers here
+  // each other node's track has (`remote_subscribers`).
+  HttpResponse get_room(const std::string& name, uint64_t exchange_id, bool part = false);
   void answer_room_query(uint64_t exchange_id, const RoomSnapshot& snapshot);
   // Posts `ask(worker)` to every shard of `room` (its home before anyone joined) and records the
   // query; false (nothing recorded) when a worker's queue refused.
@@ -182,8 +196,9 @@ class ControlPlane {
                   const std::function<std::function<void(Worker&)>(uint32_t worker)>& ask);
   void time_out_room_queries(uint64_t now_ms);
   void complete_http(uint64_t exchange_id, HttpResponse response);
-  // POST /v1/rooms/{name}/data: answered later (202 with the count) like get_room.
-  HttpResponse post_room_data(const std::string& name, const HttpRequest& request);
+  // POST /v1/rooms/{name}/data: answered later (202 with the count) like get_room. `part`: one part
+  // of a room spanning nodes: sends to the named participants it holds (`held` in the answer).
+  HttpResponse post_room_data(const std::string& name, const HttpRequest& request, bool part = false);
   void answer_data_post(uint64_t exchange_id, size_t queued);
   HttpResponse delete_room(const std::string& name);
   HttpResponse kick_participant(const std::string& room, const std::string& participant_id);
@@ -210,10 +225,18 @@ class ControlPlane {
                   const std::string& room);
   void send_redirect(ClientConnection& ws, const std::string& base_url, const std::string& node,
                      const std::string& reason);
-  // A REST request for a room this node does not have: forwarded to its home (deferred), or
-  // nullopt to answer here.
-  std::optional<HttpResponse> route_rest_to_home(const std::vector<std::string>& parts,
-                                                 const HttpRequest& request);
+  // A REST request on a room (GET, DELETE, kick, data post; cluster_rest.cpp): run on every node
+  // holding a part of it (this one too) and answered with their answers merged (deferred), or
+  // nullopt to answer here alone (cluster off or Redis unavailable, or another path).
+  std::optional<HttpResponse> route_rest_to_parts(const std::vector<std::string>& parts,
+                                                  const HttpRequest& request);
+  // A data post's body (and data_channels.enabled) checked before it goes to several parts: the
+  // refusal, or nullopt with the participants it names in `named`.
+  std::optional<HttpResponse> check_room_data_post(const std::string& body, std::vector<std::string>& named);
+  // Runs `request` on each node's part (this node's locally); `done` gets every answer.
+  void ask_parts(const std::vector<std::string>& nodes, const cluster::ForwardedRequest& request,
+                 std::function<void(const std::vector<PartAnswer>&)> done);
+  HttpResponse merged_parts_response(const RoomRestMerge& merge, const std::vector<PartAnswer>& answers);
   HttpResponse list_cluster_rooms(uint64_t exchange_id);
   HttpResponse create_cluster_room(const HttpRequest& request);
   HttpResponse drain_node();
@@ -320,6 +343,8 @@ class ControlPlane {
     size_t waiting = 0;  // shards that have not answered
     std::vector<RoomSnapshot> snapshots;
     size_t queued = 0;
+    bool part = false;              // for a node merging the parts' answers (route_rest's `part`)
+    std::vector<std::string> held;  // data post, part: the named participants held here
   };
   std::unordered_map<uint64_t, RoomQuery> room_queries_;
   DeferredAnswers deferred_answers_;

@@ -1,6 +1,7 @@
 // REST (/v1/rooms...), /healthz, /metrics and the demo page of the control plane.
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -166,13 +167,13 @@ HttpResponse ControlPlane::on_rest(const HttpRequest& request) {
     return error_response(
         {ErrorCode::method_not_allowed, request.method + " is not allowed on " + request.path});
   }
-  // Cluster mode: a room homed on another node is served there.
-  if (std::optional<HttpResponse> forwarded = route_rest_to_home(parts, request)) return *forwarded;
+  // Cluster mode: the request acts on the room's parts on every node.
+  if (std::optional<HttpResponse> merged = route_rest_to_parts(parts, request)) return *merged;
   return route_rest(parts, request, /*forwarded=*/false);
 }
 
 HttpResponse ControlPlane::route_rest(const std::vector<std::string>& parts, const HttpRequest& request,
-                                      bool forwarded) {
+                                      bool forwarded, bool part) {
   const std::string& method = request.method;
   switch (parts.size()) {
     case 2:  // /v1/rooms
@@ -182,12 +183,12 @@ HttpResponse ControlPlane::route_rest(const std::vector<std::string>& parts, con
         return forwarded || !cluster_ ? create_room(request) : create_cluster_room(request);
       break;
     case 3:  // /v1/rooms/{room}
-      if (method == "GET") return get_room(parts[2], request.exchange_id);
+      if (method == "GET") return get_room(parts[2], request.exchange_id, part);
       if (method == "DELETE") return delete_room(parts[2]);
       break;
     case 4:  // /v1/rooms/{room}/data
       if (parts[3] != "data") return error_response({ErrorCode::not_found, "no such path"});
-      if (method == "POST") return post_room_data(parts[2], request);
+      if (method == "POST") return post_room_data(parts[2], request, part);
       break;
     case 5:  // /v1/rooms/{room}/participants/{participant}
       if (parts[3] != "participants") return error_response({ErrorCode::not_found, "no such path"});
@@ -230,7 +231,7 @@ HttpResponse ControlPlane::create_room(const HttpRequest& request) {
   return json_response(201, protocol::room_summary(directory_entry(room)));
 }
 
-HttpResponse ControlPlane::get_room(const std::string& name, uint64_t exchange_id) {
+HttpResponse ControlPlane::get_room(const std::string& name, uint64_t exchange_id, bool part) {
   RoomEntry* room = find_room(name);
   if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
   // The workers own the media state: ask each shard, and answer when every snapshot is back (or
@@ -245,6 +246,7 @@ HttpResponse ControlPlane::get_room(const std::string& name, uint64_t exchange_i
     };
   });
   if (!asked) return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
+  room_queries_[exchange_id].part = part;
   return deferred_response();
 }
 
@@ -269,10 +271,25 @@ void ControlPlane::answer_room_query(uint64_t exchange_id, const RoomSnapshot& s
   if (--query->second.waiting > 0) return;
   const RoomEntry* room = find_room(query->second.room);
   RoomSnapshot merged = merge_shard_snapshots(query->second.room, query->second.snapshots);
+  // A part of a room spanning nodes: the other nodes' tracks it forwards to its own subscribers
+  // (proxies, on peers from kRemotePeerBase), which the merging node adds to those tracks' counts.
+  nlohmann::json remote_subscribers = nlohmann::json::object();
+  if (query->second.part)
+    for (const RoomSnapshot& shard : query->second.snapshots)
+      for (const ParticipantSnapshot& seen : shard.participants)
+        if (seen.remote && seen.worker >= kRemotePeerBase)
+          for (const TrackSnapshot& track : seen.tracks)
+            remote_subscribers[track.id] =
+                remote_subscribers.value(track.id, uint64_t{0}) + track.subscribers;
   room_query_timeouts_.cancel(exchange_id);
   room_queries_.erase(query);
+  nlohmann::json detail;
+  if (room) {
+    detail = protocol::room_detail(directory_entry(*room), merged);
+    if (!remote_subscribers.empty()) detail["remote_subscribers"] = std::move(remote_subscribers);
+  }
   // The client may have gone meanwhile; complete() then sends nothing.
-  complete_http(exchange_id, room ? json_response(200, protocol::room_detail(directory_entry(*room), merged))
+  complete_http(exchange_id, room ? json_response(200, detail)
                                   : error_response({ErrorCode::not_found, "no room '" + merged.name + "'"}));
 }
 
@@ -297,13 +314,21 @@ void ControlPlane::complete_http(uint64_t exchange_id, HttpResponse response) {
 
 // A server message for the room (docs/protocol.md, "Data channels"): checked here, sent by the
 // room's worker, which answers with how many participants it went to (202), as a room query does.
-HttpResponse ControlPlane::post_room_data(const std::string& name, const HttpRequest& request) {
+HttpResponse ControlPlane::post_room_data(const std::string& name, const HttpRequest& request, bool part) {
   RoomEntry* room = find_room(name);
   if (!room) return error_response({ErrorCode::not_found, "no room '" + name + "'"});
   if (!config_.data_channels.enabled)
     return error_response({ErrorCode::unsupported, "data channels are off (data_channels.enabled: false)"});
   auto post = parse_data_post(request.body, config_.data_channels.max_message_bytes);
   if (!post) return error_response(post.error());
+  std::vector<std::string> held;  // part: the named participants this node holds
+  if (part && !post->participants.empty()) {
+    std::copy_if(post->participants.begin(), post->participants.end(), std::back_inserter(held),
+                 [&](const std::string& id) { return room->participants.count(id) > 0; });
+    // None here: nothing to send (an empty list would mean everyone).
+    if (held.empty()) return json_response(202, {{"participants", 0}, {"held", held}});
+    post->participants = held;
+  }
   auto unknown = std::find_if(post->participants.begin(), post->participants.end(),
                               [&](const std::string& id) { return !room->participants.count(id); });
   if (unknown != post->participants.end())
@@ -321,6 +346,8 @@ HttpResponse ControlPlane::post_room_data(const std::string& name, const HttpReq
     };
   });
   if (!asked) return error_response({ErrorCode::overloaded, "the room's worker is overloaded"});
+  room_queries_[exchange_id].part = part;
+  room_queries_[exchange_id].held = std::move(held);
   return deferred_response();
 }
 
@@ -330,9 +357,11 @@ void ControlPlane::answer_data_post(uint64_t exchange_id, size_t queued) {
   query->second.queued += queued;
   if (--query->second.waiting > 0) return;
   size_t total = query->second.queued;
+  nlohmann::json answer = {{"participants", total}};
+  if (query->second.part) answer["held"] = query->second.held;
   room_query_timeouts_.cancel(exchange_id);
   room_queries_.erase(query);
-  complete_http(exchange_id, json_response(202, {{"participants", total}}));
+  complete_http(exchange_id, json_response(202, answer));
 }
 
 HttpResponse ControlPlane::delete_room(const std::string& name) {

@@ -144,7 +144,11 @@ int redis_publish(uint16_t redis_port, const std::string& channel, const std::st
 }
 
 std::string redis_get(uint16_t redis_port, const std::string& key) {
-  std::string command = "redis-cli -p " + std::to_string(redis_port) + " --raw GET " + key;
+  return redis_command(redis_port, "GET " + key);
+}
+
+std::string redis_command(uint16_t redis_port, const std::string& words) {
+  std::string command = "redis-cli -p " + std::to_string(redis_port) + " --raw " + words;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return {};
   std::string out;
@@ -175,7 +179,8 @@ void Cluster::SetUp() {
     std::filesystem::create_directories(options.work_dir);
     options.extra_yaml =
         "cluster:\n  enabled: true\n  redis_url: redis://127.0.0.1:" + std::to_string(redis_.port()) +
-        "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n" + extra_cluster_yaml();
+        "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n" + extra_cluster_yaml() +
+        node_cluster_yaml(i);
     nodes_.push_back(std::make_unique<bench::ServerProcess>());
     ASSERT_TRUE(nodes_.back()->start(options, &error)) << node_id(i) << ": " << error;
   }
@@ -187,6 +192,8 @@ void Cluster::TearDown() {
   for (auto& c : clients_) c->close_signaling();
   pump_for(200ms);
   clients_.clear();
+  sctp_timers_.reset();
+  sctp_mailbox_.reset();  // after the clients' associations, on this thread
   for (int i = 0; i < 100 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i) uv_sleep(1);
   for (auto& node : nodes_) node->stop();
   redis_.stop();
@@ -225,8 +232,26 @@ std::unique_ptr<client::ParticipantClient> Cluster::make_client(uint16_t port, c
 }
 
 client::ParticipantClient& Cluster::add_client(size_t node, const std::string& room, const std::string& name,
-                                               bool publish, bool stay) {
-  clients_.push_back(make_client(port(node), room, name, publish, stay));
+                                               bool publish, bool stay, bool data) {
+  if (!data) {
+    clients_.push_back(make_client(port(node), room, name, publish, stay));
+    return *clients_.back();
+  }
+  if (!sctp_mailbox_) {
+    sctp_mailbox_ = std::make_unique<dtls::SctpMailbox>(&loop_);
+    sctp_timers_ = std::make_unique<dtls::SctpTimerDriver>(&loop_);
+  }
+  client::ParticipantClient::Options options;
+  options.stay = stay;
+  options.server_port = port(node);
+  options.room = room;
+  options.name = name;
+  options.publish_audio = publish;
+  options.publish_video = publish;
+  options.sctp_mailbox = sctp_mailbox_.get();
+  clients_.push_back(std::make_unique<client::ParticipantClient>(&loop_, options));
+  std::string error;
+  EXPECT_TRUE(clients_.back()->start(&error)) << error;
   return *clients_.back();
 }
 

@@ -16,6 +16,7 @@
 
 #include "bench/client/participant_client.h"
 #include "bench/server_process.h"
+#include "dtls/sctp_stack.h"
 
 namespace sfu::cluster_test {
 
@@ -47,6 +48,8 @@ double metric(uint16_t port, const std::string& sample);
 int redis_publish(uint16_t redis_port, const std::string& channel, const std::string& payload);
 // redis-cli GET key: the value, "" when absent.
 std::string redis_get(uint16_t redis_port, const std::string& key);
+// redis-cli --raw <command> (words without shell quoting needs): its output, trailing newlines cut.
+std::string redis_command(uint16_t redis_port, const std::string& command);
 
 class Cluster : public ::testing::Test {
  protected:
@@ -58,6 +61,8 @@ class Cluster : public ::testing::Test {
 
   // YAML appended to every node's cluster: section (indented two spaces), e.g. a limit under test.
   virtual std::string extra_cluster_yaml() const { return {}; }
+  // ... and to node `node`'s only (e.g. its cluster.region).
+  virtual std::string node_cluster_yaml(size_t /*node*/) const { return {}; }
 
   uint16_t port(size_t node) const { return nodes_[node]->http_port(); }
   static std::string node_id(size_t node) { return std::string("node-") + static_cast<char>('a' + node); }
@@ -67,8 +72,9 @@ class Cluster : public ::testing::Test {
   bool wait_for_registry(size_t alive = kNodes);
 
   // `stay`: the join asks to stay on that node (the room spans nodes) rather than be redirected.
+  // `data`: with data channels (on this thread's SCTP mailbox and timers).
   client::ParticipantClient& add_client(size_t node, const std::string& room, const std::string& name,
-                                        bool publish = true, bool stay = false);
+                                        bool publish = true, bool stay = false, bool data = false);
   std::unique_ptr<client::ParticipantClient> make_client(uint16_t port, const std::string& room,
                                                          const std::string& name, bool publish,
                                                          bool stay = false);
@@ -94,6 +100,9 @@ class Cluster : public ::testing::Test {
 
  private:
   RedisProcess redis_;
+  // For clients with data channels: this process has no server, so its own usrsctp timer driver.
+  std::unique_ptr<dtls::SctpMailbox> sctp_mailbox_;
+  std::unique_ptr<dtls::SctpTimerDriver> sctp_timers_;
   std::vector<std::unique_ptr<bench::ServerProcess>> nodes_;
   std::string work_dir_;
 };

@@ -24,6 +24,19 @@ TEST(ClusterConfig, OffByDefaultWithPublicDefaults) {
   EXPECT_EQ(c.cluster.relay_handshake_timeout_s, 10u);
   EXPECT_EQ(c.cluster.relay_handshake_retry_s, 2u);
   EXPECT_EQ(c.cluster.max_room_participants_per_node, 0u);
+  EXPECT_EQ(c.cluster.region, "");
+}
+
+TEST(ClusterConfig, RegionIsAShortNameOfLowercaseLettersDigitsAndDashes) {
+  EXPECT_EQ(expect_ok("cluster:\n  region: eu-west-1\n").cluster.region, "eu-west-1");
+  EXPECT_EQ(expect_ok("cluster:\n  region: \"\"\n").cluster.region, "");
+  EXPECT_EQ(expect_ok("cluster:\n  region: " + std::string(32, 'a') + "\n").cluster.region,
+            std::string(32, 'a'));
+  EXPECT_EQ(expect_error("cluster:\n  region: " + std::string(33, 'a') + "\n").key, "cluster.region");
+  EXPECT_EQ(expect_error("cluster:\n  region: EU\n").key, "cluster.region");
+  EXPECT_EQ(expect_error("cluster:\n  region: eu_west\n").key, "cluster.region");
+  EXPECT_EQ(expect_error("cluster:\n  region: \"eu west\"\n").key, "cluster.region");
+  EXPECT_EQ(expect_error("cluster:\n  region: [eu]\n").key, "cluster.region");
 }
 
 TEST(ClusterConfig, RelayAndPerNodeLimit) {
