@@ -5,7 +5,7 @@
 #   --turn    adds coturn (scripts/run.sh --turn)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14-dev
+packages=(build-essential cmake pkg-config git curl python3 clang libclang-rt-14-dev lld
   libuv1-dev libsrtp2-dev libssl-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-uv
   libyaml-cpp-dev nlohmann-json3-dev googletest libgtest-dev libbenchmark-dev
   redis-server libhiredis-dev  # cluster mode: hiredis (build), redis-server (tests, scripts/cluster.sh)
