@@ -18,14 +18,6 @@ namespace {
 // Exchange ids of requests run for another node: far from the HTTP server's (which count from 1).
 constexpr uint64_t kClusterExchangeBit = uint64_t{1} << 62;
 
-HttpResponse answer_response(const cluster::ForwardedAnswer& answer) {
-  HttpResponse response;
-  response.status = answer.status;
-  response.content_type = answer.content_type.empty() ? "application/json" : answer.content_type;
-  response.body = answer.body;
-  return response;
-}
-
 int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -40,6 +32,14 @@ std::string advertised_url(const config::Config& config, uint16_t port) {
 }
 
 }  // namespace
+
+HttpResponse forwarded_answer_response(const cluster::ForwardedAnswer& answer) {
+  HttpResponse response;
+  response.status = answer.status;
+  response.content_type = answer.content_type.empty() ? "application/json" : answer.content_type;
+  response.body = answer.body;
+  return response;
+}
 
 void ControlPlane::start_cluster() {
   if (!config_.cluster.enabled) return;
@@ -187,7 +187,7 @@ HttpResponse ControlPlane::create_cluster_room(const HttpRequest& request) {
       return complete_http(exchange_id, error_response({ErrorCode::conflict, "the room exists"}));
     cluster_->forward(claim->home, {request.method, request.path, request.body},
                       [this, exchange_id](const cluster::ForwardedAnswer& answer) {
-                        complete_http(exchange_id, answer_response(answer));
+                        complete_http(exchange_id, forwarded_answer_response(answer));
                       });
   });
   return deferred_response();

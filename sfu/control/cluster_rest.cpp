@@ -17,14 +17,6 @@
 namespace sfu {
 namespace {
 
-HttpResponse as_response(const cluster::ForwardedAnswer& answer) {
-  HttpResponse response;
-  response.status = answer.status;
-  response.content_type = answer.content_type.empty() ? "application/json" : answer.content_type;
-  response.body = answer.body;
-  return response;
-}
-
 // The parts to ask: this node's (when it has one), the home's and every live member's.
 std::vector<std::string> parts_to_ask(const cluster::ClusterNode& cluster, bool local,
                                       const std::optional<cluster::DirectoryRoom>& room,
@@ -113,10 +105,10 @@ HttpResponse ControlPlane::merged_parts_response(const RoomRestMerge& merge,
   // One part (and not a GET's 200, which gains `node`s): its answer as it is.
   const cluster::ForwardedAnswer& first = answers.front().answer;
   if (answers.size() == 1 && (merge.kind != RoomRestKind::get || first.status != 200))
-    return as_response(first);
+    return forwarded_answer_response(first);
   // Outside the HTTP handler's boundary (a Redis or pub/sub callback): caught here too.
   try {
-    return as_response(merge_part_answers(merge, answers));
+    return forwarded_answer_response(merge_part_answers(merge, answers));
   } catch (const std::exception& e) {
     ++rest_errors_;
     log_error("control", "merging the parts' answers threw", {{"what", e.what()}});

@@ -47,6 +47,9 @@ class Worker;
 struct PartAnswer;     // room_rest_merge.h
 struct RoomRestMerge;  // room_rest_merge.h
 
+// Another node's answer to a forwarded REST request, as this node's HTTP answer (cluster_glue.cpp).
+HttpResponse forwarded_answer_response(const cluster::ForwardedAnswer& answer);
+
 class ControlPlane {
  public:
   ControlPlane(uv_loop_t* loop, const config::Config& config, std::vector<Worker*> workers);

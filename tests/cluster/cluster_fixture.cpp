@@ -160,6 +160,18 @@ std::string redis_command(uint16_t redis_port, const std::string& words) {
   return out;
 }
 
+nlohmann::json body_of(const std::optional<HttpAnswer>& answer) {
+  return answer ? nlohmann::json::parse(answer->body, nullptr, false) : nlohmann::json();
+}
+
+nlohmann::json listed_room(uint16_t port, const std::string& room) {
+  nlohmann::json list = body_of(http(port, "GET", "/v1/rooms"));
+  if (!list.is_object() || !list["rooms"].is_array()) return nullptr;
+  for (const nlohmann::json& entry : list["rooms"])
+    if (entry.value("name", "") == room) return entry;
+  return nullptr;
+}
+
 void Cluster::SetUp() {
   if (!redis_installed()) {
     skipped_ = true;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ struct HttpAnswer {
 };
 std::optional<HttpAnswer> http(uint16_t port, const std::string& method, const std::string& path,
                                const std::string& body = {});
+// An answer's body as JSON (discarded when it is not JSON, null when there was no answer).
+nlohmann::json body_of(const std::optional<HttpAnswer>& answer);
+// The room's entry in GET /v1/rooms of `port`, or null.
+nlohmann::json listed_room(uint16_t port, const std::string& room);
 // The value of one sample line of /metrics (e.g. `sfu_cluster_nodes_alive`), NaN when absent.
 double metric(uint16_t port, const std::string& sample);
 // redis-cli PUBLISH channel payload; the number of receivers, or -1.

@@ -16,21 +16,8 @@ namespace {
 using client::ParticipantClient;
 using json = nlohmann::json;
 
-json body_of(const std::optional<HttpAnswer>& answer) {
-  return answer ? json::parse(answer->body, nullptr, false) : json();
-}
-
 uint64_t video_from(const ParticipantClient& receiver, const ParticipantClient& sender) {
   return receiver.received_from(sender.participant_id()).video_packets;
-}
-
-// The room's entry in GET /v1/rooms of `port`, or null.
-json listed_room(uint16_t port, const std::string& room) {
-  json list = body_of(http(port, "GET", "/v1/rooms"));
-  if (!list.is_object() || !list["rooms"].is_array()) return nullptr;
-  for (const json& entry : list["rooms"])
-    if (entry.value("name", "") == room) return entry;
-  return nullptr;
 }
 
 // The room's home in the directory (sfu:rooms), "" when it has no entry.
