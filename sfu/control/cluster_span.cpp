@@ -222,8 +222,17 @@ void ControlPlane::forget_node_shards(const std::string& node, const std::string
     }
     if (keep_nonce.empty()) room.remote_nodes.erase(node);
   }
-  // The peer indices are not reused: a relay link of a gone run stays attached but silent (its
-  // consent lapses, so nothing is sent to it).
+  // The peer indices are not reused. A gone run's relay links stop (no more handshake attempts), so
+  // that a later run of the node on the same relay address gets its datagrams.
+  for (auto link = relay_links_.begin(); link != relay_links_.end();) {
+    auto [worker, peer] = *link;
+    if (!gone.count(peer)) {
+      ++link;
+      continue;
+    }
+    post_lifecycle(worker, [peer = peer](Worker& w) { w.cross_worker().retire_remote(peer); });
+    link = relay_links_.erase(link);
+  }
   for (uint32_t peer : gone) remote_shards_.erase(peer);
   std::erase_if(remote_peer_of_, [&](const auto& entry) { return gone.count(entry.second) > 0; });
   log_info("cluster", "a node's room parts left", {{"node", node}, {"reason", reason}});

@@ -131,6 +131,15 @@ void CrossWorkerHub::attach_remote(const RelayPeerParams& params) {
   schedule_handshakes();
 }
 
+void CrossWorkerHub::retire_remote(uint32_t peer) {
+  auto it = std::find_if(remotes_.begin(), remotes_.end(),
+                         [peer](const std::unique_ptr<RelayPeer>& relay) { return relay->peer() == peer; });
+  if (it == remotes_.end()) return;
+  (*it)->retire();
+  retired_.push_back(std::move(*it));
+  remotes_.erase(it);
+}
+
 const RelayPeer* CrossWorkerHub::remote(uint32_t peer) const {
   for (const auto& relay : remotes_)
     if (relay->peer() == peer) return relay.get();

@@ -74,6 +74,9 @@ class CrossWorkerHub final : private RingDoorbell {
   // A worker of another node, as peer `params.peer` (at most once per peer index); its DTLS
   // handshake starts at once.
   void attach_remote(const RelayPeerParams& params);
+  // Peer `peer`'s node run is gone: its relay peer stops (RelayPeer::retire) and datagrams from its
+  // address go to a later run's peer on that address (a node restarted on a fixed relay_port).
+  void retire_remote(uint32_t peer);
   // The relay peer of peer index `peer`; nullptr when none.
   const RelayPeer* remote(uint32_t peer) const;
   size_t remote_peers() const { return remotes_.size(); }
@@ -109,7 +112,8 @@ class CrossWorkerHub final : private RingDoorbell {
   SocketAddress relay_address_{};
   std::string relay_fingerprint_;
   std::vector<std::unique_ptr<RelayPeer>> remotes_;
-  std::unique_ptr<CrossWorkerPacket> relay_slot_;  // where an arriving slot is decoded
+  std::vector<std::unique_ptr<RelayPeer>> retired_;  // kept: links_ may still name them
+  std::unique_ptr<CrossWorkerPacket> relay_slot_;    // where an arriving slot is decoded
   uv_timer_t* consent_timer_ = nullptr;
   uv_timer_t* handshake_timer_ = nullptr;
   std::shared_ptr<dtls::DtlsCertificate> certificate_;

@@ -45,14 +45,21 @@ void RelayPeer::start() {
   dtls_->start(started_ms_);
 }
 
+void RelayPeer::retire() {
+  retired_ = true;
+  connected_ = false;
+  failed_ = false;
+  dtls_.reset();  // called from a worker task, never inside the transport's callbacks
+}
+
 std::optional<uint64_t> RelayPeer::next_timeout_ms() const {
-  if (connected_) return std::nullopt;
+  if (connected_ || retired_) return std::nullopt;
   if (failed_) return retry_at_ms_;
   return dtls_ ? dtls_->next_timeout_ms() : std::nullopt;
 }
 
 void RelayPeer::handle_timeout(uint64_t now_ms) {
-  if (connected_) return;
+  if (connected_ || retired_) return;
   if (failed_) {
     if (now_ms >= retry_at_ms_) start();  // the failed transport is destroyed here, outside its calls
     return;
@@ -118,6 +125,10 @@ bool RelayPeer::send_frame(RelayFrameType type, ByteSpan plain) {
 }
 
 bool RelayPeer::send_slot(const CrossWorkerPacket& slot) {
+  if (retired_) {
+    bump(counters_.dropped_no_consent);
+    return false;
+  }
   if (!connected_) {
     bump(counters_.dropped_handshaking);
     return false;
@@ -137,7 +148,7 @@ bool RelayPeer::send_slot(const CrossWorkerPacket& slot) {
 }
 
 void RelayPeer::send_consent() {
-  if (!connected_) return;
+  if (!connected_ || retired_) return;
   if (!consent_fresh()) {
     // Nothing valid from the peer for dead_after_ms: it may have lost its end (a failed or timed-out
     // handshake there) or be gone. A new handshake recovers the first; for the second it is a few

@@ -73,6 +73,10 @@ class RelayPeer {
 
   // Starts the handshake (a client sends its ClientHello).
   void start();
+  // The peer's run is gone (its node died or restarted): no handshake, consent or media any more.
+  // The object stays (a link may still name it); its hub no longer gives it datagrams.
+  void retire();
+  bool retired() const { return retired_; }
   // When handle_timeout() is next due (uv_now clock): a retransmission, the handshake's deadline or
   // the retry after a failure; nullopt once connected.
   std::optional<uint64_t> next_timeout_ms() const;
@@ -105,6 +109,7 @@ class RelayPeer {
   RelayCounters& counters_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;  // a new one for each attempt
   bool connected_ = false;
+  bool retired_ = false;
   bool failed_ = false;  // dtls_ failed: a new one at retry_at_ms_
   uint64_t retry_at_ms_ = 0;
   bool failure_logged_ = false;  // since the last completed handshake

@@ -194,6 +194,7 @@ void Cluster::SetUp() {
         "\n  node_id: " + node_id(i) + "\n  secret: \"" + kSecret + "\"\n" + extra_cluster_yaml() +
         node_cluster_yaml(i);
     nodes_.push_back(std::make_unique<bench::ServerProcess>());
+    node_options_.push_back(options);
     ASSERT_TRUE(nodes_.back()->start(options, &error)) << node_id(i) << ": " << error;
   }
   ASSERT_TRUE(wait_for_registry()) << diagnostics();

@@ -72,6 +72,10 @@ class Cluster : public ::testing::Test {
   uint16_t port(size_t node) const { return nodes_[node]->http_port(); }
   static std::string node_id(size_t node) { return std::string("node-") + static_cast<char>('a' + node); }
   bench::ServerProcess& node(size_t index) { return *nodes_[index]; }
+  // Starts node `index` again (after a kill) with its config: a new run, a new HTTP port.
+  bool restart_node(size_t index, std::string* error) {
+    return nodes_[index]->start(node_options_[index], error);
+  }
   RedisProcess& redis() { return redis_; }
   // Waits until every node sees all the others alive.
   bool wait_for_registry(size_t alive = kNodes);
@@ -109,6 +113,7 @@ class Cluster : public ::testing::Test {
   std::unique_ptr<dtls::SctpMailbox> sctp_mailbox_;
   std::unique_ptr<dtls::SctpTimerDriver> sctp_timers_;
   std::vector<std::unique_ptr<bench::ServerProcess>> nodes_;
+  std::vector<bench::ServerProcess::Options> node_options_;
   std::string work_dir_;
 };
 

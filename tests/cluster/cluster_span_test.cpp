@@ -388,5 +388,44 @@ TEST_F(Cluster, DISABLED_RelayOverheadPerForwardedPacket) {
               extra * 1e6 / span_relayed);
 }
 
+// A node restarted on a fixed relay port (deployments behind firewalls set cluster.relay_port): the
+// other nodes' links to its earlier run stop, so that the new run's datagrams, from the same
+// address, reach the new links, which key themselves with the new run.
+class SpanningRoomFixedRelayPort : public SpanningRoom {
+ protected:
+  std::string node_cluster_yaml(size_t node) const override {
+    return node == 1 ? "  relay_port: " + std::to_string(relay_port_) + "\n" : std::string();
+  }
+  const uint16_t relay_port_ = bench::free_udp_ports("127.0.0.1", 1);
+};
+
+TEST_F(SpanningRoomFixedRelayPort, ANodeRestartedOnTheSameRelayPortIsRelayedToAgain) {
+  ASSERT_EQ(http(port(0), "POST", "/v1/rooms", R"({"name":"span"})")->status, 201);
+  ParticipantClient& on_a = add_client(0, "span", "member-a", /*publish=*/true, /*stay=*/true);
+  ParticipantClient& on_b = add_client(1, "span", "member-b", /*publish=*/true, /*stay=*/true);
+  ASSERT_TRUE(run_until([&] { return on_a.publish_connected() && on_b.publish_connected(); }))
+      << diagnostics();
+  on_a.start_media();
+  on_b.start_media();
+  ASSERT_TRUE(run_until([&] { return video_from(on_a, on_b) > 50 && video_from(on_b, on_a) > 50; }))
+      << diagnostics();
+  ASSERT_EQ(relay_ports(redis().port(), "node-b"), std::vector<uint16_t>{relay_port_});
+
+  const std::string first_run = on_b.participant_id();
+  kill(node(1).pid(), SIGKILL);
+  node(1).stop();  // reaps it
+  std::string error;
+  ASSERT_TRUE(restart_node(1, &error)) << error;
+  // Its new run opens a part of the room: node A learns of the restart (a new nonce) from it.
+  ParticipantClient& again = add_client(1, "span", "member-b-again", /*publish=*/true, /*stay=*/true);
+  ASSERT_TRUE(run_until([&] { return again.publish_connected(); })) << diagnostics();
+  again.start_media();
+  ASSERT_TRUE(run_until([&] { return video_from(again, on_a) > 50 && video_from(on_a, again) > 50; }, 15s))
+      << "no media between node A and the restarted node B" << diagnostics();
+  EXPECT_FALSE(on_a.participants().count(first_run)) << "the first run's participant is still in A's view";
+  EXPECT_EQ(missing_from(on_a, again), 0u);
+  EXPECT_EQ(metric(port(1), "sfu_cluster_relay_handshakes_total{result=\"failed\"}"), 0);
+}
+
 }  // namespace
 }  // namespace sfu::cluster_test
