@@ -246,7 +246,9 @@ TEST_F(IceTcpShortConsent, ClosedConnectionReleasesThePathAndConsentDecides) {
   tina.publish_connection().drop_network();
   tina.subscribe_connection().drop_network();
   ASSERT_TRUE(run_until([&] { return tcp().open.load() == 0; }, 10s));
-  EXPECT_EQ(closed(tcp(), TcpCloseReason::PeerClosed), 2u);
+  // A FIN, or a reset when the client closed with media it had not read yet (Linux then sends RST:
+  // the server's read fails with ECONNRESET). Which one depends on timing; failed the CI run once.
+  EXPECT_EQ(closed(tcp(), TcpCloseReason::PeerClosed) + closed(tcp(), TcpCloseReason::Error), 2u);
   // Media for Tina is no longer sent anywhere; she is removed when her consent expires.
   ASSERT_TRUE(run_until([&] { return ulla.message_count("participant_left") > 0; }, 25s)) << describe(ulla);
   EXPECT_EQ(ulla.participants().count(tina_id), 0u);
