@@ -217,22 +217,27 @@ void ClusterNode::read_nodes() {
   list_rooms([](const std::optional<std::vector<DirectoryRoom>>&) {});
 }
 
-// The least loaded live node (participants plus rooms) that takes rooms; this one on a tie. With
-// cluster.region set, a node of this node's region while one takes rooms (the client reached this
-// node through its region's DNS name or load balancer: its room stays near it), else any.
-std::string ClusterNode::choose_home() const {
+// The least loaded live node (participants plus rooms) that takes rooms and `eligible` accepts; this
+// one on a tie. With cluster.region set, a node of this node's region while one qualifies (the
+// client reached this node through its region's DNS name or load balancer: its room, or the node
+// a draining node sends it to, stays near it), else any.
+const NodeInfo* ClusterNode::least_loaded(const std::function<bool(const NodeInfo&)>& eligible) const {
   auto load = [](const NodeInfo& node) { return node.participants + node.rooms; };
-  auto least_loaded = [&](bool same_region) {
+  auto best_of = [&](bool same_region) {
     const NodeInfo* best = nullptr;
     for (const auto& [id, node] : nodes_) {
-      if (node.draining || (id == id_ && draining_)) continue;
+      if (node.draining || (id == id_ && draining_) || !eligible(node)) continue;
       if (same_region && node.region != config_.region) continue;
       if (!best || load(node) < load(*best) || (load(node) == load(*best) && id == id_)) best = &node;
     }
     return best;
   };
-  const NodeInfo* best = config_.region.empty() ? nullptr : least_loaded(true);
-  if (!best) best = least_loaded(false);
+  const NodeInfo* best = config_.region.empty() ? nullptr : best_of(true);
+  return best ? best : best_of(false);
+}
+
+std::string ClusterNode::choose_home() const {
+  const NodeInfo* best = least_loaded([](const NodeInfo&) { return true; });
   if (!best) return draining_ ? std::string() : id_;
   return best->id;
 }
@@ -242,19 +247,8 @@ std::string ClusterNode::region_of(const std::string& node) const {
   return it == nodes_.end() ? std::string() : it->second.region;
 }
 
-// With cluster.region set, a node of this node's region while one takes rooms: its clients (and
-// the joins it turns away while draining) stay near them.
 std::optional<NodeInfo> ClusterNode::other_node() const {
-  auto least_loaded = [&](bool same_region) {
-    const NodeInfo* best = nullptr;
-    for (const auto& [id, node] : nodes_) {
-      if (node.draining || id == id_ || (same_region && node.region != config_.region)) continue;
-      if (!best || node.participants + node.rooms < best->participants + best->rooms) best = &node;
-    }
-    return best;
-  };
-  const NodeInfo* best = config_.region.empty() ? nullptr : least_loaded(true);
-  if (!best) best = least_loaded(false);
+  const NodeInfo* best = least_loaded([this](const NodeInfo& node) { return node.id != id_; });
   if (!best) return std::nullopt;
   return *best;
 }

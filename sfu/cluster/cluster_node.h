@@ -163,6 +163,7 @@ class ClusterNode {
   void read_nodes();
   nlohmann::json node_entry();
   std::string choose_home() const;
+  const NodeInfo* least_loaded(const std::function<bool(const NodeInfo&)>& eligible) const;
   void on_message(const std::string& payload);
   void publish(const std::string& to, nlohmann::json body, std::function<void(bool delivered)> done);
   void handle_request(const ClusterMessage& message);
