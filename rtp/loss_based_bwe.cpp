@@ -10,6 +10,12 @@ namespace {
 // lost packet of a short feedback does not swing the estimate.
 constexpr uint32_t kMinPacketsForLoss = 20;
 constexpr int64_t kLossEvaluationIntervalUs = 1'000'000;
+// Heavy loss (a policed link, a sudden drop in capacity) is acted on sooner: from this many
+// packets over this long, at this share (1/256 units). At 20 % over 40 packets it is no noise,
+// and waiting out the second costs the subscriber a second of broken video.
+constexpr uint32_t kMinPacketsForHeavyLoss = 40;
+constexpr int64_t kHeavyLossEvaluationIntervalUs = 250'000;
+constexpr uint64_t kHeavyLossQ8 = 51;
 constexpr int64_t kStartPhaseUs = 2'000'000;
 constexpr int64_t kIncreaseWindowUs = 1'000'000;
 constexpr int64_t kDecreaseIntervalUs = 300'000;
@@ -26,7 +32,12 @@ void LossBasedBwe::on_feedback(uint32_t lost, uint32_t reported, int64_t now_us)
   if (reported == 0) return;
   lost_since_evaluation_ += lost;
   expected_since_evaluation_ += reported;
-  if (last_loss_evaluation_us_ >= 0 && now_us - last_loss_evaluation_us_ < kLossEvaluationIntervalUs) return;
+  const int64_t since =
+      last_loss_evaluation_us_ < 0 ? kLossEvaluationIntervalUs : now_us - last_loss_evaluation_us_;
+  const bool heavy = since >= kHeavyLossEvaluationIntervalUs &&
+                     expected_since_evaluation_ >= kMinPacketsForHeavyLoss &&
+                     (uint64_t{lost_since_evaluation_} << 8) >= kHeavyLossQ8 * expected_since_evaluation_;
+  if (!heavy && since < kLossEvaluationIntervalUs) return;
   if (expected_since_evaluation_ < kMinPacketsForLoss) return;
   fraction_lost_q8_ = static_cast<int>(
       std::min<uint64_t>((uint64_t{lost_since_evaluation_} << 8) / expected_since_evaluation_, 255));
@@ -68,8 +79,11 @@ void LossBasedBwe::update(int64_t now_us) {
   }
   if (!decreased_since_evaluation_ &&
       (last_decrease_us_ < 0 || now_us - last_decrease_us_ >= kDecreaseIntervalUs + rtt_us_)) {
-    // rate x (1 - loss / 2), with the loss in 1/256 units as the feedback counts it.
-    const double decreased = current_bps_ * static_cast<double>(512 - fraction_lost_q8_) / 512.0;
+    // rate x (1 - loss / 2), with the loss in 1/256 units as the feedback counts it; and no more
+    // than what arrived: under heavy loss the acknowledged rate is what the link carries (a policer
+    // passes its rate whatever is sent), so the estimate need not halve its way down over seconds.
+    double decreased = current_bps_ * static_cast<double>(512 - fraction_lost_q8_) / 512.0;
+    if (acknowledged_bps_ > 0) decreased = std::min(decreased, acknowledged_bps_);
     set_target(std::min(current_bps_, std::max(decreased, kAcknowledgedFloor * acknowledged_bps_)));
     last_decrease_us_ = now_us;
     decreased_since_evaluation_ = true;

@@ -1,7 +1,10 @@
 // The loss-based half of the send-side estimate (draft-ietf-rmcat-gcc-02 section 6, libwebrtc's
 // classic SendSideBandwidthEstimation): the share of packets the peer's feedback reports lost,
-// over at least 20 packets and about a second, moves the estimate:
-//   - loss over 10 %: decrease to rate x (1 - loss / 2), at most once per 300 ms + RTT, but not
+// over at least 20 packets and about a second (a quarter second when 20 % or more of at least 40
+// packets are lost), moves the estimate:
+//   - loss over 10 %: decrease to rate x (1 - loss / 2) or the acknowledged rate if lower (what
+//     arrived while losing is what the link carries; libwebrtc's LossBasedBweV2 bounds its
+//     estimate by it too), at most once per 300 ms + RTT, but not
 //     below 0.85 x the acknowledged rate (a departure from libwebrtc's classic estimator: what
 //     the peer demonstrably receives is not in doubt; an SFU that cannot slow its senders keeps
 //     over-sending into a policed link, and without this floor the estimate would sink to the

@@ -20,13 +20,19 @@ class ProbeMeasurement {
  public:
   // Fewer acknowledged packets than this give no result (one burst through a queue says nothing).
   static constexpr uint32_t kMinPackets = 5;
-  // Packets reported lost beyond this share: the link did not carry the probe.
+  // Bytes reported lost beyond this share: the link did not carry the probe (as libwebrtc's
+  // ProbeBitrateEstimator, which wants 80 % of a cluster's bytes).
   static constexpr double kMaxLoss = 0.2;
+  // A verifying cluster (SendSideBwe::start_probe) is there to find a policer: a tenth of its
+  // bytes lost is enough to say the link did not carry it. (A token bucket passes small padding
+  // packets more often than big media ones: counted in packets, its loss looks smaller.)
+  static constexpr double kMaxVerifyingLoss = 0.1;
 
-  void start(int64_t first_sequence) {
+  void start(int64_t first_sequence, bool verifying = false) {
     *this = ProbeMeasurement{};
     first_ = first_sequence;
     active_ = true;
+    verifying_ = verifying;
   }
   // The cluster's last packet went out.
   void end(int64_t last_sequence) {
@@ -37,9 +43,10 @@ class ProbeMeasurement {
   bool active() const { return active_; }
 
   // Feedback, for every packet it names.
-  void on_lost(int64_t sequence) {
+  void on_lost(int64_t sequence, uint32_t size) {
     if (!in_cluster(sequence)) return;
     ++lost_;
+    lost_bytes_ += size;
     seen_last_ = seen_last_ || sequence == last_;
   }
   void on_acknowledged(int64_t sequence, int64_t send_us, int64_t arrival_us, uint32_t size) {
@@ -57,7 +64,10 @@ class ProbeMeasurement {
   std::optional<double> take_result() {
     if (!active_ || !seen_last_) return std::nullopt;
     active_ = false;
-    if (received_ < kMinPackets || lost_ > kMaxLoss * (received_ + lost_)) return 0.0;
+    const double max_loss = verifying_ ? kMaxVerifyingLoss : kMaxLoss;
+    if (received_ < kMinPackets ||
+        static_cast<double>(lost_bytes_) > max_loss * static_cast<double>(bytes_ + lost_bytes_))
+      return 0.0;
     const int64_t send_span = last_send_us_ - first_send_us_;
     const int64_t arrival_span = last_arrival_us_ - first_arrival_us_;
     if (send_span <= 0 || arrival_span <= 0) return 0.0;
@@ -73,10 +83,11 @@ class ProbeMeasurement {
   }
 
   bool active_ = false;
+  bool verifying_ = false;
   bool seen_last_ = false;
   int64_t first_ = 0, last_ = -1;
   uint32_t received_ = 0, lost_ = 0;
-  uint64_t bytes_ = 0;
+  uint64_t bytes_ = 0, lost_bytes_ = 0;
   int64_t first_send_us_ = std::numeric_limits<int64_t>::max(), last_send_us_ = 0;
   int64_t first_arrival_us_ = std::numeric_limits<int64_t>::max(),
           last_arrival_us_ = std::numeric_limits<int64_t>::min();

@@ -82,7 +82,7 @@ SendSideBwe::FeedbackResult SendSideBwe::on_transport_cc(const TransportCc& feed
     if (!status.received) {
       // Stays unacknowledged: a later feedback may still report it received (reordering).
       ++result.lost;
-      probe_.on_lost(*sequence);
+      probe_.on_lost(*sequence, packet->size);
       continue;
     }
     packet->acknowledged = true;
@@ -106,7 +106,18 @@ void SendSideBwe::on_probe_result(double bps, int64_t now_us) {
   // Only upwards, and not while the delay detector sees a queue building: then the probe's rate
   // was what the queue absorbed, not what the link carries.
   if (bps <= estimate_bps_ || delay_.usage() == BandwidthUsage::kOverusing) return;
+  if (loss_limited_bps_ && bps > *loss_limited_bps_) {
+    if (!probe_verifying_) {
+      // A short cluster says nothing above the rate the link lost at: it may have passed in a
+      // policer's burst.
+      bps = *loss_limited_bps_;
+      if (bps <= estimate_bps_) return;
+    } else {
+      loss_limited_bps_ = bps;  // a long cluster got through: the link carries this much now
+    }
+  }
   ++probes_succeeded_;
+  probe_raised_us_ = now_us;
   delay_.set_estimate(bps, now_us);
   double limit = delay_.estimate_bps();
   if (remb_bps_) limit = std::min(limit, static_cast<double>(*remb_bps_));
@@ -144,6 +155,23 @@ void SendSideBwe::update_estimate(int64_t now_us) {
   loss_.set_acknowledged_bps(acknowledged_.bitrate_bps().value_or(0));
   loss_.update(now_us);
   estimate_bps_ = loss_.estimate_bps();
+  track_loss_events(now_us);
+}
+
+void SendSideBwe::track_loss_events(int64_t now_us) {
+  if (probe_raised_us_ >= 0 && now_us - probe_raised_us_ >= kOvershootWindowUs) {
+    probe_raised_us_ = -1;  // the raised estimate held
+    probe_overshoots_ = 0;
+  }
+  const int64_t decreased_us = loss_.last_decrease_us();
+  if (loss_limited_bps_ && now_us - decreased_us >= kLossLimitedForgetUs) loss_limited_bps_.reset();
+  if (decreased_us < 0 || decreased_us == loss_decrease_seen_us_) return;
+  loss_decrease_seen_us_ = decreased_us;
+  loss_limited_bps_ = std::max(loss_.estimate_bps(), acknowledged_.bitrate_bps().value_or(0));
+  if (probe_raised_us_ >= 0) {
+    ++probe_overshoots_;
+    probe_raised_us_ = -1;
+  }
 }
 
 BweTrend SendSideBwe::trend() const {

@@ -70,12 +70,32 @@ class SendSideBwe {
 
   // A probe cluster (probe_measurement.h): its first and last packets' sequence numbers. When
   // the feedback shows the link carried more than the estimate, the estimate rises to that.
-  void start_probe(int64_t first_sequence) { probe_.start(first_sequence); }
+  // `verifying`: a cluster long enough to see past a policer's burst allowance (the prober makes
+  // one when its target is above loss_limited_bps()); only such a cluster can raise the estimate
+  // above that rate.
+  void start_probe(int64_t first_sequence, bool verifying = false) {
+    probe_.start(first_sequence, verifying);
+    probe_verifying_ = verifying;
+    ++probes_started_;
+  }
   void end_probe(int64_t last_sequence) { probe_.end(last_sequence); }
   bool probing() const { return probe_.active(); }
   // The last probe's measured rate (0: it failed), and how many raised the estimate.
   double last_probe_bps() const { return last_probe_bps_; }
   uint64_t probes_succeeded() const { return probes_succeeded_; }
+  uint64_t probes_started() const { return probes_started_; }
+  // What the link carried when it last lost packets heavily (the estimate after the loss-based
+  // decrease, or the acknowledged rate if higher); a verifying probe that shows more raises it to
+  // what it showed, and it is forgotten after kLossLimitedForgetUs without heavy loss. A short
+  // probe cluster can pass a policed link in its burst allowance (a token bucket lets 100 ms at
+  // twice the rate through), and the layers it made room for then lose half their packets: above
+  // this rate, only a long cluster is believed.
+  std::optional<double> loss_limited_bps() const { return loss_limited_bps_; }
+  // Probe-raised estimates that heavy loss followed within kOvershootWindowUs, in a row (the
+  // prober lengthens its verifying clusters after one).
+  uint32_t probe_overshoots() const { return probe_overshoots_; }
+  static constexpr int64_t kOvershootWindowUs = 5'000'000;
+  static constexpr int64_t kLossLimitedForgetUs = 30'000'000;
 
   double estimate_bps() const { return estimate_bps_; }
   BweTrend trend() const;
@@ -97,6 +117,9 @@ class SendSideBwe {
   void update_rtt(int64_t sample_us);
   void update_estimate(int64_t now_us);
   void on_probe_result(double bps, int64_t now_us);
+  // After the loss-based half moved: a new heavy-loss decrease sets the loss-limited rate and
+  // may mark the last probe as an overshoot.
+  void track_loss_events(int64_t now_us);
 
   Options options_;
   SendHistory history_;
@@ -109,7 +132,12 @@ class SendSideBwe {
   uint64_t feedbacks_ = 0;
   ProbeMeasurement probe_;
   double last_probe_bps_ = 0;
-  uint64_t probes_succeeded_ = 0;
+  uint64_t probes_started_ = 0, probes_succeeded_ = 0;
+  bool probe_verifying_ = false;
+  std::optional<double> loss_limited_bps_;
+  int64_t loss_decrease_seen_us_ = -1;
+  int64_t probe_raised_us_ = -1;  // when a probe last raised the estimate; -1 once judged
+  uint32_t probe_overshoots_ = 0;
   int64_t last_update_us_ = 0;
   bool has_reference_ = false;
   int32_t last_reference_ = 0;

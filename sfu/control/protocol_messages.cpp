@@ -157,9 +157,17 @@ nlohmann::json bandwidth_json(const BandwidthSnapshot& b) {
                         {"trend", b.trend},
                         {"delay_state", b.usage},
                         {"feedbacks", b.feedbacks},
-                        {"overuse_events", b.overuse_events}};
+                        {"overuse_events", b.overuse_events},
+                        {"probes", b.probes},
+                        {"probes_succeeded", b.probes_succeeded},
+                        {"last_probe_bps", b.last_probe_bps}};
   out["acknowledged_bps"] = b.acknowledged_bps ? nlohmann::json(*b.acknowledged_bps) : nlohmann::json();
   out["remb_bps"] = b.remb_bps ? nlohmann::json(*b.remb_bps) : nlohmann::json();
+  out["loss_limited_bps"] = b.loss_limited_bps ? nlohmann::json(*b.loss_limited_bps) : nlohmann::json();
+  if (b.allocated_bps) {  // bandwidth.allocation on
+    out["allocated_bps"] = *b.allocated_bps;
+    out["wanted_bps"] = b.wanted_bps.value_or(0);
+  }
   if (b.pacing_rate_bps) {  // bandwidth.pacing on
     out["pacing_rate_bps"] = *b.pacing_rate_bps;
     out["pacer_queue_packets"] = b.pacer_queue_packets.value_or(0);
@@ -179,7 +187,8 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
                         {"kind", sdp::to_string(track.kind)},
                         {"packets", track.packets},
                         {"bytes", track.bytes},
-                        {"subscribers", track.subscribers}});
+                        {"subscribers", track.subscribers},
+                        {"layer_bps", track.layer_bps}});
     nlohmann::json data_tracks = nlohmann::json::array();
     for (const auto& track : participant.data_tracks) {
       nlohmann::json entry = {{"stream", track.stream},

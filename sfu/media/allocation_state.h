@@ -14,6 +14,9 @@ struct AllocationState {
   // An up-switch (or a resume) the estimate allows since `up_since_ms`: applied after the hold.
   bool up_pending = false;
   uint64_t up_since_ms = 0;
+  // A pause the estimate asks for since `pause_since_ms` (the track meanwhile at its lowest layer).
+  bool pause_pending = false;
+  uint64_t pause_since_ms = 0;
   // Higher first: audio is always first; among videos, a screen share or the active speaker may
   // be given a higher one (0 by default).
   uint8_t priority = 0;

@@ -67,6 +67,19 @@ int8_t BandwidthAllocator::upgrade(const AllocationTrack& track, int8_t layer, d
 void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms,
                                AllocationResult& result) const {
   AllocationState& state = *track.state;
+  if (wanted == AllocationState::kPaused && state.layer >= 0 && options_.pause_hold_ms > 0) {
+    // Sending a layer: its lowest one until the pause is due.
+    if (!state.pause_pending) {
+      state.pause_pending = true;
+      state.pause_since_ms = now_ms;
+    }
+    if (now_ms - state.pause_since_ms < options_.pause_hold_ms)
+      wanted = lowest_arriving(track);
+    else
+      state.pause_pending = false;
+  } else {
+    state.pause_pending = false;
+  }
   const int current = current_of(state);
   if (wanted == current) {
     state.up_pending = false;

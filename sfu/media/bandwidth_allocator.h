@@ -5,9 +5,10 @@
 // first, to the best layer within the subscriber's own cap (track_settings) that still fits.
 // Layer costs are measured from the publisher's incoming stream (LayerStream::bitrate_bps()).
 //
-// Hysteresis: a lower layer (or a pause) applies at once; a higher one (or a resume) only when it
-// fits with `up_headroom` to spare, continuously for `up_hold_ms`, so a noisy estimate does not
-// make a subscriber flap between layers.
+// Hysteresis: a lower layer applies at once, a pause after `pause_hold_ms` (at the lowest layer
+// meanwhile); a higher one (or a resume) only when it fits with `up_headroom` to spare,
+// continuously for `up_hold_ms`, so a noisy estimate does not make a subscriber flap between
+// layers.
 //
 // Pure state machine: no clock, no transport; the caller (BandwidthController) gathers the input
 // and applies the output. Its scratch vector grows to the largest round once.
@@ -38,6 +39,10 @@ struct AllocationTrack {
 struct AllocationOptions {
   double up_headroom = 0.15;  // an up-switch needs its layer's cost times (1 + this) to fit
   uint64_t up_hold_ms = 2000;
+  // A video sending its lowest layer is paused only when that has not fit for this long in a
+  // row (0: at once). Right after heavy loss the estimate dips below what the link carries for
+  // a moment, and a pause costs the subscriber a key frame and the up-hold to come back.
+  uint64_t pause_hold_ms = 0;
 };
 
 struct AllocationResult {

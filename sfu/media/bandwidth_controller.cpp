@@ -37,6 +37,7 @@ BandwidthOptions BandwidthOptions::from_config(const config::BandwidthConfig& ba
   options.probing = bandwidth.probing;
   options.allocator.up_hold_ms = bandwidth.up_hold_ms;
   options.allocator.up_headroom = bandwidth.up_headroom_percent / 100.0;
+  options.allocator.pause_hold_ms = bandwidth.pause_hold_ms;
   // Rate-limited to one a second whatever the config says (docs/protocol.md).
   options.event_interval_ms =
       bandwidth.event_interval_ms == 0 ? 0 : std::max<uint64_t>(bandwidth.event_interval_ms, 1000);
@@ -122,11 +123,14 @@ void BandwidthController::maybe_start_probe(Participant& subscriber, WebRtcTrans
   const double target = std::min(wanted, std::max(estimate * kProbeGrowth, kMinProbeBps));
   padding_bps_ = target - static_cast<double>(last_round_.allocated_bps);
   if (padding_bps_ <= 0) return;
+  const auto loss_limited = bwe.loss_limited_bps();
+  const bool verifying = loss_limited && target > *loss_limited;
   in_cluster_ = true;
-  cluster_end_ms_ = now_ms + kClusterMs;
+  cluster_end_ms_ =
+      now_ms + (verifying ? kVerifyClusterMs * (bwe.probe_overshoots() > 0 ? 2 : 1) : kClusterMs);
   last_padding_ms_ = now_ms;
   padding_carry_bytes_ = 0;
-  estimator.begin_probe();
+  estimator.begin_probe(verifying);
   counters_.count_probe_cluster();
   // A failed probe (the estimate did not rise) makes the next wait longer.
   next_probe_ms_ = now_ms + probe_interval_ms_;
@@ -134,9 +138,12 @@ void BandwidthController::maybe_start_probe(Participant& subscriber, WebRtcTrans
   send_padding(subscriber, transport, now_ms);
 }
 
+// A down-track whose RTX stream the subscriber knows: one that has sent, paused for bandwidth or
+// not. A subscriber whose only video the allocator paused must still be probed, or its estimate
+// (capped at 1.5 x what it receives: audio alone) could never rise enough to resume it.
 DownTrack* BandwidthController::probe_track(Participant& subscriber) const {
   for (auto& down : subscriber.down_tracks)
-    if (down->active() && down->started() && down->probe_payload_type() != 0 && down->rtx_ssrc() != 0)
+    if (down->active() && down->sent_any() && down->probe_payload_type() != 0 && down->rtx_ssrc() != 0)
       return down.get();
   return nullptr;
 }

@@ -5,7 +5,10 @@
 // kClusterMs, like libwebrtc's ProbeController) lets the estimate find out whether the link has
 // room: rtp::SendSideBwe measures the cluster from the subscriber's transport-cc feedback and
 // raises the estimate when it does. Probes follow each other quickly while they succeed and back
-// off (up to kMaxProbeIntervalMs) while they do not.
+// off (up to kMaxProbeIntervalMs) while they do not. A probe above the rate at which the link last
+// lost packets heavily (SendSideBwe::loss_limited_bps) lasts kVerifyClusterMs, twice that after
+// a probe overshot (heavy loss followed the rise): a policer's burst allowance lets a short cluster through
+// at twice the link's rate, and the layer it made room for would then lose half its packets.
 //
 // What the subscriber is told (track_paused / track_resumed, and a periodic `bandwidth` event)
 // is collected in notices(), which the room delivers after each call.
@@ -48,6 +51,7 @@ class BandwidthController {
  public:
   static constexpr uint64_t kRoundMs = 200;
   static constexpr uint64_t kClusterMs = 100;
+  static constexpr uint64_t kVerifyClusterMs = 500;
   static constexpr uint64_t kMinProbeIntervalMs = 1000;
   static constexpr uint64_t kMaxProbeIntervalMs = 4000;
   static constexpr size_t kMaxPaddingPacketsPerTick = 32;
@@ -63,6 +67,7 @@ class BandwidthController {
   // The last round's figures (the `bandwidth` event and REST).
   uint64_t estimate_bps() const { return estimate_bps_; }
   const AllocationResult& last_round() const { return last_round_; }
+  bool allocating() const { return options_.allocation; }
 
  private:
   void round(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms);

@@ -134,6 +134,9 @@ class DownTrack {
   uint8_t probe_payload_type() const { return probe_payload_type_; }
   uint16_t take_rtx_sequence() { return rtx_sequence_++; }
   uint32_t last_timestamp() const { return last_timestamp_; }
+  // Whether any packet went to the subscriber (its RTX stream may then carry probe padding, even
+  // while the track is paused).
+  bool sent_any() const { return sent_any_; }
   const SvcFilter& svc_filter() const { return svc_; }
   // A higher SVC spatial layer (or AV1 decode target) is wanted that only a key frame can start.
   bool svc_wants_keyframe() const { return active_ && started() && svc_.wants_keyframe(); }

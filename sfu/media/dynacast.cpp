@@ -49,8 +49,9 @@ uint32_t needed_layers(PublishedTrack& track, uint64_t now_ms) {
     if (!down->active() || down->selector().paused()) continue;
     down->sync_target();  // preferences set since the last packet
     const LayerSelector& selector = down->selector();
-    // The cap: what it asks for, even while that layer is not sent.
-    needed |= 1u << std::min<uint8_t>(selector.max_layer(), count - 1);
+    // The cap: what it asks for, even while that layer is not sent (or its downlink's estimate
+    // holds it back).
+    needed |= 1u << std::min<uint8_t>(down->preferred_layer(), count - 1);
     // The target and the current layer: what it gets while the cap's layer does not arrive (the
     // publisher's own bandwidth or CPU keeps it off), or until a switch completes.
     for (int8_t layer : {selector.target(), selector.current()})

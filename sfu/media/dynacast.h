@@ -2,13 +2,17 @@
 // (and sending) the others and saves its CPU and uplink (docs/protocol.md, `publisher_layers`).
 //
 // needed_layers() is the one place that says what a track's subscribers need: for each active,
-// unpaused down-track, the layer its selector is capped at (LayerSelector::max_layer(): the
-// subscriber's preferences today, a bandwidth allocator's cap later, whatever sets it), its
-// target and current layers, and always the lowest layer (a new subscriber starts at once). The
+// unpaused down-track, the layer its subscriber's preferences cap it at (DownTrack::preferred_layer:
+// `track_settings` and the tile's size; not the bandwidth allocator's cap, see below), its target
+// and current layers, and always the lowest layer (a new subscriber starts at once). The
 // cap alone would turn off the layer a subscriber falls back to while its cap's layer does not
 // arrive (the publisher's own estimate keeps it off); the target alone follows the layers that
 // arrive, so a layer turned off would never be asked back. Every layer below the highest needed
 // one is needed too, so stepping down never waits for the publisher.
+// A layer that a subscriber's downlink cannot carry now stays needed (as LiveKit's dynacast
+// follows the subscribed quality, not the allocator's target): were it turned off, it would no
+// longer arrive, the allocator could never pick it, its prober would never probe for it, and the
+// subscriber would stay below it after its link recovered.
 // A track whose packets also go to other workers (a room spanning workers) also needs what those
 // workers' subscribers need: each such worker computes needed_layers() of its proxy of the track
 // and sends it back (a kLayerDemand ring slot, at once when it changes and every

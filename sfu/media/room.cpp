@@ -466,15 +466,26 @@ RoomSnapshot Room::describe() const {
         snapshot.participants.emplace_back(ParticipantSnapshot{id, p->name, {}, data_relay_.describe(*p)});
     participant.worker = p->remote_worker.value_or(worker_.index());
     participant.remote = p->remote_worker.has_value();
-    for (const auto& track : p->published)
-      participant.tracks.push_back({track->id(), track->kind(), track->counters().packets,
-                                    track->counters().bytes, track->down_tracks().size()});
+    for (const auto& track : p->published) {
+      TrackSnapshot& seen = participant.tracks.emplace_back(TrackSnapshot{track->id(),
+                                                                          track->kind(),
+                                                                          track->counters().packets,
+                                                                          track->counters().bytes,
+                                                                          track->down_tracks().size(),
+                                                                          {}});
+      for (size_t i = 0; i < track->layer_count(); ++i)
+        seen.layer_bps.push_back(track->layer(i).bitrate_bps());
+    }
     if (const auto* bwe = p->subscribe_transport ? p->subscribe_transport->bandwidth_estimator() : nullptr) {
       participant.bandwidth = bwe->snapshot();
       if (const Pacer* pacer = p->subscribe_transport->pacer()) {
         participant.bandwidth->pacing_rate_bps = static_cast<uint64_t>(pacer->pacing_rate_bps());
         participant.bandwidth->pacer_queue_packets = pacer->queued_packets();
         participant.bandwidth->paced_packets = pacer->stats().paced_packets;
+      }
+      if (p->bandwidth && p->bandwidth->allocating()) {
+        participant.bandwidth->allocated_bps = p->bandwidth->last_round().allocated_bps;
+        participant.bandwidth->wanted_bps = p->bandwidth->last_round().wanted_bps;
       }
     }
   }

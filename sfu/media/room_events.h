@@ -112,6 +112,9 @@ struct TrackSnapshot {
   uint64_t packets = 0;
   uint64_t bytes = 0;
   size_t subscribers = 0;
+  // What each layer of a simulcast or SVC track costs now (bit/s as received, lowest quality
+  // first); one entry for a single-layer track.
+  std::vector<uint64_t> layer_bps;
 };
 // A data channel the participant opened on its publish connection (a data track of the room).
 struct DataTrackSnapshot {
@@ -137,6 +140,13 @@ struct BandwidthSnapshot {
   std::string trend;  // increasing, holding, decreasing
   std::string usage;  // the delay detector's: normal, underusing, overusing
   uint64_t feedbacks = 0, overuse_events = 0;
+  // Probe clusters sent, how many raised the estimate, and the last one's measured rate (0: the
+  // link did not carry it).
+  uint64_t probes = 0, probes_succeeded = 0, last_probe_bps = 0;
+  // What the link carried when it last lost heavily, until a long probe showed more (null: none).
+  std::optional<uint64_t> loss_limited_bps;
+  // With bandwidth.allocation: what the layers sent now cost and what they would with no limit.
+  std::optional<uint64_t> allocated_bps, wanted_bps;
   // With bandwidth.pacing: the pacing rate (0 while packets go out at once), what the pacer
   // holds now, and how many packets it has held and sent so far.
   std::optional<uint64_t> pacing_rate_bps, pacer_queue_packets, paced_packets;

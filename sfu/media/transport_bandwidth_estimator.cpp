@@ -106,6 +106,10 @@ BandwidthSnapshot TransportBandwidthEstimator::snapshot() const {
   s.usage = rtp::to_string(bwe_.usage());
   s.feedbacks = bwe_.feedbacks();
   s.overuse_events = bwe_.overuse_events();
+  s.probes = bwe_.probes_started();
+  s.probes_succeeded = bwe_.probes_succeeded();
+  s.last_probe_bps = static_cast<uint64_t>(bwe_.last_probe_bps());
+  if (auto limited = bwe_.loss_limited_bps()) s.loss_limited_bps = static_cast<uint64_t>(*limited);
   return s;
 }
 

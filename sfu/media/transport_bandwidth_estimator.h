@@ -70,7 +70,7 @@ class TransportBandwidthEstimator {
 
   // A probe cluster (bandwidth_controller.h): the next packet stamped is its first; the last one
   // stamped was its last.
-  void begin_probe() { bwe_.start_probe(next_sequence_); }
+  void begin_probe(bool verifying) { bwe_.start_probe(next_sequence_, verifying); }
   void end_probe() { bwe_.end_probe(next_sequence_ - 1); }
   // Gives the packets queued for a flush that has happened that flush's time (see the top).
   void settle_send_times();

@@ -45,8 +45,11 @@ function estimateOf(ns, base, room, participantId, whole = false) {
   const res = ns.tryExec('curl', '-s', '--max-time', '2', `${base}/v1/rooms/${room}`);
   try {
     const p = JSON.parse(res.stdout).participants.find((x) => x.id === participantId);
+    if (whole === 'layers') return p && JSON.stringify(p.tracks.map((x) => x.layer_bps));
     if (whole) return p && p.bandwidth;
-    return p && p.bandwidth ? `${p.bandwidth.estimate_bps}/${Math.round(p.bandwidth.loss * 100)}%` : null;
+    const b = p && p.bandwidth;
+    // estimate/loss, then what the allocator gives of what is wanted, and probes (succeeded/sent).
+    return b ? `${b.estimate_bps}/${Math.round(b.loss * 100)}% a${b.allocated_bps}/w${b.wanted_bps} p${b.probes_succeeded}/${b.probes} ll${b.loss_limited_bps}` : null;
   } catch {
     return null;
   }
@@ -111,18 +114,27 @@ async function run(t, allocation, pacing) {
 
   // Both decode the publisher's best layer before any limit.
   const widthOf = async (p) => (await videoOf(p.page, pub.id))?.frameWidth ?? 0;
+  // The top layer: the widest the publisher sends now (its Chromium may scale its top encoding
+  // down on a loaded machine, helpers.mjs), at least the middle layer's width.
+  const widestSent = () => pub.page.evaluate(async () => {
+    let widest = 0;
+    (await window.sfuDemo.publishPc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && s.frameWidth) widest = Math.max(widest, s.frameWidth);
+    });
+    return widest;
+  });
   const top = await waitFor('both subscribers to decode the top layer', async () => {
     const a = await videoOf(fast.page, pub.id);
     const b = await videoOf(slow.page, pub.id);
-    // The publisher's Chromium may scale its top encoding down on a loaded machine (helpers.mjs):
-    // the top is what the free subscriber decodes, at least the middle layer's width.
-    return a && b && a.frameWidth >= 320 && b.frameWidth === a.frameWidth ? a.frameWidth : null;
+    const widest = await widestSent();
+    return a && b && a.frameWidth >= 320 && a.frameWidth === widest && b.frameWidth === a.frameWidth ? a.frameWidth : null;
   }, { timeoutMs: 120000, intervalMs: 1000 });
   const start = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
   const log = [];
   const sample = async (phase) => {
     const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast),
-      est: estimateOf(free, base, room, slow.id), fastEst: estimateOf(free, base, room, fast.id) };
+      est: estimateOf(free, base, room, slow.id), fastEst: estimateOf(free, base, room, fast.id),
+      layers: estimateOf(free, base, room, pub.id, 'layers') };
     log.push(s);
     return s;
   };
@@ -157,7 +169,7 @@ async function run(t, allocation, pacing) {
   };
   t.diagnostic(`allocation ${allocation ? 'on' : 'off'}, pacing ${pacing ? 'on' : 'off'}: ${JSON.stringify(summary)}`);
   t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate, fast estimate): ${log.map((s) =>
-    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst}`).join(' | ')}`);
+    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst} ${s.layers}`).join(' | ')}`);
   t.diagnostic(`estimates at the end: slow ${JSON.stringify(estimateOf(free, base, room, slow.id, true))}; fast ${JSON.stringify(estimateOf(free, base, room, fast.id, true))}`);
   const metrics = free.tryExec('curl', '-s', '--max-time', '2', `${base}/metrics`).stdout;
   t.diagnostic(metrics.split('\n').filter((l) => /^sfu_(bandwidth|pacer)_|pacer_queue_full/.test(l)).join(' '));

@@ -68,11 +68,12 @@ TEST(ProtocolMessages, RestErrorsCarryTheirHttpStatus) {
 
 TEST(ProtocolMessages, RoomDetailMergesTheDirectoryAndTheSnapshot) {
   protocol::RoomDirectoryEntry entry{"r", 1, 0, 1700000000, 8};
-  RoomSnapshot snapshot{"r", {{"p1", "Ann", {{"t", sdp::MediaKind::kVideo, 10, 1200, 2}}}}};
+  RoomSnapshot snapshot{"r", {{"p1", "Ann", {{"t", sdp::MediaKind::kVideo, 10, 1200, 2, {150000, 500000}}}}}};
   EXPECT_EQ(
       protocol::room_detail(entry, snapshot).dump(),
       R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":[{"data_tracks":[],"id":"p1",)"
-      R"("name":"Ann","tracks":[{"bytes":1200,"id":"t","kind":"video","packets":10,"subscribers":2}],"worker":0}],)"
+      R"("name":"Ann","tracks":[{"bytes":1200,"id":"t","kind":"video","layer_bps":[150000,500000],"packets":10,)"
+      R"("subscribers":2}],"worker":0}],)"
       R"("worker":0,"workers":[]})");
   EXPECT_EQ(
       protocol::room_summary(entry).dump(),

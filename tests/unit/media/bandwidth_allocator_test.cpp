@@ -189,5 +189,33 @@ TEST(BandwidthAllocator, APausedVideoResumesWithHysteresis) {
   EXPECT_EQ(resumed.resumed, 1u);
 }
 
+TEST(BandwidthAllocator, AVideoAtALayerIsPausedOnlyAfterThePauseHold) {
+  AllocationOptions o = options();
+  o.pause_hold_ms = 1000;
+  BandwidthAllocator allocator(o);
+  AllocationState state;
+  std::vector<AllocationTrack> tracks{simulcast(state)};
+  allocator.allocate(600'000, 0, tracks);
+  ASSERT_EQ(state.layer, 1);
+  // A dip below the lowest layer: down to it at once, paused only if the dip lasts.
+  auto dip = allocator.allocate(100'000, 200, tracks);
+  EXPECT_EQ(state.layer, 0);
+  EXPECT_EQ(dip.paused, 0u);
+  allocator.allocate(100'000, 800, tracks);
+  EXPECT_EQ(state.layer, 0);
+  allocator.allocate(200'000, 1000, tracks);  // it fits again: the pending pause ends
+  allocator.allocate(100'000, 1200, tracks);
+  allocator.allocate(100'000, 2000, tracks);
+  EXPECT_EQ(state.layer, 0) << "0.8 s since the new dip";
+  auto paused = allocator.allocate(100'000, 2200, tracks);
+  EXPECT_EQ(state.layer, AllocationState::kPaused);
+  EXPECT_EQ(paused.paused, 1u);
+  // A first round that cannot fit anything pauses at once: nothing was being sent.
+  AllocationState fresh;
+  std::vector<AllocationTrack> others{simulcast(fresh)};
+  allocator.allocate(100'000, 5000, others);
+  EXPECT_EQ(fresh.layer, AllocationState::kPaused);
+}
+
 }  // namespace
 }  // namespace sfu

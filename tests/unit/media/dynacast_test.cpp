@@ -1,7 +1,7 @@
-// Dynacast: the layers a simulcast track's subscribers need (from each down-track's cap: the
-// preferences, or whatever else caps the selector; paused and inactive down-tracks need nothing;
-// the lowest layer always; every layer below a needed one), and the per-track debounce (on at once, off after
-// the delay).
+// Dynacast: the layers a simulcast track's subscribers need (from each down-track's preferences,
+// not the bandwidth allocator's cap; paused and inactive down-tracks need nothing; the lowest
+// layer always; every layer below a needed one), and the per-track debounce (on at once, off
+// after the delay).
 #include "sfu/media/dynacast.h"
 
 #include <gtest/gtest.h>
@@ -101,6 +101,20 @@ TEST(DynacastNeededLayers, TheLayerASubscriberFallsBackToIsNeededWhileItsCapDoes
   EXPECT_EQ(to_bob.selector().target(), 1);
   to_bob.set_preferences(max_layer(0));
   EXPECT_EQ(needed_layers(f.video, 0), 0b001u) << "not started: no current layer holds h";
+}
+
+TEST(DynacastNeededLayers, ALayerTheBandwidthAllocatorHoldsBackStaysNeeded) {
+  DynacastFixture f;
+  DownTrack& to_bob = add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0);
+  f.arrive({0, 1, 2});
+  // Bob's downlink carries only q now: were f and h turned off, they would stop arriving and the
+  // allocator could never give them back to Bob when his link recovers.
+  to_bob.allocation().layer = 0;
+  to_bob.apply_allocation();
+  EXPECT_EQ(needed_layers(f.video, 0), 0b111u);
+  EXPECT_EQ(to_bob.selector().max_layer(), 0) << "the selector itself is capped";
+  to_bob.set_preferences(max_layer(1));
+  EXPECT_EQ(needed_layers(f.video, 0), 0b011u) << "the preference still caps what is needed";
 }
 
 TEST(DynacastNeededLayers, TheShownSizePicksTheLayer) {

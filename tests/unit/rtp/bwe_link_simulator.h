@@ -12,6 +12,11 @@
 // when it ends (Chromium stamps arrival when its network thread reads the socket); and arrivals
 // get a little noise. A loaded machine does all three to an SFU and its local browsers.
 //
+// Policer (Link::policer_rate_bps): instead of the queue, a token bucket that passes what fits in
+// its rate plus a burst allowance and drops the rest at once, as an ISP's or nftables' `limit rate
+// over` does. Probe clusters (probe()): padding at a given rate for a while on top of the media,
+// measured by the estimator as the server's prober's are.
+//
 // Simulated time only (1 ms steps); deterministic for a given seed.
 #pragma once
 
@@ -36,6 +41,8 @@ class BweLinkSimulator {
     int64_t one_way_delay_us = 20'000;
     int64_t max_queue_delay_us = 300'000;  // drop-tail: a queue this long in time drops arrivals
     double loss = 0;                       // random, on the forward path
+    double policer_rate_bps = 0;           // > 0: a policer instead of capacity and queue
+    double policer_burst_bytes = 0;
   };
 
   struct Jitter {
@@ -64,6 +71,15 @@ class BweLinkSimulator {
   void set_max_send_bps(double bps) { max_send_bps_ = bps; }
   // Send at a fixed rate instead of following the estimate (an SFU forwarding what it gets).
   void set_fixed_send_bps(double bps) { fixed_send_bps_ = bps; }
+
+  // A probe cluster from now: `padding_bps` of padding packets on top of the media for
+  // `duration_us` (SendSideBwe::start_probe's `verifying` as given).
+  void probe(double padding_bps, int64_t duration_us, bool verifying) {
+    bwe_.start_probe(next_sequence_, verifying);
+    probe_padding_bps_ = padding_bps;
+    probe_end_us_ = now_us_ + duration_us;
+    probe_carry_bytes_ = 0;
+  }
 
   // Runs for `duration_us`, recording the estimate every 100 ms.
   void run(int64_t duration_us) {
@@ -108,6 +124,7 @@ class BweLinkSimulator {
   static constexpr uint32_t kMaxPacketBytes = 1200;
   static constexpr uint32_t kAudioPacketBytes = 100;
   static constexpr uint32_t kOverheadBytes = 28 + 12 + 10;  // IPv4 + UDP, RTP header, SRTP tag
+  static constexpr uint32_t kPaddingPacketBytes = 255 + kOverheadBytes;
 
   struct InFlight {
     int64_t arrival_us;
@@ -128,6 +145,7 @@ class BweLinkSimulator {
       send_packet(kAudioPacketBytes + kOverheadBytes);
       next_audio_us_ += kAudioIntervalUs;
     }
+    if (probe_end_us_ > 0) send_probe_padding();
     // A stalled receiver reads nothing; when it wakes, what arrived meanwhile gets the wake time.
     while (!in_flight_.empty() && in_flight_.front().arrival_us <= now_us_ &&
            now_us_ >= receiver_stalled_until_us_) {
@@ -173,11 +191,42 @@ class BweLinkSimulator {
     }
   }
 
+  void send_probe_padding() {
+    probe_carry_bytes_ += probe_padding_bps_ * kStepUs / 8e6;
+    while (probe_carry_bytes_ >= kPaddingPacketBytes) {
+      send_packet(kPaddingPacketBytes);
+      probe_carry_bytes_ -= kPaddingPacketBytes;
+    }
+    if (now_us_ + kStepUs >= probe_end_us_) {
+      bwe_.end_probe(next_sequence_ - 1);
+      probe_end_us_ = 0;
+    }
+  }
+
+  // A token bucket: true when `size` bytes at `at_us` fit.
+  bool policer_passes(uint32_t size, int64_t at_us) {
+    policer_tokens_ = std::min(
+        link_.policer_burst_bytes,
+        policer_tokens_ + link_.policer_rate_bps * static_cast<double>(at_us - policer_at_us_) / 8e6);
+    policer_at_us_ = at_us;
+    if (policer_tokens_ < size) return false;
+    policer_tokens_ -= size;
+    return true;
+  }
+
   void send_packet(uint32_t size) {
     const int64_t sequence = next_sequence_++;
     // Queued now; leaves when the sender's loop runs again.
     const int64_t sent_us = std::max(now_us_, sender_stalled_until_us_);
     bwe_.on_packet_sent(sequence, jitter_.record_queue_time ? now_us_ : sent_us, size);
+    if (link_.policer_rate_bps > 0) {
+      if (!policer_passes(size, sent_us)) {
+        ++dropped_;
+        return;
+      }
+      in_flight_.push_back({sent_us + link_.one_way_delay_us, static_cast<uint16_t>(sequence)});
+      return;
+    }
     // The bottleneck serves packets in order at its capacity; one that would wait longer than the
     // queue holds is dropped at the tail.
     const int64_t start = std::max(link_free_us_, sent_us);
@@ -226,6 +275,10 @@ class BweLinkSimulator {
   int64_t now_us_ = 0;
   int64_t next_frame_us_ = 0, next_audio_us_ = 0, next_feedback_us_ = 0, next_timer_us_ = 0;
   int64_t link_free_us_ = 0;
+  double policer_tokens_ = 0;
+  int64_t policer_at_us_ = 0;
+  double probe_padding_bps_ = 0, probe_carry_bytes_ = 0;
+  int64_t probe_end_us_ = 0;
   int64_t next_sequence_ = 65'000;  // the 16-bit numbers wrap early in every trace
   uint64_t dropped_ = 0, feedbacks_sent_ = 0;
   std::deque<InFlight> in_flight_;

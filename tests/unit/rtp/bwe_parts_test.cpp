@@ -163,3 +163,38 @@ TEST(LossBasedBwe, FewPacketsDoNotMakeALossRate) {
   loss.on_feedback(5, 10, 10 * kMs);  // now 20 packets
   EXPECT_NEAR(loss.loss_fraction(), 0.5, 0.01);
 }
+
+TEST(LossBasedBwe, HeavyLossIsActedOnWithinAQuarterSecondLightLossWaitsForTheSecond) {
+  LossBasedBwe loss(LossBasedBwe::Options{1'000'000, 30'000, 50'000'000});
+  int64_t now = 0;
+  loss.on_feedback(0, 100, now);  // the first evaluation
+  now += 3 * kSecond;
+  loss.update(now);
+  const double start = loss.estimate_bps();
+  now += 300 * kMs;
+  loss.on_feedback(0, 100, now);  // a whole second since the first evaluation: judged, 0 %
+  EXPECT_DOUBLE_EQ(loss.loss_fraction(), 0);
+  // Policed: half of every feedback's packets lost. 250 ms and 40 packets are enough.
+  int64_t limited_at = now;
+  for (int i = 0; i < 5; ++i) {
+    now += 50 * kMs;
+    loss.on_feedback(10, 20, now);
+    loss.update(now);
+  }
+  EXPECT_NEAR(loss.loss_fraction(), 0.5, 0.05) << "evaluated " << (now - limited_at) / kMs << " ms in";
+  EXPECT_LT(loss.estimate_bps(), start);
+  // A light loss (5 %) over the same span waits for the full second.
+  LossBasedBwe light(LossBasedBwe::Options{1'000'000, 30'000, 50'000'000});
+  now = 0;
+  light.on_feedback(0, 100, now);
+  for (int i = 0; i < 10; ++i) {
+    now += 50 * kMs;
+    light.on_feedback(1, 20, now);
+  }
+  EXPECT_DOUBLE_EQ(light.loss_fraction(), 0) << "0.5 s of 5 % loss is not judged yet";
+  for (int i = 0; i < 10; ++i) {
+    now += 50 * kMs;
+    light.on_feedback(1, 20, now);
+  }
+  EXPECT_NEAR(light.loss_fraction(), 0.05, 0.01);
+}

@@ -39,7 +39,7 @@ TEST(ProbeMeasurement, LossOrTooFewPacketsGiveZero) {
   probe.start(0);
   probe.end(9);
   for (int i = 0; i < 6; ++i) probe.on_acknowledged(i, 1000 * i, 1000 * i, 500);
-  for (int i = 6; i < 10; ++i) probe.on_lost(i);
+  for (int i = 6; i < 10; ++i) probe.on_lost(i, 500);
   auto result = probe.take_result();
   ASSERT_TRUE(result);
   EXPECT_EQ(*result, 0.0);
@@ -47,6 +47,30 @@ TEST(ProbeMeasurement, LossOrTooFewPacketsGiveZero) {
   probe.end(22);
   for (int i = 0; i < 3; ++i) probe.on_acknowledged(20 + i, 1000 * i, 1000 * i, 500);
   EXPECT_EQ(probe.take_result(), 0.0);
+}
+
+TEST(ProbeMeasurement, LossIsCountedInBytesAndAVerifyingClusterToleratesLess) {
+  // 20 packets of 500 bytes arrive, 3 of 1200 bytes are lost: 13 % of the packets (a probe
+  // would pass on that) but 26 % of the bytes.
+  ProbeMeasurement probe;
+  probe.start(0);
+  probe.end(22);
+  for (int i = 0; i < 20; ++i) probe.on_acknowledged(i, 1000 * i, 1000 * i, 500);
+  for (int i = 20; i < 23; ++i) probe.on_lost(i, 1200);
+  EXPECT_EQ(probe.take_result(), 0.0);
+  // 1 of 1200 bytes lost: 10.7 %; a short cluster passes, a verifying one does not.
+  for (bool verifying : {false, true}) {
+    probe.start(100, verifying);
+    probe.end(120);
+    for (int i = 0; i < 20; ++i) probe.on_acknowledged(100 + i, 1000 * i, 1000 * i, 500);
+    probe.on_lost(120, 1200);
+    auto result = probe.take_result();
+    ASSERT_TRUE(result);
+    if (verifying)
+      EXPECT_EQ(*result, 0.0);
+    else
+      EXPECT_GT(*result, 0.0);
+  }
 }
 
 TEST(ProbeMeasurement, AnEmptyClusterEnds) {
