@@ -70,6 +70,7 @@ SendSideBwe::FeedbackResult SendSideBwe::on_transport_cc(const TransportCc& feed
   // arrival it arrived); computed as min(now - sent + arrival) - last arrival in one pass.
   int64_t min_rtt_plus_arrival = std::numeric_limits<int64_t>::max();
   int64_t last_arrival_us = std::numeric_limits<int64_t>::min();
+  uint32_t loss_lost = 0, loss_received = 0;  // what the loss-based half counts
   for (size_t i = 0; i < count; ++i) {
     const TransportCcPacketStatus& status = statuses[i];
     if (status.received) arrival_us += status.delta_us;
@@ -79,14 +80,17 @@ SendSideBwe::FeedbackResult SendSideBwe::on_transport_cc(const TransportCc& feed
       ++result.unknown;
       continue;
     }
+    const bool verifying = *sequence >= verifying_first_ && *sequence <= verifying_last_;
     if (!status.received) {
       // Stays unacknowledged: a later feedback may still report it received (reordering).
       ++result.lost;
+      if (!verifying) ++loss_lost;
       probe_.on_lost(*sequence, packet->size);
       continue;
     }
     packet->acknowledged = true;
     ++result.received;
+    if (!verifying) ++loss_received;
     probe_.on_acknowledged(*sequence, packet->send_us, arrival_us, packet->size);
     acknowledged_.on_packet(arrival_us, packet->size);
     delay_.on_packet(packet->send_us, arrival_us, packet->size, now_us);
@@ -94,7 +98,7 @@ SendSideBwe::FeedbackResult SendSideBwe::on_transport_cc(const TransportCc& feed
     last_arrival_us = std::max(last_arrival_us, arrival_us);
   }
   if (result.received > 0) update_rtt(min_rtt_plus_arrival - last_arrival_us);
-  loss_.on_feedback(result.lost, result.lost + result.received, now_us);
+  loss_.on_feedback(loss_lost, loss_lost + loss_received, now_us);
   delay_.on_feedback_done(acknowledged_.bitrate_bps(), now_us);
   update_estimate(now_us);
   if (auto probed = probe_.take_result()) on_probe_result(*probed, now_us);

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "rtp/acknowledged_bitrate.h"
@@ -73,12 +74,20 @@ class SendSideBwe {
   // `verifying`: a cluster long enough to see past a policer's burst allowance (the prober makes
   // one when its target is above loss_limited_bps()); only such a cluster can raise the estimate
   // above that rate.
+  // The packets of a verifying cluster (its padding and the media between) do not count in the
+  // loss-based half: the cluster tests a rate above what the link last carried, and on a policed
+  // link loses a share of its packets by design; counted, that loss would cut the estimate below
+  // what the media needs, and pause it.
   void start_probe(int64_t first_sequence, bool verifying = false) {
     probe_.start(first_sequence, verifying);
     probe_verifying_ = verifying;
+    if (verifying) verifying_first_ = first_sequence, verifying_last_ = std::numeric_limits<int64_t>::max();
     ++probes_started_;
   }
-  void end_probe(int64_t last_sequence) { probe_.end(last_sequence); }
+  void end_probe(int64_t last_sequence) {
+    probe_.end(last_sequence);
+    if (probe_verifying_) verifying_last_ = last_sequence;
+  }
   bool probing() const { return probe_.active(); }
   // The last probe's measured rate (0: it failed), and how many raised the estimate.
   double last_probe_bps() const { return last_probe_bps_; }
@@ -134,6 +143,7 @@ class SendSideBwe {
   double last_probe_bps_ = 0;
   uint64_t probes_started_ = 0, probes_succeeded_ = 0;
   bool probe_verifying_ = false;
+  int64_t verifying_first_ = 0, verifying_last_ = -1;  // the last verifying cluster's packets
   std::optional<double> loss_limited_bps_;
   int64_t loss_decrease_seen_us_ = -1;
   int64_t probe_raised_us_ = -1;  // when a probe last raised the estimate; -1 once judged

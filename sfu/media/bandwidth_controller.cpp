@@ -103,6 +103,13 @@ void BandwidthController::round(Participant& subscriber, WebRtcTransport& transp
     probe_interval_ms_ = kMinProbeIntervalMs;
     next_probe_ms_ = std::min(next_probe_ms_, now_ms + kMinProbeIntervalMs);
   }
+  if (bwe.probe_overshoots() > overshoots_seen_) {
+    // The last probe's room was not there: wait longer before the next.
+    const uint32_t doublings = std::min<uint32_t>(bwe.probe_overshoots() - 1, 4);
+    next_probe_ms_ =
+        std::max(next_probe_ms_, now_ms + std::min(kOvershootBackoffMs << doublings, kMaxOvershootBackoffMs));
+  }
+  overshoots_seen_ = bwe.probe_overshoots();
   if (options_.probing) maybe_start_probe(subscriber, transport, now_ms);
 }
 

@@ -8,7 +8,11 @@
 // off (up to kMaxProbeIntervalMs) while they do not. A probe above the rate at which the link last
 // lost packets heavily (SendSideBwe::loss_limited_bps) lasts kVerifyClusterMs, twice that after
 // a probe overshot (heavy loss followed the rise): a policer's burst allowance lets a short cluster through
-// at twice the link's rate, and the layer it made room for would then lose half its packets.
+// at twice the link's rate, and the layer it made room for would then lose half its packets. Some
+// policers' allowance is longer than any cluster (nftables' `limit rate` bucket holds a second of
+// its rate): there each probe-raised estimate that heavy loss follows (an overshoot) makes the
+// next probe wait kOvershootBackoffMs, doubled for each further one in a row up to
+// kMaxOvershootBackoffMs, so the subscriber's video is not knocked over every few seconds.
 //
 // What the subscriber is told (track_paused / track_resumed, and a periodic `bandwidth` event)
 // is collected in notices(), which the room delivers after each call.
@@ -54,6 +58,8 @@ class BandwidthController {
   static constexpr uint64_t kVerifyClusterMs = 500;
   static constexpr uint64_t kMinProbeIntervalMs = 1000;
   static constexpr uint64_t kMaxProbeIntervalMs = 4000;
+  static constexpr uint64_t kOvershootBackoffMs = 5000;
+  static constexpr uint64_t kMaxOvershootBackoffMs = 20000;
   static constexpr size_t kMaxPaddingPacketsPerTick = 32;
   static constexpr size_t kPaddingBytes = 255;  // the most one RTP packet's padding can say
 
@@ -95,6 +101,7 @@ class BandwidthController {
   uint64_t next_probe_ms_ = 0;
   uint64_t probe_interval_ms_ = kMinProbeIntervalMs;
   uint64_t probes_succeeded_seen_ = 0;
+  uint32_t overshoots_seen_ = 0;
 };
 
 }  // namespace sfu

@@ -34,23 +34,9 @@ bool LayerStream::on_packet(const rtp::RtpPacket& packet, uint64_t now_ms, bool 
   return changed;
 }
 
-void LayerStream::measure_bitrate(uint64_t now_ms) {
-  // IPv4 + UDP headers and the SRTP tag, as the subscriber's link carries each packet.
-  constexpr uint64_t kOverheadBytes = 28 + 10;
-  const uint64_t elapsed = now_ms - rate_window_start_ms_;
-  if (elapsed < kRateWindowMs) return;
-  const uint64_t bytes =
-      counters_.bytes - rate_window_bytes_ + (counters_.packets - rate_window_packets_) * kOverheadBytes;
-  const auto window = static_cast<uint32_t>(rate_window_start_ms_ == 0 ? 0 : bytes * 8000 / elapsed);
-  bitrate_bps_ = window >= bitrate_bps_ ? window : (bitrate_bps_ + window) / 2;
-  rate_window_start_ms_ = now_ms;
-  rate_window_bytes_ = counters_.bytes;
-  rate_window_packets_ = counters_.packets;
-}
-
 bool LayerStream::on_timer(uint64_t now_ms) {
   history_.on_timer(now_ms);
-  measure_bitrate(now_ms);
+  bitrate_.on_timer(now_ms, counters_.packets, counters_.bytes);
   if (!arriving_) return false;
   if (now_ms - last_packet_ms_ >= kIdleMs) {
     arriving_ = settled_ = false;

@@ -18,6 +18,7 @@
 #include "rtp/receive_statistics.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/vp8_descriptor.h"
+#include "sfu/media/layer_bitrate.h"
 #include "sfu/media/retransmission_history.h"
 #include "sfu/media/rtcp/keyframe_request_collapser.h"
 
@@ -52,11 +53,9 @@ class LayerStream {
   // Timer: grows the retransmission buffer; true when the layer just went idle or settled.
   bool on_timer(uint64_t now_ms);
   bool arriving() const { return arriving_; }
-  // What the layer costs on a subscriber's link, in bits/s with IP/UDP/SRTP overhead, measured
-  // over kRateWindowMs windows by on_timer() (quick to rise, halving its excess on the way down,
-  // so a key frame's burst is not forgotten at once); 0 until a window has passed.
-  uint32_t bitrate_bps() const { return bitrate_bps_; }
-  static constexpr uint64_t kRateWindowMs = 500;
+  // What the layer costs on a subscriber's link (layer_bitrate.h), measured by on_timer(); 0
+  // until a window has passed.
+  uint32_t bitrate_bps() const { return bitrate_.bps(); }
   bool settled() const { return settled_; }
   // Of its latest key frame (VP8); nullopt until one was seen.
   const std::optional<rtp::FrameSize>& frame_size() const { return frame_size_; }
@@ -113,11 +112,7 @@ class LayerStream {
   uint64_t arriving_since_ms_ = 0;
   uint64_t last_packet_ms_ = 0;
   std::optional<rtp::FrameSize> frame_size_;
-  // bitrate_bps(): the window's start and the counters then.
-  void measure_bitrate(uint64_t now_ms);
-  uint64_t rate_window_start_ms_ = 0;
-  uint64_t rate_window_bytes_ = 0, rate_window_packets_ = 0;
-  uint32_t bitrate_bps_ = 0;
+  LayerBitrate bitrate_;
 };
 
 }  // namespace sfu

@@ -451,6 +451,14 @@ export function videoOf(page, publisherId) {
       frameHeight: found.frameHeight || 0,
       framesDecoded: found.framesDecoded || 0,
       shown: shown ? shown.textContent : '',
+      // For diagnostics.
+      framesReceived: found.framesReceived || 0,
+      keyFramesDecoded: found.keyFramesDecoded || 0,
+      packetsReceived: found.packetsReceived || 0,
+      packetsLost: found.packetsLost || 0,
+      nackCount: found.nackCount || 0,
+      pliCount: found.pliCount || 0,
+      firCount: found.firCount || 0,
     };
   }, publisherId);
 }
