@@ -17,6 +17,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { baseUrl, byTestId, joinThroughUi, launchBrowser, newParticipantPage, uniqueRoom, waitFor } from './helpers.mjs';
 import { newFirefoxPage } from './firefox.mjs';
 import { startLan } from './netns.mjs';
@@ -279,8 +282,15 @@ test('a 4 MiB file from one Chromium page reaches two others byte for byte, with
   const before = await slowSubscriberDrops(sender.page);
 
   const bytes = randomBytes(4 * FILE_BYTES);
+  // Handed over as a path, not a buffer: Playwright sends a buffer's content to the browser over
+  // the DevTools protocol (base64), which took over 15 s on a loaded 2-core CI machine and timed
+  // out there; a local path is read by the browser itself.
+  const dir = mkdtempSync(join(tmpdir(), 'sfu-data4-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'big.bin');
+  writeFileSync(file, bytes);
   const started = Date.now();
-  await sender.page.locator(byTestId('file-input')).setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await sender.page.locator(byTestId('file-input')).setInputFiles(file, { timeout: 60000 });
   const entries = await Promise.all(receivers.map((p) => waitFor(`${p.name} to receive the 4 MiB file`, () => p.page.evaluate((from) => {
     const f = window.sfuDemo.files.find((e) => e.from === from);
     if (f && f.status === 'failed') throw new Error(`the transfer failed: ${f.error}`);
