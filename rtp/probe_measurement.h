@@ -41,6 +41,8 @@ class ProbeMeasurement {
     if (last_ < first_) active_ = false;  // nothing was sent
   }
   bool active() const { return active_; }
+  // The cluster (the current one, or the last until the next starts) is a verifying one.
+  bool verifying() const { return verifying_; }
 
   // Feedback, for every packet it names.
   void on_lost(int64_t sequence, uint32_t size) {

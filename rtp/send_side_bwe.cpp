@@ -111,7 +111,7 @@ void SendSideBwe::on_probe_result(double bps, int64_t now_us) {
   // was what the queue absorbed, not what the link carries.
   if (bps <= estimate_bps_ || delay_.usage() == BandwidthUsage::kOverusing) return;
   if (loss_limited_bps_ && bps > *loss_limited_bps_) {
-    if (!probe_verifying_) {
+    if (!probe_.verifying()) {
       // A short cluster says nothing above the rate the link lost at: it may have passed in a
       // policer's burst.
       bps = *loss_limited_bps_;

@@ -80,13 +80,12 @@ class SendSideBwe {
   // what the media needs, and pause it.
   void start_probe(int64_t first_sequence, bool verifying = false) {
     probe_.start(first_sequence, verifying);
-    probe_verifying_ = verifying;
     if (verifying) verifying_first_ = first_sequence, verifying_last_ = std::numeric_limits<int64_t>::max();
     ++probes_started_;
   }
   void end_probe(int64_t last_sequence) {
     probe_.end(last_sequence);
-    if (probe_verifying_) verifying_last_ = last_sequence;
+    if (probe_.verifying()) verifying_last_ = last_sequence;
   }
   bool probing() const { return probe_.active(); }
   // The last probe's measured rate (0: it failed), and how many raised the estimate.
@@ -101,7 +100,7 @@ class SendSideBwe {
   // this rate, only a long cluster is believed.
   std::optional<double> loss_limited_bps() const { return loss_limited_bps_; }
   // Probe-raised estimates that heavy loss followed within kOvershootWindowUs, in a row (the
-  // prober lengthens its verifying clusters after one).
+  // prober lengthens its verifying clusters after one and waits longer before the next).
   uint32_t probe_overshoots() const { return probe_overshoots_; }
   static constexpr int64_t kOvershootWindowUs = 5'000'000;
   static constexpr int64_t kLossLimitedForgetUs = 30'000'000;
@@ -142,7 +141,6 @@ class SendSideBwe {
   ProbeMeasurement probe_;
   double last_probe_bps_ = 0;
   uint64_t probes_started_ = 0, probes_succeeded_ = 0;
-  bool probe_verifying_ = false;
   int64_t verifying_first_ = 0, verifying_last_ = -1;  // the last verifying cluster's packets
   std::optional<double> loss_limited_bps_;
   int64_t loss_decrease_seen_us_ = -1;
