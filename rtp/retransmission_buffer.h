@@ -61,6 +61,8 @@ class RetransmissionBuffer {
   // The stored packet with exactly this sequence number, if it was stored less than max_age_ms
   // ago. The view stays valid until the slot is overwritten by a later store().
   std::optional<ByteSpan> get(uint16_t seq, uint64_t now_ms);
+  // Whether the packet with exactly this sequence number is held, whatever its age (not counted).
+  bool holds(uint16_t seq) const { return find(seq) != nullptr; }
 
   // Call before resending `seq` to `recipient` (any id the caller uses for a receiver; 0 when
   // there is only one). Returns true (and records `now_ms` and the recipient) when the packet is

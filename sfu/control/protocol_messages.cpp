@@ -172,8 +172,34 @@ nlohmann::json bandwidth_json(const BandwidthSnapshot& b) {
     out["pacing_rate_bps"] = *b.pacing_rate_bps;
     out["pacer_queue_packets"] = b.pacer_queue_packets.value_or(0);
     out["paced_packets"] = b.paced_packets.value_or(0);
+    out["pacer_dropped_packets"] = b.pacer_dropped_packets.value_or(0);
+    out["pacer_flushed_packets"] = b.pacer_flushed_packets.value_or(0);
   }
   return out;
+}
+
+nlohmann::json subscription_json(const SubscriptionSnapshot& s) {
+  const DownTrackCounters& c = s.counters;
+  const auto layer = [](int value) { return value < 0 ? nlohmann::json() : nlohmann::json(value); };
+  return {{"track_id", s.track_id},
+          {"publisher", s.publisher_id},
+          {"kind", sdp::to_string(s.kind)},
+          {"layer", layer(s.layer)},
+          {"target_layer", layer(s.target_layer)},
+          {"paused", s.paused.empty() ? nlohmann::json() : nlohmann::json(s.paused)},
+          {"packets", c.packets},
+          {"bytes", c.bytes},
+          {"retransmitted", c.retransmitted},
+          {"layer_switches", c.layer_switches},
+          {"dropped",
+           {{"waiting_keyframe", c.dropped_before_keyframe},
+            {"other_layer", c.dropped_other_layer},
+            {"paused", c.dropped_paused},
+            {"before_switch", c.dropped_before_switch},
+            {"temporal_layer", c.dropped_temporal_layer},
+            {"spatial_layer", c.dropped_spatial_layer},
+            {"unsupported_codec", c.dropped_unsupported_codec},
+            {"malformed_red", c.dropped_malformed_red}}}};
 }
 
 }  // namespace
@@ -204,11 +230,12 @@ nlohmann::json room_detail(const RoomDirectoryEntry& room, const RoomSnapshot& s
         entry["max_packet_life_time_ms"] = track.reliability_value;
       data_tracks.push_back(std::move(entry));
     }
-    nlohmann::json entry = {{"id", participant.id},
-                            {"name", participant.name},
-                            {"worker", participant.worker},
-                            {"tracks", tracks},
-                            {"data_tracks", data_tracks}};
+    nlohmann::json subscriptions = nlohmann::json::array();
+    for (const auto& subscription : participant.subscriptions)
+      subscriptions.push_back(subscription_json(subscription));
+    nlohmann::json entry = {{"id", participant.id},         {"name", participant.name},
+                            {"worker", participant.worker}, {"tracks", tracks},
+                            {"data_tracks", data_tracks},   {"subscriptions", subscriptions}};
     if (participant.bandwidth) entry["bandwidth"] = bandwidth_json(*participant.bandwidth);
     participants.push_back(std::move(entry));
   }

@@ -39,6 +39,7 @@
 #include "rtp/red_payload.h"
 #include "rtp/rtp_packet.h"
 #include "sfu/media/allocation_state.h"
+#include "sfu/media/down_track_counters.h"
 #include "sfu/media/extension_ids.h"
 #include "sfu/media/forwarded_packet_map.h"
 #include "sfu/media/layer_selector.h"
@@ -51,21 +52,6 @@ namespace sfu {
 
 class PublishedTrack;
 struct Participant;
-
-struct DownTrackCounters {
-  uint64_t packets = 0, bytes = 0, retransmitted = 0, dropped_unsupported_codec = 0,
-           dropped_before_keyframe = 0;
-  // Simulcast: switches made, and packets not forwarded because another layer is forwarded,
-  // because the subscriber paused the track, or because they precede the current layer's start.
-  uint64_t layer_switches = 0, dropped_other_layer = 0, dropped_paused = 0, dropped_before_switch = 0;
-  // Scalable video: packets of a temporal or spatial layer above the subscriber's target.
-  uint64_t dropped_temporal_layer = 0, dropped_spatial_layer = 0;
-  // Audio RED packets that did not parse (or carried no Opus primary) where they had to be read.
-  uint64_t dropped_malformed_red = 0;
-  // What the sender report counts (RFC 3550 6.4.1): payload only, no header, CSRCs, extensions
-  // or padding.
-  uint64_t payload_bytes = 0;
-};
 
 class DownTrack {
  public:
@@ -90,6 +76,7 @@ class DownTrack {
             uint32_t rtx_ssrc);
 
   PublishedTrack& source() { return source_; }
+  const PublishedTrack& source() const { return source_; }
   Participant& subscriber() { return subscriber_; }
   const Participant& subscriber() const { return subscriber_; }
   // Where this track's RTP and RTCP for the subscriber go.

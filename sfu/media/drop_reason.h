@@ -35,6 +35,9 @@ enum class DropReason : uint8_t {
   // An audio RED packet (RFC 2198) that a subscriber without RED, or with other payload types,
   // needed read and that did not parse or had no Opus primary: counted once per such subscriber.
   RedMalformed,
+  // An RTX packet of a packet already received: libwebrtc sends old packets again on the RTX
+  // stream as padding when it probes its uplink ("redundant payloads"), not only as repairs.
+  RtxDuplicate,
   kCount
 };
 
@@ -44,7 +47,7 @@ constexpr std::array<const char*, static_cast<size_t>(DropReason::kCount)> kDrop
     "srtp_before_dtls",    "srtp_auth_failed", "srtp_replay",     "srtp_ssrc_limit",
     "srtp_other",          "rtp_malformed",    "rtcp_malformed",  "no_route",
     "transport_closed",    "rtp_padding",      "sctp_unexpected", "pacer_queue_full",
-    "red_malformed",
+    "red_malformed",       "rtx_duplicate",
 };
 
 // Written by one worker thread, read by the control thread for /metrics.

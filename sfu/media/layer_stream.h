@@ -50,6 +50,9 @@ class LayerStream {
   // Packet path: one media packet (restored from RTX when it came as RTX). True when the layer
   // started arriving, or its frame size changed (selectors re-evaluate).
   bool on_packet(const rtp::RtpPacket& packet, uint64_t now_ms, bool read_frame_size);
+  // Whether the packet with this sequence number arrived already (video: the retransmission
+  // buffer holds it). A repair of it is redundant.
+  bool already_received(uint16_t seq) const { return history_.holds(seq); }
   // Timer: grows the retransmission buffer; true when the layer just went idle or settled.
   bool on_timer(uint64_t now_ms);
   bool arriving() const { return arriving_; }

@@ -76,6 +76,7 @@ class PublishedTrack {
   PublishedTrack(Participant& publisher, MediaSink& feedback_sink, PublishedTrackSpec spec);
 
   Participant& publisher() { return publisher_; }
+  const Participant& publisher() const { return publisher_; }
   // Where RTCP for the publisher goes (its publish transport).
   MediaSink& feedback_sink() { return feedback_sink_; }
   const PublishedTrackSpec& spec() const { return spec_; }

@@ -42,6 +42,7 @@ class RetransmissionHistory {
   std::optional<ByteSpan> get(uint16_t seq, uint64_t now_ms) {
     return buffer_ ? buffer_->get(seq, now_ms) : std::nullopt;
   }
+  bool holds(uint16_t seq) const { return buffer_ && buffer_->holds(seq); }
   // See RetransmissionBuffer::resent_recently() and mark_resent(): per packet and recipient.
   bool resent_recently(uint16_t seq, uint64_t now_ms, uint32_t min_interval_ms, uint32_t recipient) const {
     return buffer_ && buffer_->resent_recently(seq, now_ms, min_interval_ms, recipient);

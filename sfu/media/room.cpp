@@ -14,6 +14,21 @@ namespace {
 constexpr uint64_t kFastTimerMs = 20;
 constexpr uint64_t kReportIntervalMs = 1000;
 
+SubscriptionSnapshot describe_subscription(const DownTrack& down) {
+  SubscriptionSnapshot out;
+  out.track_id = down.source().id();
+  out.publisher_id = down.source().publisher().id;
+  out.kind = down.source().kind();
+  out.layer = down.selector().current();
+  out.target_layer = down.selector().target();
+  if (down.paused_by_subscriber())
+    out.paused = "subscriber";
+  else if (down.paused_for_bandwidth())
+    out.paused = "bandwidth";
+  out.counters = down.counters();
+  return out;
+}
+
 }  // namespace
 
 Room::Room(std::string name, Worker& worker, RoomEvents& events, RouterCounters& counters, RoomLimits limits)
@@ -476,12 +491,15 @@ RoomSnapshot Room::describe() const {
       for (size_t i = 0; i < track->layer_count(); ++i)
         seen.layer_bps.push_back(track->layer(i).bitrate_bps());
     }
+    for (const auto& down : p->down_tracks) participant.subscriptions.push_back(describe_subscription(*down));
     if (const auto* bwe = p->subscribe_transport ? p->subscribe_transport->bandwidth_estimator() : nullptr) {
       participant.bandwidth = bwe->snapshot();
       if (const Pacer* pacer = p->subscribe_transport->pacer()) {
         participant.bandwidth->pacing_rate_bps = static_cast<uint64_t>(pacer->pacing_rate_bps());
         participant.bandwidth->pacer_queue_packets = pacer->queued_packets();
         participant.bandwidth->paced_packets = pacer->stats().paced_packets;
+        participant.bandwidth->pacer_dropped_packets = pacer->stats().dropped_packets;
+        participant.bandwidth->pacer_flushed_packets = pacer->stats().flushed_packets;
       }
       if (p->bandwidth && p->bandwidth->allocating()) {
         participant.bandwidth->allocated_bps = p->bandwidth->last_round().allocated_bps;

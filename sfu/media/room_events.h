@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sfu/media/down_track_counters.h"
 #include "sfu/media/shard_messages.h"
 #include "sfu/sdp/sdp.h"
 
@@ -150,12 +151,28 @@ struct BandwidthSnapshot {
   // With bandwidth.pacing: the pacing rate (0 while packets go out at once), what the pacer
   // holds now, and how many packets it has held and sent so far.
   std::optional<uint64_t> pacing_rate_bps, pacer_queue_packets, paced_packets;
+  // ... and how many it dropped for a full queue, or sent at once because they waited too long.
+  std::optional<uint64_t> pacer_dropped_packets, pacer_flushed_packets;
+};
+// A track as the participant receives it (its down-track): which layer it gets and why packets
+// of it were not sent.
+struct SubscriptionSnapshot {
+  std::string track_id;
+  std::string publisher_id;
+  sdp::MediaKind kind = sdp::MediaKind::kAudio;
+  int layer = -1;         // the layer forwarded now (-1: none, waiting for a key frame to start)
+  int target_layer = -1;  // the layer it switches to at that layer's next key frame
+  // Why nothing is forwarded: "subscriber" (track_settings paused it), "bandwidth" (the
+  // allocator did), or empty.
+  std::string paused;
+  DownTrackCounters counters;
 };
 struct ParticipantSnapshot {
   std::string id;
   std::string name;
   std::vector<TrackSnapshot> tracks;
   std::vector<DataTrackSnapshot> data_tracks;
+  std::vector<SubscriptionSnapshot> subscriptions;
   uint32_t worker = 0;  // the worker it is placed on
   // A room spanning workers: a participant of another worker's shard, as this shard sees it (its
   // tracks' `subscribers` are this worker's only). The control plane adds them to its own entry.

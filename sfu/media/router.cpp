@@ -104,6 +104,13 @@ void Router::on_rtx(PublishedTrack& track, size_t layer, const rtp::RtpPacket& r
     drops_.count(DropReason::RtpMalformed);
     return;
   }
+  // Not a repair (libwebrtc's padding with old packets, or a retransmission that crossed the
+  // original): forwarded, it would cost every subscriber's link a second copy (and price the
+  // layer as if it were that much bigger) for nothing.
+  if (track.layer(layer).already_received(original->sequence_number())) {
+    drops_.count(DropReason::RtxDuplicate);
+    return;
+  }
   ++track.counters().rtx_packets;
   on_media(track, layer, *original, now_ms);
 }

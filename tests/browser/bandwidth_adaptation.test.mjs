@@ -46,6 +46,15 @@ function estimateOf(ns, base, room, participantId, whole = false) {
   try {
     const p = JSON.parse(res.stdout).participants.find((x) => x.id === participantId);
     if (whole === 'layers') return p && JSON.stringify(p.tracks.map((x) => x.layer_bps));
+    if (whole === 'video') {
+      // Its video subscription: layer now -> target, paused, sent, and drops by reason.
+      const v = p && p.subscriptions.find((x) => x.kind === 'video');
+      if (!v) return null;
+      const drops = Object.entries(v.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k}:${n}`).join(',');
+      const b = p.bandwidth || {};
+      return `L${v.layer}->${v.target_layer}${v.paused ? ` paused(${v.paused})` : ''} sent ${v.packets} rtx ${v.retransmitted} ` +
+        `drop{${drops}} pacerq ${b.pacer_queue_packets ?? '-'} pdrop ${b.pacer_dropped_packets ?? '-'} flush ${b.pacer_flushed_packets ?? '-'}`;
+    }
     if (whole) return p && p.bandwidth;
     const b = p && p.bandwidth;
     // estimate/loss, then what the allocator gives of what is wanted, and probes (succeeded/sent).
@@ -136,7 +145,7 @@ async function run(t, allocation, pacing) {
   const sample = async (phase) => {
     const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast),
       est: estimateOf(free, base, room, slow.id), fastEst: estimateOf(free, base, room, fast.id),
-      layers: estimateOf(free, base, room, pub.id, 'layers') };
+      layers: estimateOf(free, base, room, pub.id, 'layers'), slowVideo: estimateOf(free, base, room, slow.id, 'video') };
     log.push(s);
     return s;
   };
@@ -171,7 +180,7 @@ async function run(t, allocation, pacing) {
   };
   t.diagnostic(`allocation ${allocation ? 'on' : 'off'}, pacing ${pacing ? 'on' : 'off'}: ${JSON.stringify(summary)}`);
   t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate, fast estimate): ${log.map((s) =>
-    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst} ${s.layers} ` +
+    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst} ${s.layers} [${s.slowVideo}] ` +
     `slow rx ${s.slow?.packetsReceived}/lost ${s.slow?.packetsLost} frames ${s.slow?.framesReceived} key ${s.slow?.keyFramesDecoded} nack ${s.slow?.nackCount} pli ${s.slow?.pliCount} fir ${s.slow?.firCount}`).join(' | ')}`);
   t.diagnostic(`estimates at the end: slow ${JSON.stringify(estimateOf(free, base, room, slow.id, true))}; fast ${JSON.stringify(estimateOf(free, base, room, fast.id, true))}`);
   const metrics = free.tryExec('curl', '-s', '--max-time', '2', `${base}/metrics`).stdout;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/conference_fixture.h"
+#include "tests/integration/subscriber_feedback.h"
 
 using namespace sfu;
 using namespace std::chrono_literals;
@@ -62,6 +63,19 @@ class Simulcast : public Conference {
   }
   ParticipantClient::ReceivedMedia from_alice(const ParticipantClient& who) const {
     return who.received_from(alice->participant_id());
+  }
+  // GET /v1/rooms/simulcast: `who`'s subscription to Alice's video (null when absent).
+  nlohmann::json subscription_of(const ParticipantClient& who) {
+    auto reply = conference_test::http_while_pumping(server_.http_port(), "GET", "/v1/rooms/simulcast",
+                                                     [this](auto done) { return run_until(done); });
+    auto body = nlohmann::json::parse(reply.body, nullptr, false);
+    if (body.is_discarded()) return nullptr;
+    for (const auto& p : body["participants"]) {
+      if (p["id"] != who.participant_id()) continue;
+      for (const auto& s : p["subscriptions"])
+        if (s["track_id"] == track) return s;
+    }
+    return nullptr;
   }
   // Waits until `who` got `count` more packets of `layer` than in `since`.
   bool wait_for_layer(const ParticipantClient& who, size_t layer,
@@ -129,6 +143,33 @@ TEST_F(Simulcast, ASizePreferencePicksTheLayerThatCoversTheTileAndPausedStopsIt)
   ASSERT_TRUE(wait_for_layer(*bob, 1, paused, 30)) << describe(*bob);
   expect_continuous(from_alice(*bob), "bob");
   expect_clean_media(*bob);
+}
+
+// REST shows, per subscriber, the layer it gets and why packets were not sent to it.
+TEST_F(Simulcast, RestShowsEachSubscriptionsLayerPauseAndDrops) {
+  start_room();
+  settings(*bob, {{"max_layer", 0}});
+  ASSERT_TRUE(wait_for_layer(*bob, 0, {}, 30)) << describe(*bob);
+  ASSERT_TRUE(wait_for_layer(*carol, 2, {}, 30)) << describe(*carol);
+  nlohmann::json bobs = subscription_of(*bob);
+  ASSERT_TRUE(bobs.is_object()) << bobs;
+  EXPECT_EQ(bobs["publisher"], alice->participant_id());
+  EXPECT_EQ(bobs["kind"], "video");
+  EXPECT_EQ(bobs["layer"], 0);
+  EXPECT_EQ(bobs["target_layer"], 0);
+  EXPECT_TRUE(bobs["paused"].is_null());
+  EXPECT_GE(bobs["packets"].get<uint64_t>(), 30u);
+  EXPECT_GT(bobs["dropped"]["other_layer"].get<uint64_t>(), 0u) << "h and f are not Bob's";
+  nlohmann::json carols = subscription_of(*carol);
+  ASSERT_TRUE(carols.is_object());
+  EXPECT_EQ(carols["layer"], 2);
+
+  settings(*bob, {{"paused", true}});
+  ASSERT_TRUE(run_until([&] {
+    nlohmann::json now = subscription_of(*bob);
+    return now.is_object() && now["paused"] == "subscriber" && now["layer"].is_null() &&
+           now["dropped"]["paused"].get<uint64_t>() > 0;
+  })) << subscription_of(*bob);
 }
 
 TEST_F(Simulcast, BadTrackSettingsAreRefusedWithAClearError) {

@@ -72,8 +72,8 @@ TEST(ProtocolMessages, RoomDetailMergesTheDirectoryAndTheSnapshot) {
   EXPECT_EQ(
       protocol::room_detail(entry, snapshot).dump(),
       R"({"created_at":1700000000,"max_participants":8,"name":"r","participants":[{"data_tracks":[],"id":"p1",)"
-      R"("name":"Ann","tracks":[{"bytes":1200,"id":"t","kind":"video","layer_bps":[150000,500000],"packets":10,)"
-      R"("subscribers":2}],"worker":0}],)"
+      R"("name":"Ann","subscriptions":[],"tracks":[{"bytes":1200,"id":"t","kind":"video","layer_bps":[150000,500000],)"
+      R"("packets":10,"subscribers":2}],"worker":0}],)"
       R"("worker":0,"workers":[]})");
   EXPECT_EQ(
       protocol::room_summary(entry).dump(),
@@ -92,6 +92,31 @@ TEST(ProtocolMessages, RoomJsonNamesTheWorkersOfARoomAndOfEachParticipant) {
   EXPECT_EQ(detail["participants"][0]["worker"], 0);
   EXPECT_EQ(detail["participants"][1]["worker"], 2);
   EXPECT_EQ(protocol::room_summary(entry)["workers"], nlohmann::json::array({0, 2}));
+}
+
+TEST(ProtocolMessages, RoomDetailListsSubscriptionsWithTheirLayerPauseAndDrops) {
+  protocol::RoomDirectoryEntry entry{"r", 1, 0, 1700000000, 8};
+  ParticipantSnapshot participant{"p1", "Ann", {}, {}};
+  SubscriptionSnapshot waiting{"t1", "p2", sdp::MediaKind::kVideo, -1, 2, "bandwidth", {}};
+  waiting.counters.dropped_paused = 4;
+  waiting.counters.dropped_before_keyframe = 7;
+  SubscriptionSnapshot forwarding{"t2", "p2", sdp::MediaKind::kAudio, 0, 0, "", {}};
+  forwarding.counters.packets = 50;
+  forwarding.counters.bytes = 5000;
+  participant.subscriptions = {waiting, forwarding};
+  nlohmann::json subscriptions =
+      protocol::room_detail(entry, RoomSnapshot{"r", {participant}})["participants"][0]["subscriptions"];
+  ASSERT_EQ(subscriptions.size(), 2u);
+  EXPECT_TRUE(subscriptions[0]["layer"].is_null());
+  EXPECT_EQ(subscriptions[0]["target_layer"], 2);
+  EXPECT_EQ(subscriptions[0]["paused"], "bandwidth");
+  EXPECT_EQ(subscriptions[0]["dropped"]["paused"], 4);
+  EXPECT_EQ(subscriptions[0]["dropped"]["waiting_keyframe"], 7);
+  EXPECT_EQ(subscriptions[1]["kind"], "audio");
+  EXPECT_EQ(subscriptions[1]["layer"], 0);
+  EXPECT_TRUE(subscriptions[1]["paused"].is_null());
+  EXPECT_EQ(subscriptions[1]["packets"], 50);
+  EXPECT_EQ(subscriptions[1]["bytes"], 5000);
 }
 
 TEST(ProtocolMessages, RoomDetailListsDataTracksWithTheirReliability) {

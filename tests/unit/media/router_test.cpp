@@ -119,6 +119,32 @@ TEST(Router, UnwrapsRtxFromThePublisher) {
   EXPECT_TRUE(f.video.stored_packet(77, 1000)) << "the repaired packet is buffered like any other";
 }
 
+// libwebrtc probes its uplink with old packets resent on the RTX stream ("redundant payloads"):
+// a restored packet the server already has is dropped, neither forwarded nor counted as media.
+TEST(Router, AnRtxPacketOfAPacketAlreadyReceivedIsNotForwarded) {
+  RouterFixture f;
+  add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0B);
+  Bytes original = make_rtp(kVideoSsrc, kVp8Pt, 77, 9000, kVp8Keyframe);
+  f.publish(original, 1000);
+  ASSERT_EQ(f.bob_subscribe.rtp.size(), 1u);
+  const uint64_t bytes = f.video.counters().bytes;
+  Bytes rtx(1500);
+  rtx.resize(rtp::build_rtx(view(original), kVp8RtxPt, kVideoRtxSsrc, 5, rtx));
+  f.publish(rtx, 1010);
+  EXPECT_EQ(f.bob_subscribe.rtp.size(), 1u) << "no second copy";
+  EXPECT_EQ(f.drops.get(DropReason::RtxDuplicate), 1u);
+  EXPECT_EQ(f.video.counters().rtx_packets, 0u);
+  EXPECT_EQ(f.video.counters().bytes, bytes) << "not counted as the layer's media";
+
+  // A real repair (78 never arrived) still goes through.
+  Bytes lost = make_rtp(kVideoSsrc, kVp8Pt, 78, 9000, kVp8Delta);
+  rtx.resize(1500);
+  rtx.resize(rtp::build_rtx(view(lost), kVp8RtxPt, kVideoRtxSsrc, 6, rtx));
+  f.publish(rtx, 1020);
+  EXPECT_EQ(f.bob_subscribe.rtp.size(), 2u);
+  EXPECT_EQ(f.video.counters().rtx_packets, 1u);
+}
+
 TEST(Router, AnswersASubscriberNackFromItsBuffer) {
   RouterFixture f;
   add_down_track(f.video, f.bob, f.bob_subscribe, 0xB0B, 0xB0C);
