@@ -5,16 +5,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace sfu::net {
 namespace {
 
-// Room for one IP_PKTINFO or IPV6_PKTINFO control message (the only ones a socket asks for).
-constexpr size_t kControlBytes = 64;
-static_assert(CMSG_SPACE(sizeof(in6_pktinfo)) <= kControlBytes &&
-              CMSG_SPACE(sizeof(in_pktinfo)) <= kControlBytes);
+// Room for the control messages a socket asks for: an IP_PKTINFO or IPV6_PKTINFO (wildcard
+// sockets) and a receive timestamp (SO_TIMESTAMPNS).
+constexpr size_t kControlBytes = 128;
+static_assert(CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(timespec)) <= kControlBytes &&
+              CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(timespec)) <= kControlBytes);
+
+int64_t nanoseconds(const timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
+int64_t clock_ns(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return nanoseconds(ts);
+}
 struct alignas(cmsghdr) ControlBuffer {
   std::array<uint8_t, kControlBytes> bytes;
 };
@@ -29,7 +40,7 @@ bool is_wildcard(const SocketAddress& address) {
 struct UdpSocket::RecvSlots {
   std::array<std::array<uint8_t, kBufferSize>, kBatch> buffers;
   std::array<sockaddr_storage, kBatch> addresses;
-  std::array<ControlBuffer, kBatch> controls;  // used by a wildcard socket
+  std::array<ControlBuffer, kBatch> controls;
   std::array<iovec, kBatch> iovecs;
   std::array<mmsghdr, kBatch> headers;
   std::array<Datagram, kBatch> datagrams;
@@ -90,6 +101,9 @@ bool UdpSocket::bind(const SocketAddress& address, uint32_t recv_buffer_bytes, u
     return fail("IPV6_V6ONLY");
   wildcard_ = is_wildcard(address);
   if (wildcard_ && !enable_local_addresses(address)) return fail("IP_PKTINFO");
+  // Best effort: without it datagrams carry no arrival time and the caller's clock stands in.
+  int on = 1;
+  setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
   if (::bind(fd_, address.sockaddr_ptr(), address.length()) != 0) return fail("bind");
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
@@ -114,26 +128,29 @@ bool UdpSocket::enable_local_addresses(const SocketAddress& address) {
   return setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) == 0;
 }
 
-SocketAddress UdpSocket::local_address_of(size_t i) const {
-  if (!wildcard_) return local_;
+void UdpSocket::read_controls(size_t i, int64_t realtime_minus_monotonic_ns, int64_t now_monotonic_ns,
+                              SocketAddress& local, int64_t& arrival_us) const {
+  local = local_;  // the bound port (and, unless wildcard, the address)
+  arrival_us = 0;
   auto& header = const_cast<msghdr&>(recv_->headers[i].msg_hdr);  // CMSG_NXTHDR takes a mutable one
   for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
-    SocketAddress local = local_;  // the bound port, the datagram's own address
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts{};
+      std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+      // Never later than now (a realtime clock stepped between the stamp and the read).
+      const int64_t arrival_ns = std::min(nanoseconds(ts) - realtime_minus_monotonic_ns, now_monotonic_ns);
+      arrival_us = arrival_ns > 0 ? arrival_ns / 1000 : 0;
+    } else if (wildcard_ && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo info{};
       std::memcpy(&info, CMSG_DATA(c), sizeof(info));
       // ipi_spec_dst: the local address a reply should come from (ipi_addr may be a broadcast).
       reinterpret_cast<sockaddr_in*>(local.sockaddr_ptr())->sin_addr = info.ipi_spec_dst;
-      return local;
-    }
-    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+    } else if (wildcard_ && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info{};
       std::memcpy(&info, CMSG_DATA(c), sizeof(info));
       reinterpret_cast<sockaddr_in6*>(local.sockaddr_ptr())->sin6_addr = info.ipi6_addr;
-      return local;
     }
   }
-  return local_;  // not reached: the kernel adds the message to every datagram
 }
 
 namespace {
@@ -182,8 +199,8 @@ void UdpSocket::drain() {
       h.msg_namelen = sizeof(sockaddr_storage);
       h.msg_iov = &recv_->iovecs[i];
       h.msg_iovlen = 1;
-      h.msg_control = wildcard_ ? recv_->controls[i].bytes.data() : nullptr;
-      h.msg_controllen = wildcard_ ? kControlBytes : 0;
+      h.msg_control = recv_->controls[i].bytes.data();
+      h.msg_controllen = kControlBytes;
       h.msg_flags = 0;
     }
     int n = recvmmsg(fd_, recv_->headers.data(), kBatch, MSG_DONTWAIT, nullptr);
@@ -193,6 +210,9 @@ void UdpSocket::drain() {
     }
     size_t kept = 0;
     uint64_t bytes = 0;
+    // The kernel stamps in realtime: one reading of both clocks per batch converts them all.
+    const int64_t now_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+    const int64_t realtime_minus_monotonic_ns = clock_ns(CLOCK_REALTIME) - now_monotonic_ns;
     for (int i = 0; i < n; ++i) {
       const mmsghdr& m = recv_->headers[i];
       if (m.msg_hdr.msg_flags & MSG_TRUNC) {
@@ -200,10 +220,12 @@ void UdpSocket::drain() {
         continue;
       }
       bytes += m.msg_len;
-      recv_->datagrams[kept++] = {
-          recv_->buffers[i].data(), m.msg_len,
-          SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&recv_->addresses[i])),
-          local_address_of(static_cast<size_t>(i))};
+      Datagram& datagram = recv_->datagrams[kept++];
+      datagram.data = recv_->buffers[i].data();
+      datagram.size = m.msg_len;
+      datagram.from = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&recv_->addresses[i]));
+      read_controls(static_cast<size_t>(i), realtime_minus_monotonic_ns, now_monotonic_ns, datagram.local,
+                    datagram.arrival_us);
     }
     bump(counters_->rx_packets, kept);
     bump(counters_->rx_bytes, bytes);

@@ -9,6 +9,11 @@
 // the local address each datagram was sent to (IP_PKTINFO / IPV6_RECVPKTINFO) and sends a
 // datagram from the source its caller names, so a reply leaves from the address the peer sent to
 // on a host with several addresses. Bound to one address, both are that address.
+//
+// Each datagram carries the time the kernel received it (SO_TIMESTAMPNS), on the monotonic
+// clock: what transport-cc feedback reports to a sender as its arrival time. The time the worker
+// got to it would add the worker's own scheduling (a busy or descheduled thread reads a backlog
+// late, all at once), which a sender's delay-based estimate takes for a queue on its path.
 #pragma once
 
 #include <uv.h>
@@ -48,6 +53,9 @@ class UdpSocket {
     // The local address (and port) it was sent to: the source of a reply. Not set (family 0) for
     // frames of an ICE-TCP connection, which answer on that connection.
     SocketAddress local{};
+    // When the kernel received it: microseconds of CLOCK_MONOTONIC (uv_hrtime() / 1000). 0 when
+    // unknown (an ICE-TCP frame, or a kernel without receive timestamps): the caller's clock then.
+    int64_t arrival_us = 0;
   };
   using BatchHandler = std::function<void(std::span<Datagram>)>;
 
@@ -89,8 +97,11 @@ class UdpSocket {
   static void on_poll(uv_poll_t* handle, int status, int events);
   void drain();
   bool enable_local_addresses(const SocketAddress& address);
-  // The local address of received datagram `i`: from its IP_PKTINFO / IPV6_PKTINFO, else local_.
-  SocketAddress local_address_of(size_t i) const;
+  // Received datagram `i`'s control messages: its local address (from its IP_PKTINFO /
+  // IPV6_PKTINFO, else local_) and its arrival time, the kernel's realtime stamp moved to the
+  // monotonic clock by `realtime_minus_monotonic_ns` (0 without one).
+  void read_controls(size_t i, int64_t realtime_minus_monotonic_ns, int64_t now_monotonic_ns,
+                     SocketAddress& local, int64_t& arrival_us) const;
   // Points slot `i`'s header at its control buffer holding `from` as the source address.
   void attach_source(size_t i);
 

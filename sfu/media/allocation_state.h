@@ -14,6 +14,10 @@ struct AllocationState {
   // An up-switch (or a resume) the estimate allows since `up_since_ms`: applied after the hold.
   bool up_pending = false;
   uint64_t up_since_ms = 0;
+  // A lower layer the estimate asks for since `down_since_ms` while the link loses nothing:
+  // applied after the down-hold.
+  bool down_pending = false;
+  uint64_t down_since_ms = 0;
   // A pause the estimate asks for since `pause_since_ms` (the track meanwhile at its lowest layer).
   bool pause_pending = false;
   uint64_t pause_since_ms = 0;

@@ -64,7 +64,7 @@ int8_t BandwidthAllocator::upgrade(const AllocationTrack& track, int8_t layer, d
   return layer;
 }
 
-void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms,
+void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, bool losing,
                                AllocationResult& result) const {
   AllocationState& state = *track.state;
   if (wanted == AllocationState::kPaused && state.layer >= 0 && options_.pause_hold_ms > 0) {
@@ -81,11 +81,22 @@ void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t n
     state.pause_pending = false;
   }
   const int current = current_of(state);
+  if (wanted >= current) state.down_pending = false;
   if (wanted == current) {
     state.up_pending = false;
     return;
   }
+  if (wanted < current && !losing && state.layer >= 0 && options_.down_hold_ms > 0) {
+    // Sending a layer and losing nothing: it stays until the step down is due.
+    if (!state.down_pending) {
+      state.down_pending = true;
+      state.down_since_ms = now_ms;
+    }
+    state.up_pending = false;
+    if (now_ms - state.down_since_ms < options_.down_hold_ms) return;
+  }
   if (wanted < current) {
+    state.down_pending = false;
     // Down (or paused) at once: the link is full now.
     if (wanted == AllocationState::kPaused) ++result.paused;
     if (state.layer != AllocationState::kUnset) ++result.down_switches;
@@ -105,7 +116,7 @@ void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t n
 }
 
 AllocationResult BandwidthAllocator::allocate(double estimate_bps, uint64_t now_ms,
-                                              std::span<AllocationTrack> tracks) {
+                                              std::span<AllocationTrack> tracks, bool losing) {
   AllocationResult result;
   double budget = estimate_bps;
   order_.clear();
@@ -136,7 +147,7 @@ AllocationResult BandwidthAllocator::allocate(double estimate_bps, uint64_t now_
   for (size_t i = 0; i < tracks.size(); ++i) {
     AllocationTrack& track = tracks[i];
     if (!track.video || track.subscriber_paused || decision_[i] == AllocationState::kUnset) continue;
-    apply(track, decision_[i], now_ms, result);
+    apply(track, decision_[i], now_ms, losing, result);
     result.allocated_bps += static_cast<uint64_t>(cost_of(track, track.state->layer));
   }
   for (size_t i = 0; i < tracks.size(); ++i)

@@ -5,10 +5,11 @@
 // first, to the best layer within the subscriber's own cap (track_settings) that still fits.
 // Layer costs are measured from the publisher's incoming stream (LayerStream::bitrate_bps()).
 //
-// Hysteresis: a lower layer applies at once, a pause after `pause_hold_ms` (at the lowest layer
-// meanwhile); a higher one (or a resume) only when it fits with `up_headroom` to spare,
-// continuously for `up_hold_ms`, so a noisy estimate does not make a subscriber flap between
-// layers.
+// Hysteresis: a lower layer applies at once while the link loses packets, else only after the
+// current one has not fit for `down_hold_ms` in a row; a pause after `pause_hold_ms` (at the
+// lowest layer meanwhile); a higher one (or a resume) only when it fits with `up_headroom` to
+// spare, continuously for `up_hold_ms`, so a noisy estimate does not make a subscriber flap
+// between layers.
 //
 // Pure state machine: no clock, no transport; the caller (BandwidthController) gathers the input
 // and applies the output. Its scratch vector grows to the largest round once.
@@ -43,6 +44,12 @@ struct AllocationOptions {
   // row (0: at once). Right after heavy loss the estimate dips below what the link carries for
   // a moment, and a pause costs the subscriber a key frame and the up-hold to come back.
   uint64_t pause_hold_ms = 0;
+  // Without loss, a lower layer only after the current one has not fit for this long in a row (0:
+  // at once). The delay-based estimate alone dips below what arrives intact whenever the
+  // receiver is busy for a moment (its feedback comes late, which reads as a queue), and each
+  // step down costs a key frame and the up-hold to come back; a link that really is full soon
+  // loses packets, and then the step is at once.
+  uint64_t down_hold_ms = 0;
 };
 
 struct AllocationResult {
@@ -57,15 +64,17 @@ class BandwidthAllocator {
  public:
   explicit BandwidthAllocator(AllocationOptions options = {}) : options_(options) {}
 
-  // One round: decides every track's AllocationState::layer from `estimate_bps`.
-  AllocationResult allocate(double estimate_bps, uint64_t now_ms, std::span<AllocationTrack> tracks);
+  // One round: decides every track's AllocationState::layer from `estimate_bps`. `losing`: the
+  // subscriber's feedback reports loss now (lower layers apply at once).
+  AllocationResult allocate(double estimate_bps, uint64_t now_ms, std::span<AllocationTrack> tracks,
+                            bool losing = true);
 
  private:
   // The layer the estimate allows `track`, given what is left; takes its cost off `budget`.
   int8_t lowest_fitting(const AllocationTrack& track, double& budget) const;
   int8_t upgrade(const AllocationTrack& track, int8_t layer, double& budget) const;
   // Applies `wanted` to the track's state with the hysteresis; counts the change.
-  void apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, AllocationResult& result) const;
+  void apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, bool losing, AllocationResult& result) const;
   bool fits(const AllocationTrack& track, int8_t layer, double cost, double budget) const;
 
   AllocationOptions options_;

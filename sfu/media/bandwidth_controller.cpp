@@ -38,6 +38,7 @@ BandwidthOptions BandwidthOptions::from_config(const config::BandwidthConfig& ba
   options.allocator.up_hold_ms = bandwidth.up_hold_ms;
   options.allocator.up_headroom = bandwidth.up_headroom_percent / 100.0;
   options.allocator.pause_hold_ms = bandwidth.pause_hold_ms;
+  options.allocator.down_hold_ms = bandwidth.down_hold_ms;
   // Rate-limited to one a second whatever the config says (docs/protocol.md).
   options.event_interval_ms =
       bandwidth.event_interval_ms == 0 ? 0 : std::max<uint64_t>(bandwidth.event_interval_ms, 1000);
@@ -85,7 +86,8 @@ void BandwidthController::round(Participant& subscriber, WebRtcTransport& transp
   estimate_bps_ = static_cast<uint64_t>(bwe.estimate_bps());
   if (!options_.allocation) return;
   gather(subscriber);
-  last_round_ = allocator_.allocate(budget_of(bwe), now_ms, tracks_);
+  const bool losing = bwe.loss_fraction() >= rtp::LossBasedBwe::kLowLoss;
+  last_round_ = allocator_.allocate(budget_of(bwe), now_ms, tracks_, losing);
   counters_.count_allocation(last_round_.paused, last_round_.resumed, last_round_.down_switches,
                              last_round_.up_switches);
   for (size_t i = 0; i < downs_.size(); ++i) {

@@ -525,12 +525,12 @@ void Room::on_transport_closed(Participant& p, TransportRole role, std::string_v
   remove_participant(p.id, why, Error{ErrorCode::connection_lost, "media connection lost: " + why});
 }
 
-void Room::on_rtp(Participant& p, TransportRole role, uint8_t* data, size_t size) {
+void Room::on_rtp(Participant& p, TransportRole role, uint8_t* data, size_t size, int64_t arrival_us) {
   if (role != TransportRole::Publish) {
     worker_.drop_counters_for_rooms().count(DropReason::NoRoute);
     return;
   }
-  router_.on_publisher_rtp(p, data, size, worker_.now_ms());
+  router_.on_publisher_rtp(p, data, size, worker_.now_ms(), arrival_us);
 }
 
 void Room::on_rtcp(Participant& p, TransportRole role, uint8_t* data, size_t size) {

@@ -97,7 +97,7 @@ class Room : private DataRelay::Host {
   // From a participant's TransportLink (the observer of its two transports).
   void on_transport_connected(Participant& participant, TransportRole role);
   void on_transport_closed(Participant& participant, TransportRole role, std::string_view reason);
-  void on_rtp(Participant& participant, TransportRole role, uint8_t* data, size_t size);
+  void on_rtp(Participant& participant, TransportRole role, uint8_t* data, size_t size, int64_t arrival_us);
   void on_rtcp(Participant& participant, TransportRole role, uint8_t* data, size_t size);
 
  private:

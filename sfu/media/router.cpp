@@ -54,7 +54,8 @@ PublishedTrack* Router::learn_track(Participant& publisher, const rtp::RtpPacket
   return nullptr;
 }
 
-void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms) {
+void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms,
+                              int64_t arrival_us) {
   auto packet = rtp::RtpPacket::parse(MutableByteSpan(data, size));
   if (!packet) {
     drops_.count(DropReason::RtpMalformed);
@@ -63,7 +64,7 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
   if (publisher.transport_cc_extension_id != 0) {
     // Every packet counts for the sender's bandwidth estimate, retransmissions included.
     if (auto seq = packet->transport_sequence_number(publisher.transport_cc_extension_id))
-      publisher.transport_cc->on_packet(*seq, monotonic_us());
+      publisher.transport_cc->on_packet(*seq, arrival_us > 0 ? static_cast<uint64_t>(arrival_us) : monotonic_us());
   }
   size_t layer = 0;
   PublishedTrack* track = publisher.track_by_ssrc(packet->ssrc());

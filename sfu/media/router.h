@@ -70,7 +70,10 @@ class Router {
   Router(DropCounters& drops, RouterCounters& counters, RouterOptions options = {});
 
   // Packet path, from the participant's transports.
-  void on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms);
+  // `arrival_us`: when the kernel received it (monotonic microseconds; 0: now), the arrival time
+  // transport-cc feedback reports.
+  void on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms,
+                        int64_t arrival_us = 0);
   void on_publisher_rtcp(Participant& publisher, uint8_t* data, size_t size, uint64_t now_ms);
   void on_subscriber_rtcp(Participant& subscriber, uint8_t* data, size_t size, uint64_t now_ms);
 

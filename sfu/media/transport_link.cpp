@@ -12,8 +12,8 @@ void TransportLink::on_transport_closed(WebRtcTransport&, std::string_view reaso
   if (room_) room_->on_transport_closed(*participant_, role_, reason);
 }
 
-void TransportLink::on_rtp(WebRtcTransport&, uint8_t* data, size_t size) {
-  if (room_) room_->on_rtp(*participant_, role_, data, size);
+void TransportLink::on_rtp(WebRtcTransport&, uint8_t* data, size_t size, int64_t arrival_us) {
+  if (room_) room_->on_rtp(*participant_, role_, data, size, arrival_us);
 }
 
 void TransportLink::on_rtcp(WebRtcTransport&, uint8_t* data, size_t size) {

@@ -37,7 +37,7 @@ class TransportLink final : public WebRtcTransport::Observer {
   // WebRtcTransport::Observer: forwarded to the room (transport_link.cpp).
   void on_transport_connected(WebRtcTransport& transport) override;
   void on_transport_closed(WebRtcTransport& transport, std::string_view reason) override;
-  void on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) override;
+  void on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size, int64_t arrival_us) override;
   void on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) override;
   // Data channels: forwarded to the room's DataRelay.
   void on_data_channels_ready(WebRtcTransport& transport) override;

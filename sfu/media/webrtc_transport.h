@@ -105,7 +105,8 @@ class WebRtcTransport final : public MediaSink, private dtls::DataChannelEndpoin
     virtual ~Observer() = default;
     virtual void on_transport_connected(WebRtcTransport& transport) = 0;
     virtual void on_transport_closed(WebRtcTransport& transport, std::string_view reason) = 0;
-    virtual void on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size) = 0;
+    // `arrival_us`: when the kernel received it (net::UdpSocket::Datagram), 0 when unknown.
+    virtual void on_rtp(WebRtcTransport& transport, uint8_t* data, size_t size, int64_t arrival_us) = 0;
     virtual void on_rtcp(WebRtcTransport& transport, uint8_t* data, size_t size) = 0;
     // Data channels (after enable_data_channels()), as DataChannelEndpoint::Observer says; the
     // endpoint is data_channels(). They may send and close channels, not free the transport.

@@ -134,6 +134,18 @@ async function run(t, allocation, pacing) {
     });
     return widest;
   });
+  // The publisher's encodings: rid:width/limitation reason/target kbit/s, and its uplink's
+  // available bitrate (Chromium's own estimate), to tell the publisher's adaptation from ours.
+  const publisherState = () => pub.page.evaluate(async () => {
+    const out = [];
+    let uplink = null;
+    (await window.sfuDemo.publishPc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video')
+        out.push(`${s.rid}:${s.frameWidth ?? 0}/${s.qualityLimitationReason}/${Math.round((s.targetBitrate ?? 0) / 1000)}`);
+      if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) uplink = Math.round(s.availableOutgoingBitrate / 1000);
+    });
+    return `${out.sort().join(' ')} up ${uplink}k`;
+  });
   const top = await waitFor('both subscribers to decode the top layer', async () => {
     const a = await videoOf(fast.page, pub.id);
     const b = await videoOf(slow.page, pub.id);
@@ -145,31 +157,43 @@ async function run(t, allocation, pacing) {
   const sample = async (phase) => {
     const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast),
       est: estimateOf(free, base, room, slow.id), fastEst: estimateOf(free, base, room, fast.id),
-      layers: estimateOf(free, base, room, pub.id, 'layers'), slowVideo: estimateOf(free, base, room, slow.id, 'video') };
+      layers: estimateOf(free, base, room, pub.id, 'layers'), slowVideo: estimateOf(free, base, room, slow.id, 'video'),
+      publisher: await publisherState() };
     log.push(s);
     return s;
   };
 
+  // Between the (slow: REST from inside a namespace) samples, the limited subscriber's decoder is
+  // watched every 200 ms: the first time `reached(width)` holds while frames are being decoded.
+  const watch = async (ms, since, reached) => {
+    let prev = null;
+    for (const end = Date.now() + ms; Date.now() < end;) {
+      const v = await videoOf(slow.page, pub.id);
+      const t = Date.now();
+      if (v && prev && v.framesDecoded > prev.framesDecoded && reached(v.frameWidth)) return t - since;
+      prev = v;
+      await sleep(200);
+    }
+    return null;
+  };
   police(lim, 400);
   for (let i = 0; i < 10; i++) { await sample('400k'); await sleep(1000); }
   const limitedAt = Date.now();
   police(lim, 60);
   let steppedDownMs = null;
+  const lower = (w) => w > 0 && w < top;
   for (let i = 0; i < 20; i++) {
-    const s = await sample('60k');
-    const prev = log[log.length - 2];
-    if (steppedDownMs === null && s.slow && s.slow.frameWidth > 0 && s.slow.frameWidth < top &&
-        prev?.slow && s.slow.framesDecoded > prev.slow.framesDecoded) steppedDownMs = s.t - limitedAt;
-    await sleep(1000);
+    await sample('60k');
+    // Once stepped down, the watch just paces the samples (a second apart, as before the limit).
+    const took = await watch(1000, limitedAt, steppedDownMs === null ? lower : () => false);
+    if (steppedDownMs === null) steppedDownMs = took;
   }
   const liftedAt = Date.now();
   police(lim, 0);
   let recoveredMs = null;
   for (let i = 0; i < 25 && recoveredMs === null; i++) {
-    const s = await sample('free');
-    const prev = log[log.length - 2];
-    if (s.slow && s.slow.frameWidth >= top && prev?.slow && s.slow.framesDecoded > prev.slow.framesDecoded) recoveredMs = s.t - liftedAt;
-    await sleep(1000);
+    await sample('free');
+    recoveredMs = await watch(1000, liftedAt, (w) => w >= top);
   }
   const end = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
   const summary = {
@@ -180,7 +204,7 @@ async function run(t, allocation, pacing) {
   };
   t.diagnostic(`allocation ${allocation ? 'on' : 'off'}, pacing ${pacing ? 'on' : 'off'}: ${JSON.stringify(summary)}`);
   t.diagnostic(`samples (phase, slow width/frames, fast width, slow estimate, fast estimate): ${log.map((s) =>
-    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst} ${s.layers} [${s.slowVideo}] ` +
+    `${s.phase} ${s.slow?.frameWidth}/${s.slow?.framesDecoded} ${s.fast} ${s.est} ${s.fastEst} ${s.layers} [${s.slowVideo}] pub{${s.publisher}} ` +
     `slow rx ${s.slow?.packetsReceived}/lost ${s.slow?.packetsLost} frames ${s.slow?.framesReceived} key ${s.slow?.keyFramesDecoded} nack ${s.slow?.nackCount} pli ${s.slow?.pliCount} fir ${s.slow?.firCount}`).join(' | ')}`);
   t.diagnostic(`estimates at the end: slow ${JSON.stringify(estimateOf(free, base, room, slow.id, true))}; fast ${JSON.stringify(estimateOf(free, base, room, fast.id, true))}`);
   const metrics = free.tryExec('curl', '-s', '--max-time', '2', `${base}/metrics`).stdout;

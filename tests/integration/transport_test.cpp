@@ -34,7 +34,7 @@ class PipeObserver : public WebRtcTransport::Observer {
     close_reason = reason;
     ++closed;
   }
-  void on_rtp(WebRtcTransport& from, uint8_t* data, size_t size) override {
+  void on_rtp(WebRtcTransport& from, uint8_t* data, size_t size, int64_t) override {
     auto route = routes.find(from.id());
     if (route == routes.end()) return;
     WebRtcTransport* to = worker->find_transport(route->second);

@@ -1,5 +1,6 @@
 // The allocator's decisions: what fits, what does not (paused), audio first, priority order, the
-// subscriber's own cap, and the hysteresis (down at once, up only with headroom after the hold).
+// subscriber's own cap, and the hysteresis (down at once with loss, after the down-hold without;
+// up only with headroom after the hold).
 #include "sfu/media/bandwidth_allocator.h"
 
 #include <gtest/gtest.h>
@@ -215,6 +216,30 @@ TEST(BandwidthAllocator, AVideoAtALayerIsPausedOnlyAfterThePauseHold) {
   std::vector<AllocationTrack> others{simulcast(fresh)};
   allocator.allocate(100'000, 5000, others);
   EXPECT_EQ(fresh.layer, AllocationState::kPaused);
+}
+
+TEST(BandwidthAllocator, WithoutLossALowerLayerWaitsForTheDownHold) {
+  AllocationOptions o = options();
+  o.down_hold_ms = 1000;
+  BandwidthAllocator allocator(o);
+  AllocationState state;
+  std::vector<AllocationTrack> tracks{simulcast(state)};
+  allocator.allocate(2'000'000, 0, tracks, false);
+  ASSERT_EQ(state.layer, 2) << "the first round applies at once";
+  // A dip without loss (the delay-based estimate read a busy receiver's late feedback).
+  allocator.allocate(900'000, 200, tracks, false);
+  allocator.allocate(900'000, 800, tracks, false);
+  EXPECT_EQ(state.layer, 2);
+  allocator.allocate(2'000'000, 1000, tracks, false);  // it fits again: the pending step ends
+  allocator.allocate(900'000, 1200, tracks, false);
+  allocator.allocate(900'000, 2000, tracks, false);
+  EXPECT_EQ(state.layer, 2) << "0.8 s since the new dip";
+  auto down = allocator.allocate(900'000, 2200, tracks, false);
+  EXPECT_EQ(state.layer, 1);
+  EXPECT_EQ(down.down_switches, 1u);
+  // With loss the step is at once.
+  allocator.allocate(300'000, 2400, tracks, true);
+  EXPECT_EQ(state.layer, 0);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ constexpr size_t kMaxAddressesPerTransport = 8;
 struct NullObserver : WebRtcTransport::Observer {
   void on_transport_connected(WebRtcTransport&) override {}
   void on_transport_closed(WebRtcTransport&, std::string_view) override {}
-  void on_rtp(WebRtcTransport&, uint8_t*, size_t) override {}
+  void on_rtp(WebRtcTransport&, uint8_t*, size_t, int64_t) override {}
   void on_rtcp(WebRtcTransport&, uint8_t*, size_t) override {}
 };
 

@@ -79,7 +79,7 @@ TEST_F(WorkerTest, CreatesFindsAndDestroysTransports) {
   struct NullObserver : WebRtcTransport::Observer {
     void on_transport_connected(WebRtcTransport&) override {}
     void on_transport_closed(WebRtcTransport&, std::string_view) override {}
-    void on_rtp(WebRtcTransport&, uint8_t*, size_t) override {}
+    void on_rtp(WebRtcTransport&, uint8_t*, size_t, int64_t) override {}
     void on_rtcp(WebRtcTransport&, uint8_t*, size_t) override {}
   } observer;
   uint64_t id = on_worker(*worker_, [&](Worker& w) { return w.create_transport(observer).id(); });

@@ -1,7 +1,8 @@
 // UdpSocket on several local addresses, on real loopback sockets: a wildcard socket learns the
 // address each datagram was sent to and its replies leave from that address (IP_PKTINFO /
 // IPV6_PKTINFO), an IPv6 socket is IPv6-only so an IPv4 one shares its port, and a socket bound
-// to one address reports that address.
+// to one address reports that address. And each datagram carries the time the kernel received
+// it (SO_TIMESTAMPNS), not the time the loop got to it.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -168,6 +169,25 @@ TEST_F(UdpSocketLocalAddressTest, IPv6WildcardIsIPv6OnlyAndSharesThePortWithIPv4
   EXPECT_EQ(shared.tx_packets.load(), 2u);
   EXPECT_EQ(&v4.counters(), &shared);
   EXPECT_EQ(&v6.counters(), &shared);
+}
+
+// A datagram that waits in the socket while the loop is busy keeps the time it arrived: what
+// transport-cc feedback reports to the sender must not include this process's scheduling.
+TEST_F(UdpSocketLocalAddressTest, ADatagramCarriesTheKernelsReceiveTime) {
+  for (const char* ip : {"127.0.0.1", "0.0.0.0"}) {
+    received_.clear();
+    UdpSocket& server = open(ip, 0, /*reply=*/false);
+    Peer peer(*SocketAddress::from_ip("127.0.0.1", 0));
+    const auto sent_us = static_cast<int64_t>(uv_hrtime() / 1000);
+    peer.send_to(*SocketAddress::from_ip("127.0.0.1", server.local_address().port()), 1);
+    std::this_thread::sleep_for(300ms);  // the loop is busy elsewhere
+    ASSERT_TRUE(run_until_received(1)) << ip;
+    const auto read_us = static_cast<int64_t>(uv_hrtime() / 1000);
+    const int64_t arrival_us = received_.back().arrival_us;
+    EXPECT_GE(arrival_us, sent_us) << ip;
+    EXPECT_LE(arrival_us, sent_us + 150'000) << ip << ": stamped when read (" << read_us - sent_us
+                                            << " us after the send), not when received";
+  }
 }
 
 }  // namespace
