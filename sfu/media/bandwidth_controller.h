@@ -59,7 +59,7 @@ class BandwidthController {
   static constexpr uint64_t kMinProbeIntervalMs = 1000;
   static constexpr uint64_t kMaxProbeIntervalMs = 4000;
   static constexpr uint64_t kOvershootBackoffMs = 5000;
-  static constexpr uint64_t kMaxOvershootBackoffMs = 20000;
+  static constexpr uint64_t kMaxOvershootBackoffMs = 10000;
   static constexpr size_t kMaxPaddingPacketsPerTick = 32;
   static constexpr size_t kPaddingBytes = 255;  // the most one RTP packet's padding can say
 
