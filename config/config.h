@@ -121,7 +121,7 @@ struct BandwidthConfig {
   uint32_t up_hold_ms = 0;           // a higher layer or a resume must fit this long first
   uint32_t up_headroom_percent = 0;  // ... with this much of its cost to spare
   uint32_t pause_hold_ms = 0;        // a video is paused only after its lowest layer has not fit this long
-  uint32_t down_hold_ms = 0;         // without loss, a lower layer only after the current has not fit this long
+  uint32_t down_hold_ms = 0;         // no loss: a lower layer only once the current has not fit this long
   uint32_t event_interval_ms = 0;    // the `bandwidth` event to each subscriber; 0 = none
   bool pacing = false;               // pace each subscriber's packets at its estimate (sfu/media/pacer.h)
   double pacing_factor = 0;          // the pacing rate is the estimate times this
