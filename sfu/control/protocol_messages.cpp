@@ -180,7 +180,7 @@ nlohmann::json bandwidth_json(const BandwidthSnapshot& b) {
 
 nlohmann::json subscription_json(const SubscriptionSnapshot& s) {
   const DownTrackCounters& c = s.counters;
-  const auto layer = [](int value) { return value < 0 ? nlohmann::json() : nlohmann::json(value); };
+  const auto layer = [](int8_t value) { return value < 0 ? nlohmann::json() : nlohmann::json(value); };
   return {{"track_id", s.track_id},
           {"publisher", s.publisher_id},
           {"kind", sdp::to_string(s.kind)},

@@ -74,7 +74,8 @@ class BandwidthAllocator {
   int8_t lowest_fitting(const AllocationTrack& track, double& budget) const;
   int8_t upgrade(const AllocationTrack& track, int8_t layer, double& budget) const;
   // Applies `wanted` to the track's state with the hysteresis; counts the change.
-  void apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, bool losing, AllocationResult& result) const;
+  void apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, bool losing,
+             AllocationResult& result) const;
   bool fits(const AllocationTrack& track, int8_t layer, double cost, double budget) const;
 
   AllocationOptions options_;

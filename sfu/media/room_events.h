@@ -160,8 +160,8 @@ struct SubscriptionSnapshot {
   std::string track_id;
   std::string publisher_id;
   sdp::MediaKind kind = sdp::MediaKind::kAudio;
-  int layer = -1;         // the layer forwarded now (-1: none, waiting for a key frame to start)
-  int target_layer = -1;  // the layer it switches to at that layer's next key frame
+  int8_t layer = -1;         // the layer forwarded now (-1: none, waiting for a key frame to start)
+  int8_t target_layer = -1;  // the layer it switches to at that layer's next key frame
   // Why nothing is forwarded: "subscriber" (track_settings paused it), "bandwidth" (the
   // allocator did), or empty.
   std::string paused;

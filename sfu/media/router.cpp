@@ -64,7 +64,8 @@ void Router::on_publisher_rtp(Participant& publisher, uint8_t* data, size_t size
   if (publisher.transport_cc_extension_id != 0) {
     // Every packet counts for the sender's bandwidth estimate, retransmissions included.
     if (auto seq = packet->transport_sequence_number(publisher.transport_cc_extension_id))
-      publisher.transport_cc->on_packet(*seq, arrival_us > 0 ? static_cast<uint64_t>(arrival_us) : monotonic_us());
+      publisher.transport_cc->on_packet(*seq,
+                                        arrival_us > 0 ? static_cast<uint64_t>(arrival_us) : monotonic_us());
   }
   size_t layer = 0;
   PublishedTrack* track = publisher.track_by_ssrc(packet->ssrc());

@@ -316,7 +316,8 @@ void WebRtcTransport::handle_srtp(const net::UdpSocket::Datagram& datagram, bool
   if (is_rtcp) {
     ++counters_.rtcp_packets_in;
     if (bwe_) {
-      bwe_->on_rtcp(ByteSpan(datagram.data, size), datagram.arrival_us > 0 ? datagram.arrival_us : monotonic_us());
+      bwe_->on_rtcp(ByteSpan(datagram.data, size),
+                    datagram.arrival_us > 0 ? datagram.arrival_us : monotonic_us());
       if (pacer_) update_pacing_rate(monotonic_us());
     }
     if (observer_) observer_->on_rtcp(*this, datagram.data, size);

@@ -185,8 +185,8 @@ TEST_F(UdpSocketLocalAddressTest, ADatagramCarriesTheKernelsReceiveTime) {
     const auto read_us = static_cast<int64_t>(uv_hrtime() / 1000);
     const int64_t arrival_us = received_.back().arrival_us;
     EXPECT_GE(arrival_us, sent_us) << ip;
-    EXPECT_LE(arrival_us, sent_us + 150'000) << ip << ": stamped when read (" << read_us - sent_us
-                                            << " us after the send), not when received";
+    EXPECT_LE(arrival_us, sent_us + 150'000)
+        << ip << ": stamped when read (" << read_us - sent_us << " us after the send), not when received";
   }
 }
 
