@@ -46,14 +46,18 @@ Result<TrackSettingsRequest> parse_track_settings(const nlohmann::json& message)
   if (*layer) request.preferences.max_layer = static_cast<uint8_t>(**layer);
   if (*width) request.preferences.max_width = static_cast<uint16_t>(**width);
   if (*height) request.preferences.max_height = static_cast<uint16_t>(**height);
+  auto priority = integer_field(message, "priority", kMaxTrackPriority);
+  if (!priority) return priority.error();
+  if (*priority) request.preferences.priority = static_cast<uint8_t>(**priority);
   if (auto paused = message.find("paused"); paused != message.end()) {
     if (!paused->is_boolean()) return Error{ErrorCode::bad_request, "'paused' must be a boolean"};
     request.preferences.paused = paused->get<bool>();
   }
   const TrackPreferences& p = request.preferences;
-  if (!p.max_layer && !p.max_width && !p.max_height && !p.paused && !p.max_temporal_layer)
-    return Error{ErrorCode::bad_request,
-                 "track_settings needs max_layer, max_temporal_layer, max_width, max_height or paused"};
+  if (!p.max_layer && !p.max_width && !p.max_height && !p.paused && !p.max_temporal_layer && !p.priority)
+    return Error{
+        ErrorCode::bad_request,
+        "track_settings needs max_layer, max_temporal_layer, max_width, max_height, paused or priority"};
   return request;
 }
 

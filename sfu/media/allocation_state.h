@@ -21,8 +21,8 @@ struct AllocationState {
   // A pause the estimate asks for since `pause_since_ms` (the track meanwhile at its lowest layer).
   bool pause_pending = false;
   uint64_t pause_since_ms = 0;
-  // Higher first: audio is always first; among videos, a screen share or the active speaker may
-  // be given a higher one (0 by default).
+  // Higher first (audio always comes first): set each round from the subscriber's track_settings
+  // priority and the room's active speaker (BandwidthController::allocation_priority).
   uint8_t priority = 0;
 };
 

@@ -68,15 +68,13 @@ void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t n
                                AllocationResult& result) const {
   AllocationState& state = *track.state;
   if (wanted == AllocationState::kPaused && state.layer >= 0 && options_.pause_hold_ms > 0) {
-    // Sending a layer: its lowest one until the pause is due.
+    // Sending a layer: its lowest one until the pause is due. Pending until the pause applies
+    // (the down-hold may still keep it): restarting it meanwhile would hold the pause forever.
     if (!state.pause_pending) {
       state.pause_pending = true;
       state.pause_since_ms = now_ms;
     }
-    if (now_ms - state.pause_since_ms < options_.pause_hold_ms)
-      wanted = lowest_arriving(track);
-    else
-      state.pause_pending = false;
+    if (now_ms - state.pause_since_ms < options_.pause_hold_ms) wanted = lowest_arriving(track);
   } else {
     state.pause_pending = false;
   }
@@ -97,6 +95,7 @@ void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t n
   }
   if (wanted < current) {
     state.down_pending = false;
+    state.pause_pending = false;
     // Down (or paused) at once: the link is full now.
     if (wanted == AllocationState::kPaused) ++result.paused;
     if (state.layer != AllocationState::kUnset) ++result.down_switches;

@@ -45,20 +45,21 @@ BandwidthOptions BandwidthOptions::from_config(const config::BandwidthConfig& ba
   return options;
 }
 
-void BandwidthController::on_timer(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms) {
+void BandwidthController::on_timer(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms,
+                                   const std::string* active_speaker) {
   notices_.clear();
   if (!transport.bandwidth_estimator() || !transport.ready()) return;
   if (in_cluster_) send_padding(subscriber, transport, now_ms);
   if (now_ms < next_round_ms_) return;
   next_round_ms_ = now_ms + kRoundMs;
-  round(subscriber, transport, now_ms);
+  round(subscriber, transport, now_ms, active_speaker);
   if (options_.event_interval_ms != 0 && now_ms >= next_event_ms_) {
     next_event_ms_ = now_ms + options_.event_interval_ms;
     notices_.push_back({BandwidthNotice::Kind::kEstimate, nullptr});
   }
 }
 
-void BandwidthController::gather(Participant& subscriber) {
+void BandwidthController::gather(Participant& subscriber, const std::string* active_speaker) {
   tracks_.clear();
   downs_.clear();
   before_.clear();
@@ -75,17 +76,20 @@ void BandwidthController::gather(Participant& subscriber) {
     track.arriving = source.arriving_layers();
     for (size_t i = 0; i < track.layer_count; ++i) track.layer_bps[i] = source.layer(i).bitrate_bps();
     track.state = &down.allocation();
+    track.state->priority =
+        allocation_priority(down.priority(), active_speaker && source.publisher().id == *active_speaker);
     tracks_.push_back(track);
     downs_.push_back(&down);
     before_.push_back(down.allocation().layer);
   }
 }
 
-void BandwidthController::round(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms) {
+void BandwidthController::round(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms,
+                                const std::string* active_speaker) {
   const rtp::SendSideBwe& bwe = transport.bandwidth_estimator()->estimator();
   estimate_bps_ = static_cast<uint64_t>(bwe.estimate_bps());
   if (!options_.allocation) return;
-  gather(subscriber);
+  gather(subscriber, active_speaker);
   const bool losing = bwe.loss_fraction() >= rtp::LossBasedBwe::kLowLoss;
   last_round_ = allocator_.allocate(budget_of(bwe), now_ms, tracks_, losing);
   counters_.count_allocation(last_round_.paused, last_round_.resumed, last_round_.down_switches,

@@ -14,6 +14,10 @@
 // next probe wait kOvershootBackoffMs, doubled for each further one in a row up to
 // kMaxOvershootBackoffMs, so the subscriber's video is not knocked over every few seconds.
 //
+// Priority: a video the subscriber ranked higher (track_settings `priority`) gets its share
+// first; among equals, the room's active speaker's (libwebrtc's and LiveKit's rooms do the same:
+// the face that talks stays sharp).
+//
 // What the subscriber is told (track_paused / track_resumed, and a periodic `bandwidth` event)
 // is collected in notices(), which the room delivers after each call.
 //
@@ -23,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -66,8 +71,16 @@ class BandwidthController {
   BandwidthController(const BandwidthOptions& options, BweCounters& counters)
       : options_(options), counters_(counters), allocator_(options.allocator) {}
 
-  // The room's fast timer (every 20 ms or so).
-  void on_timer(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms);
+  // The room's fast timer (every 20 ms or so). `active_speaker`: the room's loudest participant's
+  // id (nullptr: nobody speaks).
+  void on_timer(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms,
+                const std::string* active_speaker = nullptr);
+
+  // A down-track's rank in the allocation: the subscriber's own priority first, the active
+  // speaker's video ahead of its equals.
+  static uint8_t allocation_priority(uint8_t subscriber_priority, bool active_speaker) {
+    return static_cast<uint8_t>(subscriber_priority * 2 + (active_speaker ? 1 : 0));
+  }
   const std::vector<BandwidthNotice>& notices() const { return notices_; }
 
   // The last round's figures (the `bandwidth` event and REST).
@@ -76,8 +89,9 @@ class BandwidthController {
   bool allocating() const { return options_.allocation; }
 
  private:
-  void round(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms);
-  void gather(Participant& subscriber);
+  void round(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms,
+             const std::string* active_speaker);
+  void gather(Participant& subscriber, const std::string* active_speaker);
   void maybe_start_probe(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms);
   void send_padding(Participant& subscriber, WebRtcTransport& transport, uint64_t now_ms);
   DownTrack* probe_track(Participant& subscriber) const;

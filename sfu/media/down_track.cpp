@@ -28,7 +28,7 @@ DownTrack::DownTrack(PublishedTrack& source, Participant& subscriber, MediaSink&
   sequence_offset_ = initial_sequence_;
   timestamp_offset_ = random_value<uint32_t>();
   rtx_sequence_ = random_value<uint16_t>();
-  preferences_ = {LayerSelector::kMaxLayers - 1, 0, 0, std::nullopt, false};
+  preferences_ = {LayerSelector::kMaxLayers - 1, 0, 0, std::nullopt, false, 0};
   // Audio needs no keyframe: every Opus packet decodes on its own.
   if (source_.kind() == sdp::MediaKind::kAudio) selector_.start_at(0);
   const PublishedTrackSpec& spec = source_.spec();
@@ -62,6 +62,7 @@ void DownTrack::set_preferences(const TrackPreferences& preferences) {
   if (preferences.max_width) preferences_.max_width = preferences.max_width;
   if (preferences.max_height) preferences_.max_height = preferences.max_height;
   if (preferences.max_temporal_layer) preferences_.max_temporal_layer = preferences.max_temporal_layer;
+  if (preferences.priority) preferences_.priority = preferences.priority;
   if (preferences.paused) {
     preferences_.paused = preferences.paused;
     selector_.set_paused(*preferences.paused || paused_for_bandwidth());

@@ -114,6 +114,8 @@ class DownTrack {
   void apply_allocation();
   bool paused_for_bandwidth() const { return allocation_.layer == AllocationState::kPaused; }
   bool paused_by_subscriber() const { return *preferences_.paused; }
+  // The subscriber's rank for this track when its downlink cannot carry everything (track_settings).
+  uint8_t priority() const { return *preferences_.priority; }
   // The highest layer the subscriber's preferences allow (before the allocator's cap).
   uint8_t preferred_layer() const;
   // Bandwidth probes: padding-only packets on the RTX stream (its next sequence number), when the

@@ -563,7 +563,7 @@ void Room::control_bandwidth(Participant& subscriber, uint64_t now_ms) {
     subscriber.bandwidth = std::make_unique<BandwidthController>(
         BandwidthOptions::from_config(worker_.bandwidth_config()), worker_.bwe_counters_for_rooms());
   BandwidthController& control = *subscriber.bandwidth;
-  control.on_timer(subscriber, *transport, now_ms);
+  control.on_timer(subscriber, *transport, now_ms, media_signals_.active_speaker());
   for (const BandwidthNotice& notice : control.notices()) {
     if (notice.kind == BandwidthNotice::Kind::kEstimate) {
       const auto paused = std::count_if(subscriber.down_tracks.begin(), subscriber.down_tracks.end(),

@@ -38,6 +38,11 @@ class RoomMediaSignals {
 
   // The room's fast timer (every ~20 ms); works every kWindowMs.
   void on_timer(Participants& participants, uint64_t now_ms, RoomEvents& events);
+  // The loudest participant of the last active_speakers event; nullptr when nobody speaks.
+  const std::string* active_speaker() const {
+    const auto& speakers = speakers_.last_sent();
+    return speakers.empty() ? nullptr : &speakers.front();
+  }
 
  private:
   void update_speakers(Participants& participants, uint64_t now_ms, RoomEvents& events);

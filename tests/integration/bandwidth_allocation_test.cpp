@@ -106,4 +106,82 @@ TEST_F(BandwidthAllocation, PausesWhatCannotFitResumesAndClimbsWithRoom) {
   EXPECT_EQ(from_alice().video_picture_id_jumps, 0u);
 }
 
+// Two simulcast videos and room for only one of them above the lowest layer: the active
+// speaker's gets it, unless the subscriber ranks the other higher (track_settings `priority`).
+class BandwidthPriority : public Conference {
+ protected:
+  ParticipantClient* alice = nullptr;  // silent; her tracks come first in Bob's list
+  ParticipantClient* carol = nullptr;  // speaks
+  ParticipantClient* bob = nullptr;    // receives both, REMB only
+
+  void configure(config::Config& config) override { config.bandwidth.allocation = true; }
+
+  std::string video_of(const ParticipantClient& publisher) const {
+    auto tracks = bob->tracks_by_participant().find(publisher.participant_id());
+    if (tracks == bob->tracks_by_participant().end()) return {};
+    for (const auto& [id, kind] : tracks->second)
+      if (kind == "video") return id;
+    return {};
+  }
+  // The layer of `publisher`'s video Bob has received most packets of since `since`.
+  size_t layer_now(const ParticipantClient& publisher, const ParticipantClient::ReceivedMedia& since) const {
+    const auto now = bob->received_from(publisher.participant_id());
+    size_t best = 0;
+    for (size_t layer = 1; layer < 3; ++layer)
+      if (now.video_packets_by_layer[layer] - since.video_packets_by_layer[layer] >
+          now.video_packets_by_layer[best] - since.video_packets_by_layer[best])
+        best = layer;
+    return best;
+  }
+  // Waits until Bob gets `alice_layer` of Alice's video and `carol_layer` of Carol's, steadily
+  // (the most packets over the last second).
+  bool settles_at(size_t alice_layer, size_t carol_layer) {
+    return run_until(
+        [&] {
+          const auto a = bob->received_from(alice->participant_id());
+          const auto c = bob->received_from(carol->participant_id());
+          run_for(1s);
+          return layer_now(*alice, a) == alice_layer && layer_now(*carol, c) == carol_layer;
+        },
+        20s);
+  }
+};
+
+TEST_F(BandwidthPriority, TheActiveSpeakersVideoFirstUnlessTheSubscriberRanksAnotherHigher) {
+  alice = &add_client("prio", "alice", [](ParticipantClient::Options& o) {
+    o.simulcast_layers = 3;
+    o.audio_level_dbov = 127;  // silence
+  });
+  carol = &add_client("prio", "carol", [](ParticipantClient::Options& o) {
+    o.simulcast_layers = 3;
+    o.audio_level_dbov = 6;  // loud
+  });
+  bob = &add_client("prio", "bob", [](ParticipantClient::Options& o) {
+    o.publish_audio = false;
+    o.publish_video = false;
+    o.alter_subscribe_answer = [](sdp::SessionDescription& answer) {
+      for (auto& m : answer.media)
+        std::erase_if(m.extmaps, [](const sdp::Extmap& e) { return e.uri == sdp::kExtTransportCc; });
+    };
+  });
+  alice->start_media();
+  carol->start_media();
+  ASSERT_TRUE(run_until([&] {
+    return bob->received_from(alice->participant_id()).video_packets > 30 &&
+           bob->received_from(carol->participant_id()).video_packets > 30;
+  })) << describe(*bob);
+  // Layers cost about 160, 330 and 490 kbit/s: 680 kbit/s carries both lowest layers and the two
+  // audio tracks, plus one video's middle layer (with its 15 % headroom), not two, nor a top one.
+  conference_test::send_remb(*bob, 680'000);
+  // Equal ranks would go in track order (Alice's first): the speaker's goes first instead.
+  ASSERT_TRUE(settles_at(0, 1)) << "the active speaker's video first: " << describe(*bob);
+
+  ASSERT_TRUE(bob->send_signaling({{"type", "track_settings"},
+                                   {"participant_id", alice->participant_id()},
+                                   {"track_id", video_of(*alice)},
+                                   {"priority", 1}}));
+  conference_test::send_remb(*bob, 680'000);
+  ASSERT_TRUE(settles_at(1, 0)) << "the subscriber's ranking first: " << describe(*bob);
+}
+
 }  // namespace

@@ -199,6 +199,14 @@ TEST_F(Simulcast, BadTrackSettingsAreRefusedWithAClearError) {
   settings(*bob, {{"max_temporal_layer", 1}});
   run_for(300ms);
   EXPECT_EQ(error_count(), 5u) << "a valid max_temporal_layer is accepted silently";
+  // priority: 0-3.
+  settings(*bob, {{"priority", 4}});
+  ASSERT_TRUE(run_until([&] { return error_count() == 6; }));
+  EXPECT_EQ(bob->errors()[5]["code"], "bad_request");
+  EXPECT_NE(bob->errors()[5]["message"].get<std::string>().find("priority"), std::string::npos);
+  settings(*bob, {{"priority", 3}});
+  run_for(300ms);
+  EXPECT_EQ(error_count(), 6u) << "a valid priority alone is accepted silently";
 }
 
 }  // namespace

@@ -242,5 +242,24 @@ TEST(BandwidthAllocator, WithoutLossALowerLayerWaitsForTheDownHold) {
   EXPECT_EQ(state.layer, 0);
 }
 
+// Both holds at once (a REMB-only subscriber reports no loss): the pause still comes, after the
+// pause hold and the down-hold, instead of each restarting the other.
+TEST(BandwidthAllocator, WithoutLossAPauseComesAfterBothHolds) {
+  AllocationOptions o = options();
+  o.down_hold_ms = 2000;
+  o.pause_hold_ms = 1000;
+  BandwidthAllocator allocator(o);
+  AllocationState state;
+  std::vector<AllocationTrack> tracks{simulcast(state)};
+  allocator.allocate(2'000'000, 0, tracks, false);
+  ASSERT_EQ(state.layer, 2);
+  uint64_t t = 200;
+  for (; t <= 10'000 && state.layer != AllocationState::kPaused; t += 200)
+    allocator.allocate(20'000, t, tracks, false);
+  EXPECT_EQ(state.layer, AllocationState::kPaused);
+  EXPECT_GE(t, 2200u) << "not before the down-hold";
+  EXPECT_LE(t, 3400u) << "the pause hold runs meanwhile, not after";
+}
+
 }  // namespace
 }  // namespace sfu
