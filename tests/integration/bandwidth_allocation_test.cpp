@@ -19,6 +19,17 @@ using conference_test::Conference;
 
 namespace {
 
+// A subscriber that publishes nothing and sends REMB only (no transport-cc): its estimate is
+// what the test says.
+void remb_only_receiver(ParticipantClient::Options& o) {
+  o.publish_audio = false;
+  o.publish_video = false;
+  o.alter_subscribe_answer = [](sdp::SessionDescription& answer) {
+    for (auto& m : answer.media)
+      std::erase_if(m.extmaps, [](const sdp::Extmap& e) { return e.uri == sdp::kExtTransportCc; });
+  };
+}
+
 class BandwidthAllocation : public Conference {
  protected:
   ParticipantClient* alice = nullptr;
@@ -31,15 +42,7 @@ class BandwidthAllocation : public Conference {
       o.simulcast_layers = 3;
       o.publish_audio = false;
     });
-    bob = &add_client("alloc", "bob", [](ParticipantClient::Options& o) {
-      o.publish_audio = false;
-      o.publish_video = false;
-      // REMB only: the estimate is what the test says.
-      o.alter_subscribe_answer = [](sdp::SessionDescription& answer) {
-        for (auto& m : answer.media)
-          std::erase_if(m.extmaps, [](const sdp::Extmap& e) { return e.uri == sdp::kExtTransportCc; });
-      };
-    });
+    bob = &add_client("alloc", "bob", remb_only_receiver);
     alice->start_media();
     ASSERT_TRUE(run_until([&] { return from_alice().video_packets_by_layer[2] > 30; })) << describe(*bob);
   }
@@ -156,14 +159,7 @@ TEST_F(BandwidthPriority, TheActiveSpeakersVideoFirstUnlessTheSubscriberRanksAno
     o.simulcast_layers = 3;
     o.audio_level_dbov = 6;  // loud
   });
-  bob = &add_client("prio", "bob", [](ParticipantClient::Options& o) {
-    o.publish_audio = false;
-    o.publish_video = false;
-    o.alter_subscribe_answer = [](sdp::SessionDescription& answer) {
-      for (auto& m : answer.media)
-        std::erase_if(m.extmaps, [](const sdp::Extmap& e) { return e.uri == sdp::kExtTransportCc; });
-    };
-  });
+  bob = &add_client("prio", "bob", remb_only_receiver);
   alice->start_media();
   carol->start_media();
   ASSERT_TRUE(run_until([&] {
