@@ -90,6 +90,50 @@ class HeaderExtensionReader::iterator {
   bool done_ = true;
 };
 
+// Inline: every forwarded packet walks its block a few times (parse, remap, stamp).
+inline bool HeaderExtensionReader::next(HeaderExtension& out) {
+  if (form_ != HeaderExtensionForm::kOneByte && form_ != HeaderExtensionForm::kTwoByte) return false;
+  const size_t size = block_.size();
+  while (position_ < size) {
+    const uint8_t first = block_[position_];
+    if (first == 0) {  // padding byte, in both forms
+      ++position_;
+      continue;
+    }
+    size_t value_offset;
+    size_t value_size;
+    uint8_t id;
+    if (form_ == HeaderExtensionForm::kOneByte) {
+      id = first >> 4;
+      if (id == 15) {  // reserved: stop processing the block
+        position_ = size;
+        return false;
+      }
+      value_offset = position_ + 1;
+      value_size = static_cast<size_t>(first & 0x0F) + 1;
+    } else {
+      if (position_ + 2 > size) {
+        malformed_ = true;
+        position_ = size;
+        return false;
+      }
+      id = first;
+      value_offset = position_ + 2;
+      value_size = block_[position_ + 1];
+    }
+    if (value_size > size - value_offset) {
+      malformed_ = true;
+      position_ = size;
+      return false;
+    }
+    out.id = id;
+    out.value = block_.subspan(value_offset, value_size);
+    position_ = value_offset + value_size;
+    return true;
+  }
+  return false;
+}
+
 inline HeaderExtensionReader::iterator HeaderExtensionReader::begin() const { return iterator(*this); }
 inline HeaderExtensionReader::iterator HeaderExtensionReader::end() const { return iterator(); }
 

@@ -62,8 +62,10 @@ size_t stamp_transport_sequence(MutableByteSpan buffer, size_t size, uint8_t id,
   if (id == 0 || size > buffer.size()) return 0;
   auto packet = RtpPacket::parse(buffer.first(size));
   if (!packet) return 0;
-  if (auto existing = packet->find_extension(id)) {
-    return existing->size() == 2 && packet->set_transport_sequence_number(id, sequence) ? size : 0;
+  if (auto existing = packet->find_mutable_extension(id)) {
+    if (existing->size() != 2) return 0;
+    store_be16(existing->data(), sequence);
+    return size;
   }
   const HeaderExtensionForm form = packet->extension_form();
   uint8_t* data = buffer.data();
