@@ -79,6 +79,8 @@ Target:
                          so every room spans the nodes (CPU and /metrics: --url's node only)
   --server-log-level L   (default warn)
   --pacing on|off        the server's bandwidth.pacing (default: the server's default, off)
+  --allocation on|off    the server's bandwidth.allocation (default off: loopback has no bottleneck
+                         to share; on measures the allocator's cost)
   --nice N               run the server and the bench at this nice level (e.g. -10 on a machine
                          that is busy with other work; negative values need privileges)
   --no-pin               do not pin the server and the clients to separate CPUs
@@ -200,6 +202,11 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
       {"--pacing",
        [&](const std::string& v) {
          o.pacing = v;
+         return v == "on" || v == "off";
+       }},
+      {"--allocation",
+       [&](const std::string& v) {
+         o.allocation = v;
          return v == "on" || v == "off";
        }},
       {"--ramp-step", dbl(&o.ramp_step_s)},

@@ -67,14 +67,21 @@ int8_t BandwidthAllocator::upgrade(const AllocationTrack& track, int8_t layer, d
 void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, bool losing,
                                AllocationResult& result) const {
   AllocationState& state = *track.state;
-  if (wanted == AllocationState::kPaused && state.layer >= 0 && options_.pause_hold_ms > 0) {
-    // Sending a layer: its lowest one until the pause is due. Pending until the pause applies
-    // (the down-hold may still keep it): restarting it meanwhile would hold the pause forever.
+  bool holding_pause = false;
+  if (wanted == AllocationState::kPaused && state.layer != AllocationState::kPaused && options_.pause_hold_ms > 0) {
+    // Sending a layer (or about to: a new subscription): its lowest one until the pause is due.
+    // A new one is not paused at once: until it has sent, the estimate has nothing of it to
+    // measure and the prober no stream to pad (a single-layer video above the start estimate
+    // would stay paused). Pending until the pause applies (the down-hold may still keep it):
+    // restarting it meanwhile would hold the pause forever.
     if (!state.pause_pending) {
       state.pause_pending = true;
       state.pause_since_ms = now_ms;
     }
-    if (now_ms - state.pause_since_ms < options_.pause_hold_ms) wanted = lowest_arriving(track);
+    if (now_ms - state.pause_since_ms < options_.pause_hold_ms) {
+      wanted = lowest_arriving(track);
+      holding_pause = true;
+    }
   } else {
     state.pause_pending = false;
   }
@@ -95,7 +102,7 @@ void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t n
   }
   if (wanted < current) {
     state.down_pending = false;
-    state.pause_pending = false;
+    state.pause_pending = holding_pause;
     // Down (or paused) at once: the link is full now.
     if (wanted == AllocationState::kPaused) ++result.paused;
     if (state.layer != AllocationState::kUnset) ++result.down_switches;

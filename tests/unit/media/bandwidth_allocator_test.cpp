@@ -211,10 +211,35 @@ TEST(BandwidthAllocator, AVideoAtALayerIsPausedOnlyAfterThePauseHold) {
   auto paused = allocator.allocate(100'000, 2200, tracks);
   EXPECT_EQ(state.layer, AllocationState::kPaused);
   EXPECT_EQ(paused.paused, 1u);
-  // A first round that cannot fit anything pauses at once: nothing was being sent.
+}
+
+// A new subscription that cannot fit even its lowest layer is sent that layer until the pause
+// hold passes: paused before it ever sent, a single-layer video above the start estimate gave the
+// estimator nothing to measure and the prober no stream to pad, and stayed paused.
+TEST(BandwidthAllocator, ANewVideoThatCannotFitIsSentItsLowestLayerUntilThePauseHold) {
+  AllocationOptions o = options();
+  o.pause_hold_ms = 1000;
+  BandwidthAllocator allocator(o);
+  AllocationState state;
+  AllocationTrack track;
+  track.video = true;
+  track.layer_bps = {2'500'000, 0, 0, 0};
+  track.arriving = 1;
+  track.state = &state;
+  std::vector<AllocationTrack> tracks{track};
+  auto first = allocator.allocate(1'000'000, 0, tracks);
+  EXPECT_EQ(state.layer, 0);
+  EXPECT_EQ(first.paused, 0u);
+  allocator.allocate(1'000'000, 900, tracks);
+  EXPECT_EQ(state.layer, 0) << "0.9 s since the first round";
+  auto paused = allocator.allocate(1'000'000, 1000, tracks);
+  EXPECT_EQ(state.layer, AllocationState::kPaused);
+  EXPECT_EQ(paused.paused, 1u);
+  // Without a pause hold, at once (as before).
+  BandwidthAllocator at_once(options());
   AllocationState fresh;
   std::vector<AllocationTrack> others{simulcast(fresh)};
-  allocator.allocate(100'000, 5000, others);
+  at_once.allocate(100'000, 0, others);
   EXPECT_EQ(fresh.layer, AllocationState::kPaused);
 }
 
