@@ -26,7 +26,7 @@ struct BenchOptions {
   std::vector<std::string> span_urls;
   std::string sfu_binary;  // default: "sfu" next to sfu-bench
   std::string server_log_level = "warn";
-  std::string pacing;                // --pacing on|off: the server's bandwidth.pacing (empty: its default)
+  std::string pacing;  // --pacing on|off: the server's bandwidth.pacing (empty: its default)
   // --allocation on|off: the server's bandwidth.allocation; off unless asked for: the bench measures
   // forwarding, and loopback has no bottleneck for the allocator to share.
   std::string allocation = "off";

@@ -218,8 +218,10 @@ static int bench_main(int argc, char** argv) {
       so.bind_ip = o.scenario.bind_ip;
       // The bench measures the relay, not the per-participant rate limit (2 MiB/s by default).
       if (o.scenario.data()) so.extra_yaml = "data_channels:\n  bytes_per_second_per_participant: 0\n";
-      so.extra_yaml += std::string("bandwidth:\n  allocation: ") + (o.allocation == "on" ? "true" : "false") + "\n";
-      if (!o.pacing.empty()) so.extra_yaml += std::string("  pacing: ") + (o.pacing == "on" ? "true" : "false") + "\n";
+      so.extra_yaml +=
+          std::string("bandwidth:\n  allocation: ") + (o.allocation == "on" ? "true" : "false") + "\n";
+      if (!o.pacing.empty())
+        so.extra_yaml += std::string("  pacing: ") + (o.pacing == "on" ? "true" : "false") + "\n";
       std::string error;
       if (!server.start(so, &error)) {
         std::fprintf(stderr, "sfu-bench: cannot start the server %s: %s\n", so.binary.c_str(), error.c_str());

@@ -68,7 +68,8 @@ void BandwidthAllocator::apply(AllocationTrack& track, int8_t wanted, uint64_t n
                                AllocationResult& result) const {
   AllocationState& state = *track.state;
   bool holding_pause = false;
-  if (wanted == AllocationState::kPaused && state.layer != AllocationState::kPaused && options_.pause_hold_ms > 0) {
+  if (wanted == AllocationState::kPaused && state.layer != AllocationState::kPaused &&
+      options_.pause_hold_ms > 0) {
     // Sending a layer (or about to: a new subscription): its lowest one until the pause is due.
     // A new one is not paused at once: until it has sent, the estimate has nothing of it to
     // measure and the prober no stream to pad (a single-layer video above the start estimate
