@@ -180,4 +180,34 @@ TEST_F(BandwidthPriority, TheActiveSpeakersVideoFirstUnlessTheSubscriberRanksAno
   ASSERT_TRUE(settles_at(1, 0)) << "the subscriber's ranking first: " << describe(*bob);
 }
 
+// A subscriber joining a call whose single-layer video (about 2 Mbit/s) is above the estimate's
+// start (1 Mbit/s), on a free link with transport-cc feedback: it gets the video. Paused before
+// it had sent anything, the video gave the estimate nothing to measure and the prober no stream
+// to pad, and stayed paused for good.
+class BandwidthLateJoiner : public Conference {
+ protected:
+  void configure(config::Config& config) override { config.bandwidth.allocation = true; }
+};
+
+TEST_F(BandwidthLateJoiner, GetsASingleLayerVideoAboveTheStartEstimate) {
+  auto& alice = add_client("late", "alice", [](ParticipantClient::Options& o) {
+    o.publish_audio = false;
+    o.video_packets_per_frame = 8;  // 240 packets of ~1,050 bytes a second: about 2 Mbit/s
+  });
+  alice.start_media();
+  run_for(2s);  // the server knows the video's rate before anyone subscribes
+  auto& bob = add_client("late", "bob", [](ParticipantClient::Options& o) {
+    o.publish_audio = false;
+    o.publish_video = false;
+  });
+  ASSERT_TRUE(run_until([&] { return bob.received_from(alice.participant_id()).video_packets > 240; }, 10s))
+      << describe(bob);
+  // However the estimate got there (probes, the pause hold), the video flows at the end.
+  run_for(6s);
+  const auto before = bob.received_from(alice.participant_id()).video_packets;
+  run_for(2s);
+  EXPECT_GT(bob.received_from(alice.participant_id()).video_packets, before + 300) << describe(bob);
+  EXPECT_EQ(bob.message_count("track_paused"), bob.message_count("track_resumed")) << describe(bob);
+}
+
 }  // namespace
