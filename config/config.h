@@ -116,7 +116,7 @@ struct AudioConfig {
 // Congestion control toward each subscriber (docs/protocol.md, "Bandwidth allocation"): its
 // send-side estimate shared among its tracks, and probing for more.
 struct BandwidthConfig {
-  bool allocation = false;           // share the estimate among the subscriber's tracks (else forward all)
+  bool allocation = true;            // share the estimate among the subscriber's tracks (else forward all)
   bool probing = false;              // padding clusters on RTX when the estimate holds layers back
   uint32_t up_hold_ms = 0;           // a higher layer or a resume must fit this long first
   uint32_t up_headroom_percent = 0;  // ... with this much of its cost to spare

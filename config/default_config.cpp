@@ -50,7 +50,7 @@ media:
   dynacast: true             # tell publishers to stop simulcast layers no subscriber needs (publisher_layers)
   dynacast_off_delay_ms: 3000  # a layer turns off after nobody needed it this long; back on at once
 bandwidth:
-  allocation: false          # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits); off for now, see Known gaps
+  allocation: true           # share each subscriber's bandwidth estimate among its tracks (audio first; video layers, paused when nothing fits)
   probing: true              # probe with padding on RTX when the estimate holds back layers the subscriber wants
   up_hold_ms: 2000           # a higher layer (or a resume) must fit this long before it is taken
   up_headroom_percent: 15    # ... with this much of its cost to spare; lower layers are taken at once

@@ -168,7 +168,7 @@ TEST(ConfigLoader, HardeningLimitsHaveInternetSafeDefaults) {
   EXPECT_EQ(c.media.retransmissions_per_second, 1000u);
   EXPECT_EQ(c.media.keyframe_request_interval_ms, 1000u);
   EXPECT_EQ(c.media.publisher_keyframe_interval_ms, 500u);
-  EXPECT_FALSE(c.bandwidth.allocation);  // off until pacing lands (Known gap 13)
+  EXPECT_TRUE(c.bandwidth.allocation);
   EXPECT_TRUE(c.bandwidth.probing);
   EXPECT_EQ(c.bandwidth.up_hold_ms, 2000u);
   EXPECT_EQ(c.bandwidth.up_headroom_percent, 15u);
