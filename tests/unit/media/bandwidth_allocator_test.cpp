@@ -21,6 +21,16 @@ AllocationTrack simulcast(AllocationState& state) {
   return track;
 }
 
+// A non-simulcast video: one layer at `bps`.
+AllocationTrack single_layer(AllocationState& state, uint32_t bps) {
+  AllocationTrack track;
+  track.video = true;
+  track.layer_bps = {bps, 0, 0, 0};
+  track.arriving = 1;
+  track.state = &state;
+  return track;
+}
+
 AllocationTrack audio(AllocationState& state) {
   AllocationTrack track;
   track.video = false;
@@ -125,12 +135,7 @@ TEST(BandwidthAllocator, LayersNotArrivingAreNotPicked) {
 TEST(BandwidthAllocator, NonSimulcastVideoIsPausedOnlyWhenItCannotFit) {
   BandwidthAllocator allocator(options());
   AllocationState state;
-  AllocationTrack track;
-  track.video = true;
-  track.layer_bps = {800'000, 0, 0, 0};
-  track.arriving = 1;
-  track.state = &state;
-  std::vector<AllocationTrack> tracks{track};
+  std::vector<AllocationTrack> tracks{single_layer(state, 800'000)};
   allocator.allocate(900'000, 0, tracks);
   EXPECT_EQ(state.layer, 0);
   allocator.allocate(700'000, 100, tracks);
@@ -221,12 +226,7 @@ TEST(BandwidthAllocator, ANewVideoThatCannotFitIsSentItsLowestLayerUntilThePause
   o.pause_hold_ms = 1000;
   BandwidthAllocator allocator(o);
   AllocationState state;
-  AllocationTrack track;
-  track.video = true;
-  track.layer_bps = {2'500'000, 0, 0, 0};
-  track.arriving = 1;
-  track.state = &state;
-  std::vector<AllocationTrack> tracks{track};
+  std::vector<AllocationTrack> tracks{single_layer(state, 2'500'000)};
   auto first = allocator.allocate(1'000'000, 0, tracks);
   EXPECT_EQ(state.layer, 0);
   EXPECT_EQ(first.paused, 0u);
