@@ -88,7 +88,9 @@ void BandwidthController::round(Participant& subscriber, WebRtcTransport& transp
                                 const std::string* active_speaker) {
   const rtp::SendSideBwe& bwe = transport.bandwidth_estimator()->estimator();
   estimate_bps_ = static_cast<uint64_t>(bwe.estimate_bps());
-  if (!options_.allocation) return;
+  // Without feedback of either kind the estimate is only its start value, not a measurement: a
+  // client that sends none (a recorder, a gateway) is not held to a guess.
+  if (!options_.allocation || (!bwe.has_transport_cc() && !bwe.remb_bps())) return;
   gather(subscriber, active_speaker);
   const bool losing = bwe.loss_fraction() >= rtp::LossBasedBwe::kLowLoss;
   last_round_ = allocator_.allocate(budget_of(bwe), now_ms, tracks_, losing);

@@ -210,4 +210,27 @@ TEST_F(BandwidthLateJoiner, GetsASingleLayerVideoAboveTheStartEstimate) {
   EXPECT_EQ(bob.message_count("track_paused"), bob.message_count("track_resumed")) << describe(bob);
 }
 
+// A subscriber that sends no feedback at all (neither transport-cc nor REMB) gets everything: its
+// estimate is only the start value, nothing measured, and a 2 Mbit/s video is not paused for it.
+TEST_F(BandwidthLateJoiner, ASubscriberThatSendsNoFeedbackIsNotHeldToTheStartEstimate) {
+  auto& alice = add_client("silent", "alice", [](ParticipantClient::Options& o) {
+    o.publish_audio = false;
+    o.video_packets_per_frame = 8;
+  });
+  alice.start_media();
+  run_for(2s);
+  auto& bob = add_client("silent", "bob", [](ParticipantClient::Options& o) {
+    o.publish_audio = false;
+    o.publish_video = false;
+    o.transport_cc_feedback = false;
+  });
+  ASSERT_TRUE(run_until([&] { return bob.received_from(alice.participant_id()).video_packets > 240; }, 10s))
+      << describe(bob);
+  run_for(3s);  // past the pause hold
+  const auto before = bob.received_from(alice.participant_id()).video_packets;
+  run_for(2s);
+  EXPECT_GT(bob.received_from(alice.participant_id()).video_packets, before + 400) << describe(bob);
+  EXPECT_EQ(bob.message_count("track_paused"), 0u) << describe(bob);
+}
+
 }  // namespace
