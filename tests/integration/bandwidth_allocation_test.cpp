@@ -187,50 +187,49 @@ TEST_F(BandwidthPriority, TheActiveSpeakersVideoFirstUnlessTheSubscriberRanksAno
 class BandwidthLateJoiner : public Conference {
  protected:
   void configure(config::Config& config) override { config.bandwidth.allocation = true; }
+
+  // Alice publishes the single-layer video alone for 2 s (the server knows its rate before anyone
+  // subscribes), then Bob joins to receive it, sending transport-cc feedback or none.
+  void start_call(const std::string& room, bool feedback) {
+    alice = &add_client(room, "alice", [](ParticipantClient::Options& o) {
+      o.publish_audio = false;
+      o.video_packets_per_frame = 8;  // 240 packets of ~1,050 bytes a second: about 2 Mbit/s
+    });
+    alice->start_media();
+    run_for(2s);
+    bob = &add_client(room, "bob", [feedback](ParticipantClient::Options& o) {
+      o.publish_audio = false;
+      o.publish_video = false;
+      o.transport_cc_feedback = feedback;
+    });
+  }
+  uint64_t video_to_bob() const { return bob->received_from(alice->participant_id()).video_packets; }
+
+  ParticipantClient* alice = nullptr;
+  ParticipantClient* bob = nullptr;
 };
 
 TEST_F(BandwidthLateJoiner, GetsASingleLayerVideoAboveTheStartEstimate) {
-  auto& alice = add_client("late", "alice", [](ParticipantClient::Options& o) {
-    o.publish_audio = false;
-    o.video_packets_per_frame = 8;  // 240 packets of ~1,050 bytes a second: about 2 Mbit/s
-  });
-  alice.start_media();
-  run_for(2s);  // the server knows the video's rate before anyone subscribes
-  auto& bob = add_client("late", "bob", [](ParticipantClient::Options& o) {
-    o.publish_audio = false;
-    o.publish_video = false;
-  });
-  ASSERT_TRUE(run_until([&] { return bob.received_from(alice.participant_id()).video_packets > 240; }, 10s))
-      << describe(bob);
+  start_call("late", true);
+  ASSERT_TRUE(run_until([&] { return video_to_bob() > 240; }, 10s)) << describe(*bob);
   // However the estimate got there (probes, the pause hold), the video flows at the end.
   run_for(6s);
-  const auto before = bob.received_from(alice.participant_id()).video_packets;
+  const auto before = video_to_bob();
   run_for(2s);
-  EXPECT_GT(bob.received_from(alice.participant_id()).video_packets, before + 300) << describe(bob);
-  EXPECT_EQ(bob.message_count("track_paused"), bob.message_count("track_resumed")) << describe(bob);
+  EXPECT_GT(video_to_bob(), before + 300) << describe(*bob);
+  EXPECT_EQ(bob->message_count("track_paused"), bob->message_count("track_resumed")) << describe(*bob);
 }
 
 // A subscriber that sends no feedback at all (neither transport-cc nor REMB) gets everything: its
 // estimate is only the start value, nothing measured, and a 2 Mbit/s video is not paused for it.
 TEST_F(BandwidthLateJoiner, ASubscriberThatSendsNoFeedbackIsNotHeldToTheStartEstimate) {
-  auto& alice = add_client("silent", "alice", [](ParticipantClient::Options& o) {
-    o.publish_audio = false;
-    o.video_packets_per_frame = 8;
-  });
-  alice.start_media();
-  run_for(2s);
-  auto& bob = add_client("silent", "bob", [](ParticipantClient::Options& o) {
-    o.publish_audio = false;
-    o.publish_video = false;
-    o.transport_cc_feedback = false;
-  });
-  ASSERT_TRUE(run_until([&] { return bob.received_from(alice.participant_id()).video_packets > 240; }, 10s))
-      << describe(bob);
+  start_call("silent", false);
+  ASSERT_TRUE(run_until([&] { return video_to_bob() > 240; }, 10s)) << describe(*bob);
   run_for(3s);  // past the pause hold
-  const auto before = bob.received_from(alice.participant_id()).video_packets;
+  const auto before = video_to_bob();
   run_for(2s);
-  EXPECT_GT(bob.received_from(alice.participant_id()).video_packets, before + 400) << describe(bob);
-  EXPECT_EQ(bob.message_count("track_paused"), 0u) << describe(bob);
+  EXPECT_GT(video_to_bob(), before + 400) << describe(*bob);
+  EXPECT_EQ(bob->message_count("track_paused"), 0u) << describe(*bob);
 }
 
 }  // namespace
