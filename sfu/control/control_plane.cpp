@@ -362,8 +362,9 @@ void ControlPlane::forget_room(const std::string& name) {
   auto it = rooms_.find(name);
   if (it == rooms_.end()) return;
   RoomEntry& room = it->second;
+  // Only workers holding a shard know the room: one refused before its first join was placed
+  // (or created over REST and never joined) leaves no message behind.
   std::vector<uint32_t> shards = room.shards;
-  if (shards.empty()) shards.push_back(room.worker);
   while (!room.placement.empty()) unplace(room, room.placement.begin()->first);
   if (worker_load_[room.worker] > 0) --worker_load_[room.worker];
   rooms_.erase(it);

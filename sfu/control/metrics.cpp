@@ -329,6 +329,9 @@ std::string render_metrics(const std::vector<Worker*>& workers, const ControlSta
   e.family("sfu_queue_posts_refused_total", "counter",
            "Control messages refused on a full queue (answered overloaded, or the session closed).");
   queue_samples(e, "sfu_queue_posts_refused_total", control, &QueueStats::refused);
+  e.family("sfu_queue_posts_waiting", "gauge",
+           "Control messages kept for a retry now (joins are refused while any wait).");
+  queue_samples(e, "sfu_queue_posts_waiting", control, &QueueStats::waiting);
 
   auto relaxed = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   e.per_worker("sfu_worker_rooms", "gauge", "Rooms per worker.", workers,

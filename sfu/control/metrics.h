@@ -15,6 +15,7 @@ class Worker;
 // for a retry (deferred) or refused (docs/protocol.md, "Queues between threads").
 struct QueueStats {
   uint64_t deferred = 0, refused = 0;
+  uint64_t waiting = 0;  // kept for a retry now
 };
 
 struct ControlStats {

@@ -34,15 +34,15 @@ bool OrderedPoster::retry() {
     if (!try_post_(first.task)) return false;
     if (first.is_event) --waiting_events_;
     waiting_.pop_front();
+    waiting_count_.store(waiting_.size(), std::memory_order_relaxed);
   }
-  has_waiting_.store(false, std::memory_order_relaxed);
   return true;
 }
 
 void OrderedPoster::keep(TaskQueue::Task task, bool is_event) {
   waiting_.push_back({std::move(task), is_event});
   if (is_event) ++waiting_events_;
-  has_waiting_.store(true, std::memory_order_relaxed);
+  waiting_count_.store(waiting_.size(), std::memory_order_relaxed);
   count(deferred_);
 }
 

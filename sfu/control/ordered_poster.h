@@ -10,9 +10,10 @@
 //     `event_limit` events wait, and is refused beyond that (the caller closes that session).
 // While anything waits, requests are refused and everything else waits behind it, so the
 // receiving thread sees the messages in the order they were given. Lifecycle messages need no
-// bound of their own: there is at most one per participant or room that exists.
+// bound of their own: there is at most one per participant or room that exists (a join is
+// refused before it opens anything while messages wait, ControlPlane::join_events_fit).
 //
-// Threading: used by one thread (the producer's), except the counters and has_waiting(), which
+// Threading: used by one thread (the producer's), except the counters, has_waiting() and waiting(), which
 // any thread may read. Owns the waiting tasks; allocates a list node per waiting task only.
 #pragma once
 
@@ -44,7 +45,9 @@ class OrderedPoster {
   // Offers the waiting tasks again, oldest first, until the queue refuses one. True when none waits.
   bool retry();
 
-  bool has_waiting() const { return has_waiting_.load(std::memory_order_relaxed); }
+  bool has_waiting() const { return waiting() > 0; }
+  // Messages waiting for a retry now.
+  size_t waiting() const { return waiting_count_.load(std::memory_order_relaxed); }
   // Messages that found the queue full and were kept for a retry; messages refused.
   uint64_t deferred_total() const { return deferred_.load(std::memory_order_relaxed); }
   uint64_t refused_total() const { return refused_.load(std::memory_order_relaxed); }
@@ -64,7 +67,7 @@ class OrderedPoster {
   size_t event_limit_;
   std::deque<Waiting> waiting_;
   size_t waiting_events_ = 0;
-  std::atomic<bool> has_waiting_{false};
+  std::atomic<size_t> waiting_count_{0};  // waiting_.size(), readable from any thread
   std::atomic<uint64_t> deferred_{0};
   std::atomic<uint64_t> refused_{0};
 };

@@ -425,9 +425,10 @@ std::string ControlPlane::metrics() {
   stats.rest_errors = rest_errors_;
   stats.control_task_errors = inbox_->failed_tasks();
   for (size_t i = 0; i < workers_.size(); ++i) {
-    stats.to_worker.push_back({to_worker_[i]->deferred_total(), to_worker_[i]->refused_total()});
+    const OrderedPoster& to = *to_worker_[i];
+    stats.to_worker.push_back({to.deferred_total(), to.refused_total(), to.waiting()});
     const OrderedPoster& from = from_worker_[i]->poster();
-    stats.to_control.push_back({from.deferred_total(), from.refused_total()});
+    stats.to_control.push_back({from.deferred_total(), from.refused_total(), from.waiting()});
   }
   stats.turn_credentials_issued = turn_credentials_issued_;
   stats.joins_refused = {{"server_full", join_refusals_.server_full},

@@ -229,8 +229,12 @@ void ControlPlane::handle_join(ClientConnection& ws, Session& session, const nlo
 }
 
 bool ControlPlane::join_events_fit(size_t events) const {
+  // Messages waiting in either direction: a join now would only add to them (its shard and, once
+  // refused, the shard's removal would wait for a worker that is already behind).
   for (const auto& sink : from_worker_)
     if (sink->poster().has_waiting()) return false;
+  for (const auto& poster : to_worker_)
+    if (poster->has_waiting()) return false;
   // One join is always let through when none is in flight, so a room larger than the budget still
   // fills (one join at a time).
   return join_events_in_flight_ == 0 || join_events_in_flight_ + events <= join_event_budget_;

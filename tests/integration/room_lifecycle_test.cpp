@@ -396,7 +396,10 @@ TEST_F(BusyWorker, LeavesKicksAndDeletesReachTheWorkerOnceItDrains) {
   EXPECT_EQ(query->status, 503);
   EXPECT_EQ(rooms(), (std::map<std::string, size_t>{{"q1", 0}, {"q3", 0}}));
   EXPECT_GE(metric(R"(sfu_queue_posts_deferred_total{to="worker",worker="0"})"), 4);
-  EXPECT_GE(metric(R"(sfu_queue_posts_refused_total{to="worker",worker="0"})"), 2);
+  // The join is refused before it reaches the queue (messages wait), the query by the queue.
+  EXPECT_GE(metric(R"(sfu_joins_refused_total{reason="overloaded"})"), 1);
+  EXPECT_GE(metric(R"(sfu_queue_posts_refused_total{to="worker",worker="0"})"), 1);
+  EXPECT_GE(metric(R"(sfu_queue_posts_waiting{to="worker",worker="0"})"), 4);
 
   blocker.release();
   // The directory and the worker agree: q1 and q3 are left, empty; q2 and every transport are gone.
@@ -405,6 +408,34 @@ TEST_F(BusyWorker, LeavesKicksAndDeletesReachTheWorkerOnceItDrains) {
   json accepted = join(f, "q1", "f");
   EXPECT_EQ(accepted.value("type", ""), "joined") << accepted.dump();
   EXPECT_TRUE(wait_until([&] { return worker.transport_count() == 2; }));
+}
+
+TEST_F(BusyWorker, JoinsRefusedWhileMessagesWaitLeaveNothingMoreWaiting) {
+  Worker& worker = server_.worker();
+  WorkerBlocker blocker(worker);
+  EXPECT_GT(blocker.fill_queue(), 0u);
+
+  // A burst of joins to rooms nobody created, each its own: all refused. The first may leave its
+  // shard's opening and removal waiting; the rest are refused before they open anything, so what
+  // waits for the worker does not grow with the burst.
+  constexpr int kJoins = 20;
+  for (int i = 0; i < kJoins; ++i) {
+    http_test::WsClient client(port());
+    ASSERT_TRUE(client.handshake());
+    json refused = join(client, "burst" + std::to_string(i), "x");
+    EXPECT_EQ(refused.value("code", ""), "overloaded") << refused.dump();
+  }
+  EXPECT_LE(metric(R"(sfu_queue_posts_waiting{to="worker",worker="0"})"), 2);
+  EXPECT_GE(metric(R"(sfu_joins_refused_total{reason="overloaded"})"), kJoins - 1);
+  EXPECT_TRUE(rooms().empty());
+
+  blocker.release();
+  EXPECT_TRUE(wait_until([&] { return metric(R"(sfu_queue_posts_waiting{to="worker",worker="0"})") == 0; }));
+  EXPECT_TRUE(wait_until([&] { return worker.room_count() == 0; })) << "rooms " << worker.room_count();
+  http_test::WsClient late(port());
+  ASSERT_TRUE(late.handshake());
+  json accepted = join(late, "burst0", "x");
+  EXPECT_EQ(accepted.value("type", ""), "joined") << accepted.dump();
 }
 
 // ---- GET /v1/rooms/{name} is answered by the worker without stalling the control thread ----
