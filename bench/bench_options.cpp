@@ -151,6 +151,12 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
       return !v.empty();
     });
   };
+  auto on_off = [](std::string* out) {
+    return Setter([out](const std::string& v) {
+      *out = v;
+      return v == "on" || v == "off";
+    });
+  };
   std::map<std::string, Setter> with_value = {
       {"--rooms", u32(&s.rooms)},
       {"--publishers", u32(&s.publishers)},
@@ -199,16 +205,8 @@ std::variant<BenchOptions, std::string> parse_bench_options(const std::vector<st
          return true;
        }},
       {"--server-log-level", str(&o.server_log_level)},
-      {"--pacing",
-       [&](const std::string& v) {
-         o.pacing = v;
-         return v == "on" || v == "off";
-       }},
-      {"--allocation",
-       [&](const std::string& v) {
-         o.allocation = v;
-         return v == "on" || v == "off";
-       }},
+      {"--pacing", on_off(&o.pacing)},
+      {"--allocation", on_off(&o.allocation)},
       {"--ramp-step", dbl(&o.ramp_step_s)},
       {"--ramp-factor",
        [&](const std::string& v) { return parse_number(v, &o.ramp_factor) && o.ramp_factor > 1.0; }},

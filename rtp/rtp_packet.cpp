@@ -131,13 +131,6 @@ bool RtpPacket::set_abs_send_time(uint8_t id, uint32_t value) {
   return true;
 }
 
-bool RtpPacket::set_transport_sequence_number(uint8_t id, uint16_t value) {
-  const std::optional<MutableByteSpan> element = find_mutable_extension(id);
-  if (!element || element->size() < 2) return false;
-  store_be16(element->data(), value);
-  return true;
-}
-
 void RtpPacket::remap_extension_ids(const std::array<uint8_t, 256>& map) {
   const HeaderExtensionForm form = extension_form();
   if (form != HeaderExtensionForm::kOneByte && form != HeaderExtensionForm::kTwoByte) return;

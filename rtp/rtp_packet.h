@@ -193,9 +193,9 @@ class RtpPacket {
   std::optional<std::string_view> rid(uint8_t id) const { return string_extension(id); }
   std::optional<std::string_view> string_extension(uint8_t id) const;
 
-  // Same-length rewrites of extension values; false if the element is absent or of another size.
+  // Same-length rewrite of the value; false if the element is absent or of another size. (The
+  // transport-wide sequence number is stamped, or added, by rtp::stamp_transport_sequence.)
   bool set_abs_send_time(uint8_t id, uint32_t value);
-  bool set_transport_sequence_number(uint8_t id, uint16_t value);
 
   // In-place header rewriting for the forwarder.
   void set_marker(bool marker) { data_[1] = static_cast<uint8_t>((data_[1] & 0x7F) | (marker ? 0x80 : 0)); }

@@ -9,8 +9,8 @@
 #                  announced_addresses.test.mjs simulcast.test.mjs span_workers.test.mjs
 #                  bandwidth_estimate.test.mjs active_speaker.test.mjs dynacast.test.mjs cluster.test.mjs
 #                  svc.test.mjs red.test.mjs
-#                  (+ lossy_link.test.mjs, firefox.test.mjs, firefox_simulcast.test.mjs, turn.test.mjs
-#                  and ice_tcp.test.mjs when
+#                  (+ lossy_link.test.mjs, firefox.test.mjs, firefox_simulcast.test.mjs, turn.test.mjs,
+#                  ice_tcp.test.mjs, address_change.test.mjs and bandwidth_adaptation.test.mjs when
 #                  SFU_E2E_NETNS=1, or the older SFU_E2E_LOSSY=1; they start their own server (and
 #                  coturn) in network namespaces and need root. data_channels.test.mjs has a Firefox
 #                  part that does the same when root.)
@@ -66,7 +66,7 @@ else
     active_speaker.test.mjs dynacast.test.mjs cluster.test.mjs svc.test.mjs red.test.mjs)
   if [[ "${SFU_E2E_NETNS:-0}" == 1 || "${SFU_E2E_LOSSY:-0}" == 1 ]]; then
     tests+=(lossy_link.test.mjs firefox.test.mjs turn.test.mjs ice_tcp.test.mjs address_change.test.mjs
-      firefox_simulcast.test.mjs)
+      firefox_simulcast.test.mjs bandwidth_adaptation.test.mjs)
   fi
 fi
 for i in "${!tests[@]}"; do

@@ -127,7 +127,6 @@ void exercise(RtpPacket& packet, std::mt19937& rng) {
     sum += packet.audio_level(static_cast<uint8_t>(id)).has_value();
     sum += static_cast<unsigned>(packet.mid(static_cast<uint8_t>(id)).value_or("").size());
     packet.set_abs_send_time(static_cast<uint8_t>(id), 1);
-    packet.set_transport_sequence_number(static_cast<uint8_t>(id), 2);
   }
   std::array<uint8_t, 256> map;
   for (auto& m : map) m = static_cast<uint8_t>(rng());
@@ -419,11 +418,8 @@ TEST(RtpPacket, RewritesExtensionValuesInPlace) {
   auto packet = RtpPacket::parse(buffer);
   ASSERT_TRUE(packet.has_value());
   EXPECT_TRUE(packet->set_abs_send_time(2, 0x12345678));  // only 24 bits are kept
-  EXPECT_TRUE(packet->set_transport_sequence_number(3, 0xbeef));
-  EXPECT_FALSE(packet->set_abs_send_time(3, 1));  // 2-byte element
-  EXPECT_FALSE(packet->set_transport_sequence_number(9, 1));
+  EXPECT_FALSE(packet->set_abs_send_time(3, 1));          // 2-byte element
   EXPECT_EQ(packet->abs_send_time(2), 0x345678u);
-  EXPECT_EQ(packet->transport_sequence_number(3), 0xbeef);
   EXPECT_EQ(packet->mid(4), "0");
   EXPECT_EQ(to_bytes(packet->payload()), Bytes(kChromeVp8.begin() + 28, kChromeVp8.end()));
 }
