@@ -140,26 +140,23 @@ async function run(t, allocation, pacing) {
 
   // Both decode the publisher's best layer before any limit.
   const widthOf = async (p) => (await videoOf(p.page, pub.id))?.frameWidth ?? 0;
-  // The top layer: the widest the publisher sends now (its Chromium may scale its top encoding
-  // down on a loaded machine, helpers.mjs), at least the middle layer's width.
-  const widestSent = () => pub.page.evaluate(async () => {
-    let widest = 0;
-    (await window.sfuDemo.publishPc.getStats()).forEach((s) => {
-      if (s.type === 'outbound-rtp' && s.kind === 'video' && s.frameWidth) widest = Math.max(widest, s.frameWidth);
-    });
-    return widest;
-  });
-  // The publisher's encodings: rid:width/limitation reason/target kbit/s, and its uplink's
-  // available bitrate (Chromium's own estimate), to tell the publisher's adaptation from ours.
+  // From one getStats of the publisher: `widest`, the width of the widest layer it sends now
+  // (the top layer: its Chromium may scale its top encoding down on a loaded machine,
+  // helpers.mjs), and `text`, its encodings as rid:width/limitation reason/target kbit/s and its
+  // uplink's available bitrate (Chromium's own estimate), to tell the publisher's adaptation
+  // from ours.
   const publisherState = () => pub.page.evaluate(async () => {
     const out = [];
     let uplink = null;
+    let widest = 0;
     (await window.sfuDemo.publishPc.getStats()).forEach((s) => {
-      if (s.type === 'outbound-rtp' && s.kind === 'video')
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
         out.push(`${s.rid}:${s.frameWidth ?? 0}/${s.qualityLimitationReason}/${Math.round((s.targetBitrate ?? 0) / 1000)}`);
+        if (s.frameWidth) widest = Math.max(widest, s.frameWidth);
+      }
       if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) uplink = Math.round(s.availableOutgoingBitrate / 1000);
     });
-    return `${out.sort().join(' ')} up ${uplink}k`;
+    return { widest, text: `${out.sort().join(' ')} up ${uplink}k` };
   });
   // What the limited subscriber's Chromium receives on its subscribe connection as a whole: the
   // transport's bytes and packets, its audio's packets, and video retransmissions.
@@ -175,7 +172,7 @@ async function run(t, allocation, pacing) {
   const top = await waitFor('both subscribers to decode the top layer', async () => {
     const a = await videoOf(fast.page, pub.id);
     const b = await videoOf(slow.page, pub.id);
-    const widest = await widestSent();
+    const { widest } = await publisherState();
     // All three layers arrive (the publisher's Chromium adds its top one once its own estimate
     // allows), and both decode the widest.
     const allLayers = topLayerArriving(roomOf(free, base, room), pub.id) === 2;
@@ -185,18 +182,19 @@ async function run(t, allocation, pacing) {
   const log = [];
   const sample = async (phase) => {
     const state = roomOf(free, base, room);
-    const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast), widest: await widestSent(),
+    const publisher = await publisherState();
+    const fastVideo = videoSubscriptionOf(state, fast.id);
+    const s = { phase, t: Date.now(), slow: await videoOf(slow.page, pub.id), fast: await widthOf(fast), widest: publisher.widest,
       est: estimateText(state, slow.id), fastEst: estimateText(state, fast.id),
       estimateBps: participantOf(state, slow.id)?.bandwidth?.estimate_bps ?? null,
       layers: JSON.stringify(participantOf(state, pub.id)?.tracks.map((x) => x.layer_bps)),
       slowVideo: subscriptionText(state, slow.id), fastVideo: subscriptionText(state, fast.id),
       // The free subscriber's forwarded layer against the best one arriving (server side).
-      fastLayer: videoSubscriptionOf(state, fast.id)?.layer ?? null, fastPaused: videoSubscriptionOf(state, fast.id)?.paused ?? null,
+      fastLayer: fastVideo?.layer ?? null, fastPaused: fastVideo?.paused ?? null, fastTarget: fastVideo?.target_layer ?? null,
       topArriving: topLayerArriving(state, pub.id),
-      publisher: await publisherState(), link: await linkOf(slow.page),
+      publisher: publisher.text, link: await linkOf(slow.page),
       // What the policer has dropped since its limit changed (packets/bytes).
-      nft: (lim.tryExec('nft', 'list', 'table', 'inet', NS).stdout.match(/counter packets (\d+) bytes (\d+)/) || []).slice(1).join('/'),
-      fastTarget: videoSubscriptionOf(state, fast.id)?.target_layer ?? null };
+      nft: (lim.tryExec('nft', 'list', 'table', 'inet', NS).stdout.match(/counter packets (\d+) bytes (\d+)/) || []).slice(1).join('/') };
     log.push(s);
     return s;
   };
