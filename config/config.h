@@ -199,6 +199,8 @@ struct ClusterConfig {
   std::string secret;         // HMAC-SHA256 key of every pub/sub message; at least kMinSecretBytes
   uint32_t refresh_s = 1;     // the node's registry entry and rooms are written this often
   uint32_t dead_after_s = 3;  // ... and expire this long after the last write
+  // A Redis connection not up, or a command on it not answered, in this long is dropped and made again.
+  uint32_t redis_timeout_ms = 1000;
   // The media relay between nodes of a room that spans them: each worker's relay socket binds
   // relay_address:relay_port + worker index (relay_port 0: a free port each).
   std::string relay_address = "127.0.0.1";

@@ -466,6 +466,7 @@ const std::map<std::string, Apply>& schema() {
                                       "nodes")},
       {"cluster.refresh_s", uint_in(FIELD(cluster.refresh_s), 1, 60)},
       {"cluster.dead_after_s", uint_in(FIELD(cluster.dead_after_s), 2, 600)},
+      {"cluster.redis_timeout_ms", uint_in(FIELD(cluster.redis_timeout_ms), 100, 60000)},
       {"cluster.relay_address", ip_field(FIELD(cluster.relay_address), false)},
       {"cluster.relay_port", uint_in(FIELD(cluster.relay_port), 0, 65535)},
       {"cluster.relay_handshake_timeout_s", uint_in(FIELD(cluster.relay_handshake_timeout_s), 1, 120)},

@@ -103,6 +103,7 @@ cluster:
   secret: ""                 # HMAC key of the nodes' pub/sub messages: at least 32 bytes, required when enabled
   refresh_s: 1               # the node's registry entry and rooms are refreshed this often
   dead_after_s: 3            # a node that stops refreshing is dead this long after its last refresh
+  redis_timeout_ms: 1000     # a Redis connection not up, or a command on it not answered, in this long is made again
   relay_address: 127.0.0.1   # the media relay between nodes (rooms spanning nodes): each worker's UDP socket
   relay_port: 0              # ... binds relay_port + worker index; 0 = a free port each (advertised in the registry)
   relay_handshake_timeout_s: 10  # a relay link's DTLS handshake not done in this long fails

@@ -109,14 +109,16 @@ ClusterNode::ClusterNode(uv_loop_t* loop, const config::ClusterConfig& config, s
       started_at_(unix_ms() / 1000) {
   auto [host, port] = host_and_port(config_.redis_url);
   RedisConnection::Handlers command_handlers{[this] { on_connection_up(); }, [] {}, {}};
-  commands_ = std::make_unique<RedisConnection>(loop_, host, port, "commands", command_handlers);
+  commands_ = std::make_unique<RedisConnection>(loop_, host, port, "commands", config_.redis_timeout_ms,
+                                                command_handlers);
   RedisConnection::Handlers subscriber_handlers{
       [this] {
         subscriber_->subscribe(kChannelPrefix + id_);
         on_connection_up();
       },
       [] {}, [this](const std::string&, const std::string& payload) { on_message(payload); }};
-  subscriber_ = std::make_unique<RedisConnection>(loop_, host, port, "subscriber", subscriber_handlers);
+  subscriber_ = std::make_unique<RedisConnection>(loop_, host, port, "subscriber", config_.redis_timeout_ms,
+                                                  subscriber_handlers);
   refresh_timer_ = std::make_unique<UvTimer>(loop_, [this] { refresh(); });
   forward_timer_ = std::make_unique<UvTimer>(loop_, [this] { time_out_forwards(); });
 }
@@ -512,8 +514,8 @@ std::string ClusterNode::metrics_text() const {
   line("# TYPE sfu_cluster_redis_connected gauge");
   line("sfu_cluster_redis_connected " + std::to_string(available() ? 1 : 0));
   line(
-      "# HELP sfu_cluster_redis_reconnects_total Redis connections lost or refused, each retried with "
-      "backoff.");
+      "# HELP sfu_cluster_redis_reconnects_total Redis connections lost, refused, or given up on (not up, or "
+      "a command unanswered, within cluster.redis_timeout_ms), each made again with backoff.");
   line("# TYPE sfu_cluster_redis_reconnects_total counter");
   line("sfu_cluster_redis_reconnects_total " +
        std::to_string(commands_->reconnects() + subscriber_->reconnects()));

@@ -6,22 +6,13 @@
 #include <algorithm>
 
 #include "base/logger.h"
-
-// hiredis's own libuv adapter: plain C with file-local helpers, included once, here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#include <hiredis/adapters/libuv.h>
-#pragma GCC diagnostic pop
+#include "sfu/cluster/redis_uv_adapter.h"
 
 namespace sfu::cluster {
 namespace {
 
 constexpr uint64_t kFirstRetryMs = 100;
 constexpr uint64_t kMaxRetryMs = 2000;
-// hiredis 0.14's libuv adapter drops a poll error, so a refused connection never reports back:
-// an attempt not up within this long is abandoned and retried.
-constexpr uint64_t kConnectTimeoutMs = 1000;
 
 RedisConnection* owner_of(const redisAsyncContext* context) {
   return context ? static_cast<RedisConnection*>(context->data) : nullptr;
@@ -30,14 +21,16 @@ RedisConnection* owner_of(const redisAsyncContext* context) {
 }  // namespace
 
 RedisConnection::RedisConnection(uv_loop_t* loop, std::string host, uint16_t port, std::string name,
-                                 Handlers handlers)
+                                 uint64_t timeout_ms, Handlers handlers)
     : loop_(loop),
       host_(std::move(host)),
       port_(port),
       name_(std::move(name)),
+      timeout_ms_(std::max<uint64_t>(timeout_ms, 1)),
       handlers_(std::move(handlers)) {
   retry_ = std::make_unique<UvTimer>(loop_, [this] { connect(); });
   connect_timeout_ = std::make_unique<UvTimer>(loop_, [this] { abandon_connect(); });
+  reply_check_ = std::make_unique<UvTimer>(loop_, [this] { check_replies(); });
 }
 
 void RedisConnection::abandon_connect() {
@@ -68,7 +61,7 @@ void RedisConnection::connect() {
     return lost(why.c_str());
   }
   context->data = this;
-  if (redisLibuvAttach(context, loop_) != REDIS_OK) {
+  if (!attach_to_loop(context, loop_)) {
     context->data = nullptr;
     redisAsyncFree(context);
     return lost("cannot attach to the loop");
@@ -76,7 +69,7 @@ void RedisConnection::connect() {
   redisAsyncSetConnectCallback(context, &RedisConnection::on_connect);
   redisAsyncSetDisconnectCallback(context, &RedisConnection::on_disconnect);
   context_ = context;
-  connect_timeout_->start(kConnectTimeoutMs);
+  connect_timeout_->start(timeout_ms_);
 }
 
 void RedisConnection::on_connect(const redisAsyncContext* context, int status) {
@@ -90,6 +83,10 @@ void RedisConnection::on_connect(const redisAsyncContext* context, int status) {
   self->connect_timeout_->stop();
   self->up_ = true;
   self->backoff_ms_ = 0;
+  // The pub/sub connection sends nothing for long stretches: the kernel's probes find a dead peer.
+  if (self->context_) redisEnableKeepAlive(&self->context_->c);
+  uint64_t check_every = std::max<uint64_t>(self->timeout_ms_ / 4, 1);
+  self->reply_check_->start(check_every, check_every);
   log_info("cluster", "redis connected", {{"connection", self->name_}});
   if (self->handlers_.on_up) self->handlers_.on_up();
 }
@@ -101,8 +98,33 @@ void RedisConnection::on_disconnect(const redisAsyncContext* context, int status
   self->lost(status == REDIS_OK ? "closed" : context->errstr);
 }
 
+// Replies come in order, so the oldest command waiting tells whether the server still answers.
+void RedisConnection::check_replies() {
+  if (!up_ || !context_ || pending_.empty()) return;
+  if (uv_now(loop_) - pending_.front().sent_ms < timeout_ms_) return;
+  drop("no reply in " + std::to_string(timeout_ms_) + " ms");
+}
+
+// Gives the connection up from this side: the commands waiting on it are answered with no reply once
+// it is gone (so a callback that sends again finds it down), and a new one is made after the backoff.
+void RedisConnection::drop(const std::string& why) {
+  std::vector<ReplyFn> unanswered;
+  for (Pending& waiting : pending_) {
+    unanswered.push_back(std::move(*waiting.done));
+    *waiting.done = nullptr;  // hiredis deletes the emptied callback while it frees the context
+  }
+  pending_.clear();
+  context_->data = nullptr;
+  redisAsyncFree(context_);
+  context_ = nullptr;
+  lost(why.c_str());
+  for (ReplyFn& done : unanswered)
+    if (done) done(nullptr);
+}
+
 void RedisConnection::lost(const char* why) {
   connect_timeout_->stop();
+  reply_check_->stop();
   bool was_up = up_;
   up_ = false;
   backoff_ms_ = backoff_ms_ == 0 ? kFirstRetryMs : std::min(backoff_ms_ * 2, kMaxRetryMs);
@@ -127,13 +149,18 @@ bool RedisConnection::command(const std::vector<std::string>& args, ReplyFn done
     delete callback;
     return false;
   }
+  pending_.push_back({callback, uv_now(loop_)});
   return true;
 }
 
 void RedisConnection::on_reply(redisAsyncContext* context, void* reply, void* privdata) {
   std::unique_ptr<ReplyFn> callback(static_cast<ReplyFn*>(privdata));
-  if (!owner_of(context) || !*callback) return;
-  (*callback)(static_cast<const redisReply*>(reply));
+  RedisConnection* self = owner_of(context);
+  if (!self) return;
+  auto waiting = std::find_if(self->pending_.begin(), self->pending_.end(),
+                              [&](const Pending& p) { return p.done == callback.get(); });
+  if (waiting != self->pending_.end()) self->pending_.erase(waiting);
+  if (*callback) (*callback)(static_cast<const redisReply*>(reply));
 }
 
 bool RedisConnection::subscribe(const std::string& channel) {

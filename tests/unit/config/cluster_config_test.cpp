@@ -19,6 +19,7 @@ TEST(ClusterConfig, OffByDefaultWithPublicDefaults) {
   EXPECT_EQ(c.cluster.secret, "");
   EXPECT_EQ(c.cluster.refresh_s, 1u);
   EXPECT_EQ(c.cluster.dead_after_s, 3u);
+  EXPECT_EQ(c.cluster.redis_timeout_ms, 1000u);
   EXPECT_EQ(c.cluster.relay_address, "127.0.0.1");
   EXPECT_EQ(c.cluster.relay_port, 0u);
   EXPECT_EQ(c.cluster.relay_handshake_timeout_s, 10u);
@@ -63,13 +64,14 @@ TEST(ClusterConfig, RelayAndPerNodeLimit) {
 TEST(ClusterConfig, EnabledWithEverything) {
   Config c = expect_ok(std::string("cluster:\n  enabled: true\n  redis_url: redis://10.0.0.9:6390\n") +
                        "  node_id: eu-1.a\n  advertise: https://eu1.example.com\n  secret: " + kSecret +
-                       "\n  refresh_s: 2\n  dead_after_s: 7\n");
+                       "\n  refresh_s: 2\n  dead_after_s: 7\n  redis_timeout_ms: 250\n");
   EXPECT_TRUE(c.cluster.enabled);
   EXPECT_EQ(c.cluster.redis_url, "redis://10.0.0.9:6390");
   EXPECT_EQ(c.cluster.node_id, "eu-1.a");
   EXPECT_EQ(c.cluster.advertise, "https://eu1.example.com");
   EXPECT_EQ(c.cluster.refresh_s, 2u);
   EXPECT_EQ(c.cluster.dead_after_s, 7u);
+  EXPECT_EQ(c.cluster.redis_timeout_ms, 250u);
 }
 
 TEST(ClusterConfig, BadValuesAreRefusedWithTheKey) {
@@ -77,6 +79,8 @@ TEST(ClusterConfig, BadValuesAreRefusedWithTheKey) {
   EXPECT_EQ(expect_error("cluster:\n  redis_url: redis://127.0.0.1\n").key, "cluster.redis_url");
   EXPECT_EQ(expect_error("cluster:\n  redis_url: redis://127.0.0.1:70000\n").key, "cluster.redis_url");
   EXPECT_EQ(expect_error("cluster:\n  node_id: \"a b\"\n").key, "cluster.node_id");
+  EXPECT_EQ(expect_error("cluster:\n  redis_timeout_ms: 99\n").key, "cluster.redis_timeout_ms");
+  EXPECT_EQ(expect_error("cluster:\n  redis_timeout_ms: 60001\n").key, "cluster.redis_timeout_ms");
   EXPECT_EQ(expect_error("cluster:\n  advertise: ws://x:1\n").key, "cluster.advertise");
   EXPECT_EQ(expect_error("cluster:\n  advertise: http://x:1/path\n").key, "cluster.advertise");
   EXPECT_EQ(expect_error("cluster:\n  secret: short\n").key, "cluster.secret");
