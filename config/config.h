@@ -123,6 +123,8 @@ struct BandwidthConfig {
   uint32_t pause_hold_ms = 0;        // a video is paused only after its lowest layer has not fit this long
   uint32_t down_hold_ms = 0;         // no loss: a lower layer only once the current has not fit this long
   uint32_t event_interval_ms = 0;    // the `bandwidth` event to each subscriber; 0 = none
+  // The highest-priority video keeps its lowest layer (not paused) up to this share over the estimate.
+  uint32_t lowest_layer_oversend_percent = 0;
   bool pacing = false;               // pace each subscriber's packets at its estimate (sfu/media/pacer.h)
   double pacing_factor = 0;          // the pacing rate is the estimate times this
   uint32_t pacer_queue_packets = 0;  // packets a subscriber's pacer may hold (oldest video dropped past it)

@@ -417,6 +417,8 @@ const std::map<std::string, Apply>& schema() {
       {"bandwidth.up_headroom_percent", uint_in(FIELD(bandwidth.up_headroom_percent), 0, 100)},
       {"bandwidth.pause_hold_ms", uint_in(FIELD(bandwidth.pause_hold_ms), 0, 60000)},
       {"bandwidth.down_hold_ms", uint_in(FIELD(bandwidth.down_hold_ms), 0, 60000)},
+      {"bandwidth.lowest_layer_oversend_percent",
+       uint_in(FIELD(bandwidth.lowest_layer_oversend_percent), 0, 50)},
       {"bandwidth.event_interval_ms", uint_in(FIELD(bandwidth.event_interval_ms), 0, 60000)},
       {"bandwidth.pacing", bool_field(FIELD(bandwidth.pacing))},
       {"bandwidth.pacing_factor", number_in(FIELD(bandwidth.pacing_factor), 1.0, 10.0)},

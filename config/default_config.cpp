@@ -56,6 +56,7 @@ bandwidth:
   up_headroom_percent: 15    # ... with this much of its cost to spare; lower layers are taken at once
   pause_hold_ms: 1000        # a video is paused only after even its lowest layer has not fit this long
   down_hold_ms: 2000         # while the link loses nothing, a lower layer only after the current one has not fit this long
+  lowest_layer_oversend_percent: 20  # the highest-priority video keeps its lowest layer, not paused, while the estimate left covers its cost less this share
   event_interval_ms: 1000    # the `bandwidth` event to each subscriber (at most 1/s); 0 = none
   pacing: false              # pace each subscriber's packets at its estimate x pacing_factor (audio, RTCP and probes never held); off for now, see Known gaps
   pacing_factor: 2.5         # the pacing rate is the estimate times this (libwebrtc's)

@@ -41,11 +41,13 @@ bool BandwidthAllocator::fits(const AllocationTrack& track, int8_t layer, double
   return (up ? cost * (1.0 + options_.up_headroom) : cost) <= budget;
 }
 
-int8_t BandwidthAllocator::lowest_fitting(const AllocationTrack& track, double& budget) const {
+int8_t BandwidthAllocator::lowest_fitting(const AllocationTrack& track, double& budget,
+                                          bool may_oversend) const {
   const int8_t lowest = lowest_arriving(track);
   if (lowest < 0) return AllocationState::kUnset;  // nothing arrives: nothing to decide
   const double cost = cost_of(track, lowest);
-  if (!fits(track, lowest, cost, budget)) return AllocationState::kPaused;
+  const double needed = may_oversend ? cost * (1.0 - options_.lowest_layer_oversend) : cost;
+  if (!fits(track, lowest, needed, budget)) return AllocationState::kPaused;
   budget -= cost;
   return lowest;
 }
@@ -147,8 +149,13 @@ AllocationResult BandwidthAllocator::allocate(double estimate_bps, uint64_t now_
     const auto pa = tracks[a].state->priority, pb = tracks[b].state->priority;
     return pa != pb ? pa > pb : a < b;
   });
-  // Everyone's lowest layer before anyone's better one.
-  for (size_t i : order_) decision_[i] = lowest_fitting(tracks[i], budget);
+  // Everyone's lowest layer before anyone's better one; the first video that has a layer may
+  // oversend.
+  bool oversend_left = options_.lowest_layer_oversend > 0;
+  for (size_t i : order_) {
+    decision_[i] = lowest_fitting(tracks[i], budget, oversend_left);
+    if (decision_[i] != AllocationState::kUnset) oversend_left = false;
+  }
   for (size_t i : order_)
     if (decision_[i] >= 0) decision_[i] = upgrade(tracks[i], decision_[i], budget);
   for (size_t i = 0; i < tracks.size(); ++i) {

@@ -1,8 +1,9 @@
 // Shares one subscriber's send-side bandwidth estimate among the tracks it receives (issue 10,
 // "congestion control toward each subscriber"), in rounds on the room's timer, not per packet:
 // audio first (never paused), then video by priority, each at its lowest arriving layer while
-// that fits (a video that cannot fit even there is paused), then upgraded, highest priority
-// first, to the best layer within the subscriber's own cap (track_settings) that still fits.
+// that fits (a video that cannot fit even there is paused; the highest-priority one may exceed
+// what is left by `lowest_layer_oversend` first), then upgraded, highest priority first, to the
+// best layer within the subscriber's own cap (track_settings) that still fits.
 // Layer costs are measured from the publisher's incoming stream (LayerStream::bitrate_bps()).
 //
 // Hysteresis: a lower layer applies at once while the link loses packets, else only after the
@@ -50,6 +51,14 @@ struct AllocationOptions {
   // step down costs a key frame and the up-hold to come back; a link that really is full soon
   // loses packets, and then the step is at once.
   uint64_t down_hold_ms = 0;
+  // The highest-priority video keeps (or resumes) its lowest layer while what is left of the
+  // estimate covers its cost less this share, rather than being paused. A paused video is a frozen
+  // tile, while a lowest layer a little over the estimate costs some delay or loss; and the
+  // estimate near a link's rate runs below it (by 10-40 % on a policed link), so without this a
+  // video whose lowest layer fits the link with little to spare was paused and, sending nothing
+  // more to measure, never met the headroom of a resume. Only one video oversends: the others
+  // share what it leaves (nothing) as before.
+  double lowest_layer_oversend = 0.0;
 };
 
 struct AllocationResult {
@@ -70,8 +79,9 @@ class BandwidthAllocator {
                             bool losing = true);
 
  private:
-  // The layer the estimate allows `track`, given what is left; takes its cost off `budget`.
-  int8_t lowest_fitting(const AllocationTrack& track, double& budget) const;
+  // The layer the estimate allows `track`, given what is left; takes its cost off `budget` (which
+  // goes below zero when `may_oversend` kept a layer over it).
+  int8_t lowest_fitting(const AllocationTrack& track, double& budget, bool may_oversend) const;
   int8_t upgrade(const AllocationTrack& track, int8_t layer, double& budget) const;
   // Applies `wanted` to the track's state with the hysteresis; counts the change.
   void apply(AllocationTrack& track, int8_t wanted, uint64_t now_ms, bool losing,

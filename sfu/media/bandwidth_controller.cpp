@@ -39,6 +39,7 @@ BandwidthOptions BandwidthOptions::from_config(const config::BandwidthConfig& ba
   options.allocator.up_headroom = bandwidth.up_headroom_percent / 100.0;
   options.allocator.pause_hold_ms = bandwidth.pause_hold_ms;
   options.allocator.down_hold_ms = bandwidth.down_hold_ms;
+  options.allocator.lowest_layer_oversend = bandwidth.lowest_layer_oversend_percent / 100.0;
   // Rate-limited to one a second whatever the config says (docs/protocol.md).
   options.event_interval_ms =
       bandwidth.event_interval_ms == 0 ? 0 : std::max<uint64_t>(bandwidth.event_interval_ms, 1000);

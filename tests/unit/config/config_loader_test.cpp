@@ -174,6 +174,7 @@ TEST(ConfigLoader, HardeningLimitsHaveInternetSafeDefaults) {
   EXPECT_EQ(c.bandwidth.up_headroom_percent, 15u);
   EXPECT_EQ(c.bandwidth.pause_hold_ms, 1000u);
   EXPECT_EQ(c.bandwidth.down_hold_ms, 2000u);
+  EXPECT_EQ(c.bandwidth.lowest_layer_oversend_percent, 20u);
   EXPECT_EQ(c.bandwidth.event_interval_ms, 1000u);
   EXPECT_FALSE(c.metrics.require_auth);
 }

@@ -286,5 +286,54 @@ TEST(BandwidthAllocator, WithoutLossAPauseComesAfterBothHolds) {
   EXPECT_LE(t, 3400u) << "the pause hold runs meanwhile, not after";
 }
 
+// lowest_layer_oversend: the highest-priority video keeps its lowest layer while what is left
+// covers its cost less that share; the others pause as before. Without it, the session-14 browser
+// run paused the limited subscriber's video for good: its estimate (277 kbit/s on a 480 kbit/s
+// link) covered audio and the lowest layer, but not with the resume's headroom.
+TEST(BandwidthAllocator, TheFirstVideoKeepsItsLowestLayerWithinTheOversend) {
+  AllocationOptions o = options();
+  o.lowest_layer_oversend = 0.2;
+  BandwidthAllocator allocator(o);
+  AllocationState camera, screen, voice;
+  screen.priority = 1;
+  // 180 k: 130 k left after audio, the screen share's 150 k less 20 % (120 k) fits; the camera
+  // is paused (what is left is below zero).
+  std::vector<AllocationTrack> tracks{simulcast(camera), simulcast(screen), audio(voice)};
+  auto kept = allocator.allocate(180'000, 0, tracks);
+  EXPECT_EQ(screen.layer, 0);
+  EXPECT_EQ(camera.layer, AllocationState::kPaused);
+  EXPECT_EQ(kept.allocated_bps, 200'000u);
+  // 160 k: 110 k left, under 120 k: paused too.
+  allocator.allocate(160'000, 200, tracks);
+  EXPECT_EQ(screen.layer, AllocationState::kPaused);
+
+  // Without the option the same 180 k pauses both.
+  BandwidthAllocator strict(options());
+  AllocationState camera_s, screen_s, voice_s;
+  screen_s.priority = 1;
+  std::vector<AllocationTrack> strict_tracks{simulcast(camera_s), simulcast(screen_s), audio(voice_s)};
+  strict.allocate(180'000, 0, strict_tracks);
+  EXPECT_EQ(screen_s.layer, AllocationState::kPaused);
+  EXPECT_EQ(camera_s.layer, AllocationState::kPaused);
+}
+
+TEST(BandwidthAllocator, APausedVideoResumesWithinTheOversendWithTheHeadroom) {
+  AllocationOptions o = options();
+  o.lowest_layer_oversend = 0.2;
+  BandwidthAllocator allocator(o);
+  AllocationState state;
+  std::vector<AllocationTrack> tracks{simulcast(state)};
+  allocator.allocate(100'000, 0, tracks);
+  ASSERT_EQ(state.layer, AllocationState::kPaused);
+  // A resume needs 150 k x 0.8 x 1.15 = 138 k for the up-hold.
+  allocator.allocate(135'000, 200, tracks);
+  allocator.allocate(135'000, 5000, tracks);
+  EXPECT_EQ(state.layer, AllocationState::kPaused);
+  allocator.allocate(140'000, 5200, tracks);
+  auto resumed = allocator.allocate(140'000, 7200, tracks);
+  EXPECT_EQ(state.layer, 0);
+  EXPECT_EQ(resumed.resumed, 1u);
+}
+
 }  // namespace
 }  // namespace sfu
