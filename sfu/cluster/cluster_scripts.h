@@ -4,23 +4,28 @@
 // sfu:rooms (hash: room name -> {"home","url","created_at","max_participants","participants"}).
 #pragma once
 
+// Key prefixes the scripts below build keys from too: one spelling for C++ and Lua.
+#define SFU_NODE_KEY_PREFIX "sfu:node:"
+#define SFU_ROOM_NODES_KEY_PREFIX "sfu:room_nodes:"
+
 namespace sfu::cluster {
 
 inline constexpr const char* kNodesKey = "sfu:nodes";
-inline constexpr const char* kNodeKeyPrefix = "sfu:node:";
+inline constexpr const char* kNodeKeyPrefix = SFU_NODE_KEY_PREFIX;
 inline constexpr const char* kRoomsKey = "sfu:rooms";
 inline constexpr const char* kChannelPrefix = "sfu:to:";
 // A set per room of the nodes holding a part of it (rooms spanning nodes).
-inline constexpr const char* kRoomNodesKeyPrefix = "sfu:room_nodes:";
+inline constexpr const char* kRoomNodesKeyPrefix = SFU_ROOM_NODES_KEY_PREFIX;
+
+// Lua kept as written: clang-format would reflow the pieces around each prefix.
+// clang-format off
 
 // A room entry's home is alive when its node's registry key still exists.
 #define SFU_LUA_HOME_ALIVE                                                            \
   "local function home_of(v) local ok, e = pcall(cjson.decode, v) "                   \
   "if ok and type(e) == 'table' and type(e.home) == 'string' then return e.home end " \
   "return nil end "                                                                   \
-  "local function alive(h) return h and redis.call('EXISTS', '"                       \
-  "sfu:node:"                                                                         \
-  "' .. h) == 1 end "
+  "local function alive(h) return h and redis.call('EXISTS', '" SFU_NODE_KEY_PREFIX "' .. h) == 1 end "
 
 // KEYS: nodes, rooms. ARGV: id, node json, ttl ms, then room name/entry pairs (entry "" for a part
 // of a room homed on another node). Registers the node, adds it to the node set of every room it
@@ -28,11 +33,11 @@ inline constexpr const char* kRoomNodesKeyPrefix = "sfu:room_nodes:";
 // next refresh), and writes the rooms it is the home of, except one another live node has taken
 // meanwhile.
 inline constexpr const char* kRefreshScript = SFU_LUA_HOME_ALIVE
-    "redis.call('SET', 'sfu:node:' .. ARGV[1], ARGV[2], 'PX', ARGV[3]) "
+    "redis.call('SET', '" SFU_NODE_KEY_PREFIX "' .. ARGV[1], ARGV[2], 'PX', ARGV[3]) "
     "redis.call('SADD', KEYS[1], ARGV[1]) "
     "local lost = {} "
     "for i = 4, #ARGV, 2 do "
-    "  redis.call('SADD', 'sfu:room_nodes:' .. ARGV[i], ARGV[1]) "
+    "  redis.call('SADD', '" SFU_ROOM_NODES_KEY_PREFIX "' .. ARGV[i], ARGV[1]) "
     "  if ARGV[i + 1] ~= '' then "
     "    local cur = redis.call('HGET', KEYS[2], ARGV[i]) "
     "    local h = cur and home_of(cur) "
@@ -46,7 +51,7 @@ inline constexpr const char* kRefreshScript = SFU_LUA_HOME_ALIVE
 inline constexpr const char* kListScript =
     "local nodes = {} "
     "for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
-    "  local v = redis.call('GET', 'sfu:node:' .. id) "
+    "  local v = redis.call('GET', '" SFU_NODE_KEY_PREFIX "' .. id) "
     "  if v then table.insert(nodes, v) else redis.call('SREM', KEYS[1], id) end "
     "end "
     "return {nodes, redis.call('HGETALL', KEYS[2])}";
@@ -69,8 +74,12 @@ inline constexpr const char* kReleaseScript = SFU_LUA_HOME_ALIVE
 // KEYS: rooms. ARGV: room. {the room's entry or "", the members of sfu:room_nodes:<room>}.
 inline constexpr const char* kRoomPartsScript =
     "local cur = redis.call('HGET', KEYS[1], ARGV[1]) "
-    "return {cur or '', redis.call('SMEMBERS', 'sfu:room_nodes:' .. ARGV[1])}";
+    "return {cur or '', redis.call('SMEMBERS', '" SFU_ROOM_NODES_KEY_PREFIX "' .. ARGV[1])}";
+
+// clang-format on
 
 #undef SFU_LUA_HOME_ALIVE
+#undef SFU_NODE_KEY_PREFIX
+#undef SFU_ROOM_NODES_KEY_PREFIX
 
 }  // namespace sfu::cluster

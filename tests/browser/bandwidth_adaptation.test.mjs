@@ -25,22 +25,6 @@ const NS = process.env.SFU_BW_NS || 'h10a';
 const SUBNET = process.env.SFU_BW_SUBNET || '10.233';
 const SERVER_IP = `${SUBNET}.1.1`;
 
-// Chromium's freeze counters of `publisherId`'s video on `page`.
-function freezes(page, publisherId) {
-  return page.evaluate(async (pid) => {
-    const tile = document.querySelector(`[data-testid="video-tile"][data-participant-id="${pid}"]`);
-    const video = tile && tile.querySelector('video');
-    const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
-    const report = await window.sfuDemo.subscribePc.getStats();
-    let out = null;
-    report.forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video' && track && s.trackIdentifier === track.id)
-        out = { freezeCount: s.freezeCount ?? 0, totalFreezesDuration: s.totalFreezesDuration ?? 0, framesDecoded: s.framesDecoded ?? 0 };
-    });
-    return out;
-  }, publisherId);
-}
-
 // The room as the server sees it (REST), asked from inside `ns`; null when it does not answer.
 function roomOf(ns, base, room) {
   const res = ns.tryExec('curl', '-s', '--max-time', '2', `${base}/v1/rooms/${room}`);
@@ -178,7 +162,7 @@ async function run(t, allocation, pacing) {
     const allLayers = topLayerArriving(roomOf(free, base, room), pub.id) === 2;
     return allLayers && a && b && a.frameWidth >= 320 && a.frameWidth === widest && b.frameWidth === a.frameWidth ? a.frameWidth : null;
   }, { timeoutMs: 120000, intervalMs: 1000 });
-  const start = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
+  const start = { slow: await videoOf(slow.page, pub.id), fast: await videoOf(fast.page, pub.id) };
   const log = [];
   const sample = async (phase) => {
     const state = roomOf(free, base, room);
@@ -231,7 +215,7 @@ async function run(t, allocation, pacing) {
     await sample('free');
     recoveredMs = await watch(1000, liftedAt, (w) => w >= top);
   }
-  const end = { slow: await freezes(slow.page, pub.id), fast: await freezes(fast.page, pub.id) };
+  const end = { slow: await videoOf(slow.page, pub.id), fast: await videoOf(fast.page, pub.id) };
   // The limited subscriber's estimate over the last 10 s of the 60 kbyte/s limit (median), and its
   // error against the policer's rate (IP/UDP bytes, as the estimate counts them).
   const settled = log.filter((s) => s.phase === '60k').slice(-10).map((s) => s.estimateBps).filter((x) => x !== null).sort((a, b) => a - b);

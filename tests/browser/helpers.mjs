@@ -431,7 +431,8 @@ export function makeOffer(sections) {
 
 // ------------------------------------------------------------------ simulcast
 
-// The inbound video stats of `publisherId`'s tile on `page`: frameWidth and framesDecoded.
+// The inbound video stats of `publisherId`'s tile on `page`: frameWidth, framesDecoded and
+// Chromium's freeze counters.
 export function videoOf(page, publisherId) {
   return page.evaluate(async (pid) => {
     const d = window.sfuDemo;
@@ -450,6 +451,8 @@ export function videoOf(page, publisherId) {
       frameWidth: found.frameWidth || 0,
       frameHeight: found.frameHeight || 0,
       framesDecoded: found.framesDecoded || 0,
+      freezeCount: found.freezeCount || 0,
+      totalFreezesDuration: found.totalFreezesDuration || 0,
       shown: shown ? shown.textContent : '',
       // For diagnostics.
       framesReceived: found.framesReceived || 0,

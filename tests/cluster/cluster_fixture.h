@@ -18,6 +18,7 @@
 #include "bench/client/participant_client.h"
 #include "bench/server_process.h"
 #include "dtls/sctp_stack.h"
+#include "tests/support/pump_loop.h"
 
 namespace sfu::cluster_test {
 
@@ -90,13 +91,7 @@ class Cluster : public ::testing::Test {
   // Pumps the clients' loop until `done` or the timeout.
   template <typename Pred>
   bool run_until(Pred done, std::chrono::milliseconds timeout = 30s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_NOWAIT);
-      uv_sleep(1);
-    }
-    return true;
+    return test_support::pump_loop_until(&loop_, done, timeout);
   }
   void pump_for(std::chrono::milliseconds time) {
     run_until([] { return false; }, time);

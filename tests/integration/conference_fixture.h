@@ -21,6 +21,7 @@
 #include "dtls/sctp_stack.h"
 #include "sfu/sdp/sdp_negotiation.h"
 #include "tests/integration/test_server.h"
+#include "tests/support/pump_loop.h"
 
 namespace sfu::conference_test {
 
@@ -76,13 +77,7 @@ class Conference : public ::testing::Test {
   // Pumps the client loop until `done` or the timeout.
   template <typename Pred>
   bool run_until(Pred done, std::chrono::milliseconds timeout = kLongWait) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_NOWAIT);
-      std::this_thread::sleep_for(1ms);
-    }
-    return true;
+    return test_support::pump_loop_until(&loop_, done, timeout);
   }
   void run_for(std::chrono::milliseconds duration) {
     run_until([] { return false; }, duration);

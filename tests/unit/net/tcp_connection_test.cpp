@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "net/tcp_server.h"
+#include "tests/support/pump_loop.h"
 
 namespace sfu::net {
 namespace {
@@ -45,13 +46,7 @@ class TcpConnectionTest : public ::testing::Test {
   }
   template <typename Pred>
   bool run_until(Pred done, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_NOWAIT);
-      std::this_thread::sleep_for(1ms);
-    }
-    return true;
+    return test_support::pump_loop_until(&loop_, done, timeout);
   }
 
   uv_loop_t loop_{};
