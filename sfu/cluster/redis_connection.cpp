@@ -98,10 +98,20 @@ void RedisConnection::on_disconnect(const redisAsyncContext* context, int status
   self->lost(status == REDIS_OK ? "closed" : context->errstr);
 }
 
-// Replies come in order, so the oldest command waiting tells whether the server still answers.
+// Replies come in order, so the oldest command waiting tells whether the server still answers. It
+// must be overdue at two checks in a row: libuv runs timers before it polls, so after the loop
+// itself was held up (a slow turn, a sanitizer build) a reply already in the socket is read only
+// after this check; one check later it has been.
 void RedisConnection::check_replies() {
-  if (!up_ || !context_ || pending_.empty()) return;
-  if (uv_now(loop_) - pending_.front().sent_ms < timeout_ms_) return;
+  if (!up_ || !context_ || pending_.empty() || uv_now(loop_) - pending_.front().sent_ms < timeout_ms_) {
+    overdue_ = nullptr;
+    return;
+  }
+  if (overdue_ != pending_.front().done) {
+    overdue_ = pending_.front().done;
+    return;
+  }
+  overdue_ = nullptr;
   drop("no reply in " + std::to_string(timeout_ms_) + " ms");
 }
 
@@ -125,6 +135,7 @@ void RedisConnection::drop(const std::string& why) {
 void RedisConnection::lost(const char* why) {
   connect_timeout_->stop();
   reply_check_->stop();
+  overdue_ = nullptr;
   bool was_up = up_;
   up_ = false;
   backoff_ms_ = backoff_ms_ == 0 ? kFirstRetryMs : std::min(backoff_ms_ * 2, kMaxRetryMs);

@@ -1,7 +1,8 @@
 // One asynchronous Redis connection (hiredis) on a libuv loop: never blocks the loop, reconnects by
 // itself with backoff (100 ms doubling to 2 s) whenever the server goes away, and tells its owner when
 // it is up and down. A connection is given up on, and made again, when an attempt is not up or a
-// command is not answered within `timeout_ms` (cluster.redis_timeout_ms): a server that stopped
+// command is not answered within `timeout_ms` (cluster.redis_timeout_ms; a command, within up to
+// half as long again: see check_replies): a server that stopped
 // answering without closing the socket (stopped, or its host gone) is noticed, and no command waits on
 // it for ever. TCP keepalive probes the idle pub/sub connection. Commands are argument vectors (hiredis
 // formats the protocol); each command's callback runs exactly once, with nullptr when the connection
@@ -79,6 +80,9 @@ class RedisConnection {
   std::unique_ptr<UvTimer> connect_timeout_;
   std::unique_ptr<UvTimer> reply_check_;
   std::deque<Pending> pending_;
+  // The oldest command found overdue at the last check: dropped only when still there at the next
+  // (see check_replies).
+  const ReplyFn* overdue_ = nullptr;
 };
 
 }  // namespace sfu::cluster

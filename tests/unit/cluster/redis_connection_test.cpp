@@ -189,6 +189,23 @@ TEST_F(RedisConnectionTest, UnansweredCommandsFailAfterTheTimeoutAndTheConnectio
   EXPECT_EQ(outcomes.size(), 3u);
 }
 
+// libuv runs timers before it polls: a loop held up past the timeout (a slow turn) must still read
+// the reply that arrived meanwhile rather than drop the connection over it.
+TEST_F(RedisConnectionTest, ALoopHeldUpPastTheTimeoutStillTakesTheReplyWaitingInTheSocket) {
+  FakeRedis server;
+  connect_to(server, /*timeout_ms=*/200);
+  if (HasFatalFailure()) return;
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(ping(outcomes));
+  ASSERT_TRUE(wait_for_ping(server, server.latest()));
+  server.write(server.latest(), "+PONG\r\n");
+  std::this_thread::sleep_for(400ms);  // the loop does not run: as if one turn took this long
+  ASSERT_TRUE(run_until([&] { return !outcomes.empty(); }));
+  EXPECT_EQ(outcomes[0], Outcome("PONG"));
+  EXPECT_EQ(downs_, 0);
+  EXPECT_TRUE(connection_->up());
+}
+
 TEST_F(RedisConnectionTest, RefusedConnectIsReportedAtOnceAndRetried) {
   uint16_t closed_port = 0;
   {
