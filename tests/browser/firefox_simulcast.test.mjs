@@ -37,7 +37,11 @@ test('simulcast from Firefox: each Chromium subscriber decodes its layer and one
 
   await low.page.evaluate((pid) => window.sfuDemo.setTrackSettings(pid, { max_layer: 2 }), fox.id);
   const climbed = await decodesAt(low.page, fox.id, 'Low to climb to the full size', (w) => w >= top.frameWidth, 30000);
-  const later = await decodesAt(low.page, fox.id, 'Low to keep decoding', (w) => w >= top.frameWidth, 10000);
+  // Then it keeps decoding, at whatever layer its own estimate allows: on a machine loaded by
+  // Firefox and two Chromiums the allocator may step it down again (CI saw 640 px 10 s after the
+  // climb), which is bandwidth allocation doing its job, not a failed climb.
+  const later = await decodesAt(low.page, fox.id, 'Low to keep decoding', (w) => w > 0, 10000);
   assert.ok(later.framesDecoded > climbed.framesDecoded);
+  t.diagnostic(`Low after the climb: ${climbed.frameWidth} px, then ${later.frameWidth} px`);
   lan.passed();
 });
