@@ -2,12 +2,11 @@
 // itself with backoff (100 ms doubling to 2 s) whenever the server goes away, and tells its owner when
 // it is up and down. A connection is given up on, and made again, when an attempt is not up or a
 // command is not answered within `timeout_ms` (cluster.redis_timeout_ms; a command, within up to
-// half as long again: see check_replies): a server that stopped
-// answering without closing the socket (stopped, or its host gone) is noticed, and no command waits on
-// it for ever. TCP keepalive probes the idle pub/sub connection. Commands are argument vectors (hiredis
-// formats the protocol); each command's callback runs exactly once, with nullptr when the connection
-// dropped first. A connection in subscriber mode gets every published message through
-// Handlers::on_message. Used from the loop's thread only.
+// half as long again: see check_replies): a server that stopped answering without closing the
+// socket (stopped, or its host gone) is noticed, and no command waits on it for ever. TCP keepalive probes
+// the idle pub/sub connection. Commands are argument vectors (hiredis formats the protocol); each command's
+// callback runs exactly once, with nullptr when the connection dropped first. A connection in subscriber mode
+// gets every published message through Handlers::on_message. Used from the loop's thread only.
 #pragma once
 
 #include <uv.h>

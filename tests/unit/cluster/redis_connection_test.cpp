@@ -111,6 +111,13 @@ class RedisConnectionTest : public ::testing::Test {
       outcomes.push_back(reply ? Outcome(std::string(reply->str, reply->len)) : std::nullopt);
     });
   }
+  // PING answered +PONG by the server's latest connection; true once the reply came back.
+  bool answered_ping(FakeRedis& server, std::vector<Outcome>& outcomes) {
+    const size_t before = outcomes.size();
+    if (!ping(outcomes) || !wait_for_ping(server, server.latest())) return false;
+    server.write(server.latest(), "+PONG\r\n");
+    return run_until([&] { return outcomes.size() == before + 1; });
+  }
   // Runs the loop until the server read a whole PING from `fd`.
   bool wait_for_ping(FakeRedis& server, int fd) {
     std::string received;
@@ -148,10 +155,7 @@ TEST_F(RedisConnectionTest, ResetByTheServerFailsTheWaitingCommandAndConnectsAga
   ASSERT_TRUE(run_until([&] { return server.accept_one(); }));
   ASSERT_TRUE(run_until([&] { return connection_->up(); }));
   EXPECT_EQ(ups_, 2);
-  ASSERT_TRUE(ping(outcomes));
-  ASSERT_TRUE(wait_for_ping(server, server.latest()));
-  server.write(server.latest(), "+PONG\r\n");
-  ASSERT_TRUE(run_until([&] { return outcomes.size() == 2; }));
+  ASSERT_TRUE(answered_ping(server, outcomes));
   EXPECT_EQ(outcomes[1], Outcome("PONG"));
 }
 
@@ -161,10 +165,7 @@ TEST_F(RedisConnectionTest, UnansweredCommandsFailAfterTheTimeoutAndTheConnectio
   if (HasFatalFailure()) return;
   std::vector<Outcome> outcomes;
   // Answered: the connection stays.
-  ASSERT_TRUE(ping(outcomes));
-  ASSERT_TRUE(wait_for_ping(server, server.latest()));
-  server.write(server.latest(), "+PONG\r\n");
-  ASSERT_TRUE(run_until([&] { return outcomes.size() == 1; }));
+  ASSERT_TRUE(answered_ping(server, outcomes));
   EXPECT_EQ(outcomes[0], Outcome("PONG"));
 
   // Two commands the server reads and never answers: both fail, and a command sent from the failed
